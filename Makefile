@@ -1,0 +1,36 @@
+# One command to set up and run the app, one to set up and run the tests (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run serve test lint bench clean
+
+setup: $(STAMP)
+
+# Re-install whenever the dependency list changes.
+$(STAMP): pyproject.toml scripts/system-deps.sh
+	bash scripts/system-deps.sh
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+# Until the desktop console lands, `make run` starts the embedded STS in the foreground.
+run: $(STAMP)
+	$(VENV)/bin/stsdesk serve --data-dir "$${STSDESK_DATA_DIR:-$$HOME/.local/share/stsdesk/server}"
+
+serve: run
+
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check stsdesk tests benchmarks
+	$(VENV)/bin/mypy stsdesk/core stsdesk/server stsdesk/services
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_issue.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

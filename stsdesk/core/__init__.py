@@ -1,0 +1,1 @@
+"""Protocol and crypto, sans-IO: bytes and dataclasses in, bytes and dataclasses out."""

@@ -1,0 +1,1 @@
+"""The embedded STS: an ASGI application served by uvicorn over HTTPS."""

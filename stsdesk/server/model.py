@@ -1,0 +1,146 @@
+"""Frozen records the STS reads from storage: one configuration snapshot per request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+__all__ = [
+    "ProofKeyType", "ResidentIdentityProvider", "SecurityPolicy", "RequestedClaim",
+    "RelyingParty", "TokenSettings", "LockoutPolicy", "ConfigSnapshot", "UserRecord",
+    "TokenStatus", "IssuedTokenRecord", "NAMEID_UNSPECIFIED", "NAMEID_EMAIL",
+]
+
+NAMEID_UNSPECIFIED = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
+NAMEID_EMAIL = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+
+
+class ProofKeyType(str, Enum):
+    """How the RSTR hands a symmetric proof key to the client (WSO2's STS setting)."""
+
+    BINARY_SECRET = "BinarySecret"
+    ENCRYPTED_KEY = "EncryptedKey"
+
+
+@dataclass(frozen=True)
+class ResidentIdentityProvider:
+    issuer: str = "localhost"
+    home_realm_identifiers: tuple[str, ...] = ("localhost",)
+    idle_session_timeout_minutes: int = 15
+    remember_me_minutes: int = 20160
+
+
+@dataclass(frozen=True)
+class SecurityPolicy:
+    """The applied "Apply Security Policy" scenario; disabled means no token is issued."""
+
+    enabled: bool = True
+    scenario_id: str = "scenario1"
+    user_store_domain: str = "ALL-USER-STORE-DOMAINS"
+    allowed_roles: tuple[str, ...] = ("admin",)
+    trusted_keystores: tuple[str, ...] = ()
+    private_keystore: str | None = None
+    proof_key_type: ProofKeyType = ProofKeyType.BINARY_SECRET
+
+
+@dataclass(frozen=True)
+class RequestedClaim:
+    uri: str
+    mandatory: bool = False
+
+
+@dataclass(frozen=True)
+class RelyingParty:
+    """A service provider's WS-Trust inbound configuration and the token defaults for it."""
+
+    application_id: str
+    name: str
+    audience: str  # the AppliesTo address; "*" matches any AppliesTo no other entry has
+    certificate_alias: str | None = None
+    token_type: str = "SAML20"  # "SAML11" or "SAML20"
+    key_type: str = "Bearer"  # "Bearer", "SymmetricKey" or "PublicKey"
+    encrypt_token: bool = True
+    encryption_algorithm: str = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
+    key_transport_algorithm: str = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
+    signature_algorithm: str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+    digest_algorithm: str = "http://www.w3.org/2001/04/xmlenc#sha256"
+    token_lifetime_seconds: int | None = None  # None: the server default
+    name_id_format: str = NAMEID_UNSPECIFIED
+    requested_claims: tuple[RequestedClaim, ...] = ()
+    subject_claim_uri: str | None = None  # None: the username
+
+
+@dataclass(frozen=True)
+class TokenSettings:
+    default_lifetime_seconds: int = 300
+    max_lifetime_seconds: int = 8 * 3600
+    clock_skew_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    max_failed_attempts: int = 5
+    lockout_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class ConfigSnapshot:
+    """Everything the STS needs to answer one request, read in one transaction.
+
+    A request uses one snapshot from start to end, so a token is always consistent with one
+    configuration even while an administrator changes it.
+    """
+
+    version: int
+    resident_idp: ResidentIdentityProvider = field(default_factory=ResidentIdentityProvider)
+    security: SecurityPolicy = field(default_factory=SecurityPolicy)
+    relying_parties: tuple[RelyingParty, ...] = ()
+    trusted_certificates: dict[str, bytes] = field(default_factory=dict)  # alias -> DER
+    signing_alias: str = "wso2carbon"
+    tokens: TokenSettings = field(default_factory=TokenSettings)
+    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+
+    def relying_party_for(self, applies_to: str | None) -> RelyingParty | None:
+        """The relying party whose audience is ``applies_to``, else the ``*`` entry, else None."""
+        wildcard = None
+        for party in self.relying_parties:
+            if applies_to is not None and party.audience == applies_to:
+                return party
+            if party.audience == "*":
+                wildcard = party
+        return wildcard
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    user_id: str
+    username: str
+    password_hash: str
+    roles: tuple[str, ...] = ()
+    claims: dict[str, str] = field(default_factory=dict)  # local claim URI -> value
+    active: bool = True
+    failed_attempts: int = 0
+    locked_until: datetime | None = None
+
+
+class TokenStatus(str, Enum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+    RENEWED = "renewed"
+
+
+@dataclass(frozen=True)
+class IssuedTokenRecord:
+    """What the STS remembers of a token it issued, for Validate, Renew and Cancel."""
+
+    token_id: str
+    token_type: str  # "SAML11" or "SAML20"
+    subject: str
+    audience: str | None
+    issued_at: datetime
+    expires_at: datetime
+    status: TokenStatus = TokenStatus.ACTIVE
+    renew_allowed: bool = True
+    renew_after_expiry: bool = False
+    replaced_by: str | None = None

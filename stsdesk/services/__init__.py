@@ -1,0 +1,1 @@
+"""What the desktop app calls: admin API client, STS test client, launcher, profiles."""
