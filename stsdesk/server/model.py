@@ -117,6 +117,9 @@ class UserRecord:
     user_id: str
     username: str
     password_hash: str
+    # The password sealed (AES-GCM) under the keystore's master secret: PasswordDigest needs the
+    # clear password to recompute the digest, so a hash alone cannot serve it.
+    password_sealed: bytes | None = None
     roles: tuple[str, ...] = ()
     claims: dict[str, str] = field(default_factory=dict)  # local claim URI -> value
     active: bool = True
