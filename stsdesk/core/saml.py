@@ -1,0 +1,622 @@
+"""SAML 1.1 and 2.0 assertions: build, sign, verify, encrypt, decrypt and read back."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import datetime as dt
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from lxml import etree
+
+from stsdesk.core import ns, xmldsig, xmlenc
+from stsdesk.core.certs import SigningIdentity
+from stsdesk.core.errors import InvalidRequestError, InvalidSecurityTokenError
+
+__all__ = [
+    "SamlVersion", "PASSWORD_AUTHN_20", "PASSWORD_AUTHN_11", "SamlAttribute", "Bearer",
+    "HolderOfKeySymmetric", "HolderOfKeyPublic", "Confirmation", "AssertionSpec",
+    "new_assertion_id", "build_assertion", "signature_position", "sign_assertion",
+    "verify_assertion", "assertion_id_of", "saml_version_of", "encrypt_assertion",
+    "decrypt_assertion", "read_assertion", "CM_BEARER_20", "CM_HOLDER_OF_KEY_20",
+    "CM_BEARER_11", "CM_HOLDER_OF_KEY_11", "ATTRNAME_FORMAT_URI", "NAMEID_UNSPECIFIED",
+]
+
+# Authentication method URIs, not passwords.
+PASSWORD_AUTHN_20 = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"  # noqa: S105
+PASSWORD_AUTHN_11 = "urn:oasis:names:tc:SAML:1.0:am:password"  # noqa: S105
+CM_BEARER_20 = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
+CM_HOLDER_OF_KEY_20 = "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key"
+CM_BEARER_11 = "urn:oasis:names:tc:SAML:1.0:cm:bearer"
+CM_HOLDER_OF_KEY_11 = "urn:oasis:names:tc:SAML:1.0:cm:holder-of-key"
+ATTRNAME_FORMAT_URI = "urn:oasis:names:tc:SAML:2.0:attrname-format:uri"
+NAMEID_UNSPECIFIED = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
+_AUTHN_UNSPECIFIED_20 = "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified"
+_XSI_TYPE = f"{{{ns.XSI}}}type"
+
+# Every namespace an assertion may use is declared on its root, so the assertion cut out of any
+# envelope is a complete document and its signature still verifies.
+_NSMAP_20 = {
+    "saml2": ns.SAML2, "ds": ns.DS, "xenc": ns.XENC, "xsi": ns.XSI, "xs": ns.XS, "wsse": ns.WSSE,
+}
+_NSMAP_11 = {
+    "saml": ns.SAML11, "ds": ns.DS, "xenc": ns.XENC, "xsi": ns.XSI, "xs": ns.XS, "wsse": ns.WSSE,
+}
+_NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9._-]*$")
+
+
+class SamlVersion(StrEnum):
+    SAML11 = "1.1"
+    SAML20 = "2.0"
+
+
+@dataclass(frozen=True)
+class SamlAttribute:
+    name: str  # the full claim URI, e.g. http://wso2.org/claims/emailaddress
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Bearer:
+    """Whoever presents the token may use it."""
+
+
+@dataclass(frozen=True)
+class HolderOfKeySymmetric:
+    """The presenter proves a symmetric key, given to the relying party encrypted."""
+
+    encrypted_key: etree._Element  # an xenc:EncryptedKey (xmlenc.encrypt_key); copied on use
+
+
+@dataclass(frozen=True)
+class HolderOfKeyPublic:
+    """The presenter proves the private key of this certificate."""
+
+    certificate_der: bytes
+
+
+Confirmation = Bearer | HolderOfKeySymmetric | HolderOfKeyPublic
+
+
+@dataclass(frozen=True)
+class AssertionSpec:
+    version: SamlVersion
+    assertion_id: str
+    issuer: str
+    issue_instant: dt.datetime  # aware; written in UTC as ...Z with millisecond precision
+    not_before: dt.datetime
+    not_on_or_after: dt.datetime
+    subject_name: str
+    name_id_format: str
+    audiences: tuple[str, ...]  # empty: no audience restriction
+    authn_instant: dt.datetime
+    authn_method: str  # PASSWORD_AUTHN_20 / PASSWORD_AUTHN_11 style URI
+    attributes: tuple[SamlAttribute, ...] = ()
+    confirmation: Confirmation = Bearer()
+
+
+def new_assertion_id() -> str:
+    """A fresh assertion ID: "_" and 32 random hex digits (a valid xs:ID)."""
+    return "_" + secrets.token_hex(16)
+
+
+# -- building -------------------------------------------------------------------------------
+
+
+def _s2(local: str) -> str:
+    return f"{{{ns.SAML2}}}{local}"
+
+
+def _s1(local: str) -> str:
+    return f"{{{ns.SAML11}}}{local}"
+
+
+def _ds(local: str) -> str:
+    return f"{{{ns.DS}}}{local}"
+
+
+def _instant(value: dt.datetime, what: str) -> str:
+    if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidRequestError(
+            f"The assertion's {what} must be a time with a time zone (UTC); got {value!r}."
+        )
+    utc = value.astimezone(dt.UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _check_spec(spec: AssertionSpec) -> None:
+    if not _NCNAME.match(spec.assertion_id or ""):
+        raise InvalidRequestError(
+            f"The assertion ID {spec.assertion_id!r} is not a valid XML ID; use new_assertion_id()."
+        )
+    if not spec.issuer:
+        raise InvalidRequestError("The assertion needs an issuer name; set the resident IdP's.")
+    if not spec.subject_name:
+        raise InvalidRequestError("The assertion needs a subject name.")
+    if spec.not_on_or_after <= spec.not_before:
+        raise InvalidRequestError(
+            "The assertion's NotOnOrAfter must be later than its NotBefore; check the lifetime."
+        )
+    if not isinstance(spec.confirmation, Bearer | HolderOfKeySymmetric | HolderOfKeyPublic):
+        raise InvalidRequestError("The assertion's subject confirmation is not a known kind.")
+    if isinstance(spec.confirmation, HolderOfKeySymmetric) and (
+        spec.confirmation.encrypted_key.tag != f"{{{ns.XENC}}}EncryptedKey"
+    ):
+        raise InvalidRequestError(
+            "A symmetric holder-of-key confirmation needs an xenc:EncryptedKey."
+        )
+
+
+def _key_info(confirmation: HolderOfKeySymmetric | HolderOfKeyPublic) -> etree._Element:
+    key_info = etree.Element(_ds("KeyInfo"))
+    if isinstance(confirmation, HolderOfKeySymmetric):
+        key_info.append(copy.deepcopy(confirmation.encrypted_key))
+    else:
+        x509_data = etree.SubElement(key_info, _ds("X509Data"))
+        etree.SubElement(x509_data, _ds("X509Certificate")).text = base64.b64encode(
+            confirmation.certificate_der
+        ).decode("ascii")
+    return key_info
+
+
+def _attribute_value(parent: etree._Element, tag: str, value: str) -> None:
+    node = etree.SubElement(parent, tag)
+    node.set(_XSI_TYPE, "xs:string")
+    node.text = value
+
+
+def build_assertion(spec: AssertionSpec) -> etree._Element:
+    """The unsigned assertion described by ``spec`` (schema-valid for its SAML version)."""
+    _check_spec(spec)
+    if spec.version == SamlVersion.SAML20:
+        root = _build_20(spec)
+        nsmap = _NSMAP_20
+    elif spec.version == SamlVersion.SAML11:
+        root = _build_11(spec)
+        nsmap = _NSMAP_11
+    else:
+        raise InvalidRequestError(
+            f"SAML version {spec.version!r} is not supported; use 1.1 or 2.0."
+        )
+    # Declarations copied in with a holder-of-key EncryptedKey are folded into the root.
+    etree.cleanup_namespaces(root, top_nsmap=nsmap, keep_ns_prefixes=list(nsmap))
+    return root
+
+
+def _build_20(spec: AssertionSpec) -> etree._Element:
+    root = etree.Element(
+        _s2("Assertion"),
+        nsmap=_NSMAP_20,
+        ID=spec.assertion_id,
+        IssueInstant=_instant(spec.issue_instant, "IssueInstant"),
+        Version="2.0",
+    )
+    etree.SubElement(root, _s2("Issuer")).text = spec.issuer
+    subject = etree.SubElement(root, _s2("Subject"))
+    name_id = etree.SubElement(subject, _s2("NameID"))
+    if spec.name_id_format:
+        name_id.set("Format", spec.name_id_format)
+    name_id.text = spec.subject_name
+    confirmation = etree.SubElement(subject, _s2("SubjectConfirmation"))
+    if isinstance(spec.confirmation, Bearer):
+        confirmation.set("Method", CM_BEARER_20)
+    else:
+        confirmation.set("Method", CM_HOLDER_OF_KEY_20)
+        data = etree.SubElement(confirmation, _s2("SubjectConfirmationData"))
+        data.set(_XSI_TYPE, "saml2:KeyInfoConfirmationDataType")
+        data.append(_key_info(spec.confirmation))
+    conditions = etree.SubElement(
+        root,
+        _s2("Conditions"),
+        NotBefore=_instant(spec.not_before, "NotBefore"),
+        NotOnOrAfter=_instant(spec.not_on_or_after, "NotOnOrAfter"),
+    )
+    if spec.audiences:
+        restriction = etree.SubElement(conditions, _s2("AudienceRestriction"))
+        for audience in spec.audiences:
+            etree.SubElement(restriction, _s2("Audience")).text = audience
+    statement = etree.SubElement(
+        root, _s2("AuthnStatement"), AuthnInstant=_instant(spec.authn_instant, "AuthnInstant")
+    )
+    context = etree.SubElement(statement, _s2("AuthnContext"))
+    etree.SubElement(context, _s2("AuthnContextClassRef")).text = spec.authn_method
+    if spec.attributes:
+        attributes = etree.SubElement(root, _s2("AttributeStatement"))
+        for attribute in spec.attributes:
+            node = etree.SubElement(
+                attributes, _s2("Attribute"), Name=attribute.name, NameFormat=ATTRNAME_FORMAT_URI
+            )
+            for value in attribute.values:
+                _attribute_value(node, _s2("AttributeValue"), value)
+    return root
+
+
+def _split_attribute_name(name: str) -> tuple[str, str]:
+    """SAML 1.1 AttributeNamespace and AttributeName for a claim URI."""
+    if name.lower().startswith("urn:") and "/" not in name:
+        namespace, _, local = name.rpartition(":")
+    else:
+        namespace, _, local = name.rpartition("/")
+    return namespace, local
+
+
+def _join_attribute_name(namespace: str, local: str) -> str:
+    if not namespace:
+        return local
+    if namespace.lower().startswith("urn:") and "/" not in namespace:
+        return f"{namespace}:{local}"
+    return f"{namespace}/{local}"
+
+
+def _subject_11(parent: etree._Element, spec: AssertionSpec) -> None:
+    subject = etree.SubElement(parent, _s1("Subject"))
+    name_identifier = etree.SubElement(subject, _s1("NameIdentifier"))
+    if spec.name_id_format:
+        name_identifier.set("Format", spec.name_id_format)
+    name_identifier.text = spec.subject_name
+    confirmation = etree.SubElement(subject, _s1("SubjectConfirmation"))
+    if isinstance(spec.confirmation, Bearer):
+        etree.SubElement(confirmation, _s1("ConfirmationMethod")).text = CM_BEARER_11
+    else:
+        etree.SubElement(confirmation, _s1("ConfirmationMethod")).text = CM_HOLDER_OF_KEY_11
+        confirmation.append(_key_info(spec.confirmation))
+
+
+def _build_11(spec: AssertionSpec) -> etree._Element:
+    root = etree.Element(
+        _s1("Assertion"),
+        nsmap=_NSMAP_11,
+        MajorVersion="1",
+        MinorVersion="1",
+        AssertionID=spec.assertion_id,
+        Issuer=spec.issuer,
+        IssueInstant=_instant(spec.issue_instant, "IssueInstant"),
+    )
+    conditions = etree.SubElement(
+        root,
+        _s1("Conditions"),
+        NotBefore=_instant(spec.not_before, "NotBefore"),
+        NotOnOrAfter=_instant(spec.not_on_or_after, "NotOnOrAfter"),
+    )
+    if spec.audiences:
+        restriction = etree.SubElement(conditions, _s1("AudienceRestrictionCondition"))
+        for audience in spec.audiences:
+            etree.SubElement(restriction, _s1("Audience")).text = audience
+    statement = etree.SubElement(
+        root,
+        _s1("AuthenticationStatement"),
+        AuthenticationMethod=spec.authn_method,
+        AuthenticationInstant=_instant(spec.authn_instant, "AuthenticationInstant"),
+    )
+    _subject_11(statement, spec)
+    # SAML 1.1 requires at least one value per attribute; a claim with none is left out.
+    valued = [attribute for attribute in spec.attributes if attribute.values]
+    if valued:
+        attributes = etree.SubElement(root, _s1("AttributeStatement"))
+        _subject_11(attributes, spec)
+        for attribute in valued:
+            namespace, local = _split_attribute_name(attribute.name)
+            node = etree.SubElement(
+                attributes, _s1("Attribute"), AttributeName=local, AttributeNamespace=namespace
+            )
+            for value in attribute.values:
+                _attribute_value(node, _s1("AttributeValue"), value)
+    return root
+
+
+# -- identity, signing, verification -------------------------------------------------------
+
+
+def saml_version_of(element: etree._Element) -> SamlVersion:
+    """The SAML version of an assertion, from its root element's namespace."""
+    if element.tag == _s2("Assertion"):
+        return SamlVersion.SAML20
+    if element.tag == _s1("Assertion"):
+        return SamlVersion.SAML11
+    raise InvalidSecurityTokenError(
+        f"The token is not a SAML assertion (its root is {str(element.tag)[:120]}); send a "
+        "SAML 1.1 or 2.0 assertion."
+    )
+
+
+def _id_attribute(version: SamlVersion) -> str:
+    return "ID" if version == SamlVersion.SAML20 else "AssertionID"
+
+
+def assertion_id_of(element: etree._Element) -> str:
+    """The assertion's ID (SAML 2.0 ``ID``, SAML 1.1 ``AssertionID``)."""
+    attribute = _id_attribute(saml_version_of(element))
+    value = element.get(attribute)
+    if not value:
+        raise InvalidSecurityTokenError(f"The assertion has no {attribute} attribute.")
+    return value
+
+
+def signature_position(element: etree._Element) -> int:
+    """Where ds:Signature goes: SAML 2.0 right after Issuer, SAML 1.1 as the last child."""
+    if saml_version_of(element) == SamlVersion.SAML11:
+        return len(element)
+    for index, child in enumerate(element):
+        if child.tag == _s2("Issuer"):
+            return index + 1
+    raise InvalidSecurityTokenError("The SAML 2.0 assertion has no Issuer element.")
+
+
+def sign_assertion(
+    element: etree._Element,
+    identity: SigningIdentity,
+    *,
+    signature_algorithm: xmldsig.SignatureAlgorithm | str = xmldsig.SignatureAlgorithm.RSA_SHA256,
+    digest_algorithm: xmldsig.DigestAlgorithm | str = xmldsig.DigestAlgorithm.SHA256,
+) -> None:
+    """Sign the assertion in place with an enveloped signature where its schema wants it."""
+    xmldsig.sign_enveloped(
+        element,
+        identity,
+        id_attribute=_id_attribute(saml_version_of(element)),
+        position=signature_position(element),
+        signature_algorithm=signature_algorithm,
+        digest_algorithm=digest_algorithm,
+    )
+
+
+def verify_assertion(
+    element: etree._Element,
+    *,
+    trusted_certificates: Sequence[x509.Certificate] | None = None,
+    allowed_signature_algorithms: frozenset[str] | None = None,
+) -> xmldsig.VerifiedSignature:
+    """Verify the assertion's enveloped signature (see xmldsig.verify_enveloped)."""
+    return xmldsig.verify_enveloped(
+        element,
+        id_attribute=_id_attribute(saml_version_of(element)),
+        trusted_certificates=trusted_certificates,
+        allowed_signature_algorithms=allowed_signature_algorithms,
+    )
+
+
+# -- encryption -----------------------------------------------------------------------------
+
+
+def encrypt_assertion(
+    element: etree._Element,
+    certificate: x509.Certificate,
+    *,
+    block: xmlenc.BlockEncryption | str = xmlenc.BlockEncryption.AES256_GCM,
+    key_transport: xmlenc.KeyTransport | str = xmlenc.KeyTransport.RSA_OAEP_MGF1P,
+) -> etree._Element:
+    """SAML 2.0: saml2:EncryptedAssertion around the EncryptedData; SAML 1.1: the EncryptedData.
+
+    SAML 1.1 has no wrapper element, so its encrypted form is the xenc:EncryptedData itself.
+    """
+    version = saml_version_of(element)
+    encrypted_data = xmlenc.encrypt_element(
+        element, certificate, block=block, key_transport=key_transport
+    )
+    if version == SamlVersion.SAML11:
+        return encrypted_data
+    wrapper = etree.Element(_s2("EncryptedAssertion"), nsmap=_NSMAP_20)
+    wrapper.append(encrypted_data)
+    etree.cleanup_namespaces(wrapper, top_nsmap=_NSMAP_20, keep_ns_prefixes=list(_NSMAP_20))
+    return wrapper
+
+
+def decrypt_assertion(element: etree._Element, private_key: rsa.RSAPrivateKey) -> etree._Element:
+    """The assertion inside a saml2:EncryptedAssertion or a bare xenc:EncryptedData."""
+    encrypted_key = None
+    if element.tag == _s2("EncryptedAssertion"):
+        encrypted_data = element.find(f"{{{ns.XENC}}}EncryptedData")
+        if encrypted_data is None:
+            raise InvalidSecurityTokenError(
+                "The EncryptedAssertion holds no xenc:EncryptedData; send the whole encrypted "
+                "token."
+            )
+        if encrypted_data.find(f"{_ds('KeyInfo')}/{{{ns.XENC}}}EncryptedKey") is None:
+            encrypted_key = element.find(f"{{{ns.XENC}}}EncryptedKey")  # beside the data
+    elif element.tag == f"{{{ns.XENC}}}EncryptedData":
+        encrypted_data = element
+    else:
+        raise InvalidSecurityTokenError(
+            f"The token is not an encrypted assertion (its root is {str(element.tag)[:120]})."
+        )
+    assertion = xmlenc.decrypt_element(encrypted_data, private_key, encrypted_key=encrypted_key)
+    saml_version_of(assertion)
+    return assertion
+
+
+# -- reading --------------------------------------------------------------------------------
+
+_DATETIME = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?$"
+)
+
+
+def _parse_instant(text: str | None, what: str) -> dt.datetime:
+    match = _DATETIME.match((text or "").strip())
+    if match is None:
+        raise InvalidSecurityTokenError(
+            f"The assertion's {what} is missing or not an xs:dateTime ({(text or '')[:40]!r})."
+        )
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    microsecond = int((fraction or "0")[:6].ljust(6, "0"))
+    tz = dt.UTC
+    if zone and zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        tz = dt.timezone(sign * dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
+    try:
+        value = dt.datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), microsecond, tz
+        )
+    except ValueError as exc:
+        raise InvalidSecurityTokenError(f"The assertion's {what} is not a real time.") from exc
+    return value.astimezone(dt.UTC)
+
+
+def _text(node: etree._Element) -> str:
+    # All text nodes, so that a comment inside a value cannot cut it short: the result is the
+    # text exc-c14n signed (comments are not signed, and are not part of the value).
+    return "".join(node.itertext()).strip()
+
+
+def _required(parent: etree._Element, path: str, what: str) -> etree._Element:
+    node = parent.find(path)
+    if node is None:
+        raise InvalidSecurityTokenError(f"The assertion has no {what}.")
+    return node
+
+
+def _confirmation_from_key_info(key_info: etree._Element | None) -> Confirmation:
+    if key_info is None:
+        raise InvalidSecurityTokenError(
+            "The holder-of-key assertion has no ds:KeyInfo naming the key to prove."
+        )
+    encrypted_key = key_info.find(f"{{{ns.XENC}}}EncryptedKey")
+    if encrypted_key is not None:
+        return HolderOfKeySymmetric(encrypted_key=copy.deepcopy(encrypted_key))
+    certificate = key_info.find(f"{_ds('X509Data')}/{_ds('X509Certificate')}")
+    if certificate is not None:
+        try:
+            der = base64.b64decode("".join(_text(certificate).split()), validate=True)
+        except binascii.Error as exc:
+            raise InvalidSecurityTokenError(
+                "The holder-of-key certificate in the assertion is not valid base64."
+            ) from exc
+        return HolderOfKeyPublic(certificate_der=der)
+    raise InvalidSecurityTokenError(
+        "The holder-of-key assertion's KeyInfo holds neither an xenc:EncryptedKey nor an "
+        "X509Certificate."
+    )
+
+
+def read_assertion(element: etree._Element) -> AssertionSpec:
+    """Parse an assertion of either version back into an AssertionSpec."""
+    if saml_version_of(element) == SamlVersion.SAML20:
+        return _read_20(element)
+    return _read_11(element)
+
+
+def _read_20(root: etree._Element) -> AssertionSpec:
+    if root.get("Version") != "2.0":
+        raise InvalidSecurityTokenError("The SAML 2.0 assertion does not say Version=\"2.0\".")
+    subject = _required(root, _s2("Subject"), "Subject")
+    name_id = _required(subject, _s2("NameID"), "Subject/NameID")
+    confirmation_node = subject.find(_s2("SubjectConfirmation"))
+    confirmation: Confirmation
+    method = None if confirmation_node is None else confirmation_node.get("Method")
+    if method in (None, CM_BEARER_20):
+        confirmation = Bearer()
+    elif method == CM_HOLDER_OF_KEY_20:
+        confirmation = _confirmation_from_key_info(
+            confirmation_node.find(f"{_s2('SubjectConfirmationData')}/{_ds('KeyInfo')}")
+        )
+    else:
+        raise InvalidSecurityTokenError(
+            f"The assertion's subject confirmation method {method!r} is not supported; "
+            "use bearer or holder-of-key."
+        )
+    conditions = _required(root, _s2("Conditions"), "Conditions")
+    audiences = tuple(
+        _text(node)
+        for node in conditions.iterfind(f"{_s2('AudienceRestriction')}/{_s2('Audience')}")
+    )
+    statement = _required(root, _s2("AuthnStatement"), "AuthnStatement")
+    class_ref = statement.find(f"{_s2('AuthnContext')}/{_s2('AuthnContextClassRef')}")
+    attributes = tuple(
+        SamlAttribute(
+            name=node.get("Name") or "",
+            values=tuple(_text(value) for value in node.iterfind(_s2("AttributeValue"))),
+        )
+        for node in root.iterfind(f"{_s2('AttributeStatement')}/{_s2('Attribute')}")
+    )
+    issue_instant = _parse_instant(root.get("IssueInstant"), "IssueInstant")
+    return AssertionSpec(
+        version=SamlVersion.SAML20,
+        assertion_id=assertion_id_of(root),
+        issuer=_text(_required(root, _s2("Issuer"), "Issuer")),
+        issue_instant=issue_instant,
+        not_before=_optional_instant(conditions.get("NotBefore"), issue_instant, "NotBefore"),
+        not_on_or_after=_parse_instant(conditions.get("NotOnOrAfter"), "NotOnOrAfter"),
+        subject_name=_text(name_id),
+        name_id_format=name_id.get("Format") or NAMEID_UNSPECIFIED,
+        audiences=audiences,
+        authn_instant=_parse_instant(statement.get("AuthnInstant"), "AuthnInstant"),
+        authn_method=_text(class_ref) if class_ref is not None else _AUTHN_UNSPECIFIED_20,
+        attributes=attributes,
+        confirmation=confirmation,
+    )
+
+
+def _optional_instant(text: str | None, default: dt.datetime, what: str) -> dt.datetime:
+    return default if text is None else _parse_instant(text, what)
+
+
+def _read_subject_11(subject: etree._Element) -> tuple[str, str, Confirmation]:
+    name_identifier = _required(subject, _s1("NameIdentifier"), "Subject/NameIdentifier")
+    confirmation_node = subject.find(_s1("SubjectConfirmation"))
+    confirmation: Confirmation = Bearer()
+    if confirmation_node is not None:
+        methods = [_text(node) for node in confirmation_node.iterfind(_s1("ConfirmationMethod"))]
+        if CM_HOLDER_OF_KEY_11 in methods:
+            confirmation = _confirmation_from_key_info(confirmation_node.find(_ds("KeyInfo")))
+        elif CM_BEARER_11 not in methods:
+            raise InvalidSecurityTokenError(
+                f"The assertion's confirmation methods {methods} are not supported; use "
+                "bearer or holder-of-key."
+            )
+    return (
+        _text(name_identifier),
+        name_identifier.get("Format") or NAMEID_UNSPECIFIED,
+        confirmation,
+    )
+
+
+def _read_11(root: etree._Element) -> AssertionSpec:
+    if root.get("MajorVersion") != "1":
+        raise InvalidSecurityTokenError("The SAML 1.x assertion does not say MajorVersion=\"1\".")
+    issuer = root.get("Issuer")
+    if not issuer:
+        raise InvalidSecurityTokenError("The assertion has no Issuer.")
+    statement = _required(root, _s1("AuthenticationStatement"), "AuthenticationStatement")
+    subject = _required(statement, _s1("Subject"), "AuthenticationStatement/Subject")
+    subject_name, name_format, confirmation = _read_subject_11(subject)
+    conditions = _required(root, _s1("Conditions"), "Conditions")
+    audiences = tuple(
+        _text(node)
+        for node in conditions.iterfind(
+            f"{_s1('AudienceRestrictionCondition')}/{_s1('Audience')}"
+        )
+    )
+    attributes = tuple(
+        SamlAttribute(
+            name=_join_attribute_name(
+                node.get("AttributeNamespace") or "", node.get("AttributeName") or ""
+            ),
+            values=tuple(_text(value) for value in node.iterfind(_s1("AttributeValue"))),
+        )
+        for node in root.iterfind(f"{_s1('AttributeStatement')}/{_s1('Attribute')}")
+    )
+    issue_instant = _parse_instant(root.get("IssueInstant"), "IssueInstant")
+    return AssertionSpec(
+        version=SamlVersion.SAML11,
+        assertion_id=assertion_id_of(root),
+        issuer=issuer,
+        issue_instant=issue_instant,
+        not_before=_optional_instant(conditions.get("NotBefore"), issue_instant, "NotBefore"),
+        not_on_or_after=_parse_instant(conditions.get("NotOnOrAfter"), "NotOnOrAfter"),
+        subject_name=subject_name,
+        name_id_format=name_format,
+        audiences=audiences,
+        authn_instant=_parse_instant(
+            statement.get("AuthenticationInstant"), "AuthenticationInstant"
+        ),
+        authn_method=statement.get("AuthenticationMethod") or "",
+        attributes=attributes,
+        confirmation=confirmation,
+    )

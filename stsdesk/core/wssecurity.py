@@ -1,0 +1,368 @@
+"""WS-Security headers: UsernameToken, Timestamp and X.509 BinarySecurityToken, read and written."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import logging
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+
+from lxml import etree
+
+from stsdesk.core import ns
+from stsdesk.core.errors import InvalidSecurityError, MessageExpiredError
+from stsdesk.core.soap import SoapMessage, SoapVersion
+
+__all__ = [
+    "UsernameToken", "Timestamp", "SecurityHeader", "parse_security_header", "check_timestamp",
+    "check_username_token_freshness", "password_digest", "password_matches",
+    "build_security_header", "parse_xs_datetime", "format_xs_datetime",
+    "MAX_USERNAME_LENGTH", "MAX_NONCE_BYTES",
+]
+
+log = logging.getLogger("stsdesk.core.wssecurity")
+
+MAX_USERNAME_LENGTH = 256
+MAX_NONCE_BYTES = 1024
+
+_WSSE = f"{{{ns.WSSE}}}"
+_WSU = f"{{{ns.WSU}}}"
+_ULTIMATE_RECEIVER = {"", "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver"}
+_NEXT = {"http://schemas.xmlsoap.org/soap/actor/next",
+         "http://www.w3.org/2003/05/soap-envelope/role/next"}
+_X509_VALUE_TYPES = {ns.X509V3, "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509"}
+
+_DATETIME = re.compile(
+    r"(?P<date>-?\d{4,}-\d{2}-\d{2})T(?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<frac>\d+))?"
+    r"(?P<tz>Z|[+-]\d{2}:\d{2})?"
+)
+
+
+@dataclass(frozen=True)
+class UsernameToken:
+    """A wsse:UsernameToken as received; ``password`` is the text or the base64 digest."""
+
+    username: str
+    password: str | None
+    password_type: str
+    nonce: bytes | None
+    created: datetime | None
+    created_text: str | None
+
+    def __repr__(self) -> str:  # never show the password, not even in a traceback
+        return (f"UsernameToken(username={self.username!r}, password_type={self.password_type!r}, "
+                f"created={self.created_text!r})")
+
+
+@dataclass(frozen=True)
+class Timestamp:
+    created: datetime
+    expires: datetime | None
+
+
+@dataclass(frozen=True)
+class SecurityHeader:
+    """The wsse:Security header addressed to this STS."""
+
+    username_token: UsernameToken | None
+    timestamp: Timestamp | None
+    binary_security_tokens: tuple[bytes, ...]
+
+
+def parse_xs_datetime(text: str) -> datetime:
+    """Parse an xs:dateTime (``Z`` or an offset; none means UTC) to an aware UTC datetime.
+
+    Raises :class:`ValueError` for anything else; callers turn it into their own error.
+    """
+    match = _DATETIME.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"not an xs:dateTime: {text[:40]!r}")
+    frac = (match.group("frac") or "")[:6].ljust(6, "0")
+    value = datetime.fromisoformat(f"{match.group('date')}T{match.group('time')}.{frac}")
+    tz = match.group("tz")
+    if tz and tz != "Z":
+        sign = 1 if tz[0] == "+" else -1
+        offset = timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6]))
+        if offset > timedelta(hours=14):
+            raise ValueError(f"time zone offset out of range: {tz}")
+        value = value.replace(tzinfo=timezone(sign * offset))
+    else:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def format_xs_datetime(value: datetime) -> str:
+    """UTC xs:dateTime with millisecond precision and a ``Z``, as WSS4J writes it."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _security_datetime(element: etree._Element, what: str) -> tuple[datetime, str]:
+    text = element.text or ""
+    try:
+        return parse_xs_datetime(text), text
+    except (ValueError, OverflowError) as exc:
+        raise InvalidSecurityError(
+            f"The {what} {text.strip()[:40]!r} is not an xs:dateTime; send UTC time such as "
+            "2024-05-01T12:00:00Z."
+        ) from exc
+
+
+def _only(parent: etree._Element, tag: str, what: str) -> etree._Element | None:
+    found = parent.findall(tag)
+    if len(found) > 1:
+        raise InvalidSecurityError(f"The message has {len(found)} {what} elements; send one.")
+    return found[0] if found else None
+
+
+def _b64(text: str | None, what: str) -> bytes:
+    compact = re.sub(r"\s+", "", text or "")
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidSecurityError(f"The {what} is not valid base64; encode it as base64.") from exc
+
+
+def _role(header: etree._Element, version: SoapVersion) -> str:
+    name = "actor" if version is SoapVersion.SOAP11 else "role"
+    role = (header.get(f"{{{version.value}}}{name}") or "").strip()
+    return "" if role in _ULTIMATE_RECEIVER else role
+
+
+def parse_security_header(message: SoapMessage) -> SecurityHeader | None:
+    """The wsse:Security header addressed to the ultimate receiver, or ``None`` if there is none."""
+    blocks = message.header(ns.WSSE, "Security")
+    if not blocks:
+        return None
+    by_role: dict[str, etree._Element] = {}
+    for block in blocks:
+        role = _role(block, message.version)
+        if role in by_role:
+            raise InvalidSecurityError(
+                "The message has two WS-Security headers for the same actor/role; merge them "
+                "into one wsse:Security header."
+            )
+        by_role[role] = block
+    security = by_role.get("")
+    if security is None:
+        security = next((by_role[r] for r in by_role if r in _NEXT), None)
+    if security is None:
+        log.debug("wsse:Security headers present only for other actors: %s", sorted(by_role))
+        return None
+    username_el = _only(security, f"{_WSSE}UsernameToken", "wsse:UsernameToken")
+    timestamp_el = _only(security, f"{_WSU}Timestamp", "wsu:Timestamp")
+    return SecurityHeader(
+        username_token=_parse_username_token(username_el) if username_el is not None else None,
+        timestamp=_parse_timestamp(timestamp_el) if timestamp_el is not None else None,
+        binary_security_tokens=tuple(
+            _parse_bst(bst) for bst in security.findall(f"{_WSSE}BinarySecurityToken")
+            if (bst.get("ValueType") or ns.X509V3).strip() in _X509_VALUE_TYPES
+        ),
+    )
+
+
+def _parse_username_token(element: etree._Element) -> UsernameToken:
+    username_el = _only(element, f"{_WSSE}Username", "wsse:Username")
+    username = username_el.text if username_el is not None and username_el.text else ""
+    if not username.strip():
+        raise InvalidSecurityError(
+            "The wsse:UsernameToken has no username; put the user name in wsse:Username."
+        )
+    if len(username) > MAX_USERNAME_LENGTH:
+        raise InvalidSecurityError(
+            f"The username is longer than {MAX_USERNAME_LENGTH} characters; check the client's "
+            "configured user name."
+        )
+    password_el = _only(element, f"{_WSSE}Password", "wsse:Password")
+    password: str | None = None
+    password_type = ns.PASSWORD_TEXT
+    if password_el is not None:
+        password = password_el.text or ""
+        password_type = (password_el.get("Type") or ns.PASSWORD_TEXT).strip()
+        if password_type not in (ns.PASSWORD_TEXT, ns.PASSWORD_DIGEST):
+            raise InvalidSecurityError(
+                f"The wsse:Password Type {password_type[:200]!r} is not supported; use "
+                f"{ns.PASSWORD_TEXT} or {ns.PASSWORD_DIGEST}."
+            )
+    nonce: bytes | None = None
+    nonce_el = _only(element, f"{_WSSE}Nonce", "wsse:Nonce")
+    if nonce_el is not None:
+        encoding = (nonce_el.get("EncodingType") or ns.BASE64_BINARY).strip()
+        if encoding != ns.BASE64_BINARY:
+            raise InvalidSecurityError(
+                f"The wsse:Nonce EncodingType {encoding[:200]!r} is not supported; send the nonce "
+                f"base64-encoded with EncodingType {ns.BASE64_BINARY}."
+            )
+        if len(nonce_el.text or "") > MAX_NONCE_BYTES * 2:
+            raise InvalidSecurityError(
+                f"The wsse:Nonce is longer than {MAX_NONCE_BYTES} bytes; send a 16-byte nonce."
+            )
+        nonce = _b64(nonce_el.text, "wsse:Nonce")
+        if len(nonce) > MAX_NONCE_BYTES:
+            raise InvalidSecurityError(
+                f"The wsse:Nonce is longer than {MAX_NONCE_BYTES} bytes; send a 16-byte nonce."
+            )
+    created: datetime | None = None
+    created_text: str | None = None
+    created_el = _only(element, f"{_WSU}Created", "wsu:Created")
+    if created_el is not None:
+        created, created_text = _security_datetime(created_el, "UsernameToken's wsu:Created")
+    return UsernameToken(username, password, password_type, nonce, created, created_text)
+
+
+def _parse_timestamp(element: etree._Element) -> Timestamp:
+    created_el = _only(element, f"{_WSU}Created", "wsu:Created")
+    if created_el is None:
+        raise InvalidSecurityError(
+            "The wsu:Timestamp has no wsu:Created; send the time the message was created."
+        )
+    created, _ = _security_datetime(created_el, "wsu:Timestamp's Created")
+    expires_el = _only(element, f"{_WSU}Expires", "wsu:Expires")
+    expires = (_security_datetime(expires_el, "wsu:Timestamp's Expires")[0]
+               if expires_el is not None else None)
+    return Timestamp(created, expires)
+
+
+def _parse_bst(element: etree._Element) -> bytes:
+    encoding = (element.get("EncodingType") or ns.BASE64_BINARY).strip()
+    if encoding != ns.BASE64_BINARY:
+        raise InvalidSecurityError(
+            f"The wsse:BinarySecurityToken EncodingType {encoding[:200]!r} is not supported; send "
+            f"the certificate base64-encoded with EncodingType {ns.BASE64_BINARY}."
+        )
+    return _b64(element.text, "wsse:BinarySecurityToken")
+
+
+# ---------------------------------------------------------------- checks
+
+def check_timestamp(timestamp: Timestamp | None, *, now: datetime, skew_seconds: int = 300,
+                    required: bool = True) -> None:
+    """Refuse a missing (when required), malformed, expired or future-dated wsu:Timestamp."""
+    if timestamp is None:
+        if required:
+            raise InvalidSecurityError(
+                "The message has no wsu:Timestamp; the security policy requires one. Configure "
+                "the client to include a timestamp in the WS-Security header."
+            )
+        return
+    now = _utc(now)
+    skew = timedelta(seconds=skew_seconds)
+    created = _utc(timestamp.created)
+    expires = _utc(timestamp.expires) if timestamp.expires is not None else None
+    if expires is not None and expires < created:
+        raise InvalidSecurityError(
+            "The wsu:Timestamp expires before it was created; fix the client's timestamp."
+        )
+    if expires is not None and expires < now - skew:
+        raise MessageExpiredError(
+            "The message has expired (its wsu:Timestamp Expires is in the past); send a fresh "
+            "request and check the client's clock."
+        )
+    if created > now + skew:
+        raise MessageExpiredError(
+            "The message's wsu:Timestamp was created in the future; check the client's clock."
+        )
+
+
+def check_username_token_freshness(token: UsernameToken, *, now: datetime,
+                                   skew_seconds: int = 300) -> None:
+    """A digest token needs a nonce and a wsu:Created within the clock-skew window.
+
+    A text token's wsu:Created, when present, must be in the window as well.
+    """
+    digest = token.password_type == ns.PASSWORD_DIGEST
+    if digest and not token.nonce:
+        raise InvalidSecurityError(
+            "The PasswordDigest UsernameToken has no wsse:Nonce; a digest needs a fresh nonce."
+        )
+    if token.created is None:
+        if digest:
+            raise InvalidSecurityError(
+                "The PasswordDigest UsernameToken has no wsu:Created; a digest needs the time "
+                "it was created."
+            )
+        return
+    now = _utc(now)
+    skew = timedelta(seconds=skew_seconds)
+    created = _utc(token.created)
+    if created < now - skew:
+        raise MessageExpiredError(
+            "The UsernameToken was created too long ago; send a fresh token and check the "
+            "client's clock."
+        )
+    if created > now + skew:
+        raise MessageExpiredError(
+            "The UsernameToken was created in the future; check the client's clock."
+        )
+
+
+def password_digest(nonce: bytes, created_text: str, password: str) -> str:
+    """``base64(SHA-1(nonce + created + password))`` from the UsernameToken profile."""
+    # SHA-1 is what the UsernameToken profile defines; it is not used as a signature here.
+    digest = hashlib.sha1(
+        nonce + created_text.encode("utf-8") + password.encode("utf-8"), usedforsecurity=False
+    ).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def password_matches(token: UsernameToken, password: str) -> bool:
+    """Whether ``token`` proves knowledge of ``password``, compared in constant time."""
+    if token.password is None:
+        return False
+    if token.password_type == ns.PASSWORD_TEXT:
+        return hmac.compare_digest(token.password.encode("utf-8"), password.encode("utf-8"))
+    if token.password_type == ns.PASSWORD_DIGEST:
+        if token.nonce is None or token.created_text is None:
+            return False
+        expected = password_digest(token.nonce, token.created_text, password)
+        return hmac.compare_digest(expected.encode("ascii"), token.password.strip().encode("utf-8"))
+    return False
+
+
+# ---------------------------------------------------------------- client side
+
+def build_security_header(version: SoapVersion, *, username: str, password: str,
+                          digest: bool = False, timestamp_ttl: int | None = 300,
+                          now: datetime | None = None,
+                          nonce: bytes | None = None) -> etree._Element:
+    """A client's wsse:Security header with a Timestamp and a UsernameToken."""
+    now = _utc(now) if now is not None else datetime.now(UTC)
+    nsmap = {"wsse": ns.WSSE, "wsu": ns.WSU, version.prefix: version.value}
+    security = etree.Element(f"{_WSSE}Security", nsmap=nsmap)
+    security.set(f"{{{version.value}}}mustUnderstand", "1")
+    if timestamp_ttl is not None:
+        ts = etree.SubElement(security, f"{_WSU}Timestamp")
+        ts.set(f"{_WSU}Id", f"TS-{uuid.uuid4()}")
+        etree.SubElement(ts, f"{_WSU}Created").text = format_xs_datetime(now)
+        etree.SubElement(ts, f"{_WSU}Expires").text = format_xs_datetime(
+            now + timedelta(seconds=timestamp_ttl)
+        )
+    token = etree.SubElement(security, f"{_WSSE}UsernameToken")
+    token.set(f"{_WSU}Id", f"UsernameToken-{uuid.uuid4()}")
+    etree.SubElement(token, f"{_WSSE}Username").text = username
+    password_el = etree.SubElement(token, f"{_WSSE}Password")
+    if digest:
+        created_text = format_xs_datetime(now)
+        nonce = nonce if nonce is not None else os.urandom(16)
+        password_el.set("Type", ns.PASSWORD_DIGEST)
+        password_el.text = password_digest(nonce, created_text, password)
+        nonce_el = etree.SubElement(token, f"{_WSSE}Nonce")
+        nonce_el.set("EncodingType", ns.BASE64_BINARY)
+        nonce_el.text = base64.b64encode(nonce).decode("ascii")
+        etree.SubElement(token, f"{_WSU}Created").text = created_text
+    else:
+        password_el.set("Type", ns.PASSWORD_TEXT)
+        password_el.text = password
+    return security

@@ -1,0 +1,297 @@
+"""XML Encryption of tokens and proof keys for a relying party's certificate (xmlsec)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import secrets
+from enum import StrEnum
+
+import xmlsec
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from lxml import etree
+
+from stsdesk.core import ns
+from stsdesk.core.certs import certificate_thumbprint_sha1
+from stsdesk.core.errors import CryptoError, InvalidRequestError, StsError
+from stsdesk.core.xmlparse import parse_xml
+
+__all__ = [
+    "BlockEncryption", "KeyTransport", "encrypt_element", "encrypt_key", "decrypt_element",
+    "decrypt_key", "THUMBPRINT_SHA1", "TYPE_ELEMENT",
+]
+
+# Not in core/ns.py yet: the WSS 1.1 X.509 token profile key identifier value type.
+THUMBPRINT_SHA1 = "http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#ThumbprintSHA1"
+TYPE_ELEMENT = "http://www.w3.org/2001/04/xmlenc#Element"
+_SHA1_DIGEST = "http://www.w3.org/2000/09/xmldsig#sha1"
+_NSMAP = {"xenc": ns.XENC, "ds": ns.DS, "wsse": ns.WSSE}
+
+
+class BlockEncryption(StrEnum):
+    AES256_GCM = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
+    AES128_GCM = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
+    AES256_CBC = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
+
+
+class KeyTransport(StrEnum):
+    RSA_OAEP_MGF1P = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"  # default
+    RSA_OAEP = "http://www.w3.org/2009/xmlenc11#rsa-oaep"  # with its defaults: SHA-1, MGF1-SHA1
+
+
+# Session key length in bytes for each block method (xmlsec reads the method from the XML).
+_KEY_BYTES = {
+    BlockEncryption.AES256_GCM: 32,
+    BlockEncryption.AES128_GCM: 16,
+    BlockEncryption.AES256_CBC: 32,
+}
+
+
+def _x(local: str) -> str:
+    return f"{{{ns.XENC}}}{local}"
+
+
+def _d(local: str) -> str:
+    return f"{{{ns.DS}}}{local}"
+
+
+def _block(value: str) -> BlockEncryption:
+    try:
+        return BlockEncryption(value)
+    except ValueError as exc:
+        raise InvalidRequestError(
+            f"The encryption algorithm {value!r} is not supported; use one of "
+            f"{', '.join(b.value for b in BlockEncryption)}."
+        ) from exc
+
+
+def _transport(value: str) -> KeyTransport:
+    try:
+        return KeyTransport(value)
+    except ValueError as exc:
+        raise InvalidRequestError(
+            f"The key transport algorithm {value!r} is not supported; use one of "
+            f"{', '.join(k.value for k in KeyTransport)}."
+        ) from exc
+
+
+def _private_key(private_key: rsa.RSAPrivateKey) -> xmlsec.Key:
+    pem = private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return xmlsec.Key.from_memory(pem, xmlsec.constants.KeyDataFormatPem)
+
+
+def encrypt_key(
+    key: bytes,
+    certificate: x509.Certificate,
+    *,
+    key_transport: KeyTransport | str = KeyTransport.RSA_OAEP_MGF1P,
+) -> etree._Element:
+    """A standalone xenc:EncryptedKey carrying ``key`` for ``certificate``.
+
+    Its ds:KeyInfo names the certificate by a wsse:SecurityTokenReference with a ThumbprintSHA1
+    KeyIdentifier (WSS X.509 token profile 1.1).
+    """
+    transport = _transport(key_transport)
+    if not key:
+        raise InvalidRequestError("There is no key to encrypt; the proof key is empty.")
+    encrypted_key = etree.Element(_x("EncryptedKey"), nsmap=_NSMAP)
+    method = etree.SubElement(encrypted_key, _x("EncryptionMethod"), Algorithm=transport.value)
+    etree.SubElement(method, _d("DigestMethod"), Algorithm=_SHA1_DIGEST)
+    key_info = etree.SubElement(encrypted_key, _d("KeyInfo"))
+    reference = etree.SubElement(key_info, f"{{{ns.WSSE}}}SecurityTokenReference")
+    identifier = etree.SubElement(
+        reference,
+        f"{{{ns.WSSE}}}KeyIdentifier",
+        ValueType=THUMBPRINT_SHA1,
+        EncodingType=ns.BASE64_BINARY,
+    )
+    identifier.text = base64.b64encode(certificate_thumbprint_sha1(certificate)).decode("ascii")
+    cipher_data = etree.SubElement(encrypted_key, _x("CipherData"))
+    cipher_value = etree.SubElement(cipher_data, _x("CipherValue"))
+    public_key = certificate.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise InvalidRequestError(
+            "The relying party's certificate does not hold an RSA key; keys can only be "
+            "encrypted for RSA certificates. Import an RSA certificate for it."
+        )
+    # python-xmlsec cannot encrypt a standalone EncryptedKey (it has no way to set the context's
+    # EncryptedKey mode, and its keys manager loads the system CA store on every creation), so
+    # the wrap is done here. Both methods are written with their defaults: SHA-1 digest and
+    # MGF1 with SHA-1, no OAEPparams; xmlsec decrypts them (decrypt_key).
+    try:
+        wrapped = public_key.encrypt(
+            bytes(key),
+            padding.OAEP(
+                mgf=padding.MGF1(hashes.SHA1()),  # noqa: S303 - the methods' defined defaults
+                algorithm=hashes.SHA1(),  # noqa: S303
+                label=None,
+            ),
+        )
+    except ValueError as exc:
+        raise InvalidRequestError(
+            f"A {len(key)}-byte key is too long to encrypt for this certificate's RSA key."
+        ) from exc
+    cipher_value.text = base64.b64encode(wrapped).decode("ascii")
+    return encrypted_key
+
+
+def encrypt_element(
+    element: etree._Element,
+    certificate: x509.Certificate,
+    *,
+    block: BlockEncryption | str = BlockEncryption.AES256_GCM,
+    key_transport: KeyTransport | str = KeyTransport.RSA_OAEP_MGF1P,
+) -> etree._Element:
+    """A standalone xenc:EncryptedData (Type Element) holding ``element`` for ``certificate``.
+
+    A fresh session key is wrapped in an xenc:EncryptedKey inside the EncryptedData's ds:KeyInfo.
+    ``element`` itself is not modified.
+    """
+    block_method = _block(block)
+    key_bytes = _KEY_BYTES[block_method]
+    # etree.tostring keeps every namespace declaration in scope, so the plaintext is a complete
+    # document even when the element sat inside a larger one.
+    plaintext = etree.tostring(element, encoding="UTF-8", xml_declaration=False)
+    session_key = secrets.token_bytes(key_bytes)
+    encrypted_data = etree.Element(_x("EncryptedData"), nsmap=_NSMAP, Type=TYPE_ELEMENT)
+    etree.SubElement(encrypted_data, _x("EncryptionMethod"), Algorithm=block_method.value)
+    cipher_data = etree.SubElement(encrypted_data, _x("CipherData"))
+    etree.SubElement(cipher_data, _x("CipherValue"))
+    context = xmlsec.EncryptionContext()
+    try:
+        context.key = xmlsec.Key.from_binary_data(xmlsec.constants.KeyDataAes, session_key)
+        context.encrypt_binary(encrypted_data, plaintext)
+    except xmlsec.Error as exc:
+        raise CryptoError(f"The token could not be encrypted ({exc}).") from exc
+    # KeyInfo goes in only now: xmlsec would otherwise try to produce the EncryptedKey itself
+    # from a keys manager, which costs a certificate-store load per call.
+    key_info = etree.Element(_d("KeyInfo"))
+    key_info.append(encrypt_key(session_key, certificate, key_transport=key_transport))
+    encrypted_data.insert(1, key_info)
+    return encrypted_data
+
+
+def decrypt_key(encrypted_key: etree._Element, private_key: rsa.RSAPrivateKey) -> bytes:
+    """The key carried by an xenc:EncryptedKey, unwrapped with ``private_key``."""
+    if encrypted_key.tag != _x("EncryptedKey"):
+        raise CryptoError(
+            f"Expected an xenc:EncryptedKey but found {_tag_name(encrypted_key)}."
+        )
+    method = encrypted_key.find(_x("EncryptionMethod"))
+    algorithm = None if method is None else method.get("Algorithm")
+    if algorithm not in {k.value for k in KeyTransport}:
+        # RSA PKCS#1 v1.5 and unknown methods are refused (Bleichenbacher-style oracles).
+        raise CryptoError(
+            f"The key is wrapped with {algorithm!r}, which this STS does not accept; use "
+            f"{', '.join(k.value for k in KeyTransport)}."
+        )
+    work = copy.deepcopy(encrypted_key)
+    for key_info in work.findall(_d("KeyInfo")):
+        work.remove(key_info)  # the key is given; xmlsec must not go looking for one
+    context = xmlsec.EncryptionContext()
+    try:
+        context.key = _private_key(private_key)
+        result = context.decrypt(work)
+    except xmlsec.Error as exc:
+        raise CryptoError(_wrong_key_message(encrypted_key)) from exc
+    if not isinstance(result, bytes) or not result:
+        raise CryptoError(_wrong_key_message(encrypted_key))
+    return result
+
+
+def decrypt_element(
+    encrypted_data: etree._Element,
+    private_key: rsa.RSAPrivateKey,
+    *,
+    encrypted_key: etree._Element | None = None,
+) -> etree._Element:
+    """The element inside an xenc:EncryptedData, decrypted with ``private_key``.
+
+    The session key is taken from the EncryptedData's own ds:KeyInfo/xenc:EncryptedKey, or from
+    ``encrypted_key`` when it travels beside the data (SAML 2.0 EncryptedAssertion). The
+    plaintext is parsed with the hardened parser; the input is not modified.
+    """
+    if encrypted_data.tag != _x("EncryptedData"):
+        raise CryptoError(f"Expected an xenc:EncryptedData but found {_tag_name(encrypted_data)}.")
+    data_type = encrypted_data.get("Type")
+    if data_type not in (None, TYPE_ELEMENT):
+        raise CryptoError(
+            f"The encrypted data is of type {data_type!r}; only encrypted elements are accepted."
+        )
+    method = encrypted_data.find(_x("EncryptionMethod"))
+    algorithm = None if method is None else method.get("Algorithm")
+    try:
+        block_method = BlockEncryption(algorithm or "")
+    except ValueError as exc:
+        raise CryptoError(
+            f"The data is encrypted with {algorithm!r}, which this STS does not accept; use "
+            f"{', '.join(b.value for b in BlockEncryption)}."
+        ) from exc
+    if encrypted_key is None:
+        encrypted_key = encrypted_data.find(f"{_d('KeyInfo')}/{_x('EncryptedKey')}")
+        if encrypted_key is None:
+            raise CryptoError(
+                "The encrypted data carries no xenc:EncryptedKey in its KeyInfo, so it cannot be "
+                "decrypted with a private key."
+            )
+    session_key = decrypt_key(encrypted_key, private_key)
+    key_bytes = _KEY_BYTES[block_method]
+    if len(session_key) != key_bytes:
+        raise CryptoError(
+            f"The wrapped key is {len(session_key)} bytes long but {block_method.value} needs "
+            f"{key_bytes}; the encrypted data is damaged."
+        )
+    work = copy.deepcopy(encrypted_data)
+    work.attrib.pop("Type", None)  # so xmlsec returns the plaintext bytes for our own parser
+    for key_info in work.findall(_d("KeyInfo")):
+        work.remove(key_info)
+    context = xmlsec.EncryptionContext()
+    try:
+        context.key = xmlsec.Key.from_binary_data(xmlsec.constants.KeyDataAes, session_key)
+        plaintext = context.decrypt(work)
+    except xmlsec.Error as exc:
+        raise CryptoError(
+            "The encrypted data could not be decrypted: the ciphertext is damaged or does not "
+            "belong to this key."
+        ) from exc
+    if not isinstance(plaintext, bytes):  # pragma: no cover - Type was removed above
+        raise CryptoError("The encrypted data did not decrypt to bytes.")
+    try:
+        return parse_xml(plaintext)
+    except StsError as exc:
+        raise CryptoError(
+            f"The decrypted content is not a usable XML element: {exc.message}"
+        ) from exc
+
+
+def _wrong_key_message(encrypted_key: etree._Element) -> str:
+    thumbprint = _thumbprint_of(encrypted_key)
+    named = f" (thumbprint {thumbprint})" if thumbprint else ""
+    return (
+        "The token could not be decrypted with this key: it was encrypted for another "
+        f"certificate{named}. Use the private key of that certificate."
+    )
+
+
+def _thumbprint_of(encrypted_key: etree._Element) -> str | None:
+    for identifier in encrypted_key.iterfind(
+        f"{_d('KeyInfo')}/{{{ns.WSSE}}}SecurityTokenReference/{{{ns.WSSE}}}KeyIdentifier"
+    ):
+        if identifier.get("ValueType") == THUMBPRINT_SHA1:
+            try:
+                raw = base64.b64decode("".join((identifier.text or "").split()), validate=True)
+            except binascii.Error:
+                return None
+            return raw.hex(":").upper()
+    return None
+
+
+def _tag_name(element: etree._Element) -> str:
+    return str(element.tag)[:120]
