@@ -1,0 +1,1 @@
+"""Files shipped with the package: scenario policy documents, templates, icons."""

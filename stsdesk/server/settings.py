@@ -1,0 +1,72 @@
+"""Where the embedded STS keeps its data and how it listens: one frozen ServerSettings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stsdesk.server.errors import ValidationError
+
+__all__ = ["ServerSettings", "DATABASE_FILE", "MASTER_SECRET_FILE"]
+
+DATABASE_FILE = "stsdesk.db"
+MASTER_SECRET_FILE = Path("secrets") / "keystore-password"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """The server's start-up settings; ``admin_password`` only seeds the first start."""
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 9443
+    workers: int = 1
+    database_url: str | None = None  # None: SQLite at DATA_DIR/stsdesk.db
+    public_host: str | None = None  # the name clients use, when it differs from ``host``
+    admin_password: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.data_dir, Path):
+            object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if not 0 <= self.port <= 65535:
+            raise ValidationError(
+                f"The port {self.port} is out of range; choose one from 1 to 65535, or 0 for any "
+                "free port."
+            )
+        if self.workers < 1:
+            raise ValidationError(f"The number of workers must be at least 1, not {self.workers}.")
+        if not self.host:
+            raise ValidationError("The host to listen on is empty; give an address such as "
+                                  "127.0.0.1.")
+
+    @property
+    def root(self) -> Path:
+        """The data directory as an absolute path (relative ones are taken from the cwd)."""
+        return self.data_dir.expanduser().absolute()
+
+    @property
+    def database_path(self) -> Path:
+        """Where the default SQLite database lives (used only when ``database_url`` is None)."""
+        return self.root / DATABASE_FILE
+
+    def effective_database_url(self) -> str:
+        """The SQLAlchemy URL to open: ``database_url`` if given, else SQLite in the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.database_path.as_posix()}"
+
+    @property
+    def master_secret_path(self) -> Path:
+        return self.root / MASTER_SECRET_FILE
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.root / "tls"
+
+    @property
+    def tls_cert_path(self) -> Path:
+        return self.tls_dir / "server.crt"
+
+    @property
+    def tls_key_path(self) -> Path:
+        return self.tls_dir / "server.key"

@@ -1,0 +1,1 @@
+"""The WS-Trust endpoint: authentication, issuance and the token life cycle."""

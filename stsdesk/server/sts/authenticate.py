@@ -1,0 +1,125 @@
+"""Who is asking: the UsernameToken and Timestamp a security scenario requires, and lockout."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+from functools import cache
+
+from stsdesk.core import ns
+from stsdesk.core.errors import AuthenticationError, InvalidSecurityError
+from stsdesk.core.soap import SoapMessage
+from stsdesk.core.wssecurity import (
+    UsernameToken,
+    check_timestamp,
+    check_username_token_freshness,
+    parse_security_header,
+    password_matches,
+)
+from stsdesk.server.model import ConfigSnapshot, UserRecord
+from stsdesk.server.passwords import CredentialCache, hash_password, verify_password
+from stsdesk.server.storage.store import Store
+
+__all__ = ["Authenticator", "SCENARIOS_ENFORCED"]
+
+log = logging.getLogger("stsdesk.server.sts")
+
+# The security scenarios this STS can enforce today (see the admin API's catalogue).
+SCENARIOS_ENFORCED = frozenset({"scenario1"})
+
+# One message for every credential failure, so a caller cannot tell an unknown user from a wrong
+# password.
+_BAD_CREDENTIALS = (
+    "The user name or password is wrong. Check the credentials; repeated failures lock the account."
+)
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+class Authenticator:
+    """Checks a request's WS-Security header against the applied security scenario."""
+
+    def __init__(self, store: Store, credentials: CredentialCache) -> None:
+        self._store = store
+        self._credentials = credentials
+
+    def authenticate(self, message: SoapMessage, config: ConfigSnapshot, now: datetime) -> UserRecord:
+        policy = config.security
+        if not policy.enabled:
+            raise AuthenticationError(
+                "Security is not configured on this STS, so it issues no tokens. "
+                "An administrator must apply a security policy (for example UsernameToken) first."
+            )
+        header = parse_security_header(message)
+        if header is None:
+            raise InvalidSecurityError(
+                "The request has no wsse:Security header; the security policy (UsernameToken) "
+                "requires a Timestamp and a UsernameToken."
+            )
+        skew = config.tokens.clock_skew_seconds
+        check_timestamp(header.timestamp, now=now, skew_seconds=skew, required=True)
+        token = header.username_token
+        if token is None:
+            raise InvalidSecurityError(
+                "The request has no wsse:UsernameToken; the security policy requires one."
+            )
+        user = self._verify(token, config, now)
+        allowed = set(policy.allowed_roles)
+        if allowed and not allowed.intersection(user.roles):
+            raise AuthenticationError(
+                f"The user {user.username!r} may not obtain tokens: the security policy allows only "
+                f"the roles {', '.join(sorted(allowed))}. Ask an administrator to assign one."
+            )
+        return user
+
+    def _verify(self, token: UsernameToken, config: ConfigSnapshot, now: datetime) -> UserRecord:
+        user = self._store.get_user(token.username)
+        if token.password_type == ns.PASSWORD_DIGEST:
+            ok = self._verify_digest(token, user, config, now)
+        elif user is None:
+            # An unknown user still costs one hash, so timing does not tell users apart.
+            verify_password(_dummy_hash(), token.password or "")
+            ok = False
+        else:
+            ok = self._credentials.verify(user, token.password or "")
+        if user is None or not user.active:
+            raise AuthenticationError(_BAD_CREDENTIALS)
+        if user.locked_until is not None and user.locked_until > now:
+            if ok:
+                # Only someone who knows the password learns why they are refused.
+                raise AuthenticationError(
+                    "The account is locked after repeated failed sign-ins. Try again after "
+                    f"{user.locked_until:%Y-%m-%d %H:%M:%S} UTC or ask an administrator to unlock it."
+                )
+            raise AuthenticationError(_BAD_CREDENTIALS)
+        if not ok:
+            locked = self._store.record_failed_login(user.username, config.lockout, now)
+            if locked is not None:
+                log.warning("account %r locked until %s after failed sign-ins", user.username, locked)
+            raise AuthenticationError(_BAD_CREDENTIALS)
+        if user.failed_attempts:
+            self._store.record_successful_login(user.username)
+        return user
+
+    def _verify_digest(
+        self, token: UsernameToken, user: UserRecord | None, config: ConfigSnapshot, now: datetime
+    ) -> bool:
+        skew = config.tokens.clock_skew_seconds
+        check_username_token_freshness(token, now=now, skew_seconds=skew)
+        password = self._store.unseal_password(user) if user is not None else None
+        if password is None or not password_matches(token, password):
+            return False
+        if token.nonce is None:  # check_username_token_freshness refuses this already
+            return False
+        # A nonce is remembered for as long as its Created could still pass the freshness check.
+        created = token.created or now
+        if not self._store.remember_nonce(token.nonce, created + timedelta(seconds=2 * skew)):
+            raise InvalidSecurityError(
+                "This UsernameToken nonce was already used (a replayed message). "
+                "Send a fresh nonce and Created with every request."
+            )
+        return True

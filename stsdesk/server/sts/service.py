@@ -1,0 +1,146 @@
+"""The WS-Trust service: one SOAP request in, one SOAP response or fault out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography import x509
+from lxml import etree
+
+from stsdesk.core import ns
+from stsdesk.core.errors import RequestFailedError, StsError
+from stsdesk.core.soap import SoapMessage, SoapVersion, build_fault, build_response, parse_envelope
+from stsdesk.core.wstrust import (
+    RequestType,
+    SecurityTokenRequest,
+    build_cancel_response,
+    build_issue_response,
+    build_validate_response,
+    parse_request,
+    response_action,
+)
+from stsdesk.core.xmlparse import DEFAULT_LIMITS, XmlLimits
+from stsdesk.server.keystore import KeyStore
+from stsdesk.server.model import ConfigSnapshot
+from stsdesk.server.passwords import CredentialCache
+from stsdesk.server.storage.store import Store
+from stsdesk.server.sts.authenticate import SCENARIOS_ENFORCED, Authenticator
+from stsdesk.server.sts.issuer import TokenIssuer
+from stsdesk.server.sts.lifecycle import TokenLifecycle
+
+__all__ = ["TrustService", "SoapReply"]
+
+log = logging.getLogger("stsdesk.server.sts")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SoapReply:
+    status: int
+    content_type: str
+    body: bytes
+
+
+class TrustService:
+    """Parses, authenticates, dispatches and answers WS-Trust requests; safe to share."""
+
+    def __init__(
+        self,
+        store: Store,
+        keystore: KeyStore,
+        credentials: CredentialCache,
+        *,
+        signing_certificates: Callable[[], Iterable[x509.Certificate]],
+        clock: Callable[[], datetime] = utc_now,
+        limits: XmlLimits = DEFAULT_LIMITS,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._limits = limits
+        self._authenticator = Authenticator(store, credentials)
+        self._issuer = TokenIssuer(keystore)
+        self._lifecycle = TokenLifecycle(store, self._issuer, signing_certificates)
+
+    def handle(self, body: bytes, *, content_type: str | None, soap_action: str | None) -> SoapReply:
+        version = _version_from_content_type(content_type)
+        message: SoapMessage | None = None
+        trust_namespace = ns.WST_13
+        try:
+            message = parse_envelope(
+                body, content_type=content_type, soap_action=soap_action, limits=self._limits
+            )
+            version = message.version
+            trust_namespace = _trust_namespace(message.body)
+            request = parse_request(message.body, action=message.action)
+            reply_body = self._dispatch(message, request)
+            action = response_action(request.version, request.request_type)
+            return SoapReply(200, version.content_type, build_response(message, reply_body, action=action))
+        except StsError as error:
+            log.info("fault %s: %s", error.fault_local_name, error.message)
+            return _fault(version, error, trust_namespace, message)
+        except Exception:  # a bug: log it, tell the caller nothing of its insides
+            log.exception("unexpected error while answering a WS-Trust request")
+            error = RequestFailedError(
+                "The STS could not process the request because of an internal error. "
+                "The administrator can find the details in the server log."
+            )
+            return _fault(version, error, trust_namespace, message)
+
+    def _dispatch(self, message: SoapMessage, request: SecurityTokenRequest) -> etree._Element:
+        config = self._store.snapshot()
+        _require_enforceable(config)
+        now = self._clock()
+        # Every operation, not only Issue, is protected by the applied security scenario.
+        user = self._authenticator.authenticate(message, config, now)
+        if request.request_type is RequestType.ISSUE:
+            minted = self._issuer.issue(request, user, config, now)
+            self._store.save_token(minted.record)
+            return build_issue_response(request.version, minted.issued, context=request.context)
+        if request.request_type is RequestType.VALIDATE:
+            verdict = self._lifecycle.validate(request, config, now)
+            return build_validate_response(
+                request.version, valid=verdict.valid, reason=verdict.reason, context=request.context
+            )
+        if request.request_type is RequestType.RENEW:
+            minted = self._lifecycle.renew(request, config, now)
+            return build_issue_response(
+                request.version, minted.issued, context=request.context, request_type=RequestType.RENEW
+            )
+        self._lifecycle.cancel(request, config)
+        return build_cancel_response(request.version, context=request.context)
+
+
+def _require_enforceable(config: ConfigSnapshot) -> None:
+    policy = config.security
+    if policy.enabled and policy.scenario_id not in SCENARIOS_ENFORCED:
+        raise RequestFailedError(
+            f"The applied security scenario {policy.scenario_id} cannot be enforced by this STS; "
+            "it issues no tokens until an administrator applies UsernameToken (scenario1)."
+        )
+
+
+def _trust_namespace(body: etree._Element) -> str:
+    namespace = etree.QName(body).namespace
+    return ns.WST_2005 if namespace == ns.WST_2005 else ns.WST_13
+
+
+def _version_from_content_type(content_type: str | None) -> SoapVersion:
+    if content_type and "application/soap+xml" in content_type.lower():
+        return SoapVersion.SOAP12
+    return SoapVersion.SOAP11
+
+
+def _fault(
+    version: SoapVersion, error: StsError, trust_namespace: str, message: SoapMessage | None
+) -> SoapReply:
+    # SOAP 1.1 over HTTP answers every fault with 500; SOAP 1.2 tells the sender's from ours.
+    status = 500 if version is SoapVersion.SOAP11 or not error.sender else 400
+    body = build_fault(version, error, trust_namespace=trust_namespace, request=message)
+    return SoapReply(status, version.content_type, body)
+

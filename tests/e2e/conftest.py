@@ -1,0 +1,107 @@
+"""A real STS on a loopback HTTPS socket, configured through the storage layer the admin API uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from stsdesk.core.certs import SigningIdentity, generate_self_signed
+from stsdesk.server.model import RelyingParty, RequestedClaim
+from stsdesk.server.runner import BackgroundServer
+from stsdesk.server.settings import ServerSettings
+from stsdesk.server.storage.store import Store
+from stsdesk.services.trust_client import Credentials, TrustClient
+
+ADMIN_PASSWORD = "Adm1n-e2e-secret"
+RP_PLAIN = "https://rp.example.org/plain"          # bearer defaults, not encrypted
+RP_ENCRYPTED = "https://rp.example.org/encrypted"  # has a certificate, tokens encrypted
+RP_HOK = "https://rp.example.org/hok"              # certificate, encryption off (HoK needs the cert)
+RP_CLAIMS = "https://rp.example.org/claims"        # requested claims configured on the SP
+
+
+@dataclass
+class LiveSts:
+    server: BackgroundServer
+    settings: ServerSettings
+    store: Store
+    endpoint: str
+    ca_file: Path
+    rp_identity: SigningIdentity
+    client_identity: SigningIdentity
+
+    @property
+    def store_url(self) -> str:
+        return self.settings.effective_database_url()
+
+    @property
+    def signing_certificate(self):
+        return self.server.bootstrap.keystore.signing_identity("wso2carbon").certificate
+
+    def client(self) -> TrustClient:
+        return TrustClient(self.endpoint, verify=str(self.ca_file))
+
+
+@pytest.fixture(scope="session")
+def live_sts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSts]:
+    data_dir = tmp_path_factory.mktemp("sts-data")
+    settings = ServerSettings(data_dir=data_dir, port=0, admin_password=ADMIN_PASSWORD)
+    server = BackgroundServer(settings)
+    server.start()
+    store = server.bootstrap.store
+    rp_identity = generate_self_signed("rp.example.org")
+    client_identity = generate_self_signed("trusted-client")
+    store.add_trusted_certificate("rp-cert", rp_identity.certificate.public_bytes(Encoding.DER))
+    store.add_trusted_certificate(
+        "client-cert", client_identity.certificate.public_bytes(Encoding.DER)
+    )
+    for name, party in (
+        ("plain", RelyingParty("", "plain", RP_PLAIN)),
+        ("encrypted", RelyingParty("", "encrypted", RP_ENCRYPTED, certificate_alias="rp-cert")),
+        ("hok", RelyingParty("", "hok", RP_HOK, certificate_alias="rp-cert", encrypt_token=False)),
+        ("claims", RelyingParty("", "claims", RP_CLAIMS)),
+    ):
+        app_id = store.create_application(name)
+        store.set_relying_party(app_id, party)
+        if name == "claims":
+            store.update_application(
+                app_id,
+                requested_claims=[
+                    RequestedClaim("http://wso2.org/claims/emailaddress", mandatory=True),
+                    RequestedClaim("http://wso2.org/claims/givenname"),
+                ],
+            )
+    store.set_user_claims(
+        "admin",
+        {
+            "http://wso2.org/claims/emailaddress": "admin@example.org",
+            "http://wso2.org/claims/givenname": "Ada",
+            "http://wso2.org/claims/lastname": "Admin",
+        },
+    )
+    try:
+        yield LiveSts(
+            server=server,
+            settings=settings,
+            store=store,
+            endpoint=server.url + "/services/wso2carbon-sts",
+            ca_file=server.ca_file,
+            rp_identity=rp_identity,
+            client_identity=client_identity,
+        )
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def admin() -> Credentials:
+    return Credentials("admin", ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def client(live_sts: LiveSts) -> Iterator[TrustClient]:
+    with live_sts.client() as trust_client:
+        yield trust_client
