@@ -30,6 +30,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy stsdesk/core stsdesk/server stsdesk/services
 
 bench: $(STAMP)
+	command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk || sudo apt-get install -y -qq wrk; }
 	$(PY) benchmarks/bench_issue.py
 
 clean:
