@@ -1,17 +1,21 @@
-"""The ASGI application: the WS-Trust endpoint, its WSDL, and a health check."""
+"""The ASGI application: the WS-Trust endpoint and its WSDL, the admin API, SCIM 2.0, health."""
 
 from __future__ import annotations
 
 import os
 
-from starlette.applications import Starlette
+from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from stsdesk import __version__
+from stsdesk.core import ns
 from stsdesk.core.errors import XmlInputError
 from stsdesk.core.xmlparse import DEFAULT_LIMITS
+from stsdesk.server.admin import applications, audit, claims, configs, keystores, scim, sts_security
+from stsdesk.server.admin.context import API_PREFIX, SCIM_PREFIX, AdminContext
+from stsdesk.server.admin.errors import install_error_handlers
 from stsdesk.server.bootstrap import BootstrapResult, open_existing
 from stsdesk.server.passwords import CredentialCache
 from stsdesk.server.settings import ServerSettings
@@ -43,7 +47,7 @@ class _StsEndpoint:
             error = XmlInputError(
                 f"The message is larger than this STS accepts ({self._max_bytes} bytes)."
             )
-            reply = _fault(_version_from_content_type(content_type), error, _TRUST_13, None)
+            reply = _fault(_version_from_content_type(content_type), error, ns.WST_13, None)
             return Response(reply.body, status_code=413, media_type=reply.content_type)
         reply = await run_in_threadpool(
             self._service.handle,
@@ -60,7 +64,7 @@ class _StsEndpoint:
                 media_type="text/plain",
             )
         snapshot = await run_in_threadpool(self._boot.store.snapshot)
-        address = _public_address(request, self._settings) + STS_PATH
+        address = public_base_url(request, self._settings) + STS_PATH
         return Response(render_wsdl(address, snapshot.security), media_type="text/xml")
 
     async def _read_body(self, request: Request) -> bytes | None:
@@ -75,34 +79,44 @@ class _StsEndpoint:
         return bytes(chunks)
 
 
-_TRUST_13 = "http://docs.oasis-open.org/ws-sx/ws-trust/200512"
-
-
-def _public_address(request: Request, settings: ServerSettings) -> str:
+def public_base_url(request: Request, settings: ServerSettings) -> str:
+    """The https://host:port clients use: the configured public host, else what they asked for."""
     if settings.public_host:
         return f"https://{settings.public_host}"
     return f"https://{request.url.netloc}"
 
 
-def build_app(boot: BootstrapResult, settings: ServerSettings) -> Starlette:
+def build_app(boot: BootstrapResult, settings: ServerSettings) -> FastAPI:
     """The application over an opened data directory (tests pass their own)."""
-    keystore = boot.keystore
-
-    def signing_certificates() -> list:
-        return keystore.signing_certificates()
-
+    credentials = CredentialCache()
     service = TrustService(
-        boot.store, keystore, CredentialCache(), signing_certificates=signing_certificates
+        boot.store, boot.keystore, credentials,
+        signing_certificates=boot.keystore.signing_certificates,
     )
+    app = FastAPI(
+        title="stsdesk admin API",
+        version=__version__,
+        description=(
+            "Administration of the stsdesk WS-Trust STS, shaped like WSO2 Identity Server's "
+            "REST APIs (server configs, applications, keystores) plus the STS security policy "
+            "and SCIM 2.0 users and groups. HTTP Basic as a user with the admin role."
+        ),
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.admin = AdminContext(boot.store, boot.keystore, credentials, settings)
+    install_error_handlers(app)
     endpoint = _StsEndpoint(service, boot, settings)
-    routes = [
-        Route("/health", _health),
-        Route(STS_PATH, endpoint.post, methods=["POST"]),
-        Route(STS_PATH, endpoint.get, methods=["GET"]),
-    ]
-    return Starlette(routes=routes)
+    app.add_route("/health", _health, methods=["GET"], include_in_schema=False)
+    app.add_route(STS_PATH, endpoint.post, methods=["POST"], include_in_schema=False)
+    app.add_route(STS_PATH, endpoint.get, methods=["GET"], include_in_schema=False)
+    for module in (configs, applications, sts_security, keystores, claims, audit):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(scim.router, prefix=SCIM_PREFIX)
+    return app
 
 
-def create_app(settings: ServerSettings) -> Starlette:
+def create_app(settings: ServerSettings) -> FastAPI:
     """Open the data directory that ``stsdesk serve`` initialised and build the application."""
     return build_app(open_existing(settings), settings)

@@ -1,0 +1,5 @@
+"""Admin API routes (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
