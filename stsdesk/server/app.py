@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import os
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -31,6 +36,11 @@ async def _health(_: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "pid": os.getpid()})
 
 
+# Token requests are CPU-bound: a few threads per worker process keep both cores busy and let
+# requests share a database commit, while bounding the database connections in use.
+_STS_THREADS = 8
+
+
 class _StsEndpoint:
     """POST: a WS-Trust request; GET ?wsdl: the service description."""
 
@@ -39,6 +49,15 @@ class _StsEndpoint:
         self._boot = boot
         self._settings = settings
         self._max_bytes = DEFAULT_LIMITS.max_bytes
+        self._executor = ThreadPoolExecutor(_STS_THREADS, thread_name_prefix="stsdesk-sts")
+
+    def warm_up(self) -> None:
+        """Decrypt the signing key and load the configuration before the first request."""
+        config = self._boot.store.snapshot()
+        self._boot.keystore.signing_identity(config.signing_alias)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def post(self, request: Request) -> Response:
         content_type = request.headers.get("content-type")
@@ -49,12 +68,13 @@ class _StsEndpoint:
             )
             reply = _fault(_version_from_content_type(content_type), error, ns.WST_13, None)
             return Response(reply.body, status_code=413, media_type=reply.content_type)
-        reply = await run_in_threadpool(
+        handle = functools.partial(
             self._service.handle,
             body,
             content_type=content_type,
             soap_action=request.headers.get("soapaction"),
         )
+        reply = await asyncio.get_running_loop().run_in_executor(self._executor, handle)
         return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
 
     async def get(self, request: Request) -> Response:
@@ -93,7 +113,16 @@ def build_app(boot: BootstrapResult, settings: ServerSettings) -> FastAPI:
         boot.store, boot.keystore, credentials,
         signing_certificates=boot.keystore.signing_certificates,
     )
+    endpoint = _StsEndpoint(service, boot, settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(endpoint.warm_up)
+        yield
+        endpoint.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="stsdesk admin API",
         version=__version__,
         description=(
@@ -107,7 +136,6 @@ def build_app(boot: BootstrapResult, settings: ServerSettings) -> FastAPI:
     )
     app.state.admin = AdminContext(boot.store, boot.keystore, credentials, settings)
     install_error_handlers(app)
-    endpoint = _StsEndpoint(service, boot, settings)
     app.add_route("/health", _health, methods=["GET"], include_in_schema=False)
     app.add_route(STS_PATH, endpoint.post, methods=["POST"], include_in_schema=False)
     app.add_route(STS_PATH, endpoint.get, methods=["GET"], include_in_schema=False)

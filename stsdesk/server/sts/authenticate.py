@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 from functools import cache
 
-from stsdesk.core import ns
+from stsdesk.core import ns, scenarios
 from stsdesk.core.errors import AuthenticationError, InvalidSecurityError
 from stsdesk.core.soap import SoapMessage
 from stsdesk.core.wssecurity import (
@@ -20,13 +20,14 @@ from stsdesk.core.wssecurity import (
 from stsdesk.server.model import ConfigSnapshot, UserRecord
 from stsdesk.server.passwords import CredentialCache, hash_password, verify_password
 from stsdesk.server.storage.store import Store
+from stsdesk.server.sts.directory import UserDirectory
 
 __all__ = ["Authenticator", "SCENARIOS_ENFORCED"]
 
 log = logging.getLogger("stsdesk.server.sts")
 
-# The security scenarios this STS can enforce today (see the admin API's catalogue).
-SCENARIOS_ENFORCED = frozenset({"scenario1"})
+# The security scenarios this STS can enforce today: the catalogue's own list.
+SCENARIOS_ENFORCED = scenarios.SCENARIOS_ENFORCED
 
 # One message for every credential failure, so a caller cannot tell an unknown user from a wrong
 # password.
@@ -46,6 +47,7 @@ class Authenticator:
     def __init__(self, store: Store, credentials: CredentialCache) -> None:
         self._store = store
         self._credentials = credentials
+        self._users = UserDirectory(store)
 
     def authenticate(self, message: SoapMessage, config: ConfigSnapshot, now: datetime) -> UserRecord:
         policy = config.security
@@ -77,7 +79,7 @@ class Authenticator:
         return user
 
     def _verify(self, token: UsernameToken, config: ConfigSnapshot, now: datetime) -> UserRecord:
-        user = self._store.get_user(token.username)
+        user = self._users.get(token.username, config.version)
         if token.password_type == ns.PASSWORD_DIGEST:
             ok = self._verify_digest(token, user, config, now)
         elif user is None:

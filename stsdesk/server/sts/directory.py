@@ -1,0 +1,57 @@
+"""Users as the STS sees them: profiles cached per configuration version, lock state fresh."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+from stsdesk.server.model import UserRecord
+from stsdesk.server.storage.hotpath import read_login_state
+from stsdesk.server.storage.store import Store
+
+__all__ = ["UserDirectory"]
+
+_MAX_CACHED = 10_000
+
+
+class UserDirectory:
+    """Looks users up for authentication with one small query per request.
+
+    A user's password hash, roles and claims are configuration: every change to them bumps the
+    configuration version, so a profile read at version V stays right while V is current. The
+    lock state is not configuration (a failed sign-in on another worker changes it), so it is
+    read fresh every time.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._version = -1
+        self._profiles: dict[str, UserRecord | None] = {}
+
+    def get(self, username: str, config_version: int) -> UserRecord | None:
+        state = read_login_state(self._store.engine, username)
+        if state is None:
+            return None
+        profile = self._profile(username, config_version)
+        if profile is None:  # deleted between the two reads
+            return None
+        return dataclasses.replace(
+            profile,
+            active=state.active,
+            failed_attempts=state.failed_attempts,
+            locked_until=state.locked_until,
+        )
+
+    def _profile(self, username: str, config_version: int) -> UserRecord | None:
+        with self._lock:
+            if config_version != self._version:
+                self._profiles.clear()
+                self._version = config_version
+            elif username in self._profiles:
+                return self._profiles[username]
+        profile = self._store.get_user(username)
+        with self._lock:
+            if self._version == config_version and len(self._profiles) < _MAX_CACHED:
+                self._profiles[username] = profile
+        return profile
