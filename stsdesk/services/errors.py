@@ -1,0 +1,68 @@
+"""Errors the desktop side meets when it talks to a server, written for the person at the screen.
+
+Hierarchy::
+
+    ServiceError                    base of everything stsdesk.services raises
+     +-- ServerUnreachableError     no connection, time-out, refused: the server is not there
+     +-- CertificateError           TLS trust failed
+     |    +-- UntrustedCertificateError   no CA vouches for it and it is not pinned (offer TOFU)
+     |    +-- CertificateChangedError     the pinned certificate changed: refuse, warn
+     +-- AdminApiError              the server answered with an error (status, code, description)
+     +-- KeyringError               the OS keyring is missing or refused
+     +-- LaunchError                the embedded server could not be started
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ServiceError", "ServerUnreachableError", "CertificateError", "UntrustedCertificateError",
+    "CertificateChangedError", "AdminApiError", "KeyringError", "LaunchError",
+]
+
+
+class ServiceError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ServerUnreachableError(ServiceError):
+    pass
+
+
+class CertificateError(ServiceError):
+    pass
+
+
+class UntrustedCertificateError(CertificateError):
+    """The server's certificate is not trusted yet; ``subject`` and ``sha256`` let a person decide."""
+
+    def __init__(self, message: str, *, subject: str, sha256: str, der: bytes) -> None:
+        super().__init__(message)
+        self.subject = subject
+        self.sha256 = sha256
+        self.der = der
+
+
+class CertificateChangedError(CertificateError):
+    def __init__(self, message: str, *, expected_sha256: str, actual_sha256: str) -> None:
+        super().__init__(message)
+        self.expected_sha256 = expected_sha256
+        self.actual_sha256 = actual_sha256
+
+
+class AdminApiError(ServiceError):
+    def __init__(self, status: int, code: str, message: str, description: str) -> None:
+        super().__init__(description or message)
+        self.status = status
+        self.code = code
+        self.title = message
+        self.description = description
+
+
+class KeyringError(ServiceError):
+    pass
+
+
+class LaunchError(ServiceError):
+    pass
