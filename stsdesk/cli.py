@@ -194,8 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return EXIT_OK
+        # No command: the desktop console (imported here so `stsdesk serve` never loads Qt).
+        from stsdesk.ui.app import main as run_desktop
+
+        return run_desktop()
     if args.command == "serve":
         return _serve(args)
     parser.error(f"unknown command {args.command!r}")  # argparse refuses it before this

@@ -1,0 +1,1 @@
+"""The PySide6 desktop console: main window, pages, wizards, dialogs, table models."""

@@ -1,0 +1,132 @@
+"""The desktop app's composition root: start or reach a server, build the window, run."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import platformdirs
+from PySide6.QtCore import QEventLoop, QSettings, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
+
+from stsdesk.services.admin_client import AdminClient, ServerEndpoint
+from stsdesk.services.credentials import CredentialStore
+from stsdesk.services.launcher import EmbeddedServer
+from stsdesk.services.profiles import EMBEDDED_PROFILE
+from stsdesk.ui.connection import ServerConnection
+from stsdesk.ui.main_window import MainWindow
+from stsdesk.ui.pages.audit import AuditLogPage
+from stsdesk.ui.pages.base import Page
+from stsdesk.ui.pages.placeholder import NotYetAvailablePage
+from stsdesk.ui.pages.resident_idp import ResidentIdpPage
+from stsdesk.ui.pages.security import SecurityTokenServicePage
+from stsdesk.ui.pages.service_providers import ServiceProvidersPage
+from stsdesk.ui.pages.users import UsersRolesPage
+from stsdesk.ui.tasks import TaskRunner
+
+__all__ = ["main", "build_window", "build_pages", "has_display", "embedded_data_dir"]
+
+log = logging.getLogger("stsdesk.ui")
+
+
+def has_display() -> bool:
+    """False on a Linux machine with no X11/Wayland display (and no platform chosen)."""
+    if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def embedded_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("stsdesk", appauthor=False)) / "server"
+
+
+def build_pages(connection: ServerConnection) -> list[Page]:
+    return [
+        ResidentIdpPage(connection),
+        SecurityTokenServicePage(connection),
+        ServiceProvidersPage(connection),
+        UsersRolesPage(connection),
+        NotYetAvailablePage(connection, "Keystores and certificates",
+                            "Import, inspect and export the STS signing keys and the relying "
+                            "parties' certificates."),
+        NotYetAvailablePage(connection, "Test client",
+                            "Request, validate, renew and cancel tokens from this STS or another."),
+        NotYetAvailablePage(connection, "Token inspector",
+                            "Decode a SAML token: fields, claims, validity, signature, encryption."),
+        AuditLogPage(connection),
+    ]
+
+
+def build_window(endpoint: ServerEndpoint, *, name: str, settings: QSettings | None = None,
+                 poll_ms: int = 5000) -> MainWindow:
+    """The main window connected to ``endpoint`` (tests call this with a live test server)."""
+    runner = TaskRunner()
+    connection = ServerConnection(AdminClient(endpoint), name=name, runner=runner, poll_ms=poll_ms)
+    window = MainWindow(connection, runner, build_pages(connection), settings=settings)
+    runner.setParent(window)
+    connection.setParent(window)
+    connection.start()
+    return window
+
+
+def main() -> int:
+    if not has_display():
+        print(
+            "stsdesk needs a graphical display, and this session has none (no DISPLAY or "
+            "WAYLAND_DISPLAY).\nTo run only the embedded STS, use:\n"
+            "    stsdesk serve --data-dir DIR\n(or `make serve`).",
+            file=sys.stderr,
+        )
+        return 2
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName("stsdesk")
+    app.setOrganizationName("stsdesk")
+    launcher = EmbeddedServer(embedded_data_dir(), CredentialStore())
+    endpoint = _start_embedded(launcher)
+    if endpoint is None:
+        return 1
+    window = build_window(endpoint, name=EMBEDDED_PROFILE)
+    if launcher.password_in_file:
+        window.statusBar().showMessage(
+            "No OS keyring was found: the embedded server's admin password is kept in an "
+            "owner-only file in its data directory.", 15_000)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        launcher.stop()
+
+
+def _start_embedded(launcher: EmbeddedServer) -> ServerEndpoint | None:
+    """Start the embedded server with a progress dialog; on failure say what to do."""
+    progress = QProgressDialog("Starting the embedded STS…", "", 0, 0)
+    progress.setWindowTitle("stsdesk")
+    progress.setCancelButton(None)  # type: ignore[arg-type]
+    progress.setWindowModality(Qt.WindowModality.ApplicationModal)
+    progress.show()
+    runner = TaskRunner()
+    outcome: dict[str, object] = {}
+    waiting = QEventLoop()
+
+    def finish(key: str, value: object) -> None:
+        outcome[key] = value
+        waiting.quit()
+
+    runner.run(launcher.start, lambda value: finish("ok", value),
+               lambda error: finish("error", error))
+    waiting.exec()
+    progress.close()
+    if "error" in outcome:
+        error = outcome["error"]
+        _fatal(None, "The embedded STS could not start",
+               getattr(error, "message", str(error)))
+        return None
+    return outcome["ok"]  # type: ignore[return-value]
+
+
+def _fatal(parent: QWidget | None, title: str, text: str) -> None:
+    QMessageBox.critical(parent, title, text)

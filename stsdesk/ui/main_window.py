@@ -1,0 +1,180 @@
+"""The main window: navigation on the left, one page at a time, server status at the bottom."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QStackedWidget,
+)
+
+from stsdesk.ui.connection import CONNECTED, CONNECTING, UNREACHABLE, ServerConnection
+from stsdesk.ui.pages.base import Page
+from stsdesk.ui.tasks import TaskRunner
+
+__all__ = ["MainWindow"]
+
+def _style_sheet() -> str:
+    return (resources.files("stsdesk.resources") / "styles" / "console.qss").read_text("utf-8")
+
+
+_STATE_TEXT = {
+    CONNECTING: ("●", "#b58900", "connecting…"),
+    CONNECTED: ("●", "#2e7d32", "reachable"),
+    UNREACHABLE: ("●", "#c62828", "unreachable — retrying"),
+}
+
+
+class MainWindow(QMainWindow):
+    """Composed by stsdesk.ui.app with a connection and the pages to show."""
+
+    def __init__(self, connection: ServerConnection, runner: TaskRunner, pages: list[Page],
+                 *, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle(f"stsdesk — {connection.name}")
+        self.setStyleSheet(_style_sheet())
+        self.connection = connection
+        self.runner = runner
+        self.pages = pages
+        self._settings = settings or QSettings("stsdesk", "stsdesk")
+        self.navigation = QListWidget(self)
+        self.navigation.setObjectName("navigation")
+        self.navigation.setMaximumWidth(260)
+        self.stack = QStackedWidget(self)
+        for page in pages:
+            self.navigation.addItem(QListWidgetItem(page.title))
+            self.stack.addWidget(page)
+        splitter = QSplitter(self)
+        splitter.addWidget(self.navigation)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([220, 1060])
+        self.setCentralWidget(splitter)
+        self.server_label = QLabel(f"{connection.name}: {connection.url}")
+        self.state_label = QLabel()
+        self.security_label = QLabel("Security: …")
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(120)
+        self.busy.setVisible(False)
+        status = self.statusBar()
+        status.addWidget(self.server_label)
+        status.addWidget(self.state_label)
+        status.addPermanentWidget(self.security_label)
+        status.addPermanentWidget(self.busy)
+        self._add_actions()
+        self._connect_signals()
+        self.on_connection_state_changed(connection.state, "")
+        self._restore_layout()
+        self.navigation.setCurrentRow(0)
+
+    # -- wiring ----------------------------------------------------------------------------
+
+    def _add_actions(self) -> None:
+        refresh = QAction("Refresh", self)
+        refresh.setShortcut(QKeySequence.StandardKey.Refresh)
+        refresh.triggered.connect(self.on_refresh_triggered)
+        self.addAction(refresh)
+        for index in range(min(9, len(self.pages))):
+            go = QAction(f"Go to page {index + 1}", self)
+            go.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            go.triggered.connect(lambda _=False, row=index: self.navigation.setCurrentRow(row))
+            self.addAction(go)
+
+    def _connect_signals(self) -> None:
+        self.navigation.currentRowChanged.connect(self.on_navigation_row_changed)
+        self.connection.state_changed.connect(self.on_connection_state_changed)
+        self.connection.security_changed.connect(self.on_connection_security_changed)
+        self.connection.reconnected.connect(self.on_connection_reconnected)
+        self.runner.busy_changed.connect(self.busy.setVisible)
+
+    # -- slots -----------------------------------------------------------------------------
+
+    def on_navigation_row_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        current = self.stack.currentWidget()
+        if isinstance(current, Page) and current is not self.pages[row] and current.has_unsaved_changes():
+            answer = QMessageBox.question(
+                self, "Unsaved changes",
+                f"{current.title} has changes that are not saved. Leave and discard them?",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                self.navigation.blockSignals(True)
+                self.navigation.setCurrentRow(self.pages.index(current))
+                self.navigation.blockSignals(False)
+                return
+        self.stack.setCurrentIndex(row)
+        self.pages[row].refresh()
+
+    def on_refresh_triggered(self) -> None:
+        page = self.stack.currentWidget()
+        if isinstance(page, Page):
+            page.refresh()
+        self.connection.check()
+
+    def on_connection_state_changed(self, state: str, detail: str) -> None:
+        dot, colour, text = _STATE_TEXT.get(state, ("●", "#666", state))
+        self.state_label.setText(f"<span style='color:{colour}'>{dot}</span> {text}")
+        self.state_label.setToolTip(detail)
+        if state == UNREACHABLE and detail:
+            self.statusBar().showMessage(f"The server went away: {detail}", 10_000)
+
+    def on_connection_security_changed(self, text: str) -> None:
+        self.security_label.setText(f"Security: {text}")
+
+    def on_connection_reconnected(self) -> None:
+        self.statusBar().showMessage("The server is back; reloading.", 5000)
+        page = self.stack.currentWidget()
+        if isinstance(page, Page):
+            page.refresh()
+
+    # -- layout memory ---------------------------------------------------------------------
+
+    def _restore_layout(self) -> None:
+        geometry = self._settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        state = self._settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        unsaved = [page.title for page in self.pages if page.has_unsaved_changes()]
+        if unsaved:
+            answer = QMessageBox.question(
+                self, "Unsaved changes",
+                "These pages have changes that are not saved: " + ", ".join(unsaved) +
+                ". Quit and discard them?",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        self._settings.setValue("window/geometry", self.saveGeometry())
+        self._settings.setValue("window/state", self.saveState())
+        self.connection.stop()
+        event.accept()
+
+    def page(self, title: str) -> Page:
+        for page in self.pages:
+            if page.title == title:
+                return page
+        raise KeyError(title)
+
+    def show_page(self, title: str) -> Page:
+        page = self.page(title)
+        self.navigation.setCurrentRow(self.pages.index(page))
+        return page
+
+

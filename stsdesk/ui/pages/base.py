@@ -1,0 +1,73 @@
+"""What every page has: a title, an inline message banner, the connection, a refresh."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from stsdesk.services.admin_client import AdminClient
+from stsdesk.ui.connection import ServerConnection
+from stsdesk.ui.errors import describe, is_expected, show_crash
+from stsdesk.ui.widgets.banner import MessageBanner
+
+__all__ = ["Page"]
+
+
+class Page(QWidget):
+    """A page of the console. Subclasses build their widgets into ``self.body`` and load data
+    in :meth:`refresh`; they reach the server only through :meth:`call`."""
+
+    title = "Page"
+    loaded = Signal()  # emitted after a refresh finished (tests wait for it)
+
+    def __init__(self, connection: ServerConnection, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.connection = connection
+        self.banner = MessageBanner(self)
+        heading = QLabel(self.title, self)
+        font = QFont(heading.font())
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        font.setBold(True)
+        heading.setFont(font)
+        self.body = QVBoxLayout()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addWidget(heading)
+        layout.addWidget(self.banner)
+        layout.addLayout(self.body, 1)
+        layout.setAlignment(Qt.AlignmentFlag.AlignTop)
+
+    def refresh(self) -> None:
+        """Reload what the page shows from the server (override)."""
+        self.loaded.emit()
+
+    def call(
+        self,
+        work: Callable[[AdminClient], Any],
+        on_success: Callable[[Any], None],
+        *,
+        action: str,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> None:
+        """Run ``work`` off the GUI thread; a failure shows in the banner (or ``on_error``)."""
+
+        def failed(error: Exception) -> None:
+            if on_error is not None:
+                on_error(error)
+            else:
+                self.show_error(action, error)
+
+        self.connection.call(work, on_success, failed)
+
+    def show_error(self, action: str, error: Exception) -> None:
+        self.banner.error(describe(error, action))
+        if not is_expected(error):
+            show_crash(self, action, error)
+
+    def has_unsaved_changes(self) -> bool:
+        """True if leaving the page would lose what the user typed (override)."""
+        return False

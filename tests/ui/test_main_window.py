@@ -1,0 +1,43 @@
+"""The main window against a live server: navigation, status bar, reconnection."""
+
+from __future__ import annotations
+
+from tests.ui.conftest import screenshot
+
+
+def test_status_bar_shows_server_reachability_and_scenario(qtbot, window, ui_server):
+    assert ui_server.url in window.server_label.text()
+    assert "reachable" in window.state_label.text()
+    qtbot.waitUntil(lambda: "scenario1" in window.security_label.text(), timeout=10_000)
+    assert "admin" in window.security_label.text()
+    screenshot(window, "main-window")
+
+
+def test_every_page_is_in_the_navigation(window):
+    titles = [window.navigation.item(i).text() for i in range(window.navigation.count())]
+    assert titles[:4] == ["Resident identity provider", "Security Token Service",
+                          "Service providers", "Users and roles"]
+    assert "Keystores and certificates" in titles and "Audit log" in titles
+
+
+def test_keyboard_shortcut_switches_pages(qtbot, window):
+    from PySide6.QtCore import Qt
+
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.stack.currentWidget().title == "Service providers"
+
+
+def test_unreachable_server_is_reported(qtbot, endpoint, tmp_path):
+    from dataclasses import replace
+
+    from PySide6.QtCore import QSettings
+
+    from stsdesk.ui.app import build_window
+
+    gone = replace(endpoint, base_url="https://127.0.0.1:9")
+    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
+    main = build_window(gone, name="Gone", settings=settings, poll_ms=60_000)
+    qtbot.addWidget(main)
+    qtbot.waitUntil(lambda: main.connection.state == "unreachable", timeout=10_000)
+    assert "unreachable" in main.state_label.text()
+    main.runner.wait(5000)
