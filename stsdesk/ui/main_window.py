@@ -11,13 +11,13 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QSplitter,
     QStackedWidget,
 )
 
 from stsdesk.ui.connection import CONNECTED, CONNECTING, UNREACHABLE, ServerConnection
+from stsdesk.ui.dialogs import confirm
 from stsdesk.ui.pages.base import Page
 from stsdesk.ui.tasks import TaskRunner
 
@@ -104,11 +104,11 @@ class MainWindow(QMainWindow):
             return
         current = self.stack.currentWidget()
         if isinstance(current, Page) and current is not self.pages[row] and current.has_unsaved_changes():
-            answer = QMessageBox.question(
+            if not confirm.ask(
                 self, "Unsaved changes",
                 f"{current.title} has changes that are not saved. Leave and discard them?",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
+                destructive=True,
+            ):
                 self.navigation.blockSignals(True)
                 self.navigation.setCurrentRow(self.pages.index(current))
                 self.navigation.blockSignals(False)
@@ -153,12 +153,12 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         unsaved = [page.title for page in self.pages if page.has_unsaved_changes()]
         if unsaved:
-            answer = QMessageBox.question(
+            if not confirm.ask(
                 self, "Unsaved changes",
                 "These pages have changes that are not saved: " + ", ".join(unsaved) +
                 ". Quit and discard them?",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
+                destructive=True,
+            ):
                 event.ignore()
                 return
         self._settings.setValue("window/geometry", self.saveGeometry())
