@@ -1,5 +1,367 @@
-"""Admin API routes (being written)."""
+"""STS security over the admin API: scenarios, apply/disable, proof key type, trusted services."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+import dataclasses
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from stsdesk.core.scenarios import (
+    SCENARIOS,
+    SCENARIOS_ENFORCED,
+    Scenario,
+    find_scenario,
+    policy_document,
+)
+from stsdesk.server.admin.audit import record
+from stsdesk.server.admin.auth import Admin
+from stsdesk.server.admin.context import AdminContext, get_context
+from stsdesk.server.errors import NotFoundError, ValidationError
+from stsdesk.server.model import ProofKeyType, SecurityPolicy
+from stsdesk.server.settings import ServerSettings
+
+__all__ = [
+    "router", "STS_PATH", "PRIMARY_KEYSTORE", "KEYSTORE_NAMES", "USER_STORE_DOMAINS",
+    "FORBIDDEN_ROLES",
+]
+
+log = logging.getLogger("stsdesk.server.admin")
+
+router = APIRouter(prefix="/sts", tags=["STS security"])
+
+Context = Annotated[AdminContext, Depends(get_context)]
+
+# Where the WS-Trust endpoint lives (the same path app.py routes; app.py cannot be imported
+# from here without a cycle).
+STS_PATH = "/services/wso2carbon-sts"
+# The one keystore this STS has, under the name WSO2 shows for its primary keystore: the
+# signing keys, and the trusted certificates imported next to them.
+PRIMARY_KEYSTORE = "wso2carbon.jks"
+KEYSTORE_NAMES = (PRIMARY_KEYSTORE,)
+USER_STORE_DOMAINS = ("ALL-USER-STORE-DOMAINS", "PRIMARY")
+# Roles every user has: allowing them would let anyone obtain tokens.
+FORBIDDEN_ROLES = frozenset({"internal/everyone", "internal/anonymous", "everyone", "anonymous"})
+_STS_TARGET = "wso2carbon-sts"
+
+_Name = Annotated[str, Field(min_length=1, max_length=256)]
+ScenarioId = Annotated[
+    str, Path(alias="scenarioId", min_length=1, max_length=64, description="e.g. scenario1")
+]
+
+
+class ScenarioModel(BaseModel):
+    id: str = Field(examples=["scenario1"])
+    number: int = Field(description="The console's display number (1 to 20), not the id.")
+    summary: str
+    description: str
+    group: str = Field(description="basic or advanced")
+    category: str = Field(description="ut, keystore, ut-keystore or kerberos")
+    wsuId: str
+    asksFor: list[str] = Field(description="What applying it needs: roles and/or keystores.")
+    enforceable: bool = Field(description="Whether this STS can enforce it today.")
+
+
+class ScenarioDetailModel(ScenarioModel):
+    policy: str = Field(description="The scenario's WS-SecurityPolicy document (XML).")
+
+
+class SecurityModel(BaseModel):
+    enabled: bool
+    scenarioId: str
+    userStoreDomain: str
+    allowedRoles: list[str]
+    trustedKeystores: list[str]
+    privateKeystore: str | None
+    proofKeyType: ProofKeyType
+
+
+class ApplySecurityModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scenarioId: str = Field(min_length=1, max_length=64, examples=["scenario1"])
+    userStoreDomain: str = Field(default="ALL-USER-STORE-DOMAINS", min_length=1, max_length=64)
+    allowedRoles: list[_Name] = Field(default_factory=list, max_length=100,
+                                      examples=[["admin"]])
+    trustedKeystores: list[_Name] = Field(default_factory=list, max_length=20)
+    privateKeystore: _Name | None = None
+
+
+class ProofKeyTypeModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    proofKeyType: ProofKeyType
+
+
+class TrustedServiceModel(BaseModel):
+    audience: str
+    certificateAlias: str | None
+    applicationId: str
+    applicationName: str
+
+
+class KeystoreModel(BaseModel):
+    keyStoreName: str
+    privateStore: bool
+
+
+class EndpointsModel(BaseModel):
+    sts: str = Field(examples=["https://localhost:9443/services/wso2carbon-sts"])
+    wsdl: str = Field(examples=["https://localhost:9443/services/wso2carbon-sts?wsdl"])
+
+
+# ---------------------------------------------------------------------------------- scenarios
+
+
+@router.get("/scenarios", summary="List the security scenarios", response_model=list[ScenarioModel])
+def list_scenarios(_: Admin) -> list[ScenarioModel]:
+    return [_scenario_model(scenario) for scenario in SCENARIOS]
+
+
+@router.get("/scenarios/{scenarioId}", summary="Get a security scenario and its policy",
+            response_model=ScenarioDetailModel)
+def get_scenario(_: Admin, scenario_id: ScenarioId) -> ScenarioDetailModel:
+    scenario = _known_scenario(scenario_id)
+    return ScenarioDetailModel(
+        **_scenario_model(scenario).model_dump(),
+        policy=policy_document(scenario.id).decode("utf-8"),
+    )
+
+
+@router.get(
+    "/scenarios/{scenarioId}/policy",
+    summary="Get a security scenario's WS-SecurityPolicy document",
+    response_class=Response,
+    responses={200: {"content": {"application/xml": {}}, "description": "The wsp:Policy."}},
+)
+def get_scenario_policy(_: Admin, scenario_id: ScenarioId) -> Response:
+    scenario = _known_scenario(scenario_id)
+    return Response(policy_document(scenario.id), media_type="application/xml")
+
+
+# ---------------------------------------------------------------------------------- applied policy
+
+
+@router.get("/security", summary="Get the applied security policy", response_model=SecurityModel)
+def get_security(_: Admin, context: Context) -> SecurityModel:
+    return _security_model(context.store.get_security_policy())
+
+
+@router.put(
+    "/security",
+    summary="Apply a security scenario (only enforceable scenarios are accepted)",
+    response_model=SecurityModel,
+)
+def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> SecurityModel:
+    scenario = find_scenario(body.scenarioId)
+    if scenario is None:
+        raise ValidationError(
+            f"There is no security scenario {body.scenarioId!r}. Choose one of "
+            f"{', '.join(s.id for s in SCENARIOS)}."
+        )
+    if not scenario.enforceable:
+        raise ValidationError(
+            f"The scenario {scenario.id} ({scenario.summary.strip()}) cannot be enforced yet; "
+            f"enforceable: {', '.join(sorted(SCENARIOS_ENFORCED))}. The applied policy is "
+            "unchanged."
+        )
+    domain = _user_store_domain(body.userStoreDomain)
+    roles = _allowed_roles(context, scenario, body.allowedRoles)
+    trusted, private = _keystores(scenario, body.trustedKeystores, body.privateKeystore)
+    current = context.store.get_security_policy()
+    applied = dataclasses.replace(
+        current,
+        enabled=True,
+        scenario_id=scenario.id,
+        user_store_domain=domain,
+        allowed_roles=roles,
+        trusted_keystores=trusted,
+        private_keystore=private,
+    )
+    context.store.set_security_policy(applied)
+    record(context, actor, "sts.security.apply", _STS_TARGET,
+           f"scenario {scenario.id}; domain {domain}; roles {', '.join(roles) or '-'}; "
+           f"keystores {', '.join(trusted) or '-'}; private keystore {private or '-'}")
+    log.info("security scenario %s applied by %s", scenario.id, actor)
+    return _security_model(applied)
+
+
+@router.delete(
+    "/security",
+    summary="Disable security: the STS then issues no tokens until a scenario is applied",
+    status_code=204,
+    response_class=Response,
+)
+def disable_security(actor: Admin, context: Context) -> Response:
+    current = context.store.get_security_policy()
+    if current.enabled:
+        context.store.set_security_policy(dataclasses.replace(current, enabled=False))
+        record(context, actor, "sts.security.disable", _STS_TARGET,
+               f"scenario {current.scenario_id} disabled")
+        log.info("security disabled by %s", actor)
+    return Response(status_code=204)
+
+
+# ---------------------------------------------------------------------------------- proof key type
+
+
+@router.get("/proof-key-type", summary="Get how symmetric proof keys are handed to clients",
+            response_model=ProofKeyTypeModel)
+def get_proof_key_type(_: Admin, context: Context) -> ProofKeyTypeModel:
+    return ProofKeyTypeModel(proofKeyType=context.store.get_security_policy().proof_key_type)
+
+
+@router.put("/proof-key-type", summary="Set the proof key type (EncryptedKey or BinarySecret)",
+            response_model=ProofKeyTypeModel)
+def set_proof_key_type(
+    actor: Admin, context: Context, body: ProofKeyTypeModel
+) -> ProofKeyTypeModel:
+    current = context.store.get_security_policy()
+    if current.proof_key_type is not body.proofKeyType:
+        context.store.set_security_policy(
+            dataclasses.replace(current, proof_key_type=body.proofKeyType)
+        )
+        record(context, actor, "sts.proof-key-type.update", _STS_TARGET,
+               f"{current.proof_key_type.value} -> {body.proofKeyType.value}")
+    return ProofKeyTypeModel(proofKeyType=body.proofKeyType)
+
+
+# ---------------------------------------------------------------------------------- read-only views
+
+
+@router.get(
+    "/trusted-services",
+    summary="List the trusted services (add or remove them through an application's "
+            "ws-trust inbound protocol, as in WSO2's REST API)",
+    response_model=list[TrustedServiceModel],
+)
+def list_trusted_services(_: Admin, context: Context) -> list[TrustedServiceModel]:
+    return [
+        TrustedServiceModel(
+            audience=party.audience,
+            certificateAlias=party.certificate_alias,
+            applicationId=party.application_id,
+            applicationName=party.name,
+        )
+        for party in context.store.snapshot().relying_parties
+    ]
+
+
+@router.get("/keystores", summary="List the keystores a scenario can trust or sign with",
+            response_model=list[KeystoreModel])
+def list_keystores(_: Admin) -> list[KeystoreModel]:
+    return [KeystoreModel(keyStoreName=name, privateStore=name == PRIMARY_KEYSTORE)
+            for name in KEYSTORE_NAMES]
+
+
+@router.get("/endpoints", summary="Get the STS endpoint and WSDL addresses",
+            response_model=EndpointsModel)
+def get_endpoints(_: Admin, context: Context, request: Request) -> EndpointsModel:
+    sts = _public_base_url(request, context.settings) + STS_PATH
+    return EndpointsModel(sts=sts, wsdl=f"{sts}?wsdl")
+
+
+# ---------------------------------------------------------------------------------- helpers
+
+
+def _public_base_url(request: Request, settings: ServerSettings) -> str:
+    # The same rule as stsdesk.server.app.public_base_url (kept in step with it).
+    if settings.public_host:
+        return f"https://{settings.public_host}"
+    return f"https://{request.url.netloc}"
+
+
+def _known_scenario(scenario_id: str) -> Scenario:
+    scenario = find_scenario(scenario_id)
+    if scenario is None:
+        raise NotFoundError(
+            f"There is no security scenario {scenario_id!r}. The scenarios are "
+            f"{', '.join(s.id for s in SCENARIOS)}."
+        )
+    return scenario
+
+
+def _scenario_model(scenario: Scenario) -> ScenarioModel:
+    return ScenarioModel(
+        id=scenario.id,
+        number=scenario.number,
+        summary=scenario.summary,
+        description=scenario.description,
+        group=scenario.group.value,
+        category=scenario.category.value,
+        wsuId=scenario.wsu_id,
+        asksFor=list(scenario.asks_for),
+        enforceable=scenario.enforceable,
+    )
+
+
+def _security_model(policy: SecurityPolicy) -> SecurityModel:
+    return SecurityModel(
+        enabled=policy.enabled,
+        scenarioId=policy.scenario_id,
+        userStoreDomain=policy.user_store_domain,
+        allowedRoles=list(policy.allowed_roles),
+        trustedKeystores=list(policy.trusted_keystores),
+        privateKeystore=policy.private_keystore,
+        proofKeyType=policy.proof_key_type,
+    )
+
+
+def _user_store_domain(value: str) -> str:
+    domain = value.strip().upper()
+    if domain not in USER_STORE_DOMAINS:
+        raise ValidationError(
+            f"The user store domain {value!r} does not exist here; choose "
+            f"{' or '.join(USER_STORE_DOMAINS)}."
+        )
+    return domain
+
+
+def _allowed_roles(context: AdminContext, scenario: Scenario, names: list[str]) -> tuple[str, ...]:
+    roles = tuple(dict.fromkeys(name.strip() for name in names))  # order kept, repeats dropped
+    if scenario.asks_for_roles and not roles:
+        raise ValidationError(
+            f"The scenario {scenario.id} authenticates users: give at least one role in "
+            "allowedRoles (for example admin); only users with one of them obtain tokens."
+        )
+    forbidden = [role for role in roles if role.lower() in FORBIDDEN_ROLES]
+    if forbidden:
+        raise ValidationError(
+            f"The role {forbidden[0]!r} cannot be allowed: every user has it, so anyone could "
+            "obtain tokens. Choose roles that name who may."
+        )
+    existing = set(context.store.list_roles())
+    missing = [role for role in roles if role not in existing]
+    if missing:
+        raise ValidationError(
+            f"These roles do not exist: {', '.join(missing)}. Create them first (SCIM Groups) "
+            "or choose existing ones."
+        )
+    return roles
+
+
+def _keystores(
+    scenario: Scenario, trusted: list[str], private: str | None
+) -> tuple[tuple[str, ...], str | None]:
+    names = tuple(dict.fromkeys(name.strip() for name in trusted))
+    unknown = [name for name in names if name not in KEYSTORE_NAMES]
+    if unknown:
+        raise ValidationError(
+            f"There is no keystore named {unknown[0]!r}; the keystores are "
+            f"{', '.join(KEYSTORE_NAMES)}."
+        )
+    if private is not None:
+        private = private.strip()
+        if private != PRIMARY_KEYSTORE:
+            raise ValidationError(
+                f"The private keystore must hold the STS's signing key: choose "
+                f"{PRIMARY_KEYSTORE}, not {private!r}."
+            )
+    if scenario.asks_for_keystores and (not names or private is None):
+        raise ValidationError(
+            f"The scenario {scenario.id} needs keystores: give trustedKeystores (for example "
+            f"[\"{PRIMARY_KEYSTORE}\"]) and privateKeystore \"{PRIMARY_KEYSTORE}\"."
+        )
+    return names, private

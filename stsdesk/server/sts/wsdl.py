@@ -2,34 +2,43 @@
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
-
 from lxml import etree
 
 from stsdesk.core import ns
+from stsdesk.core.scenarios import find_scenario, policy_document
 from stsdesk.core.xmlparse import parse_xml
 from stsdesk.server.model import SecurityPolicy
 
-__all__ = ["render_wsdl", "scenario_policy"]
+__all__ = ["render_wsdl", "scenario_policy", "OPERATIONS", "TARGET_NAMESPACE", "SERVICE_NAME"]
 
-_TNS = "http://stsdesk.dev/wso2carbon-sts"
-_OPERATIONS = ("Issue", "Validate", "Renew", "Cancel")
-
-
-@cache
-def _policy_bytes(scenario_id: str) -> bytes:
-    path = resources.files("stsdesk.resources") / "policies" / f"{scenario_id}-policy.xml"
-    return path.read_bytes()
+TARGET_NAMESPACE = "http://stsdesk.dev/wso2carbon-sts"
+SERVICE_NAME = "wso2carbon-sts"
+OPERATIONS = ("Issue", "Validate", "Renew", "Cancel")
+_HTTP_TRANSPORT = "http://schemas.xmlsoap.org/soap/http"
+_PORT_TYPE = "SecurityTokenService"
+# (binding/port name part, WSDL SOAP binding namespace); SOAP 1.2 first, as WCF prefers it.
+_SOAP_BINDINGS = (("Soap12", ns.WSDL_SOAP12), ("Soap11", ns.WSDL_SOAP11))
+# The WS-Trust 1.3 elements each operation takes and returns: Issue answers with a collection.
+_ELEMENTS = {
+    "Issue": ("RequestSecurityToken", "RequestSecurityTokenResponseCollection"),
+    "Validate": ("RequestSecurityToken", "RequestSecurityTokenResponse"),
+    "Renew": ("RequestSecurityToken", "RequestSecurityTokenResponse"),
+    "Cancel": ("RequestSecurityToken", "RequestSecurityTokenResponse"),
+}
 
 
 def scenario_policy(scenario_id: str) -> etree._Element:
     """A fresh copy of the scenario's WS-SecurityPolicy document."""
-    return parse_xml(_policy_bytes(scenario_id))
+    return parse_xml(policy_document(scenario_id))
 
 
 def render_wsdl(address: str, security: SecurityPolicy) -> bytes:
-    """The WSDL for the endpoint at ``address`` under the applied security policy."""
+    """The WSDL for the endpoint at ``address`` (the public https URL) under ``security``.
+
+    The applied scenario's ``wsp:Policy`` is embedded and both bindings point at it with a
+    ``wsp:PolicyReference``, the form WCF and ADFS-style metadata clients read; while security
+    is disabled the WSDL carries no policy (and the STS issues nothing).
+    """
     nsmap = {
         "wsdl": ns.WSDL,
         "soap": ns.WSDL_SOAP11,
@@ -39,60 +48,108 @@ def render_wsdl(address: str, security: SecurityPolicy) -> bytes:
         "wsa10": ns.WSA_2005,
         "wsaw": ns.WSAW,
         "wst": ns.WST_13,
-        "tns": _TNS,
+        "tns": TARGET_NAMESPACE,
         "xs": ns.XS,
     }
-    root = etree.Element(_q(ns.WSDL, "definitions"), nsmap=nsmap, name="wso2carbon-sts",
-                         targetNamespace=_TNS)
-    policy_id = None
-    if security.enabled:
-        policy = scenario_policy(security.scenario_id)
-        policy_id = policy.get(_q(ns.WSU, "Id"))
-        root.append(policy)
-    _types(root)
-    for operation in _OPERATIONS:
-        for direction, element in (("Request", "RequestSecurityToken"),
-                                   ("Response", "RequestSecurityTokenResponse")):
-            if operation == "Issue" and direction == "Response":
-                element = "RequestSecurityTokenResponseCollection"
-            message = etree.SubElement(root, _q(ns.WSDL, "message"), name=f"{operation}{direction}")
-            etree.SubElement(message, _q(ns.WSDL, "part"), name="body", element=f"wst:{element}")
-    port_type = etree.SubElement(root, _q(ns.WSDL, "portType"), name="SecurityTokenService")
-    for operation in _OPERATIONS:
-        op = etree.SubElement(port_type, _q(ns.WSDL, "operation"), name=f"{operation}Token")
-        request_action = f"{ns.WST_13}/RST/{operation}"
-        final = "RSTRC/IssueFinal" if operation == "Issue" else f"RSTR/{operation}Final"
-        etree.SubElement(op, _q(ns.WSDL, "input"), {_q(ns.WSAW, "Action"): request_action},
-                         message=f"tns:{operation}Request")
-        etree.SubElement(op, _q(ns.WSDL, "output"), {_q(ns.WSAW, "Action"): f"{ns.WST_13}/{final}"},
-                         message=f"tns:{operation}Response")
-    for soap_ns, name in ((ns.WSDL_SOAP12, "Soap12"), (ns.WSDL_SOAP11, "Soap11")):
-        binding = etree.SubElement(root, _q(ns.WSDL, "binding"), name=f"wso2carbon-stsHttps{name}Binding",
-                                   type="tns:SecurityTokenService")
-        if policy_id:
-            etree.SubElement(binding, _q(ns.WSP_2004, "PolicyReference"), URI=f"#{policy_id}")
-        etree.SubElement(binding, _q(soap_ns, "binding"), transport="http://schemas.xmlsoap.org/soap/http")
-        for operation in _OPERATIONS:
-            op = etree.SubElement(binding, _q(ns.WSDL, "operation"), name=f"{operation}Token")
-            etree.SubElement(op, _q(soap_ns, "operation"), soapAction=f"{ns.WST_13}/RST/{operation}",
-                             style="document")
-            for direction in ("input", "output"):
-                io = etree.SubElement(op, _q(ns.WSDL, direction))
-                etree.SubElement(io, _q(soap_ns, "body"), use="literal")
-    service = etree.SubElement(root, _q(ns.WSDL, "service"), name="wso2carbon-sts")
-    for soap_ns, name in ((ns.WSDL_SOAP12, "Soap12"), (ns.WSDL_SOAP11, "Soap11")):
-        port = etree.SubElement(service, _q(ns.WSDL, "port"), name=f"wso2carbon-stsHttps{name}Endpoint",
-                                binding=f"tns:wso2carbon-stsHttps{name}Binding")
-        etree.SubElement(port, _q(soap_ns, "address"), location=address)
-        reference = etree.SubElement(port, _q(ns.WSA_2005, "EndpointReference"))
-        etree.SubElement(reference, _q(ns.WSA_2005, "Address")).text = address
+    root = etree.Element(_q(ns.WSDL, "definitions"), nsmap=nsmap, name=SERVICE_NAME,
+                         targetNamespace=TARGET_NAMESPACE)
+    policy_id = _append_policy(root, security)
+    _append_types(root)
+    _append_messages(root)
+    _append_port_type(root)
+    for name, soap_ns in _SOAP_BINDINGS:
+        _append_binding(root, name, soap_ns, policy_id)
+    _append_service(root, address)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _types(root: etree._Element) -> None:
+def _append_policy(root: etree._Element, security: SecurityPolicy) -> str | None:
+    if not security.enabled or find_scenario(security.scenario_id) is None:
+        return None
+    policy = scenario_policy(security.scenario_id)
+    root.append(policy)
+    return policy.get(_q(ns.WSU, "Id"))
+
+
+def _append_types(root: etree._Element) -> None:
+    # The WS-Trust 1.3 elements are declared here with open content (as ADFS does), so that the
+    # message parts resolve inside this document and a client needs no schema download.
     types = etree.SubElement(root, _q(ns.WSDL, "types"))
-    schema = etree.SubElement(types, _q(ns.XS, "schema"), targetNamespace=_TNS)
-    etree.SubElement(schema, _q(ns.XS, "import"), namespace=ns.WST_13)
+    trust = etree.SubElement(types, _q(ns.XS, "schema"), targetNamespace=ns.WST_13,
+                             elementFormDefault="qualified")
+    for element in ("RequestSecurityToken", "RequestSecurityTokenResponse",
+                    "RequestSecurityTokenResponseCollection"):
+        etree.SubElement(trust, _q(ns.XS, "element"), name=element, type=f"wst:{element}Type")
+        complex_type = etree.SubElement(trust, _q(ns.XS, "complexType"), name=f"{element}Type")
+        sequence = etree.SubElement(complex_type, _q(ns.XS, "sequence"))
+        etree.SubElement(sequence, _q(ns.XS, "any"), namespace="##any", processContents="lax",
+                         minOccurs="0", maxOccurs="unbounded")
+        etree.SubElement(complex_type, _q(ns.XS, "anyAttribute"), namespace="##other",
+                         processContents="lax")
+    service = etree.SubElement(types, _q(ns.XS, "schema"), targetNamespace=TARGET_NAMESPACE,
+                               elementFormDefault="qualified")
+    etree.SubElement(service, _q(ns.XS, "import"), namespace=ns.WST_13)
+
+
+def _append_messages(root: etree._Element) -> None:
+    for operation, (request, response) in _ELEMENTS.items():
+        for direction, element in (("Request", request), ("Response", response)):
+            message = etree.SubElement(root, _q(ns.WSDL, "message"),
+                                       name=f"{operation}{direction}")
+            etree.SubElement(message, _q(ns.WSDL, "part"), name="body", element=f"wst:{element}")
+
+
+def _request_action(operation: str) -> str:
+    return f"{ns.WST_13}/RST/{operation}"
+
+
+def _response_action(operation: str) -> str:
+    final = "RSTRC/IssueFinal" if operation == "Issue" else f"RSTR/{operation}Final"
+    return f"{ns.WST_13}/{final}"
+
+
+def _append_port_type(root: etree._Element) -> None:
+    port_type = etree.SubElement(root, _q(ns.WSDL, "portType"), name=_PORT_TYPE)
+    for operation in OPERATIONS:
+        op = etree.SubElement(port_type, _q(ns.WSDL, "operation"), name=f"{operation}Token")
+        etree.SubElement(op, _q(ns.WSDL, "input"),
+                         {_q(ns.WSAW, "Action"): _request_action(operation)},
+                         message=f"tns:{operation}Request")
+        etree.SubElement(op, _q(ns.WSDL, "output"),
+                         {_q(ns.WSAW, "Action"): _response_action(operation)},
+                         message=f"tns:{operation}Response")
+
+
+def _append_binding(root: etree._Element, name: str, soap_ns: str, policy_id: str | None) -> None:
+    binding = etree.SubElement(root, _q(ns.WSDL, "binding"), name=_binding_name(name),
+                               type=f"tns:{_PORT_TYPE}")
+    if policy_id:
+        etree.SubElement(binding, _q(ns.WSP_2004, "PolicyReference"), URI=f"#{policy_id}")
+    etree.SubElement(binding, _q(soap_ns, "binding"), transport=_HTTP_TRANSPORT, style="document")
+    # Addressing headers are understood (and answered with RelatesTo) but not required.
+    etree.SubElement(binding, _q(ns.WSAW, "UsingAddressing"))
+    for operation in OPERATIONS:
+        op = etree.SubElement(binding, _q(ns.WSDL, "operation"), name=f"{operation}Token")
+        etree.SubElement(op, _q(soap_ns, "operation"), soapAction=_request_action(operation),
+                         style="document")
+        for direction in ("input", "output"):
+            io = etree.SubElement(op, _q(ns.WSDL, direction))
+            etree.SubElement(io, _q(soap_ns, "body"), use="literal")
+
+
+def _append_service(root: etree._Element, address: str) -> None:
+    service = etree.SubElement(root, _q(ns.WSDL, "service"), name=SERVICE_NAME)
+    for name, soap_ns in _SOAP_BINDINGS:
+        port = etree.SubElement(service, _q(ns.WSDL, "port"),
+                                name=f"{SERVICE_NAME}Https{name}Endpoint",
+                                binding=f"tns:{_binding_name(name)}")
+        etree.SubElement(port, _q(soap_ns, "address"), location=address)
+        reference = etree.SubElement(port, _q(ns.WSA_2005, "EndpointReference"))
+        etree.SubElement(reference, _q(ns.WSA_2005, "Address")).text = address
+
+
+def _binding_name(name: str) -> str:
+    return f"{SERVICE_NAME}Https{name}Binding"
 
 
 def _q(namespace: str, local: str) -> str:
