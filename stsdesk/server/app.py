@@ -26,11 +26,9 @@ from stsdesk.server.passwords import CredentialCache
 from stsdesk.server.settings import ServerSettings
 from stsdesk.server.sts.service import TrustService, _fault, _version_from_content_type
 from stsdesk.server.sts.wsdl import render_wsdl
+from stsdesk.server.urls import STS_PATH, public_base_url
 
 __all__ = ["create_app", "build_app", "STS_PATH"]
-
-STS_PATH = "/services/wso2carbon-sts"
-
 
 async def _health(_: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "pid": os.getpid()})
@@ -44,7 +42,9 @@ _STS_THREADS = 8
 class _StsEndpoint:
     """POST: a WS-Trust request; GET ?wsdl: the service description."""
 
-    def __init__(self, service: TrustService, boot: BootstrapResult, settings: ServerSettings) -> None:
+    def __init__(
+        self, service: TrustService, boot: BootstrapResult, settings: ServerSettings
+    ) -> None:
         self._service = service
         self._boot = boot
         self._settings = settings
@@ -97,13 +97,6 @@ class _StsEndpoint:
             if len(chunks) > self._max_bytes:
                 return None
         return bytes(chunks)
-
-
-def public_base_url(request: Request, settings: ServerSettings) -> str:
-    """The https://host:port clients use: the configured public host, else what they asked for."""
-    if settings.public_host:
-        return f"https://{settings.public_host}"
-    return f"https://{request.url.netloc}"
 
 
 def build_app(boot: BootstrapResult, settings: ServerSettings) -> FastAPI:

@@ -54,7 +54,8 @@ def build_pages(connection: ServerConnection) -> list[Page]:
         NotYetAvailablePage(connection, "Test client",
                             "Request, validate, renew and cancel tokens from this STS or another."),
         NotYetAvailablePage(connection, "Token inspector",
-                            "Decode a SAML token: fields, claims, validity, signature, encryption."),
+                            "Decode a SAML token: fields, claims, validity, signature and "
+                            "encryption."),
         AuditLogPage(connection),
     ]
 

@@ -103,7 +103,8 @@ class MainWindow(QMainWindow):
         if row < 0:
             return
         current = self.stack.currentWidget()
-        if isinstance(current, Page) and current is not self.pages[row] and current.has_unsaved_changes():
+        leaving = isinstance(current, Page) and current is not self.pages[row]
+        if leaving and current.has_unsaved_changes():
             if not confirm.ask(
                 self, "Unsaved changes",
                 f"{current.title} has changes that are not saved. Leave and discard them?",

@@ -21,7 +21,7 @@ from stsdesk.server.admin.auth import Admin
 from stsdesk.server.admin.context import AdminContext, get_context
 from stsdesk.server.errors import NotFoundError, ValidationError
 from stsdesk.server.model import ProofKeyType, SecurityPolicy
-from stsdesk.server.settings import ServerSettings
+from stsdesk.server.urls import STS_PATH, public_base_url
 
 __all__ = [
     "router", "STS_PATH", "PRIMARY_KEYSTORE", "KEYSTORE_NAMES", "USER_STORE_DOMAINS",
@@ -36,7 +36,6 @@ Context = Annotated[AdminContext, Depends(get_context)]
 
 # Where the WS-Trust endpoint lives (the same path app.py routes; app.py cannot be imported
 # from here without a cycle).
-STS_PATH = "/services/wso2carbon-sts"
 # The one keystore this STS has, under the name WSO2 shows for its primary keystore: the
 # signing keys, and the trusted certificates imported next to them.
 PRIMARY_KEYSTORE = "wso2carbon.jks"
@@ -259,18 +258,11 @@ def list_keystores(_: Admin) -> list[KeystoreModel]:
 @router.get("/endpoints", summary="Get the STS endpoint and WSDL addresses",
             response_model=EndpointsModel)
 def get_endpoints(_: Admin, context: Context, request: Request) -> EndpointsModel:
-    sts = _public_base_url(request, context.settings) + STS_PATH
+    sts = public_base_url(request, context.settings) + STS_PATH
     return EndpointsModel(sts=sts, wsdl=f"{sts}?wsdl")
 
 
 # ---------------------------------------------------------------------------------- helpers
-
-
-def _public_base_url(request: Request, settings: ServerSettings) -> str:
-    # The same rule as stsdesk.server.app.public_base_url (kept in step with it).
-    if settings.public_host:
-        return f"https://{settings.public_host}"
-    return f"https://{request.url.netloc}"
 
 
 def _known_scenario(scenario_id: str) -> Scenario:
