@@ -49,15 +49,30 @@ class AdminClient:
 
     # -- generic ---------------------------------------------------------------------------
 
-    def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
-                scim: bool = False, raw: bool = False) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        scim: bool = False,
+        raw: bool = False,
+    ) -> Any:
         """Send one request; the decoded JSON (or text when ``raw``), or a typed error."""
         url = self.endpoint.base_url.rstrip("/") + path
         headers = {"Content-Type": SCIM_JSON, "Accept": SCIM_JSON} if scim else None
         started = time.perf_counter()
         try:
-            answer = self._session.request(method, url, json=json, params=params, headers=headers,
-                                           timeout=self._timeout, verify=self._verify)
+            answer = self._session.request(
+                method,
+                url,
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=self._timeout,
+                verify=self._verify,
+            )
         except requests.exceptions.SSLError as exc:
             raise explain_tls_failure(self.endpoint.base_url, self.endpoint.trust, exc) from exc
         except requests.exceptions.Timeout as exc:
@@ -70,8 +85,13 @@ class AdminClient:
                 f"The server at {self.endpoint.base_url} cannot be reached. Check that it is "
                 "running and the URL is right."
             ) from exc
-        log.debug("%s %s -> %s in %.0f ms", method, path, answer.status_code,
-                  (time.perf_counter() - started) * 1000)
+        log.debug(
+            "%s %s -> %s in %.0f ms",
+            method,
+            path,
+            answer.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
         if answer.status_code >= 400:
             raise _error_from(answer)
         if answer.status_code == 204 or not answer.content:
@@ -120,10 +140,15 @@ def _error_from(answer: requests.Response) -> AdminApiError:
     if not isinstance(body, dict):
         body = {}
     if "detail" in body and "schemas" in body:  # SCIM error
-        return AdminApiError(answer.status_code, str(body.get("scimType", "")), "SCIM error",
-                             str(body.get("detail", "")))
+        return AdminApiError(
+            answer.status_code,
+            str(body.get("scimType", "")),
+            "SCIM error",
+            str(body.get("detail", "")),
+        )
     description = str(body.get("description") or body.get("message") or answer.reason)
     if answer.status_code == 401:
         description = description or "The user name or password is wrong."
-    return AdminApiError(answer.status_code, str(body.get("code", "")), str(body.get("message", "")),
-                         description)
+    return AdminApiError(
+        answer.status_code, str(body.get("code", "")), str(body.get("message", "")), description
+    )

@@ -29,7 +29,9 @@ class CredentialStore:
         except NoKeyringError as exc:
             raise KeyringError(_NO_KEYRING) from exc
         except _BackendError as exc:
-            raise KeyringError(f"The OS keyring refused to read a password: {exc}. Unlock it.") from exc
+            raise KeyringError(
+                f"The OS keyring refused to read a password: {exc}. Unlock it."
+            ) from exc
 
     def set(self, key: str, secret: str) -> None:
         try:
@@ -37,7 +39,9 @@ class CredentialStore:
         except NoKeyringError as exc:
             raise KeyringError(_NO_KEYRING) from exc
         except _BackendError as exc:
-            raise KeyringError(f"The OS keyring refused to store a password: {exc}. Unlock it.") from exc
+            raise KeyringError(
+                f"The OS keyring refused to store a password: {exc}. Unlock it."
+            ) from exc
 
     def delete(self, key: str) -> None:
         try:

@@ -15,8 +15,14 @@ Hierarchy::
 from __future__ import annotations
 
 __all__ = [
-    "ServiceError", "ServerUnreachableError", "CertificateError", "UntrustedCertificateError",
-    "CertificateChangedError", "AdminApiError", "KeyringError", "LaunchError",
+    "ServiceError",
+    "ServerUnreachableError",
+    "CertificateError",
+    "UntrustedCertificateError",
+    "CertificateChangedError",
+    "AdminApiError",
+    "KeyringError",
+    "LaunchError",
 ]
 
 

@@ -13,7 +13,13 @@ from stsdesk.core import ns
 from stsdesk.core.errors import StsError
 from stsdesk.core.soap import SoapVersion, build_envelope, parse_envelope, parse_fault
 from stsdesk.core.wssecurity import build_security_header
-from stsdesk.core.wstrust import RequestType, TrustResponse, TrustVersion, parse_response, request_action
+from stsdesk.core.wstrust import (
+    RequestType,
+    TrustResponse,
+    TrustVersion,
+    parse_response,
+    request_action,
+)
 
 __all__ = ["TrustClient", "TrustExchange", "Credentials", "TrustClientError"]
 
@@ -100,7 +106,10 @@ class TrustClient:
         started = time.perf_counter()
         try:
             answer = self._session.post(
-                self._endpoint, data=body, headers=http_headers, verify=self._verify,
+                self._endpoint,
+                data=body,
+                headers=http_headers,
+                verify=self._verify,
                 timeout=self._timeout,
             )
         except requests.exceptions.SSLError as exc:
@@ -109,7 +118,9 @@ class TrustClient:
                 "certificate or give a CA file."
             ) from exc
         except requests.RequestException as exc:
-            raise TrustClientError(f"The STS at {self._endpoint} could not be reached: {exc}") from exc
+            raise TrustClientError(
+                f"The STS at {self._endpoint} could not be reached: {exc}"
+            ) from exc
         elapsed = time.perf_counter() - started
         return _exchange(answer, body, elapsed)
 

@@ -17,10 +17,10 @@ from stsdesk.server.storage.store import Store
 from stsdesk.services.trust_client import Credentials, TrustClient
 
 ADMIN_PASSWORD = "Adm1n-e2e-secret"
-RP_PLAIN = "https://rp.example.org/plain"          # bearer defaults, not encrypted
+RP_PLAIN = "https://rp.example.org/plain"  # bearer defaults, not encrypted
 RP_ENCRYPTED = "https://rp.example.org/encrypted"  # has a certificate, tokens encrypted
-RP_HOK = "https://rp.example.org/hok"              # certificate, encryption off (HoK needs the cert)
-RP_CLAIMS = "https://rp.example.org/claims"        # requested claims configured on the SP
+RP_HOK = "https://rp.example.org/hok"  # certificate, encryption off (HoK needs the cert)
+RP_CLAIMS = "https://rp.example.org/claims"  # requested claims configured on the SP
 
 
 @dataclass

@@ -38,8 +38,13 @@ def p_sha1(secret: bytes, seed: bytes, length: int) -> bytes:
 
 def _issue(client, admin, *, trust, soap, **options):
     rst = build_request(trust, RequestType.ISSUE, **options)
-    return client.send(rst, trust_version=trust, request_type=RequestType.ISSUE, soap_version=soap,
-                       credentials=admin)
+    return client.send(
+        rst,
+        trust_version=trust,
+        request_type=RequestType.ISSUE,
+        soap_version=soap,
+        credentials=admin,
+    )
 
 
 def _assertion_of(live_sts: LiveSts, token: etree._Element) -> etree._Element:
@@ -59,9 +64,18 @@ COMBOS = list(
 
 @pytest.mark.parametrize(("saml", "trust", "soap"), COMBOS)
 @pytest.mark.parametrize("applies_to", [RP_PLAIN, RP_ENCRYPTED])
-def test_bearer_token_verifies_independently(live_sts, client, admin, saml, trust, soap, applies_to):
-    exchange = _issue(client, admin, trust=trust, soap=soap, token_type=TOKEN_TYPES[saml],
-                      key_type=KeyType.BEARER, applies_to=applies_to)
+def test_bearer_token_verifies_independently(
+    live_sts, client, admin, saml, trust, soap, applies_to
+):
+    exchange = _issue(
+        client,
+        admin,
+        trust=trust,
+        soap=soap,
+        token_type=TOKEN_TYPES[saml],
+        key_type=KeyType.BEARER,
+        applies_to=applies_to,
+    )
     assert exchange.ok, (exchange.fault_code, exchange.fault_reason)
     response = exchange.response
     assert response.token_type == TOKEN_TYPES[saml]
@@ -75,7 +89,9 @@ def test_bearer_token_verifies_independently(live_sts, client, admin, saml, trus
     text = etree.tostring(assertion).decode()
     assert "cm:bearer" in text
     assert applies_to in assertion.xpath("string(.//*[local-name()='Audience'])")
-    subject = assertion.xpath("string(.//*[local-name()='NameID' or local-name()='NameIdentifier'])")
+    subject = assertion.xpath(
+        "string(.//*[local-name()='NameID' or local-name()='NameIdentifier'])"
+    )
     assert subject == "admin"
     assert response.expires is not None and response.created is not None
     assert 290 <= (response.expires - response.created).total_seconds() <= 300
@@ -84,12 +100,21 @@ def test_bearer_token_verifies_independently(live_sts, client, admin, saml, trus
 @pytest.mark.parametrize("saml", ["1.1", "2.0"])
 @pytest.mark.parametrize("trust", [TrustVersion.WST_2005, TrustVersion.WST_13])
 @pytest.mark.parametrize("entropy", [False, True])
-def test_symmetric_holder_of_key_proof_matches_key_for_relying_party(live_sts, client, admin, saml,
-                                                                      trust, entropy):
+def test_symmetric_holder_of_key_proof_matches_key_for_relying_party(
+    live_sts, client, admin, saml, trust, entropy
+):
     client_entropy = os.urandom(32) if entropy else None
-    exchange = _issue(client, admin, trust=trust, soap=SoapVersion.SOAP12,
-                      token_type=TOKEN_TYPES[saml], key_type=KeyType.SYMMETRIC,
-                      applies_to=RP_HOK, client_entropy=client_entropy, key_size=256)
+    exchange = _issue(
+        client,
+        admin,
+        trust=trust,
+        soap=SoapVersion.SOAP12,
+        token_type=TOKEN_TYPES[saml],
+        key_type=KeyType.SYMMETRIC,
+        applies_to=RP_HOK,
+        client_entropy=client_entropy,
+        key_size=256,
+    )
     assert exchange.ok, (exchange.fault_code, exchange.fault_reason)
     response = exchange.response
     assertion = response.token
@@ -112,9 +137,16 @@ def test_symmetric_holder_of_key_proof_matches_key_for_relying_party(live_sts, c
 @pytest.mark.parametrize("saml", ["1.1", "2.0"])
 def test_public_key_token_binds_the_trusted_client_certificate(live_sts, client, admin, saml):
     certificate_der = live_sts.client_identity.certificate_der()
-    exchange = _issue(client, admin, trust=TrustVersion.WST_13, soap=SoapVersion.SOAP12,
-                      token_type=TOKEN_TYPES[saml], key_type=KeyType.PUBLIC, applies_to=RP_ENCRYPTED,
-                      use_key_certificate=certificate_der)
+    exchange = _issue(
+        client,
+        admin,
+        trust=TrustVersion.WST_13,
+        soap=SoapVersion.SOAP12,
+        token_type=TOKEN_TYPES[saml],
+        key_type=KeyType.PUBLIC,
+        applies_to=RP_ENCRYPTED,
+        use_key_certificate=certificate_der,
+    )
     assert exchange.ok, (exchange.fault_code, exchange.fault_reason)
     assertion = _assertion_of(live_sts, exchange.response.token)
     verify_with_signxml(assertion, live_sts.signing_certificate)
@@ -125,31 +157,52 @@ def test_public_key_token_binds_the_trusted_client_certificate(live_sts, client,
         ".//*[local-name()='SubjectConfirmation']//*[local-name()='X509Certificate']/text()"
     )
     assert confirmation_certs, bound
-    presented = x509.load_der_x509_certificate(__import__("base64").b64decode(confirmation_certs[0]))
+    presented = x509.load_der_x509_certificate(
+        __import__("base64").b64decode(confirmation_certs[0])
+    )
     assert presented == live_sts.client_identity.certificate
 
 
 def test_wso2_client_claims_with_dialect_in_trust_namespace(live_sts, client, admin):
     exchange = _issue(
-        client, admin, trust=TrustVersion.WST_2005, soap=SoapVersion.SOAP11,
-        token_type=ns.TOKEN_SAML20, key_type=KeyType.BEARER, applies_to=RP_PLAIN,
-        addressing_namespace=ns.WSA_2004, claims_dialect=ns.WSO2_CLAIMS,
+        client,
+        admin,
+        trust=TrustVersion.WST_2005,
+        soap=SoapVersion.SOAP11,
+        token_type=ns.TOKEN_SAML20,
+        key_type=KeyType.BEARER,
+        applies_to=RP_PLAIN,
+        addressing_namespace=ns.WSA_2004,
+        claims_dialect=ns.WSO2_CLAIMS,
         dialect_in_trust_namespace=True,
-        claims=[ClaimRequest("http://wso2.org/claims/givenname"),
-                ClaimRequest("http://wso2.org/claims/emailaddress")],
+        claims=[
+            ClaimRequest("http://wso2.org/claims/givenname"),
+            ClaimRequest("http://wso2.org/claims/emailaddress"),
+        ],
     )
     assert exchange.ok, (exchange.fault_code, exchange.fault_reason)
     assertion = exchange.response.token
-    values = {a.get("Name"): a.xpath("string(*[local-name()='AttributeValue'])")
-              for a in assertion.iter(f"{{{ns.SAML2}}}Attribute")}
-    assert values == {"http://wso2.org/claims/givenname": "Ada",
-                      "http://wso2.org/claims/emailaddress": "admin@example.org"}
+    values = {
+        a.get("Name"): a.xpath("string(*[local-name()='AttributeValue'])")
+        for a in assertion.iter(f"{{{ns.SAML2}}}Attribute")
+    }
+    assert values == {
+        "http://wso2.org/claims/givenname": "Ada",
+        "http://wso2.org/claims/emailaddress": "admin@example.org",
+    }
 
 
 def test_saml11_attributes_split_namespace_and_name(live_sts, client, admin):
-    exchange = _issue(client, admin, trust=TrustVersion.WST_13, soap=SoapVersion.SOAP12,
-                      token_type=ns.TOKEN_SAML11, applies_to=RP_PLAIN, claims_dialect=ns.WSO2_CLAIMS,
-                      claims=[ClaimRequest("http://wso2.org/claims/lastname")])
+    exchange = _issue(
+        client,
+        admin,
+        trust=TrustVersion.WST_13,
+        soap=SoapVersion.SOAP12,
+        token_type=ns.TOKEN_SAML11,
+        applies_to=RP_PLAIN,
+        claims_dialect=ns.WSO2_CLAIMS,
+        claims=[ClaimRequest("http://wso2.org/claims/lastname")],
+    )
     assert exchange.ok, (exchange.fault_code, exchange.fault_reason)
     attribute = exchange.response.token.find(f".//{{{ns.SAML11}}}Attribute")
     assert attribute.get("AttributeNamespace") == "http://wso2.org/claims"
@@ -159,8 +212,15 @@ def test_saml11_attributes_split_namespace_and_name(live_sts, client, admin):
 
 def test_identity_dialect_claims_map_to_local_claims(live_sts, client, admin):
     uri = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
-    exchange = _issue(client, admin, trust=TrustVersion.WST_13, soap=SoapVersion.SOAP12,
-                      applies_to=RP_PLAIN, claims_dialect=ns.WSID, claims=[ClaimRequest(uri)])
+    exchange = _issue(
+        client,
+        admin,
+        trust=TrustVersion.WST_13,
+        soap=SoapVersion.SOAP12,
+        applies_to=RP_PLAIN,
+        claims_dialect=ns.WSID,
+        claims=[ClaimRequest(uri)],
+    )
     assert exchange.ok, (exchange.fault_code, exchange.fault_reason)
     attribute = exchange.response.token.find(f".//{{{ns.SAML2}}}Attribute")
     assert attribute.get("Name") == uri
@@ -168,41 +228,60 @@ def test_identity_dialect_claims_map_to_local_claims(live_sts, client, admin):
 
 
 def test_service_provider_claims_used_when_request_has_none(live_sts, client, admin):
-    exchange = _issue(client, admin, trust=TrustVersion.WST_13, soap=SoapVersion.SOAP12,
-                      applies_to=RP_CLAIMS)
+    exchange = _issue(
+        client, admin, trust=TrustVersion.WST_13, soap=SoapVersion.SOAP12, applies_to=RP_CLAIMS
+    )
     assert exchange.ok, (exchange.fault_code, exchange.fault_reason)
     names = {a.get("Name") for a in exchange.response.token.iter(f"{{{ns.SAML2}}}Attribute")}
     assert names == {"http://wso2.org/claims/emailaddress", "http://wso2.org/claims/givenname"}
 
 
 def test_adfs_style_request_without_token_and_key_type_gets_defaults(live_sts, client, admin):
-    exchange = _issue(client, admin, trust=TrustVersion.WST_2005, soap=SoapVersion.SOAP12,
-                      key_type=ns.IDENTITY_NO_PROOF_KEY, applies_to=RP_PLAIN)
+    exchange = _issue(
+        client,
+        admin,
+        trust=TrustVersion.WST_2005,
+        soap=SoapVersion.SOAP12,
+        key_type=ns.IDENTITY_NO_PROOF_KEY,
+        applies_to=RP_PLAIN,
+    )
     assert exchange.ok, (exchange.fault_code, exchange.fault_reason)
     assert exchange.response.token.tag == f"{{{ns.SAML2}}}Assertion"
     assert "cm:bearer" in etree.tostring(exchange.response.token).decode()
 
 
 def test_requested_lifetime_is_honoured(live_sts, client, admin):
-    exchange = _issue(client, admin, trust=TrustVersion.WST_13, soap=SoapVersion.SOAP12,
-                      applies_to=RP_PLAIN, lifetime_seconds=60)
+    exchange = _issue(
+        client,
+        admin,
+        trust=TrustVersion.WST_13,
+        soap=SoapVersion.SOAP12,
+        applies_to=RP_PLAIN,
+        lifetime_seconds=60,
+    )
     assert exchange.ok, (exchange.fault_code, exchange.fault_reason)
     response = exchange.response
     assert (response.expires - response.created).total_seconds() == pytest.approx(60, abs=1)
 
 
 def test_password_digest_is_accepted(live_sts, client):
-    from tests.e2e.conftest import ADMIN_PASSWORD
     from stsdesk.services.trust_client import Credentials
+    from tests.e2e.conftest import ADMIN_PASSWORD
 
-    exchange = _issue(client, Credentials("admin", ADMIN_PASSWORD, digest=True),
-                      trust=TrustVersion.WST_13, soap=SoapVersion.SOAP12, applies_to=RP_PLAIN)
+    exchange = _issue(
+        client,
+        Credentials("admin", ADMIN_PASSWORD, digest=True),
+        trust=TrustVersion.WST_13,
+        soap=SoapVersion.SOAP12,
+        applies_to=RP_PLAIN,
+    )
     assert exchange.ok, (exchange.fault_code, exchange.fault_reason)
 
 
 def test_response_answers_ws_addressing(live_sts, client, admin):
-    exchange = _issue(client, admin, trust=TrustVersion.WST_13, soap=SoapVersion.SOAP12,
-                      applies_to=RP_PLAIN)
+    exchange = _issue(
+        client, admin, trust=TrustVersion.WST_13, soap=SoapVersion.SOAP12, applies_to=RP_PLAIN
+    )
     envelope = etree.fromstring(exchange.response_bytes)
     action = envelope.findtext(f".//{{{ns.WSA_2005}}}Action")
     assert action == f"{ns.WST_13}/RSTRC/IssueFinal"

@@ -40,7 +40,9 @@ def _credentials(header: str | None) -> tuple[str, str]:
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError) as exc:
-        raise _unauthorised("The Basic credentials are not valid base64 of 'user:password'.") from exc
+        raise _unauthorised(
+            "The Basic credentials are not valid base64 of 'user:password'."
+        ) from exc
     username, separator, password = decoded.partition(":")
     if not separator or not username:
         raise _unauthorised("The Basic credentials must be 'user:password'.")
@@ -67,7 +69,9 @@ def _check(header: str | None, context: AdminContext) -> str:
     if user.locked_until is not None and user.locked_until > now:
         raise _unauthorised(
             "The account is locked after repeated failed sign-ins; try again later or ask "
-            "another administrator to unlock it." if ok else _BAD
+            "another administrator to unlock it."
+            if ok
+            else _BAD
         )
     if not ok:
         store.record_failed_login(username, store.snapshot().lockout, now)
@@ -76,7 +80,9 @@ def _check(header: str | None, context: AdminContext) -> str:
         store.record_successful_login(username)
     if ADMIN_ROLE not in user.roles:
         raise ApiError(
-            403, "AUTH-10003", "Forbidden.",
+            403,
+            "AUTH-10003",
+            "Forbidden.",
             f"The user {username!r} does not have the admin role, which the admin API requires.",
         )
     return username

@@ -96,7 +96,9 @@ class TokenJournal:
         try:
             self._insert([row])
         except IntegrityError:
-            done.set_exception(ConflictError(f"A token with id {row['token_id']!r} is already stored."))
+            done.set_exception(
+                ConflictError(f"A token with id {row['token_id']!r} is already stored.")
+            )
         except Exception as exc:  # noqa: BLE001
             done.set_exception(_unavailable(exc))
         else:
@@ -132,9 +134,9 @@ class LoginState:
     locked_until: datetime | None
 
 
-_LOGIN_STATE = select(
-    s.users.c.active, s.users.c.failed_attempts, s.users.c.locked_until
-).where(s.users.c.username == bindparam("username"))
+_LOGIN_STATE = select(s.users.c.active, s.users.c.failed_attempts, s.users.c.locked_until).where(
+    s.users.c.username == bindparam("username")
+)
 
 
 def read_login_state(engine: Engine, username: str) -> LoginState | None:

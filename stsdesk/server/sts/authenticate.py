@@ -49,7 +49,9 @@ class Authenticator:
         self._credentials = credentials
         self._users = UserDirectory(store)
 
-    def authenticate(self, message: SoapMessage, config: ConfigSnapshot, now: datetime) -> UserRecord:
+    def authenticate(
+        self, message: SoapMessage, config: ConfigSnapshot, now: datetime
+    ) -> UserRecord:
         policy = config.security
         if not policy.enabled:
             raise AuthenticationError(
@@ -101,7 +103,9 @@ class Authenticator:
         if not ok:
             locked = self._store.record_failed_login(user.username, config.lockout, now)
             if locked is not None:
-                log.warning("account %r locked until %s after failed sign-ins", user.username, locked)
+                log.warning(
+                    "account %r locked until %s after failed sign-ins", user.username, locked
+                )
             raise AuthenticationError(_BAD_CREDENTIALS)
         if user.failed_attempts:
             self._store.record_successful_login(user.username)

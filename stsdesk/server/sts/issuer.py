@@ -55,7 +55,11 @@ DEFAULT_KEY_SIZE = 256
 _KEY_SIZES = range(128, 513)
 
 _TOKEN_TYPES = {"SAML11": TokenType.SAML11, "SAML20": TokenType.SAML20}
-_KEY_TYPES = {"Bearer": KeyType.BEARER, "SymmetricKey": KeyType.SYMMETRIC, "PublicKey": KeyType.PUBLIC}
+_KEY_TYPES = {
+    "Bearer": KeyType.BEARER,
+    "SymmetricKey": KeyType.SYMMETRIC,
+    "PublicKey": KeyType.PUBLIC,
+}
 
 
 def token_type_name(token_type: TokenType) -> str:
@@ -131,7 +135,9 @@ class TokenIssuer:
         )
         return Minted(issued, record)
 
-    def mint(self, spec: AssertionSpec, party: RelyingParty, config: ConfigSnapshot) -> etree._Element:
+    def mint(
+        self, spec: AssertionSpec, party: RelyingParty, config: ConfigSnapshot
+    ) -> etree._Element:
         """Build, sign and (when the relying party wants it) encrypt an assertion."""
         element = build_assertion(spec)
         identity = self._keystore.signing_identity(config.signing_alias)
@@ -169,7 +175,9 @@ class TokenIssuer:
         )
 
     @staticmethod
-    def encryption_certificate(party: RelyingParty, config: ConfigSnapshot) -> x509.Certificate | None:
+    def encryption_certificate(
+        party: RelyingParty, config: ConfigSnapshot
+    ) -> x509.Certificate | None:
         if not party.encrypt_token or not party.certificate_alias:
             return None
         return _party_certificate(party, config)
@@ -212,7 +220,9 @@ class TokenIssuer:
             wanted = request.claims
             dialect = request.claims_dialect
         else:
-            wanted = tuple(ClaimRequest(c.uri, optional=not c.mandatory) for c in party.requested_claims)
+            wanted = tuple(
+                ClaimRequest(c.uri, optional=not c.mandatory) for c in party.requested_claims
+            )
             dialect = None
         values = _user_claim_values(user)
         attributes = []
@@ -266,7 +276,9 @@ class TokenIssuer:
         return HolderOfKeySymmetric(encrypt_key(key, certificate)), proof, key_size
 
     @staticmethod
-    def _proof_for_client(key: bytes, request: SecurityTokenRequest, config: ConfigSnapshot) -> Proof:
+    def _proof_for_client(
+        key: bytes, request: SecurityTokenRequest, config: ConfigSnapshot
+    ) -> Proof:
         if config.security.proof_key_type.value == "BinarySecret":
             return BinarySecretProof(key)
         if request.use_key_certificate is None:
@@ -323,4 +335,3 @@ def _trusted_use_key(request: SecurityTokenRequest, config: ConfigSnapshot) -> b
         f"The client certificate in UseKey ({presented.subject.rfc4514_string()}) is not trusted "
         "by this STS. Import it into the trust store first."
     )
-

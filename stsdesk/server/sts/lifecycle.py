@@ -24,8 +24,8 @@ from stsdesk.core.saml import (
 )
 from stsdesk.core.wstrust import IssuedToken, SecurityTokenRequest, TokenType
 from stsdesk.server.model import ConfigSnapshot, IssuedTokenRecord, TokenStatus
-from stsdesk.server.sts.issuer import Minted, TokenIssuer
 from stsdesk.server.storage.store import Store
+from stsdesk.server.sts.issuer import Minted, TokenIssuer
 
 __all__ = ["TokenLifecycle", "Verdict"]
 
@@ -58,7 +58,9 @@ class TokenLifecycle:
 
     # -- Validate ------------------------------------------------------------------------------
 
-    def validate(self, request: SecurityTokenRequest, config: ConfigSnapshot, now: datetime) -> Verdict:
+    def validate(
+        self, request: SecurityTokenRequest, config: ConfigSnapshot, now: datetime
+    ) -> Verdict:
         target = _read_target(request.target, "ValidateTarget")
         if target.assertion is not None:
             problem = self._signature_problem(target.assertion, config)
@@ -71,7 +73,9 @@ class TokenLifecycle:
         if problem:
             return Verdict(False, problem)
         how = "" if target.assertion is not None else " (checked by reference: status and lifetime)"
-        return Verdict(True, f"The token is valid until {record.expires_at:%Y-%m-%dT%H:%M:%SZ}{how}.")
+        return Verdict(
+            True, f"The token is valid until {record.expires_at:%Y-%m-%dT%H:%M:%SZ}{how}."
+        )
 
     # -- Renew ---------------------------------------------------------------------------------
 
@@ -86,7 +90,9 @@ class TokenLifecycle:
             raise InvalidSecurityTokenError(problem)
         record = self._store.get_token(target.token_id)
         if record is None:
-            raise InvalidSecurityTokenError("The token was not issued by this STS; it cannot be renewed here.")
+            raise InvalidSecurityTokenError(
+                "The token was not issued by this STS; it cannot be renewed here."
+            )
         if record.status is TokenStatus.CANCELLED:
             raise UnableToRenewError("The token was cancelled; request a new token instead.")
         if record.status is TokenStatus.RENEWED:
@@ -95,18 +101,20 @@ class TokenLifecycle:
             )
         if not record.renew_allowed:
             raise UnableToRenewError(
-                "The token was issued with Renewing Allow=\"false\"; request a new token instead."
+                'The token was issued with Renewing Allow="false"; request a new token instead.'
             )
         if record.expires_at <= now and not record.renew_after_expiry:
             raise UnableToRenewError(
-                "The token has expired and was not issued with Renewing OK=\"true\"; request a new token."
+                'The token has expired and was not issued with Renewing OK="true"; request a new token.'
             )
         old = read_assertion(target.assertion)
         audience = old.audiences[0] if old.audiences else None
         party = self._issuer.relying_party(audience, config)
         lifetime = party.token_lifetime_seconds or config.tokens.default_lifetime_seconds
         if request.lifetime_expires is not None:
-            lifetime = int((request.lifetime_expires - (request.lifetime_created or now)).total_seconds())
+            lifetime = int(
+                (request.lifetime_expires - (request.lifetime_created or now)).total_seconds()
+            )
         if not 0 < lifetime <= config.tokens.max_lifetime_seconds:
             raise InvalidRequestError(
                 f"The requested lifetime must be between 1 and {config.tokens.max_lifetime_seconds} seconds."
@@ -139,7 +147,9 @@ class TokenLifecycle:
         )
         # Claim the old token first: of two concurrent renewals only one may succeed.
         claimed = self._store.set_token_status(
-            record.token_id, TokenStatus.RENEWED, replaced_by=spec.assertion_id,
+            record.token_id,
+            TokenStatus.RENEWED,
+            replaced_by=spec.assertion_id,
             expected=TokenStatus.ACTIVE,
         )
         if not claimed:
@@ -173,15 +183,15 @@ class TokenLifecycle:
             return exc.message
         issuer = _issuer_of(assertion)
         if issuer != config.resident_idp.issuer:
-            return (
-                f"The token names the issuer {issuer!r}, but this STS is {config.resident_idp.issuer!r}."
-            )
+            return f"The token names the issuer {issuer!r}, but this STS is {config.resident_idp.issuer!r}."
         return None
 
 
 def _read_target(target: etree._Element | None, where: str) -> _Target:
     if target is None:
-        raise InvalidRequestError(f"The request has no {where} holding the token; put the token in it.")
+        raise InvalidRequestError(
+            f"The request has no {where} holding the token; put the token in it."
+        )
     tag = target.tag
     if tag in _ASSERTIONS:
         return _Target(assertion_id_of(target), target)

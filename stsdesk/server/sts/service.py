@@ -69,7 +69,9 @@ class TrustService:
         self._issuer = TokenIssuer(keystore)
         self._lifecycle = TokenLifecycle(store, self._issuer, signing_certificates)
 
-    def handle(self, body: bytes, *, content_type: str | None, soap_action: str | None) -> SoapReply:
+    def handle(
+        self, body: bytes, *, content_type: str | None, soap_action: str | None
+    ) -> SoapReply:
         version = _version_from_content_type(content_type)
         message: SoapMessage | None = None
         trust_namespace = ns.WST_13
@@ -82,7 +84,9 @@ class TrustService:
             request = parse_request(message.body, action=message.action)
             reply_body = self._dispatch(message, request)
             action = response_action(request.version, request.request_type)
-            return SoapReply(200, version.content_type, build_response(message, reply_body, action=action))
+            return SoapReply(
+                200, version.content_type, build_response(message, reply_body, action=action)
+            )
         except StsError as error:
             log.info("fault %s: %s", error.fault_local_name, error.message)
             return _fault(version, error, trust_namespace, message)
@@ -112,7 +116,10 @@ class TrustService:
         if request.request_type is RequestType.RENEW:
             minted = self._lifecycle.renew(request, config, now)
             return build_issue_response(
-                request.version, minted.issued, context=request.context, request_type=RequestType.RENEW
+                request.version,
+                minted.issued,
+                context=request.context,
+                request_type=RequestType.RENEW,
             )
         self._lifecycle.cancel(request, config)
         return build_cancel_response(request.version, context=request.context)
@@ -145,4 +152,3 @@ def _fault(
     status = 500 if version is SoapVersion.SOAP11 or not error.sender else 400
     body = build_fault(version, error, trust_namespace=trust_namespace, request=message)
     return SoapReply(status, version.content_type, body)
-
