@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run serve test lint bench clean
+.PHONY: setup run serve test lint bench screenshots clean
 
 setup: $(STAMP)
 
@@ -16,11 +16,18 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 	$(PY) -m pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
 
-# Until the desktop console lands, `make run` starts the embedded STS in the foreground.
+# The desktop console with its embedded STS (it says so, and what to run instead, when
+# there is no display).
 run: $(STAMP)
+	$(VENV)/bin/stsdesk
+
+# Only the STS, in the foreground (for a machine without a display, or a server).
+serve: $(STAMP)
 	$(VENV)/bin/stsdesk serve --data-dir "$${STSDESK_DATA_DIR:-$$HOME/.local/share/stsdesk/server}"
 
-serve: run
+# The README's pictures: every page and wizard step rendered offscreen at 1280x800.
+screenshots: $(STAMP)
+	STSDESK_SCREENSHOT_DIR=docs/screenshots QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider tests/ui
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider

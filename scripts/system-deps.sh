@@ -1,20 +1,36 @@
 #!/usr/bin/env bash
-# Installs the system packages the project needs that pip cannot provide.
-# The Python wheels of lxml, xmlsec and cryptography carry their own C libraries, so the STS
-# itself needs nothing from the system beyond Python 3.11+ with venv.
+# Installs the system packages that pip cannot provide.
+# - Python 3.11+ with venv.
+# - Qt 6 (PySide6 wheels) needs a few shared libraries even offscreen (OpenGL/EGL, fontconfig,
+#   xkbcommon, D-Bus, GLib) and the xcb libraries to open a window on X11; plus a font.
+# lxml, xmlsec and cryptography wheels carry their own C libraries.
+# On Debian/Ubuntu the missing ones are installed with apt; elsewhere they are listed.
 set -euo pipefail
 
-need=()
-python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+debian_packages=(
+  python3-venv
+  libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0
+  libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
+  libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
+  fonts-dejavu-core
+)
 
-if [ ${#need[@]} -gt 0 ]; then
-  if command -v apt-get >/dev/null 2>&1; then
+if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  for package in "${debian_packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+    [[ "$status" == *"install ok installed"* ]] || missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
     sudo_cmd=""
     [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    echo "Installing system packages: ${missing[*]}"
     $sudo_cmd apt-get update -qq
-    $sudo_cmd apt-get install -y -qq "${need[@]}"
-  else
-    echo "Please install these system packages first: ${need[*]}" >&2
-    exit 1
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
   fi
+else
+  python3 -c 'import venv, ensurepip' 2>/dev/null || {
+    echo "Please install Python 3.11+ with the venv module." >&2; exit 1; }
+  echo "Not a Debian-like system: make sure Qt 6's runtime libraries (EGL/OpenGL, fontconfig," \
+       "xkbcommon, D-Bus, xcb-cursor) are installed for the desktop app." >&2
 fi
