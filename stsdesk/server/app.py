@@ -18,7 +18,16 @@ from stsdesk import __version__
 from stsdesk.core import ns
 from stsdesk.core.errors import XmlInputError
 from stsdesk.core.xmlparse import DEFAULT_LIMITS
-from stsdesk.server.admin import applications, audit, claims, configs, keystores, scim, sts_security
+from stsdesk.server.admin import (
+    applications,
+    audit,
+    claims,
+    configs,
+    keystores,
+    scim,
+    sts_security,
+    sts_settings,
+)
 from stsdesk.server.admin.context import API_PREFIX, SCIM_PREFIX, AdminContext
 from stsdesk.server.admin.errors import install_error_handlers
 from stsdesk.server.bootstrap import BootstrapResult, open_existing
@@ -132,7 +141,7 @@ def build_app(boot: BootstrapResult, settings: ServerSettings) -> FastAPI:
     app.add_route("/health", _health, methods=["GET"], include_in_schema=False)
     app.add_route(STS_PATH, endpoint.post, methods=["POST"], include_in_schema=False)
     app.add_route(STS_PATH, endpoint.get, methods=["GET"], include_in_schema=False)
-    for module in (configs, applications, sts_security, keystores, claims, audit):
+    for module in (configs, applications, sts_security, sts_settings, keystores, claims, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(scim.router, prefix=SCIM_PREFIX)
     return app
