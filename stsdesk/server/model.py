@@ -125,6 +125,8 @@ class UserRecord:
     active: bool = True
     failed_attempts: int = 0
     locked_until: datetime | None = None
+    created_at: datetime | None = None
+    modified_at: datetime | None = None  # the last profile change; None: never changed
 
 
 class TokenStatus(str, Enum):

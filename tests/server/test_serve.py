@@ -189,10 +189,19 @@ def test_parser_defaults_and_verbose_on_either_side() -> None:
         assert exc.value.code == 2
 
 
-def test_no_arguments_prints_help_and_version_works() -> None:
+def test_no_arguments_without_a_display_points_to_serve_and_version_works() -> None:
+    # `stsdesk` alone opens the desktop console; with no display it says so instead of failing
+    # with a Qt platform error, and names the command that runs the STS alone.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     bare = subprocess.run([sys.executable, "-m", "stsdesk"], capture_output=True, text=True,
-                          cwd=REPO, timeout=30)
-    assert bare.returncode == 0 and "usage: stsdesk" in bare.stdout and "serve" in bare.stdout
+                          cwd=REPO, timeout=30, env=env)
+    assert bare.returncode == 2
+    assert "display" in bare.stderr and "stsdesk serve" in bare.stderr
+    assert "Traceback" not in bare.stderr
+    help_text = subprocess.run([sys.executable, "-m", "stsdesk", "--help"], capture_output=True,
+                               text=True, cwd=REPO, timeout=30)
+    assert help_text.returncode == 0 and "serve" in help_text.stdout
     version = subprocess.run([sys.executable, "-m", "stsdesk", "--version"],
                              capture_output=True, text=True, cwd=REPO, timeout=30)
     assert version.returncode == 0 and re.fullmatch(r"stsdesk \d+\.\d+\.\d+\n", version.stdout)

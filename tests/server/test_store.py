@@ -26,12 +26,13 @@ from stsdesk.server.model import (
 )
 from stsdesk.server.passwords import verify_password
 from stsdesk.server.secrets import MasterSecret
-from stsdesk.server.storage.store import Store
+from stsdesk.server.storage.store import ADMIN_ROLE, ProtectedRoleError, Store
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 EMAIL = "http://wso2.org/claims/emailaddress"
 GIVEN = "http://wso2.org/claims/givenname"
+LAST = "http://wso2.org/claims/lastname"
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
 
@@ -411,6 +412,138 @@ def test_user_lifecycle(store: Store, master: MasterSecret) -> None:
                  lambda: store.set_user_claims("Alice", {}), lambda: store.unlock_user("Alice")):
         with pytest.raises(NotFoundError):
             call()
+
+
+def test_update_user_changes_the_profile_in_one_transaction(store: Store) -> None:
+    store.create_role("ops")
+    user_id = store.create_user("Alice", "s3cret", roles=["ops"],
+                                claims={EMAIL: "a@example.com", GIVEN: "Alice"})
+    created = store.get_user_by_id(user_id)
+    assert created.username == "Alice" and created.created_at is not None
+    assert created.modified_at is None
+    start = version(store)
+    after = store.update_user(user_id, claims={GIVEN: "Ally", EMAIL: None, LAST: "Liddell"},
+                              active=False)
+    assert after.claims == {GIVEN: "Ally", LAST: "Liddell"}  # merged: None removes
+    assert after.active is False and after.roles == ("ops",)
+    assert after.modified_at is not None
+    assert version(store) == start + 1  # profiles are configuration: the STS's caches refresh
+    renamed = store.update_user(user_id, username="Alicia")
+    assert store.get_user("Alice") is None
+    assert store.get_user("Alicia") == renamed
+    assert store.unseal_password(renamed) == "s3cret"  # sealed again under the new name
+    assert verify_password(renamed.password_hash, "s3cret")
+    changed = store.update_user(user_id, password="n3w-password")
+    assert verify_password(changed.password_hash, "n3w-password")
+    assert store.unseal_password(changed) == "n3w-password"
+    store.create_user("bob", "pw")
+    with pytest.raises(ConflictError, match="'bob' already exists"):
+        store.update_user(user_id, username="bob", claims={GIVEN: "half done"})
+    assert store.get_user("Alicia").claims[GIVEN] == "Ally"  # nothing half-applied
+    with pytest.raises(NotFoundError):
+        store.update_user("no-such-id", active=True)
+    with pytest.raises(ValidationError):
+        store.update_user(user_id, claims={" bad uri": "x"})
+    with pytest.raises(ValidationError):
+        store.update_user(user_id, password="")
+
+
+def test_update_user_unlocks(store: Store) -> None:
+    user_id = store.create_user("locked", "pw")
+    for _ in range(3):
+        store.record_failed_login("locked", LockoutPolicy(max_failed_attempts=3), NOW)
+    assert store.get_user("locked").locked_until is not None
+    unlocked = store.update_user(user_id, unlock=True)
+    assert unlocked.locked_until is None and unlocked.failed_attempts == 0
+
+
+def test_create_user_inactive(store: Store) -> None:
+    store.create_user("dormant", "pw", active=False)
+    assert store.get_user("dormant").active is False
+
+
+def test_roles_by_id_with_members(store: Store) -> None:
+    alice = store.create_user("alice", "pw")
+    bob = store.create_user("bob", "pw")
+    role_id = store.create_role("ops", member_ids=[bob, alice])
+    role = store.get_role(role_id)
+    assert role.name == "ops" and role.members == ((alice, "alice"), (bob, "bob"))
+    assert store.role_ids() == {"ops": role_id}
+    assert store.get_user("alice").roles == ("ops",)
+    carol = store.create_user("carol", "pw")
+    role = store.update_role(role_id, add_member_ids=[carol], remove_member_ids=[alice])
+    assert [name for _, name in role.members] == ["bob", "carol"]
+    assert role.modified_at is not None
+    role = store.update_role(role_id, name="operators", member_ids=[alice])
+    assert (role.name, role.members) == ("operators", ((alice, "alice"),))
+    assert store.list_role_records() == [role]
+    with pytest.raises(ValidationError, match="no-such-user"):
+        store.update_role(role_id, add_member_ids=["no-such-user"])
+    with pytest.raises(ValidationError):
+        store.create_role("x", member_ids=["no-such-user"])
+    assert "x" not in store.list_roles()
+    store.create_role("taken")
+    with pytest.raises(ConflictError):
+        store.update_role(role_id, name="taken")
+    assert store.delete_role_by_id(role_id) == "operators"
+    assert store.get_role(role_id) is None
+    assert store.get_user("alice").roles == ()
+    for call in (lambda: store.update_role(role_id, name="y"),
+                 lambda: store.delete_role_by_id(role_id)):
+        with pytest.raises(NotFoundError):
+            call()
+
+
+def test_the_admin_role_keeps_an_active_member(store: Store) -> None:
+    admin_role = store.create_role(ADMIN_ROLE)
+    first = store.create_user("first", "pw", roles=[ADMIN_ROLE])
+    for call in (
+        lambda: store.update_user(first, active=False),
+        lambda: store.delete_user_by_id(first),
+        lambda: store.update_role(admin_role, remove_member_ids=[first]),
+        lambda: store.update_role(admin_role, member_ids=[]),
+        lambda: store.update_role(admin_role, name="root"),
+        lambda: store.delete_role_by_id(admin_role),
+    ):
+        with pytest.raises(ProtectedRoleError):
+            call()
+    assert store.get_user("first").active and store.get_user("first").roles == (ADMIN_ROLE,)
+    # An inactive second member does not count; an active one does.
+    second = store.create_user("second", "pw", roles=[ADMIN_ROLE], active=False)
+    with pytest.raises(ProtectedRoleError):
+        store.update_role(admin_role, remove_member_ids=[first])
+    store.update_user(second, active=True)
+    store.update_role(admin_role, remove_member_ids=[first])
+    assert store.delete_user_by_id(first) == "first"
+    with pytest.raises(ProtectedRoleError):
+        store.update_user(second, active=False)
+
+
+def test_list_users_takes_three_queries(store: Store) -> None:
+    store.create_role("ops")
+    for i in range(20):
+        store.create_user(f"user{i:02}", "pw", roles=["ops"], claims={EMAIL: f"u{i}@x.org"})
+    counter = StatementCounter(store)
+    users = store.list_users()
+    selects = [s for s in counter.statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 3
+    assert users == [store.get_user(u.username) for u in users]
+    assert len(users) == 20 and users[0].roles == ("ops",)
+
+
+def test_create_schema_adds_columns_an_older_database_lacks(tmp_path: Path, master) -> None:
+    url = f"sqlite:///{(tmp_path / 'old.db').as_posix()}"
+    old = Store.open(url, master)
+    old.create_schema()
+    with old.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE users DROP COLUMN modified_at"))
+        conn.execute(text("ALTER TABLE roles DROP COLUMN modified_at"))
+    old.close()
+    upgraded = Store.open(url, master)
+    upgraded.create_schema()
+    user_id = upgraded.create_user("u", "pw")
+    assert upgraded.update_user(user_id, claims={GIVEN: "U"}).modified_at is not None
+    upgraded.close()
 
 
 def test_user_input_validation(store: Store) -> None:

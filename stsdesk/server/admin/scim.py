@@ -1,5 +1,85 @@
-"""Admin API routes (being written)."""
+"""SCIM 2.0 at /scim2 (RFC 7643/7644): users, groups (roles) and the discovery endpoints.
 
-from fastapi import APIRouter
+Every endpoint, discovery included, requires an administrator: RFC 7644 §4 lets a service
+provider choose, and this API is for administrators only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from starlette.responses import Response
+
+from stsdesk.server.admin import scim_groups, scim_users
+from stsdesk.server.admin.auth import Admin
+from stsdesk.server.admin.context import AdminContext, get_context
+from stsdesk.server.admin.scim_schemas import (
+    LIST_RESPONSE_SCHEMA,
+    ScimResponse,
+    base_url,
+    resource_types,
+    schema_documents,
+    scim_error,
+    service_provider_config,
+)
+
+__all__ = ["router"]
 
 router = APIRouter()
+router.include_router(scim_users.router)
+router.include_router(scim_groups.router)
+
+_discovery = APIRouter(tags=["SCIM 2.0 discovery"])
+Context = Annotated[AdminContext, Depends(get_context)]
+
+
+def _listing(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "schemas": [LIST_RESPONSE_SCHEMA],
+        "totalResults": len(resources),
+        "itemsPerPage": len(resources),
+        "startIndex": 1,
+        "Resources": resources,
+    }
+
+
+@_discovery.get("/ServiceProviderConfig", summary="What this SCIM service supports",
+                response_class=ScimResponse)
+def get_service_provider_config(request: Request, _: Admin, context: Context) -> Response:
+    return ScimResponse(service_provider_config(base_url(request, context)))
+
+
+@_discovery.get("/ResourceTypes", summary="The resource types (User, Group)",
+                response_class=ScimResponse)
+def list_resource_types(request: Request, _: Admin, context: Context) -> Response:
+    return ScimResponse(_listing(resource_types(base_url(request, context))))
+
+
+@_discovery.get("/ResourceTypes/{name}", summary="One resource type", response_class=ScimResponse)
+def get_resource_type(
+    name: Annotated[str, Path(max_length=64)], request: Request, _: Admin, context: Context
+) -> Response:
+    for item in resource_types(base_url(request, context)):
+        if item["id"] == name:
+            return ScimResponse(item)
+    raise scim_error(404, None, f"There is no resource type {name!r}; there are User and Group.")
+
+
+@_discovery.get("/Schemas", summary="The schemas (User, Group, WSO2 extension)",
+                response_class=ScimResponse)
+def list_schemas(request: Request, _: Admin, context: Context) -> Response:
+    return ScimResponse(_listing(schema_documents(base_url(request, context))))
+
+
+@_discovery.get("/Schemas/{uri}", summary="One schema", response_class=ScimResponse)
+def get_schema(
+    uri: Annotated[str, Path(max_length=256)], request: Request, _: Admin, context: Context
+) -> Response:
+    for item in schema_documents(base_url(request, context)):
+        if item["id"] == uri:
+            return ScimResponse(item)
+    raise scim_error(404, None, f"There is no schema {uri!r}; list /Schemas to see them.")
+
+
+router.include_router(_discovery)

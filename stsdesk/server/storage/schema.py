@@ -25,6 +25,7 @@ __all__ = [
     "metadata", "UtcDateTime", "config_state", "config_values", "trusted_certificates",
     "signing_keys", "applications", "application_claims", "relying_parties", "users", "roles",
     "user_roles", "user_claims", "nonces", "issued_tokens", "audit_log", "CONFIG_STATE_ID",
+    "ADDED_COLUMNS",
 ]
 
 CONFIG_STATE_ID = 1
@@ -161,6 +162,9 @@ users = Table(
     Column("failed_attempts", Integer, nullable=False, default=0),
     Column("locked_until", UtcDateTime, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # Set by every profile change (SCIM meta.lastModified); None: never changed since created.
+    # Nullable so that Store.create_schema can add it to a database made by an older release.
+    Column("modified_at", UtcDateTime, nullable=True),
 )
 
 roles = Table(
@@ -169,6 +173,7 @@ roles = Table(
     Column("id", String(36), primary_key=True),
     Column("name", String(_NAME), nullable=False, unique=True),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("modified_at", UtcDateTime, nullable=True),  # as users.modified_at
 )
 
 user_roles = Table(
@@ -219,4 +224,12 @@ audit_log = Table(
     Column("action", String(64), nullable=False),
     Column("target", Text, nullable=False),
     Column("detail", Text, nullable=False),
+)
+
+
+# Nullable columns added after the first release: Store.create_schema adds them to a database
+# that lacks them (create_all creates missing tables, never missing columns).
+ADDED_COLUMNS: tuple[tuple[Table, str], ...] = (
+    (users, "modified_at"),
+    (roles, "modified_at"),
 )

@@ -17,7 +17,16 @@ from types import EllipsisType, UnionType
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from cryptography import x509
-from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, inspect, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    insert,
+    inspect,
+    select,
+)
 from sqlalchemy import update as sql_update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -47,13 +56,20 @@ from stsdesk.server.passwords import hash_password
 from stsdesk.server.secrets import MasterSecret
 from stsdesk.server.storage import schema as s
 
-__all__ = ["Store", "StoredSigningKey", "DEFAULT_SIGNING_ALIAS", "TOKEN_TYPES", "KEY_TYPES"]
+__all__ = [
+    "Store", "StoredSigningKey", "StoredRole", "DEFAULT_SIGNING_ALIAS", "TOKEN_TYPES", "KEY_TYPES",
+    "ADMIN_ROLE", "ProtectedRoleError",
+]
 
 log = logging.getLogger("stsdesk.server.storage")
 
 DEFAULT_SIGNING_ALIAS = "wso2carbon"
 TOKEN_TYPES = ("SAML11", "SAML20")
 KEY_TYPES = ("Bearer", "SymmetricKey", "PublicKey")
+# The role the admin API requires (as stsdesk.server.bootstrap.ADMIN_ROLE): the user and role
+# methods made for the admin API refuse to delete or rename it, or to take away its last active
+# member, which would lock every administrator out.
+ADMIN_ROLE = "admin"
 
 # How a transaction starts on SQLite. "read": a deferred BEGIN (one consistent WAL snapshot);
 # "write": BEGIN IMMEDIATE, which takes the write lock up front so that the busy timeout applies
@@ -83,6 +99,21 @@ class StoredSigningKey:
     private_key_pem: bytes = dataclasses.field(repr=False)
     certificate_der: bytes = dataclasses.field(repr=False)
     created_at: datetime
+
+
+class ProtectedRoleError(ConflictError):
+    """The change would delete or rename the admin role, or leave it without an active member."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredRole:
+    """A role (a SCIM group) with its members as ``(user id, username)``, sorted by username."""
+
+    role_id: str
+    name: str
+    members: tuple[tuple[str, str], ...] = ()
+    created_at: datetime | None = None
+    modified_at: datetime | None = None
 
 
 class Store:
@@ -140,6 +171,7 @@ class Store:
         """Create missing tables, the version row and the default configuration; safe to repeat."""
         with self._tx("write") as conn:
             s.metadata.create_all(conn)
+            _add_missing_columns(conn)
             if conn.execute(select(s.config_state.c.id)).first() is None:
                 conn.execute(
                     insert(s.config_state).values(
@@ -604,16 +636,119 @@ class Store:
 
     # ----------------------------------------------------------------------------- roles
 
-    def create_role(self, name: str) -> None:
+    def create_role(self, name: str, *, member_ids: Sequence[str] = ()) -> str:
+        """Create a role (with these users as members) and return its id."""
         name = _check_name(name, "role name")
+        members = _check_ids(member_ids, "member")
+        role_id = str(uuid.uuid4())
         with self._tx("write") as conn:
             if _exists(conn, s.roles.c.name, name):
                 raise ConflictError(f"A role named {name!r} already exists.")
+            _require_users(conn, members)
             conn.execute(
-                insert(s.roles).values(id=str(uuid.uuid4()), name=name,
-                                       created_at=datetime.now(UTC))
+                insert(s.roles).values(id=role_id, name=name, created_at=datetime.now(UTC))
             )
+            if members:
+                conn.execute(
+                    insert(s.user_roles), [{"user_id": u, "role_id": role_id} for u in members]
+                )
             self._bump(conn)
+        return role_id
+
+    def get_role(self, role_id: str) -> StoredRole | None:
+        """The role with id ``role_id`` and its members; None if there is none."""
+        with self._tx("read") as conn:
+            row = conn.execute(select(s.roles).where(s.roles.c.id == role_id)).first()
+            if row is None:
+                return None
+            return _stored_roles(conn, [row])[0]
+
+    def role_ids(self) -> dict[str, str]:
+        """Role name -> role id, for every role."""
+        with self._tx("single") as conn:
+            return dict(conn.execute(select(s.roles.c.name, s.roles.c.id)).all())
+
+    def list_role_records(self) -> list[StoredRole]:
+        """Every role with its members, sorted by name."""
+        with self._tx("read") as conn:
+            rows = conn.execute(select(s.roles).order_by(s.roles.c.name)).all()
+            return _stored_roles(conn, rows)
+
+    def update_role(
+        self,
+        role_id: str,
+        *,
+        name: str | None = None,
+        member_ids: Sequence[str] | None = None,
+        add_member_ids: Sequence[str] = (),
+        remove_member_ids: Sequence[str] = (),
+    ) -> StoredRole:
+        """Rename a role and change its members in one transaction; returns the role after.
+
+        ``member_ids`` replaces the members; then ``add_member_ids`` and ``remove_member_ids``
+        apply. The admin role cannot be renamed or lose its last active member (ConflictError).
+        """
+        new_name = None if name is None else _check_name(name, "role name")
+        replace = None if member_ids is None else set(_check_ids(member_ids, "member"))
+        adding = set(_check_ids(add_member_ids, "member"))
+        removing = set(_check_ids(remove_member_ids, "member"))
+        with self._tx("write") as conn:
+            row = conn.execute(select(s.roles).where(s.roles.c.id == role_id)).first()
+            if row is None:
+                raise NotFoundError(f"There is no role with id {role_id!r}.")
+            if new_name is not None and new_name != row.name:
+                if row.name == ADMIN_ROLE:
+                    raise ProtectedRoleError(
+                        f"The role {ADMIN_ROLE!r} cannot be renamed: the admin API admits only "
+                        "its members. Create another role instead."
+                    )
+                if _exists(conn, s.roles.c.name, new_name):
+                    raise ConflictError(f"A role named {new_name!r} already exists.")
+            current = set(
+                conn.execute(
+                    select(s.user_roles.c.user_id).where(s.user_roles.c.role_id == role_id)
+                ).scalars()
+            )
+            wanted = set(current) if replace is None else set(replace)
+            wanted = (wanted | adding) - removing
+            _require_users(conn, sorted((wanted | adding) - current))
+            lost = current - wanted
+            if row.name == ADMIN_ROLE and lost:
+                _guard_last_admin(conn, lost)
+            if lost:
+                conn.execute(
+                    delete(s.user_roles).where(
+                        s.user_roles.c.role_id == role_id, s.user_roles.c.user_id.in_(lost)
+                    )
+                )
+            gained = wanted - current
+            if gained:
+                conn.execute(
+                    insert(s.user_roles),
+                    [{"user_id": u, "role_id": role_id} for u in sorted(gained)],
+                )
+            values: dict[str, Any] = {"modified_at": datetime.now(UTC)}
+            if new_name is not None:
+                values["name"] = new_name
+            conn.execute(sql_update(s.roles).where(s.roles.c.id == role_id).values(values))
+            self._bump(conn)
+            fresh = conn.execute(select(s.roles).where(s.roles.c.id == role_id)).one()
+            return _stored_roles(conn, [fresh])[0]
+
+    def delete_role_by_id(self, role_id: str) -> str:
+        """Delete a role by id and return its name; the admin role cannot be deleted."""
+        with self._tx("write") as conn:
+            name = conn.execute(select(s.roles.c.name).where(s.roles.c.id == role_id)).scalar()
+            if name is None:
+                raise NotFoundError(f"There is no role with id {role_id!r}.")
+            if name == ADMIN_ROLE:
+                raise ProtectedRoleError(
+                    f"The role {ADMIN_ROLE!r} cannot be deleted: the admin API admits only its "
+                    "members, so deleting it would lock every administrator out."
+                )
+            conn.execute(delete(s.roles).where(s.roles.c.id == role_id))
+            self._bump(conn)
+            return str(name)
 
     def list_roles(self) -> list[str]:
         with self._tx("single") as conn:
@@ -638,6 +773,7 @@ class Store:
         claims: Mapping[str, str] | None = None,
         sealed_password: bytes | None = None,
         password_hash: str | None = None,
+        active: bool = True,
     ) -> str:
         """Create a user and return its id; ConflictError if the username is taken.
 
@@ -662,7 +798,7 @@ class Store:
             conn.execute(
                 insert(s.users).values(
                     id=user_id, username=username, password_hash=hashed, password_sealed=sealed,
-                    active=True, failed_attempts=0, locked_until=None,
+                    active=bool(active), failed_attempts=0, locked_until=None,
                     created_at=datetime.now(UTC),
                 )
             )
@@ -679,11 +815,114 @@ class Store:
                 return None
             return _user_record(conn, row)
 
+    def get_user_by_id(self, user_id: str) -> UserRecord | None:
+        """The user with id ``user_id``, with roles and claims; None if there is none."""
+        with self._tx("read") as conn:
+            row = conn.execute(select(s.users).where(s.users.c.id == user_id)).first()
+            if row is None:
+                return None
+            return _user_record(conn, row)
+
     def list_users(self) -> list[UserRecord]:
-        """Every user, sorted by username, with roles and claims."""
+        """Every user, sorted by username, with roles and claims (three queries in all)."""
         with self._tx("read") as conn:
             rows = conn.execute(select(s.users).order_by(s.users.c.username)).all()
-            return [_user_record(conn, row) for row in rows]
+            roles: dict[str, list[str]] = {}
+            for user_id, role in conn.execute(
+                select(s.user_roles.c.user_id, s.roles.c.name)
+                .join(s.roles, s.roles.c.id == s.user_roles.c.role_id)
+                .order_by(s.roles.c.name)
+            ):
+                roles.setdefault(user_id, []).append(role)
+            claims: dict[str, dict[str, str]] = {}
+            for user_id, uri, value in conn.execute(
+                select(s.user_claims.c.user_id, s.user_claims.c.claim_uri, s.user_claims.c.value)
+                .order_by(s.user_claims.c.claim_uri)
+            ):
+                claims.setdefault(user_id, {})[uri] = value
+        return [
+            _user_from_row(row, roles.get(row.id, ()), claims.get(row.id, {})) for row in rows
+        ]
+
+    def update_user(
+        self,
+        user_id: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        claims: Mapping[str, str | None] | None = None,
+        active: bool | None = None,
+        unlock: bool = False,
+    ) -> UserRecord:
+        """Change a user's profile in one transaction and return the user after the change.
+
+        ``claims`` is merged: a value sets the claim, None removes it, claims not named stay.
+        A rename keeps the password: its sealed copy is sealed again under the new name.
+        Deactivating the last active member of the admin role is refused (ConflictError).
+        """
+        new_name = None if username is None else _check_name(username, "username")
+        hashed = None
+        if password is not None:
+            _check_password(password)
+            hashed = hash_password(password)  # argon2 before the write lock, as create_user
+        merge: dict[str, str | None] = {}
+        for uri, value in (claims or {}).items():
+            _check_uri(uri, "claim URI")
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(f"The value of claim {uri!r} must be text.")
+            merge[uri] = value
+        with self._tx("write") as conn:
+            row = conn.execute(select(s.users).where(s.users.c.id == user_id)).first()
+            if row is None:
+                raise NotFoundError(f"There is no user with id {user_id!r}.")
+            final_name = row.username if new_name is None else new_name
+            values: dict[str, Any] = {"modified_at": datetime.now(UTC)}
+            if final_name != row.username:
+                if _exists(conn, s.users.c.username, final_name):
+                    raise ConflictError(
+                        f"A user named {final_name!r} already exists. Choose another username."
+                    )
+                values["username"] = final_name
+                if password is None:
+                    values["password_sealed"] = self._reseal(row, final_name)
+            if password is not None:
+                values["password_hash"] = hashed
+                values["password_sealed"] = self._seal(final_name, password)
+            if active is not None:
+                if not active and row.active:
+                    _guard_last_admin(conn, {user_id})
+                values["active"] = bool(active)
+            if unlock:
+                values["failed_attempts"] = 0
+                values["locked_until"] = None
+            conn.execute(sql_update(s.users).where(s.users.c.id == user_id).values(values))
+            removed = [uri for uri, value in merge.items() if value is None]
+            written = {uri: value for uri, value in merge.items() if value is not None}
+            if merge:
+                conn.execute(
+                    delete(s.user_claims).where(
+                        s.user_claims.c.user_id == user_id,
+                        s.user_claims.c.claim_uri.in_(removed + list(written)),
+                    )
+                )
+                _write_user_claims(conn, user_id, written)
+            self._bump(conn)
+            fresh = conn.execute(select(s.users).where(s.users.c.id == user_id)).one()
+            return _user_record(conn, fresh)
+
+    def delete_user_by_id(self, user_id: str) -> str:
+        """Delete a user by id and return the username; never the last active admin."""
+        with self._tx("write") as conn:
+            row = conn.execute(
+                select(s.users.c.username, s.users.c.active).where(s.users.c.id == user_id)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"There is no user with id {user_id!r}.")
+            if row.active:
+                _guard_last_admin(conn, {user_id})
+            conn.execute(delete(s.users).where(s.users.c.id == user_id))
+            self._bump(conn)
+            return str(row.username)
 
     def set_password(self, username: str, password: str) -> None:
         _check_password(password)
@@ -693,7 +932,8 @@ class Store:
             done = conn.execute(
                 sql_update(s.users)
                 .where(s.users.c.username == username)
-                .values(password_hash=hashed, password_sealed=sealed)
+                .values(password_hash=hashed, password_sealed=sealed,
+                        modified_at=datetime.now(UTC))
             )
             if done.rowcount == 0:
                 raise NotFoundError(f"There is no user named {username!r}.")
@@ -707,6 +947,7 @@ class Store:
             role_ids = _role_ids(conn, role_names)
             conn.execute(delete(s.user_roles).where(s.user_roles.c.user_id == user_id))
             _write_user_roles(conn, user_id, role_ids)
+            _touch_user(conn, user_id)
             self._bump(conn)
 
     def set_user_claims(self, username: str, claims: Mapping[str, str]) -> None:
@@ -716,6 +957,7 @@ class Store:
             user_id = _user_id(conn, username)
             conn.execute(delete(s.user_claims).where(s.user_claims.c.user_id == user_id))
             _write_user_claims(conn, user_id, claim_map)
+            _touch_user(conn, user_id)
             self._bump(conn)
 
     def delete_user(self, username: str) -> None:
@@ -748,6 +990,21 @@ class Store:
         if self._master is None or not password:
             return None
         return self._master.seal(password.encode("utf-8"), username.encode("utf-8"))
+
+    def _reseal(self, row: Any, new_username: str) -> bytes | None:
+        # The sealed password is bound to the username; a rename seals it again under the new
+        # one, or drops it (PasswordDigest then waits for a new password) if it cannot be read.
+        if row.password_sealed is None or self._master is None:
+            return None
+        try:
+            plain = self._master.unseal(bytes(row.password_sealed), row.username.encode("utf-8"))
+        except SealedDataError:
+            log.warning(
+                "The sealed password of user %r failed its integrity check while renaming it; "
+                "PasswordDigest needs a new password for this user.", row.username,
+            )
+            return None
+        return self._master.seal(plain, new_username.encode("utf-8"))
 
     # ----------------------------------------------------------------------------- login state
 
@@ -1084,6 +1341,87 @@ def _write_user_claims(conn: Connection, user_id: str, claims: Mapping[str, str]
         )
 
 
+def _touch_user(conn: Connection, user_id: str) -> None:
+    conn.execute(
+        sql_update(s.users).where(s.users.c.id == user_id).values(modified_at=datetime.now(UTC))
+    )
+
+
+def _check_ids(ids: Sequence[str], what: str) -> list[str]:
+    if isinstance(ids, str):
+        raise ValidationError(f"Give {what} ids as a list, not one string.")
+    result = []
+    for value in ids:
+        if not isinstance(value, str) or not value or len(value) > 64:
+            raise ValidationError(f"A {what} id must be a user id (text of at most 64 characters).")
+        result.append(value)
+    return sorted(set(result))
+
+
+def _require_users(conn: Connection, user_ids: Sequence[str]) -> None:
+    if not user_ids:
+        return
+    found = set(conn.execute(select(s.users.c.id).where(s.users.c.id.in_(user_ids))).scalars())
+    missing = [u for u in user_ids if u not in found]
+    if missing:
+        raise ValidationError(
+            "No user has the id " + ", ".join(repr(u) for u in missing[:5])
+            + ". Give the ids of existing users as members."
+        )
+
+
+def _guard_last_admin(conn: Connection, losing: set[str]) -> None:
+    """Refuse a change that leaves the admin role with no active member (run in the write tx)."""
+    active_admins = set(
+        conn.execute(
+            select(s.users.c.id)
+            .join(s.user_roles, s.user_roles.c.user_id == s.users.c.id)
+            .join(s.roles, s.roles.c.id == s.user_roles.c.role_id)
+            .where(s.roles.c.name == ADMIN_ROLE, s.users.c.active.is_(True))
+        ).scalars()
+    )
+    if active_admins and active_admins <= losing:
+        raise ProtectedRoleError(
+            f"This would leave the role {ADMIN_ROLE!r} without an active member, and nobody could "
+            "sign in to the admin API any more. Give another active user that role first."
+        )
+
+
+def _stored_roles(conn: Connection, rows: Sequence[Any]) -> list[StoredRole]:
+    ids = [row.id for row in rows]
+    members: dict[str, list[tuple[str, str]]] = {}
+    if ids:
+        for role_id, user_id, username in conn.execute(
+            select(s.user_roles.c.role_id, s.users.c.id, s.users.c.username)
+            .join(s.users, s.users.c.id == s.user_roles.c.user_id)
+            .where(s.user_roles.c.role_id.in_(ids))
+            .order_by(s.users.c.username)
+        ):
+            members.setdefault(role_id, []).append((user_id, username))
+    return [
+        StoredRole(
+            role_id=row.id, name=row.name, members=tuple(members.get(row.id, ())),
+            created_at=row.created_at, modified_at=row.modified_at,
+        )
+        for row in rows
+    ]
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    inspector = inspect(conn)
+    preparer = conn.dialect.identifier_preparer
+    for table, name in s.ADDED_COLUMNS:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        if name in present:
+            continue
+        column = table.c[name]
+        # Names and types come from our own schema, never from input.
+        conn.exec_driver_sql(
+            f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN "
+            f"{preparer.format_column(column)} {column.type.compile(dialect=conn.dialect)}"
+        )
+
+
 def _user_record(conn: Connection, row: Any) -> UserRecord:
     roles = conn.execute(
         select(s.roles.c.name)
@@ -1098,6 +1436,10 @@ def _user_record(conn: Connection, row: Any) -> UserRecord:
             .order_by(s.user_claims.c.claim_uri)
         ).all()
     )
+    return _user_from_row(row, roles, claims)
+
+
+def _user_from_row(row: Any, roles: Sequence[str], claims: dict[str, str]) -> UserRecord:
     return UserRecord(
         user_id=row.id,
         username=row.username,
@@ -1108,6 +1450,8 @@ def _user_record(conn: Connection, row: Any) -> UserRecord:
         active=bool(row.active),
         failed_attempts=row.failed_attempts,
         locked_until=row.locked_until,
+        created_at=row.created_at,
+        modified_at=row.modified_at,
     )
 
 

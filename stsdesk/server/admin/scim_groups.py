@@ -1,0 +1,363 @@
+"""SCIM 2.0 /Groups: a group is a role; its members are the users who have it."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from starlette.responses import Response
+
+from stsdesk.server.admin.audit import record
+from stsdesk.server.admin.auth import ADMIN_ROLE, Admin
+from stsdesk.server.admin.context import AdminContext, get_context
+from stsdesk.server.admin.scim_filter import FilterAttribute, FilterError, matches, parse_filter
+from stsdesk.server.admin.scim_schemas import (
+    GROUP_SCHEMA,
+    ScimBody,
+    ScimResponse,
+    base_url,
+    check_if_match,
+    etag_of,
+    list_response,
+    page,
+    project,
+    scim_error,
+    split_attributes,
+    store_errors,
+    timestamp,
+)
+from stsdesk.server.admin.scim_users import (
+    PatchRequest,
+    ScimListResponse,
+    ScimMeta,
+    check_patch_request,
+    resolver,
+)
+from stsdesk.server.storage.store import StoredRole
+
+__all__ = ["router", "group_resource", "ScimGroupIn", "ScimGroup", "role_name"]
+
+router = APIRouter(tags=["SCIM 2.0"])
+
+Context = Annotated[AdminContext, Depends(get_context)]
+GroupId = Annotated[str, Path(max_length=64)]
+_Short = Annotated[str, StringConstraints(max_length=255)]
+_SCHEMAS = (GROUP_SCHEMA,)
+_DOMAIN = "PRIMARY/"  # WSO2's primary user store; the only one here
+_MAX_MEMBERS = 10_000
+# members[value eq "<id>"]: the one value filter /Groups supports (RFC 7644 §3.5.2.2 example).
+_MEMBER_FILTER = re.compile(r'^members\[\s*value\s+eq\s+("(?:[^"\\]|\\.)*")\s*\]$', re.IGNORECASE)
+
+FILTER_ATTRIBUTES = {
+    "id": FilterAttribute("id", case_exact=True),
+    "displayname": FilterAttribute("displayName", case_exact=True),
+    "members": FilterAttribute("members.value", case_exact=True),
+    "members.value": FilterAttribute("members.value", case_exact=True),
+    "members.display": FilterAttribute("members.display", case_exact=True),
+}
+
+
+class ScimMember(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    value: str = Field(max_length=64)
+    display: str | None = Field(None, max_length=255)
+    ref: str | None = Field(None, alias="$ref", max_length=2048)
+    type: str | None = Field(None, max_length=16)
+
+
+class ScimGroupIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    schemas: list[_Short] = Field(default_factory=list, max_length=10)
+    displayName: str | None = Field(None, max_length=263)  # noqa: N815 ("PRIMARY/" + 255)
+    members: list[ScimMember] | None = Field(None, max_length=_MAX_MEMBERS)
+
+
+class ScimGroup(BaseModel):
+    schemas: list[str]
+    id: str
+    displayName: str  # noqa: N815
+    members: list[ScimMember] = []
+    meta: ScimMeta
+
+
+def role_name(value: Any) -> str:
+    """A role name from a displayName, plain or as WSO2 writes it ("PRIMARY/admin")."""
+    if not isinstance(value, str) or not value.strip():
+        raise scim_error(400, "invalidValue", "displayName is required; give the role's name.")
+    if value.upper().startswith(_DOMAIN):
+        value = value[len(_DOMAIN):]
+    elif "/" in value:
+        domain = value.split("/", 1)[0]
+        raise scim_error(400, "invalidValue",
+                         f"The user store {domain!r} does not exist here; only PRIMARY does. "
+                         "Give the name without a domain.")
+    return value
+
+
+def group_resource(role: StoredRole, base: str) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "schemas": [GROUP_SCHEMA],
+        "id": role.role_id,
+        "displayName": role.name,
+        "members": [
+            {"value": user_id, "display": username, "$ref": f"{base}/Users/{user_id}",
+             "type": "User"}
+            for user_id, username in role.members
+        ],
+        "meta": {
+            "resourceType": "Group",
+            "created": timestamp(role.created_at),
+            "lastModified": timestamp(role.modified_at or role.created_at),
+            "location": f"{base}/Groups/{role.role_id}",
+        },
+    }
+    resource["meta"]["version"] = etag_of(resource)
+    return resource
+
+
+def _member_ids(items: Any) -> list[str]:
+    values = items if isinstance(items, list) else [items]
+    if len(values) > _MAX_MEMBERS:
+        raise scim_error(400, "invalidValue", f"Give at most {_MAX_MEMBERS} members at once.")
+    ids = []
+    for item in values:
+        member = item if isinstance(item, dict) else None
+        if member is None or not isinstance(member.get("value"), str) or len(member["value"]) > 64:
+            raise scim_error(400, "invalidValue",
+                             'members takes objects such as {"value": "<user id>"}.')
+        if str(member.get("type") or "User").lower() != "user":
+            raise scim_error(400, "invalidValue", "Only users can be members; groups do not nest.")
+        ids.append(member["value"])
+    return ids
+
+
+def _get(context: AdminContext, group_id: str) -> StoredRole:
+    role = context.store.get_role(group_id)
+    if role is None:
+        raise scim_error(404, None,
+                         f"There is no group with id {group_id!r}; list /Groups to find it.")
+    return role
+
+
+def _respond(resource: dict[str, Any], status: int = 200, **headers: str) -> Response:
+    return ScimResponse(
+        resource, status_code=status, headers={"ETag": resource["meta"]["version"], **headers}
+    )
+
+
+def _refuse_admin_rename(role: StoredRole, new_name: str | None) -> None:
+    if role.name == ADMIN_ROLE and new_name is not None and new_name != ADMIN_ROLE:
+        raise scim_error(
+            400, "mutability",
+            f"The group {ADMIN_ROLE!r} cannot be renamed: the admin API admits only its members.",
+        )
+
+
+@router.get("/Groups", summary="List or filter groups (roles)", response_model=ScimListResponse,
+            response_class=ScimResponse)
+def list_groups(
+    request: Request,
+    _: Admin,
+    context: Context,
+    filter: Annotated[str | None, Query(max_length=10_000)] = None,  # noqa: A002 (SCIM's name)
+    startIndex: Annotated[int | None, Query()] = None,  # noqa: N803
+    count: Annotated[int | None, Query()] = None,
+    attributes: Annotated[str | None, Query(max_length=2000)] = None,
+    excludedAttributes: Annotated[str | None, Query(max_length=2000)] = None,  # noqa: N803
+) -> Response:
+    try:
+        node = None if filter is None else parse_filter(filter, FILTER_ATTRIBUTES,
+                                                        schemas=_SCHEMAS)
+    except FilterError as exc:
+        raise scim_error(400, "invalidFilter", str(exc)) from exc
+    base = base_url(request, context)
+    resources = [group_resource(r, base) for r in context.store.list_role_records()]
+    if node is not None:
+        resources = [r for r in resources if matches(node, _group_resolver(r))]
+    start, size = page(startIndex, count)
+    answer = list_response(resources, start, size)
+    keep, drop = split_attributes(attributes), split_attributes(excludedAttributes)
+    answer["Resources"] = [project(r, keep, drop, _SCHEMAS) for r in answer["Resources"]]
+    return ScimResponse(answer)
+
+
+def _group_resolver(resource: dict[str, Any]) -> Callable[[str], list[Any]]:
+    plain = resolver(resource)
+
+    def resolve(path: str) -> list[Any]:
+        values = plain(path)
+        if path == "displayName":
+            # "PRIMARY/admin" finds the role admin: WSO2 clients qualify names with the domain.
+            return values + [_DOMAIN + v for v in values if isinstance(v, str)]
+        return values
+
+    return resolve
+
+
+@router.post("/Groups", status_code=201, summary="Create a group (a role)",
+             response_model=ScimGroup, response_class=ScimResponse)
+def create_group(
+    body: ScimGroupIn, request: Request, actor: Admin, _: ScimBody, context: Context
+) -> Response:
+    name = role_name(body.displayName)
+    members = [m.model_dump(by_alias=True) for m in body.members or []]
+    with store_errors():
+        role_id = context.store.create_role(name, member_ids=_member_ids(members))
+    role = _get(context, role_id)
+    resource = group_resource(role, base_url(request, context))
+    record(context, actor, "scim.group.create", f"Groups/{role_id} ({name})",
+           f"members: {', '.join(u for _, u in role.members) or 'none'}")
+    return _respond(resource, 201, Location=resource["meta"]["location"])
+
+
+@router.get("/Groups/{group_id}", summary="Read a group", response_model=ScimGroup,
+            response_class=ScimResponse)
+def get_group(
+    group_id: GroupId,
+    request: Request,
+    _: Admin,
+    context: Context,
+    attributes: Annotated[str | None, Query(max_length=2000)] = None,
+    excludedAttributes: Annotated[str | None, Query(max_length=2000)] = None,  # noqa: N803
+) -> Response:
+    resource = group_resource(_get(context, group_id), base_url(request, context))
+    if request.headers.get("if-none-match") == resource["meta"]["version"]:
+        return Response(status_code=304, headers={"ETag": resource["meta"]["version"]})
+    shown = project(resource, split_attributes(attributes), split_attributes(excludedAttributes),
+                    _SCHEMAS)
+    return ScimResponse(shown, headers={"ETag": resource["meta"]["version"]})
+
+
+@router.put("/Groups/{group_id}", summary="Replace a group", response_model=ScimGroup,
+            response_class=ScimResponse)
+def replace_group(
+    group_id: GroupId, body: ScimGroupIn, request: Request, actor: Admin, _: ScimBody,
+    context: Context,
+) -> Response:
+    role = _get(context, group_id)
+    base = base_url(request, context)
+    check_if_match(request, group_resource(role, base))
+    name = role_name(body.displayName)
+    _refuse_admin_rename(role, name)
+    members = _member_ids([m.model_dump(by_alias=True) for m in body.members or []])
+    with store_errors():
+        fresh = context.store.update_role(group_id, name=name, member_ids=members)
+    record(context, actor, "scim.group.replace", f"Groups/{group_id} ({fresh.name})",
+           _describe(role, fresh))
+    return _respond(group_resource(fresh, base))
+
+
+@router.patch("/Groups/{group_id}", summary="Change a group (RFC 7644 PATCH)",
+              response_model=ScimGroup, response_class=ScimResponse)
+def patch_group(
+    group_id: GroupId, body: PatchRequest, request: Request, actor: Admin, _: ScimBody,
+    context: Context,
+) -> Response:
+    check_patch_request(body)
+    role = _get(context, group_id)
+    base = base_url(request, context)
+    check_if_match(request, group_resource(role, base))
+    name: str | None = None
+    members = {user_id for user_id, _ in role.members}
+    replaced = False
+    for operation in body.Operations:
+        op = operation.op.lower()
+        if operation.path is None:
+            if op == "remove":
+                raise scim_error(400, "noTarget", "A remove operation needs a path.")
+            if not isinstance(operation.value, dict):
+                raise scim_error(400, "invalidValue", "Without a path, the value must be an "
+                                 "object such as {\"displayName\": \"ops\"}.")
+            targets = [(k, v) for k, v in operation.value.items() if k.lower() != "schemas"]
+        else:
+            targets = [(operation.path, operation.value)]
+        for path, value in targets:
+            lowered = path.strip()
+            if lowered.lower().startswith(GROUP_SCHEMA.lower() + ":"):
+                lowered = lowered[len(GROUP_SCHEMA) + 1:]
+            single = _MEMBER_FILTER.match(lowered)
+            key = lowered.lower()
+            if single is not None:
+                if op != "remove":
+                    raise scim_error(400, "invalidPath",
+                                     "members[value eq ...] can only be removed; add members "
+                                     "with the path members.")
+                members.discard(str(_json_string(single.group(1))))
+            elif key == "displayname":
+                if op == "remove":
+                    raise scim_error(400, "mutability", "displayName is required.")
+                name = role_name(value)
+            elif key == "members":
+                if op == "remove":
+                    if value is None:
+                        members = set()
+                        replaced = True
+                    else:  # Microsoft Entra ID style: the members to remove as the value
+                        members -= set(_member_ids(value))
+                elif op == "add":
+                    members |= set(_member_ids(value))
+                else:
+                    members = set(_member_ids(value if value is not None else []))
+                    replaced = True
+            elif key in ("id", "meta", "schemas", "members.display"):
+                raise scim_error(400, "mutability", f"{path} is read-only.")
+            else:
+                raise scim_error(400, "invalidPath",
+                                 f"{path!r} cannot be changed; use displayName, members or "
+                                 'members[value eq "<user id>"].')
+    _refuse_admin_rename(role, name)
+    before = {user_id for user_id, _ in role.members}
+    with store_errors():
+        if replaced:
+            fresh = context.store.update_role(group_id, name=name, member_ids=sorted(members))
+        else:
+            # Additions and removals as differences: concurrent edits of other members survive.
+            fresh = context.store.update_role(
+                group_id, name=name, add_member_ids=sorted(members - before),
+                remove_member_ids=sorted(before - members),
+            )
+    detail = _describe(role, fresh)
+    if detail:
+        record(context, actor, "scim.group.patch", f"Groups/{group_id} ({fresh.name})", detail)
+    return _respond(group_resource(fresh, base))
+
+
+@router.delete("/Groups/{group_id}", status_code=204, summary="Delete a group (a role)",
+               response_class=Response)
+def delete_group(group_id: GroupId, request: Request, actor: Admin, context: Context) -> Response:
+    role = _get(context, group_id)
+    check_if_match(request, group_resource(role, base_url(request, context)))
+    if role.name == ADMIN_ROLE:
+        raise scim_error(
+            409, None,
+            f"The group {ADMIN_ROLE!r} cannot be deleted: the admin API admits only its members, "
+            "so deleting it would lock every administrator out.",
+        )
+    with store_errors():
+        name = context.store.delete_role_by_id(group_id)
+    record(context, actor, "scim.group.delete", f"Groups/{group_id} ({name})", "")
+    return Response(status_code=204)
+
+
+def _json_string(text: str) -> str:
+    return str(json.loads(text))
+
+
+def _describe(before: StoredRole, after: StoredRole) -> str:
+    parts = []
+    if before.name != after.name:
+        parts.append(f"displayName {before.name!r} -> {after.name!r}")
+    old = dict(before.members)
+    new = dict(after.members)
+    added = sorted(new[u] for u in set(new) - set(old))
+    removed = sorted(old[u] for u in set(old) - set(new))
+    if added:
+        parts.append("added " + ", ".join(added))
+    if removed:
+        parts.append("removed " + ", ".join(removed))
+    return "; ".join(parts)
+
