@@ -758,3 +758,52 @@ def test_audit_newest_first_with_paging(store: Store) -> None:
     assert [e["target"] for e in store.list_audit(limit=2, offset=4)] == ["app-0"]
     with pytest.raises(ValidationError):
         store.list_audit(limit=0)
+
+
+def test_update_config_serialises_concurrent_changes(store):
+    """Two writers changing the same record at once (as two admins on two nodes) lose nothing."""
+    import dataclasses
+    import threading
+
+    from stsdesk.server.model import ResidentIdentityProvider
+    from stsdesk.server.storage.store import Store
+
+    other = Store.open(str(store.engine.url))
+    barrier = threading.Barrier(2)
+
+    def add(target: Store, name: str) -> None:
+        barrier.wait()
+        for index in range(10):
+            target.update_config(
+                ResidentIdentityProvider,
+                lambda idp, i=index: dataclasses.replace(
+                    idp, home_realm_identifiers=(*idp.home_realm_identifiers, f"{name}{i}")
+                ),
+            )
+
+    threads = [threading.Thread(target=add, args=(store, "a")),
+               threading.Thread(target=add, args=(other, "b"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    other.close()
+    identifiers = store.get_resident_idp().home_realm_identifiers
+    assert len(identifiers) == 1 + 20
+    assert {f"a{i}" for i in range(10)} | {f"b{i}" for i in range(10)} <= set(identifiers)
+
+
+def test_update_config_refusal_writes_nothing(store):
+    import pytest
+
+    from stsdesk.server.errors import ValidationError
+    from stsdesk.server.model import ResidentIdentityProvider
+
+    version = store.snapshot().version
+
+    def refuse(_: ResidentIdentityProvider) -> ResidentIdentityProvider:
+        raise ValidationError("no")
+
+    with pytest.raises(ValidationError):
+        store.update_config(ResidentIdentityProvider, refuse)
+    assert store.snapshot().version == version

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-import threading
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated
@@ -78,11 +77,6 @@ class ServerConfig(BaseModel):
     stsIssuer: str = Field(description="The Issuer of the SAML tokens this STS issues")
 
 
-# Patches read, change and write the whole record; serialise them so that two administrators
-# patching at once in this process cannot lose each other's change.
-_patch_lock = threading.Lock()
-
-
 def _view(idp: ResidentIdentityProvider) -> ServerConfig:
     return ServerConfig(
         homeRealmIdentifiers=list(idp.home_realm_identifiers),
@@ -124,10 +118,9 @@ def patch_configs(
     context: Annotated[AdminContext, Depends(get_context)],
     patches: Annotated[list[Patch], Body(min_length=1, max_length=MAX_PATCHES)],
 ) -> ServerConfig:
-    with _patch_lock:
-        current = context.store.get_resident_idp()
-        changed = apply_patches(current, patches)
-        context.store.set_resident_idp(changed)
+    _, changed = context.store.update_config(
+        ResidentIdentityProvider, lambda current: apply_patches(current, patches)
+    )
     record(context, actor, "configs.patch", "resident-idp", _describe(patches))
     log.info("%s changed the resident identity provider", actor)
     return _view(changed)

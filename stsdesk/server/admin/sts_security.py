@@ -169,17 +169,18 @@ def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> 
     domain = _user_store_domain(body.userStoreDomain)
     roles = _allowed_roles(context, scenario, body.allowedRoles)
     trusted, private = _keystores(scenario, body.trustedKeystores, body.privateKeystore)
-    current = context.store.get_security_policy()
-    applied = dataclasses.replace(
-        current,
-        enabled=True,
-        scenario_id=scenario.id,
-        user_store_domain=domain,
-        allowed_roles=roles,
-        trusted_keystores=trusted,
-        private_keystore=private,
+    _, applied = context.store.update_config(
+        SecurityPolicy,
+        lambda current: dataclasses.replace(
+            current,
+            enabled=True,
+            scenario_id=scenario.id,
+            user_store_domain=domain,
+            allowed_roles=roles,
+            trusted_keystores=trusted,
+            private_keystore=private,
+        ),
     )
-    context.store.set_security_policy(applied)
     record(context, actor, "sts.security.apply", _STS_TARGET,
            f"scenario {scenario.id}; domain {domain}; roles {', '.join(roles) or '-'}; "
            f"keystores {', '.join(trusted) or '-'}; private keystore {private or '-'}")
@@ -194,9 +195,10 @@ def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> 
     response_class=Response,
 )
 def disable_security(actor: Admin, context: Context) -> Response:
-    current = context.store.get_security_policy()
+    current, _ = context.store.update_config(
+        SecurityPolicy, lambda policy: dataclasses.replace(policy, enabled=False)
+    )
     if current.enabled:
-        context.store.set_security_policy(dataclasses.replace(current, enabled=False))
         record(context, actor, "sts.security.disable", _STS_TARGET,
                f"scenario {current.scenario_id} disabled")
         log.info("security disabled by %s", actor)
@@ -217,11 +219,10 @@ def get_proof_key_type(_: Admin, context: Context) -> ProofKeyTypeModel:
 def set_proof_key_type(
     actor: Admin, context: Context, body: ProofKeyTypeModel
 ) -> ProofKeyTypeModel:
-    current = context.store.get_security_policy()
+    current, _ = context.store.update_config(
+        SecurityPolicy, lambda policy: dataclasses.replace(policy, proof_key_type=body.proofKeyType)
+    )
     if current.proof_key_type is not body.proofKeyType:
-        context.store.set_security_policy(
-            dataclasses.replace(current, proof_key_type=body.proofKeyType)
-        )
         record(context, actor, "sts.proof-key-type.update", _STS_TARGET,
                f"{current.proof_key_type.value} -> {body.proofKeyType.value}")
     return ProofKeyTypeModel(proofKeyType=body.proofKeyType)

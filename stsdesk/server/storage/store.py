@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -297,35 +297,52 @@ class Store:
 
     def _set_config(self, value: Any) -> None:
         cls = type(value)
-        key = _CONFIG_KEYS[cls]
-        text = _encode(_normalise(value))
+        value = _normalise(value)
+        _CONFIG_CHECKS.get(cls, _no_check)(value)
         with self._tx("write") as conn:
-            done = conn.execute(
-                sql_update(s.config_values).where(s.config_values.c.key == key).values(value=text)
-            )
-            if done.rowcount == 0:
-                conn.execute(insert(s.config_values).values(key=key, value=text))
-            self._bump(conn)
+            self._write_config(conn, value)
+
+    def _write_config(self, conn: Connection, value: Any) -> None:
+        key = _CONFIG_KEYS[type(value)]
+        text = _encode(value)
+        done = conn.execute(
+            sql_update(s.config_values).where(s.config_values.c.key == key).values(value=text)
+        )
+        if done.rowcount == 0:
+            conn.execute(insert(s.config_values).values(key=key, value=text))
+        self._bump(conn)
+
+    def update_config(self, cls: type[_T], change: Callable[[_T], _T]) -> tuple[_T, _T]:
+        """Read, change and write one configuration record in one transaction.
+
+        Two administrators changing the same record at once (on one node or two) are
+        serialised, so neither change is lost. Returns (before, after); ``change`` may raise
+        to refuse, and then nothing is written.
+        """
+        key = _CONFIG_KEYS[cls]
+        with self._tx("write") as conn:
+            text = conn.execute(
+                select(s.config_values.c.value)
+                .where(s.config_values.c.key == key)
+                .with_for_update()
+            ).scalar()
+            before = _decode_config(cls, {} if text is None else {key: text})
+            after = _normalise(change(before))
+            _CONFIG_CHECKS.get(cls, _no_check)(after)
+            if after != before:
+                self._write_config(conn, after)
+        return before, after
 
     def get_resident_idp(self) -> ResidentIdentityProvider:
         return self._get_config(ResidentIdentityProvider)
 
     def set_resident_idp(self, value: ResidentIdentityProvider) -> None:
-        value = _normalise(value)
-        if not value.issuer.strip():
-            raise ValidationError("The resident identity provider's issuer is empty; give a "
-                                  "name such as localhost.")
-        if value.idle_session_timeout_minutes < 1 or value.remember_me_minutes < 1:
-            raise ValidationError("Session timeouts are counted in minutes and must be at least 1.")
         self._set_config(value)
 
     def get_security_policy(self) -> SecurityPolicy:
         return self._get_config(SecurityPolicy)
 
     def set_security_policy(self, value: SecurityPolicy) -> None:
-        value = _normalise(value)
-        if not value.scenario_id.strip():
-            raise ValidationError("The security scenario is empty; choose one such as scenario1.")
         self._set_config(value)
 
     def get_token_settings(self) -> TokenSettings:
@@ -1204,6 +1221,29 @@ class Store:
 
 
 # --------------------------------------------------------------------------------- SQLite setup
+
+
+def _check_resident_idp(value: ResidentIdentityProvider) -> None:
+    if not value.issuer.strip():
+        raise ValidationError("The resident identity provider's issuer is empty; give a "
+                              "name such as localhost.")
+    if value.idle_session_timeout_minutes < 1 or value.remember_me_minutes < 1:
+        raise ValidationError("Session timeouts are counted in minutes and must be at least 1.")
+
+
+def _check_security_policy(value: SecurityPolicy) -> None:
+    if not value.scenario_id.strip():
+        raise ValidationError("The security scenario is empty; choose one such as scenario1.")
+
+
+def _no_check(_: Any) -> None:
+    return None
+
+
+_CONFIG_CHECKS: dict[type, Callable[[Any], None]] = {
+    ResidentIdentityProvider: _check_resident_idp,
+    SecurityPolicy: _check_security_policy,
+}
 
 
 def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
