@@ -15,7 +15,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from stsdesk import __version__
-from stsdesk.core import ns
 from stsdesk.core.errors import XmlInputError
 from stsdesk.core.xmlparse import DEFAULT_LIMITS
 from stsdesk.server.admin import (
@@ -33,7 +32,7 @@ from stsdesk.server.admin.errors import install_error_handlers
 from stsdesk.server.bootstrap import BootstrapResult, open_existing
 from stsdesk.server.passwords import CredentialCache
 from stsdesk.server.settings import ServerSettings
-from stsdesk.server.sts.service import TrustService, _fault, _version_from_content_type
+from stsdesk.server.sts.service import TrustService
 from stsdesk.server.sts.wsdl import render_wsdl
 from stsdesk.server.urls import STS_PATH, public_base_url
 
@@ -75,7 +74,7 @@ class _StsEndpoint:
             error = XmlInputError(
                 f"The message is larger than this STS accepts ({self._max_bytes} bytes)."
             )
-            reply = _fault(_version_from_content_type(content_type), error, ns.WST_13, None)
+            reply = TrustService.refuse(error, content_type=content_type)
             return Response(reply.body, status_code=413, media_type=reply.content_type)
         handle = functools.partial(
             self._service.handle,
