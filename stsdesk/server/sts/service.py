@@ -69,6 +69,11 @@ class TrustService:
         self._issuer = TokenIssuer(keystore)
         self._lifecycle = TokenLifecycle(store, self._issuer, signing_certificates)
 
+    @staticmethod
+    def refuse(error: StsError, *, content_type: str | None) -> SoapReply:
+        """A fault for a request refused before it was read (too large, say)."""
+        return _fault(_version_from_content_type(content_type), error, ns.WST_13, None)
+
     def handle(
         self, body: bytes, *, content_type: str | None, soap_action: str | None
     ) -> SoapReply:
