@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from stsdesk.core.certinfo import MIN_RSA_BITS, KeyAlgorithm, describe_certificate
+from stsdesk.core.certinfo import MIN_RSA_BITS, KeyAlgorithm, describe_certificate, validate_alias
 from stsdesk.core.certs import load_certificate
 from stsdesk.core.errors import StsError
 from stsdesk.server.admin.audit import record
@@ -46,7 +46,6 @@ _BASE64_MEDIA_TYPE = "text/plain"
 _CERTS = "/keystores/certs"
 _SIGNING_KEYS = "/keystores/signing-keys"
 _MAX_ALIAS = 128
-_ALIAS = re.compile(r"[A-Za-z0-9._-]+")
 # Aliases that would be shadowed by a fixed path next to /{alias}.
 _RESERVED = {_CERTS: "public", _SIGNING_KEYS: "active"}
 _FILTER = re.compile(r"\s*alias\s+(eq|sw|ew|co)\s+(.+?)\s*", re.IGNORECASE)
@@ -448,16 +447,10 @@ def _conflict(description: str) -> ApiError:
 
 
 def _check_alias(alias: str, collection: str, what: str) -> None:
-    if not _ALIAS.fullmatch(alias) or set(alias) == {"."}:
-        raise _invalid(
-            f"The {what} alias {alias!r} is not allowed: use 1 to {_MAX_ALIAS} letters, digits, "
-            "'.', '_' or '-' (and not only dots)."
-        )
-    if alias.lower() == _RESERVED[collection]:
-        raise _invalid(
-            f"The alias {alias!r} is reserved ({API_PREFIX}{collection}/{alias} has another "
-            "meaning); choose another alias."
-        )
+    # The one alias rule the desktop import dialog also applies (uniqueness is checked apart).
+    problem = validate_alias(alias, reserved={_RESERVED[collection]})
+    if problem is not None:
+        raise _invalid(f"The {what} alias is not allowed. {problem}")
 
 
 def _alias_filter(text: str | None) -> Callable[[str], bool]:
