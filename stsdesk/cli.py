@@ -1,4 +1,4 @@
-"""The ``stsdesk`` command: ``stsdesk serve`` runs the STS; with no arguments, the help for now."""
+"""The ``stsdesk`` command: ``serve`` runs the STS, ``token`` requests and inspects tokens."""
 
 from __future__ import annotations
 
@@ -10,8 +10,17 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from stsdesk import __version__
+
+if TYPE_CHECKING:  # imported lazily at run time, so --help stays fast
+    import datetime as dt
+
+    from cryptography import x509
+
+    from stsdesk.core.tokeninfo import DecodedToken, PrivateKey
+    from stsdesk.services.token_session import TokenResult
 
 __all__ = ["main", "build_parser", "read_admin_password", "UsageError",
            "ENV_ADMIN_PASSWORD", "ENV_DATABASE_URL"]
@@ -24,6 +33,7 @@ ENV_DATABASE_URL = "STSDESK_DATABASE_URL"
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2  # argparse's code for a bad command line; used for bad inputs named on it too
+EXIT_FAULT = 3  # the STS answered with a SOAP fault
 
 
 class UsageError(Exception):
@@ -82,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     # SUPPRESS: an absent -v after the command must not undo one given before it.
     serve.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                        help="log debug messages")
+    _add_token_commands(commands)
     return parser
 
 
@@ -189,10 +200,459 @@ def _serve(args: argparse.Namespace) -> int:
                 signal.signal(sig, handler)
 
 
+# -- stsdesk token ----------------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value:g} is not a positive number")
+    return value
+
+
+class _RefusePassword(argparse.Action):
+    """``--password`` exists only to refuse it without echoing the value back."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        parser.error(
+            "--password is not accepted: a password on the command line ends up in the shell "
+            "history and the process list. Use --password-file FILE, or leave it out to be "
+            "asked for it."
+        )
+
+
+def _add_decoding_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--trust-cert", type=Path, action="append", default=[], metavar="PEM",
+                        help="a certificate whose signatures count as valid (repeatable; its "
+                        "file name is its alias)")
+    parser.add_argument("--key", type=Path, action="append", default=[], metavar="PEM|P12",
+                        help="a private key to decrypt an encrypted token or proof key "
+                        "(repeatable)")
+    parser.add_argument("--key-password-file", type=Path, metavar="FILE",
+                        help="file holding the password of the --key files")
+    parser.add_argument("--skew", type=int, default=300, metavar="SECONDS",
+                        help="clock skew allowed when judging validity (default: %(default)s)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a summary")
+    parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log debug messages")
+
+
+def _add_token_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    token = commands.add_parser(
+        "token",
+        help="request a token from an STS, or inspect one",
+        description="Request a token from a WS-Trust STS (stsdesk's own, WSO2 Identity Server, "
+        "ADFS-style endpoints) and show it decoded and checked, or inspect a token from a file.",
+    )
+    actions = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    issue = actions.add_parser(
+        "issue",
+        allow_abbrev=False,  # "--password" must never be read as "--password-file"
+        help="request a token and show it decoded",
+        description="Send a WS-Trust Issue request with a username token and show the token "
+        "that comes back: its fields, signature, encryption and proof key.",
+        epilog="The password is read from --password-file or asked for; it is never taken on "
+        "the command line. Exit status: 0 issued, 1 not reached, 2 bad usage, 3 the STS "
+        "refused (its fault code and reason are printed).",
+    )
+    issue.add_argument("--sts", required=True, metavar="URL", help="the STS endpoint")
+    issue.add_argument("--soap", choices=["1.1", "1.2"], default="1.2",
+                       help="SOAP version (default: %(default)s)")
+    issue.add_argument("--trust", choices=["2005", "1.3"], default="1.3",
+                       help="WS-Trust version: 2005/02 or 1.3 (default: %(default)s)")
+    issue.add_argument("--token-type", choices=["saml11", "saml20"], default="saml20",
+                       help="(default: %(default)s)")
+    issue.add_argument("--key-type", choices=["bearer", "symmetric", "public"], default="bearer",
+                       help="(default: %(default)s)")
+    issue.add_argument("--entropy", action="store_true",
+                       help="symmetric key: send client entropy and compute the key with P_SHA1")
+    issue.add_argument("--key-size", type=_positive_int, default=256, metavar="BITS",
+                       help="symmetric proof key size (default: %(default)s)")
+    issue.add_argument("--applies-to", metavar="URI", help="the relying party's audience")
+    issue.add_argument("--claim", dest="claims", action="append", default=[], metavar="URI",
+                       help="a claim to request (repeatable)")
+    issue.add_argument("--dialect", metavar="URI", help="the claims dialect")
+    issue.add_argument("--wso2-dialect", action="store_true",
+                       help="write the claims Dialect attribute in the WS-Trust namespace, as "
+                       "WSO2's client does")
+    issue.add_argument("--lifetime", type=_positive_int, metavar="SECONDS",
+                       help="requested token lifetime")
+    issue.add_argument("--username", required=True, help="the user to request the token as")
+    issue.add_argument("--password-file", type=Path, metavar="FILE",
+                       help="file holding the password (else it is asked for)")
+    issue.add_argument("--password", nargs="?", action=_RefusePassword, help=argparse.SUPPRESS)
+    issue.add_argument("--digest", action="store_true", help="send a password digest, not text")
+    tls = issue.add_mutually_exclusive_group()
+    tls.add_argument("--ca-file", type=Path, metavar="FILE",
+                     help="trust the STS's TLS certificate if this CA file vouches for it")
+    tls.add_argument("--pin", metavar="SHA256",
+                     help="trust exactly the TLS certificate with this SHA-256 fingerprint")
+    tls.add_argument("--insecure", action="store_true",
+                     help="do not check the TLS certificate (test servers only)")
+    issue.add_argument("--client-cert", type=Path, metavar="PEM",
+                       help="the client's certificate (public key type, or UseKey)")
+    issue.add_argument("--client-key", type=Path, metavar="PEM|P12",
+                       help="the client certificate's private key")
+    issue.add_argument("--client-key-password-file", type=Path, metavar="FILE",
+                       help="file holding the password of --client-key")
+    issue.add_argument("--timeout", type=_positive_float, default=30.0, metavar="SECONDS",
+                       help="give up after this long (default: %(default)s)")
+    issue.add_argument("--messages", action="store_true",
+                       help="also print the request (password masked) and the response")
+    issue.add_argument("--out", type=Path, metavar="FILE",
+                       help="write the token, as received, to FILE")
+    _add_decoding_arguments(issue)
+    inspect = actions.add_parser(
+        "inspect",
+        allow_abbrev=False,
+        help="decode and check a token from a file",
+        description="Read a SAML 1.1/2.0 assertion, an EncryptedAssertion, an RSTR or SOAP "
+        "envelope, as XML, base64 or base64+deflate, and show it decoded and checked.",
+        epilog="The certificate carried in the token alone makes it 'untrusted'; give the "
+        "issuer's certificate with --trust-cert to check the signature.",
+    )
+    inspect.add_argument("file", metavar="FILE|-", help="the token file, or - for standard input")
+    _add_decoding_arguments(inspect)
+
+
+def _read_file(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot read the {what} {path} ({exc.strerror}); check the path and its permissions."
+        ) from exc
+
+
+def _read_secret(path: Path, what: str) -> str:
+    try:
+        text = _read_file(path, what).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"The {what} {path} is not UTF-8 text.") from exc
+    secret = text.rstrip("\r\n")
+    if not secret:
+        raise UsageError(f"The {what} {path} is empty; write the password in it.")
+    return secret
+
+
+def _user_password(args: argparse.Namespace) -> str:
+    if args.password_file is not None:
+        return _read_secret(args.password_file, "password file")
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "No password: give --password-file FILE, or run in a terminal to be asked for it."
+        )
+    import getpass
+
+    password = getpass.getpass(f"Password for {args.username}: ")
+    if not password:
+        raise UsageError("No password was entered.")
+    return password
+
+
+def _decoding_inputs(
+    args: argparse.Namespace,
+) -> tuple[dict[str, x509.Certificate], list[PrivateKey]]:
+    from stsdesk.core.certs import load_certificate
+    from stsdesk.core.errors import StsError
+    from stsdesk.core.tokeninfo import load_private_key
+
+    trusted: dict[str, x509.Certificate] = {}
+    for path in args.trust_cert:
+        try:
+            trusted[path.stem] = load_certificate(_read_file(path, "certificate"))
+        except StsError as exc:
+            raise UsageError(f"{path}: {exc.message}") from exc
+    password = (_read_secret(args.key_password_file, "key password file")
+                if args.key_password_file is not None else None)
+    keys: list[PrivateKey] = []
+    for path in args.key:
+        try:
+            keys.append(load_private_key(_read_file(path, "private key"), password))
+        except StsError as exc:
+            raise UsageError(f"{path}: {exc.message}") from exc
+    return trusted, keys
+
+
+def _token(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if getattr(args, "verbose", False):
+        logging.basicConfig(level=logging.DEBUG)
+    try:
+        if args.token_command == "issue":
+            return _token_issue(args)
+        return _token_inspect(args)
+    except UsageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+
+
+def _fault_label(code: str) -> str:
+    from lxml import etree
+
+    from stsdesk.core import ns
+
+    name = etree.QName(code)
+    prefixes = {ns.WST_13: "wst", ns.WST_2005: "wst", ns.WSSE: "wsse"}
+    prefix = prefixes.get(name.namespace or "")
+    return f"{prefix}:{name.localname}" if prefix else code
+
+
+def _token_issue(args: argparse.Namespace) -> int:
+    import json
+
+    from lxml import etree
+
+    from stsdesk.core import ns
+    from stsdesk.core.errors import StsError
+    from stsdesk.core.soap import SoapVersion
+    from stsdesk.core.wstrust import KeyType, TokenType, TrustVersion
+    from stsdesk.services.token_session import (
+        TokenRequestOptions,
+        TokenSession,
+        load_client_key_pair,
+    )
+    from stsdesk.services.trust_client import RequestCancelledError, TlsTrust
+
+    trusted, keys = _decoding_inputs(args)
+    client_pair = None
+    if (args.client_cert is None) != (args.client_key is None):
+        raise UsageError("Give --client-cert and --client-key together.")
+    if args.client_cert is not None:
+        key_password = (_read_secret(args.client_key_password_file, "key password file")
+                        if args.client_key_password_file is not None else None)
+        try:
+            client_pair = load_client_key_pair(
+                _read_file(args.client_cert, "client certificate"),
+                _read_file(args.client_key, "client key"),
+                key_password,
+            )
+        except StsError as exc:
+            raise UsageError(exc.message) from exc
+    try:
+        tls = TlsTrust(
+            pinned_sha256=args.pin,
+            ca_file=str(args.ca_file) if args.ca_file is not None else None,
+            insecure=args.insecure,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    password = _user_password(args)
+    try:
+        options = TokenRequestOptions(
+            endpoint=args.sts,
+            username=args.username,
+            password=password,
+            soap_version=SoapVersion.SOAP11 if args.soap == "1.1" else SoapVersion.SOAP12,
+            trust_version=TrustVersion.WST_2005 if args.trust == "2005" else TrustVersion.WST_13,
+            token_type=TokenType.SAML11 if args.token_type == "saml11" else TokenType.SAML20,
+            key_type={"bearer": KeyType.BEARER, "symmetric": KeyType.SYMMETRIC,
+                      "public": KeyType.PUBLIC}[args.key_type],
+            client_entropy=args.entropy,
+            key_size=args.key_size,
+            client_certificate=client_pair,
+            applies_to=args.applies_to,
+            claims_dialect=args.dialect or (ns.WSO2_CLAIMS if args.wso2_dialect else None),
+            claims=tuple(args.claims),
+            dialect_in_trust_namespace=args.wso2_dialect,
+            lifetime_seconds=args.lifetime,
+            password_digest=args.digest,
+            tls=tls,
+            timeout_seconds=args.timeout,
+            addressing_namespace=ns.WSA_2004 if args.trust == "2005" else ns.WSA_2005,
+        )
+    except StsError as exc:
+        raise UsageError(exc.message) from exc
+    if tls.warning:
+        print(f"stsdesk: warning: {tls.warning}", file=sys.stderr, flush=True)
+    with TokenSession(options, trusted=trusted, private_keys=keys) as session:
+        try:
+            result = session.issue()
+        except (RequestCancelledError, KeyboardInterrupt):
+            return _fail("The request was cancelled.", EXIT_FAILURE)
+    if result.error:
+        return _fail(result.error, EXIT_FAILURE)
+    if args.json:
+        print(json.dumps(_result_dict(result, args.skew), indent=2))
+    else:
+        _print_result(result, args.skew)
+    if args.messages and not args.json and result.exchange is not None:
+        print("\n--- request (password masked) ---")
+        print(result.exchange.request_xml)
+        print("--- response ---")
+        print(result.exchange.response_xml)
+    if result.fault_code:
+        return _fail(
+            f"the STS refused the request: {_fault_label(result.fault_code)}: "
+            f"{result.fault_reason}",
+            EXIT_FAULT,
+        )
+    if args.out is not None and result.token is not None:
+        try:
+            args.out.write_bytes(etree.tostring(result.token, xml_declaration=True,
+                                                encoding="utf-8"))
+        except OSError as exc:
+            return _fail(f"Cannot write the token to {args.out} ({exc.strerror}).", EXIT_FAILURE)
+    return EXIT_OK
+
+
+def _token_inspect(args: argparse.Namespace) -> int:
+    from stsdesk.core.errors import StsError
+    from stsdesk.core.tokeninfo import decode_token, to_json
+    from stsdesk.core.tokeninput import extract_token
+
+    trusted, keys = _decoding_inputs(args)
+    data = sys.stdin.buffer.read() if args.file == "-" else _read_file(Path(args.file), "token")
+    try:
+        decoded = decode_token(extract_token(data), trusted=trusted, private_keys=keys)
+    except StsError as exc:
+        return _fail(exc.message, EXIT_FAILURE)
+    if args.json:
+        print(to_json(decoded, skew_seconds=args.skew))
+    else:
+        _print_decoded(decoded, args.skew)
+    return EXIT_OK
+
+
+def _result_dict(result: TokenResult, skew: int) -> dict[str, Any]:
+    from stsdesk.core.tokeninfo import to_dict
+
+    exchange = result.exchange
+    proof = result.proof
+    return {
+        "action": result.action.value,
+        "ok": result.ok,
+        "http_status": exchange.status if exchange is not None else None,
+        "elapsed_seconds": exchange.elapsed_seconds if exchange is not None else None,
+        "fault": None if result.fault_code is None else {
+            "code": result.fault_code,
+            "name": result.fault_name,
+            "reason": result.fault_reason,
+        },
+        "warnings": list(result.warnings),
+        "token": to_dict(result.decoded, skew_seconds=skew) if result.decoded else None,
+        "proof": None if proof is None else {
+            "source": proof.source.value,
+            "description": proof.description,
+            "size_bits": proof.size_bits,
+            "key_sha256": proof.key_sha256,
+            "relying_party_view": proof.relying_party_view,
+            "matches_relying_party": proof.matches_relying_party,
+        },
+    }
+
+
+def _print_result(result: TokenResult, skew: int) -> None:
+    exchange = result.exchange
+    if exchange is not None:
+        print(f"HTTP {exchange.status} in {exchange.elapsed_seconds:.3f} s")
+    for warning in result.warnings:
+        print(f"Warning:      {warning}")
+    if result.decoded is not None:
+        _print_decoded(result.decoded, skew)
+    proof = result.proof
+    if proof is not None and proof.source.value != "none":
+        size = f"{proof.size_bits} bits, " if proof.size_bits else ""
+        print(f"Proof key:    {size}{proof.description}")
+        if proof.key_sha256:
+            print(f"  SHA-256 of the key: {proof.key_sha256}")
+        print(f"  The relying party sees {proof.relying_party_view}.")
+        if proof.matches_relying_party is not None:
+            same = "the same key" if proof.matches_relying_party else "a DIFFERENT key"
+            print(f"  The key in the token is {same}.")
+
+
+def _print_decoded(decoded: DecodedToken, skew: int) -> None:
+    def line(label: str, value: object) -> None:
+        if value not in (None, "", ()):
+            print(f"{label + ':':<14}{value}")
+
+    def when(value: dt.datetime | None) -> str | None:
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else None
+
+    line("Token", f"{decoded.form.value} ({decoded.encoding.value}, in {decoded.container})")
+    if decoded.response is not None:
+        line("Token type", decoded.response.token_type)
+        line("Applies to", decoded.response.applies_to)
+    encryption = decoded.encryption
+    if encryption is not None:
+        state = "decrypted" if encryption.decrypted else "NOT decrypted"
+        line("Encryption", f"{state}: {encryption.reason}")
+        line("  data", encryption.data_algorithm)
+        line("  key", encryption.key_transport)
+    line("SAML version", decoded.version.value if decoded.version else None)
+    line("ID", decoded.assertion_id)
+    line("Issuer", decoded.issuer)
+    line("Issued", when(decoded.issue_instant))
+    if decoded.subject is not None:
+        name_format = decoded.subject.name_id_format
+        line("Subject", f"{decoded.subject.name_id}" + (f" ({name_format})" if name_format else ""))
+        line("Confirmation", decoded.subject.confirmation_method)
+    if decoded.conditions is not None:
+        timeline = decoded.validity(skew_seconds=skew)
+        line("Valid", f"{when(decoded.conditions.not_before) or '?'} to "
+                      f"{when(decoded.conditions.not_on_or_after) or '?'}")
+        line("  now", f"{timeline.state.value.upper()}: {timeline.note}")
+        line("Audiences", ", ".join(decoded.conditions.audiences))
+    if decoded.authn is not None:
+        line("Authn", f"{decoded.authn.method or '?'} at {when(decoded.authn.instant) or '?'}")
+    if decoded.attributes:
+        print("Attributes:")
+        for attribute in decoded.attributes:
+            print(f"  {attribute.claim_uri} = {', '.join(attribute.values)}")
+    hok = decoded.holder_of_key
+    if hok is not None and hok.kind.value != "bearer":
+        bits = f", {hok.key_bits} bits" if hok.key_bits else ""
+        line("Holder of key", f"{hok.kind.value}{bits}; the relying party sees "
+                              f"{hok.relying_party_view}")
+    signature = decoded.signature
+    line("Signature", f"{signature.status.value.upper()}: {signature.reason}")
+    line("  algorithm", signature.algorithm)
+    line("  digest", signature.digest_algorithm)
+    line("  reference", signature.reference)
+    if signature.weak_algorithm:
+        print("  SHA-1 is weak; ask the issuer to sign with SHA-256.")
+    if signature.certificate is not None:
+        cert = signature.certificate
+        alias = f" (trusted as '{signature.trusted_alias}')" if signature.trusted_alias else ""
+        line("  certificate", f"{cert.subject}{alias}")
+        line("  issued by", cert.issuer)
+        line("  SHA-256", cert.sha256_fingerprint)
+        line("  valid", f"{when(cert.not_before)} to {when(cert.not_after)}")
+    for problem in decoded.problems:
+        line("Problem", problem)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        if args.command == "token":
+            # Values are not echoed: a mistyped option may have been followed by a password.
+            options = sorted({item.split("=", 1)[0] for item in extras if item.startswith("-")})
+            parser.error(
+                f"unrecognized arguments: {' '.join(options) or '(values not shown)'}; see "
+                "stsdesk token --help"
+            )
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
     if args.command is None:
         # No command: the desktop console (imported here so `stsdesk serve` never loads Qt).
         from stsdesk.ui.app import main as run_desktop
@@ -200,5 +660,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_desktop()
     if args.command == "serve":
         return _serve(args)
+    if args.command == "token":
+        return _token(args, parser)
     parser.error(f"unknown command {args.command!r}")  # argparse refuses it before this
     return EXIT_USAGE

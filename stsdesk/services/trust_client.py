@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import threading
 import time
 import uuid
+import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 from lxml import etree
+from urllib3.exceptions import InsecureRequestWarning
 
 from stsdesk.core import ns
 from stsdesk.core.errors import StsError
@@ -20,12 +25,64 @@ from stsdesk.core.wstrust import (
     parse_response,
     request_action,
 )
+from stsdesk.core.xmlparse import parse_xml
 
-__all__ = ["TrustClient", "TrustExchange", "Credentials", "TrustClientError"]
+__all__ = [
+    "TrustClient", "TrustExchange", "Credentials", "TrustClientError", "RequestCancelledError",
+    "TlsTrust", "mask_secrets", "pretty_xml", "MASK",
+]
+
+MASK = "********"
+_HEX_PIN = re.compile(r"^[0-9a-f]{64}$")
 
 
 class TrustClientError(Exception):
     """The STS could not be reached or answered something that is not SOAP."""
+
+
+class RequestCancelledError(TrustClientError):
+    """The person cancelled the request; any answer that still came was dropped."""
+
+
+@dataclass(frozen=True)
+class TlsTrust:
+    """How the test client trusts the STS's TLS certificate: one of pin, CA file or insecure.
+
+    With none of them the system's certificate authorities decide. ``pinned_sha256`` is the
+    certificate's SHA-256 in hex (colons and case do not matter).
+    """
+
+    pinned_sha256: str | None = None
+    ca_file: str | None = None
+    insecure: bool = False
+
+    def __post_init__(self) -> None:
+        chosen = [bool(self.pinned_sha256), bool(self.ca_file), self.insecure]
+        if sum(chosen) > 1:
+            raise ValueError(
+                "Choose one way to trust the server: a pinned certificate, a CA file, or insecure."
+            )
+        if self.pinned_sha256 and not _HEX_PIN.match(self.pin or ""):
+            raise ValueError(
+                "The pinned fingerprint must be the certificate's SHA-256: 64 hex digits, with or "
+                "without colons."
+            )
+
+    @property
+    def pin(self) -> str | None:
+        """The pinned fingerprint as lower-case hex without colons."""
+        if not self.pinned_sha256:
+            return None
+        return self.pinned_sha256.replace(":", "").replace(" ", "").strip().lower()
+
+    @property
+    def warning(self) -> str | None:
+        if self.insecure:
+            return (
+                "TLS certificate checks are OFF: anyone on the network path could read the "
+                "password and change the token. Use this only against a test server."
+            )
+        return None
 
 
 @dataclass(frozen=True)
@@ -52,15 +109,39 @@ class TrustExchange:
     def ok(self) -> bool:
         return self.response is not None
 
+    def request_for_display(self) -> bytes:
+        """The request as sent, with the password masked."""
+        return mask_secrets(self.request_bytes)
+
 
 class TrustClient:
     """Speaks WS-Trust to one endpoint; keeps one HTTPS connection alive between requests."""
 
-    def __init__(self, endpoint: str, *, verify: str | bool = True, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        verify: str | bool = True,
+        timeout: float = 30.0,
+        tls: TlsTrust | None = None,
+    ) -> None:
         self._endpoint = endpoint
         self._verify = verify
         self._timeout = timeout
-        self._session = requests.Session()
+        self._insecure = verify is False
+        if tls is not None and tls.pin:
+            # Imported here: services.tls pulls in nothing heavy, but only pinning needs it.
+            from stsdesk.services.tls import TrustPolicy, make_session
+
+            self._session = make_session(TrustPolicy(pinned_sha256=tls.pin))
+            self._verify = False  # the pinned adapter checks the fingerprint instead
+        else:
+            self._session = requests.Session()
+            if tls is not None and tls.ca_file:
+                self._verify = tls.ca_file
+            elif tls is not None and tls.insecure:
+                self._verify = False
+                self._insecure = True
 
     def close(self) -> None:
         self._session.close()
@@ -80,6 +161,7 @@ class TrustClient:
         soap_version: SoapVersion = SoapVersion.SOAP12,
         credentials: Credentials | None = None,
         addressing_namespace: str | None = ns.WSA_2005,
+        cancel_event: threading.Event | None = None,
     ) -> TrustExchange:
         action = request_action(trust_version, request_type)
         headers: list[etree._Element] = []
@@ -95,34 +177,90 @@ class TrustClient:
                 )
             )
         body = build_envelope(soap_version, rst, headers=headers)
-        return self.post(body, soap_version=soap_version, action=action)
+        return self.post(body, soap_version=soap_version, action=action, cancel_event=cancel_event)
 
-    def post(self, body: bytes, *, soap_version: SoapVersion, action: str | None) -> TrustExchange:
+    def post(
+        self,
+        body: bytes,
+        *,
+        soap_version: SoapVersion,
+        action: str | None,
+        cancel_event: threading.Event | None = None,
+    ) -> TrustExchange:
+        """Send ``body``; ``cancel_event`` set before or during the call cancels it.
+
+        A request already on the wire is not interrupted (the time-out bounds it); its answer
+        is dropped and :class:`RequestCancelledError` raised instead.
+        """
         http_headers = {"Content-Type": soap_version.content_type}
         if soap_version is SoapVersion.SOAP11:
             http_headers["SOAPAction"] = f'"{action or ""}"'
         elif action:
             http_headers["Content-Type"] += f'; action="{action}"'
+        _check_cancelled(cancel_event)
         started = time.perf_counter()
         try:
-            answer = self._session.post(
-                self._endpoint,
-                data=body,
-                headers=http_headers,
-                verify=self._verify,
-                timeout=self._timeout,
-            )
+            with warnings.catch_warnings():
+                if self._insecure:
+                    # The person chose to skip TLS checks and was warned; urllib3 need not repeat it.
+                    warnings.simplefilter("ignore", InsecureRequestWarning)
+                answer = self._session.post(
+                    self._endpoint,
+                    data=body,
+                    headers=http_headers,
+                    verify=self._verify,
+                    timeout=self._timeout,
+                )
         except requests.exceptions.SSLError as exc:
             raise TrustClientError(
                 f"The TLS certificate of {self._endpoint} is not trusted: {exc}. Pin the server's "
                 "certificate or give a CA file."
+            ) from exc
+        except requests.Timeout as exc:
+            raise TrustClientError(
+                f"The STS at {self._endpoint} did not answer within {self._timeout:g} seconds; "
+                "check that it runs, or allow a longer time-out."
             ) from exc
         except requests.RequestException as exc:
             raise TrustClientError(
                 f"The STS at {self._endpoint} could not be reached: {exc}"
             ) from exc
         elapsed = time.perf_counter() - started
+        _check_cancelled(cancel_event)
         return _exchange(answer, body, elapsed)
+
+
+def _check_cancelled(cancel_event: threading.Event | None) -> None:
+    if cancel_event is not None and cancel_event.is_set():
+        raise RequestCancelledError("The request was cancelled.")
+
+
+def mask_secrets(message: bytes) -> bytes:
+    """``message`` with every wsse:Password replaced by a mask, for showing and saving.
+
+    Digest passwords are masked too (a digest with its nonce allows guessing the password
+    offline); nonces and timestamps stay visible.
+    """
+    try:
+        root = parse_xml(bytes(message))
+    except StsError:
+        return b"(the message is not XML and is not shown, in case it holds a password)"
+    for password in root.iter(f"{{{ns.WSSE}}}Password"):
+        for child in list(password):
+            password.remove(child)
+        password.text = MASK
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+def pretty_xml(message: bytes) -> str:
+    """``message`` indented for reading; text as it is when it is not XML."""
+    try:
+        root = parse_xml(bytes(message))
+    except StsError:
+        return bytes(message).decode("utf-8", "replace")
+    # Parsed again without whitespace so lxml can indent; these are bytes lxml itself wrote.
+    clean = etree.fromstring(etree.tostring(root), etree.XMLParser(remove_blank_text=True))
+    return etree.tostring(clean, pretty_print=True, encoding="unicode")
 
 
 def _addressing_headers(namespace: str, action: str, to: str) -> list[etree._Element]:
@@ -145,7 +283,7 @@ def _addressing_headers(namespace: str, action: str, to: str) -> list[etree._Ele
 
 def _exchange(answer: requests.Response, sent: bytes, elapsed: float) -> TrustExchange:
     content = answer.content
-    common = dict(
+    common: dict[str, Any] = dict(
         status=answer.status_code,
         elapsed_seconds=elapsed,
         request_bytes=sent,
