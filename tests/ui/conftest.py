@@ -72,5 +72,8 @@ def screenshot(widget, name: str) -> Path:
     target = Path(os.environ.get("STSDESK_SCREENSHOT_DIR") or os.environ.get("PYTEST_TMP", "/tmp"))
     target.mkdir(parents=True, exist_ok=True)
     path = target / f"{name}.png"
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.processEvents()  # let pending layout changes land before the picture
     assert widget.grab().save(str(path)), f"could not save {path}"
     return path

@@ -1,0 +1,605 @@
+"""Service provider dialogs: register a new one, and the editor (like WSO2's SP editor)."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stsdesk.services.admin_client import AdminClient
+from stsdesk.services.errors import AdminApiError
+from stsdesk.ui.connection import ServerConnection
+from stsdesk.ui.dialogs import confirm
+from stsdesk.ui.dialogs.import_certificate import ERROR_STYLE
+from stsdesk.ui.errors import describe, is_expected, show_crash
+from stsdesk.ui.models.service_providers import SORT_ROLE, LocalClaim, RequestedClaimsTableModel
+from stsdesk.ui.widgets.banner import MessageBanner
+from stsdesk.ui.wizards.ws_trust import (
+    KEY_TYPES,
+    NO_CERTIFICATE,
+    TOKEN_TYPES,
+    WsTrustConfigurationWizard,
+    algorithm_label,
+    ws_trust_path,
+)
+
+__all__ = ["NewServiceProviderDialog", "ServiceProviderDialog", "name_problem", "MAX_NAME",
+           "USERNAME_SUBJECT", "ws_trust_or_none"]
+
+log = logging.getLogger("stsdesk.ui")
+
+MAX_NAME = 255  # the admin API's limit
+MAX_DESCRIPTION = 4096
+CLAIMS_PATH = "/claim-dialects/local/claims"
+USERNAME_SUBJECT = "(none — the username)"
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a service provider, or None if it can."""
+    if not name.strip():
+        return "Give the service provider a name."
+    if len(name.strip()) > MAX_NAME:
+        return f"A name has at most {MAX_NAME} characters."
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return "A name has no control characters."
+    return None
+
+
+def _error_label(parent: QWidget) -> QLabel:
+    label = QLabel(parent)
+    label.setStyleSheet(ERROR_STYLE)
+    label.setWordWrap(True)
+    # Top-aligned: a wrapped label may get more height than its lines need.
+    label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    label.hide()
+    return label
+
+
+def _show_problem(label: QLabel, problem: str | None) -> None:
+    label.setText(problem or "")
+    label.setVisible(problem is not None)
+
+
+class _ServerDialog(QDialog):
+    """A dialog that talks to the server through the connection and shows failures inline."""
+
+    def __init__(self, connection: ServerConnection, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self._connection = connection
+        self.banner = MessageBanner(self)
+
+    def _call(self, work: Callable[[AdminClient], Any], on_success: Callable[[Any], None],
+              action: str, on_error: Callable[[Exception], bool] | None = None) -> None:
+        """``on_error`` returns True when it showed the error itself."""
+
+        def failed(error: Exception) -> None:
+            if on_error is not None and on_error(error):
+                return
+            self.banner.error(describe(error, action))
+            if not is_expected(error):
+                show_crash(self, action, error)
+
+        self._connection.call(work, on_success, failed)
+
+
+# ------------------------------------------------------------------------------------ new
+
+
+class NewServiceProviderDialog(_ServerDialog):
+    """Register a service provider: a unique name and a description -> ``POST /applications``.
+
+    Open with ``open()``; ``service_provider_created(dict)`` carries the server's answer (with
+    the new ``id``) and the dialog closes. A taken name is said under the name field.
+    """
+
+    service_provider_created = Signal(object)
+
+    def __init__(self, connection: ServerConnection, parent: QWidget | None = None) -> None:
+        super().__init__(connection, parent)
+        self.setWindowTitle("Add service provider")
+        self._saving = False
+        self.name_edit = QLineEdit(self)
+        self.name_edit.setMaxLength(MAX_NAME)
+        self.name_edit.setPlaceholderText("Payroll")
+        self.name_error = _error_label(self)
+        self.description_edit = QPlainTextEdit(self)
+        self.description_edit.setTabChangesFocus(True)
+        self.description_edit.setFixedHeight(80)
+        name_label = QLabel("Service Provider &Name*:", self)
+        name_label.setBuddy(self.name_edit)
+        description_label = QLabel("&Description:", self)
+        description_label.setBuddy(self.description_edit)
+        form = QFormLayout()
+        form.addRow(name_label, self.name_edit)
+        _add_note_row(form, self.name_error)
+        form.addRow(description_label, self.description_edit)
+        self.buttons = QDialogButtonBox(self)
+        self.register_button = self.buttons.addButton("&Register",
+                                                      QDialogButtonBox.ButtonRole.AcceptRole)
+        self.register_button.setDefault(True)
+        self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.banner)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(480)
+        self.setTabOrder(self.name_edit, self.description_edit)
+        self.setTabOrder(self.description_edit, self.register_button)
+        self.setTabOrder(self.register_button, self.cancel_button)
+        self._connect_signals()
+        self._update_state()
+
+    def _connect_signals(self) -> None:
+        self.name_edit.textChanged.connect(self.on_name_edit_text_changed)
+        self.register_button.clicked.connect(self.accept)
+        self.cancel_button.clicked.connect(self.reject)
+
+    @property
+    def name(self) -> str:
+        return self.name_edit.text().strip()
+
+    def on_name_edit_text_changed(self, text: str) -> None:
+        _show_problem(self.name_error, name_problem(text) if text else None)
+        self._update_state()
+
+    def _update_state(self) -> None:
+        self.register_button.setEnabled(not self._saving and name_problem(self.name) is None)
+
+    def accept(self) -> None:
+        if self._saving:
+            return
+        problem = name_problem(self.name)
+        if problem is not None:
+            _show_problem(self.name_error, problem)
+            self.name_edit.setFocus()
+            return
+        body = {"name": self.name, "description": self.description_edit.toPlainText()}
+        self._set_saving(True)
+        self.banner.clear()
+        self._call(lambda client: client.post("/applications", body), self._on_created,
+                   "Registering the service provider", self._on_failed)
+
+    def _on_created(self, result: Any) -> None:
+        self._set_saving(False)
+        log.info("Service provider %r registered", self.name)
+        self.service_provider_created.emit(result if isinstance(result, dict) else {})
+        super().accept()
+
+    def _on_failed(self, error: Exception) -> bool:
+        self._set_saving(False)
+        if isinstance(error, AdminApiError) and error.status in (400, 409):
+            # A taken or refused name belongs next to the name.
+            _show_problem(self.name_error, error.message)
+            self.name_edit.setFocus()
+            self.name_edit.selectAll()
+            return True
+        return False
+
+    def _set_saving(self, saving: bool) -> None:
+        self._saving = saving
+        self._update_state()
+
+
+# ------------------------------------------------------------------------------------ editor
+
+
+class ServiceProviderDialog(_ServerDialog):
+    """The service provider editor: Basic Information, Claim Configuration and Inbound
+    Authentication Configuration > WS-Trust Security Token Service Configuration.
+
+    Open with ``open()``; it loads in the background and emits ``loaded``. Save sends ONE
+    ``PATCH /applications/{id}`` (name, description, claims) and closes; a failure keeps what
+    was typed. The WS-Trust part is saved on its own by its wizard (Configure) or by Remove.
+    """
+
+    loaded = Signal()
+    service_provider_saved = Signal(object)
+    ws_trust_changed = Signal()
+
+    def __init__(self, connection: ServerConnection, application_id: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(connection, parent)
+        self.setWindowTitle("Service provider")
+        self.application_id = application_id
+        self.application: dict[str, Any] | None = None
+        self.ws_trust: dict[str, Any] | None = None
+        self.wizard: WsTrustConfigurationWizard | None = None
+        self._saved_state: tuple[Any, ...] | None = None
+        self._busy = False
+        self._build()
+        self._connect_signals()
+        self._set_busy(True)
+        self.refresh()
+
+    # -- layout --------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.heading = QLabel(self)
+        self.heading.setTextFormat(Qt.TextFormat.RichText)
+
+        # Basic Information
+        self.name_edit = QLineEdit(self)
+        self.name_edit.setMaxLength(MAX_NAME)
+        self.name_error = _error_label(self)
+        self.description_edit = QPlainTextEdit(self)
+        self.description_edit.setTabChangesFocus(True)
+        self.description_edit.setFixedHeight(60)
+        basic = QGroupBox("Basic Information", self)
+        basic_form = QFormLayout(basic)
+        name_label = QLabel("Service Provider &Name*:", basic)
+        name_label.setBuddy(self.name_edit)
+        description_label = QLabel("&Description:", basic)
+        description_label.setBuddy(self.description_edit)
+        basic_form.addRow(name_label, self.name_edit)
+        _add_note_row(basic_form, self.name_error)
+        basic_form.addRow(description_label, self.description_edit)
+
+        # Claim Configuration
+        self.claims_model = RequestedClaimsTableModel(self)
+        self.claims_proxy = QSortFilterProxyModel(self)
+        self.claims_proxy.setSourceModel(self.claims_model)
+        self.claims_proxy.setSortRole(SORT_ROLE)
+        self.claims_view = QTableView(self)
+        self.claims_view.setModel(self.claims_proxy)
+        self.claims_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.claims_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.claims_view.setSortingEnabled(True)
+        self.claims_view.sortByColumn(RequestedClaimsTableModel.CLAIM, Qt.SortOrder.AscendingOrder)
+        self.claims_view.verticalHeader().hide()
+        self.claims_view.setAlternatingRowColors(True)
+        self.claims_view.setMinimumHeight(240)
+        header = self.claims_view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(RequestedClaimsTableModel.URI, QHeaderView.ResizeMode.Stretch)
+        self.subject_combo = QComboBox(self)
+        self.subject_combo.setMinimumContentsLength(30)
+        claims = QGroupBox("Claim Configuration", self)
+        claims_layout = QVBoxLayout(claims)
+        claims_hint = QLabel(
+            "Requested Claims, from the local claim dialect (http://wso2.org/claims): tokens "
+            "carry them when a request names no claims. Space or a click ticks a box; a "
+            "mandatory claim must have a value or no token is issued.", claims)
+        claims_hint.setWordWrap(True)
+        claims_layout.addWidget(claims_hint)
+        claims_layout.addWidget(self.claims_view)
+        subject_form = QFormLayout()
+        subject_label = QLabel("S&ubject Claim URI:", claims)
+        subject_label.setBuddy(self.subject_combo)
+        subject_form.addRow(subject_label, self.subject_combo)
+        claims_layout.addLayout(subject_form)
+
+        # Inbound Authentication Configuration > WS-Trust
+        self.audience_label = QLabel(self)
+        self.alias_label = QLabel(self)
+        self.token_label = QLabel(self)
+        self.signature_label = QLabel(self)
+        self.ws_trust_warnings = QLabel(self)
+        for label in (self.audience_label, self.alias_label, self.token_label,
+                      self.signature_label, self.ws_trust_warnings):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(True)
+            label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.ws_trust_warnings.setStyleSheet("color:#8a5300;")
+        self.ws_trust_warnings.hide()
+        self.configure_button = QPushButton("&Configure…", self)
+        self.remove_button = QPushButton("Re&move", self)
+        ws_trust = QGroupBox("WS-Trust Security Token Service Configuration", self)
+        ws_form = QFormLayout(ws_trust)
+        ws_form.addRow("Endpoint Address:", self.audience_label)
+        ws_form.addRow("Certificate Alias:", self.alias_label)
+        ws_form.addRow("Token:", self.token_label)
+        ws_form.addRow("Signature:", self.signature_label)
+        _add_note_row(ws_form, self.ws_trust_warnings)
+        ws_buttons = QHBoxLayout()
+        ws_buttons.addWidget(self.configure_button)
+        ws_buttons.addWidget(self.remove_button)
+        ws_buttons.addStretch(1)
+        ws_form.addRow(ws_buttons)
+        inbound = QGroupBox("Inbound Authentication Configuration", self)
+        inbound_layout = QVBoxLayout(inbound)
+        inbound_layout.addWidget(ws_trust)
+
+        content = QWidget(self)
+        content_layout = QVBoxLayout(content)
+        content_layout.setContentsMargins(0, 0, 8, 0)
+        content_layout.addWidget(basic)
+        content_layout.addWidget(claims, 1)  # the claims table takes the spare height
+        content_layout.addWidget(inbound)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(content)
+
+        self.buttons = QDialogButtonBox(self)
+        self.save_button = self.buttons.addButton("&Save", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.save_button.setToolTip("Save the name, description and claims (Ctrl+S)")
+        self.save_button.setDefault(True)
+        self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.banner)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.buttons)
+        self.resize(860, 760)
+
+        self.setTabOrder(self.name_edit, self.description_edit)
+        self.setTabOrder(self.description_edit, self.claims_view)
+        self.setTabOrder(self.claims_view, self.subject_combo)
+        self.setTabOrder(self.subject_combo, self.configure_button)
+        self.setTabOrder(self.configure_button, self.remove_button)
+        self.setTabOrder(self.remove_button, self.save_button)
+        self.setTabOrder(self.save_button, self.cancel_button)
+
+    def _connect_signals(self) -> None:
+        self.name_edit.textChanged.connect(self.on_name_edit_text_changed)
+        self.save_button.clicked.connect(self.accept)
+        self.cancel_button.clicked.connect(self.reject)
+        self.configure_button.clicked.connect(self.on_configure_button_clicked)
+        self.remove_button.clicked.connect(self.on_remove_button_clicked)
+        QShortcut(QKeySequence.StandardKey.Save, self, self.accept)
+
+    # -- loading -------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        app_id = self.application_id
+
+        def work(client: AdminClient) -> tuple[Any, Any, Any]:
+            application = client.get(f"/applications/{app_id}")
+            claims = client.get(CLAIMS_PATH)
+            return application, claims, ws_trust_or_none(client, app_id)
+
+        self._call(work, self._on_loaded, "Loading the service provider",
+                   self._on_load_failed)
+
+    def _on_loaded(self, result: tuple[Any, Any, Any]) -> None:
+        application, claims, ws_trust = result
+        self.application = application
+        name = str(application.get("name", ""))
+        self.setWindowTitle(f"Service provider — {name}")
+        self.heading.setText(f"<b>Edit Service Provider</b> — {html.escape(name)}")
+        self.name_edit.setText(name)
+        self.description_edit.setPlainText(str(application.get("description", "")))
+        config = application.get("claimConfiguration") or {}
+        requested = [
+            (str(item["claim"]["uri"]), bool(item.get("mandatory")))
+            for item in config.get("requestedClaims") or []
+        ]
+        local = [LocalClaim(str(c["claimURI"]), str(c.get("displayName") or c["claimURI"]))
+                 for c in claims or []]
+        self.claims_model.set_claims(local, requested)
+        self.claims_view.resizeColumnsToContents()
+        subject = ((config.get("subject") or {}).get("claim") or {}).get("uri")
+        self.subject_combo.clear()
+        self.subject_combo.addItem(USERNAME_SUBJECT, "")
+        for claim in self.claims_model.claims():
+            self.subject_combo.addItem(f"{claim.display_name} — {claim.uri}", claim.uri)
+        if subject:
+            if self.subject_combo.findData(subject) < 0:
+                self.subject_combo.addItem(subject, subject)
+            self.subject_combo.setCurrentIndex(self.subject_combo.findData(subject))
+        self._show_ws_trust(ws_trust)
+        self._saved_state = self._state()
+        self._set_busy(False)
+        self.loaded.emit()
+
+    def _on_load_failed(self, error: Exception) -> bool:
+        self._set_busy(False)
+        self.save_button.setEnabled(False)  # nothing loaded, nothing to save
+        return False
+
+    def _show_ws_trust(self, ws_trust: Mapping[str, Any] | None) -> None:
+        self.ws_trust = dict(ws_trust) if ws_trust else None
+        if ws_trust is None:
+            self.audience_label.setText(
+                "<i>Not configured.</i> Configure it so that this STS issues tokens for this "
+                "service provider.")
+            for label in (self.alias_label, self.token_label, self.signature_label):
+                label.setText("—")
+            self.ws_trust_warnings.hide()
+        else:
+            self.audience_label.setText(html.escape(str(ws_trust.get("audience", ""))))
+            self.alias_label.setText(html.escape(
+                str(ws_trust.get("certificateAlias") or NO_CERTIFICATE)))
+            token_type = str(ws_trust.get("tokenType", ""))
+            key_type = str(ws_trust.get("keyType", ""))
+            lifetime = ws_trust.get("tokenLifetimeSeconds")
+            encrypted = ("encrypted with "
+                         f"{algorithm_label(str(ws_trust.get('encryptionAlgorithm', '')))}"
+                         if ws_trust.get("encryptToken") and ws_trust.get("certificateAlias")
+                         else "not encrypted")
+            self.token_label.setText(html.escape(
+                f"{TOKEN_TYPES.get(token_type, token_type)}, "
+                f"{KEY_TYPES.get(key_type, key_type).split(' — ')[0]}, "
+                f"{f'{lifetime} s' if lifetime else 'server default lifetime'}, {encrypted}"))
+            self.signature_label.setText(html.escape(
+                f"{algorithm_label(str(ws_trust.get('signatureAlgorithm', '')))} with "
+                f"{algorithm_label(str(ws_trust.get('digestAlgorithm', '')))} digests"))
+            warnings = [str(w) for w in ws_trust.get("warnings") or []]
+            self.ws_trust_warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
+            self.ws_trust_warnings.setVisible(bool(warnings))
+        self.configure_button.setText("&Configure…" if ws_trust is None else "&Edit…")
+        self._update_buttons()
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.name_edit.text().strip()
+
+    @property
+    def subject_claim(self) -> str | None:
+        return str(self.subject_combo.currentData() or "") or None
+
+    def _state(self) -> tuple[Any, ...]:
+        return (self.name, self.description_edit.toPlainText(),
+                tuple(self.claims_model.requested()), self.subject_claim)
+
+    def has_unsaved_changes(self) -> bool:
+        return self._saved_state is not None and self._state() != self._saved_state
+
+    def patch_body(self) -> dict[str, Any]:
+        """What Save sends: the name, description and whole claim configuration."""
+        subject = self.subject_claim
+        return {
+            "name": self.name,
+            "description": self.description_edit.toPlainText(),
+            "claimConfiguration": {
+                "dialect": "LOCAL",
+                "requestedClaims": [{"claim": {"uri": uri}, "mandatory": mandatory}
+                                    for uri, mandatory in self.claims_model.requested()],
+                "subject": {"claim": {"uri": subject} if subject else None},
+            },
+        }
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        loaded = self.application is not None
+        self.save_button.setEnabled(not self._busy and loaded
+                                    and name_problem(self.name_edit.text()) is None)
+        self.configure_button.setEnabled(not self._busy and loaded)
+        self.remove_button.setEnabled(not self._busy and self.ws_trust is not None)
+
+    # -- slots ---------------------------------------------------------------------------
+
+    def on_name_edit_text_changed(self, text: str) -> None:
+        _show_problem(self.name_error, name_problem(text))
+        self._update_buttons()
+
+    def on_configure_button_clicked(self) -> None:
+        if self.application is None:
+            return
+        wizard = WsTrustConfigurationWizard(self._connection, self.application_id,
+                                            str(self.application.get("name", "")),
+                                            self.ws_trust, self)
+        wizard.configuration_saved.connect(self.on_wizard_configuration_saved)
+        self.wizard = wizard
+        wizard.open()
+
+    def on_wizard_configuration_saved(self, configuration: dict[str, Any]) -> None:
+        self._show_ws_trust(configuration)
+        self.banner.success(
+            f"WS-Trust configuration saved: tokens for {configuration.get('audience', '')!s} "
+            "are issued for this service provider.")
+        self.ws_trust_changed.emit()
+
+    def on_remove_button_clicked(self) -> None:
+        if self.ws_trust is None or self.application is None:
+            return
+        name = str(self.application.get("name", ""))
+        audience = str(self.ws_trust.get("audience", ""))
+        if not confirm.ask(
+            self, "Remove WS-Trust configuration",
+            f"Remove the WS-Trust configuration of '{name}'? The STS will no longer issue "
+            f"tokens for the audience {audience}.",
+            destructive=True,
+        ):
+            return
+        path = ws_trust_path(self.application_id)
+        self._set_busy(True)
+
+        def work(client: AdminClient) -> None:
+            client.delete(path)
+
+        def removed(_result: Any) -> None:
+            self._set_busy(False)
+            self._show_ws_trust(None)
+            self.banner.success(f"The WS-Trust configuration for {audience} was removed.")
+            self.ws_trust_changed.emit()
+
+        def failed(_error: Exception) -> bool:
+            self._set_busy(False)
+            return False
+
+        self._call(work, removed, "Removing the WS-Trust configuration", failed)
+
+    # -- saving --------------------------------------------------------------------------
+
+    def accept(self) -> None:
+        """Save: one PATCH; the editor closes when the server has taken it."""
+        if self._busy or self.application is None:
+            return
+        problem = name_problem(self.name_edit.text())
+        if problem is not None:
+            _show_problem(self.name_error, problem)
+            self.name_edit.setFocus()
+            return
+        body = self.patch_body()
+        app_id = self.application_id
+        self._set_busy(True)
+        self.banner.clear()
+        self._call(lambda client: client.patch(f"/applications/{app_id}", body),
+                   self._on_saved, "Saving the service provider", self._on_save_failed)
+
+    def _on_saved(self, result: Any) -> None:
+        self._set_busy(False)
+        self._saved_state = self._state()
+        log.info("Service provider %r saved", self.name)
+        self.service_provider_saved.emit(result if isinstance(result, dict) else {})
+        super().accept()
+
+    def _on_save_failed(self, error: Exception) -> bool:
+        self._set_busy(False)
+        if isinstance(error, AdminApiError) and error.status == 409:
+            _show_problem(self.name_error, error.message)
+            self.name_edit.setFocus()
+            return True
+        return False
+
+    def reject(self) -> None:
+        if self.has_unsaved_changes() and not confirm.ask(
+            self, "Unsaved changes",
+            "The service provider has changes that are not saved. Close and discard them?",
+            destructive=True,
+        ):
+            return
+        super().reject()
+
+
+def ws_trust_or_none(client: AdminClient, app_id: str) -> dict[str, Any] | None:
+    """The WS-Trust configuration, or None when the service provider has none (404)."""
+    try:
+        result = client.get(ws_trust_path(app_id))
+    except AdminApiError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return result if isinstance(result, dict) else None
+
+
+def _add_note_row(form: QFormLayout, item: QWidget | QLayout) -> None:
+    """A row with no label, so that it takes no room while its note is hidden."""
+    row = form.rowCount()
+    if isinstance(item, QWidget):
+        form.setWidget(row, QFormLayout.ItemRole.FieldRole, item)
+    else:
+        form.setLayout(row, QFormLayout.ItemRole.FieldRole, item)

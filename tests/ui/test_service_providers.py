@@ -1,0 +1,542 @@
+"""The Service providers page, its editor, the WS-Trust wizard and the certificate import,
+driven as a person would against a live server."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication, QWizard
+
+from stsdesk.core.certs import generate_self_signed
+from stsdesk.server.runner import BackgroundServer
+from stsdesk.server.settings import ServerSettings
+from stsdesk.services.admin_client import ServerEndpoint
+from stsdesk.services.errors import AdminApiError
+from stsdesk.services.tls import TrustPolicy, fetch_certificate, fingerprint
+from stsdesk.ui.dialogs import confirm
+from stsdesk.ui.models.service_providers import (
+    NOT_CONFIGURED,
+    ROW_ROLE,
+    LocalClaim,
+    RequestedClaimsTableModel,
+    ServiceProviderRow,
+    ServiceProvidersTableModel,
+)
+from stsdesk.ui.wizards.ws_trust import NO_CERTIFICATE, audience_problem
+from tests.ui.conftest import ADMIN_PASSWORD
+from tests.ui.conftest import screenshot as save_png
+
+LEFT = Qt.MouseButton.LeftButton
+W = "http://wso2.org/claims/"
+EMAIL, GIVEN_NAME, ROLE = W + "emailaddress", W + "givenname", W + "role"
+SHA1_SIGNATURE = "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
+RSA_SHA512 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512"
+SHA512 = "http://www.w3.org/2001/04/xmlenc#sha512"
+AES128_GCM = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
+
+
+def screenshot(widget, name: str) -> None:
+    # Let pending layout requests run first, so that the picture shows the settled layout.
+    QApplication.processEvents()
+    QApplication.processEvents()
+    save_png(widget, name)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def open_page(qtbot, window):
+    page = window.page("Service providers")
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        window.show_page("Service providers")
+    return page
+
+
+def reload(qtbot, page):
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        page.refresh()
+
+
+def create_sp(admin_client, name: str, description: str = "", audience: str | None = None,
+              **ws_trust) -> str:
+    app = admin_client.post("/applications", {"name": name, "description": description})
+    if audience is not None:
+        admin_client.put(f"/applications/{app['id']}/inbound-protocols/ws-trust",
+                         {"audience": audience, **ws_trust})
+    return app["id"]
+
+
+def select(qtbot, page, app_id: str) -> None:
+    assert page.select(app_id)
+    qtbot.waitUntil(lambda: page.selected_row() is not None
+                    and page.selected_row().id == app_id, timeout=2000)
+
+
+def open_editor(qtbot, page, app_id: str):
+    select(qtbot, page, app_id)
+    qtbot.mouseClick(page.edit_button, LEFT)
+    editor = page.editor
+    assert editor is not None
+    qtbot.waitUntil(lambda: editor.application is not None, timeout=10_000)
+    return editor
+
+
+def open_wizard(qtbot, editor):
+    qtbot.mouseClick(editor.configure_button, LEFT)
+    wizard = editor.wizard
+    assert wizard is not None
+    qtbot.waitUntil(lambda: wizard.choices is not None, timeout=10_000)
+    return wizard
+
+
+def pem_of(common_name: str) -> str:
+    return generate_self_signed(common_name).certificate_pem().decode("ascii")
+
+
+def tick(qtbot, editor, uri: str, column: int) -> None:
+    """Move to the claim's check box and press Space, as a keyboard user would."""
+    model = editor.claims_model
+    index = editor.claims_proxy.mapFromSource(model.index(model.row_of(uri), column))
+    editor.claims_view.setFocus()
+    editor.claims_view.setCurrentIndex(index)
+    qtbot.keyClick(editor.claims_view, Qt.Key.Key_Space)
+
+
+# ------------------------------------------------------------------------------- models
+
+
+def test_models_pass_the_model_tester(qtmodeltester):
+    model = ServiceProvidersTableModel()
+    model.set_rows([
+        ServiceProviderRow("1", "Payroll", "Pays people", "https://payroll.example.org", "rp"),
+        ServiceProviderRow("2", "Wiki", "", None),
+    ])
+    qtmodeltester.check(model)
+    index = model.index(1, ServiceProvidersTableModel.AUDIENCE)
+    assert model.data(index) == NOT_CONFIGURED
+    assert model.data(index, ROW_ROLE).name == "Wiki"
+
+    claims = RequestedClaimsTableModel()
+    claims.set_claims([LocalClaim(EMAIL, "Email"), LocalClaim(ROLE, "Role")], [(ROLE, True)])
+    qtmodeltester.check(claims)
+    mandatory = claims.index(0, RequestedClaimsTableModel.MANDATORY)
+    # A claim that is not requested cannot be made mandatory.
+    assert not claims.setData(mandatory, Qt.CheckState.Checked, Qt.ItemDataRole.CheckStateRole)
+    assert claims.requested() == [(ROLE, True)]
+    # Un-requesting a claim drops its mandatory flag with it.
+    requested = claims.index(1, RequestedClaimsTableModel.REQUESTED)
+    assert claims.setData(requested, Qt.CheckState.Unchecked, Qt.ItemDataRole.CheckStateRole)
+    assert claims.requested() == []
+
+
+def test_audience_rule_matches_the_server():
+    for good in ("https://rp.example.org/service", "http://rp:8080/x", "urn:example:rp", "*"):
+        assert audience_problem(good) is None, good
+    for bad in ("", "rp.example.org", "https://", "ftp://rp.example.org", "urn:", "https://a b",
+                "**", "http://[::1"):
+        assert audience_problem(bad) is not None, bad
+
+
+# ------------------------------------------------------------------------------- the page
+
+
+def test_list_search_and_screenshot(qtbot, window, admin_client):
+    tag = uuid.uuid4().hex[:6]
+    payroll = create_sp(admin_client, f"Payroll-{tag}", "Pays the staff every month",
+                        f"https://payroll-{tag}.example.org/sts")
+    create_sp(admin_client, f"Wiki-{tag}", "Team knowledge base")
+    create_sp(admin_client, f"Travel-{tag}", "Books trips", f"urn:example:travel:{tag}")
+    page = open_page(qtbot, window)
+    names = {page.model.row_at(r).name: page.model.row_at(r) for r in range(page.model.rowCount())}
+    assert names[f"Payroll-{tag}"].audience == f"https://payroll-{tag}.example.org/sts"
+    assert names[f"Wiki-{tag}"].audience is None
+    wiki_row = next(r for r in range(page.proxy.rowCount())
+                    if page.proxy.index(r, 0).data() == f"Wiki-{tag}")
+    assert page.proxy.index(wiki_row, ServiceProvidersTableModel.AUDIENCE).data() == NOT_CONFIGURED
+    assert not page.edit_button.isEnabled() or page.selected_row() is not None
+    select(qtbot, page, payroll)
+    screenshot(window, "service-providers")
+
+    qtbot.keyClicks(page.search_edit, f"payroll-{tag}")
+    assert page.proxy.rowCount() == 1
+    assert page.proxy.index(0, 0).data() == f"Payroll-{tag}"
+    assert "1 of" in page.status_label.text()
+    page.search_edit.clear()
+    qtbot.keyClicks(page.search_edit, f"urn:example:travel:{tag}")  # matches the audience
+    assert [page.proxy.index(r, 0).data() for r in range(page.proxy.rowCount())] == \
+        [f"Travel-{tag}"]
+    page.search_edit.clear()
+    qtbot.keyClicks(page.search_edit, "no-such-service-provider-anywhere")
+    assert page.proxy.rowCount() == 0
+    assert not page.edit_button.isEnabled() and not page.delete_button.isEnabled()
+    page.search_edit.clear()
+    assert page.proxy.rowCount() == page.model.rowCount() >= 3
+
+    # Enter on the table opens the editor of the selected service provider.
+    select(qtbot, page, payroll)
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    assert page.editor is not None and page.editor.application_id == payroll
+    editor = page.editor
+    qtbot.waitUntil(lambda: editor.application is not None, timeout=10_000)
+    assert editor.ws_trust["audience"] == f"https://payroll-{tag}.example.org/sts"
+    assert not page.has_unsaved_changes()
+    qtbot.keyClicks(editor.description_edit, " (changed)")
+    assert page.has_unsaved_changes()  # the main window asks before quitting
+    editor.done(0)
+
+
+def test_add_registers_and_opens_the_editor_and_a_taken_name_is_said_inline(
+        qtbot, window, admin_client):
+    page = open_page(qtbot, window)
+    taken = unique("Taken")
+    create_sp(admin_client, taken)
+    qtbot.keyClick(page.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    dialog = page.new_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert not dialog.register_button.isEnabled()  # a name is required
+    qtbot.keyClicks(dialog.name_edit, "   ")
+    assert dialog.name_error.isVisible() and not dialog.register_button.isEnabled()
+    dialog.name_edit.clear()
+    qtbot.keyClicks(dialog.name_edit, taken)
+    qtbot.keyClicks(dialog.description_edit, "kept on failure")
+    qtbot.mouseClick(dialog.register_button, LEFT)
+    qtbot.waitUntil(lambda: dialog.name_error.isVisible(), timeout=10_000)
+    assert "already exists" in dialog.name_error.text()
+    assert dialog.isVisible() and dialog.name_edit.text() == taken
+    assert dialog.description_edit.toPlainText() == "kept on failure"
+    assert page.editor is None
+
+    name = unique("Expenses")
+    dialog.name_edit.clear()
+    qtbot.keyClicks(dialog.name_edit, name)
+    qtbot.keyClick(dialog.name_edit, Qt.Key.Key_Return)  # Enter submits
+    qtbot.waitUntil(lambda: page.editor is not None and page.editor.application is not None,
+                    timeout=10_000)
+    assert not dialog.isVisible()
+    editor = page.editor
+    assert editor.name_edit.text() == name
+    matches = admin_client.get("/applications", filter=f"name eq {name}")["applications"]
+    assert len(matches) == 1 and matches[0]["description"] == "kept on failure"
+    assert editor.application_id == matches[0]["id"]
+    editor.reject()
+
+
+def test_delete_asks_naming_the_service_provider_and_deletes(
+        qtbot, window, admin_client, monkeypatch):
+    name = unique("Doomed")
+    audience = f"https://{name.lower()}.example.org/"
+    app_id = create_sp(admin_client, name, audience=audience)
+    page = open_page(qtbot, window)
+    select(qtbot, page, app_id)
+    questions: list[str] = []
+
+    def say_no(parent, title, text, **kwargs):
+        questions.append(text)
+        assert kwargs.get("destructive") is True
+        return False
+
+    monkeypatch.setattr(confirm, "ask", say_no)
+    qtbot.mouseClick(page.delete_button, LEFT)
+    assert name in questions[0] and "WS-Trust relying party" in questions[0]
+    assert audience in questions[0]
+    assert admin_client.get(f"/applications/{app_id}")["name"] == name  # still there
+
+    monkeypatch.setattr(confirm, "ask", lambda *a, **k: True)
+    page.table.setFocus()
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        qtbot.keyClick(page.table, Qt.Key.Key_Delete)
+    with pytest.raises(AdminApiError) as gone:
+        admin_client.get(f"/applications/{app_id}")
+    assert gone.value.status == 404
+    assert app_id not in {page.model.row_at(r).id for r in range(page.model.rowCount())}
+    assert "deleted" in page.banner.text
+    # Its relying party went with it: the audience is free again.
+    other = create_sp(admin_client, unique("Heir"), audience=audience)
+    assert admin_client.get(f"/applications/{other}/inbound-protocols/ws-trust")["audience"] \
+        == audience
+
+
+# ------------------------------------------------------------------------------- the editor
+
+
+def test_editor_picks_claims_with_mandatory_flag_and_subject(qtbot, window, admin_client):
+    name = unique("Claims")
+    app_id = create_sp(admin_client, name, "Needs claims")
+    page = open_page(qtbot, window)
+    editor = open_editor(qtbot, page, app_id)
+    assert editor.isVisible() and not editor.has_unsaved_changes()
+    assert "Not configured" in editor.audience_label.text()
+    assert not editor.remove_button.isEnabled()
+
+    tick(qtbot, editor, EMAIL, RequestedClaimsTableModel.REQUESTED)
+    tick(qtbot, editor, EMAIL, RequestedClaimsTableModel.MANDATORY)
+    tick(qtbot, editor, GIVEN_NAME, RequestedClaimsTableModel.REQUESTED)
+    # A claim that is not requested cannot be ticked mandatory: its box is disabled.
+    model = editor.claims_model
+    role_mandatory = model.index(model.row_of(ROLE), RequestedClaimsTableModel.MANDATORY)
+    assert not model.flags(role_mandatory) & Qt.ItemFlag.ItemIsEnabled
+    assert sorted(editor.claims_model.requested()) == [(EMAIL, True), (GIVEN_NAME, False)]
+    editor.subject_combo.setCurrentIndex(editor.subject_combo.findData(EMAIL))
+    editor.description_edit.clear()
+    qtbot.keyClicks(editor.description_edit, "Needs email and first name")
+    assert editor.has_unsaved_changes()
+    screenshot(editor, "service-provider-editor")
+
+    with qtbot.waitSignal(editor.finished, timeout=10_000):
+        qtbot.keyClick(editor, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    app = admin_client.get(f"/applications/{app_id}")
+    assert app["description"] == "Needs email and first name"
+    claims = {c["claim"]["uri"]: c["mandatory"] for c in app["claimConfiguration"]["requestedClaims"]}
+    assert claims == {EMAIL: True, GIVEN_NAME: False}
+    assert app["claimConfiguration"]["subject"]["claim"]["uri"] == EMAIL
+
+    # Reopened, the editor shows what was saved; clearing the subject goes back to the username.
+    reload(qtbot, page)
+    editor = open_editor(qtbot, page, app_id)
+    assert sorted(editor.claims_model.requested()) == [(EMAIL, True), (GIVEN_NAME, False)]
+    assert editor.subject_claim == EMAIL
+    editor.subject_combo.setCurrentIndex(0)
+    with qtbot.waitSignal(editor.finished, timeout=10_000):
+        qtbot.mouseClick(editor.save_button, LEFT)
+    assert admin_client.get(f"/applications/{app_id}")["claimConfiguration"]["subject"] \
+        .get("claim") is None
+
+
+def test_editor_keeps_input_when_the_server_refuses(qtbot, window, admin_client, monkeypatch):
+    taken = unique("Owner")
+    create_sp(admin_client, taken)
+    name = unique("Renamed")
+    app_id = create_sp(admin_client, name)
+    page = open_page(qtbot, window)
+    editor = open_editor(qtbot, page, app_id)
+    editor.name_edit.clear()
+    assert editor.name_error.isVisible() and not editor.save_button.isEnabled()  # required
+    qtbot.keyClicks(editor.name_edit, taken)
+    qtbot.keyClicks(editor.description_edit, "typed before the refusal")
+    qtbot.mouseClick(editor.save_button, LEFT)
+    qtbot.waitUntil(lambda: editor.name_error.isVisible(), timeout=10_000)
+    assert "already exists" in editor.name_error.text()
+    assert editor.isVisible() and editor.name_edit.text() == taken
+    assert editor.description_edit.toPlainText() == "typed before the refusal"
+    assert admin_client.get(f"/applications/{app_id}")["name"] == name
+    # Closing with unsaved changes asks first.
+    asked: list[str] = []
+    monkeypatch.setattr(confirm, "ask", lambda p, t, text, **k: asked.append(text) or False)
+    qtbot.mouseClick(editor.cancel_button, LEFT)
+    assert asked and editor.isVisible()
+    monkeypatch.setattr(confirm, "ask", lambda *a, **k: True)
+    qtbot.mouseClick(editor.cancel_button, LEFT)
+    assert not editor.isVisible()
+
+
+# ------------------------------------------------------------------------------- the wizard
+
+
+def test_wizard_configures_ws_trust_with_an_imported_certificate(
+        qtbot, window, admin_client, monkeypatch):
+    name = unique("Portal")
+    app_id = create_sp(admin_client, name, "Customer portal")
+    alias = unique("portal-rp")
+    audience = f"https://{name.lower()}.example.org/sts"
+    page = open_page(qtbot, window)
+    editor = open_editor(qtbot, page, app_id)
+    wizard = open_wizard(qtbot, editor)
+    endpoint = wizard.endpoint_page
+    assert wizard.currentId() == wizard.ENDPOINT
+    assert endpoint.alias_combo.currentText() == NO_CERTIFICATE
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+    assert not next_button.isEnabled()  # the Endpoint Address is required
+    qtbot.keyClicks(endpoint.audience_edit, audience)
+    assert next_button.isEnabled() and not endpoint.audience_error.isVisible()
+
+    qtbot.mouseClick(endpoint.import_button, LEFT)
+    dialog = wizard.import_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert not dialog.import_button.isEnabled()
+    qtbot.keyClicks(dialog.alias_edit, "bad alias!")
+    assert dialog.alias_error.isVisible()
+    dialog.alias_edit.clear()
+    qtbot.keyClicks(dialog.alias_edit, alias)
+    dialog.certificate_edit.setPlainText(pem_of(f"{name.lower()}.example.org"))  # pasted
+    assert "Subject: CN=" in dialog.certificate_info.text()
+    assert dialog.import_button.isEnabled()
+    screenshot(dialog, "import-certificate")
+    qtbot.mouseClick(dialog.import_button, LEFT)
+    qtbot.waitUntil(lambda: endpoint.certificate_alias == alias, timeout=10_000)
+    assert not dialog.isVisible()
+    assert alias in [c["alias"] for c in admin_client.get("/keystores/certs")]
+    screenshot(wizard, "ws-trust-wizard-1")
+
+    qtbot.mouseClick(next_button, LEFT)
+    token = wizard.token_page
+    assert wizard.currentId() == wizard.TOKEN
+    token.token_type_combo.setCurrentIndex(token.token_type_combo.findData("SAML11"))
+    token.key_type_combo.setCurrentIndex(token.key_type_combo.findData("SymmetricKey"))
+    token.lifetime_spin.selectAll()
+    qtbot.keyClicks(token.lifetime_spin, "600")
+    assert token.lifetime == 600
+    screenshot(wizard, "ws-trust-wizard-2")
+
+    qtbot.mouseClick(next_button, LEFT)
+    security = wizard.security_page
+    assert wizard.currentId() == wizard.SECURITY
+    assert security.encrypt_check.isEnabled() and security.encrypt_check.isChecked()
+    security.signature_combo.setCurrentIndex(security.signature_combo.findData(SHA1_SIGNATURE))
+    assert "(legacy)" in security.signature_combo.currentText()
+    assert security.legacy_warning.isVisible()
+    screenshot(wizard, "ws-trust-wizard-3")
+    security.signature_combo.setCurrentIndex(security.signature_combo.findData(RSA_SHA512))
+    security.digest_combo.setCurrentIndex(security.digest_combo.findData(SHA512))
+    security.encryption_combo.setCurrentIndex(security.encryption_combo.findData(AES128_GCM))
+    assert not security.legacy_warning.isVisible()
+
+    qtbot.mouseClick(next_button, LEFT)
+    assert wizard.currentId() == wizard.SUMMARY
+    summary = wizard.summary_page.summary.text()
+    assert audience in summary and alias in summary and "SAML 1.1" in summary
+    screenshot(wizard, "ws-trust-wizard-4")
+    with qtbot.waitSignal(wizard.configuration_saved, timeout=10_000):
+        qtbot.mouseClick(wizard.button(QWizard.WizardButton.FinishButton), LEFT)
+    assert not wizard.isVisible()
+
+    saved = admin_client.get(f"/applications/{app_id}/inbound-protocols/ws-trust")
+    assert saved["audience"] == audience and saved["certificateAlias"] == alias
+    assert saved["tokenType"] == "SAML11" and saved["keyType"] == "SymmetricKey"
+    assert saved["tokenLifetimeSeconds"] == 600 and saved["encryptToken"] is True
+    assert saved["encryptionAlgorithm"] == AES128_GCM
+    assert saved["signatureAlgorithm"] == RSA_SHA512 and saved["digestAlgorithm"] == SHA512
+    assert audience in editor.audience_label.text() and alias in editor.alias_label.text()
+    assert editor.remove_button.isEnabled()
+    qtbot.waitUntil(lambda: any(page.model.row_at(r).audience == audience
+                                for r in range(page.model.rowCount())), timeout=10_000)
+
+    # Reconfiguring keeps the audience (it cannot change on update) and shows the saved choices.
+    wizard = open_wizard(qtbot, editor)
+    assert wizard.endpoint_page.audience_edit.isReadOnly()
+    assert wizard.endpoint_page.audience == audience
+    assert wizard.endpoint_page.certificate_alias == alias
+    assert wizard.token_page.lifetime == 600
+    wizard.reject()
+
+    # Remove asks, then deletes the relying party.
+    asked: list[str] = []
+    monkeypatch.setattr(confirm, "ask", lambda p, t, text, **k: asked.append(text) or True)
+    qtbot.mouseClick(editor.remove_button, LEFT)
+    qtbot.waitUntil(lambda: editor.ws_trust is None, timeout=10_000)
+    assert audience in asked[0]
+    with pytest.raises(AdminApiError) as gone:
+        admin_client.get(f"/applications/{app_id}/inbound-protocols/ws-trust")
+    assert gone.value.status == 404
+    editor.reject()
+
+
+def test_wizard_invalid_address_is_said_inline_and_nothing_is_sent(qtbot, window, admin_client):
+    app_id = create_sp(admin_client, unique("Strict"))
+    page = open_page(qtbot, window)
+    editor = open_editor(qtbot, page, app_id)
+    wizard = open_wizard(qtbot, editor)
+    endpoint = wizard.endpoint_page
+    qtbot.keyClicks(endpoint.audience_edit, "rp.example.org/no-scheme")
+    assert endpoint.audience_error.isVisible()
+    assert "absolute" in endpoint.audience_error.text()
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    wizard.next()  # even forced, the page refuses
+    assert wizard.currentId() == wizard.ENDPOINT
+    with pytest.raises(AdminApiError) as none:
+        admin_client.get(f"/applications/{app_id}/inbound-protocols/ws-trust")
+    assert none.value.status == 404
+    endpoint.audience_edit.clear()
+    qtbot.keyClicks(endpoint.audience_edit, "urn:example:strict")
+    assert not endpoint.audience_error.isVisible()
+    assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+
+    # SymmetricKey without a certificate is refused on the token page, before anything is sent.
+    wizard.next()
+    token = wizard.token_page
+    token.key_type_combo.setCurrentIndex(token.key_type_combo.findData("SymmetricKey"))
+    wizard.next()
+    assert wizard.currentId() == wizard.TOKEN and token.key_type_error.isVisible()
+    assert "Certificate Alias" in token.key_type_error.text()
+    wizard.reject()
+    editor.reject()
+
+
+def test_wizard_shows_the_servers_words_when_the_audience_is_taken(qtbot, window, admin_client):
+    audience = f"https://{unique('shared')}.example.org/"
+    owner = unique("Owner")
+    create_sp(admin_client, owner, audience=audience)
+    app_id = create_sp(admin_client, unique("Latecomer"))
+    page = open_page(qtbot, window)
+    editor = open_editor(qtbot, page, app_id)
+    wizard = open_wizard(qtbot, editor)
+    qtbot.keyClicks(wizard.endpoint_page.audience_edit, audience)
+    for _ in range(3):
+        qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), LEFT)
+    assert wizard.currentId() == wizard.SUMMARY
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.FinishButton), LEFT)
+    qtbot.waitUntil(lambda: wizard.banner.text != "", timeout=10_000)
+    text = wizard.banner.text
+    assert "already belongs to the service provider" in text and owner in text
+    assert wizard.isVisible() and wizard.currentId() == wizard.SUMMARY
+    assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
+    assert wizard.endpoint_page.audience == audience  # kept
+    with pytest.raises(AdminApiError):
+        admin_client.get(f"/applications/{app_id}/inbound-protocols/ws-trust")
+    wizard.reject()
+    editor.reject()
+
+
+# ------------------------------------------------------------------------------- server down
+
+
+@pytest.fixture
+def private_server(tmp_path_factory):
+    settings = ServerSettings(data_dir=tmp_path_factory.mktemp("sp-private"), port=0,
+                              admin_password=ADMIN_PASSWORD)
+    server = BackgroundServer(settings)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_server_down_mid_save_keeps_the_input_and_says_what_happened(
+        qtbot, private_server, endpoint, tmp_path):
+    from stsdesk.services.admin_client import AdminClient
+    from stsdesk.ui.app import build_window
+
+    pin = fingerprint(fetch_certificate(private_server.url))
+    private = replace(endpoint, base_url=private_server.url,
+                      trust=TrustPolicy(pinned_sha256=pin))
+    assert isinstance(private, ServerEndpoint)
+    client = AdminClient(private)
+    app_id = create_sp(client, "Fragile")
+    client.close()
+    settings = QSettings(str(tmp_path / "private.ini"), QSettings.Format.IniFormat)
+    main = build_window(private, name="Private", settings=settings, poll_ms=60_000)
+    qtbot.addWidget(main)
+    main.resize(1280, 800)
+    main.show()
+    try:
+        qtbot.waitUntil(lambda: main.connection.state == "connected", timeout=10_000)
+        page = open_page(qtbot, main)
+        editor = open_editor(qtbot, page, app_id)
+        qtbot.keyClicks(editor.description_edit, "typed while the server dies")
+        tick(qtbot, editor, EMAIL, RequestedClaimsTableModel.REQUESTED)
+        private_server.stop()
+        qtbot.mouseClick(editor.save_button, LEFT)
+        qtbot.waitUntil(lambda: editor.banner.text != "", timeout=20_000)
+        assert "Saving the service provider failed" in editor.banner.text
+        assert "cannot be reached" in editor.banner.text
+        assert editor.isVisible()
+        assert editor.description_edit.toPlainText() == "typed while the server dies"
+        assert editor.claims_model.requested() == [(EMAIL, False)]
+        assert editor.save_button.isEnabled()  # try again once it is back
+        editor.done(0)
+    finally:
+        main.runner.wait(10_000)
+        main.close()
