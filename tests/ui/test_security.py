@@ -1,0 +1,525 @@
+"""The Security Token Service page and the Apply Security Policy wizard against a live server."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QFontInfo, QGuiApplication
+from PySide6.QtWidgets import QWizard
+
+from stsdesk.server.runner import BackgroundServer
+from stsdesk.server.settings import ServerSettings
+from stsdesk.services.admin_client import AdminClient, ServerEndpoint
+from stsdesk.services.tls import TrustPolicy, fetch_certificate, fingerprint
+from stsdesk.ui.dialogs import confirm
+from stsdesk.ui.models.scenarios import (
+    TrustedServiceRow,
+    TrustedServicesTableModel,
+    offered_roles,
+)
+from stsdesk.ui.pages.security import SecurityTokenServicePage
+from stsdesk.ui.wizards.security_policy import ApplySecurityPolicyWizard, SecurityPolicyRequest
+from tests.ui.conftest import ADMIN_PASSWORD, screenshot
+
+TITLE = "Security Token Service"
+GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
+WAIT = 10_000
+
+
+# ---------------------------------------------------------------------------------- helpers
+
+
+def _apply_body(security: dict[str, Any]) -> dict[str, Any]:
+    return {key: security[key] for key in ("scenarioId", "userStoreDomain", "allowedRoles",
+                                           "trustedKeystores", "privateKeystore")}
+
+
+def _restore(client: AdminClient, initial: dict[str, Any]) -> None:
+    client.put("/sts/security", _apply_body(initial))
+    if not initial["enabled"]:
+        client.delete("/sts/security")
+    client.put("/sts/proof-key-type", {"proofKeyType": initial["proofKeyType"]})
+
+
+@pytest.fixture(scope="module")
+def initial_security(ui_server: BackgroundServer) -> dict[str, Any]:
+    pin = fingerprint(fetch_certificate(ui_server.url))
+    client = AdminClient(ServerEndpoint(ui_server.url, "admin", ADMIN_PASSWORD,
+                                        TrustPolicy(pinned_sha256=pin)))
+    try:
+        return client.get("/sts/security")
+    finally:
+        client.close()
+
+
+@pytest.fixture(autouse=True)
+def _restore_security(admin_client: AdminClient,
+                      initial_security: dict[str, Any]) -> Iterator[None]:
+    """The ui_server is shared by this module: put the policy back after every test."""
+    yield
+    _restore(admin_client, initial_security)
+
+
+class Roles:
+    """Roles created for a test and removed after it (the policy is restored first)."""
+
+    def __init__(self, client: AdminClient, initial: dict[str, Any]) -> None:
+        self._client = client
+        self._initial = initial
+        self.ids: dict[str, str] = {}
+
+    def create(self, prefix: str) -> str:
+        name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        created = self._client.scim("POST", "/Groups",
+                                    {"schemas": [GROUP_SCHEMA], "displayName": name})
+        self.ids[name] = created["id"]
+        return name
+
+    def delete(self, name: str) -> None:
+        self._client.scim("DELETE", f"/Groups/{self.ids.pop(name)}")
+
+    def cleanup(self) -> None:
+        _restore(self._client, self._initial)
+        for name in list(self.ids):
+            self.delete(name)
+
+
+@pytest.fixture
+def roles(admin_client: AdminClient, initial_security: dict[str, Any]) -> Iterator[Roles]:
+    made = Roles(admin_client, initial_security)
+    yield made
+    made.cleanup()
+
+
+def _show(qtbot, window) -> SecurityTokenServicePage:
+    page = window.page(TITLE)
+    with qtbot.waitSignal(page.loaded, timeout=WAIT):
+        window.show_page(TITLE)
+    assert page.overview is not None, page.banner.text
+    return page
+
+
+def _click(qtbot, widget) -> None:
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def _open_wizard(qtbot, page: SecurityTokenServicePage) -> ApplySecurityPolicyWizard:
+    _click(qtbot, page.apply_button)
+    wizard = page.wizard
+    assert wizard is not None
+    qtbot.waitUntil(lambda: wizard.isVisible() and wizard.roles_ready, timeout=WAIT)
+    return wizard
+
+
+def _next(qtbot, wizard: ApplySecurityPolicyWizard) -> None:
+    _click(qtbot, wizard.button(QWizard.WizardButton.NextButton))
+
+
+def _finish(qtbot, wizard: ApplySecurityPolicyWizard) -> None:
+    _click(qtbot, wizard.button(QWizard.WizardButton.FinishButton))
+
+
+def _role_item(wizard: ApplySecurityPolicyWizard, name: str):
+    found = wizard.access_page.role_list.findItems(name, Qt.MatchFlag.MatchExactly)
+    assert len(found) == 1, f"{name} not offered"
+    return found[0]
+
+
+def _toggle_role(qtbot, wizard: ApplySecurityPolicyWizard, name: str) -> None:
+    """Select the role and press Space, as a keyboard user would."""
+    roles_list = wizard.access_page.role_list
+    roles_list.setFocus()
+    roles_list.setCurrentItem(_role_item(wizard, name))
+    qtbot.keyClick(roles_list, Qt.Key.Key_Space)
+
+
+def _click_scenario(qtbot, wizard: ApplySecurityPolicyWizard, scenario_id: str) -> None:
+    tree = wizard.scenario_page.tree
+    item = wizard.scenario_page.items[scenario_id]
+    tree.scrollToItem(item)
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton,
+                     pos=tree.visualItemRect(item).center())
+
+
+# ---------------------------------------------------------------------------------- the page
+
+
+def test_page_shows_the_applied_policy_and_trusted_services(qtbot, window, admin_client):
+    name = f"Payroll-{uuid.uuid4().hex[:6]}"
+    audience = f"https://payroll-{uuid.uuid4().hex[:6]}.example.com/service"
+    app = admin_client.post("/applications", {
+        "name": name, "description": "Payroll relying party",
+        "inboundProtocolConfiguration": {"wsTrust": {"audience": audience}},
+    })
+    try:
+        page = _show(qtbot, window)
+        security = admin_client.get("/sts/security")
+        assert security["enabled"] is True
+        assert "Enabled" in page.status_label.text()
+        assert "UsernameToken" in page.scenario_label.text()
+        assert security["scenarioId"] in page.scenario_label.text()
+        for role in security["allowedRoles"]:
+            assert role in page.roles_label.text()
+        assert security["userStoreDomain"] == page.domain_label.text()
+        assert "wso2carbon.jks" in page.keystores_label.text()
+        rows = [page.trusted_model.row_at(r) for r in range(page.trusted_model.rowCount())]
+        assert any(r.audience == audience and r.application_name == name for r in rows)
+        assert page.trusted_stack.currentWidget() is page.trusted_view
+        endpoints = admin_client.get("/sts/endpoints")
+        assert page.sts_edit.text() == endpoints["sts"]
+        assert page.wsdl_edit.text() == endpoints["wsdl"]
+        assert page.sts_edit.isReadOnly() and page.wsdl_edit.isReadOnly()
+        assert page.disable_button.isEnabled()
+        assert not page.proof_apply_button.isEnabled()  # nothing changed yet
+        screenshot(window, "security-page")
+    finally:
+        admin_client.delete(f"/applications/{app['id']}")
+
+
+def test_copy_buttons_put_the_urls_on_the_clipboard(qtbot, window, admin_client):
+    page = _show(qtbot, window)
+    endpoints = admin_client.get("/sts/endpoints")
+    clipboard = QGuiApplication.clipboard()
+    _click(qtbot, page.copy_sts_button)
+    assert clipboard.text() == endpoints["sts"]
+    assert endpoints["sts"].endswith("/services/wso2carbon-sts")
+    assert "Copied" in page.copy_sts_button.text()
+    _click(qtbot, page.copy_wsdl_button)
+    assert clipboard.text() == endpoints["wsdl"]
+    assert clipboard.text().endswith("?wsdl")
+
+
+def test_proof_key_type_is_applied(qtbot, window, admin_client):
+    page = _show(qtbot, window)
+    before = admin_client.get("/sts/proof-key-type")["proofKeyType"]
+    target = page.binary_radio if before == "EncryptedKey" else page.encrypted_radio
+    _click(qtbot, target)
+    assert page.has_unsaved_changes()
+    assert page.proof_apply_button.isEnabled()
+    with qtbot.waitSignal(page.loaded, timeout=WAIT):
+        _click(qtbot, page.proof_apply_button)
+    after = admin_client.get("/sts/proof-key-type")["proofKeyType"]
+    assert after == target.text() != before
+    assert page.banner.level == "success" and after in page.banner.text
+    assert not page.has_unsaved_changes()
+
+
+def test_disable_asks_first_then_disables_and_the_wizard_reapplies(
+        qtbot, window, admin_client, monkeypatch):
+    page = _show(qtbot, window)
+    asked: list[dict[str, Any]] = []
+    reply = [False]
+
+    def ask(parent: Any, title: str, text: str, *, destructive: bool = False) -> bool:
+        asked.append({"title": title, "text": text, "destructive": destructive})
+        return reply[0]
+
+    monkeypatch.setattr(confirm, "ask", ask)
+    _click(qtbot, page.disable_button)  # the user says No
+    assert len(asked) == 1 and asked[0]["destructive"] is True
+    assert "refuse every token request" in asked[0]["text"]
+    assert admin_client.get("/sts/security")["enabled"] is True
+
+    reply[0] = True
+    with qtbot.waitSignal(page.loaded, timeout=WAIT):
+        _click(qtbot, page.disable_button)
+    assert admin_client.get("/sts/security")["enabled"] is False
+    assert "Disabled" in page.status_label.text()
+    assert "refuses every token request" in page.banner.text
+    assert not page.disable_button.isEnabled()
+    qtbot.waitUntil(lambda: "disabled" in window.security_label.text().lower(), timeout=WAIT)
+
+    # Re-apply through the wizard: the previous roles come back checked.
+    wizard = _open_wizard(qtbot, page)
+    _next(qtbot, wizard)
+    assert set(wizard.access_page.checked_roles) >= {"admin"}
+    _next(qtbot, wizard)
+    with qtbot.waitSignal(wizard.security_applied, timeout=WAIT):
+        _finish(qtbot, wizard)
+    qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=WAIT)
+    security = admin_client.get("/sts/security")
+    assert security["enabled"] is True and security["scenarioId"] == "scenario1"
+    qtbot.waitUntil(lambda: "Enabled" in page.status_label.text(), timeout=WAIT)
+
+
+# ---------------------------------------------------------------------------------- the wizard
+
+
+def test_apply_scenario1_with_a_new_role(qtbot, window, admin_client, roles, monkeypatch):
+    role = roles.create("sts-callers")
+    asked: list[str] = []
+    monkeypatch.setattr(confirm, "ask", lambda _p, _t, text, **_k: asked.append(text) or True)
+    page = _show(qtbot, window)
+    wizard = _open_wizard(qtbot, page)
+    # Step 1: the applied scenario is preselected; the groups are WSO2's.
+    tree = wizard.scenario_page.tree
+    headings = [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
+    assert headings == ["Basic Scenarios", "Advanced Scenarios"]
+    assert wizard.field("scenarioId") == "scenario1"
+    assert wizard.scenario_page.yes_radio.isChecked()
+    screenshot(wizard, "security-wizard-1")
+    _next(qtbot, wizard)
+    # Step 2: the new role is offered; everyone/anonymous are not.
+    assert wizard.currentId() == ApplySecurityPolicyWizard.ACCESS
+    offered = [wizard.access_page.role_list.item(i).text()
+               for i in range(wizard.access_page.role_list.count())]
+    assert role in offered
+    assert not any(r.lower().endswith(("everyone", "anonymous")) for r in offered)
+    _toggle_role(qtbot, wizard, role)
+    assert role in wizard.access_page.checked_roles
+    wizard.access_page.domain_combo.setCurrentText("PRIMARY")
+    screenshot(wizard, "security-wizard-2")
+    _next(qtbot, wizard)
+    # Step 3: the summary says what will be applied.
+    assert wizard.currentId() == ApplySecurityPolicyWizard.SUMMARY
+    summary = wizard.summary_page.summary_label.text()
+    assert role in summary and "UsernameToken" in summary and "PRIMARY" in summary
+    screenshot(wizard, "security-wizard-3")
+    with qtbot.waitSignal(wizard.security_applied, timeout=WAIT):
+        _finish(qtbot, wizard)
+    qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=WAIT)
+    assert len(asked) == 1 and role in asked[0]
+    security = admin_client.get("/sts/security")
+    assert security["enabled"] is True
+    assert security["scenarioId"] == "scenario1"
+    assert role in security["allowedRoles"]
+    assert security["userStoreDomain"] == "PRIMARY"
+    qtbot.waitUntil(lambda: role in page.roles_label.text(), timeout=WAIT)
+    assert page.banner.level == "success" and role in page.banner.text
+
+
+def test_role_filter_filters(qtbot, window, roles):
+    alpha, beta = roles.create("filter-alpha"), roles.create("filter-beta")
+    page = _show(qtbot, window)
+    wizard = _open_wizard(qtbot, page)
+    _next(qtbot, wizard)
+    access = wizard.access_page
+    assert {alpha, beta} <= set(access.visible_roles)
+    qtbot.keyClicks(access.filter_edit, "ALPHA")  # case does not matter
+    assert access.visible_roles == [alpha]
+    _toggle_role(qtbot, wizard, alpha)
+    access.filter_edit.clear()
+    qtbot.keyClicks(access.filter_edit, "no-such-role-here")
+    assert access.visible_roles == []
+    assert "no role matches" in access.role_status.text()
+    access.filter_edit.clear()
+    assert {alpha, beta} <= set(access.visible_roles)
+    assert alpha in access.checked_roles and beta not in access.checked_roles  # kept
+    wizard.reject()
+
+
+def test_no_role_chosen_shows_an_inline_error_and_sends_nothing(
+        qtbot, window, admin_client, monkeypatch):
+    page = _show(qtbot, window)
+    sent: list[Any] = []
+    monkeypatch.setattr(window.connection.client, "put", lambda *a, **k: sent.append(a))
+    monkeypatch.setattr(confirm, "ask", lambda *a, **k: sent.append("asked") or True)
+    wizard = _open_wizard(qtbot, page)
+    _next(qtbot, wizard)
+    for name in list(wizard.access_page.checked_roles):
+        _toggle_role(qtbot, wizard, name)
+    assert wizard.access_page.checked_roles == []
+    _next(qtbot, wizard)
+    assert wizard.currentId() == ApplySecurityPolicyWizard.ACCESS
+    error = wizard.access_page.role_error
+    assert error.isVisible() and "at least one role" in error.text()
+    window.runner.wait(WAIT)
+    assert sent == []
+    assert admin_client.get("/sts/security")["allowedRoles"]  # unchanged on the server
+    _toggle_role(qtbot, wizard, "admin")  # fixing it clears the error
+    assert not error.isVisible()
+    wizard.reject()
+
+
+def test_a_scenario_the_sts_cannot_enforce_cannot_be_chosen(qtbot, window, admin_client):
+    page = _show(qtbot, window)
+    wizard = _open_wizard(qtbot, page)
+    item = wizard.scenario_page.items["scenario2"]
+    assert item.text(2) == "not available on this STS"
+    _click_scenario(qtbot, wizard, "scenario2")
+    assert wizard.scenario_page.selected_scenario.id == "scenario2"
+    assert wizard.field("scenarioId") == ""
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    reason = wizard.scenario_page.reason_label
+    assert reason.isVisible() and "not available on this STS" in reason.text()
+    assert "UsernameToken" in reason.text()  # says what to choose instead
+
+    # "View scenario" still shows its description and policy, read-only and monospaced.
+    with qtbot.waitSignal(wizard.scenario_viewed, timeout=WAIT) as viewed:
+        _click(qtbot, wizard.scenario_page.view_button)
+    dialog = viewed.args[0]
+    qtbot.waitUntil(lambda: bool(dialog.policy_view.toPlainText()), timeout=WAIT)
+    detail = admin_client.get("/sts/scenarios/scenario2")
+    assert dialog.policy_view.toPlainText() == detail["policy"]
+    assert "Policy" in dialog.policy_view.toPlainText()
+    assert dialog.policy_view.isReadOnly()
+    assert QFontInfo(dialog.policy_view.font()).fixedPitch()
+    assert detail["description"] in dialog.description_label.text()
+    screenshot(dialog, "security-view-scenario")
+    dialog.close()
+
+    _click_scenario(qtbot, wizard, "scenario1")
+    assert wizard.field("scenarioId") == "scenario1"
+    assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    assert not reason.isVisible()
+    wizard.reject()
+
+
+def test_choosing_no_disables_security_after_the_same_confirmation(
+        qtbot, window, admin_client, monkeypatch):
+    asked: list[dict[str, Any]] = []
+
+    def ask(parent: Any, title: str, text: str, *, destructive: bool = False) -> bool:
+        asked.append({"title": title, "text": text, "destructive": destructive})
+        return True
+
+    monkeypatch.setattr(confirm, "ask", ask)
+    page = _show(qtbot, window)
+    wizard = _open_wizard(qtbot, page)
+    _click(qtbot, wizard.scenario_page.no_radio)
+    assert not wizard.scenario_page.tree.isEnabled()
+    _next(qtbot, wizard)
+    assert wizard.currentId() == ApplySecurityPolicyWizard.SUMMARY  # no roles asked
+    assert "disabled" in wizard.summary_page.summary_label.text()
+    assert "Disable" in wizard.button(QWizard.WizardButton.FinishButton).text()
+    with qtbot.waitSignal(wizard.security_disabled, timeout=WAIT):
+        _finish(qtbot, wizard)
+    assert asked and asked[0]["destructive"] is True
+    assert "refuse every token request" in asked[0]["text"]
+    assert admin_client.get("/sts/security")["enabled"] is False
+    qtbot.waitUntil(lambda: "Disabled" in page.status_label.text(), timeout=WAIT)
+
+
+def test_a_server_refusal_keeps_the_wizard_open_with_its_words(
+        qtbot, window, admin_client, roles, monkeypatch):
+    role = roles.create("soon-gone")
+    monkeypatch.setattr(confirm, "ask", lambda *a, **k: True)
+    page = _show(qtbot, window)
+    wizard = _open_wizard(qtbot, page)
+    _next(qtbot, wizard)
+    _toggle_role(qtbot, wizard, role)
+    _next(qtbot, wizard)
+    roles.delete(role)  # someone removes the role meanwhile: the server refuses it
+    before = admin_client.get("/sts/security")
+    _finish(qtbot, wizard)
+    banner = wizard.summary_page.banner
+    qtbot.waitUntil(lambda: banner.level == "error", timeout=WAIT)
+    assert "do not exist" in banner.text and role in banner.text
+    assert wizard.isVisible() and wizard.currentId() == ApplySecurityPolicyWizard.SUMMARY
+    assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
+    assert admin_client.get("/sts/security") == before
+    wizard.reject()
+    assert not wizard.isVisible()
+
+
+# ---------------------------------------------------------------------------------- server down
+
+
+@pytest.fixture
+def private_server(tmp_path: Path) -> Iterator[BackgroundServer]:
+    settings = ServerSettings(data_dir=tmp_path / "private", port=0,
+                              admin_password=ADMIN_PASSWORD)
+    server = BackgroundServer(settings)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_server_down_mid_save_keeps_the_wizard_open(qtbot, private_server, tmp_path,
+                                                    monkeypatch):
+    from stsdesk.ui.app import build_window
+
+    pin = fingerprint(fetch_certificate(private_server.url))
+    endpoint = ServerEndpoint(private_server.url, "admin", ADMIN_PASSWORD,
+                              TrustPolicy(pinned_sha256=pin))
+    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
+    main = build_window(endpoint, name="Private", settings=settings, poll_ms=60_000)
+    qtbot.addWidget(main)
+    main.show()
+    qtbot.waitUntil(lambda: main.connection.state == "connected", timeout=WAIT)
+    monkeypatch.setattr(confirm, "ask", lambda *a, **k: True)
+    page = _show(qtbot, main)
+    wizard = _open_wizard(qtbot, page)
+    _next(qtbot, wizard)
+    _next(qtbot, wizard)
+    private_server.stop()
+    _finish(qtbot, wizard)
+    banner = wizard.summary_page.banner
+    qtbot.waitUntil(lambda: banner.level == "error", timeout=WAIT)
+    assert "cannot be reached" in banner.text
+    assert wizard.isVisible()
+    assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
+    wizard.reject()
+    main.runner.wait(WAIT)
+
+
+def test_an_unreachable_server_shows_in_the_page_banner(qtbot, endpoint, tmp_path):
+    from stsdesk.ui.app import build_window
+
+    gone = replace(endpoint, base_url="https://127.0.0.1:9")
+    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
+    main = build_window(gone, name="Gone", settings=settings, poll_ms=60_000)
+    qtbot.addWidget(main)
+    page = main.page(TITLE)
+    with qtbot.waitSignal(page.loaded, timeout=WAIT):
+        main.show_page(TITLE)
+    assert page.banner.level == "error" and "cannot be reached" in page.banner.text
+    assert not page.apply_button.isEnabled() and not page.disable_button.isEnabled()
+    main.runner.wait(WAIT)
+
+
+# ---------------------------------------------------------------------------------- pieces
+
+
+def test_trusted_services_model(qtmodeltester):
+    model = TrustedServicesTableModel()
+    model.set_rows([
+        TrustedServiceRow("https://b.example.com", "b-cert", "id-b", "B"),
+        TrustedServiceRow("https://a.example.com", None, "id-a", "A"),
+    ])
+    qtmodeltester.check(model)
+    assert model.rowCount() == 2 and model.columnCount() == 3
+    index = model.index(1, TrustedServicesTableModel.CERTIFICATE_ALIAS)
+    assert "not encrypted" in model.data(index)
+    assert model.data(index, TrustedServicesTableModel.ROW_ROLE).application_id == "id-a"
+    assert model.data(model.index(0, 0), TrustedServicesTableModel.SORT_ROLE) == \
+        "https://b.example.com"
+
+
+def test_offered_roles_drop_everyone_and_the_domain_prefix():
+    assert offered_roles(["PRIMARY/admin", "Internal/everyone", "ops", "everyone", "admin",
+                          "Anonymous", " "]) == ["admin", "ops"]
+
+
+def test_request_body_matches_the_admin_api():
+    request = SecurityPolicyRequest("scenario1", "PRIMARY", ("admin",))
+    assert request.to_json() == {"scenarioId": "scenario1", "userStoreDomain": "PRIMARY",
+                                 "allowedRoles": ["admin"], "trustedKeystores": [],
+                                 "privateKeystore": None}
+
+
+def test_without_scim_the_wizard_offers_the_policys_roles(qtbot, window, admin_client,
+                                                          monkeypatch):
+    from stsdesk.services.errors import AdminApiError
+
+    def no_scim(*_a: Any, **_k: Any) -> Any:
+        raise AdminApiError(404, "", "Not Found", "There is no /scim2 on this server.")
+
+    monkeypatch.setattr(window.connection.client, "scim", no_scim)
+    page = _show(qtbot, window)
+    wizard = _open_wizard(qtbot, page)
+    _next(qtbot, wizard)
+    access = wizard.access_page
+    assert access.visible_roles == admin_client.get("/sts/security")["allowedRoles"]
+    assert access.checked_roles == access.visible_roles
+    assert "could not be read" in access.role_status.text()
+    assert "There is no /scim2" in access.role_status.text()
+    wizard.reject()
