@@ -23,9 +23,23 @@ class XmlLimits:
 DEFAULT_LIMITS = XmlLimits()
 
 
+class _RefuseExternal(etree.Resolver):  # type: ignore[misc]
+    """Loads no external entity or DTD at all.
+
+    load_dtd=False and no_network=True do not stop libxml2 from reading a *local* file named
+    by an external parameter entity in the internal subset (``<!ENTITY % p SYSTEM
+    "file:///dev/urandom">%p;``): that read happens while parsing, before the DOCTYPE check
+    below can refuse the document, and /dev/urandom hangs the worker for good. A resolver
+    that refuses every URL makes the load fail at once; the DOCTYPE is then refused as usual.
+    """
+
+    def resolve(self, url: str | None, pubid: str | None, context: object) -> None:
+        raise XmlInputError("External entities are not allowed in messages.")
+
+
 def _make_parser() -> etree.XMLParser:
     # huge_tree=False keeps libxml2's own text-node and depth caps as a second line of defence.
-    return etree.XMLParser(
+    parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -36,6 +50,8 @@ def _make_parser() -> etree.XMLParser:
         remove_pis=False,
         collect_ids=False,
     )
+    parser.resolvers.add(_RefuseExternal())
+    return parser
 
 
 def parse_xml(data: bytes, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Element:

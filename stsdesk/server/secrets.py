@@ -122,8 +122,21 @@ class MasterSecret:
             )
         return cls(text.encode("utf-8"), source=str(path))
 
+    @classmethod
+    def _create_file(cls, path: Path) -> None:
+        # Disk full, a read-only folder or a file where the secrets folder should be: say so
+        # and what to do, instead of letting the OSError surface as a traceback.
+        try:
+            cls._write_new_file(path)
+        except OSError as exc:
+            raise StartupError(
+                f"The keystore password file {path} cannot be created ({exc.strerror}). Check "
+                f"that {path.parent} is a folder the server may write to and that the disk is "
+                "not full, then start again."
+            ) from exc
+
     @staticmethod
-    def _create_file(path: Path) -> None:
+    def _write_new_file(path: Path) -> None:
         folder = path.parent
         try:
             folder.mkdir(mode=0o700, parents=True)
