@@ -1,11 +1,256 @@
-"""The Audit log page (being written)."""
+"""The Audit log page: who changed what on the server, newest first, filtered and paged."""
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QWidget,
+)
+
+from stsdesk.services.admin_client import AdminClient
+from stsdesk.ui.connection import ServerConnection
+from stsdesk.ui.models.audit import AuditEntry, AuditLogFilterProxyModel, AuditLogTableModel
 from stsdesk.ui.pages.base import Page
 
-__all__ = ["AuditLogPage"]
+__all__ = ["AuditLogPage", "PAGE_SIZE"]
+
+log = logging.getLogger("stsdesk.ui.audit")
+
+PAGE_SIZE = 100  # entries per request; the server allows up to 1000
+_ALL_ACTIONS = "All actions"
 
 
 class AuditLogPage(Page):
+    """A table over ``GET /audit-logs``; "Load more" fetches the next page of older entries."""
+
     title = "Audit log"
+
+    def __init__(self, connection: ServerConnection, parent: QWidget | None = None, *,
+                 page_size: int = PAGE_SIZE) -> None:
+        super().__init__(connection, parent)
+        self.page_size = page_size
+        self._received = 0  # entries the server has handed out so far (the next offset)
+        self._more = False
+        self._loading = False
+        self._generation = 0
+        self._build()
+        self._connect_signals()
+        self._update_controls()
+
+    def _build(self) -> None:
+        self.model = AuditLogTableModel(self)
+        self.proxy = AuditLogFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setPlaceholderText("Filter: text in any column (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        filter_label = QLabel("&Filter:", self)
+        filter_label.setBuddy(self.filter_edit)
+        self.action_combo = QComboBox(self)
+        self.action_combo.setMinimumContentsLength(24)
+        self.action_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.action_combo.addItem(_ALL_ACTIONS, "")
+        action_label = QLabel("A&ction:", self)
+        action_label.setBuddy(self.action_combo)
+        self.refresh_button = QPushButton("&Refresh", self)
+        self.refresh_button.setToolTip("Load the newest entries again (F5)")
+        controls = QHBoxLayout()
+        controls.addWidget(filter_label)
+        controls.addWidget(self.filter_edit, 2)
+        controls.addSpacing(12)
+        controls.addWidget(action_label)
+        controls.addWidget(self.action_combo, 1)
+        controls.addSpacing(12)
+        controls.addWidget(self.refresh_button)
+        self.body.addLayout(controls)
+
+        self.table = QTableView(self)
+        self.table.setObjectName("auditTable")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(AuditLogTableModel.TIME, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(AuditLogTableModel.TIME,
+                                    QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(AuditLogTableModel.USER,
+                                    QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(AuditLogTableModel.ACTION,
+                                    QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(AuditLogTableModel.TARGET, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(AuditLogTableModel.TARGET, 240)
+        header.setStretchLastSection(True)
+        self.body.addWidget(self.table, 1)
+
+        self.detail_label = QLabel(self)
+        self.detail_label.setWordWrap(True)
+        self.detail_label.setTextFormat(Qt.TextFormat.PlainText)  # entries hold typed text
+        self.detail_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail_label.setStyleSheet("color:#444;")
+        self.detail_label.setText("Select an entry to read its full detail.")
+        self.body.addWidget(self.detail_label)
+
+        self.count_label = QLabel(self)
+        self.load_more_button = QPushButton("&Load more", self)
+        self.load_more_button.setToolTip("Fetch the next page of older entries")
+        footer = QHBoxLayout()
+        footer.addWidget(self.count_label, 1)
+        footer.addWidget(self.load_more_button)
+        self.body.addLayout(footer)
+
+        self.find_action = QAction("Filter", self)
+        self.find_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.addAction(self.find_action)
+
+        self.setTabOrder(self.filter_edit, self.action_combo)
+        self.setTabOrder(self.action_combo, self.refresh_button)
+        self.setTabOrder(self.refresh_button, self.table)
+        self.setTabOrder(self.table, self.load_more_button)
+
+    def _connect_signals(self) -> None:
+        self.filter_edit.textChanged.connect(self.on_filter_edit_text_changed)
+        self.action_combo.currentIndexChanged.connect(self.on_action_combo_index_changed)
+        self.refresh_button.clicked.connect(self.on_refresh_button_clicked)
+        self.load_more_button.clicked.connect(self.on_load_more_button_clicked)
+        self.find_action.triggered.connect(self.on_find_action_triggered)
+        self.table.selectionModel().selectionChanged.connect(self.on_table_selection_changed)
+        self.proxy.rowsInserted.connect(self.on_proxy_rows_changed)
+        self.proxy.rowsRemoved.connect(self.on_proxy_rows_changed)
+        self.proxy.modelReset.connect(self.on_proxy_rows_changed)
+        self.proxy.layoutChanged.connect(self.on_proxy_rows_changed)
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Load the newest page again (what was loaded before is replaced)."""
+        self._fetch(offset=0)
+
+    def _fetch(self, *, offset: int) -> None:
+        self._generation += 1
+        generation = self._generation
+        limit = self.page_size
+        self._loading = True
+        self._update_controls()
+
+        def work(client: AdminClient) -> Any:
+            return client.get("/audit-logs", limit=limit, offset=offset)
+
+        # Only the newest of overlapping requests counts (and says it finished).
+        def loaded(body: Any) -> None:
+            if generation == self._generation:
+                self._loading = False
+                self.on_audit_logs_loaded(body, offset=offset, limit=limit)
+                self.loaded.emit()
+
+        def failed(error: Exception) -> None:
+            if generation == self._generation:
+                self._loading = False
+                self._update_controls()
+                self.show_error("Loading the audit log", error)
+                self.loaded.emit()
+
+        self.call(work, loaded, action="Loading the audit log", on_error=failed)
+
+    def on_audit_logs_loaded(self, body: Any, *, offset: int, limit: int) -> None:
+        raw = body.get("entries") if isinstance(body, dict) else None
+        if not isinstance(raw, list):
+            self.banner.error("Loading the audit log failed: the server's answer has no list of "
+                              "entries. Is this an stsdesk server?")
+            self._update_controls()
+            return
+        entries = [AuditEntry.from_json(item) for item in raw if isinstance(item, dict)]
+        if offset == 0:
+            self.model.set_entries(entries)
+            self._received = len(raw)
+        else:
+            self.model.append_entries(entries)
+            self._received = offset + len(raw)
+        self._more = len(raw) >= limit
+        self._refill_actions()
+        self._update_controls()
+
+    def _refill_actions(self) -> None:
+        chosen = self.action_combo.currentData() or ""
+        actions = self.model.actions()
+        if chosen and chosen not in actions:
+            actions = sorted([*actions, chosen])
+        self.action_combo.blockSignals(True)
+        try:
+            self.action_combo.clear()
+            self.action_combo.addItem(_ALL_ACTIONS, "")
+            for action in actions:
+                self.action_combo.addItem(action, action)
+            self.action_combo.setCurrentIndex(max(0, self.action_combo.findData(chosen)))
+        finally:
+            self.action_combo.blockSignals(False)
+
+    def _update_controls(self) -> None:
+        self.refresh_button.setEnabled(not self._loading)
+        self.load_more_button.setEnabled(self._more and not self._loading)
+        shown, loaded = self.proxy.rowCount(), self.model.rowCount()
+        if self._loading and not loaded:
+            text = "Loading…"
+        elif shown == loaded:
+            text = f"{loaded} entr{'y' if loaded == 1 else 'ies'} loaded"
+        else:
+            text = f"{shown} of {loaded} loaded entries match the filter"
+        if loaded and not self._more and not self._loading:
+            text += " — that is the whole log"
+        self.count_label.setText(text)
+
+    # -- slots -----------------------------------------------------------------------------
+
+    def on_filter_edit_text_changed(self, text: str) -> None:
+        self.proxy.set_text(text)
+
+    def on_action_combo_index_changed(self, _index: int) -> None:
+        self.proxy.set_action(self.action_combo.currentData() or "")
+
+    def on_refresh_button_clicked(self) -> None:
+        self.refresh()
+
+    def on_load_more_button_clicked(self) -> None:
+        if self._more and not self._loading:
+            self._fetch(offset=self._received)
+
+    def on_find_action_triggered(self) -> None:
+        self.filter_edit.setFocus()
+        self.filter_edit.selectAll()
+
+    def on_proxy_rows_changed(self, *_: object) -> None:
+        self._update_controls()
+
+    def on_table_selection_changed(self, selected: QItemSelection,
+                                   _deselected: QItemSelection) -> None:
+        indexes = selected.indexes()
+        entry = indexes[0].data(AuditLogTableModel.ENTRY_ROLE) if indexes else None
+        if not isinstance(entry, AuditEntry):
+            self.detail_label.setText("Select an entry to read its full detail.")
+            return
+        self.detail_label.setText(
+            f"{entry.local_time} · {entry.actor} · {entry.action} · {entry.target}\n"
+            f"{entry.detail or '(no detail)'}")
+
+    def selected_entry(self) -> AuditEntry | None:
+        indexes = self.table.selectionModel().selectedRows()
+        entry = indexes[0].data(AuditLogTableModel.ENTRY_ROLE) if indexes else None
+        return entry if isinstance(entry, AuditEntry) else None
