@@ -23,6 +23,8 @@ class MessageBanner(QFrame):
         self.setObjectName("messageBanner")
         self._label = QLabel(self)
         self._label.setWordWrap(True)
+        # Server descriptions are shown as they are, never interpreted as rich text.
+        self._label.setTextFormat(Qt.TextFormat.PlainText)
         self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton(self)
         close.setText("✕")
