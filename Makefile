@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run serve test lint bench screenshots clean
+.PHONY: setup run serve test lint bench bench-nodes screenshots clean
 
 setup: $(STAMP)
 
@@ -29,8 +29,14 @@ serve: $(STAMP)
 screenshots: $(STAMP)
 	STSDESK_SCREENSHOT_DIR=docs/screenshots QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider tests/ui
 
+# A throwaway PostgreSQL on loopback for the multi-node tests, removed afterwards.
 test: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider
+	@pgdir=$$(mktemp -d /tmp/stsdesk-pg.XXXXXX); \
+	if bash scripts/postgres-test.sh start "$$pgdir"; then \
+	  export STSDESK_TEST_POSTGRES_DIR="$$pgdir"; \
+	else echo "PostgreSQL did not start; the PostgreSQL tests will start their own or skip" >&2; fi; \
+	$(PY) -m pytest -q -p no:cacheprovider; status=$$?; \
+	bash scripts/postgres-test.sh destroy "$$pgdir"; exit $$status
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check stsdesk tests benchmarks
@@ -39,6 +45,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk || sudo apt-get install -y -qq wrk; }
 	$(PY) benchmarks/bench_issue.py
+
+# Issuance throughput: two nodes on one PostgreSQL beside one node on SQLite (README figures).
+bench-nodes: $(STAMP)
+	command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk || sudo apt-get install -y -qq wrk; }
+	$(PY) benchmarks/bench_nodes.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

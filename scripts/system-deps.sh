@@ -3,6 +3,8 @@
 # - Python 3.11+ with venv.
 # - Qt 6 (PySide6 wheels) needs a few shared libraries even offscreen (OpenGL/EGL, fontconfig,
 #   xkbcommon, D-Bus, GLib) and the xcb libraries to open a window on X11; plus a font.
+# - PostgreSQL (server and client) for the multi-node tests: `make test` starts a throwaway
+#   cluster on loopback with scripts/postgres-test.sh. The server is not enabled as a service.
 # lxml, xmlsec and cryptography wheels carry their own C libraries.
 # On Debian/Ubuntu the missing ones are installed with apt; elsewhere they are listed.
 set -euo pipefail
@@ -13,6 +15,7 @@ debian_packages=(
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
   fonts-dejavu-core
+  postgresql postgresql-client
 )
 
 if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
@@ -32,5 +35,6 @@ else
   python3 -c 'import venv, ensurepip' 2>/dev/null || {
     echo "Please install Python 3.11+ with the venv module." >&2; exit 1; }
   echo "Not a Debian-like system: make sure Qt 6's runtime libraries (EGL/OpenGL, fontconfig," \
-       "xkbcommon, D-Bus, xcb-cursor) are installed for the desktop app." >&2
+       "xkbcommon, D-Bus, xcb-cursor) are installed for the desktop app, and PostgreSQL's" \
+       "server binaries (initdb, pg_ctl) for the multi-node tests." >&2
 fi

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import functools
 import os
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import FastAPI
@@ -36,10 +37,23 @@ from stsdesk.server.sts.service import TrustService
 from stsdesk.server.sts.wsdl import render_wsdl
 from stsdesk.server.urls import STS_PATH, public_base_url
 
-__all__ = ["create_app", "build_app", "STS_PATH"]
+__all__ = ["create_app", "build_app", "node_identity", "STS_PATH"]
 
-async def _health(_: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok", "pid": os.getpid()})
+def node_identity(settings: ServerSettings) -> str:
+    """How /health names this node: ``--node-name``, else ``hostname:port/pid``."""
+    if settings.node_name:
+        return settings.node_name
+    return f"{socket.gethostname()}:{settings.port}/{os.getpid()}"
+
+
+def _health_route(settings: ServerSettings) -> Callable[[Request], Awaitable[JSONResponse]]:
+    async def health(_: Request) -> JSONResponse:
+        # "node" tells a client behind a load balancer which node answered.
+        return JSONResponse(
+            {"status": "ok", "pid": os.getpid(), "node": node_identity(settings)}
+        )
+
+    return health
 
 
 # Token requests are CPU-bound: a few threads per worker process keep both cores busy and let
@@ -137,7 +151,7 @@ def build_app(boot: BootstrapResult, settings: ServerSettings) -> FastAPI:
     )
     app.state.admin = AdminContext(boot.store, boot.keystore, credentials, settings)
     install_error_handlers(app)
-    app.add_route("/health", _health, methods=["GET"], include_in_schema=False)
+    app.add_route("/health", _health_route(settings), methods=["GET"], include_in_schema=False)
     app.add_route(STS_PATH, endpoint.post, methods=["POST"], include_in_schema=False)
     app.add_route(STS_PATH, endpoint.get, methods=["GET"], include_in_schema=False)
     for module in (configs, applications, sts_security, sts_settings, keystores, claims, audit):

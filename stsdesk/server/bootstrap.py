@@ -16,11 +16,12 @@ from sqlalchemy.exc import DatabaseError
 
 from stsdesk.core.certs import generate_self_signed
 from stsdesk.core.errors import StsError
-from stsdesk.server.errors import ConflictError, StartupError
+from stsdesk.server.errors import ConflictError, SealedDataError, StartupError
 from stsdesk.server.keystore import KeyStore
 from stsdesk.server.passwords import verify_password
-from stsdesk.server.secrets import MasterSecret
+from stsdesk.server.secrets import ENV_VAR, MasterSecret
 from stsdesk.server.settings import ServerSettings
+from stsdesk.server.storage.errors import DatabaseUnavailableError
 from stsdesk.server.storage.store import DEFAULT_SIGNING_ALIAS, Store
 
 __all__ = [
@@ -59,6 +60,7 @@ def initialise(settings: ServerSettings) -> BootstrapResult:
     try:
         keystore = KeyStore(store, master)
         _ensure_signing_key(store, keystore)
+        _check_master_secret(store, keystore, settings)
         _ensure_tls(settings, master)
         generated = _ensure_admin(store, settings)
     except BaseException:
@@ -114,9 +116,17 @@ def _open_store(settings: ServerSettings, master: MasterSecret, *, create: bool)
     store = Store.open(url, master)
     try:
         if create:
+            # Migrates an older database in place (Alembic); several nodes may do it at once.
             store.create_schema()
         elif not store.is_initialised():
             raise _not_initialised(settings)
+    except DatabaseUnavailableError as exc:
+        store.close()
+        raise StartupError(
+            f"The database at {shown} cannot be reached ({_reason(exc.__cause__)}). Start the "
+            "database server, or check --database-url (or STSDESK_DATABASE_URL), and start "
+            "again."
+        ) from exc
     except DatabaseError as exc:
         store.close()
         reason = str(exc.orig).splitlines()[0][:200] if exc.orig is not None else type(exc).__name__
@@ -128,6 +138,37 @@ def _open_store(settings: ServerSettings, master: MasterSecret, *, create: bool)
         store.close()
         raise
     return store
+
+
+def _reason(exc: BaseException | None) -> str:
+    # The driver's first line names the failure (refused, timed out, no such database); drivers
+    # never put the password in it.
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines() if orig is not None else []
+    return lines[0][:200] if lines else "no reason given"
+
+
+def _check_master_secret(store: Store, keystore: KeyStore, settings: ServerSettings) -> None:
+    """Refuse to start when the stored signing key cannot be decrypted with this node's secret.
+
+    Nodes sharing one database share its keys, so each needs the same keystore password; a
+    node with another one would otherwise start and then fail every request.
+    """
+    alias = store.get_signing_alias()
+    try:
+        keystore.signing_identity(alias)
+    except SealedDataError as exc:
+        where = (
+            f"Set {ENV_VAR} on this node to the keystore password of the other nodes using "
+            "this database"
+            if settings.database_url
+            else f"Restore the keystore password file {settings.master_secret_path} or set "
+            f"{ENV_VAR} to the original password"
+        )
+        raise StartupError(
+            f"The signing key {alias!r} in the database cannot be decrypted with this node's "
+            f"keystore password. {where}, and start again."
+        ) from exc
 
 
 def _not_initialised(settings: ServerSettings) -> StartupError:

@@ -24,6 +24,8 @@ class ServerSettings:
     database_url: str | None = None  # None: SQLite at DATA_DIR/stsdesk.db
     public_host: str | None = None  # the name clients use, when it differs from ``host``
     admin_password: str | None = field(default=None, repr=False)
+    # How /health names this node to clients (the desktop shows it); None: "host:port/pid".
+    node_name: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.data_dir, Path):
@@ -38,6 +40,12 @@ class ServerSettings:
         if not self.host:
             raise ValidationError("The host to listen on is empty; give an address such as "
                                   "127.0.0.1.")
+        if self.node_name is not None and (
+            not self.node_name.strip() or len(self.node_name) > 255
+            or any(ord(ch) < 32 for ch in self.node_name)
+        ):
+            raise ValidationError("The node name must be 1 to 255 printable characters, such as "
+                                  "sts-1.")
 
     @property
     def root(self) -> Path:
@@ -50,7 +58,10 @@ class ServerSettings:
         return self.root / DATABASE_FILE
 
     def effective_database_url(self) -> str:
-        """The SQLAlchemy URL to open: ``database_url`` if given, else SQLite in the data dir."""
+        """The SQLAlchemy URL to open: ``database_url`` if given, else SQLite in the data dir.
+
+        ``postgresql://...`` stores everything in PostgreSQL (several nodes may share it).
+        """
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.database_path.as_posix()}"

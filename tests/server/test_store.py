@@ -538,6 +538,8 @@ def test_create_schema_adds_columns_an_older_database_lacks(tmp_path: Path, mast
     with old.engine.begin() as conn:
         conn.execute(text("ALTER TABLE users DROP COLUMN modified_at"))
         conn.execute(text("ALTER TABLE roles DROP COLUMN modified_at"))
+        # A database from before migrations existed has no version table either.
+        conn.execute(text("DROP TABLE alembic_version"))
     old.close()
     upgraded = Store.open(url, master)
     upgraded.create_schema()

@@ -17,11 +17,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, bindparam, delete, insert, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from stsdesk.server.errors import ConflictError, UnavailableError
+from stsdesk.server.errors import ConflictError
 from stsdesk.server.model import IssuedTokenRecord, TokenStatus
 from stsdesk.server.storage import schema as s
+from stsdesk.server.storage.errors import (
+    UNAVAILABLE_MESSAGE,
+    DatabaseUnavailableError,
+    is_unavailable,
+)
 
 __all__ = ["TokenJournal", "LoginState", "read_login_state"]
 
@@ -116,19 +121,29 @@ class TokenJournal:
         try:
             with self._engine.begin() as conn:
                 conn.execute(delete(s.issued_tokens).where(s.issued_tokens.c.expires_at < cutoff))
-        except OperationalError as exc:
-            log.warning("could not purge expired token records: %s", exc.orig)
+        except DBAPIError as exc:
+            log.warning("could not purge expired token records: %s", _reason(exc))
+
+
+def _reason(exc: BaseException) -> str:
+    # The first line of the driver's message (it names the failure, never a password).
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return lines[0][:200] if lines else type(orig).__name__
 
 
 def _unavailable(exc: Exception) -> Exception:
-    log.error("could not store issued-token records: %s", exc)
-    return UnavailableError(
-        "The STS could not record the token in its database; try again in a moment."
+    log.error("could not store issued-token records: %s", _reason(exc))
+    return DatabaseUnavailableError(
+        "The STS could not record the token in its database (the database is unavailable; "
+        "retrying). Try again in a moment."
     )
 
 
 @dataclass(frozen=True)
 class LoginState:
+    """A user's activity and lock, as stored right now."""
+
     active: bool
     failed_attempts: int
     locked_until: datetime | None
@@ -141,8 +156,14 @@ _LOGIN_STATE = select(s.users.c.active, s.users.c.failed_attempts, s.users.c.loc
 
 def read_login_state(engine: Engine, username: str) -> LoginState | None:
     """The user's current lock and activity, read fresh: it changes without a config version."""
-    with engine.connect() as conn:
-        row = conn.execute(_LOGIN_STATE, {"username": username}).first()
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(_LOGIN_STATE, {"username": username}).first()
+    except DBAPIError as exc:
+        if not is_unavailable(exc):
+            raise
+        log.warning("The database is unavailable: %s", _reason(exc))
+        raise DatabaseUnavailableError(UNAVAILABLE_MESSAGE) from exc
     if row is None:
         return None
     return LoginState(bool(row.active), row.failed_attempts, row.locked_until)

@@ -1,4 +1,8 @@
-"""The database schema (SQLAlchemy Core tables), portable between SQLite and PostgreSQL."""
+"""The database schema (SQLAlchemy Core tables), portable between SQLite and PostgreSQL.
+
+Every change here needs a migration in ``migrations/versions`` (tests/server/test_migrations.py
+checks that the migrated database matches these tables).
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,6 @@ __all__ = [
     "metadata", "UtcDateTime", "config_state", "config_values", "trusted_certificates",
     "signing_keys", "applications", "application_claims", "relying_parties", "users", "roles",
     "user_roles", "user_claims", "nonces", "issued_tokens", "audit_log", "CONFIG_STATE_ID",
-    "ADDED_COLUMNS",
 ]
 
 CONFIG_STATE_ID = 1
@@ -163,7 +166,7 @@ users = Table(
     Column("locked_until", UtcDateTime, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     # Set by every profile change (SCIM meta.lastModified); None: never changed since created.
-    # Nullable so that Store.create_schema can add it to a database made by an older release.
+    # Nullable so that migration 0002 can add it to a database made by an older release.
     Column("modified_at", UtcDateTime, nullable=True),
 )
 
@@ -226,10 +229,3 @@ audit_log = Table(
     Column("detail", Text, nullable=False),
 )
 
-
-# Nullable columns added after the first release: Store.create_schema adds them to a database
-# that lacks them (create_all creates missing tables, never missing columns).
-ADDED_COLUMNS: tuple[tuple[Table, str], ...] = (
-    (users, "modified_at"),
-    (roles, "modified_at"),
-)

@@ -26,10 +26,11 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    text,
 )
 from sqlalchemy import update as sql_update
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlalchemy.pool import StaticPool
 
 from stsdesk.server.errors import (
@@ -37,7 +38,6 @@ from stsdesk.server.errors import (
     NotFoundError,
     SealedDataError,
     ServerError,
-    UnavailableError,
     ValidationError,
 )
 from stsdesk.server.model import (
@@ -54,11 +54,18 @@ from stsdesk.server.model import (
 )
 from stsdesk.server.passwords import hash_password
 from stsdesk.server.secrets import MasterSecret
+from stsdesk.server.storage import migrate
 from stsdesk.server.storage import schema as s
+from stsdesk.server.storage.errors import (
+    BUSY_MESSAGE,
+    UNAVAILABLE_MESSAGE,
+    DatabaseUnavailableError,
+    is_unavailable,
+)
 
 __all__ = [
     "Store", "StoredSigningKey", "StoredRole", "DEFAULT_SIGNING_ALIAS", "TOKEN_TYPES", "KEY_TYPES",
-    "ADMIN_ROLE", "ProtectedRoleError",
+    "ADMIN_ROLE", "ProtectedRoleError", "normalise_database_url",
 ]
 
 log = logging.getLogger("stsdesk.server.storage")
@@ -75,9 +82,21 @@ ADMIN_ROLE = "admin"
 # "write": BEGIN IMMEDIATE, which takes the write lock up front so that the busy timeout applies
 # instead of a deadlock error when two writers upgrade at once; "single": no BEGIN at all, for a
 # lone SELECT that is atomic by itself (the per-request version check stays one statement).
+# On PostgreSQL the same three modes keep the same guarantees across every node sharing the
+# database: "read" runs REPEATABLE READ, read only (one snapshot for several SELECTs, and never
+# a serialisation failure); "write" runs READ COMMITTED after taking one transaction-scoped
+# advisory lock, so writers run one at a time as on SQLite and each statement after the lock
+# sees every earlier writer's commit (the read-check-write methods below rely on that);
+# "single" is one statement in READ COMMITTED.
 _Mode = Literal["read", "write", "single"]
 _BEGIN_OPTION = "stsdesk_sqlite_begin"
 _SQLITE_BEGIN = {"read": "BEGIN", "write": "BEGIN IMMEDIATE", "single": None}
+# pg_advisory_xact_lock key of the writer lock: "stsd" in ASCII (advisory locks are per database).
+_PG_WRITE_LOCK = 0x73747364
+_PG_CONNECT_TIMEOUT = 5  # seconds: a node whose database is unreachable answers, not hangs
+# SQLSTATEs that mean "try again", not "the statement is wrong": serialisation failure, deadlock,
+# lock not available.
+_PG_RETRYABLE = {"40001", "40P01", "55P03"}
 _NONCE_PURGE_INTERVAL = 60.0  # seconds between purges of expired nonces, per Store
 _MAX_NAME = 255
 
@@ -139,8 +158,12 @@ class Store:
     def open(
         cls, database_url: str, master: MasterSecret | None = None, *, echo: bool = False
     ) -> Store:
-        """A Store on ``database_url``; nothing is read until the first call."""
-        url = make_url(database_url)
+        """A Store on ``database_url``; nothing is read until the first call.
+
+        ``postgresql://`` URLs use psycopg 3. Connections are checked before use, so a node
+        whose database went away and came back carries on without a restart.
+        """
+        url = normalise_database_url(database_url)
         kwargs: dict[str, Any] = {}
         sqlite = url.get_backend_name() == "sqlite"
         memory = sqlite and url.database in (None, "", ":memory:")
@@ -149,6 +172,10 @@ class Store:
             kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
         elif sqlite:
             kwargs.update(connect_args={"timeout": 5.0})
+        else:
+            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=10)
+            if url.get_backend_name() == "postgresql":
+                kwargs.update(connect_args={"connect_timeout": _PG_CONNECT_TIMEOUT})
         engine = create_engine(url, echo=echo, **kwargs)
         if sqlite:
             _configure_sqlite(engine, wal=not memory)
@@ -168,10 +195,14 @@ class Store:
         self._engine.dispose()
 
     def create_schema(self) -> None:
-        """Create missing tables, the version row and the default configuration; safe to repeat."""
+        """Migrate the schema to the head, write the version row and the default configuration.
+
+        Safe to repeat, and safe when several nodes start at once on one database: it runs in
+        one "write" transaction (serialised between nodes), and an older database is upgraded
+        in place (see :mod:`stsdesk.server.storage.migrate`).
+        """
         with self._tx("write") as conn:
-            s.metadata.create_all(conn)
-            _add_missing_columns(conn)
+            migrate.upgrade(conn)
             if conn.execute(select(s.config_state.c.id)).first() is None:
                 conn.execute(
                     insert(s.config_state).values(
@@ -197,29 +228,38 @@ class Store:
                 return False
             return conn.execute(select(s.config_state.c.id)).first() is not None
 
+    def schema_revision(self) -> str | None:
+        """The migration revision the database is at; None before :meth:`create_schema`."""
+        with self._tx("single") as conn:
+            return migrate.current_revision(conn)
+
     @contextmanager
     def _tx(self, mode: _Mode) -> Iterator[Connection]:
         try:
             with self._engine.connect() as conn:
                 if self._dialect == "sqlite":
                     conn.execution_options(**{_BEGIN_OPTION: _SQLITE_BEGIN[mode]})
-                elif mode == "read" and self._dialect == "postgresql":
+                elif self._dialect == "postgresql" and mode == "read":
                     # Several SELECTs must see one state, as SQLite's deferred BEGIN gives.
-                    conn.execution_options(isolation_level="REPEATABLE READ")
+                    conn.execution_options(
+                        isolation_level="REPEATABLE READ", postgresql_readonly=True
+                    )
                 with conn.begin():
+                    if self._dialect == "postgresql" and mode == "write":
+                        conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_WRITE_LOCK}
+                        )
                     yield conn
         except IntegrityError as exc:
             raise ConflictError(
                 "The change clashes with data stored at the same moment (a duplicate name or a "
                 "reference that no longer exists). Reload and try again."
             ) from exc
-        except OperationalError as exc:
-            text = str(exc.orig).lower()
-            if "locked" in text or "busy" in text:
-                raise UnavailableError(
-                    "The database is busy with another change. Try again in a moment."
-                ) from exc
-            raise
+        except DBAPIError as exc:
+            error = _unavailable(exc)
+            if error is None:
+                raise
+            raise error from exc
 
     @staticmethod
     def _bump(conn: Connection) -> None:
@@ -1272,6 +1312,39 @@ def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
 # --------------------------------------------------------------------------------- helpers
 
 
+def normalise_database_url(database_url: str | URL) -> URL:
+    """The SQLAlchemy URL to open: ``postgresql://`` (and ``postgres://``) mean psycopg 3.
+
+    SQLAlchemy would pick psycopg2 for a bare ``postgresql://``; stsdesk ships psycopg 3.
+    ValidationError for text that is not a database URL.
+    """
+    try:
+        url = make_url(database_url)
+    except ArgumentError as exc:
+        raise ValidationError(
+            "The database URL is not valid; give one such as "
+            "postgresql://user@host:5432/stsdesk or sqlite:////path/to/stsdesk.db."
+        ) from exc
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _unavailable(exc: DBAPIError) -> DatabaseUnavailableError | None:
+    """DatabaseUnavailableError when ``exc`` is worth a retry (lost connection, busy,
+    serialisation conflict); None when it is a bug to let through."""
+    if not is_unavailable(exc):
+        return None
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    reason = str(exc.orig).lower()
+    if sqlstate in _PG_RETRYABLE or "locked" in reason or "busy" in reason:
+        return DatabaseUnavailableError(BUSY_MESSAGE)
+    # The driver's text names the host and the reason (refused, timed out); never a password.
+    log.warning("The database is unavailable: %s", str(exc.orig).strip().splitlines()[0][:200]
+                if exc.orig is not None else type(exc).__name__)
+    return DatabaseUnavailableError(UNAVAILABLE_MESSAGE)
+
+
 def _exists(conn: Connection, column: Any, value: Any) -> bool:
     return conn.execute(select(column).where(column == value).limit(1)).first() is not None
 
@@ -1445,21 +1518,6 @@ def _stored_roles(conn: Connection, rows: Sequence[Any]) -> list[StoredRole]:
         )
         for row in rows
     ]
-
-
-def _add_missing_columns(conn: Connection) -> None:
-    inspector = inspect(conn)
-    preparer = conn.dialect.identifier_preparer
-    for table, name in s.ADDED_COLUMNS:
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        if name in present:
-            continue
-        column = table.c[name]
-        # Names and types come from our own schema, never from input.
-        conn.exec_driver_sql(
-            f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN "
-            f"{preparer.format_column(column)} {column.type.compile(dialect=conn.dialect)}"
-        )
 
 
 def _user_record(conn: Connection, row: Any) -> UserRecord:

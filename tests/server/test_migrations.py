@@ -1,0 +1,189 @@
+"""Alembic migrations: fresh databases reach the head, older ones are upgraded in place."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+
+from stsdesk.server.bootstrap import initialise
+from stsdesk.server.model import TokenStatus
+from stsdesk.server.secrets import MasterSecret
+from stsdesk.server.settings import ServerSettings
+from stsdesk.server.storage import migrate
+from stsdesk.server.storage.schema import metadata
+from stsdesk.server.storage.store import Store
+
+DATA = Path(__file__).resolve().parent / "data"
+REPO = Path(__file__).resolve().parents[2]
+EMAIL = "http://wso2.org/claims/emailaddress"
+LEGACY = {
+    "first-release": DATA / "legacy-first-release.sql",
+    "with-modified-at": DATA / "legacy-with-modified-at.sql",
+}
+
+
+def load_dump(dump: Path, db: Path) -> str:
+    connection = sqlite3.connect(db)
+    try:
+        connection.executescript(dump.read_text())
+    finally:
+        connection.close()
+    return f"sqlite:///{db.as_posix()}"
+
+
+def schema_differences(url: str) -> list[object]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            return list(compare_metadata(context, metadata))
+    finally:
+        engine.dispose()
+
+
+def test_head_is_the_last_revision_and_the_scripts_ship_in_the_package() -> None:
+    assert migrate.head_revision() == "0002"
+    location = Path(migrate.__file__).parent / "migrations"
+    assert (location / "env.py").is_file() and (location / "script.py.mako").is_file()
+    assert sorted(p.name for p in (location / "versions").glob("0*.py")) == [
+        "0001_initial.py", "0002_modified_at.py",
+    ]
+
+
+def test_fresh_database_is_migrated_to_the_head_and_matches_the_tables(
+    tmp_path: Path, master: MasterSecret
+) -> None:
+    url = f"sqlite:///{(tmp_path / 'fresh.db').as_posix()}"
+    store = Store.open(url, master)
+    try:
+        assert store.schema_revision() is None
+        store.create_schema()
+        assert store.schema_revision() == migrate.head_revision()
+        store.create_schema()  # a second start changes nothing
+        assert store.snapshot().version == 1
+    finally:
+        store.close()
+    assert schema_differences(url) == []
+
+
+@pytest.mark.parametrize("variant", sorted(LEGACY))
+def test_database_from_before_migrations_is_upgraded_in_place(
+    variant: str, tmp_path: Path, master: MasterSecret
+) -> None:
+    url = load_dump(LEGACY[variant], tmp_path / "old.db")
+    store = Store.open(url, master)
+    try:
+        assert store.is_initialised() and store.schema_revision() is None
+        version_before = store.snapshot().version
+        store.create_schema()
+        assert store.schema_revision() == migrate.head_revision()
+        # The data is still there: nothing was rebuilt.
+        assert store.snapshot().version == version_before
+        alice = store.get_user("alice")
+        assert alice is not None and alice.roles == ("admin",)
+        assert alice.claims == {EMAIL: "alice@example.org"}
+        assert [a["name"] for a in store.list_applications()] == ["legacy-app"]
+        token = store.get_token("_legacy-token")
+        assert token is not None and token.status is TokenStatus.ACTIVE
+        assert store.list_audit()[0]["action"] == "legacy"
+        # And the new columns work.
+        updated = store.update_user(alice.user_id, claims={EMAIL: "a@example.org"})
+        assert updated.modified_at is not None
+    finally:
+        store.close()
+    assert schema_differences(url) == []
+
+
+def test_stamped_revision_follows_what_the_old_tables_hold(tmp_path: Path) -> None:
+    for variant, expected in (("first-release", "0001"), ("with-modified-at", "0002")):
+        url = load_dump(LEGACY[variant], tmp_path / f"{variant}.db")
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn:
+                assert migrate._legacy_revision(conn) == expected
+        finally:
+            engine.dispose()
+
+
+def test_empty_database_has_no_legacy_revision(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{(tmp_path / 'empty.db').as_posix()}")
+    try:
+        with engine.connect() as conn:
+            assert migrate._legacy_revision(conn) is None
+            assert migrate.current_revision(conn) is None
+    finally:
+        engine.dispose()
+
+
+def test_a_failing_migration_leaves_the_old_database_untouched(
+    tmp_path: Path, master: MasterSecret, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = load_dump(LEGACY["first-release"], tmp_path / "old.db")
+    real_upgrade = migrate.command.upgrade
+
+    def broken(config, revision):  # type: ignore[no-untyped-def]
+        real_upgrade(config, revision)
+        raise RuntimeError("simulated crash after the DDL")
+
+    monkeypatch.setattr(migrate.command, "upgrade", broken)
+    store = Store.open(url, master)
+    try:
+        with pytest.raises(RuntimeError, match="simulated"):
+            store.create_schema()
+    finally:
+        store.close()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            # One transaction: neither the stamp nor the new column survived the failure.
+            assert not inspect(conn).has_table("alembic_version")
+            columns = {c["name"] for c in inspect(conn).get_columns("users")}
+            assert "modified_at" not in columns
+            assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_data_directory_from_before_migrations_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STSDESK_KEYSTORE_PASSWORD", "legacy keystore password")
+    root = tmp_path / "data"
+    root.mkdir(mode=0o700)
+    load_dump(LEGACY["with-modified-at"], root / "stsdesk.db")
+    result = initialise(ServerSettings(data_dir=root, admin_password="admin-password-1"))
+    try:
+        assert result.store.schema_revision() == migrate.head_revision()
+        assert result.store.get_user("alice") is not None
+        assert result.store.get_user("admin") is not None  # added by the start, as usual
+        assert result.store.get_signing_key("wso2carbon") is not None
+    finally:
+        result.close()
+
+
+def test_installed_copy_finds_the_migrations(tmp_path: Path) -> None:
+    # A plain copy of the package outside the repository stands in for a non-editable install:
+    # the scripts must be found through the package, not through the working directory.
+    site = tmp_path / "site"
+    shutil.copytree(REPO / "stsdesk", site / "stsdesk",
+                    ignore=shutil.ignore_patterns("__pycache__", "ui"))
+    code = (
+        "import sys, stsdesk.server.storage.migrate as m; "
+        "from stsdesk.server.storage.store import Store; "
+        "assert m.__file__.startswith(sys.argv[1]), m.__file__; "
+        "s = Store.open('sqlite://'); s.create_schema(); print(s.schema_revision())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(site)], cwd=tmp_path, capture_output=True, text=True,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}, timeout=60, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0002"
