@@ -96,9 +96,12 @@ class ServerConnection(QObject):
         def done(result: tuple[dict[str, Any], dict[str, Any] | None]) -> None:
             self._checking = False
             health, security = result
-            self.node = str(health.get("node") or health.get("pid") or "")
-            was = self.state
+            node = str(health.get("node") or health.get("pid") or "")
+            was, node_changed = self.state, node != self.node
+            self.node = node
             self._set_state(CONNECTED, "")
+            if node_changed and was == CONNECTED:
+                self.state_changed.emit(CONNECTED, "")  # another node answered
             if was == UNREACHABLE:
                 self.reconnected.emit()
             if security is not None:

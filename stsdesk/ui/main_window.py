@@ -62,6 +62,8 @@ class MainWindow(QMainWindow):
         self.server_label = QLabel(f"{connection.name}: {connection.url}")
         self.state_label = QLabel()
         self.security_label = QLabel("Security: …")
+        self.expiry_label = QLabel()
+        self.expiry_label.setVisible(False)
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
         self.busy.setMaximumWidth(120)
@@ -69,6 +71,7 @@ class MainWindow(QMainWindow):
         status = self.statusBar()
         status.addWidget(self.server_label)
         status.addWidget(self.state_label)
+        status.addPermanentWidget(self.expiry_label)
         status.addPermanentWidget(self.security_label)
         status.addPermanentWidget(self.busy)
         self._add_actions()
@@ -96,6 +99,10 @@ class MainWindow(QMainWindow):
         self.connection.security_changed.connect(self.on_connection_security_changed)
         self.connection.reconnected.connect(self.on_connection_reconnected)
         self.runner.busy_changed.connect(self.busy.setVisible)
+        for page in self.pages:
+            expiring = getattr(page, "signing_certificate_expiring", None)
+            if expiring is not None:
+                expiring.connect(self.on_signing_certificate_expiring)
 
     # -- slots -----------------------------------------------------------------------------
 
@@ -124,11 +131,19 @@ class MainWindow(QMainWindow):
         self.connection.check()
 
     def on_connection_state_changed(self, state: str, detail: str) -> None:
+        # Behind a load balancer, which node answered the last check.
+        node = f" — node {self.connection.node}" if self.connection.node else ""
+        self.server_label.setText(f"{self.connection.name}: {self.connection.url}{node}")
         dot, colour, text = _STATE_TEXT.get(state, ("●", "#666", state))
         self.state_label.setText(f"<span style='color:{colour}'>{dot}</span> {text}")
         self.state_label.setToolTip(detail)
         if state == UNREACHABLE and detail:
             self.statusBar().showMessage(f"The server went away: {detail}", 10_000)
+
+    def on_signing_certificate_expiring(self, message: str) -> None:
+        self.expiry_label.setText(f"<span style='color:#b26a00'>⚠ {message}</span>")
+        self.expiry_label.setToolTip(message)
+        self.expiry_label.setVisible(bool(message))
 
     def on_connection_security_changed(self, text: str) -> None:
         self.security_label.setText(f"Security: {text}")

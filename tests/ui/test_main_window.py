@@ -13,6 +13,18 @@ def test_status_bar_shows_server_reachability_and_scenario(qtbot, window, ui_ser
     screenshot(window, "main-window")
 
 
+def test_status_bar_names_the_node_that_answered(window):
+    assert window.connection.node
+    assert f"node {window.connection.node}" in window.server_label.text()
+
+
+def test_expiring_signing_certificate_is_flagged_in_the_status_bar(window):
+    page = window.page("Keystores and certificates")
+    page.signing_certificate_expiring.emit("The signing certificate expires in 3 days.")
+    assert window.expiry_label.isVisibleTo(window)
+    assert "expires in 3 days" in window.expiry_label.text()
+
+
 def test_every_page_is_in_the_navigation(window):
     titles = [window.navigation.item(i).text() for i in range(window.navigation.count())]
     assert titles[:4] == ["Resident identity provider", "Security Token Service",
