@@ -19,10 +19,12 @@ from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.main_window import MainWindow
 from stsdesk.ui.pages.audit import AuditLogPage
 from stsdesk.ui.pages.base import Page
-from stsdesk.ui.pages.placeholder import NotYetAvailablePage
+from stsdesk.ui.pages.keystores import KeystoresPage
 from stsdesk.ui.pages.resident_idp import ResidentIdpPage
 from stsdesk.ui.pages.security import SecurityTokenServicePage
 from stsdesk.ui.pages.service_providers import ServiceProvidersPage
+from stsdesk.ui.pages.test_client import TestClientPage
+from stsdesk.ui.pages.token_inspector import TokenInspectorPage
 from stsdesk.ui.pages.users import UsersRolesPage
 from stsdesk.ui.tasks import TaskRunner
 
@@ -48,14 +50,9 @@ def build_pages(connection: ServerConnection) -> list[Page]:
         SecurityTokenServicePage(connection),
         ServiceProvidersPage(connection),
         UsersRolesPage(connection),
-        NotYetAvailablePage(connection, "Keystores and certificates",
-                            "Import, inspect and export the STS signing keys and the relying "
-                            "parties' certificates."),
-        NotYetAvailablePage(connection, "Test client",
-                            "Request, validate, renew and cancel tokens from this STS or another."),
-        NotYetAvailablePage(connection, "Token inspector",
-                            "Decode a SAML token: fields, claims, validity, signature and "
-                            "encryption."),
+        KeystoresPage(connection),
+        TestClientPage(connection),
+        TokenInspectorPage(connection),
         AuditLogPage(connection),
     ]
 

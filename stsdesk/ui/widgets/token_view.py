@@ -1,0 +1,528 @@
+"""The decoded-token view both token pages share: summary, validity, claims, signature, keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QScrollArea,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stsdesk.core.tokeninfo import (
+    DEFAULT_CLOCK_SKEW_SECONDS,
+    CertificateSummary,
+    DecodedToken,
+    ProofKind,
+    SignatureStatus,
+    TokenAttribute,
+    ValidityState,
+    ValidityTimeline,
+)
+from stsdesk.services.token_session import ProofKeyInfo
+from stsdesk.ui.widgets.xml_view import XmlView
+
+__all__ = ["TokenView", "TokenAttributesTableModel", "signature_headline", "short_uri"]
+
+_Index = QModelIndex | QPersistentModelIndex
+
+GREEN, RED, ORANGE, GREY = "#1a7f37", "#c62828", "#9a6700", "#57606a"
+_STATUS_COLOURS = {
+    SignatureStatus.VALID: GREEN,
+    SignatureStatus.INVALID: RED,
+    SignatureStatus.UNSIGNED: RED,
+    SignatureStatus.UNTRUSTED: ORANGE,
+    SignatureStatus.NOT_CHECKED: GREY,
+}
+_STATE_COLOURS = {
+    ValidityState.VALID: GREEN,
+    ValidityState.EXPIRED: RED,
+    ValidityState.NOT_YET_VALID: ORANGE,
+    ValidityState.UNKNOWN: GREY,
+}
+_DASH = "—"
+
+
+def short_uri(uri: str | None) -> str:
+    """The readable end of an algorithm or format URI (``…#rsa-sha256`` → ``rsa-sha256``)."""
+    if not uri:
+        return _DASH
+    for separator in ("#", ":"):
+        if separator in uri:
+            tail = uri.rsplit(separator, 1)[-1]
+            if tail:
+                return tail
+    return uri
+
+
+def _when(value: dt.datetime | None) -> str:
+    if value is None:
+        return _DASH
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _span(seconds: float) -> str:
+    seconds = int(abs(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min {secs:02d} s"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
+def signature_headline(decoded: DecodedToken, sts_aliases: Iterable[str] = (),
+                       checked_against: Iterable[str] = ()) -> str:
+    """One sentence about the signature, as the header strip shows it."""
+    signature = decoded.signature
+    status = signature.status
+    if status is SignatureStatus.VALID:
+        alias = signature.trusted_alias or "?"
+        whose = ("the STS's own signing certificate" if alias in set(sts_aliases)
+                 else "the trusted certificate")
+        return f"✔ Signature valid — signed with {whose} '{alias}'"
+    if status is SignatureStatus.UNTRUSTED:
+        names = ", ".join(f"'{alias}'" for alias in checked_against)
+        if names:
+            return (f"⚠ Signature untrusted — not made with {names}; it verifies only with the "
+                    "certificate inside the token")
+        return "⚠ Signature untrusted — it verifies only with the certificate inside the token"
+    if status is SignatureStatus.NOT_CHECKED:
+        return "🔒 Encrypted — the signature cannot be checked until the token is decrypted"
+    if status is SignatureStatus.UNSIGNED:
+        return "✘ Unsigned — anyone could have written this token"
+    return f"✘ Signature invalid — {signature.reason}"
+
+
+class TokenAttributesTableModel(QAbstractTableModel):
+    """The token's attributes: name, friendly name or namespace, values."""
+
+    NAME, FRIENDLY, VALUES = range(3)
+    HEADERS = ("Name", "Friendly name / namespace", "Values")
+    ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the TokenAttribute of the row
+    SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[TokenAttribute] = []
+
+    def set_attributes(self, attributes: Iterable[TokenAttribute]) -> None:
+        self.beginResetModel()
+        self._rows = list(attributes)
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        if role == self.ROW_ROLE:
+            return row
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, self.SORT_ROLE):
+            if column == self.NAME:
+                return row.name
+            if column == self.FRIENDLY:
+                return row.friendly_name or row.namespace or ""
+            if column == self.VALUES:
+                return "; ".join(row.values)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{row.claim_uri}\n" + "\n".join(row.values)
+        return None
+
+
+def _value_label(parent: QWidget) -> QLabel:
+    label = QLabel(_DASH, parent)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                  | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    # A long URI or fingerprint must not widen the view; it is clipped, with a tool tip.
+    label.setMinimumWidth(1)
+    return label
+
+
+def _two_lines(fingerprint: str | None) -> str | None:
+    """A long colon-separated fingerprint split in two lines, so it fits beside its label."""
+    if not fingerprint or len(fingerprint) < 60:
+        return fingerprint
+    parts = fingerprint.split(":")
+    half = len(parts) // 2
+    return ":".join(parts[:half]) + ":\n" + ":".join(parts[half:])
+
+
+def _scrolling(widget: QWidget, parent: QWidget) -> QScrollArea:
+    area = QScrollArea(parent)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(widget)
+    return area
+
+
+class TokenView(QWidget):
+    """Renders a :class:`DecodedToken` (and the client's proof key, when known).
+
+    ``fields`` maps each shown label ("Subject", "Audiences", "Signature", ...) to its value
+    label, so the pages (and tests) read exactly what a person sees. The validity countdown
+    ticks once a second while a token is shown.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.decoded: DecodedToken | None = None
+        self.proof: ProofKeyInfo | None = None
+        self.sts_aliases: set[str] = set()
+        self.checked_against: tuple[str, ...] = ()
+        self.skew_seconds = DEFAULT_CLOCK_SKEW_SECONDS
+        self.fields: dict[str, QLabel] = {}
+        self.headline = QLabel("No token yet.", self)
+        self.headline.setWordWrap(True)
+        self.headline.setObjectName("tokenHeadline")
+        self.headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.attributes = TokenAttributesTableModel(self)
+        self.attributes_table = QTableView(self)
+        self.attributes_table.setModel(self.attributes)
+        self.attributes_table.setSortingEnabled(False)
+        self.attributes_table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.attributes_table.verticalHeader().hide()
+        header = self.attributes_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.resizeSection(0, 260)
+        header.resizeSection(1, 170)
+        self.xml = XmlView("Assertion", self, file_name="assertion.xml")
+        self.timeline = QProgressBar(self)
+        self.timeline.setRange(0, 1000)
+        self.timeline.setTextVisible(True)
+        self.timeline.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self.tabs.addTab(self._summary_tab(), "Summary")
+        self.tabs.addTab(self.attributes_table, "Attributes")
+        self.tabs.addTab(self._signature_tab(), "Signature")
+        self.tabs.addTab(self._encryption_tab(), "Encryption")
+        self.tabs.addTab(self._holder_tab(), "Holder-of-key")
+        self.tabs.addTab(self.xml, "XML")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.tabs, 1)
+        self._connect_signals()
+        self.clear()
+
+    def _connect_signals(self) -> None:
+        self._timer.timeout.connect(self.on_timer_timeout)
+
+    # -- building --------------------------------------------------------------------------
+
+    def _form(self, parent: QWidget, names: Iterable[str]) -> QFormLayout:
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        for name in names:
+            label = _value_label(parent)
+            self.fields[name] = label
+            form.addRow(f"{name}:", label)
+        return form
+
+    def _summary_tab(self) -> QWidget:
+        page = QWidget(self)
+        token = QGroupBox("Token", page)
+        token.setLayout(self._form(token, (
+            "Token type", "Found in", "Assertion ID", "Issuer", "Issue instant", "Subject",
+            "NameID format", "Subject confirmation", "Audiences", "Authentication",
+            "Problems")))
+        validity = QGroupBox("Validity", page)
+        validity_box = QVBoxLayout(validity)
+        validity_box.addWidget(self.timeline)
+        validity_box.addLayout(self._form(validity, (
+            "Not before", "Not on or after", "Remaining", "Validity", "Clock skew")))
+        layout = QVBoxLayout(page)
+        layout.addWidget(token)
+        layout.addWidget(validity)
+        layout.addStretch(1)
+        return _scrolling(page, self)
+
+    def _signature_tab(self) -> QWidget:
+        page = QWidget(self)
+        verdict = QGroupBox("Verdict", page)
+        verdict.setLayout(self._form(verdict, (
+            "Signature", "Why", "Algorithm", "Digest", "Digest value", "Reference")))
+        cert = QGroupBox("Signing certificate", page)
+        cert.setLayout(self._form(cert, (
+            "Trusted as", "Certificate subject", "Certificate issuer", "SHA-256 fingerprint",
+            "Certificate validity")))
+        layout = QVBoxLayout(page)
+        layout.addWidget(verdict)
+        layout.addWidget(cert)
+        layout.addStretch(1)
+        return _scrolling(page, self)
+
+    def _encryption_tab(self) -> QWidget:
+        page = QWidget(self)
+        box = QGroupBox("Encryption", page)
+        box.setLayout(self._form(box, (
+            "Encrypted", "Encrypted for", "Data algorithm", "Key transport", "Decryption")))
+        layout = QVBoxLayout(page)
+        layout.addWidget(box)
+        layout.addStretch(1)
+        return _scrolling(page, self)
+
+    def _holder_tab(self) -> QWidget:
+        page = QWidget(self)
+        token_side = QGroupBox("In the token", page)
+        token_side.setLayout(self._form(token_side, (
+            "Proof kind", "Relying party sees", "Proof key wrapped for", "Proof key transport",
+            "Key size", "Client certificate")))
+        client_side = QGroupBox("Held by the client", page)
+        client_side.setLayout(self._form(client_side, (
+            "Proof key source", "How it was made", "Client key size", "Proof key SHA-256",
+            "Matches the token")))
+        layout = QVBoxLayout(page)
+        layout.addWidget(token_side)
+        layout.addWidget(client_side)
+        layout.addStretch(1)
+        return _scrolling(page, self)
+
+    # -- showing ---------------------------------------------------------------------------
+
+    def clear(self, message: str = "No token yet.") -> None:
+        self._timer.stop()
+        self.decoded = None
+        self.proof = None
+        for label in self.fields.values():
+            label.setText(_DASH)
+            label.setStyleSheet("")
+        self.attributes.set_attributes(())
+        self.xml.set_xml(None)
+        self.timeline.setValue(0)
+        self.timeline.setFormat("")
+        self._headline(message, GREY)
+
+    def show_token(self, decoded: DecodedToken, proof: ProofKeyInfo | None = None, *,
+                   checked_against: Iterable[str] = ()) -> None:
+        """Show ``decoded``; ``checked_against`` names the certificates its signature was
+        checked with, so an untrusted verdict can say which one it was not made with."""
+        self.decoded = decoded
+        self.proof = proof
+        self.checked_against = tuple(checked_against)
+        status = decoded.signature.status
+        self._headline(signature_headline(decoded, self.sts_aliases, self.checked_against),
+                       _STATUS_COLOURS[status])
+        self._show_summary(decoded)
+        self._show_signature(decoded)
+        self._show_encryption(decoded)
+        self._show_holder(decoded, proof)
+        self.attributes.set_attributes(decoded.attributes)
+        self.xml.set_xml(decoded.assertion_xml() or decoded.token_xml())
+        self.on_timer_timeout()
+        if decoded.conditions is not None and decoded.conditions.not_on_or_after is not None:
+            self._timer.start()
+        else:
+            self._timer.stop()
+
+    def _headline(self, text: str, colour: str) -> None:
+        self.headline.setText(text)
+        self.headline.setStyleSheet(
+            f"#tokenHeadline {{color:{colour}; font-weight:bold; padding:6px; "
+            f"border:1px solid {colour}; border-radius:4px;}}"
+        )
+
+    def _set(self, name: str, text: str | None, colour: str | None = None) -> None:
+        label = self.fields[name]
+        label.setText(text if text else _DASH)
+        label.setToolTip(text or "")
+        label.setStyleSheet(f"color:{colour}; font-weight:bold;" if colour else "")
+
+    def _show_summary(self, d: DecodedToken) -> None:
+        kind = d.form.value
+        if d.form.encrypted and d.version is not None:
+            kind += f" (SAML {d.version.value} inside)"
+        self._set("Token type", kind)
+        self._set("Found in", f"{d.container} · {d.encoding.value}")
+        self._set("Assertion ID", d.assertion_id)
+        self._set("Issuer", d.issuer)
+        self._set("Issue instant", _when(d.issue_instant) if d.issue_instant else None)
+        subject = d.subject
+        self._set("Subject", subject.name_id if subject else None)
+        self._set("NameID format", subject.name_id_format if subject else None)
+        self._set("Subject confirmation",
+                  short_uri(subject.confirmation_method) if subject and
+                  subject.confirmation_method else None)
+        self.fields["Subject confirmation"].setToolTip(
+            subject.confirmation_method or "" if subject else "")
+        audiences = d.conditions.audiences if d.conditions else ()
+        self._set("Audiences", "\n".join(audiences) if audiences else None)
+        if d.authn is not None:
+            self._set("Authentication", f"{short_uri(d.authn.method)} at {_when(d.authn.instant)}")
+        else:
+            self._set("Authentication", None)
+        if d.problems:
+            self._set("Problems", "\n".join(d.problems), ORANGE)
+        elif not d.readable:
+            self._set("Problems", "Encrypted: decrypt it to read its fields.", GREY)
+        else:
+            self._set("Problems", "none")
+        conditions = d.conditions
+        self._set("Not before", _when(conditions.not_before) if conditions else None)
+        self._set("Not on or after", _when(conditions.not_on_or_after) if conditions else None)
+        self._set("Clock skew", f"{self.skew_seconds} s allowed either way")
+
+    def _show_timeline(self, timeline: ValidityTimeline) -> None:
+        colour = _STATE_COLOURS[timeline.state]
+        self._set("Validity", timeline.note, colour)
+        if timeline.remaining_seconds is None:
+            self._set("Remaining", None)
+            self.timeline.setValue(0)
+            self.timeline.setFormat("no end time")
+            return
+        remaining = timeline.remaining_seconds
+        if remaining >= 0:
+            self._set("Remaining", _span(remaining), colour)
+        else:
+            self._set("Remaining", f"expired {_span(remaining)} ago", colour)
+        lifetime = timeline.lifetime_seconds
+        if lifetime and lifetime > 0:
+            left = max(0.0, min(1.0, remaining / lifetime))
+            self.timeline.setValue(int(left * 1000))
+        else:
+            self.timeline.setValue(0)
+        self.timeline.setFormat(
+            f"{_span(remaining)} left" if remaining >= 0 else "expired")
+        self.timeline.setStyleSheet(f"QProgressBar::chunk {{background:{colour};}}")
+
+    def _show_signature(self, d: DecodedToken) -> None:
+        signature = d.signature
+        colour = _STATUS_COLOURS[signature.status]
+        self._set("Signature", signature.status.value, colour)
+        self._set("Why", signature.reason, colour if signature.status is not
+                  SignatureStatus.VALID else None)
+        self._set("Algorithm", short_uri(signature.algorithm) if signature.algorithm else None,
+                  ORANGE if signature.weak_algorithm else None)
+        self.fields["Algorithm"].setToolTip(signature.algorithm or "")
+        digest = short_uri(signature.digest_algorithm) if signature.digest_algorithm else None
+        if digest and signature.weak_algorithm:
+            digest += " (SHA-1 is weak: accept it only from legacy relying parties)"
+        self._set("Digest", digest)
+        self._set("Digest value", signature.digest_value)
+        self._set("Reference", signature.reference)
+        if signature.trusted_alias:
+            own = signature.trusted_alias in self.sts_aliases
+            self._set("Trusted as", (
+                f"the STS's own signing certificate '{signature.trusted_alias}'" if own
+                else f"another trusted certificate '{signature.trusted_alias}'"), GREEN)
+        elif signature.certificate is not None:
+            names = ", ".join(f"'{alias}'" for alias in self.checked_against)
+            self._set("Trusted as", f"untrusted: not signed with {names}; only the certificate "
+                      "carried inside the token vouches for it" if names else
+                      "untrusted: only the certificate carried inside the token vouches for it",
+                      ORANGE if signature.status is SignatureStatus.UNTRUSTED else RED)
+        else:
+            self._set("Trusted as", None)
+        self._show_certificate(signature.certificate)
+
+    def _show_certificate(self, cert: CertificateSummary | None) -> None:
+        if cert is None:
+            for name in ("Certificate subject", "Certificate issuer", "SHA-256 fingerprint",
+                         "Certificate validity"):
+                self._set(name, None)
+            return
+        self._set("Certificate subject", cert.subject)
+        self._set("Certificate issuer", cert.issuer)
+        self._set("SHA-256 fingerprint", _two_lines(cert.sha256_fingerprint))
+        now = dt.datetime.now(dt.UTC)
+        current = cert.not_before <= now <= cert.not_after
+        self._set("Certificate validity",
+                  f"{_when(cert.not_before)} to {_when(cert.not_after)}"
+                  + ("" if current else " (not valid now)"), None if current else RED)
+
+    def _show_encryption(self, d: DecodedToken) -> None:
+        info = d.encryption
+        if info is None:
+            self._set("Encrypted", "no — the token travels readable (TLS protects it on the wire)")
+            for name in ("Encrypted for", "Data algorithm", "Key transport", "Decryption"):
+                self._set(name, None)
+            return
+        self._set("Encrypted", "yes")
+        if info.recipient_alias:
+            who = f"'{info.recipient_alias}' (SHA-1 thumbprint {info.recipient_thumbprint})"
+        elif info.recipient_thumbprint:
+            who = (f"the certificate with SHA-1 thumbprint {info.recipient_thumbprint} (not in "
+                   "the trust store)")
+        else:
+            who = "a certificate the token does not name"
+        self._set("Encrypted for", who)
+        self._set("Data algorithm", short_uri(info.data_algorithm))
+        self.fields["Data algorithm"].setToolTip(info.data_algorithm or "")
+        self._set("Key transport", short_uri(info.key_transport))
+        self.fields["Key transport"].setToolTip(info.key_transport or "")
+        self._set("Decryption", info.reason, GREEN if info.decrypted else RED)
+
+    def _show_holder(self, d: DecodedToken, proof: ProofKeyInfo | None) -> None:
+        hok = d.holder_of_key
+        if hok is None:
+            for name in ("Proof kind", "Relying party sees", "Proof key wrapped for",
+                         "Proof key transport", "Key size", "Client certificate"):
+                self._set(name, None)
+        else:
+            self._set("Proof kind", hok.kind.value)
+            self._set("Relying party sees", hok.relying_party_view)
+            wrapped = None
+            if hok.kind is ProofKind.SYMMETRIC:
+                wrapped = hok.recipient_alias or hok.recipient_thumbprint or "an unnamed certificate"
+            self._set("Proof key wrapped for", wrapped)
+            self._set("Proof key transport", short_uri(hok.key_transport)
+                      if hok.key_transport else None)
+            self._set("Key size", f"{hok.key_bits} bits" if hok.key_bits else None)
+            self._set("Client certificate", hok.certificate.subject if hok.certificate else None)
+        if proof is None:
+            self._set("Proof key source", "not known (the token was not requested here)"
+                      if hok is not None and hok.kind is not ProofKind.BEARER else None)
+            for name in ("How it was made", "Client key size", "Proof key SHA-256",
+                         "Matches the token"):
+                self._set(name, None)
+            return
+        self._set("Proof key source", proof.source.value)
+        self._set("How it was made", proof.description)
+        self._set("Client key size", f"{proof.size_bits} bits" if proof.size_bits else None)
+        digest = proof.key_sha256
+        self._set("Proof key SHA-256", f"{digest[:32]}\n{digest[32:]}" if digest else None)
+        if proof.matches_relying_party is None:
+            self._set("Matches the token", "cannot tell (give the relying party's private key "
+                      "to open the token's copy)" if proof.source.value not in ("none",) else None)
+        elif proof.matches_relying_party:
+            self._set("Matches the token", "yes — the relying party will see the same key", GREEN)
+        else:
+            self._set("Matches the token", "NO — the relying party will see another key", RED)
+
+    def on_timer_timeout(self) -> None:
+        if self.decoded is None:
+            self._timer.stop()
+            return
+        self._show_timeline(self.decoded.validity(skew_seconds=self.skew_seconds))

@@ -1,0 +1,434 @@
+"""The Test client page driven as a person against a live embedded STS: every option, V/R/C."""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication, QCheckBox, QRadioButton
+
+from stsdesk.core.certs import generate_self_signed
+from stsdesk.services.admin_client import AdminClient, ServerEndpoint
+from stsdesk.services.credentials import CredentialStore
+from stsdesk.services.tls import TrustPolicy, fetch_certificate, fingerprint
+from stsdesk.services.trust_client import MASK
+from stsdesk.ui.pages import test_client as test_client_module
+from stsdesk.ui.pages.test_client import endpoint_problem, keyring_key
+from tests.ui.conftest import ADMIN_PASSWORD
+from tests.ui.conftest import screenshot as save_png
+
+LEFT = Qt.MouseButton.LeftButton
+TAG = uuid.uuid4().hex[:6]
+RP_PLAIN = f"https://rp.example.org/gui-plain-{TAG}"
+RP_HOK = f"https://rp.example.org/gui-hok-{TAG}"
+USERNAME_CLAIM = "http://wso2.org/claims/username"
+ROLE_CLAIM = "http://wso2.org/claims/role"
+
+
+def screenshot(widget, name: str) -> None:
+    QApplication.processEvents()
+    QApplication.processEvents()
+    save_png(widget, name)
+
+
+class Parties:
+    """The relying parties, certificates and key files the tests request tokens for."""
+
+    def __init__(self, folder: Path) -> None:
+        self.rp = generate_self_signed("gui-rp.example.org")
+        self.client = generate_self_signed("gui-trusted-client")
+        self.folder = folder
+        self.client_cert = self._write("client.crt", self.client.certificate.public_bytes(
+            serialization.Encoding.PEM))
+        self.client_key = self._write("client.key", _pem_key(self.client.private_key))
+        self.rp_key = self._write("rp.key", _pem_key(self.rp.private_key))
+        self.app_ids: list[str] = []
+        self.aliases = (f"gui-rp-{TAG}", f"gui-client-{TAG}")
+
+    def _write(self, name: str, data: bytes) -> Path:
+        path = self.folder / name
+        path.write_bytes(data)
+        return path
+
+    def create(self, client: AdminClient) -> None:
+        for alias, identity in zip(self.aliases, (self.rp, self.client), strict=True):
+            client.post("/keystores/certs", {"alias": alias, "certificate": identity.certificate
+                                             .public_bytes(serialization.Encoding.PEM).decode()})
+        for name, ws_trust in (
+            (f"gui-plain-{TAG}", {"audience": RP_PLAIN}),
+            (f"gui-hok-{TAG}", {"audience": RP_HOK, "certificateAlias": self.aliases[0],
+                                "encryptToken": False}),
+        ):
+            app = client.post("/applications", {"name": name})
+            self.app_ids.append(app["id"])
+            client.put(f"/applications/{app['id']}/inbound-protocols/ws-trust", ws_trust)
+
+    def remove(self, client: AdminClient) -> None:
+        for app_id in self.app_ids:
+            client.delete(f"/applications/{app_id}")
+        for alias in self.aliases:
+            client.delete(f"/keystores/certs/{alias}")
+
+
+def _pem_key(key) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+@pytest.fixture(scope="module")
+def parties(ui_server, tmp_path_factory) -> Iterator[Parties]:
+    pin = fingerprint(fetch_certificate(ui_server.url))
+    client = AdminClient(ServerEndpoint(ui_server.url, "admin", ADMIN_PASSWORD,
+                                        TrustPolicy(pinned_sha256=pin)))
+    made = Parties(tmp_path_factory.mktemp("gui-token-files"))
+    made.create(client)
+    yield made
+    made.remove(client)
+    client.close()
+
+
+def open_page(qtbot, window):
+    page = window.page("Test client")
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        window.show_page("Test client")
+    return page
+
+
+def click(qtbot, page, widget) -> None:
+    """Scroll the form to ``widget`` as a person would, then click it."""
+    page.form_scroll.ensureWidgetVisible(widget)
+    if isinstance(widget, QCheckBox | QRadioButton):
+        # On the box itself: a wide check box only reacts on its box and its text.
+        qtbot.mouseClick(widget, LEFT, pos=QPoint(8, widget.height() // 2))
+    else:
+        qtbot.mouseClick(widget, LEFT)
+
+
+def choose(combo, text: str) -> None:
+    index = combo.findText(text, Qt.MatchFlag.MatchStartsWith)
+    assert index >= 0, f"{text!r} is not offered"
+    combo.setCurrentIndex(index)
+
+
+def type_into(qtbot, line_edit, text: str) -> None:
+    line_edit.selectAll()
+    qtbot.keyClick(line_edit, Qt.Key.Key_Delete)
+    qtbot.keyClicks(line_edit, text)
+    line_edit.editingFinished.emit()
+
+
+def set_audience(qtbot, page, audience: str) -> None:
+    page.applies_to.lineEdit().selectAll()
+    qtbot.keyClicks(page.applies_to.lineEdit(), audience)
+    assert page.applies_to.currentText() == audience
+
+
+def fill_user(qtbot, page, password: str = ADMIN_PASSWORD) -> None:
+    type_into(qtbot, page.username, "admin")
+    type_into(qtbot, page.password, password)
+
+
+def request(qtbot, page, button=None):
+    with qtbot.waitSignal(page.request_finished, timeout=15_000) as blocker:
+        qtbot.mouseClick(button or page.request_button, LEFT)
+    return blocker.args[0]
+
+
+def test_helpers_judge_endpoints_and_name_keyring_entries():
+    assert endpoint_problem("https://sts.example.org/services/wso2carbon-sts") is None
+    assert "http(s) URL" in endpoint_problem("ftp://sts.example.org/")
+    assert "not a number" in endpoint_problem("https://sts.example.org:99999x/")
+    assert endpoint_problem("") is not None
+    assert keyring_key(" https://a/sts ", "bob ") == "test-client:https://a/sts|bob"
+
+
+def test_form_is_filled_from_the_connected_server(qtbot, window, parties, ui_server):
+    page = open_page(qtbot, window)
+    assert page.endpoint.text() == ui_server.url + "/services/wso2carbon-sts"
+    assert page.tls_pinned.isChecked()
+    assert page.pin.text().replace(":", "").lower() == fingerprint(
+        fetch_certificate(ui_server.url))
+    audiences = [page.applies_to.itemText(i) for i in range(page.applies_to.count())]
+    assert RP_PLAIN in audiences and RP_HOK in audiences
+    assert page.claim_item(USERNAME_CLAIM) is not None
+    assert page.username.text() == "admin"
+    assert not page.insecure_warning.isVisible()
+    assert not page.validate_button.isEnabled()  # no token in hand yet
+    screenshot(window, "test-client")
+
+
+def test_bearer_tokens_in_every_version_show_valid_signature(qtbot, window, parties):
+    page = open_page(qtbot, window)
+    fill_user(qtbot, page)
+    set_audience(qtbot, page, RP_PLAIN)
+    combos = list(itertools.product(("SOAP 1.1", "SOAP 1.2"), ("WS-Trust 2005", "WS-Trust 1.3"),
+                                    ("SAML 1.1", "SAML 2.0")))
+    for soap, trust, token in combos:
+        choose(page.soap_version, soap)
+        choose(page.trust_version, trust)
+        choose(page.token_type, token)
+        result = request(qtbot, page)
+        fields = page.token_view.fields
+        assert result.ok, (soap, trust, token, page.outcome.text())
+        assert fields["Signature"].text() == "valid", fields["Why"].text()
+        assert "STS's own signing certificate 'wso2carbon'" in fields["Trusted as"].text()
+        assert fields["Subject"].text() == "admin"
+        assert fields["Audiences"].text() == RP_PLAIN
+        assert token in fields["Token type"].text()
+        assert fields["Proof kind"].text() == "bearer"
+        assert page.outcome.text().startswith("Issued")
+        assert ADMIN_PASSWORD not in page.rst_view.text() and MASK in page.rst_view.text()
+        namespace = "2005/02/trust" if "2005" in trust else "200512"
+        assert namespace in page.rst_view.text()
+        assert "RequestedSecurityToken" in page.rstr_view.text()
+        assert page.http_status.text() == "200"
+    assert page.history.rowCount() == len(combos)
+    assert page.validate_button.isEnabled()
+    assert page.token_view.fields["Remaining"].text().endswith(" s")
+    assert page.token_view.fields["Validity"].text().startswith("Valid")
+    screenshot(window, "test-client-result")
+    page.results.setCurrentIndex(1)
+    page.rst_view.search.setText("UsernameToken")
+    assert page.rst_view.count("UsernameToken") >= 1
+    screenshot(window, "test-client-messages")
+
+
+def test_saved_request_has_the_password_masked(qtbot, window, parties, tmp_path, monkeypatch):
+    page = open_page(qtbot, window)
+    fill_user(qtbot, page)
+    set_audience(qtbot, page, RP_PLAIN)
+    request(qtbot, page)
+    target = tmp_path / "rst.xml"
+    monkeypatch.setattr("stsdesk.ui.widgets.xml_view.ask_save_path",
+                        lambda *args: str(target))
+    with qtbot.waitSignal(page.rst_view.saved, timeout=2000):
+        qtbot.mouseClick(page.rst_view.save_button, LEFT)
+    text = target.read_text("utf-8")
+    assert "RequestSecurityToken" in text
+    assert ADMIN_PASSWORD not in text and MASK in text
+
+
+def test_holder_of_key_tokens_show_the_proof_key(qtbot, window, parties):
+    page = open_page(qtbot, window)
+    fill_user(qtbot, page)
+    set_audience(qtbot, page, RP_HOK)
+    type_into(qtbot, page.rp_key, str(parties.rp_key))
+    choose(page.key_type, "SymmetricKey")
+    assert page.entropy.isEnabled()
+    fields = page.token_view.fields
+    for entropy, source in ((False, "server"), (True, "computed")):
+        page.entropy.setChecked(False)
+        if entropy:
+            click(qtbot, page, page.entropy)
+            assert page.entropy.isChecked()
+        result = request(qtbot, page)
+        assert result.ok, page.outcome.text()
+        assert fields["Signature"].text() == "valid"
+        assert fields["Proof kind"].text() == "symmetric"
+        assert fields["Proof key source"].text() == source
+        assert fields["Client key size"].text() == "256 bits"
+        assert fields["Matches the token"].text().startswith("yes")
+        assert parties.aliases[0] in fields["Relying party sees"].text()
+    choose(page.key_type, "PublicKey")
+    assert not page.entropy.isEnabled()
+    type_into(qtbot, page.client_cert, str(parties.client_cert))
+    type_into(qtbot, page.client_key, str(parties.client_key))
+    choose(page.token_type, "SAML 1.1")
+    result = request(qtbot, page)
+    assert result.ok, page.outcome.text()
+    assert fields["Proof kind"].text() == "public key"
+    assert "gui-trusted-client" in fields["Client certificate"].text()
+    assert fields["Proof key source"].text() == "client certificate"
+    assert fields["Matches the token"].text().startswith("yes")
+
+
+def test_validate_renew_cancel_on_the_token_in_hand(qtbot, qtmodeltester, window, parties):
+    page = open_page(qtbot, window)
+    fill_user(qtbot, page)
+    set_audience(qtbot, page, RP_PLAIN)
+    issued = request(qtbot, page)
+    first_id = page.token_view.fields["Assertion ID"].text()
+    validated = request(qtbot, page, page.validate_button)
+    assert validated.valid is True
+    assert page.outcome.text().startswith("Validate: the token is valid")
+    renewed = request(qtbot, page, page.renew_button)
+    assert renewed.ok
+    assert page.token_view.fields["Assertion ID"].text() not in ("", first_id)
+    assert page.token_view.fields["Signature"].text() == "valid"
+    cancelled = request(qtbot, page, page.cancel_token_button)
+    assert cancelled.cancelled and "cancelled the token" in page.outcome.text()
+    after = request(qtbot, page, page.validate_button)
+    assert after.valid is False and "NOT valid" in page.outcome.text()
+    assert page.history.rowCount() == 5
+    # Reopen the first request from the history: its token is in hand again (and was replaced).
+    index = page.history.index(page.history.row_of(issued), 0)
+    page.results.setCurrentWidget(page.history_view)
+    qtbot.mouseClick(page.history_view.viewport(), LEFT,
+                     pos=page.history_view.visualRect(index).center())
+    assert page.session.current is issued
+    assert page.token_view.fields["Assertion ID"].text() == first_id
+    assert "Reopened" in page.banner.text
+    again = request(qtbot, page, page.validate_button)
+    assert again.valid is False
+    qtmodeltester.check(page.history)
+    qtmodeltester.check(page.token_view.attributes)
+
+
+def test_wrong_password_shows_failed_authentication_and_keeps_the_form(qtbot, window, parties):
+    page = open_page(qtbot, window)
+    fill_user(qtbot, page, password="not-the-password")
+    set_audience(qtbot, page, RP_PLAIN)
+    result = request(qtbot, page)
+    assert result.fault_name == "FailedAuthentication"
+    assert "FailedAuthentication" in page.outcome.text()
+    assert "c62828" in page.outcome.styleSheet()  # red
+    assert page.token_view.fields["Signature"].text() == "—"
+    assert "No token" in page.token_view.headline.text()
+    assert "not-the-password" not in page.rst_view.text()
+    assert page.password.text() == "not-the-password"  # the form keeps what was typed
+    assert "FailedAuthentication" in page.http_fault.text()
+    assert not page.validate_button.isEnabled()
+
+
+def test_claims_picked_and_typed_reach_the_token(qtbot, window, parties):
+    page = open_page(qtbot, window)
+    fill_user(qtbot, page)
+    set_audience(qtbot, page, RP_PLAIN)
+    item = page.claim_item(USERNAME_CLAIM)
+    page.claims.setCurrentItem(item)
+    qtbot.keyClick(page.claims, Qt.Key.Key_Space)
+    assert item.checkState() == Qt.CheckState.Checked
+    type_into(qtbot, page.other_claim, ROLE_CLAIM)
+    click(qtbot, page, page.add_claim_button)
+    assert page.requested_claims() == [USERNAME_CLAIM, ROLE_CLAIM] or set(
+        page.requested_claims()) == {USERNAME_CLAIM, ROLE_CLAIM}
+    click(qtbot, page, page.dialect_in_trust)  # as WSO2's own client writes it
+    choose(page.trust_version, "WS-Trust 2005")
+    choose(page.soap_version, "SOAP 1.1")
+    request(qtbot, page)
+    assert ":Dialect=\"http://wso2.org/claims\"" in page.rst_view.text()
+    names = {page.token_view.attributes.index(r, 0).data() for r in
+             range(page.token_view.attributes.rowCount())}
+    values = " ".join(page.token_view.attributes.index(r, 2).data() for r in
+                      range(page.token_view.attributes.rowCount()))
+    assert any(name.endswith("username") for name in names), names
+    assert "admin" in values
+    # A typed claim with a space is refused inline, nothing is added.
+    type_into(qtbot, page.other_claim, "not a uri")
+    click(qtbot, page, page.add_claim_button)
+    assert page.claim_error.isVisible() and page.claim_item("not a uri") is None
+
+
+def test_invalid_input_is_shown_inline_and_nothing_is_sent(qtbot, window, parties):
+    page = open_page(qtbot, window)
+    type_into(qtbot, page.endpoint, "sts.example.org/no-scheme")
+    assert page.endpoint_error.isVisible()
+    assert "http(s) URL" in page.endpoint_error.text()
+    page.username.clear()
+    qtbot.mouseClick(page.request_button, LEFT)
+    assert page.username_error.isVisible()
+    assert page.history.rowCount() == 0 and page.session is None
+    type_into(qtbot, page.endpoint, page.choices.sts_url)
+    fill_user(qtbot, page)
+    choose(page.key_type, "PublicKey")
+    qtbot.mouseClick(page.request_button, LEFT)
+    assert page.client_error.isVisible() and "certificate" in page.client_error.text()
+    type_into(qtbot, page.client_cert, str(parties.client_cert))
+    type_into(qtbot, page.client_key, str(parties.rp_key))  # the wrong key
+    qtbot.mouseClick(page.request_button, LEFT)
+    assert "does not belong" in page.client_error.text()
+    choose(page.key_type, "Bearer")
+    click(qtbot, page, page.tls_ca)
+    type_into(qtbot, page.ca_file, str(parties.folder / "missing.pem"))
+    qtbot.mouseClick(page.request_button, LEFT)
+    assert page.tls_error.isVisible()
+    assert page.session is None
+
+
+def test_unreachable_sts_and_the_insecure_warning(qtbot, window, parties):
+    page = open_page(qtbot, window)
+    type_into(qtbot, page.endpoint, "https://127.0.0.1:9/services/wso2carbon-sts")
+    fill_user(qtbot, page)
+    click(qtbot, page, page.tls_insecure)
+    assert page.insecure_warning.isVisible()
+    result = request(qtbot, page)
+    assert result.error
+    assert "could not be reached" in page.outcome.text()
+    assert page.http_status.text() == "no answer"
+    assert any("TLS certificate checks are OFF" in w for w in result.warnings)
+    assert page.warnings.isVisible()
+    assert page.password.text() == ADMIN_PASSWORD
+
+
+def test_remembered_password_comes_back_from_the_keyring(qtbot, window, parties):
+    page = open_page(qtbot, window)
+    fill_user(qtbot, page)
+    set_audience(qtbot, page, RP_PLAIN)
+    click(qtbot, page, page.remember)
+    request(qtbot, page)
+    key = keyring_key(page.endpoint.text(), "admin")
+    store = CredentialStore()
+    qtbot.waitUntil(lambda: store.get(key) == ADMIN_PASSWORD, timeout=3000)
+    page.password.clear()
+    page.remember.setChecked(False)
+    type_into(qtbot, page.username, "admin")
+    qtbot.waitUntil(lambda: page.password.text() == ADMIN_PASSWORD, timeout=3000)
+    assert page.remember.isChecked()
+    # Unticking forgets it at the next request.
+    click(qtbot, page, page.remember)
+    request(qtbot, page)
+    qtbot.waitUntil(lambda: store.get(key) is None, timeout=3000)
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A TCP server that accepts and never answers: a hanging STS."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{listener.getsockname()[1]}/services/wso2carbon-sts"
+    stop.set()
+    thread.join(2)
+    for conn in accepted:
+        conn.close()
+    listener.close()
+
+
+def test_a_hanging_request_can_be_cancelled(qtbot, window, parties, silent_server):
+    page = open_page(qtbot, window)
+    type_into(qtbot, page.endpoint, silent_server)
+    fill_user(qtbot, page)
+    click(qtbot, page, page.tls_insecure)
+    page.timeout.setValue(2)
+    with qtbot.waitSignal(page.request_failed, timeout=10_000) as blocker:
+        qtbot.mouseClick(page.request_button, LEFT)
+        assert page.busy and page.stop_button.isEnabled()
+        assert not page.request_button.isEnabled()
+        qtbot.mouseClick(page.stop_button, LEFT)
+    assert "cancelled" in blocker.args[0]
+    assert "cancelled" in page.outcome.text()
+    assert page.request_button.isEnabled() and not page.stop_button.isEnabled()
+
+
+def test_module_names_the_page_for_the_navigation():
+    assert test_client_module.TestClientPage.title == "Test client"
