@@ -14,8 +14,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidge
 from stsdesk.services.admin_client import AdminClient, ServerEndpoint
 from stsdesk.services.credentials import CredentialStore
 from stsdesk.services.launcher import EmbeddedServer
-from stsdesk.services.profiles import EMBEDDED_PROFILE
+from stsdesk.services.profiles import EMBEDDED_PROFILE, ProfileStore
 from stsdesk.ui.connection import ServerConnection
+from stsdesk.ui.dialogs.profiles import install_profiles_menu
 from stsdesk.ui.main_window import MainWindow
 from stsdesk.ui.pages.audit import AuditLogPage
 from stsdesk.ui.pages.base import Page
@@ -88,6 +89,11 @@ def main() -> int:
     if endpoint is None:
         return 1
     window = build_window(endpoint, name=EMBEDDED_PROFILE)
+    profiles = ProfileStore(
+        Path(platformdirs.user_config_dir("stsdesk", appauthor=False)) / "profiles.json",
+        CredentialStore(),
+    )
+    install_profiles_menu(window, profiles)
     if launcher.password_in_file:
         window.statusBar().showMessage(
             "No OS keyring was found: the embedded server's admin password is kept in an "
