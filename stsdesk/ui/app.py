@@ -9,12 +9,14 @@ from pathlib import Path
 
 import platformdirs
 from PySide6.QtCore import QEventLoop, QSettings, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QProgressDialog, QWidget
 
 from stsdesk.services.admin_client import AdminClient, ServerEndpoint
 from stsdesk.services.credentials import CredentialStore
 from stsdesk.services.launcher import EmbeddedServer
-from stsdesk.services.profiles import EMBEDDED_PROFILE, ProfileStore
+from stsdesk.services.errors import ServiceError
+from stsdesk.services.profiles import EMBEDDED_PROFILE, ProfileError, ProfileStore
+from stsdesk.services.tls import TrustPolicy
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs.profiles import install_profiles_menu
 from stsdesk.ui.main_window import MainWindow
@@ -70,6 +72,73 @@ def build_window(endpoint: ServerEndpoint, *, name: str, settings: QSettings | N
     return window
 
 
+class Desktop:
+    """Keeps the one main window and moves it between the embedded server and remote ones."""
+
+    def __init__(self, embedded: ServerEndpoint, profiles: ProfileStore, *,
+                 settings: QSettings | None = None) -> None:
+        self.embedded = embedded
+        self.profiles = profiles
+        self._settings = settings
+        self.window: MainWindow | None = None
+
+    def open(self, endpoint: ServerEndpoint, name: str) -> MainWindow | None:
+        """Show a window connected to ``endpoint``; the old one closes (asking about unsaved
+        changes first — if the user keeps them, nothing changes and None is returned)."""
+        window = build_window(endpoint, name=name, settings=self._settings)
+        self._install_menus(window)
+        window.show()  # before the old one closes, or Qt would quit with its last window
+        old = self.window
+        if old is not None and not old.close():
+            window.close()
+            window.deleteLater()
+            return None
+        self.window = window
+        return window
+
+    def connect_profile(self, name: str) -> MainWindow | None:
+        profile = next((p for p in self.profiles.list() if p.name == name), None)
+        if profile is None:
+            raise ProfileError(f"There is no server profile named {name!r}.")
+        password = self.profiles.password(name)
+        if not password:
+            raise ProfileError(
+                f"No password is stored for {name!r}; open Servers › Manage servers… and "
+                "enter it (it is kept in the OS keyring).")
+        trust = TrustPolicy(pinned_sha256=profile.pinned_sha256, ca_file=profile.ca_file)
+        return self.open(ServerEndpoint(profile.url, profile.username, password, trust), name)
+
+    def _install_menus(self, window: MainWindow) -> None:
+        manage = install_profiles_menu(window, self.profiles)
+        menu = manage.parent()
+        if not isinstance(menu, QMenu):
+            return
+        connect_menu = menu.addMenu("&Connect to")
+        connect_menu.aboutToShow.connect(lambda: self._fill_connect_menu(connect_menu, window))
+
+    def _fill_connect_menu(self, menu: QMenu, window: MainWindow) -> None:
+        menu.clear()
+        current = window.connection.name
+        entries = [EMBEDDED_PROFILE] + [p.name for p in self.profiles.list()]
+        for name in entries:
+            action = menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(name == current)
+            action.triggered.connect(lambda _=False, chosen=name: self._switch(chosen, window))
+
+    def _switch(self, name: str, window: MainWindow) -> None:
+        if name == window.connection.name:
+            return
+        try:
+            if name == EMBEDDED_PROFILE:
+                self.open(self.embedded, EMBEDDED_PROFILE)
+            else:
+                self.connect_profile(name)
+        except ServiceError as error:
+            window.statusBar().showMessage(error.message, 15_000)
+            QMessageBox.warning(window, "Cannot connect", error.message)
+
+
 def main() -> int:
     if not has_display():
         print(
@@ -88,12 +157,14 @@ def main() -> int:
     endpoint = _start_embedded(launcher)
     if endpoint is None:
         return 1
-    window = build_window(endpoint, name=EMBEDDED_PROFILE)
     profiles = ProfileStore(
         Path(platformdirs.user_config_dir("stsdesk", appauthor=False)) / "profiles.json",
         CredentialStore(),
     )
-    install_profiles_menu(window, profiles)
+    desktop = Desktop(endpoint, profiles)
+    window = desktop.open(endpoint, EMBEDDED_PROFILE)
+    if window is None:
+        return 1
     if launcher.password_in_file:
         window.statusBar().showMessage(
             "No OS keyring was found: the embedded server's admin password is kept in an "
