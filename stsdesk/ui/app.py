@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QProgressDialog,
 
 from stsdesk.services.admin_client import AdminClient, ServerEndpoint
 from stsdesk.services.credentials import CredentialStore
-from stsdesk.services.launcher import EmbeddedServer
 from stsdesk.services.errors import ServiceError
+from stsdesk.services.launcher import EmbeddedServer
 from stsdesk.services.profiles import EMBEDDED_PROFILE, ProfileError, ProfileStore
 from stsdesk.services.tls import TrustPolicy
 from stsdesk.ui.connection import ServerConnection
