@@ -35,7 +35,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from stsdesk.core.certs import generate_self_signed
-from stsdesk.core.saml import AssertionSpec, SamlAttribute, SamlVersion, build_assertion, new_assertion_id, sign_assertion
+from stsdesk.core.saml import (
+    AssertionSpec,
+    SamlAttribute,
+    SamlVersion,
+    build_assertion,
+    new_assertion_id,
+    sign_assertion,
+)
 from stsdesk.core.soap import SoapVersion, build_envelope
 from stsdesk.core.wssecurity import build_security_header
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request, request_action

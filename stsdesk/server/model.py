@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 __all__ = [
     "ProofKeyType", "ResidentIdentityProvider", "SecurityPolicy", "RequestedClaim",
@@ -16,7 +16,7 @@ NAMEID_UNSPECIFIED = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
 NAMEID_EMAIL = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 
 
-class ProofKeyType(str, Enum):
+class ProofKeyType(StrEnum):
     """How the RSTR hands a symmetric proof key to the client (WSO2's STS setting)."""
 
     BINARY_SECRET = "BinarySecret"
@@ -129,7 +129,7 @@ class UserRecord:
     modified_at: datetime | None = None  # the last profile change; None: never changed
 
 
-class TokenStatus(str, Enum):
+class TokenStatus(StrEnum):
     ACTIVE = "active"
     CANCELLED = "cancelled"
     RENEWED = "renewed"
