@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import re
@@ -91,7 +92,7 @@ class ProfileStore:
     def password(self, name: str) -> str | None:
         return self._credentials.get(_key(name))
 
-    def _write(self, profiles: list[ServerProfile]) -> None:
+    def _write(self, profiles: builtins.list[ServerProfile]) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         body = json.dumps({"profiles": [asdict(p) for p in sorted(profiles, key=lambda p: p.name)]},
                           indent=2)

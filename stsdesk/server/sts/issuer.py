@@ -292,7 +292,9 @@ class TokenIssuer:
 
 
 def _user_claim_values(user: UserRecord) -> dict[str, tuple[str, ...]]:
-    values = {uri: (value,) for uri, value in user.claims.items() if value}
+    values: dict[str, tuple[str, ...]] = {
+        uri: (value,) for uri, value in user.claims.items() if value
+    }
     values.setdefault(local_claims.USERNAME, (user.username,))
     if user.roles:
         values.setdefault(local_claims.ROLE, tuple(user.roles))

@@ -97,11 +97,11 @@ class TrustService:
             return _fault(version, error, trust_namespace, message)
         except Exception:  # a bug: log it, tell the caller nothing of its insides
             log.exception("unexpected error while answering a WS-Trust request")
-            error = RequestFailedError(
+            internal = RequestFailedError(
                 "The STS could not process the request because of an internal error. "
                 "The administrator can find the details in the server log."
             )
-            return _fault(version, error, trust_namespace, message)
+            return _fault(version, internal, trust_namespace, message)
 
     def _dispatch(self, message: SoapMessage, request: SecurityTokenRequest) -> etree._Element:
         config = self._store.snapshot()
