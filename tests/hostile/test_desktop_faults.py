@@ -44,7 +44,14 @@ class FakeServer:
                 conn.close()
 
     def close(self) -> None:
+        # close() alone does not wake a thread blocked in accept() on Linux: the socket would
+        # keep accepting (and the port answer) after the "server went away". shutdown() does.
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.sock.close()
+        self._thread.join(timeout=5)
         for conn in self.held:
             conn.close()
 
