@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from stsdesk.server.errors import ConflictError
 from stsdesk.server.model import IssuedTokenRecord, TokenStatus
 from stsdesk.server.storage import schema as s
+from stsdesk.server.storage.store import _BEGIN_OPTION
 from stsdesk.server.storage.errors import (
     UNAVAILABLE_MESSAGE,
     DatabaseUnavailableError,

@@ -171,7 +171,10 @@ class Store:
             # One shared connection, or every checkout would see a different empty database.
             kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
         elif sqlite:
-            kwargs.update(connect_args={"timeout": 5.0})
+            # Enough pooled connections for the STS threads, the token journal and the admin
+            # API: a connection opened past the pool is closed after use, and reopening one
+            # (with its PRAGMAs) costs more than the query it serves.
+            kwargs.update(connect_args={"timeout": 5.0}, pool_size=20, max_overflow=20)
         else:
             kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=10)
             if url.get_backend_name() == "postgresql":
