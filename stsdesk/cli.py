@@ -640,6 +640,22 @@ def _print_decoded(decoded: DecodedToken, skew: int) -> None:
         line("Problem", problem)
 
 
+def _desktop() -> int:
+    """No command: the desktop console (imported here so `stsdesk serve` never loads Qt)."""
+    try:
+        from stsdesk.ui.app import main as run_desktop
+    except ImportError as exc:
+        # Qt's wheels need a few system libraries (EGL/OpenGL, fontconfig, xkbcommon, ...).
+        print(
+            f"The desktop console cannot load Qt: {exc}.\n"
+            "Install Qt's system libraries (on Debian/Ubuntu: bash scripts/system-deps.sh, which "
+            "`make run` calls), or run only the STS with `stsdesk serve --data-dir DIR`.",
+            file=sys.stderr,
+        )
+        return 1
+    return run_desktop()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
@@ -654,10 +670,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         parser.error(f"unrecognized arguments: {' '.join(extras)}")
     if args.command is None:
-        # No command: the desktop console (imported here so `stsdesk serve` never loads Qt).
-        from stsdesk.ui.app import main as run_desktop
-
-        return run_desktop()
+        return _desktop()
     if args.command == "serve":
         return _serve(args)
     if args.command == "token":

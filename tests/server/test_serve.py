@@ -394,3 +394,23 @@ def test_corrupt_database_is_refused_without_a_traceback(
     message = serve.stderr.strip().splitlines()[-1]
     assert message.startswith("stsdesk: error: ") and "database" in message
     assert "Traceback" not in serve.stderr
+
+
+def test_desktop_without_qt_libraries_says_what_to_install() -> None:
+    # A missing system library makes PySide6 fail to import; the command says what to do.
+    script = (
+        "import sys, builtins\n"
+        "real = builtins.__import__\n"
+        "def fake(name, *a, **k):\n"
+        "    if name.startswith('PySide6'):\n"
+        "        raise ImportError('libEGL.so.1: cannot open shared object file')\n"
+        "    return real(name, *a, **k)\n"
+        "builtins.__import__ = fake\n"
+        "from stsdesk.cli import main\n"
+        "sys.exit(main([]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=REPO, timeout=30, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 1
+    assert "libEGL" in result.stderr and "system-deps" in result.stderr
+    assert "Traceback" not in result.stderr
