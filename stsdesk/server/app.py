@@ -80,6 +80,7 @@ class _StsEndpoint:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._service.close()
 
     async def post(self, request: Request) -> Response:
         content_type = request.headers.get("content-type")

@@ -279,12 +279,19 @@ class Store:
 
     # ----------------------------------------------------------------------------- snapshot
 
-    def snapshot(self) -> ConfigSnapshot:
-        """The current configuration; one cheap query when it has not changed since last time."""
-        with self._tx("single") as conn:
-            version = conn.execute(
-                select(s.config_state.c.version).where(s.config_state.c.id == s.CONFIG_STATE_ID)
-            ).scalar()
+    def snapshot(self, version: int | None = None) -> ConfigSnapshot:
+        """The current configuration; one cheap query when it has not changed since last time.
+
+        ``version`` is the configuration version when the caller has just read it (the token
+        path reads it without SQLAlchemy); then no query is made while it is the cached one.
+        """
+        if version is None:
+            with self._tx("single") as conn:
+                version = conn.execute(
+                    select(s.config_state.c.version).where(
+                        s.config_state.c.id == s.CONFIG_STATE_ID
+                    )
+                ).scalar()
         if version is None:
             raise ServerError(
                 "The database has no configuration yet. Initialise the data directory (start "

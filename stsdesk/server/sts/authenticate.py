@@ -19,6 +19,7 @@ from stsdesk.core.wssecurity import (
 )
 from stsdesk.server.model import ConfigSnapshot, UserRecord
 from stsdesk.server.passwords import CredentialCache, hash_password, verify_password
+from stsdesk.server.storage.hotpath import FastReads
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.directory import UserDirectory
 
@@ -44,10 +45,10 @@ def _dummy_hash() -> str:
 class Authenticator:
     """Checks a request's WS-Security header against the applied security scenario."""
 
-    def __init__(self, store: Store, credentials: CredentialCache) -> None:
+    def __init__(self, store: Store, credentials: CredentialCache, reads: FastReads) -> None:
         self._store = store
         self._credentials = credentials
-        self._users = UserDirectory(store)
+        self._users = UserDirectory(store, reads)
 
     def authenticate(
         self, message: SoapMessage, config: ConfigSnapshot, now: datetime

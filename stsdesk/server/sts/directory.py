@@ -6,7 +6,7 @@ import dataclasses
 import threading
 
 from stsdesk.server.model import UserRecord
-from stsdesk.server.storage.hotpath import read_login_state
+from stsdesk.server.storage.hotpath import FastReads
 from stsdesk.server.storage.store import Store
 
 __all__ = ["UserDirectory"]
@@ -23,14 +23,15 @@ class UserDirectory:
     read fresh every time.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, reads: FastReads) -> None:
         self._store = store
+        self._reads = reads
         self._lock = threading.Lock()
         self._version = -1
         self._profiles: dict[str, UserRecord | None] = {}
 
     def get(self, username: str, config_version: int) -> UserRecord | None:
-        state = read_login_state(self._store.engine, username)
+        state = self._reads.login_state(username)
         if state is None:
             return None
         profile = self._profile(username, config_version)

@@ -26,7 +26,7 @@ from stsdesk.core.xmlparse import DEFAULT_LIMITS, XmlLimits
 from stsdesk.server.keystore import KeyStore
 from stsdesk.server.model import ConfigSnapshot
 from stsdesk.server.passwords import CredentialCache
-from stsdesk.server.storage.hotpath import TokenJournal
+from stsdesk.server.storage.hotpath import FastReads, TokenJournal
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.authenticate import SCENARIOS_ENFORCED, Authenticator
 from stsdesk.server.sts.issuer import TokenIssuer
@@ -63,11 +63,16 @@ class TrustService:
     ) -> None:
         self._store = store
         self._journal = TokenJournal(store.engine)
+        self._reads = FastReads(store.engine)
         self._clock = clock
         self._limits = limits
-        self._authenticator = Authenticator(store, credentials)
+        self._authenticator = Authenticator(store, credentials, self._reads)
         self._issuer = TokenIssuer(keystore)
         self._lifecycle = TokenLifecycle(store, self._issuer, signing_certificates)
+
+    def close(self) -> None:
+        """Release the connections the fast reads keep (at shutdown)."""
+        self._reads.close()
 
     @staticmethod
     def refuse(error: StsError, *, content_type: str | None) -> SoapReply:
@@ -104,7 +109,7 @@ class TrustService:
             return _fault(version, internal, trust_namespace, message)
 
     def _dispatch(self, message: SoapMessage, request: SecurityTokenRequest) -> etree._Element:
-        config = self._store.snapshot()
+        config = self._store.snapshot(self._reads.config_version())
         _require_enforceable(config)
         now = self._clock()
         # Every operation, not only Issue, is protected by the applied security scenario.
