@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -34,6 +33,10 @@ from PySide6.QtWidgets import (
 )
 
 from stsdesk.core.certinfo import CertificateDescription, CertificateStatus, describe_certificate
+from stsdesk.ui.dialogs.files import (  # tests patch choose_save_path here
+    choose_save_path,
+    choose_save_target,
+)
 from stsdesk.ui.widgets.banner import MessageBanner
 
 __all__ = [
@@ -55,20 +58,13 @@ _STATUS_STYLE = {
 }
 
 
-def choose_save_path(parent: QWidget | None, title: str, suggested: str,
-                     file_filter: str) -> str:
-    """Ask where to save; "" when cancelled (one place for tests to patch)."""
-    path, _chosen = QFileDialog.getSaveFileName(parent, title, suggested, file_filter)
-    return path
-
-
 def choose_export(parent: QWidget | None, title: str, stem: str) -> tuple[str, str] | None:
     """Ask where and in which format to export: (path, "pem" | "der"), or None if cancelled.
 
     One place for tests to patch.
     """
     filters = f"{EXPORT_FORMATS['pem']};;{EXPORT_FORMATS['der']}"
-    path, chosen = QFileDialog.getSaveFileName(parent, title, f"{stem}.pem", filters)
+    path, chosen = choose_save_target(parent, title, f"{stem}.pem", filters)
     if not path:
         return None
     fmt = "der" if chosen == EXPORT_FORMATS["der"] or path.lower().endswith(".der") else "pem"

@@ -16,7 +16,6 @@ from PySide6.QtGui import QFontDatabase, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -56,8 +55,10 @@ from stsdesk.services.errors import AdminApiError
 from stsdesk.services.tls_chain import InvalidEndpointError, fetch_chain, parse_endpoint
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs.certificate_details import CertificateGeneralView
+from stsdesk.ui.dialogs.files import choose_open_path  # tests patch it here
 from stsdesk.ui.errors import describe, is_expected, show_crash
 from stsdesk.ui.widgets.banner import MessageBanner
+from stsdesk.ui.widgets.form import error_label
 
 __all__ = [
     "CertificateImportDialog", "Candidate", "ask", "choose_open_path", "RESERVED_ALIASES",
@@ -69,16 +70,9 @@ log = logging.getLogger("stsdesk.ui")
 # GET /keystores/certs/public names the STS's own certificate, so "public" cannot be an alias.
 RESERVED_ALIASES = frozenset({"public"})
 SOURCE_FILE, SOURCE_PASTE, SOURCE_ENDPOINT = range(3)
-_ERROR_STYLE = "color:#c62828;"
 _ENDPOINT_TIMEOUT = 10.0  # seconds: a handshake on a working network takes well under one
 _FILE_FILTER = (f"Certificates and keystores ({' '.join(FILE_PATTERNS)});;"
                 "All files (*)")
-
-
-def choose_open_path(parent: QWidget | None, title: str, file_filter: str) -> str:
-    """Ask for a file to open; "" when cancelled (one place for tests to patch)."""
-    path, _chosen = QFileDialog.getOpenFileName(parent, title, "", file_filter)
-    return path
 
 
 @dataclass(frozen=True)
@@ -139,15 +133,6 @@ def _read_file(path: str, password: str | None) -> list[Candidate]:
     return _candidates(read_certificates(data, filename=file.name, password=password))
 
 
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setStyleSheet(_ERROR_STYLE)
-    label.setWordWrap(True)
-    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-    label.hide()
-    return label
-
-
 class CertificateImportDialog(QDialog):
     """Choose a source, pick a certificate, check its preview and warnings, name it, import.
 
@@ -186,7 +171,7 @@ class CertificateImportDialog(QDialog):
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.password_label.setBuddy(self.password_edit)
         self.open_button = QPushButton("&Open", self)
-        self.password_error = _error_label(self)
+        self.password_error = error_label(self)
         file_label = QLabel("&File:", self)
         file_label.setBuddy(self.file_edit)
         file_row = QHBoxLayout()
@@ -217,7 +202,7 @@ class CertificateImportDialog(QDialog):
             "-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----")
         self.pem_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.pem_edit.setTabChangesFocus(True)
-        self.pem_error = _error_label(self)
+        self.pem_error = error_label(self)
         paste_page = QWidget()
         paste_layout = QVBoxLayout(paste_page)
         paste_label = QLabel("Paste the certificate's PEM text (several blocks for a chain):",
@@ -231,7 +216,7 @@ class CertificateImportDialog(QDialog):
         self.endpoint_edit = QLineEdit(self)
         self.endpoint_edit.setPlaceholderText("https://rp.example.org:443")
         self.connect_button = QPushButton("&Connect", self)
-        self.endpoint_error = _error_label(self)
+        self.endpoint_error = error_label(self)
         endpoint_label = QLabel("&Server:", self)
         endpoint_label.setBuddy(self.endpoint_edit)
         endpoint_row = QHBoxLayout()
@@ -288,7 +273,7 @@ class CertificateImportDialog(QDialog):
         self.alias_edit = QLineEdit(self)
         self.alias_edit.setMaxLength(MAX_ALIAS_LENGTH)
         self.alias_edit.setPlaceholderText("rp-example")
-        self.alias_error = _error_label(self)
+        self.alias_error = error_label(self)
         alias_label = QLabel("Certificate &Alias:", self)
         alias_label.setBuddy(self.alias_edit)
         alias_form = QFormLayout()

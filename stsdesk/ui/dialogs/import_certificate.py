@@ -34,6 +34,7 @@ from stsdesk.services.errors import AdminApiError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.errors import describe, is_expected, show_crash
 from stsdesk.ui.widgets.banner import MessageBanner
+from stsdesk.ui.widgets.form import ERROR_STYLE, error_label
 
 __all__ = ["ImportCertificateDialog", "alias_problem", "MAX_ALIAS"]
 
@@ -43,7 +44,6 @@ MAX_ALIAS = 128  # the admin API's limit (stsdesk.server.admin.keystores)
 _ALIAS = re.compile(r"[A-Za-z0-9._-]+")
 _RESERVED = {"public"}  # would be shadowed by GET /keystores/certs/public
 _MAX_FILE_BYTES = 100_000  # the admin API takes at most 100 000 characters
-ERROR_STYLE = "color:#c62828;"
 
 
 def alias_problem(alias: str) -> str | None:
@@ -80,7 +80,7 @@ class ImportCertificateDialog(QDialog):
         self.alias_edit = QLineEdit(alias, self)
         self.alias_edit.setMaxLength(MAX_ALIAS)
         self.alias_edit.setPlaceholderText("rp-example")
-        self.alias_error = _error_label(self)
+        self.alias_error = error_label(self)
         self.certificate_edit = QPlainTextEdit(self)
         self.certificate_edit.setPlaceholderText(
             "-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----")
@@ -262,17 +262,6 @@ class ImportCertificateDialog(QDialog):
         self._saving = saving
         self.browse_button.setEnabled(not saving)
         self._update_state()
-
-
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setStyleSheet(ERROR_STYLE)
-    label.setWordWrap(True)
-    # Top-aligned: a wrapped label may get more height than its lines need.
-    label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-    label.hide()
-    return label
 
 
 def _add_note_row(form: QFormLayout, item: QWidget | QLayout) -> None:

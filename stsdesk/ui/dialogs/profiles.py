@@ -44,12 +44,12 @@ from stsdesk.ui.dialogs.trust_certificate import (
 from stsdesk.ui.errors import describe
 from stsdesk.ui.tasks import TaskRunner
 from stsdesk.ui.widgets.banner import MessageBanner
+from stsdesk.ui.widgets.form import error_label, show_problem
 
 __all__ = ["ServerProfilesDialog", "install_profiles_menu", "url_problem", "name_problem"]
 
 log = logging.getLogger("stsdesk.ui.profiles")
 
-_ERROR_STYLE = "color:#c62828;"
 _PLACEHOLDER_URL = "https://sts.example.org:9443"
 _TEST_TIMEOUT = 10.0
 
@@ -76,20 +76,6 @@ def name_problem(name: str) -> str | None:
     except ProfileError as exc:
         return exc.message
     return None
-
-
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setStyleSheet(_ERROR_STYLE)
-    label.hide()
-    return label
-
-
-def _show(label: QLabel, problem: str | None) -> None:
-    label.setText(problem or "")
-    label.setVisible(problem is not None)
 
 
 class ServerProfilesDialog(QDialog):
@@ -146,19 +132,19 @@ class ServerProfilesDialog(QDialog):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.name_edit = QLineEdit(self.form_box)
         self.name_edit.setPlaceholderText("Production STS")
-        self.name_error = _error_label(self.form_box)
+        self.name_error = error_label(self.form_box)
         self.url_edit = QLineEdit(self.form_box)
         self.url_edit.setPlaceholderText(_PLACEHOLDER_URL)
-        self.url_error = _error_label(self.form_box)
+        self.url_error = error_label(self.form_box)
         self.user_edit = QLineEdit(self.form_box)
-        self.user_error = _error_label(self.form_box)
+        self.user_error = error_label(self.form_box)
         self.password_edit = QLineEdit(self.form_box)
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password_error = _error_label(self.form_box)
+        self.password_error = error_label(self.form_box)
         self.ca_edit = QLineEdit(self.form_box)
         self.ca_edit.setPlaceholderText("Optional: the issuing CA's certificate (PEM)")
         self.ca_button = QPushButton("&Browse…", self.form_box)
-        self.ca_error = _error_label(self.form_box)
+        self.ca_error = error_label(self.form_box)
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_edit, 1)
         ca_row.addWidget(self.ca_button)
@@ -322,7 +308,7 @@ class ServerProfilesDialog(QDialog):
                                else "New server profile")
         for label in (self.name_error, self.url_error, self.user_error, self.password_error,
                       self.ca_error):
-            _show(label, None)
+            show_problem(label, None)
         self._show_pin()
         self.remove_button.setEnabled(profile is not None)
 
@@ -366,7 +352,7 @@ class ServerProfilesDialog(QDialog):
         problems = self._problems()
         chosen = fields or tuple(problems)
         for edit in chosen:
-            _show(self._errors()[edit], problems[edit])
+            show_problem(self._errors()[edit], problems[edit])
         first = next((edit for edit in chosen if problems[edit]), None)
         if first is not None and fields is None:
             first.setFocus()
@@ -404,7 +390,7 @@ class ServerProfilesDialog(QDialog):
             self._validate((sender,))
 
     def on_password_edit_text_changed(self, _text: str) -> None:
-        _show(self.password_error, None)
+        show_problem(self.password_error, None)
 
     def on_ca_button_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -482,14 +468,14 @@ class ServerProfilesDialog(QDialog):
         typed = self.password_edit.text()
         editing = self._editing
         if not typed and editing is None:
-            _show(self.password_error, "Type the admin password to test the connection.")
+            show_problem(self.password_error, "Type the admin password to test the connection.")
             self.password_edit.setFocus()
             return
         url = self.url_edit.text().strip()
         try:
             url = ServerProfile("check", url).validated().url
         except ProfileError as exc:  # _validate checked it; kept for a clear message anyway
-            _show(self.url_error, exc.message)
+            show_problem(self.url_error, exc.message)
             return
         user = self.user_edit.text().strip()
         trust = TrustPolicy(pinned_sha256=self._pin, ca_file=self.ca_edit.text().strip() or None)

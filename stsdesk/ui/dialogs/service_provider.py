@@ -34,10 +34,10 @@ from stsdesk.services.admin_client import AdminClient
 from stsdesk.services.errors import AdminApiError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs import confirm
-from stsdesk.ui.dialogs.import_certificate import ERROR_STYLE
 from stsdesk.ui.errors import describe, is_expected, show_crash
 from stsdesk.ui.models.service_providers import SORT_ROLE, LocalClaim, RequestedClaimsTableModel
 from stsdesk.ui.widgets.banner import MessageBanner
+from stsdesk.ui.widgets.form import error_label, show_problem
 from stsdesk.ui.wizards.ws_trust import (
     KEY_TYPES,
     NO_CERTIFICATE,
@@ -67,22 +67,6 @@ def name_problem(name: str) -> str | None:
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
         return "A name has no control characters."
     return None
-
-
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setStyleSheet(ERROR_STYLE)
-    label.setWordWrap(True)
-    # Top-aligned: a wrapped label may get more height than its lines need.
-    label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-    label.hide()
-    return label
-
-
-def _show_problem(label: QLabel, problem: str | None) -> None:
-    label.setText(problem or "")
-    label.setVisible(problem is not None)
 
 
 class _ServerDialog(QDialog):
@@ -126,7 +110,7 @@ class NewServiceProviderDialog(_ServerDialog):
         self.name_edit = QLineEdit(self)
         self.name_edit.setMaxLength(MAX_NAME)
         self.name_edit.setPlaceholderText("Payroll")
-        self.name_error = _error_label(self)
+        self.name_error = error_label(self)
         self.description_edit = QPlainTextEdit(self)
         self.description_edit.setTabChangesFocus(True)
         self.description_edit.setFixedHeight(80)
@@ -164,7 +148,7 @@ class NewServiceProviderDialog(_ServerDialog):
         return self.name_edit.text().strip()
 
     def on_name_edit_text_changed(self, text: str) -> None:
-        _show_problem(self.name_error, name_problem(text) if text else None)
+        show_problem(self.name_error, name_problem(text) if text else None)
         self._update_state()
 
     def _update_state(self) -> None:
@@ -175,7 +159,7 @@ class NewServiceProviderDialog(_ServerDialog):
             return
         problem = name_problem(self.name)
         if problem is not None:
-            _show_problem(self.name_error, problem)
+            show_problem(self.name_error, problem)
             self.name_edit.setFocus()
             return
         body = {"name": self.name, "description": self.description_edit.toPlainText()}
@@ -194,7 +178,7 @@ class NewServiceProviderDialog(_ServerDialog):
         self._set_saving(False)
         if isinstance(error, AdminApiError) and error.status in (400, 409):
             # A taken or refused name belongs next to the name.
-            _show_problem(self.name_error, error.message)
+            show_problem(self.name_error, error.message)
             self.name_edit.setFocus()
             self.name_edit.selectAll()
             return True
@@ -245,7 +229,7 @@ class ServiceProviderDialog(_ServerDialog):
         # Basic Information
         self.name_edit = QLineEdit(self)
         self.name_edit.setMaxLength(MAX_NAME)
-        self.name_error = _error_label(self)
+        self.name_error = error_label(self)
         self.description_edit = QPlainTextEdit(self)
         self.description_edit.setTabChangesFocus(True)
         self.description_edit.setFixedHeight(60)
@@ -492,7 +476,7 @@ class ServiceProviderDialog(_ServerDialog):
     # -- slots ---------------------------------------------------------------------------
 
     def on_name_edit_text_changed(self, text: str) -> None:
-        _show_problem(self.name_error, name_problem(text))
+        show_problem(self.name_error, name_problem(text))
         self._update_buttons()
 
     def on_configure_button_clicked(self) -> None:
@@ -550,7 +534,7 @@ class ServiceProviderDialog(_ServerDialog):
             return
         problem = name_problem(self.name_edit.text())
         if problem is not None:
-            _show_problem(self.name_error, problem)
+            show_problem(self.name_error, problem)
             self.name_edit.setFocus()
             return
         body = self.patch_body()
@@ -570,7 +554,7 @@ class ServiceProviderDialog(_ServerDialog):
     def _on_save_failed(self, error: Exception) -> bool:
         self._set_busy(False)
         if isinstance(error, AdminApiError) and error.status == 409:
-            _show_problem(self.name_error, error.message)
+            show_problem(self.name_error, error.message)
             self.name_edit.setFocus()
             return True
         return False

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QRadioButton,
-    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -32,8 +30,10 @@ from stsdesk.core.certinfo import MAX_ALIAS_LENGTH, validate_alias
 from stsdesk.services.admin_client import AdminClient
 from stsdesk.services.errors import AdminApiError, ServiceError
 from stsdesk.ui.connection import ServerConnection
+from stsdesk.ui.dialogs.files import choose_open_path
 from stsdesk.ui.errors import describe, is_expected, show_crash
 from stsdesk.ui.widgets.banner import MessageBanner
+from stsdesk.ui.widgets.form import error_label
 
 __all__ = ["SigningKeyDialog", "ask", "choose_pkcs12_path", "KEY_SIZES", "MAX_VALIDITY_DAYS",
            "MAX_COMMON_NAME"]
@@ -46,15 +46,12 @@ MAX_COMMON_NAME = 64  # RFC 5280's ub-common-name
 _DEFAULT_VALIDITY_DAYS = 730
 _RESERVED = frozenset({"active"})  # shadowed by GET /keystores/signing-keys/active
 _MAX_PKCS12_BYTES = 100_000  # the API takes 200 000 base64 characters at most
-_ERROR_STYLE = "color:#c62828;"
 
 
 def choose_pkcs12_path(parent: QWidget | None) -> str:
     """Ask for a PKCS#12 file; "" when cancelled (one place for tests to patch)."""
-    path, _chosen = QFileDialog.getOpenFileName(
-        parent, "Choose the PKCS#12 file holding the signing key", "",
-        "PKCS#12 keystores (*.p12 *.pfx);;All files (*)")
-    return path
+    return choose_open_path(parent, "Choose the PKCS#12 file holding the signing key",
+                            "PKCS#12 keystores (*.p12 *.pfx);;All files (*)")
 
 
 def _pkcs12_base64(path: str) -> str:
@@ -69,15 +66,6 @@ def _pkcs12_base64(path: str) -> str:
         raise ServiceError(f"The file {file.name} is too large to be a PKCS#12 key pair; choose "
                            "the .p12 or .pfx file that holds the signing key.")
     return base64.b64encode(data).decode("ascii")
-
-
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setStyleSheet(_ERROR_STYLE)
-    label.setWordWrap(True)
-    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-    label.hide()
-    return label
 
 
 class SigningKeyDialog(QDialog):
@@ -101,7 +89,7 @@ class SigningKeyDialog(QDialog):
         self.alias_edit = QLineEdit(self)
         self.alias_edit.setMaxLength(MAX_ALIAS_LENGTH)
         self.alias_edit.setPlaceholderText("sts-signing-2025")
-        self.alias_error = _error_label(self)
+        self.alias_error = error_label(self)
         alias_label = QLabel("&Alias:", self)
         alias_label.setBuddy(self.alias_edit)
 
@@ -115,7 +103,7 @@ class SigningKeyDialog(QDialog):
         self.common_name_edit = QLineEdit(self)
         self.common_name_edit.setMaxLength(MAX_COMMON_NAME)
         self.common_name_edit.setPlaceholderText("sts.example.org")
-        self.common_name_error = _error_label(self)
+        self.common_name_error = error_label(self)
         self.key_size_combo = QComboBox(self)
         for size in KEY_SIZES:
             self.key_size_combo.addItem(f"{size} bits", size)

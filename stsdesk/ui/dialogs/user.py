@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -36,7 +35,9 @@ from stsdesk.ui.models.users import (
     RoleRow,
     UserRow,
 )
+from stsdesk.ui.widgets import form as form_widgets
 from stsdesk.ui.widgets.banner import MessageBanner
+from stsdesk.ui.widgets.form import ERROR_STYLE, error_label, grow_to_fit
 
 __all__ = [
     "UserDialog",
@@ -61,7 +62,6 @@ log = logging.getLogger("stsdesk.ui")
 MIN_PASSWORD_LENGTH = 8  # the server's rule (SCIM /Users)
 MAX_NAME = 255
 MAX_EMAIL = 254
-ERROR_STYLE = "color:#c62828;"
 FULL_NAME = "http://wso2.org/claims/fullname"
 _CLAIM_OF_FIELD = {
     "given_name": ("http://wso2.org/claims/givenname", "First Name"),
@@ -261,36 +261,9 @@ def _save_user(client: AdminClient, original: UserRow | None, form: UserForm,
 # ------------------------------------------------------------------------------------ widgets
 
 
-def error_label(parent: QWidget) -> QLabel:
-    """A red, word-wrapped label under a field; hidden until there is a problem."""
-    label = QLabel(parent)
-    label.setStyleSheet(ERROR_STYLE)
-    label.setWordWrap(True)
-    label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-    label.hide()
-    return label
-
-
 def show_problem(label: QLabel, problem: str | None) -> None:
-    label.setText(problem or "")
-    label.setVisible(problem is not None)
-    if problem is not None:
-        grow_to_fit(label.window())
-
-
-def grow_to_fit(window: QWidget) -> None:
-    """Make ``window`` tall enough for wrapped messages that just appeared (never shrink it:
-    the user may have sized it)."""
-    layout = window.layout()
-    if layout is None:
-        return
-    layout.activate()
-    needed = window.heightForWidth(window.width())
-    if needed < 0:
-        needed = window.sizeHint().height()
-    if needed > window.height():
-        window.resize(window.width(), needed)
+    """:func:`stsdesk.ui.widgets.form.show_problem`, growing the dialog to fit the message."""
+    form_widgets.show_problem(label, problem, grow=True)
 
 
 class UserDialog(QDialog):

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
-    Qt,
 )
+
+from stsdesk.ui.models.base import ROW_ROLE, Column, RowTableModel
 
 __all__ = ["AuditEntry", "AuditLogTableModel", "AuditLogFilterProxyModel"]
 
@@ -67,87 +67,47 @@ def _time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-class AuditLogTableModel(QAbstractTableModel):
+def _utc_time(entry: AuditEntry) -> str | None:
+    if entry.timestamp is None:
+        return None
+    return entry.timestamp.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class AuditLogTableModel(RowTableModel[AuditEntry]):
     """Columns: time, user, action, target, detail. Newest first as the server sends them."""
 
     TIME, USER, ACTION, TARGET, DETAIL = range(5)
-    HEADERS = ("Time", "User", "Action", "Target", "Detail")
-    ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1  # the AuditEntry of the row
-    SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # a value that sorts right (time: the entry id)
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._entries: list[AuditEntry] = []
+    COLUMNS = (
+        # The time sorts by the entry id: the order the server wrote them.
+        Column("Time", lambda e: e.local_time, sort_key=lambda e: e.id, tooltip=_utc_time),
+        Column("User", lambda e: e.actor),
+        Column("Action", lambda e: e.action),
+        Column("Target", lambda e: e.target, tooltip=lambda e: e.target or None),
+        Column("Detail", lambda e: e.detail, tooltip=lambda e: e.detail or None),
+    )
+    ENTRY_ROLE = ROW_ROLE  # the AuditEntry of the row
 
     # -- content ---------------------------------------------------------------------------
 
     def entries(self) -> list[AuditEntry]:
-        return list(self._entries)
+        return self.rows()
 
     def set_entries(self, entries: Iterable[AuditEntry]) -> None:
-        self.beginResetModel()
-        self._entries = list(entries)
-        self.endResetModel()
+        self.set_rows(entries)
 
     def append_entries(self, entries: Iterable[AuditEntry]) -> int:
         """Add entries not shown yet (a later page may repeat some when new ones arrived)."""
-        known = {entry.id for entry in self._entries}
+        known = {entry.id for entry in self._rows}
         fresh = [entry for entry in entries if entry.id not in known]
         if fresh:
-            first = len(self._entries)
+            first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
-            self._entries.extend(fresh)
+            self._rows.extend(fresh)
             self.endInsertRows()
         return len(fresh)
 
     def actions(self) -> list[str]:
-        return sorted({entry.action for entry in self._entries if entry.action})
-
-    # -- Qt model --------------------------------------------------------------------------
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self._entries)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.HEADERS)):
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._entries):
-            return None
-        entry = self._entries[index.row()]
-        column = index.column()
-        if role == self.ENTRY_ROLE:
-            return entry
-        if role == self.SORT_ROLE:
-            return entry.id if column == self.TIME else self._text(entry, column).casefold()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(entry, column)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == self.TIME and entry.timestamp is not None:
-                return entry.timestamp.astimezone(UTC).isoformat(timespec="seconds")
-            if column in (self.TARGET, self.DETAIL):
-                return self._text(entry, column) or None
-        return None
-
-    def _text(self, entry: AuditEntry, column: int) -> str:
-        if column == self.TIME:
-            return entry.local_time
-        if column == self.USER:
-            return entry.actor
-        if column == self.ACTION:
-            return entry.action
-        if column == self.TARGET:
-            return entry.target
-        if column == self.DETAIL:
-            return entry.detail
-        return ""
+        return sorted({entry.action for entry in self._rows if entry.action})
 
 
 class AuditLogFilterProxyModel(QSortFilterProxyModel):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -19,6 +18,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from stsdesk.core.certinfo import EXPIRY_WARNING_DAYS, CertificateStatus
+from stsdesk.ui.models.base import ROW_ROLE, SORT_ROLE, RowTableModel
 
 __all__ = [
     "TrustedCertificateRow", "SigningKeyRow", "TrustedCertificatesTableModel",
@@ -26,8 +26,6 @@ __all__ = [
     "status_text", "ROW_ROLE", "SORT_ROLE", "STATUS_ROLE", "STATUS_COLOURS",
 ]
 
-ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the frozen row object behind a table row
-SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # a value that sorts the way a person expects
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 3  # the row's CertificateStatus (for the filter)
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -169,39 +167,17 @@ class SigningKeyRow(_CertificateFacts):
                    created_at=_when(created) if created else None, pem=str(item.get("pem", "")))
 
 
-class _CertificateTableModel(QAbstractTableModel):
+class _CertificateTableModel(RowTableModel[Any]):
     """Rows of certificate facts; subclasses name the columns and say what each shows."""
 
-    _HEADERS: tuple[str, ...] = ()
     STATUS = -1  # the column coloured by validity status
 
     def __init__(self, parent: Any = None, *, now: dt.datetime | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[Any] = []
         self._now = now  # fixed in tests; None means the clock
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt override
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._HEADERS)
-
-    def headerData(  # noqa: N802 - Qt override
-        self, section: int, orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self._HEADERS)):
-            return self._HEADERS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role == ROW_ROLE:
-            return row
+    def cell(self, row: Any, column: int, role: int) -> Any:
+        # Every cell depends on the status at the model's clock, not on the row alone.
         status = row.status(self._now)
         if role == STATUS_ROLE:
             return status
@@ -240,25 +216,12 @@ class _CertificateTableModel(QAbstractTableModel):
             return f"expires in {days} day{'s' if days != 1 else ''}"
         return status_text(status)
 
-    # -- feeding ---------------------------------------------------------------------------
-
-    def set_rows(self, rows: Iterable[Any]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rows(self) -> list[Any]:
-        return list(self._rows)
-
-    def row_at(self, row: int) -> Any:
-        return self._rows[row]
-
 
 class TrustedCertificatesTableModel(_CertificateTableModel):
     """The trust store: alias, subject CN, issuer CN, valid until, status, SHA-256, key, used by."""
 
     ALIAS, SUBJECT_CN, ISSUER_CN, VALID_UNTIL, STATUS, SHA256, KEY, USED_BY = range(8)
-    _HEADERS = ("Alias", "Subject CN", "Issuer CN", "Valid until", "Status",
+    HEADERS = ("Alias", "Subject CN", "Issuer CN", "Valid until", "Status",
                 "SHA-256 fingerprint", "Key", "Used by")
 
     def _display(self, row: TrustedCertificateRow, column: int,
@@ -292,7 +255,7 @@ class SigningKeysTableModel(_CertificateTableModel):
     """The signing keystore: which key signs now, alias, subject, validity, key, SHA-256."""
 
     SIGNS_NOW, ALIAS, SUBJECT, VALID_FROM, VALID_UNTIL, STATUS, KEY, SHA256 = range(8)
-    _HEADERS = ("Signs now", "Alias", "Subject", "Valid from", "Valid until", "Status", "Key",
+    HEADERS = ("Signs now", "Alias", "Subject", "Valid from", "Valid until", "Status", "Key",
                 "SHA-256 fingerprint")
 
     def _display(self, row: SigningKeyRow, column: int, status: CertificateStatus) -> Any:

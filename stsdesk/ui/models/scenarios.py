@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
+
+from stsdesk.ui.models.base import Column, RowTableModel
 
 __all__ = [
     "ScenarioRow",
@@ -25,8 +27,6 @@ PRIMARY_DOMAIN_PREFIX = "PRIMARY/"
 # Roles every user has (the server refuses them too): offering them would let anyone obtain tokens.
 EVERYONE_ROLES = frozenset({"internal/everyone", "internal/anonymous", "everyone", "anonymous"})
 
-_Index = QModelIndex | QPersistentModelIndex
-_ROOT = QModelIndex()  # the invalid index: Qt's "no parent"
 
 
 def plain_role_name(display_name: str) -> str:
@@ -152,62 +152,26 @@ class StsOverview:
         return next((s for s in self.scenarios if s.id == scenario_id), None)
 
 
-class TrustedServicesTableModel(QAbstractTableModel):
+def _audience(row: TrustedServiceRow) -> str:
+    return row.audience
+
+
+def _alias_text(row: TrustedServiceRow) -> str:
+    return row.certificate_alias or "(none: tokens not encrypted)"
+
+
+def _application_name(row: TrustedServiceRow) -> str:
+    return row.application_name
+
+
+class TrustedServicesTableModel(RowTableModel[TrustedServiceRow]):
     """Trusted services, one frozen row each."""
 
     AUDIENCE, CERTIFICATE_ALIAS, SERVICE_PROVIDER = range(3)
-    HEADERS = ("Endpoint Address (Audience)", "Certificate Alias", "Service Provider")
-    ROW_ROLE = Qt.ItemDataRole.UserRole + 1
-    SORT_ROLE = Qt.ItemDataRole.UserRole + 2
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[TrustedServiceRow] = []
-
-    def set_rows(self, rows: list[TrustedServiceRow] | tuple[TrustedServiceRow, ...]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> TrustedServiceRow:
-        return self._rows[row]
-
-    def rowCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802 - Qt override
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802 - Qt override
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        if role == self.ROW_ROLE:
-            return row
-        text = self._text(row, index.column())
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return text
-        if role == self.SORT_ROLE:
-            return text.casefold()
-        if role == Qt.ItemDataRole.ForegroundRole and index.column() == self.CERTIFICATE_ALIAS \
-                and not row.certificate_alias:
-            return Qt.GlobalColor.darkGray
-        return None
-
-    def headerData(  # noqa: N802 - Qt override
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.HEADERS)):
-            return self.HEADERS[section]
-        return None
-
-    def _text(self, row: TrustedServiceRow, column: int) -> str:
-        if column == self.AUDIENCE:
-            return row.audience
-        if column == self.CERTIFICATE_ALIAS:
-            # Without an alias the token is signed but not encrypted for this party.
-            return row.certificate_alias or "(none: tokens not encrypted)"
-        if column == self.SERVICE_PROVIDER:
-            return row.application_name
-        return ""
+    COLUMNS = (
+        Column("Endpoint Address (Audience)", _audience, tooltip=_audience),
+        # Without an alias the token is signed but not encrypted for this party.
+        Column("Certificate Alias", _alias_text, tooltip=_alias_text,
+               foreground=lambda r: None if r.certificate_alias else Qt.GlobalColor.darkGray),
+        Column("Service Provider", _application_name, tooltip=_application_name),
+    )

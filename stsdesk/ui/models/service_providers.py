@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+
+from stsdesk.ui.models.base import ROW_ROLE, SORT_ROLE, Column, RowTableModel
 
 __all__ = [
     "ServiceProviderRow",
@@ -17,9 +19,6 @@ __all__ = [
     "SORT_ROLE",
     "NOT_CONFIGURED",
 ]
-
-ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the frozen row object behind a table row
-SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # a value that sorts the way a person expects
 
 NOT_CONFIGURED = "not configured"
 
@@ -37,77 +36,31 @@ class ServiceProviderRow:
     certificate_alias: str | None = None
 
 
-class ServiceProvidersTableModel(QAbstractTableModel):
+def _audience_text(row: ServiceProviderRow) -> str:
+    return row.audience if row.audience is not None else NOT_CONFIGURED
+
+
+def _audience_tooltip(row: ServiceProviderRow) -> str:
+    if row.audience is None:
+        return NOT_CONFIGURED
+    alias = row.certificate_alias or "none (tokens not encrypted)"
+    return f"{row.audience}\nCertificate Alias: {alias}"
+
+
+class ServiceProvidersTableModel(RowTableModel[ServiceProviderRow]):
     """Service providers: name, description and WS-Trust audience (or "not configured")."""
 
     NAME, DESCRIPTION, AUDIENCE = range(3)
-    _HEADERS = ("Name", "Description", "WS-Trust audience")
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[ServiceProviderRow] = []
-
-    # -- Qt interface ----------------------------------------------------------------------
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt override
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._HEADERS)
-
-    def headerData(  # noqa: N802 - Qt override
-        self, section: int, orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self._HEADERS)):
-            return self._HEADERS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role == ROW_ROLE:
-            return row
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            if column == self.NAME:
-                return row.name
-            if column == self.DESCRIPTION:
-                # One line in the table; the tooltip shows all of it.
-                return row.description if role == Qt.ItemDataRole.ToolTipRole \
-                    else " ".join(row.description.split())
-            if column == self.AUDIENCE:
-                if role == Qt.ItemDataRole.ToolTipRole and row.audience is not None:
-                    alias = row.certificate_alias or "none (tokens not encrypted)"
-                    return f"{row.audience}\nCertificate Alias: {alias}"
-                return row.audience if row.audience is not None else NOT_CONFIGURED
-        if role == SORT_ROLE:
-            if column == self.NAME:
-                return row.name.casefold()
-            if column == self.DESCRIPTION:
-                return row.description.casefold()
-            if column == self.AUDIENCE:
-                # Configured ones first, then those without WS-Trust.
-                return (row.audience is None, (row.audience or "").casefold())
-        if role == Qt.ItemDataRole.ForegroundRole and column == self.AUDIENCE \
-                and row.audience is None:
-            return Qt.GlobalColor.gray
-        return None
-
-    # -- feeding ---------------------------------------------------------------------------
-
-    def set_rows(self, rows: Iterable[ServiceProviderRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rows(self) -> list[ServiceProviderRow]:
-        return list(self._rows)
-
-    def row_at(self, row: int) -> ServiceProviderRow:
-        return self._rows[row]
+    COLUMNS = (
+        Column("Name", lambda r: r.name, tooltip=lambda r: r.name),
+        # One line in the table; the tooltip shows all of it.
+        Column("Description", lambda r: " ".join(r.description.split()),
+               sort_key=lambda r: r.description.casefold(), tooltip=lambda r: r.description),
+        Column("WS-Trust audience", _audience_text, tooltip=_audience_tooltip,
+               # Configured ones first, then those without WS-Trust.
+               sort_key=lambda r: (r.audience is None, (r.audience or "").casefold()),
+               foreground=lambda r: Qt.GlobalColor.gray if r.audience is None else None),
+    )
 
 
 @dataclass(frozen=True)
@@ -118,7 +71,7 @@ class LocalClaim:
     display_name: str
 
 
-class RequestedClaimsTableModel(QAbstractTableModel):
+class RequestedClaimsTableModel(RowTableModel[LocalClaim]):
     """Every local claim with two check boxes: requested, and (if requested) mandatory.
 
     Like the "Requested Claims" table of WSO2's service provider editor, but listing all local
@@ -126,36 +79,20 @@ class RequestedClaimsTableModel(QAbstractTableModel):
     """
 
     REQUESTED, CLAIM, URI, MANDATORY = range(4)
-    _HEADERS = ("Requested", "Claim", "Claim URI", "Mandatory Claim")
+    HEADERS = ("Requested", "Claim", "Claim URI", "Mandatory Claim")
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._claims: list[LocalClaim] = []
         self._requested: set[str] = set()
         self._mandatory: set[str] = set()
 
     # -- Qt interface ----------------------------------------------------------------------
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt override
-        return 0 if parent.isValid() else len(self._claims)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._HEADERS)
-
-    def headerData(  # noqa: N802 - Qt override
-        self, section: int, orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self._HEADERS)):
-            return self._HEADERS[section]
-        return None
-
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         flags = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
-        claim = self._claims[index.row()]
+        claim = self._rows[index.row()]
         if index.column() == self.REQUESTED:
             flags |= Qt.ItemFlag.ItemIsUserCheckable
         elif index.column() == self.MANDATORY:
@@ -166,13 +103,8 @@ class RequestedClaimsTableModel(QAbstractTableModel):
                 flags &= ~Qt.ItemFlag.ItemIsEnabled
         return flags
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._claims):
-            return None
-        claim = self._claims[index.row()]
-        column = index.column()
-        if role == ROW_ROLE:
-            return claim
+    def cell(self, claim: LocalClaim, column: int, role: int) -> Any:
+        # The check boxes depend on the model's sets, not on the row alone.
         if role == Qt.ItemDataRole.CheckStateRole:
             if column == self.REQUESTED:
                 return _check(claim.uri in self._requested)
@@ -203,7 +135,7 @@ class RequestedClaimsTableModel(QAbstractTableModel):
         if not self.flags(index) & Qt.ItemFlag.ItemIsUserCheckable:
             return False
         checked = _is_checked(value)
-        uri = self._claims[index.row()].uri
+        uri = self._rows[index.row()].uri
         if index.column() == self.REQUESTED:
             if checked:
                 self._requested.add(uri)
@@ -218,7 +150,7 @@ class RequestedClaimsTableModel(QAbstractTableModel):
         else:
             return False
         self.dataChanged.emit(self.index(index.row(), 0),
-                              self.index(index.row(), len(self._HEADERS) - 1))
+                              self.index(index.row(), len(self.HEADERS) - 1))
         return True
 
     # -- feeding and reading ---------------------------------------------------------------
@@ -227,14 +159,14 @@ class RequestedClaimsTableModel(QAbstractTableModel):
                    requested: Iterable[tuple[str, bool]] = ()) -> None:
         """Show ``claims``; ``requested`` is (uri, mandatory) for each requested claim."""
         self.beginResetModel()
-        self._claims = list(claims)
-        known = {claim.uri for claim in self._claims}
+        self._rows = list(claims)
+        known = {claim.uri for claim in self._rows}
         self._requested = set()
         self._mandatory = set()
         for uri, mandatory in requested:
             if uri not in known:
                 # A claim the server knows but did not list; keep it rather than drop it.
-                self._claims.append(LocalClaim(uri, uri.rsplit("/", 1)[-1]))
+                self._rows.append(LocalClaim(uri, uri.rsplit("/", 1)[-1]))
                 known.add(uri)
             self._requested.add(uri)
             if mandatory:
@@ -242,18 +174,18 @@ class RequestedClaimsTableModel(QAbstractTableModel):
         self.endResetModel()
 
     def claims(self) -> list[LocalClaim]:
-        return list(self._claims)
+        return self.rows()
 
     def requested(self) -> list[tuple[str, bool]]:
         """(uri, mandatory) for each requested claim, in the table's order."""
         return [(claim.uri, claim.uri in self._mandatory)
-                for claim in self._claims if claim.uri in self._requested]
+                for claim in self._rows if claim.uri in self._requested]
 
     def row_of(self, uri: str) -> int:
-        for row, claim in enumerate(self._claims):
-            if claim.uri == uri:
-                return row
-        raise KeyError(uri)
+        row = self.row_where(lambda claim: claim.uri == uri)
+        if row < 0:
+            raise KeyError(uri)
+        return row
 
 
 def _check(on: bool) -> Qt.CheckState:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from stsdesk.services.token_session import TokenResult
+from stsdesk.ui.models.base import ROW_ROLE, Column, RowTableModel
 
 __all__ = ["TokenHistoryTableModel", "outcome_of"]
 
-_Index = QModelIndex | QPersistentModelIndex
 _RED = QBrush(QColor("#c62828"))
 
 
@@ -31,74 +29,50 @@ def outcome_of(result: TokenResult) -> str:
     return "done"
 
 
-class TokenHistoryTableModel(QAbstractTableModel):
+def _token_text(result: TokenResult) -> str:
+    opts = result.options
+    name = "SAML 1.1" if opts.token_type.name == "SAML11" else "SAML 2.0"
+    return f"{name}, {opts.key_type.value}"
+
+
+def _elapsed_text(result: TokenResult) -> str:
+    return f"{result.exchange.elapsed_seconds * 1000:.0f} ms" if result.exchange else ""
+
+
+def _outcome_colour(result: TokenResult) -> QBrush | None:
+    return _RED if result.error or result.fault_code or result.valid is False else None
+
+
+def _summary(result: TokenResult) -> str:
+    return result.summary
+
+
+def _action_text(result: TokenResult) -> str:
+    return result.action.value
+
+
+class TokenHistoryTableModel(RowTableModel[TokenResult]):
     """Columns: time, action, token, outcome, time taken. In the order the requests were made."""
 
     TIME, ACTION, TOKEN, OUTCOME, ELAPSED = range(5)
-    HEADERS = ("Time", "Action", "Token", "Outcome", "Took")
-    RESULT_ROLE = Qt.ItemDataRole.UserRole + 1  # the TokenResult of the row
-    SORT_ROLE = Qt.ItemDataRole.UserRole + 2
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[TokenResult] = []
+    COLUMNS = (
+        Column("Time", lambda r: r.started_at.astimezone().strftime("%H:%M:%S"),
+               sort_key=lambda r: r.started_at.timestamp(), tooltip=_summary),
+        Column("Action", _action_text, sort_key=_action_text, tooltip=_summary),
+        Column("Token", _token_text, sort_key=_token_text, tooltip=_summary),
+        Column("Outcome", outcome_of, sort_key=outcome_of, tooltip=_summary,
+               foreground=_outcome_colour),
+        Column("Took", _elapsed_text,
+               sort_key=lambda r: r.exchange.elapsed_seconds if r.exchange else -1.0,
+               tooltip=_summary),
+    )
+    RESULT_ROLE = ROW_ROLE  # the TokenResult of the row
 
     def set_results(self, results: Iterable[TokenResult]) -> None:
-        self.beginResetModel()
-        self._rows = list(results)
-        self.endResetModel()
+        self.set_rows(results)
 
     def result_at(self, row: int) -> TokenResult | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def row_of(self, result: TokenResult) -> int:
-        for row, candidate in enumerate(self._rows):
-            if candidate is result:
-                return row
-        return -1
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        result = self._rows[index.row()]
-        column = index.column()
-        if role == self.RESULT_ROLE:
-            return result
-        if role == self.SORT_ROLE:
-            if column == self.TIME:
-                return result.started_at.timestamp()
-            if column == self.ELAPSED:
-                return result.exchange.elapsed_seconds if result.exchange else -1.0
-            return self.data(index, Qt.ItemDataRole.DisplayRole)
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == self.TIME:
-                return result.started_at.astimezone().strftime("%H:%M:%S")
-            if column == self.ACTION:
-                return result.action.value
-            if column == self.TOKEN:
-                opts = result.options
-                name = "SAML 1.1" if opts.token_type.name == "SAML11" else "SAML 2.0"
-                return f"{name}, {opts.key_type.value}"
-            if column == self.OUTCOME:
-                return outcome_of(result)
-            if column == self.ELAPSED:
-                return f"{result.exchange.elapsed_seconds * 1000:.0f} ms" if result.exchange else ""
-        if role == Qt.ItemDataRole.ForegroundRole and column == self.OUTCOME and (
-            result.error or result.fault_code or result.valid is False
-        ):
-            return _RED
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return result.summary
-        return None
+        return self.row_where(lambda candidate: candidate is result)

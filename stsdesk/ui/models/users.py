@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QPointF,
-    QRectF,
-    Qt,
-)
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
+
+from stsdesk.ui.models.base import ROW_ROLE, SORT_ROLE, Column, RowTableModel
 
 __all__ = [
     "UserRow",
@@ -33,9 +28,6 @@ __all__ = [
     "lock_icon",
 ]
 
-ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the frozen row object behind a table row
-SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # a value that sorts the way a person expects
-
 # SCIM schema URIs (RFC 7643/7644 and WSO2's extension). stsdesk.core.ns has no SCIM entries
 # and the UI may not import the server's copies.
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -43,7 +35,7 @@ GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 WSO2_SCHEMA = "urn:scim:wso2:schema"
 PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
-_Index = QModelIndex | QPersistentModelIndex
+T = TypeVar("T", bound="UserRow | RoleRow")
 
 
 def user_name_filter(text: str) -> str | None:
@@ -153,131 +145,70 @@ def lock_icon() -> QIcon:
     return QIcon(pixmap)
 
 
-class _RowsModel(QAbstractTableModel):
-    """Shared plumbing: frozen rows, fixed headers, no editing."""
-
-    _HEADERS: tuple[str, ...] = ()
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Any] = []
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt override
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._HEADERS)
-
-    def headerData(  # noqa: N802 - Qt override
-        self, section: int, orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self._HEADERS)):
-            return self._HEADERS[section]
-        return None
-
-    def set_rows(self, rows: Iterable[Any]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rows(self) -> list[Any]:
-        return list(self._rows)
-
-    def row_at(self, row: int) -> Any:
-        return self._rows[row]
+class _RowsModel(RowTableModel[T]):
+    """Rows that carry a SCIM ``id``."""
 
     def row_of(self, row_id: str) -> int:
         """The table row holding the object with ``row_id``; -1 if none."""
-        for number, row in enumerate(self._rows):
-            if row.id == row_id:
-                return number
-        return -1
+        return self.row_where(lambda row: row.id == row_id)
 
 
-class UsersTableModel(_RowsModel):
+def _roles_text(row: UserRow) -> str:
+    return ", ".join(row.role_names)
+
+
+def _active_text(row: UserRow) -> str:
+    return "Yes" if row.active else "No"
+
+
+def _locked_text(row: UserRow) -> str:
+    return "Locked" if row.locked else ""
+
+
+def _locked_tooltip(row: UserRow) -> str | None:
+    if row.locked:
+        return ("Locked after repeated failed sign-ins. Select the user and click "
+                "Unlock to let them sign in again.")
+    if row.failed_attempts:
+        return f"{row.failed_attempts} failed sign-in(s) since the last success."
+    return None
+
+
+def _user_column(header: str, text: Callable[[UserRow], str]) -> Column[UserRow]:
+    return Column(header, text, tooltip=lambda row: text(row) or None)
+
+
+class UsersTableModel(_RowsModel[UserRow]):
     """Users: user name, display name, email, roles, active, locked (with a padlock)."""
 
     USER_NAME, DISPLAY_NAME, EMAIL, ROLES, ACTIVE, LOCKED = range(6)
-    _HEADERS = ("User Name", "Display Name", "Email", "Roles", "Active", "Locked")
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row: UserRow = self._rows[index.row()]
-        column = index.column()
-        if role == ROW_ROLE:
-            return row
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row, column)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == self.LOCKED:
-                if row.locked:
-                    return ("Locked after repeated failed sign-ins. Select the user and click "
-                            "Unlock to let them sign in again.")
-                if row.failed_attempts:
-                    return f"{row.failed_attempts} failed sign-in(s) since the last success."
-                return None
-            if column == self.ACTIVE and not row.active:
-                return "Disabled: this user cannot sign in or get tokens."
-            return self._text(row, column) or None
-        if role == Qt.ItemDataRole.DecorationRole and column == self.LOCKED and row.locked:
-            return lock_icon()
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if column == self.LOCKED and row.locked:
-                return QColor("#c62828")
-            if column == self.ACTIVE and not row.active:
-                return QColor("#8a6d00")
-        if role == SORT_ROLE:
-            if column == self.ACTIVE:
-                return int(row.active)
-            if column == self.LOCKED:
-                return (int(row.locked), row.failed_attempts)
-            return self._text(row, column).casefold()
-        return None
-
-    def _text(self, row: UserRow, column: int) -> str:
-        if column == self.USER_NAME:
-            return row.user_name
-        if column == self.DISPLAY_NAME:
-            return row.display_name
-        if column == self.EMAIL:
-            return row.email
-        if column == self.ROLES:
-            return ", ".join(row.role_names)
-        if column == self.ACTIVE:
-            return "Yes" if row.active else "No"
-        if column == self.LOCKED:
-            return "Locked" if row.locked else ""
-        return ""
+    COLUMNS = (
+        _user_column("User Name", lambda row: row.user_name),
+        _user_column("Display Name", lambda row: row.display_name),
+        _user_column("Email", lambda row: row.email),
+        _user_column("Roles", _roles_text),
+        Column("Active", _active_text, sort_key=lambda row: int(row.active),
+               tooltip=lambda row: ("Yes" if row.active
+                                    else "Disabled: this user cannot sign in or get tokens."),
+               foreground=lambda row: None if row.active else QColor("#8a6d00")),
+        Column("Locked", _locked_text, sort_key=lambda row: (int(row.locked), row.failed_attempts),
+               tooltip=_locked_tooltip,
+               foreground=lambda row: QColor("#c62828") if row.locked else None,
+               decoration=lambda row: lock_icon() if row.locked else None),
+    )
 
 
-class RolesTableModel(_RowsModel):
+def _members_text(row: RoleRow) -> str | None:
+    return ", ".join(row.member_names) if row.members else None
+
+
+class RolesTableModel(_RowsModel[RoleRow]):
     """Roles: name and members."""
 
     NAME, MEMBERS = range(2)
-    _HEADERS = ("Role Name", "Members")
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row: RoleRow = self._rows[index.row()]
-        column = index.column()
-        if role == ROW_ROLE:
-            return row
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            if column == self.NAME:
-                return row.name
-            if column == self.MEMBERS:
-                if not row.members:
-                    return "no members" if role == Qt.ItemDataRole.DisplayRole else None
-                return ", ".join(row.member_names)
-        if role == Qt.ItemDataRole.ForegroundRole and column == self.MEMBERS and not row.members:
-            return Qt.GlobalColor.gray
-        if role == SORT_ROLE:
-            if column == self.NAME:
-                return row.name.casefold()
-            if column == self.MEMBERS:
-                return len(row.members)
-        return None
+    COLUMNS = (
+        Column("Role Name", lambda row: row.name, tooltip=lambda row: row.name),
+        Column("Members", lambda row: _members_text(row) or "no members",
+               sort_key=lambda row: len(row.members), tooltip=_members_text,
+               foreground=lambda row: None if row.members else Qt.GlobalColor.gray),
+    )

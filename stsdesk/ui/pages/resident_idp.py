@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from stsdesk.services.admin_client import AdminClient
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.pages.base import Page
+from stsdesk.ui.widgets.form import error_label
 
 __all__ = [
     "ResidentIdpPage",
@@ -49,7 +50,6 @@ MAX_IDENTIFIER = 255
 MAX_ISSUER = 1024
 
 _REALMS = "/homeRealmIdentifiers/"
-_ERROR_STYLE = "color:#c62828;"
 _INVALID_BRUSH = QBrush(QColor("#fdecea"))
 
 
@@ -212,7 +212,7 @@ class ResidentIdpPage(Page):
         add_row = QHBoxLayout()
         add_row.addWidget(self.new_identifier, 1)
         add_row.addWidget(self.add_button)
-        self.realm_error = _error_label(realm)
+        self.realm_error = error_label(realm)
         realm_box = QVBoxLayout()
         realm_box.addLayout(list_row)
         realm_box.addLayout(add_row)
@@ -252,7 +252,7 @@ class ResidentIdpPage(Page):
         self.issuer = QLineEdit(inbound)
         self.issuer.setPlaceholderText("for example localhost or https://sts.example.org")
         self.issuer.setToolTip("The Issuer of every SAML token this STS issues.")
-        self.issuer_error = _error_label(inbound)
+        self.issuer_error = error_label(inbound)
         issuer_box = QVBoxLayout()
         issuer_box.addWidget(self.issuer)
         issuer_box.addWidget(self.issuer_error)
@@ -608,15 +608,6 @@ class ResidentIdpPage(Page):
         if not event.spontaneous() and self.has_unsaved_changes() and not self._saving:
             self._fill(self._baseline)
         super().hideEvent(event)
-
-
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what the user typed
-    label.setStyleSheet(_ERROR_STYLE)
-    label.hide()
-    return label
 
 
 def _left(widget: QWidget) -> QWidget:

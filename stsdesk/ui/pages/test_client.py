@@ -63,6 +63,7 @@ from stsdesk.ui.pages.token_inspector import (
     fetch_certificates,
     read_file,
 )
+from stsdesk.ui.widgets.form import error_label, show_problem
 from stsdesk.ui.widgets.token_view import TokenView
 from stsdesk.ui.widgets.xml_view import XmlView
 
@@ -76,7 +77,6 @@ IDENTITY_DIALECT = "http://schemas.xmlsoap.org/ws/2005/05/identity"
 DEFAULT_TIMEOUT_SECONDS = 30
 MAX_LIFETIME_SECONDS = 7 * 24 * 3600
 _KEYRING_PREFIX = "test-client:"
-_ERROR_STYLE = "color:#c62828;"
 _WARNING_STYLE = ("color:#663c00; background:#fff4e5; border:1px solid #ffd8a8; "
                   "border-radius:4px; padding:4px;")
 TLS_PINNED, TLS_CA_FILE, TLS_SYSTEM, TLS_INSECURE = range(4)
@@ -123,19 +123,6 @@ def endpoint_problem(text: str) -> str | None:
 def keyring_key(endpoint: str, username: str) -> str:
     """Where the test client keeps a remembered password in the OS keyring."""
     return f"{_KEYRING_PREFIX}{endpoint.strip()}|{username.strip()}"
-
-
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setWordWrap(True)
-    label.setStyleSheet(_ERROR_STYLE)
-    label.hide()
-    return label
-
-
-def _show_error(label: QLabel, text: str | None) -> None:
-    label.setText(text or "")
-    label.setVisible(bool(text))
 
 
 def _file_row(edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
@@ -276,7 +263,7 @@ class TestClientPage(Page):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.endpoint = QLineEdit(box)
         self.endpoint.setPlaceholderText("https://localhost:9443/services/wso2carbon-sts")
-        self.endpoint_error = _error_label(box)
+        self.endpoint_error = error_label(box)
         column = QVBoxLayout()
         column.addWidget(self.endpoint)
         column.addWidget(self.endpoint_error)
@@ -340,7 +327,7 @@ class TestClientPage(Page):
         self.client_key_password.setEchoMode(QLineEdit.EchoMode.Password)
         self.client_key_password.setPlaceholderText("Only if the key file has one")
         form.addRow("Key password:", self.client_key_password)
-        self.client_error = _error_label(box)
+        self.client_error = error_label(box)
         form.addRow(self.client_error)
         self.applies_to = QComboBox(box)
         self.applies_to.setEditable(True)
@@ -370,7 +357,7 @@ class TestClientPage(Page):
         self.rp_key_password.setEchoMode(QLineEdit.EchoMode.Password)
         self.rp_key_password.setPlaceholderText("Only if the key file has one")
         form.addRow("RP key password:", self.rp_key_password)
-        self.rp_key_error = _error_label(box)
+        self.rp_key_error = error_label(box)
         form.addRow(self.rp_key_error)
         return box
 
@@ -402,7 +389,7 @@ class TestClientPage(Page):
         self.other_claim.setPlaceholderText("Another claim URI")
         self.add_claim_button = QPushButton("Add", box)
         form.addRow("", _file_row(self.other_claim, self.add_claim_button))
-        self.claim_error = _error_label(box)
+        self.claim_error = error_label(box)
         form.addRow(self.claim_error)
         return box
 
@@ -411,7 +398,7 @@ class TestClientPage(Page):
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.username = QLineEdit(box)
-        self.username_error = _error_label(box)
+        self.username_error = error_label(box)
         column = QVBoxLayout()
         column.addWidget(self.username)
         column.addWidget(self.username_error)
@@ -449,7 +436,7 @@ class TestClientPage(Page):
             "password and change the token. Use this only against a test server.", box)
         self.insecure_warning.setWordWrap(True)
         self.insecure_warning.setStyleSheet(_WARNING_STYLE)
-        self.tls_error = _error_label(box)
+        self.tls_error = error_label(box)
         for index, button in enumerate((self.tls_pinned, self.tls_ca, self.tls_system,
                                         self.tls_insecure)):
             self.tls_choice.addButton(button, index)
@@ -499,7 +486,7 @@ class TestClientPage(Page):
     def _connect_signals(self) -> None:
         self.endpoint.textChanged.connect(self.on_endpoint_text_changed)
         self.endpoint.editingFinished.connect(self.on_username_editing_finished)
-        self.username.textChanged.connect(lambda _text: _show_error(self.username_error, None))
+        self.username.textChanged.connect(lambda _text: show_problem(self.username_error, None))
         self.username.editingFinished.connect(self.on_username_editing_finished)
         self.key_type.currentIndexChanged.connect(self.on_key_type_changed)
         self.tls_choice.idToggled.connect(self.on_tls_choice_changed)
@@ -586,7 +573,7 @@ class TestClientPage(Page):
     # -- form slots ------------------------------------------------------------------------
 
     def on_endpoint_text_changed(self, text: str) -> None:
-        _show_error(self.endpoint_error, endpoint_problem(text) if text else None)
+        show_problem(self.endpoint_error, endpoint_problem(text) if text else None)
 
     def on_key_type_changed(self, _index: int = 0) -> None:
         key_type = KeyType(self.key_type.currentData())
@@ -599,7 +586,7 @@ class TestClientPage(Page):
         for widget in (self.client_cert, self.client_cert_browse, self.client_key,
                        self.client_key_browse, self.client_key_password):
             widget.setEnabled(holder)
-        _show_error(self.client_error, None)
+        show_problem(self.client_error, None)
 
     def on_tls_choice_changed(self, _id: int = 0, _checked: bool = True) -> None:
         choice = self.tls_choice.checkedId()
@@ -607,17 +594,17 @@ class TestClientPage(Page):
         self.ca_file.setEnabled(choice == TLS_CA_FILE)
         self.ca_browse.setEnabled(choice == TLS_CA_FILE)
         self.insecure_warning.setVisible(choice == TLS_INSECURE)
-        _show_error(self.tls_error, None)
+        show_problem(self.tls_error, None)
 
     def on_add_claim_button_clicked(self) -> None:
         uri = self.other_claim.text().strip()
         if not uri:
-            _show_error(self.claim_error, "Type the claim's URI, then press Add.")
+            show_problem(self.claim_error, "Type the claim's URI, then press Add.")
             return
         if any(ch.isspace() for ch in uri):
-            _show_error(self.claim_error, "A claim URI has no spaces in it.")
+            show_problem(self.claim_error, "A claim URI has no spaces in it.")
             return
-        _show_error(self.claim_error, None)
+        show_problem(self.claim_error, None)
         item = self.claim_item(uri) or self._add_claim_item(uri, uri, checked=True)
         item.setCheckState(Qt.CheckState.Checked)
         self.claims.scrollToItem(item)
@@ -649,15 +636,15 @@ class TestClientPage(Page):
         """The request as the form says, or None with the problems shown next to the fields."""
         for label in (self.endpoint_error, self.username_error, self.client_error,
                       self.tls_error, self.claim_error, self.rp_key_error):
-            _show_error(label, None)
+            show_problem(label, None)
         problems: list[QWidget] = []
         endpoint = self.endpoint.text().strip()
         problem = endpoint_problem(endpoint)
         if problem:
-            _show_error(self.endpoint_error, problem)
+            show_problem(self.endpoint_error, problem)
             problems.append(self.endpoint)
         if not self.username.text().strip():
-            _show_error(self.username_error, "Type the user name to request the token as.")
+            show_problem(self.username_error, "Type the user name to request the token as.")
             problems.append(self.username)
         key_type = KeyType(self.key_type.currentData())
         client = self._client_key_pair(key_type, problems)
@@ -696,7 +683,7 @@ class TestClientPage(Page):
         if key_type is KeyType.BEARER or (key_type is KeyType.SYMMETRIC and not cert_path):
             return None
         if not cert_path or not key_path:
-            _show_error(self.client_error, "A PublicKey token is bound to the client's "
+            show_problem(self.client_error, "A PublicKey token is bound to the client's "
                         "certificate: choose the certificate file and its private key file.")
             problems.append(self.client_cert if not cert_path else self.client_key)
             return None
@@ -705,7 +692,7 @@ class TestClientPage(Page):
                                         read_file(key_path, "client key"),
                                         self.client_key_password.text() or None)
         except (ValueError, StsError) as exc:
-            _show_error(self.client_error, getattr(exc, "message", str(exc)))
+            show_problem(self.client_error, getattr(exc, "message", str(exc)))
             problems.append(self.client_cert)
             return None
 
@@ -724,7 +711,7 @@ class TestClientPage(Page):
                 return TlsTrust(insecure=True)
             return TlsTrust()
         except ValueError as exc:
-            _show_error(self.tls_error, str(exc))
+            show_problem(self.tls_error, str(exc))
             problems.append(self.pin if choice == TLS_PINNED else self.ca_file)
             return None
 
@@ -736,7 +723,7 @@ class TestClientPage(Page):
             return [load_private_key(read_file(path, "relying party key"),
                                      self.rp_key_password.text() or None)]
         except (ValueError, StsError) as exc:
-            _show_error(self.rp_key_error, getattr(exc, "message", str(exc)))
+            show_problem(self.rp_key_error, getattr(exc, "message", str(exc)))
             self.rp_key.setFocus()
             return None
 

@@ -13,7 +13,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -34,7 +33,9 @@ from stsdesk.core.tokeninput import extract_token
 from stsdesk.services.admin_client import API_PREFIX, AdminClient
 from stsdesk.services.errors import AdminApiError
 from stsdesk.ui.connection import ServerConnection
+from stsdesk.ui.dialogs.files import choose_open_path as ask_open_path  # tests patch it here
 from stsdesk.ui.pages.base import Page
+from stsdesk.ui.widgets.form import error_label, show_problem
 from stsdesk.ui.widgets.token_view import TokenView
 
 __all__ = [
@@ -49,7 +50,6 @@ MAX_TOKEN_FILE_BYTES = 8 * 1024 * 1024
 KEY_FILE_FILTER = "Private keys (*.pem *.key *.p12 *.pfx *.der);;All files (*)"
 CERT_FILE_FILTER = f"Certificates ({' '.join(FILE_PATTERNS)});;All files (*)"
 TOKEN_FILE_FILTER = "Tokens (*.xml *.txt *.saml *.b64);;All files (*)"
-_ERROR_STYLE = "color:#c62828;"
 SIGNING, TRUST_STORE, FILE, NONE = "signing", "trust", "file", "none"
 
 
@@ -109,12 +109,6 @@ def _certificate(pem: object, alias: object) -> x509.Certificate | None:
         return None
 
 
-def ask_open_path(parent: QWidget, title: str, file_filter: str) -> str:
-    """The file the person picked, or "" (tests patch this)."""
-    path, _ = QFileDialog.getOpenFileName(parent, title, "", file_filter)
-    return path
-
-
 def read_file(path: str, what: str, limit: int = MAX_TOKEN_FILE_BYTES) -> bytes:
     """The bytes of ``path``; ValueError with a message for the person when it cannot be read."""
     target = Path(path)
@@ -132,19 +126,6 @@ def read_file(path: str, what: str, limit: int = MAX_TOKEN_FILE_BYTES) -> bytes:
 def _choice(kind: str, alias: str = "") -> str:
     # Combo data as one string: Qt turns tuples into lists that findData cannot match.
     return f"{kind}\n{alias}"
-
-
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setWordWrap(True)
-    label.setStyleSheet(_ERROR_STYLE)
-    label.hide()
-    return label
-
-
-def _show_error(label: QLabel, text: str | None) -> None:
-    label.setText(text or "")
-    label.setVisible(bool(text))
 
 
 class TokenInspectorPage(Page):
@@ -175,7 +156,7 @@ class TokenInspectorPage(Page):
         self.open_button = QPushButton("&Open file…", token)
         self.open_button.setToolTip("Read the token from a file (Ctrl+O)")
         self.clear_button = QPushButton("C&lear", token)
-        self.input_error = _error_label(token)
+        self.input_error = error_label(token)
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.clear_button)
@@ -191,7 +172,7 @@ class TokenInspectorPage(Page):
         self.cert_path = QLineEdit(trust)
         self.cert_path.setPlaceholderText("Certificate file (PEM, DER, PKCS#7, PKCS#12, JKS)")
         self.cert_browse = QPushButton("&Browse…", trust)
-        self.cert_error = _error_label(trust)
+        self.cert_error = error_label(trust)
         cert_row = QHBoxLayout()
         cert_row.addWidget(self.cert_path, 1)
         cert_row.addWidget(self.cert_browse)
@@ -210,7 +191,7 @@ class TokenInspectorPage(Page):
         self.key_password = QLineEdit(decrypt)
         self.key_password.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_password.setPlaceholderText("Only if the key file has one")
-        self.key_error = _error_label(decrypt)
+        self.key_error = error_label(decrypt)
         key_row = QHBoxLayout()
         key_row.addWidget(self.key_path, 1)
         key_row.addWidget(self.key_browse)
@@ -268,7 +249,7 @@ class TokenInspectorPage(Page):
         self.inspect_button.clicked.connect(self.on_inspect_button_clicked)
         for shortcut in self._inspect_shortcuts:
             shortcut.activated.connect(self.on_inspect_button_clicked)
-        self.input.textChanged.connect(lambda: _show_error(self.input_error, None))
+        self.input.textChanged.connect(lambda: show_problem(self.input_error, None))
         self.view.xml.save_failed.connect(self.banner.error)
 
     # -- loading ---------------------------------------------------------------------------
@@ -329,7 +310,7 @@ class TokenInspectorPage(Page):
         kind, _alias = self.current_trust()
         self.cert_path.setEnabled(kind == FILE)
         self.cert_browse.setEnabled(kind == FILE)
-        _show_error(self.cert_error, None)
+        show_problem(self.cert_error, None)
 
     def on_open_button_clicked(self) -> None:
         path = ask_open_path(self, "Open a token", TOKEN_FILE_FILTER)
@@ -339,7 +320,7 @@ class TokenInspectorPage(Page):
             data = read_file(path, "token file")
             text = data.decode("utf-8-sig")
         except ValueError as exc:
-            _show_error(self.input_error, str(exc) if not isinstance(exc, UnicodeDecodeError)
+            show_problem(self.input_error, str(exc) if not isinstance(exc, UnicodeDecodeError)
                         else f"{Path(path).name} is not a text file; a token is XML or base64 "
                         "text.")
             return
@@ -364,10 +345,10 @@ class TokenInspectorPage(Page):
 
     def on_inspect_button_clicked(self) -> None:
         for label in (self.input_error, self.cert_error, self.key_error):
-            _show_error(label, None)
+            show_problem(label, None)
         text = self.input.toPlainText()
         if not text.strip():
-            _show_error(self.input_error, "Paste a token or open a file first.")
+            show_problem(self.input_error, "Paste a token or open a file first.")
             self.input.setFocus()
             return
         trusted = self._trusted()
@@ -380,7 +361,7 @@ class TokenInspectorPage(Page):
                                    known=self.certificates.all)
         except StsError as exc:
             self.decoded = None
-            _show_error(self.input_error, exc.message)
+            show_problem(self.input_error, exc.message)
             self.view.clear("No token: the input was not accepted (see the message on the left).")
             self.inspected.emit(None)
             return
@@ -399,14 +380,14 @@ class TokenInspectorPage(Page):
         if kind == FILE:
             path = self.cert_path.text().strip()
             if not path:
-                _show_error(self.cert_error, "Choose the certificate file to check against.")
+                show_problem(self.cert_error, "Choose the certificate file to check against.")
                 self.cert_path.setFocus()
                 return None
             try:
                 loaded = read_certificates(read_file(path, "certificate file"),
                                            filename=Path(path).name)
             except (ValueError, StsError) as exc:
-                _show_error(self.cert_error, getattr(exc, "message", str(exc)))
+                show_problem(self.cert_error, getattr(exc, "message", str(exc)))
                 return None
             return {f"{Path(path).name} #{index + 1}" if index else Path(path).name: cert
                     for index, cert in enumerate(loaded.certificates)}
@@ -420,7 +401,7 @@ class TokenInspectorPage(Page):
             key = load_private_key(read_file(path, "private key file"),
                                    self.key_password.text() or None)
         except (ValueError, StsError) as exc:
-            _show_error(self.key_error, getattr(exc, "message", str(exc)))
+            show_problem(self.key_error, getattr(exc, "message", str(exc)))
             self.key_path.setFocus()
             return None
         return [key]

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -31,11 +30,10 @@ from stsdesk.core.tokeninfo import (
     ValidityTimeline,
 )
 from stsdesk.services.token_session import ProofKeyInfo
+from stsdesk.ui.models.base import Column, RowTableModel
 from stsdesk.ui.widgets.xml_view import XmlView
 
 __all__ = ["TokenView", "TokenAttributesTableModel", "signature_headline", "short_uri"]
-
-_Index = QModelIndex | QPersistentModelIndex
 
 GREEN, RED, ORANGE, GREY = "#1a7f37", "#c62828", "#9a6700", "#57606a"
 _STATUS_COLOURS = {
@@ -106,52 +104,35 @@ def signature_headline(decoded: DecodedToken, sts_aliases: Iterable[str] = (),
     return f"✘ Signature invalid — {signature.reason}"
 
 
-class TokenAttributesTableModel(QAbstractTableModel):
+def _attribute_name(attribute: TokenAttribute) -> str:
+    return attribute.name
+
+
+def _attribute_friendly(attribute: TokenAttribute) -> str:
+    return attribute.friendly_name or attribute.namespace or ""
+
+
+def _attribute_values(attribute: TokenAttribute) -> str:
+    return "; ".join(attribute.values)
+
+
+def _attribute_tooltip(attribute: TokenAttribute) -> str:
+    return f"{attribute.claim_uri}\n" + "\n".join(attribute.values)
+
+
+class TokenAttributesTableModel(RowTableModel[TokenAttribute]):
     """The token's attributes: name, friendly name or namespace, values."""
 
     NAME, FRIENDLY, VALUES = range(3)
-    HEADERS = ("Name", "Friendly name / namespace", "Values")
-    ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the TokenAttribute of the row
-    SORT_ROLE = Qt.ItemDataRole.UserRole + 2
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[TokenAttribute] = []
+    COLUMNS = tuple(
+        Column(header, text, sort_key=text, tooltip=_attribute_tooltip)
+        for header, text in (("Name", _attribute_name),
+                             ("Friendly name / namespace", _attribute_friendly),
+                             ("Values", _attribute_values))
+    )
 
     def set_attributes(self, attributes: Iterable[TokenAttribute]) -> None:
-        self.beginResetModel()
-        self._rows = list(attributes)
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        if role == self.ROW_ROLE:
-            return row
-        column = index.column()
-        if role in (Qt.ItemDataRole.DisplayRole, self.SORT_ROLE):
-            if column == self.NAME:
-                return row.name
-            if column == self.FRIENDLY:
-                return row.friendly_name or row.namespace or ""
-            if column == self.VALUES:
-                return "; ".join(row.values)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{row.claim_uri}\n" + "\n".join(row.values)
-        return None
+        self.set_rows(attributes)
 
 
 def _value_label(parent: QWidget) -> QLabel:

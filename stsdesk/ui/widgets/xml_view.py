@@ -20,7 +20,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -29,6 +28,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from stsdesk.ui.dialogs.files import choose_save_path
 
 __all__ = ["XmlView", "XmlHighlighter", "ask_save_path"]
 
@@ -74,8 +75,7 @@ class XmlHighlighter(QSyntaxHighlighter):
 
 def ask_save_path(parent: QWidget, title: str, suggested: str) -> str:
     """The file to save to, or "" when the person cancelled (tests patch this)."""
-    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, "XML files (*.xml);;All files (*)")
-    return path
+    return choose_save_path(parent, title, suggested, "XML files (*.xml);;All files (*)")
 
 
 class XmlView(QWidget):

@@ -44,6 +44,7 @@ from stsdesk.ui.models.scenarios import (
     offered_roles,
 )
 from stsdesk.ui.widgets.banner import MessageBanner
+from stsdesk.ui.widgets.form import error_label, show_problem
 
 __all__ = [
     "ApplySecurityPolicyWizard",
@@ -59,7 +60,6 @@ log = logging.getLogger("stsdesk.ui")
 # The user-store domains the STS knows (WSO2 shows the same two for a single user store).
 USER_STORE_DOMAINS = ("ALL-USER-STORE-DOMAINS", "PRIMARY")
 NOT_AVAILABLE = "not available on this STS"
-_ERROR_STYLE = "color:#b3261e;"
 _SCIM_PAGE = 100
 _SCIM_MAX_PAGES = 100  # 10 000 roles: a bound, so a misbehaving server cannot keep us looping
 
@@ -109,19 +109,6 @@ class SecurityPolicyRequest:
             "trustedKeystores": list(self.trusted_keystores),
             "privateKeystore": self.private_keystore,
         }
-
-
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setStyleSheet(_ERROR_STYLE)
-    label.setWordWrap(True)
-    label.hide()
-    return label
-
-
-def _show_error(label: QLabel, text: str) -> None:
-    label.setText(text)
-    label.setVisible(bool(text))
 
 
 def _checked(items: QListWidget) -> list[str]:
@@ -376,7 +363,7 @@ class AccessPage(QWizardPage):
         self.role_status = QLabel("Loading the roles…", self.roles_group)
         self.role_status.setStyleSheet("color:#57606a;")
         self.role_status.setWordWrap(True)
-        self.role_error = _error_label(self.roles_group)
+        self.role_error = error_label(self.roles_group)
         domain_label = QLabel("User Store &Domain:", self.roles_group)
         domain_label.setBuddy(self.domain_combo)
         filter_label = QLabel("&Filter:", self.roles_group)
@@ -403,7 +390,7 @@ class AccessPage(QWizardPage):
             item.setCheckState(Qt.CheckState.Checked if chosen else Qt.CheckState.Unchecked)
             if keystore.private_store:
                 self.private_combo.addItem(keystore.name)
-        self.keystore_error = _error_label(self.keystores_group)
+        self.keystore_error = error_label(self.keystores_group)
         keystore_form = QFormLayout(self.keystores_group)
         keystore_form.addRow("Trusted Key Stores:", self.trusted_list)
         keystore_form.addRow("Private Key Store:", self.private_combo)
@@ -422,7 +409,7 @@ class AccessPage(QWizardPage):
     def _connect_signals(self) -> None:
         self.filter_edit.textChanged.connect(self.on_filter_edit_text_changed)
         self.role_list.itemChanged.connect(self.on_role_list_item_changed)
-        self.trusted_list.itemChanged.connect(lambda _: _show_error(self.keystore_error, ""))
+        self.trusted_list.itemChanged.connect(lambda _: show_problem(self.keystore_error, ""))
 
     # -- roles -----------------------------------------------------------------------------
 
@@ -456,7 +443,7 @@ class AccessPage(QWizardPage):
         self._update_role_status()
 
     def on_role_list_item_changed(self, _: QListWidgetItem) -> None:
-        _show_error(self.role_error, "")
+        show_problem(self.role_error, "")
         self._update_role_status()
 
     def _update_role_status(self) -> None:
@@ -491,8 +478,8 @@ class AccessPage(QWizardPage):
         if scenario is not None:
             self.setSubTitle(f"Scenario {scenario.title} asks for "
                              + " and ".join(scenario.asks_for) + ".")
-        _show_error(self.role_error, "")
-        _show_error(self.keystore_error, "")
+        show_problem(self.role_error, "")
+        show_problem(self.keystore_error, "")
         if asks_roles:
             self.filter_edit.setFocus()
 
@@ -500,14 +487,14 @@ class AccessPage(QWizardPage):
         scenario = self._scenario()
         ok = True
         if scenario is not None and scenario.asks_for_roles and not self.checked_roles:
-            _show_error(self.role_error,
+            show_problem(self.role_error,
                         "Check at least one role: only users with one of the checked roles will "
                         "obtain tokens." + (" (Clear the filter to see every role.)"
                                             if self.filter_edit.text() else ""))
             ok = False
         if scenario is not None and scenario.asks_for_keystores and (
                 not self.checked_keystores or not self.private_combo.currentText()):
-            _show_error(self.keystore_error,
+            show_problem(self.keystore_error,
                         "Check at least one trusted key store and choose the private key store "
                         "that holds the STS's signing key.")
             ok = False

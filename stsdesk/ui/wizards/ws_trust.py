@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
 
 from stsdesk.services.admin_client import AdminClient
 from stsdesk.ui.connection import ServerConnection
-from stsdesk.ui.dialogs.import_certificate import ERROR_STYLE, ImportCertificateDialog
+from stsdesk.ui.dialogs.import_certificate import ImportCertificateDialog
 from stsdesk.ui.errors import describe, is_expected, show_crash
 from stsdesk.ui.widgets.banner import MessageBanner
+from stsdesk.ui.widgets.form import error_label
 
 __all__ = [
     "WsTrustConfigurationWizard",
@@ -197,12 +198,6 @@ def _note(parent: QWidget, text: str = "", style: str = "") -> QLabel:
     return label
 
 
-def _error_label(parent: QWidget) -> QLabel:
-    label = _note(parent, style=ERROR_STYLE)
-    label.hide()
-    return label
-
-
 def _fill(combo: QComboBox, options: Sequence[str], labels: Mapping[str, str],
           selected: str | None) -> None:
     """Replace the combo's items with ``options`` (data = the value), selecting ``selected``."""
@@ -231,7 +226,7 @@ class EndpointPage(_Step):
         self._wizard = wizard
         self.audience_edit = QLineEdit(self)
         self.audience_edit.setPlaceholderText("https://rp.example.org/service")
-        self.audience_error = _error_label(self)
+        self.audience_error = error_label(self)
         self.audience_note = _note(self)
         self.audience_note.hide()
         self.alias_combo = QComboBox(self)
@@ -318,7 +313,7 @@ class TokenPage(_Step):
         self._wizard = wizard
         self.token_type_combo = QComboBox(self)
         self.key_type_combo = QComboBox(self)
-        self.key_type_error = _error_label(self)
+        self.key_type_error = error_label(self)
         self.name_id_combo = QComboBox(self)
         self.lifetime_spin = QSpinBox(self)
         self.lifetime_spin.setSuffix(" s")
