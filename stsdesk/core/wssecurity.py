@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import logging
@@ -18,6 +17,7 @@ from lxml import etree
 from stsdesk.core import ns
 from stsdesk.core.errors import InvalidSecurityError, MessageExpiredError
 from stsdesk.core.soap import SoapMessage, SoapVersion
+from stsdesk.core.xmlutil import at_most_one, decode_base64
 
 __all__ = [
     "UsernameToken", "Timestamp", "SecurityHeader", "parse_security_header", "check_timestamp",
@@ -121,18 +121,12 @@ def _security_datetime(element: etree._Element, what: str) -> tuple[datetime, st
 
 
 def _only(parent: etree._Element, tag: str, what: str) -> etree._Element | None:
-    found = parent.findall(tag)
-    if len(found) > 1:
-        raise InvalidSecurityError(f"The message has {len(found)} {what} elements; send one.")
-    return found[0] if found else None
+    return at_most_one(parent, tag, lambda count: InvalidSecurityError(
+        f"The message has {count} {what} elements; send one."))
 
 
 def _b64(text: str | None, what: str) -> bytes:
-    compact = re.sub(r"\s+", "", text or "")
-    try:
-        return base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidSecurityError(f"The {what} is not valid base64; encode it as base64.") from exc
+    return decode_base64(text, what, InvalidSecurityError)
 
 
 def _role(header: etree._Element, version: SoapVersion) -> str:

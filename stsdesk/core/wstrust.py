@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import copy
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +15,7 @@ from lxml import etree
 from stsdesk.core import ns
 from stsdesk.core.errors import InvalidRequestError, RequestFailedError
 from stsdesk.core.wssecurity import format_xs_datetime, parse_xs_datetime
+from stsdesk.core.xmlutil import at_most_one, decode_base64
 
 __all__ = [
     "TrustVersion", "RequestType", "KeyType", "TokenType", "request_type_uri", "key_type_uri",
@@ -167,21 +166,13 @@ def _children(element: etree._Element) -> list[etree._Element]:
 
 
 def _only(parent: etree._Element, tag: str) -> etree._Element | None:
-    found = parent.findall(tag)
-    if len(found) > 1:
-        raise InvalidRequestError(
-            f"The request has {len(found)} {etree.QName(tag).localname} elements in one place; "
-            "send it once."
-        )
-    return found[0] if found else None
+    return at_most_one(parent, tag, lambda count: InvalidRequestError(
+        f"The request has {count} {etree.QName(tag).localname} elements in one place; "
+        "send it once."))
 
 
 def _b64(text: str | None, what: str) -> bytes:
-    compact = re.sub(r"\s+", "", text or "")
-    try:
-        return base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidRequestError(f"The {what} is not valid base64; encode it as base64.") from exc
+    return decode_base64(text, what, InvalidRequestError)
 
 
 def _bool(value: str, what: str) -> bool:

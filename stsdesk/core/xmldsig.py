@@ -28,6 +28,7 @@ from stsdesk.core.errors import (
     StsError,
 )
 from stsdesk.core.xmlparse import parse_xml
+from stsdesk.core.xmlutil import algorithm
 
 __all__ = [
     "SignatureAlgorithm", "DigestAlgorithm", "VerifiedSignature", "sign_enveloped",
@@ -96,26 +97,6 @@ def _xmlsec_signing_key(identity: SigningIdentity) -> xmlsec.Key:
     return key
 
 
-def _signature_algorithm(value: str) -> SignatureAlgorithm:
-    try:
-        return SignatureAlgorithm(value)
-    except ValueError as exc:
-        raise InvalidRequestError(
-            f"The signature algorithm {value!r} is not supported; use one of "
-            f"{', '.join(a.value for a in SignatureAlgorithm)}."
-        ) from exc
-
-
-def _digest_algorithm(value: str) -> DigestAlgorithm:
-    try:
-        return DigestAlgorithm(value)
-    except ValueError as exc:
-        raise InvalidRequestError(
-            f"The digest algorithm {value!r} is not supported; use one of "
-            f"{', '.join(a.value for a in DigestAlgorithm)}."
-        ) from exc
-
-
 def sign_enveloped(
     element: etree._Element,
     identity: SigningIdentity,
@@ -130,8 +111,8 @@ def sign_enveloped(
     One Reference to ``#<id>``, transforms enveloped-signature then exc-c14n, SignedInfo in
     exc-c14n, and the signing certificate in KeyInfo/X509Data. Returns the ds:Signature.
     """
-    sign_method = _signature_algorithm(signature_algorithm)
-    digest_method = _digest_algorithm(digest_algorithm)
+    sign_method = algorithm(SignatureAlgorithm, signature_algorithm, "signature algorithm")
+    digest_method = algorithm(DigestAlgorithm, digest_algorithm, "digest algorithm")
     element_id = element.get(id_attribute)
     if not element_id:
         raise InvalidRequestError(

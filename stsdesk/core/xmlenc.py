@@ -18,6 +18,7 @@ from stsdesk.core import ns
 from stsdesk.core.certs import certificate_thumbprint_sha1
 from stsdesk.core.errors import CryptoError, InvalidRequestError, StsError
 from stsdesk.core.xmlparse import parse_xml
+from stsdesk.core.xmlutil import algorithm
 
 __all__ = [
     "BlockEncryption", "KeyTransport", "encrypt_element", "encrypt_key", "decrypt_element",
@@ -58,26 +59,6 @@ def _d(local: str) -> str:
     return f"{{{ns.DS}}}{local}"
 
 
-def _block(value: str) -> BlockEncryption:
-    try:
-        return BlockEncryption(value)
-    except ValueError as exc:
-        raise InvalidRequestError(
-            f"The encryption algorithm {value!r} is not supported; use one of "
-            f"{', '.join(b.value for b in BlockEncryption)}."
-        ) from exc
-
-
-def _transport(value: str) -> KeyTransport:
-    try:
-        return KeyTransport(value)
-    except ValueError as exc:
-        raise InvalidRequestError(
-            f"The key transport algorithm {value!r} is not supported; use one of "
-            f"{', '.join(k.value for k in KeyTransport)}."
-        ) from exc
-
-
 def _private_key(private_key: rsa.RSAPrivateKey) -> xmlsec.Key:
     pem = private_key.private_bytes(
         serialization.Encoding.PEM,
@@ -98,7 +79,7 @@ def encrypt_key(
     Its ds:KeyInfo names the certificate by a wsse:SecurityTokenReference with a ThumbprintSHA1
     KeyIdentifier (WSS X.509 token profile 1.1).
     """
-    transport = _transport(key_transport)
+    transport = algorithm(KeyTransport, key_transport, "key transport algorithm")
     if not key:
         raise InvalidRequestError("There is no key to encrypt; the proof key is empty.")
     encrypted_key = etree.Element(_x("EncryptedKey"), nsmap=_NSMAP)
@@ -154,7 +135,7 @@ def encrypt_element(
     A fresh session key is wrapped in an xenc:EncryptedKey inside the EncryptedData's ds:KeyInfo.
     ``element`` itself is not modified.
     """
-    block_method = _block(block)
+    block_method = algorithm(BlockEncryption, block, "encryption algorithm")
     key_bytes = _KEY_BYTES[block_method]
     # etree.tostring keeps every namespace declaration in scope, so the plaintext is a complete
     # document even when the element sat inside a larger one.

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlsplit
 
@@ -17,6 +16,7 @@ from stsdesk.core.xmlenc import BlockEncryption, KeyTransport
 from stsdesk.server.admin.audit import record
 from stsdesk.server.admin.auth import Admin
 from stsdesk.server.admin.context import API_PREFIX, AdminContext, get_context
+from stsdesk.server.admin.listfilter import attribute_filter
 from stsdesk.server.errors import ConflictError, NotFoundError, ServerError, ValidationError
 from stsdesk.server.model import NAMEID_EMAIL, NAMEID_UNSPECIFIED, RelyingParty, RequestedClaim
 
@@ -49,7 +49,6 @@ NAME_ID_FORMATS = (
     "urn:oasis:names:tc:SAML:2.0:nameid-format:entity",
 )
 _DEFAULTS = RelyingParty(application_id="", name="", audience="*")
-_FILTER = re.compile(r"^\s*name\s+(eq|sw|ew|co)\s+(.+?)\s*$", re.IGNORECASE)
 _FILTER_HELP = (
     "Filter by name as 'name eq VALUE', 'name sw VALUE' (starts with), 'name ew VALUE' (ends "
     "with) or 'name co VALUE' (contains); quote a value with spaces: name co \"my app\"."
@@ -410,25 +409,10 @@ def delete_ws_trust(actor: Admin, context: _Context, applicationId: _AppId) -> R
 # ------------------------------------------------------------------------------------ helpers
 
 
-def parse_filter(text: str | None) -> Any:
+def parse_filter(text: str | None) -> Callable[[str], bool]:
     """A predicate over application names for WSO2's ``name eq|sw|ew|co VALUE`` filter."""
-    if text is None or not text.strip():
-        return lambda name: True
-    found = _FILTER.match(text)
-    if found is None:
-        raise ValidationError(f"The filter {text!r} is not understood. {_FILTER_HELP}")
-    operator = found.group(1).lower()
-    value = found.group(2)
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        value = value[1:-1]
-    if operator == "eq":
-        return lambda name: name == value
-    folded = value.casefold()
-    if operator == "sw":
-        return lambda name: name.casefold().startswith(folded)
-    if operator == "ew":
-        return lambda name: name.casefold().endswith(folded)
-    return lambda name: folded in name.casefold()
+    return attribute_filter(text, "name", invalid=ValidationError, help_text=_FILTER_HELP,
+                            fold_case=True)
 
 
 def _self(app_id: str) -> str:

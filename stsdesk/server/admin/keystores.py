@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -27,6 +26,7 @@ from stsdesk.server.admin.audit import record
 from stsdesk.server.admin.auth import Admin
 from stsdesk.server.admin.context import API_PREFIX, AdminContext, get_context
 from stsdesk.server.admin.errors import ApiError
+from stsdesk.server.admin.listfilter import attribute_filter
 from stsdesk.server.urls import public_base_url
 
 __all__ = [
@@ -48,11 +48,19 @@ _SIGNING_KEYS = "/keystores/signing-keys"
 _MAX_ALIAS = 128
 # Aliases that would be shadowed by a fixed path next to /{alias}.
 _RESERVED = {_CERTS: "public", _SIGNING_KEYS: "active"}
-_FILTER = re.compile(r"\s*alias\s+(eq|sw|ew|co)\s+(.+?)\s*", re.IGNORECASE)
 _FILTER_HELP = (
     "Filter by alias as 'alias eq NAME', 'alias sw PREFIX', 'alias ew SUFFIX' or "
     "'alias co TEXT' (for example ?filter=alias+eq+wso2carbon)."
 )
+_Alias = Annotated[str, Path(max_length=255)]
+_AliasFilter = Annotated[
+    str | None, Query(alias="filter", max_length=300, description=_FILTER_HELP)
+]
+_EncodeCert = Annotated[bool, Query(alias="encode-cert")]
+_DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {PEM_MEDIA_TYPE: {}, _BASE64_MEDIA_TYPE: {}},
+          "description": "PEM, or base64 DER with encode-cert=true."},
+}
 _MAX_PKCS12_TEXT = 200_000  # base64 characters: a key pair with a long chain is far smaller
 _KNOWN_SHOWN = 20  # aliases named in a "not found" message before "and N more"
 
@@ -152,9 +160,7 @@ def list_certificates(
     _: Admin,
     context: Context,
     request: Request,
-    filter_: Annotated[
-        str | None, Query(alias="filter", max_length=300, description=_FILTER_HELP)
-    ] = None,
+    filter_: _AliasFilter = None,
 ) -> list[CertificateResponse]:
     matches = _alias_filter(filter_)
     snapshot = context.store.snapshot()
@@ -173,12 +179,11 @@ def list_certificates(
     f"{_CERTS}/public",
     summary="Download the STS's signing certificate (no authentication)",
     response_class=Response,
-    responses={200: {"content": {PEM_MEDIA_TYPE: {}, _BASE64_MEDIA_TYPE: {}},
-                     "description": "PEM, or base64 DER with encode-cert=true."}},
+    responses=_DOWNLOAD_RESPONSES,
 )
 def get_public_certificate(
     context: Context,
-    encode_cert: Annotated[bool, Query(alias="encode-cert")] = False,
+    encode_cert: _EncodeCert = False,
 ) -> Response:
     alias = context.store.get_signing_alias()
     return _certificate_body(context.keystore.signing_certificate(alias), encode_cert)
@@ -188,14 +193,13 @@ def get_public_certificate(
     f"{_CERTS}/{{alias}}",
     summary="Download one trusted certificate",
     response_class=Response,
-    responses={200: {"content": {PEM_MEDIA_TYPE: {}, _BASE64_MEDIA_TYPE: {}},
-                     "description": "PEM, or base64 DER with encode-cert=true."}},
+    responses=_DOWNLOAD_RESPONSES,
 )
 def get_certificate(
     _: Admin,
     context: Context,
-    alias: Annotated[str, Path(max_length=255)],
-    encode_cert: Annotated[bool, Query(alias="encode-cert")] = False,
+    alias: _Alias,
+    encode_cert: _EncodeCert = False,
 ) -> Response:
     certificates = context.keystore.list_trusted_certificates()
     cert = certificates.get(alias)
@@ -261,7 +265,7 @@ def import_certificate(
 def delete_certificate(
     actor: Admin,
     context: Context,
-    alias: Annotated[str, Path(max_length=255)],
+    alias: _Alias,
 ) -> Response:
     certificates = context.keystore.list_trusted_certificates()
     cert = certificates.get(alias)
@@ -287,9 +291,7 @@ def list_signing_keys(
     _: Admin,
     context: Context,
     request: Request,
-    filter_: Annotated[
-        str | None, Query(alias="filter", max_length=300, description=_FILTER_HELP)
-    ] = None,
+    filter_: _AliasFilter = None,
 ) -> list[SigningKeyResponse]:
     matches = _alias_filter(filter_)
     active = context.store.get_signing_alias()
@@ -352,14 +354,13 @@ def set_active_signing_key(
     f"{_SIGNING_KEYS}/{{alias}}",
     summary="Download a signing key's certificate",
     response_class=Response,
-    responses={200: {"content": {PEM_MEDIA_TYPE: {}, _BASE64_MEDIA_TYPE: {}},
-                     "description": "PEM, or base64 DER with encode-cert=true."}},
+    responses=_DOWNLOAD_RESPONSES,
 )
 def get_signing_certificate(
     _: Admin,
     context: Context,
-    alias: Annotated[str, Path(max_length=255)],
-    encode_cert: Annotated[bool, Query(alias="encode-cert")] = False,
+    alias: _Alias,
+    encode_cert: _EncodeCert = False,
 ) -> Response:
     return _certificate_body(context.keystore.signing_certificate(alias), encode_cert)
 
@@ -425,7 +426,7 @@ def add_signing_key(
 def delete_signing_key(
     actor: Admin,
     context: Context,
-    alias: Annotated[str, Path(max_length=255)],
+    alias: _Alias,
 ) -> Response:
     cert = context.keystore.signing_certificate(alias)  # NotFoundError: 404
     context.keystore.delete_signing_key(alias)  # ConflictError for the active key: 409
@@ -454,21 +455,8 @@ def _check_alias(alias: str, collection: str, what: str) -> None:
 
 
 def _alias_filter(text: str | None) -> Callable[[str], bool]:
-    if text is None or not text.strip():
-        return lambda _alias: True
-    match = _FILTER.fullmatch(text)
-    if match is None:
-        raise _invalid(f"The filter {text!r} is not understood. {_FILTER_HELP}")
-    operator, value = match.group(1).lower(), match.group(2)
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        value = value[1:-1]
-    tests: dict[str, Callable[[str], bool]] = {
-        "eq": lambda alias: alias == value,
-        "sw": lambda alias: alias.startswith(value),
-        "ew": lambda alias: alias.endswith(value),
-        "co": lambda alias: value in alias,
-    }
-    return tests[operator]
+    return attribute_filter(text, "alias", invalid=_invalid, help_text=_FILTER_HELP,
+                            quotes="\"'")
 
 
 def _url(request: Request, context: AdminContext, collection: str, alias: str) -> str:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from stsdesk.server.admin import scim_groups, scim_users
 from stsdesk.server.admin.auth import Admin
-from stsdesk.server.admin.context import AdminContext, get_context
+from stsdesk.server.admin.scim_common import Context
 from stsdesk.server.admin.scim_schemas import (
     LIST_RESPONSE_SCHEMA,
     ScimResponse,
@@ -31,17 +31,24 @@ router.include_router(scim_users.router)
 router.include_router(scim_groups.router)
 
 _discovery = APIRouter(tags=["SCIM 2.0 discovery"])
-Context = Annotated[AdminContext, Depends(get_context)]
 
 
-def _listing(resources: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
+def _listing(resources: list[dict[str, Any]]) -> Response:
+    return ScimResponse({
         "schemas": [LIST_RESPONSE_SCHEMA],
         "totalResults": len(resources),
         "itemsPerPage": len(resources),
         "startIndex": 1,
         "Resources": resources,
-    }
+    })
+
+
+def _one(resources: list[dict[str, Any]], wanted: str, missing: str) -> Response:
+    """The discovery document whose id is ``wanted``; a 404 saying ``missing`` without one."""
+    for item in resources:
+        if item["id"] == wanted:
+            return ScimResponse(item)
+    raise scim_error(404, None, missing)
 
 
 @_discovery.get("/ServiceProviderConfig", summary="What this SCIM service supports",
@@ -53,33 +60,29 @@ def get_service_provider_config(request: Request, _: Admin, context: Context) ->
 @_discovery.get("/ResourceTypes", summary="The resource types (User, Group)",
                 response_class=ScimResponse)
 def list_resource_types(request: Request, _: Admin, context: Context) -> Response:
-    return ScimResponse(_listing(resource_types(base_url(request, context))))
+    return _listing(resource_types(base_url(request, context)))
 
 
 @_discovery.get("/ResourceTypes/{name}", summary="One resource type", response_class=ScimResponse)
 def get_resource_type(
     name: Annotated[str, Path(max_length=64)], request: Request, _: Admin, context: Context
 ) -> Response:
-    for item in resource_types(base_url(request, context)):
-        if item["id"] == name:
-            return ScimResponse(item)
-    raise scim_error(404, None, f"There is no resource type {name!r}; there are User and Group.")
+    return _one(resource_types(base_url(request, context)), name,
+                f"There is no resource type {name!r}; there are User and Group.")
 
 
 @_discovery.get("/Schemas", summary="The schemas (User, Group, WSO2 extension)",
                 response_class=ScimResponse)
 def list_schemas(request: Request, _: Admin, context: Context) -> Response:
-    return ScimResponse(_listing(schema_documents(base_url(request, context))))
+    return _listing(schema_documents(base_url(request, context)))
 
 
 @_discovery.get("/Schemas/{uri}", summary="One schema", response_class=ScimResponse)
 def get_schema(
     uri: Annotated[str, Path(max_length=256)], request: Request, _: Admin, context: Context
 ) -> Response:
-    for item in schema_documents(base_url(request, context)):
-        if item["id"] == uri:
-            return ScimResponse(item)
-    raise scim_error(404, None, f"There is no schema {uri!r}; list /Schemas to see them.")
+    return _one(schema_documents(base_url(request, context)), uri,
+                f"There is no schema {uri!r}; list /Schemas to see them.")
 
 
 router.include_router(_discovery)

@@ -5,37 +5,45 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from stsdesk.server.admin.audit import record
 from stsdesk.server.admin.auth import ADMIN_ROLE, Admin
-from stsdesk.server.admin.context import AdminContext, get_context
-from stsdesk.server.admin.scim_filter import FilterAttribute, FilterError, matches, parse_filter
+from stsdesk.server.admin.context import AdminContext
+from stsdesk.server.admin.scim_common import (
+    AttributesQuery,
+    Context,
+    CountQuery,
+    FilterQuery,
+    PatchRequest,
+    ResourceId,
+    ScimListResponse,
+    ScimMeta,
+    Short,
+    StartIndexQuery,
+    check_patch_request,
+    list_resources,
+    not_found,
+    parse_list_filter,
+    patch_targets,
+    read_resource,
+    resolver,
+    respond,
+    with_meta,
+)
+from stsdesk.server.admin.scim_filter import FilterAttribute
 from stsdesk.server.admin.scim_schemas import (
     GROUP_SCHEMA,
     ScimBody,
     ScimResponse,
     base_url,
     check_if_match,
-    etag_of,
-    list_response,
-    page,
-    project,
     scim_error,
-    split_attributes,
     store_errors,
-    timestamp,
-)
-from stsdesk.server.admin.scim_users import (
-    PatchRequest,
-    ScimListResponse,
-    ScimMeta,
-    check_patch_request,
-    resolver,
 )
 from stsdesk.server.storage.store import StoredRole
 
@@ -43,9 +51,6 @@ __all__ = ["router", "group_resource", "ScimGroupIn", "ScimGroup", "role_name"]
 
 router = APIRouter(tags=["SCIM 2.0"])
 
-Context = Annotated[AdminContext, Depends(get_context)]
-GroupId = Annotated[str, Path(max_length=64)]
-_Short = Annotated[str, StringConstraints(max_length=255)]
 _SCHEMAS = (GROUP_SCHEMA,)
 _DOMAIN = "PRIMARY/"  # WSO2's primary user store; the only one here
 _MAX_MEMBERS = 10_000
@@ -71,7 +76,7 @@ class ScimMember(BaseModel):
 
 class ScimGroupIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    schemas: list[_Short] = Field(default_factory=list, max_length=10)
+    schemas: list[Short] = Field(default_factory=list, max_length=10)
     displayName: str | None = Field(None, max_length=263)  # noqa: N815 ("PRIMARY/" + 255)
     members: list[ScimMember] | None = Field(None, max_length=_MAX_MEMBERS)
 
@@ -108,15 +113,9 @@ def group_resource(role: StoredRole, base: str) -> dict[str, Any]:
              "type": "User"}
             for user_id, username in role.members
         ],
-        "meta": {
-            "resourceType": "Group",
-            "created": timestamp(role.created_at),
-            "lastModified": timestamp(role.modified_at or role.created_at),
-            "location": f"{base}/Groups/{role.role_id}",
-        },
     }
-    resource["meta"]["version"] = etag_of(resource)
-    return resource
+    return with_meta(resource, "Group", role.created_at, role.modified_at,
+                     f"{base}/Groups/{role.role_id}")
 
 
 def _member_ids(items: Any) -> list[str]:
@@ -138,15 +137,8 @@ def _member_ids(items: Any) -> list[str]:
 def _get(context: AdminContext, group_id: str) -> StoredRole:
     role = context.store.get_role(group_id)
     if role is None:
-        raise scim_error(404, None,
-                         f"There is no group with id {group_id!r}; list /Groups to find it.")
+        raise not_found("group", group_id, "/Groups")
     return role
-
-
-def _respond(resource: dict[str, Any], status: int = 200, **headers: str) -> Response:
-    return ScimResponse(
-        resource, status_code=status, headers={"ETag": resource["meta"]["version"], **headers}
-    )
 
 
 def _refuse_admin_rename(role: StoredRole, new_name: str | None) -> None:
@@ -163,26 +155,17 @@ def list_groups(
     request: Request,
     _: Admin,
     context: Context,
-    filter: Annotated[str | None, Query(max_length=10_000)] = None,  # noqa: A002 (SCIM's name)
-    startIndex: Annotated[int | None, Query()] = None,  # noqa: N803
-    count: Annotated[int | None, Query()] = None,
-    attributes: Annotated[str | None, Query(max_length=2000)] = None,
-    excludedAttributes: Annotated[str | None, Query(max_length=2000)] = None,  # noqa: N803
+    filter: FilterQuery = None,  # noqa: A002 (SCIM's name)
+    startIndex: StartIndexQuery = None,  # noqa: N803
+    count: CountQuery = None,
+    attributes: AttributesQuery = None,
+    excludedAttributes: AttributesQuery = None,  # noqa: N803
 ) -> Response:
-    try:
-        node = None if filter is None else parse_filter(filter, FILTER_ATTRIBUTES,
-                                                        schemas=_SCHEMAS)
-    except FilterError as exc:
-        raise scim_error(400, "invalidFilter", str(exc)) from exc
+    node = parse_list_filter(filter, FILTER_ATTRIBUTES, _SCHEMAS)
     base = base_url(request, context)
     resources = [group_resource(r, base) for r in context.store.list_role_records()]
-    if node is not None:
-        resources = [r for r in resources if matches(node, _group_resolver(r))]
-    start, size = page(startIndex, count)
-    answer = list_response(resources, start, size)
-    keep, drop = split_attributes(attributes), split_attributes(excludedAttributes)
-    answer["Resources"] = [project(r, keep, drop, _SCHEMAS) for r in answer["Resources"]]
-    return ScimResponse(answer)
+    return list_resources(resources, node, _group_resolver, start_index=startIndex, count=count,
+                          attributes=attributes, excluded=excludedAttributes, schemas=_SCHEMAS)
 
 
 def _group_resolver(resource: dict[str, Any]) -> Callable[[str], list[Any]]:
@@ -211,31 +194,27 @@ def create_group(
     resource = group_resource(role, base_url(request, context))
     record(context, actor, "scim.group.create", f"Groups/{role_id} ({name})",
            f"members: {', '.join(u for _, u in role.members) or 'none'}")
-    return _respond(resource, 201, Location=resource["meta"]["location"])
+    return respond(resource, 201, Location=resource["meta"]["location"])
 
 
 @router.get("/Groups/{group_id}", summary="Read a group", response_model=ScimGroup,
             response_class=ScimResponse)
 def get_group(
-    group_id: GroupId,
+    group_id: ResourceId,
     request: Request,
     _: Admin,
     context: Context,
-    attributes: Annotated[str | None, Query(max_length=2000)] = None,
-    excludedAttributes: Annotated[str | None, Query(max_length=2000)] = None,  # noqa: N803
+    attributes: AttributesQuery = None,
+    excludedAttributes: AttributesQuery = None,  # noqa: N803
 ) -> Response:
     resource = group_resource(_get(context, group_id), base_url(request, context))
-    if request.headers.get("if-none-match") == resource["meta"]["version"]:
-        return Response(status_code=304, headers={"ETag": resource["meta"]["version"]})
-    shown = project(resource, split_attributes(attributes), split_attributes(excludedAttributes),
-                    _SCHEMAS)
-    return ScimResponse(shown, headers={"ETag": resource["meta"]["version"]})
+    return read_resource(request, resource, attributes, excludedAttributes, _SCHEMAS)
 
 
 @router.put("/Groups/{group_id}", summary="Replace a group", response_model=ScimGroup,
             response_class=ScimResponse)
 def replace_group(
-    group_id: GroupId, body: ScimGroupIn, request: Request, actor: Admin, _: ScimBody,
+    group_id: ResourceId, body: ScimGroupIn, request: Request, actor: Admin, _: ScimBody,
     context: Context,
 ) -> Response:
     role = _get(context, group_id)
@@ -248,13 +227,13 @@ def replace_group(
         fresh = context.store.update_role(group_id, name=name, member_ids=members)
     record(context, actor, "scim.group.replace", f"Groups/{group_id} ({fresh.name})",
            _describe(role, fresh))
-    return _respond(group_resource(fresh, base))
+    return respond(group_resource(fresh, base))
 
 
 @router.patch("/Groups/{group_id}", summary="Change a group (RFC 7644 PATCH)",
               response_model=ScimGroup, response_class=ScimResponse)
 def patch_group(
-    group_id: GroupId, body: PatchRequest, request: Request, actor: Admin, _: ScimBody,
+    group_id: ResourceId, body: PatchRequest, request: Request, actor: Admin, _: ScimBody,
     context: Context,
 ) -> Response:
     check_patch_request(body)
@@ -266,16 +245,7 @@ def patch_group(
     replaced = False
     for operation in body.Operations:
         op = operation.op.lower()
-        if operation.path is None:
-            if op == "remove":
-                raise scim_error(400, "noTarget", "A remove operation needs a path.")
-            if not isinstance(operation.value, dict):
-                raise scim_error(400, "invalidValue", "Without a path, the value must be an "
-                                 "object such as {\"displayName\": \"ops\"}.")
-            targets = [(k, v) for k, v in operation.value.items() if k.lower() != "schemas"]
-        else:
-            targets = [(operation.path, operation.value)]
-        for path, value in targets:
+        for path, value in patch_targets(operation, 'object such as {"displayName": "ops"}'):
             lowered = path.strip()
             if lowered.lower().startswith(GROUP_SCHEMA.lower() + ":"):
                 lowered = lowered[len(GROUP_SCHEMA) + 1:]
@@ -323,12 +293,12 @@ def patch_group(
     detail = _describe(role, fresh)
     if detail:
         record(context, actor, "scim.group.patch", f"Groups/{group_id} ({fresh.name})", detail)
-    return _respond(group_resource(fresh, base))
+    return respond(group_resource(fresh, base))
 
 
 @router.delete("/Groups/{group_id}", status_code=204, summary="Delete a group (a role)",
                response_class=Response)
-def delete_group(group_id: GroupId, request: Request, actor: Admin, context: Context) -> Response:
+def delete_group(group_id: ResourceId, request: Request, actor: Admin, context: Context) -> Response:
     role = _get(context, group_id)
     check_if_match(request, group_resource(role, base_url(request, context)))
     if role.name == ADMIN_ROLE:

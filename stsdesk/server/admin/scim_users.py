@@ -2,43 +2,55 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from stsdesk.core.claims import EMAIL, GIVEN_NAME, LAST_NAME
 from stsdesk.server.admin.audit import record
 from stsdesk.server.admin.auth import Admin
-from stsdesk.server.admin.context import AdminContext, get_context
-from stsdesk.server.admin.scim_filter import FilterAttribute, FilterError, matches, parse_filter
+from stsdesk.server.admin.context import AdminContext
+from stsdesk.server.admin.scim_common import (
+    AttributesQuery,
+    Context,
+    CountQuery,
+    FilterQuery,
+    PatchRequest,
+    ResourceId,
+    ScimListResponse,
+    ScimMeta,
+    Short,
+    StartIndexQuery,
+    check_patch_request,
+    list_resources,
+    not_found,
+    parse_list_filter,
+    patch_targets,
+    read_resource,
+    resolver,
+    respond,
+    with_meta,
+)
+from stsdesk.server.admin.scim_filter import FilterAttribute
 from stsdesk.server.admin.scim_schemas import (
-    PATCH_OP_SCHEMA,
     USER_SCHEMA,
     WSO2_SCHEMA,
     ScimBody,
     ScimResponse,
     base_url,
     check_if_match,
-    etag_of,
-    list_response,
-    page,
-    project,
     scim_error,
-    split_attributes,
     store_errors,
-    timestamp,
 )
 from stsdesk.server.model import UserRecord
 
 __all__ = [
-    "router", "user_resource", "PatchOperation", "PatchRequest", "ScimUserIn", "ScimUser",
-    "MIN_PASSWORD_LENGTH", "FULL_NAME", "EMAIL_TYPE_CLAIMS", "resolver", "ScimListResponse",
-    "ScimMeta", "check_patch_request",
+    "router", "user_resource", "ScimUserIn", "ScimUser", "MIN_PASSWORD_LENGTH", "FULL_NAME",
+    "EMAIL_TYPE_CLAIMS",
 ]
 
 
@@ -52,9 +64,6 @@ _MAX_EMAILS = 4
 _SCHEMAS = (USER_SCHEMA, WSO2_SCHEMA)
 _MAPPED_CLAIMS = (GIVEN_NAME, LAST_NAME, FULL_NAME, EMAIL, *EMAIL_TYPE_CLAIMS.values())
 
-Context = Annotated[AdminContext, Depends(get_context)]
-UserId = Annotated[str, Path(max_length=64)]
-_Short = Annotated[str, StringConstraints(max_length=255)]
 
 FILTER_ATTRIBUTES = {
     "id": FilterAttribute("id", case_exact=True),
@@ -105,19 +114,11 @@ class Wso2UserExtension(BaseModel):
     failedLoginAttempts: int | None = None  # noqa: N815 (read-only: ignored on input)
 
 
-class ScimMeta(BaseModel):
-    resourceType: str  # noqa: N815
-    created: str | None = None
-    lastModified: str | None = None  # noqa: N815
-    location: str
-    version: str
-
-
 class ScimUserIn(BaseModel):
     """A user as POST and PUT take it; read-only attributes (id, groups, meta) are ignored."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    schemas: list[_Short] = Field(default_factory=list, max_length=10)
+    schemas: list[Short] = Field(default_factory=list, max_length=10)
     userName: str | None = Field(None, max_length=255)  # noqa: N815
     password: str | None = Field(None, max_length=256)
     name: ScimName | None = None
@@ -141,29 +142,6 @@ class ScimUser(BaseModel):
     groups: list[ScimGroupRef] = []
     wso2: Wso2UserExtension = Field(alias="urn:scim:wso2:schema")
     meta: ScimMeta
-
-
-class ScimListResponse(BaseModel):
-    schemas: list[str]
-    totalResults: int  # noqa: N815
-    itemsPerPage: int  # noqa: N815
-    startIndex: int  # noqa: N815
-    Resources: list[dict[str, Any]]  # noqa: N815
-
-
-class PatchOperation(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    op: str = Field(max_length=16)
-    path: str | None = Field(None, max_length=512)
-    value: Any = None
-
-
-class PatchRequest(BaseModel):
-    """RFC 7644 §3.5.2: ``{"schemas": [PatchOp], "Operations": [...]}``; applied atomically."""
-
-    model_config = ConfigDict(extra="ignore")
-    schemas: list[_Short] = Field(max_length=10)
-    Operations: list[PatchOperation] = Field(max_length=100)  # noqa: N815
 
 
 # ------------------------------------------------------------------------------------ resource
@@ -225,37 +203,8 @@ def user_resource(
         "accountLocked": _locked(user, now),
         "failedLoginAttempts": user.failed_attempts,
     }
-    resource["meta"] = {
-        "resourceType": "User",
-        "created": timestamp(user.created_at),
-        "lastModified": timestamp(user.modified_at or user.created_at),
-        "location": f"{base}/Users/{user.user_id}",
-    }
-    resource["meta"]["version"] = etag_of(resource)
-    return resource
-
-
-def resolver(resource: dict[str, Any]) -> Callable[[str], list[Any]]:
-    """``path -> values`` over a resource's JSON, for scim_filter.matches."""
-
-    def resolve(path: str) -> list[Any]:
-        if path.startswith(WSO2_SCHEMA + ":"):
-            extension = resource.get(WSO2_SCHEMA) or {}
-            return [extension.get(path[len(WSO2_SCHEMA) + 1:])]
-        top, _, sub = path.partition(".")
-        value = resource.get(top)
-        items = value if isinstance(value, list) else [value]
-        if not sub:
-            return items
-        return [item.get(sub) for item in items if isinstance(item, dict)]
-
-    return resolve
-
-
-def _respond(resource: dict[str, Any], status: int = 200, **headers: str) -> Response:
-    return ScimResponse(
-        resource, status_code=status, headers={"ETag": resource["meta"]["version"], **headers}
-    )
+    return with_meta(resource, "User", user.created_at, user.modified_at,
+                     f"{base}/Users/{user.user_id}")
 
 
 # ------------------------------------------------------------------------------------ state
@@ -525,8 +474,7 @@ def _commit(
 def _get(context: AdminContext, user_id: str) -> UserRecord:
     user = context.store.get_user_by_id(user_id)
     if user is None:
-        raise scim_error(404, None,
-                         f"There is no user with id {user_id!r}; list /Users to find it.")
+        raise not_found("user", user_id, "/Users")
     return user
 
 
@@ -539,28 +487,19 @@ def list_users(
     request: Request,
     _: Admin,
     context: Context,
-    filter: Annotated[str | None, Query(max_length=10_000)] = None,  # noqa: A002 (SCIM's name)
-    startIndex: Annotated[int | None, Query()] = None,  # noqa: N803
-    count: Annotated[int | None, Query()] = None,
-    attributes: Annotated[str | None, Query(max_length=2000)] = None,
-    excludedAttributes: Annotated[str | None, Query(max_length=2000)] = None,  # noqa: N803
+    filter: FilterQuery = None,  # noqa: A002 (SCIM's name)
+    startIndex: StartIndexQuery = None,  # noqa: N803
+    count: CountQuery = None,
+    attributes: AttributesQuery = None,
+    excludedAttributes: AttributesQuery = None,  # noqa: N803
 ) -> Response:
-    try:
-        node = None if filter is None else parse_filter(filter, FILTER_ATTRIBUTES,
-                                                        schemas=(USER_SCHEMA,))
-    except FilterError as exc:
-        raise scim_error(400, "invalidFilter", str(exc)) from exc
+    node = parse_list_filter(filter, FILTER_ATTRIBUTES, (USER_SCHEMA,))
     base = base_url(request, context)
     role_ids = context.store.role_ids()
     now = datetime.now(UTC)
     resources = [user_resource(u, role_ids, base, now) for u in context.store.list_users()]
-    if node is not None:
-        resources = [r for r in resources if matches(node, resolver(r))]
-    start, size = page(startIndex, count)
-    answer = list_response(resources, start, size)
-    keep, drop = split_attributes(attributes), split_attributes(excludedAttributes)
-    answer["Resources"] = [project(r, keep, drop, _SCHEMAS) for r in answer["Resources"]]
-    return ScimResponse(answer)
+    return list_resources(resources, node, resolver, start_index=startIndex, count=count,
+                          attributes=attributes, excluded=excludedAttributes, schemas=_SCHEMAS)
 
 
 @router.post("/Users", status_code=201, summary="Create a user", response_model=ScimUser,
@@ -587,32 +526,28 @@ def create_user(
     stored = ["userName", "password", *sorted(uri.rsplit("/", 1)[-1] for uri in claims)]
     record(context, actor, "scim.user.create", f"Users/{user_id} ({name})",
            "attributes: " + ", ".join(stored) + f"; active={str(state.active).lower()}")
-    return _respond(resource, 201, Location=resource["meta"]["location"])
+    return respond(resource, 201, Location=resource["meta"]["location"])
 
 
 @router.get("/Users/{user_id}", summary="Read a user", response_model=ScimUser,
             response_class=ScimResponse)
 def get_user(
-    user_id: UserId,
+    user_id: ResourceId,
     request: Request,
     _: Admin,
     context: Context,
-    attributes: Annotated[str | None, Query(max_length=2000)] = None,
-    excludedAttributes: Annotated[str | None, Query(max_length=2000)] = None,  # noqa: N803
+    attributes: AttributesQuery = None,
+    excludedAttributes: AttributesQuery = None,  # noqa: N803
 ) -> Response:
     user = _get(context, user_id)
     resource = user_resource(user, context.store.role_ids(), base_url(request, context))
-    if request.headers.get("if-none-match") == resource["meta"]["version"]:
-        return Response(status_code=304, headers={"ETag": resource["meta"]["version"]})
-    shown = project(resource, split_attributes(attributes), split_attributes(excludedAttributes),
-                    _SCHEMAS)
-    return ScimResponse(shown, headers={"ETag": resource["meta"]["version"]})
+    return read_resource(request, resource, attributes, excludedAttributes, _SCHEMAS)
 
 
 @router.put("/Users/{user_id}", summary="Replace a user", response_model=ScimUser,
             response_class=ScimResponse)
 def replace_user(
-    user_id: UserId, body: ScimUserIn, request: Request, actor: Admin, _: ScimBody,
+    user_id: ResourceId, body: ScimUserIn, request: Request, actor: Admin, _: ScimBody,
     context: Context,
 ) -> Response:
     user = _get(context, user_id)
@@ -625,13 +560,13 @@ def replace_user(
     if changes:
         record(context, actor, "scim.user.replace", f"Users/{user_id} ({fresh.username})",
                "; ".join(changes))
-    return _respond(user_resource(fresh, role_ids, base))
+    return respond(user_resource(fresh, role_ids, base))
 
 
 @router.patch("/Users/{user_id}", summary="Change a user (RFC 7644 PATCH)",
               response_model=ScimUser, response_class=ScimResponse)
 def patch_user(
-    user_id: UserId, body: PatchRequest, request: Request, actor: Admin, _: ScimBody,
+    user_id: ResourceId, body: PatchRequest, request: Request, actor: Admin, _: ScimBody,
     context: Context,
 ) -> Response:
     check_patch_request(body)
@@ -642,30 +577,20 @@ def patch_user(
     state = _UserState.of(user)
     for operation in body.Operations:
         op = operation.op.lower()
-        if operation.path is None:
-            if op == "remove":
-                raise scim_error(400, "noTarget", "A remove operation needs a path.")
-            if not isinstance(operation.value, dict):
-                raise scim_error(400, "invalidValue", "Without a path, the value must be an "
-                                 "object of attributes, such as {\"active\": false}.")
-            for key, value in operation.value.items():
-                if key.lower() == "schemas":
-                    continue
-                top, sub = _split_path(key)
-                _apply(state, op, top, sub, value)
-        else:
-            top, sub = _split_path(operation.path)
-            _apply(state, op, top, sub, operation.value)
+        for path, value in patch_targets(operation, 'object of attributes, such as '
+                                         '{"active": false}'):
+            top, sub = _split_path(path)
+            _apply(state, op, top, sub, value)
     fresh, changes = _commit(context, user, state)
     if changes:
         record(context, actor, "scim.user.patch", f"Users/{user_id} ({fresh.username})",
                "; ".join(changes))
-    return _respond(user_resource(fresh, role_ids, base))
+    return respond(user_resource(fresh, role_ids, base))
 
 
 @router.delete("/Users/{user_id}", status_code=204, summary="Delete a user",
                response_class=Response)
-def delete_user(user_id: UserId, request: Request, actor: Admin, context: Context) -> Response:
+def delete_user(user_id: ResourceId, request: Request, actor: Admin, context: Context) -> Response:
     user = _get(context, user_id)
     check_if_match(request, user_resource(user, context.store.role_ids(),
                                           base_url(request, context)))
@@ -675,17 +600,3 @@ def delete_user(user_id: UserId, request: Request, actor: Admin, context: Contex
     record(context, actor, "scim.user.delete", f"Users/{user_id} ({name})", "")
     return Response(status_code=204)
 
-
-def check_patch_request(body: PatchRequest) -> None:
-    """The PatchOp message's schema and operation names (shared with /Groups)."""
-    if PATCH_OP_SCHEMA not in body.schemas:
-        raise scim_error(400, "invalidSyntax",
-                         f"A PATCH body must list the schema {PATCH_OP_SCHEMA}.")
-    if not body.Operations:
-        raise scim_error(400, "invalidSyntax",
-                         "The PATCH body has no Operations; give at least one.")
-    for operation in body.Operations:
-        if operation.op.lower() not in ("add", "replace", "remove"):
-            raise scim_error(400, "invalidSyntax",
-                             f"{operation.op!r} is not a PATCH operation; use add, replace or "
-                             "remove.")

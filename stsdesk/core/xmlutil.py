@@ -1,0 +1,48 @@
+"""Small helpers the XML message modules share: single children, base64 content, algorithm URIs."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable
+from enum import StrEnum
+from typing import TypeVar
+
+from lxml import etree
+
+from stsdesk.core.errors import InvalidRequestError, StsError
+
+__all__ = ["at_most_one", "decode_base64", "algorithm"]
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def at_most_one(
+    parent: etree._Element, tag: str, too_many: Callable[[int], StsError]
+) -> etree._Element | None:
+    """The one ``tag`` child of ``parent``, or None; ``too_many(count)`` is raised for several."""
+    found = parent.findall(tag)
+    if len(found) > 1:
+        raise too_many(len(found))
+    return found[0] if found else None
+
+
+def decode_base64(text: str | None, what: str, error: type[StsError]) -> bytes:
+    """xs:base64Binary content (white space allowed) as bytes; ``error`` if it does not decode."""
+    compact = re.sub(r"\s+", "", text or "")
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise error(f"The {what} is not valid base64; encode it as base64.") from exc
+
+
+def algorithm(kind: type[_E], value: str, what: str) -> _E:
+    """The member of ``kind`` whose URI is ``value``; InvalidRequestError naming the choices."""
+    try:
+        return kind(value)
+    except ValueError as exc:
+        raise InvalidRequestError(
+            f"The {what} {value!r} is not supported; use one of "
+            f"{', '.join(member.value for member in kind)}."
+        ) from exc
