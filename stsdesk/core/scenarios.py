@@ -9,10 +9,15 @@ from importlib import resources
 
 from stsdesk.core.errors import InvalidRequestError
 
-__all__ = [
+__all__ = ["EVERYONE_ROLE", "EVERYONE_ROLES",
     "ScenarioGroup", "ScenarioCategory", "Scenario", "SCENARIOS", "SCENARIOS_ENFORCED",
     "find_scenario", "get_scenario", "policy_document",
 ]
+
+# WSO2's role that every user has, and its aliases (lower-case): a security policy allowing one
+# of them would let anyone obtain tokens, so neither the API nor the console offers them.
+EVERYONE_ROLE = "Internal/everyone"
+EVERYONE_ROLES = frozenset({"internal/everyone", "internal/anonymous", "everyone", "anonymous"})
 
 
 class ScenarioGroup(StrEnum):

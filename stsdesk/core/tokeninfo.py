@@ -25,7 +25,7 @@ from stsdesk.core.saml import SamlVersion, verify_assertion
 from stsdesk.core.tokeninput import ExtractedToken, InputEncoding, TokenForm
 from stsdesk.core.wssecurity import parse_xs_datetime
 from stsdesk.core.xmldsig import SignatureAlgorithm
-from stsdesk.core.xmlenc import THUMBPRINT_SHA1, decrypt_element, decrypt_key
+from stsdesk.core.xmlenc import decrypt_element, decrypt_key, key_info_thumbprint
 
 __all__ = [
     "SignatureStatus", "CertificateSummary", "SignatureVerdict", "EncryptionInfo",
@@ -592,13 +592,9 @@ def load_private_key(data: bytes, password: bytes | str | None = None) -> Privat
 def _thumbprint_of_key_info(key_info: etree._Element | None) -> str | None:
     if key_info is None:
         return None
-    for identifier in key_info.iterfind(f"{_WSSE}SecurityTokenReference/{_WSSE}KeyIdentifier"):
-        if identifier.get("ValueType") == THUMBPRINT_SHA1:
-            try:
-                raw = base64.b64decode("".join((identifier.text or "").split()), validate=True)
-            except binascii.Error:
-                return None
-            return raw.hex(":").upper()
+    named = key_info_thumbprint(key_info)
+    if named is not None:
+        return named
     cert = _certificate_from_text(_text(key_info.find(f"{_DS}X509Data/{_DS}X509Certificate")))
     if cert is None:
         cert = _certificate_from_text(

@@ -20,7 +20,7 @@ from stsdesk.core.errors import CryptoError, InvalidRequestError, StsError
 from stsdesk.core.xmlparse import parse_xml
 from stsdesk.core.xmlutil import algorithm
 
-__all__ = [
+__all__ = ["key_info_thumbprint",
     "BlockEncryption", "KeyTransport", "encrypt_element", "encrypt_key", "decrypt_element",
     "decrypt_key", "THUMBPRINT_SHA1", "TYPE_ELEMENT",
 ]
@@ -262,8 +262,15 @@ def _wrong_key_message(encrypted_key: etree._Element) -> str:
 
 
 def _thumbprint_of(encrypted_key: etree._Element) -> str | None:
-    for identifier in encrypted_key.iterfind(
-        f"{_d('KeyInfo')}/{{{ns.WSSE}}}SecurityTokenReference/{{{ns.WSSE}}}KeyIdentifier"
+    return key_info_thumbprint(encrypted_key.find(_d("KeyInfo")))
+
+
+def key_info_thumbprint(key_info: etree._Element | None) -> str | None:
+    """The ThumbprintSHA1 a ds:KeyInfo names (AA:BB:... upper-case hex), or None."""
+    if key_info is None:
+        return None
+    for identifier in key_info.iterfind(
+        f"{{{ns.WSSE}}}SecurityTokenReference/{{{ns.WSSE}}}KeyIdentifier"
     ):
         if identifier.get("ValueType") == THUMBPRINT_SHA1:
             try:

@@ -22,7 +22,7 @@ from stsdesk.server.passwords import verify_password
 from stsdesk.server.secrets import ENV_VAR, MasterSecret
 from stsdesk.server.settings import ServerSettings
 from stsdesk.server.storage.errors import DatabaseUnavailableError
-from stsdesk.server.storage.store import DEFAULT_SIGNING_ALIAS, Store
+from stsdesk.server.storage.store import ADMIN_ROLE, DEFAULT_SIGNING_ALIAS, Store
 
 __all__ = [
     "BootstrapResult", "initialise", "open_existing", "ADMIN_USERNAME", "ADMIN_ROLE",
@@ -32,7 +32,6 @@ __all__ = [
 log = logging.getLogger("stsdesk.server.bootstrap")
 
 ADMIN_USERNAME = "admin"
-ADMIN_ROLE = "admin"
 SIGNING_COMMON_NAME = "localhost"
 _WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]", "*"}  # noqa: S104 - names to skip, not to bind
 

@@ -14,10 +14,10 @@ from fastapi import Depends, Request
 from stsdesk.server.admin.context import AdminContext, get_context
 from stsdesk.server.admin.errors import ApiError
 from stsdesk.server.passwords import hash_password, verify_password
+from stsdesk.server.storage.store import ADMIN_ROLE
 
 __all__ = ["require_admin", "Admin", "ADMIN_ROLE"]
 
-ADMIN_ROLE = "admin"
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="stsdesk", charset="UTF-8"'}
 _BAD = "The user name or password is wrong; repeated failures lock the account."
 

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, Field
 
+from stsdesk.core.scenarios import EVERYONE_ROLE
 from stsdesk.server.admin.audit import record
 from stsdesk.server.admin.auth import Admin
 from stsdesk.server.admin.context import AdminContext, get_context
@@ -28,7 +29,6 @@ log = logging.getLogger("stsdesk.server.admin.configs")
 
 router = APIRouter(tags=["Server configs"])
 
-EVERYONE_ROLE = "Internal/everyone"  # WSO2's name for the role every user has
 MAX_MINUTES = 5_256_000  # ten years: longer is surely a typing mistake
 MAX_IDENTIFIER = 255
 MAX_ISSUER = 1024

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from stsdesk.core.scenarios import (
+    EVERYONE_ROLES,
     SCENARIOS,
     SCENARIOS_ENFORCED,
     Scenario,
@@ -42,7 +43,7 @@ PRIMARY_KEYSTORE = "wso2carbon.jks"
 KEYSTORE_NAMES = (PRIMARY_KEYSTORE,)
 USER_STORE_DOMAINS = ("ALL-USER-STORE-DOMAINS", "PRIMARY")
 # Roles every user has: allowing them would let anyone obtain tokens.
-FORBIDDEN_ROLES = frozenset({"internal/everyone", "internal/anonymous", "everyone", "anonymous"})
+FORBIDDEN_ROLES = EVERYONE_ROLES
 _STS_TARGET = "wso2carbon-sts"
 
 _Name = Annotated[str, Field(min_length=1, max_length=256)]

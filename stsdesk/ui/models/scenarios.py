@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
+from stsdesk.core.scenarios import EVERYONE_ROLES
 from stsdesk.ui.models.base import Column, RowTableModel
 
 __all__ = [
@@ -25,7 +26,6 @@ __all__ = [
 # WSO2 qualifies role names with the user store ("PRIMARY/admin"); the STS stores the plain name.
 PRIMARY_DOMAIN_PREFIX = "PRIMARY/"
 # Roles every user has (the server refuses them too): offering them would let anyone obtain tokens.
-EVERYONE_ROLES = frozenset({"internal/everyone", "internal/anonymous", "everyone", "anonymous"})
 
 
 
