@@ -26,6 +26,7 @@ from stsdesk.core.tokeninput import ExtractedToken, InputEncoding, TokenForm
 from stsdesk.core.wssecurity import parse_xs_datetime
 from stsdesk.core.xmldsig import SignatureAlgorithm
 from stsdesk.core.xmlenc import decrypt_element, decrypt_key, key_info_thumbprint
+from stsdesk.core.xmlutil import pretty
 
 __all__ = [
     "SignatureStatus", "CertificateSummary", "SignatureVerdict", "EncryptionInfo",
@@ -241,10 +242,10 @@ class DecodedToken:
         """The readable assertion, pretty-printed."""
         if self.assertion is None:
             return None
-        return _pretty(self.assertion)
+        return pretty(self.assertion)
 
     def token_xml(self) -> str:
-        return _pretty(self.token)
+        return pretty(self.token)
 
 
 # -- decoding ---------------------------------------------------------------------------------
@@ -851,13 +852,6 @@ def _duration(seconds: float) -> str:
 
 
 # -- output -----------------------------------------------------------------------------------
-
-
-def _pretty(element: etree._Element) -> str:
-    # A fresh parse drops the whitespace so lxml can indent; the hardened parser is not needed
-    # for bytes lxml itself just wrote.
-    copy = etree.fromstring(etree.tostring(element), etree.XMLParser(remove_blank_text=True))
-    return etree.tostring(copy, pretty_print=True, encoding="unicode")
 
 
 def _iso(value: dt.datetime | None) -> str | None:

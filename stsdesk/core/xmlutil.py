@@ -1,4 +1,4 @@
-"""Small helpers the XML message modules share: single children, base64 content, algorithm URIs."""
+"""Small helpers the XML modules share: single children, base64, algorithm URIs, indenting."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from lxml import etree
 
 from stsdesk.core.errors import InvalidRequestError, StsError
 
-__all__ = ["at_most_one", "decode_base64", "algorithm"]
+__all__ = ["at_most_one", "decode_base64", "algorithm", "pretty"]
 
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -46,3 +46,11 @@ def algorithm(kind: type[_E], value: str, what: str) -> _E:
             f"The {what} {value!r} is not supported; use one of "
             f"{', '.join(member.value for member in kind)}."
         ) from exc
+
+
+def pretty(element: etree._Element) -> str:
+    """``element`` indented for reading (a copy; ``element`` is left as it is)."""
+    # A fresh parse drops the whitespace so lxml can indent; the hardened parser is not needed
+    # for bytes lxml itself just wrote.
+    copy = etree.fromstring(etree.tostring(element), etree.XMLParser(remove_blank_text=True))
+    return etree.tostring(copy, pretty_print=True, encoding="unicode")

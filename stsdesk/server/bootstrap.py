@@ -21,7 +21,7 @@ from stsdesk.server.keystore import KeyStore
 from stsdesk.server.passwords import verify_password
 from stsdesk.server.secrets import ENV_VAR, MasterSecret
 from stsdesk.server.settings import ServerSettings
-from stsdesk.server.storage.errors import DatabaseUnavailableError
+from stsdesk.server.storage.errors import DatabaseUnavailableError, driver_reason
 from stsdesk.server.storage.store import ADMIN_ROLE, DEFAULT_SIGNING_ALIAS, Store
 
 __all__ = [
@@ -122,29 +122,20 @@ def _open_store(settings: ServerSettings, master: MasterSecret, *, create: bool)
     except DatabaseUnavailableError as exc:
         store.close()
         raise StartupError(
-            f"The database at {shown} cannot be reached ({_reason(exc.__cause__)}). Start the "
+            f"The database at {shown} cannot be reached ({driver_reason(exc.__cause__)}). Start the "
             "database server, or check --database-url (or STSDESK_DATABASE_URL), and start "
             "again."
         ) from exc
     except DatabaseError as exc:
         store.close()
-        reason = str(exc.orig).splitlines()[0][:200] if exc.orig is not None else type(exc).__name__
         raise StartupError(
-            f"The database at {shown} cannot be read ({reason}). Restore it from a backup or "
+            f"The database at {shown} cannot be read ({driver_reason(exc)}). Restore it from a backup or "
             "move it away to start afresh."
         ) from exc
     except BaseException:
         store.close()
         raise
     return store
-
-
-def _reason(exc: BaseException | None) -> str:
-    # The driver's first line names the failure (refused, timed out, no such database); drivers
-    # never put the password in it.
-    orig = getattr(exc, "orig", None) or exc
-    lines = str(orig).strip().splitlines() if orig is not None else []
-    return lines[0][:200] if lines else "no reason given"
 
 
 def _check_master_secret(store: Store, keystore: KeyStore, settings: ServerSettings) -> None:

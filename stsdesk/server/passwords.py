@@ -9,13 +9,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from stsdesk.server.model import UserRecord
 
-__all__ = ["hash_password", "verify_password", "CredentialCache"]
+__all__ = ["hash_password", "verify_password", "verify_no_user", "CredentialCache"]
 
 # argon2-cffi's defaults are the RFC 9106 "low memory" profile (argon2id, 64 MiB, t=3).
 _hasher = PasswordHasher()
@@ -32,6 +33,16 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def verify_no_user(password: str) -> None:
+    """Spend one argon2 verification for a user that does not exist, so timing tells no one."""
+    verify_password(_dummy_hash(), password)
 
 
 class CredentialCache:

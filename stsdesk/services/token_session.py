@@ -300,12 +300,6 @@ class TokenSession:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def redecode(self, result: TokenResult) -> DecodedToken | None:
-        """Decode ``result``'s token again, e.g. after a private key was added."""
-        if result.exchange is None or result.token is None:
-            return None
-        return self._decode_token(result.token, result.response)
-
     # -- actions ------------------------------------------------------------------------------
 
     def issue(self, options: TokenRequestOptions | None = None) -> TokenResult:

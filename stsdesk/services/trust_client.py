@@ -26,6 +26,7 @@ from stsdesk.core.wstrust import (
     request_action,
 )
 from stsdesk.core.xmlparse import parse_xml
+from stsdesk.core.xmlutil import pretty
 
 __all__ = [
     "TrustClient", "TrustExchange", "Credentials", "TrustClientError", "RequestCancelledError",
@@ -258,9 +259,7 @@ def pretty_xml(message: bytes) -> str:
         root = parse_xml(bytes(message))
     except StsError:
         return bytes(message).decode("utf-8", "replace")
-    # Parsed again without whitespace so lxml can indent; these are bytes lxml itself wrote.
-    clean = etree.fromstring(etree.tostring(root), etree.XMLParser(remove_blank_text=True))
-    return etree.tostring(clean, pretty_print=True, encoding="unicode")
+    return pretty(root)
 
 
 def _addressing_headers(namespace: str, action: str, to: str) -> list[etree._Element]:

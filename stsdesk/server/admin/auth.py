@@ -4,27 +4,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import secrets
 from datetime import UTC, datetime
-from functools import cache
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from stsdesk.server.admin.context import AdminContext, get_context
 from stsdesk.server.admin.errors import ApiError
-from stsdesk.server.passwords import hash_password, verify_password
+from stsdesk.server.passwords import verify_no_user
 from stsdesk.server.storage.store import ADMIN_ROLE
 
 __all__ = ["require_admin", "Admin", "ADMIN_ROLE"]
 
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="stsdesk", charset="UTF-8"'}
 _BAD = "The user name or password is wrong; repeated failures lock the account."
-
-
-@cache
-def _dummy_hash() -> str:
-    return hash_password(secrets.token_urlsafe(16))
 
 
 def _unauthorised(description: str) -> ApiError:
@@ -63,7 +56,7 @@ def _check(header: str | None, context: AdminContext) -> str:
     user = store.get_user(username)
     now = datetime.now(UTC)
     if user is None or not user.active:
-        verify_password(_dummy_hash(), password)  # same cost as a real check
+        verify_no_user(password)  # same cost as a real check
         raise _unauthorised(_BAD)
     ok = context.credentials.verify(user, password)
     if user.locked_until is not None and user.locked_until > now:

@@ -7,7 +7,13 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from stsdesk.core.errors import RequestFailedError
 from stsdesk.server.errors import UnavailableError
 
-__all__ = ["DatabaseUnavailableError", "is_unavailable", "UNAVAILABLE_MESSAGE", "BUSY_MESSAGE"]
+__all__ = [
+    "DatabaseUnavailableError",
+    "is_unavailable",
+    "driver_reason",
+    "UNAVAILABLE_MESSAGE",
+    "BUSY_MESSAGE",
+]
 
 UNAVAILABLE_MESSAGE = (
     "The database is unavailable; retrying. Try again in a moment, and if this persists ask the "
@@ -37,3 +43,16 @@ def is_unavailable(exc: BaseException) -> bool:
         reason = str(exc.orig).lower()
         return any(word in reason for word in _SQLITE_TRANSIENT)
     return True
+
+
+def driver_reason(exc: BaseException | None) -> str:
+    """The first line of the driver's message, for a log line or a start-up error.
+
+    It names the failure (refused, timed out, no such database); drivers never put the
+    password in it.
+    """
+    orig = getattr(exc, "orig", None) or exc
+    if orig is None:
+        return "no reason given"
+    lines = str(orig).strip().splitlines()
+    return lines[0][:200] if lines else type(orig).__name__

@@ -26,6 +26,7 @@ from stsdesk.server.storage import schema as s
 from stsdesk.server.storage.errors import (
     UNAVAILABLE_MESSAGE,
     DatabaseUnavailableError,
+    driver_reason,
     is_unavailable,
 )
 
@@ -123,18 +124,11 @@ class TokenJournal:
             with self._engine.begin() as conn:
                 conn.execute(delete(s.issued_tokens).where(s.issued_tokens.c.expires_at < cutoff))
         except DBAPIError as exc:
-            log.warning("could not purge expired token records: %s", _reason(exc))
-
-
-def _reason(exc: BaseException) -> str:
-    # The first line of the driver's message (it names the failure, never a password).
-    orig = getattr(exc, "orig", None) or exc
-    lines = str(orig).strip().splitlines()
-    return lines[0][:200] if lines else type(orig).__name__
+            log.warning("could not purge expired token records: %s", driver_reason(exc))
 
 
 def _unavailable(exc: Exception) -> Exception:
-    log.error("could not store issued-token records: %s", _reason(exc))
+    log.error("could not store issued-token records: %s", driver_reason(exc))
     return DatabaseUnavailableError(
         "The STS could not record the token in its database (the database is unavailable; "
         "retrying). Try again in a moment."
@@ -163,7 +157,7 @@ def read_login_state(engine: Engine, username: str) -> LoginState | None:
     except DBAPIError as exc:
         if not is_unavailable(exc):
             raise
-        log.warning("The database is unavailable: %s", _reason(exc))
+        log.warning("The database is unavailable: %s", driver_reason(exc))
         raise DatabaseUnavailableError(UNAVAILABLE_MESSAGE) from exc
     if row is None:
         return None

@@ -60,6 +60,7 @@ from stsdesk.server.storage.errors import (
     BUSY_MESSAGE,
     UNAVAILABLE_MESSAGE,
     DatabaseUnavailableError,
+    driver_reason,
     is_unavailable,
 )
 
@@ -1350,8 +1351,7 @@ def _unavailable(exc: DBAPIError) -> DatabaseUnavailableError | None:
     if sqlstate in _PG_RETRYABLE or "locked" in reason or "busy" in reason:
         return DatabaseUnavailableError(BUSY_MESSAGE)
     # The driver's text names the host and the reason (refused, timed out); never a password.
-    log.warning("The database is unavailable: %s", str(exc.orig).strip().splitlines()[0][:200]
-                if exc.orig is not None else type(exc).__name__)
+    log.warning("The database is unavailable: %s", driver_reason(exc))
     return DatabaseUnavailableError(UNAVAILABLE_MESSAGE)
 
 

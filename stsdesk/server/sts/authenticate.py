@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import datetime, timedelta
-from functools import cache
 
 from stsdesk.core import ns, scenarios
 from stsdesk.core.errors import AuthenticationError, InvalidSecurityError
@@ -18,7 +16,7 @@ from stsdesk.core.wssecurity import (
     password_matches,
 )
 from stsdesk.server.model import ConfigSnapshot, UserRecord
-from stsdesk.server.passwords import CredentialCache, hash_password, verify_password
+from stsdesk.server.passwords import CredentialCache, verify_no_user
 from stsdesk.server.storage.hotpath import FastReads
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.directory import UserDirectory
@@ -35,11 +33,6 @@ SCENARIOS_ENFORCED = scenarios.SCENARIOS_ENFORCED
 _BAD_CREDENTIALS = (
     "The user name or password is wrong. Check the credentials; repeated failures lock the account."
 )
-
-
-@cache
-def _dummy_hash() -> str:
-    return hash_password(secrets.token_urlsafe(16))
 
 
 class Authenticator:
@@ -87,7 +80,7 @@ class Authenticator:
             ok = self._verify_digest(token, user, config, now)
         elif user is None:
             # An unknown user still costs one hash, so timing does not tell users apart.
-            verify_password(_dummy_hash(), token.password or "")
+            verify_no_user(token.password or "")
             ok = False
         else:
             ok = self._credentials.verify(user, token.password or "")

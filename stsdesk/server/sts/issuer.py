@@ -93,7 +93,8 @@ class TokenIssuer:
             )
         key_type = request.key_type or _KEY_TYPES.get(party.key_type, KeyType.BEARER)
         not_before, expires = self._lifetime(request, party, config, now)
-        attributes = self._attributes(request, party, user)
+        values = _user_claim_values(user)
+        attributes = self._attributes(request, party, user, values)
         confirmation, proof, key_size = self._confirmation(request, key_type, party, config)
         version = SamlVersion.SAML11 if token_type is TokenType.SAML11 else SamlVersion.SAML20
         spec = AssertionSpec(
@@ -103,7 +104,7 @@ class TokenIssuer:
             issue_instant=now,
             not_before=not_before,
             not_on_or_after=expires,
-            subject_name=self._subject(party, user),
+            subject_name=self._subject(party, user, values),
             name_id_format=party.name_id_format,
             audiences=(request.applies_to,) if request.applies_to else (),
             authn_instant=now,
@@ -214,7 +215,10 @@ class TokenIssuer:
 
     @staticmethod
     def _attributes(
-        request: SecurityTokenRequest, party: RelyingParty, user: UserRecord
+        request: SecurityTokenRequest,
+        party: RelyingParty,
+        user: UserRecord,
+        values: dict[str, tuple[str, ...]],
     ) -> tuple[SamlAttribute, ...]:
         if request.claims:
             wanted = request.claims
@@ -224,7 +228,6 @@ class TokenIssuer:
                 ClaimRequest(c.uri, optional=not c.mandatory) for c in party.requested_claims
             )
             dialect = None
-        values = _user_claim_values(user)
         attributes = []
         for claim in wanted:
             local = local_claims.local_claim_for(dialect, claim.uri)
@@ -240,9 +243,11 @@ class TokenIssuer:
         return tuple(attributes)
 
     @staticmethod
-    def _subject(party: RelyingParty, user: UserRecord) -> str:
+    def _subject(
+        party: RelyingParty, user: UserRecord, values: dict[str, tuple[str, ...]]
+    ) -> str:
         if party.subject_claim_uri:
-            value = _user_claim_values(user).get(party.subject_claim_uri)
+            value = values.get(party.subject_claim_uri)
             if value:
                 return value[0]
         return user.username

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -49,7 +50,12 @@ class _Target:
 class TokenLifecycle:
     """The stored life of issued tokens: status checks, renewal and cancellation."""
 
-    def __init__(self, store: Store, issuer: TokenIssuer, signing_certificates) -> None:  # noqa: ANN001
+    def __init__(
+        self,
+        store: Store,
+        issuer: TokenIssuer,
+        signing_certificates: Callable[[], Iterable[x509.Certificate]],
+    ) -> None:
         self._store = store
         self._issuer = issuer
         # A callable returning the certificates whose signatures this STS accepts as its own
