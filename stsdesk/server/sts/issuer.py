@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -315,6 +316,13 @@ def _party_certificate(party: RelyingParty, config: ConfigSnapshot) -> x509.Cert
             f"{alias or 'not set'}), which holder-of-key and encrypted tokens need. Import the "
             "relying party's certificate into the trust store and choose its alias."
         )
+    return _trust_store_certificate(der)
+
+
+@functools.lru_cache(maxsize=256)
+def _trust_store_certificate(der: bytes) -> x509.Certificate:
+    # A relying party's certificate is parsed once, not on every token encrypted for it; the
+    # key is its bytes, so a replaced certificate is simply another entry.
     return load_certificate(der)
 
 
