@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from stsdesk.server.admin.context import AdminContext, get_context
 from stsdesk.server.admin.errors import ApiError
 from stsdesk.server.passwords import verify_no_user
+from stsdesk.server.signin import SignInRefused, settle_sign_in
 from stsdesk.server.storage.store import ADMIN_ROLE
 
 __all__ = ["require_admin", "Admin", "ADMIN_ROLE"]
@@ -57,20 +58,18 @@ def _check(header: str | None, context: AdminContext) -> str:
     now = datetime.now(UTC)
     if user is None or not user.active:
         verify_no_user(password)  # same cost as a real check
-        raise _unauthorised(_BAD)
-    ok = context.credentials.verify(user, password)
-    if user.locked_until is not None and user.locked_until > now:
+        ok = False
+    else:
+        ok = context.credentials.verify(user, password)
+    try:
+        user = settle_sign_in(store, user, ok, store.snapshot().lockout, now)
+    except SignInRefused as refused:
         raise _unauthorised(
             "The account is locked after repeated failed sign-ins; try again later or ask "
             "another administrator to unlock it."
-            if ok
+            if refused.locked_until is not None
             else _BAD
-        )
-    if not ok:
-        store.record_failed_login(username, store.snapshot().lockout, now)
-        raise _unauthorised(_BAD)
-    if user.failed_attempts:
-        store.record_successful_login(username)
+        ) from None
     if ADMIN_ROLE not in user.roles:
         raise ApiError(
             403,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
 from stsdesk.core import ns, scenarios
@@ -17,13 +16,13 @@ from stsdesk.core.wssecurity import (
 )
 from stsdesk.server.model import ConfigSnapshot, UserRecord
 from stsdesk.server.passwords import CredentialCache, verify_no_user
+from stsdesk.server.signin import SignInRefused, settle_sign_in
 from stsdesk.server.storage.hotpath import FastReads
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.directory import UserDirectory
 
 __all__ = ["Authenticator", "SCENARIOS_ENFORCED"]
 
-log = logging.getLogger("stsdesk.server.sts")
 
 # The security scenarios this STS can enforce today: the catalogue's own list.
 SCENARIOS_ENFORCED = scenarios.SCENARIOS_ENFORCED
@@ -84,26 +83,16 @@ class Authenticator:
             ok = False
         else:
             ok = self._credentials.verify(user, token.password or "")
-        if user is None or not user.active:
-            raise AuthenticationError(_BAD_CREDENTIALS)
-        if user.locked_until is not None and user.locked_until > now:
-            if ok:
-                # Only someone who knows the password learns why they are refused.
+        try:
+            return settle_sign_in(self._store, user, ok, config.lockout, now)
+        except SignInRefused as refused:
+            if refused.locked_until is not None:
                 raise AuthenticationError(
                     "The account is locked after repeated failed sign-ins. Try again after "
-                    f"{user.locked_until:%Y-%m-%d %H:%M:%S} UTC or ask an administrator to unlock it."
-                )
-            raise AuthenticationError(_BAD_CREDENTIALS)
-        if not ok:
-            locked = self._store.record_failed_login(user.username, config.lockout, now)
-            if locked is not None:
-                log.warning(
-                    "account %r locked until %s after failed sign-ins", user.username, locked
-                )
-            raise AuthenticationError(_BAD_CREDENTIALS)
-        if user.failed_attempts:
-            self._store.record_successful_login(user.username)
-        return user
+                    f"{refused.locked_until:%Y-%m-%d %H:%M:%S} UTC or ask an administrator to "
+                    "unlock it."
+                ) from None
+            raise AuthenticationError(_BAD_CREDENTIALS) from None
 
     def _verify_digest(
         self, token: UsernameToken, user: UserRecord | None, config: ConfigSnapshot, now: datetime

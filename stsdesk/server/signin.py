@@ -1,0 +1,44 @@
+"""The one rule for a sign-in, on the STS and the admin API alike: active, not locked, lockout."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from stsdesk.server.model import LockoutPolicy, UserRecord
+from stsdesk.server.storage.store import Store
+
+__all__ = ["SignInRefused", "settle_sign_in"]
+
+log = logging.getLogger("stsdesk.server")
+
+
+class SignInRefused(Exception):
+    """The sign-in fails. ``locked_until`` is set only when the password was right but the
+    account is locked: only someone who knows the password learns why they are refused."""
+
+    def __init__(self, *, locked_until: datetime | None = None) -> None:
+        super().__init__("sign-in refused")
+        self.locked_until = locked_until
+
+
+def settle_sign_in(
+    store: Store, user: UserRecord | None, password_ok: bool, lockout: LockoutPolicy, now: datetime
+) -> UserRecord:
+    """Decide a sign-in whose password was already checked, counting failures toward lockout.
+
+    Failures of both the STS and the admin API count toward the same lock, which locks the one
+    account only, never the service as a whole.
+    """
+    if user is None or not user.active:
+        raise SignInRefused()
+    if user.locked_until is not None and user.locked_until > now:
+        raise SignInRefused(locked_until=user.locked_until if password_ok else None)
+    if not password_ok:
+        locked = store.record_failed_login(user.username, lockout, now)
+        if locked is not None:
+            log.warning("account %r locked until %s after failed sign-ins", user.username, locked)
+        raise SignInRefused()
+    if user.failed_attempts:
+        store.record_successful_login(user.username)
+    return user
