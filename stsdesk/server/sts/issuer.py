@@ -93,7 +93,7 @@ class TokenIssuer:
                 "An Issue request cannot ask for the RSTR/Status token type; ask for SAML 1.1 or 2.0."
             )
         key_type = request.key_type or _KEY_TYPES.get(party.key_type, KeyType.BEARER)
-        not_before, expires = self._lifetime(request, party, config, now)
+        not_before, expires = self.lifetime(request, party, config, now)
         values = _user_claim_values(user)
         attributes = self._attributes(request, party, user, values)
         confirmation, proof, key_size = self._confirmation(request, key_type, party, config)
@@ -185,9 +185,11 @@ class TokenIssuer:
         return _party_certificate(party, config)
 
     @staticmethod
-    def _lifetime(
+    def lifetime(
         request: SecurityTokenRequest, party: RelyingParty, config: ConfigSnapshot, now: datetime
     ) -> tuple[datetime, datetime]:
+        """(not before, not on or after) for a new or renewed token: the request's Lifetime
+        within the server's maximum, else the relying party's or the server's default."""
         settings = config.tokens
         default = party.token_lifetime_seconds or settings.default_lifetime_seconds
         maximum = settings.max_lifetime_seconds

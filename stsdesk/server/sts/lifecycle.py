@@ -116,22 +116,15 @@ class TokenLifecycle:
         old = read_assertion(target.assertion)
         audience = old.audiences[0] if old.audiences else None
         party = self._issuer.relying_party(audience, config)
-        lifetime = party.token_lifetime_seconds or config.tokens.default_lifetime_seconds
-        if request.lifetime_expires is not None:
-            lifetime = int(
-                (request.lifetime_expires - (request.lifetime_created or now)).total_seconds()
-            )
-        if not 0 < lifetime <= config.tokens.max_lifetime_seconds:
-            raise InvalidRequestError(
-                f"The requested lifetime must be between 1 and {config.tokens.max_lifetime_seconds} seconds."
-            )
+        # A renewed token gets its lifetime by the same rule as a new one.
+        not_before, expires = self._issuer.lifetime(request, party, config, now)
         spec: AssertionSpec = dataclasses.replace(
             old,
             assertion_id=new_assertion_id(),
             issuer=config.resident_idp.issuer,
             issue_instant=now,
-            not_before=now,
-            not_on_or_after=now + timedelta(seconds=lifetime),
+            not_before=not_before,
+            not_on_or_after=expires,
         )
         element = self._issuer.mint(spec, party, config)
         token_type = TokenType.SAML11 if record.token_type == "SAML11" else TokenType.SAML20
