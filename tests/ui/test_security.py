@@ -523,3 +523,32 @@ def test_without_scim_the_wizard_offers_the_policys_roles(qtbot, window, admin_c
     assert "could not be read" in access.role_status.text()
     assert "There is no /scim2" in access.role_status.text()
     wizard.reject()
+
+
+def test_token_and_sign_in_settings_are_saved_from_the_page(qtbot, window, admin_client):
+    from PySide6.QtCore import Qt
+
+    page = window.show_page("Security Token Service")
+    group = page.settings_group
+    qtbot.waitUntil(lambda: group.default_lifetime.value() == 300, timeout=10_000)
+    before_tokens = admin_client.get("/sts/token-settings")
+    before_lockout = admin_client.get("/sts/lockout-policy")
+    assert not group.apply_button.isEnabled()  # nothing to save yet
+    try:
+        group.default_lifetime.setValue(600)
+        group.max_attempts.setValue(7)
+        assert page.has_unsaved_changes()
+        qtbot.mouseClick(group.apply_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: admin_client.get("/sts/lockout-policy")["maxFailedAttempts"] == 7,
+                        timeout=10_000)
+        assert admin_client.get("/sts/token-settings")["defaultLifetimeSeconds"] == 600
+        qtbot.waitUntil(lambda: not page.has_unsaved_changes(), timeout=10_000)
+        # The server refuses a default above the maximum: its words show, the input stays.
+        group.max_lifetime.setValue(400)
+        qtbot.mouseClick(group.apply_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: page.banner.level == "error", timeout=10_000)
+        assert "defaultLifetimeSeconds" in page.banner.text or "maximum" in page.banner.text
+        assert group.max_lifetime.value() == 400
+    finally:
+        admin_client.put("/sts/token-settings", before_tokens)
+        admin_client.put("/sts/lockout-policy", before_lockout)

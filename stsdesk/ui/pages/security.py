@@ -35,6 +35,7 @@ from stsdesk.ui.models.scenarios import (
     TrustedServicesTableModel,
 )
 from stsdesk.ui.pages.base import Page
+from stsdesk.ui.widgets.sts_settings import StsSettingsGroup, load_settings, save_settings
 from stsdesk.ui.wizards.security_policy import ApplySecurityPolicyWizard, ask_disable_security
 
 __all__ = ["SecurityTokenServicePage", "load_overview", "ENCRYPTED_KEY", "BINARY_SECRET"]
@@ -211,6 +212,8 @@ class SecurityTokenServicePage(Page):
         bottom.addWidget(proof, 2)
         bottom.addWidget(endpoints, 3)
         self.body.addLayout(bottom)
+        self.settings_group = StsSettingsGroup(self)
+        self.body.addWidget(self.settings_group)
 
     def _set_tab_order(self) -> None:
         chain = [self.apply_button, self.disable_button, self.trusted_view, self.encrypted_radio,
@@ -226,6 +229,7 @@ class SecurityTokenServicePage(Page):
         self._proof_group.buttonToggled.connect(self.on_proof_group_button_toggled)
         self.copy_sts_button.clicked.connect(self.on_copy_sts_button_clicked)
         self.copy_wsdl_button.clicked.connect(self.on_copy_wsdl_button_clicked)
+        self.settings_group.apply_requested.connect(self.on_settings_group_apply_requested)
         QShortcut(QKeySequence.StandardKey.Save, self,
                   activated=self.on_proof_apply_button_clicked,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -243,6 +247,8 @@ class SecurityTokenServicePage(Page):
         self._update_buttons()
         self.call(load_overview, self.on_overview_loaded,
                   action="Loading the STS security settings", on_error=self.on_overview_failed)
+        self.call(load_settings, self.settings_group.show_values,
+                  action="Loading the token and sign-in settings")
 
     def on_overview_loaded(self, overview: StsOverview) -> None:
         self._loading = False
@@ -309,9 +315,25 @@ class SecurityTokenServicePage(Page):
     def chosen_proof_key_type(self) -> str:
         return BINARY_SECRET if self.binary_radio.isChecked() else ENCRYPTED_KEY
 
+    def on_settings_group_apply_requested(self, values: dict[str, int]) -> None:
+        self.settings_group.set_busy(True)
+
+        def done(saved: dict[str, Any]) -> None:
+            self.settings_group.show_values(saved)
+            self.banner.success("The token and sign-in settings are saved; they apply to the "
+                                "next request.")
+
+        def failed(error: Exception) -> None:
+            self.settings_group.set_busy(False)
+            self.show_error("Saving the token and sign-in settings", error)
+
+        self.call(lambda client: save_settings(client, values), done,
+                  action="Saving the token and sign-in settings", on_error=failed)
+
     def has_unsaved_changes(self) -> bool:
-        return (self.overview is not None
-                and self.chosen_proof_key_type != self.overview.security.proof_key_type)
+        proof_changed = (self.overview is not None
+                         and self.chosen_proof_key_type != self.overview.security.proof_key_type)
+        return proof_changed or self.settings_group.has_unsaved_changes()
 
     def _update_buttons(self) -> None:
         ready = self.overview is not None and not self._saving
