@@ -24,6 +24,15 @@ SCREEN_SIZE = (1280, 800)
 
 
 @pytest.fixture(autouse=True)
+def _answer_confirmations_yes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real confirmation box would block offscreen forever (a window with unsaved changes
+    asks when pytest-qt closes it at teardown); tests that need another answer patch it."""
+    from stsdesk.ui.dialogs import confirm
+
+    monkeypatch.setattr(confirm, "ask", lambda *args, **kwargs: True)
+
+
+@pytest.fixture(autouse=True)
 def _memory_keyring() -> Iterator[None]:
     previous = keyring.get_keyring()
     memory_keyring.install()

@@ -552,3 +552,4 @@ def test_token_and_sign_in_settings_are_saved_from_the_page(qtbot, window, admin
     finally:
         admin_client.put("/sts/token-settings", before_tokens)
         admin_client.put("/sts/lockout-policy", before_lockout)
+        group.show_values({**before_tokens, **before_lockout})
