@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from functools import cache
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -16,11 +15,9 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from stsdesk.core.certs import SigningIdentity
+from tests.helpers.data import SCHEMAS
 
 __all__ = ["identity", "SCHEMAS", "independent_decrypt", "independent_unwrap"]
-
-# The OASIS/W3C schemas live next to the checkout (../shared/schemas); never copied.
-SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "schemas"
 
 
 @cache

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -20,8 +19,8 @@ from stsdesk.core.scenarios import (
     policy_document,
 )
 from stsdesk.core.xmlparse import parse_xml
+from tests.helpers.data import SCHEMAS
 
-SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "schemas"
 WSP = ns.WSP_2004
 SP = ns.SP_12
 NSMAP = {"wsp": WSP, "sp": SP, "wsu": ns.WSU, "wst": ns.WST_13}

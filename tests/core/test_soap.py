@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 from functools import cache
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -25,8 +24,8 @@ from stsdesk.core.soap import (
     parse_envelope,
     parse_fault,
 )
+from tests.helpers.data import SCHEMAS
 
-SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "schemas"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 ISSUE_13 = f"{ns.WST_13}/RST/Issue"
 

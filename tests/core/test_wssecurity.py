@@ -7,7 +7,6 @@ import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
-from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -32,8 +31,8 @@ from stsdesk.core.wssecurity import (
     password_digest,
     password_matches,
 )
+from tests.helpers.data import SCHEMAS
 
-SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "schemas"
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
 

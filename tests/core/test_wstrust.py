@@ -6,7 +6,6 @@ import base64
 import os
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -45,8 +44,8 @@ from stsdesk.core.wstrust import (
     request_type_uri,
     response_action,
 )
+from tests.helpers.data import SCHEMAS
 
-SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "schemas"
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 RP = "https://localhost:10443/services/echo"
 W05 = TrustVersion.WST_2005

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 from functools import cache
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -15,7 +14,8 @@ from lxml import etree
 from signxml import SignatureConfiguration, XMLVerifier
 from signxml.algorithms import DigestAlgorithm, SignatureMethod
 
-SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "schemas"
+from tests.helpers.data import SCHEMAS
+
 XENC = "http://www.w3.org/2001/04/xmlenc#"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QFontInfo, QGuiApplication
+from PySide6.QtGui import QFontDatabase, QFontInfo, QGuiApplication
 from PySide6.QtWidgets import QWizard
 
 from stsdesk.server.runner import BackgroundServer
@@ -359,7 +359,9 @@ def test_a_scenario_the_sts_cannot_enforce_cannot_be_chosen(qtbot, window, admin
     assert dialog.policy_view.toPlainText() == detail["policy"]
     assert "Policy" in dialog.policy_view.toPlainText()
     assert dialog.policy_view.isReadOnly()
-    assert QFontInfo(dialog.policy_view.font()).fixedPitch()
+    # Qt's own fixed-pitch font, whatever family the machine's fontconfig maps it to.
+    fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    assert QFontInfo(dialog.policy_view.font()).family() == QFontInfo(fixed).family()
     assert detail["description"] in dialog.description_label.text()
     screenshot(dialog, "security-view-scenario")
     dialog.close()
