@@ -36,6 +36,7 @@ from stsdesk.server.sts.mex_policy import (
     trust2005_policy,
 )
 from stsdesk.server.sts.service import SoapReply, fault_reply, soap_version_of
+from stsdesk.server.sts.trust_schema import PREFIXES as SCHEMA_PREFIXES
 from stsdesk.server.sts.trust_schema import append_trust_schemas
 from stsdesk.server.sts.wsdl import SERVICE_NAME, TARGET_NAMESPACE, scenario_policy
 
@@ -68,7 +69,7 @@ class _Contract:
         return response_action(self.version, RequestType.ISSUE)
 
 
-_TRUST_13 = _Contract(TrustVersion.WST_13, "trust", "IWSTrust13Async", "Trust13IssueAsync",
+_TRUST_13 = _Contract(TrustVersion.WST_13, "wst", "IWSTrust13Async", "Trust13IssueAsync",
                       "RequestSecurityTokenResponseCollection")
 _TRUST_2005 = _Contract(TrustVersion.WST_2005, "t", "IWSTrustFeb2005Async",
                         "TrustFeb2005IssueAsync", "RequestSecurityTokenResponse")
@@ -119,11 +120,8 @@ def render_mex_wsdl(address: str, security: SecurityPolicy, *,
     ``service_certificate`` (DER) is the STS's certificate; the ports of message-security
     bindings carry it as their endpoint identity, which a client needs to protect its request.
     """
-    nsmap = {
-        "wsdl": ns.WSDL, "soap12": ns.WSDL_SOAP12, "wsp": ns.WSP_2004, "wsu": ns.WSU,
-        "wsa10": ns.WSA_2005, "wsaw": ns.WSAW, "xsd": ns.XS, "tns": TARGET_NAMESPACE,
-        _TRUST_13.prefix: ns.WST_13, _TRUST_2005.prefix: ns.WST_2005,
-    }
+    nsmap = {"wsdl": ns.WSDL, "soap12": ns.WSDL_SOAP12, "wsaw": ns.WSAW,
+             "tns": TARGET_NAMESPACE, **SCHEMA_PREFIXES}
     root = etree.Element(_q(ns.WSDL, "definitions"), nsmap=nsmap, name=SERVICE_NAME,
                          targetNamespace=TARGET_NAMESPACE)
     bindings = mex_bindings(security)

@@ -14,12 +14,17 @@ from lxml import etree
 
 from stsdesk.core import ns
 
-__all__ = ["append_trust_schemas"]
+__all__ = ["append_trust_schemas", "PREFIXES"]
 
 _XS = ns.XS
-# Prefixes each inline schema declares for the QNames in its type= and ref= attributes.
-_SCHEMA_NSMAP = {"xs": ns.XS, "wsp": ns.WSP_2004, "wsa": ns.WSA_2005, "wsa04": ns.WSA_2004,
-                 "wsu": ns.WSU}
+# The prefix of each namespace in the schemas' type= and ref= values. The WSDL documents bind
+# these namespaces to the same prefixes and no other: lxml drops a declaration that repeats an
+# ancestor's when a tree is moved (into mex:Metadata, into a SOAP Body) and renames element
+# prefixes to match, but it cannot rename the prefixes inside attribute values.
+PREFIXES = {"xs": ns.XS, "wsp": ns.WSP_2004, "wsa10": ns.WSA_2005, "wsa04": ns.WSA_2004,
+            "wsu": ns.WSU, "wst": ns.WST_13, "t": ns.WST_2005}
+_PREFIX_OF = {uri: prefix for prefix, uri in PREFIXES.items()}
+
 
 # Children holding a URI: token, request and key types and the algorithms of a request template.
 _URI_CHILDREN = (
@@ -44,11 +49,8 @@ def append_trust_schemas(types: etree._Element, *, versions: tuple[str, ...]) ->
         _append_trust_schema(types, trust)
 
 
-def _schema(types: etree._Element, target: str, imports: tuple[str, ...] = (),
-            extra_nsmap: dict[str, str] | None = None) -> etree._Element:
-    nsmap = dict(_SCHEMA_NSMAP)
-    nsmap.update(extra_nsmap or {})
-    schema = etree.SubElement(types, _q(_XS, "schema"), nsmap=nsmap, targetNamespace=target,
+def _schema(types: etree._Element, target: str, imports: tuple[str, ...] = ()) -> etree._Element:
+    schema = etree.SubElement(types, _q(_XS, "schema"), nsmap=PREFIXES, targetNamespace=target,
                               elementFormDefault="qualified")
     for namespace in imports:
         etree.SubElement(schema, _q(_XS, "import"), namespace=namespace)
@@ -64,7 +66,7 @@ def _append_utility_schema(types: etree._Element) -> None:
 
 
 def _append_addressing_schema(types: etree._Element, wsa: str) -> None:
-    schema = _schema(types, wsa, extra_nsmap={"tns": wsa})
+    schema = _schema(types, wsa)
     reference = etree.SubElement(schema, _q(_XS, "element"), name="EndpointReference")
     sequence = etree.SubElement(etree.SubElement(reference, _q(_XS, "complexType")),
                                 _q(_XS, "sequence"))
@@ -78,42 +80,43 @@ def _append_policy_schema(types: etree._Element) -> None:
     # An AppliesTo names the relying party by a WS-Addressing 1.0 or 2004/08 EndpointReference.
     choice = etree.SubElement(etree.SubElement(applies_to, _q(_XS, "complexType")),
                               _q(_XS, "choice"))
-    etree.SubElement(choice, _q(_XS, "element"), ref="wsa:EndpointReference")
+    etree.SubElement(choice, _q(_XS, "element"), ref="wsa10:EndpointReference")
     etree.SubElement(choice, _q(_XS, "element"), ref="wsa04:EndpointReference")
 
 
 def _append_trust_schema(types: etree._Element, trust: str) -> None:
-    schema = _schema(types, trust, imports=(ns.WSP_2004, ns.WSU), extra_nsmap={"tns": trust})
+    schema = _schema(types, trust, imports=(ns.WSP_2004, ns.WSU))
+    tns = _PREFIX_OF[trust]
     _binary_secret_type(schema)
     _lifetime_type(schema)
-    _entropy_types(schema)
+    _entropy_types(schema, tns)
 
     rst_type, rst = _all_type(schema, "RequestSecurityTokenType")
     for name in _URI_CHILDREN:
         _child(rst, name, "xs:anyURI", required=name == "RequestType")
     etree.SubElement(rst, _q(_XS, "element"), ref="wsp:AppliesTo", minOccurs="0")
-    _child(rst, "Claims", "tns:ClaimsType")
-    _child(rst, "Entropy", "tns:EntropyType")
-    _child(rst, "Lifetime", "tns:LifetimeType")
+    _child(rst, "Claims", f"{tns}:ClaimsType")
+    _child(rst, "Entropy", f"{tns}:EntropyType")
+    _child(rst, "Lifetime", f"{tns}:LifetimeType")
     _child(rst, "KeySize", "xs:unsignedInt")
-    _child(rst, "UseKey", "tns:UseKeyType")
-    _child(rst, "Renewing", "tns:RenewingType")
+    _child(rst, "UseKey", f"{tns}:UseKeyType")
+    _child(rst, "Renewing", f"{tns}:RenewingType")
     for name in _OPEN_CHILDREN_RST:
-        _child(rst, name, "tns:OpenContentType")
+        _child(rst, name, f"{tns}:OpenContentType")
     _context_attribute(rst_type)
 
     rstr_type, rstr = _all_type(schema, "RequestSecurityTokenResponseType")
     for name in ("TokenType", "KeyType"):
         _child(rstr, name, "xs:anyURI")
     for name in _OPEN_CHILDREN_RSTR:
-        _child(rstr, name, "tns:OpenContentType")
+        _child(rstr, name, f"{tns}:OpenContentType")
     etree.SubElement(rstr, _q(_XS, "element"), ref="wsp:AppliesTo", minOccurs="0")
-    _child(rstr, "RequestedProofToken", "tns:RequestedProofTokenType")
-    _child(rstr, "Entropy", "tns:EntropyType")
-    _child(rstr, "Lifetime", "tns:LifetimeType")
+    _child(rstr, "RequestedProofToken", f"{tns}:RequestedProofTokenType")
+    _child(rstr, "Entropy", f"{tns}:EntropyType")
+    _child(rstr, "Lifetime", f"{tns}:LifetimeType")
     _child(rstr, "KeySize", "xs:unsignedInt")
-    _child(rstr, "Status", "tns:StatusType")
-    _child(rstr, "RequestedTokenCancelled", "tns:EmptyType")
+    _child(rstr, "Status", f"{tns}:StatusType")
+    _child(rstr, "RequestedTokenCancelled", f"{tns}:EmptyType")
     _context_attribute(rstr_type)
 
     _claims_type(schema)
@@ -123,15 +126,15 @@ def _append_trust_schema(types: etree._Element, trust: str) -> None:
     _open_content_type(schema)
     etree.SubElement(schema, _q(_XS, "complexType"), name="EmptyType")
     etree.SubElement(schema, _q(_XS, "element"), name="RequestSecurityToken",
-                     type="tns:RequestSecurityTokenType")
+                     type=f"{tns}:RequestSecurityTokenType")
     etree.SubElement(schema, _q(_XS, "element"), name="RequestSecurityTokenResponse",
-                     type="tns:RequestSecurityTokenResponseType")
+                     type=f"{tns}:RequestSecurityTokenResponseType")
     if trust == ns.WST_13:  # the collection an Issue is answered with exists from 1.3 on
         collection = etree.SubElement(schema, _q(_XS, "element"),
                                       name="RequestSecurityTokenResponseCollection")
         sequence = etree.SubElement(etree.SubElement(collection, _q(_XS, "complexType")),
                                     _q(_XS, "sequence"))
-        etree.SubElement(sequence, _q(_XS, "element"), ref="tns:RequestSecurityTokenResponse",
+        etree.SubElement(sequence, _q(_XS, "element"), ref=f"{tns}:RequestSecurityTokenResponse",
                          maxOccurs="unbounded")
 
 
@@ -173,16 +176,16 @@ def _lifetime_type(schema: etree._Element) -> None:
     etree.SubElement(sequence, _q(_XS, "element"), ref="wsu:Expires", minOccurs="0")
 
 
-def _entropy_types(schema: etree._Element) -> None:
+def _entropy_types(schema: etree._Element, tns: str) -> None:
     # Entropy and a proof token carry a BinarySecret, or (proof) a ComputedKey, or another
     # specification's element such as an xenc:EncryptedKey.
     entropy = etree.SubElement(schema, _q(_XS, "complexType"), name="EntropyType")
     choice = etree.SubElement(entropy, _q(_XS, "choice"))
-    etree.SubElement(choice, _q(_XS, "element"), ref="tns:BinarySecret")
+    etree.SubElement(choice, _q(_XS, "element"), ref=f"{tns}:BinarySecret")
     _any(choice, "##other", unbounded=False, optional=False)
     proof = etree.SubElement(schema, _q(_XS, "complexType"), name="RequestedProofTokenType")
     choice = etree.SubElement(proof, _q(_XS, "choice"))
-    etree.SubElement(choice, _q(_XS, "element"), ref="tns:BinarySecret")
+    etree.SubElement(choice, _q(_XS, "element"), ref=f"{tns}:BinarySecret")
     etree.SubElement(choice, _q(_XS, "element"), name="ComputedKey", type="xs:anyURI")
     _any(choice, "##other", unbounded=False, optional=False)
 

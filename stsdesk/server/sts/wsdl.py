@@ -8,6 +8,7 @@ from stsdesk.core import ns
 from stsdesk.core.scenarios import find_scenario, policy_document
 from stsdesk.core.xmlparse import parse_xml
 from stsdesk.server.model import SecurityPolicy
+from stsdesk.server.sts.trust_schema import PREFIXES as SCHEMA_PREFIXES
 from stsdesk.server.sts.trust_schema import append_trust_schemas
 
 __all__ = ["render_wsdl", "scenario_policy", "OPERATIONS", "TARGET_NAMESPACE", "SERVICE_NAME"]
@@ -40,18 +41,8 @@ def render_wsdl(address: str, security: SecurityPolicy) -> bytes:
     ``wsp:PolicyReference``, the form WCF and ADFS-style metadata clients read; while security
     is disabled the WSDL carries no policy (and the STS issues nothing).
     """
-    nsmap = {
-        "wsdl": ns.WSDL,
-        "soap": ns.WSDL_SOAP11,
-        "soap12": ns.WSDL_SOAP12,
-        "wsp": ns.WSP_2004,
-        "wsu": ns.WSU,
-        "wsa10": ns.WSA_2005,
-        "wsaw": ns.WSAW,
-        "wst": ns.WST_13,
-        "tns": TARGET_NAMESPACE,
-        "xs": ns.XS,
-    }
+    nsmap = {"wsdl": ns.WSDL, "soap": ns.WSDL_SOAP11, "soap12": ns.WSDL_SOAP12, "wsaw": ns.WSAW,
+             "tns": TARGET_NAMESPACE, **SCHEMA_PREFIXES}
     root = etree.Element(_q(ns.WSDL, "definitions"), nsmap=nsmap, name=SERVICE_NAME,
                          targetNamespace=TARGET_NAMESPACE)
     policy_id = _append_policy(root, security)
