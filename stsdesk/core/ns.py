@@ -58,7 +58,8 @@ SAML2P: Final = "urn:oasis:names:tc:SAML:2.0:protocol"
 XSI: Final = "http://www.w3.org/2001/XMLSchema-instance"
 XS: Final = "http://www.w3.org/2001/XMLSchema"
 
-# WS-SecurityPolicy: 2005/07 (ADFS's WS-Trust 2005 bindings) and 1.2; their IncludeToken URIs
+# WS-SecurityPolicy: 2005/07 (WSO2's scenario files, ADFS's WS-Trust 2005 bindings) and 1.2;
+# their IncludeToken URIs
 # are the namespace followed by "/IncludeToken/Never", ".../AlwaysToRecipient" and so on.
 SP_2005: Final = "http://schemas.xmlsoap.org/ws/2005/07/securitypolicy"
 SP_12: Final = "http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702"

@@ -33,7 +33,6 @@ from stsdesk.server.admin import (
 from stsdesk.server.admin.context import API_PREFIX, SCIM_PREFIX, AdminContext
 from stsdesk.server.admin.errors import install_error_handlers
 from stsdesk.server.bootstrap import BootstrapResult, open_existing
-from stsdesk.server.model import SecurityPolicy
 from stsdesk.server.passwords import CredentialCache
 from stsdesk.server.settings import ServerSettings
 from stsdesk.server.sts.mex import MetadataService, render_mex_wsdl
@@ -117,12 +116,9 @@ class _StsEndpoint:
 
     async def mex_get(self, request: Request) -> Response:
         """The metadata WSDL itself, as ADFS answers a GET of its /mex."""
-        def render() -> bytes:
-            address, security, certificate = self._metadata_inputs(request)
-            definitions = render_mex_wsdl(address, security, service_certificate=certificate)
-            return etree.tostring(definitions, xml_declaration=True, encoding="UTF-8")
-
-        return Response(await run_in_threadpool(render), media_type="text/xml")
+        definitions = await run_in_threadpool(self._describe, request)
+        body = etree.tostring(definitions, xml_declaration=True, encoding="UTF-8")
+        return Response(body, media_type="text/xml")
 
     async def mex_post(self, request: Request) -> Response:
         """A GetMetadata or WS-Transfer Get: the WSDL inside mex:Metadata, in a SOAP reply."""
@@ -134,21 +130,22 @@ class _StsEndpoint:
             )
             reply = TrustService.refuse(error, content_type=content_type)
             return Response(reply.body, status_code=413, media_type=reply.content_type)
-        address, security, certificate = await run_in_threadpool(self._metadata_inputs, request)
-        reply = await run_in_threadpool(
-            functools.partial(
-                self._metadata.handle, body, content_type=content_type,
-                soap_action=request.headers.get("soapaction"), address=address,
-                security=security, service_certificate=certificate,
-            )
+        handle = functools.partial(
+            self._metadata.handle, body, content_type=content_type,
+            soap_action=request.headers.get("soapaction"),
+            describe=functools.partial(self._describe, request),
         )
+        reply = await run_in_threadpool(handle)
         return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
 
-    def _metadata_inputs(self, request: Request) -> tuple[str, SecurityPolicy, bytes]:
+    def _describe(self, request: Request) -> etree._Element:
+        # The applied scenario and the active signing certificate as of this request.
         config = self._boot.store.snapshot()
         certificate = self._boot.keystore.signing_certificate(config.signing_alias)
-        address = public_base_url(request, self._settings) + STS_PATH
-        return address, config.security, certificate.public_bytes(Encoding.DER)
+        return render_mex_wsdl(
+            public_base_url(request, self._settings) + STS_PATH, config.security,
+            service_certificate=certificate.public_bytes(Encoding.DER),
+        )
 
     async def _read_body(self, request: Request) -> bytes | None:
         declared = request.headers.get("content-length")

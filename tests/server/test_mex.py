@@ -27,7 +27,7 @@ from stsdesk.core.wstrust import (
 from stsdesk.core.xmlparse import parse_xml
 from stsdesk.server.app import build_app
 from stsdesk.server.model import SecurityPolicy
-from stsdesk.server.sts.mex import mex_bindings, render_mex_wsdl
+from stsdesk.server.sts.mex import MetadataService, mex_bindings, render_mex_wsdl
 from stsdesk.server.sts.mex_policy import ClientCredential, client_credential
 from stsdesk.server.sts.wsdl import TARGET_NAMESPACE, scenario_policy
 from tests.helpers.wsdl import addressing_schema, assert_valid, inline_schemas, policy_schemas
@@ -308,7 +308,8 @@ def _envelope(action: str | None, body: str = "", *, soap: str = ns.SOAP12) -> b
     return f'<s:Envelope xmlns:s="{soap}">{header}<s:Body>{body}</s:Body></s:Envelope>'.encode()
 
 
-SOAP12 = {"Content-Type": "application/soap+xml; charset=utf-8"}
+SOAP12_TYPE = "application/soap+xml; charset=utf-8"
+SOAP12 = {"Content-Type": SOAP12_TYPE}
 GET_METADATA = f'<wsx:GetMetadata xmlns:wsx="{ns.WSX}"/>'
 
 
@@ -391,3 +392,26 @@ def test_a_message_over_the_size_limit_is_refused_before_it_is_read(client):
     huge = _envelope(ns.TRANSFER_GET, "<x>" + "a" * 2_000_000 + "</x>")
     answer = client.post(MEX, content=huge, headers=SOAP12)
     assert answer.status_code == 413
+
+
+def test_a_failure_while_describing_is_a_fault_that_leaks_nothing(caplog):
+    def broken() -> etree._Element:
+        raise OSError("/var/lib/stsdesk/secret-path is unreadable")
+
+    reply = MetadataService().handle(_envelope(ns.TRANSFER_GET), content_type=SOAP12_TYPE,
+                                     soap_action=None, describe=broken)
+    assert reply.status == 500
+    root = parse_xml(reply.body)
+    assert xp(root, "string(s:Body/s:Fault/s:Code/s:Subcode/s:Value)") == "wst:RequestFailed"
+    assert b"secret-path" not in reply.body
+    assert "secret-path" in caplog.text  # the administrator finds it in the log
+
+
+def test_a_refused_request_does_not_render_the_document():
+    def must_not_run() -> etree._Element:
+        raise AssertionError("rendered for a refused request")
+
+    reply = MetadataService().handle(_envelope(f"{ns.WST_13}/RST/Issue"),
+                                     content_type=SOAP12_TYPE, soap_action=None,
+                                     describe=must_not_run)
+    assert reply.status == 400

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lxml import etree
@@ -232,8 +233,8 @@ class MetadataService:
         self._limits = limits
 
     def handle(self, body: bytes, *, content_type: str | None, soap_action: str | None,
-               address: str, security: SecurityPolicy,
-               service_certificate: bytes | None = None) -> SoapReply:
+               describe: Callable[[], etree._Element]) -> SoapReply:
+        """Answer one request; ``describe`` renders the WSDL, called only when it is wanted."""
         version = soap_version_of(content_type)
         message: SoapMessage | None = None
         try:
@@ -241,9 +242,7 @@ class MetadataService:
                                      limits=self._limits, allow_empty_body=True)
             version = message.version
             action, wanted = _read_request(message)
-            definitions = (render_mex_wsdl(address, security,
-                                           service_certificate=service_certificate)
-                           if wanted else None)
+            definitions = describe() if wanted else None
             reply = build_response(message, metadata(definitions), action=action)
             return SoapReply(200, version.content_type, reply)
         except StsError as error:
