@@ -415,3 +415,13 @@ def test_a_refused_request_does_not_render_the_document():
                                      content_type=SOAP12_TYPE, soap_action=None,
                                      describe=must_not_run)
     assert reply.status == 400
+
+
+def test_an_external_entity_in_a_metadata_request_is_refused_unread(client):
+    hostile = (b'<?xml version="1.0"?><!DOCTYPE s:Envelope [<!ENTITY x SYSTEM '
+               b'"file:///etc/passwd">]>' + _envelope(None, "<x>&x;</x>"))
+    answer = client.post(MEX, content=hostile, headers=SOAP12)
+    assert answer.status_code == 400
+    assert b"root:" not in answer.content
+    root = parse_xml(answer.content)
+    assert xp(root, "string(s:Body/s:Fault/s:Code/s:Subcode/s:Value)") == "wst:InvalidRequest"
