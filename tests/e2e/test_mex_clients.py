@@ -74,6 +74,10 @@ def _assert_signed_assertion_for(live_sts: LiveSts, token: bytes, audience: str)
     assert signed.xpath("//*[local-name()='Audience']/text()") == [audience]
 
 
+def _exc_c14n(element: etree._Element) -> bytes:
+    return etree.tostring(element, method="c14n", exclusive=True)
+
+
 def test_msal_discovers_the_trust13_endpoint_from_mex_and_gets_a_token(
     live_sts: LiveSts, microsoft_online: str, http: requests.Session
 ):
@@ -173,5 +177,28 @@ def test_zeep_loads_the_wsdl_and_issues_a_token_from_python_values(
     _assert_signed_assertion_for(live_sts, etree.tostring(assertion), audience)
 
 
-def _exc_c14n(element: etree._Element) -> bytes:
-    return etree.tostring(element, method="c14n", exclusive=True)
+@pytest.mark.parametrize(("port", "operation", "trust"), [
+    ("UserNameWSTrustBinding_IWSTrust13Async", "Trust13IssueAsync", ns.WST_13),
+    ("UserNameWSTrustBinding_IWSTrustFeb2005Async", "TrustFeb2005IssueAsync", ns.WST_2005),
+])
+def test_zeep_reads_the_mex_document_too_and_issues_through_either_contract(
+    live_sts: LiveSts, http: requests.Session, port: str, operation: str, trust: str
+):
+    client = zeep.Client(
+        wsdl=_mex_url(live_sts),
+        transport=Transport(session=http),
+        wsse=UsernameToken("admin", ADMIN_PASSWORD, timestamp_token=_timestamp()),
+    )
+    issue = getattr(client.bind("wso2carbon-sts", port), operation)
+    audience = "https://rp.example.org/plain"
+    result = issue(
+        TokenType=ns.TOKEN_SAML11,
+        RequestType=f"{trust}/Issue",
+        AppliesTo={"EndpointReference": {"Address": audience}},
+        KeyType=f"{trust}/Bearer",
+    )
+    response = result[0] if trust == ns.WST_13 else result  # 1.3 answers with a collection
+    assert response.TokenType == ns.TOKEN_SAML11
+    (assertion,) = response.RequestedSecurityToken._value_1
+    assert assertion.tag == f"{{{ns.SAML11}}}Assertion"
+    _assert_signed_assertion_for(live_sts, etree.tostring(assertion), audience)
