@@ -33,7 +33,7 @@ KEY_TYPES = (KeyType.BEARER, KeyType.SYMMETRIC, KeyType.PUBLIC)
 
 
 @dataclass(frozen=True)
-class Path:
+class IssuancePath:
     saml: str
     key_type: KeyType
     encrypted: bool
@@ -56,7 +56,7 @@ class Path:
 
 
 PATHS = [
-    Path(*combination)
+    IssuancePath(*combination)
     for combination in itertools.product(
         ("1.1", "2.0"), KEY_TYPES, (False, True), (SoapVersion.SOAP11, SoapVersion.SOAP12),
         (TrustVersion.WST_2005, TrustVersion.WST_13),
@@ -67,10 +67,11 @@ PATHS = [
 @dataclass(frozen=True)
 class Issued:
     response_xml: bytes  # the whole answer, as it came over the wire
+    token: etree._Element  # the token as the RSTR carried it (maybe encrypted)
     assertion_xml: bytes  # the signed assertion alone, as the relying party verifies it
 
 
-def _issue(live_sts: LiveSts, client, admin, path: Path) -> Issued:
+def _issue(live_sts: LiveSts, client, admin, path: IssuancePath) -> Issued:
     options = {}
     if path.key_type is KeyType.SYMMETRIC:
         options = {"client_entropy": os.urandom(32), "key_size": 256}
@@ -91,18 +92,18 @@ def _issue(live_sts: LiveSts, client, admin, path: Path) -> Issued:
     assertion = (
         decrypt_with_cryptography(token, live_sts.rp_identity.private_key) if encrypted else token
     )
-    return Issued(exchange.response_bytes, etree.tostring(assertion))
+    return Issued(exchange.response_bytes, token, etree.tostring(assertion))
 
 
 @pytest.fixture(scope="module")
-def issued(live_sts) -> dict[Path, Issued]:
+def issued(live_sts) -> dict[IssuancePath, Issued]:
     admin = Credentials("admin", ADMIN_PASSWORD)
     with live_sts.client() as client:
         return {path: _issue(live_sts, client, admin, path) for path in PATHS}
 
 
 @pytest.fixture(scope="module")
-def xml_crypto(issued, live_sts) -> dict[Path, list[verifiers.Verdict]]:
+def xml_crypto(issued, live_sts) -> dict[IssuancePath, list[verifiers.Verdict]]:
     verdicts = verifiers.xml_crypto_verdicts(
         [issued[path].assertion_xml for path in PATHS], live_sts.signing_certificate
     )
@@ -121,6 +122,7 @@ def test_every_verifier_accepts_the_token(live_sts, issued, xml_crypto, path):
         verifiers.signxml_verdict(assertion_xml, certificate),
         verifiers.xmlsec1_verdict(assertion_xml, certificate),
         verifiers.schema_verdict(etree.fromstring(assertion_xml)),
+        verifiers.schema_verdict(issued[path].token),  # EncryptedAssertion/EncryptedData too
         *xml_crypto[path],
     ]
     if path.saml == "2.0":
@@ -145,4 +147,21 @@ def test_token_is_shaped_as_wso2_adfs_and_shibboleth_shape_theirs(issued, path):
     assertion = issued[path].assertion_xml
     signature = [d for d in declarations(assertion) if d.element == "ds:Signature"]
     assert [(d.prefix, d.uri) for d in signature] == [("ds", ns.DS)]
-    assert not any(d.prefix == "ds" for d in declarations(assertion) if d.element.endswith(":Assertion"))
+    on_root = [d.prefix for d in declarations(assertion) if d.element.endswith(":Assertion")]
+    assert "ds" not in on_root
+
+
+def test_the_old_shape_is_refused_by_the_0_8_era_verifier(issued, live_sts):
+    """The same signed assertion with ds declared on its root only, as stsdesk used to write it:
+    the signature is still valid (c14n is unchanged), yet xml-crypto 0.8.1 refuses it."""
+    path = PATHS[0]
+    moved = issued[path].assertion_xml.replace(
+        f'<ds:Signature xmlns:ds="{ns.DS}">'.encode(), b"<ds:Signature>", 1
+    )
+    root_end = moved.index(b" ", moved.index(b"<"))
+    moved = moved[:root_end] + f' xmlns:ds="{ns.DS}"'.encode() + moved[root_end:]
+    assert moved != issued[path].assertion_xml
+    assert verifiers.signxml_verdict(moved, live_sts.signing_certificate).valid
+    verdicts = verifiers.xml_crypto_verdicts([moved], live_sts.signing_certificate)[0]
+    refused = {v.verifier for v in verdicts if not v.valid}
+    assert refused == {"xml-crypto@0.8.1"}, verdicts

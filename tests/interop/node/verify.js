@@ -1,6 +1,6 @@
-// Verifies one signed SAML assertion with every xml-crypto line installed here, the way a
-// Node.js relying party does: the assertion alone as it arrived, its ds:Signature located in
-// the parsed document, the issuer's certificate pinned (never the one inside KeyInfo).
+// Verifies signed SAML assertions with every xml-crypto line installed here, the way Node.js
+// relying parties do: the assertion alone as it arrived, its ds:Signature located as a child of
+// the root, the issuer's certificate pinned (never the one inside KeyInfo).
 //
 // stdin: a JSON list of {"xml": "<saml2:Assertion ...>", "certificate": "-----BEGIN CERTIFICATE...",
 //         "idAttribute": "ID" | "AssertionID"}
@@ -57,9 +57,10 @@ function verifyCurrent(input) {
   }
 }
 
-// xml-crypto 0.8.x: the line older deployed relying parties (and the SAML validators built on
-// it, such as passport-saml 0.x) still pin. Its own xmldom 0.1 parses the document. Up to 0.8.1
-// it has no fallback for a ds prefix declared outside the serialised ds:Signature.
+// xml-crypto 0.8.x: the line older deployed relying parties (and the SAML 1.1/2.0 validators
+// built on it) still pin. Its own xmldom 0.1 parses the document; those validators hand the
+// ds:Signature over as text (loadSignature(signature.toString())), which drops namespace
+// declarations made on its ancestors, and up to 0.8.1 nothing puts ds back.
 function verifyLegacy(packageName, input) {
   const { SignedXml, xpath } = require(packageName);
   const { DOMParser } = require("xmldom");
@@ -73,7 +74,6 @@ function verifyLegacy(packageName, input) {
     getKey: () => Buffer.from(input.certificate),
     getKeyInfo: () => "",
   };
-  // As those relying parties do it: the signature is handed over as its serialised text.
   verifier.loadSignature(signatures[0].toString());
   try {
     const valid = verifier.checkSignature(input.xml);
