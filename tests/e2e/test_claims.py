@@ -101,3 +101,23 @@ def test_a_user_with_every_claim_still_gets_them_all(live_sts):
         )
     assert exchange.ok, (exchange.fault_code, exchange.fault_reason)
     assert _claim_uris(exchange.response.token) == {GIVEN_NAME, EMAIL}
+
+
+def test_the_log_of_claims_left_out_stays_one_bounded_line(live_sts, no_email, caplog):
+    hostile = "".join(
+        f'<wsid:ClaimType xmlns:wsid="{ns.WSID}" Uri="urn:x:forged&#10;ERROR {n:02d}"/>'
+        for n in range(30)
+    )
+    rst = etree.fromstring(
+        RAHAS_RST.format(applies_to=RP_PLAIN, saml="SAMLV2.0")
+        .replace("</wst:Claims>", hostile + "</wst:Claims>").encode()
+    )
+    with caplog.at_level(logging.INFO, logger="stsdesk.server.sts"), live_sts.client() as client:
+        exchange = client.send(
+            rst, trust_version=TrustVersion.WST_2005, request_type=RequestType.ISSUE,
+            soap_version=SoapVersion.SOAP11, credentials=no_email,
+        )
+    assert exchange.ok, (exchange.fault_code, exchange.fault_reason)
+    (message,) = [r.getMessage() for r in caplog.records if "left out" in r.getMessage()]
+    assert "\n" not in message
+    assert message.endswith("and 12 more")  # e-mail, telephone and 30 forged: 20 shown

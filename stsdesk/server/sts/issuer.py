@@ -250,7 +250,8 @@ class TokenIssuer:
             # Claim names only: their values (if any) never reach the log.
             log.info(
                 "Token for %r (service provider %r): requested claims left out, the user has no "
-                "value for them: %s", user.username, party.name, ", ".join(left_out),
+                "value for them or no local claim answers them: %s",
+                user.username, party.name, _names_for_log(left_out),
             )
         return tuple(attributes)
 
@@ -306,6 +307,18 @@ class TokenIssuer:
             )
         client = _read_certificate(request.use_key_certificate)
         return EncryptedKeyProof(encrypt_key(key, client))
+
+
+_LOGGED_CLAIMS = 20
+_LOGGED_NAME_LENGTH = 200
+
+
+def _names_for_log(uris: list[str]) -> str:
+    # Requested claim URIs are the client's text: quoted (so no line breaks reach the log),
+    # cut short and counted, so a hostile request cannot flood the log.
+    shown = ", ".join(repr(uri[:_LOGGED_NAME_LENGTH]) for uri in uris[:_LOGGED_CLAIMS])
+    more = len(uris) - _LOGGED_CLAIMS
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def _user_claim_values(user: UserRecord) -> dict[str, tuple[str, ...]]:
