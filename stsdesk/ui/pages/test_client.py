@@ -43,7 +43,7 @@ from stsdesk.core.wstrust import KeyType, RequestType, TokenType, TrustVersion
 from stsdesk.services.admin_client import AdminClient
 from stsdesk.services.credentials import CredentialStore
 from stsdesk.services.errors import ServiceError
-from stsdesk.services.tls import display_fingerprint
+from stsdesk.services.tls import TrustPolicy, display_fingerprint
 from stsdesk.services.token_session import (
     ClientKeyPair,
     TokenRequestOptions,
@@ -51,7 +51,7 @@ from stsdesk.services.token_session import (
     TokenSession,
     load_client_key_pair,
 )
-from stsdesk.services.trust_client import RequestCancelledError, TlsTrust, TrustClientError
+from stsdesk.services.trust_client import RequestCancelledError, TrustClientError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.models.token_history import TokenHistoryTableModel, outcome_of
 from stsdesk.ui.pages.base import Page
@@ -696,20 +696,20 @@ class TestClientPage(Page):
             problems.append(self.client_cert)
             return None
 
-    def _tls(self, problems: list[QWidget]) -> TlsTrust | None:
+    def _tls(self, problems: list[QWidget]) -> TrustPolicy | None:
         choice = self.tls_choice.checkedId()
         try:
             if choice == TLS_PINNED:
-                return TlsTrust(pinned_sha256=self.pin.text().strip() or "-")
+                return TrustPolicy(pinned_sha256=self.pin.text().strip() or "-")
             if choice == TLS_CA_FILE:
                 path = self.ca_file.text().strip()
                 if not path or not Path(path).is_file():
                     raise ValueError("Choose the PEM file of the certificate authorities to "
                                      "trust; the path given is not a file.")
-                return TlsTrust(ca_file=path)
+                return TrustPolicy(ca_file=path)
             if choice == TLS_INSECURE:
-                return TlsTrust(insecure=True)
-            return TlsTrust()
+                return TrustPolicy(insecure=True)
+            return TrustPolicy()
         except ValueError as exc:
             show_problem(self.tls_error, str(exc))
             problems.append(self.pin if choice == TLS_PINNED else self.ca_file)
