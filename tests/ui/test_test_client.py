@@ -18,9 +18,11 @@ from stsdesk.core.certs import generate_self_signed
 from stsdesk.services.admin_client import AdminClient, ServerEndpoint
 from stsdesk.services.credentials import CredentialStore
 from stsdesk.services.tls import TrustPolicy, fetch_certificate, fingerprint
+from stsdesk.services.token_session import TokenRequestOptions
 from stsdesk.services.trust_client import MASK
 from stsdesk.ui.pages import test_client as test_client_module
-from stsdesk.ui.pages.test_client import endpoint_problem, keyring_key
+from stsdesk.ui.pages.test_client import TestClientController, endpoint_problem, keyring_key
+from stsdesk.ui.tasks import TaskRunner
 from tests.ui.conftest import ADMIN_PASSWORD
 from tests.ui.conftest import screenshot as save_png
 
@@ -442,3 +444,25 @@ def test_the_navigation_entry_opens_the_test_client_filled_in(qtbot, window, par
                          pos=navigation.visualItemRect(entries[0]).center())
     assert window.stack.currentWidget() is page and page.isVisible()
     assert page.form.endpoint.text() == ui_server.url + "/services/wso2carbon-sts"
+
+
+def test_the_controller_drives_the_session_without_widgets(qtbot, ui_server, parties):
+    runner = TaskRunner()
+    controller = TestClientController(runner, CredentialStore())
+    events: list[tuple[str, object]] = []
+    controller.busy_changed.connect(lambda busy: events.append(("busy", busy)))
+    controller.request_started.connect(lambda action: events.append(("started", action)))
+    pin = fingerprint(fetch_certificate(ui_server.url))
+    options = TokenRequestOptions(
+        endpoint=ui_server.url + "/services/wso2carbon-sts", username="admin",
+        password=ADMIN_PASSWORD, applies_to=RP_PLAIN, tls=TrustPolicy(pinned_sha256=pin))
+    with qtbot.waitSignal(controller.request_finished, timeout=15_000) as issued:
+        controller.issue(options, certificates={}, private_keys=(), remember=False)
+    assert issued.args[0].ok and controller.token_in_hand
+    assert events == [("busy", True), ("started", "Requesting a token"), ("busy", False)]
+    with qtbot.waitSignal(controller.request_finished, timeout=15_000) as validated:
+        controller.validate()
+    assert validated.args[0].valid is True
+    assert [r.action.value for r in controller.history] == ["Issue", "Validate"]
+    assert not controller.stop()  # nothing in flight to cancel
+    runner.wait(5000)
