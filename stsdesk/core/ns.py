@@ -13,7 +13,8 @@ __all__ = [
     "SP_2005_INCLUDE_TOKEN", "SP_12_INCLUDE_TOKEN", "PASSWORD_TEXT", "PASSWORD_DIGEST",
     "BASE64_BINARY", "X509V3", "SAML11_ASSERTION_ID", "SAML2_ID", "TOKEN_SAML11",
     "TOKEN_SAML20", "TOKEN_SAML10_URN", "TOKEN_SAML20_URN", "IDENTITY_NO_PROOF_KEY",
-    "WSO2_CLAIMS", "PREFIXES",
+    "WSO2_CLAIMS", "PREFIXES", "WSC_2005", "WSC_13", "X509_SKI", "X509_THUMBPRINT_SHA1",
+    "ENCRYPTED_KEY_SHA1", "ENCRYPTED_KEY_TOKEN", "X509_PKI_PATH",
 ]
 
 # SOAP envelopes
@@ -66,6 +67,10 @@ SP_12: Final = "http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702"
 SP_2005_INCLUDE_TOKEN: Final = f"{SP_2005}/IncludeToken/"
 SP_12_INCLUDE_TOKEN: Final = f"{SP_12}/IncludeToken/"
 
+# WS-SecureConversation (DerivedKeyToken): February 2005 (Rampart) and 1.3
+WSC_2005: Final = "http://schemas.xmlsoap.org/ws/2005/02/sc"
+WSC_13: Final = "http://docs.oasis-open.org/ws-sx/ws-secureconversation/200512"
+
 # WSDL
 WSDL: Final = "http://schemas.xmlsoap.org/wsdl/"
 WSDL_SOAP11: Final = "http://schemas.xmlsoap.org/wsdl/soap/"
@@ -102,6 +107,24 @@ SAML11_ASSERTION_ID: Final = (
 SAML2_ID: Final = "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLID"
 TOKEN_SAML11: Final = "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLV1.1"
 TOKEN_SAML20: Final = "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLV2.0"
+X509_PKI_PATH: Final = (
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509PKIPathv1"
+)
+# Key identifier value types: an X.509 certificate's SubjectKeyIdentifier (WSS 1.0), its SHA-1
+# thumbprint, and the SHA-1 of an EncryptedKey's cipher value (both WSS 1.1).
+X509_SKI: Final = (
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0"
+    "#X509SubjectKeyIdentifier"
+)
+X509_THUMBPRINT_SHA1: Final = (
+    "http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#ThumbprintSHA1"
+)
+ENCRYPTED_KEY_SHA1: Final = (
+    "http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#EncryptedKeySHA1"
+)
+ENCRYPTED_KEY_TOKEN: Final = (
+    "http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#EncryptedKey"
+)
 TOKEN_SAML10_URN: Final = "urn:oasis:names:tc:SAML:1.0:assertion"
 TOKEN_SAML20_URN: Final = "urn:oasis:names:tc:SAML:2.0:assertion"
 
