@@ -66,7 +66,7 @@ class Scenario:
 
 # The security scenarios this STS can enforce today: the others are listed, and refused when
 # applied, until the STS checks what their policies require.
-SCENARIOS_ENFORCED = frozenset({"scenario1"})
+SCENARIOS_ENFORCED = frozenset({"scenario1", "scenario2", "scenario5"})
 
 
 def _scenario(

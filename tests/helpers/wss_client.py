@@ -169,7 +169,7 @@ def _encrypted_data(key: bytes, plaintext: bytes, kind: str,
 
 def _encrypt_body(body: etree._Element, key: bytes,
                   key_info: etree._Element | None = None) -> etree._Element:
-    plaintext = b"".join(etree.tostring(child) for child in body)
+    plaintext = b"".join(etree.tostring(child, method="c14n", exclusive=True) for child in body)
     for child in list(body):
         body.remove(child)
     ed = _encrypted_data(key, plaintext, CONTENT, key_info)
@@ -224,7 +224,7 @@ def asymmetric_request(
         ek, _ = _encrypted_key(service_cert, key)
         ids = [_encrypt_body(soap_body, key).get("Id")]
         if encrypt_signature:
-            ed = _encrypted_data(key, etree.tostring(sig), ELEMENT)
+            ed = _encrypted_data(key, etree.tostring(sig, method="c14n", exclusive=True), ELEMENT)
             sec.replace(sig, ed)
             ids.append(ed.get("Id"))
         refs = etree.SubElement(ek, f"{{{XENC}}}ReferenceList")
@@ -277,11 +277,11 @@ def symmetric_request(
         ids.append(_encrypt_body(soap_body, key, key_info()).get("Id"))
     if username is not None and encrypt_body:
         ut = sec.find(f"{{{WSSE}}}UsernameToken")
-        ed = _encrypted_data(key, etree.tostring(ut), ELEMENT, key_info())
+        ed = _encrypted_data(key, etree.tostring(ut, method="c14n", exclusive=True), ELEMENT, key_info())
         sec.replace(ut, ed)
         ids.append(ed.get("Id"))
     if encrypt_signature:
-        ed = _encrypted_data(key, etree.tostring(sig), ELEMENT, key_info())
+        ed = _encrypted_data(key, etree.tostring(sig, method="c14n", exclusive=True), ELEMENT, key_info())
         sec.replace(sig, ed)
         ids.append(ed.get("Id"))
     if ids:
@@ -320,18 +320,19 @@ def check_response(data: bytes, *, service_cert: x509.Certificate | None = None,
         wrapped = base64.b64decode(ek.findtext(f"{{{XENC}}}CipherData/{{{XENC}}}CipherValue"))
         key = client_key.decrypt(wrapped, padding.OAEP(
             mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None))
-    for ed in list(env.iter(f"{{{XENC}}}EncryptedData")):
+    # Each EncryptedData is replaced by its plaintext in the serialised document, which is then
+    # parsed again: moving parsed nodes between lxml documents may rename their prefixes.
+    while (ed := next(env.iter(f"{{{XENC}}}EncryptedData"), None)) is not None:
         assert key is not None
         raw = aes_cbc_decrypt(key, base64.b64decode(
             ed.findtext(f"{{{XENC}}}CipherData/{{{XENC}}}CipherValue")))
-        parent = ed.getparent()
-        ns_decl = "".join(f' xmlns:{p}="{u}"' for p, u in parent.nsmap.items() if p)
-        wrapper = etree.fromstring(f"<w{ns_decl}>".encode() + raw + b"</w>")
-        position = parent.index(ed)
-        parent.remove(ed)
-        for offset, child in enumerate(list(wrapper)):
-            parent.insert(position + offset, child)
-        encrypted = encrypted or parent is body
+        encrypted = encrypted or ed.getparent().tag == f"{{{soap}}}Body"
+        marker = etree.Element("decrypted-here")
+        marker.tail = ed.tail
+        ed.getparent().replace(ed, marker)
+        env = etree.fromstring(etree.tostring(env).replace(b"<decrypted-here/>", raw))
+    sec = env.find(f"{{{soap}}}Header/{{{WSSE}}}Security")
+    body = env.find(f"{{{soap}}}Body")
     sig = sec.find(f"{{{DS}}}Signature")
     assert sig is not None, "the answer is not signed"
     method = sig.find(f"{{{DS}}}SignedInfo/{{{DS}}}SignatureMethod").get("Algorithm")

@@ -13,6 +13,7 @@ import copy
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
 import xmlsec
 from cryptography.hazmat.primitives import hashes
@@ -202,10 +203,13 @@ def encrypt_in_place(
             encrypted.append(info)
         cipher_data = etree.SubElement(encrypted, f"{XENC_}CipherData")
         etree.SubElement(cipher_data, f"{XENC_}CipherValue")
+        # Serialised canonically: plain tostring() may rename prefixes to ones an ancestor
+        # declares for the same namespace, which would change what a signature covered.
         if content_only:
-            plaintext = b"".join(etree.tostring(child) for child in element)
+            plaintext = _escaped(element.text) + b"".join(
+                _canonical(child, with_tail=True) for child in element)
         else:
-            plaintext = etree.tostring(element)
+            plaintext = _canonical(element)
         context = xmlsec.EncryptionContext()
         try:
             context.key = xmlsec.Key.from_binary_data(xmlsec.constants.KeyDataAes, key)
@@ -225,6 +229,15 @@ def encrypt_in_place(
             parent.replace(element, encrypted)
         ids.append(data_id)
     return ids
+
+
+def _canonical(element: etree._Element, *, with_tail: bool = False) -> bytes:
+    text = etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
+    return text + _escaped(element.tail) if with_tail else text
+
+
+def _escaped(text: str | None) -> bytes:
+    return escape(text or "").encode("utf-8")
 
 
 def new_session_key(block: str) -> bytes:

@@ -65,7 +65,7 @@ def secure_response(envelope: bytes, security: ResponseSecurity) -> bytes:
     suite = policy.algorithm_suite
     if suite is None or policy.binding not in (Binding.ASYMMETRIC, Binding.SYMMETRIC):
         return envelope
-    root = parse_xml(envelope)
+    root = _declaring_wsu(parse_xml(envelope))
     version = SoapVersion(etree.QName(root).namespace)
     header = root.find(f"{{{version.value}}}Header")
     if header is None:
@@ -126,6 +126,19 @@ def secure_response(envelope: bytes, security: ResponseSecurity) -> bytes:
             reference_list = _reference_list(ids)
             _insert_before(sec, reference_list, signature)
     return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+def _declaring_wsu(root: etree._Element) -> etree._Element:
+    """The envelope with ``wsu`` declared on it, so the Body's wsu:Id is written ``wsu:Id``.
+
+    Nothing is signed yet but the issued token, which uses neither namespace declared here.
+    """
+    if root.nsmap.get("wsu") == ns.WSU:
+        return root
+    rebuilt = etree.Element(root.tag, attrib=dict(root.attrib),
+                            nsmap={**root.nsmap, "wsu": ns.WSU})
+    rebuilt.extend(list(root))
+    return rebuilt
 
 
 def _timestamp(sec: etree._Element, now: datetime) -> etree._Element:

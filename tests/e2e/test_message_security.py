@@ -1,0 +1,301 @@
+"""Scenarios 2-8 over real HTTPS: X.509-signed, encrypted and EncryptedKey-protected requests.
+
+The requests are built by ``tests.helpers.wss_client`` (python-xmlsec and ``cryptography``
+directly, as a Rampart client lays them out), applied through the admin API as an
+administrator would, and every answer is decrypted and its signature checked by the same
+independent helper, never by the engine under test.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import requests
+from argon2 import PasswordHasher
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+from lxml import etree
+
+from stsdesk.core import ns
+from stsdesk.core.certs import SigningIdentity
+from stsdesk.core.soap import parse_fault
+from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request
+from stsdesk.server import passwords
+from stsdesk.server.model import RelyingParty
+from stsdesk.server.runner import BackgroundServer
+from stsdesk.server.settings import ServerSettings
+from tests.helpers import wss_client as wc
+
+ADMIN = ("admin", "Adm1n-msgsec-e2e")
+ALICE = ("alice", "Al1ce-signs-and-encrypts")
+RP = "https://rp.example.org/msgsec"
+SAML2 = "{urn:oasis:names:tc:SAML:2.0:assertion}"
+
+
+def _certificate(name: str, *, issuer: SigningIdentity | None = None, ca: bool = False,
+                 days: int = 30, start_days_ago: int = 1) -> SigningIdentity:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Example Clients")])
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.certificate.subject if issuer else subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=start_days_ago))
+        .not_valid_after(now - dt.timedelta(days=start_days_ago) + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    cert = builder.sign(issuer.private_key if issuer else key, hashes.SHA256())
+    return SigningIdentity(private_key=key, certificate=cert)
+
+
+@dataclass
+class Sts:
+    server: BackgroundServer
+    admin: requests.Session
+    client: SigningIdentity  # in the trust store
+    ca_issued: SigningIdentity  # issued by a CA that is in the trust store
+    stranger: SigningIdentity  # nowhere in the trust store
+    expired: SigningIdentity  # in the trust store, expired
+
+    @property
+    def endpoint(self) -> str:
+        return self.server.url + "/services/wso2carbon-sts"
+
+    @property
+    def service_certificate(self) -> x509.Certificate:
+        return self.server.bootstrap.keystore.signing_identity("wso2carbon").certificate
+
+    def apply(self, scenario: str, **extra) -> None:
+        body = {"scenarioId": scenario, "trustedKeystores": ["wso2carbon.jks"],
+                "privateKeystore": "wso2carbon.jks", **extra}
+        answer = self.admin.put(self.server.url + "/api/server/v1/sts/security", json=body,
+                                timeout=30, verify=str(self.server.ca_file))
+        assert answer.status_code == 200, answer.text
+
+    def post(self, envelope: bytes) -> requests.Response:
+        return requests.post(self.endpoint, data=envelope, timeout=30,
+                             verify=str(self.server.ca_file),
+                             headers={"Content-Type": "application/soap+xml; charset=utf-8"})
+
+
+@pytest.fixture(scope="module")
+def sts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sts]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher",
+                      PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        settings = ServerSettings(data_dir=tmp_path_factory.mktemp("msgsec-sts"), port=0,
+                                  admin_password=ADMIN[1])
+        server = BackgroundServer(settings)
+        server.start()
+        try:
+            store = server.bootstrap.store
+            store.create_role("signers")
+            store.create_user(ALICE[0], ALICE[1], roles=["signers"])
+            app_id = store.create_application("msgsec-rp")
+            store.set_relying_party(app_id, RelyingParty("", "", RP, encrypt_token=False))
+            client = _certificate("client-one")
+            ca = _certificate("Example Client CA", ca=True, days=365)
+            ca_issued = _certificate("client-two", issuer=ca)
+            expired = _certificate("client-expired", days=2, start_days_ago=10)
+            for alias, identity in (("client-one", client), ("client-ca", ca),
+                                    ("client-expired", expired)):
+                store.add_trusted_certificate(alias, identity.certificate.public_bytes(
+                    Encoding.DER))
+            with requests.Session() as admin:
+                admin.auth = ADMIN
+                yield Sts(server, admin, client, ca_issued, _certificate("stranger"), expired)
+        finally:
+            server.stop()
+
+
+def rst() -> etree._Element:
+    return build_request(TrustVersion.WST_13, RequestType.ISSUE, token_type=ns.TOKEN_SAML20,
+                         key_type=KeyType.BEARER, applies_to=RP)
+
+
+def issued_assertion(body: etree._Element) -> etree._Element:
+    found = body.find(f".//{SAML2}Assertion")
+    assert found is not None, etree.tostring(body)[:400]
+    return found
+
+
+def subject_of(assertion: etree._Element) -> str:
+    return "".join(assertion.find(f"{SAML2}Subject/{SAML2}NameID").itertext())
+
+
+def fault(answer: requests.Response) -> tuple[str, str]:
+    assert answer.status_code in (400, 500), answer.text[:300]
+    return parse_fault(answer.content)
+
+
+# -- scenario 2: the client signs, the STS answers signed -----------------------------------
+
+def test_scenario2_a_signed_request_gets_a_token_for_the_certificate_subject(sts):
+    sts.apply("scenario2")
+    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
+                                 client_cert=sts.client.certificate,
+                                 suite=wc.Suite.basic256_sha256())
+    answer = sts.post(sent.envelope)
+    assert answer.status_code == 200, answer.text[:600]
+    checked = wc.check_response(answer.content, service_cert=sts.service_certificate)
+    assert not checked.body_was_encrypted
+    body_id = etree.fromstring(answer.content).find(f"{{{ns.SOAP12}}}Body").get(
+        f"{{{ns.WSU}}}Id")
+    assert body_id in checked.signed_ids
+    assert subject_of(issued_assertion(checked.body)) == (
+        sts.client.certificate.subject.rfc4514_string())
+
+
+def test_scenario2_a_certificate_issued_by_a_trusted_ca_is_accepted(sts):
+    sts.apply("scenario2")
+    sent = wc.asymmetric_request(rst(), client_key=sts.ca_issued.private_key,
+                                 client_cert=sts.ca_issued.certificate,
+                                 suite=wc.Suite.basic256_sha256())
+    answer = sts.post(sent.envelope)
+    assert answer.status_code == 200, answer.text[:600]
+
+
+@pytest.mark.parametrize("who", ["stranger", "expired"])
+def test_scenario2_untrusted_or_expired_certificates_are_refused(sts, who):
+    sts.apply("scenario2")
+    identity = getattr(sts, who)
+    sent = wc.asymmetric_request(rst(), client_key=identity.private_key,
+                                 client_cert=identity.certificate,
+                                 suite=wc.Suite.basic256_sha256())
+    code, reason = fault(sts.post(sent.envelope))
+    assert code == f"{{{ns.WSSE}}}FailedAuthentication"
+    assert ("expired" if who == "expired" else "not trusted") in reason
+
+
+def test_scenario2_an_altered_body_fails_the_signature_check(sts):
+    sts.apply("scenario2")
+    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
+                                 client_cert=sts.client.certificate,
+                                 suite=wc.Suite.basic256_sha256())
+    altered = sent.envelope.replace(RP.encode(), b"https://rp.example.org/other")
+    code, reason = fault(sts.post(altered))
+    assert code == f"{{{ns.WSSE}}}FailedCheck"
+    assert "does not verify" in reason
+
+
+def test_scenario2_a_body_re_signed_with_another_key_is_refused(sts):
+    sts.apply("scenario2")
+    # The stranger signs, but claims to be the trusted client by sending its certificate.
+    sent = wc.asymmetric_request(rst(), client_key=sts.stranger.private_key,
+                                 client_cert=sts.client.certificate,
+                                 suite=wc.Suite.basic256_sha256())
+    code, _ = fault(sts.post(sent.envelope))
+    assert code == f"{{{ns.WSSE}}}FailedCheck"
+
+
+def test_scenario2_an_unsigned_body_is_refused(sts):
+    sts.apply("scenario2")
+    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
+                                 client_cert=sts.client.certificate, sign_body=False,
+                                 suite=wc.Suite.basic256_sha256())
+    code, reason = fault(sts.post(sent.envelope))
+    assert code == f"{{{ns.WSSE}}}InvalidSecurity"
+    assert "SOAP Body is not signed" in reason
+
+
+def test_scenario2_a_wrapped_signature_does_not_smuggle_a_second_body(sts):
+    sts.apply("scenario2")
+    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
+                                 client_cert=sts.client.certificate,
+                                 suite=wc.Suite.basic256_sha256())
+    env = etree.fromstring(sent.envelope)
+    body = env.find(f"{{{ns.SOAP12}}}Body")
+    # The signed Body moves into a header; a forged Body takes its place with the same Id.
+    wrapper = etree.SubElement(env.find(f"{{{ns.SOAP12}}}Header"), "{urn:x}Wrapper")
+    wrapper.append(copy.deepcopy(body))
+    forged = body[0]
+    forged.find(f".//{{{ns.WSA_2005}}}Address").text = "https://evil.example.org/"
+    code, reason = fault(sts.post(etree.tostring(env)))
+    assert code == f"{{{ns.WSSE}}}InvalidSecurity"
+    assert "appears more than once" in reason
+
+
+def test_scenario2_a_replayed_message_is_refused(sts):
+    sts.apply("scenario2")
+    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
+                                 client_cert=sts.client.certificate,
+                                 suite=wc.Suite.basic256_sha256())
+    assert sts.post(sent.envelope).status_code == 200
+    code, reason = fault(sts.post(sent.envelope))
+    assert code == f"{{{ns.WSSE}}}InvalidSecurity"
+    assert "already received" in reason
+
+
+def test_scenario2_a_username_token_alone_is_not_enough(sts):
+    sts.apply("scenario2")
+    envelope = wc.envelope(rst())
+    code, reason = fault(sts.post(etree.tostring(envelope)))
+    assert code == f"{{{ns.WSSE}}}InvalidSecurity"
+    assert "no wsse:Security header" in reason
+
+
+# -- scenario 5: signed and encrypted both ways -----------------------------------------------
+
+def test_scenario5_sign_and_encrypt_both_ways(sts):
+    sts.apply("scenario5")
+    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
+                                 client_cert=sts.client.certificate,
+                                 service_cert=sts.service_certificate, encrypt_signature=True,
+                                 suite=wc.Suite.basic256_sha256())
+    assert RP.encode() not in sent.envelope
+    answer = sts.post(sent.envelope)
+    assert answer.status_code == 200, answer.text[:600]
+    assert b"Assertion" not in answer.content  # the answer's body is encrypted
+    checked = wc.check_response(answer.content, service_cert=sts.service_certificate,
+                                client_key=sts.client.private_key)
+    assert checked.body_was_encrypted
+    assert subject_of(issued_assertion(checked.body)) == (
+        sts.client.certificate.subject.rfc4514_string())
+
+
+def test_scenario5_an_unencrypted_body_is_refused(sts):
+    sts.apply("scenario5")
+    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
+                                 client_cert=sts.client.certificate,
+                                 suite=wc.Suite.basic256_sha256())
+    code, reason = fault(sts.post(sent.envelope))
+    assert code == f"{{{ns.WSSE}}}InvalidSecurity"
+    assert "not encrypted" in reason
+
+
+def test_scenario5_a_tampered_ciphertext_is_refused(sts):
+    sts.apply("scenario5")
+    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
+                                 client_cert=sts.client.certificate,
+                                 service_cert=sts.service_certificate, encrypt_signature=True,
+                                 suite=wc.Suite.basic256_sha256())
+    env = etree.fromstring(sent.envelope)
+    cipher = env.find(f"{{{ns.SOAP12}}}Body//{{{ns.XENC}}}CipherValue")
+    raw = bytearray(base64.b64decode(cipher.text))
+    raw[40] ^= 0x01  # a bit in the second block: CBC garbles the plaintext it covers
+    cipher.text = base64.b64encode(bytes(raw)).decode()
+    code, _ = fault(sts.post(etree.tostring(env)))
+    assert code == f"{{{ns.WSSE}}}FailedCheck"
+
+
+def test_scenario5_a_key_encrypted_for_another_certificate_is_refused(sts):
+    sts.apply("scenario5")
+    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
+                                 client_cert=sts.client.certificate,
+                                 service_cert=sts.stranger.certificate, encrypt_signature=True,
+                                 suite=wc.Suite.basic256_sha256())
+    code, reason = fault(sts.post(sent.envelope))
+    assert code in (f"{{{ns.WSSE}}}FailedCheck", f"{{{ns.WSSE}}}SecurityTokenUnavailable")
+    assert "key" not in reason.lower() or "private" not in reason.lower()
