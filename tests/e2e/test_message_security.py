@@ -299,3 +299,75 @@ def test_scenario5_a_key_encrypted_for_another_certificate_is_refused(sts):
     code, reason = fault(sts.post(sent.envelope))
     assert code in (f"{{{ns.WSSE}}}FailedCheck", f"{{{ns.WSSE}}}SecurityTokenUnavailable")
     assert "key" not in reason.lower() or "private" not in reason.lower()
+
+
+# -- scenarios 3, 4, 6, 7, 8: the symmetric binding -------------------------------------------
+# The applied policies require derived keys (WS-SecureConversation 1.3 with WS-SecurityPolicy
+# 1.2); the answer is protected with keys derived from the request's EncryptedKey.
+
+SYMMETRIC = {
+    "scenario3": {"encrypt_body": False},
+    "scenario4": {"encrypt_body": True},
+    "scenario6": {"encrypt_body": True, "encrypt_signature": True},
+    "scenario7": {"encrypt_body": True, "username": ALICE},
+    "scenario8": {"encrypt_body": True, "username": ALICE, "encrypt_signature": True},
+}
+ROLES = {"scenario7": ["signers"], "scenario8": ["signers"]}
+
+
+def symmetric(sts, scenario: str, **overrides) -> wc.Sent:
+    options = {"derived": wc.WSC, **SYMMETRIC[scenario], **overrides}
+    return wc.symmetric_request(rst(), service_cert=sts.service_certificate,
+                                suite=wc.Suite.basic256_sha256(), **options)
+
+
+@pytest.mark.parametrize("scenario", sorted(SYMMETRIC))
+def test_symmetric_scenarios_issue_and_protect_the_answer_with_the_request_key(sts, scenario):
+    sts.apply(scenario, **({"allowedRoles": ROLES[scenario]} if scenario in ROLES else {}))
+    sent = symmetric(sts, scenario)
+    if SYMMETRIC[scenario]["encrypt_body"]:
+        assert RP.encode() not in sent.envelope
+    answer = sts.post(sent.envelope)
+    assert answer.status_code == 200, answer.text[:600]
+    envelope = etree.fromstring(answer.content)
+    assert envelope.find(f".//{{{ns.WSC_13}}}DerivedKeyToken") is not None
+    checked = wc.check_response(answer.content, session_key=sent.session_key)
+    assert checked.body_was_encrypted == SYMMETRIC[scenario]["encrypt_body"]
+    subject = subject_of(issued_assertion(checked.body))
+    assert subject == ("alice" if "username" in SYMMETRIC[scenario] else "wso2.anonymous.user")
+
+
+@pytest.mark.parametrize("scenario", ["scenario7", "scenario8"])
+def test_symmetric_username_scenarios_refuse_a_missing_or_wrong_username_token(sts, scenario):
+    sts.apply(scenario, allowedRoles=ROLES[scenario])
+    code, reason = fault(sts.post(symmetric(sts, scenario, username=None).envelope))
+    assert code == f"{{{ns.WSSE}}}InvalidSecurity"
+    assert "no wsse:UsernameToken" in reason
+    wrong = symmetric(sts, scenario, username=(ALICE[0], "not-her-password"))
+    code, reason = fault(sts.post(wrong.envelope))
+    assert code.endswith("FailedAuthentication")
+    assert "not-her-password" not in reason
+
+
+def test_symmetric_keys_not_derived_are_refused_when_the_policy_requires_derived_keys(sts):
+    sts.apply("scenario6")
+    sent = symmetric(sts, "scenario6", derived=None)
+    code, reason = fault(sts.post(sent.envelope))
+    assert code == f"{{{ns.WSSE}}}InvalidSecurity"
+    assert "derived" in reason
+
+
+def test_symmetric_a_tampered_body_and_a_replay_are_refused(sts):
+    sts.apply("scenario6")
+    sent = symmetric(sts, "scenario6")
+    env = etree.fromstring(sent.envelope)
+    cipher = env.find(f"{{{ns.SOAP12}}}Body//{{{ns.XENC}}}CipherValue")
+    raw = bytearray(base64.b64decode(cipher.text))
+    raw[-20] ^= 0x01
+    cipher.text = base64.b64encode(bytes(raw)).decode()
+    code, _ = fault(sts.post(etree.tostring(env)))
+    assert code == f"{{{ns.WSSE}}}FailedCheck"
+    fresh = symmetric(sts, "scenario6")
+    assert sts.post(fresh.envelope).status_code == 200
+    code, reason = fault(sts.post(fresh.envelope))
+    assert "already received" in reason

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -46,6 +47,33 @@ AES256_CBC = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
 RSA_OAEP = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
 CONTENT = "http://www.w3.org/2001/04/xmlenc#Content"
 ELEMENT = "http://www.w3.org/2001/04/xmlenc#Element"
+
+
+WSC = "http://docs.oasis-open.org/ws-sx/ws-secureconversation/200512"
+WSC_2005 = "http://schemas.xmlsoap.org/ws/2005/02/sc"
+LABEL = b"WS-SecureConversationWS-SecureConversation"
+
+
+def p_sha1(secret: bytes, seed: bytes, length: int) -> bytes:
+    """RFC 2246 P_SHA-1, written here from the RFC so the engine's own is not reused."""
+    out, a = b"", seed
+    while len(out) < length:
+        a = hmac.new(secret, a, hashlib.sha1).digest()
+        out += hmac.new(secret, a + seed, hashlib.sha1).digest()
+    return out[:length]
+
+
+def _derived_key_token(sec: etree._Element, base_ref: etree._Element, secret: bytes,
+                       length: int, wsc: str) -> tuple[str, bytes]:
+    dkt = etree.SubElement(sec, f"{{{wsc}}}DerivedKeyToken", nsmap={"wsc": wsc})
+    dkt_id = _id("DK")
+    dkt.set(f"{{{WSU}}}Id", dkt_id)
+    dkt.append(base_ref)
+    etree.SubElement(dkt, f"{{{wsc}}}Offset").text = "0"
+    etree.SubElement(dkt, f"{{{wsc}}}Length").text = str(length)
+    nonce = os.urandom(16)
+    etree.SubElement(dkt, f"{{{wsc}}}Nonce").text = base64.b64encode(nonce).decode()
+    return dkt_id, p_sha1(secret, LABEL + nonce, length)
 
 
 def _id(prefix: str) -> str:
@@ -239,8 +267,12 @@ def symmetric_request(
     body: etree._Element, *, service_cert: x509.Certificate, encrypt_body: bool,
     username: tuple[str, str] | None = None, encrypt_signature: bool = False,
     suite: Suite | None = None, soap: str = SOAP12, now: datetime | None = None,
+    derived: str | None = None,
 ) -> Sent:
-    """Scenarios 3, 4, 6, 7 and 8: an EncryptedKey for the service, HMAC-SHA1 and AES with it."""
+    """Scenarios 3, 4, 6, 7 and 8: an EncryptedKey for the service, HMAC-SHA1 and AES with it.
+
+    ``derived`` (a WS-SecureConversation namespace) signs and encrypts with derived keys.
+    """
     suite = suite or Suite.basic256()
     env = envelope(body, soap)
     sec = _security(env)
@@ -251,6 +283,20 @@ def symmetric_request(
     soap_body = env[1]
     soap_body.set(f"{{{WSU}}}Id", _id("Body"))
     targets = [soap_body, ts]
+
+    def ek_ref() -> etree._Element:
+        ref = etree.Element(f"{{{WSSE}}}SecurityTokenReference")
+        etree.SubElement(ref, f"{{{WSSE}}}Reference", URI="#" + ek.get("Id"), ValueType=EK_TOKEN)
+        return ref
+
+    sign_key = enc_key = key
+    sign_ref_uri = enc_ref_uri = "#" + ek.get("Id")
+    ref_type = EK_TOKEN
+    if derived is not None:
+        dk_id, sign_key = _derived_key_token(sec, ek_ref(), key, 24, derived)
+        sign_ref_uri, ref_type = "#" + dk_id, derived + "/dk"
+        dk_id, enc_key = _derived_key_token(sec, ek_ref(), key, 32, derived)
+        enc_ref_uri = "#" + dk_id
     if username is not None:
         ut = etree.SubElement(sec, f"{{{WSSE}}}UsernameToken")
         ut.set(f"{{{WSU}}}Id", _id("UT"))
@@ -260,35 +306,40 @@ def symmetric_request(
                        "oasis-200401-wss-username-token-profile-1.0#PasswordText")
         pw.text = username[1]
         targets.append(ut)
-    ek_ref = etree.Element(f"{{{WSSE}}}SecurityTokenReference")
-    etree.SubElement(ek_ref, f"{{{WSSE}}}Reference", URI="#" + ek.get("Id"), ValueType=EK_TOKEN)
-    hmac_key = xmlsec.Key.from_binary_data(xmlsec.constants.KeyDataHmac, key)
-    sig = _sign(sec, targets, hmac_key, ek_ref, HMAC_SHA1, suite.digest)
+    sig_ref = etree.Element(f"{{{WSSE}}}SecurityTokenReference")
+    etree.SubElement(sig_ref, f"{{{WSSE}}}Reference", URI=sign_ref_uri, ValueType=ref_type)
+    hmac_key = xmlsec.Key.from_binary_data(xmlsec.constants.KeyDataHmac, sign_key)
+    sig = _sign(sec, targets, hmac_key, sig_ref, HMAC_SHA1, suite.digest)
     value = base64.b64decode(sig.findtext(f"{{{DS}}}SignatureValue"))
     ids = []
 
     def key_info() -> etree._Element:
         info = etree.Element(f"{{{DS}}}KeyInfo", nsmap={"ds": DS})
         ref = etree.SubElement(info, f"{{{WSSE}}}SecurityTokenReference")
-        etree.SubElement(ref, f"{{{WSSE}}}Reference", URI="#" + ek.get("Id"), ValueType=EK_TOKEN)
+        etree.SubElement(ref, f"{{{WSSE}}}Reference", URI=enc_ref_uri, ValueType=ref_type)
         return info
 
     if encrypt_body:
-        ids.append(_encrypt_body(soap_body, key, key_info()).get("Id"))
+        ids.append(_encrypt_body(soap_body, enc_key, key_info()).get("Id"))
     if username is not None and encrypt_body:
         ut = sec.find(f"{{{WSSE}}}UsernameToken")
-        ed = _encrypted_data(key, etree.tostring(ut, method="c14n", exclusive=True), ELEMENT, key_info())
+        ed = _encrypted_data(enc_key, etree.tostring(ut, method="c14n", exclusive=True),
+                             ELEMENT, key_info())
         sec.replace(ut, ed)
         ids.append(ed.get("Id"))
     if encrypt_signature:
-        ed = _encrypted_data(key, etree.tostring(sig, method="c14n", exclusive=True), ELEMENT, key_info())
+        ed = _encrypted_data(enc_key, etree.tostring(sig, method="c14n", exclusive=True),
+                             ELEMENT, key_info())
         sec.replace(sig, ed)
         ids.append(ed.get("Id"))
     if ids:
         refs = etree.Element(f"{{{XENC}}}ReferenceList", nsmap={"xenc": XENC})
         for data_id in ids:
             etree.SubElement(refs, f"{{{XENC}}}DataReference", URI="#" + data_id)
-        sec.insert(sec.index(ek) + 1, refs)
+        # After the EncryptedKey and derived key tokens, before what it uncovers.
+        first_protected = next(c for c in sec if c.tag in (
+            f"{{{DS}}}Signature", f"{{{XENC}}}EncryptedData", f"{{{WSSE}}}UsernameToken"))
+        sec.insert(sec.index(first_protected), refs)
     sha1 = base64.b64encode(hashlib.sha1(wrapped).digest()).decode()
     return Sent(etree.tostring(env), value, key, sha1)
 
@@ -320,11 +371,24 @@ def check_response(data: bytes, *, service_cert: x509.Certificate | None = None,
         wrapped = base64.b64decode(ek.findtext(f"{{{XENC}}}CipherData/{{{XENC}}}CipherValue"))
         key = client_key.decrypt(wrapped, padding.OAEP(
             mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None))
+    derived_keys = {}
+    for dkt in sec:
+        if etree.QName(dkt).localname == "DerivedKeyToken":
+            wsc = etree.QName(dkt).namespace
+            nonce = base64.b64decode(dkt.findtext(f"{{{wsc}}}Nonce"))
+            length = int(dkt.findtext(f"{{{wsc}}}Length"))
+            derived_keys["#" + dkt.get(f"{{{WSU}}}Id")] = p_sha1(session_key, LABEL + nonce,
+                                                                length)
+
+    def key_for(element: etree._Element, default: bytes | None) -> bytes | None:
+        ref = element.find(f"{{{DS}}}KeyInfo/{{{WSSE}}}SecurityTokenReference/{{{WSSE}}}Reference")
+        return derived_keys.get(ref.get("URI"), default) if ref is not None else default
+
     # Each EncryptedData is replaced by its plaintext in the serialised document, which is then
     # parsed again: moving parsed nodes between lxml documents may rename their prefixes.
     while (ed := next(env.iter(f"{{{XENC}}}EncryptedData"), None)) is not None:
         assert key is not None
-        raw = aes_cbc_decrypt(key, base64.b64decode(
+        raw = aes_cbc_decrypt(key_for(ed, key), base64.b64decode(
             ed.findtext(f"{{{XENC}}}CipherData/{{{XENC}}}CipherValue")))
         encrypted = encrypted or ed.getparent().tag == f"{{{soap}}}Body"
         marker = etree.Element("decrypted-here")
@@ -342,7 +406,8 @@ def check_response(data: bytes, *, service_cert: x509.Certificate | None = None,
         if el.get(f"{{{WSU}}}Id"):
             ctx.register_id(el, "Id", WSU)
     if method.endswith("hmac-sha1"):
-        ctx.key = xmlsec.Key.from_binary_data(xmlsec.constants.KeyDataHmac, session_key)
+        ctx.key = xmlsec.Key.from_binary_data(xmlsec.constants.KeyDataHmac,
+                                              key_for(sig, session_key))
     else:
         ctx.key = xmlsec.Key.from_memory(service_cert.public_bytes(serialization.Encoding.DER),
                                          xmlsec.constants.KeyDataFormatCertDer)

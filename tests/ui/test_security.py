@@ -340,10 +340,10 @@ def test_no_role_chosen_shows_an_inline_error_and_sends_nothing(
 def test_a_scenario_the_sts_cannot_enforce_cannot_be_chosen(qtbot, window, admin_client):
     page = _show(qtbot, window)
     wizard = _open_wizard(qtbot, page)
-    item = wizard.scenario_page.items["scenario2"]
+    item = wizard.scenario_page.items["scenario9"]
     assert item.text(2) == "not available on this STS"
-    _click_scenario(qtbot, wizard, "scenario2")
-    assert wizard.scenario_page.selected_scenario.id == "scenario2"
+    _click_scenario(qtbot, wizard, "scenario9")
+    assert wizard.scenario_page.selected_scenario.id == "scenario9"
     assert wizard.field("scenarioId") == ""
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
     reason = wizard.scenario_page.reason_label
@@ -355,7 +355,7 @@ def test_a_scenario_the_sts_cannot_enforce_cannot_be_chosen(qtbot, window, admin
         _click(qtbot, wizard.scenario_page.view_button)
     dialog = viewed.args[0]
     qtbot.waitUntil(lambda: bool(dialog.policy_view.toPlainText()), timeout=WAIT)
-    detail = admin_client.get("/sts/scenarios/scenario2")
+    detail = admin_client.get("/sts/scenarios/scenario9")
     assert dialog.policy_view.toPlainText() == detail["policy"]
     assert "Policy" in dialog.policy_view.toPlainText()
     assert dialog.policy_view.isReadOnly()

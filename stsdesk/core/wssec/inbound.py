@@ -10,6 +10,7 @@ the timestamp is there and signed, the supporting tokens are there and protected
 from __future__ import annotations
 
 import dataclasses
+import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,6 +22,7 @@ from stsdesk.core.certs import SigningIdentity
 from stsdesk.core.errors import InvalidSecurityError
 from stsdesk.core.soap import SoapMessage
 from stsdesk.core.wssec.algorithms import AlgorithmSuite
+from stsdesk.core.wssec.derived import DERIVED_KEY_TAGS, read_derived_key
 from stsdesk.core.wssec.encryption import Decrypted, decrypt_in_place, unwrap_key
 from stsdesk.core.wssec.errors import FailedCheckError
 from stsdesk.core.wssec.policy import Binding, PolicyModel, TokenKind
@@ -66,6 +68,8 @@ class _State:
     tokens: MessageTokens
     signatures: list[tuple[CheckedSignature, etree._Element, SignatureKey]] = field(
         default_factory=list)
+    symmetric_signature_keys: list[SymmetricKey] = field(default_factory=list)
+    decryption_keys: list[SymmetricKey] = field(default_factory=list)
     decrypted: list[Decrypted] = field(default_factory=list)
     request_key: SymmetricKey | None = None
     timestamp_element: etree._Element | None = None
@@ -132,9 +136,12 @@ def _process(element: etree._Element, state: _State, policy: PolicyModel,
         for uri in _data_references(element):
             target = _encrypted_data(uri, state)
             key = state.tokens.symmetric_key_for(target.find(f"{DS_}KeyInfo"))
+            state.decryption_keys.append(key)
             _decrypt(target, key.key, state, suite)
     elif tag == f"{DS_}Signature":
         _signature(element, state, policy, suite)
+    elif tag in DERIVED_KEY_TAGS:
+        state.tokens.add_key(read_derived_key(element, state.tokens))
     elif tag in _SAML_ASSERTIONS:
         state.saml.append(element)
 
@@ -190,7 +197,9 @@ def _signature(element: etree._Element, state: _State, policy: PolicyModel,
         key = SignatureKey(certificate=cert)
         method = suite.asymmetric_signature
     else:
-        key = SignatureKey(secret=state.tokens.symmetric_key_for(key_info).key)
+        symmetric = state.tokens.symmetric_key_for(key_info)
+        state.symmetric_signature_keys.append(symmetric)
+        key = SignatureKey(secret=symmetric.key)
         method = suite.symmetric_signature
     checked = verify_signature(element, key, signature_method=method, digest_method=suite.digest)
     state.signatures.append((checked, element, key))
@@ -206,13 +215,8 @@ def _held_against_policy(message: SoapMessage, policy: PolicyModel, state: _Stat
             "The message is not signed; the security policy requires a signature over "
             f"{_parts_text(policy)}."
         )
-    if policy.binding is Binding.SYMMETRIC and primary is not None and (
-        state.request_key is None or primary[2].secret != state.request_key.key
-    ):
-        raise InvalidSecurityError(
-            "The message is not signed with the key of its EncryptedKey, as the symmetric "
-            "binding requires."
-        )
+    if policy.binding is Binding.SYMMETRIC:
+        _symmetric_keys_as_required(policy, state)
     timestamp = None
     if state.timestamp_element is not None:
         timestamp = read_timestamp(state.timestamp_element)
@@ -275,6 +279,24 @@ def _held_against_policy(message: SoapMessage, policy: PolicyModel, state: _Stat
         saml_assertions=tuple(state.saml),
         signature_values=tuple(check.value for check, _, _ in state.signatures),
     )
+
+
+def _symmetric_keys_as_required(policy: PolicyModel, state: _State) -> None:
+    request = state.request_key
+    derived = policy.protection_token is not None and policy.protection_token.require_derived_keys
+    used = state.symmetric_signature_keys[:1] + state.decryption_keys
+    for key in used:
+        base = key.derived_from if key.derived_from is not None else key.key
+        if request is None or not hmac.compare_digest(base, request.key):
+            raise InvalidSecurityError(
+                "The message is not protected with the key of its EncryptedKey, as the "
+                "symmetric binding requires."
+            )
+        if derived and key.derived_from is None:
+            raise InvalidSecurityError(
+                "The message is protected with the EncryptedKey's secret itself; the security "
+                "policy requires keys derived from it (wsc:DerivedKeyToken)."
+            )
 
 
 def _username(policy: PolicyModel, state: _State,

@@ -11,6 +11,7 @@ receiver processes it in.
 from __future__ import annotations
 
 import base64
+import copy
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from stsdesk.core.certs import SigningIdentity
 from stsdesk.core.errors import CryptoError, InvalidSecurityError
 from stsdesk.core.soap import SoapVersion
 from stsdesk.core.wssec.algorithms import Algorithm, UnsupportedAlgorithmError
+from stsdesk.core.wssec.derived import make_derived_key, wsc_for
 from stsdesk.core.wssec.encryption import encrypt_in_place, new_session_key, wrap_key
 from stsdesk.core.wssec.inbound import InboundResult
 from stsdesk.core.wssec.policy import Binding, PolicyModel, TokenAssertion
@@ -92,12 +94,14 @@ def secure_response(envelope: bytes, security: ResponseSecurity) -> bytes:
         key_info = _certificate_key_info(security.service.certificate, policy.recipient_token)
         method = suite.asymmetric_signature
     else:
-        if inbound.request_key is None or inbound.request_key.sha1 is None:
+        request_key = inbound.request_key
+        if request_key is None or request_key.sha1 is None:
             raise InvalidSecurityError("The request carried no EncryptedKey to answer with.")
         client = None
-        key = SignatureKey(secret=inbound.request_key.key)
-        key_info = _encrypted_key_sha1_info(inbound.request_key.sha1)
         method = suite.symmetric_signature
+        secret, key_info = _symmetric_key(sec, policy, request_key.key, request_key.sha1,
+                                          suite.signature_key_bits // 8)
+        key = SignatureKey(secret=secret)
     signature = None
     if targets:
         signature = sign_detached(sec, targets, key, signature_method=method,
@@ -117,14 +121,17 @@ def secure_response(envelope: bytes, security: ResponseSecurity) -> bytes:
             _encrypt_for_certificate(sec, parts, client, policy.initiator_token,
                                      suite.encryption, suite.asymmetric_key_wrap, signature)
         else:
-            request_key, sha1 = inbound.request_key, inbound.request_key.sha1  # type: ignore[union-attr]
-            ids = encrypt_in_place(
-                parts, request_key.key, block=suite.encryption,  # type: ignore[union-attr]
-                key_info=lambda: _encrypted_key_sha1_info(sha1),  # type: ignore[arg-type]
-                new_id=_new_id,
-            )
-            reference_list = _reference_list(ids)
-            _insert_before(sec, reference_list, signature)
+            request_key = inbound.request_key
+            if request_key is None or request_key.sha1 is None:  # pragma: no cover - see above
+                raise InvalidSecurityError("The request carried no EncryptedKey to answer with.")
+            # A derived key token for encryption goes before the ReferenceList that uses it.
+            marker = etree.Element("placeholder")
+            _insert_before(sec, marker, signature)
+            secret, info = _symmetric_key(sec, policy, request_key.key, request_key.sha1,
+                                          suite.encryption_key_bits // 8, before=marker)
+            ids = encrypt_in_place(parts, secret, block=suite.encryption,
+                                   key_info=lambda: copy.deepcopy(info), new_id=_new_id)
+            sec.replace(marker, _reference_list(ids))
     return etree.tostring(root, xml_declaration=True, encoding="utf-8")
 
 
@@ -198,15 +205,42 @@ def _certificate_key_info(cert: x509.Certificate,
     return key_info
 
 
-def _encrypted_key_sha1_info(sha1: str) -> etree._Element:
-    key_info = etree.Element(f"{DS_}KeyInfo", nsmap={"ds": ns.DS})
+def _encrypted_key_sha1_reference(sha1: str) -> etree._Element:
     reference = _str()
     reference.set(f"{_WSSE11_}TokenType", ns.ENCRYPTED_KEY_TOKEN)
-    key_info.append(reference)
     identifier = etree.SubElement(reference, f"{WSSE_}KeyIdentifier",
                                   ValueType=ns.ENCRYPTED_KEY_SHA1)
     identifier.text = sha1
-    return key_info
+    return reference
+
+
+def _symmetric_key(
+    sec: etree._Element, policy: PolicyModel, secret: bytes, sha1: str, length: int,
+    before: etree._Element | None = None,
+) -> tuple[bytes, etree._Element]:
+    """The key to sign or encrypt with under the symmetric binding, and its KeyInfo.
+
+    The request's key itself, named by EncryptedKeySHA1; or, when the protection token
+    requires derived keys, a key derived from it in a DerivedKeyToken put into the header.
+    """
+    key_info = etree.Element(f"{DS_}KeyInfo", nsmap={"ds": ns.DS})
+    token = policy.protection_token
+    if token is None or not token.require_derived_keys:
+        key_info.append(_encrypted_key_sha1_reference(sha1))
+        return secret, key_info
+    wsc = wsc_for(policy.namespace)
+    element_id = _new_id("DK")
+    derived_token, derived = make_derived_key(
+        _encrypted_key_sha1_reference(sha1), secret, length, wsc=wsc, element_id=element_id)
+    if before is not None:
+        sec.insert(sec.index(before), derived_token)
+    else:
+        sec.append(derived_token)
+    reference = etree.SubElement(key_info, f"{WSSE_}SecurityTokenReference",
+                                 nsmap={"wsse": ns.WSSE})
+    etree.SubElement(reference, f"{WSSE_}Reference", URI=f"#{element_id}",
+                     ValueType=f"{wsc}/dk")
+    return derived, key_info
 
 
 def _reference_list(ids: list[str]) -> etree._Element:

@@ -47,6 +47,7 @@ class SymmetricKey:
     key: bytes = field(repr=False)
     element_id: str | None
     sha1: str | None  # base64 SHA-1 of the EncryptedKey's cipher value (EncryptedKeySHA1)
+    derived_from: bytes | None = field(default=None, repr=False)  # a DerivedKeyToken's base
 
 
 def element_ids(root: etree._Element) -> dict[str, etree._Element]:
@@ -169,7 +170,10 @@ class MessageTokens:
 
     def symmetric_key_for(self, key_info: etree._Element | None) -> SymmetricKey:
         """The symmetric key a ``ds:KeyInfo`` names: an EncryptedKey or a derived key."""
-        reference = _security_token_reference(key_info)
+        return self.key_named_by(_security_token_reference(key_info))
+
+    def key_named_by(self, reference: etree._Element) -> SymmetricKey:
+        """The symmetric key a ``wsse:SecurityTokenReference`` names."""
         direct = reference.find(f"{WSSE_}Reference")
         if direct is not None:
             uri = (direct.get("URI") or "").strip()
