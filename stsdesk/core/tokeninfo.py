@@ -23,7 +23,7 @@ from stsdesk.core.certs import certificate_fingerprint
 from stsdesk.core.errors import CryptoError, InvalidRequestError, StsError
 from stsdesk.core.saml import SamlVersion, verify_assertion
 from stsdesk.core.tokeninput import ExtractedToken, InputEncoding, TokenForm
-from stsdesk.core.wssecurity import parse_xs_datetime
+from stsdesk.core.xsdatetime import parse_xs_datetime
 from stsdesk.core.xmldsig import SignatureAlgorithm
 from stsdesk.core.xmlenc import decrypt_element, decrypt_key, key_info_thumbprint
 from stsdesk.core.xmlutil import pretty

@@ -14,8 +14,8 @@ from lxml import etree
 
 from stsdesk.core import ns
 from stsdesk.core.errors import InvalidRequestError, RequestFailedError
-from stsdesk.core.wssecurity import format_xs_datetime, parse_xs_datetime
 from stsdesk.core.xmlutil import at_most_one, decode_base64
+from stsdesk.core.xsdatetime import format_xs_datetime, parse_xs_datetime
 
 __all__ = [
     "TrustVersion", "RequestType", "KeyType", "TokenType", "request_type_uri", "key_type_uri",
@@ -187,10 +187,10 @@ def _bool(value: str, what: str) -> bool:
 def _datetime(element: etree._Element, what: str) -> datetime:
     try:
         return parse_xs_datetime(element.text or "")
-    except (ValueError, OverflowError) as exc:
+    except ValueError as exc:
         raise InvalidRequestError(
-            f"The {what} {(element.text or '').strip()[:40]!r} is not an xs:dateTime; send UTC "
-            "time such as 2024-05-01T12:00:00Z."
+            f"The {what} {(element.text or '').strip()[:40]!r} cannot be read as an xs:dateTime: "
+            f"{exc}."
         ) from exc
 
 
