@@ -32,10 +32,9 @@ MAX_NONCE_BYTES = 1024
 
 _WSSE = f"{{{ns.WSSE}}}"
 _WSU = f"{{{ns.WSU}}}"
-_ULTIMATE_RECEIVER = {"", "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver"}
-_NEXT = {"http://schemas.xmlsoap.org/soap/actor/next",
-         "http://www.w3.org/2003/05/soap-envelope/role/next"}
-_X509_VALUE_TYPES = {ns.X509V3, "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509"}
+_ULTIMATE_RECEIVER = {"", ns.SOAP12_ULTIMATE_RECEIVER}
+_NEXT = {ns.SOAP11_ACTOR_NEXT, ns.SOAP12_ROLE_NEXT}
+_X509_VALUE_TYPES = {ns.X509V3, ns.X509_TOKEN}
 
 @dataclass(frozen=True)
 class UsernameToken:
