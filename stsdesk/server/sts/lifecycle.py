@@ -16,13 +16,8 @@ from stsdesk.core.errors import (
     InvalidSecurityTokenError,
     UnableToRenewError,
 )
-from stsdesk.core.saml import (
-    AssertionSpec,
-    assertion_id_of,
-    new_assertion_id,
-    read_assertion,
-    verify_assertion,
-)
+from stsdesk.core.saml import AssertionSpec, assertion_id_of, new_assertion_id, verify_assertion
+from stsdesk.core.samlreader import read_assertion_spec
 from stsdesk.core.wstrust import IssuedToken, SecurityTokenRequest, TokenType
 from stsdesk.server.model import ConfigSnapshot, IssuedTokenRecord, TokenStatus
 from stsdesk.server.storage.store import Store
@@ -113,7 +108,7 @@ class TokenLifecycle:
             raise UnableToRenewError(
                 'The token has expired and was not issued with Renewing OK="true"; request a new token.'
             )
-        old = read_assertion(target.assertion)
+        old = read_assertion_spec(target.assertion)
         audience = old.audiences[0] if old.audiences else None
         party = self._issuer.relying_party(audience, config)
         # A renewed token gets its lifetime by the same rule as a new one.
