@@ -36,9 +36,10 @@ from PySide6.QtWidgets import (
 )
 
 from stsdesk.core import ns
+from stsdesk.core.certfiles import load_private_key
 from stsdesk.core.errors import StsError
 from stsdesk.core.soap import SoapVersion
-from stsdesk.core.tokeninfo import PrivateKey, load_private_key
+from stsdesk.core.tokeninfo import PrivateKey
 from stsdesk.core.wstrust import KeyType, RequestType, TokenType, TrustVersion
 from stsdesk.services.admin_client import AdminClient
 from stsdesk.services.credentials import CredentialStore
