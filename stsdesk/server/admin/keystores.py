@@ -17,13 +17,19 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from stsdesk.core.aliases import (
+    MAX_ALIAS_LENGTH,
+    RESERVED_CERTIFICATE_ALIASES,
+    RESERVED_SIGNING_KEY_ALIASES,
+    validate_alias,
+)
 from stsdesk.core.certfiles import (
     CertificateFileError,
     PasswordRequiredError,
     WrongPasswordError,
     load_pkcs12_key_pair,
 )
-from stsdesk.core.certinfo import MIN_RSA_BITS, KeyAlgorithm, describe_certificate, validate_alias
+from stsdesk.core.certinfo import MIN_RSA_BITS, KeyAlgorithm, describe_certificate
 from stsdesk.core.certs import load_certificate
 from stsdesk.core.errors import StsError
 from stsdesk.server.admin.audit import record
@@ -49,9 +55,8 @@ PEM_MEDIA_TYPE = "application/x-pem-file"
 _BASE64_MEDIA_TYPE = "text/plain"
 _CERTS = "/keystores/certs"
 _SIGNING_KEYS = "/keystores/signing-keys"
-_MAX_ALIAS = 128
 # Aliases that would be shadowed by a fixed path next to /{alias}.
-_RESERVED = {_CERTS: "public", _SIGNING_KEYS: "active"}
+_RESERVED = {_CERTS: RESERVED_CERTIFICATE_ALIASES, _SIGNING_KEYS: RESERVED_SIGNING_KEY_ALIASES}
 _FILTER_HELP = (
     "Filter by alias as 'alias eq NAME', 'alias sw PREFIX', 'alias ew SUFFIX' or "
     "'alias co TEXT' (for example ?filter=alias+eq+wso2carbon)."
@@ -106,7 +111,7 @@ class CertificateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     alias: str = Field(
-        min_length=1, max_length=_MAX_ALIAS, examples=["rp-example"],
+        min_length=1, max_length=MAX_ALIAS_LENGTH, examples=["rp-example"],
         description="Letters, digits, '.', '_' and '-' only.",
     )
     certificate: str = Field(min_length=1, max_length=100_000, description="PEM or base64 DER.")
@@ -134,7 +139,8 @@ class SigningKeyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     alias: str = Field(
-        min_length=1, max_length=_MAX_ALIAS, description="Letters, digits, '.', '_' and '-' only."
+        min_length=1, max_length=MAX_ALIAS_LENGTH,
+        description="Letters, digits, '.', '_' and '-' only."
     )
     generate: GenerateKeyPair | None = None
     pkcs12: str | None = Field(
@@ -453,7 +459,7 @@ def _conflict(description: str) -> ApiError:
 
 def _check_alias(alias: str, collection: str, what: str) -> None:
     # The one alias rule the desktop import dialog also applies (uniqueness is checked apart).
-    problem = validate_alias(alias, reserved={_RESERVED[collection]})
+    problem = validate_alias(alias, reserved=_RESERVED[collection])
     if problem is not None:
         raise _invalid(f"The {what} alias is not allowed. {problem}")
 
