@@ -18,7 +18,8 @@ from stsdesk.core.errors import (
 )
 from stsdesk.core.saml import AssertionSpec, assertion_id_of, new_assertion_id, verify_assertion
 from stsdesk.core.samlreader import read_assertion_spec
-from stsdesk.core.wstrust import IssuedToken, SecurityTokenRequest, TokenType
+from stsdesk.core.tokentypes import TokenType
+from stsdesk.core.wstrust import IssuedToken, SecurityTokenRequest
 from stsdesk.server.model import ConfigSnapshot, IssuedTokenRecord, TokenStatus
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.issuer import Minted, TokenIssuer
@@ -122,7 +123,7 @@ class TokenLifecycle:
             not_on_or_after=expires,
         )
         element = self._issuer.mint(spec, party, config)
-        token_type = TokenType.SAML11 if record.token_type == "SAML11" else TokenType.SAML20
+        token_type = TokenType(record.token_type)
         issued = IssuedToken(
             token=element,
             token_type=token_type,
