@@ -8,7 +8,8 @@ __all__ = [
     "SOAP11", "SOAP12", "WSA_2004", "WSA_2005", "WSP_2004", "WSP_W3C", "WSP_2006",
     "WSSE", "WSSE11", "WSU", "WST_2005", "WST_13", "WST_14", "WSID", "DS", "XENC", "XENC11",
     "EXC_C14N", "SAML11", "SAML11P", "SAML2", "SAML2P", "XSI", "XS", "SP_2005", "SP_12",
-    "WSDL", "WSDL_SOAP11", "WSDL_SOAP12", "WSAW", "WSAM", "PASSWORD_TEXT", "PASSWORD_DIGEST",
+    "WSDL", "WSDL_SOAP11", "WSDL_SOAP12", "WSAW", "WSAM", "SOAP_HTTP_TRANSPORT",
+    "PASSWORD_TEXT", "PASSWORD_DIGEST",
     "BASE64_BINARY", "X509V3", "SAML11_ASSERTION_ID", "SAML2_ID", "TOKEN_SAML11",
     "TOKEN_SAML20", "TOKEN_SAML10_URN", "TOKEN_SAML20_URN", "IDENTITY_NO_PROOF_KEY",
     "WSO2_CLAIMS", "XML", "SOAP12_ULTIMATE_RECEIVER", "SOAP11_ACTOR_NEXT", "SOAP12_ROLE_NEXT",
@@ -121,6 +122,7 @@ WSDL_SOAP11: Final = "http://schemas.xmlsoap.org/wsdl/soap/"
 WSDL_SOAP12: Final = "http://schemas.xmlsoap.org/wsdl/soap12/"
 WSAW: Final = "http://www.w3.org/2006/05/addressing/wsdl"
 WSAM: Final = "http://www.w3.org/2007/05/addressing/metadata"
+SOAP_HTTP_TRANSPORT: Final = "http://schemas.xmlsoap.org/soap/http"  # a WSDL binding's transport
 
 # Token profile URIs
 PASSWORD_TEXT: Final = (
