@@ -13,7 +13,7 @@ __all__ = [
     "BASE64_BINARY", "X509V3", "SAML11_ASSERTION_ID", "SAML2_ID", "TOKEN_SAML11",
     "TOKEN_SAML20", "TOKEN_SAML10_URN", "TOKEN_SAML20_URN", "IDENTITY_NO_PROOF_KEY",
     "WSO2_CLAIMS", "XML", "SOAP12_ULTIMATE_RECEIVER", "SOAP11_ACTOR_NEXT", "SOAP12_ROLE_NEXT",
-    "WSA_2005_FAULT", "WSA_2004_FAULT", "X509_TOKEN", "THUMBPRINT_SHA1",
+    "WSA_2005_FAULT", "WSA_2004_FAULT", "WSA_2005_ANONYMOUS", "WSA_2004_ANONYMOUS", "X509_TOKEN", "THUMBPRINT_SHA1",
     "ENVELOPED_SIGNATURE", "RSA_SHA256", "RSA_SHA512", "RSA_SHA1", "SHA256", "SHA512", "SHA1",
     "XENC_ELEMENT", "AES256_GCM", "AES128_GCM", "AES256_CBC", "RSA_OAEP_MGF1P", "RSA_OAEP",
     "SAML2_CM_BEARER", "SAML2_CM_HOLDER_OF_KEY", "SAML11_CM_BEARER", "SAML11_CM_HOLDER_OF_KEY",
@@ -37,6 +37,8 @@ WSA_2004: Final = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
 WSA_2005: Final = "http://www.w3.org/2005/08/addressing"
 WSA_2005_FAULT: Final = "http://www.w3.org/2005/08/addressing/soap/fault"  # a fault's wsa:Action
 WSA_2004_FAULT: Final = "http://schemas.xmlsoap.org/ws/2004/08/addressing/fault"
+WSA_2005_ANONYMOUS: Final = "http://www.w3.org/2005/08/addressing/anonymous"  # "this connection"
+WSA_2004_ANONYMOUS: Final = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
 
 # WS-Policy (AppliesTo lives here)
 WSP_2004: Final = "http://schemas.xmlsoap.org/ws/2004/09/policy"

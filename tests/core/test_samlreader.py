@@ -135,10 +135,12 @@ def test_every_claim_the_issuer_writes_reads_back_the_same(claim):
 
 
 def _comparable(value):
-    """``value`` with an EncryptedKey element as its bytes (lxml elements compare by identity)."""
+    """``value`` with an EncryptedKey element as its canonical bytes (lxml elements compare by
+    identity, and a copy cut out of an assertion may declare its namespaces elsewhere)."""
     confirmation = value.confirmation
     if isinstance(confirmation, HolderOfKeySymmetric):
-        return dataclasses.replace(value, confirmation=etree.tostring(confirmation.encrypted_key))
+        canonical = etree.tostring(confirmation.encrypted_key, method="c14n", exclusive=True)
+        return dataclasses.replace(value, confirmation=canonical)
     return value
 
 
