@@ -565,7 +565,7 @@ def _relying_party(context: AdminContext, body: WSTrustConfiguration) -> Relying
         name="",
         audience=audience,
         certificate_alias=alias,
-        token_type=pick(body.tokenType, _DEFAULTS.token_type),
+        token_type=body.tokenType or _DEFAULTS.token_type,
         key_type=key_type,
         encrypt_token=pick(body.encryptToken, _DEFAULTS.encrypt_token),
         encryption_algorithm=pick(body.encryptionAlgorithm, _DEFAULTS.encryption_algorithm),
