@@ -12,8 +12,9 @@ from tests.hostile.conftest import API
 def test_admin_api_failures_lock_the_sts_too_and_the_lock_runs_out(hostile):
     store = hostile.store
     original = store.config.get_lockout_policy()
-    store.config.set_lockout_policy(dataclasses.replace(original, max_failed_attempts=3,
-                                                 lockout_seconds=2))
+    store.config.set_lockout_policy(
+        dataclasses.replace(original, max_failed_attempts=3, lockout_seconds=2)
+    )
     store.users.create("h7-brute", "Brut3-password!", roles=["admin"])
     try:
         for _ in range(3):

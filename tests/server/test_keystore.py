@@ -311,8 +311,9 @@ def test_trusted_certificate_in_use_cannot_be_removed(
     one, _ = identities
     keystore.add_trusted_certificate("rp1", one.certificate_der())
     app = store.applications.create("Payroll")
-    store.applications.set_relying_party(app, RelyingParty(app, "", "https://payroll.example/",
-                                              certificate_alias="rp1"))
+    store.applications.set_relying_party(
+        app, RelyingParty(app, "", "https://payroll.example/", certificate_alias="rp1")
+    )
     with pytest.raises(ConflictError) as caught:
         keystore.remove_trusted_certificate("rp1")
     assert "'Payroll'" in caught.value.message

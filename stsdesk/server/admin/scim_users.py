@@ -520,7 +520,7 @@ def create_user(
     claims = {k: v for k, v in _desired_claims(state).items() if v is not None}
     with store_errors():
         user_id = context.store.users.create(name, state.password, claims=claims,
-                                            active=state.active)
+                                             active=state.active)
     user = _get(context, user_id)
     resource = user_resource(user, context.store.roles.ids_by_name(), base_url(request, context))
     stored = ["userName", "password", *sorted(uri.rsplit("/", 1)[-1] for uri in claims)]

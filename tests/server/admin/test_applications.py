@@ -416,8 +416,9 @@ def test_ws_trust_validation_errors_are_400(api, bootstrapped, body, expected):
 
 
 def test_lifetime_limit_follows_the_server_maximum(api, bootstrapped):
-    bootstrapped.store.config.set_token_settings(TokenSettings(default_lifetime_seconds=60,
-                                                        max_lifetime_seconds=120))
+    bootstrapped.store.config.set_token_settings(
+        TokenSettings(default_lifetime_seconds=60, max_lifetime_seconds=120)
+    )
     app = _create(api)
     answer = api.put(_ws_trust(app["id"]), json={"audience": "*", "tokenLifetimeSeconds": 121})
     assert answer.status_code == 400 and "120 seconds" in answer.json()["description"]

@@ -66,8 +66,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         try:
             store = server.bootstrap.store
             app_id = store.applications.create("scim-rp")
-            store.applications.set_relying_party(app_id, RelyingParty("", "scim-rp", AUDIENCE,
-                                                         encrypt_token=False))
+            store.applications.set_relying_party(
+                app_id, RelyingParty("", "scim-rp", AUDIENCE, encrypt_token=False)
+            )
             store.applications.update(app_id, requested_claims=[RequestedClaim(GIVEN_NAME)])
             policy = store.config.get_security_policy()
             store.config.set_security_policy(

@@ -262,8 +262,9 @@ def test_trusted_services_are_the_relying_parties(api, bootstrapped):
     identity = generate_self_signed("rp.example.org")
     store.keys.add_trusted_certificate("rp-cert", identity.certificate.public_bytes(Encoding.DER))
     first = store.applications.create("first")
-    store.applications.set_relying_party(first, RelyingParty("", "", "https://a.example.org",
-                                                certificate_alias="rp-cert"))
+    store.applications.set_relying_party(
+        first, RelyingParty("", "", "https://a.example.org", certificate_alias="rp-cert")
+    )
     second = store.applications.create("second")
     store.applications.set_relying_party(second, RelyingParty("", "", "https://b.example.org"))
     answer = api.get(f"{STS}/trusted-services")
