@@ -59,7 +59,7 @@ _CONFLICT_MESSAGE = (
 
 
 class Database:
-    """Transactions on one engine, in one of the :data:`Mode` s; safe to share between threads.
+    """Transactions on one engine, each in one of the :data:`Mode` modes; safe to share.
 
     Errors leave it mapped once for every repository: a clash with a key or reference becomes
     :class:`ConflictError`, a lost, refused or busy database :class:`DatabaseUnavailableError`
