@@ -205,6 +205,9 @@ class TokenResult:
     status_reason: str | None = None
     cancelled: bool = False  # Cancel: the STS confirmed it
     warnings: tuple[str, ...] = ()
+    # The claims this token was requested with (Issue, and Renew of such a token); empty when
+    # the request named none and the service provider's configured claims applied.
+    requested_claims: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -221,6 +224,22 @@ class TokenResult:
         if self.status_code is None:
             return None
         return self.status_code.endswith("/status/valid")
+
+    @property
+    def claims_not_issued(self) -> tuple[str, ...] | None:
+        """The requested claims the token does not carry, in the order they were requested.
+
+        An STS leaves out a claim the user has no value for (WSO2 IS does, and so does this
+        one), so a token can come back with fewer attributes than asked for. None when that
+        cannot be told: no token, or one that could not be read (encrypted without the key).
+        """
+        if not self.requested_claims:
+            return ()
+        decoded = self.decoded
+        if decoded is None or not decoded.readable:
+            return None
+        issued = {attribute.claim_uri for attribute in decoded.attributes}
+        return tuple(claim for claim in self.requested_claims if claim not in issued)
 
     @property
     def summary(self) -> str:
@@ -326,7 +345,7 @@ class TokenSession:
             key_size=opts.key_size if opts.key_type is KeyType.SYMMETRIC else None,
             use_key_certificate=use_key,
         )
-        result = self._send(RequestType.ISSUE, rst, opts)
+        result = replace(self._send(RequestType.ISSUE, rst, opts), requested_claims=opts.claims)
         if result.ok and result.token is not None:
             result = _replace_proof(result, self._proof(result, entropy))
             self._remember(result, in_hand=True)
@@ -356,7 +375,10 @@ class TokenSession:
             token_type=token_type_uri(opts.trust_version, opts.token_type),
             target=self._target(held, by_value_required=True),
         )
-        result = self._send(RequestType.RENEW, rst, opts)
+        # A renewed token carries the claims of the token renewed.
+        result = replace(
+            self._send(RequestType.RENEW, rst, opts), requested_claims=held.requested_claims
+        )
         if result.ok and result.token is not None:
             # The renewed token keeps the subject confirmation, so the proof key stays the same.
             result = _replace_proof(result, held.proof)

@@ -231,6 +231,44 @@ def test_wso2_claims_and_lifetime(live_sts):
     assert (conditions.not_on_or_after - conditions.not_before).total_seconds() == 60
 
 
+def test_requested_claims_the_user_has_no_value_for_are_shown_as_not_issued(live_sts):
+    given, email, phone = (f"http://wso2.org/claims/{name}"
+                           for name in ("givenname", "emailaddress", "telephone"))
+    live_sts.store.create_user("svc-nomail", "Svc-n0mail-pass", roles=["admin"],
+                               claims={given: "Grace"})
+    options = dict(
+        username="svc-nomail", password="Svc-n0mail-pass", trust_version=TrustVersion.WST_2005,
+        soap_version=SoapVersion.SOAP11, claims_dialect=ns.WSO2_CLAIMS,
+        dialect_in_trust_namespace=True, claims=(phone, given, email),
+    )
+    with _session(live_sts, **options) as session:
+        issued = session.issue()
+        assert issued.ok, issued.fault_reason
+        assert [a.claim_uri for a in issued.decoded.attributes] == [given]
+        assert issued.requested_claims == (phone, given, email)
+        assert issued.claims_not_issued == (phone, email)
+        renewed = session.renew()
+    assert renewed.ok, renewed.fault_reason
+    assert renewed.claims_not_issued == (phone, email)
+
+
+def test_not_issued_claims_of_an_encrypted_token_are_unknown_without_the_key(live_sts):
+    claims = ("http://wso2.org/claims/emailaddress", "http://wso2.org/claims/mobile")
+    with _session(live_sts, applies_to=RP_ENCRYPTED, claims=claims,
+                  claims_dialect=ns.WSO2_CLAIMS) as session:
+        result = session.issue()
+    assert result.ok and not result.decoded.readable
+    assert result.claims_not_issued is None
+    with TokenSession(
+        _options(live_sts, applies_to=RP_ENCRYPTED, claims=claims, claims_dialect=ns.WSO2_CLAIMS),
+        trusted={"wso2carbon": live_sts.signing_certificate},
+        private_keys=[live_sts.rp_identity.private_key],
+    ) as session:
+        opened = session.issue()
+    assert opened.decoded.readable
+    assert opened.claims_not_issued == ("http://wso2.org/claims/mobile",)
+
+
 def test_tls_pinned_wrong_pin_insecure_and_untrusted(live_sts):
     der = fetch_certificate(live_sts.endpoint)
     pin = hashlib.sha256(der).hexdigest()

@@ -870,7 +870,8 @@ class TestClientPage(Page):
         self.warnings.setText(warnings)
         self.warnings.setVisible(bool(warnings))
         if result.decoded is not None:
-            self.token_view.show_token(result.decoded, result.proof)
+            self.token_view.show_token(result.decoded, result.proof,
+                                       not_issued=result.claims_not_issued)
         elif result.action in (RequestType.ISSUE, RequestType.RENEW):
             self.token_view.clear(f"No token: {outcome_of(result)}")
         exchange = result.exchange
