@@ -24,7 +24,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from stsdesk.server.errors import ValidationError
+from stsdesk.server.errors import ConflictError, ValidationError
 from stsdesk.server.model import IssuedTokenRecord, LockoutPolicy, TokenSettings, TokenStatus
 from stsdesk.server.secrets import MasterSecret
 from stsdesk.server.storage import migrate
@@ -317,6 +317,38 @@ def test_token_recorded_by_one_node_is_renewed_once_across_nodes(
     assert sorted(wins) == [False] * 5 + [True]
     final = a.tokens.get(record.token_id)
     assert final is not None and final.status is TokenStatus.RENEWED
+
+
+def test_one_token_id_saved_on_two_nodes_at_once_is_stored_once(
+    nodes: tuple[Store, Store],
+) -> None:
+    # Token writes take no writer lock on PostgreSQL (each node's journal commits on its own):
+    # the table's key alone must keep a token id from being stored twice.
+    a, b = nodes
+    now = datetime.now(UTC)
+    record = IssuedTokenRecord(
+        token_id=f"_{uuid.uuid4().hex}", token_type="SAML20", subject="alice", audience=None,
+        issued_at=now, expires_at=now + timedelta(minutes=5),
+    )
+    outcomes: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def save(store: Store) -> None:
+        barrier.wait()
+        try:
+            store.tokens.save(record)
+        except ConflictError:
+            outcomes.append("conflict")
+        else:
+            outcomes.append("saved")
+
+    threads = [threading.Thread(target=save, args=((a, b)[i % 2],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["conflict"] * 3 + ["saved"]
+    assert b.tokens.get(record.token_id) is not None
 
 
 def test_read_transactions_see_one_snapshot(nodes: tuple[Store, Store]) -> None:

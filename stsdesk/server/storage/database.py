@@ -38,8 +38,9 @@ log = logging.getLogger("stsdesk.server.storage")
 # advisory lock, so writers run one at a time as on SQLite and each statement after the lock
 # sees every earlier writer's commit (the read-check-write methods of the repositories rely on
 # that); "single" is one statement in READ COMMITTED; "append" is READ COMMITTED without the
-# writer lock, for inserts that read nothing and whose clashes the table's own keys refuse
-# (issued-token records: the nodes' token writes must not queue behind one lock).
+# writer lock, for the token journal's writes, which read nothing first and whose clashes the
+# table's own key refuses (every token a node issues must not queue behind the admin writers'
+# lock).
 Mode = Literal["read", "write", "single", "append"]
 _BEGIN_OPTION = "stsdesk_sqlite_begin"
 _SQLITE_BEGIN: dict[str, str | None] = {
