@@ -36,9 +36,9 @@ from stsdesk.core.wstrust import (
     token_type_uri,
 )
 from stsdesk.core.xmlenc import decrypt_key
+from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.trust_client import (
     Credentials,
-    TlsTrust,
     TrustClient,
     TrustClientError,
     TrustExchange,
@@ -106,7 +106,7 @@ class TokenRequestOptions:
     dialect_in_trust_namespace: bool = False  # WSO2's client writes wst:Dialect
     lifetime_seconds: int | None = None
     password_digest: bool = False
-    tls: TlsTrust = field(default_factory=TlsTrust)
+    tls: TrustPolicy = field(default_factory=TrustPolicy)
     timeout_seconds: float = 30.0
     addressing_namespace: str | None = ns.WSA_2005  # None: no WS-Addressing headers
 
@@ -285,7 +285,7 @@ class TokenSession:
         self._current: TokenResult | None = None
         self._lock = threading.Lock()
         self._client: TrustClient | None = None
-        self._client_key: tuple[str, TlsTrust, float] | None = None
+        self._client_key: tuple[str, TrustPolicy, float] | None = None
 
     # -- state --------------------------------------------------------------------------------
 
@@ -435,7 +435,7 @@ class TokenSession:
         key = (opts.endpoint, opts.tls, opts.timeout_seconds)
         if self._client is None or self._client_key != key:
             self.close()
-            self._client = TrustClient(opts.endpoint, tls=opts.tls, timeout=opts.timeout_seconds)
+            self._client = TrustClient(opts.endpoint, trust=opts.tls, timeout=opts.timeout_seconds)
             self._client_key = key
         return self._client
 

@@ -15,7 +15,8 @@ from stsdesk.core.errors import InvalidRequestError
 from stsdesk.core.soap import SoapVersion
 from stsdesk.core.tokeninfo import ProofKind, SignatureStatus
 from stsdesk.core.wstrust import KeyType, RequestType, TokenType, TrustVersion
-from stsdesk.services.tls import fetch_certificate
+from stsdesk.services.errors import InputError
+from stsdesk.services.tls import TrustPolicy, fetch_certificate
 from stsdesk.services.token_session import (
     ClientKeyPair,
     ProofSource,
@@ -23,7 +24,7 @@ from stsdesk.services.token_session import (
     TokenSession,
     load_client_key_pair,
 )
-from stsdesk.services.trust_client import MASK, RequestCancelledError, TlsTrust
+from stsdesk.services.trust_client import MASK, RequestCancelledError
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import ADMIN_PASSWORD, RP_ENCRYPTED, RP_HOK, RP_PLAIN
 
@@ -37,7 +38,7 @@ def _options(live, **changes) -> TokenRequestOptions:
         username="admin",
         password=ADMIN_PASSWORD,
         applies_to=RP_PLAIN,
-        tls=TlsTrust(ca_file=str(live.ca_file)),
+        tls=TrustPolicy(ca_file=str(live.ca_file)),
     )
     values.update(changes)
     return TokenRequestOptions(**values)
@@ -272,22 +273,22 @@ def test_not_issued_claims_of_an_encrypted_token_are_unknown_without_the_key(liv
 def test_tls_pinned_wrong_pin_insecure_and_untrusted(live_sts):
     der = fetch_certificate(live_sts.endpoint)
     pin = hashlib.sha256(der).hexdigest()
-    with _session(live_sts, tls=TlsTrust(pinned_sha256=pin.upper())) as session:
+    with _session(live_sts, tls=TrustPolicy(pinned_sha256=pin.upper())) as session:
         assert session.issue().ok
-    with _session(live_sts, tls=TlsTrust(pinned_sha256="00" * 32)) as session:
+    with _session(live_sts, tls=TrustPolicy(pinned_sha256="00" * 32)) as session:
         failed = session.issue()
     assert not failed.ok and failed.error
-    with _session(live_sts, tls=TlsTrust(insecure=True)) as session:
+    with _session(live_sts, tls=TrustPolicy(insecure=True)) as session:
         insecure = session.issue()
     assert insecure.ok
     assert any("TLS certificate checks are OFF" in w for w in insecure.warnings)
-    with _session(live_sts, tls=TlsTrust()) as session:
+    with _session(live_sts, tls=TrustPolicy()) as session:
         untrusted = session.issue()
     assert untrusted.error and "not trusted" in untrusted.error
-    with pytest.raises(ValueError, match="one way"):
-        TlsTrust(ca_file="x", insecure=True)
-    with pytest.raises(ValueError, match="64 hex digits"):
-        TlsTrust(pinned_sha256="abc")
+    with pytest.raises(InputError, match="one way"):
+        TrustPolicy(ca_file="x", insecure=True)
+    with pytest.raises(InputError, match="64 hex digits"):
+        TrustPolicy(pinned_sha256="abc")
 
 
 def test_cancel_event_stops_the_request(live_sts):

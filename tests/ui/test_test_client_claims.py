@@ -25,13 +25,13 @@ def test_a_requested_claim_the_user_has_no_value_for_is_shown_as_not_issued(
     fill_user(qtbot, page)
     set_audience(qtbot, page, RP_PLAIN)
     for claim in (USERNAME_CLAIM, MOBILE_CLAIM):  # the admin has a username, no mobile number
-        type_into(qtbot, page.other_claim, claim)
-        click(qtbot, page, page.add_claim_button)
-    choose(page.trust_version, "WS-Trust 2005")
-    choose(page.soap_version, "SOAP 1.1")
+        type_into(qtbot, page.form.other_claim, claim)
+        click(qtbot, page, page.form.add_claim_button)
+    choose(page.form.trust_version, "WS-Trust 2005")
+    choose(page.form.soap_version, "SOAP 1.1")
     result = request(qtbot, page)
     assert result.ok, result.fault_reason
-    view = page.token_view
+    view = page.result_view.token_view
     names = [view.attributes.index(row, 0).data() for row in range(view.attributes.rowCount())]
     assert any(name.endswith("username") for name in names) and not any(
         name.endswith("mobile") for name in names)
