@@ -18,6 +18,7 @@ from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings
 from stsdesk.server.storage.journal import THREAD_NAME
 from stsdesk.server.storage.store import Store
+from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.trust_client import Credentials, TrustClient
 from tests.server.conftest import ADMIN_PASSWORD
 
@@ -54,14 +55,15 @@ def test_stop_commits_every_answered_token_and_ends_the_journal(
             app_id, RelyingParty("", "", AUDIENCE, encrypt_token=False)
         )
         endpoint = server.url + "/services/wso2carbon-sts"
-        with TrustClient(endpoint, verify=str(server.ca_file)) as client:
+        trust = TrustPolicy(ca_file=str(server.ca_file))
+        with TrustClient(endpoint, trust=trust) as client:
             first = issue(client)
         assert first is not None
         started = journal_threads() - before
         assert len(started) == 1  # the first token started the app's journal
 
         def keep_asking() -> None:
-            with TrustClient(endpoint, verify=str(server.ca_file)) as client:
+            with TrustClient(endpoint, trust=trust) as client:
                 for _ in range(200):
                     try:
                         token_id = issue(client)
