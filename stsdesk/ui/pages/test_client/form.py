@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 # The claim dialect of WS-Federation / ADFS clients (ic:ClaimType); WSO2's is ns.WSO2_CLAIMS.
-IDENTITY_DIALECT = "http://schemas.xmlsoap.org/ws/2005/05/identity"
+IDENTITY_DIALECT = ns.WSID
 DEFAULT_TIMEOUT_SECONDS = 30
 MAX_LIFETIME_SECONDS = 7 * 24 * 3600
 TLS_PINNED, TLS_CA_FILE, TLS_SYSTEM, TLS_INSECURE = range(4)
