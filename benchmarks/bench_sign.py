@@ -45,6 +45,10 @@ def rate(operation: Callable[[], object], seconds: float = SECONDS) -> float:
     return count / (time.perf_counter() - started)
 
 
+def _samples(rates: list[float]) -> str:
+    return ", ".join(f"{value:.0f}" for value in rates)
+
+
 def main() -> int:
     identity = generate_self_signed("bench-sign")
     data = os.urandom(64)
@@ -64,8 +68,8 @@ def main() -> int:
         sign_rates.append(rate(enveloped))
     raw_rate, sign_rate = statistics.median(raw_rates), statistics.median(sign_rates)
     ratio = sign_rate / raw_rate
-    print(f"raw RSA-2048 signatures: {raw_rate:.0f}/s (samples {', '.join(f'{r:.0f}' for r in raw_rates)})")
-    print(f"enveloped signatures:    {sign_rate:.0f}/s (samples {', '.join(f'{r:.0f}' for r in sign_rates)}), "
+    print(f"raw RSA-2048 signatures: {raw_rate:.0f}/s (samples {_samples(raw_rates)})")
+    print(f"enveloped signatures:    {sign_rate:.0f}/s (samples {_samples(sign_rates)}), "
           f"{1000 / sign_rate:.2f} ms each")
     print(f"ratio {ratio:.2f} (at least {MIN_RATIO} required)")
     if ratio < MIN_RATIO:

@@ -225,7 +225,9 @@ def _key_file(data: bytes) -> bytes:
     if not isinstance(data, bytes | bytearray | memoryview) or not bytes(data).strip():
         raise UnreadableCertificateFileError("The private key file is empty; choose a key file.")
     if len(data) > MAX_KEY_FILE_BYTES:
-        raise UnreadableCertificateFileError("The file is far too large for a key; choose a key file.")
+        raise UnreadableCertificateFileError(
+            "The file is far too large for a key; choose a key file."
+        )
     return bytes(data)
 
 

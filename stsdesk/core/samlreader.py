@@ -176,7 +176,9 @@ class _Reader:
             raise InvalidSecurityTokenError(message)
         self.problems.append(message)
 
-    def instant(self, value: str | None, what: str, *, required: bool = False) -> dt.datetime | None:
+    def instant(
+        self, value: str | None, what: str, *, required: bool = False
+    ) -> dt.datetime | None:
         if value is None:
             if required:
                 self.problem(f"The assertion has no {what}.")
@@ -217,7 +219,9 @@ class _Reader:
             audiences=tuple(_text(a) or "" for a in node.iterfind(audience_path)),
         )
 
-    def confirmation(self, method: str | None, key_info: etree._Element | None) -> Confirmation | None:
+    def confirmation(
+        self, method: str | None, key_info: etree._Element | None
+    ) -> Confirmation | None:
         if method is None or method in _BEARER_METHODS:
             return Bearer()
         if method not in HOLDER_OF_KEY_METHODS:
@@ -366,7 +370,9 @@ class _Reader:
         methods: list[str] = []
         key_info = None
         if confirmation_node is not None:
-            methods = [_text(m) or "" for m in confirmation_node.iterfind(f"{_S1}ConfirmationMethod")]
+            methods = [
+                _text(m) or "" for m in confirmation_node.iterfind(f"{_S1}ConfirmationMethod")
+            ]
             key_info = confirmation_node.find(f"{_DS}KeyInfo")
         # SAML 1.1 may list several methods; holder-of-key binds the token, so it wins.
         method = next((m for m in methods if m in HOLDER_OF_KEY_METHODS),

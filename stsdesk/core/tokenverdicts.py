@@ -1,4 +1,4 @@
-"""The inspector's verdicts on a token: its signature, its encryption, its proof key, its validity."""
+"""The inspector's verdicts on a token: its signature, encryption, proof key and validity."""
 
 from __future__ import annotations
 
@@ -227,7 +227,9 @@ def _thumbprint_of_key_info(key_info: etree._Element | None) -> str | None:
     cert = _certificate_from_text(_text(key_info.find(f"{_DS}X509Data/{_DS}X509Certificate")))
     if cert is None:
         cert = _certificate_from_text(
-            _text(key_info.find(f"{_WSSE}SecurityTokenReference/{_DS}X509Data/{_DS}X509Certificate"))
+            _text(key_info.find(
+                f"{_WSSE}SecurityTokenReference/{_DS}X509Data/{_DS}X509Certificate"
+            ))
         )
     return certificate_fingerprint(cert, "sha1") if cert is not None else None
 
@@ -265,7 +267,8 @@ def open_encrypted(
     if encrypted_key is None:
         encrypted_key = element.find(f"{_XENC}EncryptedKey")  # beside the data
     data_method = encrypted_data.find(f"{_XENC}EncryptionMethod")
-    key_method = encrypted_key.find(f"{_XENC}EncryptionMethod") if encrypted_key is not None else None
+    key_method = (encrypted_key.find(f"{_XENC}EncryptionMethod")
+                  if encrypted_key is not None else None)
     thumbprint = _thumbprint_of_key_info(
         encrypted_key.find(f"{_DS}KeyInfo") if encrypted_key is not None else None
     )
@@ -283,7 +286,8 @@ def open_encrypted(
         )
 
     if encrypted_key is None:
-        return info(False, "The token carries no EncryptedKey, so no private key can open it."), None
+        reason = "The token carries no EncryptedKey, so no private key can open it."
+        return info(False, reason), None
     if not keys:
         return info(
             False,
@@ -415,7 +419,8 @@ def _signature_details(signature: etree._Element) -> dict[str, Any]:
     return {
         "algorithm": algorithm,
         "digest_algorithm": digest_algorithm,
-        "digest_value": _text(reference.find(f"{_DS}DigestValue")) if reference is not None else None,
+        "digest_value": (_text(reference.find(f"{_DS}DigestValue"))
+                         if reference is not None else None),
         "reference": reference.get("URI") if reference is not None else None,
         "weak_algorithm": algorithm in _WEAK_ALGORITHMS or digest_algorithm in _WEAK_ALGORITHMS,
     }
