@@ -23,12 +23,12 @@ from cryptography.x509.oid import (
     SignatureAlgorithmOID,
 )
 
-from stsdesk.core.aliases import ALIAS_PATTERN, MAX_ALIAS_LENGTH, validate_alias
+from stsdesk.core.aliases import MAX_ALIAS_LENGTH
 from stsdesk.core.certs import certificate_fingerprint
 
 __all__ = [
     "CertificateDescription", "CertificateStatus", "ExtensionRow", "KeyAlgorithm", "KeyPurpose",
-    "describe_certificate", "suggest_alias", "validate_alias", "ALIAS_PATTERN", "MAX_ALIAS_LENGTH",
+    "describe_certificate", "suggest_alias",
     "MIN_RSA_BITS", "EXPIRY_WARNING_DAYS",
 ]
 
@@ -346,7 +346,7 @@ def suggest_alias(cert: x509.Certificate | CertificateDescription) -> str:
     """An alias to pre-fill: the subject's CN lower-cased and reduced to [a-z0-9._-].
 
     Falls back to the organisation, the first DNS name, and finally "cert-" and the start of
-    the SHA-256 fingerprint, so the result is never empty and always passes validate_alias
+    the SHA-256 fingerprint, so the result is never empty and always passes aliases.validate_alias
     (uniqueness aside).
     """
     described = cert if isinstance(cert, CertificateDescription) else describe_certificate(cert)
