@@ -194,7 +194,7 @@ def _certificate_reference(cert: x509.Certificate,
     elif "RequireKeyIdentifierReference" in options:
         _key_identifier(reference, ns.X509_SKI, subject_key_identifier(cert))
     else:  # RequireThumbprintReference, and the default of WSO2's policies
-        _key_identifier(reference, ns.X509_THUMBPRINT_SHA1, thumbprint_sha1(cert))
+        _key_identifier(reference, ns.THUMBPRINT_SHA1, thumbprint_sha1(cert))
     return reference
 
 

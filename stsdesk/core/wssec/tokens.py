@@ -37,7 +37,7 @@ WSU_ID = f"{{{ns.WSU}}}Id"
 ID_ATTRIBUTES: tuple[tuple[str, str | None], ...] = (
     ("Id", ns.WSU), ("Id", None), ("ID", None), ("AssertionID", None),
 )
-_X509_TYPES = {ns.X509V3, "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509"}
+_X509_TYPES = {ns.X509V3, ns.X509_TOKEN}
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ class MessageTokens:
             raw = decode_base64(identifier.text, "wsse:KeyIdentifier", WsseInvalidTokenError)
             if value_type in _X509_TYPES:
                 return read_certificate(raw, "wsse:KeyIdentifier certificate"), True
-            if value_type == ns.X509_THUMBPRINT_SHA1:
+            if value_type == ns.THUMBPRINT_SHA1:
                 return self._known(lambda c: hmac.compare_digest(thumbprint_sha1(c), raw),
                                    "thumbprint"), False
             if value_type == ns.X509_SKI:
