@@ -99,7 +99,7 @@ class MessageSecurity:
         if not proofs and result.request_key is not None and result.request_key.sha1:
             proofs.append(b"ek:" + result.request_key.sha1.encode("ascii"))
         for proof in proofs:
-            if not self._store.remember_nonce(hashlib.sha256(proof).digest(), expires):
+            if not self._store.logins.remember_nonce(hashlib.sha256(proof).digest(), expires):
                 raise InvalidSecurityError(
                     "This message was already received (a replayed signature). Send a fresh "
                     "request with a new Timestamp and signature."
