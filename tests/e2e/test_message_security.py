@@ -101,17 +101,17 @@ def sts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sts]:
         server.start()
         try:
             store = server.bootstrap.store
-            store.create_role("signers")
-            store.create_user(ALICE[0], ALICE[1], roles=["signers"])
-            app_id = store.create_application("msgsec-rp")
-            store.set_relying_party(app_id, RelyingParty("", "", RP, encrypt_token=False))
+            store.roles.create("signers")
+            store.users.create(ALICE[0], ALICE[1], roles=["signers"])
+            app_id = store.applications.create("msgsec-rp")
+            store.applications.set_relying_party(app_id, RelyingParty("", "", RP, encrypt_token=False))
             client = _certificate("client-one")
             ca = _certificate("Example Client CA", ca=True, days=365)
             ca_issued = _certificate("client-two", issuer=ca)
             expired = _certificate("client-expired", days=2, start_days_ago=10)
             for alias, identity in (("client-one", client), ("client-ca", ca),
                                     ("client-expired", expired)):
-                store.add_trusted_certificate(alias, identity.certificate.public_bytes(
+                store.keys.add_trusted_certificate(alias, identity.certificate.public_bytes(
                     Encoding.DER))
             with requests.Session() as admin:
                 admin.auth = ADMIN
