@@ -20,8 +20,10 @@ from lxml import etree
 from stsdesk.core import ns
 from stsdesk.core.certs import SigningIdentity
 from stsdesk.core.errors import InvalidSecurityError
+from stsdesk.core.saml import HolderOfKeyPublic, HolderOfKeySymmetric
+from stsdesk.core.samlreader import read_assertion
 from stsdesk.core.soap import SoapMessage
-from stsdesk.core.wssec.algorithms import AlgorithmSuite
+from stsdesk.core.wssec.algorithms import Algorithm, AlgorithmSuite
 from stsdesk.core.wssec.derived import DERIVED_KEY_TAGS, read_derived_key
 from stsdesk.core.wssec.encryption import Decrypted, decrypt_in_place, unwrap_key
 from stsdesk.core.wssec.errors import FailedCheckError
@@ -29,12 +31,14 @@ from stsdesk.core.wssec.policy import Binding, PolicyModel, TokenKind
 from stsdesk.core.wssec.signature import CheckedSignature, SignatureKey, verify_signature
 from stsdesk.core.wssec.tokens import (
     DS_,
+    SAML_ASSERTIONS,
     WSSE_,
     WSU_ID,
     XENC_,
     MessageTokens,
     SymmetricKey,
     element_ids,
+    read_certificate,
 )
 from stsdesk.core.wssecurity import (
     Timestamp,
@@ -47,7 +51,6 @@ from stsdesk.core.wssecurity import (
 
 __all__ = ["InboundResult", "process_inbound"]
 
-_SAML_ASSERTIONS = {f"{{{ns.SAML2}}}Assertion", f"{{{ns.SAML11}}}Assertion"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,9 @@ class InboundResult:
     username_token: UsernameToken | None
     saml_assertions: tuple[etree._Element, ...]
     signature_values: tuple[bytes, ...]  # of every verified signature (SignatureConfirmation)
+    # The holder-of-key assertion whose key signed the message (an IssuedToken initiator
+    # token); its issuer is not checked here: the caller decides whom it trusts.
+    signer_assertion: etree._Element | None = None
 
 
 @dataclass
@@ -77,6 +83,7 @@ class _State:
     saml: list[etree._Element] = field(default_factory=list)
     included_certificates: list[x509.Certificate] = field(default_factory=list)
     soap_body: etree._Element | None = None
+    signer_assertion: etree._Element | None = None
 
     def produced_by_decryption(self, element: etree._Element) -> bool:
         return any(element in done.elements for done in self.decrypted)
@@ -139,10 +146,10 @@ def _process(element: etree._Element, state: _State, policy: PolicyModel,
             state.decryption_keys.append(key)
             _decrypt(target, key.key, state, suite)
     elif tag == f"{DS_}Signature":
-        _signature(element, state, policy, suite)
+        _signature(element, state, policy, suite, service)
     elif tag in DERIVED_KEY_TAGS:
         state.tokens.add_key(read_derived_key(element, state.tokens))
-    elif tag in _SAML_ASSERTIONS:
+    elif tag in SAML_ASSERTIONS:
         state.saml.append(element)
 
 
@@ -189,10 +196,39 @@ def _decrypt(target: etree._Element, key: bytes, state: _State, suite: Algorithm
     state.tokens.ids = element_ids(root)
 
 
+def _holder_of_key(key_info: etree._Element | None, state: _State, suite: AlgorithmSuite,
+                   service: SigningIdentity) -> tuple[SignatureKey, str]:
+    """The key of the holder-of-key assertion the signature names: its proof key, encrypted
+    for this STS (symmetric), or its certificate's public key."""
+    assertion = state.tokens.assertion_for(key_info)
+    confirmation = read_assertion(assertion).confirmation
+    state.signer_assertion = assertion
+    if isinstance(confirmation, HolderOfKeySymmetric):
+        encrypted_key = confirmation.encrypted_key
+        method = encrypted_key.find(f"{XENC_}EncryptionMethod")
+        wrap = method.get("Algorithm") if method is not None else None
+        if wrap != Algorithm.RSA_OAEP_MGF1P:
+            wrap = suite.asymmetric_key_wrap  # unwrap_key names what it refuses
+        proof = unwrap_key(encrypted_key, service.private_key, key_wrap=wrap or "")
+        return SignatureKey(secret=proof.key), suite.symmetric_signature
+    if isinstance(confirmation, HolderOfKeyPublic):
+        cert = read_certificate(confirmation.certificate_der, "holder-of-key certificate")
+        return SignatureKey(certificate=cert), suite.asymmetric_signature
+    raise InvalidSecurityError(
+        "The SAML assertion that signs the message is not holder-of-key; the security policy "
+        "requires the client to prove the assertion's key."
+    )
+
+
 def _signature(element: etree._Element, state: _State, policy: PolicyModel,
-               suite: AlgorithmSuite) -> None:
+               suite: AlgorithmSuite, service: SigningIdentity) -> None:
     key_info = element.find(f"{DS_}KeyInfo")
-    if policy.binding is Binding.ASYMMETRIC:
+    initiator = policy.initiator_token
+    if policy.binding is Binding.ASYMMETRIC and initiator is not None and (
+        initiator.kind is TokenKind.ISSUED
+    ):
+        key, method = _holder_of_key(key_info, state, suite, service)
+    elif policy.binding is Binding.ASYMMETRIC:
         cert, _ = state.tokens.certificate_for(key_info)
         key = SignatureKey(certificate=cert)
         method = suite.asymmetric_signature
@@ -257,8 +293,8 @@ def _held_against_policy(message: SoapMessage, policy: PolicyModel, state: _Stat
     if policy.binding is Binding.ASYMMETRIC and primary is not None:
         signer = primary[2].certificate
         token = policy.initiator_token
-        if token is not None and token.inclusion.sent_by_initiator and (
-            signer not in state.included_certificates
+        if token is not None and token.kind is TokenKind.X509 and (
+            token.inclusion.sent_by_initiator and signer not in state.included_certificates
         ):
             raise InvalidSecurityError(
                 "The signing certificate is not in a wsse:BinarySecurityToken; the security "
@@ -278,6 +314,7 @@ def _held_against_policy(message: SoapMessage, policy: PolicyModel, state: _Stat
         username_token=username,
         saml_assertions=tuple(state.saml),
         signature_values=tuple(check.value for check, _, _ in state.signatures),
+        signer_assertion=state.signer_assertion,
     )
 
 

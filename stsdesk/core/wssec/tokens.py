@@ -26,6 +26,7 @@ from stsdesk.core.xmlutil import decode_base64
 __all__ = [
     "ID_ATTRIBUTES", "SymmetricKey", "MessageTokens", "element_ids", "read_certificate",
     "subject_key_identifier", "thumbprint_sha1", "WSSE_", "DS_", "XENC_", "WSU_ID",
+    "SAML_ASSERTIONS",
 ]
 
 WSSE_ = f"{{{ns.WSSE}}}"
@@ -38,6 +39,7 @@ ID_ATTRIBUTES: tuple[tuple[str, str | None], ...] = (
     ("Id", ns.WSU), ("Id", None), ("ID", None), ("AssertionID", None),
 )
 _X509_TYPES = {ns.X509V3, ns.X509_TOKEN}
+SAML_ASSERTIONS = frozenset({f"{{{ns.SAML2}}}Assertion", f"{{{ns.SAML11}}}Assertion"})
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,26 @@ class MessageTokens:
         raise SecurityTokenUnavailableError(
             "The key reference names no symmetric key this message carried."
         )
+
+    def assertion_for(self, key_info: etree._Element | None) -> etree._Element:
+        """The SAML assertion in this message that a ``ds:KeyInfo`` names (SAML token profile:
+        a KeyIdentifier with the assertion's ID, or a direct Reference to it)."""
+        reference = _security_token_reference(key_info)
+        identifier = reference.find(f"{WSSE_}KeyIdentifier")
+        direct = reference.find(f"{WSSE_}Reference")
+        if identifier is not None and (identifier.get("ValueType") or "").strip() in (
+            ns.SAML2_ID, ns.SAML11_ASSERTION_ID
+        ):
+            target = self.ids.get((identifier.text or "").strip())
+        elif direct is not None:
+            target = self._target(direct)
+        else:
+            target = None
+        if target is None or target.tag not in SAML_ASSERTIONS:
+            raise SecurityTokenUnavailableError(
+                "The signature's key reference names no SAML assertion carried in this message."
+            )
+        return target
 
     def _target(self, reference: etree._Element) -> etree._Element:
         uri = (reference.get("URI") or "").strip()

@@ -30,6 +30,7 @@ from stsdesk.server.signin import SignInRefused, settle_sign_in
 from stsdesk.server.storage.hotpath import FastReads
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.directory import UserDirectory
+from stsdesk.server.sts.saml_tokens import SamlTokenAuthenticator
 from stsdesk.server.sts.x509auth import anonymous_user, authenticate_certificate
 
 __all__ = ["Authenticator", "SCENARIOS_ENFORCED"]
@@ -52,6 +53,7 @@ class Authenticator:
         self._store = store
         self._credentials = credentials
         self._users = UserDirectory(store, reads)
+        self._saml = SamlTokenAuthenticator(store, self._users)
 
     def authenticate(
         self, message: SoapMessage, config: ConfigSnapshot, now: datetime
@@ -79,9 +81,29 @@ class Authenticator:
 
     def authenticate_secured(
         self, inbound: InboundResult, model: PolicyModel, config: ConfigSnapshot, now: datetime,
-        trusted: tuple[x509.Certificate, ...],
+        trusted: tuple[x509.Certificate, ...], own: tuple[x509.Certificate, ...],
     ) -> UserRecord:
-        """The user a message verified by the engine stands for, under the applied policy."""
+        """The user a message verified by the engine stands for, under the applied policy.
+
+        ``trusted`` are the trusted keystore's certificates, ``own`` this STS's signing
+        certificates (for SAML tokens it issued itself).
+        """
+        initiator = model.initiator_token
+        if initiator is not None and initiator.kind is TokenKind.ISSUED:
+            # Scenarios 31, 32: the client proved the key of a holder-of-key assertion.
+            if inbound.signer_assertion is None:  # the engine refuses this already
+                raise InvalidSecurityError("The request is not signed with a SAML token's key.")
+            return self._saml.authenticate(
+                (inbound.signer_assertion,), initiator.token_type, config, now,
+                own_certificates=own, trusted_certificates=trusted)
+        supporting = model.supporting_of(TokenKind.ISSUED)
+        if supporting is not None:
+            # Scenarios 33, 34: an X.509 client presents a SAML token for its user.
+            if inbound.signer_certificate is not None:
+                authenticate_certificate(inbound.signer_certificate, trusted, now)
+            return self._saml.authenticate(
+                inbound.saml_assertions, supporting[1].token_type, config, now,
+                own_certificates=own, trusted_certificates=trusted)
         if model.supporting_of(TokenKind.USERNAME) is not None:
             if inbound.username_token is None:  # the engine refuses this already
                 raise InvalidSecurityError("The request has no wsse:UsernameToken.")

@@ -69,6 +69,7 @@ class TrustService:
         self._limits = limits
         self._authenticator = Authenticator(store, credentials, self._reads)
         self._security = MessageSecurity(store, keystore)
+        self._signing_certificates = signing_certificates
         self._issuer = TokenIssuer(keystore)
         self._lifecycle = TokenLifecycle(store, self._issuer, signing_certificates)
 
@@ -111,6 +112,7 @@ class TrustService:
                 user = self._authenticator.authenticate_secured(
                     inbound, policy_model(config.security.scenario_id), config, now,
                     self._security.trusted_certificates(config),
+                    tuple(self._signing_certificates()),
                 )
             reply_body = self._dispatch(request, user, config, now)
             action = response_action(request.version, request.request_type)
