@@ -10,6 +10,7 @@ imports nothing from ``stsdesk.core.wssec``, so the engine is not checked agains
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import hmac
 import os
@@ -415,3 +416,55 @@ def check_response(data: bytes, *, service_cert: x509.Certificate | None = None,
     signed = {r.get("URI")[1:] for r in sig.iter(f"{{{DS}}}Reference")}
     confirmations = [c.get("Value") for c in sec.iter(f"{{{WSSE11}}}SignatureConfirmation")]
     return Checked(next(iter(body)), signed, confirmations, encrypted)
+
+
+# -- SAML tokens (scenarios 31 to 34) --------------------------------------------------------
+
+SAML2_ID = "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLID"
+SAML11_ID = "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.0#SAMLAssertionID"
+SAML2_NS = "urn:oasis:names:tc:SAML:2.0:assertion"
+
+
+def _assertion_reference(assertion: etree._Element) -> etree._Element:
+    saml2 = etree.QName(assertion).namespace == SAML2_NS
+    ref = etree.Element(f"{{{WSSE}}}SecurityTokenReference")
+    ident = etree.SubElement(ref, f"{{{WSSE}}}KeyIdentifier",
+                             ValueType=SAML2_ID if saml2 else SAML11_ID)
+    ident.text = assertion.get("ID") if saml2 else assertion.get("AssertionID")
+    return ref
+
+
+def holder_of_key_request(
+    body: etree._Element, *, assertion: etree._Element, proof_key: bytes,
+    suite: Suite | None = None, soap: str = SOAP12, now: datetime | None = None,
+) -> Sent:
+    """Scenarios 31 and 32: the assertion in the header, Body and Timestamp signed (HMAC-SHA1)
+    with its proof key, the signature naming the assertion by its ID."""
+    suite = suite or Suite.basic256()
+    env = envelope(body, soap)
+    sec = _security(env)
+    ts = _timestamp(sec, now or datetime.now(UTC))
+    sec.append(copy.deepcopy(assertion))
+    soap_body = env[1]
+    soap_body.set(f"{{{WSU}}}Id", _id("Body"))
+    hmac_key = xmlsec.Key.from_binary_data(xmlsec.constants.KeyDataHmac, proof_key)
+    sig = _sign_with_ids(sec, [soap_body, ts], hmac_key, _assertion_reference(assertion),
+                         HMAC_SHA1, suite.digest)
+    return Sent(etree.tostring(env), base64.b64decode(sig.findtext(f"{{{DS}}}SignatureValue")))
+
+
+def with_supporting_assertion(sent_envelope: bytes, assertion: etree._Element) -> bytes:
+    """An unsigned copy of ``assertion`` put after the Timestamp (a plain supporting token)."""
+    env = etree.fromstring(sent_envelope)
+    sec = env.find(f".//{{{WSSE}}}Security")
+    sec.insert(1, copy.deepcopy(assertion))
+    return etree.tostring(env)
+
+
+def _sign_with_ids(sec: etree._Element, targets: list[etree._Element], key: xmlsec.Key,
+                   key_info_ref: etree._Element, method: str, digest: str) -> etree._Element:
+    # As _sign, but SAML ID attributes are registered too (a SAML assertion sits in the header).
+    root = sec.getroottree().getroot()
+    for el in root.iter(f"{{{SAML2_NS}}}Assertion"):
+        xmlsec.tree.add_ids(el, ["ID"])
+    return _sign(sec, targets, key, key_info_ref, method, digest)

@@ -300,6 +300,12 @@ def _held_against_policy(message: SoapMessage, policy: PolicyModel, state: _Stat
                 "The signing certificate is not in a wsse:BinarySecurityToken; the security "
                 "policy requires the client to include it."
             )
+    issued = policy.supporting_of(TokenKind.ISSUED)
+    if issued is not None and issued[0].signed and not any(a in signed for a in state.saml):
+        raise InvalidSecurityError(
+            "The SAML token is not signed by the message signature; the security policy "
+            "requires it as a signed supporting token."
+        )
     username = _username(policy, state, signed)
     body = [child for child in soap_body if isinstance(child.tag, str)]
     if len(body) != 1:
