@@ -25,7 +25,7 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from stsdesk.core import ns
-from stsdesk.core.certs import SigningIdentity
+from stsdesk.core.certificates import SigningIdentity
 from stsdesk.core.soap import parse_fault
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request
 from stsdesk.server import passwords

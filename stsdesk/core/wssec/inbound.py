@@ -18,7 +18,7 @@ from cryptography import x509
 from lxml import etree
 
 from stsdesk.core import ns
-from stsdesk.core.certs import SigningIdentity
+from stsdesk.core.certificates import SigningIdentity
 from stsdesk.core.errors import InvalidSecurityError
 from stsdesk.core.saml import HolderOfKeyPublic, HolderOfKeySymmetric
 from stsdesk.core.samlreader import read_assertion

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
 from stsdesk.core import ns
-from stsdesk.core.certs import SigningIdentity
+from stsdesk.core.certificates import SigningIdentity
 from stsdesk.core.errors import CryptoError, InvalidSecurityError
 from stsdesk.core.soap import SoapVersion
 from stsdesk.core.wssec.algorithms import Algorithm, UnsupportedAlgorithmError
