@@ -68,7 +68,7 @@ class Scenario:
 # applied, until the STS checks what their policies require.
 SCENARIOS_ENFORCED = frozenset({
     "scenario1", "scenario2", "scenario3", "scenario4", "scenario5", "scenario6", "scenario7",
-    "scenario8",
+    "scenario8", "scenario31", "scenario32", "scenario33", "scenario34",
 })
 
 

@@ -26,12 +26,16 @@ from lxml import etree
 
 from stsdesk.core import ns
 from stsdesk.core.certificates import SigningIdentity
-from stsdesk.core.soap import parse_fault
+from stsdesk.core.saml import signature_position
+from stsdesk.core.soap import SoapVersion, parse_fault
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request
+from stsdesk.core.xmldsig import sign_enveloped
 from stsdesk.server import passwords
-from stsdesk.server.model import RelyingParty
+from stsdesk.server.model import RelyingParty, TokenStatus
 from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings
+from stsdesk.services.tls import TrustPolicy
+from stsdesk.services.trust_client import Credentials, TrustClient
 from tests.helpers import wss_client as wc
 
 ADMIN = ("admin", "Adm1n-msgsec-e2e")
@@ -371,3 +375,118 @@ def test_symmetric_a_tampered_body_and_a_replay_are_refused(sts):
     assert sts.post(fresh.envelope).status_code == 200
     code, reason = fault(sts.post(fresh.envelope))
     assert "already received" in reason
+
+
+# -- scenarios 33 and 34: an X.509 client presents a SAML token for its user -------------------
+
+def _token_for_alice(sts, token_type: str, key_type: KeyType = KeyType.BEARER,
+                     applies_to: str = RP) -> tuple[etree._Element, bytes | None]:
+    """A token issued under scenario 1 (UsernameToken over HTTPS) to alice."""
+    sts.apply("scenario1", allowedRoles=["signers"])
+    request = build_request(TrustVersion.WST_13, RequestType.ISSUE, token_type=token_type,
+                            key_type=key_type, applies_to=applies_to)
+    trust = TrustPolicy(ca_file=str(sts.server.ca_file))
+    with TrustClient(sts.endpoint, trust=trust) as client:
+        exchange = client.send(request, trust_version=TrustVersion.WST_13,
+                               request_type=RequestType.ISSUE, soap_version=SoapVersion.SOAP12,
+                               credentials=Credentials(*ALICE))
+    assert exchange.ok, (exchange.fault_code, exchange.fault_reason)
+    return copy.deepcopy(exchange.response.token), exchange.response.proof_secret
+
+
+def _signed_by_stranger(assertion: etree._Element, stranger: SigningIdentity) -> etree._Element:
+    forged = copy.deepcopy(assertion)
+    for signature in forged.findall(f"{{{ns.DS}}}Signature"):
+        forged.remove(signature)
+    id_attribute = "ID" if forged.tag == f"{SAML2}Assertion" else "AssertionID"
+    sign_enveloped(forged, stranger, id_attribute=id_attribute,
+                   position=signature_position(forged))
+    return forged
+
+
+SUPPORTING = {"scenario33": ns.TOKEN_SAML20, "scenario34": ns.TOKEN_SAML11}
+
+
+@pytest.mark.parametrize("scenario", sorted(SUPPORTING))
+def test_saml_supporting_token_scenarios_issue_for_the_user_the_token_names(sts, scenario):
+    assertion, _ = _token_for_alice(sts, SUPPORTING[scenario])
+    sts.apply(scenario)
+
+    def send(token: etree._Element) -> requests.Response:
+        sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
+                                     client_cert=sts.client.certificate,
+                                     service_cert=sts.service_certificate,
+                                     encrypt_signature=True, suite=wc.Suite.basic256_sha256(),
+                                     assertion=token)
+        return sts.post(sent.envelope)
+
+    answer = send(assertion)
+    assert answer.status_code == 200, answer.text[:600]
+    checked = wc.check_response(answer.content, service_cert=sts.service_certificate,
+                                client_key=sts.client.private_key)
+    assert subject_of(issued_assertion(checked.body)) == ALICE[0]
+
+    code, reason = fault(send(_signed_by_stranger(assertion, sts.stranger)))
+    assert code == f"{{{ns.WSSE}}}FailedAuthentication"
+    assert "not from a trusted issuer" in reason
+
+
+def test_a_cancelled_saml_token_is_refused(sts):
+    assertion, _ = _token_for_alice(sts, ns.TOKEN_SAML20)
+    sts.server.bootstrap.store.tokens.set_status(assertion.get("ID"), TokenStatus.CANCELLED)
+    sts.apply("scenario33")
+    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
+                                 client_cert=sts.client.certificate,
+                                 service_cert=sts.service_certificate, encrypt_signature=True,
+                                 suite=wc.Suite.basic256_sha256(), assertion=assertion)
+    code, reason = fault(sts.post(sent.envelope))
+    assert code == f"{{{ns.WSSE}}}FailedAuthentication"
+    assert "cancelled" in reason
+
+
+# -- scenarios 31 and 32: the client proves the key of a holder-of-key token from this STS ----
+
+PROTECTION = {"scenario31": ns.TOKEN_SAML20, "scenario32": ns.TOKEN_SAML11}
+
+
+@pytest.fixture(scope="module")
+def sts_audience(sts) -> str:
+    """A relying party that is this STS itself: proof keys are encrypted for its certificate."""
+    store = sts.server.bootstrap.store
+    store.keys.add_trusted_certificate("sts-self", sts.service_certificate.public_bytes(
+        Encoding.DER))
+    app_id = store.applications.create("sts-self")
+    store.applications.set_relying_party(app_id, RelyingParty(
+        "", "", sts.endpoint, certificate_alias="sts-self", encrypt_token=False))
+    return sts.endpoint
+
+
+@pytest.mark.parametrize("scenario", sorted(PROTECTION))
+def test_holder_of_key_scenarios_sign_with_the_tokens_proof_key(sts, sts_audience, scenario):
+    assertion, proof = _token_for_alice(sts, PROTECTION[scenario], KeyType.SYMMETRIC,
+                                        applies_to=sts_audience)
+    assert proof is not None
+    sts.apply(scenario)
+    sent = wc.holder_of_key_request(rst(), assertion=assertion, proof_key=proof,
+                                    service_cert=sts.service_certificate,
+                                    suite=wc.Suite.basic256_sha256())
+    answer = sts.post(sent.envelope)
+    assert answer.status_code == 200, answer.text[:600]
+    checked = wc.check_response(answer.content, service_cert=sts.service_certificate,
+                                session_key=proof)
+    assert subject_of(issued_assertion(checked.body)) == ALICE[0]
+
+    # The same token with a proof key the client does not hold: the signature fails.
+    wrong = wc.holder_of_key_request(rst(), assertion=assertion, proof_key=bytes(32),
+                                     service_cert=sts.service_certificate,
+                                     suite=wc.Suite.basic256_sha256())
+    code, _ = fault(sts.post(wrong.envelope))
+    assert code == f"{{{ns.WSSE}}}FailedCheck"
+
+    # The token re-signed by an issuer the STS does not trust: refused though the key is right.
+    forged = wc.holder_of_key_request(rst(), assertion=_signed_by_stranger(assertion, sts.stranger),
+                                      proof_key=proof, service_cert=sts.service_certificate,
+                                      suite=wc.Suite.basic256_sha256())
+    code, reason = fault(sts.post(forged.envelope))
+    assert code == f"{{{ns.WSSE}}}FailedAuthentication"
+    assert "not from a trusted issuer" in reason

@@ -153,7 +153,8 @@ def _sign(sec: etree._Element, targets: list[etree._Element], key: xmlsec.Key,
     etree.SubElement(info, f"{{{DS}}}CanonicalizationMethod", Algorithm=EXC_C14N)
     etree.SubElement(info, f"{{{DS}}}SignatureMethod", Algorithm=method)
     for target in targets:
-        ref = etree.SubElement(info, f"{{{DS}}}Reference", URI="#" + target.get(f"{{{WSU}}}Id"))
+        target_id = target.get(f"{{{WSU}}}Id") or target.get("ID") or target.get("AssertionID")
+        ref = etree.SubElement(info, f"{{{DS}}}Reference", URI="#" + target_id)
         transforms = etree.SubElement(ref, f"{{{DS}}}Transforms")
         etree.SubElement(transforms, f"{{{DS}}}Transform", Algorithm=EXC_C14N)
         etree.SubElement(ref, f"{{{DS}}}DigestMethod", Algorithm=digest)
@@ -165,6 +166,9 @@ def _sign(sec: etree._Element, targets: list[etree._Element], key: xmlsec.Key,
     for el in root.iter(tag=etree.Element):
         if el.get(f"{{{WSU}}}Id"):
             ctx.register_id(el, "Id", WSU)
+        for name in ("ID", "AssertionID"):
+            if el.get(name) and etree.QName(el).localname == "Assertion":
+                ctx.register_id(el, name, None)
     ctx.key = key
     ctx.sign(sig)
     return sig
@@ -230,6 +234,7 @@ def asymmetric_request(
     service_cert: x509.Certificate | None = None, encrypt_signature: bool = False,
     suite: Suite | None = None, soap: str = SOAP12, now: datetime | None = None,
     sign_body: bool = True, include_bst: bool = True,
+    assertion: etree._Element | None = None, sign_assertion: bool = True,
 ) -> Sent:
     """Scenario 2 (sign only) or, with ``service_cert``, scenario 5 (sign then encrypt)."""
     suite = suite or Suite.basic256()
@@ -246,6 +251,11 @@ def asymmetric_request(
     else:
         ref = _thumb_reference(client_cert)
     targets = [soap_body, ts] if sign_body else [ts]
+    if assertion is not None:  # a SAML supporting token (scenarios 33 and 34)
+        supporting = copy.deepcopy(assertion)
+        sec.insert(sec.index(ts) + 1, supporting)
+        if sign_assertion:
+            targets.append(supporting)
     sig = _sign(sec, targets, _rsa_key(client_key), ref, suite.signature, suite.digest)
     value = base64.b64decode(sig.findtext(f"{{{DS}}}SignatureValue"))
     if service_cert is not None:
@@ -437,6 +447,7 @@ def _assertion_reference(assertion: etree._Element) -> etree._Element:
 def holder_of_key_request(
     body: etree._Element, *, assertion: etree._Element, proof_key: bytes,
     suite: Suite | None = None, soap: str = SOAP12, now: datetime | None = None,
+    service_cert: x509.Certificate | None = None,
 ) -> Sent:
     """Scenarios 31 and 32: the assertion in the header, Body and Timestamp signed (HMAC-SHA1)
     with its proof key, the signature naming the assertion by its ID."""
@@ -448,8 +459,15 @@ def holder_of_key_request(
     soap_body = env[1]
     soap_body.set(f"{{{WSU}}}Id", _id("Body"))
     hmac_key = xmlsec.Key.from_binary_data(xmlsec.constants.KeyDataHmac, proof_key)
-    sig = _sign_with_ids(sec, [soap_body, ts], hmac_key, _assertion_reference(assertion),
-                         HMAC_SHA1, suite.digest)
+    sig = _sign(sec, [soap_body, ts], hmac_key, _assertion_reference(assertion), HMAC_SHA1,
+                suite.digest)
+    if service_cert is not None:  # the body encrypted for the service (its X.509 token)
+        key = os.urandom(32)
+        ek, _ = _encrypted_key(service_cert, key)
+        refs = etree.SubElement(ek, f"{{{XENC}}}ReferenceList")
+        etree.SubElement(refs, f"{{{XENC}}}DataReference",
+                         URI="#" + _encrypt_body(soap_body, key).get("Id"))
+        sec.insert(sec.index(ts) + 1, ek)
     return Sent(etree.tostring(env), base64.b64decode(sig.findtext(f"{{{DS}}}SignatureValue")))
 
 
@@ -459,12 +477,3 @@ def with_supporting_assertion(sent_envelope: bytes, assertion: etree._Element) -
     sec = env.find(f".//{{{WSSE}}}Security")
     sec.insert(1, copy.deepcopy(assertion))
     return etree.tostring(env)
-
-
-def _sign_with_ids(sec: etree._Element, targets: list[etree._Element], key: xmlsec.Key,
-                   key_info_ref: etree._Element, method: str, digest: str) -> etree._Element:
-    # As _sign, but SAML ID attributes are registered too (a SAML assertion sits in the header).
-    root = sec.getroottree().getroot()
-    for el in root.iter(f"{{{SAML2_NS}}}Assertion"):
-        xmlsec.tree.add_ids(el, ["ID"])
-    return _sign(sec, targets, key, key_info_ref, method, digest)

@@ -67,6 +67,7 @@ class InboundResult:
     # The holder-of-key assertion whose key signed the message (an IssuedToken initiator
     # token); its issuer is not checked here: the caller decides whom it trusts.
     signer_assertion: etree._Element | None = None
+    signer_proof_key: SymmetricKey | None = None  # its symmetric proof key, if it has one
 
 
 @dataclass
@@ -84,6 +85,7 @@ class _State:
     included_certificates: list[x509.Certificate] = field(default_factory=list)
     soap_body: etree._Element | None = None
     signer_assertion: etree._Element | None = None
+    signer_proof_key: SymmetricKey | None = None
 
     def produced_by_decryption(self, element: etree._Element) -> bool:
         return any(element in done.elements for done in self.decrypted)
@@ -210,6 +212,7 @@ def _holder_of_key(key_info: etree._Element | None, state: _State, suite: Algori
         if wrap != Algorithm.RSA_OAEP_MGF1P:
             wrap = suite.asymmetric_key_wrap  # unwrap_key names what it refuses
         proof = unwrap_key(encrypted_key, service.private_key, key_wrap=wrap or "")
+        state.signer_proof_key = proof
         return SignatureKey(secret=proof.key), suite.symmetric_signature
     if isinstance(confirmation, HolderOfKeyPublic):
         cert = read_certificate(confirmation.certificate_der, "holder-of-key certificate")
@@ -321,6 +324,7 @@ def _held_against_policy(message: SoapMessage, policy: PolicyModel, state: _Stat
         saml_assertions=tuple(state.saml),
         signature_values=tuple(check.value for check, _, _ in state.signatures),
         signer_assertion=state.signer_assertion,
+        signer_proof_key=state.signer_proof_key,
     )
 
 

@@ -113,7 +113,9 @@ def secure_response(envelope: bytes, security: ResponseSecurity) -> bytes:
     if parts and policy.encrypt_signature and signature is not None:
         parts.append((signature, False))
     if parts:
-        if policy.binding is Binding.ASYMMETRIC:
+        if policy.binding is Binding.ASYMMETRIC and inbound.signer_assertion is not None:
+            _encrypt_for_assertion(sec, parts, inbound, suite.encryption, signature)
+        elif policy.binding is Binding.ASYMMETRIC:
             if client is None:
                 raise InvalidSecurityError(
                     "The request named no client certificate to encrypt the answer for."
@@ -262,6 +264,34 @@ def _insert_before(sec: etree._Element, element: etree._Element,
             sec.insert(sec.index(placeholder), element)
         else:
             sec.append(element)
+
+
+def _encrypt_for_assertion(
+    sec: etree._Element, parts: list[tuple[etree._Element, bool]], inbound: InboundResult,
+    block: str, signature: etree._Element | None,
+) -> None:
+    """Encrypt for a client that signed with a holder-of-key assertion's symmetric proof key:
+    with that key, named by the assertion's ID (SAML token profile key identifier)."""
+    assertion, proof = inbound.signer_assertion, inbound.signer_proof_key
+    if assertion is None or proof is None:
+        raise InvalidSecurityError(
+            "The client's SAML token has no symmetric proof key to encrypt the answer with."
+        )
+    saml2 = assertion.tag == f"{{{ns.SAML2}}}Assertion"
+    token_id = assertion.get("ID" if saml2 else "AssertionID") or ""
+
+    def key_info() -> etree._Element:
+        info = etree.Element(f"{DS_}KeyInfo", nsmap={"ds": ns.DS})
+        reference = etree.SubElement(info, f"{WSSE_}SecurityTokenReference",
+                                     nsmap={"wsse": ns.WSSE})
+        identifier = etree.SubElement(
+            reference, f"{WSSE_}KeyIdentifier",
+            ValueType=ns.SAML2_ID if saml2 else ns.SAML11_ASSERTION_ID)
+        identifier.text = token_id
+        return info
+
+    ids = encrypt_in_place(parts, proof.key, block=block, key_info=key_info, new_id=_new_id)
+    _insert_before(sec, _reference_list(ids), signature)
 
 
 def _encrypt_for_certificate(
