@@ -145,6 +145,26 @@ def _thumb_reference(cert: x509.Certificate) -> etree._Element:
     return ref
 
 
+def _named_reference(cert: x509.Certificate, form: str) -> etree._Element:
+    if form == "thumbprint":
+        return _thumb_reference(cert)
+    ref = etree.Element(f"{{{WSSE}}}SecurityTokenReference")
+    if form == "issuer_serial":
+        data = etree.SubElement(ref, f"{{{DS}}}X509Data", nsmap={"ds": DS})
+        serial = etree.SubElement(data, f"{{{DS}}}X509IssuerSerial")
+        # Java's X500Principal form: RFC 2253 with a space after each comma.
+        issuer = ", ".join(reversed([a.rfc4514_string() for a in cert.issuer.rdns]))
+        etree.SubElement(serial, f"{{{DS}}}X509IssuerName").text = issuer
+        etree.SubElement(serial, f"{{{DS}}}X509SerialNumber").text = str(cert.serial_number)
+    else:  # "ski"
+        ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+        ident = etree.SubElement(ref, f"{{{WSSE}}}KeyIdentifier", EncodingType=B64,
+                                 ValueType="http://docs.oasis-open.org/wss/2004/01/oasis-200401"
+                                           "-wss-x509-token-profile-1.0#X509SubjectKeyIdentifier")
+        ident.text = base64.b64encode(ski).decode()
+    return ref
+
+
 def _sign(sec: etree._Element, targets: list[etree._Element], key: xmlsec.Key,
           key_info_ref: etree._Element, method: str, digest: str) -> etree._Element:
     sig = etree.SubElement(sec, f"{{{DS}}}Signature", nsmap={"ds": DS})
@@ -235,6 +255,7 @@ def asymmetric_request(
     suite: Suite | None = None, soap: str = SOAP12, now: datetime | None = None,
     sign_body: bool = True, include_bst: bool = True,
     assertion: etree._Element | None = None, sign_assertion: bool = True,
+    reference: str = "thumbprint",
 ) -> Sent:
     """Scenario 2 (sign only) or, with ``service_cert``, scenario 5 (sign then encrypt)."""
     suite = suite or Suite.basic256()
@@ -248,8 +269,8 @@ def asymmetric_request(
         ref = etree.Element(f"{{{WSSE}}}SecurityTokenReference")
         etree.SubElement(ref, f"{{{WSSE}}}Reference", URI="#" + bst.get(f"{{{WSU}}}Id"),
                          ValueType=X509V3)
-    else:
-        ref = _thumb_reference(client_cert)
+    else:  # the certificate is named, not sent: by thumbprint, issuer and serial, or SKI
+        ref = _named_reference(client_cert, reference)
     targets = [soap_body, ts] if sign_body else [ts]
     if assertion is not None:  # a SAML supporting token (scenarios 33 and 34)
         supporting = copy.deepcopy(assertion)
