@@ -210,8 +210,9 @@ def _certificate_key_info(cert: x509.Certificate,
 def _encrypted_key_sha1_reference(sha1: str) -> etree._Element:
     reference = _str()
     reference.set(f"{_WSSE11_}TokenType", ns.ENCRYPTED_KEY_TOKEN)
+    # WSS4J refuses a KeyIdentifier without EncodingType, though the value is base64 anyway.
     identifier = etree.SubElement(reference, f"{WSSE_}KeyIdentifier",
-                                  ValueType=ns.ENCRYPTED_KEY_SHA1)
+                                  ValueType=ns.ENCRYPTED_KEY_SHA1, EncodingType=ns.BASE64_BINARY)
     identifier.text = sha1
     return reference
 
