@@ -8,7 +8,6 @@ certificate (a fresh session key wrapped in an EncryptedKey) or with a key both 
 
 from __future__ import annotations
 
-import base64
 import copy
 import secrets
 from collections.abc import Callable, Sequence
@@ -24,13 +23,13 @@ from stsdesk.core import ns
 from stsdesk.core.errors import CryptoError, InvalidSecurityError, StsError
 from stsdesk.core.wssec.algorithms import BLOCK_KEY_BYTES, Algorithm, UnsupportedAlgorithmError
 from stsdesk.core.wssec.errors import FailedCheckError
-from stsdesk.core.wssec.tokens import WSU_ID, XENC_, SymmetricKey, encrypted_key_sha1
+from stsdesk.core.wssec.tokens import XENC_, SymmetricKey, encrypted_key_sha1
 from stsdesk.core.xmlparse import parse_xml
 from stsdesk.core.xmlutil import decode_base64
 
 __all__ = [
     "TYPE_ELEMENT", "TYPE_CONTENT", "unwrap_key", "decrypt_in_place", "Decrypted",
-    "encrypt_in_place", "wrap_key",
+    "encrypt_in_place", "wrap_key", "new_session_key",
 ]
 
 TYPE_ELEMENT = "http://www.w3.org/2001/04/xmlenc#Element"
@@ -243,9 +242,3 @@ def _escaped(text: str | None) -> bytes:
 def new_session_key(block: str) -> bytes:
     return secrets.token_bytes(BLOCK_KEY_BYTES[block])
 
-
-def cipher_value_b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-__all__ += ["new_session_key", "cipher_value_b64", "WSU_ID"]

@@ -33,7 +33,6 @@ from stsdesk.core.wssec.tokens import (
     DS_,
     SAML_ASSERTIONS,
     WSSE_,
-    WSU_ID,
     XENC_,
     MessageTokens,
     SymmetricKey,
@@ -382,5 +381,3 @@ def _parts_text(policy: PolicyModel) -> str:
     parts += [name or namespace for name, namespace in policy.signed_parts.headers]
     return ", ".join(parts) or "the message"
 
-
-__all__ += ["WSU_ID"]

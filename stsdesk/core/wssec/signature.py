@@ -8,7 +8,6 @@ identity (``element in signed``), never by looking an element up again by name.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -239,12 +238,3 @@ def sign_detached(
         raise CryptoError(f"The response could not be signed ({exc}).") from exc
     return signature
 
-
-def signature_value(signature: etree._Element) -> str:
-    """The base64 SignatureValue text of a signature (for SignatureConfirmation)."""
-    raw = decode_base64(signature.findtext(_d("SignatureValue")), "SignatureValue",
-                        InvalidSecurityError)
-    return base64.b64encode(raw).decode("ascii")
-
-
-__all__ += ["signature_value"]

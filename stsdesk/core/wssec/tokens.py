@@ -26,7 +26,7 @@ from stsdesk.core.xmlutil import decode_base64
 __all__ = [
     "ID_ATTRIBUTES", "SymmetricKey", "MessageTokens", "element_ids", "read_certificate",
     "subject_key_identifier", "thumbprint_sha1", "WSSE_", "DS_", "XENC_", "WSU_ID",
-    "SAML_ASSERTIONS",
+    "SAML_ASSERTIONS", "encrypted_key_sha1",
 ]
 
 WSSE_ = f"{{{ns.WSSE}}}"
@@ -257,5 +257,3 @@ def encrypted_key_sha1(cipher_value: bytes) -> str:
     digest = hashlib.sha1(cipher_value, usedforsecurity=False).digest()
     return base64.b64encode(digest).decode("ascii")
 
-
-__all__ += ["encrypted_key_sha1"]
