@@ -116,7 +116,8 @@ class ConfigSnapshot:
 class UserRecord:
     user_id: str
     username: str
-    password_hash: str
+    # None: no password set yet (a provisioned account); it cannot sign in until one is set.
+    password_hash: str | None
     # The password sealed (AES-GCM) under the keystore's master secret: PasswordDigest needs the
     # clear password to recompute the digest, so a hash alone cannot serve it.
     password_sealed: bytes | None = None
@@ -127,6 +128,7 @@ class UserRecord:
     locked_until: datetime | None = None
     created_at: datetime | None = None
     modified_at: datetime | None = None  # the last profile change; None: never changed
+    external_id: str | None = None  # SCIM externalId: the provisioning client's own identifier
 
 
 class TokenStatus(StrEnum):
