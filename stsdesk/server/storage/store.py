@@ -835,27 +835,35 @@ class Store:
     def create_user(
         self,
         username: str,
-        password: str,
+        password: str | None,
         *,
         roles: Sequence[str] = (),
         claims: Mapping[str, str] | None = None,
         sealed_password: bytes | None = None,
         password_hash: str | None = None,
         active: bool = True,
+        external_id: str | None = None,
     ) -> str:
         """Create a user and return its id; ConflictError if the username is taken.
 
         The password is hashed (argon2id) unless ``password_hash`` is given, and sealed under the
         master secret unless ``sealed_password`` is given or the Store has no master secret.
+        With neither a password nor a hash the user has no password: it exists (provisioned,
+        say, by SCIM) and cannot sign in until one is set.
         """
         username = _check_name(username, "username")
-        if password_hash is None:
+        if password is not None and password_hash is None:
             _check_password(password)
         role_names = _check_roles(roles)
         claim_map = _check_user_claims(claims or {})
+        external = _check_external_id(external_id)
         # argon2 takes tens of milliseconds: hash before taking the write lock.
-        hashed = password_hash if password_hash is not None else hash_password(password)
-        sealed = sealed_password if sealed_password is not None else self._seal(username, password)
+        hashed = password_hash
+        if hashed is None and password is not None:
+            hashed = hash_password(password)
+        sealed = sealed_password
+        if sealed is None and password is not None:
+            sealed = self._seal(username, password)
         user_id = str(uuid.uuid4())
         with self._tx("write") as conn:
             if _exists(conn, s.users.c.username, username):
@@ -867,7 +875,7 @@ class Store:
                 insert(s.users).values(
                     id=user_id, username=username, password_hash=hashed, password_sealed=sealed,
                     active=bool(active), failed_attempts=0, locked_until=None,
-                    created_at=datetime.now(UTC),
+                    created_at=datetime.now(UTC), external_id=external,
                 )
             )
             _write_user_roles(conn, user_id, role_ids)
@@ -921,14 +929,17 @@ class Store:
         claims: Mapping[str, str | None] | None = None,
         active: bool | None = None,
         unlock: bool = False,
+        external_id: str | None | EllipsisType = ...,
     ) -> UserRecord:
         """Change a user's profile in one transaction and return the user after the change.
 
         ``claims`` is merged: a value sets the claim, None removes it, claims not named stay.
+        ``external_id`` is set when given (None clears it) and kept when left out.
         A rename keeps the password: its sealed copy is sealed again under the new name.
         Deactivating the last active member of the admin role is refused (ConflictError).
         """
         new_name = None if username is None else _check_name(username, "username")
+        external = ... if external_id is ... else _check_external_id(external_id)
         hashed = None
         if password is not None:
             _check_password(password)
@@ -963,6 +974,8 @@ class Store:
             if unlock:
                 values["failed_attempts"] = 0
                 values["locked_until"] = None
+            if external is not ...:
+                values["external_id"] = external
             conn.execute(sql_update(s.users).where(s.users.c.id == user_id).values(values))
             removed = [uri for uri, value in merge.items() if value is None]
             written = {uri: value for uri, value in merge.items() if value is not None}
@@ -1398,6 +1411,14 @@ def _check_password(password: Any) -> None:
         raise ValidationError("The password is empty; give one.")
 
 
+def _check_external_id(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or len(value) > _MAX_NAME:
+        raise ValidationError(f"An external id is text of 1 to {_MAX_NAME} characters.")
+    return value
+
+
 def _check_roles(roles: Sequence[str]) -> list[str]:
     if isinstance(roles, str):
         raise ValidationError("Give roles as a list of names, not one string.")
@@ -1560,6 +1581,7 @@ def _user_from_row(row: Any, roles: Sequence[str], claims: dict[str, str]) -> Us
         locked_until=row.locked_until,
         created_at=row.created_at,
         modified_at=row.modified_at,
+        external_id=row.external_id,
     )
 
 
