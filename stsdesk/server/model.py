@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 __all__ = [
+    "LOCKED_BY_ADMINISTRATOR",
     "ProofKeyType", "ResidentIdentityProvider", "SecurityPolicy", "RequestedClaim",
     "RelyingParty", "TokenSettings", "LockoutPolicy", "ConfigSnapshot", "UserRecord",
     "TokenStatus", "IssuedTokenRecord", "NAMEID_UNSPECIFIED", "NAMEID_EMAIL",
@@ -110,6 +111,11 @@ class ConfigSnapshot:
             if party.audience == "*":
                 wildcard = party
         return wildcard
+
+
+# The lock an administrator sets (SCIM accountLocked: true): it holds until an administrator
+# unlocks the account, unlike a lock after failed sign-ins, which runs out.
+LOCKED_BY_ADMINISTRATOR = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -180,6 +180,7 @@ roles = Table(
     Column("name", String(_NAME), nullable=False, unique=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("modified_at", UtcDateTime, nullable=True),  # as users.modified_at
+    Column("external_id", String(_NAME), nullable=True),  # as users.external_id
 )
 
 user_roles = Table(

@@ -41,6 +41,7 @@ from stsdesk.server.errors import (
     ValidationError,
 )
 from stsdesk.server.model import (
+    LOCKED_BY_ADMINISTRATOR,
     ConfigSnapshot,
     IssuedTokenRecord,
     LockoutPolicy,
@@ -134,6 +135,7 @@ class StoredRole:
     members: tuple[tuple[str, str], ...] = ()
     created_at: datetime | None = None
     modified_at: datetime | None = None
+    external_id: str | None = None  # SCIM externalId
 
 
 class Store:
@@ -704,17 +706,21 @@ class Store:
 
     # ----------------------------------------------------------------------------- roles
 
-    def create_role(self, name: str, *, member_ids: Sequence[str] = ()) -> str:
+    def create_role(
+        self, name: str, *, member_ids: Sequence[str] = (), external_id: str | None = None
+    ) -> str:
         """Create a role (with these users as members) and return its id."""
         name = _check_name(name, "role name")
         members = _check_ids(member_ids, "member")
+        external = _check_external_id(external_id)
         role_id = str(uuid.uuid4())
         with self._tx("write") as conn:
             if _exists(conn, s.roles.c.name, name):
                 raise ConflictError(f"A role named {name!r} already exists.")
             _require_users(conn, members)
             conn.execute(
-                insert(s.roles).values(id=role_id, name=name, created_at=datetime.now(UTC))
+                insert(s.roles).values(id=role_id, name=name, created_at=datetime.now(UTC),
+                                       external_id=external)
             )
             if members:
                 conn.execute(
@@ -750,13 +756,16 @@ class Store:
         member_ids: Sequence[str] | None = None,
         add_member_ids: Sequence[str] = (),
         remove_member_ids: Sequence[str] = (),
+        external_id: str | None | EllipsisType = ...,
     ) -> StoredRole:
         """Rename a role and change its members in one transaction; returns the role after.
 
         ``member_ids`` replaces the members; then ``add_member_ids`` and ``remove_member_ids``
-        apply. The admin role cannot be renamed or lose its last active member (ConflictError).
+        apply. ``external_id`` is set when given (None clears it). The admin role cannot be
+        renamed or lose its last active member (ConflictError).
         """
         new_name = None if name is None else _check_name(name, "role name")
+        external = ... if external_id is ... else _check_external_id(external_id)
         replace = None if member_ids is None else set(_check_ids(member_ids, "member"))
         adding = set(_check_ids(add_member_ids, "member"))
         removing = set(_check_ids(remove_member_ids, "member"))
@@ -798,6 +807,8 @@ class Store:
             values: dict[str, Any] = {"modified_at": datetime.now(UTC)}
             if new_name is not None:
                 values["name"] = new_name
+            if external is not ...:
+                values["external_id"] = external
             conn.execute(sql_update(s.roles).where(s.roles.c.id == role_id).values(values))
             self._bump(conn)
             fresh = conn.execute(select(s.roles).where(s.roles.c.id == role_id)).one()
@@ -843,13 +854,15 @@ class Store:
         password_hash: str | None = None,
         active: bool = True,
         external_id: str | None = None,
+        locked: bool = False,
     ) -> str:
         """Create a user and return its id; ConflictError if the username is taken.
 
         The password is hashed (argon2id) unless ``password_hash`` is given, and sealed under the
         master secret unless ``sealed_password`` is given or the Store has no master secret.
         With neither a password nor a hash the user has no password: it exists (provisioned,
-        say, by SCIM) and cannot sign in until one is set.
+        say, by SCIM) and cannot sign in until one is set. ``locked`` locks it until an
+        administrator unlocks it (:data:`LOCKED_BY_ADMINISTRATOR`).
         """
         username = _check_name(username, "username")
         if password is not None and password_hash is None:
@@ -874,7 +887,8 @@ class Store:
             conn.execute(
                 insert(s.users).values(
                     id=user_id, username=username, password_hash=hashed, password_sealed=sealed,
-                    active=bool(active), failed_attempts=0, locked_until=None,
+                    active=bool(active), failed_attempts=0,
+                    locked_until=LOCKED_BY_ADMINISTRATOR if locked else None,
                     created_at=datetime.now(UTC), external_id=external,
                 )
             )
@@ -929,12 +943,14 @@ class Store:
         claims: Mapping[str, str | None] | None = None,
         active: bool | None = None,
         unlock: bool = False,
+        lock: bool = False,
         external_id: str | None | EllipsisType = ...,
     ) -> UserRecord:
         """Change a user's profile in one transaction and return the user after the change.
 
         ``claims`` is merged: a value sets the claim, None removes it, claims not named stay.
-        ``external_id`` is set when given (None clears it) and kept when left out.
+        ``external_id`` is set when given (None clears it) and kept when left out. ``lock``
+        locks the account until an administrator unlocks it (``unlock``).
         A rename keeps the password: its sealed copy is sealed again under the new name.
         Deactivating the last active member of the admin role is refused (ConflictError).
         """
@@ -974,6 +990,8 @@ class Store:
             if unlock:
                 values["failed_attempts"] = 0
                 values["locked_until"] = None
+            if lock:
+                values["locked_until"] = LOCKED_BY_ADMINISTRATOR
             if external is not ...:
                 values["external_id"] = external
             conn.execute(sql_update(s.users).where(s.users.c.id == user_id).values(values))
@@ -1545,7 +1563,7 @@ def _stored_roles(conn: Connection, rows: Sequence[Any]) -> list[StoredRole]:
     return [
         StoredRole(
             role_id=row.id, name=row.name, members=tuple(members.get(row.id, ())),
-            created_at=row.created_at, modified_at=row.modified_at,
+            created_at=row.created_at, modified_at=row.modified_at, external_id=row.external_id,
         )
         for row in rows
     ]

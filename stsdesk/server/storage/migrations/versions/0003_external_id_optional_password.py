@@ -1,4 +1,5 @@
-"""users.external_id (SCIM externalId) and an optional password (users.password_hash nullable).
+"""users.external_id and roles.external_id (SCIM externalId), and an optional password
+(users.password_hash nullable).
 
 Provisioning services (Microsoft Entra ID, Okta) create users without a password; such a user
 exists and cannot sign in until a password is set.
@@ -19,6 +20,7 @@ _NAME = 255
 
 def upgrade() -> None:
     op.add_column("users", sa.Column("external_id", sa.String(_NAME), nullable=True))
+    op.add_column("roles", sa.Column("external_id", sa.String(_NAME), nullable=True))
     if op.get_bind().dialect.name != "sqlite":
         op.alter_column("users", "password_hash", existing_type=sa.String(_NAME), nullable=True)
         return
@@ -55,3 +57,4 @@ def downgrade() -> None:
     else:
         op.alter_column("users", "password_hash", existing_type=sa.String(_NAME), nullable=False)
     op.drop_column("users", "external_id")
+    op.drop_column("roles", "external_id")
