@@ -183,8 +183,8 @@ def _locked_text(row: UserRow) -> str:
 
 def _locked_tooltip(row: UserRow) -> str | None:
     if row.locked:
-        return ("Locked after repeated failed sign-ins. Select the user and click "
-                "Unlock to let them sign in again.")
+        return ("Locked after repeated failed sign-ins or by an administrator. Select the user "
+                "and click Unlock to let them sign in again.")
     if row.failed_attempts:
         return f"{row.failed_attempts} failed sign-in(s) since the last success."
     return None
