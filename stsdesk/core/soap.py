@@ -17,7 +17,7 @@ from stsdesk.core.xmlparse import DEFAULT_LIMITS, XmlLimits, parse_xml
 
 __all__ = [
     "SoapVersion", "SoapMessage", "parse_envelope", "build_envelope", "build_response",
-    "build_fault", "parse_fault", "fault_action", "new_message_id",
+    "build_fault", "parse_fault", "fault_action", "new_message_id", "addressing_headers",
 ]
 
 log = logging.getLogger("stsdesk.core.soap")
@@ -27,6 +27,11 @@ _ADDRESSING = (ns.WSA_2005, ns.WSA_2004)
 _FAULT_ACTIONS = {
     ns.WSA_2005: "http://www.w3.org/2005/08/addressing/soap/fault",
     ns.WSA_2004: "http://schemas.xmlsoap.org/ws/2004/08/addressing/fault",
+}
+# "Answer on this connection": WS-Addressing 1.0 and the 2004/08 submission spell it differently.
+_ANONYMOUS = {
+    ns.WSA_2005: "http://www.w3.org/2005/08/addressing/anonymous",
+    ns.WSA_2004: "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous",
 }
 # Conventional prefixes for fault subcode namespaces, so a faultcode reads "wst:InvalidRequest".
 _SUBCODE_PREFIXES = {ns.WST_13: "wst", ns.WST_2005: "wst", ns.WSSE: "wsse"}
@@ -64,6 +69,11 @@ class SoapMessage:
     action: str | None
     message_id: str | None
     addressing_namespace: str | None
+
+    @property
+    def body_is_empty(self) -> bool:
+        """True when the Body held no element (only with ``allow_empty_body``)."""
+        return self.body.tag == f"{{{self.version.value}}}Body"
 
     def header(self, namespace: str, local_name: str) -> tuple[etree._Element, ...]:
         """Every header block named ``{namespace}local_name``, in document order."""
@@ -126,13 +136,17 @@ def _text(element: etree._Element) -> str:
 
 
 def parse_envelope(data: bytes, *, content_type: str | None, soap_action: str | None = None,
-                   limits: XmlLimits = DEFAULT_LIMITS) -> SoapMessage:
+                   limits: XmlLimits = DEFAULT_LIMITS,
+                   allow_empty_body: bool = False) -> SoapMessage:
     """Parse an untrusted SOAP request received over HTTP.
 
     ``content_type`` is the HTTP Content-Type header (``None`` when the request had none, which
     is refused); ``soap_action`` is the SOAPAction header. The action is the WS-Addressing Action
     header if there is one, else the transport's action (SOAP 1.2: the content type's ``action``
     parameter, falling back to a SOAPAction header; SOAP 1.1: the SOAPAction header).
+
+    ``allow_empty_body`` accepts a Body with no element (a WS-Transfer Get has one); the
+    message's ``body`` is then the SOAP Body itself and ``body_is_empty`` is true.
     """
     if content_type is None or not content_type.strip():
         raise InvalidRequestError(
@@ -159,7 +173,9 @@ def parse_envelope(data: bytes, *, content_type: str | None, soap_action: str | 
     header, body = _envelope_parts(root, version)
     headers = tuple(_element_children(header)) if header is not None else ()
     body_children = _element_children(body)
-    if len(body_children) != 1:
+    if allow_empty_body and not body_children and not (body.text or "").strip():
+        body_children = [body]
+    elif len(body_children) != 1:
         raise InvalidRequestError(
             f"The SOAP Body holds {len(body_children)} elements; send exactly one request "
             "element (a wst:RequestSecurityToken)."
@@ -268,21 +284,32 @@ def build_envelope(version: SoapVersion, body: etree._Element, *,
     return _serialize(_envelope(version, body, headers))
 
 
-def _addressing_headers(addressing_namespace: str, *, action: str,
-                        relates_to: str | None) -> list[etree._Element]:
+def addressing_headers(addressing_namespace: str, *, action: str, to: str | None = None,
+                       reply_to_anonymous: bool = False,
+                       relates_to: str | None = None) -> list[etree._Element]:
+    """WS-Addressing header blocks: Action and a fresh MessageID, then what is given.
+
+    A request names its destination (``to``) and asks for the answer on the same connection
+    (``reply_to_anonymous``): ADFS and WCF endpoints dispatch on these. An answer names the
+    request it answers (``relates_to``).
+    """
     wsa = addressing_namespace
     nsmap = {"wsa": wsa}
-    out = []
-    action_el = etree.Element(f"{{{wsa}}}Action", nsmap=nsmap)
-    action_el.text = action
-    out.append(action_el)
-    message_id = etree.Element(f"{{{wsa}}}MessageID", nsmap=nsmap)
-    message_id.text = new_message_id()
-    out.append(message_id)
+
+    def header(name: str, text: str) -> etree._Element:
+        element = etree.Element(f"{{{wsa}}}{name}", nsmap=nsmap)
+        element.text = text
+        return element
+
+    out = [header("Action", action), header("MessageID", new_message_id())]
+    if to is not None:
+        out.append(header("To", to))
+    if reply_to_anonymous:
+        reply_to = etree.Element(f"{{{wsa}}}ReplyTo", nsmap=nsmap)
+        etree.SubElement(reply_to, f"{{{wsa}}}Address").text = _ANONYMOUS[wsa]
+        out.append(reply_to)
     if relates_to is not None:
-        relates = etree.Element(f"{{{wsa}}}RelatesTo", nsmap=nsmap)
-        relates.text = relates_to
-        out.append(relates)
+        out.append(header("RelatesTo", relates_to))
     return out
 
 
@@ -290,7 +317,7 @@ def build_response(request: SoapMessage, body: etree._Element, *, action: str) -
     """The answer to ``request``: same SOAP version, WS-Addressing headers if it used them."""
     headers: list[etree._Element] = []
     if request.addressing_namespace is not None:
-        headers = _addressing_headers(
+        headers = addressing_headers(
             request.addressing_namespace, action=action, relates_to=request.message_id
         )
     return build_envelope(request.version, body, headers=headers)
@@ -324,7 +351,7 @@ def build_fault(version: SoapVersion, error: StsError, *, trust_namespace: str =
         text.text = error.message
     headers: list[etree._Element] = []
     if request is not None and request.addressing_namespace is not None:
-        headers = _addressing_headers(
+        headers = addressing_headers(
             request.addressing_namespace,
             action=fault_action(request.addressing_namespace),
             relates_to=request.message_id,
