@@ -46,7 +46,6 @@ def search_all(
                      (scim_users.USERS, scim_groups.GROUPS))
 
 
-
 def _listing(resources: list[dict[str, Any]]) -> Response:
     return ScimResponse({
         "schemas": [LIST_RESPONSE_SCHEMA],

@@ -35,7 +35,8 @@ __all__ = [
     "Context", "ResourceId", "Short", "FilterQuery", "StartIndexQuery", "CountQuery",
     "AttributesQuery", "ScimMeta", "ScimListResponse", "PatchOperation", "PatchRequest",
     "check_patch_request", "patch_targets", "PatchPath", "parse_patch_path", "value_filter",
-    "element_resolver", "resolver", "with_meta", "respond", "not_found", "read_resource",
+    "element_resolver", "check_external_id", "resolver", "with_meta", "respond", "not_found",
+    "read_resource", "MAX_EXTERNAL_ID",
 ]
 
 Context = Annotated[AdminContext, Depends(get_context)]
@@ -45,6 +46,7 @@ FilterQuery = Annotated[str | None, Query(max_length=10_000)]
 StartIndexQuery = Annotated[int | None, Query()]
 CountQuery = Annotated[int | None, Query()]
 AttributesQuery = Annotated[str | None, Query(max_length=2000)]
+MAX_EXTERNAL_ID = 255
 
 
 # ------------------------------------------------------------------------------------ models
@@ -172,6 +174,17 @@ def value_filter(path: PatchPath, attributes: Mapping[str, FilterAttribute]) -> 
 def element_resolver(element: Mapping[str, Any]) -> Callable[[str], list[Any]]:
     """``sub-attribute -> values`` over one value of a multi-valued attribute."""
     return lambda name: [element.get(name)]
+
+
+def check_external_id(value: Any) -> str | None:
+    """An ``externalId`` as given (RFC 7643 §3.1: the client's own identifier), or None."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_EXTERNAL_ID:
+        raise scim_error(400, "invalidValue",
+                         f"externalId is text of 1 to {MAX_EXTERNAL_ID} characters; to clear it, "
+                         "remove it.")
+    return value
 
 
 # ------------------------------------------------------------------------------------ resources

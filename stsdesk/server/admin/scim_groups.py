@@ -13,6 +13,7 @@ from stsdesk.server.admin.audit import record
 from stsdesk.server.admin.auth import ADMIN_ROLE, Admin
 from stsdesk.server.admin.context import AdminContext
 from stsdesk.server.admin.scim_common import (
+    MAX_EXTERNAL_ID,
     AttributesQuery,
     Context,
     CountQuery,
@@ -23,6 +24,7 @@ from stsdesk.server.admin.scim_common import (
     ScimMeta,
     Short,
     StartIndexQuery,
+    check_external_id,
     check_patch_request,
     element_resolver,
     not_found,
@@ -96,7 +98,7 @@ class ScimMember(BaseModel):
 class ScimGroupIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     schemas: list[Short] = Field(default_factory=list, max_length=10)
-    externalId: str | None = Field(None, max_length=255)  # noqa: N815
+    externalId: str | None = Field(None, max_length=MAX_EXTERNAL_ID)  # noqa: N815
     displayName: str | None = Field(None, max_length=263)  # noqa: N815 ("PRIMARY/" + 255)
     members: list[ScimMember] | None = Field(None, max_length=_MAX_MEMBERS)
 
@@ -225,13 +227,6 @@ def _answer(resource: dict[str, Any], status: int = 200, **headers: str) -> Resp
     return respond(project(resource, (), (), _SCHEMAS, _REQUEST_ONLY), status, **headers)
 
 
-def _external_id(value: Any) -> str | None:
-    if value is not None and (not isinstance(value, str) or not value.strip()
-                              or len(value) > 255):
-        raise scim_error(400, "invalidValue", "externalId is text of 1 to 255 characters.")
-    return value
-
-
 @router.post("/Groups", status_code=201, summary="Create a group (a role)",
              response_model=ScimGroup, response_class=ScimResponse)
 def create_group(
@@ -241,7 +236,7 @@ def create_group(
     members = [m.model_dump(by_alias=True) for m in body.members or []]
     with store_errors():
         role_id = context.store.create_role(name, member_ids=_member_ids(members),
-                                            external_id=_external_id(body.externalId))
+                                            external_id=check_external_id(body.externalId))
     role = _get(context, role_id)
     resource = group_resource(role, base_url(request, context))
     record(context, actor, "scim.group.create", f"Groups/{role_id} ({name})",
@@ -278,7 +273,7 @@ def replace_group(
     members = _member_ids([m.model_dump(by_alias=True) for m in body.members or []])
     with store_errors():
         fresh = context.store.update_role(group_id, name=name, member_ids=members,
-                                          external_id=_external_id(body.externalId))
+                                          external_id=check_external_id(body.externalId))
     record(context, actor, "scim.group.replace", f"Groups/{group_id} ({fresh.name})",
            _describe(role, fresh))
     return _answer(group_resource(fresh, base))
@@ -322,7 +317,7 @@ def patch_group(
                     raise scim_error(400, "mutability", "displayName is required.")
                 name = role_name(value)
             elif key == "externalid":
-                external_id = None if op == "remove" else _external_id(value)
+                external_id = None if op == "remove" else check_external_id(value)
             elif key == "members":
                 if op == "remove":
                     if value is None:

@@ -10,8 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stsdesk.core.claims import EMAIL, GIVEN_NAME, LAST_NAME
 from stsdesk.server.admin.scim_common import (
+    MAX_EXTERNAL_ID,
     PatchPath,
     Short,
+    check_external_id,
     element_resolver,
     value_filter,
 )
@@ -34,7 +36,6 @@ EMAIL_TYPE_CLAIMS = {t: f"http://wso2.org/claims/emails.{t}" for t in ("work", "
 MAPPED_CLAIMS = (GIVEN_NAME, LAST_NAME, FORMATTED_NAME, FULL_NAME, EMAIL,
                  *EMAIL_TYPE_CLAIMS.values())
 _MAX_EMAILS = 4
-_MAX_NAME = 255
 _WSO2 = WSO2_SCHEMA.lower()
 # What a filter in emails[...] may name: one address's sub-attributes.
 EMAIL_VALUE_ATTRIBUTES = {
@@ -73,7 +74,7 @@ class ScimUserIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
     schemas: list[Short] = Field(default_factory=list, max_length=10)
-    externalId: str | None = Field(None, max_length=_MAX_NAME)  # noqa: N815
+    externalId: str | None = Field(None, max_length=MAX_EXTERNAL_ID)  # noqa: N815
     userName: str | None = Field(None, max_length=255)  # noqa: N815
     password: str | None = Field(None, max_length=256)
     name: ScimName | None = None
@@ -139,7 +140,7 @@ class UserState:
         if body.password is not None:
             self.password = body.password
         if replace or body.externalId is not None:
-            self.external_id = _external_id(body.externalId)
+            self.external_id = check_external_id(body.externalId)
         if replace or body.displayName is not None:
             self.display_name = body.displayName
         if replace or body.name is not None:
@@ -160,14 +161,6 @@ def _text(value: Any, what: str, *, limit: int = 255) -> str | None:
     if not isinstance(value, str) or len(value) > limit:
         raise scim_error(400, "invalidValue", f"{what} must be text of at most {limit} characters.")
     return value
-
-
-def _external_id(value: Any) -> str | None:
-    text = _text(value, "externalId", limit=_MAX_NAME)
-    if text is not None and not text.strip():
-        raise scim_error(400, "invalidValue", "externalId cannot be empty; leave it out or "
-                         "remove it instead.")
-    return text
 
 
 def _boolean(value: Any, what: str) -> bool:
@@ -213,7 +206,7 @@ def _apply_plain(state: UserState, op: str, top: str, sub: str | None, value: An
             raise scim_error(400, "mutability", "userName is required and cannot be removed.")
         state.user_name = _text(value, "userName")
     elif top == "externalid" and sub is None:
-        state.external_id = None if remove else _external_id(value)
+        state.external_id = None if remove else check_external_id(value)
     elif top == "password" and sub is None:
         if remove:
             raise scim_error(400, "mutability", "The password cannot be removed; set a new one.")
