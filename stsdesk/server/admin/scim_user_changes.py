@@ -267,11 +267,11 @@ def _apply_name(state: UserState, op: str, sub: str | None, value: Any) -> None:
         return
     if sub == "formatted":
         state.formatted = None if op == "remove" else _text(value, "name.formatted", limit=512)
-    if sub == "givenname":
+    elif sub == "givenname":
         state.given = None if op == "remove" else _text(value, "name.givenName")
     elif sub == "familyname":
         state.family = None if op == "remove" else _text(value, "name.familyName")
-    elif sub != "formatted":
+    else:
         raise scim_error(400, "invalidPath", f"name has no sub-attribute {sub!r}.")
 
 
@@ -281,7 +281,7 @@ def _is_primary(item: Any) -> bool:
 
 
 def _not_primary(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k != "primary"}
+    return {**item, "primary": False}
 
 
 def _apply_email_filter(state: UserState, op: str, path: PatchPath, value: Any) -> None:
