@@ -96,11 +96,12 @@ class SearchRequest(BaseModel):
 
 
 def _strip_schema(name: str, kinds: Sequence[ResourceKind]) -> str:
+    """``name`` without its core schema's URN; an extension's URN is part of the name."""
     lowered = name.strip().lower()
     for kind in kinds:
-        for schema in kind.schemas:
-            if lowered.startswith(schema.lower() + ":"):
-                return lowered[len(schema) + 1:]
+        core = kind.schemas[0].lower()
+        if lowered.startswith(core + ":"):
+            return lowered[len(core) + 1:]
     return lowered
 
 

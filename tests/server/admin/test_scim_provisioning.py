@@ -194,11 +194,20 @@ def test_sorting_follows_rfc_7644_3_4_2_3(api, crew):
                                                    "sortOrder": "descending"}).json()
     assert [r["userName"] for r in descending["Resources"]] == [
         "admin", "casey@contoso.example", "blake@contoso.example", "alex@contoso.example"]
+    # An extension's attribute sorts by its full name: false before true.
+    api.patch(f"{SCIM}/Users/{crew['blake']}", headers=HEADERS, json={
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": f"{WSO2}:accountLocked", "value": True}]})
+    by_lock = api.get(f"{SCIM}/Users", params={"sortBy": f"{WSO2}:accountLocked",
+                                                "sortOrder": "descending"}).json()
+    assert by_lock["Resources"][0]["userName"] == "blake@contoso.example"
     groups = api.get(f"{SCIM}/Groups", params={"sortBy": "displayName",
                                                 "sortOrder": "descending"}).json()
     assert [g["displayName"] for g in groups["Resources"]] == ["pilots", "admin"]
     config = api.get(f"{SCIM}/ServiceProviderConfig").json()
     assert config["sort"] == {"supported": True}
+    paths = api.get(f"{API}/openapi.json").json()["paths"]
+    assert {f"{SCIM}/.search", f"{SCIM}/Users/.search", f"{SCIM}/Groups/.search"} <= set(paths)
 
 
 # --------------------------------------------------------------------------------- PATCH quirks
