@@ -430,6 +430,7 @@ def test_a_user_without_a_password_is_shown_and_gets_one(qtbot, window, admin_cl
         assert not user.password_set
         row = page.users_model.row_of(created["id"])
         assert page.users_model.index(row, UsersTableModel.PASSWORD).data() == "no password set"
+        screenshot(window, "users-no-password")
         qtbot.mouseClick(page.edit_user_button, LEFT)
         dialog = wait_user_dialog(qtbot, page)
         assert dialog.no_password_label.isVisibleTo(dialog)
