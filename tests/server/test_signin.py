@@ -14,27 +14,27 @@ POLICY = LockoutPolicy(max_failed_attempts=2, lockout_seconds=60)
 
 
 def test_failures_lock_and_only_the_right_password_learns_why(store, fast_password_hashing):
-    store.create_user("dora", "D0ra-password")
+    store.users.create("dora", "D0ra-password")
     now = datetime.now(UTC)
     for _ in range(2):
         with pytest.raises(SignInRefused) as refused:
-            settle_sign_in(store, store.get_user("dora"), False, POLICY, now)
+            settle_sign_in(store, store.users.get("dora"), False, POLICY, now)
         assert refused.value.locked_until is None
     with pytest.raises(SignInRefused) as wrong:
-        settle_sign_in(store, store.get_user("dora"), False, POLICY, now)
+        settle_sign_in(store, store.users.get("dora"), False, POLICY, now)
     assert wrong.value.locked_until is None  # a guesser is not told the account is locked
     with pytest.raises(SignInRefused) as right:
-        settle_sign_in(store, store.get_user("dora"), True, POLICY, now)
+        settle_sign_in(store, store.users.get("dora"), True, POLICY, now)
     assert right.value.locked_until == now + timedelta(seconds=60)
     later = now + timedelta(seconds=61)
-    assert settle_sign_in(store, store.get_user("dora"), True, POLICY, later).username == "dora"
-    assert store.get_user("dora").failed_attempts == 0
+    assert settle_sign_in(store, store.users.get("dora"), True, POLICY, later).username == "dora"
+    assert store.users.get("dora").failed_attempts == 0
 
 
 def test_unknown_and_inactive_users_are_refused_alike(store, fast_password_hashing):
-    store.create_user("eve", "Ev3-password", active=False)
+    store.users.create("eve", "Ev3-password", active=False)
     now = datetime.now(UTC)
-    for user in (None, store.get_user("eve")):
+    for user in (None, store.users.get("eve")):
         with pytest.raises(SignInRefused) as refused:
             settle_sign_in(store, user, True, POLICY, now)
         assert refused.value.locked_until is None
@@ -53,23 +53,23 @@ def test_a_user_without_a_password_fails_as_a_wrong_password_does(
         return real(password_hash, password)
 
     monkeypatch.setattr(passwords, "verify_password", counting)
-    store.create_user("provisioned", None)
-    store.create_user("known", "Kn0wn-password")
+    store.users.create("provisioned", None)
+    store.users.create("known", "Kn0wn-password")
     cache = passwords.CredentialCache()
     now = datetime.now(UTC)
     outcomes = []
     for name in ("provisioned", "known"):
         calls.clear()
-        user = store.get_user(name)
+        user = store.users.get(name)
         ok = cache.verify(user, "a-guessed-password")
         assert ok is False and len(calls) == 1  # one argon2 verification each
         with pytest.raises(SignInRefused) as refused:
             settle_sign_in(store, user, ok, POLICY, now)
         outcomes.append(refused.value.locked_until)
     assert outcomes == [None, None]
-    assert store.get_user("provisioned").failed_attempts == 1
-    store.update_user(store.get_user("provisioned").user_id, password="N0w-a-password")
-    user = store.get_user("provisioned")
+    assert store.users.get("provisioned").failed_attempts == 1
+    store.users.update(store.users.get("provisioned").user_id, password="N0w-a-password")
+    user = store.users.get("provisioned")
     assert cache.verify(user, "N0w-a-password")
     assert settle_sign_in(store, user, True, POLICY, now).username == "provisioned"
-    assert store.get_user("provisioned").failed_attempts == 0
+    assert store.users.get("provisioned").failed_attempts == 0

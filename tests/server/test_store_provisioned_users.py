@@ -12,46 +12,46 @@ pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 
 def test_a_user_can_be_created_without_a_password(store: Store) -> None:
-    user_id = store.create_user("provisioned", None, external_id="00u1a2b3c4")
-    user = store.get_user_by_id(user_id)
+    user_id = store.users.create("provisioned", None, external_id="00u1a2b3c4")
+    user = store.users.get_by_id(user_id)
     assert user is not None
     assert user.password_hash is None and user.password_sealed is None
     assert user.external_id == "00u1a2b3c4"
-    assert store.unseal_password(user) is None
-    listed = {u.username: u for u in store.list_users()}
+    assert store.users.unseal_password(user) is None
+    listed = {u.username: u for u in store.users.list_all()}
     assert listed["provisioned"].password_hash is None
     assert listed["provisioned"].external_id == "00u1a2b3c4"
 
 
 def test_setting_a_password_later_makes_it_usable(store: Store) -> None:
-    user_id = store.create_user("provisioned", None)
-    store.update_user(user_id, password="first-password")
-    user = store.get_user("provisioned")
+    user_id = store.users.create("provisioned", None)
+    store.users.update(user_id, password="first-password")
+    user = store.users.get("provisioned")
     assert user is not None and user.password_hash is not None
     assert verify_password(user.password_hash, "first-password")
-    assert store.unseal_password(user) == "first-password"
+    assert store.users.unseal_password(user) == "first-password"
 
 
 def test_external_id_is_set_kept_and_cleared(store: Store) -> None:
-    user_id = store.create_user("ext", "a-password")
-    assert store.get_user("ext").external_id is None
-    assert store.update_user(user_id, external_id="E-1").external_id == "E-1"
+    user_id = store.users.create("ext", "a-password")
+    assert store.users.get("ext").external_id is None
+    assert store.users.update(user_id, external_id="E-1").external_id == "E-1"
     # Left out: kept, whatever else changes.
-    assert store.update_user(user_id, username="ext2").external_id == "E-1"
-    assert store.update_user(user_id, external_id=None).external_id is None
+    assert store.users.update(user_id, username="ext2").external_id == "E-1"
+    assert store.users.update(user_id, external_id=None).external_id is None
 
 
 @pytest.mark.parametrize("bad", ["", "x" * 256, 42])
 def test_external_id_must_be_short_text(store: Store, bad: object) -> None:
     with pytest.raises(ValidationError):
-        store.create_user("bad", None, external_id=bad)  # type: ignore[arg-type]
-    user_id = store.create_user("good", None)
+        store.users.create("bad", None, external_id=bad)  # type: ignore[arg-type]
+    user_id = store.users.create("good", None)
     with pytest.raises(ValidationError):
-        store.update_user(user_id, external_id=bad)  # type: ignore[arg-type]
-    assert store.get_user("bad") is None
+        store.users.update(user_id, external_id=bad)  # type: ignore[arg-type]
+    assert store.users.get("bad") is None
 
 
 def test_an_empty_password_is_still_refused(store: Store) -> None:
     # No password is None; an empty one is a mistake, not a way to create a password-less user.
     with pytest.raises(ValidationError):
-        store.create_user("dave", "")
+        store.users.create("dave", "")

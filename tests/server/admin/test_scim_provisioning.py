@@ -61,7 +61,7 @@ def crew(api) -> dict[str, str]:
 def test_a_user_is_created_without_a_password(api, bootstrapped):
     created = create(api, entra_user("alex"))
     assert created["active"] is True and created["externalId"] == "ext-alex"
-    stored = bootstrapped.store.get_user("alex@contoso.example")
+    stored = bootstrapped.store.users.get("alex@contoso.example")
     assert stored.password_hash is None and stored.password_sealed is None
     shown = api.get(f"{SCIM}/Users/{created['id']}",
                     params={"attributes": f"{WSO2}:passwordSet"}).json()
@@ -82,8 +82,8 @@ def test_a_password_set_later_is_checked_and_stored(api, bootstrapped):
     answer = api.put(f"{SCIM}/Users/{created['id']}", headers=HEADERS,
                      json=entra_user("blake", password="Bl4ke-password"))
     assert answer.status_code == 200, answer.text
-    assert bootstrapped.store.unseal_password(
-        bootstrapped.store.get_user("blake@contoso.example")) == "Bl4ke-password"
+    assert bootstrapped.store.users.unseal_password(
+        bootstrapped.store.users.get("blake@contoso.example")) == "Bl4ke-password"
     assert "password set" in api.get(f"{API}/audit-logs").json()["entries"][0]["detail"]
 
 
@@ -108,7 +108,7 @@ def test_external_id_is_changed_and_removed_by_patch(api, crew, bootstrapped):
     path = f"{SCIM}/Users/{crew['casey']}"
     answer = patch(api, path, {"op": "Add", "path": "externalId", "value": "00u-casey"})
     assert answer.json()["externalId"] == "00u-casey"
-    assert bootstrapped.store.get_user("casey@contoso.example").external_id == "00u-casey"
+    assert bootstrapped.store.users.get("casey@contoso.example").external_id == "00u-casey"
     answer = patch(api, path, {"op": "Remove", "path": "externalId"})
     assert "externalId" not in answer.json()
     scim_error(patch(api, path, {"op": "add", "path": "externalId", "value": ""}), 400,
@@ -229,7 +229,7 @@ def test_entra_id_patch_with_value_filters(api, crew, bootstrapped):
         {"value": "a.new@contoso.example", "primary": True, "type": "work"},
         {"value": "alex@home.example", "type": "home", "primary": False},
     ]
-    claims = bootstrapped.store.get_user("alex@contoso.example").claims
+    claims = bootstrapped.store.users.get("alex@contoso.example").claims
     assert claims[CLAIMS + "emailaddress"] == "a.new@contoso.example"
     assert claims[CLAIMS + "emails.home"] == "alex@home.example"
     # A value filter on another sub-attribute, and removal by filter.
@@ -251,7 +251,7 @@ def test_the_first_address_added_by_filter_becomes_the_primary_one(api, bootstra
                     "value": "dana@contoso.example"})
     assert answer.json()["emails"] == [
         {"value": "dana@contoso.example", "primary": True, "type": "work"}]
-    claims = bootstrapped.store.get_user("dana@contoso.example").claims
+    claims = bootstrapped.store.users.get("dana@contoso.example").claims
     assert claims[CLAIMS + "emailaddress"] == "dana@contoso.example"
 
 
