@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from stsdesk.server.errors import ValidationError
+from stsdesk.server.model import LOCKED_BY_ADMINISTRATOR, LockoutPolicy
 from stsdesk.server.passwords import verify_password
 from stsdesk.server.storage.store import Store
 
@@ -55,3 +58,25 @@ def test_an_empty_password_is_still_refused(store: Store) -> None:
     # No password is None; an empty one is a mistake, not a way to create a password-less user.
     with pytest.raises(ValidationError):
         store.users.create("dave", "")
+
+
+def test_an_administrators_lock_holds_until_unlocked(store: Store) -> None:
+    user_id = store.users.create("locked", "a-password", locked=True)
+    assert store.users.get("locked").locked_until == LOCKED_BY_ADMINISTRATOR
+    store.users.update(user_id, unlock=True)
+    assert store.users.get("locked").locked_until is None
+    store.users.update(user_id, lock=True)
+    # A failed sign-in neither shortens nor extends it.
+    now = datetime.now(UTC)
+    policy = LockoutPolicy(max_failed_attempts=1)
+    assert store.logins.record_failure("locked", policy, now) == LOCKED_BY_ADMINISTRATOR
+    assert store.users.get("locked").locked_until == LOCKED_BY_ADMINISTRATOR
+
+
+def test_a_role_keeps_its_external_id(store: Store) -> None:
+    role_id = store.roles.create("pilots", external_id="grp-1")
+    assert store.roles.get(role_id).external_id == "grp-1"
+    assert store.roles.update(role_id, name="flyers").external_id == "grp-1"
+    assert store.roles.update(role_id, external_id=None).external_id is None
+    with pytest.raises(ValidationError):
+        store.roles.create("bad", external_id="")
