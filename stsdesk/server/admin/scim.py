@@ -1,4 +1,5 @@
-"""SCIM 2.0 at /scim2 (RFC 7643/7644): users, groups (roles) and the discovery endpoints.
+"""SCIM 2.0 at /scim2 (RFC 7643/7644): users, groups (roles), the discovery endpoints and
+POST /.search over both resource types.
 
 Every endpoint, discovery included, requires an administrator: RFC 7644 §4 lets a service
 provider choose, and this API is for administrators only.
