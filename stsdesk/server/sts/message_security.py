@@ -26,7 +26,7 @@ from stsdesk.core.wssec import (
     secure_response,
 )
 from stsdesk.server.keystore import KeyStore
-from stsdesk.server.model import ConfigSnapshot
+from stsdesk.server.model import ConfigSnapshot, SecurityPolicy
 from stsdesk.server.storage.store import Store
 
 __all__ = ["MessageSecurity", "policy_model", "TRUSTED_KEYSTORE"]
@@ -36,9 +36,13 @@ __all__ = ["MessageSecurity", "policy_model", "TRUSTED_KEYSTORE"]
 TRUSTED_KEYSTORE = "wso2carbon.jks"
 
 
+def policy_model(security: SecurityPolicy) -> PolicyModel:
+    """The model of the applied policy document: what the engine enforces."""
+    return _model(security.scenario_id)
+
+
 @lru_cache(maxsize=64)
-def policy_model(scenario_id: str) -> PolicyModel:
-    """The model of the scenario's policy document (read once per scenario)."""
+def _model(scenario_id: str) -> PolicyModel:
     return read_policy(policy_document(scenario_id))
 
 
@@ -53,7 +57,7 @@ class MessageSecurity:
     def applies(config: ConfigSnapshot) -> bool:
         """Whether the applied policy secures messages (rather than relying on HTTPS)."""
         policy = config.security
-        return policy.enabled and policy_model(policy.scenario_id).binding in (
+        return policy.enabled and policy_model(policy).binding in (
             Binding.ASYMMETRIC, Binding.SYMMETRIC)
 
     def trusted_certificates(self, config: ConfigSnapshot) -> tuple[x509.Certificate, ...]:
@@ -69,7 +73,7 @@ class MessageSecurity:
         skew = config.tokens.clock_skew_seconds
         result = process_inbound(
             message,
-            policy_model(config.security.scenario_id),
+            policy_model(config.security),
             self._keystore.signing_identity(config.signing_alias),
             known_certificates=self.trusted_certificates(config),
             now=now,
@@ -82,7 +86,7 @@ class MessageSecurity:
                now: datetime) -> bytes:
         """The answer ``envelope`` signed and encrypted as the applied policy requires."""
         return secure_response(envelope, ResponseSecurity(
-            policy=policy_model(config.security.scenario_id),
+            policy=policy_model(config.security),
             service=self._keystore.signing_identity(config.signing_alias),
             inbound=inbound,
             now=now,

@@ -110,7 +110,7 @@ class TrustService:
                 user = self._authenticator.authenticate(message, config, now)
             else:
                 user = self._authenticator.authenticate_secured(
-                    inbound, policy_model(config.security.scenario_id), config, now,
+                    inbound, policy_model(config.security), config, now,
                     self._security.trusted_certificates(config),
                     tuple(self._signing_certificates()),
                 )
