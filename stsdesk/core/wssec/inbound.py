@@ -116,6 +116,8 @@ def process_inbound(
     root = message.body.getroottree().getroot()
     state = _State(MessageTokens(element_ids(root), (service.certificate, *known_certificates)),
                    soap_body=message.body.getparent())
+    # The children are listed afresh at each step: a decrypted part takes its EncryptedData's
+    # place (an encrypted Signature or UsernameToken is then met in its turn).
     index = 0
     while index < len(children := [c for c in security if isinstance(c.tag, str)]):
         _process(children[index], state, policy, suite, service)
