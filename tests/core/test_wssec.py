@@ -192,11 +192,26 @@ def test_scenario5_shape_the_answer_is_readable_only_with_the_clients_key():
                           client_key=identity("someone-else").private_key)
 
 
-def test_an_algorithm_other_than_the_suites_is_refused_as_unsupported():
+def test_a_digest_other_than_the_suites_is_refused_as_unsupported():
     sent = wc.asymmetric_request(rst(), client_key=CLIENT.private_key,
-                                 client_cert=CLIENT.certificate)  # RSA-SHA1, SHA-1
-    with pytest.raises(UnsupportedAlgorithmError, match="rsa-sha256"):
+                                 client_cert=CLIENT.certificate)  # RSA-SHA1, SHA-1 digests
+    with pytest.raises(UnsupportedAlgorithmError, match="requires http://www.w3.org/2001/04/xmlenc#sha256"):
         receive(sent.envelope, policy("asymmetric", suite="Basic256Sha256"))
+
+
+def test_a_sha256_suite_accepts_rsa_sha1_signatures_as_rampart_sends_them():
+    sent = wc.asymmetric_request(rst(), client_key=CLIENT.private_key,
+                                 client_cert=CLIENT.certificate,
+                                 suite=wc.Suite(signature=wc.RSA_SHA1, digest=wc.SHA256))
+    assert receive(sent.envelope, policy("asymmetric", suite="Basic256Sha256")).signer_certificate
+
+
+def test_an_hmac_signature_under_the_asymmetric_binding_is_refused():
+    sent = wc.asymmetric_request(rst(), client_key=CLIENT.private_key,
+                                 client_cert=CLIENT.certificate)
+    forged = sent.envelope.replace(wc.RSA_SHA1.encode(), wc.HMAC_SHA1.encode())
+    with pytest.raises(UnsupportedAlgorithmError, match="hmac-sha1"):
+        receive(forged, policy("asymmetric"))
 
 
 def test_a_wrapped_body_with_a_duplicate_id_is_refused():

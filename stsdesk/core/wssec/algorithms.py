@@ -62,8 +62,11 @@ BLOCK_KEY_BYTES: dict[str, int] = {
 class AlgorithmSuite:
     """One ``sp:AlgorithmSuite`` (WS-SecurityPolicy 1.2 section 6.1).
 
-    ``asymmetric_signature`` follows the digest: the SHA-256 suites sign with RSA-SHA256, as
-    WSS4J 2 and .NET do, so choosing a SHA-256 suite leaves no SHA-1 in the signatures.
+    The specification's table signs with RSA-SHA1 under every suite (the SHA-256 suites change
+    only the digests), and Rampart and WSS4J 1.6 clients do so; .NET and newer stacks sign with
+    RSA-SHA256 under the SHA-256 suites. Both are accepted (``accepted_asymmetric_signatures``);
+    this STS signs its answers with ``asymmetric_signature``: RSA-SHA256 under a SHA-256 suite,
+    which every one of those clients verifies.
     """
 
     name: str
@@ -76,6 +79,10 @@ class AlgorithmSuite:
     asymmetric_signature: str = Algorithm.RSA_SHA1
     symmetric_signature: str = Algorithm.HMAC_SHA1
     canonicalization: str = Algorithm.EXC_C14N
+
+    @property
+    def accepted_asymmetric_signatures(self) -> frozenset[str]:
+        return frozenset({Algorithm.RSA_SHA1.value, Algorithm.RSA_SHA256.value})
 
     @property
     def strong(self) -> bool:

@@ -200,7 +200,7 @@ def _decrypt(target: etree._Element, key: bytes, state: _State, suite: Algorithm
 
 
 def _holder_of_key(key_info: etree._Element | None, state: _State, suite: AlgorithmSuite,
-                   service: SigningIdentity) -> tuple[SignatureKey, str]:
+                   service: SigningIdentity) -> tuple[SignatureKey, frozenset[str]]:
     """The key of the holder-of-key assertion the signature names: its proof key, encrypted
     for this STS (symmetric), or its certificate's public key."""
     assertion = state.tokens.assertion_for(key_info)
@@ -214,10 +214,10 @@ def _holder_of_key(key_info: etree._Element | None, state: _State, suite: Algori
             wrap = suite.asymmetric_key_wrap  # unwrap_key names what it refuses
         proof = unwrap_key(encrypted_key, service.private_key, key_wrap=wrap or "")
         state.signer_proof_key = proof
-        return SignatureKey(secret=proof.key), suite.symmetric_signature
+        return SignatureKey(secret=proof.key), frozenset({suite.symmetric_signature})
     if isinstance(confirmation, HolderOfKeyPublic):
         cert = read_certificate(confirmation.certificate_der, "holder-of-key certificate")
-        return SignatureKey(certificate=cert), suite.asymmetric_signature
+        return SignatureKey(certificate=cert), suite.accepted_asymmetric_signatures
     raise InvalidSecurityError(
         "The SAML assertion that signs the message is not holder-of-key; the security policy "
         "requires the client to prove the assertion's key."
@@ -231,17 +231,18 @@ def _signature(element: etree._Element, state: _State, policy: PolicyModel,
     if policy.binding is Binding.ASYMMETRIC and initiator is not None and (
         initiator.kind is TokenKind.ISSUED
     ):
-        key, method = _holder_of_key(key_info, state, suite, service)
+        key, methods = _holder_of_key(key_info, state, suite, service)
     elif policy.binding is Binding.ASYMMETRIC:
         cert, _ = state.tokens.certificate_for(key_info)
         key = SignatureKey(certificate=cert)
-        method = suite.asymmetric_signature
+        methods = suite.accepted_asymmetric_signatures
     else:
         symmetric = state.tokens.symmetric_key_for(key_info)
         state.symmetric_signature_keys.append(symmetric)
         key = SignatureKey(secret=symmetric.key)
-        method = suite.symmetric_signature
-    checked = verify_signature(element, key, signature_method=method, digest_method=suite.digest)
+        methods = frozenset({suite.symmetric_signature})
+    checked = verify_signature(element, key, signature_methods=methods,
+                               digest_method=suite.digest)
     state.signatures.append((checked, element, key))
 
 

@@ -75,7 +75,7 @@ def verify_signature(
     signature: etree._Element,
     key: SignatureKey,
     *,
-    signature_method: str,
+    signature_methods: frozenset[str],
     digest_method: str,
 ) -> CheckedSignature:
     """Verify ``signature`` (in its live envelope) with ``key``; the methods are the policy's."""
@@ -94,10 +94,10 @@ def verify_signature(
         )
     method_el = signed_info.find(_d("SignatureMethod"))
     method = None if method_el is None else method_el.get("Algorithm")
-    if method != signature_method:
+    if method not in signature_methods:
         raise UnsupportedAlgorithmError(
             f"The message is signed with {str(method)[:120]!r}; the security policy's algorithm "
-            f"suite requires {signature_method}."
+            f"suite allows {', '.join(sorted(signature_methods))}."
         )
     if method_el is not None and len(method_el):
         # HMACOutputLength would let a sender truncate the MAC to a guessable length.
@@ -117,7 +117,7 @@ def verify_signature(
         context.enable_reference_transform(xmlsec.constants.TransformExclC14N)
         context.enable_reference_transform(_DIGEST_TRANSFORMS[Algorithm(digest_method)])
         context.enable_signature_transform(xmlsec.constants.TransformExclC14N)
-        context.enable_signature_transform(_SIGNATURE_TRANSFORMS[Algorithm(signature_method)])
+        context.enable_signature_transform(_SIGNATURE_TRANSFORMS[Algorithm(method)])
         context.key = key.xmlsec_key()
         context.verify(work_signature)
     except xmlsec.VerificationError as exc:
@@ -129,7 +129,7 @@ def verify_signature(
         raise FailedCheckError(
             f"The message signature could not be checked ({str(exc)[:120]})."
         ) from exc
-    return CheckedSignature(tuple(signed), value, signature_method)
+    return CheckedSignature(tuple(signed), value, str(method))
 
 
 def _referenced(
