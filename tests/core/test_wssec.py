@@ -62,7 +62,8 @@ SERVICE = identity("wssec-service")
 CLIENT = _identity_with_ski("wssec-client")
 
 
-def policy(binding: str, *, sp: str = SP05, suite: str = "Basic256", include: str = "AlwaysToRecipient",
+def policy(binding: str, *, sp: str = SP05, suite: str = "Basic256",
+           include: str = "AlwaysToRecipient",
            signed_body: bool = True, encrypted_body: bool = False, confirmation: bool = True,
            encrypt_signature: bool = False, derived: bool = False,
            username: str | None = None) -> bytes:
@@ -138,7 +139,8 @@ def test_the_model_reads_wso2s_2005_07_form_and_the_1_2_form_alike():
 def test_the_model_refuses_an_unknown_suite_and_mixed_namespaces():
     with pytest.raises(InvalidRequestError, match="algorithm suite 'Basic999'"):
         read_policy(policy("asymmetric", suite="Basic999"))
-    mixed = policy("asymmetric").replace(b"<sp:Wss11>", f'<sp2:Wss10 xmlns:sp2="{SP12}"/><sp:Wss11>'.encode())
+    other = f'<sp2:Wss10 xmlns:sp2="{SP12}"/><sp:Wss11>'.encode()
+    mixed = policy("asymmetric").replace(b"<sp:Wss11>", other)
     with pytest.raises(InvalidRequestError, match="mixes"):
         read_policy(mixed)
 
@@ -195,7 +197,7 @@ def test_scenario5_shape_the_answer_is_readable_only_with_the_clients_key():
 def test_a_digest_other_than_the_suites_is_refused_as_unsupported():
     sent = wc.asymmetric_request(rst(), client_key=CLIENT.private_key,
                                  client_cert=CLIENT.certificate)  # RSA-SHA1, SHA-1 digests
-    with pytest.raises(UnsupportedAlgorithmError, match="requires http://www.w3.org/2001/04/xmlenc#sha256"):
+    with pytest.raises(UnsupportedAlgorithmError, match="requires .*xmlenc#sha256"):
         receive(sent.envelope, policy("asymmetric", suite="Basic256Sha256"))
 
 
@@ -262,6 +264,13 @@ def test_symmetric_answers_are_protected_with_the_requests_key(wsc):
     assert checked.confirmations == [base64.b64encode(sent.signature_value).decode()]
     if wsc is None:  # the key itself, named by EncryptedKeySHA1
         assert sent.encrypted_key_sha1.encode() in secured
+
+
+def test_keys_not_derived_are_refused_when_the_policy_requires_derived_keys():
+    document = policy("symmetric", encrypted_body=True, derived=True)
+    sent = wc.symmetric_request(rst(), service_cert=SERVICE.certificate, encrypt_body=True)
+    with pytest.raises(InvalidSecurityError, match="keys derived from it"):
+        receive(sent.envelope, document)
 
 
 def test_a_signed_and_encrypted_username_token_is_handed_over_after_the_checks():

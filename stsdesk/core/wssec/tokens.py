@@ -89,7 +89,8 @@ def subject_key_identifier(cert: x509.Certificate) -> bytes:
     try:
         return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
     except x509.ExtensionNotFound:
-        return x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest  # type: ignore[arg-type]
+        public_key = cert.public_key()
+        return x509.SubjectKeyIdentifier.from_public_key(public_key).digest  # type: ignore[arg-type]
 
 
 @dataclass

@@ -123,8 +123,8 @@ class Authenticator:
         allowed = set(config.security.allowed_roles)
         if allowed and not allowed.intersection(user.roles):
             raise AuthenticationError(
-                f"The user {user.username!r} may not obtain tokens: the security policy allows only "
-                f"the roles {', '.join(sorted(allowed))}. Ask an administrator to assign one."
+                f"The user {user.username!r} may not obtain tokens: the security policy allows "
+                f"only the roles {', '.join(sorted(allowed))}. Ask an administrator to assign one."
             )
         return user
 
