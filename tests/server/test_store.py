@@ -16,6 +16,7 @@ from stsdesk.server.errors import ConflictError, NotFoundError, ServerError, Val
 from stsdesk.server.model import (
     IssuedTokenRecord,
     LockoutPolicy,
+    PasswordDigestPolicy,
     ProofKeyType,
     RelyingParty,
     RequestedClaim,
@@ -83,7 +84,8 @@ def test_create_schema_is_idempotent_and_writes_defaults(store: Store) -> None:
     assert store.get_resident_idp().issuer == "localhost"
     with store.engine.connect() as conn:
         keys = set(conn.exec_driver_sql("SELECT key FROM config_values").scalars())
-    assert keys == {"resident_idp", "security_policy", "token_settings", "lockout_policy"}
+    assert keys == {"resident_idp", "security_policy", "token_settings", "lockout_policy",
+                    "password_digest"}
 
 
 def test_in_memory_database_works(master: MasterSecret) -> None:
@@ -382,8 +384,8 @@ def test_user_lifecycle(store: Store, master: MasterSecret) -> None:
     assert user.roles == ("admin", "ops")
     assert user.claims == {EMAIL: "alice@example.com"}
     assert verify_password(user.password_hash, "s3cret")
-    assert user.password_sealed is not None and b"s3cret" not in user.password_sealed
-    assert store.unseal_password(user) == "s3cret"
+    assert user.password_sealed is None  # PasswordDigest is off by default: the hash only
+    assert store.unseal_password(user) is None
     assert store.get_user("alice") is None  # case-sensitive
     store.create_user("alice", "other")  # a different user
     with pytest.raises(ConflictError, match="'Alice' already exists"):
@@ -397,7 +399,7 @@ def test_user_lifecycle(store: Store, master: MasterSecret) -> None:
     changed = store.get_user("Alice")
     assert verify_password(changed.password_hash, "n3w")
     assert not verify_password(changed.password_hash, "s3cret")
-    assert store.unseal_password(changed) == "n3w"
+    assert changed.password_sealed is None
     store.set_user_roles("Alice", ["ops"])
     store.set_user_claims("Alice", {GIVEN: "Alice"})
     changed = store.get_user("Alice")
@@ -415,6 +417,7 @@ def test_user_lifecycle(store: Store, master: MasterSecret) -> None:
 
 
 def test_update_user_changes_the_profile_in_one_transaction(store: Store) -> None:
+    store.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
     store.create_role("ops")
     user_id = store.create_user("Alice", "s3cret", roles=["ops"],
                                 claims={EMAIL: "a@example.com", GIVEN: "Alice"})
@@ -560,6 +563,7 @@ def test_user_input_validation(store: Store) -> None:
 
 
 def test_precomputed_hash_and_seal_are_stored_as_given(store: Store, master: MasterSecret) -> None:
+    store.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
     sealed = master.seal(b"pw", b"erin")
     store.create_user("erin", "", password_hash="$argon2id$given", sealed_password=sealed)
     erin = store.get_user("erin")
@@ -571,6 +575,7 @@ def test_no_master_means_no_sealing(tmp_path: Path) -> None:
     plain = Store.open(f"sqlite:///{tmp_path / 'plain.db'}")
     try:
         plain.create_schema()
+        plain.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
         plain.create_user("frank", "pw")
         frank = plain.get_user("frank")
         assert frank.password_sealed is None
@@ -582,6 +587,7 @@ def test_no_master_means_no_sealing(tmp_path: Path) -> None:
 def test_tampered_seal_gives_no_password(
     store: Store, master: MasterSecret, caplog: pytest.LogCaptureFixture
 ) -> None:
+    store.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
     store.create_user("grace", "pw")
     store.create_user("heidi", "other")
     grace, heidi = store.get_user("grace"), store.get_user("heidi")

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import secrets
 import threading
 import time
 import uuid
@@ -23,6 +24,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     inspect,
     select,
@@ -44,6 +46,7 @@ from stsdesk.server.model import (
     ConfigSnapshot,
     IssuedTokenRecord,
     LockoutPolicy,
+    PasswordDigestPolicy,
     RelyingParty,
     RequestedClaim,
     ResidentIdentityProvider,
@@ -106,7 +109,10 @@ _CONFIG_KEYS: dict[type, str] = {
     SecurityPolicy: "security_policy",
     TokenSettings: "token_settings",
     LockoutPolicy: "lockout_policy",
+    PasswordDigestPolicy: "password_digest",
 }
+# What a dummy sealed password is bound to: no username is empty, so no real one matches it.
+_DUMMY_AAD = b""
 
 _T = TypeVar("_T")
 
@@ -152,6 +158,7 @@ class Store:
         self._snapshot_lock = threading.Lock()
         self._purge_lock = threading.Lock()
         self._next_nonce_purge = 0.0
+        self._dummy_sealed: bytes | None = None
 
     # ----------------------------------------------------------------------------- lifecycle
 
@@ -334,6 +341,7 @@ class Store:
             signing_alias=state.signing_alias,
             tokens=_decode_config(TokenSettings, values),
             lockout=_decode_config(LockoutPolicy, values),
+            password_digest=_decode_config(PasswordDigestPolicy, values),
         )
 
     # ----------------------------------------------------------------------------- small config
@@ -361,6 +369,10 @@ class Store:
         )
         if done.rowcount == 0:
             conn.execute(insert(s.config_values).values(key=key, value=text))
+        if isinstance(value, PasswordDigestPolicy) and not value.allowed:
+            # Forbidding PasswordDigest and dropping the copies it needed are one change: no
+            # moment exists where it is off and a password is still stored reversibly.
+            _drop_sealed_passwords(conn)
         self._bump(conn)
 
     def update_config(self, cls: type[_T], change: Callable[[_T], _T]) -> tuple[_T, _T]:
@@ -422,6 +434,48 @@ class Store:
                 "Lockout attempts and duration cannot be negative (0 attempts turns locking off)."
             )
         self._set_config(value)
+
+    def get_password_digest_policy(self) -> PasswordDigestPolicy:
+        return self._get_config(PasswordDigestPolicy)
+
+    def set_password_digest_policy(self, value: PasswordDigestPolicy) -> int:
+        """Allow or forbid PasswordDigest; returns how many sealed passwords forbidding dropped.
+
+        Allowing stores nothing at once: each user's password is sealed at their next
+        successful sign-in with it, or when it is next set.
+        """
+        value = _normalise(value)
+        with self._tx("write") as conn:
+            dropped = 0 if value.allowed else _count_sealed_passwords(conn)
+            self._write_config(conn, value)
+        return dropped
+
+    def count_sealed_passwords(self) -> int:
+        """How many users' passwords are stored reversibly (sealed) for PasswordDigest."""
+        with self._tx("single") as conn:
+            return _count_sealed_passwords(conn)
+
+    def drop_sealed_passwords_unless_allowed(self) -> int:
+        """At start-up: drop every sealed password unless PasswordDigest is allowed.
+
+        A database from before the setting existed has sealed copies and no setting: the
+        setting is written out as off and the copies go. Returns how many were dropped.
+        """
+        key = _CONFIG_KEYS[PasswordDigestPolicy]
+        with self._tx("write") as conn:
+            stored = conn.execute(
+                select(s.config_values.c.value).where(s.config_values.c.key == key)
+            ).scalar()
+            if stored is None:
+                conn.execute(
+                    insert(s.config_values).values(key=key, value=_encode(PasswordDigestPolicy()))
+                )
+            elif _decode_config(PasswordDigestPolicy, {key: stored}).allowed:
+                return 0
+            dropped = _drop_sealed_passwords(conn)
+            if dropped:
+                self._bump(conn)
+            return dropped
 
     def get_signing_alias(self) -> str:
         with self._tx("single") as conn:
@@ -845,8 +899,9 @@ class Store:
     ) -> str:
         """Create a user and return its id; ConflictError if the username is taken.
 
-        The password is hashed (argon2id) unless ``password_hash`` is given, and sealed under the
-        master secret unless ``sealed_password`` is given or the Store has no master secret.
+        The password is hashed (argon2id) unless ``password_hash`` is given. While PasswordDigest
+        is allowed it is also sealed under the master secret (or ``sealed_password`` is stored as
+        given); otherwise no reversible copy is kept.
         """
         username = _check_name(username, "username")
         if password_hash is None:
@@ -862,6 +917,8 @@ class Store:
                 raise ConflictError(
                     f"A user named {username!r} already exists. Choose another username."
                 )
+            if not _digest_allowed(conn):
+                sealed = None
             role_ids = _role_ids(conn, role_names)
             conn.execute(
                 insert(s.users).values(
@@ -925,7 +982,7 @@ class Store:
         """Change a user's profile in one transaction and return the user after the change.
 
         ``claims`` is merged: a value sets the claim, None removes it, claims not named stay.
-        A rename keeps the password: its sealed copy is sealed again under the new name.
+        A rename keeps the password: its sealed copy (if any) is sealed again under the new name.
         Deactivating the last active member of the admin role is refused (ConflictError).
         """
         new_name = None if username is None else _check_name(username, "username")
@@ -955,7 +1012,9 @@ class Store:
                     values["password_sealed"] = self._reseal(row, final_name)
             if password is not None:
                 values["password_hash"] = hashed
-                values["password_sealed"] = self._seal(final_name, password)
+                values["password_sealed"] = (
+                    self._seal(final_name, password) if _digest_allowed(conn) else None
+                )
             if active is not None:
                 if not active and row.active:
                     _guard_last_admin(conn, {user_id})
@@ -997,6 +1056,8 @@ class Store:
         hashed = hash_password(password)
         sealed = self._seal(username, password)
         with self._tx("write") as conn:
+            if not _digest_allowed(conn):
+                sealed = None
             done = conn.execute(
                 sql_update(s.users)
                 .where(s.users.c.username == username)
@@ -1035,13 +1096,18 @@ class Store:
                 raise NotFoundError(f"There is no user named {username!r}.")
             self._bump(conn)
 
-    def unseal_password(self, user: UserRecord) -> str | None:
+    def unseal_password(self, user: UserRecord | None) -> str | None:
         """The user's clear password for PasswordDigest; None if it cannot be had.
 
-        None when the user has no sealed password, when this Store has no master secret, or when
-        the sealed value fails its integrity check (logged: wrong keystore password or tampering).
+        None when there is no user, when the user has no sealed password, when this Store has no
+        master secret, or when the sealed value fails its integrity check (logged: wrong keystore
+        password or tampering). Each call costs one decryption, of a dummy when there is nothing
+        to unseal, so that its time does not tell whether the user exists or has a sealed copy.
         """
-        if user.password_sealed is None or self._master is None:
+        if self._master is None:
+            return None
+        if user is None or user.password_sealed is None:
+            self._master.unseal(self._dummy(), _DUMMY_AAD)
             return None
         try:
             plain = self._master.unseal(user.password_sealed, user.username.encode("utf-8"))
@@ -1054,6 +1120,42 @@ class Store:
             return None
         return plain.decode("utf-8")
 
+    def keep_password_for_digest(self, user: UserRecord, password: str) -> bool:
+        """Seal ``password``, which a sign-in has just proved, beside ``user``'s hash.
+
+        Only while PasswordDigest is allowed and the user has no sealed copy yet. The row must
+        still have the name and hash that were checked, so a password changed or a user renamed
+        in the meantime never gets a stale copy. True if a copy was stored.
+        """
+        sealed = self._seal(user.username, password)
+        if sealed is None:
+            return False
+        with self._tx("write") as conn:
+            if not _digest_allowed(conn):
+                return False
+            done = conn.execute(
+                sql_update(s.users)
+                .where(
+                    s.users.c.id == user.user_id,
+                    s.users.c.username == user.username,
+                    s.users.c.password_hash == user.password_hash,
+                    s.users.c.password_sealed.is_(None),
+                )
+                .values(password_sealed=sealed)
+            )
+            if done.rowcount != 1:
+                return False
+            # Profiles are cached per configuration version: the STS must see the new copy.
+            self._bump(conn)
+        log.info("Sealed the password of user %r for PasswordDigest at its sign-in.", user.username)
+        return True
+
+    def _dummy(self) -> bytes:
+        if self._dummy_sealed is None and self._master is not None:
+            # The size of a typical password, so that its decryption costs what a real one does.
+            self._dummy_sealed = self._master.seal(secrets.token_bytes(24), _DUMMY_AAD)
+        return self._dummy_sealed or b""
+
     def _seal(self, username: str, password: str) -> bytes | None:
         if self._master is None or not password:
             return None
@@ -1062,6 +1164,7 @@ class Store:
     def _reseal(self, row: Any, new_username: str) -> bytes | None:
         # The sealed password is bound to the username; a rename seals it again under the new
         # one, or drops it (PasswordDigest then waits for a new password) if it cannot be read.
+        # While PasswordDigest is not allowed no row has one, so nothing is sealed here then.
         if row.password_sealed is None or self._master is None:
             return None
         try:
@@ -1289,6 +1392,34 @@ def _check_security_policy(value: SecurityPolicy) -> None:
 
 def _no_check(_: Any) -> None:
     return None
+
+
+def _digest_allowed(conn: Connection) -> bool:
+    """Whether PasswordDigest is allowed, read inside the caller's transaction.
+
+    Every write of a sealed password asks this in the transaction that writes it: writers are
+    serialised, so none can slip a copy in after the setting was turned off.
+    """
+    key = _CONFIG_KEYS[PasswordDigestPolicy]
+    stored = conn.execute(
+        select(s.config_values.c.value).where(s.config_values.c.key == key)
+    ).scalar()
+    return _decode_config(PasswordDigestPolicy, {} if stored is None else {key: stored}).allowed
+
+
+def _drop_sealed_passwords(conn: Connection) -> int:
+    done = conn.execute(
+        sql_update(s.users).where(s.users.c.password_sealed.is_not(None)).values(password_sealed=None)
+    )
+    return int(done.rowcount)
+
+
+def _count_sealed_passwords(conn: Connection) -> int:
+    return int(
+        conn.execute(
+            select(func.count()).select_from(s.users).where(s.users.c.password_sealed.is_not(None))
+        ).scalar_one()
+    )
 
 
 _CONFIG_CHECKS: dict[type, Callable[[Any], None]] = {
