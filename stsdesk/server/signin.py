@@ -23,12 +23,21 @@ class SignInRefused(Exception):
 
 
 def settle_sign_in(
-    store: Store, user: UserRecord | None, password_ok: bool, lockout: LockoutPolicy, now: datetime
+    store: Store,
+    user: UserRecord | None,
+    password_ok: bool,
+    lockout: LockoutPolicy,
+    now: datetime,
+    *,
+    proved_password: str | None = None,
+    digest_allowed: bool = False,
 ) -> UserRecord:
     """Decide a sign-in whose password was already checked, counting failures toward lockout.
 
     Failures of both the STS and the admin API count toward the same lock, which locks the one
-    account only, never the service as a whole.
+    account only, never the service as a whole. ``proved_password`` is the clear password a
+    successful PasswordText or Basic sign-in checked: while PasswordDigest is allowed,
+    a user without a sealed copy gets one now, so PasswordDigest works for them from then on.
     """
     if user is None or not user.active:
         raise SignInRefused()
@@ -41,4 +50,6 @@ def settle_sign_in(
         raise SignInRefused()
     if user.failed_attempts:
         store.record_successful_login(user.username)
+    if proved_password is not None and digest_allowed and user.password_sealed is None:
+        store.keep_password_for_digest(user, proved_password)
     return user

@@ -37,3 +37,30 @@ def test_unknown_and_inactive_users_are_refused_alike(store, fast_password_hashi
         with pytest.raises(SignInRefused) as refused:
             settle_sign_in(store, user, True, POLICY, now)
         assert refused.value.locked_until is None
+
+
+def test_a_successful_sign_in_seals_the_password_only_while_digest_is_allowed(
+    store, fast_password_hashing
+):
+    from stsdesk.server.model import PasswordDigestPolicy
+
+    store.create_user("fred", "Fr3d-password")
+    now = datetime.now(UTC)
+
+    def sign_in(ok: bool, allowed: bool) -> None:
+        settle_sign_in(store, store.get_user("fred"), ok, POLICY, now,
+                       proved_password="Fr3d-password" if ok else None, digest_allowed=allowed)
+
+    sign_in(True, allowed=False)
+    assert store.get_user("fred").password_sealed is None
+    store.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
+    with pytest.raises(SignInRefused):
+        sign_in(False, allowed=True)  # a failed sign-in proves nothing
+    assert store.get_user("fred").password_sealed is None
+    store.update_user(store.get_user("fred").user_id, active=False)
+    with pytest.raises(SignInRefused):
+        sign_in(True, allowed=True)  # nor does a refused one
+    assert store.get_user("fred").password_sealed is None
+    store.update_user(store.get_user("fred").user_id, active=True)
+    sign_in(True, allowed=True)
+    assert store.unseal_password(store.get_user("fred")) == "Fr3d-password"

@@ -61,8 +61,11 @@ def _check(header: str | None, context: AdminContext) -> str:
         ok = False
     else:
         ok = context.credentials.verify(user, password)
+    config = store.snapshot()
     try:
-        user = settle_sign_in(store, user, ok, store.snapshot().lockout, now)
+        user = settle_sign_in(store, user, ok, config.lockout, now,
+                              proved_password=password if ok else None,
+                              digest_allowed=config.password_digest.allowed)
     except SignInRefused as refused:
         raise _unauthorised(
             "The account is locked after repeated failed sign-ins; try again later or ask "
