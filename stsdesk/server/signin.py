@@ -31,6 +31,7 @@ def settle_sign_in(
     *,
     proved_password: str | None = None,
     digest_allowed: bool = False,
+    attempted_username: str | None = None,
 ) -> UserRecord:
     """Decide a sign-in whose password was already checked, counting failures toward lockout.
 
@@ -39,7 +40,13 @@ def settle_sign_in(
     successful PasswordText or Basic sign-in checked: while PasswordDigest is allowed,
     a user without a sealed copy gets one now, so PasswordDigest works for them from then on.
     """
-    if user is None or not user.active:
+    if user is None:
+        if attempted_username is not None:
+            # A no-op for a name nobody has, but the same transaction a known user's failure
+            # costs: the answer's time does not tell which names exist.
+            store.record_failed_login(attempted_username, lockout, now)
+        raise SignInRefused()
+    if not user.active:
         raise SignInRefused()
     if user.locked_until is not None and user.locked_until > now:
         raise SignInRefused(locked_until=user.locked_until if password_ok else None)

@@ -37,6 +37,10 @@ def test_unknown_and_inactive_users_are_refused_alike(store, fast_password_hashi
         with pytest.raises(SignInRefused) as refused:
             settle_sign_in(store, user, True, POLICY, now)
         assert refused.value.locked_until is None
+    # An unknown name costs a failed-login transaction like a known one, and leaves no trace.
+    with pytest.raises(SignInRefused):
+        settle_sign_in(store, None, False, POLICY, now, attempted_username="ghost")
+    assert store.get_user("ghost") is None
 
 
 def test_a_successful_sign_in_seals_the_password_only_while_digest_is_allowed(

@@ -65,7 +65,8 @@ def _check(header: str | None, context: AdminContext) -> str:
     try:
         user = settle_sign_in(store, user, ok, config.lockout, now,
                               proved_password=password if ok else None,
-                              digest_allowed=config.password_digest.allowed)
+                              digest_allowed=config.password_digest.allowed,
+                              attempted_username=username)
     except SignInRefused as refused:
         raise _unauthorised(
             "The account is locked after repeated failed sign-ins; try again later or ask "

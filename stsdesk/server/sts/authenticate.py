@@ -109,6 +109,7 @@ class Authenticator:
             return settle_sign_in(
                 self._store, user, ok, config.lockout, now,
                 proved_password=proved, digest_allowed=config.password_digest.allowed,
+                attempted_username=token.username,
             )
         except SignInRefused as refused:
             if refused.locked_until is not None:
