@@ -118,7 +118,8 @@ class WSTrustConfiguration(BaseModel):
 
 class WSTrustConfigurationResponse(BaseModel):
     audience: str
-    certificateAlias: str | None
+    # Required by WSO2's schema (a string): "" when the relying party has no certificate.
+    certificateAlias: str
     tokenType: str
     keyType: str
     encryptToken: bool
@@ -207,10 +208,13 @@ class WSTrustMetaData(BaseModel):
 
 
 # ------------------------------------------------------------------------------------ routes
+# WSO2's schemas declare no field nullable, and its clients read a missing field as "not set":
+# every WSO2-shaped answer leaves out what has no value (response_model_exclude_none).
 
 
 @router.get(
     "/applications/meta/inbound-protocols/ws-trust", response_model=WSTrustMetaData,
+    response_model_exclude_none=True,
     summary="Choices for a WS-Trust configuration (certificate aliases, algorithms, ...)",
 )
 def get_ws_trust_metadata(_: Admin, context: _Context) -> WSTrustMetaData:
@@ -239,6 +243,7 @@ def get_ws_trust_metadata(_: Admin, context: _Context) -> WSTrustMetaData:
 
 @router.post(
     "/applications", status_code=201, response_model=ApplicationResponseModel,
+    response_model_exclude_none=True,
     summary="Create a service provider (optionally with claims and WS-Trust in one go)",
 )
 def create_application(
@@ -270,7 +275,8 @@ def create_application(
 
 
 @router.get(
-    "/applications", response_model=ApplicationListResponse, summary="List service providers",
+    "/applications", response_model=ApplicationListResponse,
+    response_model_exclude_none=True, summary="List service providers",
     description=_FILTER_HELP,
 )
 def list_applications(
@@ -300,6 +306,7 @@ def list_applications(
 
 @router.get(
     "/applications/{applicationId}", response_model=ApplicationResponseModel,
+    response_model_exclude_none=True,
     summary="Read a service provider",
 )
 def get_application(_: Admin, context: _Context, applicationId: _AppId) -> ApplicationResponseModel:
@@ -308,6 +315,7 @@ def get_application(_: Admin, context: _Context, applicationId: _AppId) -> Appli
 
 @router.patch(
     "/applications/{applicationId}", response_model=ApplicationResponseModel,
+    response_model_exclude_none=True,
     summary="Change a service provider's name, description or claim configuration",
 )
 def patch_application(
@@ -347,6 +355,7 @@ def delete_application(actor: Admin, context: _Context, applicationId: _AppId) -
 @router.get(
     "/applications/{applicationId}/inbound-protocols/ws-trust",
     response_model=WSTrustConfigurationResponse,
+    response_model_exclude_none=True,
     summary="Read the service provider's WS-Trust configuration",
 )
 def get_ws_trust(
@@ -358,6 +367,7 @@ def get_ws_trust(
 @router.put(
     "/applications/{applicationId}/inbound-protocols/ws-trust",
     response_model=WSTrustConfigurationResponse,
+    response_model_exclude_none=True,
     responses={201: {"description": "Created", "model": WSTrustConfigurationResponse}},
     summary="Set the service provider's WS-Trust configuration (200 replaced, 201 created)",
     description=(
@@ -493,7 +503,7 @@ def _local_claim(uri: str, what: str) -> str:
 def _relying_party(context: AdminContext, body: WSTrustConfiguration) -> RelyingParty:
     """The record to store for ``body``: omitted settings take RelyingParty's defaults."""
     audience = _audience(body.audience)
-    alias = body.certificateAlias
+    alias = body.certificateAlias or None  # WSO2's clients send "" for "no certificate"
     if alias is not None:
         aliases = list(context.store.list_trusted_certificates())
         if alias not in aliases:
@@ -591,7 +601,7 @@ def _existing_party(context: AdminContext, app_id: str) -> RelyingParty:
 def _ws_trust_view(party: RelyingParty) -> WSTrustConfigurationResponse:
     return WSTrustConfigurationResponse(
         audience=party.audience,
-        certificateAlias=party.certificate_alias,
+        certificateAlias=party.certificate_alias or "",
         tokenType=party.token_type,
         keyType=party.key_type,
         encryptToken=party.encrypt_token,

@@ -87,7 +87,8 @@ def _view(idp: ResidentIdentityProvider) -> ServerConfig:
 
 
 @router.get(
-    "/configs", response_model=ServerConfig, summary="Read the resident identity provider",
+    "/configs", response_model=ServerConfig,
+    response_model_exclude_none=True, summary="Read the resident identity provider",
 )
 def get_configs(
     _: Admin, context: Annotated[AdminContext, Depends(get_context)]
@@ -97,6 +98,7 @@ def get_configs(
 
 @router.get(
     "/configs/home-realm-identifiers", response_model=list[str],
+    response_model_exclude_none=True,
     summary="List the home realm identifiers",
 )
 def get_home_realm_identifiers(
@@ -107,6 +109,7 @@ def get_home_realm_identifiers(
 
 @router.patch(
     "/configs", response_model=ServerConfig,
+    response_model_exclude_none=True,
     summary="Change the resident identity provider (all operations or none)",
     description=(
         "A list of operations applied in order, all or nothing. Supported: "

@@ -155,6 +155,7 @@ class ActiveSigningKey(BaseModel):
     _CERTS,
     summary="List the trust store's certificates",
     response_model=list[CertificateResponse],
+    response_model_exclude_none=True,
 )
 def list_certificates(
     _: Admin,
@@ -213,6 +214,7 @@ def get_certificate(
     summary="Import a relying party's certificate into the trust store",
     status_code=201,
     response_model=CertificateResponse,
+    response_model_exclude_none=True,
     responses={201: {"headers": {"Location": {"description": "The new certificate's URL.",
                                               "schema": {"type": "string"}}}}},
 )
@@ -286,6 +288,7 @@ def delete_certificate(
     _SIGNING_KEYS,
     summary="List the STS's signing keys (certificates only) and which one signs",
     response_model=list[SigningKeyResponse],
+    response_model_exclude_none=True,
 )
 def list_signing_keys(
     _: Admin,
@@ -307,6 +310,7 @@ def list_signing_keys(
     f"{_SIGNING_KEYS}/active",
     summary="Which signing key signs the tokens issued now",
     response_model=ActiveSigningKey,
+    response_model_exclude_none=True,
 )
 def get_active_signing_key(_: Admin, context: Context) -> ActiveSigningKey:
     return ActiveSigningKey(alias=context.store.get_signing_alias())
@@ -316,6 +320,7 @@ def get_active_signing_key(_: Admin, context: Context) -> ActiveSigningKey:
     f"{_SIGNING_KEYS}/active",
     summary="Choose the signing key (roll-over: tokens signed by the others still validate)",
     response_model=ActiveSigningKey,
+    response_model_exclude_none=True,
 )
 def set_active_signing_key(
     actor: Admin,
@@ -370,6 +375,7 @@ def get_signing_certificate(
     summary="Add a signing key: generate an RSA key pair or upload a PKCS#12 file",
     status_code=201,
     response_model=SigningKeyResponse,
+    response_model_exclude_none=True,
     responses={201: {"headers": {"Location": {"description": "The new key's certificate URL.",
                                               "schema": {"type": "string"}}}}},
 )

@@ -64,7 +64,7 @@ def fetch_service_providers(client: AdminClient) -> list[ServiceProviderRow]:
             name=str(item.get("name", "")),
             description=str(item.get("description") or ""),
             audience=None if ws_trust is None else str(ws_trust.get("audience", "")),
-            certificate_alias=None if ws_trust is None else ws_trust.get("certificateAlias"),
+            certificate_alias=None if ws_trust is None else ws_trust.get("certificateAlias") or None,
         ))
     return rows
 

@@ -556,7 +556,7 @@ class WsTrustConfigurationWizard(QWizard):
         self.choices = options
         current = self.current
         self.endpoint_page.set_aliases(options.certificate_aliases,
-                                       current.get("certificateAlias") if current else None)
+                                       (current.get("certificateAlias") or None) if current else None)
         self.token_page.set_options(options, current)
         self.security_page.set_options(options, current)
         self.endpoint_page.completeChanged.emit()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
 from stsdesk.server.app import build_app
 from stsdesk.server.bootstrap import BootstrapResult
 from stsdesk.server.settings import ServerSettings
+from tests.helpers.wso2_schema import assert_wso2_shaped
 from tests.server.conftest import ADMIN_PASSWORD
 
 API = "/api/server/v1"
@@ -21,9 +23,20 @@ def basic(username: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Basic {token}"}
 
 
+def _check_wso2_shape(response: httpx.Response) -> None:
+    """Every JSON answer on a path WSO2 also has must be valid against WSO2's own schema."""
+    response.read()
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return
+    request = response.request
+    assert_wso2_shaped(request.method, request.url.path, response.status_code, response.json())
+
+
 def client_for(app, username: str | None = None, password: str = "") -> TestClient:
     headers = basic(username, password) if username is not None else {}
-    return TestClient(app, base_url="https://testserver", headers=headers)
+    client = TestClient(app, base_url="https://testserver", headers=headers)
+    client.event_hooks["response"].append(_check_wso2_shape)
+    return client
 
 
 @pytest.fixture
