@@ -593,3 +593,26 @@ def test_password_digest_checkbox_states_the_trade_off_and_saves(qtbot, window, 
         assert [e["detail"].split(":")[0] for e in entries[:2]] == ["not allowed", "allowed"]
     finally:
         admin_client.put("/sts/password-digest", {"allowPasswordDigest": False})
+
+
+def test_a_server_without_the_password_digest_setting_leaves_the_box_disabled(
+    qtbot, window, monkeypatch
+):
+    from stsdesk.services.errors import AdminApiError
+
+    client = window.connection.client
+    real_get = client.get
+
+    def older_server(path: str, **params: Any) -> Any:
+        if path == "/sts/password-digest":
+            raise AdminApiError(404, "", "Not Found", "There is no such path on this server.")
+        return real_get(path, **params)
+
+    monkeypatch.setattr(client, "get", older_server)
+    page = window.show_page("Security Token Service")
+    group = page.settings_group
+    qtbot.waitUntil(lambda: group.default_lifetime.value() == 300, timeout=WAIT)
+    qtbot.waitUntil(lambda: "does not offer" in group.digest_status.text(), timeout=WAIT)
+    assert not group.allow_digest.isEnabled() and not group.allow_digest.isChecked()
+    assert "allowPasswordDigest" not in group.values()
+    assert page.banner.level != "error"  # the other settings loaded as usual
