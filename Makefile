@@ -8,12 +8,16 @@ STAMP  := $(VENV)/.installed
 
 setup: $(STAMP)
 
+# The JavaScript verifiers the interop tests run (xml-crypto, current and 0.8-era), pinned.
+NODE_VERIFIERS := tests/interop/node
+
 # Re-install whenever the dependency list changes.
-$(STAMP): pyproject.toml scripts/system-deps.sh
+$(STAMP): pyproject.toml scripts/system-deps.sh $(NODE_VERIFIERS)/package-lock.json
 	bash scripts/system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,dev]'
+	cd $(NODE_VERIFIERS) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
 # The desktop console with its embedded STS (it says so, and what to run instead, when
@@ -52,4 +56,4 @@ bench-nodes: $(STAMP)
 	$(PY) benchmarks/bench_nodes.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info $(NODE_VERIFIERS)/node_modules

@@ -29,6 +29,7 @@ sys.path.insert(0, str(REPO))
 from stsdesk.core import ns  # noqa: E402
 from stsdesk.core.soap import SoapVersion  # noqa: E402
 from stsdesk.core.wstrust import RequestType, TrustVersion, build_request  # noqa: E402
+from stsdesk.services.tls import TrustPolicy  # noqa: E402
 from stsdesk.services.trust_client import Credentials, TrustClient  # noqa: E402
 
 PASSWORD = "Load-admin-secret1"
@@ -100,7 +101,7 @@ def apply_config(url: str, ca: str, app_id: str, first: str, second: str) -> Non
 def one_token(url: str, ca: str) -> tuple[float, str | None, set[str]]:
     rst = build_request(TrustVersion.WST_13, RequestType.ISSUE, applies_to=AUDIENCE)
     started = time.perf_counter()
-    with TrustClient(url + "/services/wso2carbon-sts", verify=ca) as client:
+    with TrustClient(url + "/services/wso2carbon-sts", trust=TrustPolicy(ca_file=ca)) as client:
         exchange = client.send(rst, trust_version=TrustVersion.WST_13,
                                request_type=RequestType.ISSUE, soap_version=SoapVersion.SOAP12,
                                credentials=Credentials("admin", PASSWORD))

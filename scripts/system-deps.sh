@@ -5,6 +5,9 @@
 #   xkbcommon, D-Bus, GLib) and the xcb libraries to open a window on X11; plus a font.
 # - PostgreSQL (server and client) for the multi-node tests: `make test` starts a throwaway
 #   cluster on loopback with scripts/postgres-test.sh. The server is not enabled as a service.
+# - The outside verifiers the interop tests (tests/interop) check every token with: the xmlsec1
+#   command line, and Node.js with npm for xml-crypto (installed by `make setup` with npm ci
+#   from tests/interop/node/package-lock.json). Node.js is left alone when one is installed.
 # lxml, xmlsec and cryptography wheels carry their own C libraries.
 # On Debian/Ubuntu the missing ones are installed with apt; elsewhere they are listed.
 set -euo pipefail
@@ -16,7 +19,11 @@ debian_packages=(
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
   fonts-dejavu-core
   postgresql postgresql-client
+  xmlsec1
 )
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  debian_packages+=(nodejs npm)
+fi
 
 if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   missing=()
@@ -35,6 +42,7 @@ else
   python3 -c 'import venv, ensurepip' 2>/dev/null || {
     echo "Please install Python 3.11+ with the venv module." >&2; exit 1; }
   echo "Not a Debian-like system: make sure Qt 6's runtime libraries (EGL/OpenGL, fontconfig," \
-       "xkbcommon, D-Bus, xcb-cursor) are installed for the desktop app, and PostgreSQL's" \
-       "server binaries (initdb, pg_ctl) for the multi-node tests." >&2
+       "xkbcommon, D-Bus, xcb-cursor) are installed for the desktop app, PostgreSQL's" \
+       "server binaries (initdb, pg_ctl) for the multi-node tests, and xmlsec1 and Node.js" \
+       "with npm for the interop tests." >&2
 fi

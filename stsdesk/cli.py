@@ -424,12 +424,13 @@ def _token_issue(args: argparse.Namespace) -> int:
     from stsdesk.core.errors import StsError
     from stsdesk.core.soap import SoapVersion
     from stsdesk.core.wstrust import KeyType, TokenType, TrustVersion
+    from stsdesk.services.errors import InputError, RequestCancelledError
+    from stsdesk.services.tls import TrustPolicy
     from stsdesk.services.token_session import (
         TokenRequestOptions,
         TokenSession,
         load_client_key_pair,
     )
-    from stsdesk.services.trust_client import RequestCancelledError, TlsTrust
 
     trusted, keys = _decoding_inputs(args)
     client_pair = None
@@ -447,13 +448,13 @@ def _token_issue(args: argparse.Namespace) -> int:
         except StsError as exc:
             raise UsageError(exc.message) from exc
     try:
-        tls = TlsTrust(
+        tls = TrustPolicy(
             pinned_sha256=args.pin,
             ca_file=str(args.ca_file) if args.ca_file is not None else None,
             insecure=args.insecure,
         )
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    except InputError as exc:
+        raise UsageError(exc.message) from exc
     password = _user_password(args)
     try:
         options = TokenRequestOptions(

@@ -395,9 +395,11 @@ def _der_certificate(
     try:
         return x509.load_der_x509_certificate(der)
     except ValueError as exc:
+        # The parser's own words ("error parsing asn1 value: ParseError { kind: ... }") help
+        # no one at the screen; they stay in the chained exception for a bug report.
         raise UnreadableCertificateFileError(
-            f"The certificate{_named(filename)} is damaged and cannot be read ({_reason(exc)}). "
-            "Export it again.",
+            f"The certificate{_named(filename)} is damaged and cannot be read: its content is "
+            "not a complete X.509 certificate. Export or copy it again, whole.",
             kind=FileKind.PEM if label else FileKind.DER,
         ) from exc
 
@@ -630,11 +632,6 @@ def _kind_from_name(filename: str | None) -> FileKind | None:
 
 def _named(filename: str | None) -> str:
     return f" {PurePath(filename).name!r}" if filename else ""
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:160]
 
 
 def _unknown_format(

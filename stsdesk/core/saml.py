@@ -41,14 +41,13 @@ NAMEID_UNSPECIFIED = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
 _AUTHN_UNSPECIFIED_20 = "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified"
 _XSI_TYPE = f"{{{ns.XSI}}}type"
 
-# Every namespace an assertion may use is declared on its root, so the assertion cut out of any
-# envelope is a complete document and its signature still verifies.
-_NSMAP_20 = {
-    "saml2": ns.SAML2, "ds": ns.DS, "xenc": ns.XENC, "xsi": ns.XSI, "xs": ns.XS, "wsse": ns.WSSE,
-}
-_NSMAP_11 = {
-    "saml": ns.SAML11, "ds": ns.DS, "xenc": ns.XENC, "xsi": ns.XSI, "xs": ns.XS, "wsse": ns.WSSE,
-}
+# The shape WSO2 (OpenSAML), ADFS and Shibboleth give an assertion, which every verifier in the
+# wild accepts: the root declares its own SAML namespace and, when attributes or a holder-of-key
+# confirmation need them, xsi and xs (used in xsi:type values); ds, xenc and wsse are declared
+# on the elements that use them (ds:KeyInfo here, ds:Signature by xmldsig), never on the root.
+# Verifiers that take the ds:Signature out of its document as text (xml-crypto up to 0.8.1 and
+# the SAML validators built on it) otherwise canonicalise SignedInfo without the ds namespace.
+_SAML_PREFIX = {"2.0": ("saml2", ns.SAML2), "1.1": ("saml", ns.SAML11)}
 _NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9._-]*$")
 
 
@@ -155,9 +154,11 @@ def _check_spec(spec: AssertionSpec) -> None:
 
 
 def _key_info(confirmation: HolderOfKeySymmetric | HolderOfKeyPublic) -> etree._Element:
-    key_info = etree.Element(_ds("KeyInfo"))
+    key_info = etree.Element(_ds("KeyInfo"), nsmap={"ds": ns.DS})
     if isinstance(confirmation, HolderOfKeySymmetric):
         key_info.append(copy.deepcopy(confirmation.encrypted_key))
+        # The EncryptedKey's own ds declaration repeats KeyInfo's: one is enough.
+        etree.cleanup_namespaces(key_info, top_nsmap={"ds": ns.DS})
     else:
         x509_data = etree.SubElement(key_info, _ds("X509Data"))
         etree.SubElement(x509_data, _ds("X509Certificate")).text = base64.b64encode(
@@ -175,25 +176,39 @@ def _attribute_value(parent: etree._Element, tag: str, value: str) -> None:
 def build_assertion(spec: AssertionSpec) -> etree._Element:
     """The unsigned assertion described by ``spec`` (schema-valid for its SAML version)."""
     _check_spec(spec)
-    if spec.version == SamlVersion.SAML20:
-        root = _build_20(spec)
-        nsmap = _NSMAP_20
-    elif spec.version == SamlVersion.SAML11:
-        root = _build_11(spec)
-        nsmap = _NSMAP_11
-    else:
+    if spec.version not in _SAML_PREFIX:
         raise InvalidRequestError(
             f"SAML version {spec.version!r} is not supported; use 1.1 or 2.0."
         )
-    # Declarations copied in with a holder-of-key EncryptedKey are folded into the root.
-    etree.cleanup_namespaces(root, top_nsmap=nsmap, keep_ns_prefixes=list(nsmap))
+    nsmap = _root_nsmap(spec)
+    root = _build_20(spec, nsmap) if spec.version == SamlVersion.SAML20 else _build_11(spec, nsmap)
+    # Whatever is declared and not used goes; xs is used only inside xsi:type values, which a
+    # namespace cleanup cannot see, so it is kept by name when attribute values need it.
+    etree.cleanup_namespaces(
+        root, top_nsmap=nsmap, keep_ns_prefixes=["xs"] if "xs" in nsmap else None
+    )
     return root
 
 
-def _build_20(spec: AssertionSpec) -> etree._Element:
+def _root_nsmap(spec: AssertionSpec) -> dict[str, str]:
+    prefix, uri = _SAML_PREFIX[spec.version]
+    nsmap = {prefix: uri}
+    has_values = any(attribute.values for attribute in spec.attributes)
+    # SAML 2.0 holder-of-key names its SubjectConfirmationData type with xsi:type.
+    typed_confirmation = spec.version == SamlVersion.SAML20 and not isinstance(
+        spec.confirmation, Bearer
+    )
+    if has_values or typed_confirmation:
+        nsmap["xsi"] = ns.XSI
+    if has_values:
+        nsmap["xs"] = ns.XS
+    return nsmap
+
+
+def _build_20(spec: AssertionSpec, nsmap: dict[str, str]) -> etree._Element:
     root = etree.Element(
         _s2("Assertion"),
-        nsmap=_NSMAP_20,
+        nsmap=nsmap,
         ID=spec.assertion_id,
         IssueInstant=_instant(spec.issue_instant, "IssueInstant"),
         Version="2.0",
@@ -269,10 +284,10 @@ def _subject_11(parent: etree._Element, spec: AssertionSpec) -> None:
         confirmation.append(_key_info(spec.confirmation))
 
 
-def _build_11(spec: AssertionSpec) -> etree._Element:
+def _build_11(spec: AssertionSpec, nsmap: dict[str, str]) -> etree._Element:
     root = etree.Element(
         _s1("Assertion"),
-        nsmap=_NSMAP_11,
+        nsmap=nsmap,
         MajorVersion="1",
         MinorVersion="1",
         AssertionID=spec.assertion_id,
@@ -402,9 +417,9 @@ def encrypt_assertion(
     )
     if version == SamlVersion.SAML11:
         return encrypted_data
-    wrapper = etree.Element(_s2("EncryptedAssertion"), nsmap=_NSMAP_20)
+    # Only saml2 on the wrapper; the EncryptedData declares what it uses itself.
+    wrapper = etree.Element(_s2("EncryptedAssertion"), nsmap={"saml2": ns.SAML2})
     wrapper.append(encrypted_data)
-    etree.cleanup_namespaces(wrapper, top_nsmap=_NSMAP_20, keep_ns_prefixes=list(_NSMAP_20))
     return wrapper
 
 

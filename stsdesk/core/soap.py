@@ -17,7 +17,7 @@ from stsdesk.core.xmlparse import DEFAULT_LIMITS, XmlLimits, parse_xml
 
 __all__ = [
     "SoapVersion", "SoapMessage", "parse_envelope", "build_envelope", "build_response",
-    "build_fault", "parse_fault", "fault_action", "new_message_id",
+    "build_fault", "parse_fault", "fault_action", "new_message_id", "addressing_headers",
 ]
 
 log = logging.getLogger("stsdesk.core.soap")
@@ -27,6 +27,11 @@ _ADDRESSING = (ns.WSA_2005, ns.WSA_2004)
 _FAULT_ACTIONS = {
     ns.WSA_2005: "http://www.w3.org/2005/08/addressing/soap/fault",
     ns.WSA_2004: "http://schemas.xmlsoap.org/ws/2004/08/addressing/fault",
+}
+# "Answer on this connection": WS-Addressing 1.0 and the 2004/08 submission spell it differently.
+_ANONYMOUS = {
+    ns.WSA_2005: "http://www.w3.org/2005/08/addressing/anonymous",
+    ns.WSA_2004: "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous",
 }
 # Conventional prefixes for fault subcode namespaces, so a faultcode reads "wst:InvalidRequest".
 _SUBCODE_PREFIXES = {ns.WST_13: "wst", ns.WST_2005: "wst", ns.WSSE: "wsse"}
@@ -268,21 +273,32 @@ def build_envelope(version: SoapVersion, body: etree._Element, *,
     return _serialize(_envelope(version, body, headers))
 
 
-def _addressing_headers(addressing_namespace: str, *, action: str,
-                        relates_to: str | None) -> list[etree._Element]:
+def addressing_headers(addressing_namespace: str, *, action: str, to: str | None = None,
+                       reply_to_anonymous: bool = False,
+                       relates_to: str | None = None) -> list[etree._Element]:
+    """WS-Addressing header blocks: Action and a fresh MessageID, then what is given.
+
+    A request names its destination (``to``) and asks for the answer on the same connection
+    (``reply_to_anonymous``): ADFS and WCF endpoints dispatch on these. An answer names the
+    request it answers (``relates_to``).
+    """
     wsa = addressing_namespace
     nsmap = {"wsa": wsa}
-    out = []
-    action_el = etree.Element(f"{{{wsa}}}Action", nsmap=nsmap)
-    action_el.text = action
-    out.append(action_el)
-    message_id = etree.Element(f"{{{wsa}}}MessageID", nsmap=nsmap)
-    message_id.text = new_message_id()
-    out.append(message_id)
+
+    def header(name: str, text: str) -> etree._Element:
+        element = etree.Element(f"{{{wsa}}}{name}", nsmap=nsmap)
+        element.text = text
+        return element
+
+    out = [header("Action", action), header("MessageID", new_message_id())]
+    if to is not None:
+        out.append(header("To", to))
+    if reply_to_anonymous:
+        reply_to = etree.Element(f"{{{wsa}}}ReplyTo", nsmap=nsmap)
+        etree.SubElement(reply_to, f"{{{wsa}}}Address").text = _ANONYMOUS[wsa]
+        out.append(reply_to)
     if relates_to is not None:
-        relates = etree.Element(f"{{{wsa}}}RelatesTo", nsmap=nsmap)
-        relates.text = relates_to
-        out.append(relates)
+        out.append(header("RelatesTo", relates_to))
     return out
 
 
@@ -290,7 +306,7 @@ def build_response(request: SoapMessage, body: etree._Element, *, action: str) -
     """The answer to ``request``: same SOAP version, WS-Addressing headers if it used them."""
     headers: list[etree._Element] = []
     if request.addressing_namespace is not None:
-        headers = _addressing_headers(
+        headers = addressing_headers(
             request.addressing_namespace, action=action, relates_to=request.message_id
         )
     return build_envelope(request.version, body, headers=headers)
@@ -324,7 +340,7 @@ def build_fault(version: SoapVersion, error: StsError, *, trust_namespace: str =
         text.text = error.message
     headers: list[etree._Element] = []
     if request is not None and request.addressing_namespace is not None:
-        headers = _addressing_headers(
+        headers = addressing_headers(
             request.addressing_namespace,
             action=fault_action(request.addressing_namespace),
             relates_to=request.message_id,

@@ -124,7 +124,7 @@ def sign_enveloped(
     # The signature is computed on a private copy so that xmlsec's ID registration never touches
     # the caller's document; exc-c14n makes the digest independent of where the element sits.
     work = copy.deepcopy(element)
-    template = _signature_template(work, sign_method, digest_method, element_id)
+    template = _signature_template(sign_method, digest_method, element_id)
     work.insert(position, template)
     context = xmlsec.SignatureContext()
     try:
@@ -140,15 +140,16 @@ def sign_enveloped(
 
 
 def _signature_template(
-    parent: etree._Element,
     sign_method: SignatureAlgorithm,
     digest_method: DigestAlgorithm,
     element_id: str,
 ) -> etree._Element:
     # Built with lxml rather than xmlsec.template: nodes that xmlsec creates are not found by
     # lxml's find() once moved between documents, while xmlsec only fills in the values here.
-    nsmap = None if parent.nsmap.get("ds") == ns.DS else {"ds": ns.DS}
-    signature = etree.Element(_q("Signature"), nsmap=nsmap)
+    # ds is declared on the Signature itself, even when an ancestor declares it too, as
+    # OpenSAML, ADFS and Shibboleth do: verifiers that take the Signature out of its document as
+    # text (xml-crypto up to 0.8.1) then still canonicalise SignedInfo in the ds namespace.
+    signature = etree.Element(_q("Signature"), nsmap={"ds": ns.DS})
     signed_info = etree.SubElement(signature, _q("SignedInfo"))
     etree.SubElement(signed_info, _q("CanonicalizationMethod"), Algorithm=ns.EXC_C14N)
     etree.SubElement(signed_info, _q("SignatureMethod"), Algorithm=sign_method.value)

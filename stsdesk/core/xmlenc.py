@@ -29,7 +29,10 @@ __all__ = ["key_info_thumbprint",
 THUMBPRINT_SHA1 = "http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#ThumbprintSHA1"
 TYPE_ELEMENT = "http://www.w3.org/2001/04/xmlenc#Element"
 _SHA1_DIGEST = "http://www.w3.org/2000/09/xmldsig#sha1"
-_NSMAP = {"xenc": ns.XENC, "ds": ns.DS, "wsse": ns.WSSE}
+# Each namespace is declared on the element that brings it in (xenc on EncryptedData and
+# EncryptedKey, ds on KeyInfo, wsse on SecurityTokenReference), as OpenSAML and ADFS write them:
+# a token cut out of its message then carries no declaration it does not use.
+_XENC_NSMAP = {"xenc": ns.XENC}
 
 
 class BlockEncryption(StrEnum):
@@ -82,11 +85,13 @@ def encrypt_key(
     transport = algorithm(KeyTransport, key_transport, "key transport algorithm")
     if not key:
         raise InvalidRequestError("There is no key to encrypt; the proof key is empty.")
-    encrypted_key = etree.Element(_x("EncryptedKey"), nsmap=_NSMAP)
+    encrypted_key = etree.Element(_x("EncryptedKey"), nsmap=_XENC_NSMAP)
     method = etree.SubElement(encrypted_key, _x("EncryptionMethod"), Algorithm=transport.value)
-    etree.SubElement(method, _d("DigestMethod"), Algorithm=_SHA1_DIGEST)
-    key_info = etree.SubElement(encrypted_key, _d("KeyInfo"))
-    reference = etree.SubElement(key_info, f"{{{ns.WSSE}}}SecurityTokenReference")
+    etree.SubElement(method, _d("DigestMethod"), nsmap={"ds": ns.DS}, Algorithm=_SHA1_DIGEST)
+    key_info = etree.SubElement(encrypted_key, _d("KeyInfo"), nsmap={"ds": ns.DS})
+    reference = etree.SubElement(
+        key_info, f"{{{ns.WSSE}}}SecurityTokenReference", nsmap={"wsse": ns.WSSE}
+    )
     identifier = etree.SubElement(
         reference,
         f"{{{ns.WSSE}}}KeyIdentifier",
@@ -141,7 +146,7 @@ def encrypt_element(
     # document even when the element sat inside a larger one.
     plaintext = etree.tostring(element, encoding="UTF-8", xml_declaration=False)
     session_key = secrets.token_bytes(key_bytes)
-    encrypted_data = etree.Element(_x("EncryptedData"), nsmap=_NSMAP, Type=TYPE_ELEMENT)
+    encrypted_data = etree.Element(_x("EncryptedData"), nsmap=_XENC_NSMAP, Type=TYPE_ELEMENT)
     etree.SubElement(encrypted_data, _x("EncryptionMethod"), Algorithm=block_method.value)
     cipher_data = etree.SubElement(encrypted_data, _x("CipherData"))
     etree.SubElement(cipher_data, _x("CipherValue"))
@@ -153,9 +158,11 @@ def encrypt_element(
         raise CryptoError(f"The token could not be encrypted ({exc}).") from exc
     # KeyInfo goes in only now: xmlsec would otherwise try to produce the EncryptedKey itself
     # from a keys manager, which costs a certificate-store load per call.
-    key_info = etree.Element(_d("KeyInfo"))
+    key_info = etree.Element(_d("KeyInfo"), nsmap={"ds": ns.DS})
     key_info.append(encrypt_key(session_key, certificate, key_transport=key_transport))
     encrypted_data.insert(1, key_info)
+    # The EncryptedKey came with its own xenc declaration, which the EncryptedData's makes moot.
+    etree.cleanup_namespaces(encrypted_data, top_nsmap=_XENC_NSMAP)
     return encrypted_data
 
 

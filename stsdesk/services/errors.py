@@ -8,6 +8,9 @@ Hierarchy::
      |    +-- UntrustedCertificateError   no CA vouches for it and it is not pinned (offer TOFU)
      |    +-- CertificateChangedError     the pinned certificate changed: refuse, warn
      +-- AdminApiError              the server answered with an error (status, code, description)
+     +-- TrustClientError           the STS could not be reached or did not answer in SOAP
+     |    +-- RequestCancelledError       the person cancelled; any late answer was dropped
+     +-- InputError (ValueError)    what the person typed or chose cannot be used (a pin, a file)
      +-- KeyringError               the OS keyring is missing or refused
      +-- LaunchError                the embedded server could not be started
 """
@@ -21,6 +24,9 @@ __all__ = [
     "UntrustedCertificateError",
     "CertificateChangedError",
     "AdminApiError",
+    "TrustClientError",
+    "RequestCancelledError",
+    "InputError",
     "KeyringError",
     "LaunchError",
 ]
@@ -64,6 +70,18 @@ class AdminApiError(ServiceError):
         self.code = code
         self.title = message
         self.description = description
+
+
+class TrustClientError(ServiceError):
+    """The STS could not be reached or answered something that is not SOAP."""
+
+
+class RequestCancelledError(TrustClientError):
+    """The person cancelled the request; any answer that still came was dropped."""
+
+
+class InputError(ServiceError, ValueError):
+    """What the person typed or chose cannot be used; the message says what to change."""
 
 
 class KeyringError(ServiceError):

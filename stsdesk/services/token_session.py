@@ -36,9 +36,9 @@ from stsdesk.core.wstrust import (
     token_type_uri,
 )
 from stsdesk.core.xmlenc import decrypt_key
+from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.trust_client import (
     Credentials,
-    TlsTrust,
     TrustClient,
     TrustClientError,
     TrustExchange,
@@ -106,7 +106,7 @@ class TokenRequestOptions:
     dialect_in_trust_namespace: bool = False  # WSO2's client writes wst:Dialect
     lifetime_seconds: int | None = None
     password_digest: bool = False
-    tls: TlsTrust = field(default_factory=TlsTrust)
+    tls: TrustPolicy = field(default_factory=TrustPolicy)
     timeout_seconds: float = 30.0
     addressing_namespace: str | None = ns.WSA_2005  # None: no WS-Addressing headers
 
@@ -205,6 +205,9 @@ class TokenResult:
     status_reason: str | None = None
     cancelled: bool = False  # Cancel: the STS confirmed it
     warnings: tuple[str, ...] = ()
+    # The claims this token was requested with (Issue, and Renew of such a token); empty when
+    # the request named none and the service provider's configured claims applied.
+    requested_claims: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -221,6 +224,22 @@ class TokenResult:
         if self.status_code is None:
             return None
         return self.status_code.endswith("/status/valid")
+
+    @property
+    def claims_not_issued(self) -> tuple[str, ...] | None:
+        """The requested claims the token does not carry, in the order they were requested.
+
+        An STS leaves out a claim the user has no value for (WSO2 IS does, and so does this
+        one), so a token can come back with fewer attributes than asked for. None when that
+        cannot be told: no token, or one that could not be read (encrypted without the key).
+        """
+        if not self.requested_claims:
+            return ()
+        decoded = self.decoded
+        if decoded is None or not decoded.readable:
+            return None
+        issued = {attribute.claim_uri for attribute in decoded.attributes}
+        return tuple(claim for claim in self.requested_claims if claim not in issued)
 
     @property
     def summary(self) -> str:
@@ -266,7 +285,7 @@ class TokenSession:
         self._current: TokenResult | None = None
         self._lock = threading.Lock()
         self._client: TrustClient | None = None
-        self._client_key: tuple[str, TlsTrust, float] | None = None
+        self._client_key: tuple[str, TrustPolicy, float] | None = None
 
     # -- state --------------------------------------------------------------------------------
 
@@ -326,7 +345,7 @@ class TokenSession:
             key_size=opts.key_size if opts.key_type is KeyType.SYMMETRIC else None,
             use_key_certificate=use_key,
         )
-        result = self._send(RequestType.ISSUE, rst, opts)
+        result = replace(self._send(RequestType.ISSUE, rst, opts), requested_claims=opts.claims)
         if result.ok and result.token is not None:
             result = _replace_proof(result, self._proof(result, entropy))
             self._remember(result, in_hand=True)
@@ -356,7 +375,10 @@ class TokenSession:
             token_type=token_type_uri(opts.trust_version, opts.token_type),
             target=self._target(held, by_value_required=True),
         )
-        result = self._send(RequestType.RENEW, rst, opts)
+        # A renewed token carries the claims of the token renewed.
+        result = replace(
+            self._send(RequestType.RENEW, rst, opts), requested_claims=held.requested_claims
+        )
         if result.ok and result.token is not None:
             # The renewed token keeps the subject confirmation, so the proof key stays the same.
             result = _replace_proof(result, held.proof)
@@ -413,7 +435,7 @@ class TokenSession:
         key = (opts.endpoint, opts.tls, opts.timeout_seconds)
         if self._client is None or self._client_key != key:
             self.close()
-            self._client = TrustClient(opts.endpoint, tls=opts.tls, timeout=opts.timeout_seconds)
+            self._client = TrustClient(opts.endpoint, trust=opts.tls, timeout=opts.timeout_seconds)
             self._client_key = key
         return self._client
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-import uuid
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +14,13 @@ from urllib3.exceptions import InsecureRequestWarning
 
 from stsdesk.core import ns
 from stsdesk.core.errors import StsError
-from stsdesk.core.soap import SoapVersion, build_envelope, parse_envelope, parse_fault
+from stsdesk.core.soap import (
+    SoapVersion,
+    addressing_headers,
+    build_envelope,
+    parse_envelope,
+    parse_fault,
+)
 from stsdesk.core.wssecurity import build_security_header
 from stsdesk.core.wstrust import (
     RequestType,
@@ -27,63 +31,15 @@ from stsdesk.core.wstrust import (
 )
 from stsdesk.core.xmlparse import parse_xml
 from stsdesk.core.xmlutil import pretty
+from stsdesk.services.errors import RequestCancelledError, TrustClientError
+from stsdesk.services.tls import TrustPolicy, make_session
 
 __all__ = [
     "TrustClient", "TrustExchange", "Credentials", "TrustClientError", "RequestCancelledError",
-    "TlsTrust", "mask_secrets", "pretty_xml", "MASK",
+    "mask_secrets", "pretty_xml", "MASK",
 ]
 
 MASK = "********"
-_HEX_PIN = re.compile(r"^[0-9a-f]{64}$")
-
-
-class TrustClientError(Exception):
-    """The STS could not be reached or answered something that is not SOAP."""
-
-
-class RequestCancelledError(TrustClientError):
-    """The person cancelled the request; any answer that still came was dropped."""
-
-
-@dataclass(frozen=True)
-class TlsTrust:
-    """How the test client trusts the STS's TLS certificate: one of pin, CA file or insecure.
-
-    With none of them the system's certificate authorities decide. ``pinned_sha256`` is the
-    certificate's SHA-256 in hex (colons and case do not matter).
-    """
-
-    pinned_sha256: str | None = None
-    ca_file: str | None = None
-    insecure: bool = False
-
-    def __post_init__(self) -> None:
-        chosen = [bool(self.pinned_sha256), bool(self.ca_file), self.insecure]
-        if sum(chosen) > 1:
-            raise ValueError(
-                "Choose one way to trust the server: a pinned certificate, a CA file, or insecure."
-            )
-        if self.pinned_sha256 and not _HEX_PIN.match(self.pin or ""):
-            raise ValueError(
-                "The pinned fingerprint must be the certificate's SHA-256: 64 hex digits, with or "
-                "without colons."
-            )
-
-    @property
-    def pin(self) -> str | None:
-        """The pinned fingerprint as lower-case hex without colons."""
-        if not self.pinned_sha256:
-            return None
-        return self.pinned_sha256.replace(":", "").replace(" ", "").strip().lower()
-
-    @property
-    def warning(self) -> str | None:
-        if self.insecure:
-            return (
-                "TLS certificate checks are OFF: anyone on the network path could read the "
-                "password and change the token. Use this only against a test server."
-            )
-        return None
 
 
 @dataclass(frozen=True)
@@ -122,27 +78,17 @@ class TrustClient:
         self,
         endpoint: str,
         *,
-        verify: str | bool = True,
+        trust: TrustPolicy | None = None,
         timeout: float = 30.0,
-        tls: TlsTrust | None = None,
     ) -> None:
+        """``trust`` None: the system's certificate authorities decide."""
+        trust = trust or TrustPolicy()
         self._endpoint = endpoint
-        self._verify = verify
         self._timeout = timeout
-        self._insecure = verify is False
-        if tls is not None and tls.pin:
-            # Imported here: services.tls pulls in nothing heavy, but only pinning needs it.
-            from stsdesk.services.tls import TrustPolicy, make_session
-
-            self._session = make_session(TrustPolicy(pinned_sha256=tls.pin))
-            self._verify = False  # the pinned adapter checks the fingerprint instead
-        else:
-            self._session = requests.Session()
-            if tls is not None and tls.ca_file:
-                self._verify = tls.ca_file
-            elif tls is not None and tls.insecure:
-                self._verify = False
-                self._insecure = True
+        self._insecure = trust.insecure
+        self._session = make_session(trust)
+        # Passed on every request, so that REQUESTS_CA_BUNDLE cannot override the trust chosen.
+        self._verify = self._session.verify
 
     def close(self) -> None:
         self._session.close()
@@ -167,7 +113,9 @@ class TrustClient:
         action = request_action(trust_version, request_type)
         headers: list[etree._Element] = []
         if addressing_namespace:
-            headers.extend(_addressing_headers(addressing_namespace, action, self._endpoint))
+            # ADFS/WCF endpoints dispatch on WS-Addressing; WSO2 answers with RelatesTo.
+            headers.extend(addressing_headers(addressing_namespace, action=action,
+                                              to=self._endpoint, reply_to_anonymous=True))
         if credentials is not None:
             headers.append(
                 build_security_header(
@@ -260,24 +208,6 @@ def pretty_xml(message: bytes) -> str:
     except StsError:
         return bytes(message).decode("utf-8", "replace")
     return pretty(root)
-
-
-def _addressing_headers(namespace: str, action: str, to: str) -> list[etree._Element]:
-    # ADFS/WCF endpoints dispatch on WS-Addressing; WSO2 answers with RelatesTo when it is there.
-    def element(name: str, text: str) -> etree._Element:
-        node = etree.Element(f"{{{namespace}}}{name}", nsmap={"wsa": namespace})
-        node.text = text
-        return node
-
-    reply_to = etree.Element(f"{{{namespace}}}ReplyTo", nsmap={"wsa": namespace})
-    anonymous = "/anonymous" if namespace == ns.WSA_2005 else "/role/anonymous"
-    etree.SubElement(reply_to, f"{{{namespace}}}Address").text = namespace + anonymous
-    return [
-        element("Action", action),
-        element("MessageID", f"urn:uuid:{uuid.uuid4()}"),
-        element("To", to),
-        reply_to,
-    ]
 
 
 def _exchange(answer: requests.Response, sent: bytes, elapsed: float) -> TrustExchange:

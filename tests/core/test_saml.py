@@ -43,6 +43,7 @@ from stsdesk.core.xmldsig import DigestAlgorithm, SignatureAlgorithm
 from stsdesk.core.xmlenc import BlockEncryption, KeyTransport, decrypt_key, encrypt_key
 from stsdesk.core.xmlparse import parse_xml
 from tests.core.pki import SCHEMAS, identity, independent_decrypt
+from tests.helpers.xmlshape import declarations, unused_declarations
 
 STS = identity("saml-sts")
 RP = identity("saml-relying-party")
@@ -141,10 +142,14 @@ def test_round_trip(version: SamlVersion, kind: str, schemas) -> None:
     else:
         assert assertion[-1] is signature
 
-    # every namespace is declared on the root, nothing is re-declared below it
-    assert {"ds", "xenc", "xsi", "xs", "wsse"} <= set(assertion.nsmap)
+    # WSO2's (OpenSAML's), ADFS's and Shibboleth's shape: ds declared on ds:Signature itself,
+    # nothing declared that is not used, nothing declared again where it is in force
     serialised = etree.tostring(assertion)
-    assert serialised.count(b"xmlns:ds=") == 1 and serialised.count(b"xmlns:xenc=") == 1
+    found = declarations(serialised)
+    assert unused_declarations(serialised) == []
+    own = "saml2" if version == SamlVersion.SAML20 else "saml"
+    assert {d.prefix for d in found if d.element.endswith(":Assertion")} <= {own, "xsi", "xs"}
+    assert [(d.prefix, d.uri) for d in found if d.element == "ds:Signature"] == [("ds", DS)]
 
     result = _signxml_verify(assertion)
     assert result.signed_xml is not None
@@ -304,6 +309,15 @@ def test_encrypted_assertion_decrypts_independently_and_still_verifies(version, 
     else:
         encrypted_data = encrypted  # SAML 1.1 has no wrapper element
     assert encrypted_data.tag == f"{{{XENC}}}EncryptedData"
+    # as OpenSAML writes it: saml2 on the wrapper, xenc on EncryptedData, ds on each KeyInfo,
+    # wsse on the key's SecurityTokenReference; nothing unused, nothing declared twice
+    serialised = etree.tostring(encrypted)
+    assert unused_declarations(serialised) == []
+    assert {(d.element, d.prefix) for d in declarations(serialised)} == {
+        *((("saml2:EncryptedAssertion", "saml2"),) if version == SamlVersion.SAML20 else ()),
+        ("xenc:EncryptedData", "xenc"), ("ds:KeyInfo", "ds"),
+        ("wsse:SecurityTokenReference", "wsse"),
+    }
 
     plaintext = independent_decrypt(encrypted_data, RP.private_key)
     recovered = parse_xml(plaintext)

@@ -17,6 +17,7 @@ from stsdesk.server.model import PasswordDigestPolicy, RelyingParty, RequestedCl
 from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings
 from stsdesk.server.storage.store import Store
+from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.trust_client import Credentials, TrustClient
 
 ADMIN_PASSWORD = "Adm1n-e2e-secret"
@@ -45,7 +46,7 @@ class LiveSts:
         return self.server.bootstrap.keystore.signing_identity("wso2carbon").certificate
 
     def client(self) -> TrustClient:
-        return TrustClient(self.endpoint, verify=str(self.ca_file))
+        return TrustClient(self.endpoint, trust=TrustPolicy(ca_file=str(self.ca_file)))
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from stsdesk.core.soap import SoapVersion
 from stsdesk.core.wstrust import KeyType, RequestType, TrustResponse, TrustVersion, build_request
 from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings
+from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.trust_client import Credentials, TrustClient
 from tests.core.pki import identity
 from tests.helpers.independent import decrypt_with_cryptography, verify_with_signxml
@@ -57,7 +58,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     session.verify = str(server.ca_file)
     # Otherwise REQUESTS_CA_BUNDLE or a proxy from the environment would override the pin.
     session.trust_env = False
-    trust = TrustClient(server.url + "/services/wso2carbon-sts", verify=str(server.ca_file))
+    trust = TrustClient(server.url + "/services/wso2carbon-sts",
+                        trust=TrustPolicy(ca_file=str(server.ca_file)))
     try:
         yield Live(server, session, trust, rp)
     finally:

@@ -142,15 +142,6 @@ def test_unknown_token_type(live_sts, client, admin):
     assert "SAML" in exchange.fault_reason
 
 
-def test_missing_mandatory_claim(live_sts, client, admin):
-    from stsdesk.core.wstrust import ClaimRequest
-
-    exchange = _issue(client, admin, claims_dialect=ns.WSO2_CLAIMS,
-                      claims=[ClaimRequest("http://wso2.org/claims/telephone", optional=False)])
-    assert exchange.fault_code == f"{{{ns.WST_13}}}InvalidRequest"
-    assert "telephone" in exchange.fault_reason
-
-
 def test_user_without_allowed_role_is_refused(live_sts, client):
     live_sts.store.create_user("norole", "N0role-password")
     exchange = _issue(client, Credentials("norole", "N0role-password"))

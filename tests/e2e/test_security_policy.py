@@ -17,6 +17,7 @@ from stsdesk.server import passwords
 from stsdesk.server.model import RelyingParty
 from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings
+from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.trust_client import Credentials, TrustClient, TrustExchange
 
 ADMIN = ("admin", "Adm1n-policy-e2e")
@@ -43,7 +44,8 @@ class Sts:
     def issue(self, who: Credentials) -> TrustExchange:
         rst = build_request(TrustVersion.WST_13, RequestType.ISSUE, token_type=ns.TOKEN_SAML20,
                             key_type=KeyType.BEARER, applies_to=RP)
-        with TrustClient(self.endpoint, verify=str(self.server.ca_file)) as client:
+        trust = TrustPolicy(ca_file=str(self.server.ca_file))
+        with TrustClient(self.endpoint, trust=trust) as client:
             return client.send(rst, trust_version=TrustVersion.WST_13,
                                request_type=RequestType.ISSUE, soap_version=SoapVersion.SOAP12,
                                credentials=who)

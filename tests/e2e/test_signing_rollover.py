@@ -18,6 +18,7 @@ from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_reque
 from stsdesk.server.model import RelyingParty
 from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings
+from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.trust_client import Credentials, TrustClient
 from tests.helpers.independent import decrypt_with_cryptography, verify_with_signxml
 
@@ -54,7 +55,8 @@ def rollover(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rollover]:
     session.verify = str(server.ca_file)
     # Otherwise REQUESTS_CA_BUNDLE from the environment silently overrides session.verify.
     session.trust_env = False
-    sts = TrustClient(server.url + "/services/wso2carbon-sts", verify=str(server.ca_file))
+    sts = TrustClient(server.url + "/services/wso2carbon-sts",
+                      trust=TrustPolicy(ca_file=str(server.ca_file)))
     try:
         yield Rollover(server, session, sts, Credentials("admin", ADMIN_PASSWORD))
     finally:

@@ -20,6 +20,7 @@ from stsdesk.server.model import RelyingParty
 from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings
 from stsdesk.server.storage.store import Store
+from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.trust_client import Credentials, TrustClient
 
 ADMIN_PASSWORD = "H0stile-admin-secret"
@@ -53,7 +54,7 @@ class Hostile:
     secrets: list[bytes] = field(default_factory=list)
 
     def client(self) -> TrustClient:
-        return TrustClient(self.endpoint, verify=str(self.ca_file))
+        return TrustClient(self.endpoint, trust=TrustPolicy(ca_file=str(self.ca_file)))
 
     def post(self, body: bytes, content_type: str, **headers: str) -> requests.Response:
         return requests.post(self.endpoint, data=body, verify=str(self.ca_file), timeout=30,

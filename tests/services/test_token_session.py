@@ -15,7 +15,8 @@ from stsdesk.core.errors import InvalidRequestError
 from stsdesk.core.soap import SoapVersion
 from stsdesk.core.tokeninfo import ProofKind, SignatureStatus
 from stsdesk.core.wstrust import KeyType, RequestType, TokenType, TrustVersion
-from stsdesk.services.tls import fetch_certificate
+from stsdesk.services.errors import InputError
+from stsdesk.services.tls import TrustPolicy, fetch_certificate
 from stsdesk.services.token_session import (
     ClientKeyPair,
     ProofSource,
@@ -23,7 +24,7 @@ from stsdesk.services.token_session import (
     TokenSession,
     load_client_key_pair,
 )
-from stsdesk.services.trust_client import MASK, Credentials, RequestCancelledError, TlsTrust
+from stsdesk.services.trust_client import MASK, Credentials, RequestCancelledError
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import ADMIN_PASSWORD, RP_ENCRYPTED, RP_HOK, RP_PLAIN
 
@@ -37,7 +38,7 @@ def _options(live, **changes) -> TokenRequestOptions:
         username="admin",
         password=ADMIN_PASSWORD,
         applies_to=RP_PLAIN,
-        tls=TlsTrust(ca_file=str(live.ca_file)),
+        tls=TrustPolicy(ca_file=str(live.ca_file)),
     )
     values.update(changes)
     return TokenRequestOptions(**values)
@@ -232,25 +233,63 @@ def test_wso2_claims_and_lifetime(live_sts):
     assert (conditions.not_on_or_after - conditions.not_before).total_seconds() == 60
 
 
+def test_requested_claims_the_user_has_no_value_for_are_shown_as_not_issued(live_sts):
+    given, email, phone = (f"http://wso2.org/claims/{name}"
+                           for name in ("givenname", "emailaddress", "telephone"))
+    live_sts.store.create_user("svc-nomail", "Svc-n0mail-pass", roles=["admin"],
+                               claims={given: "Grace"})
+    options = dict(
+        username="svc-nomail", password="Svc-n0mail-pass", trust_version=TrustVersion.WST_2005,
+        soap_version=SoapVersion.SOAP11, claims_dialect=ns.WSO2_CLAIMS,
+        dialect_in_trust_namespace=True, claims=(phone, given, email),
+    )
+    with _session(live_sts, **options) as session:
+        issued = session.issue()
+        assert issued.ok, issued.fault_reason
+        assert [a.claim_uri for a in issued.decoded.attributes] == [given]
+        assert issued.requested_claims == (phone, given, email)
+        assert issued.claims_not_issued == (phone, email)
+        renewed = session.renew()
+    assert renewed.ok, renewed.fault_reason
+    assert renewed.claims_not_issued == (phone, email)
+
+
+def test_not_issued_claims_of_an_encrypted_token_are_unknown_without_the_key(live_sts):
+    claims = ("http://wso2.org/claims/emailaddress", "http://wso2.org/claims/mobile")
+    with _session(live_sts, applies_to=RP_ENCRYPTED, claims=claims,
+                  claims_dialect=ns.WSO2_CLAIMS) as session:
+        result = session.issue()
+    assert result.ok and not result.decoded.readable
+    assert result.claims_not_issued is None
+    with TokenSession(
+        _options(live_sts, applies_to=RP_ENCRYPTED, claims=claims, claims_dialect=ns.WSO2_CLAIMS),
+        trusted={"wso2carbon": live_sts.signing_certificate},
+        private_keys=[live_sts.rp_identity.private_key],
+    ) as session:
+        opened = session.issue()
+    assert opened.decoded.readable
+    assert opened.claims_not_issued == ("http://wso2.org/claims/mobile",)
+
+
 def test_tls_pinned_wrong_pin_insecure_and_untrusted(live_sts):
     der = fetch_certificate(live_sts.endpoint)
     pin = hashlib.sha256(der).hexdigest()
-    with _session(live_sts, tls=TlsTrust(pinned_sha256=pin.upper())) as session:
+    with _session(live_sts, tls=TrustPolicy(pinned_sha256=pin.upper())) as session:
         assert session.issue().ok
-    with _session(live_sts, tls=TlsTrust(pinned_sha256="00" * 32)) as session:
+    with _session(live_sts, tls=TrustPolicy(pinned_sha256="00" * 32)) as session:
         failed = session.issue()
     assert not failed.ok and failed.error
-    with _session(live_sts, tls=TlsTrust(insecure=True)) as session:
+    with _session(live_sts, tls=TrustPolicy(insecure=True)) as session:
         insecure = session.issue()
     assert insecure.ok
     assert any("TLS certificate checks are OFF" in w for w in insecure.warnings)
-    with _session(live_sts, tls=TlsTrust()) as session:
+    with _session(live_sts, tls=TrustPolicy()) as session:
         untrusted = session.issue()
     assert untrusted.error and "not trusted" in untrusted.error
-    with pytest.raises(ValueError, match="one way"):
-        TlsTrust(ca_file="x", insecure=True)
-    with pytest.raises(ValueError, match="64 hex digits"):
-        TlsTrust(pinned_sha256="abc")
+    with pytest.raises(InputError, match="one way"):
+        TrustPolicy(ca_file="x", insecure=True)
+    with pytest.raises(InputError, match="64 hex digits"):
+        TrustPolicy(pinned_sha256="abc")
 
 
 def test_cancel_event_stops_the_request(live_sts):

@@ -18,6 +18,7 @@ from stsdesk.core import ns
 from stsdesk.core.certinfo import CertificateStatus
 from stsdesk.core.soap import SoapVersion
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request
+from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.trust_client import Credentials, TrustClient
 from stsdesk.ui.dialogs import certificate_details, certificate_import, confirm
 from stsdesk.ui.models.certificates import (
@@ -369,7 +370,7 @@ def test_a_relying_party_with_an_imported_certificate_gets_encrypted_tokens(
         rst = build_request(TrustVersion.WST_13, RequestType.ISSUE, token_type=ns.TOKEN_SAML20,
                             key_type=KeyType.BEARER, applies_to=audience)
         with TrustClient(ui_server.url + "/services/wso2carbon-sts",
-                         verify=str(ui_server.ca_file)) as client:
+                         trust=TrustPolicy(ca_file=str(ui_server.ca_file))) as client:
             exchange = client.send(rst, trust_version=TrustVersion.WST_13,
                                    request_type=RequestType.ISSUE,
                                    soap_version=SoapVersion.SOAP12,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.ui.conftest import screenshot
 
 
@@ -18,11 +20,41 @@ def test_status_bar_names_the_node_that_answered(window):
     assert f"node {window.connection.node}" in window.server_label.text()
 
 
-def test_expiring_signing_certificate_is_flagged_in_the_status_bar(window):
-    page = window.page("Keystores and certificates")
-    page.signing_certificate_expiring.emit("The signing certificate expires in 3 days.")
-    assert window.expiry_label.isVisibleTo(window)
-    assert "expires in 3 days" in window.expiry_label.text()
+def _open_window(qtbot, endpoint, tmp_path, name: str):
+    from PySide6.QtCore import QSettings
+
+    from stsdesk.ui.app import build_window
+
+    settings = QSettings(str(tmp_path / f"{name}.ini"), QSettings.Format.IniFormat)
+    main = build_window(endpoint, name=name, settings=settings, poll_ms=60_000)
+    qtbot.addWidget(main)
+    main.show()
+    qtbot.waitUntil(lambda: main.connection.state == "connected", timeout=10_000)
+    return main
+
+
+def test_expiring_signing_certificate_is_flagged_in_the_status_bar(
+        qtbot, window, admin_client, endpoint, tmp_path):
+    # The server's own key is valid for years: nothing to flag once the check has run.
+    # (The check starts when the connection comes up, which the fixture waited for.)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
+    assert not window.expiry_label.isVisibleTo(window)
+    # Roll over to a key whose certificate really ends in three days, as an admin could.
+    alias = "expires-in-three-days"
+    admin_client.post("/keystores/signing-keys", {
+        "alias": alias, "generate": {"commonName": "sts.example.org", "validityDays": 3}})
+    previous = admin_client.get("/keystores/signing-keys/active")["alias"]
+    admin_client.put("/keystores/signing-keys/active", {"alias": alias})
+    try:
+        main = _open_window(qtbot, endpoint, tmp_path, "Expiring")
+        qtbot.waitUntil(lambda: main.expiry_label.isVisibleTo(main), timeout=10_000)
+        text = main.expiry_label.toolTip()
+        assert f"signing certificate '{alias}' expires in" in text
+        assert re.search(r"expires in [23] days", text), text
+        main.runner.wait(5000)
+    finally:
+        admin_client.put("/keystores/signing-keys/active", {"alias": previous})
+        admin_client.delete(f"/keystores/signing-keys/{alias}")
 
 
 def test_every_page_is_in_the_navigation(window):

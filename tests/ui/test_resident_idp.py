@@ -15,6 +15,7 @@ from stsdesk.server.model import ResidentIdentityProvider
 from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings
 from stsdesk.services.admin_client import AdminClient, ServerEndpoint
+from stsdesk.services.errors import ServiceError
 from stsdesk.services.tls import TrustPolicy, fetch_certificate, fingerprint
 from stsdesk.ui.dialogs import confirm
 from stsdesk.ui.pages.resident_idp import (
@@ -312,5 +313,5 @@ def test_a_server_without_the_issuer_setting_gets_no_issuer_operation():
     changed = ResidentIdpSettings(("localhost",), 30, 20160, None)
     assert patch_operations(wso2, changed) == [
         {"operation": "REPLACE", "path": "/idleSessionTimeoutPeriod", "value": "30"}]
-    with pytest.raises(ValueError, match="expected format"):
+    with pytest.raises(ServiceError, match="expected format"):
         ResidentIdpSettings.from_json({"homeRealmIdentifiers": []})

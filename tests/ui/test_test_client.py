@@ -18,9 +18,11 @@ from stsdesk.core.certs import generate_self_signed
 from stsdesk.services.admin_client import AdminClient, ServerEndpoint
 from stsdesk.services.credentials import CredentialStore
 from stsdesk.services.tls import TrustPolicy, fetch_certificate, fingerprint
+from stsdesk.services.token_session import TokenRequestOptions
 from stsdesk.services.trust_client import MASK
 from stsdesk.ui.pages import test_client as test_client_module
-from stsdesk.ui.pages.test_client import endpoint_problem, keyring_key
+from stsdesk.ui.pages.test_client import TestClientController, endpoint_problem, keyring_key
+from stsdesk.ui.tasks import TaskRunner
 from tests.ui.conftest import ADMIN_PASSWORD
 from tests.ui.conftest import screenshot as save_png
 
@@ -125,14 +127,14 @@ def type_into(qtbot, line_edit, text: str) -> None:
 
 
 def set_audience(qtbot, page, audience: str) -> None:
-    page.applies_to.lineEdit().selectAll()
-    qtbot.keyClicks(page.applies_to.lineEdit(), audience)
-    assert page.applies_to.currentText() == audience
+    page.form.applies_to.lineEdit().selectAll()
+    qtbot.keyClicks(page.form.applies_to.lineEdit(), audience)
+    assert page.form.applies_to.currentText() == audience
 
 
 def fill_user(qtbot, page, password: str = ADMIN_PASSWORD) -> None:
-    type_into(qtbot, page.username, "admin")
-    type_into(qtbot, page.password, password)
+    type_into(qtbot, page.form.username, "admin")
+    type_into(qtbot, page.form.password, password)
 
 
 def request(qtbot, page, button=None):
@@ -151,15 +153,15 @@ def test_helpers_judge_endpoints_and_name_keyring_entries():
 
 def test_form_is_filled_from_the_connected_server(qtbot, window, parties, ui_server):
     page = open_page(qtbot, window)
-    assert page.endpoint.text() == ui_server.url + "/services/wso2carbon-sts"
-    assert page.tls_pinned.isChecked()
-    assert page.pin.text().replace(":", "").lower() == fingerprint(
+    assert page.form.endpoint.text() == ui_server.url + "/services/wso2carbon-sts"
+    assert page.form.tls_pinned.isChecked()
+    assert page.form.pin.text().replace(":", "").lower() == fingerprint(
         fetch_certificate(ui_server.url))
-    audiences = [page.applies_to.itemText(i) for i in range(page.applies_to.count())]
+    audiences = [page.form.applies_to.itemText(i) for i in range(page.form.applies_to.count())]
     assert RP_PLAIN in audiences and RP_HOK in audiences
-    assert page.claim_item(USERNAME_CLAIM) is not None
-    assert page.username.text() == "admin"
-    assert not page.insecure_warning.isVisible()
+    assert page.form.claim_item(USERNAME_CLAIM) is not None
+    assert page.form.username.text() == "admin"
+    assert not page.form.insecure_warning.isVisible()
     assert not page.validate_button.isEnabled()  # no token in hand yet
     screenshot(window, "test-client")
 
@@ -171,32 +173,32 @@ def test_bearer_tokens_in_every_version_show_valid_signature(qtbot, window, part
     combos = list(itertools.product(("SOAP 1.1", "SOAP 1.2"), ("WS-Trust 2005", "WS-Trust 1.3"),
                                     ("SAML 1.1", "SAML 2.0")))
     for soap, trust, token in combos:
-        choose(page.soap_version, soap)
-        choose(page.trust_version, trust)
-        choose(page.token_type, token)
+        choose(page.form.soap_version, soap)
+        choose(page.form.trust_version, trust)
+        choose(page.form.token_type, token)
         result = request(qtbot, page)
-        fields = page.token_view.fields
-        assert result.ok, (soap, trust, token, page.outcome.text())
+        fields = page.result_view.token_view.fields
+        assert result.ok, (soap, trust, token, page.result_view.outcome.text())
         assert fields["Signature"].text() == "valid", fields["Why"].text()
         assert "STS's own signing certificate 'wso2carbon'" in fields["Trusted as"].text()
         assert fields["Subject"].text() == "admin"
         assert fields["Audiences"].text() == RP_PLAIN
         assert token in fields["Token type"].text()
         assert fields["Proof kind"].text() == "bearer"
-        assert page.outcome.text().startswith("Issued")
-        assert ADMIN_PASSWORD not in page.rst_view.text() and MASK in page.rst_view.text()
+        assert page.result_view.outcome.text().startswith("Issued")
+        assert ADMIN_PASSWORD not in page.result_view.rst_view.text() and MASK in page.result_view.rst_view.text()
         namespace = "2005/02/trust" if "2005" in trust else "200512"
-        assert namespace in page.rst_view.text()
-        assert "RequestedSecurityToken" in page.rstr_view.text()
-        assert page.http_status.text() == "200"
-    assert page.history.rowCount() == len(combos)
+        assert namespace in page.result_view.rst_view.text()
+        assert "RequestedSecurityToken" in page.result_view.rstr_view.text()
+        assert page.result_view.http_status.text() == "200"
+    assert page.result_view.history.rowCount() == len(combos)
     assert page.validate_button.isEnabled()
-    assert page.token_view.fields["Remaining"].text().endswith(" s")
-    assert page.token_view.fields["Validity"].text().startswith("Valid")
+    assert page.result_view.token_view.fields["Remaining"].text().endswith(" s")
+    assert page.result_view.token_view.fields["Validity"].text().startswith("Valid")
     screenshot(window, "test-client-result")
-    page.results.setCurrentIndex(1)
-    page.rst_view.search.setText("UsernameToken")
-    assert page.rst_view.count("UsernameToken") >= 1
+    page.result_view.tabs.setCurrentIndex(1)
+    page.result_view.rst_view.search.setText("UsernameToken")
+    assert page.result_view.rst_view.count("UsernameToken") >= 1
     screenshot(window, "test-client-messages")
 
 
@@ -208,8 +210,8 @@ def test_saved_request_has_the_password_masked(qtbot, window, parties, tmp_path,
     target = tmp_path / "rst.xml"
     monkeypatch.setattr("stsdesk.ui.widgets.xml_view.ask_save_path",
                         lambda *args: str(target))
-    with qtbot.waitSignal(page.rst_view.saved, timeout=2000):
-        qtbot.mouseClick(page.rst_view.save_button, LEFT)
+    with qtbot.waitSignal(page.result_view.rst_view.saved, timeout=2000):
+        qtbot.mouseClick(page.result_view.rst_view.save_button, LEFT)
     text = target.read_text("utf-8")
     assert "RequestSecurityToken" in text
     assert ADMIN_PASSWORD not in text and MASK in text
@@ -219,30 +221,30 @@ def test_holder_of_key_tokens_show_the_proof_key(qtbot, window, parties):
     page = open_page(qtbot, window)
     fill_user(qtbot, page)
     set_audience(qtbot, page, RP_HOK)
-    type_into(qtbot, page.rp_key, str(parties.rp_key))
-    choose(page.key_type, "SymmetricKey")
-    assert page.entropy.isEnabled()
-    fields = page.token_view.fields
+    type_into(qtbot, page.form.rp_key, str(parties.rp_key))
+    choose(page.form.key_type, "SymmetricKey")
+    assert page.form.entropy.isEnabled()
+    fields = page.result_view.token_view.fields
     for entropy, source in ((False, "server"), (True, "computed")):
-        page.entropy.setChecked(False)
+        page.form.entropy.setChecked(False)
         if entropy:
-            click(qtbot, page, page.entropy)
-            assert page.entropy.isChecked()
+            click(qtbot, page, page.form.entropy)
+            assert page.form.entropy.isChecked()
         result = request(qtbot, page)
-        assert result.ok, page.outcome.text()
+        assert result.ok, page.result_view.outcome.text()
         assert fields["Signature"].text() == "valid"
         assert fields["Proof kind"].text() == "symmetric"
         assert fields["Proof key source"].text() == source
         assert fields["Client key size"].text() == "256 bits"
         assert fields["Matches the token"].text().startswith("yes")
         assert parties.aliases[0] in fields["Relying party sees"].text()
-    choose(page.key_type, "PublicKey")
-    assert not page.entropy.isEnabled()
-    type_into(qtbot, page.client_cert, str(parties.client_cert))
-    type_into(qtbot, page.client_key, str(parties.client_key))
-    choose(page.token_type, "SAML 1.1")
+    choose(page.form.key_type, "PublicKey")
+    assert not page.form.entropy.isEnabled()
+    type_into(qtbot, page.form.client_cert, str(parties.client_cert))
+    type_into(qtbot, page.form.client_key, str(parties.client_key))
+    choose(page.form.token_type, "SAML 1.1")
     result = request(qtbot, page)
-    assert result.ok, page.outcome.text()
+    assert result.ok, page.result_view.outcome.text()
     assert fields["Proof kind"].text() == "public key"
     assert "gui-trusted-client" in fields["Client certificate"].text()
     assert fields["Proof key source"].text() == "client certificate"
@@ -254,31 +256,31 @@ def test_validate_renew_cancel_on_the_token_in_hand(qtbot, qtmodeltester, window
     fill_user(qtbot, page)
     set_audience(qtbot, page, RP_PLAIN)
     issued = request(qtbot, page)
-    first_id = page.token_view.fields["Assertion ID"].text()
+    first_id = page.result_view.token_view.fields["Assertion ID"].text()
     validated = request(qtbot, page, page.validate_button)
     assert validated.valid is True
-    assert page.outcome.text().startswith("Validate: the token is valid")
+    assert page.result_view.outcome.text().startswith("Validate: the token is valid")
     renewed = request(qtbot, page, page.renew_button)
     assert renewed.ok
-    assert page.token_view.fields["Assertion ID"].text() not in ("", first_id)
-    assert page.token_view.fields["Signature"].text() == "valid"
+    assert page.result_view.token_view.fields["Assertion ID"].text() not in ("", first_id)
+    assert page.result_view.token_view.fields["Signature"].text() == "valid"
     cancelled = request(qtbot, page, page.cancel_token_button)
-    assert cancelled.cancelled and "cancelled the token" in page.outcome.text()
+    assert cancelled.cancelled and "cancelled the token" in page.result_view.outcome.text()
     after = request(qtbot, page, page.validate_button)
-    assert after.valid is False and "NOT valid" in page.outcome.text()
-    assert page.history.rowCount() == 5
+    assert after.valid is False and "NOT valid" in page.result_view.outcome.text()
+    assert page.result_view.history.rowCount() == 5
     # Reopen the first request from the history: its token is in hand again (and was replaced).
-    index = page.history.index(page.history.row_of(issued), 0)
-    page.results.setCurrentWidget(page.history_view)
-    qtbot.mouseClick(page.history_view.viewport(), LEFT,
-                     pos=page.history_view.visualRect(index).center())
-    assert page.session.current is issued
-    assert page.token_view.fields["Assertion ID"].text() == first_id
+    index = page.result_view.history.index(page.result_view.history.row_of(issued), 0)
+    page.result_view.tabs.setCurrentWidget(page.result_view.history_view)
+    qtbot.mouseClick(page.result_view.history_view.viewport(), LEFT,
+                     pos=page.result_view.history_view.visualRect(index).center())
+    assert page.controller.session.current is issued
+    assert page.result_view.token_view.fields["Assertion ID"].text() == first_id
     assert "Reopened" in page.banner.text
     again = request(qtbot, page, page.validate_button)
     assert again.valid is False
-    qtmodeltester.check(page.history)
-    qtmodeltester.check(page.token_view.attributes)
+    qtmodeltester.check(page.result_view.history)
+    qtmodeltester.check(page.result_view.token_view.attributes)
 
 
 def test_wrong_password_shows_failed_authentication_and_keeps_the_form(qtbot, window, parties):
@@ -287,13 +289,13 @@ def test_wrong_password_shows_failed_authentication_and_keeps_the_form(qtbot, wi
     set_audience(qtbot, page, RP_PLAIN)
     result = request(qtbot, page)
     assert result.fault_name == "FailedAuthentication"
-    assert "FailedAuthentication" in page.outcome.text()
-    assert "c62828" in page.outcome.styleSheet()  # red
-    assert page.token_view.fields["Signature"].text() == "—"
-    assert "No token" in page.token_view.headline.text()
-    assert "not-the-password" not in page.rst_view.text()
-    assert page.password.text() == "not-the-password"  # the form keeps what was typed
-    assert "FailedAuthentication" in page.http_fault.text()
+    assert "FailedAuthentication" in page.result_view.outcome.text()
+    assert "c62828" in page.result_view.outcome.styleSheet()  # red
+    assert page.result_view.token_view.fields["Signature"].text() == "—"
+    assert "No token" in page.result_view.token_view.headline.text()
+    assert "not-the-password" not in page.result_view.rst_view.text()
+    assert page.form.password.text() == "not-the-password"  # the form keeps what was typed
+    assert "FailedAuthentication" in page.result_view.http_fault.text()
     assert not page.validate_button.isEnabled()
 
 
@@ -301,88 +303,88 @@ def test_claims_picked_and_typed_reach_the_token(qtbot, window, parties):
     page = open_page(qtbot, window)
     fill_user(qtbot, page)
     set_audience(qtbot, page, RP_PLAIN)
-    item = page.claim_item(USERNAME_CLAIM)
-    page.claims.setCurrentItem(item)
-    qtbot.keyClick(page.claims, Qt.Key.Key_Space)
+    item = page.form.claim_item(USERNAME_CLAIM)
+    page.form.claims.setCurrentItem(item)
+    qtbot.keyClick(page.form.claims, Qt.Key.Key_Space)
     assert item.checkState() == Qt.CheckState.Checked
-    type_into(qtbot, page.other_claim, ROLE_CLAIM)
-    click(qtbot, page, page.add_claim_button)
-    assert page.requested_claims() == [USERNAME_CLAIM, ROLE_CLAIM] or set(
-        page.requested_claims()) == {USERNAME_CLAIM, ROLE_CLAIM}
-    click(qtbot, page, page.dialect_in_trust)  # as WSO2's own client writes it
-    choose(page.trust_version, "WS-Trust 2005")
-    choose(page.soap_version, "SOAP 1.1")
+    type_into(qtbot, page.form.other_claim, ROLE_CLAIM)
+    click(qtbot, page, page.form.add_claim_button)
+    assert page.form.requested_claims() == [USERNAME_CLAIM, ROLE_CLAIM] or set(
+        page.form.requested_claims()) == {USERNAME_CLAIM, ROLE_CLAIM}
+    click(qtbot, page, page.form.dialect_in_trust)  # as WSO2's own client writes it
+    choose(page.form.trust_version, "WS-Trust 2005")
+    choose(page.form.soap_version, "SOAP 1.1")
     request(qtbot, page)
-    assert ":Dialect=\"http://wso2.org/claims\"" in page.rst_view.text()
-    names = {page.token_view.attributes.index(r, 0).data() for r in
-             range(page.token_view.attributes.rowCount())}
-    values = " ".join(page.token_view.attributes.index(r, 2).data() for r in
-                      range(page.token_view.attributes.rowCount()))
+    assert ":Dialect=\"http://wso2.org/claims\"" in page.result_view.rst_view.text()
+    names = {page.result_view.token_view.attributes.index(r, 0).data() for r in
+             range(page.result_view.token_view.attributes.rowCount())}
+    values = " ".join(page.result_view.token_view.attributes.index(r, 2).data() for r in
+                      range(page.result_view.token_view.attributes.rowCount()))
     assert any(name.endswith("username") for name in names), names
     assert "admin" in values
     # A typed claim with a space is refused inline, nothing is added.
-    type_into(qtbot, page.other_claim, "not a uri")
-    click(qtbot, page, page.add_claim_button)
-    assert page.claim_error.isVisible() and page.claim_item("not a uri") is None
+    type_into(qtbot, page.form.other_claim, "not a uri")
+    click(qtbot, page, page.form.add_claim_button)
+    assert page.form.claim_error.isVisible() and page.form.claim_item("not a uri") is None
 
 
 def test_invalid_input_is_shown_inline_and_nothing_is_sent(qtbot, window, parties):
     page = open_page(qtbot, window)
-    type_into(qtbot, page.endpoint, "sts.example.org/no-scheme")
-    assert page.endpoint_error.isVisible()
-    assert "http(s) URL" in page.endpoint_error.text()
-    page.username.clear()
+    type_into(qtbot, page.form.endpoint, "sts.example.org/no-scheme")
+    assert page.form.endpoint_error.isVisible()
+    assert "http(s) URL" in page.form.endpoint_error.text()
+    page.form.username.clear()
     qtbot.mouseClick(page.request_button, LEFT)
-    assert page.username_error.isVisible()
-    assert page.history.rowCount() == 0 and page.session is None
-    type_into(qtbot, page.endpoint, page.choices.sts_url)
+    assert page.form.username_error.isVisible()
+    assert page.result_view.history.rowCount() == 0 and page.controller.session is None
+    type_into(qtbot, page.form.endpoint, page.choices.sts_url)
     fill_user(qtbot, page)
-    choose(page.key_type, "PublicKey")
+    choose(page.form.key_type, "PublicKey")
     qtbot.mouseClick(page.request_button, LEFT)
-    assert page.client_error.isVisible() and "certificate" in page.client_error.text()
-    type_into(qtbot, page.client_cert, str(parties.client_cert))
-    type_into(qtbot, page.client_key, str(parties.rp_key))  # the wrong key
+    assert page.form.client_error.isVisible() and "certificate" in page.form.client_error.text()
+    type_into(qtbot, page.form.client_cert, str(parties.client_cert))
+    type_into(qtbot, page.form.client_key, str(parties.rp_key))  # the wrong key
     qtbot.mouseClick(page.request_button, LEFT)
-    assert "does not belong" in page.client_error.text()
-    choose(page.key_type, "Bearer")
-    click(qtbot, page, page.tls_ca)
-    type_into(qtbot, page.ca_file, str(parties.folder / "missing.pem"))
+    assert "does not belong" in page.form.client_error.text()
+    choose(page.form.key_type, "Bearer")
+    click(qtbot, page, page.form.tls_ca)
+    type_into(qtbot, page.form.ca_file, str(parties.folder / "missing.pem"))
     qtbot.mouseClick(page.request_button, LEFT)
-    assert page.tls_error.isVisible()
-    assert page.session is None
+    assert page.form.tls_error.isVisible()
+    assert page.controller.session is None
 
 
 def test_unreachable_sts_and_the_insecure_warning(qtbot, window, parties):
     page = open_page(qtbot, window)
-    type_into(qtbot, page.endpoint, "https://127.0.0.1:9/services/wso2carbon-sts")
+    type_into(qtbot, page.form.endpoint, "https://127.0.0.1:9/services/wso2carbon-sts")
     fill_user(qtbot, page)
-    click(qtbot, page, page.tls_insecure)
-    assert page.insecure_warning.isVisible()
+    click(qtbot, page, page.form.tls_insecure)
+    assert page.form.insecure_warning.isVisible()
     result = request(qtbot, page)
     assert result.error
-    assert "could not be reached" in page.outcome.text()
-    assert page.http_status.text() == "no answer"
+    assert "could not be reached" in page.result_view.outcome.text()
+    assert page.result_view.http_status.text() == "no answer"
     assert any("TLS certificate checks are OFF" in w for w in result.warnings)
-    assert page.warnings.isVisible()
-    assert page.password.text() == ADMIN_PASSWORD
+    assert page.result_view.warnings.isVisible()
+    assert page.form.password.text() == ADMIN_PASSWORD
 
 
 def test_remembered_password_comes_back_from_the_keyring(qtbot, window, parties):
     page = open_page(qtbot, window)
     fill_user(qtbot, page)
     set_audience(qtbot, page, RP_PLAIN)
-    click(qtbot, page, page.remember)
+    click(qtbot, page, page.form.remember)
     request(qtbot, page)
-    key = keyring_key(page.endpoint.text(), "admin")
+    key = keyring_key(page.form.endpoint.text(), "admin")
     store = CredentialStore()
     qtbot.waitUntil(lambda: store.get(key) == ADMIN_PASSWORD, timeout=3000)
-    page.password.clear()
-    page.remember.setChecked(False)
-    type_into(qtbot, page.username, "admin")
-    qtbot.waitUntil(lambda: page.password.text() == ADMIN_PASSWORD, timeout=3000)
-    assert page.remember.isChecked()
+    page.form.password.clear()
+    page.form.remember.setChecked(False)
+    type_into(qtbot, page.form.username, "admin")
+    qtbot.waitUntil(lambda: page.form.password.text() == ADMIN_PASSWORD, timeout=3000)
+    assert page.form.remember.isChecked()
     # Unticking forgets it at the next request.
-    click(qtbot, page, page.remember)
+    click(qtbot, page, page.form.remember)
     request(qtbot, page)
     qtbot.waitUntil(lambda: store.get(key) is None, timeout=3000)
 
@@ -416,19 +418,51 @@ def silent_server() -> Iterator[str]:
 
 def test_a_hanging_request_can_be_cancelled(qtbot, window, parties, silent_server):
     page = open_page(qtbot, window)
-    type_into(qtbot, page.endpoint, silent_server)
+    type_into(qtbot, page.form.endpoint, silent_server)
     fill_user(qtbot, page)
-    click(qtbot, page, page.tls_insecure)
-    page.timeout.setValue(2)
+    click(qtbot, page, page.form.tls_insecure)
+    page.form.timeout.setValue(2)
     with qtbot.waitSignal(page.request_failed, timeout=10_000) as blocker:
         qtbot.mouseClick(page.request_button, LEFT)
-        assert page.busy and page.stop_button.isEnabled()
+        assert page.controller.busy and page.stop_button.isEnabled()
         assert not page.request_button.isEnabled()
         qtbot.mouseClick(page.stop_button, LEFT)
     assert "cancelled" in blocker.args[0]
-    assert "cancelled" in page.outcome.text()
+    assert "cancelled" in page.result_view.outcome.text()
     assert page.request_button.isEnabled() and not page.stop_button.isEnabled()
 
 
-def test_module_names_the_page_for_the_navigation():
-    assert test_client_module.TestClientPage.title == "Test client"
+def test_the_navigation_entry_opens_the_test_client_filled_in(qtbot, window, parties, ui_server):
+    navigation = window.navigation
+    entries = navigation.findItems("Test client", Qt.MatchFlag.MatchExactly)
+    assert len(entries) == 1
+    page = window.page("Test client")
+    assert isinstance(page, test_client_module.TestClientPage)
+    assert window.stack.currentWidget() is not page
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        qtbot.mouseClick(navigation.viewport(), LEFT,
+                         pos=navigation.visualItemRect(entries[0]).center())
+    assert window.stack.currentWidget() is page and page.isVisible()
+    assert page.form.endpoint.text() == ui_server.url + "/services/wso2carbon-sts"
+
+
+def test_the_controller_drives_the_session_without_widgets(qtbot, ui_server, parties):
+    runner = TaskRunner()
+    controller = TestClientController(runner, CredentialStore())
+    events: list[tuple[str, object]] = []
+    controller.busy_changed.connect(lambda busy: events.append(("busy", busy)))
+    controller.request_started.connect(lambda action: events.append(("started", action)))
+    pin = fingerprint(fetch_certificate(ui_server.url))
+    options = TokenRequestOptions(
+        endpoint=ui_server.url + "/services/wso2carbon-sts", username="admin",
+        password=ADMIN_PASSWORD, applies_to=RP_PLAIN, tls=TrustPolicy(pinned_sha256=pin))
+    with qtbot.waitSignal(controller.request_finished, timeout=15_000) as issued:
+        controller.issue(options, certificates={}, private_keys=(), remember=False)
+    assert issued.args[0].ok and controller.token_in_hand
+    assert events == [("busy", True), ("started", "Requesting a token"), ("busy", False)]
+    with qtbot.waitSignal(controller.request_finished, timeout=15_000) as validated:
+        controller.validate()
+    assert validated.args[0].valid is True
+    assert [r.action.value for r in controller.history] == ["Issue", "Validate"]
+    assert not controller.stop()  # nothing in flight to cancel
+    runner.wait(5000)

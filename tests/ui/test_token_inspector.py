@@ -31,7 +31,6 @@ from stsdesk.core.wstrust import TokenType
 from stsdesk.services.admin_client import AdminClient, ServerEndpoint
 from stsdesk.services.tls import TrustPolicy, fetch_certificate, fingerprint
 from stsdesk.services.token_session import TokenRequestOptions, TokenSession
-from stsdesk.services.trust_client import TlsTrust
 from stsdesk.ui.pages import token_inspector
 from stsdesk.ui.pages.token_inspector import FILE, NONE, SIGNING, TRUST_STORE
 from tests.ui.conftest import ADMIN_PASSWORD
@@ -103,7 +102,7 @@ def material(ui_server, tmp_path_factory) -> Iterator[Material]:
     sts_url = client.get("/sts/endpoints")["sts"]
     options = TokenRequestOptions(endpoint=sts_url, username="admin", password=ADMIN_PASSWORD,
                                   applies_to=AUDIENCE, token_type=TokenType.SAML20,
-                                  tls=TlsTrust(pinned_sha256=pin))
+                                  tls=TrustPolicy(pinned_sha256=pin))
     with TokenSession(options) as session:
         result = session.issue()
     assert result.ok, result.fault_reason

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -51,6 +52,8 @@ from stsdesk.server.keystore import KeyStore
 from stsdesk.server.model import ConfigSnapshot, IssuedTokenRecord, RelyingParty, UserRecord
 
 __all__ = ["TokenIssuer", "Minted", "token_type_name", "DEFAULT_KEY_SIZE"]
+
+log = logging.getLogger("stsdesk.server.sts")
 
 DEFAULT_KEY_SIZE = 256
 _KEY_SIZES = range(128, 513)
@@ -231,18 +234,25 @@ class TokenIssuer:
                 ClaimRequest(c.uri, optional=not c.mandatory) for c in party.requested_claims
             )
             dialect = None
+        # As WSO2 IS does: a requested claim the user has no value for (or that no local claim
+        # answers) is left out of the token, never a fault, whether the request or the service
+        # provider asked for it and whether or not it was marked optional.
         attributes = []
+        left_out = []
         for claim in wanted:
             local = local_claims.local_claim_for(dialect, claim.uri)
             found = values.get(local) if local else None
-            if not found:
-                if claim.optional:
-                    continue
-                raise InvalidRequestError(
-                    f"The user {user.username!r} has no value for the required claim {claim.uri}. "
-                    "Add it to the user's profile, or request it as optional."
-                )
-            attributes.append(SamlAttribute(claim.uri, found))
+            if found:
+                attributes.append(SamlAttribute(claim.uri, found))
+            else:
+                left_out.append(claim.uri)
+        if left_out:
+            # Claim names only: their values (if any) never reach the log.
+            log.info(
+                "Token for %r (service provider %r): requested claims left out, the user has no "
+                "value for them or no local claim answers them: %s",
+                user.username, party.name, _names_for_log(left_out),
+            )
         return tuple(attributes)
 
     @staticmethod
@@ -297,6 +307,18 @@ class TokenIssuer:
             )
         client = _read_certificate(request.use_key_certificate)
         return EncryptedKeyProof(encrypt_key(key, client))
+
+
+_LOGGED_CLAIMS = 20
+_LOGGED_NAME_LENGTH = 200
+
+
+def _names_for_log(uris: list[str]) -> str:
+    # Requested claim URIs are the client's text: quoted (so no line breaks reach the log),
+    # cut short and counted, so a hostile request cannot flood the log.
+    shown = ", ".join(repr(uri[:_LOGGED_NAME_LENGTH]) for uri in uris[:_LOGGED_CLAIMS])
+    more = len(uris) - _LOGGED_CLAIMS
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def _user_claim_values(user: UserRecord) -> dict[str, tuple[str, ...]]:

@@ -56,7 +56,7 @@ from stsdesk.services.tls_chain import InvalidEndpointError, fetch_chain, parse_
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs.certificate_details import CertificateGeneralView
 from stsdesk.ui.dialogs.files import choose_open_path  # tests patch it here
-from stsdesk.ui.errors import describe, is_expected, show_crash
+from stsdesk.ui.errors import show_error
 from stsdesk.ui.widgets.banner import MessageBanner
 from stsdesk.ui.widgets.form import error_label
 
@@ -617,9 +617,7 @@ class CertificateImportDialog(QDialog):
         self._update_state()
 
     def _show_error(self, action: str, error: Exception) -> None:
-        self.banner.error(describe(error, action))
-        if not is_expected(error):
-            show_crash(self, action, error)
+        show_error(self, self.banner, action, error)
 
 
 def ask(connection: ServerConnection, parent: QWidget | None = None, *,

@@ -32,7 +32,7 @@ from stsdesk.ui.dialogs.user import (
     membership_patch,
     show_problem,
 )
-from stsdesk.ui.errors import describe, is_expected, show_crash
+from stsdesk.ui.errors import show_error
 from stsdesk.ui.models.users import GROUP_SCHEMA, PATCH_OP_SCHEMA, RoleRow
 from stsdesk.ui.widgets.banner import MessageBanner
 
@@ -256,10 +256,8 @@ class RoleDialog(QDialog):
             show_problem(self.name_error, error.message)
             self.name_edit.setFocus()
             return
-        self.banner.error(describe(error, action))
+        show_error(self, self.banner, action, error)
         grow_to_fit(self)
-        if not is_expected(error):
-            show_crash(self, action, error)
 
     def _set_saving(self, saving: bool) -> None:
         self._saving = saving

@@ -34,7 +34,7 @@ from stsdesk.services.admin_client import AdminClient
 from stsdesk.services.errors import AdminApiError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs import confirm
-from stsdesk.ui.errors import describe, is_expected, show_crash
+from stsdesk.ui.errors import show_error
 from stsdesk.ui.models.service_providers import SORT_ROLE, LocalClaim, RequestedClaimsTableModel
 from stsdesk.ui.widgets.banner import MessageBanner
 from stsdesk.ui.widgets.form import error_label, show_problem
@@ -84,9 +84,7 @@ class _ServerDialog(QDialog):
         def failed(error: Exception) -> None:
             if on_error is not None and on_error(error):
                 return
-            self.banner.error(describe(error, action))
-            if not is_expected(error):
-                show_crash(self, action, error)
+            show_error(self, self.banner, action, error)
 
         self._connection.call(work, on_success, failed)
 

@@ -31,7 +31,7 @@ from stsdesk.services.admin_client import AdminClient
 from stsdesk.services.errors import AdminApiError, ServiceError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs.files import choose_open_path
-from stsdesk.ui.errors import describe, is_expected, show_crash
+from stsdesk.ui.errors import show_error
 from stsdesk.ui.widgets.banner import MessageBanner
 from stsdesk.ui.widgets.form import error_label
 
@@ -295,15 +295,13 @@ class SigningKeyDialog(QDialog):
     def _on_failed(self, error: Exception) -> None:
         self._saving = False
         action = "Adding the signing key"
-        self.banner.error(describe(error, action))
+        show_error(self, self.banner, action, error)
         if isinstance(error, AdminApiError) and error.status == 409:
             self.alias_edit.setFocus()
             self.alias_edit.selectAll()
         elif isinstance(error, AdminApiError) and not self.generating:
             self.password_edit.setFocus()
             self.password_edit.selectAll()
-        if not is_expected(error):
-            show_crash(self, action, error)
         self._update_state()
 
 

@@ -10,8 +10,8 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from stsdesk.services.admin_client import AdminClient
+from stsdesk.ui import errors
 from stsdesk.ui.connection import ServerConnection
-from stsdesk.ui.errors import describe, is_expected, show_crash
 from stsdesk.ui.widgets.banner import MessageBanner
 
 __all__ = ["Page"]
@@ -64,9 +64,7 @@ class Page(QWidget):
         self.connection.call(work, on_success, failed)
 
     def show_error(self, action: str, error: Exception) -> None:
-        self.banner.error(describe(error, action))
-        if not is_expected(error):
-            show_crash(self, action, error)
+        errors.show_error(self, self.banner, action, error)
 
     def has_unsaved_changes(self) -> bool:
         """True if leaving the page would lose what the user typed (override)."""

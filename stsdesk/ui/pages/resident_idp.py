@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from stsdesk.services.admin_client import AdminClient
+from stsdesk.services.errors import ServiceError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.pages.base import Page
 from stsdesk.ui.widgets.form import error_label
@@ -64,7 +65,7 @@ class ResidentIdpSettings:
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> ResidentIdpSettings:
-        """Read ``GET /configs``; ValueError when the server's answer is not what it should be."""
+        """Read ``GET /configs``; ServiceError when the server's answer is not what it should be."""
         try:
             return cls(
                 home_realm_identifiers=tuple(str(v) for v in body.get("homeRealmIdentifiers", [])),
@@ -73,7 +74,7 @@ class ResidentIdpSettings:
                 issuer=str(body["stsIssuer"]) if body.get("stsIssuer") is not None else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(
+            raise ServiceError(
                 "the server's configuration is incomplete or not in the expected format "
                 f"({exc}); is this an stsdesk or WSO2 Identity Server admin API?"
             ) from exc
@@ -351,8 +352,8 @@ class ResidentIdpPage(Page):
     def on_configs_loaded(self, body: Any) -> None:
         try:
             settings = ResidentIdpSettings.from_json(body if isinstance(body, dict) else {})
-        except ValueError as exc:
-            self.banner.error(f"Loading the resident identity provider failed: {exc}")
+        except ServiceError as exc:
+            self.banner.error(f"Loading the resident identity provider failed: {exc.message}")
             return
         if self.has_unsaved_changes():
             # A reload (F5, the server coming back) must not throw away what was typed.
@@ -580,7 +581,7 @@ class ResidentIdpPage(Page):
         count = len(self.pending_operations())
         try:
             saved = ResidentIdpSettings.from_json(body if isinstance(body, dict) else {})
-        except ValueError:
+        except ServiceError:
             saved = None
         if saved is not None:
             self._fill(saved)

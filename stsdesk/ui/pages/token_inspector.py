@@ -31,7 +31,7 @@ from stsdesk.core.errors import StsError
 from stsdesk.core.tokeninfo import DecodedToken, PrivateKey, decode_token, load_private_key
 from stsdesk.core.tokeninput import extract_token
 from stsdesk.services.admin_client import API_PREFIX, AdminClient
-from stsdesk.services.errors import AdminApiError
+from stsdesk.services.errors import AdminApiError, InputError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs.files import choose_open_path as ask_open_path  # tests patch it here
 from stsdesk.ui.pages.base import Page
@@ -110,16 +110,16 @@ def _certificate(pem: object, alias: object) -> x509.Certificate | None:
 
 
 def read_file(path: str, what: str, limit: int = MAX_TOKEN_FILE_BYTES) -> bytes:
-    """The bytes of ``path``; ValueError with a message for the person when it cannot be read."""
+    """The bytes of ``path``; InputError with a message for the person when it cannot be read."""
     target = Path(path)
     try:
         size = target.stat().st_size
         if size > limit:
-            raise ValueError(f"The {what} {target.name} is {size // 1024} KB, far larger than "
+            raise InputError(f"The {what} {target.name} is {size // 1024} KB, far larger than "
                              "such a file can be; choose the right file.")
         return target.read_bytes()
     except OSError as exc:
-        raise ValueError(f"The {what} {path} cannot be read ({exc.strerror or exc}); check "
+        raise InputError(f"The {what} {path} cannot be read ({exc.strerror or exc}); check "
                          "the path and that you may read it.") from exc
 
 

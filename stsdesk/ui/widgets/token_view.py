@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -205,7 +205,7 @@ class TokenView(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self.tabs.addTab(self._summary_tab(), "Summary")
-        self.tabs.addTab(self.attributes_table, "Attributes")
+        self.tabs.addTab(self._attributes_tab(), "Attributes")
         self.tabs.addTab(self._signature_tab(), "Signature")
         self.tabs.addTab(self._encryption_tab(), "Encryption")
         self.tabs.addTab(self._holder_tab(), "Holder-of-key")
@@ -249,6 +249,19 @@ class TokenView(QWidget):
         layout.addWidget(validity)
         layout.addStretch(1)
         return _scrolling(page, self)
+
+    def _attributes_tab(self) -> QWidget:
+        page = QWidget(self)
+        # Beside the attributes: the claims that were asked for and did not come back (an STS
+        # leaves out a claim the user has no value for, as WSO2 IS does).
+        self.not_issued = _value_label(page)
+        self.not_issued.setObjectName("notIssuedClaims")
+        self.fields["Requested but not issued"] = self.not_issued
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.attributes_table, 1)
+        layout.addWidget(self.not_issued)
+        return page
 
     def _signature_tab(self) -> QWidget:
         page = QWidget(self)
@@ -301,15 +314,18 @@ class TokenView(QWidget):
             label.setText(_DASH)
             label.setStyleSheet("")
         self.attributes.set_attributes(())
+        self.not_issued.hide()
         self.xml.set_xml(None)
         self.timeline.setValue(0)
         self.timeline.setFormat("")
         self._headline(message, GREY)
 
     def show_token(self, decoded: DecodedToken, proof: ProofKeyInfo | None = None, *,
-                   checked_against: Iterable[str] = ()) -> None:
+                   checked_against: Iterable[str] = (),
+                   not_issued: Sequence[str] | None = ()) -> None:
         """Show ``decoded``; ``checked_against`` names the certificates its signature was
-        checked with, so an untrusted verdict can say which one it was not made with."""
+        checked with, so an untrusted verdict can say which one it was not made with;
+        ``not_issued`` the requested claims the token lacks (None: cannot tell, encrypted)."""
         self.decoded = decoded
         self.proof = proof
         self.checked_against = tuple(checked_against)
@@ -321,6 +337,7 @@ class TokenView(QWidget):
         self._show_encryption(decoded)
         self._show_holder(decoded, proof)
         self.attributes.set_attributes(decoded.attributes)
+        self._show_not_issued(not_issued)
         self.xml.set_xml(decoded.assertion_xml() or decoded.token_xml())
         self.on_timer_timeout()
         if decoded.conditions is not None and decoded.conditions.not_on_or_after is not None:
@@ -374,6 +391,20 @@ class TokenView(QWidget):
         self._set("Not before", _when(conditions.not_before) if conditions else None)
         self._set("Not on or after", _when(conditions.not_on_or_after) if conditions else None)
         self._set("Clock skew", f"{self.skew_seconds} s allowed either way")
+
+    def _show_not_issued(self, not_issued: Sequence[str] | None) -> None:
+        if not_issued is None:
+            text = ("Requested but not issued: cannot tell until the token is decrypted "
+                    "(give the relying party's private key).")
+            self._set("Requested but not issued", text, GREY)
+        elif not_issued:
+            text = ("Requested but not issued (an STS leaves out the claims a user has no "
+                    "value for):\n" + "\n".join(not_issued))
+            self._set("Requested but not issued", text, ORANGE)
+        else:
+            self.not_issued.hide()
+            return
+        self.not_issued.show()
 
     def _show_timeline(self, timeline: ValidityTimeline) -> None:
         colour = _STATE_COLOURS[timeline.state]

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 from stsdesk.services.admin_client import AdminClient
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs import confirm
-from stsdesk.ui.errors import describe, is_expected, show_crash
+from stsdesk.ui.errors import describe, show_error
 from stsdesk.ui.models.scenarios import (
     KeystoreRow,
     ScenarioRow,
@@ -714,9 +714,7 @@ class ApplySecurityPolicyWizard(QWizard):
 
         def failed(error: Exception) -> None:
             self._set_saving(False)
-            self.summary_page.banner.error(describe(error, action))
-            if not is_expected(error):
-                show_crash(self, action, error)
+            show_error(self, self.summary_page.banner, action, error)
 
         self.connection.call(work, done, failed)
 

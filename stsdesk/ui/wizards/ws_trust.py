@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 
 from stsdesk.services.admin_client import AdminClient
 from stsdesk.ui.connection import ServerConnection
-from stsdesk.ui.dialogs.import_certificate import ImportCertificateDialog
-from stsdesk.ui.errors import describe, is_expected, show_crash
+from stsdesk.ui.dialogs.certificate_import import CertificateImportDialog
+from stsdesk.ui.errors import show_error
 from stsdesk.ui.widgets.banner import MessageBanner
 from stsdesk.ui.widgets.form import error_label
 
@@ -520,7 +520,7 @@ class WsTrustConfigurationWizard(QWizard):
         self.application_name = application_name
         self.current = dict(current) if current else None
         self.choices: WsTrustOptions | None = None  # the server's; None until loaded
-        self.import_dialog: ImportCertificateDialog | None = None
+        self.import_dialog: CertificateImportDialog | None = None
         self._saving = False
         self.endpoint_page = EndpointPage(self)
         self.token_page = TokenPage(self)
@@ -568,7 +568,9 @@ class WsTrustConfigurationWizard(QWizard):
     # -- certificates --------------------------------------------------------------------
 
     def on_import_button_clicked(self) -> None:
-        dialog = ImportCertificateDialog(self._connection, self)
+        # The Keystores page's import dialog: every source and format, with its warnings
+        # (expired, a CA where the relying party's own certificate is expected, already there).
+        dialog = CertificateImportDialog(self._connection, self)
         dialog.certificate_imported.connect(self.on_import_dialog_certificate_imported)
         self.import_dialog = dialog
         dialog.open()
@@ -659,9 +661,7 @@ class WsTrustConfigurationWizard(QWizard):
             self.button(which).setEnabled(not saving)
 
     def _show_error(self, action: str, error: Exception) -> None:
-        self.banner.error(describe(error, action))
-        if not is_expected(error):
-            show_crash(self, action, error)
+        show_error(self, self.banner, action, error)
 
 
 def _add_note_row(form: QFormLayout, item: QWidget | QLayout) -> None:

@@ -18,6 +18,7 @@ from stsdesk.server import passwords
 from stsdesk.server.model import RelyingParty, RequestedClaim
 from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings
+from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.trust_client import Credentials, TrustClient
 
 ADMIN_PASSWORD = "Adm1n-scim-secret"
@@ -74,7 +75,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
                 dataclasses.replace(policy, allowed_roles=("admin", "token-users"))
             )
             with requests.Session() as scim, TrustClient(
-                server.url + "/services/wso2carbon-sts", verify=str(server.ca_file)
+                server.url + "/services/wso2carbon-sts",
+                trust=TrustPolicy(ca_file=str(server.ca_file)),
             ) as trust:
                 yield Live(server, scim, trust)
         finally:

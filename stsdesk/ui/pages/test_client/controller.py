@@ -1,0 +1,210 @@
+"""The test client's controller: drives a TokenSession off the GUI thread; it has no widgets."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from PySide6.QtCore import QObject, Signal
+
+from stsdesk.core.tokeninfo import PrivateKey
+from stsdesk.services.admin_client import AdminClient
+from stsdesk.services.credentials import CredentialStore
+from stsdesk.services.errors import RequestCancelledError, TrustClientError
+from stsdesk.services.token_session import TokenRequestOptions, TokenResult, TokenSession
+from stsdesk.ui.errors import describe, is_expected
+from stsdesk.ui.pages.token_inspector import ServerCertificates, fetch_certificates
+from stsdesk.ui.tasks import TaskRunner
+
+__all__ = [
+    "TestClientController", "RequestFailure", "ServerChoices", "fetch_choices", "keyring_key",
+]
+
+log = logging.getLogger("stsdesk.ui.test_client")
+
+_KEYRING_PREFIX = "test-client:"
+
+
+@dataclass(frozen=True)
+class ServerChoices:
+    """What the connected server offers the form: its STS address, audiences, claims, certs."""
+
+    sts_url: str = ""
+    audiences: tuple[str, ...] = ()
+    claims: tuple[tuple[str, str], ...] = ()  # (URI, display name)
+    certificates: ServerCertificates = field(default_factory=ServerCertificates)
+
+
+def fetch_choices(client: AdminClient) -> ServerChoices:
+    """Read what the form offers (blocking: run it off the GUI thread)."""
+    endpoints = client.get("/sts/endpoints") or {}
+    services = client.get("/sts/trusted-services") or []
+    claims = client.get("/claim-dialects/local/claims") or []
+    return ServerChoices(
+        sts_url=str(endpoints.get("sts") or ""),
+        audiences=tuple(sorted({str(s["audience"]) for s in services if s.get("audience")})),
+        claims=tuple((str(c["claimURI"]), str(c.get("displayName") or c["claimURI"]))
+                     for c in claims if c.get("claimURI")),
+        certificates=fetch_certificates(client),
+    )
+
+
+def keyring_key(endpoint: str, username: str) -> str:
+    """Where the test client keeps a remembered password in the OS keyring."""
+    return f"{_KEYRING_PREFIX}{endpoint.strip()}|{username.strip()}"
+
+
+@dataclass(frozen=True)
+class RequestFailure:
+    """Why a request brought no result: cancelled, an expected error, or a bug."""
+
+    action: str  # e.g. "Requesting a token"
+    message: str  # the outcome line
+    cancelled: bool = False
+    bug: Exception | None = None  # not an expected error: it belongs in the crash dialog
+
+
+class TestClientController(QObject):
+    """The session, the token in hand and the requests in flight, for the Test client page.
+
+    One request runs at a time, on the runner's thread pool. ``request_started(action)``,
+    then ``request_finished(TokenResult)`` or ``request_failed(RequestFailure)``; ``stop()``
+    cancels what is in flight (its late answer is dropped).
+    """
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    busy_changed = Signal(bool)
+    request_started = Signal(str)
+    request_finished = Signal(object)  # TokenResult
+    request_failed = Signal(object)  # RequestFailure
+    password_found = Signal(str, str)  # user name, the password remembered for it
+    password_not_saved = Signal(str)  # why the keyring refused
+
+    def __init__(self, runner: TaskRunner, credentials: CredentialStore,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.credentials = credentials
+        self.session: TokenSession | None = None
+        self.cancel_event = threading.Event()
+        self.busy = False
+
+    @property
+    def history(self) -> tuple[TokenResult, ...]:
+        return self.session.history if self.session is not None else ()
+
+    @property
+    def token_in_hand(self) -> bool:
+        return self.session is not None and self.session.current is not None
+
+    # -- requests --------------------------------------------------------------------------
+
+    def issue(self, options: TokenRequestOptions, *,
+              certificates: Mapping[str, x509.Certificate],
+              private_keys: Sequence[PrivateKey], remember: bool) -> None:
+        """Request a token; ``remember`` keeps the password in the keyring once it worked."""
+        if self.busy:
+            return
+        if self.session is None:
+            self.session = TokenSession(options, cancel_event=self.cancel_event)
+        session = self.session
+        # Our own signing keys and trust store decide what "trusted" means; a remote STS's
+        # certificate is not among them, so its tokens show as untrusted, as they should.
+        session.trusted = dict(certificates)
+        session.known = dict(certificates)
+        session.private_keys = tuple(private_keys)
+        self._run(lambda: session.issue(options), "Requesting a token",
+                  after=lambda result: self._remember_password(options, remember, result))
+
+    def validate(self) -> None:
+        self._act(lambda session: session.validate(), "Validating the token")
+
+    def renew(self) -> None:
+        self._act(lambda session: session.renew(), "Renewing the token")
+
+    def cancel_token(self) -> None:
+        self._act(lambda session: session.cancel(), "Cancelling the token")
+
+    def stop(self) -> bool:
+        """Cancel the request in flight; False when there is none."""
+        if not self.busy:
+            return False
+        self.cancel_event.set()
+        return True
+
+    def reopen(self, result: TokenResult) -> bool:
+        """Make ``result``'s token the token in hand; False when it has none (or no session)."""
+        if self.busy or result.token is None or self.session is None:
+            return False
+        self.session.use(result)
+        return True
+
+    def _act(self, work: Callable[[TokenSession], TokenResult], action: str) -> None:
+        session = self.session
+        if self.busy or session is None or session.current is None:
+            return
+        self._run(lambda: work(session), action)
+
+    def _run(self, work: Callable[[], TokenResult], action: str, *,
+             after: Callable[[TokenResult], None] | None = None) -> None:
+        self.cancel_event.clear()
+        self._set_busy(True)
+        self.request_started.emit(action)
+
+        def done(result: TokenResult) -> None:
+            self._set_busy(False)
+            if after is not None:
+                after(result)
+            self.request_finished.emit(result)
+
+        def failed(error: Exception) -> None:
+            self._set_busy(False)
+            self.request_failed.emit(self._failure(action, error))
+
+        self.runner.run(work, done, failed)
+
+    def _failure(self, action: str, error: Exception) -> RequestFailure:
+        if isinstance(error, RequestCancelledError) or (
+            isinstance(error, TrustClientError) and self.cancel_event.is_set()
+        ):
+            return RequestFailure(action, f"{action} was cancelled; nothing that came back was "
+                                  "used. Press Request token to try again.", cancelled=True)
+        if is_expected(error):
+            return RequestFailure(action, describe(error, action))
+        return RequestFailure(action, f"{action} failed.", bug=error)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        self.busy_changed.emit(busy)
+
+    # -- the remembered password -----------------------------------------------------------
+
+    def look_up_password(self, endpoint: str, username: str) -> None:
+        """Read a remembered password off the GUI thread (the keyring may block)."""
+        key = keyring_key(endpoint, username)
+
+        def found(secret: str | None) -> None:
+            if secret:
+                self.password_found.emit(username, secret)
+
+        self.runner.run(lambda: self.credentials.get(key), found,
+                        lambda error: log.info("No remembered password: %s", error))
+
+    def _remember_password(self, options: TokenRequestOptions, remember: bool,
+                           result: TokenResult) -> None:
+        # Only a password the STS accepted is worth keeping; unticking forgets it.
+        key = keyring_key(options.endpoint, options.username)
+        if remember and result.ok:
+            secret = options.password
+            work: Callable[[], None] = lambda: self.credentials.set(key, secret)  # noqa: E731
+        elif not remember:
+            work = lambda: self.credentials.delete(key)  # noqa: E731
+        else:
+            return
+        self.runner.run(work, lambda _none: None,
+                        lambda error: self.password_not_saved.emit(describe(
+                            error, "Remembering the password")))
