@@ -44,19 +44,19 @@ def settle_sign_in(
         if attempted_username is not None:
             # A no-op for a name nobody has, but the same transaction a known user's failure
             # costs: the answer's time does not tell which names exist.
-            store.record_failed_login(attempted_username, lockout, now)
+            store.logins.record_failure(attempted_username, lockout, now)
         raise SignInRefused()
     if not user.active:
         raise SignInRefused()
     if user.locked_until is not None and user.locked_until > now:
         raise SignInRefused(locked_until=user.locked_until if password_ok else None)
     if not password_ok:
-        locked = store.record_failed_login(user.username, lockout, now)
+        locked = store.logins.record_failure(user.username, lockout, now)
         if locked is not None:
             log.warning("account %r locked until %s after failed sign-ins", user.username, locked)
         raise SignInRefused()
     if user.failed_attempts:
-        store.record_successful_login(user.username)
+        store.logins.record_success(user.username)
     if proved_password is not None and digest_allowed and user.password_sealed is None:
-        store.keep_password_for_digest(user, proved_password)
+        store.users.keep_password_for_digest(user, proved_password)
     return user

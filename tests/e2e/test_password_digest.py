@@ -21,11 +21,11 @@ NOT_ALLOWED = "PasswordDigest is not allowed on this STS"
 @pytest.fixture
 def digest_user(live_sts: LiveSts):
     store = live_sts.store
-    if store.get_user(USER) is None:
-        store.create_user(USER, PASSWORD, roles=["admin"])
+    if store.users.get(USER) is None:
+        store.users.create(USER, PASSWORD, roles=["admin"])
     yield Credentials(USER, PASSWORD)
-    store.set_password_digest_policy(PasswordDigestPolicy(allowed=False))
-    store.unlock_user(USER)
+    store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=False))
+    store.logins.unlock(USER)
 
 
 def issue(live: LiveSts, credentials: Credentials):
@@ -41,7 +41,7 @@ def digest_of(credentials: Credentials) -> Credentials:
 
 
 def test_off_by_default_and_refused_with_a_reason(live_sts, digest_user, caplog):
-    assert live_sts.store.get_password_digest_policy().allowed is False
+    assert live_sts.store.config.get_password_digest_policy().allowed is False
     with caplog.at_level(logging.INFO, logger="stsdesk.server.sts"):
         known = issue(live_sts, digest_of(digest_user))
         unknown = issue(live_sts, Credentials("nobody-at-all", "x", digest=True))
@@ -52,22 +52,22 @@ def test_off_by_default_and_refused_with_a_reason(live_sts, digest_user, caplog)
     assert "allowPasswordDigest is off" in caplog.text
     assert PASSWORD not in caplog.text
     # Refused before any password check: no failed sign-in was counted.
-    assert live_sts.store.get_user(USER).failed_attempts == 0
+    assert live_sts.store.users.get(USER).failed_attempts == 0
     assert issue(live_sts, digest_user).ok  # PasswordText is unaffected
 
 
 def test_allowed_it_works_from_the_next_password_sign_in(live_sts, digest_user, caplog):
     store = live_sts.store
-    store.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
+    store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
     with caplog.at_level(logging.INFO, logger="stsdesk.server.sts"):
         before = issue(live_sts, digest_of(digest_user))
     # No copy yet: it fails as a wrong password would, and the log tells the administrator why.
     assert before.fault_code == f"{{{ns.WST_13}}}FailedAuthentication"
     assert "user name or password is wrong" in before.fault_reason
     assert "no reversible copy" in caplog.text and repr(USER) in caplog.text
-    assert store.get_user(USER).password_sealed is None
+    assert store.users.get(USER).password_sealed is None
     assert issue(live_sts, digest_user).ok  # the next PasswordText sign-in stores it
-    assert store.get_user(USER).password_sealed is not None
+    assert store.users.get(USER).password_sealed is not None
     after = issue(live_sts, digest_of(digest_user))
     assert after.ok, (after.fault_code, after.fault_reason)
     wrong = issue(live_sts, Credentials(USER, "not-the-password", digest=True))
@@ -76,22 +76,22 @@ def test_allowed_it_works_from_the_next_password_sign_in(live_sts, digest_user, 
 
 def test_turning_it_off_deletes_the_copies_and_refuses_again(live_sts, digest_user):
     store = live_sts.store
-    store.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
+    store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
     assert issue(live_sts, digest_user).ok
     assert issue(live_sts, digest_of(digest_user)).ok
-    store.set_password_digest_policy(PasswordDigestPolicy(allowed=False))
-    assert store.count_sealed_passwords() == 0
+    store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=False))
+    assert store.users.count_sealed_passwords() == 0
     refused = issue(live_sts, digest_of(digest_user))
     assert NOT_ALLOWED in refused.fault_reason
     # On again: the old copy is gone, so it waits for the next sign-in once more.
-    store.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
+    store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
     again = issue(live_sts, digest_of(digest_user))
     assert again.fault_code == f"{{{ns.WST_13}}}FailedAuthentication"
 
 
 def test_a_password_set_while_allowed_works_at_once(live_sts, digest_user):
     store = live_sts.store
-    store.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
-    store.set_password(USER, PASSWORD)
+    store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
+    store.users.set_password(USER, PASSWORD)
     exchange = issue(live_sts, digest_of(digest_user))
     assert exchange.ok, (exchange.fault_code, exchange.fault_reason)

@@ -113,10 +113,10 @@ def test_digest_with_a_stale_created_inside_a_fresh_timestamp_is_refused(hostile
 
 def test_locked_account_is_refused_with_the_right_password(hostile):
     store = hostile.store
-    store.create_user("h7-locked", "L0cked-password!", roles=["admin"])
-    policy = store.get_lockout_policy()
+    store.users.create("h7-locked", "L0cked-password!", roles=["admin"])
+    policy = store.config.get_lockout_policy()
     for _ in range(policy.max_failed_attempts):
-        store.record_failed_login("h7-locked", policy, datetime.now(UTC))
+        store.logins.record_failure("h7-locked", policy, datetime.now(UTC))
     exchange = hostile.issue(Credentials("h7-locked", "L0cked-password!"))
     assert exchange.fault_code.endswith("}FailedAuthentication")
     assert "locked" in exchange.fault_reason
@@ -127,7 +127,7 @@ def test_locked_account_is_refused_with_the_right_password(hostile):
 
 def test_wrong_password_and_unknown_user_take_the_same_time(hostile):
     """No user enumeration by timing: both paths run one password hash."""
-    hostile.store.create_user("h7-timing", "T1ming-password!", roles=["admin"])
+    hostile.store.users.create("h7-timing", "T1ming-password!", roles=["admin"])
 
     def timed(username: str, password: str) -> float:
         started = time.perf_counter()
@@ -140,7 +140,7 @@ def test_wrong_password_and_unknown_user_take_the_same_time(hostile):
     for i in range(4):  # fewer than the lockout threshold
         wrong.append(timed("h7-timing", f"wrong-{i}"))
         unknown.append(timed(f"h7-nobody-{i}", f"wrong-{i}"))
-    hostile.store.record_successful_login("h7-timing")
+    hostile.store.logins.record_success("h7-timing")
     fast, slow = sorted((statistics.median(wrong), statistics.median(unknown)))
     # An unknown user answered without hashing would be many times faster than argon2id.
     assert slow / fast < 2.0, (wrong, unknown)
@@ -152,14 +152,14 @@ def test_password_digest_takes_the_same_time_for_any_user(hostile):
     """No user enumeration by timing on the PasswordDigest path either: a known user with a
     stored copy, one without, and an unknown user all cost one unseal and one digest."""
     store = hostile.store
-    store.create_user("h7-digest", "D1gest-timing!", roles=["admin"])
-    store.create_user("h7-digest-nocopy", "D1gest-timing!", roles=["admin"])
-    lockout = store.get_lockout_policy()
-    store.set_lockout_policy(LockoutPolicy(max_failed_attempts=1000, lockout_seconds=60))
-    store.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
+    store.users.create("h7-digest", "D1gest-timing!", roles=["admin"])
+    store.users.create("h7-digest-nocopy", "D1gest-timing!", roles=["admin"])
+    lockout = store.config.get_lockout_policy()
+    store.config.set_lockout_policy(LockoutPolicy(max_failed_attempts=1000, lockout_seconds=60))
+    store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
     try:
         assert hostile.issue(Credentials("h7-digest", "D1gest-timing!")).ok  # stores its copy
-        assert store.get_user("h7-digest-nocopy").password_sealed is None
+        assert store.users.get("h7-digest-nocopy").password_sealed is None
 
         def timed(username: str, i: int) -> float:
             credentials = Credentials(username, f"wrong-{i}", digest=True)
@@ -181,9 +181,9 @@ def test_password_digest_takes_the_same_time_for_any_user(hostile):
         # counts the work itself.)
         assert max(medians.values()) / min(medians.values()) < 1.5, medians
     finally:
-        store.set_password_digest_policy(PasswordDigestPolicy(allowed=False))
-        store.set_lockout_policy(lockout)
-        store.unlock_user("h7-digest")
-        store.unlock_user("h7-digest-nocopy")
+        store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=False))
+        store.config.set_lockout_policy(lockout)
+        store.logins.unlock("h7-digest")
+        store.logins.unlock("h7-digest-nocopy")
     hostile.assert_nothing_secret()
     hostile.assert_still_serving()

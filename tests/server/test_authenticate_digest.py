@@ -17,6 +17,7 @@ from stsdesk.server.model import PasswordDigestPolicy
 from stsdesk.server.passwords import CredentialCache
 from stsdesk.server.secrets import MasterSecret
 from stsdesk.server.storage.hotpath import FastReads
+from stsdesk.server.storage.logins import LoginRepository
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts import authenticate as module
 from stsdesk.server.sts.authenticate import Authenticator
@@ -26,11 +27,11 @@ PASSWORD = "D1gest-in-process!"
 
 @pytest.fixture
 def authenticator(store: Store, fast_password_hashing: None) -> Iterator[Authenticator]:
-    store.create_role("admin")
-    store.create_user("without-copy", PASSWORD, roles=["admin"])  # created while off
-    store.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
-    store.create_user("with-copy", PASSWORD, roles=["admin"])
-    reads = FastReads(store.engine)
+    store.roles.create("admin")
+    store.users.create("without-copy", PASSWORD, roles=["admin"])  # created while off
+    store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
+    store.users.create("with-copy", PASSWORD, roles=["admin"])
+    reads = FastReads(store.engine, store.logins.state)
     yield Authenticator(store, CredentialCache(), reads)
     reads.close()
 
@@ -64,8 +65,8 @@ def work(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
     monkeypatch.setattr(MasterSecret, "unseal", counting("unseal", MasterSecret.unseal))
     monkeypatch.setattr(module, "password_matches", counting("digest", module.password_matches))
-    monkeypatch.setattr(Store, "record_failed_login",
-                        counting("failed-login", Store.record_failed_login))
+    monkeypatch.setattr(LoginRepository, "record_failure",
+                        counting("failed-login", LoginRepository.record_failure))
     return counts
 
 
@@ -85,7 +86,7 @@ def test_every_failure_costs_one_unseal_one_digest_and_one_failed_login(
 
 
 def test_refused_while_off_before_any_work(authenticator, store, work):
-    store.set_password_digest_policy(PasswordDigestPolicy(allowed=False))
+    store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=False))
     for username in ("with-copy", "nobody"):
         with pytest.raises(InvalidSecurityError) as refused:
             sign_in(authenticator, store, username, PASSWORD)
@@ -94,7 +95,7 @@ def test_refused_while_off_before_any_work(authenticator, store, work):
     assert work == Counter()
     # PasswordText is not affected, and stores nothing while off.
     assert sign_in(authenticator, store, "without-copy", PASSWORD, digest=False)
-    assert store.get_user("without-copy").password_sealed is None
+    assert store.users.get("without-copy").password_sealed is None
 
 
 def test_a_password_text_sign_in_stores_the_copy_digest_needs(authenticator, store):

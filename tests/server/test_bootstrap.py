@@ -47,7 +47,7 @@ def test_first_start_creates_everything(tmp_path: Path) -> None:
         assert mode(settings.master_secret_path) == 0o600
         assert mode(settings.tls_key_path) == 0o600
         assert settings.database_path.exists()
-        admin = result.store.get_user("admin")
+        admin = result.store.users.get("admin")
         assert admin is not None and admin.roles == ("admin",)
         assert verify_password(admin.password_hash, password)
         snap = result.store.snapshot()
@@ -72,7 +72,7 @@ def test_given_admin_password_is_used(tmp_path: Path) -> None:
     result = initialise(ServerSettings(data_dir=tmp_path / "d", admin_password="Given-Pass-1"))
     try:
         assert result.generated_admin_password is None
-        admin = result.store.get_user("admin")
+        admin = result.store.users.get("admin")
         assert verify_password(admin.password_hash, "Given-Pass-1")
     finally:
         result.close()
@@ -85,18 +85,18 @@ def test_second_start_reuses_everything(data_dir: Path, caplog: pytest.LogCaptur
     secret_before = settings.master_secret_path.read_bytes()
     first = open_existing(settings)
     signing_before = first.keystore.signing_identity("wso2carbon").certificate_der()
-    admin_before = first.store.get_user("admin")
+    admin_before = first.store.users.get("admin")
     first.close()
 
     again = initialise(settings)
     try:
         assert again.generated_admin_password is None
         assert again.keystore.signing_identity("wso2carbon").certificate_der() == signing_before
-        admin = again.store.get_user("admin")
+        admin = again.store.users.get("admin")
         assert admin.password_hash == admin_before.password_hash
         assert verify_password(admin.password_hash, ADMIN_PASSWORD)
         assert [k.alias for k in again.keystore.list_signing_keys()] == ["wso2carbon"]
-        assert again.store.list_roles() == ["admin"]
+        assert again.store.roles.names() == ["admin"]
     finally:
         again.close()
     assert settings.tls_cert_path.read_bytes() == cert_before
@@ -122,8 +122,8 @@ def test_start_drops_passwords_an_older_release_stored_reversibly(
         initialise(settings).close()
         result = initialise(settings)  # a second start finds nothing more to say
     try:
-        assert result.store.get_user("admin").password_sealed is None
-        assert result.store.get_password_digest_policy().allowed is False
+        assert result.store.users.get("admin").password_sealed is None
+        assert result.store.config.get_password_digest_policy().allowed is False
         notices = [r.getMessage() for r in caplog.records if "reversibly" in r.getMessage()]
         assert len(notices) == 1 and "1 user(s)" in notices[0]
         assert ADMIN_PASSWORD not in caplog.text
@@ -212,12 +212,12 @@ def test_open_existing_sees_the_same_data(
     bootstrapped: BootstrapResult, server_settings: ServerSettings
 ) -> None:
     assert bootstrapped.generated_admin_password is None
-    admin = bootstrapped.store.get_user("admin")
+    admin = bootstrapped.store.users.get("admin")
     assert verify_password(admin.password_hash, ADMIN_PASSWORD)
     other = open_existing(server_settings)
     try:
-        bootstrapped.store.create_role("ops")
-        assert "ops" in other.store.list_roles()
+        bootstrapped.store.roles.create("ops")
+        assert "ops" in other.store.roles.names()
         assert other.store.snapshot().version == bootstrapped.store.snapshot().version
     finally:
         other.close()

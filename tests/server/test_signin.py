@@ -13,34 +13,34 @@ POLICY = LockoutPolicy(max_failed_attempts=2, lockout_seconds=60)
 
 
 def test_failures_lock_and_only_the_right_password_learns_why(store, fast_password_hashing):
-    store.create_user("dora", "D0ra-password")
+    store.users.create("dora", "D0ra-password")
     now = datetime.now(UTC)
     for _ in range(2):
         with pytest.raises(SignInRefused) as refused:
-            settle_sign_in(store, store.get_user("dora"), False, POLICY, now)
+            settle_sign_in(store, store.users.get("dora"), False, POLICY, now)
         assert refused.value.locked_until is None
     with pytest.raises(SignInRefused) as wrong:
-        settle_sign_in(store, store.get_user("dora"), False, POLICY, now)
+        settle_sign_in(store, store.users.get("dora"), False, POLICY, now)
     assert wrong.value.locked_until is None  # a guesser is not told the account is locked
     with pytest.raises(SignInRefused) as right:
-        settle_sign_in(store, store.get_user("dora"), True, POLICY, now)
+        settle_sign_in(store, store.users.get("dora"), True, POLICY, now)
     assert right.value.locked_until == now + timedelta(seconds=60)
     later = now + timedelta(seconds=61)
-    assert settle_sign_in(store, store.get_user("dora"), True, POLICY, later).username == "dora"
-    assert store.get_user("dora").failed_attempts == 0
+    assert settle_sign_in(store, store.users.get("dora"), True, POLICY, later).username == "dora"
+    assert store.users.get("dora").failed_attempts == 0
 
 
 def test_unknown_and_inactive_users_are_refused_alike(store, fast_password_hashing):
-    store.create_user("eve", "Ev3-password", active=False)
+    store.users.create("eve", "Ev3-password", active=False)
     now = datetime.now(UTC)
-    for user in (None, store.get_user("eve")):
+    for user in (None, store.users.get("eve")):
         with pytest.raises(SignInRefused) as refused:
             settle_sign_in(store, user, True, POLICY, now)
         assert refused.value.locked_until is None
     # An unknown name costs a failed-login transaction like a known one, and leaves no trace.
     with pytest.raises(SignInRefused):
         settle_sign_in(store, None, False, POLICY, now, attempted_username="ghost")
-    assert store.get_user("ghost") is None
+    assert store.users.get("ghost") is None
 
 
 def test_a_successful_sign_in_seals_the_password_only_while_digest_is_allowed(
@@ -48,23 +48,23 @@ def test_a_successful_sign_in_seals_the_password_only_while_digest_is_allowed(
 ):
     from stsdesk.server.model import PasswordDigestPolicy
 
-    store.create_user("fred", "Fr3d-password")
+    store.users.create("fred", "Fr3d-password")
     now = datetime.now(UTC)
 
     def sign_in(ok: bool, allowed: bool) -> None:
-        settle_sign_in(store, store.get_user("fred"), ok, POLICY, now,
+        settle_sign_in(store, store.users.get("fred"), ok, POLICY, now,
                        proved_password="Fr3d-password" if ok else None, digest_allowed=allowed)
 
     sign_in(True, allowed=False)
-    assert store.get_user("fred").password_sealed is None
-    store.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
+    assert store.users.get("fred").password_sealed is None
+    store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
     with pytest.raises(SignInRefused):
         sign_in(False, allowed=True)  # a failed sign-in proves nothing
-    assert store.get_user("fred").password_sealed is None
-    store.update_user(store.get_user("fred").user_id, active=False)
+    assert store.users.get("fred").password_sealed is None
+    store.users.update(store.users.get("fred").user_id, active=False)
     with pytest.raises(SignInRefused):
         sign_in(True, allowed=True)  # nor does a refused one
-    assert store.get_user("fred").password_sealed is None
-    store.update_user(store.get_user("fred").user_id, active=True)
+    assert store.users.get("fred").password_sealed is None
+    store.users.update(store.users.get("fred").user_id, active=True)
     sign_in(True, allowed=True)
-    assert store.unseal_password(store.get_user("fred")) == "Fr3d-password"
+    assert store.users.unseal_password(store.users.get("fred")) == "Fr3d-password"

@@ -100,7 +100,7 @@ def _lockout_model(value: LockoutPolicy) -> LockoutModel:
     "/token-settings", summary="Get the token lifetime settings", response_model=TokenSettingsModel
 )
 def get_token_settings(_: Admin, context: Context) -> TokenSettingsModel:
-    return _token_model(context.store.get_token_settings())
+    return _token_model(context.store.config.get_token_settings())
 
 
 @router.put(
@@ -114,7 +114,7 @@ def put_token_settings(
         max_lifetime_seconds=body.maxLifetimeSeconds,
         clock_skew_seconds=body.clockSkewSeconds,
     )
-    context.store.set_token_settings(value)
+    context.store.config.set_token_settings(value)
     record(
         context,
         actor,
@@ -130,7 +130,7 @@ def put_token_settings(
     "/lockout-policy", summary="Get the account lockout policy", response_model=LockoutModel
 )
 def get_lockout(_: Admin, context: Context) -> LockoutModel:
-    return _lockout_model(context.store.get_lockout_policy())
+    return _lockout_model(context.store.config.get_lockout_policy())
 
 
 @router.put(
@@ -140,7 +140,7 @@ def put_lockout(body: LockoutModel, actor: Admin, context: Context) -> LockoutMo
     value = LockoutPolicy(
         max_failed_attempts=body.maxFailedAttempts, lockout_seconds=body.lockoutSeconds
     )
-    context.store.set_lockout_policy(value)
+    context.store.config.set_lockout_policy(value)
     record(
         context,
         actor,
@@ -154,8 +154,8 @@ def put_lockout(body: LockoutModel, actor: Admin, context: Context) -> LockoutMo
 def _digest_model(context: AdminContext) -> PasswordDigestModel:
     store = context.store
     return PasswordDigestModel(
-        allowPasswordDigest=store.get_password_digest_policy().allowed,
-        storedPasswordCount=store.count_sealed_passwords(),
+        allowPasswordDigest=store.config.get_password_digest_policy().allowed,
+        storedPasswordCount=store.users.count_sealed_passwords(),
     )
 
 
@@ -182,9 +182,9 @@ def get_password_digest(_: Admin, context: Context) -> PasswordDigestModel:
 def put_password_digest(
     body: PasswordDigestModel, actor: Admin, context: Context
 ) -> PasswordDigestModel:
-    before = context.store.get_password_digest_policy()
+    before = context.store.config.get_password_digest_policy()
     after = PasswordDigestPolicy(allowed=body.allowPasswordDigest)
-    dropped = context.store.set_password_digest_policy(after)
+    dropped = context.store.config.set_password_digest_policy(after)
     if after != before:
         record(
             context,

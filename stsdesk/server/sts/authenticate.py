@@ -127,7 +127,7 @@ class Authenticator:
         check_username_token_freshness(token, now=now, skew_seconds=skew)
         # The same work whoever asks: one decryption (of a dummy when there is nothing to
         # unseal), one digest and one constant-time comparison.
-        password = self._store.unseal_password(user)
+        password = self._store.users.unseal_password(user)
         matched = password_matches(token, _DUMMY_PASSWORD if password is None else password)
         if password is None:
             if user is not None:
@@ -142,8 +142,8 @@ class Authenticator:
         if token.nonce is None:  # check_username_token_freshness refuses this already
             return False
         # A nonce is remembered for as long as its Created could still pass the freshness check.
-        created = token.created or now
-        if not self._store.remember_nonce(token.nonce, created + timedelta(seconds=2 * skew)):
+        remembered_until = (token.created or now) + timedelta(seconds=2 * skew)
+        if not self._store.logins.remember_nonce(token.nonce, remembered_until):
             raise InvalidSecurityError(
                 "This UsernameToken nonce was already used (a replayed message). "
                 "Send a fresh nonce and Created with every request."

@@ -26,7 +26,7 @@ from stsdesk.core.xmlparse import DEFAULT_LIMITS, XmlLimits
 from stsdesk.server.keystore import KeyStore
 from stsdesk.server.model import ConfigSnapshot
 from stsdesk.server.passwords import CredentialCache
-from stsdesk.server.storage.hotpath import FastReads, TokenJournal
+from stsdesk.server.storage.hotpath import FastReads
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.authenticate import SCENARIOS_ENFORCED, Authenticator
 from stsdesk.server.sts.issuer import TokenIssuer
@@ -62,8 +62,7 @@ class TrustService:
         limits: XmlLimits = DEFAULT_LIMITS,
     ) -> None:
         self._store = store
-        self._journal = TokenJournal(store.engine)
-        self._reads = FastReads(store.engine)
+        self._reads = FastReads(store.engine, store.logins.state)
         self._clock = clock
         self._limits = limits
         self._authenticator = Authenticator(store, credentials, self._reads)
@@ -116,7 +115,7 @@ class TrustService:
         user = self._authenticator.authenticate(message, config, now)
         if request.request_type is RequestType.ISSUE:
             minted = self._issuer.issue(request, user, config, now)
-            self._journal.save(minted.record)
+            self._store.tokens.save(minted.record)
             return build_issue_response(request.version, minted.issued, context=request.context)
         if request.request_type is RequestType.VALIDATE:
             verdict = self._lifecycle.validate(request, config, now)

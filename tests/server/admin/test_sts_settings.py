@@ -53,7 +53,7 @@ def test_password_digest_is_off_until_allowed_and_audited(api, bootstrapped):
     assert bootstrapped.store.snapshot().password_digest.allowed is True
     # ...and the admin's next successful sign-in stores the admin's copy.
     assert api.get(f"{API}/sts/password-digest").json()["storedPasswordCount"] == 1
-    assert bootstrapped.store.unseal_password(bootstrapped.store.get_user("admin"))
+    assert bootstrapped.store.users.unseal_password(bootstrapped.store.users.get("admin"))
     entries = api.get(f"{API}/audit-logs").json()["entries"]
     assert entries[0]["action"] == "sts.password-digest.update"
     assert entries[0]["detail"].startswith("allowed")
@@ -62,14 +62,14 @@ def test_password_digest_is_off_until_allowed_and_audited(api, bootstrapped):
 def test_forbidding_password_digest_deletes_every_stored_copy(api, bootstrapped):
     store = bootstrapped.store
     api.put(f"{API}/sts/password-digest", json={"allowPasswordDigest": True})
-    store.create_user("digester", "D1gest-password")
-    assert store.count_sealed_passwords() >= 1
+    store.users.create("digester", "D1gest-password")
+    assert store.users.count_sealed_passwords() >= 1
     answer = api.put(f"{API}/sts/password-digest",
                      json={"allowPasswordDigest": False, "storedPasswordCount": 7})
     assert answer.status_code == 200  # the read-only count a GET gave may be sent back
     # The admin's own sign-in for this PUT stored a copy first; it went with the rest.
     assert answer.json() == {"allowPasswordDigest": False, "storedPasswordCount": 0}
-    assert store.count_sealed_passwords() == 0
+    assert store.users.count_sealed_passwords() == 0
     assert api.get(f"{API}/sts/password-digest").json()["storedPasswordCount"] == 0
     entry = api.get(f"{API}/audit-logs").json()["entries"][0]
     assert entry["action"] == "sts.password-digest.update"
@@ -88,7 +88,7 @@ def test_bad_password_digest_settings_are_400(api, bootstrapped, body):
     answer = api.put(f"{API}/sts/password-digest", json=body)
     assert answer.status_code == 400
     assert answer.json()["description"]
-    assert bootstrapped.store.get_password_digest_policy().allowed is False
+    assert bootstrapped.store.config.get_password_digest_policy().allowed is False
 
 
 def test_password_digest_needs_admin_and_is_described(anonymous):
