@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from stsdesk.core.certs import SigningIdentity, generate_self_signed
+from stsdesk.core.certificates import SigningIdentity, generate_self_signed
 from stsdesk.core.soap import SoapVersion
 from stsdesk.core.wstrust import RequestType, TrustVersion, build_request
 from stsdesk.server.model import PasswordDigestPolicy, RelyingParty, RequestedClaim

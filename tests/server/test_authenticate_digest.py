@@ -13,9 +13,9 @@ from stsdesk.core.errors import AuthenticationError, InvalidSecurityError
 from stsdesk.core.soap import SoapVersion, build_envelope, parse_envelope
 from stsdesk.core.wssecurity import build_security_header
 from stsdesk.core.wstrust import RequestType, TrustVersion, build_request, request_action
+from stsdesk.server.master_secret import MasterSecret
 from stsdesk.server.model import PasswordDigestPolicy
 from stsdesk.server.passwords import CredentialCache
-from stsdesk.server.secrets import MasterSecret
 from stsdesk.server.storage.hotpath import FastReads
 from stsdesk.server.storage.logins import LoginRepository
 from stsdesk.server.storage.store import Store

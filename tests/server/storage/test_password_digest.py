@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from stsdesk.server.master_secret import MasterSecret
 from stsdesk.server.model import PasswordDigestPolicy
-from stsdesk.server.secrets import MasterSecret
 from stsdesk.server.storage.store import Store
 
 ON = PasswordDigestPolicy(allowed=True)
