@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from stsdesk.server.model import LockoutPolicy, UserRecord
+from stsdesk.server.model import LOCKED_BY_ADMINISTRATOR, LockoutPolicy, UserRecord
 from stsdesk.server.storage.store import Store
 
 __all__ = ["SignInRefused", "settle_sign_in"]
@@ -20,6 +20,11 @@ class SignInRefused(Exception):
     def __init__(self, *, locked_until: datetime | None = None) -> None:
         super().__init__("sign-in refused")
         self.locked_until = locked_until
+
+    @property
+    def locked_by_administrator(self) -> bool:
+        """The lock is an administrator's (it holds until one unlocks the account)."""
+        return self.locked_until == LOCKED_BY_ADMINISTRATOR
 
 
 def settle_sign_in(
@@ -36,9 +41,11 @@ def settle_sign_in(
     """Decide a sign-in whose password was already checked, counting failures toward lockout.
 
     Failures of both the STS and the admin API count toward the same lock, which locks the one
-    account only, never the service as a whole. ``proved_password`` is the clear password a
-    successful PasswordText or Basic sign-in checked: while PasswordDigest is allowed,
-    a user without a sealed copy gets one now, so PasswordDigest works for them from then on.
+    account only, never the service as a whole. A user without a password (provisioned without
+    one) fails here as a wrong password does: its check cost the same and counts the same.
+    ``proved_password`` is the clear password a successful PasswordText or Basic sign-in
+    checked: while PasswordDigest is allowed, a user without a sealed copy gets one now, so
+    PasswordDigest works for them from then on.
     """
     if user is None:
         if attempted_username is not None:

@@ -112,6 +112,10 @@ class Authenticator:
                 attempted_username=token.username,
             )
         except SignInRefused as refused:
+            if refused.locked_by_administrator:
+                raise AuthenticationError(
+                    "The account is locked by an administrator. Ask an administrator to unlock it."
+                ) from None
             if refused.locked_until is not None:
                 raise AuthenticationError(
                     "The account is locked after repeated failed sign-ins. Try again after "
