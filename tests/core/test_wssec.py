@@ -236,8 +236,19 @@ def test_a_moved_signed_body_leaves_the_real_body_unsigned():
     holder = etree.SubElement(env.find(f"{{{ns.SOAP12}}}Header"), "{urn:x}Holder")
     holder.append(copy.deepcopy(body))
     del body.attrib[f"{{{ns.WSU}}}Id"]
-    with pytest.raises(InvalidSecurityError, match="SOAP Body is not signed"):
+    # Refused twice over: the signed copy sits inside a header block, and the Body is unsigned.
+    with pytest.raises(InvalidSecurityError, match="only entire headers and the Body"):
         receive(etree.tostring(env), policy("asymmetric"))
+    lax = policy("asymmetric").replace(b"<sp:OnlySignEntireHeadersAndBody/>", b"")
+    with pytest.raises(InvalidSecurityError, match="SOAP Body is not signed"):
+        receive(etree.tostring(env), lax)
+
+
+def test_only_the_entire_body_may_be_signed_when_the_policy_says_so():
+    sent = wc.asymmetric_request(rst(), client_key=CLIENT.private_key,
+                                 client_cert=CLIENT.certificate, sign_body_content=True)
+    with pytest.raises(InvalidSecurityError, match="only entire headers and the Body"):
+        receive(sent.envelope, policy("asymmetric", signed_body=False))
 
 
 def test_an_expired_timestamp_is_refused():

@@ -255,7 +255,7 @@ def asymmetric_request(
     suite: Suite | None = None, soap: str = SOAP12, now: datetime | None = None,
     sign_body: bool = True, include_bst: bool = True,
     assertion: etree._Element | None = None, sign_assertion: bool = True,
-    reference: str = "thumbprint",
+    reference: str = "thumbprint", sign_body_content: bool = False,
 ) -> Sent:
     """Scenario 2 (sign only) or, with ``service_cert``, scenario 5 (sign then encrypt)."""
     suite = suite or Suite.basic256()
@@ -272,6 +272,9 @@ def asymmetric_request(
     else:  # the certificate is named, not sent: by thumbprint, issuer and serial, or SKI
         ref = _named_reference(client_cert, reference)
     targets = [soap_body, ts] if sign_body else [ts]
+    if sign_body_content:  # the Body's element signed instead of the Body
+        soap_body[0].set(f"{{{WSU}}}Id", _id("RST"))
+        targets[0] = soap_body[0]
     if assertion is not None:  # a SAML supporting token (scenarios 33 and 34)
         supporting = copy.deepcopy(assertion)
         sec.insert(sec.index(ts) + 1, supporting)

@@ -270,6 +270,8 @@ def _held_against_policy(message: SoapMessage, policy: PolicyModel, state: _Stat
     soap_body = state.soap_body
     if soap_body is None:  # pragma: no cover - a parsed message's body has its Body
         raise InvalidSecurityError("The message has no SOAP Body.")
+    if policy.only_sign_entire_headers_and_body:
+        _only_entire_parts(state, soap_body)
     if policy.signed_parts.body and soap_body not in signed:
         raise InvalidSecurityError(
             "The SOAP Body is not signed (or not by the message's signature); the security "
@@ -328,6 +330,23 @@ def _held_against_policy(message: SoapMessage, policy: PolicyModel, state: _Stat
         signer_assertion=state.signer_assertion,
         signer_proof_key=state.signer_proof_key,
     )
+
+
+def _only_entire_parts(state: _State, soap_body: etree._Element) -> None:
+    """OnlySignEntireHeadersAndBody: a signature covers the Body, whole header blocks, or the
+    security header's own children, never an element picked out of the Body."""
+    header_tag = f"{{{etree.QName(soap_body).namespace}}}Header"
+    for checked, _, _ in state.signatures:
+        for element in checked.signed:
+            parent = element.getparent()
+            if element is soap_body or (parent is not None and parent.tag in (
+                header_tag, f"{WSSE_}Security"
+            )):
+                continue
+            raise InvalidSecurityError(
+                f"The signature covers {etree.QName(element).localname}, a part of a header or "
+                "the Body; the security policy allows only entire headers and the Body signed."
+            )
 
 
 def _symmetric_keys_as_required(policy: PolicyModel, state: _State) -> None:
