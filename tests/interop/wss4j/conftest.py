@@ -1,0 +1,199 @@
+"""Apache WSS4J 1.6 (Debian's, the library under WSO2's Rampart) as an outside WS-Trust client.
+
+``StsClient.java`` is compiled once per session with ``javac`` against the Debian jars and run
+once per request; it prints a JSON verdict. The scenarios are applied through the admin API as
+an administrator would, on the e2e suite's live HTTPS STS, and scenario 1 is put back afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from tests.e2e.conftest import ADMIN_PASSWORD, LiveSts
+from tests.helpers import certfactory
+from tests.interop.conftest import live_sts  # noqa: F401 - a pytest fixture
+
+# The jars WSS4J 1.6 needs at run time, as Debian installs them (libwss4j-java,
+# libxml-security-java and their dependencies); slf4j-nop keeps xmlsec's logging quiet.
+JAVA_DIR = Path("/usr/share/java")
+JARS = ("wss4j.jar", "xmlsec.jar", "commons-logging.jar", "slf4j-api.jar", "slf4j-nop.jar")
+SOURCE = Path(__file__).with_name("StsClient.java")
+
+USERNAME = "wss4j-user"
+PASSWORD = "Wss4j-client-Pa55"
+APPLIES_TO = "https://rp.example.org/plain"
+KEY_PASSWORD = "client-key-Pa55"
+TRUSTED_KEYSTORE = "wso2carbon.jks"  # the trust store, as WSO2's wizard names it
+API = "/api/server/v1"
+
+
+def _classpath() -> str:
+    if shutil.which("javac") is None or shutil.which("java") is None:
+        pytest.skip("javac/java is not installed: run scripts/system-deps.sh (make test does)")
+    missing = [jar for jar in JARS if not (JAVA_DIR / jar).is_file()]
+    if missing:
+        pytest.skip(f"WSS4J's jars are missing from {JAVA_DIR} ({', '.join(missing)}): "
+                    "run scripts/system-deps.sh (libwss4j-java, libxml-security-java)")
+    return ":".join(str(JAVA_DIR / jar) for jar in JARS)
+
+
+@dataclass(frozen=True)
+class ClientKey:
+    """A client's certificate and key as a PKCS#12 file (alias ``client``)."""
+
+    issued: certfactory.Issued
+    p12: Path
+
+
+@dataclass
+class Wss4jClient:
+    """Runs the compiled Java client against the live STS; one call, one request."""
+
+    classpath: str
+    workdir: Path
+    sts: LiveSts
+    sts_cert: Path
+    keys: dict[str, ClientKey] = field(default_factory=dict)
+    runs: int = 0
+
+    def run(self, scenario: str, *, key: str = "trusted", **options: str) -> dict[str, Any]:
+        self.runs += 1
+        run_dir = self.workdir / f"run-{self.runs:03d}-s{scenario}"
+        run_dir.mkdir()
+        props = {
+            "scenario": scenario,
+            "url": self.sts.endpoint,
+            "tlsCa": str(self.sts.ca_file),
+            "stsCert": str(self.sts_cert),
+            "clientP12": str(self.keys[key].p12),
+            "clientP12Password": KEY_PASSWORD,
+            "clientAlias": "client",
+            "username": USERNAME,
+            "password": PASSWORD,
+            "appliesTo": APPLIES_TO,
+            "dumpDir": str(run_dir),
+            **options,
+        }
+        props_file = run_dir / "client.properties"
+        # java.util.Properties reads ISO-8859-1 with backslash escapes: write it that way.
+        props_file.write_text(
+            "".join(f"{k}={_escape(v)}\n" for k, v in props.items()), encoding="latin-1"
+        )
+        done = subprocess.run(
+            ["java", "-cp", self.classpath, "StsClient", str(props_file)],
+            capture_output=True, text=True, timeout=120, check=False,
+        )
+        assert done.returncode == 0, f"the Java client failed:\n{done.stderr[-4000:]}"
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        assert lines, f"the Java client printed no verdict:\n{done.stdout}\n{done.stderr[-4000:]}"
+        verdict: dict[str, Any] = json.loads(lines[-1])
+        assert "clientError" not in verdict, (
+            f"the Java client could not build or send the request: {verdict['clientError']}\n"
+            f"{done.stderr[-4000:]}"
+        )
+        verdict["dir"] = str(run_dir)
+        return verdict
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _write_p12(path: Path, issued: certfactory.Issued) -> Path:
+    path.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"client", issued.private_key, issued.certificate, None,  # type: ignore[arg-type]
+        serialization.BestAvailableEncryption(KEY_PASSWORD.encode()),
+    ))
+    return path
+
+
+@pytest.fixture(scope="session")
+def client_ca() -> certfactory.Issued:
+    return certfactory.issue("WSS4J Client CA", ca=True, path_length=0,
+                             organization="Stsdesk Interop")
+
+
+@pytest.fixture(scope="session")
+def wss4j(
+    live_sts: LiveSts,  # noqa: F811 - the fixture imported above
+    client_ca: certfactory.Issued,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Wss4jClient:
+    classpath = _classpath()
+    workdir = tmp_path_factory.mktemp("wss4j")
+    classes = workdir / "classes"
+    compiled = subprocess.run(
+        ["javac", "-nowarn", "-d", str(classes), "-cp", classpath, str(SOURCE)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert compiled.returncode == 0, f"javac failed:\n{compiled.stderr}"
+
+    store = live_sts.store
+    store.add_trusted_certificate("wss4j-client-ca", client_ca.der)
+    if store.get_user(USERNAME) is None:
+        store.create_user(USERNAME, PASSWORD, roles=["admin"],
+                          claims={"http://wso2.org/claims/emailaddress": "wss4j@example.org"})
+
+    sts_cert = workdir / "sts.pem"
+    sts_cert.write_bytes(live_sts.signing_certificate.public_bytes(serialization.Encoding.PEM))
+    keys = {
+        "trusted": certfactory.issue("wss4j-client", issuer=client_ca),
+        "untrusted": certfactory.issue("wss4j-stranger"),
+        "expired": certfactory.issue(
+            "wss4j-expired", issuer=client_ca,
+            not_before=certfactory.NOW - dt.timedelta(days=400),
+            not_after=certfactory.NOW - dt.timedelta(days=2),
+        ),
+    }
+    return Wss4jClient(
+        classpath=f"{classpath}:{classes}",
+        workdir=workdir,
+        sts=live_sts,
+        sts_cert=sts_cert,
+        keys={name: ClientKey(issued, _write_p12(workdir / f"{name}.p12", issued))
+              for name, issued in keys.items()},
+    )
+
+
+class ScenarioRefused(Exception):
+    """The admin API refused to apply the scenario (the server cannot enforce it)."""
+
+
+def apply_scenario(sts: LiveSts, scenario_id: str) -> None:
+    """PUT /sts/security as the console's wizard does, with keystores where WSO2 asks for them."""
+    body: dict[str, Any] = {"scenarioId": scenario_id, "userStoreDomain": "ALL-USER-STORE-DOMAINS",
+                            "allowedRoles": ["admin"]}
+    if scenario_id != "scenario1":
+        body |= {"trustedKeystores": [TRUSTED_KEYSTORE], "privateKeystore": TRUSTED_KEYSTORE}
+    base = sts.endpoint.rsplit("/services/", 1)[0]
+    answer = requests.put(f"{base}{API}/sts/security", json=body, auth=("admin", ADMIN_PASSWORD),
+                          verify=str(sts.ca_file), timeout=30)
+    if answer.status_code == 400:
+        raise ScenarioRefused(answer.json().get("message", answer.text))
+    answer.raise_for_status()
+
+
+@pytest.fixture
+def scenario(wss4j: Wss4jClient, request: pytest.FixtureRequest) -> Iterator[str]:
+    """Applies the parametrised scenario for one test and puts scenario 1 back afterwards."""
+    number = str(request.param)
+    try:
+        apply_scenario(wss4j.sts, f"scenario{number}")
+    except ScenarioRefused as refused:
+        pytest.fail(f"the admin API refused scenario{number}: {refused}")
+    try:
+        yield number
+    finally:
+        apply_scenario(wss4j.sts, "scenario1")
