@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,8 +66,14 @@ class Wss4jClient:
     workdir: Path
     sts: LiveSts
     sts_cert: Path
+    sts_p12: Path  # the STS's own key, only for checking a request the way Rampart's server would
     keys: dict[str, ClientKey] = field(default_factory=dict)
     runs: int = 0
+
+    def check_request(self, scenario: str, **options: str) -> dict[str, Any]:
+        """Build the request and let WSS4J read it as the STS would (with the STS's key); no send."""
+        return self.run(scenario, dryRun="true", selfCheckP12=str(self.sts_p12),
+                        selfCheckP12Password=KEY_PASSWORD, **options)
 
     def run(self, scenario: str, *, key: str = "trusted", **options: str) -> dict[str, Any]:
         self.runs += 1
@@ -95,6 +102,7 @@ class Wss4jClient:
             ["java", "-cp", self.classpath, "StsClient", str(props_file)],
             capture_output=True, text=True, timeout=120, check=False,
         )
+        sys.stderr.write(done.stderr)  # WSS4J's own account of a refusal, shown on failure
         assert done.returncode == 0, f"the Java client failed:\n{done.stderr[-4000:]}"
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
         assert lines, f"the Java client printed no verdict:\n{done.stdout}\n{done.stderr[-4000:]}"
@@ -111,9 +119,9 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n")
 
 
-def _write_p12(path: Path, issued: certfactory.Issued) -> Path:
+def _write_p12(path: Path, issued: certfactory.Issued, alias: bytes = b"client") -> Path:
     path.write_bytes(pkcs12.serialize_key_and_certificates(
-        b"client", issued.private_key, issued.certificate, None,  # type: ignore[arg-type]
+        alias, issued.private_key, issued.certificate, None,  # type: ignore[arg-type]
         serialization.BestAvailableEncryption(KEY_PASSWORD.encode()),
     ))
     return path
@@ -148,6 +156,9 @@ def wss4j(
 
     sts_cert = workdir / "sts.pem"
     sts_cert.write_bytes(live_sts.signing_certificate.public_bytes(serialization.Encoding.PEM))
+    signing = live_sts.server.bootstrap.keystore.signing_identity("wso2carbon")
+    sts_p12 = _write_p12(workdir / "sts.p12",
+                         certfactory.Issued(signing.certificate, signing.private_key), b"wso2carbon")
     keys = {
         "trusted": certfactory.issue("wss4j-client", issuer=client_ca),
         "untrusted": certfactory.issue("wss4j-stranger"),
@@ -162,6 +173,7 @@ def wss4j(
         workdir=workdir,
         sts=live_sts,
         sts_cert=sts_cert,
+        sts_p12=sts_p12,
         keys={name: ClientKey(issued, _write_p12(workdir / f"{name}.p12", issued))
               for name, issued in keys.items()},
     )
