@@ -12,7 +12,8 @@
  * Properties: scenario, url, tlsCa (PEM), stsCert (PEM), clientP12, clientP12Password,
  * clientAlias, username, password, appliesTo, tokenType, keyType, soap (1.1|1.2),
  * attack (none|unsigned-body|tamper-body|tamper-encrypted|wrap-signature|replay|omit-ut),
- * samlToken (file with the assertion, 31-34), samlProofKey (base64, 31/32), dumpDir.
+ * samlToken (file with the assertion, 31-34), samlProofKey (base64, 31/32), dumpDir,
+ * tokenOut (where to keep the issued token), dryRun and selfCheckP12 (see selfCheck).
  */
 
 import java.io.ByteArrayInputStream;
@@ -97,26 +98,26 @@ public final class StsClient {
 
     /** What a scenario's WSO2 policy asks of the initiator (the client). */
     record Profile(String binding, boolean signBody, boolean encryptBody,
-                   boolean usernameToken, boolean signatureConfirmation, String samlVersion,
-                   boolean samlProtection) {
-        boolean asymmetric() { return binding.equals("asymmetric"); }
-        boolean symmetric() { return binding.equals("symmetric"); }
+                   boolean usernameToken, boolean signatureConfirmation, String samlVersion) {
     }
 
     static Profile profile(String scenario) {
         switch (scenario) {
-            case "1": return new Profile("transport", false, false, true, false, null, false);
-            case "2": return new Profile("asymmetric", true, false, false, false, null, false);
-            case "3": return new Profile("symmetric", true, false, false, true, null, false);
-            case "4": return new Profile("symmetric", false, true, false, true, null, false);
-            case "5": return new Profile("asymmetric", true, true, false, true, null, false);
-            case "6": return new Profile("symmetric", true, true, false, true, null, false);
-            case "7": return new Profile("symmetric", false, true, true, true, null, false);
-            case "8": return new Profile("symmetric", true, true, true, true, null, false);
-            case "31": return new Profile("symmetric", true, true, false, true, "2.0", true);
-            case "32": return new Profile("symmetric", true, true, false, true, "1.1", true);
-            case "33": return new Profile("asymmetric", true, true, false, true, "2.0", false);
-            case "34": return new Profile("asymmetric", true, true, false, true, "1.1", false);
+            case "1": return new Profile("transport", false, false, true, false, null);
+            case "2": return new Profile("asymmetric", true, false, false, false, null);
+            case "3": return new Profile("symmetric", true, false, false, true, null);
+            case "4": return new Profile("symmetric", false, true, false, true, null);
+            case "5": return new Profile("asymmetric", true, true, false, true, null);
+            case "6": return new Profile("symmetric", true, true, false, true, null);
+            case "7": return new Profile("symmetric", false, true, true, true, null);
+            case "8": return new Profile("symmetric", true, true, true, true, null);
+            // 31, 32: AsymmetricBinding whose InitiatorToken is the STS's own SAML holder-of-key
+            // token (SymmetricKey): its proof key signs; no SignedParts or EncryptedParts.
+            case "31": return new Profile("issued", false, false, false, true, "2.0");
+            case "32": return new Profile("issued", false, false, false, true, "1.1");
+            // 33, 34: scenario 5 plus a SAML token as a (plain) SupportingToken.
+            case "33": return new Profile("asymmetric", true, true, false, true, "2.0");
+            case "34": return new Profile("asymmetric", true, true, false, true, "1.1");
             default: throw new IllegalArgumentException("no such scenario: " + scenario);
         }
     }
@@ -181,12 +182,11 @@ public final class StsClient {
         WSSecHeader secHeader = new WSSecHeader();
         secHeader.setMustUnderstand(true);
         secHeader.insertSecurityHeader(doc);
-        if (profile.binding().equals("transport")) {
-            secureTransport(doc, secHeader);
-        } else if (profile.asymmetric()) {
-            secureAsymmetric(doc, secHeader);
-        } else {
-            secureSymmetric(doc, secHeader);
+        switch (profile.binding()) {
+            case "transport": secureTransport(doc, secHeader); break;
+            case "asymmetric": secureAsymmetric(doc, secHeader); break;
+            case "issued": secureIssuedToken(doc, secHeader); break;
+            default: secureSymmetric(doc, secHeader); break;
         }
         return doc;
     }
@@ -224,11 +224,11 @@ public final class StsClient {
     void secureAsymmetric(Document doc, WSSecHeader secHeader) throws Exception {
         Element timestamp = addTimestamp(doc, secHeader);
         Element insertAfter = timestamp;
-        String samlId = null;
         if (profile.samlVersion() != null) {
+            // BindingBuilder.handleSupportingTokens: the token, then an STR that refers to it.
             Element saml = (Element) doc.importNode(readXml(props.getProperty("samlToken")), true);
             insertAfter = insertAfter(insertAfter, saml);
-            samlId = idOf(saml);
+            insertAfter = insertAfter(insertAfter, samlReference(doc, saml, true));
         }
         WSSecSignature sig = new WSSecSignature();
         sig.setKeyIdentifierType(WSConstants.BST_DIRECT_REFERENCE);
@@ -243,12 +243,6 @@ public final class StsClient {
         parts.add(new WSEncryptionPart(idOf(timestamp)));
         if (profile.signBody() && !attack.equals("unsigned-body")) {
             parts.add(new WSEncryptionPart(bodyId(doc)));
-        }
-        if (samlId != null) {
-            // The SAML token as a signed supporting token is signed through its STR (Rampart
-            // adds an STR after the token and signs that); signing the token itself by its ID
-            // is what WSS4J 1.6 without OpenSAML can express.
-            parts.add(new WSEncryptionPart(samlId));
         }
         List<javax.xml.crypto.dsig.Reference> refs = sig.addReferencesToSign(parts, secHeader);
         sig.computeSignature(refs, false, null);
@@ -274,7 +268,7 @@ public final class StsClient {
     }
 
     /**
-     * Scenarios 3, 4, 6, 7, 8 (and 31, 32 with a SAML proof key): SymmetricBindingBuilder, sign
+     * Scenarios 3, 4, 6, 7, 8: SymmetricBindingBuilder, sign
      * before encrypt, Lax layout. The protection token is the STS's certificate (Never, by
      * thumbprint): the client makes an EncryptedKey for it and uses the ephemeral key for an
      * HMAC-SHA1 signature (STR to the EncryptedKey) and AES-256-CBC encryption (ReferenceList).
@@ -283,33 +277,18 @@ public final class StsClient {
     void secureSymmetric(Document doc, WSSecHeader secHeader) throws Exception {
         Element timestamp = addTimestamp(doc, secHeader);
         Element insertAfter = timestamp;
-        Element keyToken;
-        String keyTokenId;
-        String keyTokenValueType;
-        if (profile.samlProtection()) {
-            Element saml = (Element) doc.importNode(readXml(props.getProperty("samlToken")), true);
-            insertAfter = insertAfter(insertAfter, saml);
-            keyToken = saml;
-            keyTokenId = idOf(saml);
-            keyTokenValueType = "2.0".equals(profile.samlVersion())
-                    ? "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLID"
-                    : "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.0#SAMLAssertionID";
-            ephemeralKey = Base64.getDecoder().decode(props.getProperty("samlProofKey"));
-        } else {
-            WSSecEncryptedKey encrKey = new WSSecEncryptedKey();
-            encrKey.setKeyIdentifierType(WSConstants.THUMBPRINT_IDENTIFIER);
-            encrKey.setUseThisCert(stsCert);
-            encrKey.setSymmetricEncAlgorithm(SYM_ENC);  // a 256-bit ephemeral key
-            encrKey.setKeyEncAlgo(ASYM_KEY_WRAP);
-            encrKey.prepare(doc, crypto);
-            ephemeralKey = encrKey.getEphemeralKey();
-            ephemeralKeySha1 = Base64.getEncoder().encodeToString(
-                    MessageDigest.getInstance("SHA-1").digest(encrKey.getEncryptedEphemeralKey()));
-            insertAfter = insertAfter(insertAfter, encrKey.getEncryptedKeyElement());
-            keyToken = encrKey.getEncryptedKeyElement();
-            keyTokenId = encrKey.getId();
-            keyTokenValueType = WSConstants.WSS_ENC_KEY_VALUE_TYPE;
-        }
+        WSSecEncryptedKey encrKey = new WSSecEncryptedKey();
+        encrKey.setKeyIdentifierType(WSConstants.THUMBPRINT_IDENTIFIER);
+        encrKey.setUseThisCert(stsCert);
+        encrKey.setSymmetricEncAlgorithm(SYM_ENC);  // a 256-bit ephemeral key
+        encrKey.setKeyEncAlgo(ASYM_KEY_WRAP);
+        encrKey.prepare(doc, crypto);
+        ephemeralKey = encrKey.getEphemeralKey();
+        ephemeralKeySha1 = Base64.getEncoder().encodeToString(
+                MessageDigest.getInstance("SHA-1").digest(encrKey.getEncryptedEphemeralKey()));
+        Element keyToken = encrKey.getEncryptedKeyElement();
+        String keyTokenId = encrKey.getId();
+        insertAfter = insertAfter(insertAfter, keyToken);
 
         List<WSEncryptionPart> parts = new ArrayList<>();
         parts.add(new WSEncryptionPart(idOf(timestamp)));
@@ -323,10 +302,9 @@ public final class StsClient {
         }
 
         WSSecSignature sig = new WSSecSignature();
-        sig.setKeyIdentifierType(profile.samlProtection()
-                ? WSConstants.CUSTOM_KEY_IDENTIFIER : WSConstants.CUSTOM_SYMM_SIGNING);
+        sig.setKeyIdentifierType(WSConstants.CUSTOM_SYMM_SIGNING);
         sig.setCustomTokenId(keyTokenId);
-        sig.setCustomTokenValueType(keyTokenValueType);
+        sig.setCustomTokenValueType(WSConstants.WSS_ENC_KEY_VALUE_TYPE);
         sig.setSecretKey(ephemeralKey);
         sig.setSignatureAlgorithm(SYM_SIG);
         sig.setSigCanonicalization(C14N);
@@ -343,13 +321,8 @@ public final class StsClient {
             encr.setEphemeralKey(ephemeralKey);
             encr.setEncryptSymmKey(false);
             encr.setSymmetricEncAlgorithm(SYM_ENC);
-            if (profile.samlProtection()) {
-                encr.setKeyIdentifierType(WSConstants.CUSTOM_KEY_IDENTIFIER);
-                encr.setCustomReferenceValue(keyTokenValueType);
-            } else {
-                encr.setCustomReferenceValue(WSConstants.WSS_ENC_KEY_VALUE_TYPE);
-                encr.setEncKeyIdDirectId(true);
-            }
+            encr.setCustomReferenceValue(WSConstants.WSS_ENC_KEY_VALUE_TYPE);
+            encr.setEncKeyIdDirectId(true);
             encr.setDocument(doc);
             encr.prepare(doc, null);
             List<WSEncryptionPart> encrParts = new ArrayList<>();
@@ -358,6 +331,62 @@ public final class StsClient {
             // Right after the key's token, so a receiver decrypts before it checks the signature.
             insertAfter(keyToken, refList);
         }
+    }
+
+    /**
+     * Scenarios 31, 32: AsymmetricBindingBuilder with an IssuedToken as the initiator token
+     * (AlwaysToRecipient): the assertion goes in the header and the proof key the STS issued
+     * with it signs the Timestamp (HMAC-SHA1), its KeyInfo the token's attached reference.
+     * Header: Timestamp, Assertion, Signature.
+     */
+    void secureIssuedToken(Document doc, WSSecHeader secHeader) throws Exception {
+        Element timestamp = addTimestamp(doc, secHeader);
+        Element saml = (Element) doc.importNode(readXml(props.getProperty("samlToken")), true);
+        insertAfter(timestamp, saml);
+        ephemeralKey = Base64.getDecoder().decode(props.getProperty("samlProofKey"));
+
+        WSSecSignature sig = new WSSecSignature();
+        sig.setKeyIdentifierType(WSConstants.CUSTOM_KEY_IDENTIFIER);
+        sig.setCustomTokenId(idOf(saml));
+        sig.setCustomTokenValueType(samlKeyIdentifierType());
+        sig.setSecretKey(ephemeralKey);
+        sig.setSignatureAlgorithm(SYM_SIG);
+        sig.setSigCanonicalization(C14N);
+        sig.setDigestAlgo(DIGEST);
+        sig.prepare(doc, crypto, secHeader);
+        List<WSEncryptionPart> parts = new ArrayList<>();
+        parts.add(new WSEncryptionPart(idOf(timestamp)));
+        if (attack.equals("tamper-body") || attack.equals("unsigned-body")) {
+            throw new IllegalStateException(attack + " does not apply: 31/32 sign no body");
+        }
+        List<javax.xml.crypto.dsig.Reference> refs = sig.addReferencesToSign(parts, secHeader);
+        sig.computeSignature(refs, false, null);
+        insertAfter(saml, sig.getSignatureElement());
+        sentSignatureValues.add(sig.getSignatureValue());
+    }
+
+    String samlKeyIdentifierType() {
+        return "2.0".equals(profile.samlVersion())
+                ? "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLID"
+                : "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.0#SAMLAssertionID";
+    }
+
+    /** The STR Rampart writes after a supporting SAML token (TrustUtil's, with a TokenType). */
+    Element samlReference(Document doc, Element saml, boolean withId) {
+        String wsse11 = "http://docs.oasis-open.org/wss/oasis-wss-wssecurity-secext-1.1.xsd";
+        Element str = doc.createElementNS(WSSE, "wsse:SecurityTokenReference");
+        str.setAttributeNS("http://www.w3.org/2000/xmlns/", "xmlns:wsse11", wsse11);
+        str.setAttributeNS(wsse11, "wsse11:TokenType", "2.0".equals(profile.samlVersion())
+                ? "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLV2.0"
+                : "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLV1.1");
+        if (withId) {
+            str.setAttributeNS("http://www.w3.org/2000/xmlns/", "xmlns:wsu", WSU);
+            str.setAttributeNS(WSU, "wsu:Id", "STR-" + UUID.randomUUID());
+        }
+        Element keyIdentifier = child(str, WSSE, "wsse:KeyIdentifier");
+        keyIdentifier.setAttributeNS(null, "ValueType", samlKeyIdentifierType());
+        keyIdentifier.setTextContent(idOf(saml));
+        return str;
     }
 
     Element addTimestamp(Document doc, WSSecHeader secHeader) {
@@ -559,6 +588,16 @@ public final class StsClient {
         verdict.put("token", first == null ? null : new QName(first.getNamespaceURI(), first.getLocalName()).toString());
         if (first != null) {
             verdict.put("subject", textOf(firstDescendantAnyNs(first, "NameID", "NameIdentifier")));
+            String tokenOut = props.getProperty("tokenOut");
+            if (tokenOut != null) {
+                // Kept for a later request (31-34), as Rahas keeps it in its token store.
+                Document saved = newDocument();
+                saved.appendChild(saved.importNode(first, true));
+                Files.write(Path.of(tokenOut), serialize(saved));
+            }
+            Element proof = firstDescendant(bodyOf(reply), WST, "RequestedProofToken");
+            Element secret = proof == null ? null : firstDescendant(proof, WST, "BinarySecret");
+            verdict.put("proofKey", textOf(secret));
         }
     }
 

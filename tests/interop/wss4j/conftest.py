@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from stsdesk.server.model import RelyingParty
 from tests.e2e.conftest import ADMIN_PASSWORD, LiveSts
 from tests.helpers import certfactory
 from tests.interop.conftest import live_sts  # noqa: F401 - a pytest fixture
@@ -38,6 +40,7 @@ APPLIES_TO = "https://rp.example.org/plain"
 KEY_PASSWORD = "client-key-Pa55"
 TRUSTED_KEYSTORE = "wso2carbon.jks"  # the trust store, as WSO2's wizard names it
 API = "/api/server/v1"
+STS_SELF = "wss4j-sts-self"
 
 
 def _classpath() -> str:
@@ -154,6 +157,16 @@ def wss4j(
         store.create_user(USERNAME, PASSWORD, roles=["admin"],
                           claims={"http://wso2.org/claims/emailaddress": "wss4j@example.org"})
 
+    # The STS as its own relying party, as WSO2's trusted service for the STS address: a SAML
+    # holder-of-key token for it (31-34) carries its proof key encrypted for the STS's own key.
+    signing_cert = live_sts.signing_certificate
+    if STS_SELF not in store.list_trusted_certificates():
+        store.add_trusted_certificate(STS_SELF, signing_cert.public_bytes(serialization.Encoding.DER))
+        app_id = store.create_application(STS_SELF)
+        store.set_relying_party(app_id, RelyingParty("", STS_SELF, live_sts.endpoint,
+                                                     certificate_alias=STS_SELF,
+                                                     encrypt_token=False))
+
     sts_cert = workdir / "sts.pem"
     sts_cert.write_bytes(live_sts.signing_certificate.public_bytes(serialization.Encoding.PEM))
     signing = live_sts.server.bootstrap.keystore.signing_identity("wso2carbon")
@@ -193,19 +206,19 @@ def apply_scenario(sts: LiveSts, scenario_id: str) -> None:
     answer = requests.put(f"{base}{API}/sts/security", json=body, auth=("admin", ADMIN_PASSWORD),
                           verify=str(sts.ca_file), timeout=30)
     if answer.status_code == 400:
-        raise ScenarioRefused(answer.json().get("message", answer.text))
+        error = answer.json()
+        raise ScenarioRefused(f"{error.get('message')} {error.get('description')}")
     answer.raise_for_status()
 
 
-@pytest.fixture
-def scenario(wss4j: Wss4jClient, request: pytest.FixtureRequest) -> Iterator[str]:
-    """Applies the parametrised scenario for one test and puts scenario 1 back afterwards."""
-    number = str(request.param)
+@contextmanager
+def applied(sts: LiveSts, number: str) -> Iterator[None]:
+    """Scenario ``number`` applied through the admin API for a block; scenario 1 afterwards."""
     try:
-        apply_scenario(wss4j.sts, f"scenario{number}")
+        apply_scenario(sts, f"scenario{number}")
     except ScenarioRefused as refused:
         pytest.fail(f"the admin API refused scenario{number}: {refused}")
     try:
-        yield number
+        yield
     finally:
-        apply_scenario(wss4j.sts, "scenario1")
+        apply_scenario(sts, "scenario1")
