@@ -12,21 +12,21 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from stsdesk.server.model import RelyingParty
-from tests.e2e.conftest import ADMIN_PASSWORD, LiveSts
+from tests.e2e.conftest import LiveSts
 from tests.helpers import certfactory
 from tests.interop.conftest import live_sts  # noqa: F401 - a pytest fixture
+from tests.interop.scenarios import applied
+
+__all__ = ["Wss4jClient", "ClientKey", "applied", "USERNAME", "PASSWORD"]
 
 # The jars WSS4J 1.6 needs at run time, as Debian installs them (libwss4j-java,
 # libxml-security-java and their dependencies); slf4j-nop keeps xmlsec's logging quiet.
@@ -38,8 +38,6 @@ USERNAME = "wss4j-user"
 PASSWORD = "Wss4j-client-Pa55"
 APPLIES_TO = "https://rp.example.org/plain"
 KEY_PASSWORD = "client-key-Pa55"
-TRUSTED_KEYSTORE = "wso2carbon.jks"  # the trust store, as WSO2's wizard names it
-API = "/api/server/v1"
 STS_SELF = "wss4j-sts-self"
 
 
@@ -190,35 +188,3 @@ def wss4j(
         keys={name: ClientKey(issued, _write_p12(workdir / f"{name}.p12", issued))
               for name, issued in keys.items()},
     )
-
-
-class ScenarioRefused(Exception):
-    """The admin API refused to apply the scenario (the server cannot enforce it)."""
-
-
-def apply_scenario(sts: LiveSts, scenario_id: str) -> None:
-    """PUT /sts/security as the console's wizard does, with keystores where WSO2 asks for them."""
-    body: dict[str, Any] = {"scenarioId": scenario_id, "userStoreDomain": "ALL-USER-STORE-DOMAINS",
-                            "allowedRoles": ["admin"]}
-    if scenario_id != "scenario1":
-        body |= {"trustedKeystores": [TRUSTED_KEYSTORE], "privateKeystore": TRUSTED_KEYSTORE}
-    base = sts.endpoint.rsplit("/services/", 1)[0]
-    answer = requests.put(f"{base}{API}/sts/security", json=body, auth=("admin", ADMIN_PASSWORD),
-                          verify=str(sts.ca_file), timeout=30)
-    if answer.status_code == 400:
-        error = answer.json()
-        raise ScenarioRefused(f"{error.get('message')} {error.get('description')}")
-    answer.raise_for_status()
-
-
-@contextmanager
-def applied(sts: LiveSts, number: str) -> Iterator[None]:
-    """Scenario ``number`` applied through the admin API for a block; scenario 1 afterwards."""
-    try:
-        apply_scenario(sts, f"scenario{number}")
-    except ScenarioRefused as refused:
-        pytest.fail(f"the admin API refused scenario{number}: {refused}")
-    try:
-        yield
-    finally:
-        apply_scenario(sts, "scenario1")

@@ -1,0 +1,49 @@
+"""Applying a security scenario on the live STS as the console's wizard does, for one block."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import requests
+
+from tests.e2e.conftest import ADMIN_PASSWORD, LiveSts
+
+__all__ = ["ScenarioRefused", "apply_scenario", "applied"]
+
+TRUSTED_KEYSTORE = "wso2carbon.jks"  # the trust store, as WSO2's wizard names it
+API = "/api/server/v1"
+
+
+class ScenarioRefused(Exception):
+    """The admin API refused to apply the scenario (the server cannot enforce it)."""
+
+
+def apply_scenario(sts: LiveSts, scenario_id: str) -> None:
+    """PUT /sts/security as the console's wizard does, with keystores where WSO2 asks for them."""
+    body: dict[str, Any] = {"scenarioId": scenario_id, "userStoreDomain": "ALL-USER-STORE-DOMAINS",
+                            "allowedRoles": ["admin"]}
+    if scenario_id != "scenario1":
+        body |= {"trustedKeystores": [TRUSTED_KEYSTORE], "privateKeystore": TRUSTED_KEYSTORE}
+    base = sts.endpoint.rsplit("/services/", 1)[0]
+    answer = requests.put(f"{base}{API}/sts/security", json=body, auth=("admin", ADMIN_PASSWORD),
+                          verify=str(sts.ca_file), timeout=30)
+    if answer.status_code == 400:
+        error = answer.json()
+        raise ScenarioRefused(f"{error.get('message')} {error.get('description')}")
+    answer.raise_for_status()
+
+
+@contextmanager
+def applied(sts: LiveSts, number: str) -> Iterator[None]:
+    """Scenario ``number`` applied through the admin API for a block; scenario 1 afterwards."""
+    try:
+        apply_scenario(sts, f"scenario{number}")
+    except ScenarioRefused as refused:
+        pytest.fail(f"the admin API refused scenario{number}: {refused}")
+    try:
+        yield
+    finally:
+        apply_scenario(sts, "scenario1")
