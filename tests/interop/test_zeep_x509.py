@@ -70,8 +70,8 @@ class _SignedExchange:
 @pytest.fixture(scope="module")
 def zeep_client_key(live_sts: LiveSts) -> certfactory.Issued:
     issued = certfactory.issue("zeep-client")
-    if "zeep-client" not in live_sts.store.list_trusted_certificates():
-        live_sts.store.add_trusted_certificate("zeep-client", issued.der)
+    if "zeep-client" not in live_sts.store.keys.list_trusted_certificates():
+        live_sts.store.keys.add_trusted_certificate("zeep-client", issued.der)
     return issued
 
 

@@ -150,20 +150,20 @@ def wss4j(
     assert compiled.returncode == 0, f"javac failed:\n{compiled.stderr}"
 
     store = live_sts.store
-    store.add_trusted_certificate("wss4j-client-ca", client_ca.der)
-    if store.get_user(USERNAME) is None:
-        store.create_user(USERNAME, PASSWORD, roles=["admin"],
+    store.keys.add_trusted_certificate("wss4j-client-ca", client_ca.der)
+    if store.users.get(USERNAME) is None:
+        store.users.create(USERNAME, PASSWORD, roles=["admin"],
                           claims={"http://wso2.org/claims/emailaddress": "wss4j@example.org"})
 
     # The STS as its own relying party, as WSO2's trusted service for the STS address: a SAML
     # holder-of-key token for it (31-34) carries its proof key encrypted for the STS's own key.
     signing_cert = live_sts.signing_certificate
-    if STS_SELF not in store.list_trusted_certificates():
-        store.add_trusted_certificate(STS_SELF, signing_cert.public_bytes(serialization.Encoding.DER))
-        app_id = store.create_application(STS_SELF)
-        store.set_relying_party(app_id, RelyingParty("", STS_SELF, live_sts.endpoint,
-                                                     certificate_alias=STS_SELF,
-                                                     encrypt_token=False))
+    if STS_SELF not in store.keys.list_trusted_certificates():
+        store.keys.add_trusted_certificate(
+            STS_SELF, signing_cert.public_bytes(serialization.Encoding.DER))
+        app_id = store.applications.create(STS_SELF)
+        store.applications.set_relying_party(app_id, RelyingParty(
+            "", STS_SELF, live_sts.endpoint, certificate_alias=STS_SELF, encrypt_token=False))
 
     sts_cert = workdir / "sts.pem"
     sts_cert.write_bytes(live_sts.signing_certificate.public_bytes(serialization.Encoding.PEM))
