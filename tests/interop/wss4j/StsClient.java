@@ -322,7 +322,6 @@ public final class StsClient {
             encr.setEncryptSymmKey(false);
             encr.setSymmetricEncAlgorithm(SYM_ENC);
             encr.setCustomReferenceValue(WSConstants.WSS_ENC_KEY_VALUE_TYPE);
-            encr.setEncKeyIdDirectId(true);
             encr.setDocument(doc);
             encr.prepare(doc, null);
             List<WSEncryptionPart> encrParts = new ArrayList<>();
