@@ -528,6 +528,7 @@ public final class StsClient {
         } catch (Exception e) {
             wss.put("accepted", false);
             wss.put("error", String.valueOf(e.getMessage()));
+            e.printStackTrace();  // on stderr, which the test shows when it fails
             return;
         }
         wss.put("accepted", true);
