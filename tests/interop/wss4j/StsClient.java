@@ -496,7 +496,7 @@ public final class StsClient {
             return verdict;
         }
         verdict.put("fault", null);
-        verifyResponse(reply, verdict);
+        verifyResponse(reply, response.body(), verdict);
         return verdict;
     }
 
@@ -515,7 +515,8 @@ public final class StsClient {
     }
 
     /** WSS4J's engine on the response, then what Rampart's results validator would insist on. */
-    void verifyResponse(Document reply, Map<String, Object> verdict) throws Exception {
+    void verifyResponse(Document reply, byte[] replyBytes, Map<String, Object> verdict)
+            throws Exception {
         Map<String, Object> wss = new LinkedHashMap<>();
         verdict.put("wss4j", wss);
         wss.put("responseHeaderOrder", headerOrder(reply));
@@ -535,7 +536,7 @@ public final class StsClient {
             lenient.setWsiBSPCompliant(false);
             engine.setWssConfig(lenient);
             try {
-                engine.processSecurityHeader(parse(serialize(reply)), null, this::handleCallbacks, crypto);
+                engine.processSecurityHeader(parse(replyBytes), null, this::handleCallbacks, crypto);
                 wss.put("acceptedWithoutBsp", true);
             } catch (Exception again) {
                 wss.put("acceptedWithoutBsp", false);

@@ -25,7 +25,10 @@ def assert_issued(verdict: dict[str, Any]) -> dict[str, Any]:
     assert verdict["fault"] is None, verdict["fault"]
     assert verdict["status"] == 200
     wss = verdict["wss4j"]
-    assert wss["accepted"] is True, f"WSS4J refused the STS's answer: {wss.get('error')}"
+    assert wss["accepted"] is True, (
+        f"WSS4J refused the STS's answer: {wss.get('error')} (accepted without the Basic "
+        f"Security Profile checks: {wss.get('acceptedWithoutBsp')})"
+    )
     assert verdict["token"] == SAML2
     return wss
 
