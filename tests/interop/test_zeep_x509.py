@@ -33,25 +33,10 @@ AUDIENCE = "https://rp.example.org/plain"
 WST_2005 = "http://schemas.xmlsoap.org/ws/2005/02/trust"
 
 
-class _Timestamp:
-    """A wsu:Timestamp in the Security header, for BinarySignature to sign with the Body."""
-
-    def apply(self, envelope: etree._Element, headers: dict) -> tuple[etree._Element, dict]:
-        created = datetime.now(UTC).replace(microsecond=0)
-        timestamp = WSU.Timestamp()
-        timestamp.append(WSU.Created(created.isoformat().replace("+00:00", "Z")))
-        timestamp.append(WSU.Expires((created + timedelta(minutes=5)).isoformat()
-                                     .replace("+00:00", "Z")))
-        get_security_header(envelope).append(timestamp)
-        return envelope, headers
-
-    def verify(self, envelope: etree._Element) -> etree._Element:
-        return envelope
-
-
 class _SignedExchange:
-    """zeep's BinarySignature for the request; the answer is verified with the STS's certificate
-    (BinarySignature alone would check it against the client's own certificate)."""
+    """A wsu:Timestamp, then zeep's BinarySignature over it and the Body, for the request; the
+    answer verified with the STS's certificate (BinarySignature alone would check it against the
+    client's own). One object: zeep takes a list of plugins for requests but not for answers."""
 
     def __init__(self, key_file: Path, cert_file: Path, sts_certificate_pem: bytes) -> None:
         self.signer = BinarySignature(str(key_file), str(cert_file))
@@ -59,6 +44,12 @@ class _SignedExchange:
         self.answer_verified = False
 
     def apply(self, envelope: etree._Element, headers: dict) -> Any:
+        created = datetime.now(UTC).replace(microsecond=0)
+        timestamp = WSU.Timestamp()
+        timestamp.append(WSU.Created(created.isoformat().replace("+00:00", "Z")))
+        timestamp.append(WSU.Expires((created + timedelta(minutes=5)).isoformat()
+                                     .replace("+00:00", "Z")))
+        get_security_header(envelope).append(timestamp)
         return self.signer.apply(envelope, headers)
 
     def verify(self, envelope: etree._Element) -> etree._Element:
@@ -94,7 +85,7 @@ def _issue(
     sts_pem = live_sts.signing_certificate.public_bytes(serialization.Encoding.PEM)
     signed = _SignedExchange(key_file, cert_file, sts_pem)
     client = zeep.Client(wsdl=live_sts.endpoint + "?wsdl", transport=Transport(session=http),
-                         wsse=[_Timestamp(), signed])
+                         wsse=signed)
     service = client.bind("wso2carbon-sts", PORT)
     result = service.IssueToken(
         TokenType=ns.TOKEN_SAML20,
