@@ -30,7 +30,6 @@ from tests.interop.scenarios import applied
 
 PORT = "wso2carbon-stsHttpsSoap11Endpoint"
 AUDIENCE = "https://rp.example.org/plain"
-WST_2005 = "http://schemas.xmlsoap.org/ws/2005/02/trust"
 
 
 class _SignedExchange:
@@ -91,9 +90,9 @@ def _issue(
     service = client.bind("wso2carbon-sts", PORT)
     result = service.IssueToken(
         TokenType=ns.TOKEN_SAML20,
-        RequestType=f"{WST_2005}/Issue",
+        RequestType=f"{ns.WST_13}/Issue",
         AppliesTo={"EndpointReference": {"Address": AUDIENCE}},
-        KeyType=f"{WST_2005}/Bearer",
+        KeyType=f"{ns.WST_13}/Bearer",
     )
     return result, signed.answer_verified
 
