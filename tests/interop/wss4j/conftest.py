@@ -8,17 +8,22 @@ an administrator would, on the e2e suite's live HTTPS STS, and scenario 1 is put
 from __future__ import annotations
 
 import datetime as dt
+import http.server
 import json
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
 
 from stsdesk.server.model import RelyingParty
 from tests.e2e.conftest import LiveSts
@@ -129,6 +134,75 @@ def _write_p12(path: Path, issued: certfactory.Issued, alias: bytes = b"client")
 
 
 @pytest.fixture(scope="session")
+def crl_server() -> Iterator[_CrlServer]:
+    """A loopback HTTP server for the client CA's CRL, where revoked certificates point."""
+    server = _CrlServer(("127.0.0.1", 0), _CrlHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _CrlServer(http.server.ThreadingHTTPServer):
+    crl: bytes = b""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/client-ca.crl"
+
+
+class _CrlHandler(http.server.BaseHTTPRequestHandler):
+    server: _CrlServer
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self.send_response(200)
+        self.send_header("Content-Type", "application/pkix-crl")
+        self.send_header("Content-Length", str(len(self.server.crl)))
+        self.end_headers()
+        self.wfile.write(self.server.crl)
+
+    def log_message(self, *_: object) -> None:
+        return None
+
+
+def _revoked(ca: certfactory.Issued, crl_url: str) -> tuple[certfactory.Issued, bytes]:
+    """A client certificate from the trusted CA that names its CRL, and the CRL revoking it."""
+    key = certfactory.rsa_key("wss4j-revoked")
+    now = certfactory.NOW
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "wss4j-revoked")])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(ca.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            full_name=[x509.UniformResourceIdentifier(crl_url)], relative_name=None,
+            reasons=None, crl_issuer=None)]), critical=False)
+        .sign(ca.private_key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.certificate.subject)
+        .last_update(now - dt.timedelta(hours=1))
+        .next_update(now + dt.timedelta(days=7))
+        .add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(certificate.serial_number)
+            .revocation_date(now - dt.timedelta(minutes=30))
+            .build())
+        .sign(ca.private_key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    return certfactory.Issued(certificate, key), crl.public_bytes(serialization.Encoding.DER)
+
+
+@pytest.fixture(scope="session")
 def client_ca() -> certfactory.Issued:
     return certfactory.issue("WSS4J Client CA", ca=True, path_length=0,
                              organization="Stsdesk Interop")
@@ -138,6 +212,7 @@ def client_ca() -> certfactory.Issued:
 def wss4j(
     live_sts: LiveSts,  # noqa: F811 - the fixture imported above
     client_ca: certfactory.Issued,
+    crl_server: _CrlServer,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Wss4jClient:
     classpath = _classpath()
@@ -170,8 +245,10 @@ def wss4j(
     signing = live_sts.server.bootstrap.keystore.signing_identity("wso2carbon")
     sts_p12 = _write_p12(workdir / "sts.p12",
                          certfactory.Issued(signing.certificate, signing.private_key), b"wso2carbon")
+    revoked, crl_server.crl = _revoked(client_ca, crl_server.url)
     keys = {
         "trusted": certfactory.issue("wss4j-client", issuer=client_ca),
+        "revoked": revoked,
         "untrusted": certfactory.issue("wss4j-stranger"),
         "expired": certfactory.issue(
             "wss4j-expired", issuer=client_ca,
