@@ -26,7 +26,7 @@ from zeep.wsse.utils import WSU, get_security_header
 from stsdesk.core import ns
 from tests.e2e.conftest import LiveSts
 from tests.helpers import certfactory
-from tests.interop.scenarios import applied
+from tests.interop.scenarios import applied, unless_enforced
 
 PORT = "wso2carbon-stsHttpsSoap11Endpoint"
 AUDIENCE = "https://rp.example.org/plain"
@@ -97,6 +97,7 @@ def _issue(
     return result, signed.answer_verified
 
 
+@unless_enforced("2")
 def test_zeep_binary_signature_obtains_a_token_under_scenario_2(
     live_sts: LiveSts, http: requests.Session, zeep_client_key: certfactory.Issued,
     tmp_path: Path,
@@ -115,6 +116,7 @@ def test_zeep_binary_signature_obtains_a_token_under_scenario_2(
     assert subject and "zeep-client" in subject[0]
 
 
+@unless_enforced("2")
 def test_zeep_signed_by_a_certificate_the_sts_does_not_trust_is_refused(
     live_sts: LiveSts, http: requests.Session, tmp_path: Path
 ) -> None:

@@ -9,6 +9,7 @@ supporting token beside an X.509 signature and encryption (33 SAML 2.0, 34 SAML 
 from __future__ import annotations
 
 import base64
+import secrets
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from tests.helpers import certfactory
-from tests.interop.wss4j.conftest import USERNAME, Wss4jClient, applied
+from tests.interop.scenarios import applied, enforced
+from tests.interop.wss4j.conftest import USERNAME, Wss4jClient
 from tests.interop.wss4j.verdicts import SECURITY_FAULTS, WSSE, assert_issued, assert_refused
 
 TOKEN_TYPES = {
@@ -61,7 +63,7 @@ def _resign_with_stranger(token: Path, version: str) -> Path:
     return forged
 
 
-@pytest.mark.parametrize("number", ["31", "32", "33", "34"])
+@pytest.mark.parametrize("number", enforced("31", "32", "33", "34"))
 def test_a_saml_token_from_this_sts_obtains_a_new_token(
     wss4j: Wss4jClient, number: str, tmp_path: Path
 ) -> None:
@@ -80,7 +82,7 @@ def test_a_saml_token_from_this_sts_obtains_a_new_token(
         assert verdict["subject"] == USERNAME
 
 
-@pytest.mark.parametrize("number", ["31", "32", "33", "34"])
+@pytest.mark.parametrize("number", enforced("31", "32", "33", "34"))
 def test_a_saml_token_from_an_untrusted_issuer_is_refused(
     wss4j: Wss4jClient, number: str, tmp_path: Path
 ) -> None:
@@ -89,6 +91,20 @@ def test_a_saml_token_from_an_untrusted_issuer_is_refused(
     forged = _resign_with_stranger(token, VERSION[number])
     with applied(wss4j.sts, number):
         verdict = wss4j.run(number, samlToken=str(forged), samlProofKey=proof_key)
+
+    assert_refused(verdict, SECURITY_FAULTS)
+    assert "trusted issuer" in verdict["fault"]["reason"]
+
+
+@pytest.mark.parametrize("number", enforced("31", "32"))
+def test_a_saml_token_presented_without_its_proof_key_is_refused(
+    wss4j: Wss4jClient, number: str, tmp_path: Path
+) -> None:
+    token = tmp_path / "token.xml"
+    _issue_saml(wss4j, VERSION[number], token)
+    guessed = base64.b64encode(secrets.token_bytes(32)).decode()
+    with applied(wss4j.sts, number):
+        verdict = wss4j.run(number, samlToken=str(token), samlProofKey=guessed)
 
     assert_refused(verdict, SECURITY_FAULTS)
 
