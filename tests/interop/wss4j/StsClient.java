@@ -11,6 +11,7 @@
  * Usage: java StsClient <properties file>. Prints one JSON object (the verdict) on stdout.
  * Properties: scenario, url, tlsCa (PEM), stsCert (PEM), clientP12, clientP12Password,
  * clientAlias, username, password, appliesTo, tokenType, keyType, soap (1.1|1.2),
+ * suite (Basic256, the default, or Basic256Sha256),
  * attack (none|unsigned-body|tamper-body|tamper-encrypted|wrap-signature|replay|omit-ut),
  * samlToken (file with the assertion, 31-34), samlProofKey (base64, 31/32), dumpDir,
  * tokenOut (where to keep the issued token), dryRun and selfCheckP12 (see selfCheck).
@@ -93,7 +94,7 @@ public final class StsClient {
     static final String ASYM_KEY_WRAP = WSConstants.KEYTRANSPORT_RSAOEP;
     static final String ASYM_SIG = WSConstants.RSA_SHA1;
     static final String SYM_SIG = WSConstants.HMAC_SHA1;
-    static final String DIGEST = WSConstants.SHA1;
+    static final String SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256";
     static final String C14N = WSConstants.C14N_EXCL_OMIT_COMMENTS;
 
     /** What a scenario's WSO2 policy asks of the initiator (the client). */
@@ -125,6 +126,7 @@ public final class StsClient {
     final Properties props;
     final Profile profile;
     final String attack;
+    final String digest;  // Basic256: SHA-1; Basic256Sha256: SHA-256 (signature methods alike)
     final String soapNs;
     final X509Certificate stsCert;
     final Merlin crypto;
@@ -139,6 +141,8 @@ public final class StsClient {
         this.props = props;
         this.profile = profile(props.getProperty("scenario"));
         this.attack = props.getProperty("attack", "none");
+        this.digest = "Basic256Sha256".equals(props.getProperty("suite", "Basic256"))
+                ? SHA256 : WSConstants.SHA1;
         this.soapNs = "1.1".equals(props.getProperty("soap", "1.2")) ? SOAP11 : SOAP12;
         this.stsCert = readCertificate(props.getProperty("stsCert"));
         this.clientAlias = props.getProperty("clientAlias", "client");
@@ -235,7 +239,7 @@ public final class StsClient {
         sig.setUserInfo(clientAlias, clientKeyPassword);
         sig.setSignatureAlgorithm(ASYM_SIG);
         sig.setSigCanonicalization(C14N);
-        sig.setDigestAlgo(DIGEST);
+        sig.setDigestAlgo(digest);
         sig.prepare(doc, crypto, secHeader);
         insertAfter = insertAfter(insertAfter, sig.getBinarySecurityTokenElement());
 
@@ -308,7 +312,7 @@ public final class StsClient {
         sig.setSecretKey(ephemeralKey);
         sig.setSignatureAlgorithm(SYM_SIG);
         sig.setSigCanonicalization(C14N);
-        sig.setDigestAlgo(DIGEST);
+        sig.setDigestAlgo(digest);
         sig.prepare(doc, crypto, secHeader);
         List<javax.xml.crypto.dsig.Reference> refs = sig.addReferencesToSign(parts, secHeader);
         sig.computeSignature(refs, false, null);
@@ -351,7 +355,7 @@ public final class StsClient {
         sig.setSecretKey(ephemeralKey);
         sig.setSignatureAlgorithm(SYM_SIG);
         sig.setSigCanonicalization(C14N);
-        sig.setDigestAlgo(DIGEST);
+        sig.setDigestAlgo(digest);
         sig.prepare(doc, crypto, secHeader);
         List<WSEncryptionPart> parts = new ArrayList<>();
         parts.add(new WSEncryptionPart(idOf(timestamp)));
@@ -547,6 +551,7 @@ public final class StsClient {
         List<String> actions = new ArrayList<>();
         List<String> signed = new ArrayList<>();
         List<String> encrypted = new ArrayList<>();
+        java.util.Set<String> digests = new java.util.TreeSet<>();
         List<byte[]> confirmed = new ArrayList<>();
         String signer = null;
         boolean signedBySts = false;
@@ -565,6 +570,7 @@ public final class StsClient {
                 wss.put("signatureMethod", result.get(WSSecurityEngineResult.TAG_SIGNATURE_METHOD));
                 for (Object ref : listOf(result.get(WSSecurityEngineResult.TAG_DATA_REF_URIS))) {
                     signed.add(((WSDataRef) ref).getName().getLocalPart());
+                    digests.add(((WSDataRef) ref).getDigestAlgorithm());
                 }
             } else if (action == WSConstants.ENCR) {
                 for (Object ref : listOf(result.get(WSSecurityEngineResult.TAG_DATA_REF_URIS))) {
@@ -580,6 +586,7 @@ public final class StsClient {
         }
         wss.put("actions", actions);
         wss.put("signedParts", signed);
+        wss.put("digestMethods", new ArrayList<>(digests));
         wss.put("encryptedParts", encrypted);
         wss.put("signer", signer);
         wss.put("signedBySts", signedBySts);

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.interop.scenarios import applied, enforced, unless_enforced
+from tests.interop.scenarios import (
+    applied,
+    enforced,
+    unless_enforced,
+    unless_suites_can_be_chosen,
+)
 from tests.interop.wss4j.conftest import USERNAME, Wss4jClient
 from tests.interop.wss4j.verdicts import (
     CERT_FAULTS,
@@ -22,6 +27,8 @@ from tests.interop.wss4j.verdicts import (
     assert_refused,
 )
 
+SHA1 = "http://www.w3.org/2000/09/xmldsig#sha1"
+SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 # What WSO2's policy asks of the STS's answer: (signed by, encrypted, SignatureConfirmation).
 ASYMMETRIC = {"2": ("sts", False, False), "5": ("sts", True, True)}
 SYMMETRIC = {
@@ -59,6 +66,7 @@ def test_a_wso2_client_obtains_a_token_and_wss4j_verifies_the_answer(
     else:
         assert wss["encryptedParts"] == []
     assert wss["signatureConfirmed"] is confirmed, wss
+    assert wss["digestMethods"] == [SHA1]  # WSO2's Basic256
     if number in SUBJECT:
         assert verdict["subject"] is not None and SUBJECT[number] in verdict["subject"]
 
@@ -71,6 +79,28 @@ def test_sign_and_encrypt_works_on_both_soap_versions(wss4j: Wss4jClient, soap: 
 
     wss = assert_issued(verdict)
     assert wss["signedBySts"] and wss["signatureConfirmed"]
+
+
+@unless_suites_can_be_chosen()
+@pytest.mark.parametrize("number", enforced("5", "8"))
+def test_basic256sha256_chosen_by_the_administrator_is_what_both_sides_use(
+    wss4j: Wss4jClient, number: str
+) -> None:
+    with applied(wss4j.sts, number, suite="Basic256Sha256"):
+        verdict = wss4j.run(number, suite="Basic256Sha256")
+
+    wss = assert_issued(verdict)
+    assert wss["digestMethods"] == [SHA256], wss
+    assert wss["signatureConfirmed"] is True
+
+
+@unless_suites_can_be_chosen()
+@pytest.mark.parametrize("number", enforced("5", "8"))
+def test_a_sha1_client_under_basic256sha256_is_refused(wss4j: Wss4jClient, number: str) -> None:
+    with applied(wss4j.sts, number, suite="Basic256Sha256"):
+        verdict = wss4j.run(number)  # WSO2's Basic256: SHA-1 digests
+
+    assert_refused(verdict, SECURITY_FAULTS)
 
 
 # ---------------------------------------------------------------------------- asymmetric binding
