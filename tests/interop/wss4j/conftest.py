@@ -28,10 +28,8 @@ from cryptography.x509.oid import NameOID
 from stsdesk.server.model import RelyingParty
 from tests.e2e.conftest import LiveSts
 from tests.helpers import certfactory
-from tests.interop.conftest import live_sts  # noqa: F401 - a pytest fixture
-from tests.interop.scenarios import applied
 
-__all__ = ["Wss4jClient", "ClientKey", "applied", "USERNAME", "PASSWORD"]
+__all__ = ["Wss4jClient", "ClientKey", "USERNAME", "PASSWORD"]
 
 # The jars WSS4J 1.6 needs at run time, as Debian installs them (libwss4j-java,
 # libxml-security-java and their dependencies); slf4j-nop keeps xmlsec's logging quiet.
@@ -210,7 +208,7 @@ def client_ca() -> certfactory.Issued:
 
 @pytest.fixture(scope="session")
 def wss4j(
-    live_sts: LiveSts,  # noqa: F811 - the fixture imported above
+    live_sts: LiveSts,
     client_ca: certfactory.Issued,
     crl_server: _CrlServer,
     tmp_path_factory: pytest.TempPathFactory,
