@@ -10,7 +10,7 @@ import requests
 from lxml import etree
 
 from stsdesk.core import ns
-from stsdesk.core.certs import generate_self_signed
+from stsdesk.core.certificates import generate_self_signed
 from stsdesk.core.soap import SoapVersion, build_envelope, parse_fault
 from stsdesk.core.wssecurity import build_security_header
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request, request_action
@@ -89,7 +89,7 @@ def test_timestamp_from_the_future(live_sts):
     assert "clock" in reason
 
 
-def test_password_digest_replay_is_refused(live_sts):
+def test_password_digest_replay_is_refused(live_sts, digest_allowed):
     nonce = os.urandom(16)
     now = datetime.now(UTC)
     first = build_security_header(SoapVersion.SOAP12, username="admin", password=ADMIN_PASSWORD,
