@@ -5,6 +5,7 @@ WSO2 Identity Server serves the same ``/scim2`` API, so a WSO2 backend can reuse
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -180,7 +181,7 @@ class ScimUsersAndRoles:
         while True:
             answer = self.client.scim("GET", path, None, startIndex=len(resources) + 1,
                                       count=_PAGE, **params) or {}
-            batch, total = read(path, lambda: _page_of(answer))
+            batch, total = read(path, functools.partial(_page_of, answer))
             resources.extend(batch)
             if not batch or len(resources) >= total:
                 return resources
