@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import difflib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -42,6 +41,7 @@ from stsdesk.services.admin.models import (
     WsTrustConfig,
     WsTrustOptions,
 )
+from stsdesk.services.admin.resident import ChangedField, resident_idp_changes
 from stsdesk.services.admin.stsdesk_scim import ScimUsersAndRoles
 from stsdesk.services.admin.wire import dict_of, list_of, optional, read, strings
 from stsdesk.services.admin_client import API_PREFIX, AdminClient
@@ -88,63 +88,23 @@ def _resident_idp(body: Any) -> ResidentIdp:
     )
 
 
-def _op(operation: str, path: str, value: str | None = None) -> dict[str, str]:
-    result = {"operation": operation, "path": path}
-    if value is not None:
-        result["value"] = value
-    return result
+_PATCH_PATHS = {
+    ChangedField.IDLE_SESSION_TIMEOUT: "/idleSessionTimeoutPeriod",
+    ChangedField.REMEMBER_ME: "/rememberMePeriod",
+    ChangedField.ISSUER: "/stsIssuer",
+}
 
 
 def resident_idp_patch(before: ResidentIdp, after: ResidentIdp) -> list[dict[str, str]]:
     """WSO2's JSON-patch list that turns ``before`` into ``after`` (empty when equal)."""
-    operations = _realm_operations(before.home_realm_identifiers, after.home_realm_identifiers)
-    if after.idle_session_timeout_minutes != before.idle_session_timeout_minutes:
-        operations.append(_op("REPLACE", "/idleSessionTimeoutPeriod",
-                              str(after.idle_session_timeout_minutes)))
-    if after.remember_me_minutes != before.remember_me_minutes:
-        operations.append(_op("REPLACE", "/rememberMePeriod", str(after.remember_me_minutes)))
-    if after.issuer != before.issuer and after.issuer is not None:
-        operations.append(_op("REPLACE", "/stsIssuer", after.issuer))
-    return operations
-
-
-def _realm_operations(old: Sequence[str], new: Sequence[str]) -> list[dict[str, str]]:
-    """Index operations for the identifier list.
-
-    The server applies them in order and refuses a value that is already in the list, so a
-    naive position-by-position REPLACE breaks on a reordering. Instead: REPLACE where an item
-    was edited into a value the old list does not have, then REMOVE (from the end, so indices
-    stay valid) what is gone, then ADD in ascending order what is new or moved.
-    """
-    if list(old) == list(new):
-        return []
-    old_values = set(old)
-    kept: set[int] = set()
-    replaced: dict[int, str] = {}
-    matcher = difflib.SequenceMatcher(a=list(old), b=list(new), autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            kept.update(range(i1, i2))
-        elif tag == "replace" and i2 - i1 == j2 - j1:
-            for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
-                if new[j] not in old_values:
-                    replaced[i] = new[j]
-    operations: list[dict[str, str]] = []
-    working = list(old)
-    for index, value in sorted(replaced.items()):
-        operations.append(_op("REPLACE", f"{_REALMS_PATH}{index}", value))
-        working[index] = value
-    for index in sorted(set(range(len(old))) - kept - replaced.keys(), reverse=True):
-        operations.append(_op("REMOVE", f"{_REALMS_PATH}{index}"))
-        del working[index]
-    # ``working`` is now a subsequence of ``new``: inserting the missing values in ascending
-    # target order yields ``new`` and never adds a value that is still present.
-    for index, value in enumerate(new):
-        if index >= len(working) or working[index] != value:
-            operations.append(_op("ADD", f"{_REALMS_PATH}{index}", value))
-            working.insert(index, value)
-    if working != list(new):  # a bug here would silently save the wrong list
-        raise RuntimeError("internal error: the identifier changes could not be computed")
+    operations = []
+    for change in resident_idp_changes(before, after):
+        path = (f"{_REALMS_PATH}{change.index}" if change.field is ChangedField.HOME_REALM
+                else _PATCH_PATHS[change.field])
+        operation = {"operation": change.action.value, "path": path}
+        if change.value is not None:
+            operation["value"] = change.value
+        operations.append(operation)
     return operations
 
 

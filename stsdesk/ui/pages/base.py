@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from stsdesk.services.admin_client import AdminClient
+from stsdesk.services.admin import AdminApi
 from stsdesk.ui import errors
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.widgets.banner import MessageBanner
@@ -47,7 +47,7 @@ class Page(QWidget):
 
     def call(
         self,
-        work: Callable[[AdminClient], Any],
+        work: Callable[[AdminApi], Any],
         on_success: Callable[[Any], None],
         *,
         action: str,

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QPushButton, QSpinBox, QWidget
 
-from stsdesk.services.admin_client import AdminClient
+from stsdesk.services.admin.models import LockoutPolicy, StsSettings, TokenSettings
 
-__all__ = ["StsSettingsGroup", "load_settings", "save_settings"]
+__all__ = ["StsSettingsGroup"]
 
 _DAY = 24 * 3600
-
-
-def load_settings(client: AdminClient) -> dict[str, Any]:
-    return {**client.get("/sts/token-settings"), **client.get("/sts/lockout-policy")}
-
-
-def save_settings(client: AdminClient, values: dict[str, int]) -> dict[str, Any]:
-    tokens = {key: values[key] for key in
-              ("defaultLifetimeSeconds", "maxLifetimeSeconds", "clockSkewSeconds")}
-    lockout = {key: values[key] for key in ("maxFailedAttempts", "lockoutSeconds")}
-    return {**client.put("/sts/token-settings", tokens),
-            **client.put("/sts/lockout-policy", lockout)}
 
 
 def _spin(parent: QWidget, minimum: int, maximum: int, suffix: str) -> QSpinBox:
@@ -39,7 +25,7 @@ def _spin(parent: QWidget, minimum: int, maximum: int, suffix: str) -> QSpinBox:
 class StsSettingsGroup(QGroupBox):
     """The values as the server has them; Apply sends both settings when something changed."""
 
-    apply_requested = Signal(dict)
+    apply_requested = Signal(object)  # StsSettings
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Tokens and Sign-in", parent)
@@ -64,36 +50,37 @@ class StsSettingsGroup(QGroupBox):
         layout.addLayout(sign_in)
         layout.addStretch(1)
         layout.addWidget(self.apply_button, 0, Qt.AlignmentFlag.AlignBottom)
-        self._loaded: dict[str, int] = {}
-        self._fields: dict[str, QSpinBox] = {
-            "defaultLifetimeSeconds": self.default_lifetime,
-            "maxLifetimeSeconds": self.max_lifetime,
-            "clockSkewSeconds": self.clock_skew,
-            "maxFailedAttempts": self.max_attempts,
-            "lockoutSeconds": self.lockout,
-        }
+        self._loaded: StsSettings | None = None
+        self._fields = (self.default_lifetime, self.max_lifetime, self.clock_skew,
+                        self.max_attempts, self.lockout)
         self._connect_signals()
         self.apply_button.setEnabled(False)
 
     def _connect_signals(self) -> None:
-        for box in self._fields.values():
+        for box in self._fields:
             box.valueChanged.connect(self.on_field_value_changed)
         self.apply_button.clicked.connect(self.on_apply_button_clicked)
 
-    def show_values(self, values: dict[str, Any]) -> None:
-        self._loaded = {key: int(values[key]) for key in self._fields if key in values}
-        for key, box in self._fields.items():
-            if key in self._loaded:
-                box.blockSignals(True)
-                box.setValue(self._loaded[key])
-                box.blockSignals(False)
+    def show_values(self, settings: StsSettings) -> None:
+        self._loaded = settings
+        shown = (settings.tokens.default_lifetime_seconds, settings.tokens.max_lifetime_seconds,
+                 settings.tokens.clock_skew_seconds, settings.lockout.max_failed_attempts,
+                 settings.lockout.lockout_seconds)
+        for box, value in zip(self._fields, shown, strict=True):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
         self.on_field_value_changed()
 
-    def values(self) -> dict[str, int]:
-        return {key: box.value() for key, box in self._fields.items()}
+    def values(self) -> StsSettings:
+        return StsSettings(
+            tokens=TokenSettings(self.default_lifetime.value(), self.max_lifetime.value(),
+                                 self.clock_skew.value()),
+            lockout=LockoutPolicy(self.max_attempts.value(), self.lockout.value()),
+        )
 
     def has_unsaved_changes(self) -> bool:
-        return bool(self._loaded) and self.values() != self._loaded
+        return self._loaded is not None and self.values() != self._loaded
 
     def on_field_value_changed(self, *_: object) -> None:
         self.apply_button.setEnabled(self.has_unsaved_changes())
