@@ -9,12 +9,15 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from stsdesk.services.admin import AdminApi
+from stsdesk.services.admin import AdminApi, Capability
 from stsdesk.ui import errors
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.widgets.banner import MessageBanner
 
 __all__ = ["Page"]
+
+
+_OWN_TOOLTIP = "stsdeskOwnToolTip"
 
 
 class Page(QWidget):
@@ -62,6 +65,18 @@ class Page(QWidget):
                 self.show_error(action, error)
 
         self.connection.call(work, on_success, failed)
+
+    def offer(self, widget: QWidget, capability: Capability, enabled: bool = True) -> bool:
+        """Enable ``widget`` when the server has ``capability`` (and ``enabled``); without it,
+        grey it out with the reason as its tooltip. True when the server has it."""
+        reason = self.connection.missing_reason(capability)
+        own = widget.property(_OWN_TOOLTIP)
+        if own is None:  # the widget's own tooltip, shown again when the capability is there
+            own = widget.toolTip()
+            widget.setProperty(_OWN_TOOLTIP, own)
+        widget.setEnabled(enabled and reason is None)
+        widget.setToolTip(reason if reason is not None else str(own))
+        return reason is None
 
     def show_error(self, action: str, error: Exception) -> None:
         errors.show_error(self, self.banner, action, error)
