@@ -8,7 +8,9 @@ __all__ = [
     "SOAP11", "SOAP12", "WSA_2004", "WSA_2005", "WSP_2004", "WSP_W3C", "WSP_2006",
     "WSSE", "WSSE11", "WSU", "WST_2005", "WST_13", "WST_14", "WSID", "DS", "XENC", "XENC11",
     "EXC_C14N", "SAML11", "SAML11P", "SAML2", "SAML2P", "XSI", "XS", "SP_2005", "SP_12",
-    "WSDL", "WSDL_SOAP11", "WSDL_SOAP12", "WSAW", "WSAM", "PASSWORD_TEXT", "PASSWORD_DIGEST",
+    "WSDL", "WSDL_SOAP11", "WSDL_SOAP12", "WSAW", "WSAM", "WSX", "WSXFER", "WSAID",
+    "MEX_GET_METADATA_REQUEST", "MEX_GET_METADATA_RESPONSE", "TRANSFER_GET", "TRANSFER_GET_RESPONSE",
+    "SP_2005_INCLUDE_TOKEN", "SP_12_INCLUDE_TOKEN", "PASSWORD_TEXT", "PASSWORD_DIGEST",
     "BASE64_BINARY", "X509V3", "SAML11_ASSERTION_ID", "SAML2_ID", "TOKEN_SAML11",
     "TOKEN_SAML20", "TOKEN_SAML10_URN", "TOKEN_SAML20_URN", "IDENTITY_NO_PROOF_KEY",
     "WSO2_CLAIMS", "PREFIXES",
@@ -56,9 +58,13 @@ SAML2P: Final = "urn:oasis:names:tc:SAML:2.0:protocol"
 XSI: Final = "http://www.w3.org/2001/XMLSchema-instance"
 XS: Final = "http://www.w3.org/2001/XMLSchema"
 
-# WS-SecurityPolicy: 2005/07 (WSO2 scenarios) and 1.2
+# WS-SecurityPolicy: 2005/07 (WSO2's scenario files, ADFS's WS-Trust 2005 bindings) and 1.2;
+# their IncludeToken URIs
+# are the namespace followed by "/IncludeToken/Never", ".../AlwaysToRecipient" and so on.
 SP_2005: Final = "http://schemas.xmlsoap.org/ws/2005/07/securitypolicy"
 SP_12: Final = "http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702"
+SP_2005_INCLUDE_TOKEN: Final = f"{SP_2005}/IncludeToken/"
+SP_12_INCLUDE_TOKEN: Final = f"{SP_12}/IncludeToken/"
 
 # WSDL
 WSDL: Final = "http://schemas.xmlsoap.org/wsdl/"
@@ -66,6 +72,16 @@ WSDL_SOAP11: Final = "http://schemas.xmlsoap.org/wsdl/soap/"
 WSDL_SOAP12: Final = "http://schemas.xmlsoap.org/wsdl/soap12/"
 WSAW: Final = "http://www.w3.org/2006/05/addressing/wsdl"
 WSAM: Final = "http://www.w3.org/2007/05/addressing/metadata"
+
+# WS-MetadataExchange (2004/09, the version ADFS, WCF and WSO2 speak), WS-Transfer and the
+# addressing identity extension that carries a service's certificate in an EndpointReference.
+WSX: Final = "http://schemas.xmlsoap.org/ws/2004/09/mex"
+WSXFER: Final = "http://schemas.xmlsoap.org/ws/2004/09/transfer"
+WSAID: Final = "http://schemas.xmlsoap.org/ws/2006/02/addressingidentity"
+MEX_GET_METADATA_REQUEST: Final = f"{WSX}/GetMetadata/Request"
+MEX_GET_METADATA_RESPONSE: Final = f"{WSX}/GetMetadata/Response"
+TRANSFER_GET: Final = f"{WSXFER}/Get"
+TRANSFER_GET_RESPONSE: Final = f"{WSXFER}/GetResponse"
 
 # Token profile URIs
 PASSWORD_TEXT: Final = (

@@ -70,6 +70,11 @@ class SoapMessage:
     message_id: str | None
     addressing_namespace: str | None
 
+    @property
+    def body_is_empty(self) -> bool:
+        """True when the Body held no element (only with ``allow_empty_body``)."""
+        return self.body.tag == f"{{{self.version.value}}}Body"
+
     def header(self, namespace: str, local_name: str) -> tuple[etree._Element, ...]:
         """Every header block named ``{namespace}local_name``, in document order."""
         tag = f"{{{namespace}}}{local_name}"
@@ -131,13 +136,17 @@ def _text(element: etree._Element) -> str:
 
 
 def parse_envelope(data: bytes, *, content_type: str | None, soap_action: str | None = None,
-                   limits: XmlLimits = DEFAULT_LIMITS) -> SoapMessage:
+                   limits: XmlLimits = DEFAULT_LIMITS,
+                   allow_empty_body: bool = False) -> SoapMessage:
     """Parse an untrusted SOAP request received over HTTP.
 
     ``content_type`` is the HTTP Content-Type header (``None`` when the request had none, which
     is refused); ``soap_action`` is the SOAPAction header. The action is the WS-Addressing Action
     header if there is one, else the transport's action (SOAP 1.2: the content type's ``action``
     parameter, falling back to a SOAPAction header; SOAP 1.1: the SOAPAction header).
+
+    ``allow_empty_body`` accepts a Body with no element (a WS-Transfer Get has one); the
+    message's ``body`` is then the SOAP Body itself and ``body_is_empty`` is true.
     """
     if content_type is None or not content_type.strip():
         raise InvalidRequestError(
@@ -164,7 +173,9 @@ def parse_envelope(data: bytes, *, content_type: str | None, soap_action: str | 
     header, body = _envelope_parts(root, version)
     headers = tuple(_element_children(header)) if header is not None else ()
     body_children = _element_children(body)
-    if len(body_children) != 1:
+    if allow_empty_body and not body_children and not (body.text or "").strip():
+        body_children = [body]
+    elif len(body_children) != 1:
         raise InvalidRequestError(
             f"The SOAP Body holds {len(body_children)} elements; send exactly one request "
             "element (a wst:RequestSecurityToken)."

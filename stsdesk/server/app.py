@@ -10,7 +10,9 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import FastAPI
+from lxml import etree
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -33,11 +35,12 @@ from stsdesk.server.admin.errors import install_error_handlers
 from stsdesk.server.bootstrap import BootstrapResult, open_existing
 from stsdesk.server.passwords import CredentialCache
 from stsdesk.server.settings import ServerSettings
+from stsdesk.server.sts.mex import MetadataService, render_mex_wsdl
 from stsdesk.server.sts.service import TrustService
 from stsdesk.server.sts.wsdl import render_wsdl
-from stsdesk.server.urls import STS_PATH, public_base_url
+from stsdesk.server.urls import MEX_PATH, STS_PATH, public_base_url
 
-__all__ = ["create_app", "build_app", "node_identity", "STS_PATH"]
+__all__ = ["create_app", "build_app", "node_identity", "STS_PATH", "MEX_PATH"]
 
 def node_identity(settings: ServerSettings) -> str:
     """How /health names this node: ``--node-name``, else ``hostname:port/pid``."""
@@ -71,6 +74,7 @@ class _StsEndpoint:
         self._boot = boot
         self._settings = settings
         self._max_bytes = DEFAULT_LIMITS.max_bytes
+        self._metadata = MetadataService()
         self._executor = ThreadPoolExecutor(_STS_THREADS, thread_name_prefix="stsdesk-sts")
 
     def warm_up(self) -> None:
@@ -79,7 +83,12 @@ class _StsEndpoint:
         self._boot.keystore.signing_identity(config.signing_alias)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Finish the requests already running, then release what the service holds.
+
+        Waiting matters: a request still running may be saving its token record, which the
+        token journal must commit before the store stops it.
+        """
+        self._executor.shutdown(wait=True, cancel_futures=True)
         self._service.close()
 
     async def post(self, request: Request) -> Response:
@@ -110,6 +119,39 @@ class _StsEndpoint:
         address = public_base_url(request, self._settings) + STS_PATH
         return Response(render_wsdl(address, snapshot.security), media_type="text/xml")
 
+    async def mex_get(self, request: Request) -> Response:
+        """The metadata WSDL itself, as ADFS answers a GET of its /mex."""
+        definitions = await run_in_threadpool(self._describe, request)
+        body = etree.tostring(definitions, xml_declaration=True, encoding="UTF-8")
+        return Response(body, media_type="text/xml")
+
+    async def mex_post(self, request: Request) -> Response:
+        """A GetMetadata or WS-Transfer Get: the WSDL inside mex:Metadata, in a SOAP reply."""
+        content_type = request.headers.get("content-type")
+        body = await self._read_body(request)
+        if body is None:
+            error = XmlInputError(
+                f"The message is larger than this STS accepts ({self._max_bytes} bytes)."
+            )
+            reply = TrustService.refuse(error, content_type=content_type)
+            return Response(reply.body, status_code=413, media_type=reply.content_type)
+        handle = functools.partial(
+            self._metadata.handle, body, content_type=content_type,
+            soap_action=request.headers.get("soapaction"),
+            describe=functools.partial(self._describe, request),
+        )
+        reply = await run_in_threadpool(handle)
+        return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
+
+    def _describe(self, request: Request) -> etree._Element:
+        # The applied scenario and the active signing certificate as of this request.
+        config = self._boot.store.snapshot()
+        certificate = self._boot.keystore.signing_certificate(config.signing_alias)
+        return render_mex_wsdl(
+            public_base_url(request, self._settings) + STS_PATH, config.security,
+            service_certificate=certificate.public_bytes(Encoding.DER),
+        )
+
     async def _read_body(self, request: Request) -> bytes | None:
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self._max_bytes:
@@ -122,8 +164,14 @@ class _StsEndpoint:
         return bytes(chunks)
 
 
-def build_app(boot: BootstrapResult, settings: ServerSettings) -> FastAPI:
-    """The application over an opened data directory (tests pass their own)."""
+def build_app(
+    boot: BootstrapResult, settings: ServerSettings, *, close_store: bool = False
+) -> FastAPI:
+    """The application over an opened data directory (tests pass their own).
+
+    At shutdown the token journal commits what is queued and stops its thread; with
+    ``close_store`` the store is closed too (for an application that opened it itself).
+    """
     credentials = CredentialCache()
     service = TrustService(
         boot.store, boot.keystore, credentials,
@@ -135,7 +183,8 @@ def build_app(boot: BootstrapResult, settings: ServerSettings) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(endpoint.warm_up)
         yield
-        endpoint.close()
+        await run_in_threadpool(endpoint.close)
+        await run_in_threadpool(boot.store.close if close_store else boot.store.tokens.close)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -155,6 +204,8 @@ def build_app(boot: BootstrapResult, settings: ServerSettings) -> FastAPI:
     app.add_route("/health", _health_route(settings), methods=["GET"], include_in_schema=False)
     app.add_route(STS_PATH, endpoint.post, methods=["POST"], include_in_schema=False)
     app.add_route(STS_PATH, endpoint.get, methods=["GET"], include_in_schema=False)
+    app.add_route(MEX_PATH, endpoint.mex_get, methods=["GET"], include_in_schema=False)
+    app.add_route(MEX_PATH, endpoint.mex_post, methods=["POST"], include_in_schema=False)
     for module in (configs, applications, sts_security, sts_settings, keystores, claims, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(scim.router, prefix=SCIM_PREFIX)
@@ -163,4 +214,4 @@ def build_app(boot: BootstrapResult, settings: ServerSettings) -> FastAPI:
 
 def create_app(settings: ServerSettings) -> FastAPI:
     """Open the data directory that ``stsdesk serve`` initialised and build the application."""
-    return build_app(open_existing(settings), settings)
+    return build_app(open_existing(settings), settings, close_store=True)

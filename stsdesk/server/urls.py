@@ -6,9 +6,11 @@ from starlette.requests import Request
 
 from stsdesk.server.settings import ServerSettings
 
-__all__ = ["STS_PATH", "public_base_url"]
+__all__ = ["STS_PATH", "MEX_PATH", "public_base_url"]
 
 STS_PATH = "/services/wso2carbon-sts"
+# WS-MetadataExchange, where ADFS-style clients look for it: beside the endpoint, ".../mex".
+MEX_PATH = f"{STS_PATH}/mex"
 
 
 def public_base_url(request: Request, settings: ServerSettings) -> str:

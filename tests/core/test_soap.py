@@ -170,6 +170,25 @@ def test_body_must_hold_exactly_one_element(body: str) -> None:
         parse_envelope(envelope(SoapVersion.SOAP11, body=body), content_type="text/xml")
 
 
+@pytest.mark.parametrize("version", list(SoapVersion))
+def test_an_empty_body_is_read_only_when_allowed(version: SoapVersion) -> None:
+    # A WS-Transfer Get has an empty Body; a token request never has.
+    data = envelope(version, body="")
+    message = parse_envelope(data, content_type=version.content_type, allow_empty_body=True)
+    assert message.body_is_empty
+    assert message.body.tag == f"{{{version.value}}}Body"
+    full = parse_envelope(envelope(version, body="<x/>"), content_type=version.content_type,
+                          allow_empty_body=True)
+    assert not full.body_is_empty and full.body.tag == "x"
+
+
+@pytest.mark.parametrize("body", ["<x/><y/>", "some text"])
+def test_allowing_an_empty_body_still_refuses_two_elements_or_text(body: str) -> None:
+    with pytest.raises(InvalidRequestError):
+        parse_envelope(envelope(SoapVersion.SOAP11, body=body), content_type="text/xml",
+                       allow_empty_body=True)
+
+
 def test_soap11_header_in_a_soap12_envelope_is_refused() -> None:
     data = (f'<s:Envelope xmlns:s="{ns.SOAP12}" xmlns:o="{ns.SOAP11}"><o:Header/>'
             f"<s:Body><x/></s:Body></s:Envelope>").encode()

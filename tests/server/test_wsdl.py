@@ -14,6 +14,7 @@ from stsdesk.core.xmlparse import parse_xml
 from stsdesk.server.app import build_app
 from stsdesk.server.model import SecurityPolicy
 from stsdesk.server.sts.wsdl import OPERATIONS, TARGET_NAMESPACE, render_wsdl
+from tests.helpers.wsdl import addressing_schema, assert_valid, inline_schemas, policy_schemas
 
 ADDRESS = "https://sts.example.org:9443/services/wso2carbon-sts"
 NSMAP = {
@@ -74,18 +75,37 @@ def test_every_reference_resolves():
     }
 
 
-def test_types_declare_the_ws_trust_13_elements_and_accept_a_real_request():
+def test_types_declare_typed_ws_trust_13_messages_and_accept_real_requests(tmp_path):
     root = render()
     trust_schemas = xp(root, f"//wsdl:types/xs:schema[@targetNamespace='{ns.WST_13}']")
     assert len(trust_schemas) == 1
-    imports = xp(root, f"//wsdl:types/xs:schema/xs:import[@namespace='{ns.WST_13}']")
-    assert imports, "the service schema imports WS-Trust 1.3"
-    schema = etree.XMLSchema(etree.fromstring(etree.tostring(trust_schemas[0])))
-    rst = build_request(TrustVersion.WST_13, RequestType.ISSUE, token_type=ns.TOKEN_SAML20,
-                        key_type=KeyType.BEARER, applies_to="https://rp.example.org")
-    assert schema.validate(etree.ElementTree(rst)), schema.error_log
+    # Typed children, not open content: a WSDL-driven client builds the request from values.
+    (rst_type,) = xp(trust_schemas[0], "xs:complexType[@name='RequestSecurityTokenType']")
+    children = {e.get("name") or e.get("ref") for e in xp(rst_type, "xs:all/xs:element")}
+    assert {"TokenType", "RequestType", "KeyType", "wsp:AppliesTo", "Claims", "Lifetime",
+            "Entropy", "UseKey", "ValidateTarget", "RenewTarget", "CancelTarget"} <= children
+    assert xp(rst_type, "xs:all/xs:element[@name='RequestType']/@minOccurs") == ["1"]
+    schema = inline_schemas(root, tmp_path)
+    for request_type in RequestType:
+        rst = build_request(TrustVersion.WST_13, request_type, token_type=ns.TOKEN_SAML20,
+                            key_type=KeyType.BEARER, applies_to="https://rp.example.org",
+                            lifetime_seconds=60)
+        assert schema.validate(etree.ElementTree(rst)), schema.error_log
     other = etree.Element(f"{{{ns.WST_2005}}}RequestSecurityToken")
     assert not schema.validate(etree.ElementTree(other))
+    wrong = build_request(TrustVersion.WST_13, RequestType.ISSUE, key_size=256)
+    wrong.find(f"{{{ns.WST_13}}}KeySize").text = "large"
+    assert not schema.validate(etree.ElementTree(wrong))
+
+
+def test_policy_and_endpoint_references_are_valid_against_the_standards():
+    root = render()
+    (policy,) = xp(root, "/wsdl:definitions/wsp:Policy")
+    assert_valid(policy, policy_schemas())
+    references = xp(root, "//wsa10:EndpointReference")
+    assert len(references) == 2
+    for reference in references:
+        assert_valid(reference, addressing_schema())
 
 
 def test_port_type_actions_are_ws_trust_13():

@@ -186,7 +186,7 @@ def get_public_certificate(
     context: Context,
     encode_cert: _EncodeCert = False,
 ) -> Response:
-    alias = context.store.get_signing_alias()
+    alias = context.store.keys.get_signing_alias()
     return _certificate_body(context.keystore.signing_certificate(alias), encode_cert)
 
 
@@ -297,7 +297,7 @@ def list_signing_keys(
     filter_: _AliasFilter = None,
 ) -> list[SigningKeyResponse]:
     matches = _alias_filter(filter_)
-    active = context.store.get_signing_alias()
+    active = context.store.keys.get_signing_alias()
     return [
         _signing_key_response(request, context, info.alias, info.certificate, info.created_at,
                               active=info.alias == active)
@@ -313,7 +313,7 @@ def list_signing_keys(
     response_model_exclude_none=True,
 )
 def get_active_signing_key(_: Admin, context: Context) -> ActiveSigningKey:
-    return ActiveSigningKey(alias=context.store.get_signing_alias())
+    return ActiveSigningKey(alias=context.store.keys.get_signing_alias())
 
 
 @router.put(
@@ -346,9 +346,9 @@ def set_active_signing_key(
     # Decrypt it now, so that a key that cannot be used is refused here rather than by the
     # next token request.
     context.keystore.signing_identity(body.alias)
-    previous = context.store.get_signing_alias()
+    previous = context.store.keys.get_signing_alias()
     if previous != body.alias:
-        context.store.set_signing_alias(body.alias)
+        context.store.keys.set_signing_alias(body.alias)
         record(context, actor, "signing-key.activate", body.alias,
                f"previously {previous!r}; SHA-256 {described.sha256_fingerprint}")
         log.info("Signing key switched from %r to %r by %s", previous, body.alias, actor)
@@ -392,7 +392,7 @@ def add_signing_key(
             "Give either 'generate' (commonName, keySize, validityDays) to make a new key pair, "
             "or 'pkcs12' (base64) with its 'password' to upload one; not both, not neither."
         )
-    if context.store.get_signing_key(body.alias) is not None:
+    if context.store.keys.get_signing_key(body.alias) is not None:
         raise _conflict(
             f"A signing key with alias {body.alias!r} already exists. Choose another alias, or "
             "delete the old key first."
@@ -416,11 +416,11 @@ def add_signing_key(
     record(context, actor, "signing-key.create", body.alias,
            f"{how}; subject {described.subject}; SHA-256 {described.sha256_fingerprint}")
     log.info("Signing key %r added by %s (%s)", body.alias, actor, how)
-    stored = context.store.get_signing_key(body.alias)
+    stored = context.store.keys.get_signing_key(body.alias)
     created = stored.created_at if stored is not None else datetime.now(UTC)
     response.headers["Location"] = _url(request, context, _SIGNING_KEYS, body.alias)
     return _signing_key_response(request, context, body.alias, cert, created,
-                                 active=context.store.get_signing_alias() == body.alias)
+                                 active=context.store.keys.get_signing_alias() == body.alias)
 
 
 @router.delete(
@@ -531,7 +531,7 @@ def _certificate_not_found(
     context: AdminContext, alias: str, certificates: dict[str, x509.Certificate]
 ) -> ApiError:
     hint = ""
-    if context.store.get_signing_key(alias) is not None:
+    if context.store.keys.get_signing_key(alias) is not None:
         hint = (
             f" {alias!r} is a signing key: its certificate is at {API_PREFIX}{_SIGNING_KEYS}/"
             f"{alias} (the active one also at {API_PREFIX}{_CERTS}/public)."

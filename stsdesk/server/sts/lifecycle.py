@@ -72,7 +72,7 @@ class TokenLifecycle:
             problem = self._signature_problem(target.assertion, config)
             if problem:
                 return Verdict(False, problem)
-        record = self._store.get_token(target.token_id)
+        record = self._store.tokens.get(target.token_id)
         if record is None:
             return Verdict(False, "The token was not issued by this STS (its ID is unknown here).")
         problem = _status_problem(record, now, config.tokens.clock_skew_seconds)
@@ -94,7 +94,7 @@ class TokenLifecycle:
         problem = self._signature_problem(target.assertion, config)
         if problem:
             raise InvalidSecurityTokenError(problem)
-        record = self._store.get_token(target.token_id)
+        record = self._store.tokens.get(target.token_id)
         if record is None:
             raise InvalidSecurityTokenError(
                 "The token was not issued by this STS; it cannot be renewed here."
@@ -145,7 +145,7 @@ class TokenLifecycle:
             replaced_by=None,
         )
         # Claim the old token first: of two concurrent renewals only one may succeed.
-        claimed = self._store.set_token_status(
+        claimed = self._store.tokens.set_status(
             record.token_id,
             TokenStatus.RENEWED,
             replaced_by=spec.assertion_id,
@@ -155,7 +155,7 @@ class TokenLifecycle:
             raise UnableToRenewError(
                 "The token was renewed or cancelled at the same moment; renew the newest token."
             )
-        self._store.save_token(renewed)
+        self._store.tokens.save(renewed)
         return Minted(issued, renewed)
 
     # -- Cancel --------------------------------------------------------------------------------
@@ -166,11 +166,11 @@ class TokenLifecycle:
             problem = self._signature_problem(target.assertion, config)
             if problem:
                 raise InvalidSecurityTokenError(problem)
-        if self._store.get_token(target.token_id) is None:
+        if self._store.tokens.get(target.token_id) is None:
             raise InvalidSecurityTokenError(
                 "The token was not issued by this STS (its ID is unknown here); nothing was cancelled."
             )
-        self._store.set_token_status(target.token_id, TokenStatus.CANCELLED)
+        self._store.tokens.set_status(target.token_id, TokenStatus.CANCELLED)
 
     # -- shared checks -------------------------------------------------------------------------
 

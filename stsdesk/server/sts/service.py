@@ -26,13 +26,13 @@ from stsdesk.core.xmlparse import DEFAULT_LIMITS, XmlLimits
 from stsdesk.server.keystore import KeyStore
 from stsdesk.server.model import ConfigSnapshot
 from stsdesk.server.passwords import CredentialCache
-from stsdesk.server.storage.hotpath import FastReads, TokenJournal
+from stsdesk.server.storage.hotpath import FastReads
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.authenticate import SCENARIOS_ENFORCED, Authenticator
 from stsdesk.server.sts.issuer import TokenIssuer
 from stsdesk.server.sts.lifecycle import TokenLifecycle
 
-__all__ = ["TrustService", "SoapReply"]
+__all__ = ["TrustService", "SoapReply", "soap_version_of", "fault_reply"]
 
 log = logging.getLogger("stsdesk.server.sts")
 
@@ -62,8 +62,7 @@ class TrustService:
         limits: XmlLimits = DEFAULT_LIMITS,
     ) -> None:
         self._store = store
-        self._journal = TokenJournal(store.engine)
-        self._reads = FastReads(store.engine)
+        self._reads = FastReads(store.engine, store.logins.state)
         self._clock = clock
         self._limits = limits
         self._authenticator = Authenticator(store, credentials, self._reads)
@@ -77,12 +76,12 @@ class TrustService:
     @staticmethod
     def refuse(error: StsError, *, content_type: str | None) -> SoapReply:
         """A fault for a request refused before it was read (too large, say)."""
-        return _fault(_version_from_content_type(content_type), error, ns.WST_13, None)
+        return fault_reply(soap_version_of(content_type), error, ns.WST_13, None)
 
     def handle(
         self, body: bytes, *, content_type: str | None, soap_action: str | None
     ) -> SoapReply:
-        version = _version_from_content_type(content_type)
+        version = soap_version_of(content_type)
         message: SoapMessage | None = None
         trust_namespace = ns.WST_13
         try:
@@ -99,14 +98,14 @@ class TrustService:
             )
         except StsError as error:
             log.info("fault %s: %s", error.fault_local_name, error.message)
-            return _fault(version, error, trust_namespace, message)
+            return fault_reply(version, error, trust_namespace, message)
         except Exception:  # a bug: log it, tell the caller nothing of its insides
             log.exception("unexpected error while answering a WS-Trust request")
             internal = RequestFailedError(
                 "The STS could not process the request because of an internal error. "
                 "The administrator can find the details in the server log."
             )
-            return _fault(version, internal, trust_namespace, message)
+            return fault_reply(version, internal, trust_namespace, message)
 
     def _dispatch(self, message: SoapMessage, request: SecurityTokenRequest) -> etree._Element:
         config = self._store.snapshot(self._reads.config_version())
@@ -116,7 +115,7 @@ class TrustService:
         user = self._authenticator.authenticate(message, config, now)
         if request.request_type is RequestType.ISSUE:
             minted = self._issuer.issue(request, user, config, now)
-            self._journal.save(minted.record)
+            self._store.tokens.save(minted.record)
             return build_issue_response(request.version, minted.issued, context=request.context)
         if request.request_type is RequestType.VALIDATE:
             verdict = self._lifecycle.validate(request, config, now)
@@ -149,15 +148,17 @@ def _trust_namespace(body: etree._Element) -> str:
     return ns.WST_2005 if namespace == ns.WST_2005 else ns.WST_13
 
 
-def _version_from_content_type(content_type: str | None) -> SoapVersion:
+def soap_version_of(content_type: str | None) -> SoapVersion:
+    """The SOAP version a request's Content-Type names, for answering one that cannot be read."""
     if content_type and "application/soap+xml" in content_type.lower():
         return SoapVersion.SOAP12
     return SoapVersion.SOAP11
 
 
-def _fault(
+def fault_reply(
     version: SoapVersion, error: StsError, trust_namespace: str, message: SoapMessage | None
 ) -> SoapReply:
+    """The fault answering ``error``, with the HTTP status SOAP over HTTP gives it."""
     # SOAP 1.1 over HTTP answers every fault with 500; SOAP 1.2 tells the sender's from ours.
     status = 500 if version is SoapVersion.SOAP11 or not error.sender else 400
     body = build_fault(version, error, trust_namespace=trust_namespace, request=message)

@@ -8,6 +8,8 @@ from stsdesk.core import ns
 from stsdesk.core.scenarios import find_scenario, policy_document
 from stsdesk.core.xmlparse import parse_xml
 from stsdesk.server.model import SecurityPolicy
+from stsdesk.server.sts.trust_schema import PREFIXES as SCHEMA_PREFIXES
+from stsdesk.server.sts.trust_schema import append_trust_schemas
 
 __all__ = ["render_wsdl", "scenario_policy", "OPERATIONS", "TARGET_NAMESPACE", "SERVICE_NAME"]
 
@@ -39,18 +41,8 @@ def render_wsdl(address: str, security: SecurityPolicy) -> bytes:
     ``wsp:PolicyReference``, the form WCF and ADFS-style metadata clients read; while security
     is disabled the WSDL carries no policy (and the STS issues nothing).
     """
-    nsmap = {
-        "wsdl": ns.WSDL,
-        "soap": ns.WSDL_SOAP11,
-        "soap12": ns.WSDL_SOAP12,
-        "wsp": ns.WSP_2004,
-        "wsu": ns.WSU,
-        "wsa10": ns.WSA_2005,
-        "wsaw": ns.WSAW,
-        "wst": ns.WST_13,
-        "tns": TARGET_NAMESPACE,
-        "xs": ns.XS,
-    }
+    nsmap = {"wsdl": ns.WSDL, "soap": ns.WSDL_SOAP11, "soap12": ns.WSDL_SOAP12, "wsaw": ns.WSAW,
+             "tns": TARGET_NAMESPACE, **SCHEMA_PREFIXES}
     root = etree.Element(_q(ns.WSDL, "definitions"), nsmap=nsmap, name=SERVICE_NAME,
                          targetNamespace=TARGET_NAMESPACE)
     policy_id = _append_policy(root, security)
@@ -72,23 +64,9 @@ def _append_policy(root: etree._Element, security: SecurityPolicy) -> str | None
 
 
 def _append_types(root: etree._Element) -> None:
-    # The WS-Trust 1.3 elements are declared here with open content (as ADFS does), so that the
-    # message parts resolve inside this document and a client needs no schema download.
-    types = etree.SubElement(root, _q(ns.WSDL, "types"))
-    trust = etree.SubElement(types, _q(ns.XS, "schema"), targetNamespace=ns.WST_13,
-                             elementFormDefault="qualified")
-    for element in ("RequestSecurityToken", "RequestSecurityTokenResponse",
-                    "RequestSecurityTokenResponseCollection"):
-        etree.SubElement(trust, _q(ns.XS, "element"), name=element, type=f"wst:{element}Type")
-        complex_type = etree.SubElement(trust, _q(ns.XS, "complexType"), name=f"{element}Type")
-        sequence = etree.SubElement(complex_type, _q(ns.XS, "sequence"))
-        etree.SubElement(sequence, _q(ns.XS, "any"), namespace="##any", processContents="lax",
-                         minOccurs="0", maxOccurs="unbounded")
-        etree.SubElement(complex_type, _q(ns.XS, "anyAttribute"), namespace="##other",
-                         processContents="lax")
-    service = etree.SubElement(types, _q(ns.XS, "schema"), targetNamespace=TARGET_NAMESPACE,
-                               elementFormDefault="qualified")
-    etree.SubElement(service, _q(ns.XS, "import"), namespace=ns.WST_13)
+    # Typed WS-Trust 1.3 messages, inline, so a WSDL-driven client builds requests from values
+    # and needs no schema download.
+    append_trust_schemas(etree.SubElement(root, _q(ns.WSDL, "types")), versions=(ns.WST_13,))
 
 
 def _append_messages(root: etree._Element) -> None:
