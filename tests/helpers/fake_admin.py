@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from stsdesk.core.certinfo import describe_certificate
+from stsdesk.core.certinfo import CertificateDescription, describe_certificate
 from stsdesk.core.certs import load_certificate
 from stsdesk.core.claims import LOCAL_CLAIMS
 from stsdesk.core.scenarios import EVERYONE_ROLES, SCENARIOS, find_scenario, policy_document
@@ -58,6 +58,7 @@ from stsdesk.services.errors import (
     NotFoundError,
     UnsupportedError,
 )
+from tests.helpers import certfactory
 
 __all__ = ["FakeAdminApi", "PRIMARY_KEYSTORE"]
 
@@ -111,6 +112,7 @@ class FakeAdminApi:
         self.audit: list[AuditEntry] = []
         admin = self._store_user(User(id=self._id(), user_name="admin"), "admin")
         self.roles_add("admin", [admin.id])
+        self._generate("wso2carbon", "localhost", 2048, 3650)  # as a fresh server has it
 
     # -- bookkeeping -------------------------------------------------------------------------
 
@@ -384,14 +386,7 @@ class FakeAdminApi:
         with self._lock:
             if alias in self.certificates:
                 raise _conflict(f"The alias '{alias}' is already in the trust store.")
-            row = TrustedCertificate(
-                alias=alias, subject=facts.subject, issuer=facts.issuer,
-                not_before=facts.not_before, not_after=facts.not_after,
-                sha256_fingerprint=facts.sha256_fingerprint,
-                sha1_fingerprint=facts.sha1_fingerprint,
-                key_algorithm=str(facts.key_algorithm), key_size=facts.key_size,
-                serial_number=facts.serial_number,
-                signature_algorithm=facts.signature_algorithm)
+            row = TrustedCertificate(**_facts(alias, facts))
             self.certificates[alias] = (row, cert.public_bytes(Encoding.PEM).decode("ascii"))
             self._record("certificate.import", alias)
             return row
@@ -421,32 +416,35 @@ class FakeAdminApi:
             return tuple(self.signing_keys[alias] for alias in sorted(self.signing_keys))
 
     def add_signing_key(self, request: NewSigningKey) -> SigningKey:
-        """Only what a test hands in as ``pkcs12=None`` with ``common_name``: the fake holds no
-        keys, so the row describes a key nobody can sign with (rendering only)."""
+        """Generates a real key pair and certificate; PKCS#12 import is the live server's."""
         self._call("add_signing_key", Capability.SIGNING_KEYS)
         if request.common_name is None:
-            raise UnsupportedError("The fake admin API cannot read PKCS#12 files.")
-        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+            raise UnsupportedError("The fake admin API does not read PKCS#12 files; test the "
+                                   "import against the live server.")
         with self._lock:
             if request.alias in self.signing_keys:
                 raise _conflict(f"The alias '{request.alias}' is already a signing key.")
-            key = SigningKey(
-                alias=request.alias, subject=f"CN={request.common_name}",
-                issuer=f"CN={request.common_name}", not_before=now,
-                not_after=now + dt.timedelta(days=request.validity_days),
-                key_algorithm="RSA", key_size=request.key_size,
-                active=not self.signing_keys, created_at=now)
-            self.signing_keys[key.alias] = key
-            return key
+            return self._generate(request.alias, request.common_name, request.key_size,
+                                  request.validity_days)
 
-    def activate_signing_key(self, alias: str) -> SigningKey:
+    def _generate(self, alias: str, common_name: str, bits: int, days: int) -> SigningKey:
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        issued = certfactory.issue(common_name, key=certfactory.rsa_key(alias, bits),
+                                   not_before=now, not_after=now + dt.timedelta(days=days))
+        facts = describe_certificate(issued.certificate)
+        key = SigningKey(**_facts(alias, facts), active=not self.signing_keys, created_at=now,
+                         pem=issued.certificate.public_bytes(Encoding.PEM).decode("ascii"))
+        self.signing_keys[alias] = key
+        return key
+
+    def activate_signing_key(self, alias: str) -> None:
         self._call("activate_signing_key", Capability.SIGNING_KEYS)
         with self._lock:
             if alias not in self.signing_keys:
-                raise _not_found(f"The signing key '{alias}'")
+                raise _invalid(f"There is no signing key with alias '{alias}'; add the key "
+                               "first, then choose it.")
             self.signing_keys = {a: replace(k, active=a == alias)
                                  for a, k in self.signing_keys.items()}
-            return self.signing_keys[alias]
 
     def delete_signing_key(self, alias: str) -> None:
         self._call("delete_signing_key", Capability.SIGNING_KEYS)
@@ -605,6 +603,16 @@ class FakeAdminApi:
         self._call("list_audit_entries", Capability.AUDIT_LOG)
         with self._lock:
             return AuditPage(tuple(self.audit[offset:offset + limit]), offset)
+
+
+def _facts(alias: str, facts: CertificateDescription) -> dict[str, object]:
+    return {"alias": alias, "subject": facts.subject, "issuer": facts.issuer,
+            "not_before": facts.not_before, "not_after": facts.not_after,
+            "sha256_fingerprint": facts.sha256_fingerprint,
+            "sha1_fingerprint": facts.sha1_fingerprint,
+            "key_algorithm": str(facts.key_algorithm), "key_size": facts.key_size,
+            "serial_number": facts.serial_number,
+            "signature_algorithm": facts.signature_algorithm}
 
 
 def _scenario(scenario_id: str) -> Scenario:

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from stsdesk.services.admin import AdminApi, StsdeskAdminApi
 from stsdesk.services.admin.models import (
     ApplicationDraft,
+    NewSigningKey,
     RequestedClaim,
     ResidentIdp,
     SecurityPolicyRequest,
@@ -155,6 +156,25 @@ def test_certificates_import_export_and_refusals(api):
         api.delete_certificate(alias)
     with pytest.raises(NotFoundError):
         api.export_certificate(alias)
+
+
+def test_signing_keys_generate_activate_and_refuse_deleting_the_active_one(api):
+    before = next((k.alias for k in api.list_signing_keys() if k.active), None)
+    alias = _unique("rollover").lower()
+    added = api.add_signing_key(NewSigningKey(alias, common_name="sts.rollover.example.org",
+                                              validity_days=30))
+    assert added.alias == alias and not added.active
+    assert "sts.rollover.example.org" in added.subject
+    api.activate_signing_key(alias)
+    assert [k.alias for k in api.list_signing_keys() if k.active] == [alias]
+    with pytest.raises(ConflictError):
+        api.delete_signing_key(alias)
+    with pytest.raises(InvalidInputError):  # a missing alias is bad input, as in WSO2
+        api.activate_signing_key(_unique("missing").lower())
+    if before is not None:
+        api.activate_signing_key(before)
+        api.delete_signing_key(alias)
+        assert alias not in [k.alias for k in api.list_signing_keys()]
 
 
 def test_security_policy_applies_and_disables(api):

@@ -74,13 +74,11 @@ def trust_store(admin_client) -> dict[str, dict]:
     return {item["alias"]: item for item in admin_client.get("/keystores/certs")}
 
 
-def api_row(alias: str, not_before: dt.datetime, not_after: dt.datetime, **extra) -> dict:
+def api_row(alias: str, not_before: dt.datetime, not_after: dt.datetime) -> dict:
     return {"alias": alias, "subject": f"CN={alias}.example.org,O=Example",
-            "issuer": "CN=Example CA", "notBefore": not_before.isoformat(),
-            "notAfter": not_after.isoformat(), "sha256Fingerprint": "AA:BB",
-            "sha1Fingerprint": "CC", "keyAlgorithm": "RSA", "keySize": 2048,
-            "serialNumber": "01", "signatureAlgorithm": "RSA with SHA256", "warnings": [],
-            **extra}
+            "issuer": "CN=Example CA", "not_before": not_before, "not_after": not_after,
+            "sha256_fingerprint": "AA:BB", "sha1_fingerprint": "CC", "key_algorithm": "RSA",
+            "key_size": 2048, "serial_number": "01", "signature_algorithm": "RSA with SHA256"}
 
 
 # ------------------------------------------------------------------------------- models
@@ -90,11 +88,10 @@ def test_models_pass_the_model_tester_and_colour_the_status(qtmodeltester):
     day = dt.timedelta(days=1)
     trusted = TrustedCertificatesTableModel(now=NOW)
     trusted.set_rows([
-        TrustedCertificateRow.from_api(api_row("ok", NOW - day, NOW + 400 * day,
-                                               usedBy=["Payroll"])),
-        TrustedCertificateRow.from_api(api_row("soon", NOW - day, NOW + 10 * day)),
-        TrustedCertificateRow.from_api(api_row("gone", NOW - 9 * day, NOW - day)),
-        TrustedCertificateRow.from_api(api_row("later", NOW + day, NOW + 9 * day)),
+        TrustedCertificateRow(**api_row("ok", NOW - day, NOW + 400 * day), used_by=("Payroll",)),
+        TrustedCertificateRow(**api_row("soon", NOW - day, NOW + 10 * day)),
+        TrustedCertificateRow(**api_row("gone", NOW - 9 * day, NOW - day)),
+        TrustedCertificateRow(**api_row("later", NOW + day, NOW + 9 * day)),
     ])
     qtmodeltester.check(trusted)
     status = TrustedCertificatesTableModel.STATUS
@@ -114,21 +111,21 @@ def test_models_pass_the_model_tester_and_colour_the_status(qtmodeltester):
     assert isinstance(trusted.index(3, 0).data(ROW_ROLE), TrustedCertificateRow)
 
     signing = SigningKeysTableModel(now=NOW)
-    signing.set_rows([SigningKeyRow.from_api(api_row("k1", NOW - day, NOW + day, active=True,
-                                                     createdAt=NOW.isoformat(), pem="x"))])
+    signing.set_rows([SigningKeyRow(**api_row("k1", NOW - day, NOW + day), active=True,
+                                    created_at=NOW, pem="x")])
     qtmodeltester.check(signing)
     assert signing.index(0, SigningKeysTableModel.SIGNS_NOW).data() == "✔ active"
     assert signing.active_row().alias == "k1"
 
 
 def test_expiry_message_says_what_to_do():
-    soon = SigningKeyRow.from_api(api_row("k", dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
-                                          dt.datetime.now(dt.UTC) + dt.timedelta(days=5, hours=1),
-                                          active=True))
+    soon = SigningKeyRow(**api_row("k", dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
+                                   dt.datetime.now(dt.UTC) + dt.timedelta(days=5, hours=1)),
+                         active=True)
     message = expiry_message(soon)
     assert "expires in 5 days" in message and "make it active" in message
-    fine = SigningKeyRow.from_api(api_row("k", dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
-                                          dt.datetime.now(dt.UTC) + dt.timedelta(days=300)))
+    fine = SigningKeyRow(**api_row("k", dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
+                                   dt.datetime.now(dt.UTC) + dt.timedelta(days=300)))
     assert expiry_message(fine) is None
     assert expiry_message(None) is None
 

@@ -537,9 +537,8 @@ class StsdeskAdminApi(ScimUsersAndRoles):
         body = self.client.post(_SIGNING_KEYS, _signing_key_body(request))
         return read("the new signing key", lambda: _signing_key(body))
 
-    def activate_signing_key(self, alias: str) -> SigningKey:
-        body = self.client.put(f"{_SIGNING_KEYS}/active", {"alias": alias})
-        return read("the active signing key", lambda: _signing_key(body))
+    def activate_signing_key(self, alias: str) -> None:
+        self.client.put(f"{_SIGNING_KEYS}/active", {"alias": alias})
 
     def delete_signing_key(self, alias: str) -> None:
         self.client.delete(f"{_SIGNING_KEYS}/{_segment(alias)}")

@@ -143,16 +143,16 @@ class AuditLogPage(Page):
     def refresh(self) -> None:
         """Load the newest page again (what was loaded before is replaced)."""
         reason = self.connection.missing_reason(Capability.AUDIT_LOG)
+        self.table.setEnabled(reason is None)
+        self.table.setToolTip(reason or "")
         if reason is not None:
             # Greyed out with the reason, rather than failing on every visit.
-            self.setEnabled(False)
-            self.setToolTip(reason)
             self.model.set_entries([])
-            self.banner.info(f"The audit log is not available: {reason}")
+            self._more = False
+            self.banner.info(f"This server has no audit log: {reason}")
+            self._update_controls()
             self.loaded.emit()
             return
-        self.setEnabled(True)
-        self.setToolTip("")
         self._fetch(offset=0)
 
     def _fetch(self, *, offset: int) -> None:

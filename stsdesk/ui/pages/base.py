@@ -43,6 +43,12 @@ class Page(QWidget):
         layout.addWidget(self.banner)
         layout.addLayout(self.body, 1)
         layout.setAlignment(Qt.AlignmentFlag.AlignTop)
+        connection.capabilities_changed.connect(self.on_connection_capabilities_changed)
+
+    def on_connection_capabilities_changed(self, _capabilities: object) -> None:
+        # What the server offers decides what is greyed out: a page on show reloads.
+        if self.isVisible():
+            self.refresh()
 
     def refresh(self) -> None:
         """Reload what the page shows from the server (override)."""
