@@ -203,7 +203,7 @@ def test_list_search_and_screenshot(qtbot, window, admin_client):
     assert page.editor is not None and page.editor.application_id == payroll
     editor = page.editor
     qtbot.waitUntil(lambda: editor.application is not None, timeout=10_000)
-    assert editor.ws_trust["audience"] == f"https://payroll-{tag}.example.org/sts"
+    assert editor.ws_trust.audience == f"https://payroll-{tag}.example.org/sts"
     assert not page.has_unsaved_changes()
     qtbot.keyClicks(editor.description_edit, " (changed)")
     assert page.has_unsaved_changes()  # the main window asks before quitting

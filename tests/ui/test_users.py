@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from stsdesk.services.admin import open_admin_api
 from stsdesk.services.admin_client import AdminClient, ServerEndpoint
 from stsdesk.services.errors import AdminApiError
 from stsdesk.ui.connection import ServerConnection
@@ -455,7 +456,7 @@ def test_duplicate_user_name_shows_the_servers_conflict(qtbot, window, admin_cli
 
 def test_server_down_mid_save_keeps_the_input(qtbot) -> None:
     runner = TaskRunner()
-    down = ServerConnection(AdminClient(ServerEndpoint("https://127.0.0.1:9", "admin", "x")),
+    down = ServerConnection(open_admin_api(ServerEndpoint("https://127.0.0.1:9", "admin", "x")),
                             name="down", runner=runner)
     dialog = UserDialog(down, [RoleRow(id="g", name="ops")])
     qtbot.addWidget(dialog)
