@@ -16,10 +16,11 @@ from dataclasses import replace
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from stsdesk.core.certinfo import CertificateDescription, describe_certificate
-from stsdesk.core.certs import load_certificate
+from stsdesk.core.certificate_description import CertificateDescription, describe_certificate
+from stsdesk.core.certificates import load_certificate
 from stsdesk.core.claims import LOCAL_CLAIMS
 from stsdesk.core.scenarios import EVERYONE_ROLES, SCENARIOS, find_scenario, policy_document
+from stsdesk.core.tokentypes import ISSUED_TOKEN_TYPES
 from stsdesk.services.admin.api import Capabilities, Capability
 from stsdesk.services.admin.models import (
     Application,
@@ -63,7 +64,7 @@ from tests.helpers import certfactory
 __all__ = ["FakeAdminApi", "PRIMARY_KEYSTORE"]
 
 PRIMARY_KEYSTORE = "wso2carbon.jks"
-_TOKEN_TYPES = ("SAML11", "SAML20")
+_TOKEN_TYPES = ISSUED_TOKEN_TYPES
 _KEY_TYPES = ("Bearer", "SymmetricKey", "PublicKey")
 
 

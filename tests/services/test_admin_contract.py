@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from stsdesk.core.tokentypes import TokenType
 from stsdesk.services.admin import AdminApi, StsdeskAdminApi
 from stsdesk.services.admin.models import (
     ApplicationDraft,
@@ -117,10 +118,10 @@ def test_ws_trust_configuration_reads_back_and_lists_as_trusted_service(api):
     alias = _unique("rp").lower()
     api.import_certificate(alias, _pem("rp.example.org"))
     audience = f"https://{alias}.example.org/service"
-    saved = api.put_ws_trust(application.id, WsTrustConfig(audience, alias, token_type="SAML20"))
+    saved = api.put_ws_trust(application.id, WsTrustConfig(audience, alias, token_type=TokenType.SAML20))
     assert saved.audience == audience and saved.certificate_alias == alias
     read = api.get_ws_trust(application.id)
-    assert read is not None and read.token_type == "SAML20"
+    assert read is not None and read.token_type is TokenType.SAML20
     assert any(s.audience == audience and s.certificate_alias == alias
                for s in api.list_trusted_services())
     assert alias in api.ws_trust_options().certificate_aliases

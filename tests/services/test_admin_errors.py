@@ -49,7 +49,7 @@ def test_wrong_password_is_an_authentication_error(server):
     with pytest.raises(AuthenticationError) as caught:
         api.get_resident_idp()
     assert "wrong" in caught.value.message
-    server.bootstrap.store.record_successful_login("admin")
+    server.bootstrap.store.logins.record_success("admin")
 
 
 def test_a_user_without_the_admin_role_is_denied(server):

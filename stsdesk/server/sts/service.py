@@ -23,6 +23,7 @@ from stsdesk.core.wstrust import (
     response_action,
 )
 from stsdesk.core.xmlparse import DEFAULT_LIMITS, XmlLimits
+from stsdesk.server.errors import ServerError, fault_for
 from stsdesk.server.keystore import KeyStore
 from stsdesk.server.model import ConfigSnapshot
 from stsdesk.server.passwords import CredentialCache
@@ -99,7 +100,13 @@ class TrustService:
         except StsError as error:
             log.info("fault %s: %s", error.fault_local_name, error.message)
             return fault_reply(version, error, trust_namespace, message)
-        except Exception:  # a bug: log it, tell the caller nothing of its insides
+        except Exception as error:
+            fault = fault_for(error) if isinstance(error, ServerError) else None
+            if fault is not None:
+                log.warning("fault %s: %s", fault.fault_local_name, fault.message)
+                return fault_reply(version, fault, trust_namespace, message)
+            # A bug, or a server error for the administrator: log it, tell the caller nothing
+            # of its insides.
             log.exception("unexpected error while answering a WS-Trust request")
             internal = RequestFailedError(
                 "The STS could not process the request because of an internal error. "

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 
-from stsdesk.core.certs import load_certificate
+from stsdesk.core.certificates import load_certificate
 from stsdesk.core.errors import StsError
 from stsdesk.services.admin.api import AdminApi, Capability
 

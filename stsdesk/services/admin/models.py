@@ -10,7 +10,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from stsdesk.core.certinfo import EXPIRY_WARNING_DAYS, CertificateStatus
+from stsdesk.core.certificate_description import EXPIRY_WARNING_DAYS, CertificateStatus
+from stsdesk.core.tokentypes import TokenType
 
 __all__ = [
     "ServerInfo",
@@ -245,7 +246,7 @@ class WsTrustConfig:
 
     audience: str
     certificate_alias: str | None = None
-    token_type: str | None = None  # "SAML11" or "SAML20"
+    token_type: TokenType | None = None
     key_type: str | None = None  # "Bearer", "SymmetricKey" or "PublicKey"
     encrypt_token: bool | None = None
     encryption_algorithm: str | None = None
@@ -262,7 +263,7 @@ class WsTrustOptions:
     """The choices a server offers for a WS-Trust configuration, and its defaults."""
 
     certificate_aliases: tuple[str, ...] = ()
-    token_types: tuple[str, ...] = ()
+    token_types: tuple[TokenType, ...] = ()
     key_types: tuple[str, ...] = ()
     encryption_algorithms: tuple[str, ...] = ()
     key_transport_algorithms: tuple[str, ...] = ()

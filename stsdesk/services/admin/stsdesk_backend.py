@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from stsdesk.core.tokentypes import TokenType
 from stsdesk.services.admin.api import Capabilities
 from stsdesk.services.admin.models import (
     Application,
@@ -216,10 +217,11 @@ def _ws_trust(data: Any) -> WsTrustConfig:
     item = dict_of(data)
     encrypt = item.get("encryptToken")
     lifetime = item.get("tokenLifetimeSeconds")
+    token_type = item.get("tokenType")
     return WsTrustConfig(
         audience=str(item["audience"]),
         certificate_alias=optional(item.get("certificateAlias")) or None,
-        token_type=optional(item.get("tokenType")),
+        token_type=None if token_type is None else TokenType(token_type),
         key_type=optional(item.get("keyType")),
         encrypt_token=None if encrypt is None else bool(encrypt),
         encryption_algorithm=optional(item.get("encryptionAlgorithm")),
@@ -258,7 +260,7 @@ def _ws_trust_options(data: Any) -> WsTrustOptions:
     lifetime = dict_of(meta.get("tokenLifetimeSeconds") or {})
     return WsTrustOptions(
         certificate_aliases=options("certificateAlias"),
-        token_types=options("tokenType"),
+        token_types=tuple(TokenType(value) for value in options("tokenType")),
         key_types=options("keyType"),
         encryption_algorithms=options("encryptionAlgorithm"),
         key_transport_algorithms=options("keyTransportAlgorithm"),

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stsdesk.core.certinfo import MAX_ALIAS_LENGTH, validate_alias
+from stsdesk.core.aliases import MAX_ALIAS_LENGTH, RESERVED_SIGNING_KEY_ALIASES, validate_alias
 from stsdesk.services.admin import AdminApi
 from stsdesk.services.admin.models import NewSigningKey, SigningKey
 from stsdesk.services.errors import ConflictError, InvalidInputError, ServiceError
@@ -45,7 +45,6 @@ KEY_SIZES = (2048, 3072, 4096)  # what POST /keystores/signing-keys accepts
 MAX_VALIDITY_DAYS = 3650
 MAX_COMMON_NAME = 64  # RFC 5280's ub-common-name
 _DEFAULT_VALIDITY_DAYS = 730
-_RESERVED = frozenset({"active"})  # shadowed by GET /keystores/signing-keys/active
 _MAX_PKCS12_BYTES = 100_000  # the API takes 200 000 base64 characters at most
 
 
@@ -201,7 +200,7 @@ class SigningKeyDialog(QDialog):
         return self.generate_radio.isChecked()
 
     def _alias_problem(self) -> str | None:
-        return validate_alias(self.alias, self._existing, reserved=_RESERVED)
+        return validate_alias(self.alias, self._existing, reserved=RESERVED_SIGNING_KEY_ALIASES)
 
     def _common_name_problem(self) -> str | None:
         if not self.common_name_edit.text().strip():

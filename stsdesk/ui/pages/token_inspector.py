@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stsdesk.core.certfiles import FILE_PATTERNS, read_certificates
-from stsdesk.core.certs import certificate_fingerprint
+from stsdesk.core.certificate_files import FILE_PATTERNS, load_private_key, read_certificates
+from stsdesk.core.certificates import certificate_fingerprint
 from stsdesk.core.errors import StsError
-from stsdesk.core.tokeninfo import DecodedToken, PrivateKey, decode_token, load_private_key
+from stsdesk.core.tokeninfo import DecodedToken, PrivateKey, decode_token
 from stsdesk.core.tokeninput import extract_token
 from stsdesk.services.admin.certificates import ServerCertificates, fetch_server_certificates
 from stsdesk.services.errors import InputError
