@@ -185,16 +185,16 @@ def test_page_shows_the_applied_policy_and_trusted_services(qtbot, window, admin
         admin_client.delete(f"/applications/{app['id']}")
 
 
-def test_copy_buttons_put_the_urls_on_the_clipboard(qtbot, window, admin_client):
-    page = _show(qtbot, window)
-    endpoints = admin_client.get("/sts/endpoints")
+def test_copy_buttons_put_the_urls_on_the_clipboard(qtbot, fake_window, fake_admin):
+    page = _show(qtbot, fake_window)
+    endpoints = fake_admin.get_endpoints()
     clipboard = QGuiApplication.clipboard()
     _click(qtbot, page.copy_sts_button)
-    assert clipboard.text() == endpoints["sts"]
-    assert endpoints["sts"].endswith("/services/wso2carbon-sts")
+    assert clipboard.text() == endpoints.sts_url
+    assert endpoints.sts_url.endswith("/services/wso2carbon-sts")
     assert "Copied" in page.copy_sts_button.text()
     _click(qtbot, page.copy_wsdl_button)
-    assert clipboard.text() == endpoints["wsdl"]
+    assert clipboard.text() == endpoints.wsdl_url
     assert clipboard.text().endswith("?wsdl")
 
 
@@ -297,9 +297,11 @@ def test_apply_scenario1_with_a_new_role(qtbot, window, admin_client, roles, mon
     assert page.banner.level == "success" and role in page.banner.text
 
 
-def test_role_filter_filters(qtbot, window, roles):
-    alpha, beta = roles.create("filter-alpha"), roles.create("filter-beta")
-    page = _show(qtbot, window)
+def test_role_filter_filters(qtbot, fake_window, fake_admin):
+    alpha, beta = "filter-alpha", "filter-beta"
+    for name in (alpha, beta):
+        fake_admin.create_role(name)
+    page = _show(qtbot, fake_window)
     wizard = _open_wizard(qtbot, page)
     _next(qtbot, wizard)
     access = wizard.access_page
