@@ -18,6 +18,7 @@ from stsdesk.core import ns
 from stsdesk.core.certificate_description import CertificateStatus
 from stsdesk.core.soap import SoapVersion
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request
+from stsdesk.services.admin import Capability
 from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.trust_client import Credentials, TrustClient
 from stsdesk.ui.dialogs import certificate_details, certificate_import, confirm
@@ -328,8 +329,8 @@ def test_generate_a_signing_key_make_it_active_and_flag_its_expiry(
     assert alias not in {k["alias"] for k in admin_client.get("/keystores/signing-keys")}
 
 
-def test_details_of_the_signing_certificate(qtbot, window):
-    page = open_page(qtbot, window)
+def test_details_of_the_signing_certificate(qtbot, fake_window):
+    page = open_page(qtbot, fake_window)
     assert page.select_signing_key("wso2carbon")
     page.signing_table.setFocus()
     qtbot.keyClick(page.signing_table, Qt.Key.Key_Return)
@@ -393,8 +394,8 @@ def test_a_relying_party_with_an_imported_certificate_gets_encrypted_tokens(
 
 
 @pytest.mark.parametrize("tab", [TRUST_TAB, SIGNING_TAB])
-def test_buttons_need_a_selection(qtbot, window, tab):
-    page = open_page(qtbot, window)
+def test_buttons_need_a_selection(qtbot, fake_window, tab):
+    page = open_page(qtbot, fake_window)
     page.tabs.setCurrentIndex(tab)
     page.trust_table.clearSelection()
     page.signing_table.clearSelection()
@@ -404,3 +405,24 @@ def test_buttons_need_a_selection(qtbot, window, tab):
     assert not page.activate_button.isEnabled()
     assert not page.export_signing_button.isEnabled()
     assert page.import_button.isEnabled() and page.generate_button.isEnabled()
+
+
+def test_a_server_without_signing_keys_or_trust_store_import_greys_them_out(
+        qtbot, fake_admin, fake_window):
+    no_keys = "WSO2 Identity Server has no API for its signing keys."
+    no_import = "This version refuses certificates through its REST API."
+    fake_admin.missing.update({Capability.SIGNING_KEYS: no_keys,
+                               Capability.TRUST_STORE_IMPORT: no_import})
+    fake_window.connection.check()
+    qtbot.waitUntil(lambda: not fake_window.connection.supports(Capability.SIGNING_KEYS),
+                    timeout=10_000)
+    page = open_page(qtbot, fake_window)
+    assert page.signing_model.rowCount() == 0
+    assert "list_signing_keys" not in fake_admin.calls[-3:]
+    for button in (page.generate_button, page.import_pkcs12_button):
+        assert not button.isEnabled() and button.toolTip() == no_keys
+    assert not page.import_button.isEnabled() and page.import_button.toolTip() == no_import
+    fake_admin.missing.clear()
+    fake_window.connection.check()
+    qtbot.waitUntil(lambda: page.generate_button.isEnabled(), timeout=10_000)
+    assert page.generate_button.toolTip() != no_keys  # its own tooltip again
