@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -38,11 +39,12 @@ def set_configs(client: AdminClient, *, identifiers: list[str], idle: str = "15"
 
 
 @pytest.fixture(autouse=True)
-def _restore_defaults(admin_client, monkeypatch):
+def _restore_defaults(request: pytest.FixtureRequest, monkeypatch):
     # Closing a window with unsaved changes asks first; a failed test must not hang on that.
     monkeypatch.setattr(confirm, "ask", lambda *a, **k: True)
     yield
-    set_configs(admin_client, identifiers=["localhost"])
+    if "window" in request.fixturenames:  # the shared live server, not the fake
+        set_configs(request.getfixturevalue("admin_client"), identifiers=["localhost"])
 
 
 def open_page(qtbot, window) -> ResidentIdpPage:
@@ -227,13 +229,31 @@ def test_unsaved_changes_guard_navigation(qtbot, window, admin_client, monkeypat
     assert admin_client.get("/configs")["stsIssuer"] == "localhost"
 
 
-def test_reload_keeps_unsaved_input(qtbot, window):
-    page = open_page(qtbot, window)
+def test_reload_keeps_unsaved_input(qtbot, fake_window, fake_admin):
+    page = open_page(qtbot, fake_window)
     replace_text(qtbot, page.idle_timeout, "99")
+    current = fake_admin.get_resident_idp()  # meanwhile, someone else changes the server
+    fake_admin.update_resident_idp(current, replace(current, remember_me_minutes=30240))
     with qtbot.waitSignal(page.loaded, timeout=10_000):
-        qtbot.keyClick(window, Qt.Key.Key_F5)
+        qtbot.keyClick(fake_window, Qt.Key.Key_F5)
     assert page.idle_timeout.value() == 99
     assert page.has_unsaved_changes()
+    assert page.banner.level == "info" and "changed since this page loaded" in page.banner.text
+
+
+def test_invalid_input_in_a_form_sends_nothing(qtbot, fake_window, fake_admin):
+    page = open_page(qtbot, fake_window)
+    qtbot.keyClicks(page.new_identifier, "has space")
+    assert not page.add_button.isEnabled()
+    assert "spaces" in page.realm_error.text()
+    replace_text(qtbot, page.new_identifier, "")
+    replace_text(qtbot, page.issuer, " padded ")
+    assert "spaces" in page.issuer_error.text()
+    qtbot.mouseClick(page.update_button, LEFT)
+    qtbot.wait(300)
+    assert not fake_window.runner.busy
+    assert "update_resident_idp" not in fake_admin.calls
+    assert fake_admin.get_resident_idp().issuer == "localhost"
 
 
 @pytest.fixture
