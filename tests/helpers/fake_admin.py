@@ -502,7 +502,7 @@ class FakeAdminApi:
                         display_name=draft.display_name, given_name=draft.given_name,
                         family_name=draft.family_name, email=draft.email,
                         emails=(Email(draft.email, primary=True),) if draft.email else (),
-                        active=draft.active)
+                        active=draft.active, password_set=bool(draft.password))
             return self._with_roles(self._store_user(user, draft.password))
 
     def update_user(self, current: User, wanted: UserDraft) -> User:
@@ -516,7 +516,8 @@ class FakeAdminApi:
                            family_name=wanted.family_name, email=wanted.email,
                            emails=((Email(wanted.email, primary=True),) if wanted.email
                                    else ()) + others,
-                           active=wanted.active)
+                           active=wanted.active,
+                           password_set=stored.password_set or bool(wanted.password))
             return self._with_roles(self._store_user(user, wanted.password))
 
     def delete_user(self, user_id: str) -> None:
@@ -538,6 +539,7 @@ class FakeAdminApi:
     def set_user_password(self, user_id: str, password: str) -> None:
         self._call("set_user_password", Capability.USERS)
         with self._lock:
+            self.users[user_id] = replace(self.users[user_id], password_set=True)
             self._user(user_id)
             self.passwords[user_id] = password
 

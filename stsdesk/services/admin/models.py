@@ -369,6 +369,9 @@ class User:
     active: bool = True
     locked: bool = False
     failed_attempts: int = 0
+    # False for a user created without a password (by a provisioning service, say): it cannot
+    # sign in until one is set.
+    password_set: bool = True
 
     @property
     def role_names(self) -> tuple[str, ...]:

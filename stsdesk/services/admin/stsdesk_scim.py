@@ -23,6 +23,8 @@ __all__ = [
     "GROUP_SCHEMA",
     "WSO2_SCHEMA",
     "PATCH_OP_SCHEMA",
+    "USER_ATTRIBUTES",
+    "ROLE_ATTRIBUTES",
 ]
 
 # SCIM schema URIs (RFC 7643/7644 and WSO2's extension).
@@ -31,6 +33,15 @@ GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 WSO2_SCHEMA = "urn:scim:wso2:schema"
 PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 _PAGE = 1000  # SCIM's largest page on stsdesk
+# What the console reads of a user and a role. Named one by one because stsdesk returns the
+# account details (failed sign-ins, whether a password is set) and members' names only when
+# asked for by name (RFC 7643 "returned": "request").
+USER_ATTRIBUTES = ",".join((
+    "userName", "externalId", "name", "displayName", "emails", "active", "groups",
+    f"{WSO2_SCHEMA}:accountLocked", f"{WSO2_SCHEMA}:failedLoginAttempts",
+    f"{WSO2_SCHEMA}:passwordSet",
+))
+ROLE_ATTRIBUTES = "displayName,members.value,members.display"
 
 
 def _segment(value: str) -> str:
@@ -76,6 +87,8 @@ def _user(data: Any) -> User:
         active=bool(resource.get("active", True)),
         locked=bool(extension.get("accountLocked", False)),
         failed_attempts=int(extension.get("failedLoginAttempts") or 0),
+        # A server that does not say (WSO2) is taken to have one.
+        password_set=extension.get("passwordSet") is not False,
     )
 
 
@@ -188,7 +201,8 @@ class ScimUsersAndRoles:
 
     def list_users(self, *, user_name_prefix: str = "", offset: int = 0,
                    limit: int = 100) -> UserPage:
-        params: dict[str, Any] = {"startIndex": offset + 1, "count": limit}
+        params: dict[str, Any] = {"startIndex": offset + 1, "count": limit,
+                                  "attributes": USER_ATTRIBUTES}
         scim_filter = user_name_filter(user_name_prefix)
         if scim_filter is not None:
             params["filter"] = scim_filter
@@ -201,34 +215,36 @@ class ScimUsersAndRoles:
         return read("the users", parse)
 
     def get_user(self, user_id: str) -> User:
-        body = self.client.scim("GET", f"/Users/{_segment(user_id)}")
+        body = self.client.scim("GET", f"/Users/{_segment(user_id)}",
+                                attributes=USER_ATTRIBUTES)
         return read("the user", lambda: _user(body))
 
     def create_user(self, draft: UserDraft) -> User:
         body = self.client.scim("POST", "/Users", _new_user_body(draft))
-        return read("the new user", lambda: _user(body))
+        created = read("the new user", lambda: _user(body))
+        return self.get_user(created.id)  # with every detail the console shows
 
     def update_user(self, current: User, wanted: UserDraft) -> User:
         ops = user_patch_operations(current, wanted)
         if not ops:
             return current
-        body = self.client.scim("PATCH", f"/Users/{_segment(current.id)}", _patch(ops))
-        return read("the user", lambda: _user(body))
+        self.client.scim("PATCH", f"/Users/{_segment(current.id)}", _patch(ops))
+        return self.get_user(current.id)
 
     def delete_user(self, user_id: str) -> None:
         self.client.scim("DELETE", f"/Users/{_segment(user_id)}")
 
     def unlock_user(self, user_id: str) -> User:
-        body = self.client.scim("PATCH", f"/Users/{_segment(user_id)}", _patch(
+        self.client.scim("PATCH", f"/Users/{_segment(user_id)}", _patch(
             [{"op": "replace", "path": f"{WSO2_SCHEMA}:accountLocked", "value": False}]))
-        return read("the user", lambda: _user(body))
+        return self.get_user(user_id)
 
     def set_user_password(self, user_id: str, password: str) -> None:
         self.client.scim("PATCH", f"/Users/{_segment(user_id)}", _patch(
             [{"op": "replace", "path": "password", "value": password}]))
 
     def list_roles(self) -> tuple[Role, ...]:
-        resources = self._scim_all("/Groups")
+        resources = self._scim_all("/Groups", attributes=ROLE_ATTRIBUTES)
         return read("the roles", lambda: tuple(_role(r) for r in resources))
 
     def create_role(self, name: str, member_ids: Sequence[str] = ()) -> Role:
