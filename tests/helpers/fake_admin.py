@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -570,15 +570,18 @@ class FakeAdminApi:
             self.roles[role.id] = role
             return role
 
-    def rename_role(self, role_id: str, name: str) -> Role:
-        self._call("rename_role", Capability.ROLES)
+    def update_role(self, current: Role, name: str, member_ids: Collection[str]) -> Role:
+        self._call("update_role", Capability.ROLES)
         with self._lock:
-            role = self._role(role_id)
-            if any(r.name.casefold() == name.casefold() and r.id != role_id
+            role = self._role(current.id)
+            if any(r.name.casefold() == name.casefold() and r.id != role.id
                    for r in self.roles.values()):
                 raise _conflict(f"A role named '{name}' already exists.")
-            self.roles[role_id] = replace(role, name=name)
-            return self.roles[role_id]
+            wanted = set(member_ids)
+            # As a PATCH of differences: a member added elsewhere meanwhile stays.
+            kept = (role.member_ids | (wanted - current.member_ids)) - (current.member_ids - wanted)
+            self.roles[role.id] = replace(role, name=name, members=self._members(sorted(kept)))
+            return self.roles[role.id]
 
     def add_role_members(self, role_id: str, user_ids: Sequence[str]) -> None:
         self._call("add_role_members", Capability.ROLES)

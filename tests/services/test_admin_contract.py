@@ -241,8 +241,11 @@ def test_users_and_roles(api):
     api.remove_role_members(role.id, [user.id])
     assert not api.get_user(user.id).roles
     api.add_role_members(role.id, [user.id])
-    renamed = api.rename_role(role.id, role.name + "-x")
-    assert renamed.name in [r.name for r in api.list_roles()]
+    stored = next(r for r in api.list_roles() if r.id == role.id)
+    renamed = api.update_role(stored, role.name + "-x", [])
+    assert renamed.name in [r.name for r in api.list_roles()] and not renamed.members
+    with pytest.raises(ConflictError):
+        api.update_role(renamed, "admin", [])
     api.delete_role(role.id)
     assert api.unlock_user(user.id).locked is False
     api.delete_user(user.id)
