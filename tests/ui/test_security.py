@@ -548,3 +548,18 @@ def test_token_and_sign_in_settings_are_saved_from_the_page(qtbot, window, admin
         admin_client.put("/sts/token-settings", before_tokens)
         admin_client.put("/sts/lockout-policy", before_lockout)
         group.show_values(window.connection.api.get_sts_settings())
+
+
+def test_a_server_without_sts_settings_greys_the_group_out_with_the_reason(
+        qtbot, fake_window, fake_admin):
+    reason = "WSO2 Identity Server sets token lifetimes per service provider only."
+    fake_admin.missing[Capability.STS_SETTINGS] = reason
+    fake_window.connection.check()
+    qtbot.waitUntil(lambda: not fake_window.connection.supports(Capability.STS_SETTINGS),
+                    timeout=WAIT)
+    page = _show(qtbot, fake_window)
+    group = page.settings_group
+    assert not group.isEnabled() and group.toolTip() == reason
+    assert "get_sts_settings" not in fake_admin.calls
+    assert page.apply_button.isEnabled()  # the rest of the page works
+    assert "scenario1" in page.scenario_label.text()
