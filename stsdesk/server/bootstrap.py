@@ -243,8 +243,9 @@ def _ensure_admin(store: Store, settings: ServerSettings) -> str | None:
             pass
     user = store.users.get(ADMIN_USERNAME)
     if user is not None:
-        if settings.admin_password and not verify_password(
-            user.password_hash, settings.admin_password
+        if settings.admin_password and (
+            user.password_hash is None
+            or not verify_password(user.password_hash, settings.admin_password)
         ):
             log.warning(
                 "The admin password given at start-up differs from the stored one; the stored "

@@ -20,6 +20,7 @@ __all__ = [
     "ROW_ROLE",
     "SORT_ROLE",
     "lock_icon",
+    "NO_PASSWORD",
 ]
 
 # The service records are the rows: the tables show them as the admin API returns them.
@@ -70,11 +71,25 @@ def _locked_text(row: UserRow) -> str:
 
 def _locked_tooltip(row: UserRow) -> str | None:
     if row.locked:
-        return ("Locked after repeated failed sign-ins. Select the user and click "
-                "Unlock to let them sign in again.")
+        return ("Locked after repeated failed sign-ins or by an administrator. Select the user "
+                "and click Unlock to let them sign in again.")
     if row.failed_attempts:
         return f"{row.failed_attempts} failed sign-in(s) since the last success."
     return None
+
+
+NO_PASSWORD = "no password set"
+
+
+def _password_text(row: UserRow) -> str:
+    return "" if row.password_set else NO_PASSWORD
+
+
+def _password_tooltip(row: UserRow) -> str | None:
+    if row.password_set:
+        return None
+    return ("This user was created without a password (by a provisioning service, say) and "
+            "cannot sign in until one is set. Edit the user to set one.")
 
 
 def _user_column(header: str, text: Callable[[UserRow], str]) -> Column[UserRow]:
@@ -82,9 +97,9 @@ def _user_column(header: str, text: Callable[[UserRow], str]) -> Column[UserRow]
 
 
 class UsersTableModel(_RowsModel[UserRow]):
-    """Users: user name, display name, email, roles, active, locked (with a padlock)."""
+    """Users: user name, display name, email, roles, active, locked (with a padlock), password."""
 
-    USER_NAME, DISPLAY_NAME, EMAIL, ROLES, ACTIVE, LOCKED = range(6)
+    USER_NAME, DISPLAY_NAME, EMAIL, ROLES, ACTIVE, LOCKED, PASSWORD = range(7)
     COLUMNS = (
         _user_column("User Name", lambda row: row.user_name),
         _user_column("Display Name", lambda row: row.display_name),
@@ -98,6 +113,9 @@ class UsersTableModel(_RowsModel[UserRow]):
                tooltip=_locked_tooltip,
                foreground=lambda row: QColor("#c62828") if row.locked else None,
                decoration=lambda row: lock_icon() if row.locked else None),
+        Column("Password", _password_text, sort_key=lambda row: int(row.password_set),
+               tooltip=_password_tooltip,
+               foreground=lambda row: None if row.password_set else QColor("#8a6d00")),
     )
 
 

@@ -226,7 +226,8 @@ class UsersRolesPage(Page):
         for column, width in ((UsersTableModel.USER_NAME, 170),
                               (UsersTableModel.DISPLAY_NAME, 190),
                               (UsersTableModel.EMAIL, 230), (UsersTableModel.ACTIVE, 70),
-                              (UsersTableModel.LOCKED, 100)):
+                              (UsersTableModel.LOCKED, 100),
+                              (UsersTableModel.PASSWORD, 130)):
             header.resizeSection(column, width)
 
         self.users_status = QLabel(tab)
