@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -21,7 +22,6 @@ from stsdesk.services.admin.models import (
     RequestedClaim,
     ResidentIdp,
     SecurityPolicyRequest,
-    StsSettings,
     TokenSettings,
     UserDraft,
     WsTrustConfig,
@@ -209,8 +209,8 @@ def test_proof_key_type_and_sts_settings_read_back(api):
     api.set_proof_key_type(before)
 
     settings = api.get_sts_settings()
-    changed = StsSettings(TokenSettings(301, settings.tokens.max_lifetime_seconds,
-                                        settings.tokens.clock_skew_seconds), settings.lockout)
+    changed = replace(settings, tokens=TokenSettings(301, settings.tokens.max_lifetime_seconds,
+                                                     settings.tokens.clock_skew_seconds))
     assert api.update_sts_settings(changed) == changed
     assert api.get_sts_settings() == changed
     api.update_sts_settings(settings)
