@@ -58,7 +58,6 @@ class Capability(StrEnum):
     """What a server may or may not offer; the UI greys out what is missing, with the reason."""
 
     RESIDENT_IDP = "resident-idp"
-    STS_ISSUER = "sts-issuer"  # the issuer name of the tokens (stsdesk only)
     SECURITY_POLICY = "security-policy"
     TRUSTED_SERVICES = "trusted-services"
     PROOF_KEY_TYPE = "proof-key-type"
