@@ -96,7 +96,9 @@ def texts_of(element: etree._Element | None, name: str) -> tuple[str, ...]:
 
 # Axis2's fault text when a service is not deployed: on 5.11+ the WS-Trust connector's services
 # are missing until it is installed.
-_NO_SERVICE = ("service cannot be found", "the endpoint reference (epr) for the operation not found")
+_NO_SERVICE = "service cannot be found"
+# The services the WS-Trust connector deploys on 5.11 and later.
+CONNECTOR_SERVICES = ("STSAdminService", "SecurityAdminService")
 
 
 class SoapClient:
@@ -162,7 +164,7 @@ class SoapClient:
         return first
 
     def _missing(self, service: str) -> ServiceError:
-        if self._missing_service_reason and "STS" in service:
+        if self._missing_service_reason and service in CONNECTOR_SERVICES:
             return UnsupportedError(self._missing_service_reason, capability="ws-trust")
         return NotFoundError(404, "", "Not Found",
                              f"The admin service {service} is not available on {self.base_url}.")
@@ -171,7 +173,7 @@ class SoapClient:
         reason = (text_of(fault, "faultstring") or text_of(fault, "Text")
                   or "the server gave no reason")
         lowered = reason.lower()
-        if any(marker in lowered for marker in _NO_SERVICE):
+        if _NO_SERVICE in lowered:
             return self._missing(service)
         if "please login first" in lowered or "invalid username" in lowered:
             return AuthenticationError(401, "", "Access Denied", reason)
