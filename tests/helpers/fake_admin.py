@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -34,6 +34,7 @@ from stsdesk.services.admin.models import (
     LocalClaim,
     LockoutPolicy,
     NewSigningKey,
+    PasswordDigestSetting,
     ResidentIdp,
     Role,
     Scenario,
@@ -102,7 +103,8 @@ class FakeAdminApi:
         self.security = SecurityPolicy(enabled=True, scenario_id="scenario1",
                                        user_store_domain="ALL-USER-STORE-DOMAINS",
                                        allowed_roles=("admin",), proof_key_type="EncryptedKey")
-        self.settings = StsSettings(TokenSettings(300, 28800, 300), LockoutPolicy(5, 900))
+        self.settings = StsSettings(TokenSettings(300, 28800, 300), LockoutPolicy(5, 900),
+                                    PasswordDigestSetting(allowed=False, stored_count=0))
         self.applications: dict[str, Application] = {}
         self.ws_trust: dict[str, WsTrustConfig] = {}
         self.certificates: dict[str, tuple[TrustedCertificate, str]] = {}
@@ -257,8 +259,14 @@ class FakeAdminApi:
             raise _invalid("The default token lifetime must be between 1 second and the "
                            "maximum lifetime.")
         with self._lock:
-            self.settings = settings
-            return settings
+            digest = self.settings.password_digest
+            if digest is not None and settings.password_digest is not None:
+                # Turning it off deletes the stored copies; on, copies come with sign-ins.
+                digest = PasswordDigestSetting(settings.password_digest.allowed,
+                                               digest.stored_count if
+                                               settings.password_digest.allowed else 0)
+            self.settings = replace(settings, password_digest=digest)
+            return self.settings
 
     # -- service providers -------------------------------------------------------------------
 
@@ -570,15 +578,18 @@ class FakeAdminApi:
             self.roles[role.id] = role
             return role
 
-    def rename_role(self, role_id: str, name: str) -> Role:
-        self._call("rename_role", Capability.ROLES)
+    def update_role(self, current: Role, name: str, member_ids: Collection[str]) -> Role:
+        self._call("update_role", Capability.ROLES)
         with self._lock:
-            role = self._role(role_id)
-            if any(r.name.casefold() == name.casefold() and r.id != role_id
+            role = self._role(current.id)
+            if any(r.name.casefold() == name.casefold() and r.id != role.id
                    for r in self.roles.values()):
                 raise _conflict(f"A role named '{name}' already exists.")
-            self.roles[role_id] = replace(role, name=name)
-            return self.roles[role_id]
+            wanted = set(member_ids)
+            # As a PATCH of differences: a member added elsewhere meanwhile stays.
+            kept = (role.member_ids | (wanted - current.member_ids)) - (current.member_ids - wanted)
+            self.roles[role.id] = replace(role, name=name, members=self._members(sorted(kept)))
+            return self.roles[role.id]
 
     def add_role_members(self, role_id: str, user_ids: Sequence[str]) -> None:
         self._call("add_role_members", Capability.ROLES)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -18,10 +19,10 @@ from stsdesk.services.admin import AdminApi, StsdeskAdminApi
 from stsdesk.services.admin.models import (
     ApplicationDraft,
     NewSigningKey,
+    PasswordDigestSetting,
     RequestedClaim,
     ResidentIdp,
     SecurityPolicyRequest,
-    StsSettings,
     TokenSettings,
     UserDraft,
     WsTrustConfig,
@@ -209,13 +210,24 @@ def test_proof_key_type_and_sts_settings_read_back(api):
     api.set_proof_key_type(before)
 
     settings = api.get_sts_settings()
-    changed = StsSettings(TokenSettings(301, settings.tokens.max_lifetime_seconds,
-                                        settings.tokens.clock_skew_seconds), settings.lockout)
+    changed = replace(settings, tokens=TokenSettings(301, settings.tokens.max_lifetime_seconds,
+                                                     settings.tokens.clock_skew_seconds))
     assert api.update_sts_settings(changed) == changed
     assert api.get_sts_settings() == changed
     api.update_sts_settings(settings)
     assert api.get_endpoints().wsdl_url.endswith("?wsdl")
     assert any(k.private_store for k in api.list_keystores())
+
+
+def test_password_digest_is_off_by_default_and_reads_back(api):
+    settings = api.get_sts_settings()
+    assert settings.password_digest == PasswordDigestSetting(allowed=False, stored_count=0)
+    on = api.update_sts_settings(replace(settings, password_digest=PasswordDigestSetting(True)))
+    assert on.password_digest is not None and on.password_digest.allowed
+    read = api.get_sts_settings().password_digest
+    assert read is not None and read.allowed
+    off = api.update_sts_settings(settings)
+    assert off.password_digest == PasswordDigestSetting(allowed=False, stored_count=0)
 
 
 def test_users_and_roles(api):
@@ -241,8 +253,11 @@ def test_users_and_roles(api):
     api.remove_role_members(role.id, [user.id])
     assert not api.get_user(user.id).roles
     api.add_role_members(role.id, [user.id])
-    renamed = api.rename_role(role.id, role.name + "-x")
-    assert renamed.name in [r.name for r in api.list_roles()]
+    stored = next(r for r in api.list_roles() if r.id == role.id)
+    renamed = api.update_role(stored, role.name + "-x", [])
+    assert renamed.name in [r.name for r in api.list_roles()] and not renamed.members
+    with pytest.raises(ConflictError):
+        api.update_role(renamed, "admin", [])
     api.delete_role(role.id)
     assert api.unlock_user(user.id).locked is False
     api.delete_user(user.id)

@@ -12,32 +12,33 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from stsdesk.services.admin import open_admin_api
+from stsdesk.services.admin.stsdesk_scim import USER_ATTRIBUTES
 from stsdesk.services.admin_client import AdminClient, ServerEndpoint
 from stsdesk.services.errors import AdminApiError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs import confirm
-from stsdesk.ui.dialogs.role import RoleForm, role_name_problem, role_patch_operations
+from stsdesk.ui.dialogs.role import role_name_problem
 from stsdesk.ui.dialogs.user import (
     UserDialog,
     UserForm,
     email_problem,
-    new_user_body,
     password_problems,
+    user_draft,
     user_name_problem,
-    user_patch_operations,
 )
 from stsdesk.ui.models.users import (
+    NO_PASSWORD,
     ROW_ROLE,
     SORT_ROLE,
-    WSO2_SCHEMA,
     RoleRow,
     RolesTableModel,
     UserRow,
     UsersTableModel,
-    user_name_filter,
 )
 from stsdesk.ui.tasks import TaskRunner
 from tests.ui.conftest import screenshot as save_png
+
+WSO2_SCHEMA = "urn:scim:wso2:schema"
 
 LEFT = Qt.MouseButton.LeftButton
 PAGE = "Users and roles"
@@ -149,22 +150,17 @@ def wait_role_dialog(qtbot, page):
     return activated(qtbot, page.role_dialog)
 
 
+def account(admin_client, user_id: str) -> dict:
+    """The user's account state as the server keeps it (asked for by name)."""
+    return admin_client.scim("GET", f"/Users/{user_id}", attributes=USER_ATTRIBUTES)[WSO2_SCHEMA]
+
+
 def type_passwords(qtbot, dialog, first: str, second: str | None = None) -> None:
     qtbot.keyClicks(dialog.password_edit, first)
     qtbot.keyClicks(dialog.confirm_edit, first if second is None else second)
 
 
 # ------------------------------------------------------------------------------------ pure parts
-
-
-def test_user_name_filter_quotes_what_was_typed() -> None:
-    assert user_name_filter("  ") is None
-    assert user_name_filter("bj") == 'userName sw "bj"'
-    hostile = 'x" or userName pr or userName eq "\\'
-    built = user_name_filter(hostile)
-    # The whole text is one JSON string after "sw": it decodes back to exactly what was typed.
-    assert built is not None and built.startswith("userName sw ")
-    assert json.loads(built[len("userName sw "):]) == hostile
 
 
 def test_validation_rules() -> None:
@@ -185,41 +181,25 @@ def test_validation_rules() -> None:
     assert role_name_problem("ops") is None
 
 
-def test_requests_carry_only_what_changed() -> None:
-    original = UserRow(id="u1", user_name="bj", given_name="Barbara", email="old@example.com",
-                       emails=({"value": "old@example.com", "primary": True, "type": "work"},
-                               {"value": "home@example.org", "type": "home"}),
-                       roles=(("g1", "ops"),))
-    form = UserForm(user_name="bj", given_name="", email="new@example.com", active=True,
+def test_a_form_becomes_a_draft_without_its_roles_and_an_empty_password_is_no_change() -> None:
+    form = UserForm(user_name="bj", password="", given_name="Barbara", email="b@example.com",
                     role_ids=frozenset({"g1"}))
-    ops = user_patch_operations(original, form)
-    assert {"op": "remove", "path": "name.givenName"} in ops
-    emails = next(op for op in ops if op["path"] == "emails")["value"]
-    # The primary changes; the home address the dialog does not show stays.
-    assert emails == [{"value": "new@example.com", "primary": True, "type": "work"},
-                      {"value": "home@example.org", "type": "home"}]
-    assert not any(op["path"] in ("userName", "password", "active") for op in ops)
-    assert user_patch_operations(original, replace(form, given_name="Barbara",
-                                                   email="old@example.com")) == []
-    body = new_user_body(UserForm(user_name="n", password="p" * 8, email="n@example.com"))
-    assert body["emails"] == [{"value": "n@example.com", "primary": True}]
-    assert "name" not in body and "displayName" not in body
-    assert "p" * 8 not in repr(form)  # a form never shows its password
-    role = RoleRow(id="g", name="ops", members=(("u1", "a"), ("u2", "b")))
-    role_ops = role_patch_operations(role, RoleForm("ops2", frozenset({"u2", "u3"})))
-    assert role_ops == [
-        {"op": "replace", "path": "displayName", "value": "ops2"},
-        {"op": "add", "path": "members", "value": [{"value": "u3"}]},
-        {"op": "remove", "path": 'members[value eq "u1"]'},
-    ]
+    draft = user_draft(form)
+    assert draft.password is None  # unchanged, not "set it to empty"
+    assert (draft.user_name, draft.given_name, draft.email) == ("bj", "Barbara", "b@example.com")
+    assert user_draft(replace(form, password="Correct-horse-9")).password == "Correct-horse-9"
 
 
 def test_table_models(qapp, qtmodeltester) -> None:
     users = UsersTableModel()
     locked = UserRow(id="1", user_name="zed", email="z@example.com", roles=(("g", "ops"),),
                      locked=True, failed_attempts=5)
-    users.set_rows([locked, UserRow(id="2", user_name="amy", active=False)])
+    users.set_rows([locked, UserRow(id="2", user_name="amy", active=False, password_set=False)])
     qtmodeltester.check(users)
+    assert users.index(0, UsersTableModel.PASSWORD).data() == ""
+    assert users.index(1, UsersTableModel.PASSWORD).data() == NO_PASSWORD
+    assert "cannot sign in" in users.index(1, UsersTableModel.PASSWORD).data(
+        Qt.ItemDataRole.ToolTipRole)
     index = users.index(0, UsersTableModel.LOCKED)
     assert index.data() == "Locked"
     assert index.data(Qt.ItemDataRole.DecorationRole) is not None
@@ -265,8 +245,7 @@ def test_add_user_with_claims_and_a_role(qtbot, window, admin_client) -> None:
 
     stored = find_user(admin_client, name)
     assert stored is not None
-    assert stored["name"] == {"givenName": "Barbara", "familyName": "Jensen",
-                              "formatted": "Barbara Jensen"}
+    assert stored["name"] == {"givenName": "Barbara", "familyName": "Jensen"}
     assert stored["displayName"] == "Babs Jensen"
     assert stored["emails"][0]["value"] == "bjensen@example.com"
     assert stored["active"] is True
@@ -380,11 +359,11 @@ def test_unlock_a_locked_account(qtbot, window, admin_client) -> None:
         for _ in range(10):
             with pytest.raises(AdminApiError):
                 wrong.get("/configs")
-            if admin_client.scim("GET", f"/Users/{created['id']}")[WSO2_SCHEMA]["accountLocked"]:
+            if account(admin_client, created["id"])["accountLocked"]:
                 break
     finally:
         wrong.close()
-    before = admin_client.scim("GET", f"/Users/{created['id']}")[WSO2_SCHEMA]
+    before = account(admin_client, created["id"])
     assert before["accountLocked"] is True and before["failedLoginAttempts"] >= 1
 
     page = open_page(qtbot, window)
@@ -397,11 +376,52 @@ def test_unlock_a_locked_account(qtbot, window, admin_client) -> None:
     screenshot(window, "users")
     with qtbot.waitSignal(page.loaded, timeout=10_000):
         qtbot.mouseClick(page.unlock_button, LEFT)
-    after = admin_client.scim("GET", f"/Users/{created['id']}")[WSO2_SCHEMA]
-    assert after == {"accountLocked": False, "failedLoginAttempts": 0}
+    after = account(admin_client, created["id"])
+    assert after == {"accountLocked": False, "failedLoginAttempts": 0, "passwordSet": True}
     assert "unlocked" in page.banner.text
     assert not page.selected_user().locked
     assert not page.unlock_button.isEnabled()
+
+
+def test_a_user_without_a_password_is_shown_and_gets_one(qtbot, window, admin_client) -> None:
+    # As a provisioning service creates users: no password.
+    name = unique("provisioned")
+    created = admin_client.scim("POST", "/Users", {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name,
+        "externalId": "00u-" + name})
+    signing_in = AdminClient(replace(admin_client.endpoint, username=name, password=PASSWORD))
+    try:
+        with pytest.raises(AdminApiError) as refused:
+            signing_in.get("/configs")
+        assert refused.value.status == 401  # no password: refused as a wrong one would be
+
+        page = open_page(qtbot, window)
+        user = select_user(qtbot, page, name)
+        assert not user.password_set
+        row = page.users_model.row_of(created["id"])
+        assert page.users_model.index(row, UsersTableModel.PASSWORD).data() == "no password set"
+        screenshot(window, "users-no-password")
+        qtbot.mouseClick(page.edit_user_button, LEFT)
+        dialog = wait_user_dialog(qtbot, page)
+        assert dialog.no_password_label.isVisibleTo(dialog)
+        assert "No password set" in dialog.no_password_label.text()
+        assert "no password set" in dialog.password_edit.placeholderText()
+        screenshot(dialog, "user-dialog-no-password")
+        type_passwords(qtbot, dialog, PASSWORD)
+        with qtbot.waitSignal(page.loaded, timeout=10_000):
+            qtbot.mouseClick(dialog.save_button, LEFT)
+        assert page.user_dialog is None
+
+        assert account(admin_client, created["id"])["passwordSet"] is True
+        row = page.users_model.row_of(created["id"])
+        assert page.users_model.index(row, UsersTableModel.PASSWORD).data() == ""
+        assert page.selected_user().password_set
+        # The password typed works: a 403 for a non-admin means it was right.
+        with pytest.raises(AdminApiError) as refused:
+            signing_in.get("/configs")
+        assert refused.value.status == 403
+    finally:
+        signing_in.close()
 
 
 def test_delete_asks_naming_the_user_then_deletes(qtbot, window, admin_client,

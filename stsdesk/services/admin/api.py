@@ -18,7 +18,7 @@ Errors (all :class:`stsdesk.services.errors.ServiceError`, carrying the server's
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -58,7 +58,6 @@ class Capability(StrEnum):
     """What a server may or may not offer; the UI greys out what is missing, with the reason."""
 
     RESIDENT_IDP = "resident-idp"
-    STS_ISSUER = "sts-issuer"  # the issuer name of the tokens (stsdesk only)
     SECURITY_POLICY = "security-policy"
     TRUSTED_SERVICES = "trusted-services"
     PROOF_KEY_TYPE = "proof-key-type"
@@ -220,7 +219,10 @@ class AdminApi(Protocol):
 
     def create_role(self, name: str, member_ids: Sequence[str] = ()) -> Role: ...
 
-    def rename_role(self, role_id: str, name: str) -> Role: ...
+    def update_role(self, current: Role, name: str, member_ids: Collection[str]) -> Role:
+        """Rename ``current`` and set its members in one change; members are sent as the
+        difference from ``current``, so one added elsewhere meanwhile stays."""
+        ...
 
     def add_role_members(self, role_id: str, user_ids: Sequence[str]) -> None: ...
 

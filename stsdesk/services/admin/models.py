@@ -25,6 +25,7 @@ __all__ = [
     "StsEndpoints",
     "TokenSettings",
     "LockoutPolicy",
+    "PasswordDigestSetting",
     "StsSettings",
     "LocalClaim",
     "RequestedClaim",
@@ -177,11 +178,20 @@ class LockoutPolicy:
 
 
 @dataclass(frozen=True)
+class PasswordDigestSetting:
+    """Whether UsernameToken PasswordDigest is accepted (it needs passwords kept reversibly)."""
+
+    allowed: bool
+    stored_count: int | None = None  # users whose password is kept reversibly now (read only)
+
+
+@dataclass(frozen=True)
 class StsSettings:
-    """The STS page's settings group: token lifetimes and the sign-in lockout."""
+    """The STS page's settings group: token lifetimes, the sign-in lockout, PasswordDigest."""
 
     tokens: TokenSettings
     lockout: LockoutPolicy
+    password_digest: PasswordDigestSetting | None = None  # None: the server has no such setting
 
 
 # -- claims and service providers -----------------------------------------------------------

@@ -26,6 +26,7 @@ from stsdesk.services.admin.models import (
     LocalClaim,
     LockoutPolicy,
     NewSigningKey,
+    PasswordDigestSetting,
     RequestedClaim,
     ResidentIdp,
     Scenario,
@@ -149,7 +150,16 @@ def _trusted_service(data: Any) -> TrustedService:
     )
 
 
-def _sts_settings(tokens: Any, lockout: Any) -> StsSettings:
+def _password_digest(body: Any) -> PasswordDigestSetting | None:
+    if body is None:
+        return None
+    data = dict_of(body)
+    stored = data.get("storedPasswordCount")
+    return PasswordDigestSetting(allowed=bool(data["allowPasswordDigest"]),
+                                 stored_count=None if stored is None else int(stored))
+
+
+def _sts_settings(tokens: Any, lockout: Any, digest: Any = None) -> StsSettings:
     token_data, lockout_data = dict_of(tokens), dict_of(lockout)
     return StsSettings(
         tokens=TokenSettings(
@@ -161,6 +171,7 @@ def _sts_settings(tokens: Any, lockout: Any) -> StsSettings:
             max_failed_attempts=int(lockout_data["maxFailedAttempts"]),
             lockout_seconds=int(lockout_data["lockoutSeconds"]),
         ),
+        password_digest=_password_digest(digest),
     )
 
 
@@ -433,10 +444,17 @@ class StsdeskAdminApi(ScimUsersAndRoles):
         return read("the STS endpoints", lambda: StsEndpoints(
             sts_url=str(dict_of(body)["sts"]), wsdl_url=str(dict_of(body)["wsdl"])))
 
+    def _get_password_digest(self) -> Any:
+        try:
+            return self.client.get(f"{_STS}/password-digest")
+        except NotFoundError:
+            return None  # a server from before the setting
+
     def get_sts_settings(self) -> StsSettings:
         tokens = self.client.get(f"{_STS}/token-settings")
         lockout = self.client.get(f"{_STS}/lockout-policy")
-        return read("the STS settings", lambda: _sts_settings(tokens, lockout))
+        digest = self._get_password_digest()
+        return read("the STS settings", lambda: _sts_settings(tokens, lockout, digest))
 
     def update_sts_settings(self, settings: StsSettings) -> StsSettings:
         tokens = self.client.put(f"{_STS}/token-settings", {
@@ -448,7 +466,11 @@ class StsdeskAdminApi(ScimUsersAndRoles):
             "maxFailedAttempts": settings.lockout.max_failed_attempts,
             "lockoutSeconds": settings.lockout.lockout_seconds,
         })
-        return read("the STS settings", lambda: _sts_settings(tokens, lockout))
+        digest = None
+        if settings.password_digest is not None:
+            digest = self.client.put(f"{_STS}/password-digest",
+                                     {"allowPasswordDigest": settings.password_digest.allowed})
+        return read("the STS settings", lambda: _sts_settings(tokens, lockout, digest))
 
     # -- service providers ---------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -17,7 +17,9 @@ from stsdesk.services.admin_client import AdminClient
 
 __all__ = [
     "ScimUsersAndRoles",
+    "new_user_body",
     "user_patch_operations",
+    "role_patch_operations",
     "user_name_filter",
     "USER_SCHEMA",
     "GROUP_SCHEMA",
@@ -101,7 +103,8 @@ def _role(data: Any) -> Role:
                 members=tuple(sorted(members, key=lambda m: m[1].casefold())))
 
 
-def _new_user_body(draft: UserDraft) -> dict[str, Any]:
+def new_user_body(draft: UserDraft) -> dict[str, Any]:
+    """The SCIM resource ``POST /Users`` takes for ``draft``."""
     body: dict[str, Any] = {"schemas": [USER_SCHEMA], "userName": draft.user_name,
                             "active": draft.active}
     if draft.password:
@@ -172,6 +175,20 @@ def _patch(ops: list[dict[str, Any]]) -> dict[str, Any]:
     return {"schemas": [PATCH_OP_SCHEMA], "Operations": ops}
 
 
+def role_patch_operations(current: Role, name: str,
+                          member_ids: Collection[str]) -> list[dict[str, Any]]:
+    """The PATCH operations that turn ``current`` into ``name`` with ``member_ids``."""
+    ops: list[dict[str, Any]] = []
+    if name != current.name:
+        ops.append({"op": "replace", "path": "displayName", "value": name})
+    wanted = set(member_ids)
+    added = sorted(wanted - current.member_ids)
+    if added:
+        ops.append({"op": "add", "path": "members", "value": [{"value": i} for i in added]})
+    ops.extend(_remove_member(user_id) for user_id in sorted(current.member_ids - wanted))
+    return ops
+
+
 def _remove_member(user_id: str) -> dict[str, Any]:
     # The id is quoted as a JSON string inside the value filter.
     return {"op": "remove", "path": f"members[value eq {json.dumps(user_id)}]"}
@@ -220,7 +237,7 @@ class ScimUsersAndRoles:
         return read("the user", lambda: _user(body))
 
     def create_user(self, draft: UserDraft) -> User:
-        body = self.client.scim("POST", "/Users", _new_user_body(draft))
+        body = self.client.scim("POST", "/Users", new_user_body(draft))
         created = read("the new user", lambda: _user(body))
         return self.get_user(created.id)  # with every detail the console shows
 
@@ -254,9 +271,11 @@ class ScimUsersAndRoles:
         })
         return read("the new role", lambda: _role(body))
 
-    def rename_role(self, role_id: str, name: str) -> Role:
-        body = self.client.scim("PATCH", f"/Groups/{_segment(role_id)}", _patch(
-            [{"op": "replace", "path": "displayName", "value": name}]))
+    def update_role(self, current: Role, name: str, member_ids: Collection[str]) -> Role:
+        ops = role_patch_operations(current, name, member_ids)
+        if not ops:
+            return current
+        body = self.client.scim("PATCH", f"/Groups/{_segment(current.id)}", _patch(ops))
         return read("the role", lambda: _role(body))
 
     def add_role_members(self, role_id: str, user_ids: Sequence[str]) -> None:

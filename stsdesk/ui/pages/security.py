@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stsdesk.services.admin import AdminApi
+from stsdesk.services.admin import AdminApi, Capability
 from stsdesk.services.admin.models import SecurityPolicy, StsSettings
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.models.scenarios import StsOverview, TrustedServicesTableModel
@@ -237,8 +237,9 @@ class SecurityTokenServicePage(Page):
         self._update_buttons()
         self.call(load_overview, self.on_overview_loaded,
                   action="Loading the STS security settings", on_error=self.on_overview_failed)
-        self.call(lambda api: api.get_sts_settings(), self.settings_group.show_values,
-                  action="Loading the token and sign-in settings")
+        if self.offer(self.settings_group, Capability.STS_SETTINGS):
+            self.call(lambda api: api.get_sts_settings(), self.settings_group.show_values,
+                      action="Loading the token and sign-in settings")
 
     def on_overview_loaded(self, overview: StsOverview) -> None:
         self._loading = False
@@ -328,11 +329,12 @@ class SecurityTokenServicePage(Page):
     def _update_buttons(self) -> None:
         ready = self.overview is not None and not self._saving
         enabled = self.overview is not None and self.overview.security.enabled
-        self.apply_button.setEnabled(ready)
-        self.disable_button.setEnabled(ready and enabled)
-        self.proof_apply_button.setEnabled(ready and self.has_unsaved_changes())
-        self.encrypted_radio.setEnabled(ready)
-        self.binary_radio.setEnabled(ready)
+        self.offer(self.apply_button, Capability.SECURITY_POLICY, ready)
+        self.offer(self.disable_button, Capability.SECURITY_POLICY, ready and enabled)
+        self.offer(self.proof_apply_button, Capability.PROOF_KEY_TYPE,
+                   ready and self.has_unsaved_changes())
+        self.offer(self.encrypted_radio, Capability.PROOF_KEY_TYPE, ready)
+        self.offer(self.binary_radio, Capability.PROOF_KEY_TYPE, ready)
         has_urls = bool(self.sts_edit.text())
         self.copy_sts_button.setEnabled(has_urls)
         self.copy_wsdl_button.setEnabled(has_urls)
