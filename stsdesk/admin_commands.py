@@ -227,7 +227,10 @@ def _roles(api: AdminApi, args: argparse.Namespace, action: str, emit: Emit,
         if not found:
             raise NotFoundError(404, "", "Not Found", f"There is no user {name!r}.")
         members.append(found[0].id)
-    emit(args, api.create_role(args.name, members))
+    created = api.create_role(args.name, members)
+    # Read back from the list: a creation answer may name members by id only (SCIM returns
+    # their display names when asked for them).
+    emit(args, next((r for r in api.list_roles() if r.id == created.id), created))
 
 
 _COMMANDS: dict[str, Callable[[AdminApi, argparse.Namespace, str, Emit, Table], None]] = {

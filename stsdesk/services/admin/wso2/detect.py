@@ -28,8 +28,6 @@ CONNECTOR_MISSING = (
 
 # What WSO2 Identity Server has no API for, on any version.
 _NEVER: Mapping[Capability, str] = {
-    Capability.STS_ISSUER: (
-        "WSO2 Identity Server sets its token issuer in deployment.toml, not through an API."),
     Capability.STS_SETTINGS: (
         "WSO2 Identity Server sets token lifetimes and the sign-in lockout in deployment.toml "
         "and its identity governance settings, not through the STS admin services."),
