@@ -16,7 +16,8 @@ from stsdesk.services.credentials import CredentialStore
 from stsdesk.services.errors import ServiceError
 from stsdesk.services.tls import TrustPolicy
 
-__all__ = ["ServerProfile", "ProfileStore", "ProfileError", "EMBEDDED_PROFILE"]
+__all__ = ["ServerProfile", "ProfileStore", "ProfileError", "EMBEDDED_PROFILE", "ServerKind",
+           "SUPER_TENANT"]
 
 EMBEDDED_PROFILE = "Embedded server"
 _NAME = re.compile(r"^[\w .@()-]{1,64}$")

@@ -28,14 +28,20 @@ from PySide6.QtWidgets import (
 
 from stsdesk.services.admin import open_admin_api
 from stsdesk.services.admin.models import ServerInfo
-from stsdesk.services.admin_client import SUPER_TENANT, ServerKind
 from stsdesk.services.errors import (
     AdminApiError,
     CertificateChangedError,
     ServiceError,
     UntrustedCertificateError,
 )
-from stsdesk.services.profiles import EMBEDDED_PROFILE, ProfileError, ProfileStore, ServerProfile
+from stsdesk.services.profiles import (
+    EMBEDDED_PROFILE,
+    SUPER_TENANT,
+    ProfileError,
+    ProfileStore,
+    ServerKind,
+    ServerProfile,
+)
 from stsdesk.services.tls import TrustPolicy
 from stsdesk.ui.dialogs import confirm
 from stsdesk.ui.dialogs.trust_certificate import (

@@ -58,6 +58,7 @@ from stsdesk.services.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
+    PermissionDeniedError,
     ServiceError,
     UnsupportedError,
 )
@@ -115,7 +116,12 @@ class Wso2AdminApi(ScimUsersAndRoles):
             return self._traits
 
     def _detect(self) -> ServerTraits:
-        version = self.services.server_version()
+        try:
+            version = self.services.server_version()
+        except (PermissionDeniedError, NotFoundError):
+            # ServerAdmin needs /permission/protected/server-admin; without it the REST probes
+            # below still tell 5.10 from 5.11+.
+            version = ""
         try:
             self.client.get(rest.CONFIGS)
             has_configs = True
