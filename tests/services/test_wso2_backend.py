@@ -102,6 +102,17 @@ def test_a_missing_connector_is_said_plainly_and_everything_else_works():
         api.close()
 
 
+def test_without_server_admin_the_version_is_told_by_the_rest_probes():
+    with Wso2Double("5.10", server_admin_allowed=False) as double:
+        api = _api(double)
+        assert api.server_info().version == ""
+        traits = api.traits()
+        assert not traits.has_configs_api and traits.sts_namespace == ns.WSO2_STS_ADMIN_LEGACY
+        api.set_proof_key_type("EncryptedKey")  # the 5.10 namespace: the WSDL accepted it
+        assert double.state.proof_key_type == "EncryptedKey"
+        api.close()
+
+
 def test_a_wrong_password_is_an_authentication_error(double):
     api = _api(double, password="not-the-password")
     with pytest.raises(AuthenticationError):

@@ -50,6 +50,8 @@ class Wso2Double:
     username: str = "admin"
     password: str = "Wso2-double-Passw0rd"
     state: DoubleState = field(default_factory=DoubleState)
+    # False plays an admin without /permission/protected/server-admin (ServerAdmin refuses).
+    server_admin_allowed: bool = True
     calls: list[Call] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -226,6 +228,9 @@ def _handler_for(double: Wso2Double) -> type[BaseHTTPRequestHandler]:
                     service in soap_ops.CONNECTOR_SERVICES and not double.profile.connector):
                 return _fault("The service cannot be found for the endpoint reference (EPR) "
                               f"/services/{service}", "Client")
+            if service == "ServerAdmin" and not double.server_admin_allowed:
+                return _fault("Access Denied. User admin does not have permission "
+                              "/permission/protected/server-admin")
             wsdl, namespace = soap_ops.SERVICES[service](double.profile)
             try:
                 envelope = parse_xml(raw)
