@@ -201,8 +201,8 @@ def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="stsdesk-bench-"))
     settings = ServerSettings(data_dir=data_dir, admin_password=PASSWORD)
     boot = initialise(settings)
-    app_id = boot.store.create_application("bench")
-    boot.store.set_relying_party(app_id, RelyingParty("", "bench", AUDIENCE))
+    app_id = boot.store.applications.create("bench")
+    boot.store.applications.set_relying_party(app_id, RelyingParty("", "bench", AUDIENCE))
     boot.store.close()
 
     print("measuring the raw RSA-2048 signing rate of one core ...", flush=True)

@@ -54,9 +54,9 @@ def prepare(data_dir: Path, database_url: str | None) -> None:
     boot = initialise(ServerSettings(data_dir=data_dir, admin_password=PASSWORD,
                                      database_url=database_url))
     try:
-        if not any(a["name"] == "bench" for a in boot.store.list_applications()):
-            app_id = boot.store.create_application("bench")
-            boot.store.set_relying_party(app_id, RelyingParty("", "bench", AUDIENCE))
+        if not any(a.name == "bench" for a in boot.store.applications.list_all()):
+            app_id = boot.store.applications.create("bench")
+            boot.store.applications.set_relying_party(app_id, RelyingParty("", "bench", AUDIENCE))
     finally:
         boot.close()
 

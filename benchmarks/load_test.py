@@ -80,7 +80,7 @@ def setup(url: str, ca: str) -> str:
 
     boot = open_existing(ServerSettings(data_dir=data_dir))
     try:
-        boot.store.set_user_claims("admin", USER_CLAIMS)
+        boot.store.users.set_claims("admin", USER_CLAIMS)
     finally:
         boot.close()
     apply_config(url, ca, app_id, *CONFIGS[0])

@@ -83,7 +83,12 @@ class _StsEndpoint:
         self._boot.keystore.signing_identity(config.signing_alias)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Finish the requests already running, then release what the service holds.
+
+        Waiting matters: a request still running may be saving its token record, which the
+        token journal must commit before the store stops it.
+        """
+        self._executor.shutdown(wait=True, cancel_futures=True)
         self._service.close()
 
     async def post(self, request: Request) -> Response:
@@ -159,8 +164,14 @@ class _StsEndpoint:
         return bytes(chunks)
 
 
-def build_app(boot: BootstrapResult, settings: ServerSettings) -> FastAPI:
-    """The application over an opened data directory (tests pass their own)."""
+def build_app(
+    boot: BootstrapResult, settings: ServerSettings, *, close_store: bool = False
+) -> FastAPI:
+    """The application over an opened data directory (tests pass their own).
+
+    At shutdown the token journal commits what is queued and stops its thread; with
+    ``close_store`` the store is closed too (for an application that opened it itself).
+    """
     credentials = CredentialCache()
     service = TrustService(
         boot.store, boot.keystore, credentials,
@@ -172,7 +183,8 @@ def build_app(boot: BootstrapResult, settings: ServerSettings) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(endpoint.warm_up)
         yield
-        endpoint.close()
+        await run_in_threadpool(endpoint.close)
+        await run_in_threadpool(boot.store.close if close_store else boot.store.tokens.close)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -202,4 +214,4 @@ def build_app(boot: BootstrapResult, settings: ServerSettings) -> FastAPI:
 
 def create_app(settings: ServerSettings) -> FastAPI:
     """Open the data directory that ``stsdesk serve`` initialised and build the application."""
-    return build_app(open_existing(settings), settings)
+    return build_app(open_existing(settings), settings, close_store=True)

@@ -22,7 +22,9 @@ from stsdesk.server.passwords import verify_password
 from stsdesk.server.secrets import ENV_VAR, MasterSecret
 from stsdesk.server.settings import ServerSettings
 from stsdesk.server.storage.errors import DatabaseUnavailableError, driver_reason
-from stsdesk.server.storage.store import ADMIN_ROLE, DEFAULT_SIGNING_ALIAS, Store
+from stsdesk.server.storage.keys import DEFAULT_SIGNING_ALIAS
+from stsdesk.server.storage.roles import ADMIN_ROLE
+from stsdesk.server.storage.store import Store
 
 __all__ = [
     "BootstrapResult", "initialise", "open_existing", "ADMIN_USERNAME", "ADMIN_ROLE",
@@ -144,7 +146,7 @@ def _check_master_secret(store: Store, keystore: KeyStore, settings: ServerSetti
     Nodes sharing one database share its keys, so each needs the same keystore password; a
     node with another one would otherwise start and then fail every request.
     """
-    alias = store.get_signing_alias()
+    alias = store.keys.get_signing_alias()
     try:
         keystore.signing_identity(alias)
     except SealedDataError as exc:
@@ -169,8 +171,8 @@ def _not_initialised(settings: ServerSettings) -> StartupError:
 
 
 def _ensure_signing_key(store: Store, keystore: KeyStore) -> None:
-    alias = store.get_signing_alias()
-    if store.get_signing_key(alias) is not None:
+    alias = store.keys.get_signing_alias()
+    if store.keys.get_signing_key(alias) is not None:
         return
     if alias != DEFAULT_SIGNING_ALIAS:
         log.warning("The signing key %r is missing; generating a new one.", alias)
@@ -234,12 +236,12 @@ def _write_file(path: Path, data: bytes, mode: int) -> None:
 
 
 def _ensure_admin(store: Store, settings: ServerSettings) -> str | None:
-    if ADMIN_ROLE not in store.list_roles():
+    if ADMIN_ROLE not in store.roles.names():
         try:
-            store.create_role(ADMIN_ROLE)
+            store.roles.create(ADMIN_ROLE)
         except ConflictError:
             pass
-    user = store.get_user(ADMIN_USERNAME)
+    user = store.users.get(ADMIN_USERNAME)
     if user is not None:
         if settings.admin_password and not verify_password(
             user.password_hash, settings.admin_password
@@ -254,7 +256,7 @@ def _ensure_admin(store: Store, settings: ServerSettings) -> str | None:
     if not password:
         password = generated = secrets.token_urlsafe(18)
     try:
-        store.create_user(ADMIN_USERNAME, password, roles=(ADMIN_ROLE,))
+        store.users.create(ADMIN_USERNAME, password, roles=(ADMIN_ROLE,))
     except ConflictError:
         return None  # another process created it at the same moment
     log.info("Created the user %r", ADMIN_USERNAME)

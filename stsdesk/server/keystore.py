@@ -11,11 +11,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from stsdesk.core.certfiles import CertificateFileError, load_private_key
 from stsdesk.core.certs import SigningIdentity, generate_self_signed, load_certificate
 from stsdesk.core.errors import StsError
 from stsdesk.server.errors import NotFoundError, SealedDataError, ValidationError
 from stsdesk.server.secrets import MasterSecret
-from stsdesk.server.storage.store import Store, StoredSigningKey
+from stsdesk.server.storage.keys import StoredSigningKey
+from stsdesk.server.storage.store import Store
 
 __all__ = ["KeyStore", "SigningKeyInfo"]
 
@@ -99,7 +101,7 @@ class KeyStore:
             serialization.PrivateFormat.PKCS8,
             serialization.BestAvailableEncryption(self._master.password_bytes()),
         )
-        self._store.add_signing_key(
+        self._store.keys.add_signing_key(
             alias, encrypted, identity.certificate_der(), replace=replace
         )
         with self._lock:
@@ -112,7 +114,7 @@ class KeyStore:
             cached = self._cache.get(alias)
             if cached is not None and version is not None and cached.version == version:
                 return cached.identity
-        row = self._store.get_signing_key(alias)
+        row = self._store.keys.get_signing_key(alias)
         if row is None:
             with self._lock:
                 self._cache.pop(alias, None)
@@ -136,17 +138,13 @@ class KeyStore:
 
     def _decrypt(self, row: StoredSigningKey) -> SigningIdentity:
         try:
-            key = serialization.load_pem_private_key(
-                row.private_key_pem, password=self._master.password_bytes()
-            )
-        except (ValueError, TypeError) as exc:
+            key = load_private_key(row.private_key_pem, self._master.password_bytes())
+        except CertificateFileError as exc:
             raise SealedDataError(
                 f"The signing key {row.alias!r} cannot be decrypted: the keystore password is "
                 "not the one it was stored with, or the stored key is damaged. Start the "
                 "server with the original keystore password."
             ) from exc
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise SealedDataError(f"The signing key {row.alias!r} is not an RSA key.")
         certificate = x509.load_der_x509_certificate(row.certificate_der)
         try:
             return SigningIdentity(key, certificate)
@@ -159,23 +157,25 @@ class KeyStore:
         """Every signing key's alias, certificate and creation time, sorted by alias."""
         return [
             SigningKeyInfo(row.alias, self._certificate(row.certificate_der), row.created_at)
-            for row in self._store.list_signing_keys()
+            for row in self._store.keys.list_signing_keys()
         ]
 
     def signing_certificates(self) -> list[x509.Certificate]:
         """The certificates of every signing key: tokens signed by any of them are ours."""
-        return [self._certificate(row.certificate_der) for row in self._store.list_signing_keys()]
+        return [
+            self._certificate(row.certificate_der) for row in self._store.keys.list_signing_keys()
+        ]
 
     def signing_certificate(self, alias: str) -> x509.Certificate:
         """The certificate of one signing key, without decrypting the key."""
-        row = self._store.get_signing_key(alias)
+        row = self._store.keys.get_signing_key(alias)
         if row is None:
             raise NotFoundError(f"There is no signing key with alias {alias!r}.")
         return self._certificate(row.certificate_der)
 
     def delete_signing_key(self, alias: str) -> None:
         """Delete a signing key; ConflictError if it is the one signing tokens."""
-        self._store.delete_signing_key(alias)
+        self._store.keys.delete_signing_key(alias)
         with self._lock:
             self._cache.pop(alias, None)
 
@@ -198,17 +198,17 @@ class KeyStore:
             certificate = load_certificate(der)
         except StsError as exc:
             raise ValidationError(exc.message) from exc
-        self._store.add_trusted_certificate(
+        self._store.keys.add_trusted_certificate(
             alias, certificate.public_bytes(serialization.Encoding.DER)
         )
 
     def remove_trusted_certificate(self, alias: str) -> None:
         """Delete a trusted certificate; ConflictError naming the service providers using it."""
-        self._store.remove_trusted_certificate(alias)
+        self._store.keys.remove_trusted_certificate(alias)
 
     def list_trusted_certificates(self) -> dict[str, x509.Certificate]:
         """Alias -> certificate, sorted by alias."""
         return {
             alias: self._certificate(der)
-            for alias, der in self._store.list_trusted_certificates().items()
+            for alias, der in self._store.keys.list_trusted_certificates().items()
         }

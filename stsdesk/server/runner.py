@@ -27,7 +27,7 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
-from stsdesk.server.app import create_app
+from stsdesk.server.app import build_app
 from stsdesk.server.bootstrap import BootstrapResult, initialise, open_existing
 from stsdesk.server.errors import StartupError
 from stsdesk.server.settings import ServerSettings
@@ -205,7 +205,7 @@ class _Server(uvicorn.Server):
 
 
 class BackgroundServer:
-    """uvicorn serving create_app(settings) over HTTPS on a loopback socket, in a daemon thread."""
+    """uvicorn serving the STS over HTTPS on a loopback socket, in a daemon thread."""
 
     def __init__(self, settings: ServerSettings, *, app: ASGIApp | None = None) -> None:
         self._settings = settings
@@ -234,7 +234,9 @@ class BackgroundServer:
         self._port = sock.getsockname()[1]
         settings = dataclasses.replace(self._settings, port=self._port)
         try:
-            app = self._app if self._app is not None else create_app(settings)
+            # The application uses the store opened here: one engine and one token journal
+            # per server, closed by stop().
+            app = self._app if self._app is not None else build_app(self._bootstrap, settings)
             config = _uvicorn_config(app, settings, self._bootstrap, log_level="warning")
         except BaseException:
             sock.close()
@@ -364,7 +366,7 @@ def _worker_main(
     bootstrap: BootstrapResult | None = None
     try:
         bootstrap = open_existing(settings)
-        app = create_app(settings)
+        app = build_app(bootstrap, settings)  # bootstrap.close() below closes its store
         config = _uvicorn_config(
             app, settings, bootstrap, log_level="debug" if verbose else "warning"
         )

@@ -35,10 +35,10 @@ def settle_sign_in(
     if user.locked_until is not None and user.locked_until > now:
         raise SignInRefused(locked_until=user.locked_until if password_ok else None)
     if not password_ok:
-        locked = store.record_failed_login(user.username, lockout, now)
+        locked = store.logins.record_failure(user.username, lockout, now)
         if locked is not None:
             log.warning("account %r locked until %s after failed sign-ins", user.username, locked)
         raise SignInRefused()
     if user.failed_attempts:
-        store.record_successful_login(user.username)
+        store.logins.record_success(user.username)
     return user

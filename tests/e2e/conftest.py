@@ -55,8 +55,10 @@ def live_sts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSts]:
     store = server.bootstrap.store
     rp_identity = generate_self_signed("rp.example.org")
     client_identity = generate_self_signed("trusted-client")
-    store.add_trusted_certificate("rp-cert", rp_identity.certificate.public_bytes(Encoding.DER))
-    store.add_trusted_certificate(
+    store.keys.add_trusted_certificate(
+        "rp-cert", rp_identity.certificate.public_bytes(Encoding.DER)
+    )
+    store.keys.add_trusted_certificate(
         "client-cert", client_identity.certificate.public_bytes(Encoding.DER)
     )
     for name, party in (
@@ -65,17 +67,17 @@ def live_sts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSts]:
         ("hok", RelyingParty("", "hok", RP_HOK, certificate_alias="rp-cert", encrypt_token=False)),
         ("claims", RelyingParty("", "claims", RP_CLAIMS)),
     ):
-        app_id = store.create_application(name)
-        store.set_relying_party(app_id, party)
+        app_id = store.applications.create(name)
+        store.applications.set_relying_party(app_id, party)
         if name == "claims":
-            store.update_application(
+            store.applications.update(
                 app_id,
                 requested_claims=[
                     RequestedClaim("http://wso2.org/claims/emailaddress", mandatory=True),
                     RequestedClaim("http://wso2.org/claims/givenname"),
                 ],
             )
-    store.set_user_claims(
+    store.users.set_claims(
         "admin",
         {
             "http://wso2.org/claims/emailaddress": "admin@example.org",

@@ -51,8 +51,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     server.start()
     rp = identity("rp.takes-effect.example")
     store = server.bootstrap.store
-    store.add_trusted_certificate("rp-cert", rp.certificate_der())
-    store.set_user_claims("admin", {EMAIL: "admin@example.org", GIVEN: "Ada"})
+    store.keys.add_trusted_certificate("rp-cert", rp.certificate_der())
+    store.users.set_claims("admin", {EMAIL: "admin@example.org", GIVEN: "Ada"})
     session = requests.Session()
     session.auth = ("admin", ADMIN_PASSWORD)
     session.verify = str(server.ca_file)

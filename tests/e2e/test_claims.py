@@ -42,7 +42,7 @@ RAHAS_RST = f"""
 @pytest.fixture(scope="module")
 def no_email(live_sts) -> Credentials:
     """An admin-role user whose profile has a given name and no e-mail address or telephone."""
-    live_sts.store.create_user(
+    live_sts.store.users.create(
         "nomail", PASSWORD, roles=["admin"], claims={GIVEN_NAME: GIVEN_NAME_VALUE}
     )
     return Credentials("nomail", PASSWORD)

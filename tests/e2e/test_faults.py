@@ -47,7 +47,7 @@ def test_wrong_password_and_unknown_user_get_the_same_fault(live_sts, client):
     assert wrong.fault_reason == unknown.fault_reason
     assert "password" in wrong.fault_reason
     assert wrong.status == 400  # SOAP 1.2: the sender's fault
-    live_sts.store.record_successful_login("admin")
+    live_sts.store.logins.record_success("admin")
 
 
 def test_soap11_fault_is_http_500_with_faultcode(live_sts, client):
@@ -55,7 +55,7 @@ def test_soap11_fault_is_http_500_with_faultcode(live_sts, client):
                       trust=TrustVersion.WST_2005)
     assert exchange.status == 500
     assert exchange.fault_code == f"{{{ns.WST_2005}}}FailedAuthentication"
-    live_sts.store.record_successful_login("admin")
+    live_sts.store.logins.record_success("admin")
 
 
 def test_missing_security_header(live_sts):
@@ -143,24 +143,24 @@ def test_unknown_token_type(live_sts, client, admin):
 
 
 def test_user_without_allowed_role_is_refused(live_sts, client):
-    live_sts.store.create_user("norole", "N0role-password")
+    live_sts.store.users.create("norole", "N0role-password")
     exchange = _issue(client, Credentials("norole", "N0role-password"))
     assert exchange.fault_code == f"{{{ns.WST_13}}}FailedAuthentication"
     assert "role" in exchange.fault_reason
 
 
 def test_repeated_failures_lock_the_account_and_an_admin_can_unlock(live_sts, client):
-    live_sts.store.create_role("tokens")
-    live_sts.store.create_user("victim", "V1ctim-password", roles=["admin"])
+    live_sts.store.roles.create("tokens")
+    live_sts.store.users.create("victim", "V1ctim-password", roles=["admin"])
     for _ in range(5):
         failed = _issue(client, Credentials("victim", "wrong"))
         assert failed.fault_code.endswith("FailedAuthentication")
     locked = _issue(client, Credentials("victim", "V1ctim-password"))
     assert "locked" in locked.fault_reason
-    assert live_sts.store.get_user("victim").locked_until is not None
+    assert live_sts.store.users.get("victim").locked_until is not None
     # Other accounts keep working: one user's lock does not lock the STS.
     assert _issue(client, Credentials("admin", ADMIN_PASSWORD)).ok
-    live_sts.store.unlock_user("victim")
+    live_sts.store.logins.unlock("victim")
     assert _issue(client, Credentials("victim", "V1ctim-password")).ok
 
 
@@ -199,14 +199,14 @@ def test_security_disabled_refuses_tokens(live_sts, client, admin):
     import dataclasses
 
     store = live_sts.store
-    policy = store.get_security_policy()
-    store.set_security_policy(dataclasses.replace(policy, enabled=False))
+    policy = store.config.get_security_policy()
+    store.config.set_security_policy(dataclasses.replace(policy, enabled=False))
     try:
         exchange = _issue(client, admin)
         assert not exchange.ok
         assert "Security is not configured" in exchange.fault_reason
     finally:
-        store.set_security_policy(policy)
+        store.config.set_security_policy(policy)
     assert _issue(client, admin).ok
 
 
@@ -226,5 +226,5 @@ def test_fault_never_leaks_the_password(live_sts, client):
     secret = "Sup3r-secret-value"
     exchange = _issue(client, Credentials("admin", secret))
     assert secret.encode() not in exchange.response_bytes
-    live_sts.store.record_successful_login("admin")
+    live_sts.store.logins.record_success("admin")
 

@@ -225,6 +225,6 @@ def test_token_state_is_in_the_database(live_sts, client, admin):
     _call(client, admin, trust, RequestType.CANCEL, target=issued.response.token)
     other = Store.open(live_sts.store_url)
     try:
-        assert other.get_token(token_id).status.value == "cancelled"
+        assert other.tokens.get(token_id).status.value == "cancelled"
     finally:
         other.close()

@@ -67,11 +67,13 @@ def sts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sts]:
         try:
             store = server.bootstrap.store
             for role in ("x", "y"):
-                store.create_role(role)
-            store.create_user(ALICE.username, ALICE.password, roles=["x"])
-            store.create_user(BOB.username, BOB.password, roles=["y"])
-            app_id = store.create_application("policy-rp")
-            store.set_relying_party(app_id, RelyingParty("", "", RP, encrypt_token=False))
+                store.roles.create(role)
+            store.users.create(ALICE.username, ALICE.password, roles=["x"])
+            store.users.create(BOB.username, BOB.password, roles=["y"])
+            app_id = store.applications.create("policy-rp")
+            store.applications.set_relying_party(
+                app_id, RelyingParty("", "", RP, encrypt_token=False)
+            )
             with requests.Session() as admin:
                 admin.auth = ADMIN
                 yield Sts(server, admin)

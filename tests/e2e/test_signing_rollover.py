@@ -48,8 +48,9 @@ def rollover(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rollover]:
     server = BackgroundServer(settings)
     server.start()
     store = server.bootstrap.store
-    store.set_relying_party(store.create_application("plain"),
-                            RelyingParty("", "plain", RP_PLAIN))
+    store.applications.set_relying_party(
+        store.applications.create("plain"), RelyingParty("", "plain", RP_PLAIN)
+    )
     session = requests.Session()
     session.auth = ("admin", ADMIN_PASSWORD)
     session.verify = str(server.ca_file)
@@ -131,9 +132,10 @@ def test_imported_certificate_encrypts_the_next_token(rollover):
     assert imported.json()["usedBy"] == []
 
     store = rollover.server.bootstrap.store
-    app_id = store.create_application("encrypted")
-    store.set_relying_party(app_id, RelyingParty("", "encrypted", RP_ENCRYPTED,
-                                                 certificate_alias="rollover-rp"))
+    app_id = store.applications.create("encrypted")
+    store.applications.set_relying_party(
+        app_id, RelyingParty("", "encrypted", RP_ENCRYPTED, certificate_alias="rollover-rp")
+    )
     listed = rollover.admin_api.get(rollover.url("/keystores/certs"),
                                     params={"filter": "alias eq rollover-rp"}).json()
     assert [entry["usedBy"] for entry in listed] == [["encrypted"]]

@@ -36,8 +36,8 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def files(live_sts: LiveSts, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     # A user of its own, so the wrong-password test cannot lock the admin out of other tests.
-    if live_sts.store.get_user(CLI_USER) is None:
-        live_sts.store.create_user(CLI_USER, CLI_PASSWORD, roles=["admin"])
+    if live_sts.store.users.get(CLI_USER) is None:
+        live_sts.store.users.create(CLI_USER, CLI_PASSWORD, roles=["admin"])
     folder = tmp_path_factory.mktemp("token-cli")
     pem = serialization.Encoding.PEM
     paths = {

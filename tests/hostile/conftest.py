@@ -149,18 +149,20 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
     store = server.bootstrap.store
     rp_identity = generate_self_signed("rp.example.org")
     client_identity = generate_self_signed("trusted-client")
-    store.add_trusted_certificate("rp-cert", rp_identity.certificate.public_bytes(Encoding.DER))
-    store.add_trusted_certificate(
+    store.keys.add_trusted_certificate(
+        "rp-cert", rp_identity.certificate.public_bytes(Encoding.DER)
+    )
+    store.keys.add_trusted_certificate(
         "client-cert", client_identity.certificate.public_bytes(Encoding.DER)
     )
-    app_id = store.create_application("hostile")
-    store.set_relying_party(app_id, RelyingParty("", "hostile", RP))
-    hok_id = store.create_application("hostile-hok")
-    store.set_relying_party(
+    app_id = store.applications.create("hostile")
+    store.applications.set_relying_party(app_id, RelyingParty("", "hostile", RP))
+    hok_id = store.applications.create("hostile-hok")
+    store.applications.set_relying_party(
         hok_id, RelyingParty("", "hostile-hok", RP_HOK, certificate_alias="rp-cert",
                              encrypt_token=False)
     )
-    store.set_user_claims("admin", {"http://wso2.org/claims/emailaddress": "admin@example.org"})
+    store.users.set_claims("admin", {"http://wso2.org/claims/emailaddress": "admin@example.org"})
     try:
         yield Hostile(
             server=server, settings=settings, store=store,

@@ -98,11 +98,11 @@ def test_duplicate_application_name_is_409(hostile):
 def test_deleting_a_certificate_in_use_is_409(hostile):
     answer = hostile.api("DELETE", f"{API}/keystores/certs/rp-cert")
     _clear_4xx(hostile, answer, 409)
-    assert "rp-cert" in hostile.store.list_trusted_certificates()
+    assert "rp-cert" in hostile.store.keys.list_trusted_certificates()
 
 
 @pytest.mark.parametrize("auth", [None, ("admin", "wrong"), ("", ""), ("admin\x00", "x")])
 def test_no_or_wrong_credentials_are_401(hostile, auth):
     answer = hostile.api("GET", f"{API}/applications", auth=auth)
     _clear_4xx(hostile, answer, 401)
-    hostile.store.record_successful_login("admin")
+    hostile.store.logins.record_success("admin")

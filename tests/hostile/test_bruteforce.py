@@ -11,10 +11,11 @@ from tests.hostile.conftest import API
 
 def test_admin_api_failures_lock_the_sts_too_and_the_lock_runs_out(hostile):
     store = hostile.store
-    original = store.get_lockout_policy()
-    store.set_lockout_policy(dataclasses.replace(original, max_failed_attempts=3,
-                                                 lockout_seconds=2))
-    store.create_user("h7-brute", "Brut3-password!", roles=["admin"])
+    original = store.config.get_lockout_policy()
+    store.config.set_lockout_policy(
+        dataclasses.replace(original, max_failed_attempts=3, lockout_seconds=2)
+    )
+    store.users.create("h7-brute", "Brut3-password!", roles=["admin"])
     try:
         for _ in range(3):
             assert hostile.api("GET", f"{API}/applications",
@@ -32,7 +33,7 @@ def test_admin_api_failures_lock_the_sts_too_and_the_lock_runs_out(hostile):
         assert hostile.api("GET", f"{API}/applications",
                            auth=("h7-brute", "Brut3-password!")).status_code == 200
     finally:
-        store.set_lockout_policy(original)
+        store.config.set_lockout_policy(original)
     hostile.assert_nothing_secret()
 
 

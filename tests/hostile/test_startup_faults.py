@@ -130,6 +130,6 @@ def test_locked_database_does_not_hang_or_damage(data_dir):
         holder.close()
     boot = open_existing(ServerSettings(data_dir=data_dir))  # whole afterwards
     try:
-        assert boot.store.get_user("admin") is not None
+        assert boot.store.users.get("admin") is not None
     finally:
         boot.close()

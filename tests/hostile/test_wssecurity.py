@@ -112,10 +112,10 @@ def test_digest_with_a_stale_created_inside_a_fresh_timestamp_is_refused(hostile
 
 def test_locked_account_is_refused_with_the_right_password(hostile):
     store = hostile.store
-    store.create_user("h7-locked", "L0cked-password!", roles=["admin"])
-    policy = store.get_lockout_policy()
+    store.users.create("h7-locked", "L0cked-password!", roles=["admin"])
+    policy = store.config.get_lockout_policy()
     for _ in range(policy.max_failed_attempts):
-        store.record_failed_login("h7-locked", policy, datetime.now(UTC))
+        store.logins.record_failure("h7-locked", policy, datetime.now(UTC))
     exchange = hostile.issue(Credentials("h7-locked", "L0cked-password!"))
     assert exchange.fault_code.endswith("}FailedAuthentication")
     assert "locked" in exchange.fault_reason
@@ -126,7 +126,7 @@ def test_locked_account_is_refused_with_the_right_password(hostile):
 
 def test_wrong_password_and_unknown_user_take_the_same_time(hostile):
     """No user enumeration by timing: both paths run one password hash."""
-    hostile.store.create_user("h7-timing", "T1ming-password!", roles=["admin"])
+    hostile.store.users.create("h7-timing", "T1ming-password!", roles=["admin"])
 
     def timed(username: str, password: str) -> float:
         started = time.perf_counter()
@@ -139,7 +139,7 @@ def test_wrong_password_and_unknown_user_take_the_same_time(hostile):
     for i in range(4):  # fewer than the lockout threshold
         wrong.append(timed("h7-timing", f"wrong-{i}"))
         unknown.append(timed(f"h7-nobody-{i}", f"wrong-{i}"))
-    hostile.store.record_successful_login("h7-timing")
+    hostile.store.logins.record_success("h7-timing")
     fast, slow = sorted((statistics.median(wrong), statistics.median(unknown)))
     # An unknown user answered without hashing would be many times faster than argon2id.
     assert slow / fast < 2.0, (wrong, unknown)

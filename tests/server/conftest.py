@@ -45,6 +45,14 @@ def store(tmp_path: Path, master: MasterSecret) -> Iterator[Store]:
     opened.close()
 
 
+@pytest.fixture
+def second(store: Store, master: MasterSecret) -> Iterator[Store]:
+    """Another Store on the same file, as another worker process would have."""
+    other = Store.open(str(store.engine.url), master)
+    yield other
+    other.close()
+
+
 @pytest.fixture(scope="session")
 def _data_dir_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # Bootstrapping generates two RSA keys and an argon2 hash; do it once and copy it per test.

@@ -46,10 +46,10 @@ def test_first_start_creates_everything(tmp_path: Path) -> None:
         assert mode(settings.master_secret_path) == 0o600
         assert mode(settings.tls_key_path) == 0o600
         assert settings.database_path.exists()
-        admin = result.store.get_user("admin")
+        admin = result.store.users.get("admin")
         assert admin is not None and admin.roles == ("admin",)
         assert verify_password(admin.password_hash, password)
-        assert result.store.unseal_password(admin) == password
+        assert result.store.users.unseal_password(admin) == password
         snap = result.store.snapshot()
         assert snap.security.enabled and snap.security.scenario_id == "scenario1"
         assert snap.security.allowed_roles == ("admin",)
@@ -70,7 +70,7 @@ def test_given_admin_password_is_used(tmp_path: Path) -> None:
     result = initialise(ServerSettings(data_dir=tmp_path / "d", admin_password="Given-Pass-1"))
     try:
         assert result.generated_admin_password is None
-        admin = result.store.get_user("admin")
+        admin = result.store.users.get("admin")
         assert verify_password(admin.password_hash, "Given-Pass-1")
     finally:
         result.close()
@@ -83,18 +83,18 @@ def test_second_start_reuses_everything(data_dir: Path, caplog: pytest.LogCaptur
     secret_before = settings.master_secret_path.read_bytes()
     first = open_existing(settings)
     signing_before = first.keystore.signing_identity("wso2carbon").certificate_der()
-    admin_before = first.store.get_user("admin")
+    admin_before = first.store.users.get("admin")
     first.close()
 
     again = initialise(settings)
     try:
         assert again.generated_admin_password is None
         assert again.keystore.signing_identity("wso2carbon").certificate_der() == signing_before
-        admin = again.store.get_user("admin")
+        admin = again.store.users.get("admin")
         assert admin.password_hash == admin_before.password_hash
         assert verify_password(admin.password_hash, ADMIN_PASSWORD)
         assert [k.alias for k in again.keystore.list_signing_keys()] == ["wso2carbon"]
-        assert again.store.list_roles() == ["admin"]
+        assert again.store.roles.names() == ["admin"]
     finally:
         again.close()
     assert settings.tls_cert_path.read_bytes() == cert_before
@@ -185,12 +185,12 @@ def test_open_existing_sees_the_same_data(
     bootstrapped: BootstrapResult, server_settings: ServerSettings
 ) -> None:
     assert bootstrapped.generated_admin_password is None
-    admin = bootstrapped.store.get_user("admin")
+    admin = bootstrapped.store.users.get("admin")
     assert verify_password(admin.password_hash, ADMIN_PASSWORD)
     other = open_existing(server_settings)
     try:
-        bootstrapped.store.create_role("ops")
-        assert "ops" in other.store.list_roles()
+        bootstrapped.store.roles.create("ops")
+        assert "ops" in other.store.roles.names()
         assert other.store.snapshot().version == bootstrapped.store.snapshot().version
     finally:
         other.close()

@@ -150,7 +150,7 @@ def test_signing_key_is_encrypted_at_rest(
 ) -> None:
     certificate = keystore.generate_signing_key("sts", "sts.example")
     assert certificate.subject.rfc4514_string() == "CN=sts.example"
-    row = store.get_signing_key("sts")
+    row = store.keys.get_signing_key("sts")
     assert row is not None
     assert row.private_key_pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
     assert b"BEGIN PRIVATE KEY" not in row.private_key_pem
@@ -197,7 +197,7 @@ def test_signing_identity_is_cached_and_dropped_when_the_row_changes(
     assert replaced is not first
     assert replaced.certificate == two.certificate
     # A version change that leaves the row alone keeps the decrypted key.
-    store.create_role("unrelated")
+    store.roles.create("unrelated")
     store.snapshot()
     assert keystore.signing_identity("sts") is replaced
 
@@ -269,9 +269,9 @@ def test_signing_alias_and_deletion(
     keystore.import_signing_key("wso2carbon", one.private_key, one.certificate)
     keystore.import_signing_key("new", two.private_key, two.certificate)
     with pytest.raises(NotFoundError):
-        store.set_signing_alias("missing")
-    store.set_signing_alias("new")
-    assert store.get_signing_alias() == "new"
+        store.keys.set_signing_alias("missing")
+    store.keys.set_signing_alias("new")
+    assert store.keys.get_signing_alias() == "new"
     assert store.snapshot().signing_alias == "new"
     with pytest.raises(ConflictError, match="signs the tokens"):
         keystore.delete_signing_key("new")
@@ -290,7 +290,7 @@ def test_trust_store_accepts_pem_and_stores_der(
     one, two = identities
     keystore.add_trusted_certificate("rp1", one.certificate_pem())
     keystore.add_trusted_certificate("rp2", two.certificate_der())
-    assert store.list_trusted_certificates() == {
+    assert store.keys.list_trusted_certificates() == {
         "rp1": one.certificate_der(), "rp2": two.certificate_der()
     }
     listed = keystore.list_trusted_certificates()
@@ -302,7 +302,7 @@ def test_trust_store_accepts_pem_and_stores_der(
     with pytest.raises(ValidationError):
         keystore.add_trusted_certificate("junk", b"-----BEGIN PRIVATE KEY-----\nAAAA\n")
     with pytest.raises(ValidationError):
-        store.add_trusted_certificate("junk", b"\x30\x03\x02\x01\x01")
+        store.keys.add_trusted_certificate("junk", b"\x30\x03\x02\x01\x01")
 
 
 def test_trusted_certificate_in_use_cannot_be_removed(
@@ -310,13 +310,14 @@ def test_trusted_certificate_in_use_cannot_be_removed(
 ) -> None:
     one, _ = identities
     keystore.add_trusted_certificate("rp1", one.certificate_der())
-    app = store.create_application("Payroll")
-    store.set_relying_party(app, RelyingParty(app, "", "https://payroll.example/",
-                                              certificate_alias="rp1"))
+    app = store.applications.create("Payroll")
+    store.applications.set_relying_party(
+        app, RelyingParty(app, "", "https://payroll.example/", certificate_alias="rp1")
+    )
     with pytest.raises(ConflictError) as caught:
         keystore.remove_trusted_certificate("rp1")
     assert "'Payroll'" in caught.value.message
-    store.delete_relying_party(app)
+    store.applications.delete_relying_party(app)
     keystore.remove_trusted_certificate("rp1")
     assert keystore.list_trusted_certificates() == {}
     with pytest.raises(NotFoundError):

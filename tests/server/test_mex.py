@@ -338,14 +338,14 @@ def test_the_served_document_follows_the_applied_scenario(client, bootstrapped):
     store = bootstrapped.store
     assert xp(parse_xml(client.get(MEX).content), "//wsdl:binding/@name") == [
         USERNAME_13, USERNAME_2005]
-    store.set_security_policy(SecurityPolicy(scenario_id="scenario2", allowed_roles=()))
+    store.config.set_security_policy(SecurityPolicy(scenario_id="scenario2", allowed_roles=()))
     root = parse_xml(client.get(MEX).content)
     assert xp(root, "//wsdl:binding/@name") == [
         "CertificateWSTrustBinding_IWSTrust13Async",
         "CertificateWSTrustBinding_IWSTrustFeb2005Async"]
     (identity,) = set(xp(root, "//ds:X509Certificate/text()"))
     assert base64.b64decode(identity) == _signing_der(bootstrapped)
-    store.set_security_policy(SecurityPolicy(enabled=False))
+    store.config.set_security_policy(SecurityPolicy(enabled=False))
     assert xp(parse_xml(client.get(MEX).content), "//wsdl:binding") == []
 
 

@@ -87,15 +87,15 @@ def test_database_from_before_migrations_is_upgraded_in_place(
         assert store.schema_revision() == migrate.head_revision()
         # The data is still there: nothing was rebuilt.
         assert store.snapshot().version == version_before
-        alice = store.get_user("alice")
+        alice = store.users.get("alice")
         assert alice is not None and alice.roles == ("admin",)
         assert alice.claims == {EMAIL: "alice@example.org"}
-        assert [a["name"] for a in store.list_applications()] == ["legacy-app"]
-        token = store.get_token("_legacy-token")
+        assert [a.name for a in store.applications.list_all()] == ["legacy-app"]
+        token = store.tokens.get("_legacy-token")
         assert token is not None and token.status is TokenStatus.ACTIVE
-        assert store.list_audit()[0]["action"] == "legacy"
+        assert store.audit.entries()[0].action == "legacy"
         # And the new columns work.
-        updated = store.update_user(alice.user_id, claims={EMAIL: "a@example.org"})
+        updated = store.users.update(alice.user_id, claims={EMAIL: "a@example.org"})
         assert updated.modified_at is not None
     finally:
         store.close()
@@ -162,9 +162,9 @@ def test_data_directory_from_before_migrations_starts(
     result = initialise(ServerSettings(data_dir=root, admin_password="admin-password-1"))
     try:
         assert result.store.schema_revision() == migrate.head_revision()
-        assert result.store.get_user("alice") is not None
-        assert result.store.get_user("admin") is not None  # added by the start, as usual
-        assert result.store.get_signing_key("wso2carbon") is not None
+        assert result.store.users.get("alice") is not None
+        assert result.store.users.get("admin") is not None  # added by the start, as usual
+        assert result.store.keys.get_signing_key("wso2carbon") is not None
     finally:
         result.close()
 

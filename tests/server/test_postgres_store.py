@@ -24,14 +24,14 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from stsdesk.server.errors import ValidationError
+from stsdesk.server.errors import ConflictError, ValidationError
 from stsdesk.server.model import IssuedTokenRecord, LockoutPolicy, TokenSettings, TokenStatus
 from stsdesk.server.secrets import MasterSecret
 from stsdesk.server.storage import migrate
+from stsdesk.server.storage.database import normalise_database_url
 from stsdesk.server.storage.errors import DatabaseUnavailableError, is_unavailable
-from stsdesk.server.storage.hotpath import TokenJournal, read_login_state
 from stsdesk.server.storage.schema import metadata
-from stsdesk.server.storage.store import Store, normalise_database_url
+from stsdesk.server.storage.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "postgres-test.sh"
@@ -136,7 +136,7 @@ def test_invalid_url_is_refused_with_an_example() -> None:
 def test_a_bad_statement_is_not_mistaken_for_an_outage(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 's.db'}")
     try:
-        with pytest.raises(Exception) as caught, store._tx("single") as conn:
+        with pytest.raises(Exception) as caught, store.database.transaction("single") as conn:
             conn.exec_driver_sql("SELECT no_such_column FROM no_such_table")
         assert not isinstance(caught.value, DatabaseUnavailableError)
         assert not is_unavailable(caught.value)
@@ -150,7 +150,7 @@ def test_unreachable_database_is_unavailable_not_a_bug(master: MasterSecret) -> 
         with pytest.raises(DatabaseUnavailableError, match="database is unavailable; retrying"):
             store.snapshot()
         with pytest.raises(DatabaseUnavailableError):
-            read_login_state(store.engine, "alice")
+            store.logins.state("alice")
     finally:
         store.close()
 
@@ -198,7 +198,7 @@ def test_change_on_one_node_is_in_force_on_the_other_at_the_next_request(
 ) -> None:
     a, b = nodes
     before = b.snapshot()
-    a.set_token_settings(replace(before.tokens, default_lifetime_seconds=123))
+    a.config.set_token_settings(replace(before.tokens, default_lifetime_seconds=123))
     after = b.snapshot()
     assert after.version == before.version + 1
     assert after.tokens.default_lifetime_seconds == 123
@@ -207,9 +207,9 @@ def test_change_on_one_node_is_in_force_on_the_other_at_the_next_request(
 def test_nonce_used_on_one_node_is_a_replay_on_the_other(nodes: tuple[Store, Store]) -> None:
     a, b = nodes
     later = datetime.now(UTC) + timedelta(minutes=5)
-    assert a.remember_nonce(b"nonce-1", later) is True
-    assert b.remember_nonce(b"nonce-1", later) is False
-    assert b.remember_nonce(b"nonce-2", later) is True
+    assert a.logins.remember_nonce(b"nonce-1", later) is True
+    assert b.logins.remember_nonce(b"nonce-1", later) is False
+    assert b.logins.remember_nonce(b"nonce-2", later) is True
 
 
 def test_concurrent_use_of_one_nonce_wins_once(nodes: tuple[Store, Store]) -> None:
@@ -220,7 +220,7 @@ def test_concurrent_use_of_one_nonce_wins_once(nodes: tuple[Store, Store]) -> No
 
     def use(store: Store) -> None:
         barrier.wait()
-        results.append(store.remember_nonce(b"raced", later))
+        results.append(store.logins.remember_nonce(b"raced", later))
 
     threads = [threading.Thread(target=use, args=((a, b)[i % 2],)) for i in range(8)]
     for t in threads:
@@ -234,13 +234,13 @@ def test_lockout_on_one_node_holds_on_the_other(
     nodes: tuple[Store, Store], fast_password_hashing: None
 ) -> None:
     a, b = nodes
-    a.create_user("alice", "alice-password")
+    a.users.create("alice", "alice-password")
     policy = LockoutPolicy(max_failed_attempts=2, lockout_seconds=300)
     now = datetime.now(UTC)
-    assert a.record_failed_login("alice", policy, now) is None
-    locked = b.record_failed_login("alice", policy, now)
+    assert a.logins.record_failure("alice", policy, now) is None
+    locked = b.logins.record_failure("alice", policy, now)
     assert locked is not None and locked > now
-    state = read_login_state(a.engine, "alice")
+    state = a.logins.state("alice")
     assert state is not None and state.locked_until == locked
 
 
@@ -249,31 +249,31 @@ def test_concurrent_failed_logins_on_two_nodes_all_count(
 ) -> None:
     # READ COMMITTED alone would let two nodes read the same count and lose increments.
     a, b = nodes
-    a.create_user("bob", "bob-password")
+    a.users.create("bob", "bob-password")
     off = LockoutPolicy(max_failed_attempts=0, lockout_seconds=0)
     barrier = threading.Barrier(6)
 
     def fail(store: Store) -> None:
         barrier.wait()
         for _ in range(5):
-            store.record_failed_login("bob", off, datetime.now(UTC))
+            store.logins.record_failure("bob", off, datetime.now(UTC))
 
     threads = [threading.Thread(target=fail, args=((a, b)[i % 2],)) for i in range(6)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
-    state = read_login_state(b.engine, "bob")
+    state = b.logins.state("bob")
     assert state is not None and state.failed_attempts == 30
 
 
 def test_concurrent_config_edits_on_two_nodes_lose_nothing(nodes: tuple[Store, Store]) -> None:
     a, b = nodes
-    start = a.get_token_settings().default_lifetime_seconds
+    start = a.config.get_token_settings().default_lifetime_seconds
 
     def bump(store: Store) -> None:
         for _ in range(10):
-            store.update_config(
+            store.config.update(
                 TokenSettings,
                 lambda t: replace(t, default_lifetime_seconds=t.default_lifetime_seconds + 1),
             )
@@ -283,7 +283,7 @@ def test_concurrent_config_edits_on_two_nodes_lose_nothing(nodes: tuple[Store, S
         t.start()
     for t in threads:
         t.join(60)
-    assert b.get_token_settings().default_lifetime_seconds == start + 40
+    assert b.config.get_token_settings().default_lifetime_seconds == start + 40
 
 
 def test_token_recorded_by_one_node_is_renewed_once_across_nodes(
@@ -297,15 +297,15 @@ def test_token_recorded_by_one_node_is_renewed_once_across_nodes(
         status=TokenStatus.ACTIVE, renew_allowed=True, renew_after_expiry=False,
         replaced_by=None,
     )
-    TokenJournal(a.engine).save(record)
-    seen = b.get_token(record.token_id)
+    a.tokens.save(record)
+    seen = b.tokens.get(record.token_id)
     assert seen is not None and seen.expires_at == record.expires_at
     wins: list[bool] = []
     barrier = threading.Barrier(6)
 
     def renew(store: Store) -> None:
         barrier.wait()
-        wins.append(store.set_token_status(
+        wins.append(store.tokens.set_status(
             record.token_id, TokenStatus.RENEWED, replaced_by="_new", expected=TokenStatus.ACTIVE
         ))
 
@@ -315,15 +315,47 @@ def test_token_recorded_by_one_node_is_renewed_once_across_nodes(
     for t in threads:
         t.join(30)
     assert sorted(wins) == [False] * 5 + [True]
-    final = a.get_token(record.token_id)
+    final = a.tokens.get(record.token_id)
     assert final is not None and final.status is TokenStatus.RENEWED
+
+
+def test_one_token_id_saved_on_two_nodes_at_once_is_stored_once(
+    nodes: tuple[Store, Store],
+) -> None:
+    # Token writes take no writer lock on PostgreSQL (each node's journal commits on its own):
+    # the table's key alone must keep a token id from being stored twice.
+    a, b = nodes
+    now = datetime.now(UTC)
+    record = IssuedTokenRecord(
+        token_id=f"_{uuid.uuid4().hex}", token_type="SAML20", subject="alice", audience=None,
+        issued_at=now, expires_at=now + timedelta(minutes=5),
+    )
+    outcomes: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def save(store: Store) -> None:
+        barrier.wait()
+        try:
+            store.tokens.save(record)
+        except ConflictError:
+            outcomes.append("conflict")
+        else:
+            outcomes.append("saved")
+
+    threads = [threading.Thread(target=save, args=((a, b)[i % 2],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["conflict"] * 3 + ["saved"]
+    assert b.tokens.get(record.token_id) is not None
 
 
 def test_read_transactions_see_one_snapshot(nodes: tuple[Store, Store]) -> None:
     a, b = nodes
-    with a._tx("read") as conn:
+    with a.database.transaction("read") as conn:
         first = conn.exec_driver_sql("SELECT version FROM config_state").scalar()
-        b.create_role("during-the-read")
+        b.roles.create("during-the-read")
         second = conn.exec_driver_sql("SELECT version FROM config_state").scalar()
         assert conn.exec_driver_sql("SHOW transaction_isolation").scalar() == "repeatable read"
     assert first == second

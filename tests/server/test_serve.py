@@ -127,7 +127,7 @@ def admin_password_works(data_dir: Path, password: str) -> bool:
 
     result = open_existing(ServerSettings(data_dir=data_dir))
     try:
-        user = result.store.get_user("admin")
+        user = result.store.users.get("admin")
         return user is not None and verify_password(user.password_hash, password)
     finally:
         result.close()

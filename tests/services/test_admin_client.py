@@ -56,7 +56,7 @@ def test_wrong_password_is_an_api_error_with_the_servers_words(server):
         client.get("/audit-logs")
     assert caught.value.status == 401
     assert "wrong" in caught.value.description
-    server.bootstrap.store.record_successful_login("admin")
+    server.bootstrap.store.logins.record_success("admin")
 
 
 def test_server_down_is_unreachable():

@@ -235,8 +235,8 @@ def test_wso2_claims_and_lifetime(live_sts):
 def test_requested_claims_the_user_has_no_value_for_are_shown_as_not_issued(live_sts):
     given, email, phone = (f"http://wso2.org/claims/{name}"
                            for name in ("givenname", "emailaddress", "telephone"))
-    live_sts.store.create_user("svc-nomail", "Svc-n0mail-pass", roles=["admin"],
-                               claims={given: "Grace"})
+    live_sts.store.users.create("svc-nomail", "Svc-n0mail-pass", roles=["admin"],
+                                claims={given: "Grace"})
     options = dict(
         username="svc-nomail", password="Svc-n0mail-pass", trust_version=TrustVersion.WST_2005,
         soap_version=SoapVersion.SOAP11, claims_dialect=ns.WSO2_CLAIMS,

@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
+from stsdesk.core import ns
+from stsdesk.core.audiences import ANY_AUDIENCE, MAX_AUDIENCE_LENGTH, audience_problem
 from stsdesk.core.claims import LOCAL_CLAIMS
+from stsdesk.core.tokentypes import ISSUED_TOKEN_TYPES, TokenType
 from stsdesk.core.xmldsig import DigestAlgorithm, SignatureAlgorithm
 from stsdesk.core.xmlenc import BlockEncryption, KeyTransport
 from stsdesk.server.admin.audit import record
@@ -36,19 +40,19 @@ router = APIRouter(tags=["Applications"])
 MAX_NAME = 255
 MAX_DESCRIPTION = 4096
 MAX_URI = 1024
-MAX_AUDIENCE = 2048
+MAX_AUDIENCE = MAX_AUDIENCE_LENGTH
 MAX_ID = 64
 WSTRUST_TYPE = "wstrust"  # WSO2's inbound type name; the path segment is "ws-trust"
 
 NAME_ID_FORMATS = (
     NAMEID_UNSPECIFIED,
     NAMEID_EMAIL,
-    "urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName",
-    "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
-    "urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
-    "urn:oasis:names:tc:SAML:2.0:nameid-format:entity",
+    ns.NAMEID_X509_SUBJECT,
+    ns.NAMEID_PERSISTENT,
+    ns.NAMEID_TRANSIENT,
+    ns.NAMEID_ENTITY,
 )
-_DEFAULTS = RelyingParty(application_id="", name="", audience="*")
+_DEFAULTS = RelyingParty(application_id="", name="", audience=ANY_AUDIENCE)
 _FILTER_HELP = (
     "Filter by name as 'name eq VALUE', 'name sw VALUE' (starts with), 'name ew VALUE' (ends "
     "with) or 'name co VALUE' (contains); quote a value with spaces: name co \"my app\"."
@@ -56,6 +60,24 @@ _FILTER_HELP = (
 _WEAK_SIGNATURE = (SignatureAlgorithm.RSA_SHA1, DigestAlgorithm.SHA1)
 _AppId = Annotated[str, Path(max_length=MAX_ID, description="The application's id")]
 _Context = Annotated[AdminContext, Depends(get_context)]
+_ISSUED_TYPE_NAMES = [token_type.value for token_type in ISSUED_TOKEN_TYPES]
+
+
+def _issued_token_type(value: object) -> TokenType:
+    # Status names the Validate answer, not a token a relying party can be given.
+    if isinstance(value, str) and value in _ISSUED_TYPE_NAMES:
+        return TokenType(value)
+    raise PydanticCustomError(
+        "literal_error", "Input should be {expected}",
+        {"expected": " or ".join(repr(name) for name in _ISSUED_TYPE_NAMES)},
+    )
+
+
+_IssuedTokenType = Annotated[
+    TokenType,
+    PlainValidator(_issued_token_type),
+    WithJsonSchema({"type": "string", "enum": _ISSUED_TYPE_NAMES}),
+]
 
 
 # ------------------------------------------------------------------------------------ models
@@ -103,7 +125,7 @@ class WSTrustConfiguration(BaseModel):
         description="Trust-store alias of the relying party's certificate (token encryption, "
                     "holder-of-key proof keys); none: tokens are not encrypted",
     )
-    tokenType: Literal["SAML11", "SAML20"] | None = None
+    tokenType: _IssuedTokenType | None = None
     keyType: Literal["Bearer", "SymmetricKey", "PublicKey"] | None = None
     encryptToken: bool | None = None
     encryptionAlgorithm: BlockEncryption | None = None
@@ -120,7 +142,7 @@ class WSTrustConfigurationResponse(BaseModel):
     audience: str
     # Required by WSO2's schema (a string): "" when the relying party has no certificate.
     certificateAlias: str
-    tokenType: str
+    tokenType: TokenType
     keyType: str
     encryptToken: bool
     encryptionAlgorithm: str
@@ -218,14 +240,14 @@ class WSTrustMetaData(BaseModel):
     summary="Choices for a WS-Trust configuration (certificate aliases, algorithms, ...)",
 )
 def get_ws_trust_metadata(_: Admin, context: _Context) -> WSTrustMetaData:
-    tokens = context.store.get_token_settings()
+    tokens = context.store.config.get_token_settings()
 
     def choices(options: Sequence[str], default: str | None) -> MetadataProperty:
         return MetadataProperty(options=list(options), defaultValue=default)
 
     return WSTrustMetaData(
-        certificateAlias=choices(list(context.store.list_trusted_certificates()), None),
-        tokenType=choices(("SAML11", "SAML20"), _DEFAULTS.token_type),
+        certificateAlias=choices(list(context.store.keys.list_trusted_certificates()), None),
+        tokenType=choices(_ISSUED_TYPE_NAMES, _DEFAULTS.token_type),
         keyType=choices(("Bearer", "SymmetricKey", "PublicKey"), _DEFAULTS.key_type),
         encryptionAlgorithm=choices([a.value for a in BlockEncryption],
                                     _DEFAULTS.encryption_algorithm),
@@ -255,16 +277,16 @@ def create_application(
     party = _relying_party(context, inbound.wsTrust) if inbound and inbound.wsTrust else None
     if party is not None:
         _check_audience_free(context, party.audience, None)
-    app_id = store.create_application(body.name, body.description)
+    app_id = store.applications.create(body.name, body.description)
     try:
         if claims or subject is not None:
-            store.update_application(app_id, requested_claims=claims, subject_claim_uri=subject)
+            store.applications.update(app_id, requested_claims=claims, subject_claim_uri=subject)
         if party is not None:
-            store.set_relying_party(app_id, party)
+            store.applications.set_relying_party(app_id, party)
     except ServerError:
         # All or nothing: a service provider half made (say, without the WS-Trust configuration
         # that the caller asked for) would be a surprise later.
-        store.delete_application(app_id)
+        store.applications.delete(app_id)
         raise
     detail = f"name={body.name!r}"
     if party is not None:
@@ -289,15 +311,15 @@ def list_applications(
     ] = None,
 ) -> ApplicationListResponse:
     matches = parse_filter(filter_text)
-    apps = [a for a in context.store.list_applications() if matches(a["name"])]
+    apps = [a for a in context.store.applications.list_all() if matches(a.name)]
     page = apps[offset:offset + limit]
     return ApplicationListResponse(
         totalResults=len(apps),
         startIndex=offset + 1,
         count=len(page),
         applications=[
-            ApplicationListItem(id=a["id"], name=a["name"], description=a["description"],
-                                self=_self(a["id"]))
+            ApplicationListItem(id=a.application_id, name=a.name, description=a.description,
+                                self=_self(a.application_id))
             for a in page
         ],
         links=_links(len(apps), offset, limit, filter_text),
@@ -335,7 +357,7 @@ def patch_application(
             changes["requested_claims"] = claims
         if "subject" in config.model_fields_set:
             changes["subject_claim_uri"] = subject
-    context.store.update_application(applicationId, **changes)
+    context.store.applications.update(applicationId, **changes)
     changed = sorted(name for name in given if getattr(body, name) is not None)
     record(context, actor, "application.update", applicationId, "changed " + ", ".join(changed))
     return _application(context, applicationId)
@@ -346,9 +368,9 @@ def patch_application(
     summary="Delete a service provider and its WS-Trust configuration",
 )
 def delete_application(actor: Admin, context: _Context, applicationId: _AppId) -> Response:
-    app = context.store.get_application(applicationId)
-    context.store.delete_application(applicationId)
-    record(context, actor, "application.delete", applicationId, f"name={app['name']!r}")
+    app = context.store.applications.get(applicationId)
+    context.store.applications.delete(applicationId)
+    record(context, actor, "application.delete", applicationId, f"name={app.name!r}")
     return Response(status_code=204)
 
 
@@ -383,18 +405,18 @@ def put_ws_trust(
     response: Response,
 ) -> WSTrustConfigurationResponse:
     store = context.store
-    app = store.get_application(applicationId)
-    current = store.get_relying_party(applicationId)
+    app = store.applications.get(applicationId)
+    current = store.applications.get_relying_party(applicationId)
     party = _relying_party(context, body)
     if current is not None and current.audience != party.audience:
         raise ValidationError(
-            f"The audience of {app['name']!r} is {current.audience!r} and cannot be changed on "
+            f"The audience of {app.name!r} is {current.audience!r} and cannot be changed on "
             "update (as in WSO2); delete the WS-Trust configuration first, then create it "
             "with the new audience."
         )
     if current is None:
         _check_audience_free(context, party.audience, applicationId)
-    store.set_relying_party(applicationId, party)
+    store.applications.set_relying_party(applicationId, party)
     action = "application.ws-trust.create" if current is None else "application.ws-trust.update"
     record(context, actor, action, applicationId,
            f"audience={party.audience!r}; certificateAlias={party.certificate_alias!r}")
@@ -410,7 +432,7 @@ def put_ws_trust(
 )
 def delete_ws_trust(actor: Admin, context: _Context, applicationId: _AppId) -> Response:
     party = _existing_party(context, applicationId)
-    context.store.delete_relying_party(applicationId)
+    context.store.applications.delete_relying_party(applicationId)
     record(context, actor, "application.ws-trust.delete", applicationId,
            f"audience={party.audience!r}")
     return Response(status_code=204)
@@ -444,25 +466,25 @@ def _links(total: int, offset: int, limit: int, filter_text: str | None) -> list
 
 
 def _application(context: AdminContext, app_id: str) -> ApplicationResponseModel:
-    app = context.store.get_application(app_id)
-    party = context.store.get_relying_party(app_id)
-    subject = app["subject_claim_uri"]
+    app = context.store.applications.get(app_id)
+    party = context.store.applications.get_relying_party(app_id)
+    subject = app.subject_claim_uri
     inbound = []
     if party is not None:
         inbound.append(InboundProtocolListItem(
             type=WSTRUST_TYPE, name="WS-Trust", self=_self(app_id) + "/inbound-protocols/ws-trust"
         ))
     return ApplicationResponseModel(
-        id=app["id"],
-        name=app["name"],
-        description=app["description"],
+        id=app.application_id,
+        name=app.name,
+        description=app.description,
         claimConfiguration=ClaimConfiguration(
             requestedClaims=[
                 RequestedClaimConfiguration(
                     claim=Claim(uri=c.uri, displayName=LOCAL_CLAIMS.get(c.uri)),
                     mandatory=c.mandatory,
                 )
-                for c in app["claims"]
+                for c in app.requested_claims
             ],
             subject=SubjectConfig(
                 claim=None if subject is None
@@ -505,7 +527,7 @@ def _relying_party(context: AdminContext, body: WSTrustConfiguration) -> Relying
     audience = _audience(body.audience)
     alias = body.certificateAlias or None  # WSO2's clients send "" for "no certificate"
     if alias is not None:
-        aliases = list(context.store.list_trusted_certificates())
+        aliases = list(context.store.keys.list_trusted_certificates())
         if alias not in aliases:
             known = ", ".join(repr(a) for a in aliases[:20]) or "none yet"
             more = " ..." if len(aliases) > 20 else ""
@@ -515,7 +537,7 @@ def _relying_party(context: AdminContext, body: WSTrustConfiguration) -> Relying
             )
     lifetime = body.tokenLifetimeSeconds
     if lifetime is not None:
-        maximum = context.store.get_token_settings().max_lifetime_seconds
+        maximum = context.store.config.get_token_settings().max_lifetime_seconds
         if lifetime > maximum:
             raise ValidationError(
                 f"tokenLifetimeSeconds {lifetime} exceeds this STS's maximum token lifetime of "
@@ -543,7 +565,7 @@ def _relying_party(context: AdminContext, body: WSTrustConfiguration) -> Relying
         name="",
         audience=audience,
         certificate_alias=alias,
-        token_type=pick(body.tokenType, _DEFAULTS.token_type),
+        token_type=body.tokenType or _DEFAULTS.token_type,
         key_type=key_type,
         encrypt_token=pick(body.encryptToken, _DEFAULTS.encrypt_token),
         encryption_algorithm=pick(body.encryptionAlgorithm, _DEFAULTS.encryption_algorithm),
@@ -557,24 +579,10 @@ def _relying_party(context: AdminContext, body: WSTrustConfiguration) -> Relying
 
 
 def _audience(value: str) -> str:
-    if value == "*":
-        return value
-    if not value or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise ValidationError(
-            "The audience is empty or contains spaces or control characters; give the relying "
-            "party's address, such as https://rp.example.org/service."
-        )
-    parts = urlsplit(value)
-    scheme = parts.scheme.lower()
-    if scheme in ("http", "https") and parts.netloc and parts.hostname:
-        return value
-    if scheme == "urn" and len(parts.path) > 2 and ":" in parts.path:
-        return value
-    raise ValidationError(
-        f"The audience {value!r} is not an absolute address; give an http(s) URL with a host "
-        "(https://rp.example.org/service), a URN (urn:example:rp) or * for every AppliesTo "
-        "that no other service provider has."
-    )
+    problem = audience_problem(value)
+    if problem is not None:
+        raise ValidationError(problem)
+    return value
 
 
 def _check_audience_free(context: AdminContext, audience: str, app_id: str | None) -> None:
@@ -588,9 +596,9 @@ def _check_audience_free(context: AdminContext, audience: str, app_id: str | Non
 
 
 def _existing_party(context: AdminContext, app_id: str) -> RelyingParty:
-    party = context.store.get_relying_party(app_id)
+    party = context.store.applications.get_relying_party(app_id)
     if party is None:
-        name = context.store.get_application(app_id)["name"]
+        name = context.store.applications.get(app_id).name
         raise NotFoundError(
             f"The service provider {name!r} has no WS-Trust configuration. PUT one to "
             f"{_self(app_id)}/inbound-protocols/ws-trust."

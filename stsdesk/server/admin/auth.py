@@ -13,7 +13,7 @@ from stsdesk.server.admin.context import AdminContext, get_context
 from stsdesk.server.admin.errors import ApiError
 from stsdesk.server.passwords import verify_no_user
 from stsdesk.server.signin import SignInRefused, settle_sign_in
-from stsdesk.server.storage.store import ADMIN_ROLE
+from stsdesk.server.storage.roles import ADMIN_ROLE
 
 __all__ = ["require_admin", "Admin", "ADMIN_ROLE"]
 
@@ -54,7 +54,7 @@ Admin = Annotated[str, Depends(require_admin)]
 def _check(header: str | None, context: AdminContext) -> str:
     username, password = _credentials(header)
     store = context.store
-    user = store.get_user(username)
+    user = store.users.get(username)
     now = datetime.now(UTC)
     if user is None or not user.active:
         verify_no_user(password)  # same cost as a real check

@@ -93,7 +93,7 @@ def _view(idp: ResidentIdentityProvider) -> ServerConfig:
 def get_configs(
     _: Admin, context: Annotated[AdminContext, Depends(get_context)]
 ) -> ServerConfig:
-    return _view(context.store.get_resident_idp())
+    return _view(context.store.config.get_resident_idp())
 
 
 @router.get(
@@ -104,7 +104,7 @@ def get_configs(
 def get_home_realm_identifiers(
     _: Admin, context: Annotated[AdminContext, Depends(get_context)]
 ) -> list[str]:
-    return list(context.store.get_resident_idp().home_realm_identifiers)
+    return list(context.store.config.get_resident_idp().home_realm_identifiers)
 
 
 @router.patch(
@@ -121,7 +121,7 @@ def patch_configs(
     context: Annotated[AdminContext, Depends(get_context)],
     patches: Annotated[list[Patch], Body(min_length=1, max_length=MAX_PATCHES)],
 ) -> ServerConfig:
-    _, changed = context.store.update_config(
+    _, changed = context.store.config.update(
         ResidentIdentityProvider, lambda current: apply_patches(current, patches)
     )
     record(context, actor, "configs.patch", "resident-idp", _describe(patches))

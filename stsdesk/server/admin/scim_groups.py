@@ -45,7 +45,7 @@ from stsdesk.server.admin.scim_schemas import (
     scim_error,
     store_errors,
 )
-from stsdesk.server.storage.store import StoredRole
+from stsdesk.server.storage.roles import StoredRole
 
 __all__ = ["router", "group_resource", "ScimGroupIn", "ScimGroup", "role_name"]
 
@@ -135,7 +135,7 @@ def _member_ids(items: Any) -> list[str]:
 
 
 def _get(context: AdminContext, group_id: str) -> StoredRole:
-    role = context.store.get_role(group_id)
+    role = context.store.roles.get(group_id)
     if role is None:
         raise not_found("group", group_id, "/Groups")
     return role
@@ -163,7 +163,7 @@ def list_groups(
 ) -> Response:
     node = parse_list_filter(filter, FILTER_ATTRIBUTES, _SCHEMAS)
     base = base_url(request, context)
-    resources = [group_resource(r, base) for r in context.store.list_role_records()]
+    resources = [group_resource(r, base) for r in context.store.roles.list_all()]
     return list_resources(resources, node, _group_resolver, start_index=startIndex, count=count,
                           attributes=attributes, excluded=excludedAttributes, schemas=_SCHEMAS)
 
@@ -189,7 +189,7 @@ def create_group(
     name = role_name(body.displayName)
     members = [m.model_dump(by_alias=True) for m in body.members or []]
     with store_errors():
-        role_id = context.store.create_role(name, member_ids=_member_ids(members))
+        role_id = context.store.roles.create(name, member_ids=_member_ids(members))
     role = _get(context, role_id)
     resource = group_resource(role, base_url(request, context))
     record(context, actor, "scim.group.create", f"Groups/{role_id} ({name})",
@@ -224,7 +224,7 @@ def replace_group(
     _refuse_admin_rename(role, name)
     members = _member_ids([m.model_dump(by_alias=True) for m in body.members or []])
     with store_errors():
-        fresh = context.store.update_role(group_id, name=name, member_ids=members)
+        fresh = context.store.roles.update(group_id, name=name, member_ids=members)
     record(context, actor, "scim.group.replace", f"Groups/{group_id} ({fresh.name})",
            _describe(role, fresh))
     return respond(group_resource(fresh, base))
@@ -283,10 +283,10 @@ def patch_group(
     before = {user_id for user_id, _ in role.members}
     with store_errors():
         if replaced:
-            fresh = context.store.update_role(group_id, name=name, member_ids=sorted(members))
+            fresh = context.store.roles.update(group_id, name=name, member_ids=sorted(members))
         else:
             # Additions and removals as differences: concurrent edits of other members survive.
-            fresh = context.store.update_role(
+            fresh = context.store.roles.update(
                 group_id, name=name, add_member_ids=sorted(members - before),
                 remove_member_ids=sorted(before - members),
             )
@@ -308,7 +308,7 @@ def delete_group(group_id: ResourceId, request: Request, actor: Admin, context: 
             "so deleting it would lock every administrator out.",
         )
     with store_errors():
-        name = context.store.delete_role_by_id(group_id)
+        name = context.store.roles.delete_by_id(group_id)
     record(context, actor, "scim.group.delete", f"Groups/{group_id} ({name})", "")
     return Response(status_code=204)
 

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from stsdesk.server.admin.context import SCIM_PREFIX, AdminContext
 from stsdesk.server.admin.errors import SCIM_MEDIA_TYPE, ApiError
 from stsdesk.server.errors import ValidationError
-from stsdesk.server.storage.store import ProtectedRoleError
+from stsdesk.server.storage.roles import ProtectedRoleError
 
 __all__ = [
     "USER_SCHEMA", "GROUP_SCHEMA", "WSO2_SCHEMA", "LIST_RESPONSE_SCHEMA", "PATCH_OP_SCHEMA",

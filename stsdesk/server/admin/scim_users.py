@@ -458,7 +458,7 @@ def _commit(
     if not changes:
         return user, changes
     with store_errors():
-        fresh = context.store.update_user(
+        fresh = context.store.users.update(
             user.user_id,
             username=name if name != user.username else None,
             password=state.password,
@@ -472,7 +472,7 @@ def _commit(
 
 
 def _get(context: AdminContext, user_id: str) -> UserRecord:
-    user = context.store.get_user_by_id(user_id)
+    user = context.store.users.get_by_id(user_id)
     if user is None:
         raise not_found("user", user_id, "/Users")
     return user
@@ -495,9 +495,9 @@ def list_users(
 ) -> Response:
     node = parse_list_filter(filter, FILTER_ATTRIBUTES, (USER_SCHEMA,))
     base = base_url(request, context)
-    role_ids = context.store.role_ids()
+    role_ids = context.store.roles.ids_by_name()
     now = datetime.now(UTC)
-    resources = [user_resource(u, role_ids, base, now) for u in context.store.list_users()]
+    resources = [user_resource(u, role_ids, base, now) for u in context.store.users.list_all()]
     return list_resources(resources, node, resolver, start_index=startIndex, count=count,
                           attributes=attributes, excluded=excludedAttributes, schemas=_SCHEMAS)
 
@@ -519,10 +519,10 @@ def create_user(
                          "with active false to stop it from signing in.")
     claims = {k: v for k, v in _desired_claims(state).items() if v is not None}
     with store_errors():
-        user_id = context.store.create_user(name, state.password, claims=claims,
-                                            active=state.active)
+        user_id = context.store.users.create(name, state.password, claims=claims,
+                                             active=state.active)
     user = _get(context, user_id)
-    resource = user_resource(user, context.store.role_ids(), base_url(request, context))
+    resource = user_resource(user, context.store.roles.ids_by_name(), base_url(request, context))
     stored = ["userName", "password", *sorted(uri.rsplit("/", 1)[-1] for uri in claims)]
     record(context, actor, "scim.user.create", f"Users/{user_id} ({name})",
            "attributes: " + ", ".join(stored) + f"; active={str(state.active).lower()}")
@@ -540,7 +540,7 @@ def get_user(
     excludedAttributes: AttributesQuery = None,  # noqa: N803
 ) -> Response:
     user = _get(context, user_id)
-    resource = user_resource(user, context.store.role_ids(), base_url(request, context))
+    resource = user_resource(user, context.store.roles.ids_by_name(), base_url(request, context))
     return read_resource(request, resource, attributes, excludedAttributes, _SCHEMAS)
 
 
@@ -552,7 +552,7 @@ def replace_user(
 ) -> Response:
     user = _get(context, user_id)
     base = base_url(request, context)
-    role_ids = context.store.role_ids()
+    role_ids = context.store.roles.ids_by_name()
     check_if_match(request, user_resource(user, role_ids, base))
     state = _UserState.of(user)
     state.set_from(body, replace=True)
@@ -572,7 +572,7 @@ def patch_user(
     check_patch_request(body)
     user = _get(context, user_id)
     base = base_url(request, context)
-    role_ids = context.store.role_ids()
+    role_ids = context.store.roles.ids_by_name()
     check_if_match(request, user_resource(user, role_ids, base))
     state = _UserState.of(user)
     for operation in body.Operations:
@@ -592,10 +592,10 @@ def patch_user(
                response_class=Response)
 def delete_user(user_id: ResourceId, request: Request, actor: Admin, context: Context) -> Response:
     user = _get(context, user_id)
-    check_if_match(request, user_resource(user, context.store.role_ids(),
+    check_if_match(request, user_resource(user, context.store.roles.ids_by_name(),
                                           base_url(request, context)))
     with store_errors():
-        name = context.store.delete_user_by_id(user_id)
+        name = context.store.users.delete_by_id(user_id)
     context.credentials.forget(user_id)
     record(context, actor, "scim.user.delete", f"Users/{user_id} ({name})", "")
     return Response(status_code=204)

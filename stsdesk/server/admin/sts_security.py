@@ -165,7 +165,7 @@ def get_scenario_policy(_: Admin, scenario_id: ScenarioId) -> Response:
 
 @router.get("/security", summary="Get the applied security policy", response_model=SecurityModel)
 def get_security(_: Admin, context: Context) -> SecurityModel:
-    return _security_model(context.store.get_security_policy())
+    return _security_model(context.store.config.get_security_policy())
 
 
 @router.put(
@@ -189,7 +189,7 @@ def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> 
     domain = _user_store_domain(body.userStoreDomain)
     roles = _allowed_roles(context, scenario, body.allowedRoles)
     trusted, private = _keystores(scenario, body.trustedKeystores, body.privateKeystore)
-    _, applied = context.store.update_config(
+    _, applied = context.store.config.update(
         SecurityPolicy,
         lambda current: dataclasses.replace(
             current,
@@ -217,7 +217,7 @@ def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> 
     response_class=Response,
 )
 def disable_security(actor: Admin, context: Context) -> Response:
-    current, _ = context.store.update_config(
+    current, _ = context.store.config.update(
         SecurityPolicy, lambda policy: dataclasses.replace(policy, enabled=False)
     )
     if current.enabled:
@@ -233,7 +233,8 @@ def disable_security(actor: Admin, context: Context) -> Response:
 @router.get("/proof-key-type", summary="Get how symmetric proof keys are handed to clients",
             response_model=ProofKeyTypeModel)
 def get_proof_key_type(_: Admin, context: Context) -> ProofKeyTypeModel:
-    return ProofKeyTypeModel(proofKeyType=context.store.get_security_policy().proof_key_type)
+    policy = context.store.config.get_security_policy()
+    return ProofKeyTypeModel(proofKeyType=policy.proof_key_type)
 
 
 @router.put("/proof-key-type", summary="Set the proof key type (EncryptedKey or BinarySecret)",
@@ -241,7 +242,7 @@ def get_proof_key_type(_: Admin, context: Context) -> ProofKeyTypeModel:
 def set_proof_key_type(
     actor: Admin, context: Context, body: ProofKeyTypeModel
 ) -> ProofKeyTypeModel:
-    current, _ = context.store.update_config(
+    current, _ = context.store.config.update(
         SecurityPolicy, lambda policy: dataclasses.replace(policy, proof_key_type=body.proofKeyType)
     )
     if current.proof_key_type is not body.proofKeyType:
@@ -348,7 +349,7 @@ def _allowed_roles(context: AdminContext, scenario: Scenario, names: list[str]) 
             f"The role {forbidden[0]!r} cannot be allowed: every user has it, so anyone could "
             "obtain tokens. Choose roles that name who may."
         )
-    existing = set(context.store.list_roles())
+    existing = set(context.store.roles.names())
     missing = [role for role in roles if role not in existing]
     if missing:
         raise ValidationError(

@@ -76,7 +76,7 @@ def _lockout_model(value: LockoutPolicy) -> LockoutModel:
     "/token-settings", summary="Get the token lifetime settings", response_model=TokenSettingsModel
 )
 def get_token_settings(_: Admin, context: Context) -> TokenSettingsModel:
-    return _token_model(context.store.get_token_settings())
+    return _token_model(context.store.config.get_token_settings())
 
 
 @router.put(
@@ -90,7 +90,7 @@ def put_token_settings(
         max_lifetime_seconds=body.maxLifetimeSeconds,
         clock_skew_seconds=body.clockSkewSeconds,
     )
-    context.store.set_token_settings(value)
+    context.store.config.set_token_settings(value)
     record(
         context,
         actor,
@@ -106,7 +106,7 @@ def put_token_settings(
     "/lockout-policy", summary="Get the account lockout policy", response_model=LockoutModel
 )
 def get_lockout(_: Admin, context: Context) -> LockoutModel:
-    return _lockout_model(context.store.get_lockout_policy())
+    return _lockout_model(context.store.config.get_lockout_policy())
 
 
 @router.put(
@@ -116,7 +116,7 @@ def put_lockout(body: LockoutModel, actor: Admin, context: Context) -> LockoutMo
     value = LockoutPolicy(
         max_failed_attempts=body.maxFailedAttempts, lockout_seconds=body.lockoutSeconds
     )
-    context.store.set_lockout_policy(value)
+    context.store.config.set_lockout_policy(value)
     record(
         context,
         actor,

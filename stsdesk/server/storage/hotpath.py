@@ -1,167 +1,20 @@
-"""The token-issuing hot path's storage: group-committed token records and login state.
+"""The token-issuing hot path's two reads (configuration version, login state), made cheap.
 
-Issuing a token writes one row; committing each row on its own costs more than signing the
-token. The journal lets concurrent requests share one commit (group commit): each request still
-waits until its row is durable before it answers, so Validate, Renew and Cancel on any worker or
-node see every token a client holds.
+The group-committed token writes are in :mod:`stsdesk.server.storage.journal`.
 """
 
 from __future__ import annotations
 
-import logging
 import queue
-import threading
-import time
-from concurrent.futures import Future
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, insert, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import Engine
 
-from stsdesk.server.errors import ConflictError
-from stsdesk.server.model import IssuedTokenRecord, TokenStatus
 from stsdesk.server.storage import schema as s
-from stsdesk.server.storage.errors import (
-    UNAVAILABLE_MESSAGE,
-    DatabaseUnavailableError,
-    driver_reason,
-    is_unavailable,
-)
+from stsdesk.server.storage.logins import LoginState
 
-__all__ = ["TokenJournal", "LoginState", "read_login_state", "FastReads"]
-
-log = logging.getLogger("stsdesk.server.storage")
-
-_MAX_BATCH = 256
-_WAIT_SECONDS = 15.0
-_PURGE_INTERVAL_SECONDS = 600.0
-# Expired token records are kept a while for Validate answers ("expired") and late renewals.
-_RETENTION = timedelta(days=1)
-
-
-def _row(record: IssuedTokenRecord) -> dict[str, object]:
-    return {
-        "token_id": record.token_id,
-        "token_type": record.token_type,
-        "subject": record.subject,
-        "audience": record.audience,
-        "issued_at": record.issued_at,
-        "expires_at": record.expires_at,
-        "status": TokenStatus(record.status).value,
-        "renew_allowed": record.renew_allowed,
-        "renew_after_expiry": record.renew_after_expiry,
-        "replaced_by": record.replaced_by,
-    }
-
-
-class TokenJournal:
-    """Durable, group-committed writes of issued-token records; safe to share between threads."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._queue: queue.SimpleQueue[tuple[dict[str, object], Future[None]]] = queue.SimpleQueue()
-        self._next_purge = time.monotonic() + _PURGE_INTERVAL_SECONDS
-        self._thread = threading.Thread(target=self._run, name="stsdesk-token-journal", daemon=True)
-        self._thread.start()
-
-    def save(self, record: IssuedTokenRecord) -> None:
-        """Store ``record``; returns once it is committed. ConflictError on a duplicate id."""
-        done: Future[None] = Future()
-        self._queue.put((_row(record), done))
-        done.result(timeout=_WAIT_SECONDS)
-
-    def _run(self) -> None:
-        while True:
-            batch = [self._queue.get()]
-            while len(batch) < _MAX_BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            self._commit(batch)
-            self._purge_now_and_then()
-
-    def _commit(self, batch: list[tuple[dict[str, object], Future[None]]]) -> None:
-        try:
-            self._insert([row for row, _ in batch])
-        except IntegrityError:
-            # One duplicate spoils the batch: retry one by one so only that request fails.
-            for row, done in batch:
-                self._commit_one(row, done)
-            return
-        except Exception as exc:  # noqa: BLE001 - every waiter must hear about it
-            error = _unavailable(exc)
-            for _, done in batch:
-                done.set_exception(error)
-            return
-        for _, done in batch:
-            done.set_result(None)
-
-    def _commit_one(self, row: dict[str, object], done: Future[None]) -> None:
-        try:
-            self._insert([row])
-        except IntegrityError:
-            done.set_exception(
-                ConflictError(f"A token with id {row['token_id']!r} is already stored.")
-            )
-        except Exception as exc:  # noqa: BLE001
-            done.set_exception(_unavailable(exc))
-        else:
-            done.set_result(None)
-
-    def _insert(self, rows: list[dict[str, object]]) -> None:
-        with self._engine.begin() as conn:
-            conn.execute(insert(s.issued_tokens), rows)
-
-    def _purge_now_and_then(self) -> None:
-        if time.monotonic() < self._next_purge:
-            return
-        self._next_purge = time.monotonic() + _PURGE_INTERVAL_SECONDS
-        cutoff = datetime.now(UTC) - _RETENTION
-        try:
-            with self._engine.begin() as conn:
-                conn.execute(delete(s.issued_tokens).where(s.issued_tokens.c.expires_at < cutoff))
-        except DBAPIError as exc:
-            log.warning("could not purge expired token records: %s", driver_reason(exc))
-
-
-def _unavailable(exc: Exception) -> Exception:
-    log.error("could not store issued-token records: %s", driver_reason(exc))
-    return DatabaseUnavailableError(
-        "The STS could not record the token in its database (the database is unavailable; "
-        "retrying). Try again in a moment."
-    )
-
-
-@dataclass(frozen=True)
-class LoginState:
-    """A user's activity and lock, as stored right now."""
-
-    active: bool
-    failed_attempts: int
-    locked_until: datetime | None
-
-
-_LOGIN_STATE = select(s.users.c.active, s.users.c.failed_attempts, s.users.c.locked_until).where(
-    s.users.c.username == bindparam("username")
-)
-
-
-def read_login_state(engine: Engine, username: str) -> LoginState | None:
-    """The user's current lock and activity, read fresh: it changes without a config version."""
-    try:
-        with engine.connect() as conn:
-            row = conn.execute(_LOGIN_STATE, {"username": username}).first()
-    except DBAPIError as exc:
-        if not is_unavailable(exc):
-            raise
-        log.warning("The database is unavailable: %s", driver_reason(exc))
-        raise DatabaseUnavailableError(UNAVAILABLE_MESSAGE) from exc
-    if row is None:
-        return None
-    return LoginState(bool(row.active), row.failed_attempts, row.locked_until)
+__all__ = ["FastReads"]
 
 
 class FastReads:
@@ -177,8 +30,13 @@ class FastReads:
     _VERSION_SQL = "SELECT version FROM config_state WHERE id = ?"
     _LOGIN_SQL = "SELECT active, failed_attempts, locked_until FROM users WHERE username = ?"
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self, engine: Engine, login_state: Callable[[str], LoginState | None]
+    ) -> None:
+        """``login_state`` is the regular path (``store.logins.state``), used on other
+        databases and whenever a fast read fails."""
         self._engine = engine
+        self._regular_login_state = login_state
         self._enabled = engine.dialect.name == "sqlite" and engine.dialect.paramstyle == "qmark"
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._locked_until = s.users.c.locked_until.type.dialect_impl(
@@ -192,11 +50,11 @@ class FastReads:
 
     def login_state(self, username: str) -> LoginState | None:
         if not self._enabled:
-            return read_login_state(self._engine, username)
+            return self._regular_login_state(username)
         try:
             row = self._query(self._LOGIN_SQL, (username,))
         except _Fallback:
-            return read_login_state(self._engine, username)
+            return self._regular_login_state(username)
         if row is None:
             return None
         locked = self._locked_until(row[2]) if self._locked_until else row[2]

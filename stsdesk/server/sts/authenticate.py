@@ -99,14 +99,14 @@ class Authenticator:
     ) -> bool:
         skew = config.tokens.clock_skew_seconds
         check_username_token_freshness(token, now=now, skew_seconds=skew)
-        password = self._store.unseal_password(user) if user is not None else None
+        password = self._store.users.unseal_password(user) if user is not None else None
         if password is None or not password_matches(token, password):
             return False
         if token.nonce is None:  # check_username_token_freshness refuses this already
             return False
         # A nonce is remembered for as long as its Created could still pass the freshness check.
-        created = token.created or now
-        if not self._store.remember_nonce(token.nonce, created + timedelta(seconds=2 * skew)):
+        remembered_until = (token.created or now) + timedelta(seconds=2 * skew)
+        if not self._store.logins.remember_nonce(token.nonce, remembered_until):
             raise InvalidSecurityError(
                 "This UsernameToken nonce was already used (a replayed message). "
                 "Send a fresh nonce and Created with every request."

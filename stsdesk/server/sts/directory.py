@@ -51,7 +51,7 @@ class UserDirectory:
                 self._version = config_version
             elif username in self._profiles:
                 return self._profiles[username]
-        profile = self._store.get_user(username)
+        profile = self._store.users.get(username)
         with self._lock:
             if self._version == config_version and len(self._profiles) < _MAX_CACHED:
                 self._profiles[username] = profile

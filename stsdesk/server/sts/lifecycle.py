@@ -16,14 +16,10 @@ from stsdesk.core.errors import (
     InvalidSecurityTokenError,
     UnableToRenewError,
 )
-from stsdesk.core.saml import (
-    AssertionSpec,
-    assertion_id_of,
-    new_assertion_id,
-    read_assertion,
-    verify_assertion,
-)
-from stsdesk.core.wstrust import IssuedToken, SecurityTokenRequest, TokenType
+from stsdesk.core.saml import AssertionSpec, assertion_id_of, new_assertion_id, verify_assertion
+from stsdesk.core.samlreader import read_assertion_spec
+from stsdesk.core.tokentypes import TokenType
+from stsdesk.core.wstrust import IssuedToken, SecurityTokenRequest
 from stsdesk.server.model import ConfigSnapshot, IssuedTokenRecord, TokenStatus
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.issuer import Minted, TokenIssuer
@@ -72,7 +68,7 @@ class TokenLifecycle:
             problem = self._signature_problem(target.assertion, config)
             if problem:
                 return Verdict(False, problem)
-        record = self._store.get_token(target.token_id)
+        record = self._store.tokens.get(target.token_id)
         if record is None:
             return Verdict(False, "The token was not issued by this STS (its ID is unknown here).")
         problem = _status_problem(record, now, config.tokens.clock_skew_seconds)
@@ -94,7 +90,7 @@ class TokenLifecycle:
         problem = self._signature_problem(target.assertion, config)
         if problem:
             raise InvalidSecurityTokenError(problem)
-        record = self._store.get_token(target.token_id)
+        record = self._store.tokens.get(target.token_id)
         if record is None:
             raise InvalidSecurityTokenError(
                 "The token was not issued by this STS; it cannot be renewed here."
@@ -113,7 +109,7 @@ class TokenLifecycle:
             raise UnableToRenewError(
                 'The token has expired and was not issued with Renewing OK="true"; request a new token.'
             )
-        old = read_assertion(target.assertion)
+        old = read_assertion_spec(target.assertion)
         audience = old.audiences[0] if old.audiences else None
         party = self._issuer.relying_party(audience, config)
         # A renewed token gets its lifetime by the same rule as a new one.
@@ -127,7 +123,7 @@ class TokenLifecycle:
             not_on_or_after=expires,
         )
         element = self._issuer.mint(spec, party, config)
-        token_type = TokenType.SAML11 if record.token_type == "SAML11" else TokenType.SAML20
+        token_type = TokenType(record.token_type)
         issued = IssuedToken(
             token=element,
             token_type=token_type,
@@ -145,7 +141,7 @@ class TokenLifecycle:
             replaced_by=None,
         )
         # Claim the old token first: of two concurrent renewals only one may succeed.
-        claimed = self._store.set_token_status(
+        claimed = self._store.tokens.set_status(
             record.token_id,
             TokenStatus.RENEWED,
             replaced_by=spec.assertion_id,
@@ -155,7 +151,7 @@ class TokenLifecycle:
             raise UnableToRenewError(
                 "The token was renewed or cancelled at the same moment; renew the newest token."
             )
-        self._store.save_token(renewed)
+        self._store.tokens.save(renewed)
         return Minted(issued, renewed)
 
     # -- Cancel --------------------------------------------------------------------------------
@@ -166,11 +162,11 @@ class TokenLifecycle:
             problem = self._signature_problem(target.assertion, config)
             if problem:
                 raise InvalidSecurityTokenError(problem)
-        if self._store.get_token(target.token_id) is None:
+        if self._store.tokens.get(target.token_id) is None:
             raise InvalidSecurityTokenError(
                 "The token was not issued by this STS (its ID is unknown here); nothing was cancelled."
             )
-        self._store.set_token_status(target.token_id, TokenStatus.CANCELLED)
+        self._store.tokens.set_status(target.token_id, TokenStatus.CANCELLED)
 
     # -- shared checks -------------------------------------------------------------------------
 

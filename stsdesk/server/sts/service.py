@@ -23,10 +23,11 @@ from stsdesk.core.wstrust import (
     response_action,
 )
 from stsdesk.core.xmlparse import DEFAULT_LIMITS, XmlLimits
+from stsdesk.server.errors import ServerError, fault_for
 from stsdesk.server.keystore import KeyStore
 from stsdesk.server.model import ConfigSnapshot
 from stsdesk.server.passwords import CredentialCache
-from stsdesk.server.storage.hotpath import FastReads, TokenJournal
+from stsdesk.server.storage.hotpath import FastReads
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.authenticate import SCENARIOS_ENFORCED, Authenticator
 from stsdesk.server.sts.issuer import TokenIssuer
@@ -62,8 +63,7 @@ class TrustService:
         limits: XmlLimits = DEFAULT_LIMITS,
     ) -> None:
         self._store = store
-        self._journal = TokenJournal(store.engine)
-        self._reads = FastReads(store.engine)
+        self._reads = FastReads(store.engine, store.logins.state)
         self._clock = clock
         self._limits = limits
         self._authenticator = Authenticator(store, credentials, self._reads)
@@ -100,7 +100,13 @@ class TrustService:
         except StsError as error:
             log.info("fault %s: %s", error.fault_local_name, error.message)
             return fault_reply(version, error, trust_namespace, message)
-        except Exception:  # a bug: log it, tell the caller nothing of its insides
+        except Exception as error:
+            fault = fault_for(error) if isinstance(error, ServerError) else None
+            if fault is not None:
+                log.warning("fault %s: %s", fault.fault_local_name, fault.message)
+                return fault_reply(version, fault, trust_namespace, message)
+            # A bug, or a server error for the administrator: log it, tell the caller nothing
+            # of its insides.
             log.exception("unexpected error while answering a WS-Trust request")
             internal = RequestFailedError(
                 "The STS could not process the request because of an internal error. "
@@ -116,7 +122,7 @@ class TrustService:
         user = self._authenticator.authenticate(message, config, now)
         if request.request_type is RequestType.ISSUE:
             minted = self._issuer.issue(request, user, config, now)
-            self._journal.save(minted.record)
+            self._store.tokens.save(minted.record)
             return build_issue_response(request.version, minted.issued, context=request.context)
         if request.request_type is RequestType.VALIDATE:
             verdict = self._lifecycle.validate(request, config, now)

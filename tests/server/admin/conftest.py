@@ -64,9 +64,9 @@ def as_user(app, bootstrapped: BootstrapResult):
 
     def make(username: str, *, roles: tuple[str, ...] = (), password: str = "Us3r-password!"):
         for role in roles:
-            if role not in bootstrapped.store.list_roles():
-                bootstrapped.store.create_role(role)
-        bootstrapped.store.create_user(username, password, roles=list(roles))
+            if role not in bootstrapped.store.roles.names():
+                bootstrapped.store.roles.create(role)
+        bootstrapped.store.users.create(username, password, roles=list(roles))
         client = client_for(app, username, password)
         clients.append(client)
         return client

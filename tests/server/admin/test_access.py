@@ -39,7 +39,7 @@ def test_failed_logins_lock_the_account_like_the_sts(app, bootstrapped, as_user)
     with client_for(app, "second-admin", "bad") as bad:
         for _ in range(5):
             assert bad.get(f"{API}/audit-logs").status_code == 401
-    assert bootstrapped.store.get_user("second-admin").locked_until is not None
+    assert bootstrapped.store.users.get("second-admin").locked_until is not None
     with client_for(app, "second-admin", "S3cond-admin!") as good:
         answer = good.get(f"{API}/audit-logs")
     assert answer.status_code == 401

@@ -20,7 +20,7 @@ AES_CBC = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
 @pytest.fixture
 def rp_cert(bootstrapped) -> str:
     """A relying-party certificate in the trust store; its alias."""
-    bootstrapped.store.add_trusted_certificate(
+    bootstrapped.store.keys.add_trusted_certificate(
         "rp-cert", identity("rp.example.org").certificate_der()
     )
     return "rp-cert"
@@ -88,7 +88,7 @@ def test_failed_ws_trust_part_leaves_no_application_behind(api, bootstrapped):
             "wsTrust": {"audience": "https://rp.example.org/x", "certificateAlias": "missing"}}})
     assert answer.status_code == 400
     assert "not in the trust store" in answer.json()["description"]
-    assert bootstrapped.store.list_applications() == []
+    assert bootstrapped.store.applications.list_all() == []
 
 
 def test_duplicate_name_is_409(api):
@@ -121,7 +121,7 @@ def test_create_validation_errors_are_400(api, bootstrapped, body, expected):
     answer = api.post(APPS, json=body)
     assert answer.status_code == 400, answer.text
     assert expected in answer.json()["description"]
-    assert bootstrapped.store.list_applications() == []
+    assert bootstrapped.store.applications.list_all() == []
 
 
 def test_unknown_application_is_404(api):
@@ -300,7 +300,7 @@ def test_ws_trust_persists_across_restart(api, server_settings):
     api.put(_ws_trust(app["id"]), json={"audience": "urn:example:rp", "tokenLifetimeSeconds": 90})
     reopened = open_existing(server_settings)
     try:
-        party = reopened.store.get_relying_party(app["id"])
+        party = reopened.store.applications.get_relying_party(app["id"])
     finally:
         reopened.close()
     assert (party.audience, party.token_lifetime_seconds) == ("urn:example:rp", 90)
@@ -385,6 +385,7 @@ def test_encryption_without_certificate_warns(api):
         ({"audience": "https://"}, "not an absolute address"),
         ({"audience": "ftp://rp.example.org/"}, "not an absolute address"),
         ({"audience": "urn:"}, "not an absolute address"),
+        ({"audience": "http://[::1"}, "not an absolute address"),  # was a 500: urlsplit raised
         ({"audience": "https://rp.example.org/a b"}, "spaces"),
         ({"audience": "https://rp.example.org/" + "a" * 2048}, "2048"),
         ({"audience": "*", "tokenType": "SAML30"}, "'SAML11' or 'SAML20'"),
@@ -411,12 +412,13 @@ def test_ws_trust_validation_errors_are_400(api, bootstrapped, body, expected):
     answer = api.put(_ws_trust(app["id"]), json=body)
     assert answer.status_code == 400, answer.text
     assert expected in answer.json()["description"]
-    assert bootstrapped.store.get_relying_party(app["id"]) is None
+    assert bootstrapped.store.applications.get_relying_party(app["id"]) is None
 
 
 def test_lifetime_limit_follows_the_server_maximum(api, bootstrapped):
-    bootstrapped.store.set_token_settings(TokenSettings(default_lifetime_seconds=60,
-                                                        max_lifetime_seconds=120))
+    bootstrapped.store.config.set_token_settings(
+        TokenSettings(default_lifetime_seconds=60, max_lifetime_seconds=120)
+    )
     app = _create(api)
     answer = api.put(_ws_trust(app["id"]), json={"audience": "*", "tokenLifetimeSeconds": 121})
     assert answer.status_code == 400 and "120 seconds" in answer.json()["description"]
@@ -466,8 +468,8 @@ def test_endpoints_need_an_admin(api, anonymous, as_user, bootstrapped, method, 
     assert answer.headers["www-authenticate"].startswith("Basic")
     operator = as_user("operator", roles=("operators",))
     assert operator.request(method, path, json=body).status_code == 403
-    assert [a["name"] for a in bootstrapped.store.list_applications()] == ["Target"]
-    assert bootstrapped.store.get_relying_party(app["id"]).audience == (
+    assert [a.name for a in bootstrapped.store.applications.list_all()] == ["Target"]
+    assert bootstrapped.store.applications.get_relying_party(app["id"]).audience == (
         "https://rp.example.org/target")
 
 

@@ -52,7 +52,7 @@ def test_replace_periods_and_issuer_persist_and_are_audited(api, bootstrapped):
     again = api.get(CONFIGS).json()
     assert (again["idleSessionTimeoutPeriod"], again["rememberMePeriod"], again["stsIssuer"]) == (
         "30", "60", "https://sts.example.org")
-    stored = bootstrapped.store.get_resident_idp()
+    stored = bootstrapped.store.config.get_resident_idp()
     assert (stored.idle_session_timeout_minutes, stored.remember_me_minutes, stored.issuer) == (
         30, 60, "https://sts.example.org")
     assert bootstrapped.store.snapshot().resident_idp.issuer == "https://sts.example.org"
@@ -66,7 +66,7 @@ def test_changes_survive_a_restart(api, server_settings):
     assert _patch(api, ("ADD", "/homeRealmIdentifiers/1", "corp.example")).status_code == 200
     reopened = open_existing(server_settings)
     try:
-        assert reopened.store.get_resident_idp().home_realm_identifiers == (
+        assert reopened.store.config.get_resident_idp().home_realm_identifiers == (
             "localhost", "corp.example")
     finally:
         reopened.close()
@@ -122,14 +122,14 @@ def test_all_identifiers_can_be_removed_and_added_again(api):
     ],
 )
 def test_invalid_operations_are_400_and_change_nothing(api, bootstrapped, operations, expected):
-    before = bootstrapped.store.get_resident_idp()
+    before = bootstrapped.store.config.get_resident_idp()
     answer = _patch(api, *operations)
     assert answer.status_code == 400, answer.text
     body = answer.json()
     assert set(body) == {"code", "message", "description"}
     assert expected in body["description"]
     assert "Nothing was changed" in body["description"]
-    assert bootstrapped.store.get_resident_idp() == before
+    assert bootstrapped.store.config.get_resident_idp() == before
 
 
 def test_patch_list_is_all_or_nothing(api, bootstrapped):
@@ -183,7 +183,7 @@ def test_endpoints_need_an_admin(anonymous, as_user, bootstrapped, method, path,
     assert anonymous.request(method, path, json=body).status_code == 401
     operator = as_user("operator", roles=("operators",))
     assert operator.request(method, path, json=body).status_code == 403
-    assert bootstrapped.store.get_resident_idp().issuer == "localhost"
+    assert bootstrapped.store.config.get_resident_idp().issuer == "localhost"
 
 
 def test_openapi_describes_the_configs_endpoints(anonymous):

@@ -318,8 +318,8 @@ def test_certificate_in_use_cannot_be_deleted_and_the_error_names_the_users(
     _import(api, "rp-in-use", rp_cert)
     store = bootstrapped.store
     for name in ("Billing portal", "HR portal"):
-        app_id = store.create_application(name)
-        store.set_relying_party(
+        app_id = store.applications.create(name)
+        store.applications.set_relying_party(
             app_id, RelyingParty("", name, f"https://{name[:2]}.example.org/",
                                  certificate_alias="rp-in-use"))
     (entry,) = api.get(CERTS).json()

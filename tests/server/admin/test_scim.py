@@ -94,7 +94,7 @@ def test_create_follows_rfc_7644_3_3(api, bjensen, bootstrapped):
     assert meta["version"].startswith('W/"')
     datetime.strptime(meta["created"], "%Y-%m-%dT%H:%M:%SZ")
     # The user attributes are the claims the STS issues.
-    stored = bootstrapped.store.get_user("bjensen")
+    stored = bootstrapped.store.users.get("bjensen")
     assert stored.user_id == bjensen["id"]
     assert stored.claims == {
         CLAIMS + "givenname": "Barbara",
@@ -126,7 +126,7 @@ def test_display_name_maps_to_fullname_and_is_persisted(api, bootstrapped):
     user = create(api, rfc_user("dn", displayName="Babs Jensen"))
     again = api.get(f"{SCIM}/Users/{user['id']}").json()
     assert again["displayName"] == "Babs Jensen"
-    assert bootstrapped.store.get_user("dn").claims[CLAIMS + "fullname"] == "Babs Jensen"
+    assert bootstrapped.store.users.get("dn").claims[CLAIMS + "fullname"] == "Babs Jensen"
 
 
 def test_duplicate_user_name_is_409_uniqueness(api, bjensen):
@@ -341,7 +341,7 @@ def test_paging(api, people):
 
 
 def test_put_replaces_profile_and_clears_what_it_omits(api, bjensen, bootstrapped):
-    bootstrapped.store.update_user(bjensen["id"], claims={CLAIMS + "telephone": "+1 555"})
+    bootstrapped.store.users.update(bjensen["id"], claims={CLAIMS + "telephone": "+1 555"})
     answer = api.put(f"{SCIM}/Users/{bjensen['id']}", headers=HEADERS, json={
         "schemas": [USER], "userName": "bjensen", "displayName": "Babs",
         "emails": [{"value": "babs@example.net", "primary": True}],
@@ -353,7 +353,7 @@ def test_put_replaces_profile_and_clears_what_it_omits(api, bjensen, bootstrappe
     assert "name" not in body
     assert body["emails"] == [{"value": "babs@example.net", "primary": True}]
     assert body["meta"]["version"] != bjensen["meta"]["version"]
-    claims = bootstrapped.store.get_user("bjensen").claims
+    claims = bootstrapped.store.users.get("bjensen").claims
     assert claims == {CLAIMS + "fullname": "Babs", CLAIMS + "emailaddress": "babs@example.net",
                       CLAIMS + "telephone": "+1 555"}  # claims SCIM does not map stay
     assert api.get(f"{SCIM}/Users/{bjensen['id']}").json() == body
@@ -364,11 +364,11 @@ def test_put_renames_and_keeps_the_password(api, bjensen, bootstrapped, app):
     answer = api.put(f"{SCIM}/Users/{bjensen['id']}", headers=HEADERS,
                      json=rfc_user("barbara", password=None))
     assert answer.status_code == 200, answer.text
-    assert bootstrapped.store.get_user("bjensen") is None
-    renamed = bootstrapped.store.get_user("barbara")
+    assert bootstrapped.store.users.get("bjensen") is None
+    renamed = bootstrapped.store.users.get("barbara")
     assert renamed.user_id == bjensen["id"]
     # The sealed copy PasswordDigest needs follows the new name.
-    assert bootstrapped.store.unseal_password(renamed) == PASSWORD
+    assert bootstrapped.store.users.unseal_password(renamed) == PASSWORD
 
 
 def test_put_to_a_taken_name_is_409(api, bjensen):
@@ -415,7 +415,7 @@ def test_patch_examples_from_rfc_7644_3_5_2(api, bjensen, bootstrapped):
     assert body["name"] == {"givenName": "Babs", "formatted": "Babs"}
     assert {"value": "babs@jensen.net", "type": "other"} in body["emails"]
     assert body["displayName"] == "Babs J" and body["active"] is False
-    stored = bootstrapped.store.get_user("bjensen")
+    stored = bootstrapped.store.users.get("bjensen")
     assert stored.active is False
     assert CLAIMS + "lastname" not in stored.claims
     assert stored.claims[CLAIMS + "emails.other"] == "babs@jensen.net"
@@ -479,13 +479,13 @@ def test_patch_to_a_taken_user_name_is_409(api, bjensen):
 
 
 def test_patch_password_replaces_the_hash(api, bjensen, bootstrapped):
-    before = bootstrapped.store.get_user("bjensen").password_hash
+    before = bootstrapped.store.users.get("bjensen").password_hash
     answer = patch(api, f"{SCIM}/Users/{bjensen['id']}",
                    {"op": "replace", "path": "password", "value": "N3w-pa$$word"})
     assert answer.status_code == 200
-    after = bootstrapped.store.get_user("bjensen")
+    after = bootstrapped.store.users.get("bjensen")
     assert after.password_hash != before
-    assert bootstrapped.store.unseal_password(after) == "N3w-pa$$word"
+    assert bootstrapped.store.users.unseal_password(after) == "N3w-pa$$word"
     assert "password" in audit(api, "scim.user.patch")[0]["detail"]
 
 
@@ -496,7 +496,7 @@ def test_locked_account_is_visible_and_can_be_unlocked(api, bjensen, bootstrappe
     store = bootstrapped.store
     now = datetime.now(UTC)
     for _ in range(3):
-        store.record_failed_login("bjensen", LockoutPolicy(max_failed_attempts=3), now)
+        store.logins.record_failure("bjensen", LockoutPolicy(max_failed_attempts=3), now)
     shown = api.get(f"{SCIM}/Users/{bjensen['id']}").json()[WSO2]
     assert shown == {"accountLocked": True, "failedLoginAttempts": 3}
     locked = names(api, f"{WSO2}:accountLocked eq true")
@@ -505,7 +505,7 @@ def test_locked_account_is_visible_and_can_be_unlocked(api, bjensen, bootstrappe
                    {"op": "replace", "value": {WSO2: {"accountLocked": False}}})
     assert answer.status_code == 200, answer.text
     assert answer.json()[WSO2] == {"accountLocked": False, "failedLoginAttempts": 0}
-    assert store.get_user("bjensen").locked_until is None
+    assert store.users.get("bjensen").locked_until is None
     assert "unlocked" in audit(api, "scim.user.patch")[0]["detail"]
 
 
@@ -517,7 +517,7 @@ def test_delete_user(api, bjensen, bootstrapped):
     assert answer.status_code == 204 and answer.content == b""
     scim_error(api.get(f"{SCIM}/Users/{bjensen['id']}"), 404, None)
     scim_error(api.delete(f"{SCIM}/Users/{bjensen['id']}"), 404, None)
-    assert bootstrapped.store.get_user("bjensen") is None
+    assert bootstrapped.store.users.get("bjensen") is None
     assert audit(api, "scim.user.delete")[0]["target"].endswith("(bjensen)")
 
 
@@ -563,7 +563,7 @@ def test_group_lifecycle(api, people, bootstrapped):
     assert answer.headers["location"] == group["meta"]["location"]
     assert group["displayName"] == "ops"
     assert [m["value"] for m in group["members"]] == [people["bjensen"]]
-    assert bootstrapped.store.get_user("bjensen").roles == ("ops",)
+    assert bootstrapped.store.users.get("bjensen").roles == ("ops",)
     # The user shows the group.
     user = api.get(f"{SCIM}/Users/{people['bjensen']}").json()
     assert user["groups"] == [{"value": group["id"], "display": "ops",
@@ -575,7 +575,7 @@ def test_group_lifecycle(api, people, bootstrapped):
                    {"op": "remove", "path": f'members[value eq "{people["bjensen"]}"]'})
     assert answer.status_code == 200, answer.text
     assert sorted(m["display"] for m in answer.json()["members"]) == ["Jdoe", "jsmith"]
-    assert bootstrapped.store.get_user("bjensen").roles == ()
+    assert bootstrapped.store.users.get("bjensen").roles == ()
     # Entra ID style removal (value lists the members) and a rename without a path.
     answer = patch(api, f"{SCIM}/Groups/{group['id']}",
                    {"op": "remove", "path": "members", "value": [{"value": people["Jdoe"]}]},
@@ -600,7 +600,7 @@ def test_group_lifecycle(api, people, bootstrapped):
     # Delete.
     assert api.delete(f"{SCIM}/Groups/{group['id']}").status_code == 204
     scim_error(api.get(f"{SCIM}/Groups/{group['id']}"), 404, None)
-    assert "ops" not in bootstrapped.store.list_roles()
+    assert "ops" not in bootstrapped.store.roles.names()
     actions = {e["action"] for e in api.get(f"{API}/audit-logs").json()["entries"]}
     assert {"scim.group.create", "scim.group.patch", "scim.group.replace",
             "scim.group.delete"} <= actions
@@ -725,7 +725,7 @@ def test_every_endpoint_needs_an_admin(app, as_user, bootstrapped):
             scim_error(answer, 401, None)
             assert answer.headers["www-authenticate"].startswith("Basic")
             scim_error(operator.request(method, SCIM + path, headers=HEADERS, **body), 403, None)
-    assert bootstrapped.store.get_user("intruder") is None
+    assert bootstrapped.store.users.get("intruder") is None
 
 
 def test_scim_is_in_the_openapi_document(anonymous):

@@ -66,12 +66,13 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         server.start()
         try:
             store = server.bootstrap.store
-            app_id = store.create_application("scim-rp")
-            store.set_relying_party(app_id, RelyingParty("", "scim-rp", AUDIENCE,
-                                                         encrypt_token=False))
-            store.update_application(app_id, requested_claims=[RequestedClaim(GIVEN_NAME)])
-            policy = store.get_security_policy()
-            store.set_security_policy(
+            app_id = store.applications.create("scim-rp")
+            store.applications.set_relying_party(
+                app_id, RelyingParty("", "scim-rp", AUDIENCE, encrypt_token=False)
+            )
+            store.applications.update(app_id, requested_claims=[RequestedClaim(GIVEN_NAME)])
+            policy = store.config.get_security_policy()
+            store.config.set_security_policy(
                 dataclasses.replace(policy, allowed_roles=("admin", "token-users"))
             )
             with requests.Session() as scim, TrustClient(

@@ -50,7 +50,7 @@ def security(api) -> dict:
 
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS, ids=lambda v: str(v))
 def test_every_endpoint_needs_an_admin(anonymous, as_user, bootstrapped, method, path, body):
-    before = bootstrapped.store.get_security_policy()
+    before = bootstrapped.store.config.get_security_policy()
     answer = anonymous.request(method, path, json=body)
     assert answer.status_code == 401
     assert answer.json()["code"] == "AUTH-10001"
@@ -58,7 +58,7 @@ def test_every_endpoint_needs_an_admin(anonymous, as_user, bootstrapped, method,
     answer = operator.request(method, path, json=body)
     assert answer.status_code == 403
     assert "admin role" in answer.json()["description"]
-    assert bootstrapped.store.get_security_policy() == before
+    assert bootstrapped.store.config.get_security_policy() == before
 
 
 # ------------------------------------------------------------------------------- scenarios
@@ -128,7 +128,7 @@ def test_default_security_is_scenario1_for_admins(api):
 
 
 def test_apply_stores_audits_and_persists(api, bootstrapped, server_settings):
-    bootstrapped.store.create_role("x")
+    bootstrapped.store.roles.create("x")
     answer = api.put(f"{STS}/security", json={
         "scenarioId": "scenario1", "userStoreDomain": "primary",
         "allowedRoles": ["x", "admin", "x"], "trustedKeystores": ["wso2carbon.jks"],
@@ -265,12 +265,13 @@ def test_trusted_services_are_the_relying_parties(api, bootstrapped):
     assert api.get(f"{STS}/trusted-services").json() == []
     store = bootstrapped.store
     identity = generate_self_signed("rp.example.org")
-    store.add_trusted_certificate("rp-cert", identity.certificate.public_bytes(Encoding.DER))
-    first = store.create_application("first")
-    store.set_relying_party(first, RelyingParty("", "", "https://a.example.org",
-                                                certificate_alias="rp-cert"))
-    second = store.create_application("second")
-    store.set_relying_party(second, RelyingParty("", "", "https://b.example.org"))
+    store.keys.add_trusted_certificate("rp-cert", identity.certificate.public_bytes(Encoding.DER))
+    first = store.applications.create("first")
+    store.applications.set_relying_party(
+        first, RelyingParty("", "", "https://a.example.org", certificate_alias="rp-cert")
+    )
+    second = store.applications.create("second")
+    store.applications.set_relying_party(second, RelyingParty("", "", "https://b.example.org"))
     answer = api.get(f"{STS}/trusted-services")
     assert answer.status_code == 200
     assert answer.json() == [
@@ -279,7 +280,7 @@ def test_trusted_services_are_the_relying_parties(api, bootstrapped):
         {"audience": "https://b.example.org", "certificateAlias": None,
          "applicationId": second, "applicationName": "second"},
     ]
-    store.delete_application(first)
+    store.applications.delete(first)
     assert [s["applicationName"] for s in api.get(f"{STS}/trusted-services").json()] == ["second"]
 
 

@@ -1,0 +1,180 @@
+"""Group commit of issued-token records: one writer thread shares each commit among requests.
+
+Issuing a token writes one row; committing each row on its own costs more than signing the
+token. The journal lets concurrent requests share one commit: each request still waits until
+its row is durable before it answers, so Validate, Renew and Cancel on any worker or node see
+every token a client holds. The writer thread starts with the first record and stops, after
+committing everything queued before, when the journal is closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from sqlalchemy import delete, insert
+
+from stsdesk.server.errors import ConflictError
+from stsdesk.server.storage import schema as s
+from stsdesk.server.storage.database import Database
+from stsdesk.server.storage.errors import DatabaseUnavailableError
+
+__all__ = ["TokenJournal", "Row"]
+
+log = logging.getLogger("stsdesk.server.storage")
+
+Row = dict[str, object]  # one issued_tokens row, checked by the caller
+
+_MAX_BATCH = 256
+_WAIT_SECONDS = 15.0  # a request gives up waiting for its commit after this long
+_STOP_SECONDS = 30.0  # close() waits this long for the writer to commit what is queued
+_PURGE_INTERVAL_SECONDS = 600.0
+# Expired token records are kept a while for Validate answers ("expired") and late renewals.
+_RETENTION = timedelta(days=1)
+THREAD_NAME: Final = "stsdesk-token-journal"
+
+_Entry = tuple[Row, "Future[None]"]
+
+
+class _Stop:
+    """Queued by close(): everything before it is committed, then the writer ends."""
+
+
+_STOP: Final = _Stop()
+
+
+class TokenJournal:
+    """Durable, group-committed inserts into ``issued_tokens``; safe to share between threads."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._lock = threading.Lock()
+        self._writer: _Writer | None = None
+        self._next_purge = time.monotonic() + _PURGE_INTERVAL_SECONDS
+
+    def save(self, row: Row) -> None:
+        """Insert ``row``; returns once it is committed. ConflictError on a duplicate id,
+        DatabaseUnavailableError when the database cannot take it."""
+        done: Future[None] = Future()
+        with self._lock:
+            # Under the lock, so that close() cannot slip its stop in between: a row is either
+            # queued before the stop (and committed) or goes to a new writer.
+            if self._writer is None:
+                self._writer = _Writer(self._commit, self._purge_now_and_then)
+            self._writer.queue.put((row, done))
+        done.result(timeout=_WAIT_SECONDS)
+
+    def close(self) -> None:
+        """Commit every row queued so far, then stop the writer thread and wait for it.
+
+        A later :meth:`save` starts a new writer, so closing is safe while requests finish.
+        """
+        with self._lock:
+            writer, self._writer = self._writer, None
+            if writer is None:
+                return
+            writer.queue.put(_STOP)
+        writer.thread.join(_STOP_SECONDS)
+        if writer.thread.is_alive():
+            log.warning("The token journal did not stop within %g seconds", _STOP_SECONDS)
+
+    @property
+    def running(self) -> bool:
+        """True while a writer thread is alive."""
+        writer = self._writer
+        return writer is not None and writer.thread.is_alive()
+
+    # -- in the writer thread -------------------------------------------------------------------
+
+    def _commit(self, batch: list[_Entry]) -> None:
+        try:
+            self._insert([row for row, _ in batch])
+        except DatabaseUnavailableError as exc:
+            for _, done in batch:
+                done.set_exception(exc)
+            return
+        except Exception:  # noqa: BLE001 - a duplicate id or a refused row: find which one
+            # One bad row spoils the batch: retry one by one so only that request fails.
+            for entry in batch:
+                self._commit_one(entry)
+            return
+        for _, done in batch:
+            done.set_result(None)
+
+    def _commit_one(self, entry: _Entry) -> None:
+        row, done = entry
+        try:
+            self._insert([row])
+        except ConflictError:
+            done.set_exception(
+                ConflictError(f"A token with id {row['token_id']!r} is already stored.")
+            )
+        except DatabaseUnavailableError as exc:
+            done.set_exception(exc)
+        except Exception:  # noqa: BLE001 - the waiting request must hear about it
+            log.exception("could not store an issued-token record")
+            done.set_exception(
+                DatabaseUnavailableError(
+                    "The STS could not record the token in its database. Try again in a "
+                    "moment; if it persists, the administrator can find the cause in the log."
+                )
+            )
+        else:
+            done.set_result(None)
+
+    def _insert(self, rows: list[Row]) -> None:
+        with self._db.transaction("append") as conn:
+            conn.execute(insert(s.issued_tokens), rows)
+
+    def _purge_now_and_then(self) -> None:
+        if time.monotonic() < self._next_purge:
+            return
+        self._next_purge = time.monotonic() + _PURGE_INTERVAL_SECONDS
+        cutoff = datetime.now(UTC) - _RETENTION
+        try:
+            with self._db.transaction("append") as conn:
+                conn.execute(delete(s.issued_tokens).where(s.issued_tokens.c.expires_at < cutoff))
+        except DatabaseUnavailableError:
+            log.warning("could not purge expired token records; trying again later")
+
+
+class _Writer:
+    """One writer thread and its queue; a closed journal's next save makes a new one."""
+
+    def __init__(
+        self, commit: Callable[[list[_Entry]], None], between: Callable[[], None]
+    ) -> None:
+        self.queue: queue.SimpleQueue[_Entry | _Stop] = queue.SimpleQueue()
+        self._commit = commit
+        self._between = between  # housekeeping after a batch
+        # A daemon, so that a store nobody closed cannot hold the interpreter at exit; close()
+        # is what makes the queued records durable.
+        self.thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            batch: list[_Entry] = []
+            item = self.queue.get()
+            while True:
+                if isinstance(item, _Stop):
+                    stopping = True
+                    break
+                batch.append(item)
+                if len(batch) >= _MAX_BATCH:
+                    break
+                try:
+                    item = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+            if batch:
+                self._commit(batch)
+            if not stopping:
+                self._between()

@@ -1,0 +1,358 @@
+"""Users: profiles, roles held, claims, and passwords hashed and sealed under the master secret."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import update as sql_update
+
+from stsdesk.server.errors import ConflictError, NotFoundError, SealedDataError, ValidationError
+from stsdesk.server.model import UserRecord
+from stsdesk.server.passwords import hash_password
+from stsdesk.server.secrets import MasterSecret
+from stsdesk.server.storage import schema as s
+from stsdesk.server.storage.checks import check_name, check_uri, exists
+from stsdesk.server.storage.database import Database
+from stsdesk.server.storage.roles import check_role_names, guard_last_admin, role_ids_for
+
+__all__ = ["UserRepository"]
+
+log = logging.getLogger("stsdesk.server.storage")
+
+
+class UserRepository:
+    """Users by name (the STS's view) and by id (SCIM's); every change bumps the version.
+
+    A user's profile is configuration: the STS caches it per configuration version. Login
+    state (failures, locks) is not, and lives in :class:`~.logins.LoginRepository`.
+    """
+
+    def __init__(self, db: Database, master: MasterSecret | None) -> None:
+        self._db = db
+        self._master = master
+
+    def create(
+        self,
+        username: str,
+        password: str,
+        *,
+        roles: Sequence[str] = (),
+        claims: Mapping[str, str] | None = None,
+        sealed_password: bytes | None = None,
+        password_hash: str | None = None,
+        active: bool = True,
+    ) -> str:
+        """Create a user and return its id; ConflictError if the username is taken.
+
+        The password is hashed (argon2id) unless ``password_hash`` is given, and sealed under the
+        master secret unless ``sealed_password`` is given or the Store has no master secret.
+        """
+        username = check_name(username, "username")
+        if password_hash is None:
+            _check_password(password)
+        role_names = check_role_names(roles)
+        claim_map = _check_claims(claims or {})
+        # argon2 takes tens of milliseconds: hash before taking the write lock.
+        hashed = password_hash if password_hash is not None else hash_password(password)
+        sealed = sealed_password if sealed_password is not None else self._seal(username, password)
+        user_id = str(uuid.uuid4())
+        with self._db.transaction("write") as conn:
+            if exists(conn, s.users.c.username, username):
+                raise ConflictError(
+                    f"A user named {username!r} already exists. Choose another username."
+                )
+            role_ids = role_ids_for(conn, role_names)
+            conn.execute(
+                insert(s.users).values(
+                    id=user_id, username=username, password_hash=hashed, password_sealed=sealed,
+                    active=bool(active), failed_attempts=0, locked_until=None,
+                    created_at=datetime.now(UTC),
+                )
+            )
+            _write_roles(conn, user_id, role_ids)
+            _write_claims(conn, user_id, claim_map)
+            self._db.bump_version(conn)
+        return user_id
+
+    def get(self, username: str) -> UserRecord | None:
+        """The user named exactly ``username`` (case-sensitive), with roles and claims."""
+        with self._db.transaction("read") as conn:
+            row = conn.execute(select(s.users).where(s.users.c.username == username)).first()
+            if row is None:
+                return None
+            return _user_record(conn, row)
+
+    def get_by_id(self, user_id: str) -> UserRecord | None:
+        """The user with id ``user_id``, with roles and claims; None if there is none."""
+        with self._db.transaction("read") as conn:
+            row = conn.execute(select(s.users).where(s.users.c.id == user_id)).first()
+            if row is None:
+                return None
+            return _user_record(conn, row)
+
+    def list_all(self) -> list[UserRecord]:
+        """Every user, sorted by username, with roles and claims (three queries in all)."""
+        with self._db.transaction("read") as conn:
+            rows = conn.execute(select(s.users).order_by(s.users.c.username)).all()
+            roles: dict[str, list[str]] = {}
+            for user_id, role in conn.execute(
+                select(s.user_roles.c.user_id, s.roles.c.name)
+                .join(s.roles, s.roles.c.id == s.user_roles.c.role_id)
+                .order_by(s.roles.c.name)
+            ):
+                roles.setdefault(user_id, []).append(role)
+            claims: dict[str, dict[str, str]] = {}
+            for user_id, uri, value in conn.execute(
+                select(s.user_claims.c.user_id, s.user_claims.c.claim_uri, s.user_claims.c.value)
+                .order_by(s.user_claims.c.claim_uri)
+            ):
+                claims.setdefault(user_id, {})[uri] = value
+        return [
+            _user_from_row(row, roles.get(row.id, ()), claims.get(row.id, {})) for row in rows
+        ]
+
+    def update(
+        self,
+        user_id: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        claims: Mapping[str, str | None] | None = None,
+        active: bool | None = None,
+        unlock: bool = False,
+    ) -> UserRecord:
+        """Change a user's profile in one transaction and return the user after the change.
+
+        ``claims`` is merged: a value sets the claim, None removes it, claims not named stay.
+        A rename keeps the password: its sealed copy is sealed again under the new name.
+        Deactivating the last active member of the admin role is refused (ConflictError).
+        """
+        new_name = None if username is None else check_name(username, "username")
+        hashed = None
+        if password is not None:
+            _check_password(password)
+            hashed = hash_password(password)  # argon2 before the write lock, as create()
+        merge: dict[str, str | None] = {}
+        for uri, value in (claims or {}).items():
+            check_uri(uri, "claim URI")
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(f"The value of claim {uri!r} must be text.")
+            merge[uri] = value
+        with self._db.transaction("write") as conn:
+            row = conn.execute(select(s.users).where(s.users.c.id == user_id)).first()
+            if row is None:
+                raise NotFoundError(f"There is no user with id {user_id!r}.")
+            final_name = row.username if new_name is None else new_name
+            values: dict[str, Any] = {"modified_at": datetime.now(UTC)}
+            if final_name != row.username:
+                if exists(conn, s.users.c.username, final_name):
+                    raise ConflictError(
+                        f"A user named {final_name!r} already exists. Choose another username."
+                    )
+                values["username"] = final_name
+                if password is None:
+                    values["password_sealed"] = self._reseal(row, final_name)
+            if password is not None:
+                values["password_hash"] = hashed
+                values["password_sealed"] = self._seal(final_name, password)
+            if active is not None:
+                if not active and row.active:
+                    guard_last_admin(conn, {user_id})
+                values["active"] = bool(active)
+            if unlock:
+                values["failed_attempts"] = 0
+                values["locked_until"] = None
+            conn.execute(sql_update(s.users).where(s.users.c.id == user_id).values(values))
+            removed = [uri for uri, value in merge.items() if value is None]
+            written = {uri: value for uri, value in merge.items() if value is not None}
+            if merge:
+                conn.execute(
+                    delete(s.user_claims).where(
+                        s.user_claims.c.user_id == user_id,
+                        s.user_claims.c.claim_uri.in_(removed + list(written)),
+                    )
+                )
+                _write_claims(conn, user_id, written)
+            self._db.bump_version(conn)
+            fresh = conn.execute(select(s.users).where(s.users.c.id == user_id)).one()
+            return _user_record(conn, fresh)
+
+    def delete_by_id(self, user_id: str) -> str:
+        """Delete a user by id and return the username; never the last active admin."""
+        with self._db.transaction("write") as conn:
+            row = conn.execute(
+                select(s.users.c.username, s.users.c.active).where(s.users.c.id == user_id)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"There is no user with id {user_id!r}.")
+            if row.active:
+                guard_last_admin(conn, {user_id})
+            conn.execute(delete(s.users).where(s.users.c.id == user_id))
+            self._db.bump_version(conn)
+            return str(row.username)
+
+    def delete(self, username: str) -> None:
+        """Delete a user by name."""
+        with self._db.transaction("write") as conn:
+            done = conn.execute(delete(s.users).where(s.users.c.username == username))
+            if done.rowcount == 0:
+                raise NotFoundError(f"There is no user named {username!r}.")
+            self._db.bump_version(conn)
+
+    def set_password(self, username: str, password: str) -> None:
+        _check_password(password)
+        hashed = hash_password(password)
+        sealed = self._seal(username, password)
+        with self._db.transaction("write") as conn:
+            done = conn.execute(
+                sql_update(s.users)
+                .where(s.users.c.username == username)
+                .values(password_hash=hashed, password_sealed=sealed,
+                        modified_at=datetime.now(UTC))
+            )
+            if done.rowcount == 0:
+                raise NotFoundError(f"There is no user named {username!r}.")
+            self._db.bump_version(conn)
+
+    def set_roles(self, username: str, roles: Sequence[str]) -> None:
+        """Replace the user's roles with ``roles`` (each must exist)."""
+        role_names = check_role_names(roles)
+        with self._db.transaction("write") as conn:
+            user_id = _user_id(conn, username)
+            role_ids = role_ids_for(conn, role_names)
+            conn.execute(delete(s.user_roles).where(s.user_roles.c.user_id == user_id))
+            _write_roles(conn, user_id, role_ids)
+            _touch(conn, user_id)
+            self._db.bump_version(conn)
+
+    def set_claims(self, username: str, claims: Mapping[str, str]) -> None:
+        """Replace the user's claims with ``claims`` (claim URI -> value)."""
+        claim_map = _check_claims(claims)
+        with self._db.transaction("write") as conn:
+            user_id = _user_id(conn, username)
+            conn.execute(delete(s.user_claims).where(s.user_claims.c.user_id == user_id))
+            _write_claims(conn, user_id, claim_map)
+            _touch(conn, user_id)
+            self._db.bump_version(conn)
+
+    # ----------------------------------------------------------------------------- sealing
+
+    def unseal_password(self, user: UserRecord) -> str | None:
+        """The user's clear password for PasswordDigest; None if it cannot be had.
+
+        None when the user has no sealed password, when this Store has no master secret, or when
+        the sealed value fails its integrity check (logged: wrong keystore password or tampering).
+        """
+        if user.password_sealed is None or self._master is None:
+            return None
+        try:
+            plain = self._master.unseal(user.password_sealed, user.username.encode("utf-8"))
+        except SealedDataError:
+            log.warning(
+                "The sealed password of user %r failed its integrity check; PasswordDigest "
+                "cannot be used for this user until the password is set again.",
+                user.username,
+            )
+            return None
+        return plain.decode("utf-8")
+
+    def _seal(self, username: str, password: str) -> bytes | None:
+        if self._master is None or not password:
+            return None
+        return self._master.seal(password.encode("utf-8"), username.encode("utf-8"))
+
+    def _reseal(self, row: Any, new_username: str) -> bytes | None:
+        # The sealed password is bound to the username; a rename seals it again under the new
+        # one, or drops it (PasswordDigest then waits for a new password) if it cannot be read.
+        if row.password_sealed is None or self._master is None:
+            return None
+        try:
+            plain = self._master.unseal(bytes(row.password_sealed), row.username.encode("utf-8"))
+        except SealedDataError:
+            log.warning(
+                "The sealed password of user %r failed its integrity check while renaming it; "
+                "PasswordDigest needs a new password for this user.", row.username,
+            )
+            return None
+        return self._master.seal(plain, new_username.encode("utf-8"))
+
+
+def _check_password(password: Any) -> None:
+    if not isinstance(password, str) or not password:
+        raise ValidationError("The password is empty; give one.")
+
+
+def _check_claims(claims: Mapping[str, str]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for uri, value in claims.items():
+        check_uri(uri, "claim URI")
+        if not isinstance(value, str):
+            raise ValidationError(f"The value of claim {uri!r} must be text.")
+        result[uri] = value
+    return result
+
+
+def _user_id(conn: Connection, username: str) -> str:
+    user_id = conn.execute(select(s.users.c.id).where(s.users.c.username == username)).scalar()
+    if user_id is None:
+        raise NotFoundError(f"There is no user named {username!r}.")
+    return str(user_id)
+
+
+def _write_roles(conn: Connection, user_id: str, role_ids: Sequence[str]) -> None:
+    if role_ids:
+        conn.execute(
+            insert(s.user_roles), [{"user_id": user_id, "role_id": rid} for rid in role_ids]
+        )
+
+
+def _write_claims(conn: Connection, user_id: str, claims: Mapping[str, str]) -> None:
+    if claims:
+        conn.execute(
+            insert(s.user_claims),
+            [{"user_id": user_id, "claim_uri": k, "value": v} for k, v in claims.items()],
+        )
+
+
+def _touch(conn: Connection, user_id: str) -> None:
+    conn.execute(
+        sql_update(s.users).where(s.users.c.id == user_id).values(modified_at=datetime.now(UTC))
+    )
+
+
+def _user_record(conn: Connection, row: Any) -> UserRecord:
+    roles = conn.execute(
+        select(s.roles.c.name)
+        .join(s.user_roles, s.user_roles.c.role_id == s.roles.c.id)
+        .where(s.user_roles.c.user_id == row.id)
+        .order_by(s.roles.c.name)
+    ).scalars().all()
+    claims = dict(
+        conn.execute(
+            select(s.user_claims.c.claim_uri, s.user_claims.c.value)
+            .where(s.user_claims.c.user_id == row.id)
+            .order_by(s.user_claims.c.claim_uri)
+        ).all()
+    )
+    return _user_from_row(row, roles, claims)
+
+
+def _user_from_row(row: Any, roles: Sequence[str], claims: dict[str, str]) -> UserRecord:
+    return UserRecord(
+        user_id=row.id,
+        username=row.username,
+        password_hash=row.password_hash,
+        password_sealed=None if row.password_sealed is None else bytes(row.password_sealed),
+        roles=tuple(roles),
+        claims=claims,
+        active=bool(row.active),
+        failed_attempts=row.failed_attempts,
+        locked_until=row.locked_until,
+        created_at=row.created_at,
+        modified_at=row.modified_at,
+    )
