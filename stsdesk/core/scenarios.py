@@ -8,6 +8,7 @@ algorithm suite the administrator chose (``applied_policy``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -207,6 +208,8 @@ def policy_document(scenario_id: str) -> bytes:
 WSO2_ISSUER_ADDRESS = "https://localhost:9443/services/wso2carbon-sts"
 _SP = f"{{{ns.SP_2005}}}"
 _POLICY = f"{{{ns.WSP_2004}}}Policy"
+# WS-SecurityPolicy's suite names; an AlgorithmSuite's other assertions (InclusiveC14N, ...) stay.
+_SUITE_NAME = re.compile(r"(Basic(128|192|256)|TripleDes)(Sha256)?(Rsa15)?")
 
 
 def applied_policy(
@@ -221,7 +224,7 @@ def applied_policy(
     policy = parse_xml(policy_document(scenario_id))
     for suite in policy.iter(f"{_SP}AlgorithmSuite"):
         for choice in suite.iterfind(f"{_POLICY}/*"):
-            if etree.QName(choice).namespace == ns.SP_2005:
+            if choice.tag.startswith(_SP) and _SUITE_NAME.fullmatch(etree.QName(choice).localname):
                 choice.tag = f"{_SP}{algorithm_suite.value}"
     if issuer_address is not None:
         for address in policy.iterfind(f".//{_SP}IssuedToken/{_SP}Issuer/{{{ns.WSA_2005}}}Address"):
