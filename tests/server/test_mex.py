@@ -338,11 +338,18 @@ def test_the_served_document_follows_the_applied_scenario(client, bootstrapped):
     store = bootstrapped.store
     assert xp(parse_xml(client.get(MEX).content), "//wsdl:binding/@name") == [
         USERNAME_13, USERNAME_2005]
-    store.config.set_security_policy(SecurityPolicy(scenario_id="scenario2", allowed_roles=()))
+    store.config.set_security_policy(SecurityPolicy(
+        scenario_id="scenario2", allowed_roles=(), algorithm_suite=AlgorithmSuite.BASIC256_SHA256))
     root = parse_xml(client.get(MEX).content)
     assert xp(root, "//wsdl:binding/@name") == [
         "CertificateWSTrustBinding_IWSTrust13Async",
         "CertificateWSTrustBinding_IWSTrustFeb2005Async"]
+    # The suite the administrator chose, in both bindings and in ?wsdl.
+    suites = xp(root, "//sp:AlgorithmSuite/wsp:Policy/* | //sp05:AlgorithmSuite/wsp:Policy/*")
+    assert [etree.QName(e).localname for e in suites] == ["Basic256Sha256"] * 2
+    (wsdl_policy,) = xp(parse_xml(client.get("/services/wso2carbon-sts?wsdl").content),
+                        "/wsdl:definitions/wsp:Policy")
+    assert xp(wsdl_policy, "local-name(.//sp05:AlgorithmSuite/wsp:Policy/*)") == "Basic256Sha256"
     (identity,) = set(xp(root, "//ds:X509Certificate/text()"))
     assert base64.b64decode(identity) == _signing_der(bootstrapped)
     store.config.set_security_policy(SecurityPolicy(enabled=False))
