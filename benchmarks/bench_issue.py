@@ -34,7 +34,7 @@ import requests
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from stsdesk.core.certs import generate_self_signed
+from stsdesk.core.certificates import generate_self_signed
 from stsdesk.core.saml import (
     AssertionSpec,
     SamlAttribute,

@@ -14,8 +14,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 from stsdesk.server.bootstrap import initialise
+from stsdesk.server.master_secret import MasterSecret
 from stsdesk.server.model import TokenStatus
-from stsdesk.server.secrets import MasterSecret
 from stsdesk.server.settings import ServerSettings
 from stsdesk.server.storage import migrate
 from stsdesk.server.storage.schema import metadata

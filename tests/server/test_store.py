@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 
 from stsdesk.server.errors import ServerError
+from stsdesk.server.master_secret import MasterSecret
 from stsdesk.server.model import RelyingParty, RequestedClaim, SecurityPolicy
-from stsdesk.server.secrets import MasterSecret
 from stsdesk.server.storage.store import Store
 from tests.helpers.storage import EMAIL, GIVEN, StatementCounter, config_version
 

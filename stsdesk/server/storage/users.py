@@ -12,9 +12,9 @@ from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy import update as sql_update
 
 from stsdesk.server.errors import ConflictError, NotFoundError, SealedDataError, ValidationError
+from stsdesk.server.master_secret import MasterSecret
 from stsdesk.server.model import UserRecord
 from stsdesk.server.passwords import hash_password
-from stsdesk.server.secrets import MasterSecret
 from stsdesk.server.storage import schema as s
 from stsdesk.server.storage.checks import check_name, check_uri, exists
 from stsdesk.server.storage.database import Database
