@@ -62,6 +62,7 @@ def initialise(settings: ServerSettings) -> BootstrapResult:
         keystore = KeyStore(store, master)
         _ensure_signing_key(store, keystore)
         _check_master_secret(store, keystore, settings)
+        _drop_sealed_passwords_unless_allowed(store)
         _ensure_tls(settings, master)
         generated = _ensure_admin(store, settings)
     except BaseException:
@@ -163,6 +164,21 @@ def _check_master_secret(store: Store, keystore: KeyStore, settings: ServerSetti
         ) from exc
 
 
+def _drop_sealed_passwords_unless_allowed(store: Store) -> None:
+    """A database from before the PasswordDigest setting kept every password reversibly.
+
+    Without the setting PasswordDigest is off, so those copies go, once, and the log says so.
+    """
+    dropped = store.config.drop_sealed_passwords_unless_allowed()
+    if dropped:
+        log.warning(
+            "Deleted the reversibly stored passwords of %d user(s): PasswordDigest is not "
+            "allowed on this STS (allowPasswordDigest is off by default), so only password "
+            "hashes are kept. An administrator can allow PasswordDigest on the STS page; each "
+            "user's password is then stored again at their next sign-in.", dropped,
+        )
+
+
 def _not_initialised(settings: ServerSettings) -> StartupError:
     return StartupError(
         f"The data directory {settings.root} has not been initialised. Start the server once "
@@ -243,8 +259,9 @@ def _ensure_admin(store: Store, settings: ServerSettings) -> str | None:
             pass
     user = store.users.get(ADMIN_USERNAME)
     if user is not None:
-        if settings.admin_password and not verify_password(
-            user.password_hash, settings.admin_password
+        if settings.admin_password and (
+            user.password_hash is None
+            or not verify_password(user.password_hash, settings.admin_password)
         ):
             log.warning(
                 "The admin password given at start-up differs from the stored one; the stored "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from stsdesk.core import ns
@@ -11,8 +11,10 @@ from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
 from stsdesk.core.tokentypes import TokenType
 
 __all__ = [
+    "LOCKED_BY_ADMINISTRATOR",
     "ProofKeyType", "ResidentIdentityProvider", "SecurityPolicy", "RequestedClaim",
-    "RelyingParty", "TokenSettings", "LockoutPolicy", "ConfigSnapshot", "UserRecord",
+    "RelyingParty", "TokenSettings", "LockoutPolicy", "PasswordDigestPolicy", "ConfigSnapshot",
+    "UserRecord",
     "TokenStatus", "IssuedTokenRecord", "NAMEID_UNSPECIFIED", "NAMEID_EMAIL",
 ]
 
@@ -94,6 +96,19 @@ class LockoutPolicy:
 
 
 @dataclass(frozen=True)
+class PasswordDigestPolicy:
+    """Whether UsernameToken PasswordDigest is accepted; off by default.
+
+    PasswordDigest proves a password by a hash of the nonce, the time and the clear password, so
+    the STS must be able to recover every password: it keeps a copy sealed under the master
+    secret beside the argon2id hash. A stolen database together with the master secret then
+    gives every password, which a hash alone never would. While off, no sealed copy exists.
+    """
+
+    allowed: bool = False
+
+
+@dataclass(frozen=True)
 class ConfigSnapshot:
     """Everything the STS needs to answer one request, read in one transaction.
 
@@ -109,6 +124,7 @@ class ConfigSnapshot:
     signing_alias: str = "wso2carbon"
     tokens: TokenSettings = field(default_factory=TokenSettings)
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    password_digest: PasswordDigestPolicy = field(default_factory=PasswordDigestPolicy)
 
     def relying_party_for(self, applies_to: str | None) -> RelyingParty | None:
         """The relying party whose audience is ``applies_to``, else the ``*`` entry, else None."""
@@ -121,13 +137,20 @@ class ConfigSnapshot:
         return wildcard
 
 
+# The lock an administrator sets (SCIM accountLocked: true): it holds until an administrator
+# unlocks the account, unlike a lock after failed sign-ins, which runs out.
+LOCKED_BY_ADMINISTRATOR = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class UserRecord:
     user_id: str
     username: str
-    password_hash: str
+    # None: no password set yet (a provisioned account); it cannot sign in until one is set.
+    password_hash: str | None
     # The password sealed (AES-GCM) under the keystore's master secret: PasswordDigest needs the
-    # clear password to recompute the digest, so a hash alone cannot serve it.
+    # clear password to recompute the digest, so a hash alone cannot serve it. Kept only while
+    # PasswordDigestPolicy allows it, and only once the password was given again after that.
     password_sealed: bytes | None = None
     roles: tuple[str, ...] = ()
     claims: dict[str, str] = field(default_factory=dict)  # local claim URI -> value
@@ -136,6 +159,7 @@ class UserRecord:
     locked_until: datetime | None = None
     created_at: datetime | None = None
     modified_at: datetime | None = None  # the last profile change; None: never changed
+    external_id: str | None = None  # SCIM externalId: the provisioning client's own identifier
 
 
 class TokenStatus(StrEnum):

@@ -38,7 +38,8 @@ def test_create_schema_is_idempotent_and_writes_defaults(store: Store) -> None:
     assert store.config.get_resident_idp().issuer == "localhost"
     with store.engine.connect() as conn:
         keys = set(conn.exec_driver_sql("SELECT key FROM config_values").scalars())
-    assert keys == {"resident_idp", "security_policy", "token_settings", "lockout_policy"}
+    assert keys == {"resident_idp", "security_policy", "token_settings", "lockout_policy",
+                    "password_digest"}
 
 
 def test_in_memory_database_works(master: MasterSecret) -> None:
@@ -168,6 +169,8 @@ def test_create_schema_adds_columns_an_older_database_lacks(tmp_path: Path, mast
     with old.engine.begin() as conn:
         conn.execute(text("ALTER TABLE users DROP COLUMN modified_at"))
         conn.execute(text("ALTER TABLE roles DROP COLUMN modified_at"))
+        conn.execute(text("ALTER TABLE users DROP COLUMN external_id"))  # added by 0003
+        conn.execute(text("ALTER TABLE roles DROP COLUMN external_id"))
         # A database from before migrations existed has no version table either.
         conn.execute(text("DROP TABLE alembic_version"))
     old.close()
