@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE
 from stsdesk.core.certificate_description import CertificateDescription, describe_certificate
 from stsdesk.core.certificates import load_certificate
 from stsdesk.core.claims import LOCAL_CLAIMS
@@ -209,6 +210,8 @@ class FakeAdminApi:
         scenario = find_scenario(request.scenario_id)
         if scenario is None:
             raise _not_found(f"The security scenario '{request.scenario_id}'")
+        if request.algorithm_suite is not DEFAULT_ALGORITHM_SUITE:
+            Capabilities(self.missing).require(Capability.ALGORITHM_SUITE)
         if scenario.id not in self.enforceable:
             raise _invalid(f"The scenario {scenario.id} cannot be enforced yet.")
         if any(role.lower() in EVERYONE_ROLES for role in request.allowed_roles):

@@ -440,6 +440,26 @@ def test_a_keystore_scenario_asks_for_keystores_and_the_algorithm_suite(
     wizard.reject()
 
 
+def test_a_server_without_a_choice_of_suite_shows_why_and_keeps_its_own(
+        qtbot, fake_window, fake_admin):
+    reason = "WSO2 Identity Server applies each scenario with the suite its policy names."
+    fake_admin.missing[Capability.ALGORITHM_SUITE] = reason
+    fake_admin.enforceable = {"scenario1", "scenario5"}
+    fake_window.connection.check()
+    qtbot.waitUntil(lambda: not fake_window.connection.supports(Capability.ALGORITHM_SUITE),
+                    timeout=WAIT)
+    page = _show(qtbot, fake_window)
+    wizard = _open_wizard(qtbot, page)
+    _click_scenario(qtbot, wizard, "scenario5")
+    _next(qtbot, wizard)
+    access = wizard.access_page
+    assert access.suite_group.isVisible()
+    assert not any(radio.isEnabled() for radio in access.suite_radios.values())
+    assert access.suite_missing.isVisible() and access.suite_missing.text() == reason
+    assert access.algorithm_suite is AlgorithmSuite.BASIC256
+    wizard.reject()
+
+
 def test_a_transport_scenario_keeps_wsos_suite_and_does_not_ask(qtbot, fake_window, fake_admin):
     fake_admin.create_role("ops")
     page = _show(qtbot, fake_window)

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
-from stsdesk.services.admin import AdminApi
+from stsdesk.services.admin import AdminApi, Capability
 from stsdesk.services.admin.models import (
     Keystore,
     Scenario,
@@ -409,6 +409,11 @@ class AccessPage(QWizardPage):
             self.suite_radios[suite] = radio
             suite_layout.addWidget(radio)
             suite_layout.addWidget(explanation)
+        self.suite_missing = QLabel(self.suite_group)
+        self.suite_missing.setWordWrap(True)
+        self.suite_missing.setStyleSheet("color:#8a5a00;")
+        self.suite_missing.hide()
+        suite_layout.addWidget(self.suite_missing)
 
         self.registerField("userStoreDomain", self.domain_combo, "currentText")
         layout = QVBoxLayout(self)
@@ -479,6 +484,16 @@ class AccessPage(QWizardPage):
     @property
     def checked_keystores(self) -> list[str]:
         return _checked(self.trusted_list)
+
+    def offer_suites(self, missing_reason: str | None) -> None:
+        """Offer the choice of suite, or (with the server's reason) only its own suite."""
+        if missing_reason is None:
+            return
+        self.suite_radios[DEFAULT_ALGORITHM_SUITE].setChecked(True)
+        for radio in self.suite_radios.values():
+            radio.setEnabled(False)
+        self.suite_missing.setText(missing_reason)
+        self.suite_missing.show()
 
     @property
     def algorithm_suite(self) -> AlgorithmSuite:
@@ -624,6 +639,7 @@ class ApplySecurityPolicyWizard(QWizard):
         self.scenario_dialog: ScenarioDialog | None = None
         self.scenario_page = ScenarioSelectionPage(scenarios, current, self)
         self.access_page = AccessPage(keystores, current, self)
+        self.access_page.offer_suites(connection.missing_reason(Capability.ALGORITHM_SUITE))
         self.summary_page = SummaryPage(self)
         self.setPage(self.SCENARIO, self.scenario_page)
         self.setPage(self.ACCESS, self.access_page)
