@@ -13,8 +13,9 @@ from functools import lru_cache
 
 from cryptography import x509
 
+from stsdesk.core.algorithm_suite import AlgorithmSuite
 from stsdesk.core.errors import InvalidSecurityError
-from stsdesk.core.scenarios import policy_document
+from stsdesk.core.scenarios import applied_policy_document
 from stsdesk.core.soap import SoapMessage
 from stsdesk.core.wssec import (
     Binding,
@@ -37,13 +38,14 @@ TRUSTED_KEYSTORE = "wso2carbon.jks"
 
 
 def policy_model(security: SecurityPolicy) -> PolicyModel:
-    """The model of the applied policy document: what the engine enforces."""
-    return _model(security.scenario_id)
+    """The model of the applied policy document (the scenario's, with the administrator's
+    algorithm suite): what the WSDL and MEX publish is what the engine enforces."""
+    return _model(security.scenario_id, security.algorithm_suite)
 
 
 @lru_cache(maxsize=64)
-def _model(scenario_id: str) -> PolicyModel:
-    return read_policy(policy_document(scenario_id))
+def _model(scenario_id: str, suite: AlgorithmSuite) -> PolicyModel:
+    return read_policy(applied_policy_document(scenario_id, suite))
 
 
 class MessageSecurity:
