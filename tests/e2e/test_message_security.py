@@ -533,3 +533,20 @@ def test_holder_of_key_scenarios_sign_with_the_tokens_proof_key(sts, sts_audienc
     code, reason = fault(sts.post(forged.envelope))
     assert code == f"{{{ns.WSSE}}}FailedAuthentication"
     assert "not from a trusted issuer" in reason
+
+
+def test_the_administrators_suite_choice_is_what_the_sts_enforces(sts):
+    sts.apply("scenario2", algorithmSuite="Basic256Sha256")
+    assert sts.policy.sha256  # the WSDL publishes the chosen suite ...
+    weak = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
+                                 client_cert=sts.client.certificate, suite=wc.Suite.basic256())
+    code, reason = fault(sts.post(weak.envelope))  # ... and SHA-1 digests are refused
+    assert code == f"{{{ns.WSSE}}}UnsupportedAlgorithm"
+    assert "sha256" in reason
+    strong = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
+                                   client_cert=sts.client.certificate, suite=sts.policy.suite)
+    assert sts.post(strong.envelope).status_code == 200
+    sts.apply("scenario2")  # WSO2's Basic256 again: the SHA-1 client is served
+    again = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
+                                  client_cert=sts.client.certificate, suite=wc.Suite.basic256())
+    assert sts.post(again.envelope).status_code == 200
