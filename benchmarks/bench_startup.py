@@ -1,0 +1,157 @@
+"""Start-up benchmark: from launching `stsdesk` to its main window mapped on a real X server.
+
+Launches the real console (``python -m stsdesk``, no arguments) under Xvfb, polls with
+``xdotool search --onlyvisible`` until a window titled "stsdesk — …" is viewable, and records
+the time. The embedded server starts behind the window, so it is not part of the figure; the
+script then waits for the server's ready state and ends the console with SIGTERM, checking that
+its embedded server ends with it (port closed), as the console promises.
+
+One unmeasured warm-up start creates the data directory (first start: keys, database); then
+RUNS measured starts reuse it, as a person's second and later starts do. The median, every
+sample, and the conditions (cores, load average, Python, commit) go to
+benchmarks/results/startup.json. Exit status 1 when the median is over GOAL_SECONDS.
+
+Needs Xvfb and xdotool (scripts/system-deps.sh installs them).
+Usage: .venv/bin/python benchmarks/bench_startup.py   (about a minute)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+GOAL_SECONDS = 1.5
+RUNS = 5
+TITLE = "^stsdesk — "
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "startup.json"
+
+
+def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
+    """An Xvfb on a display it picks itself (-displayfd), 1400x900 like the walk's screen."""
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(  # noqa: S603 - a fixed command
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1400x900x24", "-nolisten", "tcp"],
+        pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as handle:
+        number = handle.readline().strip()
+    if not number:
+        xvfb.kill()
+        raise SystemExit("Xvfb did not start")
+    return xvfb, f":{number}"
+
+
+def window_mapped(env: dict[str, str]) -> bool:
+    found = subprocess.run(  # noqa: S603 - a fixed command
+        ["xdotool", "search", "--onlyvisible", "--name", TITLE],
+        env=env, capture_output=True, text=True, check=False)
+    return found.returncode == 0 and bool(found.stdout.strip())
+
+
+def server_state(data_home: Path) -> dict[str, int] | None:
+    try:
+        state: dict[str, int] = json.loads(
+            (data_home / "stsdesk" / "server" / "desktop-server.json").read_text())
+        return state
+    except (OSError, ValueError):
+        return None
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def one_start(env: dict[str, str], data_home: Path, timeout: float = 60.0) -> float:
+    """Seconds from launch to the mapped window; then stop the console and check its server."""
+    before = server_state(data_home)
+    started = time.perf_counter()
+    console = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "stsdesk"], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        while not window_mapped(env):
+            if console.poll() is not None:
+                raise SystemExit("the console exited before showing its window:\n"
+                                 + console.stderr.read().decode(errors="replace")[-2000:]
+                                 if console.stderr else "")
+            if time.perf_counter() - started > timeout:
+                raise SystemExit(f"no window within {timeout:.0f} s")
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - started
+        # Wait for this start's server, so that the next start does not overlap with it.
+        deadline = time.monotonic() + timeout
+        while (state := server_state(data_home)) in (None, before):
+            if time.monotonic() > deadline:
+                raise SystemExit("the embedded server did not come up")
+            time.sleep(0.05)
+    finally:
+        console.send_signal(signal.SIGTERM)
+        console.wait(timeout=30)
+    if state is not None:
+        deadline = time.monotonic() + 20
+        while port_open(state["port"]):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the embedded server outlived its console (port {state['port']})")
+            time.sleep(0.05)
+    return elapsed
+
+
+def main() -> int:
+    for tool in ("Xvfb", "xdotool"):
+        if shutil.which(tool) is None:
+            print(f"{tool} is missing: run `bash scripts/system-deps.sh`", file=sys.stderr)
+            return 2
+    xvfb, display = start_xvfb()
+    home = Path(tempfile.mkdtemp(prefix="stsdesk-bench-startup-"))
+    env = dict(os.environ, DISPLAY=display, XDG_DATA_HOME=str(home / "data"),
+               XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"),
+               # No desktop session here: the console's no-keyring path (encrypted file).
+               PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    env.pop("QT_QPA_PLATFORM", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    try:
+        warm_up = one_start(env, home / "data")
+        samples = [one_start(env, home / "data") for _ in range(RUNS)]
+    finally:
+        xvfb.terminate()
+        xvfb.wait(timeout=10)
+        shutil.rmtree(home, ignore_errors=True)
+    median = statistics.median(samples)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,  # noqa: S607
+                            capture_output=True, text=True, check=False).stdout.strip()
+    result = {
+        "what": "launch of `python -m stsdesk` to its main window mapped (Xvfb, xdotool)",
+        "median_seconds": round(median, 3),
+        "samples_seconds": [round(s, 3) for s in samples],
+        "first_start_seconds": round(warm_up, 3),
+        "goal_seconds": GOAL_SECONDS,
+        "conditions": {
+            "cores": os.cpu_count(),
+            "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "commit": commit,
+            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0 if median <= GOAL_SECONDS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
