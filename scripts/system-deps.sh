@@ -8,6 +8,8 @@
 # - The outside verifiers the interop tests (tests/interop) check every token with: the xmlsec1
 #   command line, and Node.js with npm for xml-crypto (installed by `make setup` with npm ci
 #   from tests/interop/node/package-lock.json). Node.js is left alone when one is installed.
+# - Xvfb and xdotool: the start-up benchmark (make bench-startup) and the console-lifecycle tests
+#   run the real console on a virtual X server and find its window with xdotool.
 # lxml, xmlsec and cryptography wheels carry their own C libraries.
 # On Debian/Ubuntu the missing ones are installed with apt; elsewhere they are listed.
 set -euo pipefail
@@ -20,6 +22,7 @@ debian_packages=(
   fonts-dejavu-core
   postgresql postgresql-client
   xmlsec1
+  xvfb xdotool
 )
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   debian_packages+=(nodejs npm)
