@@ -21,9 +21,10 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from stsdesk.services.admin.api import AdminApi
 from stsdesk.services.admin_client import ServerEndpoint
 from stsdesk.services.credentials import CredentialStore
-from stsdesk.services.errors import LaunchError
+from stsdesk.services.errors import InputError, LaunchError
 from stsdesk.services.tls import TrustPolicy, fingerprint
 
 __all__ = ["EmbeddedServer", "ADMIN_KEY", "stop_stale_server"]
@@ -166,6 +167,24 @@ class EmbeddedServer:
             process.kill()
             process.wait(timeout=5)
         _close_pipes(process)
+
+    def change_admin_password(self, api: AdminApi, new_password: str) -> ServerEndpoint:
+        """Set the embedded admin's password on the server, then keep it in the secret store.
+
+        Blocking (the admin API and the keyring): call it off the GUI thread. Returns the
+        endpoint with the new password, for the console to reconnect with.
+        """
+        if not new_password:
+            raise InputError("Type the new password.")
+        users = api.list_users(user_name_prefix="admin").users
+        admin = next((user for user in users if user.user_name == "admin"), None)
+        if admin is None:
+            raise LaunchError("The embedded server has no user named admin any more.")
+        api.set_user_password(admin.id, new_password)
+        self._credentials.set(ADMIN_KEY, new_password)
+        (self.data_dir / _FALLBACK_FILE).unlink(missing_ok=True)  # the store holds it now
+        self._password = new_password
+        return self.endpoint()
 
     def _admin_password(self) -> str:
         """The admin password from the secret store; created (and stored) on the first start."""

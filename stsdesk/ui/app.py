@@ -219,6 +219,43 @@ class Desktop:
             return
         connect_menu = menu.addMenu("&Connect to")
         connect_menu.aboutToShow.connect(lambda: self._fill_connect_menu(connect_menu, window))
+        password = menu.addAction("Embedded &admin password…")
+        password.setToolTip("Where the embedded server's admin password is kept; reveal, copy "
+                            "or change it")
+        password.triggered.connect(lambda: self.show_embedded_admin(window))
+
+    def show_embedded_admin(self, window: MainWindow) -> None:
+        """Open the dialog that says where the embedded admin password is (Defect: it could
+        not be found) and lets the person reveal, copy or change it."""
+        launcher, endpoint = self.launcher, self.embedded
+        if launcher is None or endpoint is None:
+            QMessageBox.information(window, "Embedded server",
+                                    "The embedded STS is still starting; try again in a moment.")
+            return
+
+        def located(where: str) -> None:
+            from stsdesk.ui.dialogs.embedded_admin import EmbeddedAdminDialog
+
+            def change(new_password: str) -> ServerEndpoint:
+                return launcher.change_admin_password(open_admin_api(endpoint), new_password)
+
+            dialog = EmbeddedAdminDialog(endpoint, where, runner=window.runner, change=change,
+                                         parent=window)
+            dialog.password_changed.connect(self.on_embedded_password_changed)
+            dialog.open()
+
+        # Where it is may mean asking the keyring which backend it uses: not on the GUI thread.
+        window.runner.run(lambda: launcher.admin_password_location, located,
+                          lambda error: QMessageBox.warning(
+                              window, "Embedded server", getattr(error, "message", str(error))))
+
+    def on_embedded_password_changed(self, endpoint: ServerEndpoint) -> None:
+        self.embedded = endpoint
+        if self.window is not None and self.window.connection.name == EMBEDDED_PROFILE:
+            window = self.open(endpoint, EMBEDDED_PROFILE)
+            if window is not None:
+                window.statusBar().showMessage(
+                    "The embedded admin password was changed; reconnected with it.", 10_000)
 
     def _fill_connect_menu(self, menu: QMenu, window: MainWindow) -> None:
         menu.clear()

@@ -1,4 +1,4 @@
-"""A start that finds a server of the same data directory left running stops it first."""
+"""The embedded server's launcher: stale servers stopped, ports kept, the admin password changed."""
 
 from __future__ import annotations
 
@@ -66,3 +66,21 @@ def test_an_unrelated_process_with_a_recorded_pid_is_left_alone(tmp_path):
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_changing_the_embedded_admin_password_reaches_server_and_store(
+        tmp_path, memory_keyring_backend):
+    from stsdesk.services.admin import open_admin_api
+    from stsdesk.services.errors import AuthenticationError
+
+    launcher = EmbeddedServer(tmp_path / "server", CredentialStore())
+    try:
+        old = launcher.start()
+        new = launcher.change_admin_password(open_admin_api(old), "Changed-admin-passw0rd")
+        assert memory_keyring_backend.secrets[("stsdesk", ADMIN_KEY)] == "Changed-admin-passw0rd"
+        assert AdminClient(new).get("/configs")["idleSessionTimeoutPeriod"]
+        with pytest.raises(AuthenticationError):
+            AdminClient(old).get("/configs")
+        assert "OS keyring" in launcher.admin_password_location
+    finally:
+        launcher.stop()

@@ -349,6 +349,16 @@ class TokenRequestForm(QWidget):
             if uri not in known:
                 self._add_claim_item(uri, name, checked=uri in ticked)
 
+    def offer_embedded_admin(self, username: str, password: str, sts_url: str,
+                             server_url: str) -> None:
+        """On the embedded server, sign in as its admin: filled in while the fields still
+        name that admin on that server and no password was typed (nothing is remembered)."""
+        if (self.username.text().strip() == username and not self.password.text()
+                and _same_server(self.endpoint.text().strip() or sts_url, server_url)):
+            self.password.setText(password)
+            self.password.setToolTip("The embedded server's admin password, filled in for you "
+                                     "(Servers › Embedded admin password… shows where it is kept)")
+
     def offer_password(self, username: str, secret: str) -> None:
         """A remembered password for ``username``: used if nothing was typed meanwhile."""
         if not self.password.text() and self.username.text().strip() == username:

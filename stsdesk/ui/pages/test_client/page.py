@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QSplitter, 
 
 from stsdesk.core.errors import StsError
 from stsdesk.services.credentials import CredentialStore
+from stsdesk.services.profiles import EMBEDDED_PROFILE
 from stsdesk.services.token_session import TokenResult
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.pages.base import Page
@@ -120,6 +121,11 @@ class TestClientPage(Page):
             self.form.fill(choices, server_url=self.connection.url,
                            username=endpoint.username if endpoint else "",
                            pinned_sha256=endpoint.trust.pinned_sha256 if endpoint else None)
+            if endpoint is not None and self.connection.name == EMBEDDED_PROFILE:
+                # The embedded admin's generated password, instead of an empty one that
+                # counts toward the lockout (the form keeps whatever was typed).
+                self.form.offer_embedded_admin(endpoint.username, endpoint.password,
+                                               choices.sts_url, self.connection.url)
             self.loaded.emit()
 
         def failed(error: Exception) -> None:
