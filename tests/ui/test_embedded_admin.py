@@ -83,3 +83,30 @@ def test_changing_checks_the_repeat_then_reports_the_new_endpoint(qtbot, dialog)
     assert dialog.changes == ["New-passw0rd"]
     assert changed.args[0].password == "New-passw0rd"
     assert dialog.password_edit.text() == "New-passw0rd"
+
+
+def test_the_relying_party_key_is_read_off_the_gui_thread(qtbot, endpoint, tmp_path,
+                                                          monkeypatch):
+    """PEM/PKCS#12 parsing (a key derivation for an encrypted key) must not freeze the window;
+    a file that is no key is said next to its field."""
+    import threading
+
+    from stsdesk.ui.pages.test_client import page as page_module
+
+    threads: list[bool] = []
+    real = page_module.read_relying_party_key
+
+    def recording(path, password):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(path, password)
+
+    monkeypatch.setattr(page_module, "read_relying_party_key", recording)
+    window, page = _test_client(qtbot, endpoint, tmp_path, EMBEDDED_PROFILE)
+    not_a_key = tmp_path / "rp.key"
+    not_a_key.write_text("this is not a key\n")
+    page.form.rp_key.setText(str(not_a_key))
+    qtbot.mouseClick(page.request_button, LEFT)
+    qtbot.waitUntil(lambda: page.form.rp_key_error.isVisible(), timeout=10_000)
+    assert threads == [False]
+    assert page.form.rp_key_error.text()
+    window.runner.wait(10_000)

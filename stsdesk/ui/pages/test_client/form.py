@@ -48,7 +48,8 @@ from stsdesk.ui.pages.token_inspector import (
 from stsdesk.ui.widgets.form import error_label, show_problem
 
 __all__ = [
-    "TokenRequestForm", "endpoint_problem", "IDENTITY_DIALECT", "DEFAULT_TIMEOUT_SECONDS",
+    "TokenRequestForm", "endpoint_problem", "read_relying_party_key", "IDENTITY_DIALECT",
+    "DEFAULT_TIMEOUT_SECONDS",
     "TLS_PINNED", "TLS_CA_FILE", "TLS_SYSTEM", "TLS_INSECURE",
 ]
 
@@ -522,15 +523,20 @@ class TokenRequestForm(QWidget):
             problems.append(field)
             return None
 
-    def relying_party_keys(self) -> list[PrivateKey] | None:
-        """The relying party's key to decrypt tokens with; None (and said) if it cannot be read."""
+    def relying_party_key_file(self) -> tuple[str, str | None] | None:
+        """The relying party's key file and its password, or None when none is given.
+
+        Reading it (PEM or PKCS#12, a key derivation for an encrypted one) is blocking work:
+        the page does it with :func:`read_relying_party_key` off the GUI thread.
+        """
         path = self.rp_key.text().strip()
-        if not path:
-            return []
-        try:
-            return [load_private_key(read_file(path, "relying party key"),
-                                     self.rp_key_password.text() or None)]
-        except (InputError, StsError) as exc:
-            show_problem(self.rp_key_error, exc.message)
-            self.rp_key.setFocus()
-            return None
+        return (path, self.rp_key_password.text() or None) if path else None
+
+    def show_relying_party_key_problem(self, problem: str) -> None:
+        show_problem(self.rp_key_error, problem)
+        self.rp_key.setFocus()
+
+
+def read_relying_party_key(path: str, password: str | None) -> list[PrivateKey]:
+    """Read and parse the relying party's private key (blocking: run it on the task runner)."""
+    return [load_private_key(read_file(path, "relying party key"), password)]
