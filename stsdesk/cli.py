@@ -183,7 +183,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     if args.exit_with_parent or args.parent_death_signal:
-        exit_with_parent(pool.request_stop, death_signal=args.parent_death_signal)
+        exit_with_parent(pool.request_stop, watch_stdin=args.exit_with_parent,
+                         death_signal=args.parent_death_signal)
     try:
         generated_password = pool.open()
         if generated_password is not None:

@@ -403,7 +403,7 @@ def _report(status: Connection, message: tuple[str, object]) -> None:
         pass
 
 
-def exit_with_parent(stop: Callable[[], None], *, death_signal: bool) -> None:
+def exit_with_parent(stop: Callable[[], None], *, watch_stdin: bool, death_signal: bool) -> None:
     """Call ``stop`` when the process that started this server ends, however it ends.
 
     The desktop console starts ``stsdesk serve`` with a pipe on its standard input and never
@@ -415,6 +415,8 @@ def exit_with_parent(stop: Callable[[], None], *, death_signal: bool) -> None:
     """
     if death_signal and sys.platform.startswith("linux"):
         _set_parent_death_signal(signal.SIGTERM)
+    if not watch_stdin:
+        return
 
     def watch() -> None:
         stream = sys.stdin.buffer if sys.stdin is not None else None

@@ -53,3 +53,48 @@ def test_the_server_stops_when_its_stdin_pipe_closes(tmp_path) -> None:
             server.wait()
         if server.stdout is not None:
             server.stdout.close()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_parent_death_signal_stops_the_server_when_its_parent_is_killed(tmp_path) -> None:
+    """No pipe here: only the kernel's parent-death signal can tell the server."""
+    parent_code = (
+        "import subprocess, sys\n"
+        "server = subprocess.Popen([sys.executable, '-m', 'stsdesk', 'serve', '--data-dir', "
+        f"{str(tmp_path / 'data')!r}, '--port', '0', '--parent-death-signal'], "
+        "stdout=subprocess.PIPE, text=True)\n"
+        "for line in server.stdout:\n"
+        "    if line.startswith('stsdesk server ready at '):\n"
+        "        print(server.pid, line.rsplit(':', 1)[1].strip(), flush=True)\n"
+        "        break\n"
+        "import time; time.sleep(120)\n")
+    parent = subprocess.Popen([sys.executable, "-c", parent_code], stdout=subprocess.PIPE,
+                              text=True,
+                              env=dict(os.environ, STSDESK_ADMIN_PASSWORD="Pdeath-passw0rd"))
+    assert parent.stdout is not None
+    pid, port = (int(word) for word in parent.stdout.readline().split())
+    try:
+        assert _port_open(port)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 20
+        while _port_open(port) or _running(pid):
+            assert time.monotonic() < deadline, "the server outlived its parent"
+            time.sleep(0.1)
+    finally:
+        parent.stdout.close()
+        if _running(pid):
+            os.kill(pid, 9)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
