@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
+from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 
 from stsdesk.services.admin import AdminApi, open_admin_api
 from stsdesk.services.admin_client import ServerEndpoint
@@ -288,6 +288,30 @@ class Desktop:
                           lambda endpoint: self.open(endpoint, name), cannot)
 
 
+class _FirstPaint(QObject):
+    """Calls ``then`` once, on the GUI thread, right after ``widget`` is first painted (or
+    after ``fallback_ms``, should a platform never paint it)."""
+
+    def __init__(self, widget: QWidget, then: Callable[[], object], *,
+                 fallback_ms: int = 2000) -> None:
+        super().__init__(widget)
+        self._widget = widget
+        self._then: Callable[[], object] | None = then
+        widget.installEventFilter(self)
+        QTimer.singleShot(fallback_ms, self._fire)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Paint and self._then is not None:
+            QTimer.singleShot(0, self._fire)
+        return False
+
+    def _fire(self) -> None:
+        then, self._then = self._then, None
+        if then is not None:
+            self._widget.removeEventFilter(self)
+            then()
+
+
 def _quit_on_signals(app: QApplication) -> None:
     """SIGTERM (logout, shutdown, kill) and SIGINT close the console cleanly.
 
@@ -333,13 +357,19 @@ def main() -> int:
     desktop = Desktop(None, profiles)
     window = desktop.open_starting()
     window.show()
-    from stsdesk.services.launcher import EmbeddedServer
 
-    launcher = desktop.launcher = EmbeddedServer(embedded_data_dir(), credentials)
-    # After the first paint: the server starts behind the window, the other pages follow.
-    QTimer.singleShot(0, desktop.start_embedded)
-    QTimer.singleShot(0, lambda: add_later_pages(window))
+    def after_first_paint() -> None:
+        # Not before: the server's start and the other pages' imports would hold the window
+        # back (two cores, and the GUI thread imports the pages).
+        from stsdesk.services.launcher import EmbeddedServer
+
+        desktop.launcher = EmbeddedServer(embedded_data_dir(), credentials)
+        desktop.start_embedded()
+        add_later_pages(window)
+
+    _FirstPaint(window, after_first_paint)
     try:
         return app.exec()
     finally:
-        launcher.stop()
+        if desktop.launcher is not None:
+            desktop.launcher.stop()
