@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.x11_close import send_wm_delete_window
+
 pytestmark = pytest.mark.slow
 
 STARTUP_TIMEOUT = 120.0
@@ -119,32 +121,45 @@ def test_the_next_console_takes_the_same_port(tmp_path):
     _assert_server_ends(second)
 
 
-@pytest.mark.skipif(shutil.which("Xvfb") is None or shutil.which("xdotool") is None,
-                    reason="needs Xvfb and xdotool (scripts/system-deps.sh installs them)")
-def test_the_embedded_server_ends_when_the_window_is_killed_on_x11(tmp_path):
-    """What `xkill` or a window manager's "force quit" does: the X connection is cut."""
+@pytest.fixture
+def xvfb():
+    if shutil.which("Xvfb") is None or shutil.which("xdotool") is None:
+        pytest.skip("needs Xvfb and xdotool (scripts/system-deps.sh installs them)")
     read, write = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1400x900x24",
-                             "-nolisten", "tcp"], pass_fds=(write,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1400x900x24",
+                               "-nolisten", "tcp"], pass_fds=(write,),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write)
     with os.fdopen(read) as handle:
         display = ":" + handle.readline().strip()
-    env = {"DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
-    console = _start_console(tmp_path, **env)
+    yield display
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def _console_window(display: str) -> int:
+    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^stsdesk — "],
+                           env=dict(os.environ, DISPLAY=display), capture_output=True,
+                           text=True, check=True)
+    return int(found.stdout.split()[0])
+
+
+@pytest.mark.parametrize("how", ["window manager close", "X connection cut"])
+def test_the_embedded_server_ends_when_the_window_goes_on_x11(tmp_path, xvfb, how):
+    """A window manager's close button (WM_DELETE_WINDOW), and what `xkill` does."""
+    console = _start_console(tmp_path, DISPLAY=xvfb, QT_QPA_PLATFORM="xcb")
     try:
         state = _wait_for_server(console, tmp_path)
-        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^stsdesk — "],
-                               env=dict(os.environ, DISPLAY=display), capture_output=True,
-                               text=True, check=True)
-        window = found.stdout.split()[0]
-        subprocess.run(["xdotool", "windowkill", window], env=dict(os.environ, DISPLAY=display),
-                       check=True)
-        console.wait(timeout=END_TIMEOUT)
+        window = _console_window(xvfb)
+        if how == "window manager close":
+            send_wm_delete_window(xvfb, window)
+            assert console.wait(timeout=END_TIMEOUT) == 0  # closed, not crashed
+        else:
+            subprocess.run(["xdotool", "windowkill", str(window)],
+                           env=dict(os.environ, DISPLAY=xvfb), check=True)
+            console.wait(timeout=END_TIMEOUT)
         _assert_server_ends(state)
     finally:
         if console.poll() is None:
             console.kill()
             console.wait()
-        xvfb.terminate()
-        xvfb.wait(timeout=10)
