@@ -20,10 +20,10 @@ from stsdesk.services.errors import LaunchError, ServiceError
 from stsdesk.services.profiles import EMBEDDED_PROFILE, ProfileError, ProfileStore
 from stsdesk.services.tls import TrustPolicy
 from stsdesk.ui.connection import ServerConnection
-from stsdesk.ui.dialogs.profiles import install_profiles_menu
 from stsdesk.ui.main_window import MainWindow
 from stsdesk.ui.pages.base import Page
 from stsdesk.ui.pages.resident_idp import ResidentIdpPage
+from stsdesk.ui.servers_menu import install_profiles_menu
 from stsdesk.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:  # imported when the window shows (start-up time)

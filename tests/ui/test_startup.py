@@ -83,7 +83,7 @@ def test_importing_the_app_leaves_the_later_pages_unloaded():
     """What the first page does not need is imported after the window shows."""
     later = ["stsdesk.ui.pages.keystores", "stsdesk.ui.pages.test_client",
              "stsdesk.ui.pages.token_inspector", "stsdesk.ui.pages.security",
-             "stsdesk.services.launcher", "keyring"]
+             "stsdesk.services.launcher", "stsdesk.ui.dialogs.profiles", "keyring"]
     code = ("import sys, stsdesk.ui.app; "
             f"print([m for m in {later!r} if m in sys.modules])")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMainWindow,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -43,6 +42,7 @@ from stsdesk.ui.dialogs.trust_certificate import (
     format_fingerprint,
 )
 from stsdesk.ui.errors import describe
+from stsdesk.ui.servers_menu import install_profiles_menu
 from stsdesk.ui.tasks import TaskRunner
 from stsdesk.ui.widgets.banner import MessageBanner
 from stsdesk.ui.widgets.form import error_label, show_problem
@@ -576,28 +576,3 @@ class ServerProfilesDialog(QDialog):
             text = describe(error, "Testing the connection")
             self.banner.error(text)
         self.connection_tested.emit(False, text)
-
-
-def install_profiles_menu(window: QMainWindow, profile_store: ProfileStore) -> QAction:
-    """Add "Servers > Manage servers…" to ``window``'s menu bar; returns the action.
-
-    The dialog is created on first use as a child of ``window`` (find it with
-    ``window.findChild(ServerProfilesDialog)``) and reuses the window's task runner.
-    """
-    menu = window.menuBar().addMenu("&Servers")
-    action = menu.addAction("&Manage servers…")
-    holder: dict[str, ServerProfilesDialog] = {}
-
-    def open_dialog() -> None:
-        dialog = holder.get("dialog")
-        if dialog is None:
-            connection = getattr(window, "connection", None)
-            dialog = ServerProfilesDialog(
-                profile_store, window, runner=getattr(window, "runner", None),
-                current_server=str(getattr(connection, "name", "") or ""))
-            holder["dialog"] = dialog
-        dialog.open()
-        dialog.raise_()
-
-    action.triggered.connect(open_dialog)
-    return action
