@@ -27,7 +27,7 @@ from stsdesk.services.credentials import CredentialStore
 from stsdesk.services.errors import InputError, LaunchError
 from stsdesk.services.tls import TrustPolicy, fingerprint
 
-__all__ = ["EmbeddedServer", "ADMIN_KEY", "stop_stale_server"]
+__all__ = ["EmbeddedServer", "ADMIN_KEY", "stop_stale_server", "shared_server_port"]
 
 log = logging.getLogger("stsdesk.services")
 
@@ -94,15 +94,25 @@ class EmbeddedServer:
         return self.wait_ready(timeout=timeout)
 
     def prepare(self) -> None:
-        """Read (or create) the admin password and stop a stale server of this data directory."""
+        """Read (or create) the admin password; find an earlier server of this data directory.
+
+        One that another console still runs is shared (two consoles on one data directory);
+        one whose console is gone is stopped.
+        """
         self._password = self._admin_password()
+        shared = shared_server_port(self.data_dir)
+        if shared is not None:
+            log.info("sharing the embedded server another console runs (port %d)", shared)
+            self._url = f"https://127.0.0.1:{shared}"
+            return
+        self._url = None
         stop_stale_server(self.data_dir)
 
     def spawn(self) -> None:
         """Start the child process (quick: no waiting for it to serve)."""
         if self._password is None:
             raise LaunchError("The embedded server's admin password is not known yet.")
-        if self.running:
+        if self.running or self._url is not None:  # ours already, or shared with a console
             return
         env = dict(os.environ, STSDESK_ADMIN_PASSWORD=self._password)
         port = _last_port(self.data_dir)
@@ -125,6 +135,8 @@ class EmbeddedServer:
         """Wait for the ready line; LaunchError (with what the server said) if it never comes."""
         process = self._process
         if process is None:
+            if self._url is not None:  # another console's: it is serving already
+                return self.endpoint()
             raise LaunchError("The embedded server was not started.")
         url = _wait_ready(process, timeout)
         if url is None:
@@ -197,6 +209,31 @@ class EmbeddedServer:
         password = secrets.token_urlsafe(18)
         self._credentials.set(ADMIN_KEY, password)
         return password
+
+
+def shared_server_port(data_dir: Path) -> int | None:
+    """The port of a server of ``data_dir`` that a console still running owns, else None."""
+    last = _read_last_run(data_dir)
+    if last is None or not _serves(last.pid, data_dir) or not _console_alive(last.pid):
+        return None
+    return last.port
+
+
+def _console_alive(pid: int) -> bool:
+    """Whether the parent of server ``pid`` is an stsdesk console (not init or a subreaper
+    that adopted it when its console died)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        raw = Path(f"/proc/{parent}/cmdline").read_bytes()
+    except (OSError, ValueError, IndexError):
+        return False
+    args = [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part]
+    if parent <= 1 or not args or "serve" in args:
+        return False
+    # `python -m stsdesk`, the `stsdesk` script, or `python /path/to/bin/stsdesk`.
+    as_module = any(args[i] == "-m" and args[i + 1] == "stsdesk" for i in range(len(args) - 1))
+    return as_module or "stsdesk" in (Path(args[0]).name, Path(args[min(1, len(args) - 1)]).name)
 
 
 def stop_stale_server(data_dir: Path, *, timeout: float = 15.0) -> bool:

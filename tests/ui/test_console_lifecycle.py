@@ -163,3 +163,31 @@ def test_the_embedded_server_ends_when_the_window_goes_on_x11(tmp_path, xvfb, ho
         if console.poll() is None:
             console.kill()
             console.wait()
+
+
+def test_a_second_console_shares_the_server_a_live_console_runs(tmp_path):
+    """Two consoles on one data directory: the second must not stop the first one's server."""
+    import keyring
+    from keyring.backends import fail
+
+    from stsdesk.services.admin_client import AdminClient
+    from stsdesk.services.credentials import CredentialStore
+    from stsdesk.services.launcher import EmbeddedServer
+
+    console = _start_console(tmp_path)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())  # as the console sees it: the encrypted file
+    try:
+        state = _wait_for_server(console, tmp_path)
+        second = EmbeddedServer(_state_file(tmp_path).parent,
+                                CredentialStore(fallback_dir=tmp_path / "data" / "stsdesk"))
+        endpoint = second.start()
+        assert endpoint.base_url.endswith(f":{state['port']}")
+        assert AdminClient(endpoint).health()["status"] == "ok"
+        second.stop()  # not its server to stop
+        assert _alive(state["pid"]) and _port_open(state["port"])
+    finally:
+        keyring.set_keyring(previous)
+        console.send_signal(signal.SIGTERM)
+        console.wait(timeout=END_TIMEOUT)
+    _assert_server_ends(state)
