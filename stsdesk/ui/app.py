@@ -18,7 +18,6 @@ from stsdesk.services.admin_client import ServerEndpoint
 from stsdesk.services.credentials import CredentialStore
 from stsdesk.services.errors import LaunchError, ServiceError
 from stsdesk.services.profiles import EMBEDDED_PROFILE, ProfileError, ProfileStore
-from stsdesk.services.tls import TrustPolicy
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.main_window import MainWindow
 from stsdesk.ui.pages.base import Page
@@ -206,8 +205,7 @@ class Desktop:
             raise ProfileError(
                 f"No password is stored for {name!r}; open Servers › Manage servers… and "
                 "enter it.")
-        trust = TrustPolicy(pinned_sha256=profile.pinned_sha256, ca_file=profile.ca_file)
-        return ServerEndpoint(profile.url, profile.username, password, trust)
+        return profile.endpoint(password)
 
     def connect_profile(self, name: str) -> MainWindow | None:
         return self.open(self.profile_endpoint(name), name)
