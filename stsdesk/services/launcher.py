@@ -308,6 +308,9 @@ def _last_port(data_dir: Path) -> int:
     if last is None or not 1024 <= last.port <= 65535:
         return 0
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the server binds: connections of the last run lingering in TIME_WAIT do not
+        # make the port taken, only a listener does.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", last.port))
         except OSError:
