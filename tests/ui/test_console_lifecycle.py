@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -125,13 +126,26 @@ def test_the_next_console_takes_the_same_port(tmp_path):
 def xvfb():
     if shutil.which("Xvfb") is None or shutil.which("xdotool") is None:
         pytest.skip("needs Xvfb and xdotool (scripts/system-deps.sh installs them)")
-    read, write = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1400x900x24",
-                               "-nolisten", "tcp"], pass_fds=(write,),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read) as handle:
-        display = ":" + handle.readline().strip()
+    # A random high display: the low ones are where other programs on a shared machine go.
+    for _attempt in range(20):
+        display = f":{random.randint(200, 899)}"
+        if Path(f"/tmp/.X{display[1:]}-lock").exists():
+            continue
+        server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1400x900x24", "-nolisten",
+                                   "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while server.poll() is None and time.monotonic() < deadline:
+            if subprocess.run(["xdotool", "getmouselocation"], capture_output=True, check=False,
+                              env=dict(os.environ, DISPLAY=display)).returncode == 0:
+                break
+            time.sleep(0.1)
+        else:
+            server.kill()
+            server.wait()
+            continue
+        break
+    else:
+        pytest.fail("Xvfb did not start")
     yield display
     server.terminate()
     server.wait(timeout=10)
