@@ -1,7 +1,7 @@
 """Start-up benchmark: from launching `stsdesk` to its main window mapped on a real X server.
 
-Launches the real console (``python -m stsdesk``, no arguments) under Xvfb, polls with
-``xdotool search --onlyvisible`` until a window titled "stsdesk — …" is viewable, and records
+Launches the real console (``python -m stsdesk``, no arguments) under Xvfb, asks the X server
+(Xlib through ctypes, one connection) every 5 ms whether its window is viewable, and records
 the time. The embedded server starts behind the window, so it is not part of the figure; the
 script then waits for the server's ready state and ends the console with SIGTERM, checking that
 its embedded server ends with it (port closed), as the console promises.
@@ -11,12 +11,14 @@ RUNS measured starts reuse it, as a person's second and later starts do. The med
 sample, and the conditions (cores, load average, Python, commit) go to
 benchmarks/results/startup.json. Exit status 1 when the median is over GOAL_SECONDS.
 
-Needs Xvfb and xdotool (scripts/system-deps.sh installs them).
+Needs Xvfb, xdotool (to see that Xvfb answers) and libX11 (scripts/system-deps.sh installs them).
 Usage: .venv/bin/python benchmarks/bench_startup.py   (about a minute)
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import os
 import platform
@@ -33,7 +35,6 @@ from pathlib import Path
 
 GOAL_SECONDS = 1.5
 RUNS = 5
-TITLE = "^stsdesk — "
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "startup.json"
 
@@ -60,11 +61,73 @@ def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("Xvfb did not start")
 
 
-def window_mapped(env: dict[str, str]) -> bool:
-    found = subprocess.run(  # noqa: S603 - a fixed command
-        ["xdotool", "search", "--onlyvisible", "--name", TITLE],
-        env=env, capture_output=True, text=True, check=False)
-    return found.returncode == 0 and bool(found.stdout.strip())
+class _WindowAttributes(ctypes.Structure):
+    _fields_ = [
+        ("x", ctypes.c_int), ("y", ctypes.c_int), ("width", ctypes.c_int),
+        ("height", ctypes.c_int), ("border_width", ctypes.c_int), ("depth", ctypes.c_int),
+        ("visual", ctypes.c_void_p), ("root", ctypes.c_ulong), ("class_", ctypes.c_int),
+        ("bit_gravity", ctypes.c_int), ("win_gravity", ctypes.c_int),
+        ("backing_store", ctypes.c_int), ("backing_planes", ctypes.c_ulong),
+        ("backing_pixel", ctypes.c_ulong), ("save_under", ctypes.c_int),
+        ("colormap", ctypes.c_ulong), ("map_installed", ctypes.c_int),
+        ("map_state", ctypes.c_int), ("all_event_masks", ctypes.c_long),
+        ("your_event_mask", ctypes.c_long), ("do_not_propagate_mask", ctypes.c_long),
+        ("override_redirect", ctypes.c_int), ("screen", ctypes.c_void_p),
+    ]
+
+
+_IS_VIEWABLE = 2
+
+
+class MapWatcher:
+    """Asks the X server, over one connection, whether a top-level window is viewable.
+
+    Polling with a new xdotool process every few milliseconds would itself load the two
+    cores the console needs; one Xlib connection costs next to nothing per look. The Xvfb
+    is fresh, so the first viewable top-level window is the console's.
+    """
+
+    def __init__(self, display: str) -> None:
+        xlib = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
+        xlib.XOpenDisplay.restype = ctypes.c_void_p
+        xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        xlib.XDefaultRootWindow.restype = ctypes.c_ulong
+        xlib.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+        xlib.XQueryTree.argtypes = [
+            ctypes.c_void_p, ctypes.c_ulong, ctypes.POINTER(ctypes.c_ulong),
+            ctypes.POINTER(ctypes.c_ulong), ctypes.POINTER(ctypes.POINTER(ctypes.c_ulong)),
+            ctypes.POINTER(ctypes.c_uint)]
+        xlib.XGetWindowAttributes.argtypes = [ctypes.c_void_p, ctypes.c_ulong,
+                                              ctypes.POINTER(_WindowAttributes)]
+        xlib.XFree.argtypes = [ctypes.c_void_p]
+        xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+        self._xlib = xlib
+        self._display = xlib.XOpenDisplay(display.encode())
+        if not self._display:
+            raise OSError(f"cannot open X display {display}")
+        self._root = xlib.XDefaultRootWindow(self._display)
+
+    def mapped(self) -> bool:
+        xlib, display = self._xlib, self._display
+        root, parent = ctypes.c_ulong(), ctypes.c_ulong()
+        children = ctypes.POINTER(ctypes.c_ulong)()
+        count = ctypes.c_uint()
+        if not xlib.XQueryTree(display, self._root, ctypes.byref(root), ctypes.byref(parent),
+                               ctypes.byref(children), ctypes.byref(count)):
+            return False
+        try:
+            attributes = _WindowAttributes()
+            for index in range(count.value):
+                if (xlib.XGetWindowAttributes(display, children[index], ctypes.byref(attributes))
+                        and attributes.map_state == _IS_VIEWABLE):
+                    return True
+            return False
+        finally:
+            if children:
+                xlib.XFree(children)
+
+    def close(self) -> None:
+        self._xlib.XCloseDisplay(self._display)
 
 
 def server_state(data_home: Path) -> dict[str, int] | None:
@@ -97,15 +160,16 @@ def one_start(env: dict[str, str], data_home: Path,
     console = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "stsdesk"], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    watcher = MapWatcher(env["DISPLAY"])
     try:
-        while not window_mapped(env):
+        while not watcher.mapped():
             if console.poll() is not None:
                 raise SystemExit("the console exited before showing its window:\n"
                                  + console.stderr.read().decode(errors="replace")[-2000:]
                                  if console.stderr else "")
             if time.perf_counter() - started > timeout:
                 raise SystemExit(f"no window within {timeout:.0f} s")
-            time.sleep(0.01)
+            time.sleep(0.005)
         elapsed = time.perf_counter() - started
         cpu = cpu_seconds(console.pid)
         # Wait for this start's server, so that the next start does not overlap with it.
@@ -115,6 +179,7 @@ def one_start(env: dict[str, str], data_home: Path,
                 raise SystemExit("the embedded server did not come up")
             time.sleep(0.05)
     finally:
+        watcher.close()
         console.send_signal(signal.SIGTERM)
         console.wait(timeout=30)
     if state is not None:
@@ -151,7 +216,7 @@ def main() -> int:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,  # noqa: S607
                             capture_output=True, text=True, check=False).stdout.strip()
     result = {
-        "what": "launch of `python -m stsdesk` to its main window mapped (Xvfb, xdotool)",
+        "what": "launch of `python -m stsdesk` to its main window viewable (Xvfb; map state via Xlib)",
         "median_seconds": round(median, 3),
         "samples_seconds": [round(s, 3) for s in samples],
         "cpu_seconds_to_window_median": round(statistics.median(c for _w, c in runs), 3),
