@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from stsdesk.core import ns
+from stsdesk.core.algorithm_suite import AlgorithmSuite
 from stsdesk.services.admin import Capability, open_admin_api
 from stsdesk.services.admin.models import (
     ApplicationDraft,
@@ -184,6 +185,20 @@ def test_apply_a_keystore_scenario_sends_the_stores_and_reads_them_back(double, 
     assert applied.allowed_roles == ()  # a keystore scenario sends no roles
     api.disable_security()
     assert api.get_security_policy().enabled is False
+
+
+def test_wso2_has_no_choice_of_algorithm_suite_and_says_so(double, api):
+    assert not api.capabilities().supports(Capability.ALGORITHM_SUITE)
+    assert "Basic256" in (api.capabilities().reason(Capability.ALGORITHM_SUITE) or "")
+    with pytest.raises(UnsupportedError, match="Basic256"):
+        api.apply_security_policy(SecurityPolicyRequest(
+            "scenario1", allowed_roles=("admin",),
+            algorithm_suite=AlgorithmSuite.BASIC256_SHA256))
+    assert _soap(double, "SecurityAdminService.applySecurity") == []  # nothing was sent
+    # What WSO2 applies reads back as its scenarios' own suite.
+    applied = api.apply_security_policy(SecurityPolicyRequest("scenario1",
+                                                              allowed_roles=("admin",)))
+    assert applied.algorithm_suite is AlgorithmSuite.BASIC256
 
 
 def test_a_role_wso2_does_not_have_is_refused_with_its_words(api):

@@ -18,6 +18,7 @@ from typing import NoReturn, TypeVar
 
 from cryptography.hazmat.primitives import serialization
 
+from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE
 from stsdesk.services.admin.api import Capabilities, Capability
 from stsdesk.services.admin.models import (
     Application,
@@ -206,6 +207,8 @@ class Wso2AdminApi(ScimUsersAndRoles):
 
     def apply_security_policy(self, request: SecurityPolicyRequest) -> SecurityPolicy:
         self._require(Capability.SECURITY_POLICY)
+        if request.algorithm_suite is not DEFAULT_ALGORITHM_SUITE:
+            self._require(Capability.ALGORITHM_SUITE)  # refused with WSO2's reason
         scenario = self.services.scenario(request.scenario_id)
         self.services.apply_security(request, scenario)
         return self.get_security_policy()

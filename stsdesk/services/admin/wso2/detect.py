@@ -37,6 +37,9 @@ _NEVER: Mapping[Capability, str] = {
     Capability.AUDIT_LOG: (
         "WSO2 Identity Server has no API for its audit log (it is written to "
         "repository/logs/audit.log on the server)."),
+    Capability.ALGORITHM_SUITE: (
+        "WSO2 Identity Server applies each scenario with the algorithm suite its policy file "
+        "names (Basic256); its security admin service offers no other."),
 }
 # What needs the WS-Trust connector on 5.11 and later.
 _CONNECTOR_PARTS = (Capability.SECURITY_POLICY, Capability.TRUSTED_SERVICES,
