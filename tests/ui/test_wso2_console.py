@@ -89,7 +89,8 @@ def test_the_servers_dialog_connects_to_a_wso2_server_and_keeps_its_kind_and_ten
         with qtbot.waitSignal(dialog.connection_tested, timeout=20_000) as tested:
             qtbot.mouseClick(dialog.test_button, LEFT)
         assert tested.args[0] is True, tested.args[1]
-        qtbot.mouseClick(dialog.save_button, LEFT)
+        with qtbot.waitSignal(dialog.profile_saved, timeout=WAIT):  # saved off the GUI thread
+            qtbot.mouseClick(dialog.save_button, LEFT)
         [saved] = store.list()
         assert (saved.kind, saved.tenant, saved.pinned_sha256) == ("wso2", "example.org",
                                                                    double.sha256)
