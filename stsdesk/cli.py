@@ -372,9 +372,9 @@ def _user_password(args: argparse.Namespace) -> str:
 def _decoding_inputs(
     args: argparse.Namespace,
 ) -> tuple[dict[str, x509.Certificate], list[PrivateKey]]:
+    from stsdesk.core.certfiles import load_private_key
     from stsdesk.core.certs import load_certificate
     from stsdesk.core.errors import StsError
-    from stsdesk.core.tokeninfo import load_private_key
 
     trusted: dict[str, x509.Certificate] = {}
     for path in args.trust_cert:
@@ -516,8 +516,9 @@ def _token_issue(args: argparse.Namespace) -> int:
 
 def _token_inspect(args: argparse.Namespace) -> int:
     from stsdesk.core.errors import StsError
-    from stsdesk.core.tokeninfo import decode_token, to_json
+    from stsdesk.core.tokeninfo import decode_token
     from stsdesk.core.tokeninput import extract_token
+    from stsdesk.core.tokenjson import to_json
 
     trusted, keys = _decoding_inputs(args)
     data = sys.stdin.buffer.read() if args.file == "-" else _read_file(Path(args.file), "token")
@@ -533,7 +534,7 @@ def _token_inspect(args: argparse.Namespace) -> int:
 
 
 def _result_dict(result: TokenResult, skew: int) -> dict[str, Any]:
-    from stsdesk.core.tokeninfo import to_dict
+    from stsdesk.core.tokenjson import to_dict
 
     exchange = result.exchange
     proof = result.proof

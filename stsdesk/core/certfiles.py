@@ -1,4 +1,9 @@
-"""Certificates (and their keys) read from any file an administrator is likely to have."""
+"""Certificates and private keys read from any file an administrator is likely to have.
+
+This is stsdesk's one reader of key material: certificate files of every kind for the import
+dialogs, and private keys (PEM, DER, PKCS#12) for decrypting tokens, proving a client's key and
+the STS's own signing keys.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import jks
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from pyasn1.error import PyAsn1Error
@@ -23,9 +29,10 @@ from pyasn1.error import PyAsn1Error
 from stsdesk.core.errors import InvalidRequestError
 
 __all__ = [
-    "FileKind", "LoadedEntry", "LoadedFile", "read_certificates", "read_pem_text",
-    "CertificateFileError", "PasswordRequiredError", "WrongPasswordError",
-    "UnreadableCertificateFileError", "MAX_FILE_BYTES", "SUPPORTED_FORMATS", "FILE_PATTERNS",
+    "FileKind", "LoadedEntry", "LoadedFile", "KeyPair", "read_certificates", "read_pem_text",
+    "load_private_key", "load_pkcs12_key_pair", "CertificateFileError", "PasswordRequiredError",
+    "WrongPasswordError", "UnreadableCertificateFileError", "MAX_FILE_BYTES", "MAX_KEY_FILE_BYTES",
+    "SUPPORTED_FORMATS", "FILE_PATTERNS",
 ]
 
 log = logging.getLogger("stsdesk.core.certfiles")
@@ -33,6 +40,8 @@ log = logging.getLogger("stsdesk.core.certfiles")
 # Keystores and CA bundles are kilobytes to a few hundred; 5 MB leaves room and stops a
 # mistaken multi-gigabyte pick before it is parsed.
 MAX_FILE_BYTES = 5 * 1024 * 1024
+# A key file (a key, perhaps with its chain) is a few kilobytes; far larger is not a key file.
+MAX_KEY_FILE_BYTES = 200_000
 SUPPORTED_FORMATS = (
     "PEM or DER certificates (.pem, .crt, .cer, .der), PKCS#7 chains (.p7b, .p7c), "
     "PKCS#12 keystores (.p12, .pfx) and Java keystores (.jks)"
@@ -140,6 +149,124 @@ class LoadedFile:
         return tuple(entry.certificate for entry in self.entries)
 
 
+@dataclass(frozen=True)
+class KeyPair:
+    """A private key with its certificate and the chain stored beside it (leaf first)."""
+
+    private_key: rsa.RSAPrivateKey = field(repr=False)
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...]
+
+
+# ----------------------------------------------------------------------------- private keys
+
+
+def load_private_key(data: bytes, password: bytes | str | None = None) -> rsa.RSAPrivateKey:
+    """The RSA private key in a key file: PEM (PKCS#8 or PKCS#1, encrypted or not), DER PKCS#8
+    or PKCS#12 (.p12/.pfx).
+
+    ``password`` opens an encrypted key or a PKCS#12 file; it is never logged or repeated.
+    Raises PasswordRequiredError, WrongPasswordError or UnreadableCertificateFileError.
+    """
+    data = _key_file(data)
+    secret = _secret(password)
+    if b"-----BEGIN" in data:
+        blocks = [m.group(0) for m in _PEM_BLOCK.finditer(data) if m.group(1) in _KEY_LABELS]
+        if not blocks:
+            raise UnreadableCertificateFileError(
+                "The PEM file holds no private key (no -----BEGIN PRIVATE KEY----- block); "
+                "choose the key file.",
+                kind=FileKind.PEM,
+            )
+        key = _pem_key(blocks[0], secret, needed=True)
+    elif _outer_structure(data) is FileKind.PKCS12:
+        bundle = _open_pkcs12(data, secret, None)
+        if bundle.key is None:
+            raise UnreadableCertificateFileError(
+                "The PKCS#12 file holds no private key; choose one that does.",
+                kind=FileKind.PKCS12,
+            )
+        key = bundle.key
+    else:
+        key = _der_key(data, secret)
+    return _rsa(key)
+
+
+def load_pkcs12_key_pair(data: bytes, password: bytes | str | None = None) -> KeyPair:
+    """The RSA key and its certificate in a PKCS#12 file (.p12/.pfx), with the chain beside it.
+
+    Raises PasswordRequiredError, WrongPasswordError, UnreadableCertificateFileError (also when
+    the file lacks the key or its certificate).
+    """
+    data = _key_file(data)
+    if _outer_structure(data) is not FileKind.PKCS12:
+        raise UnreadableCertificateFileError(
+            "The file is not a PKCS#12 (.p12/.pfx) file; export the key pair as PKCS#12 (for "
+            "example with keytool or openssl pkcs12 -export).",
+        )
+    bundle = _open_pkcs12(data, _secret(password), None)
+    if bundle.key is None:
+        raise UnreadableCertificateFileError(
+            "The PKCS#12 file holds no private key; export the key together with its "
+            "certificate.",
+            kind=FileKind.PKCS12,
+        )
+    if bundle.cert is None:
+        raise UnreadableCertificateFileError(
+            "The PKCS#12 file holds no certificate for its key; export both together.",
+            kind=FileKind.PKCS12,
+        )
+    leaf = bundle.cert.certificate
+    pool = [leaf, *(item.certificate for item in bundle.additional_certs)]
+    return KeyPair(_rsa(bundle.key), leaf, _chain_in(leaf, pool))
+
+
+def _key_file(data: bytes) -> bytes:
+    if not isinstance(data, bytes | bytearray | memoryview) or not bytes(data).strip():
+        raise UnreadableCertificateFileError("The private key file is empty; choose a key file.")
+    if len(data) > MAX_KEY_FILE_BYTES:
+        raise UnreadableCertificateFileError(
+            "The file is far too large for a key; choose a key file."
+        )
+    return bytes(data)
+
+
+def _secret(password: bytes | str | None) -> bytes | None:
+    if isinstance(password, str):
+        password = password.encode("utf-8")
+    return password or None
+
+
+def _rsa(key: object) -> rsa.RSAPrivateKey:
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise UnreadableCertificateFileError(
+            "The private key is not an RSA key; stsdesk signs and decrypts tokens with RSA "
+            "keys only. Choose an RSA key."
+        )
+    return key
+
+
+def _der_key(data: bytes, secret: bytes | None) -> PrivateKeyTypes:
+    try:
+        return serialization.load_der_private_key(data, secret)
+    except TypeError as exc:  # a password was needed and not given, or given and not needed
+        if secret is None:
+            raise PasswordRequiredError(
+                "The private key is protected by a password; give the key's password."
+            ) from exc
+        return _der_key(data, None)
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        if secret is not None:
+            raise WrongPasswordError(
+                "The private key could not be read: the password is wrong, or the file is not "
+                "a PEM, DER or PKCS#12 private key."
+            ) from exc
+        raise UnreadableCertificateFileError(
+            "The file is not a PEM, DER or PKCS#12 private key that can be read here; choose "
+            "the key file (an RSA key in PKCS#8 or PKCS#12)."
+        ) from exc
+
+
 # ----------------------------------------------------------------------------- reading
 
 
@@ -224,7 +351,7 @@ def _read_pem(data: bytes, password: str | None, filename: str | None) -> Loaded
             certificates.extend(found)
             from_pkcs7 += len(found)
         elif label in _KEY_LABELS:
-            key = _pem_key(whole, password)
+            key = _pem_key(whole, _secret(password))
             if key is None:
                 skipped += 1
             else:
@@ -260,11 +387,19 @@ def _pem_body(body: bytes, filename: str | None) -> bytes:
         ) from exc
 
 
-def _pem_key(block: bytes, password: str | None) -> PrivateKeyTypes | None:
-    secret = password.encode("utf-8") if password else None
+def _pem_key(
+    block: bytes, secret: bytes | None, *, needed: bool = False
+) -> PrivateKeyTypes | None:
+    """The key in one PEM block; None when it is encrypted and no password came (unless the
+    key is what is ``needed``: then PasswordRequiredError)."""
     try:
         return serialization.load_pem_private_key(block, secret)
     except TypeError as exc:
+        if secret is None and needed:
+            raise PasswordRequiredError(
+                "The private key is protected by a password; give the key's password.",
+                kind=FileKind.PEM,
+            ) from exc
         if secret is None:
             return None  # encrypted, and no password: the certificates can still be read
         # Given a password but the key is not encrypted: read it without one.
@@ -425,27 +560,33 @@ def _pkcs7_certificates(der: bytes, filename: str | None) -> list[x509.Certifica
 # ----------------------------------------------------------------------------- PKCS#12
 
 
-def _read_pkcs12(data: bytes, password: str | None, filename: str | None) -> LoadedFile:
+def _open_pkcs12(
+    data: bytes, secret: bytes | None, filename: str | None
+) -> pkcs12.PKCS12KeyAndCertificates:
     bundle = None
     # A file exported without a password opens with none (or, for some tools, an empty one).
-    for secret in (None, b""):
-        bundle = _try_pkcs12(data, secret, filename)
+    for attempt in (None, b""):
+        bundle = _try_pkcs12(data, attempt, filename)
         if bundle is not None:
-            break
-    if bundle is None and password:
-        bundle = _try_pkcs12(data, password.encode("utf-8"), filename)
-        if bundle is None:
-            raise WrongPasswordError(
-                f"The password is wrong for this PKCS#12 file{_named(filename)}; check it "
-                "(passwords are case-sensitive) and try again.",
-                kind=FileKind.PKCS12,
-            )
-    if bundle is None:
+            return bundle
+    if secret is None:
         raise PasswordRequiredError(
             f"The PKCS#12 file{_named(filename)} is protected by a password; enter it to read "
-            "the certificates.",
+            "it.",
             kind=FileKind.PKCS12,
         )
+    bundle = _try_pkcs12(data, secret, filename)
+    if bundle is None:
+        raise WrongPasswordError(
+            f"The password is wrong for this PKCS#12 file{_named(filename)}; check it "
+            "(passwords are case-sensitive) and try again.",
+            kind=FileKind.PKCS12,
+        )
+    return bundle
+
+
+def _read_pkcs12(data: bytes, password: str | None, filename: str | None) -> LoadedFile:
+    bundle = _open_pkcs12(data, _secret(password), filename)
     entries: list[LoadedEntry] = []
     others = [(item.certificate, item.friendly_name) for item in bundle.additional_certs]
     pool = [cert for cert, _name in others]
@@ -561,8 +702,8 @@ def _jks_key(entry: jks.PrivateKeyEntry, alias: str) -> PrivateKeyTypes | None:
         log.info("The key of keystore entry %r has its own password; its key is not read", alias)
         return None
     try:
-        return serialization.load_der_private_key(entry.pkey_pkcs8, None)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return _der_key(entry.pkey_pkcs8, None)
+    except CertificateFileError:
         log.info("The key of keystore entry %r is in a format that cannot be read", alias)
         return None
 

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -23,11 +23,12 @@ from cryptography.x509.oid import (
     SignatureAlgorithmOID,
 )
 
+from stsdesk.core.aliases import MAX_ALIAS_LENGTH
 from stsdesk.core.certs import certificate_fingerprint
 
 __all__ = [
     "CertificateDescription", "CertificateStatus", "ExtensionRow", "KeyAlgorithm", "KeyPurpose",
-    "describe_certificate", "suggest_alias", "validate_alias", "ALIAS_PATTERN", "MAX_ALIAS_LENGTH",
+    "describe_certificate", "suggest_alias",
     "MIN_RSA_BITS", "EXPIRY_WARNING_DAYS",
 ]
 
@@ -35,9 +36,6 @@ __all__ = [
 MIN_RSA_BITS = 2048
 # A certificate this close to its end is flagged, leaving time to get and roll out a new one.
 EXPIRY_WARNING_DAYS = 30
-# Letters, digits, '.', '_' and '-': safe in a URL path segment, a file name and keytool.
-ALIAS_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
-MAX_ALIAS_LENGTH = 128
 
 
 class KeyAlgorithm(StrEnum):
@@ -348,7 +346,7 @@ def suggest_alias(cert: x509.Certificate | CertificateDescription) -> str:
     """An alias to pre-fill: the subject's CN lower-cased and reduced to [a-z0-9._-].
 
     Falls back to the organisation, the first DNS name, and finally "cert-" and the start of
-    the SHA-256 fingerprint, so the result is never empty and always passes validate_alias
+    the SHA-256 fingerprint, so the result is never empty and always passes aliases.validate_alias
     (uniqueness aside).
     """
     described = cert if isinstance(cert, CertificateDescription) else describe_certificate(cert)
@@ -376,36 +374,6 @@ def _rdn_values(rfc4514: str) -> list[tuple[str, str]]:
         key, _, value = part.partition("=")
         pairs.append((key.strip(), value.replace("\\", "").strip()))
     return pairs
-
-
-def validate_alias(
-    alias: str, existing: Collection[str] = (), *, reserved: Collection[str] = ()
-) -> str | None:
-    """Why ``alias`` cannot name a new entry (a sentence saying what to do), or None if it can.
-
-    Uniqueness ignores case, as keytool does, so "RP" and "rp" cannot both exist.
-    """
-    if not alias:
-        return "Give an alias for the certificate, for example rp-example."
-    if len(alias) > MAX_ALIAS_LENGTH:
-        return f"The alias has {len(alias)} characters; use at most {MAX_ALIAS_LENGTH}."
-    if not ALIAS_PATTERN.fullmatch(alias):
-        return (
-            f"The alias {alias!r} has characters that are not allowed; use only letters, "
-            "digits, '.', '_' and '-'."
-        )
-    if set(alias) == {"."}:
-        return "An alias cannot be only dots; add letters or digits."
-    folded = alias.casefold()
-    if folded in {name.casefold() for name in reserved}:
-        return f"The alias {alias!r} is reserved; choose another one."
-    for name in existing:
-        if name.casefold() == folded:
-            return (
-                f"The alias {alias!r} is already used (by {name!r}); choose another one, or "
-                "delete the old entry first."
-            )
-    return None
 
 
 # ----------------------------------------------------------------------------- reading

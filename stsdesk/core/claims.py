@@ -47,7 +47,7 @@ IDENTITY_CLAIMS: Final[dict[str, str]] = {
     _IDENTITY + "mobilephone": _W + "mobile",
     _IDENTITY + "homephone": _W + "telephone",
     _IDENTITY + "country": _W + "country",
-    "http://schemas.microsoft.com/ws/2008/06/identity/claims/role": ROLE,
+    ns.MS_ROLE_CLAIM: ROLE,
 }
 
 SUPPORTED_DIALECTS: Final = (ns.WSO2_CLAIMS, ns.WSID)

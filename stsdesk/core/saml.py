@@ -1,9 +1,8 @@
-"""SAML 1.1 and 2.0 assertions: build, sign, verify, encrypt, decrypt and read back."""
+"""SAML 1.1 and 2.0 assertions: build, sign, verify, encrypt and decrypt (read: samlreader)."""
 
 from __future__ import annotations
 
 import base64
-import binascii
 import copy
 import datetime as dt
 import re
@@ -19,26 +18,26 @@ from lxml import etree
 from stsdesk.core import ns, xmldsig, xmlenc
 from stsdesk.core.certs import SigningIdentity
 from stsdesk.core.errors import InvalidRequestError, InvalidSecurityTokenError
+from stsdesk.core.xsdatetime import format_xs_datetime
 
 __all__ = [
     "SamlVersion", "PASSWORD_AUTHN_20", "PASSWORD_AUTHN_11", "SamlAttribute", "Bearer",
     "HolderOfKeySymmetric", "HolderOfKeyPublic", "Confirmation", "AssertionSpec",
     "new_assertion_id", "build_assertion", "signature_position", "sign_assertion",
     "verify_assertion", "assertion_id_of", "saml_version_of", "encrypt_assertion",
-    "decrypt_assertion", "read_assertion", "CM_BEARER_20", "CM_HOLDER_OF_KEY_20",
+    "decrypt_assertion", "split_claim_uri", "join_claim_uri", "CM_BEARER_20", "CM_HOLDER_OF_KEY_20",
     "CM_BEARER_11", "CM_HOLDER_OF_KEY_11", "ATTRNAME_FORMAT_URI", "NAMEID_UNSPECIFIED",
 ]
 
 # Authentication method URIs, not passwords.
-PASSWORD_AUTHN_20 = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"  # noqa: S105
-PASSWORD_AUTHN_11 = "urn:oasis:names:tc:SAML:1.0:am:password"  # noqa: S105
-CM_BEARER_20 = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
-CM_HOLDER_OF_KEY_20 = "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key"
-CM_BEARER_11 = "urn:oasis:names:tc:SAML:1.0:cm:bearer"
-CM_HOLDER_OF_KEY_11 = "urn:oasis:names:tc:SAML:1.0:cm:holder-of-key"
-ATTRNAME_FORMAT_URI = "urn:oasis:names:tc:SAML:2.0:attrname-format:uri"
-NAMEID_UNSPECIFIED = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
-_AUTHN_UNSPECIFIED_20 = "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified"
+PASSWORD_AUTHN_20 = ns.SAML2_AC_PASSWORD_PROTECTED_TRANSPORT
+PASSWORD_AUTHN_11 = ns.SAML11_AM_PASSWORD
+CM_BEARER_20 = ns.SAML2_CM_BEARER
+CM_HOLDER_OF_KEY_20 = ns.SAML2_CM_HOLDER_OF_KEY
+CM_BEARER_11 = ns.SAML11_CM_BEARER
+CM_HOLDER_OF_KEY_11 = ns.SAML11_CM_HOLDER_OF_KEY
+ATTRNAME_FORMAT_URI = ns.SAML2_ATTRNAME_FORMAT_URI
+NAMEID_UNSPECIFIED = ns.NAMEID_UNSPECIFIED
 _XSI_TYPE = f"{{{ns.XSI}}}type"
 
 # The shape WSO2 (OpenSAML), ADFS and Shibboleth give an assertion, which every verifier in the
@@ -126,8 +125,7 @@ def _instant(value: dt.datetime, what: str) -> str:
         raise InvalidRequestError(
             f"The assertion's {what} must be a time with a time zone (UTC); got {value!r}."
         )
-    utc = value.astimezone(dt.UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return format_xs_datetime(value)
 
 
 def _check_spec(spec: AssertionSpec) -> None:
@@ -253,21 +251,25 @@ def _build_20(spec: AssertionSpec, nsmap: dict[str, str]) -> etree._Element:
     return root
 
 
-def _split_attribute_name(name: str) -> tuple[str, str]:
-    """SAML 1.1 AttributeNamespace and AttributeName for a claim URI."""
-    if name.lower().startswith("urn:") and "/" not in name:
-        namespace, _, local = name.rpartition(":")
-    else:
-        namespace, _, local = name.rpartition("/")
-    return namespace, local
+def split_claim_uri(uri: str) -> tuple[str, str]:
+    """SAML 1.1's AttributeNamespace and AttributeName for a claim URI: split at its last "/".
+
+    WSO2, Apache CXF and WIF all name SAML 1.1 attributes so (and join them back with "/"), so
+    a relying party reads the claim URI that was issued. A URI with no "/" to split at, or
+    ending in one, has no such name: InvalidRequestError says to use SAML 2.0 for it.
+    """
+    namespace, _, name = uri.rpartition("/")
+    if not namespace or not name:
+        raise InvalidRequestError(
+            f"The claim {uri!r} cannot be named in a SAML 1.1 token: SAML 1.1 splits a claim "
+            "URI at its last '/' into namespace and name. Request a SAML 2.0 token for it."
+        )
+    return namespace, name
 
 
-def _join_attribute_name(namespace: str, local: str) -> str:
-    if not namespace:
-        return local
-    if namespace.lower().startswith("urn:") and "/" not in namespace:
-        return f"{namespace}:{local}"
-    return f"{namespace}/{local}"
+def join_claim_uri(namespace: str, name: str) -> str:
+    """The claim URI a SAML 1.1 attribute carries: the inverse of :func:`split_claim_uri`."""
+    return f"{namespace}/{name}" if namespace else name
 
 
 def _subject_11(parent: etree._Element, spec: AssertionSpec) -> None:
@@ -317,7 +319,7 @@ def _build_11(spec: AssertionSpec, nsmap: dict[str, str]) -> etree._Element:
         attributes = etree.SubElement(root, _s1("AttributeStatement"))
         _subject_11(attributes, spec)
         for attribute in valued:
-            namespace, local = _split_attribute_name(attribute.name)
+            namespace, local = split_claim_uri(attribute.name)
             node = etree.SubElement(
                 attributes, _s1("Attribute"), AttributeName=local, AttributeNamespace=namespace
             )
@@ -444,194 +446,3 @@ def decrypt_assertion(element: etree._Element, private_key: rsa.RSAPrivateKey) -
     assertion = xmlenc.decrypt_element(encrypted_data, private_key, encrypted_key=encrypted_key)
     saml_version_of(assertion)
     return assertion
-
-
-# -- reading --------------------------------------------------------------------------------
-
-_DATETIME = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?$"
-)
-
-
-def _parse_instant(text: str | None, what: str) -> dt.datetime:
-    match = _DATETIME.match((text or "").strip())
-    if match is None:
-        raise InvalidSecurityTokenError(
-            f"The assertion's {what} is missing or not an xs:dateTime ({(text or '')[:40]!r})."
-        )
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    microsecond = int((fraction or "0")[:6].ljust(6, "0"))
-    tz = dt.UTC
-    if zone and zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        tz = dt.timezone(sign * dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
-    try:
-        value = dt.datetime(
-            int(year), int(month), int(day), int(hour), int(minute), int(second), microsecond, tz
-        )
-    except ValueError as exc:
-        raise InvalidSecurityTokenError(f"The assertion's {what} is not a real time.") from exc
-    return value.astimezone(dt.UTC)
-
-
-def _text(node: etree._Element) -> str:
-    # All text nodes, so that a comment inside a value cannot cut it short: the result is the
-    # text exc-c14n signed (comments are not signed, and are not part of the value).
-    return "".join(node.itertext()).strip()
-
-
-def _required(parent: etree._Element, path: str, what: str) -> etree._Element:
-    node = parent.find(path)
-    if node is None:
-        raise InvalidSecurityTokenError(f"The assertion has no {what}.")
-    return node
-
-
-def _confirmation_from_key_info(key_info: etree._Element | None) -> Confirmation:
-    if key_info is None:
-        raise InvalidSecurityTokenError(
-            "The holder-of-key assertion has no ds:KeyInfo naming the key to prove."
-        )
-    encrypted_key = key_info.find(f"{{{ns.XENC}}}EncryptedKey")
-    if encrypted_key is not None:
-        return HolderOfKeySymmetric(encrypted_key=copy.deepcopy(encrypted_key))
-    certificate = key_info.find(f"{_ds('X509Data')}/{_ds('X509Certificate')}")
-    if certificate is not None:
-        try:
-            der = base64.b64decode("".join(_text(certificate).split()), validate=True)
-        except binascii.Error as exc:
-            raise InvalidSecurityTokenError(
-                "The holder-of-key certificate in the assertion is not valid base64."
-            ) from exc
-        return HolderOfKeyPublic(certificate_der=der)
-    raise InvalidSecurityTokenError(
-        "The holder-of-key assertion's KeyInfo holds neither an xenc:EncryptedKey nor an "
-        "X509Certificate."
-    )
-
-
-def read_assertion(element: etree._Element) -> AssertionSpec:
-    """Parse an assertion of either version back into an AssertionSpec."""
-    if saml_version_of(element) == SamlVersion.SAML20:
-        return _read_20(element)
-    return _read_11(element)
-
-
-def _read_20(root: etree._Element) -> AssertionSpec:
-    if root.get("Version") != "2.0":
-        raise InvalidSecurityTokenError("The SAML 2.0 assertion does not say Version=\"2.0\".")
-    subject = _required(root, _s2("Subject"), "Subject")
-    name_id = _required(subject, _s2("NameID"), "Subject/NameID")
-    confirmation_node = subject.find(_s2("SubjectConfirmation"))
-    confirmation: Confirmation
-    method = None if confirmation_node is None else confirmation_node.get("Method")
-    if method in (None, CM_BEARER_20):
-        confirmation = Bearer()
-    elif method == CM_HOLDER_OF_KEY_20:
-        confirmation = _confirmation_from_key_info(
-            confirmation_node.find(f"{_s2('SubjectConfirmationData')}/{_ds('KeyInfo')}")
-        )
-    else:
-        raise InvalidSecurityTokenError(
-            f"The assertion's subject confirmation method {method!r} is not supported; "
-            "use bearer or holder-of-key."
-        )
-    conditions = _required(root, _s2("Conditions"), "Conditions")
-    audiences = tuple(
-        _text(node)
-        for node in conditions.iterfind(f"{_s2('AudienceRestriction')}/{_s2('Audience')}")
-    )
-    statement = _required(root, _s2("AuthnStatement"), "AuthnStatement")
-    class_ref = statement.find(f"{_s2('AuthnContext')}/{_s2('AuthnContextClassRef')}")
-    attributes = tuple(
-        SamlAttribute(
-            name=node.get("Name") or "",
-            values=tuple(_text(value) for value in node.iterfind(_s2("AttributeValue"))),
-        )
-        for node in root.iterfind(f"{_s2('AttributeStatement')}/{_s2('Attribute')}")
-    )
-    issue_instant = _parse_instant(root.get("IssueInstant"), "IssueInstant")
-    return AssertionSpec(
-        version=SamlVersion.SAML20,
-        assertion_id=assertion_id_of(root),
-        issuer=_text(_required(root, _s2("Issuer"), "Issuer")),
-        issue_instant=issue_instant,
-        not_before=_optional_instant(conditions.get("NotBefore"), issue_instant, "NotBefore"),
-        not_on_or_after=_parse_instant(conditions.get("NotOnOrAfter"), "NotOnOrAfter"),
-        subject_name=_text(name_id),
-        name_id_format=name_id.get("Format") or NAMEID_UNSPECIFIED,
-        audiences=audiences,
-        authn_instant=_parse_instant(statement.get("AuthnInstant"), "AuthnInstant"),
-        authn_method=_text(class_ref) if class_ref is not None else _AUTHN_UNSPECIFIED_20,
-        attributes=attributes,
-        confirmation=confirmation,
-    )
-
-
-def _optional_instant(text: str | None, default: dt.datetime, what: str) -> dt.datetime:
-    return default if text is None else _parse_instant(text, what)
-
-
-def _read_subject_11(subject: etree._Element) -> tuple[str, str, Confirmation]:
-    name_identifier = _required(subject, _s1("NameIdentifier"), "Subject/NameIdentifier")
-    confirmation_node = subject.find(_s1("SubjectConfirmation"))
-    confirmation: Confirmation = Bearer()
-    if confirmation_node is not None:
-        methods = [_text(node) for node in confirmation_node.iterfind(_s1("ConfirmationMethod"))]
-        if CM_HOLDER_OF_KEY_11 in methods:
-            confirmation = _confirmation_from_key_info(confirmation_node.find(_ds("KeyInfo")))
-        elif CM_BEARER_11 not in methods:
-            raise InvalidSecurityTokenError(
-                f"The assertion's confirmation methods {methods} are not supported; use "
-                "bearer or holder-of-key."
-            )
-    return (
-        _text(name_identifier),
-        name_identifier.get("Format") or NAMEID_UNSPECIFIED,
-        confirmation,
-    )
-
-
-def _read_11(root: etree._Element) -> AssertionSpec:
-    if root.get("MajorVersion") != "1":
-        raise InvalidSecurityTokenError("The SAML 1.x assertion does not say MajorVersion=\"1\".")
-    issuer = root.get("Issuer")
-    if not issuer:
-        raise InvalidSecurityTokenError("The assertion has no Issuer.")
-    statement = _required(root, _s1("AuthenticationStatement"), "AuthenticationStatement")
-    subject = _required(statement, _s1("Subject"), "AuthenticationStatement/Subject")
-    subject_name, name_format, confirmation = _read_subject_11(subject)
-    conditions = _required(root, _s1("Conditions"), "Conditions")
-    audiences = tuple(
-        _text(node)
-        for node in conditions.iterfind(
-            f"{_s1('AudienceRestrictionCondition')}/{_s1('Audience')}"
-        )
-    )
-    attributes = tuple(
-        SamlAttribute(
-            name=_join_attribute_name(
-                node.get("AttributeNamespace") or "", node.get("AttributeName") or ""
-            ),
-            values=tuple(_text(value) for value in node.iterfind(_s1("AttributeValue"))),
-        )
-        for node in root.iterfind(f"{_s1('AttributeStatement')}/{_s1('Attribute')}")
-    )
-    issue_instant = _parse_instant(root.get("IssueInstant"), "IssueInstant")
-    return AssertionSpec(
-        version=SamlVersion.SAML11,
-        assertion_id=assertion_id_of(root),
-        issuer=issuer,
-        issue_instant=issue_instant,
-        not_before=_optional_instant(conditions.get("NotBefore"), issue_instant, "NotBefore"),
-        not_on_or_after=_parse_instant(conditions.get("NotOnOrAfter"), "NotOnOrAfter"),
-        subject_name=subject_name,
-        name_id_format=name_format,
-        audiences=audiences,
-        authn_instant=_parse_instant(
-            statement.get("AuthenticationInstant"), "AuthenticationInstant"
-        ),
-        authn_method=statement.get("AuthenticationMethod") or "",
-        attributes=attributes,
-        confirmation=confirmation,
-    )

@@ -22,16 +22,16 @@ __all__ = [
 
 log = logging.getLogger("stsdesk.core.soap")
 
-_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_XML_LANG = f"{{{ns.XML}}}lang"
 _ADDRESSING = (ns.WSA_2005, ns.WSA_2004)
 _FAULT_ACTIONS = {
-    ns.WSA_2005: "http://www.w3.org/2005/08/addressing/soap/fault",
-    ns.WSA_2004: "http://schemas.xmlsoap.org/ws/2004/08/addressing/fault",
+    ns.WSA_2005: ns.WSA_2005_FAULT,
+    ns.WSA_2004: ns.WSA_2004_FAULT,
 }
 # "Answer on this connection": WS-Addressing 1.0 and the 2004/08 submission spell it differently.
 _ANONYMOUS = {
-    ns.WSA_2005: "http://www.w3.org/2005/08/addressing/anonymous",
-    ns.WSA_2004: "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous",
+    ns.WSA_2005: ns.WSA_2005_ANONYMOUS,
+    ns.WSA_2004: ns.WSA_2004_ANONYMOUS,
 }
 # Conventional prefixes for fault subcode namespaces, so a faultcode reads "wst:InvalidRequest".
 _SUBCODE_PREFIXES = {ns.WST_13: "wst", ns.WST_2005: "wst", ns.WSSE: "wsse"}

@@ -7,10 +7,9 @@ import hashlib
 import hmac
 import logging
 import os
-import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from lxml import etree
 
@@ -18,12 +17,12 @@ from stsdesk.core import ns
 from stsdesk.core.errors import InvalidSecurityError, MessageExpiredError
 from stsdesk.core.soap import SoapMessage, SoapVersion
 from stsdesk.core.xmlutil import at_most_one, decode_base64
+from stsdesk.core.xsdatetime import format_xs_datetime, parse_xs_datetime
 
 __all__ = [
     "UsernameToken", "Timestamp", "SecurityHeader", "parse_security_header", "check_timestamp",
     "check_username_token_freshness", "password_digest", "password_matches",
-    "build_security_header", "parse_xs_datetime", "format_xs_datetime",
-    "MAX_USERNAME_LENGTH", "MAX_NONCE_BYTES",
+    "build_security_header", "MAX_USERNAME_LENGTH", "MAX_NONCE_BYTES",
 ]
 
 log = logging.getLogger("stsdesk.core.wssecurity")
@@ -33,16 +32,9 @@ MAX_NONCE_BYTES = 1024
 
 _WSSE = f"{{{ns.WSSE}}}"
 _WSU = f"{{{ns.WSU}}}"
-_ULTIMATE_RECEIVER = {"", "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver"}
-_NEXT = {"http://schemas.xmlsoap.org/soap/actor/next",
-         "http://www.w3.org/2003/05/soap-envelope/role/next"}
-_X509_VALUE_TYPES = {ns.X509V3, "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509"}
-
-_DATETIME = re.compile(
-    r"(?P<date>-?\d{4,}-\d{2}-\d{2})T(?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<frac>\d+))?"
-    r"(?P<tz>Z|[+-]\d{2}:\d{2})?"
-)
-
+_ULTIMATE_RECEIVER = {"", ns.SOAP12_ULTIMATE_RECEIVER}
+_NEXT = {ns.SOAP11_ACTOR_NEXT, ns.SOAP12_ROLE_NEXT}
+_X509_VALUE_TYPES = {ns.X509V3, ns.X509_TOKEN}
 
 @dataclass(frozen=True)
 class UsernameToken:
@@ -75,36 +67,6 @@ class SecurityHeader:
     binary_security_tokens: tuple[bytes, ...]
 
 
-def parse_xs_datetime(text: str) -> datetime:
-    """Parse an xs:dateTime (``Z`` or an offset; none means UTC) to an aware UTC datetime.
-
-    Raises :class:`ValueError` for anything else; callers turn it into their own error.
-    """
-    match = _DATETIME.fullmatch(text.strip())
-    if match is None:
-        raise ValueError(f"not an xs:dateTime: {text[:40]!r}")
-    frac = (match.group("frac") or "")[:6].ljust(6, "0")
-    value = datetime.fromisoformat(f"{match.group('date')}T{match.group('time')}.{frac}")
-    tz = match.group("tz")
-    if tz and tz != "Z":
-        sign = 1 if tz[0] == "+" else -1
-        offset = timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6]))
-        if offset > timedelta(hours=14):
-            raise ValueError(f"time zone offset out of range: {tz}")
-        value = value.replace(tzinfo=timezone(sign * offset))
-    else:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def format_xs_datetime(value: datetime) -> str:
-    """UTC xs:dateTime with millisecond precision and a ``Z``, as WSS4J writes it."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -113,10 +75,9 @@ def _security_datetime(element: etree._Element, what: str) -> tuple[datetime, st
     text = element.text or ""
     try:
         return parse_xs_datetime(text), text
-    except (ValueError, OverflowError) as exc:
+    except ValueError as exc:
         raise InvalidSecurityError(
-            f"The {what} {text.strip()[:40]!r} is not an xs:dateTime; send UTC time such as "
-            "2024-05-01T12:00:00Z."
+            f"The {what} {text.strip()[:40]!r} is not an xs:dateTime this STS accepts: {exc}."
         ) from exc
 
 

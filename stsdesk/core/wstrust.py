@@ -14,8 +14,9 @@ from lxml import etree
 
 from stsdesk.core import ns
 from stsdesk.core.errors import InvalidRequestError, RequestFailedError
-from stsdesk.core.wssecurity import format_xs_datetime, parse_xs_datetime
+from stsdesk.core.tokentypes import TokenType
 from stsdesk.core.xmlutil import at_most_one, decode_base64
+from stsdesk.core.xsdatetime import format_xs_datetime, parse_xs_datetime
 
 __all__ = [
     "TrustVersion", "RequestType", "KeyType", "TokenType", "request_type_uri", "key_type_uri",
@@ -63,29 +64,6 @@ class KeyType(StrEnum):
     PUBLIC = "PublicKey"
 
 
-class TokenType(StrEnum):
-    """The token types this STS issues, plus the Validate status pseudo-token."""
-
-    SAML11 = ns.TOKEN_SAML11
-    SAML20 = ns.TOKEN_SAML20
-    STATUS = "Status"
-
-    @classmethod
-    def from_uri(cls, uri: str, version: TrustVersion) -> TokenType:
-        """The token type a TokenType URI names, in any of its accepted spellings."""
-        value = uri.strip()
-        if value in (ns.TOKEN_SAML11, ns.TOKEN_SAML10_URN):
-            return cls.SAML11
-        if value in (ns.TOKEN_SAML20, ns.TOKEN_SAML20_URN):
-            return cls.SAML20
-        if value == f"{version.namespace}/RSTR/Status":
-            return cls.STATUS
-        raise InvalidRequestError(
-            f"The TokenType {value[:200]!r} is not supported; request {ns.TOKEN_SAML20} (SAML 2.0) "
-            f"or {ns.TOKEN_SAML11} (SAML 1.1)."
-        )
-
-
 def request_type_uri(version: TrustVersion, request_type: RequestType) -> str:
     return f"{version.namespace}/{request_type.value}"
 
@@ -96,9 +74,7 @@ def key_type_uri(version: TrustVersion, key_type: KeyType) -> str:
 
 def token_type_uri(version: TrustVersion, token_type: TokenType) -> str:
     """The URI written in a TokenType element (the WSS SAML token profile URIs)."""
-    if token_type is TokenType.STATUS:
-        return f"{version.namespace}/RSTR/Status"
-    return str(token_type.value)
+    return token_type.uri(version)
 
 
 def computed_key_psha1_uri(version: TrustVersion) -> str:
@@ -187,10 +163,10 @@ def _bool(value: str, what: str) -> bool:
 def _datetime(element: etree._Element, what: str) -> datetime:
     try:
         return parse_xs_datetime(element.text or "")
-    except (ValueError, OverflowError) as exc:
+    except ValueError as exc:
         raise InvalidRequestError(
-            f"The {what} {(element.text or '').strip()[:40]!r} is not an xs:dateTime; send UTC "
-            "time such as 2024-05-01T12:00:00Z."
+            f"The {what} {(element.text or '').strip()[:40]!r} cannot be read as an xs:dateTime: "
+            f"{exc}."
         ) from exc
 
 
@@ -517,10 +493,10 @@ def _sub(parent: etree._Element, version: TrustVersion, local: str,
     return element
 
 
-def _reference(parent: etree._Element, issued: IssuedToken) -> None:
+def _reference(parent: etree._Element, issued: IssuedToken, version: TrustVersion) -> None:
     str_el = etree.SubElement(parent, f"{{{ns.WSSE}}}SecurityTokenReference",
                               nsmap={"wsse": ns.WSSE, "wsse11": ns.WSSE11})
-    str_el.set(f"{{{ns.WSSE11}}}TokenType", str(issued.token_type.value))
+    str_el.set(f"{{{ns.WSSE11}}}TokenType", issued.token_type.uri(version))
     key_id = etree.SubElement(str_el, f"{{{ns.WSSE}}}KeyIdentifier")
     key_id.set("ValueType", ns.SAML2_ID if issued.token_type is TokenType.SAML20
                else ns.SAML11_ASSERTION_ID)
@@ -557,8 +533,8 @@ def build_issue_response(version: TrustVersion, issued: IssuedToken, *, context:
     rstr = _rstr(version, context)
     _sub(rstr, version, "TokenType", token_type_uri(version, issued.token_type))
     _sub(rstr, version, "RequestedSecurityToken").append(copy.deepcopy(issued.token))
-    _reference(_sub(rstr, version, "RequestedAttachedReference"), issued)
-    _reference(_sub(rstr, version, "RequestedUnattachedReference"), issued)
+    _reference(_sub(rstr, version, "RequestedAttachedReference"), issued, version)
+    _reference(_sub(rstr, version, "RequestedUnattachedReference"), issued, version)
     if issued.applies_to is not None:
         wsa = ns.WSA_2004 if version is TrustVersion.WST_2005 else ns.WSA_2005
         _applies_to(rstr, issued.applies_to, wsa)

@@ -37,20 +37,20 @@ __all__ = [
 
 logger = logging.getLogger("stsdesk.core.xmldsig")
 
-ENVELOPED_SIGNATURE = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+ENVELOPED_SIGNATURE = ns.ENVELOPED_SIGNATURE
 _INCLUSIVE_NAMESPACES = f"{{{ns.EXC_C14N}}}InclusiveNamespaces"
 
 
 class SignatureAlgorithm(StrEnum):
-    RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
-    RSA_SHA512 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512"
-    RSA_SHA1 = "http://www.w3.org/2000/09/xmldsig#rsa-sha1"  # legacy relying parties only
+    RSA_SHA256 = ns.RSA_SHA256
+    RSA_SHA512 = ns.RSA_SHA512
+    RSA_SHA1 = ns.RSA_SHA1  # legacy relying parties only
 
 
 class DigestAlgorithm(StrEnum):
-    SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
-    SHA512 = "http://www.w3.org/2001/04/xmlenc#sha512"
-    SHA1 = "http://www.w3.org/2000/09/xmldsig#sha1"
+    SHA256 = ns.SHA256
+    SHA512 = ns.SHA512
+    SHA1 = ns.SHA1
 
 
 # Verification accepts all three RSA methods unless the caller narrows the set: the STS must be
@@ -372,7 +372,7 @@ def _only_inclusive_namespaces(method: etree._Element) -> tuple[str, ...]:
 
 
 _ID_NAMES = frozenset({"ID", "Id", "id", "AssertionID"})
-_XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
+_XML_ID = f"{{{ns.XML}}}id"
 
 
 def _count_id(root: etree._Element, value: str) -> int:

@@ -25,10 +25,9 @@ __all__ = ["key_info_thumbprint",
     "decrypt_key", "THUMBPRINT_SHA1", "TYPE_ELEMENT",
 ]
 
-# Not in core/ns.py yet: the WSS 1.1 X.509 token profile key identifier value type.
-THUMBPRINT_SHA1 = "http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#ThumbprintSHA1"
-TYPE_ELEMENT = "http://www.w3.org/2001/04/xmlenc#Element"
-_SHA1_DIGEST = "http://www.w3.org/2000/09/xmldsig#sha1"
+THUMBPRINT_SHA1 = ns.THUMBPRINT_SHA1
+TYPE_ELEMENT = ns.XENC_ELEMENT
+_SHA1_DIGEST = ns.SHA1
 # Each namespace is declared on the element that brings it in (xenc on EncryptedData and
 # EncryptedKey, ds on KeyInfo, wsse on SecurityTokenReference), as OpenSAML and ADFS write them:
 # a token cut out of its message then carries no declaration it does not use.
@@ -36,14 +35,14 @@ _XENC_NSMAP = {"xenc": ns.XENC}
 
 
 class BlockEncryption(StrEnum):
-    AES256_GCM = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
-    AES128_GCM = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
-    AES256_CBC = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
+    AES256_GCM = ns.AES256_GCM
+    AES128_GCM = ns.AES128_GCM
+    AES256_CBC = ns.AES256_CBC
 
 
 class KeyTransport(StrEnum):
-    RSA_OAEP_MGF1P = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"  # default
-    RSA_OAEP = "http://www.w3.org/2009/xmlenc11#rsa-oaep"  # with its defaults: SHA-1, MGF1-SHA1
+    RSA_OAEP_MGF1P = ns.RSA_OAEP_MGF1P  # default
+    RSA_OAEP = ns.RSA_OAEP  # with its defaults: SHA-1, MGF1-SHA1
 
 
 # Session key length in bytes for each block method (xmlsec reads the method from the XML).

@@ -12,15 +12,21 @@ Hierarchy::
      +-- StartupError            the server refuses to start: the message says what is wrong and
                                  what to do
 
+The admin API answers each with its ``status``; the WS-Trust endpoint answers those in
+:func:`fault_for`'s table with a SOAP fault carrying their message, and any other as an
+internal error.
+
 Messages are written for the person who reads them and say what to do; they never hold a
 password, a key or a stack trace.
 """
 
 from __future__ import annotations
 
+from stsdesk.core.errors import RequestFailedError, StsError
+
 __all__ = [
     "ServerError", "NotFoundError", "ConflictError", "ValidationError", "UnavailableError",
-    "SealedDataError", "StartupError",
+    "SealedDataError", "StartupError", "fault_for",
 ]
 
 
@@ -63,3 +69,19 @@ class SealedDataError(ServerError):
 class StartupError(ServerError):
     status = 500
     code = "startup-refused"
+
+
+# The server errors a WS-Trust client is told about, and the fault that tells it. The others
+# (a missing signing key, sealed data that does not open) are the administrator's to read in
+# the log, not the client's.
+_FAULTS: dict[type[ServerError], type[StsError]] = {
+    UnavailableError: RequestFailedError,  # "the database is unavailable; retrying"
+}
+
+
+def fault_for(error: ServerError) -> StsError | None:
+    """The SOAP fault the WS-Trust endpoint answers ``error`` with; None for an internal error."""
+    for kind, fault in _FAULTS.items():
+        if isinstance(error, kind):
+            return fault(error.message)
+    return None

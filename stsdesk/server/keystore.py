@@ -11,6 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from stsdesk.core.certfiles import CertificateFileError, load_private_key
 from stsdesk.core.certs import SigningIdentity, generate_self_signed, load_certificate
 from stsdesk.core.errors import StsError
 from stsdesk.server.errors import NotFoundError, SealedDataError, ValidationError
@@ -137,17 +138,13 @@ class KeyStore:
 
     def _decrypt(self, row: StoredSigningKey) -> SigningIdentity:
         try:
-            key = serialization.load_pem_private_key(
-                row.private_key_pem, password=self._master.password_bytes()
-            )
-        except (ValueError, TypeError) as exc:
+            key = load_private_key(row.private_key_pem, self._master.password_bytes())
+        except CertificateFileError as exc:
             raise SealedDataError(
                 f"The signing key {row.alias!r} cannot be decrypted: the keystore password is "
                 "not the one it was stored with, or the stored key is damaged. Start the "
                 "server with the original keystore password."
             ) from exc
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise SealedDataError(f"The signing key {row.alias!r} is not an RSA key.")
         certificate = x509.load_der_x509_certificate(row.certificate_der)
         try:
             return SigningIdentity(key, certificate)

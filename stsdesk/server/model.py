@@ -6,14 +6,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from stsdesk.core import ns
+from stsdesk.core.tokentypes import TokenType
+
 __all__ = [
     "ProofKeyType", "ResidentIdentityProvider", "SecurityPolicy", "RequestedClaim",
     "RelyingParty", "TokenSettings", "LockoutPolicy", "ConfigSnapshot", "UserRecord",
     "TokenStatus", "IssuedTokenRecord", "NAMEID_UNSPECIFIED", "NAMEID_EMAIL",
 ]
 
-NAMEID_UNSPECIFIED = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
-NAMEID_EMAIL = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+NAMEID_UNSPECIFIED = ns.NAMEID_UNSPECIFIED
+NAMEID_EMAIL = ns.NAMEID_EMAIL
 
 
 class ProofKeyType(StrEnum):
@@ -58,13 +61,13 @@ class RelyingParty:
     name: str
     audience: str  # the AppliesTo address; "*" matches any AppliesTo no other entry has
     certificate_alias: str | None = None
-    token_type: str = "SAML20"  # "SAML11" or "SAML20"
+    token_type: TokenType = TokenType.SAML20  # SAML11 or SAML20 (ISSUED_TOKEN_TYPES)
     key_type: str = "Bearer"  # "Bearer", "SymmetricKey" or "PublicKey"
     encrypt_token: bool = True
-    encryption_algorithm: str = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
-    key_transport_algorithm: str = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
-    signature_algorithm: str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
-    digest_algorithm: str = "http://www.w3.org/2001/04/xmlenc#sha256"
+    encryption_algorithm: str = ns.AES256_GCM
+    key_transport_algorithm: str = ns.RSA_OAEP_MGF1P
+    signature_algorithm: str = ns.RSA_SHA256
+    digest_algorithm: str = ns.SHA256
     token_lifetime_seconds: int | None = None  # None: the server default
     name_id_format: str = NAMEID_UNSPECIFIED
     requested_claims: tuple[RequestedClaim, ...] = ()
@@ -140,7 +143,7 @@ class IssuedTokenRecord:
     """What the STS remembers of a token it issued, for Validate, Renew and Cancel."""
 
     token_id: str
-    token_type: str  # "SAML11" or "SAML20"
+    token_type: TokenType  # SAML11 or SAML20
     subject: str
     audience: str | None
     issued_at: datetime

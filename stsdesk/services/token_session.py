@@ -19,11 +19,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
 from stsdesk.core import ns
+from stsdesk.core.certfiles import load_private_key
 from stsdesk.core.certs import load_certificate
 from stsdesk.core.errors import CryptoError, InvalidRequestError, StsError
 from stsdesk.core.psha1 import computed_key
 from stsdesk.core.soap import SoapVersion
-from stsdesk.core.tokeninfo import DecodedToken, PrivateKey, decode_token, load_private_key
+from stsdesk.core.tokeninfo import DecodedToken, PrivateKey, decode_token
 from stsdesk.core.tokeninput import extract_token
 from stsdesk.core.wstrust import (
     ClaimRequest,

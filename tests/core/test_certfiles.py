@@ -7,14 +7,18 @@ import logging
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
 
 from stsdesk.core.certfiles import (
     MAX_FILE_BYTES,
+    MAX_KEY_FILE_BYTES,
     FileKind,
     PasswordRequiredError,
     UnreadableCertificateFileError,
     WrongPasswordError,
+    load_pkcs12_key_pair,
+    load_private_key,
     read_certificates,
     read_pem_text,
 )
@@ -300,3 +304,107 @@ def test_pasted_text_without_pem_armour_or_empty_is_refused():
 def test_pasted_pem_with_surrounding_text_is_read(files):
     text = "Here is our certificate:\n\n" + files.pem_multi.read_text() + "\nRegards\n"
     assert read_pem_text(text).certificates == files.chain.certificates
+
+
+# -- private keys: the one loader for decrypting, proving and signing -------------------------
+
+KEY_OWNER = issue("certfiles-key-owner")
+
+
+def _numbers(key) -> object:
+    return key.private_numbers()
+
+
+def _key_bytes(encoding, fmt, password: bytes | None = None) -> bytes:
+    protection = (serialization.BestAvailableEncryption(password) if password
+                  else serialization.NoEncryption())
+    return KEY_OWNER.private_key.private_bytes(encoding, fmt, protection)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "fmt", "password"),
+    [
+        (serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, None),
+        (serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, None),
+        (serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, b"s3cret"),
+        (serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, None),
+        (serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, b"s3cret"),
+    ],
+)
+def test_load_private_key_reads_pem_and_der(encoding, fmt, password):
+    data = _key_bytes(encoding, fmt, password)
+    for given in (password, password.decode() if password else None):
+        assert _numbers(load_private_key(data, given)) == _numbers(KEY_OWNER.private_key)
+
+
+def test_load_private_key_reads_pkcs12_with_and_without_password():
+    key, cert = KEY_OWNER.private_key, KEY_OWNER.certificate
+    locked = pkcs12.serialize_key_and_certificates(
+        b"rp", key, cert, None, serialization.BestAvailableEncryption(b"pw"))
+    assert _numbers(load_private_key(locked, b"pw")) == _numbers(key)
+    open_file = pkcs12.serialize_key_and_certificates(
+        b"rp", key, cert, None, serialization.NoEncryption())
+    assert _numbers(load_private_key(open_file)) == _numbers(key)
+    # A password given for a file that needs none is no reason to refuse it.
+    assert _numbers(load_private_key(open_file, "unneeded")) == _numbers(key)
+
+
+def test_load_private_key_says_what_is_wrong():
+    locked_pem = _key_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, b"s")
+    locked_der = _key_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, b"s")
+    p12 = pkcs12.serialize_key_and_certificates(
+        b"rp", KEY_OWNER.private_key, KEY_OWNER.certificate, None,
+        serialization.BestAvailableEncryption(b"pw"))
+    for data in (locked_pem, locked_der, p12):
+        with pytest.raises(PasswordRequiredError, match="protected by a password"):
+            load_private_key(data)
+    with pytest.raises(WrongPasswordError, match="password is wrong"):
+        load_private_key(p12, b"wrong")
+    with pytest.raises(WrongPasswordError):
+        load_private_key(locked_pem, "wrong")
+    with pytest.raises(UnreadableCertificateFileError, match="empty"):
+        load_private_key(b"  \n")
+    with pytest.raises(UnreadableCertificateFileError, match="too large"):
+        load_private_key(b"0" * (MAX_KEY_FILE_BYTES + 1))
+    with pytest.raises(UnreadableCertificateFileError, match="not a PEM, DER or PKCS#12"):
+        load_private_key(b"garbage that is not a key")
+    with pytest.raises(UnreadableCertificateFileError, match="holds no private key"):
+        load_private_key(pem(KEY_OWNER.certificate))
+    # Every refusal is an InvalidRequestError, so callers show it as the user's to fix.
+    with pytest.raises(InvalidRequestError):
+        load_private_key(b"garbage")
+
+
+def test_load_private_key_refuses_keys_that_are_not_rsa():
+    ec_pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    with pytest.raises(UnreadableCertificateFileError, match="not an RSA key"):
+        load_private_key(ec_pem)
+
+
+def test_load_pkcs12_key_pair_gives_key_certificate_and_chain():
+    ca = issue("certfiles-key-ca", ca=True)
+    leaf = issue("certfiles-key-leaf", key=rsa_key("certfiles-key-leaf"), issuer=ca)
+    data = pkcs12.serialize_key_and_certificates(
+        b"leaf", leaf.private_key, leaf.certificate, [ca.certificate],
+        serialization.BestAvailableEncryption(b"pw"))
+    pair = load_pkcs12_key_pair(data, "pw")
+    assert _numbers(pair.private_key) == _numbers(leaf.private_key)
+    assert pair.certificate == leaf.certificate
+    assert pair.chain == (leaf.certificate, ca.certificate)
+    assert "RSAPrivateKey" not in repr(pair)  # a key never reaches a log line through repr
+
+
+def test_load_pkcs12_key_pair_needs_both_halves_and_the_format():
+    only_cert = pkcs12.serialize_key_and_certificates(
+        b"c", None, None, [KEY_OWNER.certificate], serialization.NoEncryption())
+    with pytest.raises(UnreadableCertificateFileError, match="holds no private key"):
+        load_pkcs12_key_pair(only_cert)
+    with pytest.raises(UnreadableCertificateFileError, match="not a PKCS#12"):
+        load_pkcs12_key_pair(der(KEY_OWNER.certificate))
+    with pytest.raises(PasswordRequiredError):
+        load_pkcs12_key_pair(pkcs12.serialize_key_and_certificates(
+            b"k", KEY_OWNER.private_key, KEY_OWNER.certificate, None,
+            serialization.BestAvailableEncryption(b"pw")))

@@ -14,15 +14,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from stsdesk.core.aliases import ALIAS_PATTERN, validate_alias
 from stsdesk.core.certinfo import (
-    ALIAS_PATTERN,
     CertificateDescription,
     CertificateStatus,
     KeyAlgorithm,
     KeyPurpose,
     describe_certificate,
     suggest_alias,
-    validate_alias,
 )
 from tests.core.pki import identity
 from tests.helpers import certfactory

@@ -8,8 +8,6 @@ import json
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import pkcs12
 from lxml import etree
 from signxml import XMLSigner
 from signxml.algorithms import CanonicalizationMethod
@@ -35,11 +33,9 @@ from stsdesk.core.tokeninfo import (
     SignatureStatus,
     ValidityState,
     decode_token,
-    load_private_key,
-    to_dict,
-    to_json,
 )
 from stsdesk.core.tokeninput import TokenForm, extract_token
+from stsdesk.core.tokenjson import to_dict, to_json
 from stsdesk.core.xmldsig import DigestAlgorithm, SignatureAlgorithm
 from stsdesk.core.xmlenc import encrypt_element, encrypt_key
 from tests.core.pki import identity
@@ -354,41 +350,3 @@ def test_json_has_the_verdict_and_no_key_material():
     assert data["attributes"][0]["values"] == ["alice@example.org"]
     assert proof.hex() not in text and "proof_key" not in text
     assert to_dict(decoded, now=NOW) == data
-
-
-# -- private keys -------------------------------------------------------------------------------
-
-
-def test_load_private_key_pem_encrypted_pem_and_pkcs12():
-    key = RP.private_key
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    assert load_private_key(pem).private_numbers() == key.private_numbers()
-    locked = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(b"s3cret"),
-    )
-    assert load_private_key(locked, "s3cret").private_numbers() == key.private_numbers()
-    p12 = pkcs12.serialize_key_and_certificates(
-        b"rp", key, RP.certificate, None, serialization.BestAvailableEncryption(b"pw")
-    )
-    assert load_private_key(p12, b"pw").private_numbers() == key.private_numbers()
-    with pytest.raises(InvalidRequestError, match="password"):
-        load_private_key(locked)
-    with pytest.raises(InvalidRequestError, match="password is wrong"):
-        load_private_key(p12, b"wrong")
-    with pytest.raises(InvalidRequestError, match="empty"):
-        load_private_key(b"")
-    with pytest.raises(InvalidRequestError):
-        load_private_key(b"garbage that is not a key")
-
-
-def test_load_private_key_refuses_non_rsa():
-    ec_pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    with pytest.raises(InvalidRequestError, match="not an RSA key"):
-        load_private_key(ec_pem)

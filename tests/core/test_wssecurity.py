@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 
@@ -25,12 +26,11 @@ from stsdesk.core.wssecurity import (
     build_security_header,
     check_timestamp,
     check_username_token_freshness,
-    format_xs_datetime,
     parse_security_header,
-    parse_xs_datetime,
     password_digest,
     password_matches,
 )
+from stsdesk.core.xsdatetime import format_xs_datetime, parse_xs_datetime
 from tests.helpers.data import SCHEMAS
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
@@ -260,7 +260,6 @@ def test_nonce_that_is_not_base64_is_refused() -> None:
         ("2024-05-01T12:00:00+00:00", NOW),  # zeep's form
         ("2024-05-01T14:00:00.000+02:00", NOW),
         ("2024-05-01T12:00:00.123456789Z", NOW + timedelta(microseconds=123456)),
-        ("2024-05-01T12:00:00", NOW),  # no zone: UTC
     ],
 )
 def test_created_accepts_xs_datetime_forms(text: str, expected: datetime) -> None:
@@ -269,10 +268,22 @@ def test_created_accepts_xs_datetime_forms(text: str, expected: datetime) -> Non
     assert header.username_token.created_text == text
 
 
-@pytest.mark.parametrize("text", ["yesterday", "2024-13-01T00:00:00Z", "2024-05-01 12:00:00Z", ""])
-def test_unparsable_created_is_refused(text: str) -> None:
-    with pytest.raises(InvalidSecurityError, match="not an xs:dateTime"):
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("yesterday", "not written like"),
+        ("2024-13-01T00:00:00Z", "does not exist"),
+        ("2024-05-01 12:00:00Z", "not written like"),
+        ("", "not written like"),
+        # WS-Security requires UTC: a time without a zone could be anyone's local time.
+        ("2024-05-01T12:00:00", "no time zone"),
+        ("2024-05-01T12:00:00+15:00", "not within -14:00 to +14:00"),
+    ],
+)
+def test_unparsable_created_is_refused(text: str, reason: str) -> None:
+    with pytest.raises(InvalidSecurityError, match="not an xs:dateTime") as info:
         parse(ut(f"<wsse:Username>a</wsse:Username><wsu:Created>{text}</wsu:Created>"))
+    assert reason in info.value.message
 
 
 def test_timestamp_is_parsed_and_requires_created() -> None:
@@ -336,10 +347,34 @@ def test_expires_before_created_is_invalid() -> None:
         check_timestamp(ts(NOW, NOW - timedelta(seconds=1)), now=NOW)
 
 
-def test_naive_now_is_taken_as_utc() -> None:
-    check_timestamp(ts(NOW, NOW + timedelta(seconds=60)), now=NOW.replace(tzinfo=None))
-    offset_now = NOW.astimezone(timezone(timedelta(hours=5)))
-    check_timestamp(ts(NOW, NOW + timedelta(seconds=60)), now=offset_now)
+@pytest.fixture
+def local_time_five_hours_west(monkeypatch: pytest.MonkeyPatch):
+    """The process's local time zone set to UTC-5, so "naive means local" cannot pass for UTC."""
+    monkeypatch.setenv("TZ", "XST+05")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("local_time_five_hours_west")
+def test_naive_now_is_taken_as_utc_not_as_local_time() -> None:
+    stamp = ts(NOW, NOW + timedelta(seconds=60))
+    naive = NOW.replace(tzinfo=None)
+    check_timestamp(stamp, now=naive, skew_seconds=0)
+    # Read as local time (UTC-5), the same naive value would be five hours later: expired.
+    assert naive.astimezone(UTC) == NOW + timedelta(hours=5)
+    with pytest.raises(MessageExpiredError):
+        check_timestamp(stamp, now=naive + timedelta(seconds=61), skew_seconds=0)
+
+
+def test_aware_now_in_another_zone_is_the_same_instant() -> None:
+    stamp = ts(NOW, NOW + timedelta(seconds=60))
+    five_east = timezone(timedelta(hours=5))
+    check_timestamp(stamp, now=NOW.astimezone(five_east), skew_seconds=0)
+    # 12:00 on a +05:00 clock is 07:00 UTC: five hours before the message was created.
+    with pytest.raises(MessageExpiredError, match="created in the future"):
+        check_timestamp(stamp, now=NOW.replace(tzinfo=five_east), skew_seconds=0)
 
 
 # ---------------------------------------------------------------- username token freshness

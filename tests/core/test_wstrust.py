@@ -600,9 +600,18 @@ def test_entropy_limits() -> None:
         parse_request(rst13("<wst:Entropy/>"))
 
 
-def test_unparsable_lifetime() -> None:
-    with pytest.raises(InvalidRequestError, match="not an xs:dateTime"):
-        parse_request(rst13("<wst:Lifetime><wsu:Created>tomorrow</wsu:Created></wst:Lifetime>"))
+@pytest.mark.parametrize(
+    ("created", "reason"),
+    [
+        ("tomorrow", "not written like 2024-05-01T12:00:00Z"),
+        ("2024-05-01T12:00:00", "no time zone"),  # WS-Trust's wsu times are UTC
+        ("2024-05-01T12:00:00+15:00", "not within -14:00 to +14:00"),
+    ],
+)
+def test_unparsable_lifetime(created: str, reason: str) -> None:
+    with pytest.raises(InvalidRequestError, match="cannot be read as an xs:dateTime") as info:
+        parse_request(rst13(f"<wst:Lifetime><wsu:Created>{created}</wsu:Created></wst:Lifetime>"))
+    assert reason in info.value.message
 
 
 def test_duplicate_token_type_is_refused() -> None:

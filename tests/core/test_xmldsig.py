@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import time
 
 import pytest
 import signxml
@@ -144,15 +143,6 @@ def test_signing_a_second_time_or_without_id_is_refused() -> None:
         sign_enveloped(etree.Element("x"), SIGNER, id_attribute="ID", position=0)
     with pytest.raises(InvalidRequestError, match="not supported"):
         sign_enveloped(_token(), SIGNER, id_attribute="ID", position=1, signature_algorithm="hmac")
-
-
-def test_signing_is_fast() -> None:
-    sign_enveloped(_token(), SIGNER, id_attribute="ID", position=1)  # warm the key cache
-    start = time.perf_counter()
-    for _ in range(50):
-        sign_enveloped(_token(), SIGNER, id_attribute="ID", position=1)
-    per_call = (time.perf_counter() - start) / 50
-    assert per_call < 0.02  # about 1 ms on a laptop; a generous bound against slow CI
 
 
 # -- refusals -------------------------------------------------------------------------------

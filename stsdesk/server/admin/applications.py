@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
+from stsdesk.core import ns
+from stsdesk.core.audiences import ANY_AUDIENCE, MAX_AUDIENCE_LENGTH, audience_problem
 from stsdesk.core.claims import LOCAL_CLAIMS
+from stsdesk.core.tokentypes import ISSUED_TOKEN_TYPES, TokenType
 from stsdesk.core.xmldsig import DigestAlgorithm, SignatureAlgorithm
 from stsdesk.core.xmlenc import BlockEncryption, KeyTransport
 from stsdesk.server.admin.audit import record
@@ -36,19 +40,19 @@ router = APIRouter(tags=["Applications"])
 MAX_NAME = 255
 MAX_DESCRIPTION = 4096
 MAX_URI = 1024
-MAX_AUDIENCE = 2048
+MAX_AUDIENCE = MAX_AUDIENCE_LENGTH
 MAX_ID = 64
 WSTRUST_TYPE = "wstrust"  # WSO2's inbound type name; the path segment is "ws-trust"
 
 NAME_ID_FORMATS = (
     NAMEID_UNSPECIFIED,
     NAMEID_EMAIL,
-    "urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName",
-    "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
-    "urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
-    "urn:oasis:names:tc:SAML:2.0:nameid-format:entity",
+    ns.NAMEID_X509_SUBJECT,
+    ns.NAMEID_PERSISTENT,
+    ns.NAMEID_TRANSIENT,
+    ns.NAMEID_ENTITY,
 )
-_DEFAULTS = RelyingParty(application_id="", name="", audience="*")
+_DEFAULTS = RelyingParty(application_id="", name="", audience=ANY_AUDIENCE)
 _FILTER_HELP = (
     "Filter by name as 'name eq VALUE', 'name sw VALUE' (starts with), 'name ew VALUE' (ends "
     "with) or 'name co VALUE' (contains); quote a value with spaces: name co \"my app\"."
@@ -56,6 +60,24 @@ _FILTER_HELP = (
 _WEAK_SIGNATURE = (SignatureAlgorithm.RSA_SHA1, DigestAlgorithm.SHA1)
 _AppId = Annotated[str, Path(max_length=MAX_ID, description="The application's id")]
 _Context = Annotated[AdminContext, Depends(get_context)]
+_ISSUED_TYPE_NAMES = [token_type.value for token_type in ISSUED_TOKEN_TYPES]
+
+
+def _issued_token_type(value: object) -> TokenType:
+    # Status names the Validate answer, not a token a relying party can be given.
+    if isinstance(value, str) and value in _ISSUED_TYPE_NAMES:
+        return TokenType(value)
+    raise PydanticCustomError(
+        "literal_error", "Input should be {expected}",
+        {"expected": " or ".join(repr(name) for name in _ISSUED_TYPE_NAMES)},
+    )
+
+
+_IssuedTokenType = Annotated[
+    TokenType,
+    PlainValidator(_issued_token_type),
+    WithJsonSchema({"type": "string", "enum": _ISSUED_TYPE_NAMES}),
+]
 
 
 # ------------------------------------------------------------------------------------ models
@@ -103,7 +125,7 @@ class WSTrustConfiguration(BaseModel):
         description="Trust-store alias of the relying party's certificate (token encryption, "
                     "holder-of-key proof keys); none: tokens are not encrypted",
     )
-    tokenType: Literal["SAML11", "SAML20"] | None = None
+    tokenType: _IssuedTokenType | None = None
     keyType: Literal["Bearer", "SymmetricKey", "PublicKey"] | None = None
     encryptToken: bool | None = None
     encryptionAlgorithm: BlockEncryption | None = None
@@ -120,7 +142,7 @@ class WSTrustConfigurationResponse(BaseModel):
     audience: str
     # Required by WSO2's schema (a string): "" when the relying party has no certificate.
     certificateAlias: str
-    tokenType: str
+    tokenType: TokenType
     keyType: str
     encryptToken: bool
     encryptionAlgorithm: str
@@ -225,7 +247,7 @@ def get_ws_trust_metadata(_: Admin, context: _Context) -> WSTrustMetaData:
 
     return WSTrustMetaData(
         certificateAlias=choices(list(context.store.keys.list_trusted_certificates()), None),
-        tokenType=choices(("SAML11", "SAML20"), _DEFAULTS.token_type),
+        tokenType=choices(_ISSUED_TYPE_NAMES, _DEFAULTS.token_type),
         keyType=choices(("Bearer", "SymmetricKey", "PublicKey"), _DEFAULTS.key_type),
         encryptionAlgorithm=choices([a.value for a in BlockEncryption],
                                     _DEFAULTS.encryption_algorithm),
@@ -543,7 +565,7 @@ def _relying_party(context: AdminContext, body: WSTrustConfiguration) -> Relying
         name="",
         audience=audience,
         certificate_alias=alias,
-        token_type=pick(body.tokenType, _DEFAULTS.token_type),
+        token_type=body.tokenType or _DEFAULTS.token_type,
         key_type=key_type,
         encrypt_token=pick(body.encryptToken, _DEFAULTS.encrypt_token),
         encryption_algorithm=pick(body.encryptionAlgorithm, _DEFAULTS.encryption_algorithm),
@@ -557,24 +579,10 @@ def _relying_party(context: AdminContext, body: WSTrustConfiguration) -> Relying
 
 
 def _audience(value: str) -> str:
-    if value == "*":
-        return value
-    if not value or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise ValidationError(
-            "The audience is empty or contains spaces or control characters; give the relying "
-            "party's address, such as https://rp.example.org/service."
-        )
-    parts = urlsplit(value)
-    scheme = parts.scheme.lower()
-    if scheme in ("http", "https") and parts.netloc and parts.hostname:
-        return value
-    if scheme == "urn" and len(parts.path) > 2 and ":" in parts.path:
-        return value
-    raise ValidationError(
-        f"The audience {value!r} is not an absolute address; give an http(s) URL with a host "
-        "(https://rp.example.org/service), a URN (urn:example:rp) or * for every AppliesTo "
-        "that no other service provider has."
-    )
+    problem = audience_problem(value)
+    if problem is not None:
+        raise ValidationError(problem)
+    return value
 
 
 def _check_audience_free(context: AdminContext, audience: str, app_id: str | None) -> None:

@@ -33,6 +33,12 @@ _TITLES = {
     503: "Service unavailable.",
 }
 
+_SERVER_SIDE = (
+    "The server could not complete the request because a step on its side failed (signing, "
+    "encryption or its configuration), not because of what was sent. The administrator can "
+    "find the details in the server log."
+)
+
 # ServerError.code -> the WSO2-style code the API answers with.
 _CODES = {
     "not-found": "STS-60404",
@@ -103,10 +109,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StsError)
     async def on_core_error(request: Request, error: StsError) -> JSONResponse:
-        # Core errors reaching the admin API come from what the caller sent (a bad certificate,
-        # a bad URI): they are the caller's to fix.
-        return _respond(request, ApiError(400, "STS-60400", _TITLES[400], error.message,
-                                          scim_type="invalidValue"))
+        # A core error the sender caused (a bad certificate, a bad URI) is the caller's to fix.
+        # One on the receiver's side (a signing or encryption step that failed, CryptoError)
+        # is not: the caller is told so, the details go to the log.
+        if error.sender:
+            return _respond(request, ApiError(400, "STS-60400", _TITLES[400], error.message,
+                                              scim_type="invalidValue"))
+        log.error("%s answering %s %s: %s", type(error).__name__, request.method,
+                  request.url.path, error.message)
+        return _respond(request, ApiError(500, "STS-60500", _TITLES[500], _SERVER_SIDE))
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, error: RequestValidationError) -> JSONResponse:

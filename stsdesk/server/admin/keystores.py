@@ -11,15 +11,25 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from stsdesk.core.certinfo import MIN_RSA_BITS, KeyAlgorithm, describe_certificate, validate_alias
+from stsdesk.core.aliases import (
+    MAX_ALIAS_LENGTH,
+    RESERVED_CERTIFICATE_ALIASES,
+    RESERVED_SIGNING_KEY_ALIASES,
+    validate_alias,
+)
+from stsdesk.core.certfiles import (
+    CertificateFileError,
+    PasswordRequiredError,
+    WrongPasswordError,
+    load_pkcs12_key_pair,
+)
+from stsdesk.core.certinfo import MIN_RSA_BITS, KeyAlgorithm, describe_certificate
 from stsdesk.core.certs import load_certificate
 from stsdesk.core.errors import StsError
 from stsdesk.server.admin.audit import record
@@ -45,9 +55,8 @@ PEM_MEDIA_TYPE = "application/x-pem-file"
 _BASE64_MEDIA_TYPE = "text/plain"
 _CERTS = "/keystores/certs"
 _SIGNING_KEYS = "/keystores/signing-keys"
-_MAX_ALIAS = 128
 # Aliases that would be shadowed by a fixed path next to /{alias}.
-_RESERVED = {_CERTS: "public", _SIGNING_KEYS: "active"}
+_RESERVED = {_CERTS: RESERVED_CERTIFICATE_ALIASES, _SIGNING_KEYS: RESERVED_SIGNING_KEY_ALIASES}
 _FILTER_HELP = (
     "Filter by alias as 'alias eq NAME', 'alias sw PREFIX', 'alias ew SUFFIX' or "
     "'alias co TEXT' (for example ?filter=alias+eq+wso2carbon)."
@@ -102,7 +111,7 @@ class CertificateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     alias: str = Field(
-        min_length=1, max_length=_MAX_ALIAS, examples=["rp-example"],
+        min_length=1, max_length=MAX_ALIAS_LENGTH, examples=["rp-example"],
         description="Letters, digits, '.', '_' and '-' only.",
     )
     certificate: str = Field(min_length=1, max_length=100_000, description="PEM or base64 DER.")
@@ -130,7 +139,8 @@ class SigningKeyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     alias: str = Field(
-        min_length=1, max_length=_MAX_ALIAS, description="Letters, digits, '.', '_' and '-' only."
+        min_length=1, max_length=MAX_ALIAS_LENGTH,
+        description="Letters, digits, '.', '_' and '-' only."
     )
     generate: GenerateKeyPair | None = None
     pkcs12: str | None = Field(
@@ -455,7 +465,7 @@ def _conflict(description: str) -> ApiError:
 
 def _check_alias(alias: str, collection: str, what: str) -> None:
     # The one alias rule the desktop import dialog also applies (uniqueness is checked apart).
-    problem = validate_alias(alias, reserved={_RESERVED[collection]})
+    problem = validate_alias(alias, reserved=_RESERVED[collection])
     if problem is not None:
         raise _invalid(f"The {what} alias is not allowed. {problem}")
 
@@ -543,15 +553,6 @@ def _certificate_not_found(
     )
 
 
-def _looks_like_pkcs12(data: bytes) -> bool:
-    """True if ``data`` opens like a PFX: SEQUENCE { INTEGER 3, ... } (RFC 7292)."""
-    if len(data) < 8 or data[0] != 0x30:
-        return False
-    first = data[1]
-    offset = 2 if first < 0x80 else 2 + (first & 0x7F)
-    return data[offset:offset + 3] == b"\x02\x01\x03"
-
-
 def _read_pkcs12(
     text: str, password: SecretStr | None
 ) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
@@ -561,36 +562,18 @@ def _read_pkcs12(
         raise _invalid(
             "'pkcs12' is not base64 text; send the .p12/.pfx file's bytes base64-encoded."
         ) from exc
-    if not _looks_like_pkcs12(data):
-        raise _invalid(
-            "'pkcs12' is not a PKCS#12 (.p12/.pfx) file; export the key pair as PKCS#12 "
-            "(for example with keytool or openssl pkcs12 -export) and send it base64-encoded."
-        )
-    secret = password.get_secret_value().encode("utf-8") if password is not None else None
+    secret = password.get_secret_value() if password is not None else None
     try:
-        key, cert, _chain = pkcs12.load_key_and_certificates(data, secret or None)
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        # cryptography says "invalid password or PKCS12 data"; the structure was checked
-        # above, so the password is by far the likelier cause. Its text is never repeated.
+        pair = load_pkcs12_key_pair(data, secret)
+    except (PasswordRequiredError, WrongPasswordError) as exc:
+        # The password's text is never repeated.
         raise _invalid(
             "The PKCS#12 file could not be opened with the given password: check the password"
-            + (" (none was given)" if not secret else "")
-            + ". If it is right, the file is damaged or uses a cipher this server cannot read; "
-            "export it again with AES-256."
+            + (" (none was given)" if not secret else "") + "."
         ) from exc
-    if key is None:
-        raise _invalid(
-            "The PKCS#12 file holds no private key; export the key together with its certificate."
-        )
-    if cert is None:
-        raise _invalid(
-            "The PKCS#12 file holds no certificate for its key; export both together."
-        )
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise _invalid(
-            "The key in the PKCS#12 file is not an RSA key; this STS signs tokens with RSA keys "
-            "only. Export an RSA key pair."
-        )
+    except CertificateFileError as exc:
+        raise _invalid(f"'pkcs12' cannot be used: {exc.message}") from exc
+    key, cert = pair.private_key, pair.certificate
     if key.key_size < MIN_RSA_BITS:
         raise _invalid(
             f"The RSA key has {key.key_size} bits; signing keys need at least {MIN_RSA_BITS}. "

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy import update as sql_update
 
+from stsdesk.core.tokentypes import ISSUED_TOKEN_TYPES, TokenType
 from stsdesk.server.errors import ConflictError, NotFoundError, ValidationError
 from stsdesk.server.model import RelyingParty, RequestedClaim
 from stsdesk.server.storage import schema as s
@@ -23,7 +24,7 @@ __all__ = [
     "read_relying_parties",
 ]
 
-TOKEN_TYPES = ("SAML11", "SAML20")
+TOKEN_TYPES = ISSUED_TOKEN_TYPES  # SAML11, SAML20: the values stored in rows
 KEY_TYPES = ("Bearer", "SymmetricKey", "PublicKey")
 
 
@@ -301,7 +302,7 @@ def _party(row: Any, app: Any, claims: Sequence[RequestedClaim]) -> RelyingParty
         name=app.name,
         audience=row.audience,
         certificate_alias=row.certificate_alias,
-        token_type=row.token_type,
+        token_type=TokenType(row.token_type),
         key_type=row.key_type,
         encrypt_token=bool(row.encrypt_token),
         encryption_algorithm=row.encryption_algorithm,

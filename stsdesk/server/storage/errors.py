@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from stsdesk.core.errors import RequestFailedError
 from stsdesk.server.errors import UnavailableError
 
 __all__ = [
@@ -22,9 +21,9 @@ UNAVAILABLE_MESSAGE = (
 BUSY_MESSAGE = "The database is busy with another change. Try again in a moment."
 
 
-class DatabaseUnavailableError(UnavailableError, RequestFailedError):
+class DatabaseUnavailableError(UnavailableError):
     """The database is down, unreachable or busy: 503 on the admin API, wst:RequestFailed on the
-    WS-Trust endpoint. Both error bases so that each boundary maps it without knowing storage."""
+    WS-Trust endpoint (stsdesk.server.errors.fault_for), so no boundary needs to know storage."""
 
 
 # sqlite3 raises OperationalError for a bad statement too; only these mean "try again later".

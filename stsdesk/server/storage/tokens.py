@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy import update as sql_update
 
+from stsdesk.core.tokentypes import TokenType
 from stsdesk.server.errors import ValidationError
 from stsdesk.server.model import IssuedTokenRecord, TokenStatus
 from stsdesk.server.storage import schema as s
@@ -113,7 +114,7 @@ def _row(record: IssuedTokenRecord) -> Row:
 def _record(row: Any) -> IssuedTokenRecord:
     return IssuedTokenRecord(
         token_id=row.token_id,
-        token_type=row.token_type,
+        token_type=TokenType(row.token_type),
         subject=row.subject,
         audience=row.audience,
         issued_at=row.issued_at,

@@ -35,6 +35,7 @@ from stsdesk.core.saml import (
     new_assertion_id,
     sign_assertion,
 )
+from stsdesk.core.tokentypes import TokenType
 from stsdesk.core.wstrust import (
     BinarySecretProof,
     ClaimRequest,
@@ -44,30 +45,24 @@ from stsdesk.core.wstrust import (
     KeyType,
     Proof,
     SecurityTokenRequest,
-    TokenType,
 )
 from stsdesk.core.xmldsig import DigestAlgorithm, SignatureAlgorithm
 from stsdesk.core.xmlenc import BlockEncryption, KeyTransport, encrypt_key
 from stsdesk.server.keystore import KeyStore
 from stsdesk.server.model import ConfigSnapshot, IssuedTokenRecord, RelyingParty, UserRecord
 
-__all__ = ["TokenIssuer", "Minted", "token_type_name", "DEFAULT_KEY_SIZE"]
+__all__ = ["TokenIssuer", "Minted", "DEFAULT_KEY_SIZE"]
 
 log = logging.getLogger("stsdesk.server.sts")
 
 DEFAULT_KEY_SIZE = 256
 _KEY_SIZES = range(128, 513)
 
-_TOKEN_TYPES = {"SAML11": TokenType.SAML11, "SAML20": TokenType.SAML20}
 _KEY_TYPES = {
     "Bearer": KeyType.BEARER,
     "SymmetricKey": KeyType.SYMMETRIC,
     "PublicKey": KeyType.PUBLIC,
 }
-
-
-def token_type_name(token_type: TokenType) -> str:
-    return "SAML11" if token_type is TokenType.SAML11 else "SAML20"
 
 
 @dataclass(frozen=True)
@@ -90,7 +85,7 @@ class TokenIssuer:
         self, request: SecurityTokenRequest, user: UserRecord, config: ConfigSnapshot, now: datetime
     ) -> Minted:
         party = self.relying_party(request.applies_to, config)
-        token_type = request.token_type or _TOKEN_TYPES.get(party.token_type, TokenType.SAML20)
+        token_type = request.token_type or TokenType(party.token_type)
         if token_type is TokenType.STATUS:
             raise InvalidRequestError(
                 "An Issue request cannot ask for the RSTR/Status token type; ask for SAML 1.1 or 2.0."
@@ -130,7 +125,7 @@ class TokenIssuer:
         renewing = request.renewing
         record = IssuedTokenRecord(
             token_id=spec.assertion_id,
-            token_type=token_type_name(token_type),
+            token_type=token_type,
             subject=user.username,
             audience=request.applies_to,
             issued_at=now,

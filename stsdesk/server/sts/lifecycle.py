@@ -16,14 +16,10 @@ from stsdesk.core.errors import (
     InvalidSecurityTokenError,
     UnableToRenewError,
 )
-from stsdesk.core.saml import (
-    AssertionSpec,
-    assertion_id_of,
-    new_assertion_id,
-    read_assertion,
-    verify_assertion,
-)
-from stsdesk.core.wstrust import IssuedToken, SecurityTokenRequest, TokenType
+from stsdesk.core.saml import AssertionSpec, assertion_id_of, new_assertion_id, verify_assertion
+from stsdesk.core.samlreader import read_assertion_spec
+from stsdesk.core.tokentypes import TokenType
+from stsdesk.core.wstrust import IssuedToken, SecurityTokenRequest
 from stsdesk.server.model import ConfigSnapshot, IssuedTokenRecord, TokenStatus
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.issuer import Minted, TokenIssuer
@@ -113,7 +109,7 @@ class TokenLifecycle:
             raise UnableToRenewError(
                 'The token has expired and was not issued with Renewing OK="true"; request a new token.'
             )
-        old = read_assertion(target.assertion)
+        old = read_assertion_spec(target.assertion)
         audience = old.audiences[0] if old.audiences else None
         party = self._issuer.relying_party(audience, config)
         # A renewed token gets its lifetime by the same rule as a new one.
@@ -127,7 +123,7 @@ class TokenLifecycle:
             not_on_or_after=expires,
         )
         element = self._issuer.mint(spec, party, config)
-        token_type = TokenType.SAML11 if record.token_type == "SAML11" else TokenType.SAML20
+        token_type = TokenType(record.token_type)
         issued = IssuedToken(
             token=element,
             token_type=token_type,

@@ -26,6 +26,7 @@ from stsdesk.core.wstrust import (
     response_action,
 )
 from stsdesk.core.xmlparse import DEFAULT_LIMITS, XmlLimits
+from stsdesk.server.errors import ServerError, fault_for
 from stsdesk.server.keystore import KeyStore
 from stsdesk.server.model import ConfigSnapshot
 from stsdesk.server.passwords import CredentialCache
@@ -142,12 +143,18 @@ class TrustService:
             )
             if durable is None:
                 return Answer(reply)
-            fault = functools.partial(_commit_fault, version, trust_namespace, message)
-            return Answer(reply, durable, fault)
+            instead = functools.partial(_commit_fault, version, trust_namespace, message)
+            return Answer(reply, durable, instead)
         except StsError as error:
             log.info("fault %s: %s", error.fault_local_name, error.message)
             return Answer(fault_reply(version, error, trust_namespace, message))
-        except Exception:  # a bug: log it, tell the caller nothing of its insides
+        except Exception as error:
+            fault = fault_for(error) if isinstance(error, ServerError) else None
+            if fault is not None:
+                log.warning("fault %s: %s", fault.fault_local_name, fault.message)
+                return Answer(fault_reply(version, fault, trust_namespace, message))
+            # A bug, or a server error for the administrator: log it, tell the caller nothing
+            # of its insides.
             log.exception("unexpected error while answering a WS-Trust request")
             return Answer(fault_reply(version, _INTERNAL, trust_namespace, message))
 
@@ -191,9 +198,12 @@ def _commit_fault(
     version: SoapVersion, trust_namespace: str, message: SoapMessage, error: BaseException
 ) -> SoapReply:
     """The fault for a token whose record could not be committed: the token is never sent."""
+    fault = fault_for(error) if isinstance(error, ServerError) else None
     if isinstance(error, StsError):  # the database is unavailable or busy
-        log.warning("fault %s: %s", error.fault_local_name, error.message)
-        return fault_reply(version, error, trust_namespace, message)
+        fault = error
+    if fault is not None:
+        log.warning("fault %s: %s", fault.fault_local_name, fault.message)
+        return fault_reply(version, fault, trust_namespace, message)
     log.error("could not commit an issued token's record", exc_info=error)
     return fault_reply(version, _INTERNAL, trust_namespace, message)
 

@@ -16,7 +16,7 @@ __all__ = ["render_wsdl", "scenario_policy", "OPERATIONS", "TARGET_NAMESPACE", "
 TARGET_NAMESPACE = "http://stsdesk.dev/wso2carbon-sts"
 SERVICE_NAME = "wso2carbon-sts"
 OPERATIONS = ("Issue", "Validate", "Renew", "Cancel")
-_HTTP_TRANSPORT = "http://schemas.xmlsoap.org/soap/http"
+_HTTP_TRANSPORT = ns.SOAP_HTTP_TRANSPORT
 _PORT_TYPE = "SecurityTokenService"
 # (binding/port name part, WSDL SOAP binding namespace); SOAP 1.2 first, as WCF prefers it.
 _SOAP_BINDINGS = (("Soap12", ns.WSDL_SOAP12), ("Soap11", ns.WSDL_SOAP11))

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stsdesk.core.aliases import MAX_ALIAS_LENGTH, RESERVED_CERTIFICATE_ALIASES, validate_alias
 from stsdesk.core.certfiles import (
     FILE_PATTERNS,
     SUPPORTED_FORMATS,
@@ -43,13 +44,7 @@ from stsdesk.core.certfiles import (
     read_certificates,
     read_pem_text,
 )
-from stsdesk.core.certinfo import (
-    MAX_ALIAS_LENGTH,
-    CertificateDescription,
-    describe_certificate,
-    suggest_alias,
-    validate_alias,
-)
+from stsdesk.core.certinfo import CertificateDescription, describe_certificate, suggest_alias
 from stsdesk.services.admin_client import AdminClient
 from stsdesk.services.errors import AdminApiError
 from stsdesk.services.tls_chain import InvalidEndpointError, fetch_chain, parse_endpoint
@@ -68,7 +63,7 @@ __all__ = [
 log = logging.getLogger("stsdesk.ui")
 
 # GET /keystores/certs/public names the STS's own certificate, so "public" cannot be an alias.
-RESERVED_ALIASES = frozenset({"public"})
+RESERVED_ALIASES = RESERVED_CERTIFICATE_ALIASES
 SOURCE_FILE, SOURCE_PASTE, SOURCE_ENDPOINT = range(3)
 _ENDPOINT_TIMEOUT = 10.0  # seconds: a handshake on a working network takes well under one
 _FILE_FILTER = (f"Certificates and keystores ({' '.join(FILE_PATTERNS)});;"

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stsdesk.core.certinfo import MAX_ALIAS_LENGTH, validate_alias
+from stsdesk.core.aliases import MAX_ALIAS_LENGTH, RESERVED_SIGNING_KEY_ALIASES, validate_alias
 from stsdesk.services.admin_client import AdminClient
 from stsdesk.services.errors import AdminApiError, ServiceError
 from stsdesk.ui.connection import ServerConnection
@@ -44,7 +44,6 @@ KEY_SIZES = (2048, 3072, 4096)  # what POST /keystores/signing-keys accepts
 MAX_VALIDITY_DAYS = 3650
 MAX_COMMON_NAME = 64  # RFC 5280's ub-common-name
 _DEFAULT_VALIDITY_DAYS = 730
-_RESERVED = frozenset({"active"})  # shadowed by GET /keystores/signing-keys/active
 _MAX_PKCS12_BYTES = 100_000  # the API takes 200 000 base64 characters at most
 
 
@@ -200,7 +199,7 @@ class SigningKeyDialog(QDialog):
         return self.generate_radio.isChecked()
 
     def _alias_problem(self) -> str | None:
-        return validate_alias(self.alias, self._existing, reserved=_RESERVED)
+        return validate_alias(self.alias, self._existing, reserved=RESERVED_SIGNING_KEY_ALIASES)
 
     def _common_name_problem(self) -> str | None:
         if not self.common_name_edit.text().strip():

@@ -31,8 +31,7 @@ def outcome_of(result: TokenResult) -> str:
 
 def _token_text(result: TokenResult) -> str:
     opts = result.options
-    name = "SAML 1.1" if opts.token_type.name == "SAML11" else "SAML 2.0"
-    return f"{name}, {opts.key_type.value}"
+    return f"{opts.token_type.display_name}, {opts.key_type.value}"
 
 
 def _elapsed_text(result: TokenResult) -> str:

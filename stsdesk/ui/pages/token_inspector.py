@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stsdesk.core.certfiles import FILE_PATTERNS, read_certificates
+from stsdesk.core.certfiles import FILE_PATTERNS, load_private_key, read_certificates
 from stsdesk.core.certs import certificate_fingerprint, load_certificate
 from stsdesk.core.errors import StsError
-from stsdesk.core.tokeninfo import DecodedToken, PrivateKey, decode_token, load_private_key
+from stsdesk.core.tokeninfo import DecodedToken, PrivateKey, decode_token
 from stsdesk.core.tokeninput import extract_token
 from stsdesk.services.admin_client import API_PREFIX, AdminClient
 from stsdesk.services.errors import AdminApiError, InputError

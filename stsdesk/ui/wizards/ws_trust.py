@@ -7,7 +7,6 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -27,6 +26,9 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from stsdesk.core import ns
+from stsdesk.core.audiences import audience_problem
+from stsdesk.core.tokentypes import TokenType
 from stsdesk.services.admin_client import AdminClient
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs.certificate_import import CertificateImportDialog
@@ -51,7 +53,9 @@ META_PATH = "/applications/meta/inbound-protocols/ws-trust"
 NO_CERTIFICATE = "(none — tokens not encrypted)"
 WARNING_STYLE = "color:#8a5300;"
 
-TOKEN_TYPES = {"SAML20": "SAML 2.0", "SAML11": "SAML 1.1"}
+TOKEN_TYPES = {
+    token_type: token_type.display_name for token_type in (TokenType.SAML20, TokenType.SAML11)
+}
 KEY_TYPES = {
     "Bearer": "Bearer — no proof key",
     "SymmetricKey": "SymmetricKey — holder-of-key with a shared secret",
@@ -59,25 +63,25 @@ KEY_TYPES = {
 }
 # Readable names for the algorithm URIs; "legacy" marks those kept only for old relying parties.
 _ALGORITHMS = {
-    "http://www.w3.org/2009/xmlenc11#aes256-gcm": "AES-256-GCM",
-    "http://www.w3.org/2009/xmlenc11#aes128-gcm": "AES-128-GCM",
-    "http://www.w3.org/2001/04/xmlenc#aes256-cbc": "AES-256-CBC (legacy)",
-    "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p": "RSA-OAEP-MGF1P",
-    "http://www.w3.org/2009/xmlenc11#rsa-oaep": "RSA-OAEP (XML Encryption 1.1)",
-    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256": "RSA-SHA256",
-    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512": "RSA-SHA512",
-    "http://www.w3.org/2000/09/xmldsig#rsa-sha1": "RSA-SHA1 (legacy)",
-    "http://www.w3.org/2001/04/xmlenc#sha256": "SHA-256",
-    "http://www.w3.org/2001/04/xmlenc#sha512": "SHA-512",
-    "http://www.w3.org/2000/09/xmldsig#sha1": "SHA-1 (legacy)",
+    ns.AES256_GCM: "AES-256-GCM",
+    ns.AES128_GCM: "AES-128-GCM",
+    ns.AES256_CBC: "AES-256-CBC (legacy)",
+    ns.RSA_OAEP_MGF1P: "RSA-OAEP-MGF1P",
+    ns.RSA_OAEP: "RSA-OAEP (XML Encryption 1.1)",
+    ns.RSA_SHA256: "RSA-SHA256",
+    ns.RSA_SHA512: "RSA-SHA512",
+    ns.RSA_SHA1: "RSA-SHA1 (legacy)",
+    ns.SHA256: "SHA-256",
+    ns.SHA512: "SHA-512",
+    ns.SHA1: "SHA-1 (legacy)",
 }
 _NAME_ID_FORMATS = {
-    "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified": "Unspecified",
-    "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress": "Email address",
-    "urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName": "X.509 subject name",
-    "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent": "Persistent",
-    "urn:oasis:names:tc:SAML:2.0:nameid-format:transient": "Transient",
-    "urn:oasis:names:tc:SAML:2.0:nameid-format:entity": "Entity",
+    ns.NAMEID_UNSPECIFIED: "Unspecified",
+    ns.NAMEID_EMAIL: "Email address",
+    ns.NAMEID_X509_SUBJECT: "X.509 subject name",
+    ns.NAMEID_PERSISTENT: "Persistent",
+    ns.NAMEID_TRANSIENT: "Transient",
+    ns.NAMEID_ENTITY: "Entity",
 }
 
 
@@ -90,38 +94,12 @@ def ws_trust_path(application_id: str) -> str:
     return f"/applications/{application_id}/inbound-protocols/ws-trust"
 
 
-def audience_problem(text: str) -> str | None:
-    """Why ``text`` cannot be an Endpoint Address (audience), or None if it can.
-
-    The same rule as the server's: an absolute http(s) URL with a host, a URN, or "*".
-    """
-    if text == "*":
-        return None
-    if not text:
-        return "Give the relying party's address, such as https://rp.example.org/service."
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
-        return "An address has no spaces or control characters."
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname
-    except ValueError:
-        parts, host = None, None
-    scheme = parts.scheme.lower() if parts is not None else ""
-    if scheme in ("http", "https") and parts is not None and parts.netloc and host:
-        return None
-    if scheme == "urn" and parts is not None and len(parts.path) > 2 and ":" in parts.path:
-        return None
-    return ("Not an absolute address: give an http(s) URL with a host "
-            "(https://rp.example.org/service), a URN (urn:example:rp), or * for every "
-            "AppliesTo that no other service provider has.")
-
-
 @dataclass(frozen=True)
 class WsTrustOptions:
     """The choices the server offers for a WS-Trust configuration (its meta endpoint)."""
 
     certificate_aliases: tuple[str, ...] = ()
-    token_types: tuple[str, ...] = tuple(TOKEN_TYPES)
+    token_types: tuple[str, ...] = tuple(token_type.value for token_type in TOKEN_TYPES)
     key_types: tuple[str, ...] = tuple(KEY_TYPES)
     encryption_algorithms: tuple[str, ...] = ()
     key_transport_algorithms: tuple[str, ...] = ()
@@ -146,7 +124,7 @@ class WsTrustOptions:
         lifetime = meta.get("tokenLifetimeSeconds") or {}
         return cls(
             certificate_aliases=options("certificateAlias"),
-            token_types=options("tokenType") or tuple(TOKEN_TYPES),
+            token_types=options("tokenType") or tuple(token_type.value for token_type in TOKEN_TYPES),
             key_types=options("keyType") or tuple(KEY_TYPES),
             encryption_algorithms=options("encryptionAlgorithm"),
             key_transport_algorithms=options("keyTransportAlgorithm"),

@@ -385,6 +385,7 @@ def test_encryption_without_certificate_warns(api):
         ({"audience": "https://"}, "not an absolute address"),
         ({"audience": "ftp://rp.example.org/"}, "not an absolute address"),
         ({"audience": "urn:"}, "not an absolute address"),
+        ({"audience": "http://[::1"}, "not an absolute address"),  # was a 500: urlsplit raised
         ({"audience": "https://rp.example.org/a b"}, "spaces"),
         ({"audience": "https://rp.example.org/" + "a" * 2048}, "2048"),
         ({"audience": "*", "tokenType": "SAML30"}, "'SAML11' or 'SAML20'"),

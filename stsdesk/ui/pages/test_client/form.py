@@ -25,9 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from stsdesk.core import ns
+from stsdesk.core.certfiles import load_private_key
 from stsdesk.core.errors import StsError
 from stsdesk.core.soap import SoapVersion
-from stsdesk.core.tokeninfo import PrivateKey, load_private_key
+from stsdesk.core.tokeninfo import PrivateKey
 from stsdesk.core.wstrust import KeyType, TokenType, TrustVersion
 from stsdesk.services.errors import InputError
 from stsdesk.services.tls import TrustPolicy, display_fingerprint
@@ -52,7 +53,7 @@ __all__ = [
 ]
 
 # The claim dialect of WS-Federation / ADFS clients (ic:ClaimType); WSO2's is ns.WSO2_CLAIMS.
-IDENTITY_DIALECT = "http://schemas.xmlsoap.org/ws/2005/05/identity"
+IDENTITY_DIALECT = ns.WSID
 DEFAULT_TIMEOUT_SECONDS = 30
 MAX_LIFETIME_SECONDS = 7 * 24 * 3600
 TLS_PINNED, TLS_CA_FILE, TLS_SYSTEM, TLS_INSECURE = range(4)

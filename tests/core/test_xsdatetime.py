@@ -1,0 +1,171 @@
+"""xs:dateTime at the edges of the XML Schema rules: offsets, leap days, fractions, years, 24:00."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from stsdesk.core.xsdatetime import format_xs_datetime, parse_xs_datetime
+
+NOON = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-05-01T12:00:00Z", NOON),
+        ("2024-05-01T12:00:00+00:00", NOON),
+        ("2024-05-01T12:00:00-00:00", NOON),
+        ("2024-05-02T02:00:00+14:00", NOON),  # the easternmost offset XML Schema allows
+        ("2024-04-30T22:00:00-14:00", NOON),  # and the westernmost
+        ("2024-05-01T17:29:00+05:29", NOON),
+        ("  2024-05-01T12:00:00Z\n", NOON),  # whiteSpace="collapse" strips the ends
+    ],
+)
+def test_offsets_within_fourteen_hours_are_read_as_the_same_instant(text, expected):
+    assert parse_xs_datetime(text) == expected
+    assert parse_xs_datetime(text).tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("2024-05-01T12:00:00+14:01", "offset +14:01 is not within"),
+        ("2024-05-01T12:00:00+15:00", "offset +15:00 is not within"),
+        ("2024-05-01T12:00:00-14:30", "offset -14:30 is not within"),
+        ("2024-05-01T12:00:00+05:60", "offset +05:60 is not within"),
+        ("2024-05-01T12:00:00+0500", "not written like"),
+        ("2024-05-01T12:00:00", "no time zone"),
+    ],
+)
+def test_zones_outside_the_schema_or_missing_are_refused(text, reason):
+    with pytest.raises(ValueError, match=re.escape(reason)):
+        parse_xs_datetime(text)
+
+
+def test_a_missing_zone_is_read_as_utc_only_when_asked():
+    assert parse_xs_datetime("2024-05-01T12:00:00", assume_utc=True) == NOON
+    # Asking does not loosen anything else.
+    with pytest.raises(ValueError, match="not within"):
+        parse_xs_datetime("2024-05-01T12:00:00+15:00", assume_utc=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-02-29T00:00:00Z", datetime(2024, 2, 29, tzinfo=UTC)),
+        ("2000-02-29T00:00:00Z", datetime(2000, 2, 29, tzinfo=UTC)),  # divisible by 400
+    ],
+)
+def test_leap_days_of_leap_years(text, expected):
+    assert parse_xs_datetime(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2023-02-29T00:00:00Z",
+        "1900-02-29T00:00:00Z",  # divisible by 100, not by 400: no leap day
+        "2024-04-31T00:00:00Z",
+        "2024-13-01T00:00:00Z",
+        "2024-00-10T00:00:00Z",
+        "2024-05-00T00:00:00Z",
+    ],
+)
+def test_days_that_do_not_exist_are_refused(text):
+    with pytest.raises(ValueError, match="does not exist"):
+        parse_xs_datetime(text)
+
+
+@pytest.mark.parametrize(
+    ("fraction", "microseconds"),
+    [
+        ("1", 100000),
+        ("123", 123000),
+        ("123456", 123456),
+        ("1234569", 123456),  # cut, not rounded: never later than written
+        ("999999999", 999999),
+        ("000000000000000000001", 0),
+    ],
+)
+def test_fractional_seconds_of_any_length(fraction, microseconds):
+    parsed = parse_xs_datetime(f"2024-05-01T12:00:00.{fraction}Z")
+    assert parsed == NOON + timedelta(microseconds=microseconds)
+
+
+@pytest.mark.parametrize("text", ["2024-05-01T12:00:00.Z", "2024-05-01T12:00:00,5Z"])
+def test_a_fraction_needs_digits_after_a_dot(text):
+    with pytest.raises(ValueError, match="not written like"):
+        parse_xs_datetime(text)
+
+
+def test_twenty_four_hundred_is_the_next_midnight():
+    assert parse_xs_datetime("2024-02-28T24:00:00Z") == datetime(2024, 2, 29, tzinfo=UTC)
+    assert parse_xs_datetime("2024-12-31T24:00:00.000Z") == datetime(2025, 1, 1, tzinfo=UTC)
+    for text in ("2024-05-01T24:00:01Z", "2024-05-01T24:01:00Z", "2024-05-01T24:00:00.5Z"):
+        with pytest.raises(ValueError, match="only as 24:00:00"):
+            parse_xs_datetime(text)
+    with pytest.raises(ValueError, match="does not exist"):
+        parse_xs_datetime("2024-05-01T25:00:00Z")
+
+
+@pytest.mark.parametrize("text", ["2024-05-01T12:60:00Z", "2024-05-01T12:00:60Z"])
+def test_no_sixtieth_minute_or_leap_second(text):
+    with pytest.raises(ValueError, match="beyond 59"):
+        parse_xs_datetime(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("0000-01-01T00:00:00Z", "not one from 0001 to 9999"),
+        ("-0001-01-01T00:00:00Z", "not one from 0001 to 9999"),
+        ("02024-05-01T12:00:00Z", "not one from 0001 to 9999"),  # no leading zero past four
+        ("10000-01-01T00:00:00Z", "beyond 9999"),
+        ("999-01-01T00:00:00Z", "not written like"),  # at least four digits
+        ("9999-12-31T24:00:00Z", "outside the years"),
+        ("9999-12-31T23:00:00-14:00", "outside the years"),
+        ("0001-01-01T00:00:00+14:00", "outside the years"),
+    ],
+)
+def test_years_outside_what_can_be_held_are_refused(text, reason):
+    with pytest.raises(ValueError, match=reason):
+        parse_xs_datetime(text)
+
+
+def test_the_first_and_last_years_are_read():
+    assert parse_xs_datetime("0001-01-01T00:00:00Z") == datetime(1, 1, 1, tzinfo=UTC)
+    assert parse_xs_datetime("9999-12-31T23:59:59.999999Z") == datetime(
+        9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-05-01T12:00:00Z ",  # fine: trailing white space
+        "2024-05-01 T12:00:00Z",
+        "2024-05-01T12:00:00 Z",
+        "2024-05-01T12:00:00Zjunk",
+        "2024-٠٥-01T12:00:00Z",  # Arabic-Indic digits are digits to Python, not to XML Schema
+        "2024-5-1T12:00:00Z",
+        "tomorrow",
+        "",
+    ],
+)
+def test_only_the_schema_lexical_form_is_read(text):
+    if text == "2024-05-01T12:00:00Z ":
+        assert parse_xs_datetime(text) == NOON
+        return
+    with pytest.raises(ValueError, match="not written like"):
+        parse_xs_datetime(text)
+
+
+def test_format_writes_utc_milliseconds_and_round_trips():
+    value = datetime(2024, 5, 1, 17, 0, 0, 123999, tzinfo=timezone(timedelta(hours=5)))
+    assert format_xs_datetime(value) == "2024-05-01T12:00:00.123Z"
+    assert parse_xs_datetime(format_xs_datetime(value)) == NOON + timedelta(microseconds=123000)
+    assert format_xs_datetime(NOON.replace(tzinfo=None)) == "2024-05-01T12:00:00.000Z"
+    assert format_xs_datetime(datetime(999, 1, 2, tzinfo=UTC)) == "0999-01-02T00:00:00.000Z"
