@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import errno
+import gc
 import http.client
 import json
 import logging
@@ -370,7 +371,11 @@ def _worker_main(
         config = _uvicorn_config(
             app, settings, bootstrap, log_level="debug" if verbose else "warning"
         )
-        server = _Server(config, on_started=lambda: _report(status, ("ready", os.getpid())))
+        def on_started() -> None:
+            _freeze_startup_heap()
+            _report(status, ("ready", os.getpid()))
+
+        server = _Server(config, on_started=on_started)
         if not stopping.is_set():
             server.run(sockets=[sock])
     except StartupError as exc:
@@ -393,6 +398,18 @@ def _worker_main(
     finally:
         if bootstrap is not None:
             bootstrap.close()
+
+
+def _freeze_startup_heap() -> None:
+    """Keep what a worker built while starting out of every later garbage collection.
+
+    A started worker holds some 150,000 objects (the frameworks, the configuration, the keys)
+    that live as long as it does. A full collection walked all of them, holding the GIL for
+    around 100 ms, and every request in the worker waited that long: a latency cliff under
+    load. Frozen, they are never walked again; a full collection walks only what came since.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _report(status: Connection, message: tuple[str, object]) -> None:
