@@ -105,7 +105,7 @@ class _StsEndpoint:
             reply = TrustService.refuse(error, content_type=content_type)
             return Response(reply.body, status_code=413, media_type=reply.content_type)
         handle = functools.partial(
-            self._service.handle,
+            self._service.answer,
             body,
             content_type=content_type,
             soap_action=request.headers.get("soapaction"),

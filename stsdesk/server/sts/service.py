@@ -124,8 +124,16 @@ class TrustService:
 
     def handle(
         self, body: bytes, *, content_type: str | None, soap_action: str | None
+    ) -> SoapReply:
+        """The reply to one request, once it may be sent (blocks while a new token's record
+        is committed)."""
+        return self.answer(body, content_type=content_type, soap_action=soap_action).wait()
+
+    def answer(
+        self, body: bytes, *, content_type: str | None, soap_action: str | None
     ) -> Answer:
-        """Answer one request; a new token's reply waits for its record (see :class:`Answer`)."""
+        """Answer one request without waiting for a new token's commit (see :class:`Answer`):
+        for the event loop, which answers other requests meanwhile."""
         version = soap_version_of(content_type)
         message: SoapMessage | None = None
         trust_namespace = ns.WST_13
