@@ -40,7 +40,7 @@ from pathlib import Path
 import issue_load as load
 
 from stsdesk.core import claims, scenarios
-from stsdesk.core.certs import generate_self_signed
+from stsdesk.core.certificates import generate_self_signed
 from stsdesk.core.saml import (
     PASSWORD_AUTHN_20,
     AssertionSpec,

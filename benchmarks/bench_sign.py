@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from lxml import etree
 
-from stsdesk.core.certs import generate_self_signed
+from stsdesk.core.certificates import generate_self_signed
 from stsdesk.core.xmldsig import sign_enveloped
 
 # About 0.45 on this project's 2-core machine (xmlsec's C14N and digest of a small token cost

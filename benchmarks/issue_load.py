@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from lxml import etree
 
 from stsdesk.core import claims
-from stsdesk.core.certs import SigningIdentity, generate_self_signed
+from stsdesk.core.certificates import SigningIdentity, generate_self_signed
 from stsdesk.core.soap import SoapVersion, build_envelope
 from stsdesk.core.wssecurity import build_security_header, format_xs_datetime
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request, request_action

@@ -372,8 +372,8 @@ def _user_password(args: argparse.Namespace) -> str:
 def _decoding_inputs(
     args: argparse.Namespace,
 ) -> tuple[dict[str, x509.Certificate], list[PrivateKey]]:
-    from stsdesk.core.certfiles import load_private_key
-    from stsdesk.core.certs import load_certificate
+    from stsdesk.core.certificate_files import load_private_key
+    from stsdesk.core.certificates import load_certificate
     from stsdesk.core.errors import StsError
 
     trusted: dict[str, x509.Certificate] = {}

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
 from stsdesk.core import ns, xmldsig, xmlenc
-from stsdesk.core.certs import SigningIdentity
+from stsdesk.core.certificates import SigningIdentity
 from stsdesk.core.errors import InvalidRequestError, InvalidSecurityTokenError
 from stsdesk.core.xsdatetime import format_xs_datetime
 

@@ -3,7 +3,7 @@
 The parts: :mod:`stsdesk.core.samlreader` reads the assertion (leniently: what cannot be read
 is listed in ``problems``), :mod:`stsdesk.core.tokenverdicts` judges its signature, encryption,
 proof key and validity, and :mod:`stsdesk.core.tokenjson` prints the result. Private keys to
-decrypt with come from :func:`stsdesk.core.certfiles.load_private_key`.
+decrypt with come from :func:`stsdesk.core.certificate_files.load_private_key`.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
 from stsdesk.core import ns
-from stsdesk.core.certinfo import describe_certificate
-from stsdesk.core.certs import certificate_fingerprint
+from stsdesk.core.certificate_description import describe_certificate
+from stsdesk.core.certificates import certificate_fingerprint
 from stsdesk.core.errors import (
     CryptoError,
     InvalidRequestError,

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from stsdesk.core import ns
-from stsdesk.core.certs import SigningIdentity
+from stsdesk.core.certificates import SigningIdentity
 from stsdesk.core.errors import (
     CryptoError,
     InvalidRequestError,

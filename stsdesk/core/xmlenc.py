@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.padding import PKCS7
 from lxml import etree
 
 from stsdesk.core import ns
-from stsdesk.core.certs import certificate_thumbprint_sha1
+from stsdesk.core.certificates import certificate_thumbprint_sha1
 from stsdesk.core.errors import CryptoError, InvalidRequestError, StsError
 from stsdesk.core.xmlparse import parse_xml
 from stsdesk.core.xmlutil import algorithm

@@ -14,12 +14,12 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError
 
-from stsdesk.core.certs import generate_self_signed
+from stsdesk.core.certificates import generate_self_signed
 from stsdesk.core.errors import StsError
 from stsdesk.server.errors import ConflictError, SealedDataError, StartupError
 from stsdesk.server.keystore import KeyStore
+from stsdesk.server.master_secret import ENV_VAR, MasterSecret
 from stsdesk.server.passwords import verify_password
-from stsdesk.server.secrets import ENV_VAR, MasterSecret
 from stsdesk.server.settings import ServerSettings
 from stsdesk.server.storage.errors import DatabaseUnavailableError, driver_reason
 from stsdesk.server.storage.keys import DEFAULT_SIGNING_ALIAS
@@ -243,8 +243,9 @@ def _ensure_admin(store: Store, settings: ServerSettings) -> str | None:
             pass
     user = store.users.get(ADMIN_USERNAME)
     if user is not None:
-        if settings.admin_password and not verify_password(
-            user.password_hash, settings.admin_password
+        if settings.admin_password and (
+            user.password_hash is None
+            or not verify_password(user.password_hash, settings.admin_password)
         ):
             log.warning(
                 "The admin password given at start-up differs from the stored one; the stored "

@@ -11,11 +11,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from stsdesk.core.certfiles import CertificateFileError, load_private_key
-from stsdesk.core.certs import SigningIdentity, generate_self_signed, load_certificate
+from stsdesk.core.certificate_files import CertificateFileError, load_private_key
+from stsdesk.core.certificates import SigningIdentity, generate_self_signed, load_certificate
 from stsdesk.core.errors import StsError
 from stsdesk.server.errors import NotFoundError, SealedDataError, ValidationError
-from stsdesk.server.secrets import MasterSecret
+from stsdesk.server.master_secret import MasterSecret
 from stsdesk.server.storage.keys import StoredSigningKey
 from stsdesk.server.storage.store import Store
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from stsdesk.core import ns
 from stsdesk.core.tokentypes import TokenType
 
 __all__ = [
+    "LOCKED_BY_ADMINISTRATOR",
     "ProofKeyType", "ResidentIdentityProvider", "SecurityPolicy", "RequestedClaim",
     "RelyingParty", "TokenSettings", "LockoutPolicy", "ConfigSnapshot", "UserRecord",
     "TokenStatus", "IssuedTokenRecord", "NAMEID_UNSPECIFIED", "NAMEID_EMAIL",
@@ -115,11 +116,17 @@ class ConfigSnapshot:
         return wildcard
 
 
+# The lock an administrator sets (SCIM accountLocked: true): it holds until an administrator
+# unlocks the account, unlike a lock after failed sign-ins, which runs out.
+LOCKED_BY_ADMINISTRATOR = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class UserRecord:
     user_id: str
     username: str
-    password_hash: str
+    # None: no password set yet (a provisioned account); it cannot sign in until one is set.
+    password_hash: str | None
     # The password sealed (AES-GCM) under the keystore's master secret: PasswordDigest needs the
     # clear password to recompute the digest, so a hash alone cannot serve it.
     password_sealed: bytes | None = None
@@ -130,6 +137,7 @@ class UserRecord:
     locked_until: datetime | None = None
     created_at: datetime | None = None
     modified_at: datetime | None = None  # the last profile change; None: never changed
+    external_id: str | None = None  # SCIM externalId: the provisioning client's own identifier
 
 
 class TokenStatus(StrEnum):

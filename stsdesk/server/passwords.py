@@ -74,15 +74,19 @@ class CredentialCache:
         with self._lock:
             return len(self._entries)
 
-    def _mac(self, user: UserRecord, password: str) -> bytes:
-        message = b"\x00".join(
-            (user.user_id.encode(), user.password_hash.encode(), password.encode("utf-8"))
-        )
+    def _mac(self, user_id: str, password_hash: str, password: str) -> bytes:
+        message = b"\x00".join((user_id.encode(), password_hash.encode(), password.encode("utf-8")))
         return hmac.new(self._key, message, hashlib.sha256).digest()
 
     def verify(self, user: UserRecord, password: str) -> bool:
-        """True if ``password`` is ``user``'s; argon2 runs only when the cache cannot answer."""
-        mac = self._mac(user, password)
+        """True if ``password`` is ``user``'s; argon2 runs only when the cache cannot answer.
+
+        A user without a password matches nothing, at the cost of a real check.
+        """
+        if user.password_hash is None:
+            verify_no_user(password)
+            return False
+        mac = self._mac(user.user_id, user.password_hash, password)
         now = self._clock()
         with self._lock:
             entry = self._entries.get(user.user_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from stsdesk.server.model import LockoutPolicy, UserRecord
+from stsdesk.server.model import LOCKED_BY_ADMINISTRATOR, LockoutPolicy, UserRecord
 from stsdesk.server.storage.store import Store
 
 __all__ = ["SignInRefused", "settle_sign_in"]
@@ -21,6 +21,11 @@ class SignInRefused(Exception):
         super().__init__("sign-in refused")
         self.locked_until = locked_until
 
+    @property
+    def locked_by_administrator(self) -> bool:
+        """The lock is an administrator's (it holds until one unlocks the account)."""
+        return self.locked_until == LOCKED_BY_ADMINISTRATOR
+
 
 def settle_sign_in(
     store: Store, user: UserRecord | None, password_ok: bool, lockout: LockoutPolicy, now: datetime
@@ -28,7 +33,8 @@ def settle_sign_in(
     """Decide a sign-in whose password was already checked, counting failures toward lockout.
 
     Failures of both the STS and the admin API count toward the same lock, which locks the one
-    account only, never the service as a whole.
+    account only, never the service as a whole. A user without a password (provisioned without
+    one) fails here as a wrong password does: its check cost the same and counts the same.
     """
     if user is None or not user.active:
         raise SignInRefused()

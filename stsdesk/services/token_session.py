@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
 from stsdesk.core import ns
-from stsdesk.core.certfiles import load_private_key
-from stsdesk.core.certs import load_certificate
+from stsdesk.core.certificate_files import load_private_key
+from stsdesk.core.certificates import load_certificate
 from stsdesk.core.errors import CryptoError, InvalidRequestError, StsError
 from stsdesk.core.psha1 import computed_key
 from stsdesk.core.soap import SoapVersion

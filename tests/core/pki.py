@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
-from stsdesk.core.certs import SigningIdentity
+from stsdesk.core.certificates import SigningIdentity
 from tests.helpers.data import SCHEMAS
 
 __all__ = ["identity", "SCHEMAS", "independent_decrypt", "independent_unwrap"]
@@ -29,7 +29,7 @@ def _key(name: str) -> rsa.RSAPrivateKey:
 def identity(name: str) -> SigningIdentity:
     """A signing identity for ``name`` (key and self-signed certificate), made once.
 
-    Built with cryptography directly, not with stsdesk.core.certs.generate_self_signed, so the
+    Built with cryptography directly, not with stsdesk.core.certificates.generate_self_signed, so the
     code under test is not its own fixture.
     """
     key = _key(name)

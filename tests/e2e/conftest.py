@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from stsdesk.core.certs import SigningIdentity, generate_self_signed
+from stsdesk.core.certificates import SigningIdentity, generate_self_signed
 from stsdesk.server.model import RelyingParty, RequestedClaim
 from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings

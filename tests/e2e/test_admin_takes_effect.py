@@ -11,7 +11,7 @@ import requests
 from lxml import etree
 
 from stsdesk.core import ns
-from stsdesk.core.certs import SigningIdentity
+from stsdesk.core.certificates import SigningIdentity
 from stsdesk.core.soap import SoapVersion
 from stsdesk.core.wstrust import KeyType, RequestType, TrustResponse, TrustVersion, build_request
 from stsdesk.server.runner import BackgroundServer

@@ -10,7 +10,7 @@ import requests
 from lxml import etree
 
 from stsdesk.core import ns
-from stsdesk.core.certs import generate_self_signed
+from stsdesk.core.certificates import generate_self_signed
 from stsdesk.core.soap import SoapVersion, build_envelope, parse_fault
 from stsdesk.core.wssecurity import build_security_header
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request, request_action

@@ -126,7 +126,7 @@ def test_altered_token_is_invalid(live_sts, client, admin):
 
 
 def test_token_from_another_issuer_is_invalid(live_sts, client, admin):
-    from stsdesk.core.certs import generate_self_signed
+    from stsdesk.core.certificates import generate_self_signed
     from stsdesk.core.saml import sign_assertion
 
     trust = TrustVersion.WST_13

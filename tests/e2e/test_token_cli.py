@@ -17,7 +17,7 @@ from lxml import etree
 
 from stsdesk import cli
 from stsdesk.core import ns
-from stsdesk.core.certs import generate_self_signed
+from stsdesk.core.certificates import generate_self_signed
 from stsdesk.core.saml import (
     PASSWORD_AUTHN_20,
     AssertionSpec,

@@ -12,7 +12,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from stsdesk.core.certs import SigningIdentity, generate_self_signed
+from stsdesk.core.certificates import SigningIdentity, generate_self_signed
 from stsdesk.core.soap import SoapVersion, build_envelope, parse_fault
 from stsdesk.core.wssecurity import build_security_header
 from stsdesk.core.wstrust import RequestType, TrustVersion, build_request, request_action

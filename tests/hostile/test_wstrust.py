@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from stsdesk.core import ns
-from stsdesk.core.certs import generate_self_signed
+from stsdesk.core.certificates import generate_self_signed
 from stsdesk.core.saml import sign_assertion
 from stsdesk.core.soap import SoapVersion
 from stsdesk.core.wstrust import MAX_APPLIES_TO_LENGTH, RequestType, build_request

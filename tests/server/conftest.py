@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 
 from stsdesk.server import passwords
 from stsdesk.server.bootstrap import BootstrapResult, initialise, open_existing
-from stsdesk.server.secrets import ENV_VAR, MasterSecret
+from stsdesk.server.master_secret import ENV_VAR, MasterSecret
 from stsdesk.server.settings import ServerSettings
 from stsdesk.server.storage.store import Store
 

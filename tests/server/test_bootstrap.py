@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import serialization
 
 from stsdesk.server.bootstrap import BootstrapResult, initialise, open_existing
 from stsdesk.server.errors import StartupError, ValidationError
+from stsdesk.server.master_secret import ENV_VAR
 from stsdesk.server.passwords import verify_password
-from stsdesk.server.secrets import ENV_VAR
 from stsdesk.server.settings import ServerSettings
 from tests.server.conftest import ADMIN_PASSWORD
 

@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from stsdesk.core.certs import SigningIdentity, generate_self_signed
+from stsdesk.core.certificates import SigningIdentity, generate_self_signed
 from stsdesk.server.errors import (
     ConflictError,
     NotFoundError,
@@ -21,8 +21,8 @@ from stsdesk.server.errors import (
     ValidationError,
 )
 from stsdesk.server.keystore import KeyStore
+from stsdesk.server.master_secret import ENV_VAR, MasterSecret
 from stsdesk.server.model import RelyingParty
-from stsdesk.server.secrets import ENV_VAR, MasterSecret
 from stsdesk.server.storage.store import Store
 
 posix_only = pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")

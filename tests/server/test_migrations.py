@@ -14,8 +14,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 from stsdesk.server.bootstrap import initialise
+from stsdesk.server.master_secret import MasterSecret
 from stsdesk.server.model import TokenStatus
-from stsdesk.server.secrets import MasterSecret
 from stsdesk.server.settings import ServerSettings
 from stsdesk.server.storage import migrate
 from stsdesk.server.storage.schema import metadata
@@ -50,11 +50,11 @@ def schema_differences(url: str) -> list[object]:
 
 
 def test_head_is_the_last_revision_and_the_scripts_ship_in_the_package() -> None:
-    assert migrate.head_revision() == "0002"
+    assert migrate.head_revision() == "0003"
     location = Path(migrate.__file__).parent / "migrations"
     assert (location / "env.py").is_file() and (location / "script.py.mako").is_file()
     assert sorted(p.name for p in (location / "versions").glob("0*.py")) == [
-        "0001_initial.py", "0002_modified_at.py",
+        "0001_initial.py", "0002_modified_at.py", "0003_external_id_optional_password.py",
     ]
 
 
@@ -186,4 +186,68 @@ def test_installed_copy_finds_the_migrations(tmp_path: Path) -> None:
         env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}, timeout=60, check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "0002"
+    assert done.stdout.strip() == "0003"
+
+
+def _users_columns(url: str) -> dict[str, bool]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {c["name"]: c["nullable"] for c in inspect(conn).get_columns("users")}
+    finally:
+        engine.dispose()
+
+
+def test_0003_makes_the_password_optional_without_touching_memberships_or_claims(
+    tmp_path: Path, master: MasterSecret
+) -> None:
+    # Rebuilding the users table on SQLite would cascade to user_roles and user_claims (foreign
+    # keys are on): every hash, membership and claim must come through as it was.
+    url = load_dump(LEGACY["with-modified-at"], tmp_path / "old.db")
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            before = conn.execute(text("SELECT id, password_hash, password_sealed FROM users")).all()
+            memberships = conn.execute(text("SELECT count(*) FROM user_roles")).scalar()
+            claims = conn.execute(text("SELECT count(*) FROM user_claims")).scalar()
+    finally:
+        engine.dispose()
+    assert before and memberships and claims
+    assert _users_columns(url)["password_hash"] is False
+    store = Store.open(url, master)
+    try:
+        store.create_schema()
+        with store.engine.connect() as conn:
+            after = conn.execute(text("SELECT id, password_hash, password_sealed FROM users")).all()
+            assert conn.execute(text("SELECT count(*) FROM user_roles")).scalar() == memberships
+            assert conn.execute(text("SELECT count(*) FROM user_claims")).scalar() == claims
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        assert sorted(after) == sorted(before)
+        user_id = store.users.create("provisioned", None, external_id="ext-1")
+        provisioned = store.users.get_by_id(user_id)
+        assert provisioned.password_hash is None and provisioned.external_id == "ext-1"
+    finally:
+        store.close()
+    columns = _users_columns(url)
+    assert columns["password_hash"] is True and columns["external_id"] is True
+
+
+def test_0003_downgrade_refuses_while_a_user_has_no_password(
+    tmp_path: Path, master: MasterSecret
+) -> None:
+    url = f"sqlite:///{(tmp_path / 'fresh.db').as_posix()}"
+    store = Store.open(url, master)
+    try:
+        store.create_schema()
+        store.users.create("alice", "alice-password", roles=())
+        user_id = store.users.create("provisioned", None)
+        with store.engine.begin() as conn, pytest.raises(RuntimeError, match="no password"):
+            migrate.command.downgrade(migrate.alembic_config(conn), "0002")
+        store.users.update(user_id, password="now-it-has-one")
+        with store.engine.begin() as conn:
+            migrate.command.downgrade(migrate.alembic_config(conn), "0002")
+            assert migrate.current_revision(conn) == "0002"
+    finally:
+        store.close()
+    columns = _users_columns(url)
+    assert columns["password_hash"] is False and "external_id" not in columns

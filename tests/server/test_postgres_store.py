@@ -25,8 +25,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from stsdesk.server.errors import ConflictError, ValidationError
+from stsdesk.server.master_secret import MasterSecret
 from stsdesk.server.model import IssuedTokenRecord, LockoutPolicy, TokenSettings, TokenStatus
-from stsdesk.server.secrets import MasterSecret
 from stsdesk.server.storage import migrate
 from stsdesk.server.storage.database import normalise_database_url
 from stsdesk.server.storage.errors import DatabaseUnavailableError, is_unavailable

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from stsdesk.server import passwords
 from stsdesk.server.model import LockoutPolicy
 from stsdesk.server.signin import SignInRefused, settle_sign_in
 
@@ -37,3 +38,38 @@ def test_unknown_and_inactive_users_are_refused_alike(store, fast_password_hashi
         with pytest.raises(SignInRefused) as refused:
             settle_sign_in(store, user, True, POLICY, now)
         assert refused.value.locked_until is None
+
+
+def test_a_user_without_a_password_fails_as_a_wrong_password_does(
+    store, fast_password_hashing, monkeypatch
+):
+    # The same argon2 work as a real check (so timing says nothing), the same refusal, and the
+    # failure counts toward the lock.
+    calls: list[str] = []
+    real = passwords.verify_password
+
+    def counting(password_hash: str, password: str) -> bool:
+        calls.append(password_hash)
+        return real(password_hash, password)
+
+    monkeypatch.setattr(passwords, "verify_password", counting)
+    store.users.create("provisioned", None)
+    store.users.create("known", "Kn0wn-password")
+    cache = passwords.CredentialCache()
+    now = datetime.now(UTC)
+    outcomes = []
+    for name in ("provisioned", "known"):
+        calls.clear()
+        user = store.users.get(name)
+        ok = cache.verify(user, "a-guessed-password")
+        assert ok is False and len(calls) == 1  # one argon2 verification each
+        with pytest.raises(SignInRefused) as refused:
+            settle_sign_in(store, user, ok, POLICY, now)
+        outcomes.append(refused.value.locked_until)
+    assert outcomes == [None, None]
+    assert store.users.get("provisioned").failed_attempts == 1
+    store.users.update(store.users.get("provisioned").user_id, password="N0w-a-password")
+    user = store.users.get("provisioned")
+    assert cache.verify(user, "N0w-a-password")
+    assert settle_sign_in(store, user, True, POLICY, now).username == "provisioned"
+    assert store.users.get("provisioned").failed_attempts == 0

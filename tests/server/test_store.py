@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 
 from stsdesk.server.errors import ServerError
+from stsdesk.server.master_secret import MasterSecret
 from stsdesk.server.model import RelyingParty, RequestedClaim, SecurityPolicy
-from stsdesk.server.secrets import MasterSecret
 from stsdesk.server.storage.store import Store
 from tests.helpers.storage import EMAIL, GIVEN, StatementCounter, config_version
 
@@ -168,6 +168,8 @@ def test_create_schema_adds_columns_an_older_database_lacks(tmp_path: Path, mast
     with old.engine.begin() as conn:
         conn.execute(text("ALTER TABLE users DROP COLUMN modified_at"))
         conn.execute(text("ALTER TABLE roles DROP COLUMN modified_at"))
+        conn.execute(text("ALTER TABLE users DROP COLUMN external_id"))  # added by 0003
+        conn.execute(text("ALTER TABLE roles DROP COLUMN external_id"))
         # A database from before migrations existed has no version table either.
         conn.execute(text("DROP TABLE alembic_version"))
     old.close()

@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from stsdesk.core.certinfo import describe_certificate
+from stsdesk.core.certificate_description import describe_certificate
 from stsdesk.services.admin_client import AdminClient, ServerEndpoint
 from stsdesk.services.tls import TrustPolicy, fetch_certificate, fingerprint
 from stsdesk.ui.connection import ServerConnection

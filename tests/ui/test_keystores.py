@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from stsdesk.core import ns
-from stsdesk.core.certinfo import CertificateStatus
+from stsdesk.core.certificate_description import CertificateStatus
 from stsdesk.core.soap import SoapVersion
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request
 from stsdesk.services.tls import TrustPolicy

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QCheckBox, QRadioButton
 
-from stsdesk.core.certs import generate_self_signed
+from stsdesk.core.certificates import generate_self_signed
 from stsdesk.services.admin_client import AdminClient, ServerEndpoint
 from stsdesk.services.credentials import CredentialStore
 from stsdesk.services.tls import TrustPolicy, fetch_certificate, fingerprint

@@ -16,7 +16,7 @@ from lxml import etree
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
-from stsdesk.core.certs import SigningIdentity, generate_self_signed
+from stsdesk.core.certificates import SigningIdentity, generate_self_signed
 from stsdesk.core.saml import (
     PASSWORD_AUTHN_20,
     AssertionSpec,

@@ -26,8 +26,10 @@ from stsdesk.ui.dialogs.user import (
     user_patch_operations,
 )
 from stsdesk.ui.models.users import (
+    NO_PASSWORD,
     ROW_ROLE,
     SORT_ROLE,
+    USER_ATTRIBUTES,
     WSO2_SCHEMA,
     RoleRow,
     RolesTableModel,
@@ -148,6 +150,11 @@ def wait_role_dialog(qtbot, page):
     return activated(qtbot, page.role_dialog)
 
 
+def account(admin_client, user_id: str) -> dict:
+    """The user's account state as the server keeps it (asked for by name)."""
+    return admin_client.scim("GET", f"/Users/{user_id}", attributes=USER_ATTRIBUTES)[WSO2_SCHEMA]
+
+
 def type_passwords(qtbot, dialog, first: str, second: str | None = None) -> None:
     qtbot.keyClicks(dialog.password_edit, first)
     qtbot.keyClicks(dialog.confirm_edit, first if second is None else second)
@@ -217,8 +224,12 @@ def test_table_models(qapp, qtmodeltester) -> None:
     users = UsersTableModel()
     locked = UserRow(id="1", user_name="zed", email="z@example.com", roles=(("g", "ops"),),
                      locked=True, failed_attempts=5)
-    users.set_rows([locked, UserRow(id="2", user_name="amy", active=False)])
+    users.set_rows([locked, UserRow(id="2", user_name="amy", active=False, password_set=False)])
     qtmodeltester.check(users)
+    assert users.index(0, UsersTableModel.PASSWORD).data() == ""
+    assert users.index(1, UsersTableModel.PASSWORD).data() == NO_PASSWORD
+    assert "cannot sign in" in users.index(1, UsersTableModel.PASSWORD).data(
+        Qt.ItemDataRole.ToolTipRole)
     index = users.index(0, UsersTableModel.LOCKED)
     assert index.data() == "Locked"
     assert index.data(Qt.ItemDataRole.DecorationRole) is not None
@@ -264,8 +275,7 @@ def test_add_user_with_claims_and_a_role(qtbot, window, admin_client) -> None:
 
     stored = find_user(admin_client, name)
     assert stored is not None
-    assert stored["name"] == {"givenName": "Barbara", "familyName": "Jensen",
-                              "formatted": "Barbara Jensen"}
+    assert stored["name"] == {"givenName": "Barbara", "familyName": "Jensen"}
     assert stored["displayName"] == "Babs Jensen"
     assert stored["emails"][0]["value"] == "bjensen@example.com"
     assert stored["active"] is True
@@ -379,11 +389,11 @@ def test_unlock_a_locked_account(qtbot, window, admin_client) -> None:
         for _ in range(10):
             with pytest.raises(AdminApiError):
                 wrong.get("/configs")
-            if admin_client.scim("GET", f"/Users/{created['id']}")[WSO2_SCHEMA]["accountLocked"]:
+            if account(admin_client, created["id"])["accountLocked"]:
                 break
     finally:
         wrong.close()
-    before = admin_client.scim("GET", f"/Users/{created['id']}")[WSO2_SCHEMA]
+    before = account(admin_client, created["id"])
     assert before["accountLocked"] is True and before["failedLoginAttempts"] >= 1
 
     page = open_page(qtbot, window)
@@ -396,11 +406,52 @@ def test_unlock_a_locked_account(qtbot, window, admin_client) -> None:
     screenshot(window, "users")
     with qtbot.waitSignal(page.loaded, timeout=10_000):
         qtbot.mouseClick(page.unlock_button, LEFT)
-    after = admin_client.scim("GET", f"/Users/{created['id']}")[WSO2_SCHEMA]
-    assert after == {"accountLocked": False, "failedLoginAttempts": 0}
+    after = account(admin_client, created["id"])
+    assert after == {"accountLocked": False, "failedLoginAttempts": 0, "passwordSet": True}
     assert "unlocked" in page.banner.text
     assert not page.selected_user().locked
     assert not page.unlock_button.isEnabled()
+
+
+def test_a_user_without_a_password_is_shown_and_gets_one(qtbot, window, admin_client) -> None:
+    # As a provisioning service creates users: no password.
+    name = unique("provisioned")
+    created = admin_client.scim("POST", "/Users", {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name,
+        "externalId": "00u-" + name})
+    signing_in = AdminClient(replace(admin_client.endpoint, username=name, password=PASSWORD))
+    try:
+        with pytest.raises(AdminApiError) as refused:
+            signing_in.get("/configs")
+        assert refused.value.status == 401  # no password: refused as a wrong one would be
+
+        page = open_page(qtbot, window)
+        user = select_user(qtbot, page, name)
+        assert not user.password_set
+        row = page.users_model.row_of(created["id"])
+        assert page.users_model.index(row, UsersTableModel.PASSWORD).data() == "no password set"
+        screenshot(window, "users-no-password")
+        qtbot.mouseClick(page.edit_user_button, LEFT)
+        dialog = wait_user_dialog(qtbot, page)
+        assert dialog.no_password_label.isVisibleTo(dialog)
+        assert "No password set" in dialog.no_password_label.text()
+        assert "no password set" in dialog.password_edit.placeholderText()
+        screenshot(dialog, "user-dialog-no-password")
+        type_passwords(qtbot, dialog, PASSWORD)
+        with qtbot.waitSignal(page.loaded, timeout=10_000):
+            qtbot.mouseClick(dialog.save_button, LEFT)
+        assert page.user_dialog is None
+
+        assert account(admin_client, created["id"])["passwordSet"] is True
+        row = page.users_model.row_of(created["id"])
+        assert page.users_model.index(row, UsersTableModel.PASSWORD).data() == ""
+        assert page.selected_user().password_set
+        # The password typed works: a 403 for a non-admin means it was right.
+        with pytest.raises(AdminApiError) as refused:
+            signing_in.get("/configs")
+        assert refused.value.status == 403
+    finally:
+        signing_in.close()
 
 
 def test_delete_asks_naming_the_user_then_deletes(qtbot, window, admin_client,

@@ -64,12 +64,15 @@ def _check(header: str | None, context: AdminContext) -> str:
     try:
         user = settle_sign_in(store, user, ok, store.snapshot().lockout, now)
     except SignInRefused as refused:
-        raise _unauthorised(
-            "The account is locked after repeated failed sign-ins; try again later or ask "
-            "another administrator to unlock it."
-            if refused.locked_until is not None
-            else _BAD
-        ) from None
+        if refused.locked_by_administrator:
+            detail = ("The account is locked by an administrator; ask another administrator to "
+                      "unlock it.")
+        elif refused.locked_until is not None:
+            detail = ("The account is locked after repeated failed sign-ins; try again later or "
+                      "ask another administrator to unlock it.")
+        else:
+            detail = _BAD
+        raise _unauthorised(detail) from None
     if ADMIN_ROLE not in user.roles:
         raise ApiError(
             403,

@@ -23,14 +23,14 @@ from stsdesk.core.aliases import (
     RESERVED_SIGNING_KEY_ALIASES,
     validate_alias,
 )
-from stsdesk.core.certfiles import (
+from stsdesk.core.certificate_description import MIN_RSA_BITS, KeyAlgorithm, describe_certificate
+from stsdesk.core.certificate_files import (
     CertificateFileError,
     PasswordRequiredError,
     WrongPasswordError,
     load_pkcs12_key_pair,
 )
-from stsdesk.core.certinfo import MIN_RSA_BITS, KeyAlgorithm, describe_certificate
-from stsdesk.core.certs import load_certificate
+from stsdesk.core.certificates import load_certificate
 from stsdesk.core.errors import StsError
 from stsdesk.server.admin.audit import record
 from stsdesk.server.admin.auth import Admin
@@ -78,7 +78,7 @@ _KNOWN_SHOWN = 20  # aliases named in a "not found" message before "and N more"
 
 
 class CertificateDetails(BaseModel):
-    """What a certificate says about itself (see stsdesk.core.certinfo)."""
+    """What a certificate says about itself (see stsdesk.core.certificate_description)."""
 
     subject: str
     issuer: str

@@ -1,4 +1,5 @@
-"""SCIM 2.0 at /scim2 (RFC 7643/7644): users, groups (roles) and the discovery endpoints.
+"""SCIM 2.0 at /scim2 (RFC 7643/7644): users, groups (roles), the discovery endpoints and
+POST /.search over both resource types.
 
 Every endpoint, discovery included, requires an administrator: RFC 7644 §4 lets a service
 provider choose, and this API is for administrators only.
@@ -13,9 +14,11 @@ from starlette.responses import Response
 
 from stsdesk.server.admin import scim_groups, scim_users
 from stsdesk.server.admin.auth import Admin
-from stsdesk.server.admin.scim_common import Context
+from stsdesk.server.admin.scim_common import Context, ScimListResponse
+from stsdesk.server.admin.scim_query import SearchRequest, run_query
 from stsdesk.server.admin.scim_schemas import (
     LIST_RESPONSE_SCHEMA,
+    ScimBody,
     ScimResponse,
     base_url,
     resource_types,
@@ -31,6 +34,17 @@ router.include_router(scim_users.router)
 router.include_router(scim_groups.router)
 
 _discovery = APIRouter(tags=["SCIM 2.0 discovery"])
+_root = APIRouter(tags=["SCIM 2.0"])
+
+
+@_root.post("/.search", summary="Search users and groups together (RFC 7644 §3.4.3)",
+            response_model=ScimListResponse, response_class=ScimResponse)
+def search_all(
+    body: SearchRequest, request: Request, _: Admin, __: ScimBody, context: Context
+) -> Response:
+    """Users, then groups; a filter or sortBy attribute of one type is absent in the other."""
+    return run_query(context, base_url(request, context), body.query(),
+                     (scim_users.USERS, scim_groups.GROUPS))
 
 
 def _listing(resources: list[dict[str, Any]]) -> Response:
@@ -86,3 +100,4 @@ def get_schema(
 
 
 router.include_router(_discovery)
+router.include_router(_root)

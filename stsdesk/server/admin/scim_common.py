@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -16,7 +18,6 @@ from stsdesk.server.admin.scim_filter import (
     Filter,
     FilterAttribute,
     FilterError,
-    matches,
     parse_filter,
 )
 from stsdesk.server.admin.scim_schemas import (
@@ -24,8 +25,6 @@ from stsdesk.server.admin.scim_schemas import (
     WSO2_SCHEMA,
     ScimResponse,
     etag_of,
-    list_response,
-    page,
     project,
     scim_error,
     split_attributes,
@@ -35,8 +34,9 @@ from stsdesk.server.admin.scim_schemas import (
 __all__ = [
     "Context", "ResourceId", "Short", "FilterQuery", "StartIndexQuery", "CountQuery",
     "AttributesQuery", "ScimMeta", "ScimListResponse", "PatchOperation", "PatchRequest",
-    "check_patch_request", "patch_targets", "resolver", "with_meta", "respond", "not_found",
-    "parse_list_filter", "list_resources", "read_resource",
+    "check_patch_request", "patch_targets", "PatchPath", "parse_patch_path", "value_filter",
+    "element_resolver", "check_external_id", "resolver", "with_meta", "respond", "not_found",
+    "read_resource", "MAX_EXTERNAL_ID",
 ]
 
 Context = Annotated[AdminContext, Depends(get_context)]
@@ -46,6 +46,7 @@ FilterQuery = Annotated[str | None, Query(max_length=10_000)]
 StartIndexQuery = Annotated[int | None, Query()]
 CountQuery = Annotated[int | None, Query()]
 AttributesQuery = Annotated[str | None, Query(max_length=2000)]
+MAX_EXTERNAL_ID = 255
 
 
 # ------------------------------------------------------------------------------------ models
@@ -116,6 +117,76 @@ def patch_targets(operation: PatchOperation, example: str) -> list[tuple[str, An
     return [(k, v) for k, v in operation.value.items() if k.lower() != "schemas"]
 
 
+# attrPath "[" valFilter "]" ["." subAttr] (RFC 7644 §3.5.2's valuePath), e.g.
+# emails[type eq "work"].value; the filter runs to the last "]".
+_VALUE_PATH = re.compile(r"^([A-Za-z$][\w$-]*)\[(.*)\](?:\.([A-Za-z$][\w$-]*))?$", re.DOTALL)
+_ATTRIBUTE_PATH = re.compile(r"^[A-Za-z$][\w$-]*(?:\.[A-Za-z$][\w$-]*)?$")
+
+
+@dataclass(frozen=True)
+class PatchPath:
+    """A PATCH path taken apart: ``emails[type eq "work"].value`` is
+    ``PatchPath("emails", "value", 'type eq "work"')``. Names are lower-case; an extension's
+    attributes have the extension's URN (lower-case) as ``attribute``."""
+
+    attribute: str
+    sub: str | None = None
+    filter_text: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.attribute + (f".{self.sub}" if self.sub else "")
+
+
+def parse_patch_path(path: str, core: str, extensions: Sequence[str] = ()) -> PatchPath:
+    """``path`` of a PATCH operation (RFC 7644 §3.5.2), with or without its schema's URN."""
+    text = path.strip()
+    lowered = text.lower()
+    for extension in extensions:
+        urn = extension.lower()
+        if lowered == urn:
+            return PatchPath(urn)
+        if lowered.startswith(urn + ":"):
+            return PatchPath(urn, lowered[len(urn) + 1:] or None)
+    if lowered.startswith(core.lower() + ":"):
+        text = text[len(core) + 1:]
+    found = _VALUE_PATH.match(text)
+    if found is not None:
+        attribute, filter_text, sub = found.groups()
+        return PatchPath(attribute.lower(), sub.lower() if sub else None, filter_text)
+    if not _ATTRIBUTE_PATH.match(text):
+        raise scim_error(400, "invalidPath",
+                         f"{path[:100]!r} is not an attribute path; give one such as "
+                         'displayName, name.givenName or emails[type eq "work"].value.')
+    top, _, sub = text.lower().partition(".")
+    return PatchPath(top, sub or None)
+
+
+def value_filter(path: PatchPath, attributes: Mapping[str, FilterAttribute]) -> Filter:
+    """The filter in ``path``'s brackets over one value's sub-attributes (``attributes``)."""
+    try:
+        return parse_filter(path.filter_text or "", attributes)
+    except FilterError as exc:
+        raise scim_error(400, "invalidFilter",
+                         f"The filter in {path.attribute}[...]: {exc}") from exc
+
+
+def element_resolver(element: Mapping[str, Any]) -> Callable[[str], list[Any]]:
+    """``sub-attribute -> values`` over one value of a multi-valued attribute."""
+    return lambda name: [element.get(name)]
+
+
+def check_external_id(value: Any) -> str | None:
+    """An ``externalId`` as given (RFC 7643 §3.1: the client's own identifier), or None."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_EXTERNAL_ID:
+        raise scim_error(400, "invalidValue",
+                         f"externalId is text of 1 to {MAX_EXTERNAL_ID} characters; to clear it, "
+                         "remove it.")
+    return value
+
+
 # ------------------------------------------------------------------------------------ resources
 
 
@@ -167,49 +238,18 @@ def not_found(kind: str, resource_id: str, endpoint: str) -> ApiError:
                       f"There is no {kind} with id {resource_id!r}; list {endpoint} to find it.")
 
 
-def parse_list_filter(
-    text: str | None, attributes: Mapping[str, FilterAttribute], schemas: tuple[str, ...]
-) -> Filter | None:
-    """The ``filter`` query parameter parsed, or None without one; a bad one is a 400."""
-    if text is None:
-        return None
-    try:
-        return parse_filter(text, attributes, schemas=schemas)
-    except FilterError as exc:
-        raise scim_error(400, "invalidFilter", str(exc)) from exc
-
-
-def list_resources(
-    resources: list[dict[str, Any]],
-    node: Filter | None,
-    resolve: Callable[[dict[str, Any]], Callable[[str], list[Any]]],
-    *,
-    start_index: int | None,
-    count: int | None,
-    attributes: str | None,
-    excluded: str | None,
-    schemas: Sequence[str],
-) -> Response:
-    """A ListResponse: the resources ``node`` matches, one page of them, projected."""
-    if node is not None:
-        resources = [r for r in resources if matches(node, resolve(r))]
-    start, size = page(start_index, count)
-    answer = list_response(resources, start, size)
-    keep, drop = split_attributes(attributes), split_attributes(excluded)
-    answer["Resources"] = [project(r, keep, drop, schemas) for r in answer["Resources"]]
-    return ScimResponse(answer)
-
-
 def read_resource(
     request: Request,
     resource: dict[str, Any],
     attributes: str | None,
     excluded: str | None,
     schemas: Sequence[str],
+    request_only: Sequence[tuple[str, str]] = (),
 ) -> Response:
     """GET of one resource: 304 when If-None-Match names its version, else it projected."""
     version = resource["meta"]["version"]
     if request.headers.get("if-none-match") == version:
         return Response(status_code=304, headers={"ETag": version})
-    shown = project(resource, split_attributes(attributes), split_attributes(excluded), schemas)
+    shown = project(resource, split_attributes(attributes), split_attributes(excluded), schemas,
+                    request_only)
     return ScimResponse(shown, headers={"ETag": version})

@@ -23,7 +23,7 @@ from typing import Any
 
 __all__ = [
     "FilterError", "Comparison", "Present", "Logical", "Negation", "Filter", "FilterAttribute",
-    "parse_filter", "matches", "MAX_FILTER_LENGTH",
+    "parse_filter", "matches", "MAX_FILTER_LENGTH", "ABSENT",
 ]
 
 MAX_FILTER_LENGTH = 1000
@@ -54,8 +54,14 @@ class FilterAttribute:
     """An attribute a filter may name: its canonical path, value type and case rule."""
 
     path: str  # as in the JSON representation: "userName", "name.givenName", "emails.value"
-    kind: str = "string"  # "string" or "boolean"
+    kind: str = "string"  # "string", "boolean", or "absent" (see ABSENT)
     case_exact: bool = False
+
+
+# An attribute of another resource type, in a query over several (RFC 7644 §3.4.2.1): "For
+# filtered attributes that are not part of a particular resource type, the service provider
+# SHALL treat the attribute as if there is no attribute value."
+ABSENT = FilterAttribute("", kind="absent")
 
 
 @dataclass(frozen=True)
@@ -86,19 +92,25 @@ Filter = Comparison | Present | Logical | Negation
 
 
 def parse_filter(
-    text: str, attributes: Mapping[str, FilterAttribute], *, schemas: tuple[str, ...] = ()
+    text: str,
+    attributes: Mapping[str, FilterAttribute],
+    *,
+    schemas: tuple[str, ...] = (),
+    others: frozenset[str] = frozenset(),
 ) -> Filter:
     """Parse ``text``; ``attributes`` maps lower-case names (and aliases) to attributes.
 
     A name may carry one of ``schemas`` as its URN prefix
-    (``urn:ietf:params:scim:schemas:core:2.0:User:userName``). Raises FilterError.
+    (``urn:ietf:params:scim:schemas:core:2.0:User:userName``). A name in ``others`` (lower-case:
+    another resource type's attribute, in a query over several) becomes :data:`ABSENT`; any
+    other unknown name is an error. Raises FilterError.
     """
     if len(text) > MAX_FILTER_LENGTH:
         raise FilterError(
             f"The filter is longer than {MAX_FILTER_LENGTH} characters; narrow it down."
         )
     tokens = _tokenise(text)
-    parser = _Parser(tokens, attributes, tuple(s.lower() for s in schemas))
+    parser = _Parser(tokens, attributes, tuple(s.lower() for s in schemas), others)
     result = parser.filter(0)
     if parser.position != len(tokens):
         raise FilterError(
@@ -143,11 +155,13 @@ class _Parser:
         tokens: list[tuple[str, str]],
         attributes: Mapping[str, FilterAttribute],
         schemas: tuple[str, ...],
+        others: frozenset[str],
     ) -> None:
         self.tokens = tokens
         self.position = 0
         self._attributes = attributes
         self._schemas = schemas
+        self._others = others
 
     def _peek(self) -> tuple[str, str] | None:
         return self.tokens[self.position] if self.position < len(self.tokens) else None
@@ -213,7 +227,9 @@ class _Parser:
         if operator == "pr":
             return Present(attribute)
         value = self._value()
-        if attribute.kind == "boolean":
+        if attribute.kind == "absent":
+            pass  # its own resource type checks the value; here nothing has it
+        elif attribute.kind == "boolean":
             if operator not in ("eq", "ne") or not isinstance(value, bool):
                 raise FilterError(
                     f"{attribute.path} is true or false; compare it with eq or ne and true or "
@@ -232,6 +248,8 @@ class _Parser:
                 lowered = lowered[len(schema) + 1:]
                 break
         attribute = self._attributes.get(lowered)
+        if attribute is None and lowered in self._others:
+            return ABSENT
         if attribute is None:
             allowed = ", ".join(sorted({a.path for a in self._attributes.values()}))
             raise FilterError(
@@ -272,7 +290,10 @@ def matches(node: Filter, resolve: Callable[[str], list[Any]]) -> bool:
         return matches(node.left, resolve) or matches(node.right, resolve)
     if isinstance(node, Negation):
         return not matches(node.operand, resolve)
-    values = [v for v in resolve(node.attribute.path) if v is not None and v != ""]
+    if node.attribute.kind == "absent":
+        values: list[Any] = []
+    else:
+        values = [v for v in resolve(node.attribute.path) if v is not None and v != ""]
     if isinstance(node, Present):
         return bool(values)
     if node.value is None:

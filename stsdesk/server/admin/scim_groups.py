@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +13,7 @@ from stsdesk.server.admin.audit import record
 from stsdesk.server.admin.auth import ADMIN_ROLE, Admin
 from stsdesk.server.admin.context import AdminContext
 from stsdesk.server.admin.scim_common import (
+    MAX_EXTERNAL_ID,
     AttributesQuery,
     Context,
     CountQuery,
@@ -25,44 +24,66 @@ from stsdesk.server.admin.scim_common import (
     ScimMeta,
     Short,
     StartIndexQuery,
+    check_external_id,
     check_patch_request,
-    list_resources,
+    element_resolver,
     not_found,
-    parse_list_filter,
+    parse_patch_path,
     patch_targets,
     read_resource,
     resolver,
     respond,
+    value_filter,
     with_meta,
 )
-from stsdesk.server.admin.scim_filter import FilterAttribute
+from stsdesk.server.admin.scim_filter import FilterAttribute, matches
+from stsdesk.server.admin.scim_query import (
+    Query,
+    ResourceKind,
+    SearchRequest,
+    SortByQuery,
+    SortOrderQuery,
+    run_query,
+)
 from stsdesk.server.admin.scim_schemas import (
     GROUP_SCHEMA,
     ScimBody,
     ScimResponse,
     base_url,
     check_if_match,
+    project,
     scim_error,
     store_errors,
 )
 from stsdesk.server.storage.roles import StoredRole
 
-__all__ = ["router", "group_resource", "ScimGroupIn", "ScimGroup", "role_name"]
+__all__ = ["router", "group_resource", "ScimGroupIn", "ScimGroup", "role_name", "GROUPS"]
 
 router = APIRouter(tags=["SCIM 2.0"])
 
 _SCHEMAS = (GROUP_SCHEMA,)
 _DOMAIN = "PRIMARY/"  # WSO2's primary user store; the only one here
 _MAX_MEMBERS = 10_000
-# members[value eq "<id>"]: the one value filter /Groups supports (RFC 7644 §3.5.2.2 example).
-_MEMBER_FILTER = re.compile(r'^members\[\s*value\s+eq\s+("(?:[^"\\]|\\.)*")\s*\]$', re.IGNORECASE)
+# What a filter in members[...] may name: one member's sub-attributes (RFC 7644 §3.5.2.2's
+# example is members[value eq "<id>"]).
+MEMBER_VALUE_ATTRIBUTES = {
+    "value": FilterAttribute("value", case_exact=True),
+    "display": FilterAttribute("display", case_exact=True),
+    "type": FilterAttribute("type"),
+}
+
+# members.display is returned only on request (see the Group schema).
+_REQUEST_ONLY = (("members", "display"),)
 
 FILTER_ATTRIBUTES = {
     "id": FilterAttribute("id", case_exact=True),
+    "externalid": FilterAttribute("externalId", case_exact=True),
     "displayname": FilterAttribute("displayName", case_exact=True),
     "members": FilterAttribute("members.value", case_exact=True),
     "members.value": FilterAttribute("members.value", case_exact=True),
     "members.display": FilterAttribute("members.display", case_exact=True),
+    "meta.created": FilterAttribute("meta.created", case_exact=True),
+    "meta.lastmodified": FilterAttribute("meta.lastModified", case_exact=True),
 }
 
 
@@ -77,6 +98,7 @@ class ScimMember(BaseModel):
 class ScimGroupIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     schemas: list[Short] = Field(default_factory=list, max_length=10)
+    externalId: str | None = Field(None, max_length=MAX_EXTERNAL_ID)  # noqa: N815
     displayName: str | None = Field(None, max_length=263)  # noqa: N815 ("PRIMARY/" + 255)
     members: list[ScimMember] | None = Field(None, max_length=_MAX_MEMBERS)
 
@@ -84,6 +106,7 @@ class ScimGroupIn(BaseModel):
 class ScimGroup(BaseModel):
     schemas: list[str]
     id: str
+    externalId: str | None = None  # noqa: N815
     displayName: str  # noqa: N815
     members: list[ScimMember] = []
     meta: ScimMeta
@@ -104,16 +127,17 @@ def role_name(value: Any) -> str:
 
 
 def group_resource(role: StoredRole, base: str) -> dict[str, Any]:
-    resource: dict[str, Any] = {
-        "schemas": [GROUP_SCHEMA],
-        "id": role.role_id,
+    resource: dict[str, Any] = {"schemas": [GROUP_SCHEMA], "id": role.role_id}
+    if role.external_id is not None:
+        resource["externalId"] = role.external_id
+    resource.update({
         "displayName": role.name,
         "members": [
             {"value": user_id, "display": username, "$ref": f"{base}/Users/{user_id}",
              "type": "User"}
             for user_id, username in role.members
         ],
-    }
+    })
     return with_meta(resource, "Group", role.created_at, role.modified_at,
                      f"{base}/Groups/{role.role_id}")
 
@@ -160,12 +184,21 @@ def list_groups(
     count: CountQuery = None,
     attributes: AttributesQuery = None,
     excludedAttributes: AttributesQuery = None,  # noqa: N803
+    sortBy: SortByQuery = None,  # noqa: N803
+    sortOrder: SortOrderQuery = None,  # noqa: N803
 ) -> Response:
-    node = parse_list_filter(filter, FILTER_ATTRIBUTES, _SCHEMAS)
-    base = base_url(request, context)
-    resources = [group_resource(r, base) for r in context.store.roles.list_all()]
-    return list_resources(resources, node, _group_resolver, start_index=startIndex, count=count,
-                          attributes=attributes, excluded=excludedAttributes, schemas=_SCHEMAS)
+    query = Query.from_url(filter=filter, start_index=startIndex, count=count,
+                           attributes=attributes, excluded=excludedAttributes, sort_by=sortBy,
+                           sort_order=sortOrder)
+    return run_query(context, base_url(request, context), query, (GROUPS,))
+
+
+@router.post("/Groups/.search", summary="Search groups (RFC 7644 §3.4.3)",
+             response_model=ScimListResponse, response_class=ScimResponse)
+def search_groups(
+    body: SearchRequest, request: Request, _: Admin, __: ScimBody, context: Context
+) -> Response:
+    return run_query(context, base_url(request, context), body.query(), (GROUPS,))
 
 
 def _group_resolver(resource: dict[str, Any]) -> Callable[[str], list[Any]]:
@@ -181,6 +214,19 @@ def _group_resolver(resource: dict[str, Any]) -> Callable[[str], list[Any]]:
     return resolve
 
 
+def _all_groups(context: AdminContext, base: str) -> list[dict[str, Any]]:
+    return [group_resource(r, base) for r in context.store.roles.list_all()]
+
+
+GROUPS = ResourceKind("Group", _SCHEMAS, FILTER_ATTRIBUTES, _group_resolver, _all_groups,
+                      _REQUEST_ONLY)
+
+
+def _answer(resource: dict[str, Any], status: int = 200, **headers: str) -> Response:
+    """A group as POST, PUT and PATCH answer it: without what is returned only on request."""
+    return respond(project(resource, (), (), _SCHEMAS, _REQUEST_ONLY), status, **headers)
+
+
 @router.post("/Groups", status_code=201, summary="Create a group (a role)",
              response_model=ScimGroup, response_class=ScimResponse)
 def create_group(
@@ -189,12 +235,13 @@ def create_group(
     name = role_name(body.displayName)
     members = [m.model_dump(by_alias=True) for m in body.members or []]
     with store_errors():
-        role_id = context.store.roles.create(name, member_ids=_member_ids(members))
+        role_id = context.store.roles.create(name, member_ids=_member_ids(members),
+                                            external_id=check_external_id(body.externalId))
     role = _get(context, role_id)
     resource = group_resource(role, base_url(request, context))
     record(context, actor, "scim.group.create", f"Groups/{role_id} ({name})",
            f"members: {', '.join(u for _, u in role.members) or 'none'}")
-    return respond(resource, 201, Location=resource["meta"]["location"])
+    return _answer(resource, 201, Location=resource["meta"]["location"])
 
 
 @router.get("/Groups/{group_id}", summary="Read a group", response_model=ScimGroup,
@@ -208,7 +255,8 @@ def get_group(
     excludedAttributes: AttributesQuery = None,  # noqa: N803
 ) -> Response:
     resource = group_resource(_get(context, group_id), base_url(request, context))
-    return read_resource(request, resource, attributes, excludedAttributes, _SCHEMAS)
+    return read_resource(request, resource, attributes, excludedAttributes, _SCHEMAS,
+                         _REQUEST_ONLY)
 
 
 @router.put("/Groups/{group_id}", summary="Replace a group", response_model=ScimGroup,
@@ -224,10 +272,11 @@ def replace_group(
     _refuse_admin_rename(role, name)
     members = _member_ids([m.model_dump(by_alias=True) for m in body.members or []])
     with store_errors():
-        fresh = context.store.roles.update(group_id, name=name, member_ids=members)
+        fresh = context.store.roles.update(group_id, name=name, member_ids=members,
+                                          external_id=check_external_id(body.externalId))
     record(context, actor, "scim.group.replace", f"Groups/{group_id} ({fresh.name})",
            _describe(role, fresh))
-    return respond(group_resource(fresh, base))
+    return _answer(group_resource(fresh, base))
 
 
 @router.patch("/Groups/{group_id}", summary="Change a group (RFC 7644 PATCH)",
@@ -241,26 +290,34 @@ def patch_group(
     base = base_url(request, context)
     check_if_match(request, group_resource(role, base))
     name: str | None = None
+    external_id = role.external_id
     members = {user_id for user_id, _ in role.members}
     replaced = False
     for operation in body.Operations:
         op = operation.op.lower()
         for path, value in patch_targets(operation, 'object such as {"displayName": "ops"}'):
-            lowered = path.strip()
-            if lowered.lower().startswith(GROUP_SCHEMA.lower() + ":"):
-                lowered = lowered[len(GROUP_SCHEMA) + 1:]
-            single = _MEMBER_FILTER.match(lowered)
-            key = lowered.lower()
-            if single is not None:
-                if op != "remove":
+            parsed = parse_patch_path(path, GROUP_SCHEMA)
+            key = parsed.name
+            if parsed.filter_text is not None:
+                if parsed.attribute != "members" or parsed.sub is not None or op != "remove":
                     raise scim_error(400, "invalidPath",
-                                     "members[value eq ...] can only be removed; add members "
-                                     "with the path members.")
-                members.discard(str(_json_string(single.group(1))))
+                                     f"{path!r} cannot be changed; members[...] can only be "
+                                     "removed (add members with the path members).")
+                node = value_filter(parsed, MEMBER_VALUE_ATTRIBUTES)
+                names = dict(role.members)
+                members = {
+                    user_id for user_id in members
+                    if not matches(node, element_resolver(
+                        {"value": user_id, "display": names.get(user_id), "type": "User"}))
+                }
+            elif key == "id" and op == "replace" and value == role.role_id:
+                continue  # Okta sends the group's own id with a rename: nothing changes
             elif key == "displayname":
                 if op == "remove":
                     raise scim_error(400, "mutability", "displayName is required.")
                 name = role_name(value)
+            elif key == "externalid":
+                external_id = None if op == "remove" else check_external_id(value)
             elif key == "members":
                 if op == "remove":
                     if value is None:
@@ -277,23 +334,25 @@ def patch_group(
                 raise scim_error(400, "mutability", f"{path} is read-only.")
             else:
                 raise scim_error(400, "invalidPath",
-                                 f"{path!r} cannot be changed; use displayName, members or "
-                                 'members[value eq "<user id>"].')
+                                 f"{path!r} cannot be changed; use displayName, externalId, "
+                                 'members or members[value eq "<user id>"].')
     _refuse_admin_rename(role, name)
     before = {user_id for user_id, _ in role.members}
     with store_errors():
+        external = external_id if external_id != role.external_id else ...
         if replaced:
-            fresh = context.store.roles.update(group_id, name=name, member_ids=sorted(members))
+            fresh = context.store.roles.update(group_id, name=name, member_ids=sorted(members),
+                                              external_id=external)
         else:
             # Additions and removals as differences: concurrent edits of other members survive.
             fresh = context.store.roles.update(
                 group_id, name=name, add_member_ids=sorted(members - before),
-                remove_member_ids=sorted(before - members),
+                remove_member_ids=sorted(before - members), external_id=external,
             )
     detail = _describe(role, fresh)
     if detail:
         record(context, actor, "scim.group.patch", f"Groups/{group_id} ({fresh.name})", detail)
-    return respond(group_resource(fresh, base))
+    return _answer(group_resource(fresh, base))
 
 
 @router.delete("/Groups/{group_id}", status_code=204, summary="Delete a group (a role)",
@@ -313,14 +372,12 @@ def delete_group(group_id: ResourceId, request: Request, actor: Admin, context: 
     return Response(status_code=204)
 
 
-def _json_string(text: str) -> str:
-    return str(json.loads(text))
-
-
 def _describe(before: StoredRole, after: StoredRole) -> str:
     parts = []
     if before.name != after.name:
         parts.append(f"displayName {before.name!r} -> {after.name!r}")
+    if before.external_id != after.external_id:
+        parts.append("externalId")
     old = dict(before.members)
     new = dict(after.members)
     added = sorted(new[u] for u in set(new) - set(old))

@@ -19,6 +19,7 @@ from stsdesk.server.storage.roles import ProtectedRoleError
 
 __all__ = [
     "USER_SCHEMA", "GROUP_SCHEMA", "WSO2_SCHEMA", "LIST_RESPONSE_SCHEMA", "PATCH_OP_SCHEMA",
+    "SEARCH_REQUEST_SCHEMA",
     "SPC_SCHEMA", "RESOURCE_TYPE_SCHEMA", "SCHEMA_SCHEMA", "MAX_RESULTS", "ScimResponse",
     "scim_error", "store_errors", "base_url", "timestamp", "etag_of", "check_if_match",
     "project", "list_response", "page", "service_provider_config", "resource_types",
@@ -30,6 +31,7 @@ GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 WSO2_SCHEMA = "urn:scim:wso2:schema"
 LIST_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+SEARCH_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
@@ -122,12 +124,18 @@ def project(
     attributes: Sequence[str],
     excluded: Sequence[str],
     schemas: Sequence[str],
+    request_only: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
-    """Keep only ``attributes`` (or drop ``excluded``), RFC 7644 §3.4.2.5; id/schemas stay."""
-    if not attributes and not excluded:
-        return resource
+    """Keep only ``attributes`` (or drop ``excluded``), RFC 7644 §3.4.2.5; id/schemas stay.
+
+    ``request_only`` (lower-case (attribute, sub-attribute) pairs) are returned only when
+    ``attributes`` names them (RFC 7643 §7, returned "request").
+    """
     wanted = [_path(a, schemas) for a in attributes]
     dropped = [_path(a, schemas) for a in excluded]
+    dropped += [(top, sub) for top, sub in request_only if (top, sub) not in wanted]
+    if not wanted and not dropped:
+        return resource
     result: dict[str, Any] = {}
     for key, value in resource.items():
         lowered = key.lower()
@@ -188,7 +196,7 @@ def page(start_index: int | None, count: int | None) -> tuple[int, int]:
     return start, size
 
 
-def list_response(resources: Sequence[dict[str, Any]], start: int, count: int) -> dict[str, Any]:
+def list_response(resources: Sequence[Any], start: int, count: int) -> dict[str, Any]:
     chosen = list(resources[start - 1:start - 1 + count])
     return {
         "schemas": [LIST_RESPONSE_SCHEMA],
@@ -210,7 +218,7 @@ def service_provider_config(base: str) -> dict[str, Any]:
         "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
         "filter": {"supported": True, "maxResults": MAX_RESULTS},
         "changePassword": {"supported": True},
-        "sort": {"supported": False},
+        "sort": {"supported": True},
         "etag": {"supported": True},
         "authenticationSchemes": [
             {
@@ -237,7 +245,8 @@ def resource_types(base: str) -> list[dict[str, Any]]:
             "endpoint": "/Users",
             "description": "A user of the STS; its attributes feed the claims in issued tokens.",
             "schema": USER_SCHEMA,
-            "schemaExtensions": [{"schema": WSO2_SCHEMA, "required": False}],
+            # Required: every user carries the extension (the server fills it in).
+            "schemaExtensions": [{"schema": WSO2_SCHEMA, "required": True}],
             "meta": {"resourceType": "ResourceType", "location": f"{base}/ResourceTypes/User"},
         },
         {
@@ -295,8 +304,8 @@ def _user_attributes() -> list[dict[str, Any]]:
               "Case-sensitive, as the STS compares it.", required=True, case_exact=True,
               uniqueness="server"),
         _attr("name", "The user's name.", kind="complex", subs=[
-            _attr("formatted", "The full name, made from givenName and familyName.",
-                  mutability="readOnly"),
+            _attr("formatted", "The full name for display, such as 'Ms. Barbara J Jensen III' "
+                  "(http://wso2.org/claims/formattedName)."),
             _attr("familyName", "The family name (http://wso2.org/claims/lastname)."),
             _attr("givenName", "The given name (http://wso2.org/claims/givenname)."),
         ]),
@@ -310,8 +319,10 @@ def _user_attributes() -> list[dict[str, Any]]:
                   _attr("type", "work, home or other.", canonical=["work", "home", "other"]),
                   _attr("primary", "The preferred address.", kind="boolean"),
               ]),
-        _attr("active", "False stops the user from signing in and obtaining tokens.",
-              kind="boolean"),
+        # Required in the sense of RFC 7643 §6's schema extensions: every user has a value. A
+        # client that leaves it out on creation gets true; it cannot be removed, only set.
+        _attr("active", "False stops the user from signing in and obtaining tokens. Every user "
+              "has it: true unless set otherwise.", kind="boolean", required=True),
         _attr("groups", "The roles the user has; change them through /Groups.", kind="complex",
               multi=True, mutability="readOnly", subs=[
                   _attr("value", "The group's id.", mutability="readOnly"),
@@ -330,7 +341,9 @@ def _group_attributes() -> list[dict[str, Any]]:
             _attr("value", "The user's id.", mutability="immutable"),
             _attr("$ref", "The user's URI.", kind="reference", mutability="immutable",
                   references=["User"]),
-            _attr("display", "The user's userName.", mutability="readOnly"),
+            # Returned on request (attributes=members.display): a client that sent members
+            # without it gets them back as it sent them.
+            _attr("display", "The user's userName.", mutability="readOnly", returned="request"),
             _attr("type", "Always User: groups do not nest.", mutability="immutable",
                   canonical=["User"]),
         ]),
@@ -339,10 +352,19 @@ def _group_attributes() -> list[dict[str, Any]]:
 
 def _wso2_attributes() -> list[dict[str, Any]]:
     return [
-        _attr("accountLocked", "True while the account is locked after failed sign-ins; set it "
-              "to false to unlock. Locks come only from failed sign-ins.", kind="boolean"),
-        _attr("failedLoginAttempts", "Failed sign-ins since the last success.", kind="integer",
-              mutability="readOnly"),
+        _attr("accountLocked", "True while the account is locked: after repeated failed "
+              "sign-ins (until the lockout time runs out), or by an administrator who set it "
+              "true (until one sets it false). Every user has it.", kind="boolean",
+              required=True),
+        # Returned on request (attributes=urn:scim:wso2:schema:failedLoginAttempts,...): the
+        # console asks for them; a client that sets the extension gets back what it set.
+        _attr("failedLoginAttempts", "Failed sign-ins since the last success. Returned when "
+              "asked for by name.", kind="integer", mutability="readOnly", returned="request"),
+        _attr("passwordSet", "False while the user has no password (created without one, as "
+              "provisioning services do): the account exists but cannot sign in until a "
+              "password is set. Returned when asked for by name. An stsdesk attribute; WSO2 "
+              "Identity Server has none.", kind="boolean", mutability="readOnly",
+              returned="request"),
     ]
 
 

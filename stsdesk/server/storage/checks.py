@@ -9,7 +9,9 @@ from sqlalchemy import Connection, select
 
 from stsdesk.server.errors import ValidationError
 
-__all__ = ["MAX_NAME", "check_name", "check_text", "check_uri", "aware", "exists"]
+__all__ = [
+    "MAX_NAME", "check_name", "check_text", "check_uri", "check_external_id", "aware", "exists",
+]
 
 MAX_NAME = 255  # the width of every name column (usernames, aliases, token ids)
 
@@ -38,6 +40,15 @@ def check_text(value: Any, what: str, *, required: bool = False) -> str:
 def check_uri(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value.strip() or value != value.strip():
         raise ValidationError(f"The {what} must be a non-empty URI without surrounding spaces.")
+    return value
+
+
+def check_external_id(value: Any) -> str | None:
+    """A SCIM externalId as stored (users and roles): None, or text of 1 to MAX_NAME characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or len(value) > MAX_NAME:
+        raise ValidationError(f"An external id is text of 1 to {MAX_NAME} characters.")
     return value
 
 

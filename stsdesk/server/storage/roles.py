@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import EllipsisType
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
@@ -13,7 +14,7 @@ from sqlalchemy import update as sql_update
 
 from stsdesk.server.errors import ConflictError, NotFoundError, ValidationError
 from stsdesk.server.storage import schema as s
-from stsdesk.server.storage.checks import check_name, exists
+from stsdesk.server.storage.checks import check_external_id, check_name, exists
 from stsdesk.server.storage.database import Database
 
 __all__ = [
@@ -40,6 +41,7 @@ class StoredRole:
     members: tuple[tuple[str, str], ...] = ()
     created_at: datetime | None = None
     modified_at: datetime | None = None
+    external_id: str | None = None  # SCIM externalId
 
 
 class RoleRepository:
@@ -48,17 +50,21 @@ class RoleRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def create(self, name: str, *, member_ids: Sequence[str] = ()) -> str:
+    def create(
+        self, name: str, *, member_ids: Sequence[str] = (), external_id: str | None = None
+    ) -> str:
         """Create a role (with these users as members) and return its id."""
         name = check_name(name, "role name")
         members = _check_ids(member_ids, "member")
+        external = check_external_id(external_id)
         role_id = str(uuid.uuid4())
         with self._db.transaction("write") as conn:
             if exists(conn, s.roles.c.name, name):
                 raise ConflictError(f"A role named {name!r} already exists.")
             _require_users(conn, members)
             conn.execute(
-                insert(s.roles).values(id=role_id, name=name, created_at=datetime.now(UTC))
+                insert(s.roles).values(id=role_id, name=name, created_at=datetime.now(UTC),
+                                       external_id=external)
             )
             if members:
                 conn.execute(
@@ -99,13 +105,16 @@ class RoleRepository:
         member_ids: Sequence[str] | None = None,
         add_member_ids: Sequence[str] = (),
         remove_member_ids: Sequence[str] = (),
+        external_id: str | None | EllipsisType = ...,
     ) -> StoredRole:
         """Rename a role and change its members in one transaction; returns the role after.
 
         ``member_ids`` replaces the members; then ``add_member_ids`` and ``remove_member_ids``
-        apply. The admin role cannot be renamed or lose its last active member (ConflictError).
+        apply. ``external_id`` is set when given (None clears it). The admin role cannot be
+        renamed or lose its last active member (ConflictError).
         """
         new_name = None if name is None else check_name(name, "role name")
+        external = ... if external_id is ... else check_external_id(external_id)
         replace = None if member_ids is None else set(_check_ids(member_ids, "member"))
         adding = set(_check_ids(add_member_ids, "member"))
         removing = set(_check_ids(remove_member_ids, "member"))
@@ -147,6 +156,8 @@ class RoleRepository:
             values: dict[str, Any] = {"modified_at": datetime.now(UTC)}
             if new_name is not None:
                 values["name"] = new_name
+            if external is not ...:
+                values["external_id"] = external
             conn.execute(sql_update(s.roles).where(s.roles.c.id == role_id).values(values))
             self._db.bump_version(conn)
             fresh = conn.execute(select(s.roles).where(s.roles.c.id == role_id)).one()
@@ -252,7 +263,7 @@ def _stored_roles(conn: Connection, rows: Sequence[Any]) -> list[StoredRole]:
     return [
         StoredRole(
             role_id=row.id, name=row.name, members=tuple(members.get(row.id, ())),
-            created_at=row.created_at, modified_at=row.modified_at,
+            created_at=row.created_at, modified_at=row.modified_at, external_id=row.external_id,
         )
         for row in rows
     ]

@@ -159,7 +159,8 @@ users = Table(
     Column("id", String(36), primary_key=True),
     # Case-sensitive, as in WSO2: SQLite's and PostgreSQL's default collations compare bytes.
     Column("username", String(_NAME), nullable=False, unique=True),
-    Column("password_hash", String(_NAME), nullable=False),
+    # NULL: no password set yet (a provisioned account); sign-ins fail until one is set.
+    Column("password_hash", String(_NAME), nullable=True),
     Column("password_sealed", LargeBinary, nullable=True),
     Column("active", Boolean, nullable=False, default=True),
     Column("failed_attempts", Integer, nullable=False, default=0),
@@ -168,6 +169,8 @@ users = Table(
     # Set by every profile change (SCIM meta.lastModified); None: never changed since created.
     # Nullable so that migration 0002 can add it to a database made by an older release.
     Column("modified_at", UtcDateTime, nullable=True),
+    # SCIM externalId (RFC 7643 §3.1): the provisioning client's identifier, kept as given.
+    Column("external_id", String(_NAME), nullable=True),
 )
 
 roles = Table(
@@ -177,6 +180,7 @@ roles = Table(
     Column("name", String(_NAME), nullable=False, unique=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("modified_at", UtcDateTime, nullable=True),  # as users.modified_at
+    Column("external_id", String(_NAME), nullable=True),  # as users.external_id
 )
 
 user_roles = Table(

@@ -21,8 +21,8 @@ from sqlalchemy import Engine, insert, inspect, select
 from sqlalchemy.engine import URL
 
 from stsdesk.server.errors import ServerError
+from stsdesk.server.master_secret import MasterSecret
 from stsdesk.server.model import ConfigSnapshot
-from stsdesk.server.secrets import MasterSecret
 from stsdesk.server.storage import migrate
 from stsdesk.server.storage import schema as s
 from stsdesk.server.storage.applications import ApplicationRepository, read_relying_parties

@@ -6,17 +6,18 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from types import EllipsisType
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy import update as sql_update
 
 from stsdesk.server.errors import ConflictError, NotFoundError, SealedDataError, ValidationError
-from stsdesk.server.model import UserRecord
+from stsdesk.server.master_secret import MasterSecret
+from stsdesk.server.model import LOCKED_BY_ADMINISTRATOR, UserRecord
 from stsdesk.server.passwords import hash_password
-from stsdesk.server.secrets import MasterSecret
 from stsdesk.server.storage import schema as s
-from stsdesk.server.storage.checks import check_name, check_uri, exists
+from stsdesk.server.storage.checks import check_external_id, check_name, check_uri, exists
 from stsdesk.server.storage.database import Database
 from stsdesk.server.storage.roles import check_role_names, guard_last_admin, role_ids_for
 
@@ -39,27 +40,37 @@ class UserRepository:
     def create(
         self,
         username: str,
-        password: str,
+        password: str | None,
         *,
         roles: Sequence[str] = (),
         claims: Mapping[str, str] | None = None,
         sealed_password: bytes | None = None,
         password_hash: str | None = None,
         active: bool = True,
+        external_id: str | None = None,
+        locked: bool = False,
     ) -> str:
         """Create a user and return its id; ConflictError if the username is taken.
 
         The password is hashed (argon2id) unless ``password_hash`` is given, and sealed under the
         master secret unless ``sealed_password`` is given or the Store has no master secret.
+        With neither a password nor a hash the user has no password: it exists (provisioned,
+        say, by SCIM) and cannot sign in until one is set. ``locked`` locks it until an
+        administrator unlocks it (:data:`~stsdesk.server.model.LOCKED_BY_ADMINISTRATOR`).
         """
         username = check_name(username, "username")
-        if password_hash is None:
+        if password is not None and password_hash is None:
             _check_password(password)
         role_names = check_role_names(roles)
         claim_map = _check_claims(claims or {})
+        external = check_external_id(external_id)
         # argon2 takes tens of milliseconds: hash before taking the write lock.
-        hashed = password_hash if password_hash is not None else hash_password(password)
-        sealed = sealed_password if sealed_password is not None else self._seal(username, password)
+        hashed = password_hash
+        if hashed is None and password is not None:
+            hashed = hash_password(password)
+        sealed = sealed_password
+        if sealed is None and password is not None:
+            sealed = self._seal(username, password)
         user_id = str(uuid.uuid4())
         with self._db.transaction("write") as conn:
             if exists(conn, s.users.c.username, username):
@@ -70,8 +81,9 @@ class UserRepository:
             conn.execute(
                 insert(s.users).values(
                     id=user_id, username=username, password_hash=hashed, password_sealed=sealed,
-                    active=bool(active), failed_attempts=0, locked_until=None,
-                    created_at=datetime.now(UTC),
+                    active=bool(active), failed_attempts=0,
+                    locked_until=LOCKED_BY_ADMINISTRATOR if locked else None,
+                    created_at=datetime.now(UTC), external_id=external,
                 )
             )
             _write_roles(conn, user_id, role_ids)
@@ -125,14 +137,19 @@ class UserRepository:
         claims: Mapping[str, str | None] | None = None,
         active: bool | None = None,
         unlock: bool = False,
+        lock: bool = False,
+        external_id: str | None | EllipsisType = ...,
     ) -> UserRecord:
         """Change a user's profile in one transaction and return the user after the change.
 
         ``claims`` is merged: a value sets the claim, None removes it, claims not named stay.
+        ``external_id`` is set when given (None clears it) and kept when left out. ``lock``
+        locks the account until an administrator unlocks it (``unlock``).
         A rename keeps the password: its sealed copy is sealed again under the new name.
         Deactivating the last active member of the admin role is refused (ConflictError).
         """
         new_name = None if username is None else check_name(username, "username")
+        external = ... if external_id is ... else check_external_id(external_id)
         hashed = None
         if password is not None:
             _check_password(password)
@@ -167,6 +184,10 @@ class UserRepository:
             if unlock:
                 values["failed_attempts"] = 0
                 values["locked_until"] = None
+            if lock:
+                values["locked_until"] = LOCKED_BY_ADMINISTRATOR
+            if external is not ...:
+                values["external_id"] = external
             conn.execute(sql_update(s.users).where(s.users.c.id == user_id).values(values))
             removed = [uri for uri, value in merge.items() if value is None]
             written = {uri: value for uri, value in merge.items() if value is not None}
@@ -355,4 +376,5 @@ def _user_from_row(row: Any, roles: Sequence[str], claims: dict[str, str]) -> Us
         locked_until=row.locked_until,
         created_at=row.created_at,
         modified_at=row.modified_at,
+        external_id=row.external_id,
     )

@@ -86,6 +86,10 @@ class Authenticator:
         try:
             return settle_sign_in(self._store, user, ok, config.lockout, now)
         except SignInRefused as refused:
+            if refused.locked_by_administrator:
+                raise AuthenticationError(
+                    "The account is locked by an administrator. Ask an administrator to unlock it."
+                ) from None
             if refused.locked_until is not None:
                 raise AuthenticationError(
                     "The account is locked after repeated failed sign-ins. Try again after "

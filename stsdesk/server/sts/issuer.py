@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from stsdesk.core import claims as local_claims
-from stsdesk.core.certs import load_certificate
+from stsdesk.core.certificates import load_certificate
 from stsdesk.core.errors import (
     InvalidRequestError,
     InvalidSecurityTokenError,

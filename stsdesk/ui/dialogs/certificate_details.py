@@ -32,7 +32,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stsdesk.core.certinfo import CertificateDescription, CertificateStatus, describe_certificate
+from stsdesk.core.certificate_description import (
+    CertificateDescription,
+    CertificateStatus,
+    describe_certificate,
+)
 from stsdesk.ui.dialogs.files import (  # tests patch choose_save_path here
     choose_save_path,
     choose_save_target,

@@ -34,7 +34,12 @@ from PySide6.QtWidgets import (
 )
 
 from stsdesk.core.aliases import MAX_ALIAS_LENGTH, RESERVED_CERTIFICATE_ALIASES, validate_alias
-from stsdesk.core.certfiles import (
+from stsdesk.core.certificate_description import (
+    CertificateDescription,
+    describe_certificate,
+    suggest_alias,
+)
+from stsdesk.core.certificate_files import (
     FILE_PATTERNS,
     SUPPORTED_FORMATS,
     CertificateFileError,
@@ -44,7 +49,6 @@ from stsdesk.core.certfiles import (
     read_certificates,
     read_pem_text,
 )
-from stsdesk.core.certinfo import CertificateDescription, describe_certificate, suggest_alias
 from stsdesk.services.admin_client import AdminClient
 from stsdesk.services.errors import AdminApiError
 from stsdesk.services.tls_chain import InvalidEndpointError, fetch_chain, parse_endpoint

@@ -31,6 +31,7 @@ from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.errors import describe, is_expected, show_crash
 from stsdesk.ui.models.users import (
     PATCH_OP_SCHEMA,
+    USER_ATTRIBUTES,
     USER_SCHEMA,
     RoleRow,
     UserRow,
@@ -55,11 +56,15 @@ __all__ = [
     "MIN_PASSWORD_LENGTH",
     "MAX_NAME",
     "ERROR_STYLE",
+    "NO_PASSWORD_NOTICE",
 ]
 
 log = logging.getLogger("stsdesk.ui")
 
 MIN_PASSWORD_LENGTH = 8  # the server's rule (SCIM /Users)
+NO_PASSWORD_NOTICE = ("No password set: this user was created without one and cannot sign in "
+                      "until you set one below.")
+NO_PASSWORD_STYLE = "color: #8a6d00;"
 MAX_NAME = 255
 MAX_EMAIL = 254
 FULL_NAME = "http://wso2.org/claims/fullname"
@@ -222,9 +227,15 @@ class PartialSaveError(ServiceError):
         self.user = user
 
 
+def _read_user(client: AdminClient, user_id: str) -> UserRow:
+    return UserRow.from_scim(client.scim("GET", f"/Users/{user_id}", attributes=USER_ATTRIBUTES))
+
+
 def _save_user(client: AdminClient, original: UserRow | None, form: UserForm,
                role_names: Mapping[str, str]) -> UserRow:
-    """One SCIM call for the user, then one per role whose membership changes (blocking)."""
+    """One SCIM call for the user, then one per role whose membership changes, then one read
+    of the stored user with every detail the console shows (blocking)."""
+    wrote = original is None or bool(user_patch_operations(original, form))
     if original is None:
         resource = client.scim("POST", "/Users", new_user_body(form))
         user = UserRow.from_scim(resource)
@@ -245,7 +256,7 @@ def _save_user(client: AdminClient, original: UserRow | None, form: UserForm,
             role = role_names.get(role_id, role_id)
             verb = "adding them to" if add else "removing them from"
             try:
-                user = UserRow.from_scim(client.scim("GET", f"/Users/{user.id}"))
+                user = _read_user(client, user.id)
             except ServiceError:
                 pass  # the row we have is close enough; the banner says what to do
             raise PartialSaveError(
@@ -253,8 +264,8 @@ def _save_user(client: AdminClient, original: UserRow | None, form: UserForm,
                 f"{exc.message} Click Save to try the roles again.",
                 user=user,
             ) from exc
-    if changes:
-        user = UserRow.from_scim(client.scim("GET", f"/Users/{user.id}"))
+    if changes or wrote:
+        user = _read_user(client, user.id)
     return user
 
 
@@ -321,15 +332,25 @@ class UserDialog(QDialog):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
 
+        # A user created without a password (by a provisioning service, say) cannot sign in
+        # until the administrator sets one here.
+        self.no_password_label = QLabel(NO_PASSWORD_NOTICE, self)
+        self.no_password_label.setWordWrap(True)
+        self.no_password_label.setStyleSheet(NO_PASSWORD_STYLE)
         if user is None:
             self.password_edit.setPlaceholderText(f"at least {MIN_PASSWORD_LENGTH} characters")
             password_text, confirm_text = "&Password*:", "Con&firm Password*:"
+        elif not user.password_set:
+            self.password_edit.setPlaceholderText("no password set: type one")
+            password_text, confirm_text = "Set &Password:", "Con&firm Password:"
         else:
             self.password_edit.setPlaceholderText("leave empty to keep the current password")
             password_text, confirm_text = "New &Password:", "Con&firm Password:"
+        self.no_password_label.setVisible(user is not None and not user.password_set)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         self._add_row(form, "&User Name*:", self.user_name_edit, self.user_name_error)
+        form.addRow("", self.no_password_label)
         self._add_row(form, password_text, self.password_edit, self.password_error)
         self._add_row(form, confirm_text, self.confirm_edit, self.confirm_error)
         names = claim_names or {}
@@ -570,6 +591,7 @@ class UserDialog(QDialog):
         created = self._user is None
         self._user = user
         self.setWindowTitle(f"User Profile: {user.user_name}")
+        self.no_password_label.setVisible(not user.password_set)
         if created:
             # The password is stored; empty fields now mean "unchanged".
             self.password_edit.clear()

@@ -17,7 +17,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from stsdesk.core.certinfo import EXPIRY_WARNING_DAYS, CertificateStatus
+from stsdesk.core.certificate_description import EXPIRY_WARNING_DAYS, CertificateStatus
 from stsdesk.ui.models.base import ROW_ROLE, SORT_ROLE, RowTableModel
 
 __all__ = [

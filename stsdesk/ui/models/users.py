@@ -24,8 +24,11 @@ __all__ = [
     "GROUP_SCHEMA",
     "WSO2_SCHEMA",
     "PATCH_OP_SCHEMA",
+    "USER_ATTRIBUTES",
+    "ROLE_ATTRIBUTES",
     "user_name_filter",
     "lock_icon",
+    "NO_PASSWORD",
 ]
 
 # SCIM schema URIs (RFC 7643/7644 and WSO2's extension). stsdesk.core.ns has no SCIM entries
@@ -34,6 +37,15 @@ USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 WSO2_SCHEMA = "urn:scim:wso2:schema"
 PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+# What the console reads of a user and a role. Named one by one because stsdesk returns the
+# account details (failed sign-ins, whether a password is set) and members' names only when
+# asked for by name (RFC 7643 "returned": "request").
+USER_ATTRIBUTES = ",".join((
+    "userName", "externalId", "name", "displayName", "emails", "active", "groups",
+    f"{WSO2_SCHEMA}:accountLocked", f"{WSO2_SCHEMA}:failedLoginAttempts",
+    f"{WSO2_SCHEMA}:passwordSet",
+))
+ROLE_ATTRIBUTES = "displayName,members.value,members.display"
 
 T = TypeVar("T", bound="UserRow | RoleRow")
 
@@ -66,6 +78,9 @@ class UserRow:
     active: bool = True
     locked: bool = False
     failed_attempts: int = 0
+    # False for a user created without a password (by a provisioning service, say): it cannot
+    # sign in until one is set. A server that does not say (WSO2) is taken to have one.
+    password_set: bool = True
 
     @classmethod
     def from_scim(cls, resource: Mapping[str, Any]) -> UserRow:
@@ -89,6 +104,7 @@ class UserRow:
             active=bool(resource.get("active", True)),
             locked=bool(extension.get("accountLocked", False)),
             failed_attempts=int(extension.get("failedLoginAttempts") or 0),
+            password_set=extension.get("passwordSet") is not False,
         )
 
     @property
@@ -167,11 +183,25 @@ def _locked_text(row: UserRow) -> str:
 
 def _locked_tooltip(row: UserRow) -> str | None:
     if row.locked:
-        return ("Locked after repeated failed sign-ins. Select the user and click "
-                "Unlock to let them sign in again.")
+        return ("Locked after repeated failed sign-ins or by an administrator. Select the user "
+                "and click Unlock to let them sign in again.")
     if row.failed_attempts:
         return f"{row.failed_attempts} failed sign-in(s) since the last success."
     return None
+
+
+NO_PASSWORD = "no password set"
+
+
+def _password_text(row: UserRow) -> str:
+    return "" if row.password_set else NO_PASSWORD
+
+
+def _password_tooltip(row: UserRow) -> str | None:
+    if row.password_set:
+        return None
+    return ("This user was created without a password (by a provisioning service, say) and "
+            "cannot sign in until one is set. Edit the user to set one.")
 
 
 def _user_column(header: str, text: Callable[[UserRow], str]) -> Column[UserRow]:
@@ -179,9 +209,9 @@ def _user_column(header: str, text: Callable[[UserRow], str]) -> Column[UserRow]
 
 
 class UsersTableModel(_RowsModel[UserRow]):
-    """Users: user name, display name, email, roles, active, locked (with a padlock)."""
+    """Users: user name, display name, email, roles, active, locked (with a padlock), password."""
 
-    USER_NAME, DISPLAY_NAME, EMAIL, ROLES, ACTIVE, LOCKED = range(6)
+    USER_NAME, DISPLAY_NAME, EMAIL, ROLES, ACTIVE, LOCKED, PASSWORD = range(7)
     COLUMNS = (
         _user_column("User Name", lambda row: row.user_name),
         _user_column("Display Name", lambda row: row.display_name),
@@ -195,6 +225,9 @@ class UsersTableModel(_RowsModel[UserRow]):
                tooltip=_locked_tooltip,
                foreground=lambda row: QColor("#c62828") if row.locked else None,
                decoration=lambda row: lock_icon() if row.locked else None),
+        Column("Password", _password_text, sort_key=lambda row: int(row.password_set),
+               tooltip=_password_tooltip,
+               foreground=lambda row: None if row.password_set else QColor("#8a6d00")),
     )
 
 

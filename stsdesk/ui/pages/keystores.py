@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stsdesk.core.certinfo import CertificateStatus
-from stsdesk.core.certs import load_certificate
+from stsdesk.core.certificate_description import CertificateStatus
+from stsdesk.core.certificates import load_certificate
 from stsdesk.services.admin_client import API_PREFIX, AdminClient
 from stsdesk.ui.connection import CONNECTED, ServerConnection
 from stsdesk.ui.dialogs import certificate_details, confirm

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stsdesk.core.certfiles import FILE_PATTERNS, load_private_key, read_certificates
-from stsdesk.core.certs import certificate_fingerprint, load_certificate
+from stsdesk.core.certificate_files import FILE_PATTERNS, load_private_key, read_certificates
+from stsdesk.core.certificates import certificate_fingerprint, load_certificate
 from stsdesk.core.errors import StsError
 from stsdesk.core.tokeninfo import DecodedToken, PrivateKey, decode_token
 from stsdesk.core.tokeninput import extract_token

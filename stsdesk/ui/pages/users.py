@@ -34,8 +34,10 @@ from stsdesk.ui.dialogs.role import RoleDialog
 from stsdesk.ui.dialogs.user import UserDialog, membership_patch
 from stsdesk.ui.models.users import (
     PATCH_OP_SCHEMA,
+    ROLE_ATTRIBUTES,
     ROW_ROLE,
     SORT_ROLE,
+    USER_ATTRIBUTES,
     WSO2_SCHEMA,
     RoleRow,
     RolesTableModel,
@@ -77,7 +79,7 @@ class UsersPage:
 
 def fetch_users(client: AdminClient, text: str, start: int, count: int) -> UsersPage:
     """Users whose name starts with ``text``, ``count`` from ``start`` (blocking)."""
-    params: dict[str, Any] = {"startIndex": start, "count": count}
+    params: dict[str, Any] = {"startIndex": start, "count": count, "attributes": USER_ATTRIBUTES}
     scim_filter = user_name_filter(text)
     if scim_filter is not None:
         params["filter"] = scim_filter
@@ -100,7 +102,8 @@ def _fetch_all(client: AdminClient, path: str, **params: Any) -> list[dict[str, 
 
 def fetch_roles(client: AdminClient) -> list[RoleRow]:
     """Every role (SCIM group) with its members (blocking)."""
-    return [RoleRow.from_scim(r) for r in _fetch_all(client, "/Groups")]
+    return [RoleRow.from_scim(r)
+            for r in _fetch_all(client, "/Groups", attributes=ROLE_ATTRIBUTES)]
 
 
 def fetch_all_user_names(client: AdminClient) -> list[tuple[str, str]]:
@@ -244,7 +247,8 @@ class UsersRolesPage(Page):
         for column, width in ((UsersTableModel.USER_NAME, 170),
                               (UsersTableModel.DISPLAY_NAME, 190),
                               (UsersTableModel.EMAIL, 230), (UsersTableModel.ACTIVE, 70),
-                              (UsersTableModel.LOCKED, 100)):
+                              (UsersTableModel.LOCKED, 100),
+                              (UsersTableModel.PASSWORD, 130)):
             header.resizeSection(column, width)
 
         self.users_status = QLabel(tab)

@@ -164,3 +164,52 @@ def test_unlocking_through_scim_lets_the_user_in_again(live, token_users):
                          "value": False})
     assert answer.status_code == 200, answer.text
     assert live.issue("gina", "G1na-password").ok
+
+
+def test_a_user_created_without_a_password_cannot_sign_in_until_one_is_set(live, token_users):
+    answer = live.call("POST", "/Users", headers=HEADERS, json={
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "hank",
+        "externalId": "00u-hank", "active": "True"})
+    assert answer.status_code == 201, answer.text
+    user_id = answer.json()["id"]
+    live.patch(f"/Groups/{token_users}",
+               {"op": "add", "path": "members", "value": [{"value": user_id}]})
+    # The same fault and reason as a wrong password of a user who has one.
+    new_user(live, token_users, "ivy", "Ivy-password1")
+    wrong = refused(live.issue("ivy", "not-her-password"))
+    assert refused(live.issue("hank", "any-password")) == wrong
+    assert refused(live.issue("hank", "")) == wrong
+    shown = live.call("GET", f"/Users/{user_id}", params={
+        "attributes": "urn:scim:wso2:schema:passwordSet,"
+                      "urn:scim:wso2:schema:failedLoginAttempts"}).json()
+    assert shown["urn:scim:wso2:schema"] == {"passwordSet": False, "failedLoginAttempts": 2}
+    # The admin API's Basic sign-in refuses it the same way as well.
+    basic = requests.get(live.url("/Users"), verify=str(live.server.ca_file),
+                         auth=("hank", "any-password"))
+    wrong_basic = requests.get(live.url("/Users"), verify=str(live.server.ca_file),
+                               auth=("ivy", "not-her-password"))
+    assert basic.status_code == wrong_basic.status_code == 401
+    assert basic.json()["detail"] == wrong_basic.json()["detail"]
+    # Once a password is set, it works.
+    answer = live.patch(f"/Users/{user_id}",
+                        {"op": "Replace", "path": "password", "value": "H4nk-password"},
+                        {"op": "replace", "path": "urn:scim:wso2:schema:accountLocked",
+                         "value": "False"})
+    assert answer.status_code == 200, answer.text
+    assert live.issue("hank", "H4nk-password").ok
+    shown = live.call("GET", f"/Users/{user_id}",
+                      params={"attributes": "urn:scim:wso2:schema:passwordSet"}).json()
+    assert shown["urn:scim:wso2:schema"] == {"passwordSet": True}
+
+
+def test_an_administrators_lock_holds_until_an_administrator_unlocks(live, token_users):
+    user_id = new_user(live, token_users, "jack", "J4ck-password")
+    answer = live.patch(f"/Users/{user_id}",
+                        {"op": "replace", "path": "urn:scim:wso2:schema:accountLocked",
+                         "value": True})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["urn:scim:wso2:schema"] == {"accountLocked": True}
+    assert "locked by an administrator" in refused(live.issue("jack", "J4ck-password"))
+    live.patch(f"/Users/{user_id}",
+               {"op": "replace", "path": "urn:scim:wso2:schema:accountLocked", "value": False})
+    assert live.issue("jack", "J4ck-password").ok

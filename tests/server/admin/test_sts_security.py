@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from stsdesk.core import ns
-from stsdesk.core.certs import generate_self_signed
+from stsdesk.core.certificates import generate_self_signed
 from stsdesk.core.xmlparse import parse_xml
 from stsdesk.server.app import build_app
 from stsdesk.server.bootstrap import open_existing

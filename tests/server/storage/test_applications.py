@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stsdesk.core.certs import SigningIdentity, generate_self_signed
+from stsdesk.core.certificates import SigningIdentity, generate_self_signed
 from stsdesk.server.errors import ConflictError, NotFoundError, ValidationError
 from stsdesk.server.model import RelyingParty, RequestedClaim
 from stsdesk.server.storage.applications import ApplicationRecord

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import text
 
 from stsdesk.server.errors import ConflictError, NotFoundError, ValidationError
+from stsdesk.server.master_secret import MasterSecret
 from stsdesk.server.model import LockoutPolicy
 from stsdesk.server.passwords import verify_password
-from stsdesk.server.secrets import MasterSecret
 from stsdesk.server.storage.store import Store
 from tests.helpers.storage import EMAIL, GIVEN, LAST, NOW, StatementCounter, config_version
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from stsdesk.core import ns
-from stsdesk.core.certfiles import load_private_key
+from stsdesk.core.certificate_files import load_private_key
 from stsdesk.core.errors import StsError
 from stsdesk.core.soap import SoapVersion
 from stsdesk.core.tokeninfo import PrivateKey

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from stsdesk.core.aliases import ALIAS_PATTERN, validate_alias
-from stsdesk.core.certinfo import (
+from stsdesk.core.certificate_description import (
     CertificateDescription,
     CertificateStatus,
     KeyAlgorithm,
@@ -152,7 +152,7 @@ def test_weak_and_old_certificates_are_warned_about():
 
 
 def test_negative_serial_is_shown_signed():
-    from stsdesk.core.certinfo import _hex
+    from stsdesk.core.certificate_description import _hex
 
     assert _hex(-0x62ED740D) == "-62ED740D"
     assert _hex(0xF) == "0F"

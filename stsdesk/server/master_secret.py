@@ -18,7 +18,7 @@ from stsdesk.server.errors import SealedDataError, StartupError, ValidationError
 
 __all__ = ["MasterSecret", "ENV_VAR"]
 
-log = logging.getLogger("stsdesk.server.secrets")
+log = logging.getLogger("stsdesk.server.master_secret")
 
 ENV_VAR = "STSDESK_KEYSTORE_PASSWORD"
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.x509.oid import ExtensionOID, NameOID
 
-from stsdesk.core.certs import (
+from stsdesk.core.certificates import (
     SigningIdentity,
     certificate_fingerprint,
     certificate_thumbprint_sha1,

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from stsdesk.core.certfiles import (
+from stsdesk.core.certificate_files import (
     MAX_FILE_BYTES,
     MAX_KEY_FILE_BYTES,
     FileKind,

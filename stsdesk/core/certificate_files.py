@@ -35,7 +35,7 @@ __all__ = [
     "SUPPORTED_FORMATS", "FILE_PATTERNS",
 ]
 
-log = logging.getLogger("stsdesk.core.certfiles")
+log = logging.getLogger("stsdesk.core.certificate_files")
 
 # Keystores and CA bundles are kilobytes to a few hundred; 5 MB leaves room and stops a
 # mistaken multi-gigabyte pick before it is parsed.

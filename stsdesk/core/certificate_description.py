@@ -24,7 +24,7 @@ from cryptography.x509.oid import (
 )
 
 from stsdesk.core.aliases import MAX_ALIAS_LENGTH
-from stsdesk.core.certs import certificate_fingerprint
+from stsdesk.core.certificates import certificate_fingerprint
 
 __all__ = [
     "CertificateDescription", "CertificateStatus", "ExtensionRow", "KeyAlgorithm", "KeyPurpose",
