@@ -28,15 +28,32 @@ class SignInRefused(Exception):
 
 
 def settle_sign_in(
-    store: Store, user: UserRecord | None, password_ok: bool, lockout: LockoutPolicy, now: datetime
+    store: Store,
+    user: UserRecord | None,
+    password_ok: bool,
+    lockout: LockoutPolicy,
+    now: datetime,
+    *,
+    proved_password: str | None = None,
+    digest_allowed: bool = False,
+    attempted_username: str | None = None,
 ) -> UserRecord:
     """Decide a sign-in whose password was already checked, counting failures toward lockout.
 
     Failures of both the STS and the admin API count toward the same lock, which locks the one
     account only, never the service as a whole. A user without a password (provisioned without
     one) fails here as a wrong password does: its check cost the same and counts the same.
+    ``proved_password`` is the clear password a successful PasswordText or Basic sign-in
+    checked: while PasswordDigest is allowed, a user without a sealed copy gets one now, so
+    PasswordDigest works for them from then on.
     """
-    if user is None or not user.active:
+    if user is None:
+        if attempted_username is not None:
+            # A no-op for a name nobody has, but the same transaction a known user's failure
+            # costs: the answer's time does not tell which names exist.
+            store.logins.record_failure(attempted_username, lockout, now)
+        raise SignInRefused()
+    if not user.active:
         raise SignInRefused()
     if user.locked_until is not None and user.locked_until > now:
         raise SignInRefused(locked_until=user.locked_until if password_ok else None)
@@ -47,4 +64,6 @@ def settle_sign_in(
         raise SignInRefused()
     if user.failed_attempts:
         store.logins.record_success(user.username)
+    if proved_password is not None and digest_allowed and user.password_sealed is None:
+        store.users.keep_password_for_digest(user, proved_password)
     return user

@@ -555,3 +555,64 @@ def test_token_and_sign_in_settings_are_saved_from_the_page(qtbot, window, admin
         admin_client.put("/sts/token-settings", before_tokens)
         admin_client.put("/sts/lockout-policy", before_lockout)
         group.show_values({**before_tokens, **before_lockout})
+
+
+def test_password_digest_checkbox_states_the_trade_off_and_saves(qtbot, window, admin_client):
+    from PySide6.QtCore import QPoint
+
+    page = window.show_page("Security Token Service")
+    group = page.settings_group
+    box = group.allow_digest
+    qtbot.waitUntil(box.isEnabled, timeout=WAIT)
+    assert not box.isChecked()  # off by default
+    assert "PasswordDigest needs each password stored reversibly" in group.digest_trade_off.text()
+    assert group.digest_trade_off.isVisible()
+    assert group.digest_status.text() == "No password is stored reversibly."
+    assert not group.apply_button.isEnabled()
+    indicator = QPoint(8, box.height() // 2)
+    try:
+        qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=indicator)
+        assert box.isChecked() and page.has_unsaved_changes()
+        qtbot.mouseClick(group.apply_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: admin_client.get("/sts/password-digest")["allowPasswordDigest"],
+                        timeout=WAIT)
+        qtbot.waitUntil(lambda: "can use PasswordDigest now" in group.digest_status.text(),
+                        timeout=WAIT)
+        assert not page.has_unsaved_changes()
+        screenshot(window, "security-password-digest")
+        # The console's own next sign-in stored the admin's copy; turning it off deletes it.
+        assert admin_client.get("/sts/password-digest")["storedPasswordCount"] >= 1
+        qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=indicator)
+        qtbot.mouseClick(group.apply_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: group.digest_status.text() == "No password is stored reversibly.",
+                        timeout=WAIT)
+        # The GET below is itself a sign-in; with the setting off it stores nothing.
+        assert admin_client.get("/sts/password-digest") == {
+            "allowPasswordDigest": False, "storedPasswordCount": 0}
+        entries = admin_client.get("/audit-logs", action="sts.password-digest")["entries"]
+        assert [e["detail"].split(":")[0] for e in entries[:2]] == ["not allowed", "allowed"]
+    finally:
+        admin_client.put("/sts/password-digest", {"allowPasswordDigest": False})
+
+
+def test_a_server_without_the_password_digest_setting_leaves_the_box_disabled(
+    qtbot, window, monkeypatch
+):
+    from stsdesk.services.errors import AdminApiError
+
+    client = window.connection.client
+    real_get = client.get
+
+    def older_server(path: str, **params: Any) -> Any:
+        if path == "/sts/password-digest":
+            raise AdminApiError(404, "", "Not Found", "There is no such path on this server.")
+        return real_get(path, **params)
+
+    monkeypatch.setattr(client, "get", older_server)
+    page = window.show_page("Security Token Service")
+    group = page.settings_group
+    qtbot.waitUntil(lambda: group.default_lifetime.value() == 300, timeout=WAIT)
+    qtbot.waitUntil(lambda: "does not offer" in group.digest_status.text(), timeout=WAIT)
+    assert not group.allow_digest.isEnabled() and not group.allow_digest.isChecked()
+    assert "allowPasswordDigest" not in group.values()
+    assert page.banner.level != "error"  # the other settings loaded as usual

@@ -315,7 +315,7 @@ class SecurityTokenServicePage(Page):
     def chosen_proof_key_type(self) -> str:
         return BINARY_SECRET if self.binary_radio.isChecked() else ENCRYPTED_KEY
 
-    def on_settings_group_apply_requested(self, values: dict[str, int]) -> None:
+    def on_settings_group_apply_requested(self, values: dict[str, Any]) -> None:
         self.settings_group.set_busy(True)
 
         def done(saved: dict[str, Any]) -> None:
