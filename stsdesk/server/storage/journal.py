@@ -71,6 +71,9 @@ class TokenJournal:
         requests): a request must still not be answered before its future is done.
         """
         done: Future[None] = Future()
+        # Running from the start, so that nobody can cancel it (an awaiting task cancelled at
+        # shutdown, a timeout): the writer must always be able to set its outcome.
+        done.set_running_or_notify_cancel()
         with self._lock:
             # Under the lock, so that close() cannot slip its stop in between: a row is either
             # queued before the stop (and committed) or goes to a new writer.

@@ -187,6 +187,7 @@ def test_submit_returns_at_once_and_its_future_is_done_once_the_record_is_stored
         time.sleep(0.2)
         assert not committed.done()
         assert store.tokens.get("_queued") is None
+        assert not committed.cancel()  # a waiter that gives up cannot take it from the writer
         release()
         committed.result(timeout=10)
     assert store.tokens.get("_queued") == token("_queued")
