@@ -9,7 +9,12 @@ from typing import Any
 
 import requests
 
-from stsdesk.services.errors import AdminApiError, ServerUnreachableError, ServiceError
+from stsdesk.services.errors import (
+    AdminApiError,
+    ServerUnreachableError,
+    ServiceError,
+    admin_error,
+)
 from stsdesk.services.tls import TrustPolicy, explain_tls_failure, make_session
 
 __all__ = ["AdminClient", "ServerEndpoint", "API_PREFIX", "SCIM_PREFIX"]
@@ -140,7 +145,7 @@ def _error_from(answer: requests.Response) -> AdminApiError:
     if not isinstance(body, dict):
         body = {}
     if "detail" in body and "schemas" in body:  # SCIM error
-        return AdminApiError(
+        return admin_error(
             answer.status_code,
             str(body.get("scimType", "")),
             "SCIM error",
@@ -149,6 +154,6 @@ def _error_from(answer: requests.Response) -> AdminApiError:
     description = str(body.get("description") or body.get("message") or answer.reason)
     if answer.status_code == 401:
         description = description or "The user name or password is wrong."
-    return AdminApiError(
+    return admin_error(
         answer.status_code, str(body.get("code", "")), str(body.get("message", "")), description
     )

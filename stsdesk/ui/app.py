@@ -11,7 +11,8 @@ import platformdirs
 from PySide6.QtCore import QEventLoop, QSettings, Qt
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QProgressDialog, QWidget
 
-from stsdesk.services.admin_client import AdminClient, ServerEndpoint
+from stsdesk.services.admin import AdminApi, open_admin_api
+from stsdesk.services.admin_client import ServerEndpoint
 from stsdesk.services.credentials import CredentialStore
 from stsdesk.services.errors import ServiceError
 from stsdesk.services.launcher import EmbeddedServer
@@ -31,7 +32,7 @@ from stsdesk.ui.pages.token_inspector import TokenInspectorPage
 from stsdesk.ui.pages.users import UsersRolesPage
 from stsdesk.ui.tasks import TaskRunner
 
-__all__ = ["main", "build_window", "build_pages", "has_display", "embedded_data_dir"]
+__all__ = ["main", "build_window", "build_window_for", "build_pages", "has_display", "embedded_data_dir"]
 
 log = logging.getLogger("stsdesk.ui")
 
@@ -63,8 +64,16 @@ def build_pages(connection: ServerConnection) -> list[Page]:
 def build_window(endpoint: ServerEndpoint, *, name: str, settings: QSettings | None = None,
                  poll_ms: int = 5000) -> MainWindow:
     """The main window connected to ``endpoint`` (tests call this with a live test server)."""
+    return build_window_for(open_admin_api(endpoint), name=name, settings=settings,
+                            poll_ms=poll_ms, endpoint=endpoint)
+
+
+def build_window_for(api: AdminApi, *, name: str, settings: QSettings | None = None,
+                     poll_ms: int = 5000, endpoint: ServerEndpoint | None = None) -> MainWindow:
+    """The main window on any admin API (tests that only check rendering pass a fake)."""
     runner = TaskRunner()
-    connection = ServerConnection(AdminClient(endpoint), name=name, runner=runner, poll_ms=poll_ms)
+    connection = ServerConnection(api, name=name, runner=runner, endpoint=endpoint,
+                                  poll_ms=poll_ms)
     window = MainWindow(connection, runner, build_pages(connection), settings=settings)
     runner.setParent(window)
     connection.setParent(window)

@@ -1,4 +1,4 @@
-"""The connection to one server: its admin client, reachability, the scenario in force."""
+"""The connection to one server: its admin API, reachability, capabilities, the scenario in force."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from stsdesk.services.admin_client import AdminClient
-from stsdesk.services.errors import ServerUnreachableError
+from stsdesk.services.admin import AdminApi, Capabilities, Capability
+from stsdesk.services.admin.models import SecurityPolicy, ServerInfo
+from stsdesk.services.admin_client import ServerEndpoint
+from stsdesk.services.errors import ServerUnreachableError, ServiceError
 from stsdesk.ui.tasks import TaskRunner
 
-__all__ = ["ServerConnection", "CONNECTED", "UNREACHABLE", "CONNECTING"]
+__all__ = ["ServerConnection", "CONNECTED", "UNREACHABLE", "CONNECTING", "describe_security"]
 
 log = logging.getLogger("stsdesk.ui")
 
@@ -24,30 +26,36 @@ UNREACHABLE = "unreachable"
 class ServerConnection(QObject):
     """Calls the server off the GUI thread and watches whether it is there.
 
-    Pages call :meth:`call`; the connection polls the server's health, says when it went away
-    and when it is back (``reconnected``, so pages reload), and tracks the applied security
-    scenario for the status bar.
+    Pages call :meth:`call` with work on the :class:`AdminApi`; the connection polls the
+    server, says when it went away and when it is back (``reconnected``, so pages reload),
+    knows what the server can do (``capabilities``, for greying out) and tracks the applied
+    security scenario for the status bar.
     """
 
     state_changed = Signal(str, str)  # state, detail
     reconnected = Signal()
     security_changed = Signal(str)  # a short description of the scenario in force
+    capabilities_changed = Signal(object)  # Capabilities
 
     def __init__(
         self,
-        client: AdminClient,
+        api: AdminApi,
         *,
         name: str,
         runner: TaskRunner,
+        endpoint: ServerEndpoint | None = None,
         poll_ms: int = 5000,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self.client = client
+        self.api = api
+        # Where the server is and who signs in: the test client reuses it for the STS itself.
+        self.endpoint = endpoint
         self.name = name
         self.runner = runner
         self.state = CONNECTING
         self.node = ""
+        self.capabilities = Capabilities()
         self._timer = QTimer(self)
         self._timer.setInterval(poll_ms)
         self._timer.timeout.connect(self.check)
@@ -55,7 +63,14 @@ class ServerConnection(QObject):
 
     @property
     def url(self) -> str:
-        return self.client.endpoint.base_url
+        return self.api.base_url
+
+    def supports(self, capability: Capability) -> bool:
+        return self.capabilities.supports(capability)
+
+    def missing_reason(self, capability: Capability) -> str | None:
+        """Why the server lacks ``capability`` (for a greyed-out control's tooltip), or None."""
+        return self.capabilities.reason(capability)
 
     def start(self) -> None:
         self.check()
@@ -66,39 +81,44 @@ class ServerConnection(QObject):
 
     def call(
         self,
-        work: Callable[[AdminClient], Any],
+        work: Callable[[AdminApi], Any],
         on_success: Callable[[Any], None],
         on_error: Callable[[Exception], None],
     ) -> None:
-        """Run ``work(client)`` in the background; a failure to connect also updates the state."""
+        """Run ``work(api)`` in the background; a failure to connect also updates the state."""
 
         def failed(error: Exception) -> None:
             if isinstance(error, ServerUnreachableError):
                 self._set_state(UNREACHABLE, error.message)
             on_error(error)
 
-        self.runner.run(lambda: work(self.client), on_success, failed)
+        self.runner.run(lambda: work(self.api), on_success, failed)
 
     def check(self) -> None:
-        """Probe health and the security policy once (no overlapping probes)."""
+        """Probe the server, its capabilities and the security policy once (never overlapping)."""
         if self._checking:
             return
         self._checking = True
 
-        def probe(client: AdminClient) -> tuple[dict[str, Any], dict[str, Any] | None]:
-            health = client.health()
-            try:
-                security = client.get("/sts/security")
-            except Exception:  # noqa: BLE001 - the status bar can live without it
-                security = None
-            return health, security
+        def probe(api: AdminApi) -> tuple[ServerInfo, Capabilities, SecurityPolicy | None]:
+            info = api.server_info()
+            capabilities = api.capabilities()
+            security = None
+            if capabilities.supports(Capability.SECURITY_POLICY):
+                try:
+                    security = api.get_security_policy()
+                except ServiceError:  # the status bar can live without it
+                    security = None
+            return info, capabilities, security
 
-        def done(result: tuple[dict[str, Any], dict[str, Any] | None]) -> None:
+        def done(result: tuple[ServerInfo, Capabilities, SecurityPolicy | None]) -> None:
             self._checking = False
-            health, security = result
-            node = str(health.get("node") or health.get("pid") or "")
-            was, node_changed = self.state, node != self.node
-            self.node = node
+            info, capabilities, security = result
+            was, node_changed = self.state, info.node != self.node
+            self.node = info.node
+            if capabilities != self.capabilities:
+                self.capabilities = capabilities
+                self.capabilities_changed.emit(capabilities)
             self._set_state(CONNECTED, "")
             if node_changed and was == CONNECTED:
                 self.state_changed.emit(CONNECTED, "")  # another node answered
@@ -111,7 +131,7 @@ class ServerConnection(QObject):
             self._checking = False
             self._set_state(UNREACHABLE, getattr(error, "message", str(error)))
 
-        self.runner.run(lambda: probe(self.client), done, failed)
+        self.runner.run(lambda: probe(self.api), done, failed)
 
     def _set_state(self, state: str, detail: str) -> None:
         if state != self.state or detail:
@@ -119,9 +139,5 @@ class ServerConnection(QObject):
             self.state_changed.emit(state, detail)
 
 
-def describe_security(security: dict[str, Any]) -> str:
-    if not security.get("enabled"):
-        return "Security disabled (no tokens issued)"
-    scenario = security.get("scenarioId", "?")
-    roles = ", ".join(security.get("allowedRoles") or []) or "no roles"
-    return f"{scenario} · roles: {roles}"
+def describe_security(security: SecurityPolicy) -> str:
+    return security.describe()

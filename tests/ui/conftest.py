@@ -1,4 +1,6 @@
-"""GUI tests: offscreen Qt, a real embedded server over HTTPS, an in-memory keyring."""
+"""GUI tests: offscreen Qt, an in-memory keyring, and either a real embedded server over HTTPS
+(``window``: flows that must reach a server) or the in-memory fake admin API (``fake_window``:
+tests that only check what is shown)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from stsdesk.server.settings import ServerSettings  # noqa: E402
 from stsdesk.services.admin_client import AdminClient, ServerEndpoint  # noqa: E402
 from stsdesk.services.tls import TrustPolicy, fetch_certificate, fingerprint  # noqa: E402
 from tests.helpers import memory_keyring  # noqa: E402
+from tests.helpers.fake_admin import FakeAdminApi  # noqa: E402
 
 ADMIN_PASSWORD = "Gui-admin-passw0rd"
 SCREEN_SIZE = (1280, 800)
@@ -68,6 +71,26 @@ def window(qtbot, endpoint: ServerEndpoint, tmp_path: Path):
 
     settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
     main = build_window(endpoint, name="Test server", settings=settings, poll_ms=60_000)
+    qtbot.addWidget(main)
+    main.resize(*SCREEN_SIZE)
+    main.show()
+    qtbot.waitUntil(lambda: main.connection.state == "connected", timeout=10_000)
+    yield main
+    main.runner.wait(10_000)
+
+
+@pytest.fixture
+def fake_admin() -> FakeAdminApi:
+    """The fake admin API a ``fake_window`` shows; tests set up its state through it."""
+    return FakeAdminApi()
+
+
+@pytest.fixture
+def fake_window(qtbot, fake_admin: FakeAdminApi, tmp_path: Path):
+    from stsdesk.ui.app import build_window_for
+
+    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
+    main = build_window_for(fake_admin, name="Fake server", settings=settings, poll_ms=60_000)
     qtbot.addWidget(main)
     main.resize(*SCREEN_SIZE)
     main.show()

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
+from stsdesk.services.admin import Capability
+from stsdesk.services.admin.models import ApplicationDraft
 from stsdesk.services.admin_client import AdminClient
 from stsdesk.ui.dialogs import confirm
 from stsdesk.ui.models.audit import AuditEntry, AuditLogFilterProxyModel, AuditLogTableModel
@@ -133,9 +135,12 @@ def test_load_more_pages_through_the_log_without_duplicates(qtbot, window, admin
     screenshot(window, "audit-log")
 
 
-def test_sorting_by_a_column(qtbot, window):
-    page = open_audit(qtbot, window)
-    assert page.model.rowCount() >= 2
+def test_sorting_by_a_column(qtbot, fake_window, fake_admin):
+    for name in ("Wiki", "Payroll", "Travel"):
+        application = fake_admin.create_application(ApplicationDraft(name))
+    fake_admin.delete_application(application.id)
+    page = open_audit(qtbot, fake_window)
+    assert page.model.rowCount() == 4
     header = page.table.horizontalHeader()
     page.table.sortByColumn(AuditLogTableModel.TIME, Qt.SortOrder.AscendingOrder)
     ids = [entry.id for entry in shown_rows(page)]
@@ -174,11 +179,9 @@ def test_an_unreachable_server_is_reported_in_the_banner(qtbot, endpoint, tmp_pa
 def test_the_table_model_is_a_well_behaved_qt_model(qtmodeltester):
     model = AuditLogTableModel()
     model.set_entries([
-        AuditEntry.from_json({"id": 2, "timestamp": "2026-01-02T03:04:05Z", "actor": "admin",
-                              "action": "configs.patch", "target": "resident-idp",
-                              "detail": "REPLACE /stsIssuer='x'"}),
-        AuditEntry.from_json({"id": 1, "timestamp": "not a time", "actor": "bob",
-                              "action": "scim.user.create", "target": "Users/1", "detail": ""}),
+        AuditEntry(2, datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), "admin", "configs.patch",
+                   "resident-idp", "REPLACE /stsIssuer='x'"),
+        AuditEntry(1, None, "bob", "scim.user.create", "Users/1", ""),
     ])
     assert model.append_entries([AuditEntry(1, None, "bob", "x", "y", "z"),
                                  AuditEntry(3, None, "carol", "a", "b", "c")]) == 1
@@ -195,3 +198,26 @@ def test_the_table_model_is_a_well_behaved_qt_model(qtmodeltester):
     proxy.set_action("a")
     assert proxy.rowCount() == 1 and proxy.index(0, 1).data() == "carol"
     qtmodeltester.check(proxy)
+
+
+def test_a_server_without_an_audit_log_greys_it_out_with_the_reason(qtbot, fake_window,
+                                                                    fake_admin):
+    reason = "WSO2 Identity Server has no API for its audit log."
+    fake_admin.missing[Capability.AUDIT_LOG] = reason
+    fake_window.connection.check()
+    qtbot.waitUntil(lambda: not fake_window.connection.supports(Capability.AUDIT_LOG),
+                    timeout=10_000)
+    page = open_audit(qtbot, fake_window)
+    assert page.banner.level == "info" and reason in page.banner.text
+    assert not page.table.isEnabled() and page.table.toolTip() == reason
+    assert not page.load_more_button.isEnabled()
+    assert "list_audit_entries" not in fake_admin.calls  # nothing was asked of the server
+
+
+def test_the_audit_page_shows_what_the_fake_server_recorded(qtbot, fake_window, fake_admin):
+    fake_admin.create_application(ApplicationDraft("Payroll"))
+    page = open_audit(qtbot, fake_window)
+    assert page.table.isEnabled()
+    rows = shown_rows(page)
+    assert [(r.actor, r.action, r.target) for r in rows][:1] == [
+        ("admin", "application.create", "Payroll")]

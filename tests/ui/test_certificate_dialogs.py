@@ -19,6 +19,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from stsdesk.core.certificate_description import describe_certificate
+from stsdesk.services.admin import open_admin_api
 from stsdesk.services.admin_client import AdminClient, ServerEndpoint
 from stsdesk.services.tls import TrustPolicy, fetch_certificate, fingerprint
 from stsdesk.ui.connection import ServerConnection
@@ -62,10 +63,10 @@ def connection(qapp, ui_server) -> Iterator[ServerConnection]:
     endpoint = ServerEndpoint(ui_server.url, "admin", ADMIN_PASSWORD,
                               TrustPolicy(pinned_sha256=pin))
     runner = TaskRunner()
-    live = ServerConnection(AdminClient(endpoint), name="dialogs", runner=runner)
+    live = ServerConnection(open_admin_api(endpoint), name="dialogs", runner=runner)
     yield live
     runner.wait(10_000)
-    live.client.close()
+    live.api.close()
 
 
 @pytest.fixture(scope="module")
@@ -354,7 +355,7 @@ def test_a_server_refusal_shows_its_words_and_keeps_the_input(qtbot, connection,
 
 def test_server_down_during_import_keeps_the_dialog_open(qtbot, connection):
     runner = TaskRunner()
-    down = ServerConnection(AdminClient(ServerEndpoint("https://127.0.0.1:9", "admin", "x")),
+    down = ServerConnection(open_admin_api(ServerEndpoint("https://127.0.0.1:9", "admin", "x")),
                             name="down", runner=runner)
     with qtbot.waitSignal(runner.busy_changed, timeout=20_000,
                           check_params_cb=lambda busy: not busy):
@@ -369,7 +370,7 @@ def test_server_down_during_import_keeps_the_dialog_open(qtbot, connection):
     assert dialog.isVisible()
     assert "cannot be reached" in dialog.banner.text
     assert dialog.alias == "down.example.org"
-    down.client.close()
+    down.api.close()
 
 
 # ------------------------------------------------------------------------------- endpoint

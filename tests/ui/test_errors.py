@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from stsdesk.services.admin_client import AdminClient
+from stsdesk.services.admin import open_admin_api
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.pages.base import Page
 from stsdesk.ui.tasks import TaskRunner
@@ -17,13 +17,13 @@ from stsdesk.ui.tasks import TaskRunner
 @pytest.fixture
 def page(qtbot, endpoint) -> Iterator[Page]:
     runner = TaskRunner()
-    connection = ServerConnection(AdminClient(endpoint), name="errors", runner=runner)
+    connection = ServerConnection(open_admin_api(endpoint), name="errors", runner=runner)
     shown = Page(connection)
     qtbot.addWidget(shown)
     shown.show()
     yield shown
     runner.wait(10_000)
-    connection.client.close()
+    connection.api.close()
 
 
 def crash_dialogs(parent) -> list[QMessageBox]:
@@ -37,7 +37,7 @@ def run(qtbot, page: Page, work, action: str) -> None:
 
 
 def test_a_refusal_by_the_server_is_said_in_its_words_without_a_crash_dialog(qtbot, page):
-    run(qtbot, page, lambda client: client.get("/applications/no-such-application"),
+    run(qtbot, page, lambda api: api.get_application("no-such-application"),
         "Opening the service provider")
     assert page.banner.level == "error"
     assert page.banner.text.startswith("Opening the service provider failed: ")
@@ -46,9 +46,9 @@ def test_a_refusal_by_the_server_is_said_in_its_words_without_a_crash_dialog(qtb
 
 
 def test_a_bare_value_error_is_a_bug_with_a_crash_dialog_and_a_log_entry(qtbot, page, caplog):
-    # A real slip: the health answer's node is "host:port/pid", not a number.
+    # A real slip: the node is "host:port/pid", not a number.
     with caplog.at_level(logging.ERROR, logger="stsdesk.ui"):
-        run(qtbot, page, lambda client: int(client.health()["node"]), "Reading the node")
+        run(qtbot, page, lambda api: int(api.server_info().node), "Reading the node")
     assert "unexpected error (ValueError)" in page.banner.text
     assert "report it" in page.banner.text
     boxes = crash_dialogs(page)

@@ -18,6 +18,7 @@ from stsdesk.core import ns
 from stsdesk.core.certificate_description import CertificateStatus
 from stsdesk.core.soap import SoapVersion
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request
+from stsdesk.services.admin import Capability
 from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.trust_client import Credentials, TrustClient
 from stsdesk.ui.dialogs import certificate_details, certificate_import, confirm
@@ -74,13 +75,11 @@ def trust_store(admin_client) -> dict[str, dict]:
     return {item["alias"]: item for item in admin_client.get("/keystores/certs")}
 
 
-def api_row(alias: str, not_before: dt.datetime, not_after: dt.datetime, **extra) -> dict:
+def api_row(alias: str, not_before: dt.datetime, not_after: dt.datetime) -> dict:
     return {"alias": alias, "subject": f"CN={alias}.example.org,O=Example",
-            "issuer": "CN=Example CA", "notBefore": not_before.isoformat(),
-            "notAfter": not_after.isoformat(), "sha256Fingerprint": "AA:BB",
-            "sha1Fingerprint": "CC", "keyAlgorithm": "RSA", "keySize": 2048,
-            "serialNumber": "01", "signatureAlgorithm": "RSA with SHA256", "warnings": [],
-            **extra}
+            "issuer": "CN=Example CA", "not_before": not_before, "not_after": not_after,
+            "sha256_fingerprint": "AA:BB", "sha1_fingerprint": "CC", "key_algorithm": "RSA",
+            "key_size": 2048, "serial_number": "01", "signature_algorithm": "RSA with SHA256"}
 
 
 # ------------------------------------------------------------------------------- models
@@ -90,11 +89,10 @@ def test_models_pass_the_model_tester_and_colour_the_status(qtmodeltester):
     day = dt.timedelta(days=1)
     trusted = TrustedCertificatesTableModel(now=NOW)
     trusted.set_rows([
-        TrustedCertificateRow.from_api(api_row("ok", NOW - day, NOW + 400 * day,
-                                               usedBy=["Payroll"])),
-        TrustedCertificateRow.from_api(api_row("soon", NOW - day, NOW + 10 * day)),
-        TrustedCertificateRow.from_api(api_row("gone", NOW - 9 * day, NOW - day)),
-        TrustedCertificateRow.from_api(api_row("later", NOW + day, NOW + 9 * day)),
+        TrustedCertificateRow(**api_row("ok", NOW - day, NOW + 400 * day), used_by=("Payroll",)),
+        TrustedCertificateRow(**api_row("soon", NOW - day, NOW + 10 * day)),
+        TrustedCertificateRow(**api_row("gone", NOW - 9 * day, NOW - day)),
+        TrustedCertificateRow(**api_row("later", NOW + day, NOW + 9 * day)),
     ])
     qtmodeltester.check(trusted)
     status = TrustedCertificatesTableModel.STATUS
@@ -114,21 +112,21 @@ def test_models_pass_the_model_tester_and_colour_the_status(qtmodeltester):
     assert isinstance(trusted.index(3, 0).data(ROW_ROLE), TrustedCertificateRow)
 
     signing = SigningKeysTableModel(now=NOW)
-    signing.set_rows([SigningKeyRow.from_api(api_row("k1", NOW - day, NOW + day, active=True,
-                                                     createdAt=NOW.isoformat(), pem="x"))])
+    signing.set_rows([SigningKeyRow(**api_row("k1", NOW - day, NOW + day), active=True,
+                                    created_at=NOW, pem="x")])
     qtmodeltester.check(signing)
     assert signing.index(0, SigningKeysTableModel.SIGNS_NOW).data() == "✔ active"
     assert signing.active_row().alias == "k1"
 
 
 def test_expiry_message_says_what_to_do():
-    soon = SigningKeyRow.from_api(api_row("k", dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
-                                          dt.datetime.now(dt.UTC) + dt.timedelta(days=5, hours=1),
-                                          active=True))
+    soon = SigningKeyRow(**api_row("k", dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
+                                   dt.datetime.now(dt.UTC) + dt.timedelta(days=5, hours=1)),
+                         active=True)
     message = expiry_message(soon)
     assert "expires in 5 days" in message and "make it active" in message
-    fine = SigningKeyRow.from_api(api_row("k", dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
-                                          dt.datetime.now(dt.UTC) + dt.timedelta(days=300)))
+    fine = SigningKeyRow(**api_row("k", dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
+                                   dt.datetime.now(dt.UTC) + dt.timedelta(days=300)))
     assert expiry_message(fine) is None
     assert expiry_message(None) is None
 
@@ -331,8 +329,8 @@ def test_generate_a_signing_key_make_it_active_and_flag_its_expiry(
     assert alias not in {k["alias"] for k in admin_client.get("/keystores/signing-keys")}
 
 
-def test_details_of_the_signing_certificate(qtbot, window):
-    page = open_page(qtbot, window)
+def test_details_of_the_signing_certificate(qtbot, fake_window):
+    page = open_page(qtbot, fake_window)
     assert page.select_signing_key("wso2carbon")
     page.signing_table.setFocus()
     qtbot.keyClick(page.signing_table, Qt.Key.Key_Return)
@@ -396,8 +394,8 @@ def test_a_relying_party_with_an_imported_certificate_gets_encrypted_tokens(
 
 
 @pytest.mark.parametrize("tab", [TRUST_TAB, SIGNING_TAB])
-def test_buttons_need_a_selection(qtbot, window, tab):
-    page = open_page(qtbot, window)
+def test_buttons_need_a_selection(qtbot, fake_window, tab):
+    page = open_page(qtbot, fake_window)
     page.tabs.setCurrentIndex(tab)
     page.trust_table.clearSelection()
     page.signing_table.clearSelection()
@@ -407,3 +405,24 @@ def test_buttons_need_a_selection(qtbot, window, tab):
     assert not page.activate_button.isEnabled()
     assert not page.export_signing_button.isEnabled()
     assert page.import_button.isEnabled() and page.generate_button.isEnabled()
+
+
+def test_a_server_without_signing_keys_or_trust_store_import_greys_them_out(
+        qtbot, fake_admin, fake_window):
+    no_keys = "WSO2 Identity Server has no API for its signing keys."
+    no_import = "This version refuses certificates through its REST API."
+    fake_admin.missing.update({Capability.SIGNING_KEYS: no_keys,
+                               Capability.TRUST_STORE_IMPORT: no_import})
+    fake_window.connection.check()
+    qtbot.waitUntil(lambda: not fake_window.connection.supports(Capability.SIGNING_KEYS),
+                    timeout=10_000)
+    page = open_page(qtbot, fake_window)
+    assert page.signing_model.rowCount() == 0
+    assert "list_signing_keys" not in fake_admin.calls[-3:]
+    for button in (page.generate_button, page.import_pkcs12_button):
+        assert not button.isEnabled() and button.toolTip() == no_keys
+    assert not page.import_button.isEnabled() and page.import_button.toolTip() == no_import
+    fake_admin.missing.clear()
+    fake_window.connection.check()
+    qtbot.waitUntil(lambda: page.generate_button.isEnabled(), timeout=10_000)
+    assert page.generate_button.toolTip() != no_keys  # its own tooltip again

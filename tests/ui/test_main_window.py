@@ -1,9 +1,11 @@
-"""The main window against a live server: navigation, status bar, reconnection."""
+"""The main window: navigation and status bar on the fake admin API, the live server's picture
+and an unreachable server for real."""
 
 from __future__ import annotations
 
 import re
 
+from stsdesk.services.admin.models import NewSigningKey
 from tests.ui.conftest import screenshot
 
 
@@ -15,60 +17,60 @@ def test_status_bar_shows_server_reachability_and_scenario(qtbot, window, ui_ser
     screenshot(window, "main-window")
 
 
-def test_status_bar_names_the_node_that_answered(window):
-    assert window.connection.node
-    assert f"node {window.connection.node}" in window.server_label.text()
+def test_status_bar_names_the_node_that_answered(fake_window):
+    assert fake_window.connection.node == "fake-node"
+    assert "node fake-node" in fake_window.server_label.text()
 
 
-def _open_window(qtbot, endpoint, tmp_path, name: str):
-    from PySide6.QtCore import QSettings
-
-    from stsdesk.ui.app import build_window
-
-    settings = QSettings(str(tmp_path / f"{name}.ini"), QSettings.Format.IniFormat)
-    main = build_window(endpoint, name=name, settings=settings, poll_ms=60_000)
-    qtbot.addWidget(main)
-    main.show()
-    qtbot.waitUntil(lambda: main.connection.state == "connected", timeout=10_000)
-    return main
+def test_status_bar_shows_the_scenario_of_the_server_it_shows(qtbot, fake_window, fake_admin):
+    assert fake_admin.base_url in fake_window.server_label.text()
+    qtbot.waitUntil(lambda: "scenario1" in fake_window.security_label.text(), timeout=10_000)
+    fake_admin.disable_security()
+    fake_window.connection.check()
+    qtbot.waitUntil(lambda: "disabled" in fake_window.security_label.text(), timeout=10_000)
 
 
 def test_expiring_signing_certificate_is_flagged_in_the_status_bar(
-        qtbot, window, admin_client, endpoint, tmp_path):
-    # The server's own key is valid for years: nothing to flag once the check has run.
-    # (The check starts when the connection comes up, which the fixture waited for.)
-    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10_000)
-    assert not window.expiry_label.isVisibleTo(window)
+        qtbot, fake_admin, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from stsdesk.ui.app import build_window_for
+
     # Roll over to a key whose certificate really ends in three days, as an admin could.
     alias = "expires-in-three-days"
-    admin_client.post("/keystores/signing-keys", {
-        "alias": alias, "generate": {"commonName": "sts.example.org", "validityDays": 3}})
-    previous = admin_client.get("/keystores/signing-keys/active")["alias"]
-    admin_client.put("/keystores/signing-keys/active", {"alias": alias})
-    try:
-        main = _open_window(qtbot, endpoint, tmp_path, "Expiring")
-        qtbot.waitUntil(lambda: main.expiry_label.isVisibleTo(main), timeout=10_000)
-        text = main.expiry_label.toolTip()
-        assert f"signing certificate '{alias}' expires in" in text
-        assert re.search(r"expires in [23] days", text), text
-        main.runner.wait(5000)
-    finally:
-        admin_client.put("/keystores/signing-keys/active", {"alias": previous})
-        admin_client.delete(f"/keystores/signing-keys/{alias}")
+    fake_admin.add_signing_key(NewSigningKey(alias, common_name="sts.example.org",
+                                             validity_days=3))
+    fake_admin.activate_signing_key(alias)
+    settings = QSettings(str(tmp_path / "expiring.ini"), QSettings.Format.IniFormat)
+    main = build_window_for(fake_admin, name="Expiring", settings=settings, poll_ms=60_000)
+    qtbot.addWidget(main)
+    main.show()
+    qtbot.waitUntil(lambda: main.expiry_label.isVisibleTo(main), timeout=10_000)
+    text = main.expiry_label.toolTip()
+    assert f"signing certificate '{alias}' expires in" in text
+    assert re.search(r"expires in [23] days", text), text
+    main.runner.wait(5000)
 
 
-def test_every_page_is_in_the_navigation(window):
-    titles = [window.navigation.item(i).text() for i in range(window.navigation.count())]
+def test_a_signing_key_valid_for_years_is_not_flagged(qtbot, fake_window):
+    qtbot.waitUntil(lambda: not fake_window.runner.busy, timeout=10_000)
+    assert "list_signing_keys" in fake_window.connection.api.calls  # the check has run
+    assert not fake_window.expiry_label.isVisibleTo(fake_window)
+
+
+def test_every_page_is_in_the_navigation(fake_window):
+    navigation = fake_window.navigation
+    titles = [navigation.item(i).text() for i in range(navigation.count())]
     assert titles[:4] == ["Resident identity provider", "Security Token Service",
                           "Service providers", "Users and roles"]
     assert "Keystores and certificates" in titles and "Audit log" in titles
 
 
-def test_keyboard_shortcut_switches_pages(qtbot, window):
+def test_keyboard_shortcut_switches_pages(qtbot, fake_window):
     from PySide6.QtCore import Qt
 
-    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
-    assert window.stack.currentWidget().title == "Service providers"
+    qtbot.keyClick(fake_window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert fake_window.stack.currentWidget().title == "Service providers"
 
 
 def test_unreachable_server_is_reported(qtbot, endpoint, tmp_path):

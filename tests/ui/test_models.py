@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt
 
 from stsdesk.core.tokeninfo import TokenAttribute
 from stsdesk.core.wstrust import KeyType, RequestType, TokenType
+from stsdesk.services.admin.models import TrustedService
 from stsdesk.services.token_session import ExchangeView, TokenRequestOptions, TokenResult
 from stsdesk.ui.models.audit import AuditEntry, AuditLogTableModel
 from stsdesk.ui.models.base import ROW_ROLE, SORT_ROLE, Column, RowTableModel
@@ -19,7 +20,7 @@ from stsdesk.ui.models.certificates import (
     TrustedCertificateRow,
     TrustedCertificatesTableModel,
 )
-from stsdesk.ui.models.scenarios import TrustedServiceRow, TrustedServicesTableModel
+from stsdesk.ui.models.scenarios import TrustedServicesTableModel
 from stsdesk.ui.models.service_providers import (
     LocalClaim,
     RequestedClaimsTableModel,
@@ -34,18 +35,18 @@ NOW = dt.datetime(2030, 6, 1, 12, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
 
 
-def _certificate(alias: str, not_before: dt.datetime, not_after: dt.datetime, **extra) -> dict:
+def _certificate(alias: str, not_before: dt.datetime, not_after: dt.datetime) -> dict:
     return {"alias": alias, "subject": f"CN={alias}.example.org", "issuer": "CN=Example CA",
-            "notBefore": not_before.isoformat(), "notAfter": not_after.isoformat(),
-            "sha256Fingerprint": "AA:BB", "keyAlgorithm": "RSA", "keySize": 2048, **extra}
+            "not_before": not_before, "not_after": not_after,
+            "sha256_fingerprint": "AA:BB", "key_algorithm": "RSA", "key_size": 2048}
 
 
 def _trusted() -> QAbstractItemModel:
     model = TrustedCertificatesTableModel(now=NOW)
     model.set_rows([
-        TrustedCertificateRow.from_api(_certificate("ok", NOW - DAY, NOW + 400 * DAY,
-                                                    usedBy=["Payroll"])),
-        TrustedCertificateRow.from_api(_certificate("gone", NOW - 9 * DAY, NOW - DAY)),
+        TrustedCertificateRow(**_certificate("ok", NOW - DAY, NOW + 400 * DAY),
+                              used_by=("Payroll",)),
+        TrustedCertificateRow(**_certificate("gone", NOW - 9 * DAY, NOW - DAY)),
     ])
     return model
 
@@ -53,8 +54,8 @@ def _trusted() -> QAbstractItemModel:
 def _signing() -> QAbstractItemModel:
     model = SigningKeysTableModel(now=NOW)
     model.set_rows([
-        SigningKeyRow.from_api(_certificate("wso2carbon", NOW - DAY, NOW + 9 * DAY, active=True)),
-        SigningKeyRow.from_api(_certificate("next", NOW - DAY, NOW + 900 * DAY)),
+        SigningKeyRow(**_certificate("wso2carbon", NOW - DAY, NOW + 9 * DAY), active=True),
+        SigningKeyRow(**_certificate("next", NOW - DAY, NOW + 900 * DAY)),
     ])
     return model
 
@@ -98,8 +99,8 @@ def _audit() -> QAbstractItemModel:
 
 def _trusted_services() -> QAbstractItemModel:
     model = TrustedServicesTableModel()
-    model.set_rows([TrustedServiceRow("https://rp.example.org", "rp", "id-a", "RP"),
-                    TrustedServiceRow("https://b.example.org", None, "id-b", "B")])
+    model.set_rows([TrustedService("https://rp.example.org", "rp", "id-a", "RP"),
+                    TrustedService("https://b.example.org", None, "id-b", "B")])
     return model
 
 

@@ -15,16 +15,14 @@ from PySide6.QtWidgets import QWizard
 
 from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings
+from stsdesk.services.admin import Capability
+from stsdesk.services.admin.models import TrustedService
 from stsdesk.services.admin_client import AdminClient, ServerEndpoint
 from stsdesk.services.tls import TrustPolicy, fetch_certificate, fingerprint
 from stsdesk.ui.dialogs import confirm
-from stsdesk.ui.models.scenarios import (
-    TrustedServiceRow,
-    TrustedServicesTableModel,
-    offered_roles,
-)
+from stsdesk.ui.models.scenarios import TrustedServicesTableModel, offered_roles
 from stsdesk.ui.pages.security import SecurityTokenServicePage
-from stsdesk.ui.wizards.security_policy import ApplySecurityPolicyWizard, SecurityPolicyRequest
+from stsdesk.ui.wizards.security_policy import ApplySecurityPolicyWizard
 from tests.ui.conftest import ADMIN_PASSWORD, screenshot
 
 TITLE = "Security Token Service"
@@ -59,11 +57,16 @@ def initial_security(ui_server: BackgroundServer) -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def _restore_security(admin_client: AdminClient,
-                      initial_security: dict[str, Any]) -> Iterator[None]:
-    """The ui_server is shared by this module: put the policy back after every test."""
+def _restore_security(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The ui_server is shared by this module: put the policy back after every test that
+    used it (tests on the fake admin API need no server at all)."""
+    if "window" not in request.fixturenames:
+        yield
+        return
+    admin_client = request.getfixturevalue("admin_client")
+    initial = request.getfixturevalue("initial_security")
     yield
-    _restore(admin_client, initial_security)
+    _restore(admin_client, initial)
 
 
 class Roles:
@@ -182,16 +185,16 @@ def test_page_shows_the_applied_policy_and_trusted_services(qtbot, window, admin
         admin_client.delete(f"/applications/{app['id']}")
 
 
-def test_copy_buttons_put_the_urls_on_the_clipboard(qtbot, window, admin_client):
-    page = _show(qtbot, window)
-    endpoints = admin_client.get("/sts/endpoints")
+def test_copy_buttons_put_the_urls_on_the_clipboard(qtbot, fake_window, fake_admin):
+    page = _show(qtbot, fake_window)
+    endpoints = fake_admin.get_endpoints()
     clipboard = QGuiApplication.clipboard()
     _click(qtbot, page.copy_sts_button)
-    assert clipboard.text() == endpoints["sts"]
-    assert endpoints["sts"].endswith("/services/wso2carbon-sts")
+    assert clipboard.text() == endpoints.sts_url
+    assert endpoints.sts_url.endswith("/services/wso2carbon-sts")
     assert "Copied" in page.copy_sts_button.text()
     _click(qtbot, page.copy_wsdl_button)
-    assert clipboard.text() == endpoints["wsdl"]
+    assert clipboard.text() == endpoints.wsdl_url
     assert clipboard.text().endswith("?wsdl")
 
 
@@ -294,9 +297,11 @@ def test_apply_scenario1_with_a_new_role(qtbot, window, admin_client, roles, mon
     assert page.banner.level == "success" and role in page.banner.text
 
 
-def test_role_filter_filters(qtbot, window, roles):
-    alpha, beta = roles.create("filter-alpha"), roles.create("filter-beta")
-    page = _show(qtbot, window)
+def test_role_filter_filters(qtbot, fake_window, fake_admin):
+    alpha, beta = "filter-alpha", "filter-beta"
+    for name in (alpha, beta):
+        fake_admin.create_role(name)
+    page = _show(qtbot, fake_window)
     wizard = _open_wizard(qtbot, page)
     _next(qtbot, wizard)
     access = wizard.access_page
@@ -318,7 +323,8 @@ def test_no_role_chosen_shows_an_inline_error_and_sends_nothing(
         qtbot, window, admin_client, monkeypatch):
     page = _show(qtbot, window)
     sent: list[Any] = []
-    monkeypatch.setattr(window.connection.client, "put", lambda *a, **k: sent.append(a))
+    monkeypatch.setattr(window.connection.api, "apply_security_policy",
+                        lambda *a, **k: sent.append(a))
     monkeypatch.setattr(confirm, "ask", lambda *a, **k: sent.append("asked") or True)
     wizard = _open_wizard(qtbot, page)
     _next(qtbot, wizard)
@@ -484,8 +490,8 @@ def test_an_unreachable_server_shows_in_the_page_banner(qtbot, endpoint, tmp_pat
 def test_trusted_services_model(qtmodeltester):
     model = TrustedServicesTableModel()
     model.set_rows([
-        TrustedServiceRow("https://b.example.com", "b-cert", "id-b", "B"),
-        TrustedServiceRow("https://a.example.com", None, "id-a", "A"),
+        TrustedService("https://b.example.com", "b-cert", "id-b", "B"),
+        TrustedService("https://a.example.com", None, "id-a", "A"),
     ])
     qtmodeltester.check(model)
     assert model.rowCount() == 2 and model.columnCount() == 3
@@ -501,26 +507,13 @@ def test_offered_roles_drop_everyone_and_the_domain_prefix():
                           "Anonymous", " "]) == ["admin", "ops"]
 
 
-def test_request_body_matches_the_admin_api():
-    request = SecurityPolicyRequest("scenario1", "PRIMARY", ("admin",))
-    assert request.to_json() == {"scenarioId": "scenario1", "userStoreDomain": "PRIMARY",
-                                 "allowedRoles": ["admin"], "trustedKeystores": [],
-                                 "privateKeystore": None}
-
-
-def test_without_scim_the_wizard_offers_the_policys_roles(qtbot, window, admin_client,
-                                                          monkeypatch):
-    from stsdesk.services.errors import AdminApiError
-
-    def no_scim(*_a: Any, **_k: Any) -> Any:
-        raise AdminApiError(404, "", "Not Found", "There is no /scim2 on this server.")
-
-    monkeypatch.setattr(window.connection.client, "scim", no_scim)
-    page = _show(qtbot, window)
+def test_without_roles_the_wizard_offers_the_policys_roles(qtbot, fake_window, fake_admin):
+    fake_admin.missing[Capability.ROLES] = "There is no /scim2 on this server."
+    page = _show(qtbot, fake_window)
     wizard = _open_wizard(qtbot, page)
     _next(qtbot, wizard)
     access = wizard.access_page
-    assert access.visible_roles == admin_client.get("/sts/security")["allowedRoles"]
+    assert access.visible_roles == list(fake_admin.get_security_policy().allowed_roles)
     assert access.checked_roles == access.visible_roles
     assert "could not be read" in access.role_status.text()
     assert "There is no /scim2" in access.role_status.text()
@@ -554,7 +547,22 @@ def test_token_and_sign_in_settings_are_saved_from_the_page(qtbot, window, admin
     finally:
         admin_client.put("/sts/token-settings", before_tokens)
         admin_client.put("/sts/lockout-policy", before_lockout)
-        group.show_values({**before_tokens, **before_lockout})
+        group.show_values(window.connection.api.get_sts_settings())
+
+
+def test_a_server_without_sts_settings_greys_the_group_out_with_the_reason(
+        qtbot, fake_window, fake_admin):
+    reason = "WSO2 Identity Server sets token lifetimes per service provider only."
+    fake_admin.missing[Capability.STS_SETTINGS] = reason
+    fake_window.connection.check()
+    qtbot.waitUntil(lambda: not fake_window.connection.supports(Capability.STS_SETTINGS),
+                    timeout=WAIT)
+    page = _show(qtbot, fake_window)
+    group = page.settings_group
+    assert not group.isEnabled() and group.toolTip() == reason
+    assert "get_sts_settings" not in fake_admin.calls
+    assert page.apply_button.isEnabled()  # the rest of the page works
+    assert "scenario1" in page.scenario_label.text()
 
 
 def test_password_digest_checkbox_states_the_trade_off_and_saves(qtbot, window, admin_client):
@@ -596,23 +604,12 @@ def test_password_digest_checkbox_states_the_trade_off_and_saves(qtbot, window, 
 
 
 def test_a_server_without_the_password_digest_setting_leaves_the_box_disabled(
-    qtbot, window, monkeypatch
-):
-    from stsdesk.services.errors import AdminApiError
-
-    client = window.connection.client
-    real_get = client.get
-
-    def older_server(path: str, **params: Any) -> Any:
-        if path == "/sts/password-digest":
-            raise AdminApiError(404, "", "Not Found", "There is no such path on this server.")
-        return real_get(path, **params)
-
-    monkeypatch.setattr(client, "get", older_server)
-    page = window.show_page("Security Token Service")
+        qtbot, fake_window, fake_admin):
+    fake_admin.settings = replace(fake_admin.settings, password_digest=None)
+    page = fake_window.show_page("Security Token Service")
     group = page.settings_group
-    qtbot.waitUntil(lambda: group.default_lifetime.value() == 300, timeout=WAIT)
     qtbot.waitUntil(lambda: "does not offer" in group.digest_status.text(), timeout=WAIT)
+    assert group.default_lifetime.value() == fake_admin.settings.tokens.default_lifetime_seconds
     assert not group.allow_digest.isEnabled() and not group.allow_digest.isChecked()
-    assert "allowPasswordDigest" not in group.values()
+    assert group.values().password_digest is None  # nothing about it is sent
     assert page.banner.level != "error"  # the other settings loaded as usual

@@ -13,8 +13,10 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QWizard
 
 from stsdesk.core.certificates import generate_self_signed
+from stsdesk.core.tokentypes import TokenType
 from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings
+from stsdesk.services.admin.models import ApplicationDraft, RequestedClaim, WsTrustConfig
 from stsdesk.services.admin_client import ServerEndpoint
 from stsdesk.services.errors import AdminApiError
 from stsdesk.services.tls import TrustPolicy, fetch_certificate, fingerprint
@@ -203,7 +205,7 @@ def test_list_search_and_screenshot(qtbot, window, admin_client):
     assert page.editor is not None and page.editor.application_id == payroll
     editor = page.editor
     qtbot.waitUntil(lambda: editor.application is not None, timeout=10_000)
-    assert editor.ws_trust["audience"] == f"https://payroll-{tag}.example.org/sts"
+    assert editor.ws_trust.audience == f"https://payroll-{tag}.example.org/sts"
     assert not page.has_unsaved_changes()
     qtbot.keyClicks(editor.description_edit, " (changed)")
     assert page.has_unsaved_changes()  # the main window asks before quitting
@@ -666,3 +668,34 @@ def test_server_down_mid_save_keeps_the_input_and_says_what_happened(
     finally:
         main.runner.wait(10_000)
         main.close()
+
+
+# -- what is shown, on the fake admin API ----------------------------------------------------
+
+
+def test_the_list_and_the_editor_show_what_the_server_has(qtbot, fake_window, fake_admin):
+    email = RequestedClaim(W + "emailaddress", mandatory=True)
+    payroll = fake_admin.create_application(
+        ApplicationDraft("Payroll", "Pays the staff", (email,), W + "emailaddress"))
+    fake_admin.create_application(ApplicationDraft("Wiki"))
+    pem = pem_of("payroll.example.org")
+    fake_admin.import_certificate("payroll", pem)
+    fake_admin.put_ws_trust(payroll.id, WsTrustConfig(
+        "https://payroll.example.org/sts", "payroll", token_type=TokenType.SAML11,
+        key_type="Bearer", encrypt_token=True, token_lifetime_seconds=600))
+    page = open_page(qtbot, fake_window)
+    rows = {row.name: row for row in page.model.rows()}
+    assert rows["Payroll"].audience == "https://payroll.example.org/sts"
+    assert rows["Payroll"].certificate_alias == "payroll"
+    assert rows["Wiki"].audience is None
+    wiki = page.model.index(page.model.rows().index(rows["Wiki"]), page.model.AUDIENCE)
+    assert wiki.data() == "not configured"
+
+    editor = open_editor(qtbot, page, payroll.id)
+    assert editor.name_edit.text() == "Payroll"
+    assert editor.claims_model.requested() == [(W + "emailaddress", True)]
+    assert editor.subject_combo.currentData() == W + "emailaddress"
+    assert editor.audience_label.text() == "https://payroll.example.org/sts"
+    assert "SAML 1.1" in editor.token_label.text() and "600 s" in editor.token_label.text()
+    assert editor.remove_button.isEnabled()
+    editor.done(0)

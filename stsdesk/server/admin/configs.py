@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, Field
 
+from stsdesk.core.limits import MAX_HOME_REALM_IDENTIFIER, MAX_ISSUER, MAX_MINUTES
 from stsdesk.core.scenarios import EVERYONE_ROLE
 from stsdesk.server.admin.audit import record
 from stsdesk.server.admin.auth import Admin
@@ -29,9 +30,7 @@ log = logging.getLogger("stsdesk.server.admin.configs")
 
 router = APIRouter(tags=["Server configs"])
 
-MAX_MINUTES = 5_256_000  # ten years: longer is surely a typing mistake
-MAX_IDENTIFIER = 255
-MAX_ISSUER = 1024
+MAX_IDENTIFIER = MAX_HOME_REALM_IDENTIFIER
 MAX_PATCHES = 100
 
 _IDLE = "/idleSessionTimeoutPeriod"

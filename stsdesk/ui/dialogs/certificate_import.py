@@ -7,7 +7,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -49,8 +48,9 @@ from stsdesk.core.certificate_files import (
     read_certificates,
     read_pem_text,
 )
-from stsdesk.services.admin_client import AdminClient
-from stsdesk.services.errors import AdminApiError
+from stsdesk.services.admin import AdminApi
+from stsdesk.services.admin.models import TrustedCertificate
+from stsdesk.services.errors import ConflictError
 from stsdesk.services.tls_chain import InvalidEndpointError, fetch_chain, parse_endpoint
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs.certificate_details import CertificateGeneralView
@@ -386,12 +386,11 @@ class CertificateImportDialog(QDialog):
         self.candidates_changed.emit()
 
     def _load_present(self) -> None:
-        def work(client: AdminClient) -> Any:
-            return client.get("/keystores/certs")
+        def work(api: AdminApi) -> tuple[TrustedCertificate, ...]:
+            return api.list_certificates()
 
-        def loaded(items: Any) -> None:
-            self._present = {str(i["alias"]): str(i.get("sha256Fingerprint", ""))
-                             for i in items or ()}
+        def loaded(items: tuple[TrustedCertificate, ...]) -> None:
+            self._present = {item.alias: item.sha256_fingerprint for item in items}
             self._refresh_preview(reset_alias=False)
             self.present_loaded.emit()
 
@@ -590,19 +589,19 @@ class CertificateImportDialog(QDialog):
             self.alias_error.show()
             self.alias_edit.setFocus()
             return
-        body = {"alias": self.alias, "certificate": candidate.pem}
+        alias, pem = self.alias, candidate.pem
         self._saving = True
         self.banner.clear()
         self._update_state()
 
-        def work(client: AdminClient) -> Any:
-            return client.post("/keystores/certs", body)
+        def work(api: AdminApi) -> TrustedCertificate:
+            return api.import_certificate(alias, pem)
 
         self._connection.call(work, self._on_imported, self._on_import_failed)
 
-    def _on_imported(self, result: Any) -> None:
+    def _on_imported(self, result: TrustedCertificate) -> None:
         self._saving = False
-        alias = str(result.get("alias", self.alias)) if isinstance(result, dict) else self.alias
+        alias = result.alias
         log.info("Certificate %r imported into the trust store", alias)
         self.certificate_imported.emit(alias)
         super().accept()
@@ -610,7 +609,7 @@ class CertificateImportDialog(QDialog):
     def _on_import_failed(self, error: Exception) -> None:
         self._saving = False
         self._show_error("Importing the certificate", error)
-        if isinstance(error, AdminApiError) and error.status == 409:
+        if isinstance(error, ConflictError):
             self.alias_edit.setFocus()
             self.alias_edit.selectAll()
         self._update_state()

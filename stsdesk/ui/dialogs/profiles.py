@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
@@ -26,7 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stsdesk.services.admin_client import AdminClient, ServerEndpoint
+from stsdesk.services.admin import open_admin_api
+from stsdesk.services.admin.models import ServerInfo
+from stsdesk.services.admin_client import ServerEndpoint
 from stsdesk.services.errors import (
     AdminApiError,
     CertificateChangedError,
@@ -481,19 +482,19 @@ class ServerProfilesDialog(QDialog):
         trust = TrustPolicy(pinned_sha256=self._pin, ca_file=self.ca_edit.text().strip() or None)
         store = self.store
 
-        def work() -> dict[str, Any]:
+        def work() -> ServerInfo:
             password = typed or (store.password(editing) if editing else None)
             if not password:
                 raise ProfileError("No password is stored for this profile; type it in "
                                    "Password and test again.")
-            client = AdminClient(ServerEndpoint(url, user, password, trust),
+            api = open_admin_api(ServerEndpoint(url, user, password, trust),
                                  timeout=_TEST_TIMEOUT)
             try:
-                health = client.health()
-                client.get("/configs")
+                info = api.server_info()
+                api.get_resident_idp()  # signs in: a wrong password fails here
             finally:
-                client.close()
-            return health
+                api.close()
+            return info
 
         self._testing = True
         self.test_button.setEnabled(False)

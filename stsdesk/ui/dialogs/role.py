@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -22,22 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stsdesk.services.admin_client import AdminClient
-from stsdesk.services.errors import AdminApiError
+from stsdesk.services.admin import AdminApi
+from stsdesk.services.errors import ConflictError, InvalidInputError
 from stsdesk.ui.connection import ServerConnection
-from stsdesk.ui.dialogs.user import (
-    MAX_NAME,
-    error_label,
-    grow_to_fit,
-    membership_patch,
-    show_problem,
-)
+from stsdesk.ui.dialogs.user import MAX_NAME, error_label, grow_to_fit, show_problem
 from stsdesk.ui.errors import show_error
-from stsdesk.ui.models.users import GROUP_SCHEMA, PATCH_OP_SCHEMA, RoleRow
+from stsdesk.ui.models.users import RoleRow
 from stsdesk.ui.widgets.banner import MessageBanner
 
-__all__ = ["RoleDialog", "RoleForm", "role_name_problem", "new_role_body",
-           "role_patch_operations"]
+__all__ = ["RoleDialog", "RoleForm", "role_name_problem"]
 
 log = logging.getLogger("stsdesk.ui")
 
@@ -60,29 +52,6 @@ def role_name_problem(name: str) -> str | None:
 class RoleForm:
     name: str
     member_ids: frozenset[str] = frozenset()
-
-
-def new_role_body(form: RoleForm) -> dict[str, Any]:
-    """The SCIM resource ``POST /Groups`` takes."""
-    return {
-        "schemas": [GROUP_SCHEMA],
-        "displayName": form.name,
-        "members": [{"value": user_id} for user_id in sorted(form.member_ids)],
-    }
-
-
-def role_patch_operations(original: RoleRow, form: RoleForm) -> list[dict[str, Any]]:
-    """The PATCH operations that turn ``original`` into ``form``; members as differences, so
-    a member added elsewhere meanwhile stays."""
-    ops: list[dict[str, Any]] = []
-    if form.name != original.name:
-        ops.append({"op": "replace", "path": "displayName", "value": form.name})
-    added = sorted(form.member_ids - original.member_ids)
-    if added:
-        ops.append({"op": "add", "path": "members", "value": [{"value": i} for i in added]})
-    for user_id in sorted(original.member_ids - form.member_ids):
-        ops.extend(membership_patch(user_id, add=False)["Operations"])
-    return ops
 
 
 class RoleDialog(QDialog):
@@ -224,18 +193,16 @@ class RoleDialog(QDialog):
         if original is None:
             action = "Adding the role"
 
-            def work(client: AdminClient) -> RoleRow:
-                return RoleRow.from_scim(client.scim("POST", "/Groups", new_role_body(form)))
+            def work(api: AdminApi) -> RoleRow:
+                return api.create_role(form.name, sorted(form.member_ids))
         else:
             action = f"Saving the role '{original.name}'"
-            ops = role_patch_operations(original, form)
-            if not ops:
+            if form.name == original.name and form.member_ids == original.member_ids:
                 super().accept()
                 return
 
-            def work(client: AdminClient) -> RoleRow:
-                body = {"schemas": [PATCH_OP_SCHEMA], "Operations": ops}
-                return RoleRow.from_scim(client.scim("PATCH", f"/Groups/{original.id}", body))
+            def work(api: AdminApi) -> RoleRow:
+                return api.update_role(original, form.name, form.member_ids)
 
         self._set_saving(True)
         self.banner.clear()
@@ -250,7 +217,7 @@ class RoleDialog(QDialog):
 
     def _on_failed(self, action: str, error: Exception) -> None:
         self._set_saving(False)
-        if isinstance(error, AdminApiError) and error.status in (400, 409) \
+        if isinstance(error, InvalidInputError | ConflictError) \
                 and "name" in error.message.lower():
             # A taken or refused name (renaming admin) belongs next to the name.
             show_problem(self.name_error, error.message)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
@@ -30,12 +30,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stsdesk.services.admin_client import AdminClient
-from stsdesk.services.errors import AdminApiError
+from stsdesk.core.limits import MAX_APPLICATION_DESCRIPTION, MAX_APPLICATION_NAME
+from stsdesk.services.admin import AdminApi
+from stsdesk.services.admin.models import (
+    Application,
+    ApplicationDraft,
+    LocalClaim,
+    RequestedClaim,
+    WsTrustConfig,
+)
+from stsdesk.services.errors import ConflictError, InvalidInputError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs import confirm
 from stsdesk.ui.errors import show_error
-from stsdesk.ui.models.service_providers import SORT_ROLE, LocalClaim, RequestedClaimsTableModel
+from stsdesk.ui.models.service_providers import SORT_ROLE, RequestedClaimsTableModel
 from stsdesk.ui.widgets.banner import MessageBanner
 from stsdesk.ui.widgets.form import error_label, show_problem
 from stsdesk.ui.wizards.ws_trust import (
@@ -44,17 +52,15 @@ from stsdesk.ui.wizards.ws_trust import (
     TOKEN_TYPES,
     WsTrustConfigurationWizard,
     algorithm_label,
-    ws_trust_path,
 )
 
 __all__ = ["NewServiceProviderDialog", "ServiceProviderDialog", "name_problem", "MAX_NAME",
-           "USERNAME_SUBJECT", "ws_trust_or_none"]
+           "USERNAME_SUBJECT"]
 
 log = logging.getLogger("stsdesk.ui")
 
-MAX_NAME = 255  # the admin API's limit
-MAX_DESCRIPTION = 4096
-CLAIMS_PATH = "/claim-dialects/local/claims"
+MAX_NAME = MAX_APPLICATION_NAME  # the admin API's limits
+MAX_DESCRIPTION = MAX_APPLICATION_DESCRIPTION
 USERNAME_SUBJECT = "(none — the username)"
 
 
@@ -77,7 +83,7 @@ class _ServerDialog(QDialog):
         self._connection = connection
         self.banner = MessageBanner(self)
 
-    def _call(self, work: Callable[[AdminClient], Any], on_success: Callable[[Any], None],
+    def _call(self, work: Callable[[AdminApi], Any], on_success: Callable[[Any], None],
               action: str, on_error: Callable[[Exception], bool] | None = None) -> None:
         """``on_error`` returns True when it showed the error itself."""
 
@@ -160,21 +166,21 @@ class NewServiceProviderDialog(_ServerDialog):
             show_problem(self.name_error, problem)
             self.name_edit.setFocus()
             return
-        body = {"name": self.name, "description": self.description_edit.toPlainText()}
+        draft = ApplicationDraft(self.name, self.description_edit.toPlainText())
         self._set_saving(True)
         self.banner.clear()
-        self._call(lambda client: client.post("/applications", body), self._on_created,
+        self._call(lambda api: api.create_application(draft), self._on_created,
                    "Registering the service provider", self._on_failed)
 
-    def _on_created(self, result: Any) -> None:
+    def _on_created(self, result: Application) -> None:
         self._set_saving(False)
         log.info("Service provider %r registered", self.name)
-        self.service_provider_created.emit(result if isinstance(result, dict) else {})
+        self.service_provider_created.emit(result)
         super().accept()
 
     def _on_failed(self, error: Exception) -> bool:
         self._set_saving(False)
-        if isinstance(error, AdminApiError) and error.status in (400, 409):
+        if isinstance(error, InvalidInputError | ConflictError):
             # A taken or refused name belongs next to the name.
             show_problem(self.name_error, error.message)
             self.name_edit.setFocus()
@@ -208,8 +214,8 @@ class ServiceProviderDialog(_ServerDialog):
         super().__init__(connection, parent)
         self.setWindowTitle("Service provider")
         self.application_id = application_id
-        self.application: dict[str, Any] | None = None
-        self.ws_trust: dict[str, Any] | None = None
+        self.application: Application | None = None
+        self.ws_trust: WsTrustConfig | None = None
         self.wizard: WsTrustConfigurationWizard | None = None
         self._saved_state: tuple[Any, ...] | None = None
         self._busy = False
@@ -352,32 +358,28 @@ class ServiceProviderDialog(_ServerDialog):
     def refresh(self) -> None:
         app_id = self.application_id
 
-        def work(client: AdminClient) -> tuple[Any, Any, Any]:
-            application = client.get(f"/applications/{app_id}")
-            claims = client.get(CLAIMS_PATH)
-            return application, claims, ws_trust_or_none(client, app_id)
+        def work(
+            api: AdminApi,
+        ) -> tuple[Application, tuple[LocalClaim, ...], WsTrustConfig | None]:
+            return api.get_application(app_id), api.list_local_claims(), api.get_ws_trust(app_id)
 
         self._call(work, self._on_loaded, "Loading the service provider",
                    self._on_load_failed)
 
-    def _on_loaded(self, result: tuple[Any, Any, Any]) -> None:
+    def _on_loaded(
+        self, result: tuple[Application, tuple[LocalClaim, ...], WsTrustConfig | None],
+    ) -> None:
         application, claims, ws_trust = result
         self.application = application
-        name = str(application.get("name", ""))
+        name = application.name
         self.setWindowTitle(f"Service provider — {name}")
         self.heading.setText(f"<b>Edit Service Provider</b> — {html.escape(name)}")
         self.name_edit.setText(name)
-        self.description_edit.setPlainText(str(application.get("description", "")))
-        config = application.get("claimConfiguration") or {}
-        requested = [
-            (str(item["claim"]["uri"]), bool(item.get("mandatory")))
-            for item in config.get("requestedClaims") or []
-        ]
-        local = [LocalClaim(str(c["claimURI"]), str(c.get("displayName") or c["claimURI"]))
-                 for c in claims or []]
-        self.claims_model.set_claims(local, requested)
+        self.description_edit.setPlainText(application.description)
+        requested = [(claim.uri, claim.mandatory) for claim in application.requested_claims]
+        self.claims_model.set_claims(list(claims), requested)
         self.claims_view.resizeColumnsToContents()
-        subject = ((config.get("subject") or {}).get("claim") or {}).get("uri")
+        subject = application.subject_claim
         self.subject_combo.clear()
         self.subject_combo.addItem(USERNAME_SUBJECT, "")
         for claim in self.claims_model.claims():
@@ -396,8 +398,8 @@ class ServiceProviderDialog(_ServerDialog):
         self.save_button.setEnabled(False)  # nothing loaded, nothing to save
         return False
 
-    def _show_ws_trust(self, ws_trust: Mapping[str, Any] | None) -> None:
-        self.ws_trust = dict(ws_trust) if ws_trust else None
+    def _show_ws_trust(self, ws_trust: WsTrustConfig | None) -> None:
+        self.ws_trust = ws_trust
         if ws_trust is None:
             self.audience_label.setText(
                 "<i>Not configured.</i> Configure it so that this STS issues tokens for this "
@@ -406,24 +408,23 @@ class ServiceProviderDialog(_ServerDialog):
                 label.setText("—")
             self.ws_trust_warnings.hide()
         else:
-            self.audience_label.setText(html.escape(str(ws_trust.get("audience", ""))))
-            self.alias_label.setText(html.escape(
-                str(ws_trust.get("certificateAlias") or NO_CERTIFICATE)))
-            token_type = str(ws_trust.get("tokenType", ""))
-            key_type = str(ws_trust.get("keyType", ""))
-            lifetime = ws_trust.get("tokenLifetimeSeconds")
+            self.audience_label.setText(html.escape(ws_trust.audience))
+            self.alias_label.setText(html.escape(ws_trust.certificate_alias or NO_CERTIFICATE))
+            token_type = ws_trust.token_type or ""
+            key_type = ws_trust.key_type or ""
+            lifetime = ws_trust.token_lifetime_seconds
             encrypted = ("encrypted with "
-                         f"{algorithm_label(str(ws_trust.get('encryptionAlgorithm', '')))}"
-                         if ws_trust.get("encryptToken") and ws_trust.get("certificateAlias")
+                         f"{algorithm_label(ws_trust.encryption_algorithm or '')}"
+                         if ws_trust.encrypt_token and ws_trust.certificate_alias
                          else "not encrypted")
             self.token_label.setText(html.escape(
                 f"{TOKEN_TYPES.get(token_type, token_type)}, "
                 f"{KEY_TYPES.get(key_type, key_type).split(' — ')[0]}, "
                 f"{f'{lifetime} s' if lifetime else 'server default lifetime'}, {encrypted}"))
             self.signature_label.setText(html.escape(
-                f"{algorithm_label(str(ws_trust.get('signatureAlgorithm', '')))} with "
-                f"{algorithm_label(str(ws_trust.get('digestAlgorithm', '')))} digests"))
-            warnings = [str(w) for w in ws_trust.get("warnings") or []]
+                f"{algorithm_label(ws_trust.signature_algorithm or '')} with "
+                f"{algorithm_label(ws_trust.digest_algorithm or '')} digests"))
+            warnings = list(ws_trust.warnings)
             self.ws_trust_warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
             self.ws_trust_warnings.setVisible(bool(warnings))
         self.configure_button.setText("&Configure…" if ws_trust is None else "&Edit…")
@@ -446,19 +447,15 @@ class ServiceProviderDialog(_ServerDialog):
     def has_unsaved_changes(self) -> bool:
         return self._saved_state is not None and self._state() != self._saved_state
 
-    def patch_body(self) -> dict[str, Any]:
+    def draft(self) -> ApplicationDraft:
         """What Save sends: the name, description and whole claim configuration."""
-        subject = self.subject_claim
-        return {
-            "name": self.name,
-            "description": self.description_edit.toPlainText(),
-            "claimConfiguration": {
-                "dialect": "LOCAL",
-                "requestedClaims": [{"claim": {"uri": uri}, "mandatory": mandatory}
-                                    for uri, mandatory in self.claims_model.requested()],
-                "subject": {"claim": {"uri": subject} if subject else None},
-            },
-        }
+        return ApplicationDraft(
+            name=self.name,
+            description=self.description_edit.toPlainText(),
+            requested_claims=tuple(RequestedClaim(uri, mandatory)
+                                   for uri, mandatory in self.claims_model.requested()),
+            subject_claim=self.subject_claim,
+        )
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
@@ -481,24 +478,24 @@ class ServiceProviderDialog(_ServerDialog):
         if self.application is None:
             return
         wizard = WsTrustConfigurationWizard(self._connection, self.application_id,
-                                            str(self.application.get("name", "")),
+                                            self.application.name,
                                             self.ws_trust, self)
         wizard.configuration_saved.connect(self.on_wizard_configuration_saved)
         self.wizard = wizard
         wizard.open()
 
-    def on_wizard_configuration_saved(self, configuration: dict[str, Any]) -> None:
+    def on_wizard_configuration_saved(self, configuration: WsTrustConfig) -> None:
         self._show_ws_trust(configuration)
         self.banner.success(
-            f"WS-Trust configuration saved: tokens for {configuration.get('audience', '')!s} "
+            f"WS-Trust configuration saved: tokens for {configuration.audience} "
             "are issued for this service provider.")
         self.ws_trust_changed.emit()
 
     def on_remove_button_clicked(self) -> None:
         if self.ws_trust is None or self.application is None:
             return
-        name = str(self.application.get("name", ""))
-        audience = str(self.ws_trust.get("audience", ""))
+        name = self.application.name
+        audience = self.ws_trust.audience
         if not confirm.ask(
             self, "Remove WS-Trust configuration",
             f"Remove the WS-Trust configuration of '{name}'? The STS will no longer issue "
@@ -506,11 +503,11 @@ class ServiceProviderDialog(_ServerDialog):
             destructive=True,
         ):
             return
-        path = ws_trust_path(self.application_id)
+        app_id = self.application_id
         self._set_busy(True)
 
-        def work(client: AdminClient) -> None:
-            client.delete(path)
+        def work(api: AdminApi) -> None:
+            api.delete_ws_trust(app_id)
 
         def removed(_result: Any) -> None:
             self._set_busy(False)
@@ -535,23 +532,23 @@ class ServiceProviderDialog(_ServerDialog):
             show_problem(self.name_error, problem)
             self.name_edit.setFocus()
             return
-        body = self.patch_body()
+        draft = self.draft()
         app_id = self.application_id
         self._set_busy(True)
         self.banner.clear()
-        self._call(lambda client: client.patch(f"/applications/{app_id}", body),
+        self._call(lambda api: api.update_application(app_id, draft),
                    self._on_saved, "Saving the service provider", self._on_save_failed)
 
-    def _on_saved(self, result: Any) -> None:
+    def _on_saved(self, result: Application) -> None:
         self._set_busy(False)
         self._saved_state = self._state()
         log.info("Service provider %r saved", self.name)
-        self.service_provider_saved.emit(result if isinstance(result, dict) else {})
+        self.service_provider_saved.emit(result)
         super().accept()
 
     def _on_save_failed(self, error: Exception) -> bool:
         self._set_busy(False)
-        if isinstance(error, AdminApiError) and error.status == 409:
+        if isinstance(error, ConflictError):
             show_problem(self.name_error, error.message)
             self.name_edit.setFocus()
             return True
@@ -565,17 +562,6 @@ class ServiceProviderDialog(_ServerDialog):
         ):
             return
         super().reject()
-
-
-def ws_trust_or_none(client: AdminClient, app_id: str) -> dict[str, Any] | None:
-    """The WS-Trust configuration, or None when the service provider has none (404)."""
-    try:
-        result = client.get(ws_trust_path(app_id))
-    except AdminApiError as exc:
-        if exc.status == 404:
-            return None
-        raise
-    return result if isinstance(result, dict) else None
 
 
 def _add_note_row(form: QFormLayout, item: QWidget | QLayout) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 from collections.abc import Collection
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from stsdesk.core.aliases import MAX_ALIAS_LENGTH, RESERVED_SIGNING_KEY_ALIASES, validate_alias
-from stsdesk.services.admin_client import AdminClient
-from stsdesk.services.errors import AdminApiError, ServiceError
+from stsdesk.services.admin import AdminApi
+from stsdesk.services.admin.models import NewSigningKey, SigningKey
+from stsdesk.services.errors import ConflictError, InvalidInputError, ServiceError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs.files import choose_open_path
 from stsdesk.ui.errors import show_error
@@ -53,8 +54,8 @@ def choose_pkcs12_path(parent: QWidget | None) -> str:
                             "PKCS#12 keystores (*.p12 *.pfx);;All files (*)")
 
 
-def _pkcs12_base64(path: str) -> str:
-    """Blocking: the file's bytes as base64 (run off the GUI thread)."""
+def _read_pkcs12(path: str) -> bytes:
+    """Blocking: the file's bytes (run off the GUI thread)."""
     file = Path(path)
     try:
         data = file.read_bytes()[:_MAX_PKCS12_BYTES + 1]
@@ -64,7 +65,7 @@ def _pkcs12_base64(path: str) -> str:
     if len(data) > _MAX_PKCS12_BYTES:
         raise ServiceError(f"The file {file.name} is too large to be a PKCS#12 key pair; choose "
                            "the .p12 or .pfx file that holds the signing key.")
-    return base64.b64encode(data).decode("ascii")
+    return data
 
 
 class SigningKeyDialog(QDialog):
@@ -206,15 +207,14 @@ class SigningKeyDialog(QDialog):
             return "Give the common name, usually the STS's host name, such as sts.example.org."
         return None
 
-    def request_body(self) -> dict[str, Any]:
-        """The JSON for POST /keystores/signing-keys (without the PKCS#12 bytes)."""
+    def request(self) -> NewSigningKey:
+        """What Add sends (without the PKCS#12 bytes, read off the GUI thread)."""
         if self.generating:
-            return {"alias": self.alias, "generate": {
-                "commonName": self.common_name_edit.text().strip(),
-                "keySize": self.key_size_combo.currentData(),
-                "validityDays": self.validity_spin.value(),
-            }}
-        return {"alias": self.alias, "password": self.password_edit.text()}
+            return NewSigningKey(alias=self.alias,
+                                 common_name=self.common_name_edit.text().strip(),
+                                 key_size=int(self.key_size_combo.currentData()),
+                                 validity_days=self.validity_spin.value())
+        return NewSigningKey(alias=self.alias, password=self.password_edit.text())
 
     def _valid(self) -> bool:
         if self._alias_problem() is not None:
@@ -269,24 +269,23 @@ class SigningKeyDialog(QDialog):
         if not self._valid():
             self.file_edit.setFocus()
             return
-        body = self.request_body()
+        request = self.request()
         path = None if self.generating else self.file_edit.text().strip()
         self._saving = True
         self.banner.info("Generating the key pair…" if self.generating
                          else "Importing the key pair…")
         self._update_state()
 
-        def work(client: AdminClient) -> Any:
-            payload = dict(body)
-            if path is not None:
-                payload["pkcs12"] = _pkcs12_base64(path)
-            return client.post("/keystores/signing-keys", payload)
+        def work(api: AdminApi) -> SigningKey:
+            if path is None:
+                return api.add_signing_key(request)
+            return api.add_signing_key(replace(request, pkcs12=_read_pkcs12(path)))
 
         self._connection.call(work, self._on_added, self._on_failed)
 
-    def _on_added(self, result: Any) -> None:
+    def _on_added(self, result: SigningKey) -> None:
         self._saving = False
-        alias = str(result.get("alias", self.alias)) if isinstance(result, dict) else self.alias
+        alias = result.alias
         log.info("Signing key %r added", alias)
         self.signing_key_added.emit(alias)
         super().accept()
@@ -295,10 +294,10 @@ class SigningKeyDialog(QDialog):
         self._saving = False
         action = "Adding the signing key"
         show_error(self, self.banner, action, error)
-        if isinstance(error, AdminApiError) and error.status == 409:
+        if isinstance(error, ConflictError):
             self.alias_edit.setFocus()
             self.alias_edit.selectAll()
-        elif isinstance(error, AdminApiError) and not self.generating:
+        elif isinstance(error, InvalidInputError) and not self.generating:
             self.password_edit.setFocus()
             self.password_edit.selectAll()
         self._update_state()

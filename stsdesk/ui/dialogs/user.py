@@ -6,7 +6,6 @@ import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -25,17 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stsdesk.services.admin_client import AdminClient
-from stsdesk.services.errors import AdminApiError, ServiceError
+from stsdesk.core.limits import MIN_PASSWORD_LENGTH
+from stsdesk.services.admin import AdminApi
+from stsdesk.services.admin.models import UserDraft
+from stsdesk.services.errors import ConflictError, ServiceError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.errors import describe, is_expected, show_crash
-from stsdesk.ui.models.users import (
-    PATCH_OP_SCHEMA,
-    USER_ATTRIBUTES,
-    USER_SCHEMA,
-    RoleRow,
-    UserRow,
-)
+from stsdesk.ui.models.users import RoleRow, UserRow
 from stsdesk.ui.widgets import form as form_widgets
 from stsdesk.ui.widgets.banner import MessageBanner
 from stsdesk.ui.widgets.form import ERROR_STYLE, error_label, grow_to_fit
@@ -44,9 +39,7 @@ __all__ = [
     "UserDialog",
     "UserForm",
     "PartialSaveError",
-    "new_user_body",
-    "user_patch_operations",
-    "membership_patch",
+    "user_draft",
     "user_name_problem",
     "password_problems",
     "email_problem",
@@ -61,7 +54,6 @@ __all__ = [
 
 log = logging.getLogger("stsdesk.ui")
 
-MIN_PASSWORD_LENGTH = 8  # the server's rule (SCIM /Users)
 NO_PASSWORD_NOTICE = ("No password set: this user was created without one and cannot sign in "
                       "until you set one below.")
 NO_PASSWORD_STYLE = "color: #8a6d00;"
@@ -146,77 +138,11 @@ class UserForm:
     role_ids: frozenset[str] = frozenset()
 
 
-def new_user_body(form: UserForm) -> dict[str, Any]:
-    """The SCIM resource ``POST /Users`` takes for ``form``."""
-    body: dict[str, Any] = {
-        "schemas": [USER_SCHEMA],
-        "userName": form.user_name,
-        "password": form.password,
-        "active": form.active,
-    }
-    name = {k: v for k, v in (("givenName", form.given_name),
-                              ("familyName", form.family_name)) if v}
-    if name:
-        body["name"] = name
-    if form.display_name:
-        body["displayName"] = form.display_name
-    if form.email:
-        body["emails"] = [{"value": form.email, "primary": True}]
-    return body
-
-
-def _emails_with_primary(original: UserRow, email: str) -> list[dict[str, Any]]:
-    """The user's e-mail list with the primary address replaced: typed ones the dialog does
-    not show (work, home, other) are kept."""
-    emails = [dict(e) for e in original.emails]
-    primary = next((e for e in emails if e.get("primary")), emails[0] if emails else None)
-    others = [e for e in emails if e is not primary]
-    if not email:
-        return others
-    entry: dict[str, Any] = {"value": email, "primary": True}
-    if primary is not None and primary.get("type"):
-        entry["type"] = primary["type"]
-    return [entry, *others]
-
-
-def user_patch_operations(original: UserRow, form: UserForm) -> list[dict[str, Any]]:
-    """The RFC 7644 PATCH operations that turn ``original`` into ``form`` (only what changed)."""
-    ops: list[dict[str, Any]] = []
-
-    def text(path: str, before: str, after: str) -> None:
-        if before == after:
-            return
-        if after:
-            ops.append({"op": "replace", "path": path, "value": after})
-        else:
-            ops.append({"op": "remove", "path": path})
-
-    if form.user_name != original.user_name:
-        ops.append({"op": "replace", "path": "userName", "value": form.user_name})
-    if form.password:
-        ops.append({"op": "replace", "path": "password", "value": form.password})
-    text("name.givenName", original.given_name, form.given_name)
-    text("name.familyName", original.family_name, form.family_name)
-    text("displayName", original.display_name, form.display_name)
-    if form.email != original.email:
-        emails = _emails_with_primary(original, form.email)
-        ops.append({"op": "replace", "path": "emails", "value": emails} if emails
-                   else {"op": "remove", "path": "emails"})
-    if form.active != original.active:
-        ops.append({"op": "replace", "path": "active", "value": form.active})
-    return ops
-
-
-def membership_patch(user_id: str, *, add: bool) -> dict[str, Any]:
-    """The ``PATCH /Groups/{id}`` body that adds ``user_id`` to a group or removes it."""
-    if add:
-        operation: dict[str, Any] = {"op": "add", "path": "members",
-                                     "value": [{"value": user_id}]}
-    else:
-        # The id is quoted as a JSON string inside the value filter.
-        quoted = '"' + user_id.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        operation = {"op": "remove", "path": f"members[value eq {quoted}]"}
-    return {"schemas": [PATCH_OP_SCHEMA], "Operations": [operation]}
+def user_draft(form: UserForm) -> UserDraft:
+    """What saving ``form`` sends (without its roles, which are memberships of the roles)."""
+    return UserDraft(user_name=form.user_name, password=form.password or None,
+                     given_name=form.given_name, family_name=form.family_name,
+                     display_name=form.display_name, email=form.email, active=form.active)
 
 
 class PartialSaveError(ServiceError):
@@ -227,36 +153,25 @@ class PartialSaveError(ServiceError):
         self.user = user
 
 
-def _read_user(client: AdminClient, user_id: str) -> UserRow:
-    return UserRow.from_scim(client.scim("GET", f"/Users/{user_id}", attributes=USER_ATTRIBUTES))
-
-
-def _save_user(client: AdminClient, original: UserRow | None, form: UserForm,
+def _save_user(api: AdminApi, original: UserRow | None, form: UserForm,
                role_names: Mapping[str, str]) -> UserRow:
-    """One SCIM call for the user, then one per role whose membership changes, then one read
-    of the stored user with every detail the console shows (blocking)."""
-    wrote = original is None or bool(user_patch_operations(original, form))
-    if original is None:
-        resource = client.scim("POST", "/Users", new_user_body(form))
-        user = UserRow.from_scim(resource)
-    else:
-        ops = user_patch_operations(original, form)
-        user = original
-        if ops:
-            resource = client.scim("PATCH", f"/Users/{original.id}",
-                                   {"schemas": [PATCH_OP_SCHEMA], "Operations": ops})
-            user = UserRow.from_scim(resource)
+    """One call for the user, then one per role whose membership changes (blocking)."""
+    draft = user_draft(form)
+    user = api.create_user(draft) if original is None else api.update_user(original, draft)
     held = set(original.role_ids if original is not None else ())
     changes = [(role_id, True) for role_id in sorted(form.role_ids - held)]
     changes += [(role_id, False) for role_id in sorted(held - form.role_ids)]
     for role_id, add in changes:
         try:
-            client.scim("PATCH", f"/Groups/{role_id}", membership_patch(user.id, add=add))
+            if add:
+                api.add_role_members(role_id, [user.id])
+            else:
+                api.remove_role_members(role_id, [user.id])
         except ServiceError as exc:
             role = role_names.get(role_id, role_id)
             verb = "adding them to" if add else "removing them from"
             try:
-                user = _read_user(client, user.id)
+                user = api.get_user(user.id)
             except ServiceError:
                 pass  # the row we have is close enough; the banner says what to do
             raise PartialSaveError(
@@ -264,8 +179,8 @@ def _save_user(client: AdminClient, original: UserRow | None, form: UserForm,
                 f"{exc.message} Click Save to try the roles again.",
                 user=user,
             ) from exc
-    if changes or wrote:
-        user = _read_user(client, user.id)
+    if changes:
+        user = api.get_user(user.id)
     return user
 
 
@@ -556,8 +471,8 @@ class UserDialog(QDialog):
         self.banner.clear()
         action = "Adding the user" if original is None else "Saving the user"
 
-        def work(client: AdminClient) -> UserRow:
-            return _save_user(client, original, form, role_names)
+        def work(api: AdminApi) -> UserRow:
+            return _save_user(api, original, form, role_names)
 
         self._connection.call(work, self._on_saved, lambda error: self._on_failed(action, error))
 
@@ -576,7 +491,7 @@ class UserDialog(QDialog):
             self.banner.error(error.message)
             grow_to_fit(self)
             return
-        if isinstance(error, AdminApiError) and error.status == 409:
+        if isinstance(error, ConflictError):
             # A taken user name belongs next to the user name.
             show_problem(self.user_name_error, error.message)
             self.user_name_edit.setFocus()

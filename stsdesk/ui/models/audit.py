@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from PySide6.QtCore import (
@@ -13,58 +12,12 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
 )
 
+from stsdesk.services.admin.models import AuditEntry
 from stsdesk.ui.models.base import ROW_ROLE, Column, RowTableModel
 
 __all__ = ["AuditEntry", "AuditLogTableModel", "AuditLogFilterProxyModel"]
 
 _Index = QModelIndex | QPersistentModelIndex
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One line of ``GET /audit-logs``: who did what, on what, when."""
-
-    id: int
-    timestamp: datetime | None
-    actor: str
-    action: str
-    target: str
-    detail: str
-
-    @classmethod
-    def from_json(cls, body: dict[str, Any]) -> AuditEntry:
-        return cls(
-            id=_int(body.get("id")),
-            timestamp=_time(body.get("timestamp")),
-            actor=str(body.get("actor") or ""),
-            action=str(body.get("action") or ""),
-            target=str(body.get("target") or ""),
-            detail=str(body.get("detail") or ""),
-        )
-
-    @property
-    def local_time(self) -> str:
-        if self.timestamp is None:
-            return ""
-        return self.timestamp.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    # The server writes UTC; a value without an offset is UTC too.
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _utc_time(entry: AuditEntry) -> str | None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
@@ -18,12 +16,13 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from stsdesk.core.certificate_description import EXPIRY_WARNING_DAYS, CertificateStatus
+from stsdesk.services.admin.models import SigningKey, TrustedCertificate, validity_status
 from stsdesk.ui.models.base import ROW_ROLE, SORT_ROLE, RowTableModel
 
 __all__ = [
     "TrustedCertificateRow", "SigningKeyRow", "TrustedCertificatesTableModel",
     "SigningKeysTableModel", "CertificateFilterProxyModel", "validity_status", "common_name",
-    "status_text", "ROW_ROLE", "SORT_ROLE", "STATUS_ROLE", "STATUS_COLOURS",
+    "status_text", "key_text", "ROW_ROLE", "SORT_ROLE", "STATUS_ROLE", "STATUS_COLOURS",
 ]
 
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 3  # the row's CertificateStatus (for the filter)
@@ -43,24 +42,15 @@ _STATUS_TEXT = {
     CertificateStatus.EXPIRED: "expired",
     CertificateStatus.NOT_YET_VALID: "not yet valid",
 }
+# The service records are the rows: the tables show them as the admin API returns them.
+TrustedCertificateRow = TrustedCertificate
+SigningKeyRow = SigningKey
+
 # Worst first when sorting by status.
 _STATUS_ORDER = {
     CertificateStatus.EXPIRED: 0, CertificateStatus.NOT_YET_VALID: 1,
     CertificateStatus.EXPIRES_SOON: 2, CertificateStatus.VALID: 3,
 }
-
-
-def validity_status(not_before: dt.datetime, not_after: dt.datetime,
-                    now: dt.datetime | None = None) -> CertificateStatus:
-    """Where a validity period stands at ``now`` (the rule of CertificateDescription.status)."""
-    now = now or dt.datetime.now(dt.UTC)
-    if now < not_before:
-        return CertificateStatus.NOT_YET_VALID
-    if now > not_after:
-        return CertificateStatus.EXPIRED
-    if not_after - now <= dt.timedelta(days=EXPIRY_WARNING_DAYS):
-        return CertificateStatus.EXPIRES_SOON
-    return CertificateStatus.VALID
 
 
 def status_text(status: CertificateStatus) -> str:
@@ -80,91 +70,9 @@ def common_name(rfc4514: str) -> str:
     return value if isinstance(value, str) else value.decode("utf-8", "replace")
 
 
-def _when(text: Any) -> dt.datetime:
-    value = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-def _key_text(algorithm: str, size: int | None) -> str:
-    return f"{algorithm} {size}" if size else algorithm
-
-
-@dataclass(frozen=True)
-class _CertificateFacts:
-    alias: str
-    subject: str
-    issuer: str
-    not_before: dt.datetime
-    not_after: dt.datetime
-    sha256_fingerprint: str
-    sha1_fingerprint: str
-    key_algorithm: str
-    key_size: int | None
-    serial_number: str
-    signature_algorithm: str
-    warnings: tuple[str, ...]
-
-    @property
-    def subject_cn(self) -> str:
-        return common_name(self.subject)
-
-    @property
-    def issuer_cn(self) -> str:
-        return common_name(self.issuer)
-
-    @property
-    def key_text(self) -> str:
-        return _key_text(self.key_algorithm, self.key_size)
-
-    def status(self, now: dt.datetime | None = None) -> CertificateStatus:
-        return validity_status(self.not_before, self.not_after, now)
-
-    def days_remaining(self, now: dt.datetime | None = None) -> int:
-        now = now or dt.datetime.now(dt.UTC)
-        return (self.not_after - now) // dt.timedelta(days=1)
-
-
-def _facts(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "alias": str(item["alias"]),
-        "subject": str(item.get("subject", "")),
-        "issuer": str(item.get("issuer", "")),
-        "not_before": _when(item["notBefore"]),
-        "not_after": _when(item["notAfter"]),
-        "sha256_fingerprint": str(item.get("sha256Fingerprint", "")),
-        "sha1_fingerprint": str(item.get("sha1Fingerprint", "")),
-        "key_algorithm": str(item.get("keyAlgorithm", "")),
-        "key_size": item.get("keySize"),
-        "serial_number": str(item.get("serialNumber", "")),
-        "signature_algorithm": str(item.get("signatureAlgorithm", "")),
-        "warnings": tuple(str(w) for w in item.get("warnings") or ()),
-    }
-
-
-@dataclass(frozen=True)
-class TrustedCertificateRow(_CertificateFacts):
-    """A trust-store certificate as GET /keystores/certs lists it."""
-
-    used_by: tuple[str, ...] = ()
-
-    @classmethod
-    def from_api(cls, item: Mapping[str, Any]) -> TrustedCertificateRow:
-        return cls(**_facts(item), used_by=tuple(str(n) for n in item.get("usedBy") or ()))
-
-
-@dataclass(frozen=True)
-class SigningKeyRow(_CertificateFacts):
-    """A signing key (its certificate) as GET /keystores/signing-keys lists it."""
-
-    active: bool = False
-    created_at: dt.datetime | None = None
-    pem: str = ""
-
-    @classmethod
-    def from_api(cls, item: Mapping[str, Any]) -> SigningKeyRow:
-        created = item.get("createdAt")
-        return cls(**_facts(item), active=bool(item.get("active")),
-                   created_at=_when(created) if created else None, pem=str(item.get("pem", "")))
+def key_text(row: TrustedCertificateRow | SigningKeyRow) -> str:
+    """"RSA 2048", or the algorithm alone when the size is unknown."""
+    return f"{row.key_algorithm} {row.key_size}" if row.key_size else row.key_algorithm
 
 
 class _CertificateTableModel(RowTableModel[Any]):
@@ -227,8 +135,8 @@ class TrustedCertificatesTableModel(_CertificateTableModel):
     def _display(self, row: TrustedCertificateRow, column: int,
                  status: CertificateStatus) -> Any:
         return (
-            row.alias, row.subject_cn, row.issuer_cn, f"{row.not_after:%Y-%m-%d}",
-            self._status_display(row, status), row.sha256_fingerprint, row.key_text,
+            row.alias, common_name(row.subject), common_name(row.issuer), f"{row.not_after:%Y-%m-%d}",
+            self._status_display(row, status), row.sha256_fingerprint, key_text(row),
             ", ".join(row.used_by) or "—",
         )[column]
 
@@ -262,7 +170,7 @@ class SigningKeysTableModel(_CertificateTableModel):
         return (
             "✔ active" if row.active else "", row.alias, row.subject,
             f"{row.not_before:%Y-%m-%d}", f"{row.not_after:%Y-%m-%d}",
-            self._status_display(row, status), row.key_text, row.sha256_fingerprint,
+            self._status_display(row, status), key_text(row), row.sha256_fingerprint,
         )[column]
 
     def _sort_key(self, row: SigningKeyRow, column: int, status: CertificateStatus) -> Any:

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtCore import Qt
 
 from stsdesk.core.scenarios import EVERYONE_ROLES
+from stsdesk.services.admin.models import Keystore, Scenario, SecurityPolicy, TrustedService
 from stsdesk.ui.models.base import Column, RowTableModel
 
 __all__ = [
-    "ScenarioRow",
-    "SecurityState",
-    "TrustedServiceRow",
-    "KeystoreRow",
     "StsOverview",
     "TrustedServicesTableModel",
     "PRIMARY_DOMAIN_PREFIX",
@@ -43,128 +39,33 @@ def offered_roles(display_names: list[str]) -> list[str]:
 
 
 @dataclass(frozen=True)
-class ScenarioRow:
-    """One security scenario of the catalogue (GET /sts/scenarios)."""
-
-    id: str
-    number: int
-    summary: str
-    description: str
-    group: str  # "basic" or "advanced"
-    category: str  # "ut", "keystore", "ut-keystore" or "kerberos"
-    asks_for: tuple[str, ...]
-    enforceable: bool
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ScenarioRow:
-        return cls(
-            id=str(data["id"]),
-            number=int(data["number"]),
-            summary=str(data.get("summary", "")).strip(),
-            description=str(data.get("description", "")).strip(),
-            group=str(data.get("group", "basic")),
-            category=str(data.get("category", "")),
-            asks_for=tuple(str(item) for item in data.get("asksFor") or ()),
-            enforceable=bool(data.get("enforceable", False)),
-        )
-
-    @property
-    def asks_for_roles(self) -> bool:
-        return "roles" in self.asks_for
-
-    @property
-    def asks_for_keystores(self) -> bool:
-        return "keystores" in self.asks_for
-
-    @property
-    def title(self) -> str:
-        return f"{self.number}. {self.summary}"
-
-
-@dataclass(frozen=True)
-class SecurityState:
-    """The applied security policy (GET /sts/security)."""
-
-    enabled: bool
-    scenario_id: str
-    user_store_domain: str
-    allowed_roles: tuple[str, ...]
-    trusted_keystores: tuple[str, ...]
-    private_keystore: str | None
-    proof_key_type: str
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> SecurityState:
-        return cls(
-            enabled=bool(data.get("enabled", False)),
-            scenario_id=str(data.get("scenarioId", "")),
-            user_store_domain=str(data.get("userStoreDomain", "")),
-            allowed_roles=tuple(str(r) for r in data.get("allowedRoles") or ()),
-            trusted_keystores=tuple(str(k) for k in data.get("trustedKeystores") or ()),
-            private_keystore=data.get("privateKeystore"),
-            proof_key_type=str(data.get("proofKeyType", "")),
-        )
-
-
-@dataclass(frozen=True)
-class TrustedServiceRow:
-    """A relying party the STS issues tokens for (GET /sts/trusted-services)."""
-
-    audience: str
-    certificate_alias: str | None
-    application_id: str
-    application_name: str
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> TrustedServiceRow:
-        return cls(
-            audience=str(data.get("audience", "")),
-            certificate_alias=data.get("certificateAlias"),
-            application_id=str(data.get("applicationId", "")),
-            application_name=str(data.get("applicationName", "")),
-        )
-
-
-@dataclass(frozen=True)
-class KeystoreRow:
-    """A keystore a scenario can trust or sign with (GET /sts/keystores)."""
-
-    name: str
-    private_store: bool
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> KeystoreRow:
-        return cls(name=str(data["keyStoreName"]), private_store=bool(data.get("privateStore")))
-
-
-@dataclass(frozen=True)
 class StsOverview:
     """Everything the page shows, read in one background call."""
 
-    security: SecurityState
-    scenarios: tuple[ScenarioRow, ...]
-    trusted_services: tuple[TrustedServiceRow, ...]
-    keystores: tuple[KeystoreRow, ...]
+    security: SecurityPolicy
+    scenarios: tuple[Scenario, ...]
+    trusted_services: tuple[TrustedService, ...]
+    keystores: tuple[Keystore, ...]
     sts_url: str
     wsdl_url: str
 
-    def scenario(self, scenario_id: str) -> ScenarioRow | None:
+    def scenario(self, scenario_id: str) -> Scenario | None:
         return next((s for s in self.scenarios if s.id == scenario_id), None)
 
 
-def _audience(row: TrustedServiceRow) -> str:
+def _audience(row: TrustedService) -> str:
     return row.audience
 
 
-def _alias_text(row: TrustedServiceRow) -> str:
+def _alias_text(row: TrustedService) -> str:
     return row.certificate_alias or "(none: tokens not encrypted)"
 
 
-def _application_name(row: TrustedServiceRow) -> str:
+def _application_name(row: TrustedService) -> str:
     return row.application_name
 
 
-class TrustedServicesTableModel(RowTableModel[TrustedServiceRow]):
+class TrustedServicesTableModel(RowTableModel[TrustedService]):
     """Trusted services, one frozen row each."""
 
     AUDIENCE, CERTIFICATE_ALIAS, SERVICE_PROVIDER = range(3)

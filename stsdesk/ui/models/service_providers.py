@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
+from stsdesk.services.admin.models import ApplicationSummary, LocalClaim
 from stsdesk.ui.models.base import ROW_ROLE, SORT_ROLE, Column, RowTableModel
 
 __all__ = [
@@ -25,15 +25,8 @@ NOT_CONFIGURED = "not configured"
 _Index = QModelIndex | QPersistentModelIndex
 
 
-@dataclass(frozen=True)
-class ServiceProviderRow:
-    """One service provider as the list shows it; ``audience`` is None without WS-Trust."""
-
-    id: str
-    name: str
-    description: str = ""
-    audience: str | None = None
-    certificate_alias: str | None = None
+# The service records are the rows: the list shows them as the admin API returns them.
+ServiceProviderRow = ApplicationSummary
 
 
 def _audience_text(row: ServiceProviderRow) -> str:
@@ -61,14 +54,6 @@ class ServiceProvidersTableModel(RowTableModel[ServiceProviderRow]):
                sort_key=lambda r: (r.audience is None, (r.audience or "").casefold()),
                foreground=lambda r: Qt.GlobalColor.gray if r.audience is None else None),
     )
-
-
-@dataclass(frozen=True)
-class LocalClaim:
-    """A claim of the local dialect (http://wso2.org/claims)."""
-
-    uri: str
-    display_name: str
 
 
 class RequestedClaimsTableModel(RowTableModel[LocalClaim]):

@@ -1,16 +1,15 @@
-"""Table models for users and roles, fed with frozen rows made from SCIM 2.0 resources."""
+"""Table models for users and roles, fed with the admin API's frozen records."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from functools import cache
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 
+from stsdesk.services.admin.models import Role, User
 from stsdesk.ui.models.base import ROW_ROLE, SORT_ROLE, Column, RowTableModel
 
 __all__ = [
@@ -20,126 +19,15 @@ __all__ = [
     "RolesTableModel",
     "ROW_ROLE",
     "SORT_ROLE",
-    "USER_SCHEMA",
-    "GROUP_SCHEMA",
-    "WSO2_SCHEMA",
-    "PATCH_OP_SCHEMA",
-    "USER_ATTRIBUTES",
-    "ROLE_ATTRIBUTES",
-    "user_name_filter",
     "lock_icon",
     "NO_PASSWORD",
 ]
 
-# SCIM schema URIs (RFC 7643/7644 and WSO2's extension). stsdesk.core.ns has no SCIM entries
-# and the UI may not import the server's copies.
-USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
-GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
-WSO2_SCHEMA = "urn:scim:wso2:schema"
-PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-# What the console reads of a user and a role. Named one by one because stsdesk returns the
-# account details (failed sign-ins, whether a password is set) and members' names only when
-# asked for by name (RFC 7643 "returned": "request").
-USER_ATTRIBUTES = ",".join((
-    "userName", "externalId", "name", "displayName", "emails", "active", "groups",
-    f"{WSO2_SCHEMA}:accountLocked", f"{WSO2_SCHEMA}:failedLoginAttempts",
-    f"{WSO2_SCHEMA}:passwordSet",
-))
-ROLE_ATTRIBUTES = "displayName,members.value,members.display"
+# The service records are the rows: the tables show them as the admin API returns them.
+UserRow = User
+RoleRow = Role
 
-T = TypeVar("T", bound="UserRow | RoleRow")
-
-
-def user_name_filter(text: str) -> str | None:
-    """The SCIM filter ``userName sw "<text>"``, or None for no filter.
-
-    The text goes in as a JSON string (RFC 7644 §3.4.2.2 compValue), so quotes, backslashes
-    and control characters typed in the box are escaped and cannot change the expression.
-    """
-    text = text.strip()
-    if not text:
-        return None
-    return f"userName sw {json.dumps(text)}"
-
-
-@dataclass(frozen=True)
-class UserRow:
-    """One user as the table and the user dialog show it."""
-
-    id: str
-    user_name: str
-    display_name: str = ""
-    given_name: str = ""
-    family_name: str = ""
-    email: str = ""
-    # The SCIM emails, to keep the typed ones (work, home) on edit; dicts, so not hashed.
-    emails: tuple[Mapping[str, Any], ...] = field(default=(), hash=False)
-    roles: tuple[tuple[str, str], ...] = ()  # (group id, role name)
-    active: bool = True
-    locked: bool = False
-    failed_attempts: int = 0
-    # False for a user created without a password (by a provisioning service, say): it cannot
-    # sign in until one is set. A server that does not say (WSO2) is taken to have one.
-    password_set: bool = True
-
-    @classmethod
-    def from_scim(cls, resource: Mapping[str, Any]) -> UserRow:
-        name = resource.get("name") or {}
-        emails = tuple(e for e in resource.get("emails") or [] if isinstance(e, dict))
-        primary = next((e for e in emails if e.get("primary")), emails[0] if emails else None)
-        extension = resource.get(WSO2_SCHEMA) or {}
-        roles = tuple(
-            (str(g.get("value", "")), str(g.get("display") or g.get("value") or ""))
-            for g in resource.get("groups") or [] if isinstance(g, dict)
-        )
-        return cls(
-            id=str(resource.get("id", "")),
-            user_name=str(resource.get("userName", "")),
-            display_name=str(resource.get("displayName") or ""),
-            given_name=str(name.get("givenName") or ""),
-            family_name=str(name.get("familyName") or ""),
-            email=str(primary.get("value") or "") if primary else "",
-            emails=emails,
-            roles=roles,
-            active=bool(resource.get("active", True)),
-            locked=bool(extension.get("accountLocked", False)),
-            failed_attempts=int(extension.get("failedLoginAttempts") or 0),
-            password_set=extension.get("passwordSet") is not False,
-        )
-
-    @property
-    def role_names(self) -> tuple[str, ...]:
-        return tuple(sorted((name for _, name in self.roles), key=str.casefold))
-
-    @property
-    def role_ids(self) -> frozenset[str]:
-        return frozenset(role_id for role_id, _ in self.roles)
-
-
-@dataclass(frozen=True)
-class RoleRow:
-    """One role (a SCIM group) with its members as (user id, user name)."""
-
-    id: str
-    name: str
-    members: tuple[tuple[str, str], ...] = ()
-
-    @classmethod
-    def from_scim(cls, resource: Mapping[str, Any]) -> RoleRow:
-        members = tuple(
-            (str(m.get("value", "")), str(m.get("display") or m.get("value") or ""))
-            for m in resource.get("members") or [] if isinstance(m, dict)
-        )
-        return cls(id=str(resource.get("id", "")), name=str(resource.get("displayName", "")),
-                   members=tuple(sorted(members, key=lambda m: m[1].casefold())))
-
-    @property
-    def member_names(self) -> tuple[str, ...]:
-        return tuple(name for _, name in self.members)
-
-    @property
-    def member_ids(self) -> frozenset[str]:
-        return frozenset(user_id for user_id, _ in self.members)
+T = TypeVar("T", bound="User | Role")
 
 
 @cache

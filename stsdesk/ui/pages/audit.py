@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -19,7 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stsdesk.services.admin_client import AdminClient
+from stsdesk.services.admin import AdminApi, Capability
+from stsdesk.services.admin.models import AuditPage
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.models.audit import AuditEntry, AuditLogFilterProxyModel, AuditLogTableModel
 from stsdesk.ui.pages.base import Page
@@ -142,6 +142,17 @@ class AuditLogPage(Page):
 
     def refresh(self) -> None:
         """Load the newest page again (what was loaded before is replaced)."""
+        reason = self.connection.missing_reason(Capability.AUDIT_LOG)
+        self.table.setEnabled(reason is None)
+        self.table.setToolTip(reason or "")
+        if reason is not None:
+            # Greyed out with the reason, rather than failing on every visit.
+            self.model.set_entries([])
+            self._more = False
+            self.banner.info(f"This server has no audit log: {reason}")
+            self._update_controls()
+            self.loaded.emit()
+            return
         self._fetch(offset=0)
 
     def _fetch(self, *, offset: int) -> None:
@@ -151,14 +162,14 @@ class AuditLogPage(Page):
         self._loading = True
         self._update_controls()
 
-        def work(client: AdminClient) -> Any:
-            return client.get("/audit-logs", limit=limit, offset=offset)
+        def work(api: AdminApi) -> AuditPage:
+            return api.list_audit_entries(offset=offset, limit=limit)
 
         # Only the newest of overlapping requests counts (and says it finished).
-        def loaded(body: Any) -> None:
+        def loaded(page: AuditPage) -> None:
             if generation == self._generation:
                 self._loading = False
-                self.on_audit_logs_loaded(body, offset=offset, limit=limit)
+                self.on_audit_logs_loaded(page, offset=offset, limit=limit)
                 self.loaded.emit()
 
         def failed(error: Exception) -> None:
@@ -170,21 +181,15 @@ class AuditLogPage(Page):
 
         self.call(work, loaded, action="Loading the audit log", on_error=failed)
 
-    def on_audit_logs_loaded(self, body: Any, *, offset: int, limit: int) -> None:
-        raw = body.get("entries") if isinstance(body, dict) else None
-        if not isinstance(raw, list):
-            self.banner.error("Loading the audit log failed: the server's answer has no list of "
-                              "entries. Is this an stsdesk server?")
-            self._update_controls()
-            return
-        entries = [AuditEntry.from_json(item) for item in raw if isinstance(item, dict)]
+    def on_audit_logs_loaded(self, page: AuditPage, *, offset: int, limit: int) -> None:
+        entries = list(page.entries)
         if offset == 0:
             self.model.set_entries(entries)
-            self._received = len(raw)
+            self._received = len(entries)
         else:
             self.model.append_entries(entries)
-            self._received = offset + len(raw)
-        self._more = len(raw) >= limit
+            self._received = offset + len(entries)
+        self._more = len(entries) >= limit
         self._refill_actions()
         self._update_controls()
 

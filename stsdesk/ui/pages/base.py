@@ -9,12 +9,15 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from stsdesk.services.admin_client import AdminClient
+from stsdesk.services.admin import AdminApi, Capability
 from stsdesk.ui import errors
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.widgets.banner import MessageBanner
 
 __all__ = ["Page"]
+
+
+_OWN_TOOLTIP = "stsdeskOwnToolTip"
 
 
 class Page(QWidget):
@@ -40,6 +43,12 @@ class Page(QWidget):
         layout.addWidget(self.banner)
         layout.addLayout(self.body, 1)
         layout.setAlignment(Qt.AlignmentFlag.AlignTop)
+        connection.capabilities_changed.connect(self.on_connection_capabilities_changed)
+
+    def on_connection_capabilities_changed(self, _capabilities: object) -> None:
+        # What the server offers decides what is greyed out: a page on show reloads.
+        if self.isVisible():
+            self.refresh()
 
     def refresh(self) -> None:
         """Reload what the page shows from the server (override)."""
@@ -47,7 +56,7 @@ class Page(QWidget):
 
     def call(
         self,
-        work: Callable[[AdminClient], Any],
+        work: Callable[[AdminApi], Any],
         on_success: Callable[[Any], None],
         *,
         action: str,
@@ -62,6 +71,18 @@ class Page(QWidget):
                 self.show_error(action, error)
 
         self.connection.call(work, on_success, failed)
+
+    def offer(self, widget: QWidget, capability: Capability, enabled: bool = True) -> bool:
+        """Enable ``widget`` when the server has ``capability`` (and ``enabled``); without it,
+        grey it out with the reason as its tooltip. True when the server has it."""
+        reason = self.connection.missing_reason(capability)
+        own = widget.property(_OWN_TOOLTIP)
+        if own is None:  # the widget's own tooltip, shown again when the capability is there
+            own = widget.toolTip()
+            widget.setProperty(_OWN_TOOLTIP, own)
+        widget.setEnabled(enabled and reason is None)
+        widget.setToolTip(reason if reason is not None else str(own))
+        return reason is None
 
     def show_error(self, action: str, error: Exception) -> None:
         errors.show_error(self, self.banner, action, error)

@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from cryptography import x509
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -27,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from stsdesk.core.certificate_description import CertificateStatus
 from stsdesk.core.certificates import load_certificate
-from stsdesk.services.admin_client import API_PREFIX, AdminClient
+from stsdesk.services.admin import AdminApi, Capability
 from stsdesk.ui.connection import CONNECTED, ServerConnection
 from stsdesk.ui.dialogs import certificate_details, confirm
 from stsdesk.ui.dialogs.certificate_details import CertificateDetailsDialog, certificate_bytes
@@ -40,6 +39,7 @@ from stsdesk.ui.models.certificates import (
     SigningKeysTableModel,
     TrustedCertificateRow,
     TrustedCertificatesTableModel,
+    common_name,
     status_text,
 )
 from stsdesk.ui.pages.base import Page
@@ -50,8 +50,6 @@ __all__ = ["KeystoresPage", "KeystoreSnapshot", "fetch_keystores", "fetch_certif
 
 log = logging.getLogger("stsdesk.ui")
 
-_CERTS = "/keystores/certs"
-_SIGNING_KEYS = "/keystores/signing-keys"
 _MAX_CHAIN = 10  # issuers followed inside the trust store; longer chains do not occur
 SIGNING_TAB, TRUST_TAB = range(2)
 
@@ -62,24 +60,23 @@ class KeystoreSnapshot:
     certificates: tuple[TrustedCertificateRow, ...]
 
 
-def fetch_keystores(client: AdminClient) -> KeystoreSnapshot:
-    """Both keystores' lists (blocking: run it off the GUI thread)."""
-    keys = client.get(_SIGNING_KEYS) or []
-    certs = client.get(_CERTS) or []
-    return KeystoreSnapshot(tuple(SigningKeyRow.from_api(item) for item in keys),
-                            tuple(TrustedCertificateRow.from_api(item) for item in certs))
+def fetch_keystores(api: AdminApi) -> KeystoreSnapshot:
+    """Both keystores' lists (blocking: run it off the GUI thread); a server without a
+    signing-keys API (WSO2) has an empty signing tab."""
+    keys = (api.list_signing_keys() if api.capabilities().supports(Capability.SIGNING_KEYS)
+            else ())
+    return KeystoreSnapshot(keys, api.list_certificates())
 
 
-def _download(client: AdminClient, alias: str) -> x509.Certificate:
-    pem = client.request("GET", f"{API_PREFIX}{_CERTS}/{quote(alias, safe='')}", raw=True)
-    return load_certificate(str(pem).encode("ascii", "replace"))
+def _download(api: AdminApi, alias: str) -> x509.Certificate:
+    return load_certificate(api.export_certificate(alias).encode("ascii", "replace"))
 
 
-def fetch_certificate_chain(client: AdminClient, alias: str,
+def fetch_certificate_chain(api: AdminApi, alias: str,
                             rows: tuple[TrustedCertificateRow, ...]) -> tuple[x509.Certificate, ...]:
     """The certificate under ``alias`` and its issuers found in the trust store, leaf first."""
     by_subject = {row.subject: row for row in rows}
-    chain = [_download(client, alias)]
+    chain = [_download(api, alias)]
     seen = {alias}
     while len(chain) < _MAX_CHAIN:
         current = chain[-1]
@@ -87,7 +84,7 @@ def fetch_certificate_chain(client: AdminClient, alias: str,
         if current.issuer == current.subject or issuer is None or issuer.alias in seen:
             break
         seen.add(issuer.alias)
-        chain.append(_download(client, issuer.alias))
+        chain.append(_download(api, issuer.alias))
     return tuple(chain)
 
 
@@ -419,6 +416,9 @@ class KeystoresPage(Page):
         self.activate_button.setEnabled(key is not None and not key.active and idle)
         self.delete_signing_button.setEnabled(key is not None and not key.active and idle)
         self.delete_signing_action.setEnabled(key is not None and not key.active and idle)
+        self.offer(self.generate_button, Capability.SIGNING_KEYS)
+        self.offer(self.import_pkcs12_button, Capability.SIGNING_KEYS)
+        self.offer(self.import_button, Capability.TRUST_STORE_IMPORT)
 
     def _update_status(self, *_args: Any) -> None:
         total, shown = self.trust_model.rowCount(), self.trust_proxy.rowCount()
@@ -501,7 +501,7 @@ class KeystoresPage(Page):
         def opened(chain: tuple[x509.Certificate, ...]) -> None:
             self._open_details(chain[0], chain, row.alias)
 
-        self.call(lambda client: fetch_certificate_chain(client, row.alias, rows), opened,
+        self.call(lambda api: fetch_certificate_chain(api, row.alias, rows), opened,
                   action=f"Reading the certificate '{row.alias}'")
 
     def on_export_button_clicked(self) -> None:
@@ -514,8 +514,8 @@ class KeystoresPage(Page):
             return
         path, fmt = choice
 
-        def work(client: AdminClient) -> str:
-            Path(path).write_bytes(certificate_bytes(_download(client, row.alias), fmt))
+        def work(api: AdminApi) -> str:
+            Path(path).write_bytes(certificate_bytes(_download(api, row.alias), fmt))
             return path
 
         self._run_work(work, f"The certificate '{row.alias}' was exported as {fmt.upper()} to "
@@ -534,13 +534,13 @@ class KeystoresPage(Page):
             use = " No service provider uses it."
         if not confirm.ask(
             self, "Delete certificate",
-            f"Delete the certificate '{row.alias}' ({row.subject_cn}) from the trust store?"
+            f"Delete the certificate '{row.alias}' ({common_name(row.subject)}) from the trust store?"
             f"{use} This cannot be undone.", destructive=True,
         ):
             return
 
-        def work(client: AdminClient) -> None:
-            client.delete(f"{_CERTS}/{quote(row.alias, safe='')}")
+        def work(api: AdminApi) -> None:
+            api.delete_certificate(row.alias)
 
         self._run_work(work, f"The certificate '{row.alias}' was deleted from the trust store.",
                        f"Deleting the certificate '{row.alias}'")
@@ -582,8 +582,8 @@ class KeystoresPage(Page):
         ):
             return
 
-        def work(client: AdminClient) -> Any:
-            return client.put(f"{_SIGNING_KEYS}/active", {"alias": row.alias})
+        def work(api: AdminApi) -> Any:
+            return api.activate_signing_key(row.alias)
 
         self._run_work(work, f"'{row.alias}' now signs the tokens this STS issues.",
                        f"Making '{row.alias}' the signing key")
@@ -613,7 +613,7 @@ class KeystoresPage(Page):
         path, fmt = choice
         pem = row.pem
 
-        def work(_client: AdminClient) -> str:
+        def work(_api: AdminApi) -> str:
             cert = load_certificate(pem.encode("ascii", "replace"))
             Path(path).write_bytes(certificate_bytes(cert, fmt))
             return path
@@ -633,8 +633,8 @@ class KeystoresPage(Page):
         ):
             return
 
-        def work(client: AdminClient) -> None:
-            client.delete(f"{_SIGNING_KEYS}/{quote(row.alias, safe='')}")
+        def work(api: AdminApi) -> None:
+            api.delete_signing_key(row.alias)
 
         self._run_work(work, f"The signing key '{row.alias}' was deleted.",
                        f"Deleting the signing key '{row.alias}'")

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QBrush, QColor, QHideEvent, QKeySequence
@@ -24,16 +20,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stsdesk.services.admin_client import AdminClient
-from stsdesk.services.errors import ServiceError
+from stsdesk.core.limits import MAX_HOME_REALM_IDENTIFIER, MAX_ISSUER, MAX_MINUTES
+from stsdesk.services.admin.models import ResidentIdp
+from stsdesk.services.admin.resident import ResidentIdpChange, resident_idp_changes
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.pages.base import Page
 from stsdesk.ui.widgets.form import error_label
 
 __all__ = [
     "ResidentIdpPage",
-    "ResidentIdpSettings",
-    "patch_operations",
     "identifier_problem",
     "issuer_problem",
     "MINUTES_PER_WEEK",
@@ -43,49 +38,17 @@ __all__ = [
 log = logging.getLogger("stsdesk.ui.resident_idp")
 
 MINUTES_PER_WEEK = 7 * 24 * 60
-# The server refuses periods above ten years (stsdesk.server.admin.configs.MAX_MINUTES); the
-# UI may not import the server, so the limit is repeated here.
-MAX_MINUTES = 5_256_000
 MAX_WEEKS = MAX_MINUTES // MINUTES_PER_WEEK
-MAX_IDENTIFIER = 255
-MAX_ISSUER = 1024
 
-_REALMS = "/homeRealmIdentifiers/"
 _INVALID_BRUSH = QBrush(QColor("#fdecea"))
-
-
-@dataclass(frozen=True)
-class ResidentIdpSettings:
-    """What the page edits, in the API's units (minutes)."""
-
-    home_realm_identifiers: tuple[str, ...]
-    idle_session_timeout_minutes: int
-    remember_me_minutes: int
-    issuer: str | None  # None: the server has no such setting (WSO2 Identity Server)
-
-    @classmethod
-    def from_json(cls, body: dict[str, Any]) -> ResidentIdpSettings:
-        """Read ``GET /configs``; ServiceError when the server's answer is not what it should be."""
-        try:
-            return cls(
-                home_realm_identifiers=tuple(str(v) for v in body.get("homeRealmIdentifiers", [])),
-                idle_session_timeout_minutes=int(body["idleSessionTimeoutPeriod"]),
-                remember_me_minutes=int(body["rememberMePeriod"]),
-                issuer=str(body["stsIssuer"]) if body.get("stsIssuer") is not None else None,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ServiceError(
-                "the server's configuration is incomplete or not in the expected format "
-                f"({exc}); is this an stsdesk or WSO2 Identity Server admin API?"
-            ) from exc
 
 
 def identifier_problem(value: str) -> str | None:
     """Why ``value`` cannot be a home realm identifier, or None."""
     if not value:
         return "A home realm identifier is empty; type one or remove it."
-    if len(value) > MAX_IDENTIFIER:
-        return f"A home realm identifier is at most {MAX_IDENTIFIER} characters long."
+    if len(value) > MAX_HOME_REALM_IDENTIFIER:
+        return f"A home realm identifier is at most {MAX_HOME_REALM_IDENTIFIER} characters long."
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
         return f"'{value}' contains spaces; home realm identifiers cannot contain spaces."
     return None
@@ -104,67 +67,6 @@ def issuer_problem(value: str) -> str | None:
     return None
 
 
-def patch_operations(before: ResidentIdpSettings,
-                     after: ResidentIdpSettings) -> list[dict[str, str]]:
-    """WSO2's JSON-patch list that turns ``before`` into ``after`` (empty when equal)."""
-    operations = _realm_operations(before.home_realm_identifiers, after.home_realm_identifiers)
-    if after.idle_session_timeout_minutes != before.idle_session_timeout_minutes:
-        operations.append(_op("REPLACE", "/idleSessionTimeoutPeriod",
-                              str(after.idle_session_timeout_minutes)))
-    if after.remember_me_minutes != before.remember_me_minutes:
-        operations.append(_op("REPLACE", "/rememberMePeriod", str(after.remember_me_minutes)))
-    if after.issuer != before.issuer and after.issuer is not None:
-        operations.append(_op("REPLACE", "/stsIssuer", after.issuer))
-    return operations
-
-
-def _op(operation: str, path: str, value: str | None = None) -> dict[str, str]:
-    result = {"operation": operation, "path": path}
-    if value is not None:
-        result["value"] = value
-    return result
-
-
-def _realm_operations(old: Sequence[str], new: Sequence[str]) -> list[dict[str, str]]:
-    """Index operations for the identifier list.
-
-    The server applies them in order and refuses a value that is already in the list, so a
-    naive position-by-position REPLACE breaks on a reordering. Instead: REPLACE where an item
-    was edited into a value the old list does not have, then REMOVE (from the end, so indices
-    stay valid) what is gone, then ADD in ascending order what is new or moved.
-    """
-    if list(old) == list(new):
-        return []
-    old_values = set(old)
-    kept: set[int] = set()
-    replaced: dict[int, str] = {}
-    matcher = difflib.SequenceMatcher(a=list(old), b=list(new), autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            kept.update(range(i1, i2))
-        elif tag == "replace" and i2 - i1 == j2 - j1:
-            for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
-                if new[j] not in old_values:
-                    replaced[i] = new[j]
-    operations: list[dict[str, str]] = []
-    working = list(old)
-    for index, value in sorted(replaced.items()):
-        operations.append(_op("REPLACE", f"{_REALMS}{index}", value))
-        working[index] = value
-    for index in sorted(set(range(len(old))) - kept - replaced.keys(), reverse=True):
-        operations.append(_op("REMOVE", f"{_REALMS}{index}"))
-        del working[index]
-    # ``working`` is now a subsequence of ``new``: inserting the missing values in ascending
-    # target order yields ``new`` and never adds a value that is still present.
-    for index, value in enumerate(new):
-        if index >= len(working) or working[index] != value:
-            operations.append(_op("ADD", f"{_REALMS}{index}", value))
-            working.insert(index, value)
-    if working != list(new):  # a bug here would silently save the wrong list
-        raise RuntimeError("internal error: the identifier changes could not be computed")
-    return operations
-
-
 class ResidentIdpPage(Page):
     """WSO2's Resident IdP page: edit the form, then "Update" sends one PATCH of what changed."""
 
@@ -172,7 +74,7 @@ class ResidentIdpPage(Page):
 
     def __init__(self, connection: ServerConnection, parent: QWidget | None = None) -> None:
         super().__init__(connection, parent)
-        self._baseline: ResidentIdpSettings | None = None
+        self._baseline: ResidentIdp | None = None
         self._remember_touched = False
         self._filling = False
         self._saving = False
@@ -336,9 +238,9 @@ class ResidentIdpPage(Page):
         self._update_buttons()
 
         # Only the newest of overlapping reloads counts (and says it finished).
-        def loaded(body: Any) -> None:
+        def loaded(settings: ResidentIdp) -> None:
             if generation == self._generation:
-                self.on_configs_loaded(body)
+                self.on_configs_loaded(settings)
                 self.loaded.emit()
 
         def failed(error: Exception) -> None:
@@ -346,15 +248,10 @@ class ResidentIdpPage(Page):
                 self.show_error("Loading the resident identity provider", error)
                 self.loaded.emit()
 
-        self.call(lambda client: client.get("/configs"), loaded,
+        self.call(lambda api: api.get_resident_idp(), loaded,
                   action="Loading the resident identity provider", on_error=failed)
 
-    def on_configs_loaded(self, body: Any) -> None:
-        try:
-            settings = ResidentIdpSettings.from_json(body if isinstance(body, dict) else {})
-        except ServiceError as exc:
-            self.banner.error(f"Loading the resident identity provider failed: {exc.message}")
-            return
+    def on_configs_loaded(self, settings: ResidentIdp) -> None:
         if self.has_unsaved_changes():
             # A reload (F5, the server coming back) must not throw away what was typed.
             if settings != self._baseline:
@@ -364,7 +261,7 @@ class ResidentIdpPage(Page):
             return
         self._fill(settings)
 
-    def _fill(self, settings: ResidentIdpSettings | None) -> None:
+    def _fill(self, settings: ResidentIdp | None) -> None:
         """Show ``settings`` (None: nothing loaded yet) and make it the baseline."""
         self._baseline = settings
         self._remember_touched = False
@@ -408,26 +305,26 @@ class ResidentIdpPage(Page):
     def identifiers(self) -> list[str]:
         return [self.realm_list.item(row).text() for row in range(self.realm_list.count())]
 
-    def form_settings(self) -> ResidentIdpSettings | None:
+    def form_settings(self) -> ResidentIdp | None:
         """What the form says, in minutes (None before the first load)."""
         if self._baseline is None:
             return None
         remember = self._baseline.remember_me_minutes
         if self._remember_touched:
             remember = self.remember_me.value() * MINUTES_PER_WEEK
-        return ResidentIdpSettings(
+        return ResidentIdp(
             home_realm_identifiers=tuple(self.identifiers()),
             idle_session_timeout_minutes=self.idle_timeout.value(),
             remember_me_minutes=remember,
             issuer=self.issuer.text() if self._baseline.issuer is not None else None,
         )
 
-    def pending_operations(self) -> list[dict[str, str]]:
-        """The PATCH that Update would send now."""
+    def pending_changes(self) -> tuple[ResidentIdpChange, ...]:
+        """The edits Update would send now."""
         current = self.form_settings()
         if current is None or self._baseline is None:
-            return []
-        return patch_operations(self._baseline, current)
+            return ()
+        return resident_idp_changes(self._baseline, current)
 
     def has_unsaved_changes(self) -> bool:
         current = self.form_settings()
@@ -485,9 +382,9 @@ class ResidentIdpPage(Page):
         if self._saving:
             self.change_label.setText("Saving…")
         elif dirty:
-            count = len(self.pending_operations())
+            count = len(self.pending_changes())
             self.change_label.setText(
-                f"Unsaved changes ({count} operation{'s' if count != 1 else ''} to send)")
+                f"Unsaved changes ({count} change{'s' if count != 1 else ''} to send)")
         elif self._baseline is None:
             self.change_label.setText("Loading…")
         else:
@@ -562,34 +459,25 @@ class ResidentIdpPage(Page):
             # Nothing is sent while the form has errors; they are shown next to the fields.
             (self.issuer if self.issuer_error.isVisible() else self.realm_list).setFocus()
             return
-        operations = self.pending_operations()
-        if not operations:
+        baseline, wanted = self._baseline, self.form_settings()
+        if baseline is None or wanted is None or not self.pending_changes():
             return
         self._saving = True
         self._update_buttons()
         self.banner.clear()
-
-        def send(client: AdminClient) -> Any:
-            return client.patch("/configs", operations)
-
-        self.call(send, self.on_update_succeeded,
+        self.call(lambda api: api.update_resident_idp(baseline, wanted), self.on_update_succeeded,
                   action="Updating the resident identity provider",
                   on_error=self.on_update_failed)
 
-    def on_update_succeeded(self, body: Any) -> None:
+    def on_update_succeeded(self, saved: ResidentIdp) -> None:
         self._saving = False
-        count = len(self.pending_operations())
-        try:
-            saved = ResidentIdpSettings.from_json(body if isinstance(body, dict) else {})
-        except ServiceError:
-            saved = None
-        if saved is not None:
-            self._fill(saved)
+        count = len(self.pending_changes())
+        self._fill(saved)
         self._update_buttons()
         self.banner.success(
             f"The resident identity provider was updated ({count} change"
             f"{'s' if count != 1 else ''}).")
-        log.info("resident identity provider updated with %d operation(s)", count)
+        log.info("resident identity provider updated with %d change(s)", count)
         self.refresh()
 
     def on_update_failed(self, error: Exception) -> None:

@@ -24,18 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stsdesk.services.admin_client import AdminClient
+from stsdesk.services.admin import AdminApi, Capability
+from stsdesk.services.admin.models import SecurityPolicy, StsSettings
 from stsdesk.ui.connection import ServerConnection
-from stsdesk.ui.models.scenarios import (
-    KeystoreRow,
-    ScenarioRow,
-    SecurityState,
-    StsOverview,
-    TrustedServiceRow,
-    TrustedServicesTableModel,
-)
+from stsdesk.ui.models.scenarios import StsOverview, TrustedServicesTableModel
 from stsdesk.ui.pages.base import Page
-from stsdesk.ui.widgets.sts_settings import StsSettingsGroup, load_settings, save_settings
+from stsdesk.ui.widgets.sts_settings import StsSettingsGroup
 from stsdesk.ui.wizards.security_policy import ApplySecurityPolicyWizard, ask_disable_security
 
 __all__ = ["SecurityTokenServicePage", "load_overview", "ENCRYPTED_KEY", "BINARY_SECRET"]
@@ -51,20 +45,16 @@ _DISABLED_PILL = ("<span style='background:#ffebe9; color:#a40e26; font-weight:b
                   "padding:2px 8px;'>&nbsp;● Disabled&nbsp;</span>")
 
 
-def load_overview(client: AdminClient) -> StsOverview:
+def load_overview(api: AdminApi) -> StsOverview:
     """Read everything the page shows (off the GUI thread)."""
-    security = client.get("/sts/security")
-    scenarios = client.get("/sts/scenarios")
-    trusted = client.get("/sts/trusted-services")
-    keystores = client.get("/sts/keystores")
-    endpoints = client.get("/sts/endpoints")
+    endpoints = api.get_endpoints()
     return StsOverview(
-        security=SecurityState.from_json(security),
-        scenarios=tuple(ScenarioRow.from_json(s) for s in scenarios),
-        trusted_services=tuple(TrustedServiceRow.from_json(t) for t in trusted),
-        keystores=tuple(KeystoreRow.from_json(k) for k in keystores),
-        sts_url=str(endpoints.get("sts", "")),
-        wsdl_url=str(endpoints.get("wsdl", "")),
+        security=api.get_security_policy(),
+        scenarios=api.list_scenarios(),
+        trusted_services=api.list_trusted_services(),
+        keystores=api.list_keystores(),
+        sts_url=endpoints.sts_url,
+        wsdl_url=endpoints.wsdl_url,
     )
 
 
@@ -247,8 +237,9 @@ class SecurityTokenServicePage(Page):
         self._update_buttons()
         self.call(load_overview, self.on_overview_loaded,
                   action="Loading the STS security settings", on_error=self.on_overview_failed)
-        self.call(load_settings, self.settings_group.show_values,
-                  action="Loading the token and sign-in settings")
+        if self.offer(self.settings_group, Capability.STS_SETTINGS):
+            self.call(lambda api: api.get_sts_settings(), self.settings_group.show_values,
+                      action="Loading the token and sign-in settings")
 
     def on_overview_loaded(self, overview: StsOverview) -> None:
         self._loading = False
@@ -315,10 +306,10 @@ class SecurityTokenServicePage(Page):
     def chosen_proof_key_type(self) -> str:
         return BINARY_SECRET if self.binary_radio.isChecked() else ENCRYPTED_KEY
 
-    def on_settings_group_apply_requested(self, values: dict[str, Any]) -> None:
+    def on_settings_group_apply_requested(self, values: StsSettings) -> None:
         self.settings_group.set_busy(True)
 
-        def done(saved: dict[str, Any]) -> None:
+        def done(saved: StsSettings) -> None:
             self.settings_group.show_values(saved)
             self.banner.success("The token and sign-in settings are saved; they apply to the "
                                 "next request.")
@@ -327,7 +318,7 @@ class SecurityTokenServicePage(Page):
             self.settings_group.set_busy(False)
             self.show_error("Saving the token and sign-in settings", error)
 
-        self.call(lambda client: save_settings(client, values), done,
+        self.call(lambda api: api.update_sts_settings(values), done,
                   action="Saving the token and sign-in settings", on_error=failed)
 
     def has_unsaved_changes(self) -> bool:
@@ -338,11 +329,12 @@ class SecurityTokenServicePage(Page):
     def _update_buttons(self) -> None:
         ready = self.overview is not None and not self._saving
         enabled = self.overview is not None and self.overview.security.enabled
-        self.apply_button.setEnabled(ready)
-        self.disable_button.setEnabled(ready and enabled)
-        self.proof_apply_button.setEnabled(ready and self.has_unsaved_changes())
-        self.encrypted_radio.setEnabled(ready)
-        self.binary_radio.setEnabled(ready)
+        self.offer(self.apply_button, Capability.SECURITY_POLICY, ready)
+        self.offer(self.disable_button, Capability.SECURITY_POLICY, ready and enabled)
+        self.offer(self.proof_apply_button, Capability.PROOF_KEY_TYPE,
+                   ready and self.has_unsaved_changes())
+        self.offer(self.encrypted_radio, Capability.PROOF_KEY_TYPE, ready)
+        self.offer(self.binary_radio, Capability.PROOF_KEY_TYPE, ready)
         has_urls = bool(self.sts_edit.text())
         self.copy_sts_button.setEnabled(has_urls)
         self.copy_wsdl_button.setEnabled(has_urls)
@@ -373,7 +365,7 @@ class SecurityTokenServicePage(Page):
         self.wizard.security_disabled.connect(self.on_wizard_security_disabled)
         self.wizard.open()
 
-    def on_wizard_security_applied(self, security: SecurityState) -> None:
+    def on_wizard_security_applied(self, security: SecurityPolicy) -> None:
         scenario = self.overview.scenario(security.scenario_id) if self.overview else None
         name = scenario.title if scenario else security.scenario_id
         roles = ", ".join(security.allowed_roles)
@@ -397,7 +389,7 @@ class SecurityTokenServicePage(Page):
             self._set_saving(False)
             self.show_error("Disabling security", error)
 
-        self.call(lambda client: client.delete("/sts/security"), done,
+        self.call(lambda api: api.disable_security(), done,
                   action="Disabling security", on_error=failed)
 
     def _announce_disabled(self) -> None:
@@ -418,17 +410,16 @@ class SecurityTokenServicePage(Page):
         chosen = self.chosen_proof_key_type
         self._set_saving(True)
 
-        def done(result: dict[str, Any]) -> None:
+        def done(result: str) -> None:
             self._set_saving(False)
-            self.banner.success(f"Proof key type set to {result.get('proofKeyType', chosen)}.")
+            self.banner.success(f"Proof key type set to {result or chosen}.")
             self.refresh()
 
         def failed(error: Exception) -> None:
             self._set_saving(False)  # the radio keeps the user's choice
             self.show_error("Saving the proof key type", error)
 
-        self.call(lambda client: client.put("/sts/proof-key-type", {"proofKeyType": chosen}),
-                  done, action="Saving the proof key type", on_error=failed)
+        self.call(lambda api: api.set_proof_key_type(chosen), done, action="Saving the proof key type", on_error=failed)
 
     def on_copy_sts_button_clicked(self) -> None:
         self._copy(self.sts_edit.text(), self.copy_sts_button, "&Copy")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
@@ -18,13 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stsdesk.services.admin_client import AdminClient
+from stsdesk.services.admin import AdminApi
+from stsdesk.services.admin.models import Application, ApplicationSummary
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs import confirm
 from stsdesk.ui.dialogs.service_provider import (
     NewServiceProviderDialog,
     ServiceProviderDialog,
-    ws_trust_or_none,
 )
 from stsdesk.ui.models.service_providers import (
     ROW_ROLE,
@@ -41,31 +42,24 @@ log = logging.getLogger("stsdesk.ui")
 _PAGE_SIZE = 1000  # the admin API's largest page
 
 
-def fetch_service_providers(client: AdminClient) -> list[ServiceProviderRow]:
+def fetch_service_providers(api: AdminApi) -> list[ServiceProviderRow]:
     """Every service provider with its WS-Trust audience (blocking: run it off the GUI thread).
 
-    The list endpoint does not carry the WS-Trust configuration (as in WSO2), so each service
+    The list does not carry the WS-Trust configuration (as in WSO2), so each service
     provider's is read on its own.
     """
-    items: list[dict[str, Any]] = []
-    offset = 0
+    items: list[ApplicationSummary] = []
     while True:
-        answer = client.get("/applications", limit=_PAGE_SIZE, offset=offset)
-        batch = list(answer.get("applications") or [])
-        items.extend(batch)
-        offset += len(batch)
-        if not batch or offset >= int(answer.get("totalResults", 0)):
+        page = api.list_applications(offset=len(items), limit=_PAGE_SIZE)
+        items.extend(page.applications)
+        if not page.applications or len(items) >= page.total:
             break
     rows = []
     for item in items:
-        ws_trust = ws_trust_or_none(client, str(item["id"]))
-        rows.append(ServiceProviderRow(
-            id=str(item["id"]),
-            name=str(item.get("name", "")),
-            description=str(item.get("description") or ""),
-            audience=None if ws_trust is None else str(ws_trust.get("audience", "")),
-            certificate_alias=None if ws_trust is None else ws_trust.get("certificateAlias") or None,
-        ))
+        ws_trust = api.get_ws_trust(item.id)
+        rows.append(replace(item, audience=None if ws_trust is None else ws_trust.audience,
+                            certificate_alias=None if ws_trust is None
+                            else ws_trust.certificate_alias))
     return rows
 
 
@@ -255,9 +249,9 @@ class ServiceProvidersPage(Page):
         self.new_dialog = dialog
         dialog.open()
 
-    def on_new_dialog_service_provider_created(self, application: dict[str, Any]) -> None:
-        app_id = str(application.get("id", ""))
-        self.banner.success(f"The service provider '{application.get('name', '')}' was "
+    def on_new_dialog_service_provider_created(self, application: Application) -> None:
+        app_id = application.id
+        self.banner.success(f"The service provider '{application.name}' was "
                             "registered. Choose its claims and configure WS-Trust.")
         self._select_after_load = app_id
         self.refresh()
@@ -279,9 +273,9 @@ class ServiceProvidersPage(Page):
         editor.open()
         return editor
 
-    def on_editor_service_provider_saved(self, application: dict[str, Any]) -> None:
-        self.banner.success(f"The service provider '{application.get('name', '')}' was saved.")
-        self._select_after_load = str(application.get("id", "")) or None
+    def on_editor_service_provider_saved(self, application: Application) -> None:
+        self.banner.success(f"The service provider '{application.name}' was saved.")
+        self._select_after_load = application.id or None
         self.refresh()
 
     def on_editor_finished(self, _result: int) -> None:
@@ -313,8 +307,8 @@ class ServiceProvidersPage(Page):
         self._deleting = True
         self._update_buttons()
 
-        def work(client: AdminClient) -> None:
-            client.delete(f"/applications/{row.id}")
+        def work(api: AdminApi) -> None:
+            api.delete_application(row.id)
 
         def deleted(_result: Any) -> None:
             self._deleting = False

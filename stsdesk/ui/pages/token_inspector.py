@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 from cryptography import x509
 from PySide6.QtCore import Qt, Signal
@@ -26,12 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from stsdesk.core.certificate_files import FILE_PATTERNS, load_private_key, read_certificates
-from stsdesk.core.certificates import certificate_fingerprint, load_certificate
+from stsdesk.core.certificates import certificate_fingerprint
 from stsdesk.core.errors import StsError
 from stsdesk.core.tokeninfo import DecodedToken, PrivateKey, decode_token
 from stsdesk.core.tokeninput import extract_token
-from stsdesk.services.admin_client import API_PREFIX, AdminClient
-from stsdesk.services.errors import AdminApiError, InputError
+from stsdesk.services.admin.certificates import ServerCertificates, fetch_server_certificates
+from stsdesk.services.errors import InputError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs.files import choose_open_path as ask_open_path  # tests patch it here
 from stsdesk.ui.pages.base import Page
@@ -39,7 +36,7 @@ from stsdesk.ui.widgets.form import error_label, show_problem
 from stsdesk.ui.widgets.token_view import TokenView
 
 __all__ = [
-    "TokenInspectorPage", "ServerCertificates", "fetch_certificates", "ask_open_path",
+    "TokenInspectorPage", "ask_open_path",
     "read_file", "MAX_TOKEN_FILE_BYTES", "KEY_FILE_FILTER", "CERT_FILE_FILTER",
 ]
 
@@ -51,62 +48,6 @@ KEY_FILE_FILTER = "Private keys (*.pem *.key *.p12 *.pfx *.der);;All files (*)"
 CERT_FILE_FILTER = f"Certificates ({' '.join(FILE_PATTERNS)});;All files (*)"
 TOKEN_FILE_FILTER = "Tokens (*.xml *.txt *.saml *.b64);;All files (*)"
 SIGNING, TRUST_STORE, FILE, NONE = "signing", "trust", "file", "none"
-
-
-@dataclass(frozen=True)
-class ServerCertificates:
-    """The certificates the server knows: its signing keys' and its trust store's."""
-
-    signing: Mapping[str, x509.Certificate] = field(default_factory=dict)
-    active_signing: str | None = None
-    trust_store: Mapping[str, x509.Certificate] = field(default_factory=dict)
-
-    @property
-    def all(self) -> dict[str, x509.Certificate]:
-        return {**self.trust_store, **self.signing}
-
-
-def fetch_certificates(client: AdminClient) -> ServerCertificates:
-    """Read the signing and trust-store certificates (blocking: run it off the GUI thread)."""
-    signing: dict[str, x509.Certificate] = {}
-    active = None
-    try:
-        for entry in client.get("/keystores/signing-keys") or []:
-            cert = _certificate(entry.get("pem"), entry.get("alias"))
-            if cert is not None:
-                signing[str(entry["alias"])] = cert
-                if entry.get("active"):
-                    active = str(entry["alias"])
-    except AdminApiError as exc:
-        if exc.status != 404:
-            raise
-        # WSO2 has no signing-keys API; its public certificate is the one signing tokens.
-        pem = client.request("GET", f"{API_PREFIX}/keystores/certs/public", raw=True)
-        cert = _certificate(pem, "public")
-        if cert is not None:
-            signing["wso2carbon"] = cert
-            active = "wso2carbon"
-    trust: dict[str, x509.Certificate] = {}
-    for entry in client.get("/keystores/certs") or []:
-        alias = str(entry.get("alias") or "")
-        if not alias:
-            continue
-        pem = client.request("GET", f"{API_PREFIX}/keystores/certs/{quote(alias, safe='')}",
-                             raw=True)
-        cert = _certificate(pem, alias)
-        if cert is not None:
-            trust[alias] = cert
-    return ServerCertificates(signing, active, trust)
-
-
-def _certificate(pem: object, alias: object) -> x509.Certificate | None:
-    if not isinstance(pem, str) or not pem.strip():
-        return None
-    try:
-        return load_certificate(pem.encode("utf-8"))
-    except StsError as exc:
-        log.warning("The server's certificate %r could not be read: %s", alias, exc.message)
-        return None
 
 
 def read_file(path: str, what: str, limit: int = MAX_TOKEN_FILE_BYTES) -> bytes:
@@ -263,7 +204,7 @@ class TokenInspectorPage(Page):
             self.show_error("Loading the server's certificates", error)
             self.loaded.emit()
 
-        self.call(fetch_certificates, loaded, action="Loading the server's certificates",
+        self.call(fetch_server_certificates, loaded, action="Loading the server's certificates",
                   on_error=failed)
 
     def _fill_choices(self, certificates: ServerCertificates) -> None:

@@ -26,24 +26,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stsdesk.services.admin_client import AdminClient
+from stsdesk.services.admin import AdminApi
 from stsdesk.services.errors import ServiceError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs import confirm
 from stsdesk.ui.dialogs.role import RoleDialog
-from stsdesk.ui.dialogs.user import UserDialog, membership_patch
+from stsdesk.ui.dialogs.user import UserDialog
 from stsdesk.ui.models.users import (
-    PATCH_OP_SCHEMA,
-    ROLE_ATTRIBUTES,
     ROW_ROLE,
     SORT_ROLE,
-    USER_ATTRIBUTES,
-    WSO2_SCHEMA,
     RoleRow,
     RolesTableModel,
     UserRow,
     UsersTableModel,
-    user_name_filter,
 )
 from stsdesk.ui.pages.base import Page
 
@@ -65,7 +60,6 @@ _FILTER_DELAY_MS = 300  # typing pauses this long before the server is asked
 # userName sw "<text>" must stay under the server's 1000-character filter limit even when every
 # character is escaped as \uXXXX.
 _MAX_FILTER_TEXT = 150
-CLAIMS_PATH = "/claim-dialects/local/claims"
 
 
 @dataclass(frozen=True)
@@ -77,51 +71,36 @@ class UsersPage:
     start: int  # 1-based index of the first row
 
 
-def fetch_users(client: AdminClient, text: str, start: int, count: int) -> UsersPage:
+def fetch_users(api: AdminApi, text: str, start: int, count: int) -> UsersPage:
     """Users whose name starts with ``text``, ``count`` from ``start`` (blocking)."""
-    params: dict[str, Any] = {"startIndex": start, "count": count, "attributes": USER_ATTRIBUTES}
-    scim_filter = user_name_filter(text)
-    if scim_filter is not None:
-        params["filter"] = scim_filter
-    answer = client.scim("GET", "/Users", None, **params) or {}
-    rows = tuple(UserRow.from_scim(r) for r in answer.get("Resources") or [])
-    return UsersPage(rows=rows, total=int(answer.get("totalResults", len(rows))),
-                     start=int(answer.get("startIndex", start)))
+    page = api.list_users(user_name_prefix=text, offset=start - 1, limit=count)
+    return UsersPage(rows=page.users, total=page.total, start=start)
 
 
-def _fetch_all(client: AdminClient, path: str, **params: Any) -> list[dict[str, Any]]:
-    resources: list[dict[str, Any]] = []
-    while True:
-        answer = client.scim("GET", path, None, startIndex=len(resources) + 1,
-                             count=_SERVER_PAGE, **params) or {}
-        batch = list(answer.get("Resources") or [])
-        resources.extend(batch)
-        if not batch or len(resources) >= int(answer.get("totalResults", 0)):
-            return resources
+def fetch_roles(api: AdminApi) -> list[RoleRow]:
+    """Every role with its members (blocking)."""
+    return list(api.list_roles())
 
 
-def fetch_roles(client: AdminClient) -> list[RoleRow]:
-    """Every role (SCIM group) with its members (blocking)."""
-    return [RoleRow.from_scim(r)
-            for r in _fetch_all(client, "/Groups", attributes=ROLE_ATTRIBUTES)]
-
-
-def fetch_all_user_names(client: AdminClient) -> list[tuple[str, str]]:
+def fetch_all_user_names(api: AdminApi) -> list[tuple[str, str]]:
     """Every user as (id, user name), for choosing members (blocking)."""
-    return [(str(r.get("id", "")), str(r.get("userName", "")))
-            for r in _fetch_all(client, "/Users", attributes="userName")]
+    users: list[UserRow] = []
+    while True:
+        page = api.list_users(offset=len(users), limit=_SERVER_PAGE)
+        users.extend(page.users)
+        if not page.users or len(users) >= page.total:
+            return [(user.id, user.user_name) for user in users]
 
 
-def fetch_claim_names(client: AdminClient) -> dict[str, str]:
+def fetch_claim_names(api: AdminApi) -> dict[str, str]:
     """Local claim URI -> display name; empty if the server has no such list (WSO2 older)."""
     try:
-        claims = client.get(CLAIMS_PATH) or []
+        claims = api.list_local_claims()
     except ServiceError as exc:
         log.info("The local claims could not be read (%s); the built-in names are used.",
                  exc.message)
         return {}
-    return {str(c.get("claimURI")): str(c.get("displayName"))
-            for c in claims if isinstance(c, dict) and c.get("claimURI")}
+    return {claim.uri: claim.display_name for claim in claims}
 
 
 def _table(parent: QWidget, model: Any) -> tuple[QTableView, QSortFilterProxyModel]:
@@ -364,14 +343,14 @@ class UsersRolesPage(Page):
         text, start, size = self.filter_edit.text(), self._start, self.page_size
         need_claims = self._claim_names is None
 
-        def work(client: AdminClient) -> tuple[UsersPage, list[RoleRow], dict[str, str] | None]:
-            users = fetch_users(client, text, start, size)
+        def work(api: AdminApi) -> tuple[UsersPage, list[RoleRow], dict[str, str] | None]:
+            users = fetch_users(api, text, start, size)
             if not users.rows and users.total and start > 1:
                 # The page emptied (users deleted meanwhile): show the last page there is.
                 last = max(1, ((users.total - 1) // size) * size + 1)
-                users = fetch_users(client, text, last, size)
-            claims = fetch_claim_names(client) if need_claims else None
-            return users, fetch_roles(client), claims
+                users = fetch_users(api, text, last, size)
+            claims = fetch_claim_names(api) if need_claims else None
+            return users, fetch_roles(api), claims
 
         def loaded(result: tuple[UsersPage, list[RoleRow], dict[str, str] | None]) -> None:
             if generation != self._generation:
@@ -474,7 +453,7 @@ class UsersRolesPage(Page):
 
     # -- page actions ------------------------------------------------------------------------
 
-    def _run(self, work: Callable[[AdminClient], Any], success: str, action: str) -> None:
+    def _run(self, work: Callable[[AdminApi], Any], success: str, action: str) -> None:
         """A change from the page itself (unlock, delete, remove members), then a reload."""
         self._busy = True
         self._update_buttons()
@@ -550,9 +529,7 @@ class UsersRolesPage(Page):
         user = self.selected_user()
         if user is None or not user.locked or self._busy:
             return
-        body = {"schemas": [PATCH_OP_SCHEMA], "Operations": [
-            {"op": "replace", "path": f"{WSO2_SCHEMA}:accountLocked", "value": False}]}
-        self._run(lambda client: client.scim("PATCH", f"/Users/{user.id}", body),
+        self._run(lambda api: api.unlock_user(user.id),
                   f"The account '{user.user_name}' was unlocked; the user can sign in again.",
                   f"Unlocking the account '{user.user_name}'")
 
@@ -568,7 +545,7 @@ class UsersRolesPage(Page):
             destructive=True,
         ):
             return
-        self._run(lambda client: client.scim("DELETE", f"/Users/{user.id}"),
+        self._run(lambda api: api.delete_user(user.id),
                   f"The user '{user.user_name}' was deleted.",
                   f"Deleting the user '{user.user_name}'")
 
@@ -632,7 +609,7 @@ class UsersRolesPage(Page):
             destructive=True,
         ):
             return
-        self._run(lambda client: client.scim("DELETE", f"/Groups/{role.id}"),
+        self._run(lambda api: api.delete_role(role.id),
                   f"The role '{role.name}' was deleted.", f"Deleting the role '{role.name}'")
 
     def on_remove_member_button_clicked(self) -> None:
@@ -642,10 +619,8 @@ class UsersRolesPage(Page):
             return
         members = [(item.data(Qt.ItemDataRole.UserRole), item.text()) for item in items]
         names = ", ".join(name for _, name in members)
-        ops = [op for user_id, _ in members
-               for op in membership_patch(user_id, add=False)["Operations"]]
-        body = {"schemas": [PATCH_OP_SCHEMA], "Operations": ops}
-        self._run(lambda client: client.scim("PATCH", f"/Groups/{role.id}", body),
+        user_ids = [user_id for user_id, _ in members]
+        self._run(lambda api: api.remove_role_members(role.id, user_ids),
                   f"{names} removed from the role '{role.name}'.",
                   f"Removing {names} from the role '{role.name}'")
 

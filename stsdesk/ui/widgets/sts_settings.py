@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -17,14 +15,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stsdesk.services.admin_client import AdminClient
-from stsdesk.services.errors import AdminApiError
+from stsdesk.services.admin.models import (
+    LockoutPolicy,
+    PasswordDigestSetting,
+    StsSettings,
+    TokenSettings,
+)
 
-__all__ = ["StsSettingsGroup", "load_settings", "save_settings", "DIGEST_TRADE_OFF"]
+__all__ = ["StsSettingsGroup", "DIGEST_TRADE_OFF"]
 
 _DAY = 24 * 3600
-_DIGEST = "allowPasswordDigest"
-_STORED = "storedPasswordCount"
 _MUTED = "color:#57606a;"
 
 DIGEST_TRADE_OFF = (
@@ -34,28 +34,6 @@ DIGEST_TRADE_OFF = (
     "refused; turning it off deletes the stored copies. On, a user's copy is stored at their "
     "next sign-in with the password (PasswordText or this console) or when it is next set."
 )
-
-
-def load_settings(client: AdminClient) -> dict[str, Any]:
-    values = {**client.get("/sts/token-settings"), **client.get("/sts/lockout-policy")}
-    try:
-        values.update(client.get("/sts/password-digest"))
-    except AdminApiError as error:
-        if error.status != 404:
-            raise
-        # A server from before the setting: the checkbox stays disabled.
-    return values
-
-
-def save_settings(client: AdminClient, values: dict[str, Any]) -> dict[str, Any]:
-    tokens = {key: values[key] for key in
-              ("defaultLifetimeSeconds", "maxLifetimeSeconds", "clockSkewSeconds")}
-    lockout = {key: values[key] for key in ("maxFailedAttempts", "lockoutSeconds")}
-    saved = {**client.put("/sts/token-settings", tokens),
-             **client.put("/sts/lockout-policy", lockout)}
-    if _DIGEST in values:
-        saved.update(client.put("/sts/password-digest", {_DIGEST: bool(values[_DIGEST])}))
-    return saved
 
 
 def _spin(parent: QWidget, minimum: int, maximum: int, suffix: str) -> QSpinBox:
@@ -71,7 +49,7 @@ def _spin(parent: QWidget, minimum: int, maximum: int, suffix: str) -> QSpinBox:
 class StsSettingsGroup(QGroupBox):
     """The values as the server has them; Apply sends both settings when something changed."""
 
-    apply_requested = Signal(dict)
+    apply_requested = Signal(object)  # StsSettings
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Tokens and Sign-in", parent)
@@ -109,62 +87,60 @@ class StsSettingsGroup(QGroupBox):
         layout.addSpacing(24)
         layout.addLayout(digest, 1)
         layout.addWidget(self.apply_button, 0, Qt.AlignmentFlag.AlignBottom)
-        self._loaded: dict[str, Any] = {}
-        self._fields: dict[str, QSpinBox] = {
-            "defaultLifetimeSeconds": self.default_lifetime,
-            "maxLifetimeSeconds": self.max_lifetime,
-            "clockSkewSeconds": self.clock_skew,
-            "maxFailedAttempts": self.max_attempts,
-            "lockoutSeconds": self.lockout,
-        }
+        self._loaded: StsSettings | None = None
+        self._fields = (self.default_lifetime, self.max_lifetime, self.clock_skew,
+                        self.max_attempts, self.lockout)
         self._connect_signals()
         self.apply_button.setEnabled(False)
 
     def _connect_signals(self) -> None:
-        for box in self._fields.values():
+        for box in self._fields:
             box.valueChanged.connect(self.on_field_value_changed)
         self.allow_digest.toggled.connect(self.on_field_value_changed)
         self.apply_button.clicked.connect(self.on_apply_button_clicked)
 
-    def show_values(self, values: dict[str, Any]) -> None:
-        self._loaded = {key: int(values[key]) for key in self._fields if key in values}
-        for key, box in self._fields.items():
-            if key in self._loaded:
-                box.blockSignals(True)
-                box.setValue(self._loaded[key])
-                box.blockSignals(False)
-        self._show_digest(values)
+    def show_values(self, settings: StsSettings) -> None:
+        self._loaded = settings
+        shown = (settings.tokens.default_lifetime_seconds, settings.tokens.max_lifetime_seconds,
+                 settings.tokens.clock_skew_seconds, settings.lockout.max_failed_attempts,
+                 settings.lockout.lockout_seconds)
+        for box, value in zip(self._fields, shown, strict=True):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
+        self._show_digest(settings.password_digest)
         self.on_field_value_changed()
 
-    def _show_digest(self, values: dict[str, Any]) -> None:
-        offered = _DIGEST in values
-        self.allow_digest.setEnabled(offered)
+    def _show_digest(self, digest: PasswordDigestSetting | None) -> None:
+        self.allow_digest.setEnabled(digest is not None)
         self.allow_digest.blockSignals(True)
-        self.allow_digest.setChecked(offered and bool(values[_DIGEST]))
+        self.allow_digest.setChecked(digest is not None and digest.allowed)
         self.allow_digest.blockSignals(False)
-        if not offered:
-            self._loaded.pop(_DIGEST, None)
+        if digest is None:
             self.digest_status.setText("This server does not offer the PasswordDigest setting.")
-            return
-        self._loaded[_DIGEST] = bool(values[_DIGEST])
-        stored = values.get(_STORED)
-        if not values[_DIGEST]:
+        elif not digest.allowed:
             self.digest_status.setText("No password is stored reversibly.")
-        elif stored is not None:
+        elif digest.stored_count is not None:
             self.digest_status.setText(
-                f"Users who can use PasswordDigest now: {int(stored)} (the others from their "
-                "next sign-in).")
+                f"Users who can use PasswordDigest now: {digest.stored_count} (the others from "
+                "their next sign-in).")
         else:
             self.digest_status.setText("")
 
-    def values(self) -> dict[str, Any]:
-        values: dict[str, Any] = {key: box.value() for key, box in self._fields.items()}
-        if _DIGEST in self._loaded:
-            values[_DIGEST] = self.allow_digest.isChecked()
-        return values
+    def values(self) -> StsSettings:
+        loaded = self._loaded.password_digest if self._loaded is not None else None
+        # The stored count is the server's to say: only "allowed" is the person's choice.
+        digest = (None if loaded is None
+                  else PasswordDigestSetting(self.allow_digest.isChecked(), loaded.stored_count))
+        return StsSettings(
+            tokens=TokenSettings(self.default_lifetime.value(), self.max_lifetime.value(),
+                                 self.clock_skew.value()),
+            lockout=LockoutPolicy(self.max_attempts.value(), self.lockout.value()),
+            password_digest=digest,
+        )
 
     def has_unsaved_changes(self) -> bool:
-        return bool(self._loaded) and self.values() != self._loaded
+        return self._loaded is not None and self.values() != self._loaded
 
     def on_field_value_changed(self, *_: object) -> None:
         self.apply_button.setEnabled(self.has_unsaved_changes())

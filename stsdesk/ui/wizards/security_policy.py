@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -33,16 +33,18 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from stsdesk.services.admin_client import AdminClient
+from stsdesk.services.admin import AdminApi
+from stsdesk.services.admin.models import (
+    Keystore,
+    Scenario,
+    ScenarioDetail,
+    SecurityPolicy,
+    SecurityPolicyRequest,
+)
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs import confirm
 from stsdesk.ui.errors import describe, show_error
-from stsdesk.ui.models.scenarios import (
-    KeystoreRow,
-    ScenarioRow,
-    SecurityState,
-    offered_roles,
-)
+from stsdesk.ui.models.scenarios import offered_roles
 from stsdesk.ui.widgets.banner import MessageBanner
 from stsdesk.ui.widgets.form import error_label, show_problem
 
@@ -60,8 +62,6 @@ log = logging.getLogger("stsdesk.ui")
 # The user-store domains the STS knows (WSO2 shows the same two for a single user store).
 USER_STORE_DOMAINS = ("ALL-USER-STORE-DOMAINS", "PRIMARY")
 NOT_AVAILABLE = "not available on this STS"
-_SCIM_PAGE = 100
-_SCIM_MAX_PAGES = 100  # 10 000 roles: a bound, so a misbehaving server cannot keep us looping
 
 DISABLE_TITLE = "Disable Security"
 DISABLE_TEXT = (
@@ -76,39 +76,9 @@ def ask_disable_security(parent: QWidget | None) -> bool:
     return confirm.ask(parent, DISABLE_TITLE, DISABLE_TEXT, destructive=True)
 
 
-def load_role_names(client: AdminClient) -> list[str]:
-    """Every role's displayName from SCIM Groups (paged; run off the GUI thread)."""
-    names: list[str] = []
-    start = 1
-    for _ in range(_SCIM_MAX_PAGES):
-        answer = client.scim("GET", "/Groups", attributes="displayName", startIndex=start,
-                             count=_SCIM_PAGE) or {}
-        resources = answer.get("Resources") or []
-        names.extend(str(r["displayName"]) for r in resources if r.get("displayName"))
-        start += len(resources)
-        if not resources or start > int(answer.get("totalResults") or 0):
-            break
-    return names
-
-
-@dataclass(frozen=True)
-class SecurityPolicyRequest:
-    """What Finish sends: the body of PUT /sts/security."""
-
-    scenario_id: str
-    user_store_domain: str = USER_STORE_DOMAINS[0]
-    allowed_roles: tuple[str, ...] = ()
-    trusted_keystores: tuple[str, ...] = ()
-    private_keystore: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "scenarioId": self.scenario_id,
-            "userStoreDomain": self.user_store_domain,
-            "allowedRoles": list(self.allowed_roles),
-            "trustedKeystores": list(self.trusted_keystores),
-            "privateKeystore": self.private_keystore,
-        }
+def load_role_names(api: AdminApi) -> list[str]:
+    """Every role's name (run off the GUI thread)."""
+    return [role.name for role in api.list_roles() if role.name]
 
 
 def _checked(items: QListWidget) -> list[str]:
@@ -124,7 +94,7 @@ class ScenarioDialog(QDialog):
 
     loaded = Signal()
 
-    def __init__(self, connection: ServerConnection, scenario: ScenarioRow,
+    def __init__(self, connection: ServerConnection, scenario: Scenario,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Scenario {scenario.number}: {scenario.summary}")
@@ -155,13 +125,13 @@ class ScenarioDialog(QDialog):
         layout.addWidget(self.policy_view, 1)
         layout.addWidget(buttons)
         self.resize(780, 560)
-        connection.call(lambda client: client.get(f"/sts/scenarios/{scenario.id}"),
+        connection.call(lambda api: api.get_scenario(scenario.id),
                         self.on_scenario_loaded, self.on_scenario_failed)
 
-    def on_scenario_loaded(self, detail: dict[str, Any]) -> None:
-        self.policy_view.setPlainText(str(detail.get("policy", "")))
-        if detail.get("description"):
-            self.description_label.setText(str(detail["description"]))
+    def on_scenario_loaded(self, detail: ScenarioDetail) -> None:
+        self.policy_view.setPlainText(detail.policy)
+        if detail.scenario.description:
+            self.description_label.setText(detail.scenario.description)
         self.loaded.emit()
 
     def on_scenario_failed(self, error: Exception) -> None:
@@ -176,7 +146,7 @@ class ScenarioDialog(QDialog):
 class ScenarioSelectionPage(QWizardPage):
     """Step 1: "Enable Security?" and the scenario, grouped as WSO2's console groups them."""
 
-    def __init__(self, scenarios: tuple[ScenarioRow, ...], current: SecurityState | None,
+    def __init__(self, scenarios: tuple[Scenario, ...], current: SecurityPolicy | None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTitle("Security for the service: wso2carbon-sts")
@@ -286,7 +256,7 @@ class ScenarioSelectionPage(QWizardPage):
         self.view_button.clicked.connect(self.on_view_button_clicked)
 
     @property
-    def selected_scenario(self) -> ScenarioRow | None:
+    def selected_scenario(self) -> Scenario | None:
         item = self.tree.currentItem()
         return None if item is None else item.data(0, Qt.ItemDataRole.UserRole)
 
@@ -344,7 +314,7 @@ class ScenarioSelectionPage(QWizardPage):
 class AccessPage(QWizardPage):
     """Step 2: what the scenario's category asks for: roles and/or keystores."""
 
-    def __init__(self, keystores: tuple[KeystoreRow, ...], current: SecurityState | None,
+    def __init__(self, keystores: tuple[Keystore, ...], current: SecurityPolicy | None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTitle("Activate Security")
@@ -465,7 +435,7 @@ class AccessPage(QWizardPage):
 
     # -- wizard ----------------------------------------------------------------------------
 
-    def _scenario(self) -> ScenarioRow | None:
+    def _scenario(self) -> Scenario | None:
         wizard = self.wizard()
         return wizard.scenario if isinstance(wizard, ApplySecurityPolicyWizard) else None
 
@@ -572,7 +542,7 @@ class ApplySecurityPolicyWizard(QWizard):
 
     SCENARIO, ACCESS, SUMMARY = range(3)
 
-    security_applied = Signal(object)  # SecurityState
+    security_applied = Signal(object)  # SecurityPolicy
     security_disabled = Signal()
     roles_loaded = Signal()
     scenario_viewed = Signal(object)  # the ScenarioDialog
@@ -581,9 +551,9 @@ class ApplySecurityPolicyWizard(QWizard):
         self,
         connection: ServerConnection,
         *,
-        scenarios: tuple[ScenarioRow, ...],
-        keystores: tuple[KeystoreRow, ...],
-        current: SecurityState | None = None,
+        scenarios: tuple[Scenario, ...],
+        keystores: tuple[Keystore, ...],
+        current: SecurityPolicy | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -617,7 +587,7 @@ class ApplySecurityPolicyWizard(QWizard):
         return bool(self.field("enableSecurity"))
 
     @property
-    def scenario(self) -> ScenarioRow | None:
+    def scenario(self) -> Scenario | None:
         return self.scenario_page.selected_scenario
 
     def build_request(self) -> SecurityPolicyRequest:
@@ -662,7 +632,7 @@ class ApplySecurityPolicyWizard(QWizard):
         if self.currentId() == self.SUMMARY or self.currentPage().isFinalPage():
             self.accept()
 
-    def view_scenario(self, scenario: ScenarioRow) -> ScenarioDialog:
+    def view_scenario(self, scenario: Scenario) -> ScenarioDialog:
         """Open the scenario's description and policy (non-modal)."""
         if self.scenario_dialog is not None:
             self.scenario_dialog.close()
@@ -681,7 +651,7 @@ class ApplySecurityPolicyWizard(QWizard):
         if not self.enable_security:
             if not ask_disable_security(self):
                 return
-            self._send(lambda client: client.delete("/sts/security"), "Disabling security")
+            self._send(lambda api: api.disable_security(), "Disabling security")
             return
         request = self.build_request()
         scenario = self.scenario
@@ -691,25 +661,24 @@ class ApplySecurityPolicyWizard(QWizard):
         if not confirm.ask(self, "Apply Security Policy",
                            f"Apply the security scenario {title} to the STS?{who}"):
             return
-        body = request.to_json()
-        self._send(lambda client: client.put("/sts/security", body),
+        self._send(lambda api: api.apply_security_policy(request),
                    "Applying the security policy")
 
     def reject(self) -> None:
         if not self.saving:  # closing mid-save would hide the outcome
             super().reject()
 
-    def _send(self, work: Any, action: str) -> None:
+    def _send(self, work: Callable[[AdminApi], SecurityPolicy | None], action: str) -> None:
         self._set_saving(True)
         self.summary_page.banner.info(f"{action}…")
 
-        def done(result: Any) -> None:
+        def done(result: SecurityPolicy | None) -> None:
             self._set_saving(False)
             self.summary_page.banner.clear()
             if result is None:
                 self.security_disabled.emit()
             else:
-                self.security_applied.emit(SecurityState.from_json(result))
+                self.security_applied.emit(result)
             super(ApplySecurityPolicyWizard, self).accept()
 
         def failed(error: Exception) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -29,7 +27,8 @@ from PySide6.QtWidgets import (
 from stsdesk.core import ns
 from stsdesk.core.audiences import audience_problem
 from stsdesk.core.tokentypes import TokenType
-from stsdesk.services.admin_client import AdminClient
+from stsdesk.services.admin import AdminApi
+from stsdesk.services.admin.models import WsTrustConfig, WsTrustOptions
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs.certificate_import import CertificateImportDialog
 from stsdesk.ui.errors import show_error
@@ -41,7 +40,6 @@ __all__ = [
     "WsTrustOptions",
     "audience_problem",
     "algorithm_label",
-    "ws_trust_path",
     "NO_CERTIFICATE",
     "TOKEN_TYPES",
     "KEY_TYPES",
@@ -49,7 +47,6 @@ __all__ = [
 
 log = logging.getLogger("stsdesk.ui")
 
-META_PATH = "/applications/meta/inbound-protocols/ws-trust"
 NO_CERTIFICATE = "(none — tokens not encrypted)"
 WARNING_STYLE = "color:#8a5300;"
 
@@ -90,51 +87,6 @@ def algorithm_label(uri: str) -> str:
     return _ALGORITHMS.get(uri, uri)
 
 
-def ws_trust_path(application_id: str) -> str:
-    return f"/applications/{application_id}/inbound-protocols/ws-trust"
-
-
-@dataclass(frozen=True)
-class WsTrustOptions:
-    """The choices the server offers for a WS-Trust configuration (its meta endpoint)."""
-
-    certificate_aliases: tuple[str, ...] = ()
-    token_types: tuple[str, ...] = tuple(token_type.value for token_type in TOKEN_TYPES)
-    key_types: tuple[str, ...] = tuple(KEY_TYPES)
-    encryption_algorithms: tuple[str, ...] = ()
-    key_transport_algorithms: tuple[str, ...] = ()
-    signature_algorithms: tuple[str, ...] = ()
-    digest_algorithms: tuple[str, ...] = ()
-    name_id_formats: tuple[str, ...] = ()
-    defaults: Mapping[str, str] = field(default_factory=dict)
-    lifetime_default: int = 300
-    lifetime_maximum: int = 8 * 3600
-
-    @classmethod
-    def from_meta(cls, meta: Mapping[str, Any]) -> WsTrustOptions:
-        def options(name: str) -> tuple[str, ...]:
-            entry = meta.get(name) or {}
-            return tuple(str(option) for option in entry.get("options") or ())
-
-        defaults = {
-            name: str(entry["defaultValue"])
-            for name, entry in meta.items()
-            if isinstance(entry, Mapping) and entry.get("defaultValue") is not None
-        }
-        lifetime = meta.get("tokenLifetimeSeconds") or {}
-        return cls(
-            certificate_aliases=options("certificateAlias"),
-            token_types=options("tokenType") or tuple(token_type.value for token_type in TOKEN_TYPES),
-            key_types=options("keyType") or tuple(KEY_TYPES),
-            encryption_algorithms=options("encryptionAlgorithm"),
-            key_transport_algorithms=options("keyTransportAlgorithm"),
-            signature_algorithms=options("signatureAlgorithm"),
-            digest_algorithms=options("digestAlgorithm"),
-            name_id_formats=options("nameIdFormat"),
-            defaults=defaults,
-            lifetime_default=int(lifetime.get("defaultValue", 300)),
-            lifetime_maximum=int(lifetime.get("maximum", 8 * 3600)),
-        )
 
 
 # ------------------------------------------------------------------------------------ pages
@@ -314,18 +266,18 @@ class TokenPage(_Step):
     def _connect_signals(self) -> None:
         self.key_type_combo.currentIndexChanged.connect(self.on_key_type_combo_changed)
 
-    def set_options(self, options: WsTrustOptions, current: Mapping[str, Any] | None) -> None:
-        current = current or {}
-        _fill(self.token_type_combo, options.token_types, TOKEN_TYPES,
-              current.get("tokenType") or options.defaults.get("tokenType"))
-        _fill(self.key_type_combo, options.key_types, KEY_TYPES,
-              current.get("keyType") or options.defaults.get("keyType"))
+    def set_options(self, options: WsTrustOptions, current: WsTrustConfig | None) -> None:
+        defaults = options.defaults
+        _fill(self.token_type_combo, options.token_types or tuple(TOKEN_TYPES), TOKEN_TYPES,
+              (current and current.token_type) or defaults.get("token_type"))
+        _fill(self.key_type_combo, options.key_types or tuple(KEY_TYPES), KEY_TYPES,
+              (current and current.key_type) or defaults.get("key_type"))
         _fill(self.name_id_combo, options.name_id_formats, _NAME_ID_FORMATS,
-              current.get("nameIdFormat") or options.defaults.get("nameIdFormat"))
+              (current and current.name_id_format) or defaults.get("name_id_format"))
         self.lifetime_spin.setMaximum(options.lifetime_maximum)
         self.lifetime_spin.setSpecialValueText(
             f"Server default ({options.lifetime_default} s)")
-        self.lifetime_spin.setValue(int(current.get("tokenLifetimeSeconds") or 0))
+        self.lifetime_spin.setValue((current and current.token_lifetime_seconds) or 0)
         self.lifetime_hint.setText(
             f"At most {options.lifetime_maximum} s (this STS's maximum); a request's "
             "wst:Lifetime is honoured within it.")
@@ -392,22 +344,23 @@ class SecurityPage(_Step):
         for combo in (self.encryption_combo, self.signature_combo, self.digest_combo):
             combo.currentIndexChanged.connect(self.on_algorithm_changed)
 
-    def set_options(self, options: WsTrustOptions, current: Mapping[str, Any] | None) -> None:
-        current = current or {}
+    def set_options(self, options: WsTrustOptions, current: WsTrustConfig | None) -> None:
         defaults = options.defaults
 
         def chosen(name: str) -> str | None:
-            return current.get(name) or defaults.get(name)
+            value = getattr(current, name) if current is not None else None
+            return value or defaults.get(name)
 
         _fill(self.encryption_combo, options.encryption_algorithms, _ALGORITHMS,
-              chosen("encryptionAlgorithm"))
+              chosen("encryption_algorithm"))
         _fill(self.key_transport_combo, options.key_transport_algorithms, _ALGORITHMS,
-              chosen("keyTransportAlgorithm"))
+              chosen("key_transport_algorithm"))
         _fill(self.signature_combo, options.signature_algorithms, _ALGORITHMS,
-              chosen("signatureAlgorithm"))
+              chosen("signature_algorithm"))
         _fill(self.digest_combo, options.digest_algorithms, _ALGORITHMS,
-              chosen("digestAlgorithm"))
-        self.encrypt_check.setChecked(bool(current.get("encryptToken", True)))
+              chosen("digest_algorithm"))
+        encrypt = current.encrypt_token if current is not None else None
+        self.encrypt_check.setChecked(True if encrypt is None else encrypt)
 
     def initializePage(self) -> None:  # noqa: N802 - Qt override
         has_alias = self._wizard.endpoint_page.certificate_alias is not None
@@ -484,7 +437,7 @@ class WsTrustConfigurationWizard(QWizard):
         connection: ServerConnection,
         application_id: str,
         application_name: str,
-        current: Mapping[str, Any] | None = None,
+        current: WsTrustConfig | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -496,7 +449,7 @@ class WsTrustConfigurationWizard(QWizard):
         self._connection = connection
         self.application_id = application_id
         self.application_name = application_name
-        self.current = dict(current) if current else None
+        self.current = current
         self.choices: WsTrustOptions | None = None  # the server's; None until loaded
         self.import_dialog: CertificateImportDialog | None = None
         self._saving = False
@@ -508,7 +461,7 @@ class WsTrustConfigurationWizard(QWizard):
                 (self.endpoint_page, self.token_page, self.security_page, self.summary_page)):
             self.setPage(page_id, page)
         if self.current:
-            self.endpoint_page.lock_audience(str(self.current.get("audience", "")))
+            self.endpoint_page.lock_audience(self.current.audience)
         self._connect_signals()
         self._load_options()
 
@@ -524,17 +477,16 @@ class WsTrustConfigurationWizard(QWizard):
     # -- loading -------------------------------------------------------------------------
 
     def _load_options(self) -> None:
-        def work(client: AdminClient) -> Any:
-            return client.get(META_PATH)
+        def work(api: AdminApi) -> WsTrustOptions:
+            return api.ws_trust_options()
 
         self._connection.call(work, self._on_options, self._on_options_failed)
 
-    def _on_options(self, meta: Any) -> None:
-        options = WsTrustOptions.from_meta(meta if isinstance(meta, Mapping) else {})
+    def _on_options(self, options: WsTrustOptions) -> None:
         self.choices = options
         current = self.current
         self.endpoint_page.set_aliases(options.certificate_aliases,
-                                       (current.get("certificateAlias") or None) if current else None)
+                                       current.certificate_alias if current else None)
         self.token_page.set_options(options, current)
         self.security_page.set_options(options, current)
         self.endpoint_page.completeChanged.emit()
@@ -563,40 +515,41 @@ class WsTrustConfigurationWizard(QWizard):
 
     # -- the request ---------------------------------------------------------------------
 
-    def configuration(self) -> dict[str, Any]:
-        """The WSTrustConfiguration body that Finish sends."""
+    def configuration(self) -> WsTrustConfig:
+        """The WS-Trust configuration that Finish sends (None: the server's default)."""
         endpoint, token, security = self.endpoint_page, self.token_page, self.security_page
-        body: dict[str, Any] = {
-            "audience": endpoint.audience,
-            "certificateAlias": endpoint.certificate_alias,
-            "tokenType": token.token_type or None,
-            "keyType": token.key_type or None,
-            "nameIdFormat": str(token.name_id_combo.currentData() or "") or None,
-            "tokenLifetimeSeconds": token.lifetime,
-            "encryptToken": security.encrypt,
-            "signatureAlgorithm": security.signature_combo.currentData() or None,
-            "digestAlgorithm": security.digest_combo.currentData() or None,
-        }
-        if security.encrypt:
-            body["encryptionAlgorithm"] = security.encryption_combo.currentData() or None
-            body["keyTransportAlgorithm"] = security.key_transport_combo.currentData() or None
-        return {name: value for name, value in body.items()
-                if value is not None or name == "certificateAlias"}
+        encrypt = security.encrypt
+        return WsTrustConfig(
+            audience=endpoint.audience,
+            certificate_alias=endpoint.certificate_alias,
+            token_type=TokenType(token.token_type) if token.token_type else None,
+            key_type=token.key_type or None,
+            name_id_format=str(token.name_id_combo.currentData() or "") or None,
+            token_lifetime_seconds=token.lifetime,
+            encrypt_token=encrypt,
+            signature_algorithm=security.signature_combo.currentData() or None,
+            digest_algorithm=security.digest_combo.currentData() or None,
+            encryption_algorithm=(security.encryption_combo.currentData() or None)
+            if encrypt else None,
+            key_transport_algorithm=(security.key_transport_combo.currentData() or None)
+            if encrypt else None,
+        )
 
     def summary_html(self) -> str:
-        body = self.configuration()
+        config = self.configuration()
         security = self.security_page
+        token_type = config.token_type or ""
         rows = [
             ("Service provider", self.application_name),
-            ("Endpoint Address", body["audience"]),
-            ("Certificate Alias", body["certificateAlias"] or NO_CERTIFICATE),
-            ("Token Type", TOKEN_TYPES.get(body.get("tokenType", ""), body.get("tokenType", ""))),
-            ("Key Type", body.get("keyType", "")),
+            ("Endpoint Address", config.audience),
+            ("Certificate Alias", config.certificate_alias or NO_CERTIFICATE),
+            ("Token Type", TOKEN_TYPES.get(token_type, token_type)),
+            ("Key Type", config.key_type or ""),
             ("NameID Format", self.token_page.name_id_combo.currentText()),
             ("Token Lifetime", self.token_page.lifetime_spin.text()),
             ("Token encryption",
              f"{security.encryption_combo.currentText()} with "
-             f"{security.key_transport_combo.currentText()}" if body["encryptToken"]
+             f"{security.key_transport_combo.currentText()}" if config.encrypt_token
              else "off (tokens are only signed)"),
             ("Signature", f"{security.signature_combo.currentText()} with "
                           f"{security.digest_combo.currentText()} digests"),
@@ -613,20 +566,20 @@ class WsTrustConfigurationWizard(QWizard):
         """Finish: one PUT; the wizard closes only when the server has taken it."""
         if self._saving:
             return
-        body = self.configuration()
-        path = ws_trust_path(self.application_id)
+        config = self.configuration()
+        app_id = self.application_id
         self._set_saving(True)
         self.banner.clear()
 
-        def work(client: AdminClient) -> Any:
-            return client.put(path, body)
+        def work(api: AdminApi) -> WsTrustConfig:
+            return api.put_ws_trust(app_id, config)
 
         self._connection.call(work, self._on_saved, self._on_save_failed)
 
-    def _on_saved(self, result: Any) -> None:
+    def _on_saved(self, result: WsTrustConfig) -> None:
         self._set_saving(False)
         log.info("WS-Trust configuration of %r saved", self.application_name)
-        self.configuration_saved.emit(result if isinstance(result, dict) else {})
+        self.configuration_saved.emit(result)
         super().accept()
 
     def _on_save_failed(self, error: Exception) -> None:

@@ -11,12 +11,12 @@ from cryptography import x509
 from PySide6.QtCore import QObject, Signal
 
 from stsdesk.core.tokeninfo import PrivateKey
-from stsdesk.services.admin_client import AdminClient
+from stsdesk.services.admin import AdminApi
+from stsdesk.services.admin.certificates import ServerCertificates, fetch_server_certificates
 from stsdesk.services.credentials import CredentialStore
 from stsdesk.services.errors import RequestCancelledError, TrustClientError
 from stsdesk.services.token_session import TokenRequestOptions, TokenResult, TokenSession
 from stsdesk.ui.errors import describe, is_expected
-from stsdesk.ui.pages.token_inspector import ServerCertificates, fetch_certificates
 from stsdesk.ui.tasks import TaskRunner
 
 __all__ = [
@@ -38,17 +38,16 @@ class ServerChoices:
     certificates: ServerCertificates = field(default_factory=ServerCertificates)
 
 
-def fetch_choices(client: AdminClient) -> ServerChoices:
+def fetch_choices(api: AdminApi) -> ServerChoices:
     """Read what the form offers (blocking: run it off the GUI thread)."""
-    endpoints = client.get("/sts/endpoints") or {}
-    services = client.get("/sts/trusted-services") or []
-    claims = client.get("/claim-dialects/local/claims") or []
+    endpoints = api.get_endpoints()
+    services = api.list_trusted_services()
+    claims = api.list_local_claims()
     return ServerChoices(
-        sts_url=str(endpoints.get("sts") or ""),
-        audiences=tuple(sorted({str(s["audience"]) for s in services if s.get("audience")})),
-        claims=tuple((str(c["claimURI"]), str(c.get("displayName") or c["claimURI"]))
-                     for c in claims if c.get("claimURI")),
-        certificates=fetch_certificates(client),
+        sts_url=endpoints.sts_url,
+        audiences=tuple(sorted({s.audience for s in services if s.audience})),
+        claims=tuple((c.uri, c.display_name) for c in claims if c.uri),
+        certificates=fetch_server_certificates(api),
     )
 
 

@@ -116,9 +116,10 @@ class TestClientPage(Page):
         def loaded(choices: ServerChoices) -> None:
             self.choices = choices
             self.result_view.token_view.sts_aliases = set(choices.certificates.signing)
-            endpoint = self.connection.client.endpoint
-            self.form.fill(choices, server_url=self.connection.url, username=endpoint.username,
-                           pinned_sha256=endpoint.trust.pinned_sha256)
+            endpoint = self.connection.endpoint
+            self.form.fill(choices, server_url=self.connection.url,
+                           username=endpoint.username if endpoint else "",
+                           pinned_sha256=endpoint.trust.pinned_sha256 if endpoint else None)
             self.loaded.emit()
 
         def failed(error: Exception) -> None:

@@ -1,0 +1,455 @@
+"""The records the admin API takes and gives: frozen dataclasses, in the console's words.
+
+No JSON field name and no URL appears here: a backend (``stsdesk_backend`` for the stsdesk REST
+API, a WSO2 backend for WSO2's REST and SOAP admin services) turns these into its wire format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from stsdesk.core.certificate_description import EXPIRY_WARNING_DAYS, CertificateStatus
+from stsdesk.core.tokentypes import TokenType
+
+__all__ = [
+    "ServerInfo",
+    "ResidentIdp",
+    "Scenario",
+    "ScenarioDetail",
+    "SecurityPolicy",
+    "SecurityPolicyRequest",
+    "TrustedService",
+    "Keystore",
+    "StsEndpoints",
+    "TokenSettings",
+    "LockoutPolicy",
+    "PasswordDigestSetting",
+    "StsSettings",
+    "LocalClaim",
+    "RequestedClaim",
+    "ApplicationSummary",
+    "ApplicationPage",
+    "Application",
+    "ApplicationDraft",
+    "WsTrustConfig",
+    "WsTrustOptions",
+    "TrustedCertificate",
+    "SigningKey",
+    "NewSigningKey",
+    "Email",
+    "User",
+    "UserDraft",
+    "UserPage",
+    "Role",
+    "AuditEntry",
+    "AuditPage",
+    "validity_status",
+]
+
+
+# -- the server ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What answered: the product and version (for capability detection) and the node."""
+
+    product: str  # "stsdesk" or "WSO2 Identity Server"
+    version: str
+    node: str = ""  # which cluster node answered; changes when another one does
+
+
+# -- resident identity provider -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResidentIdp:
+    """The resident identity provider, in minutes like WSO2's console."""
+
+    home_realm_identifiers: tuple[str, ...]
+    idle_session_timeout_minutes: int
+    remember_me_minutes: int
+    issuer: str | None = None  # None: the server has no such setting (WSO2 Identity Server)
+
+
+# -- STS security -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One security scenario of the catalogue."""
+
+    id: str  # "scenario1": the id WSO2's SecurityAdminService uses too
+    number: int  # the console's display number, not the id
+    summary: str
+    description: str
+    group: str = "basic"  # "basic" or "advanced"
+    category: str = ""  # "ut", "keystore", "ut-keystore" or "kerberos"
+    asks_for: tuple[str, ...] = ()  # "roles" and/or "keystores"
+    enforceable: bool = True
+
+    @property
+    def asks_for_roles(self) -> bool:
+        return "roles" in self.asks_for
+
+    @property
+    def asks_for_keystores(self) -> bool:
+        return "keystores" in self.asks_for
+
+    @property
+    def title(self) -> str:
+        return f"{self.number}. {self.summary}"
+
+
+@dataclass(frozen=True)
+class ScenarioDetail:
+    scenario: Scenario
+    policy: str  # the WS-SecurityPolicy document (XML text)
+
+
+@dataclass(frozen=True)
+class SecurityPolicy:
+    """The security applied to the STS service; ``enabled`` False means no tokens are issued."""
+
+    enabled: bool
+    scenario_id: str = ""
+    user_store_domain: str = ""
+    allowed_roles: tuple[str, ...] = ()
+    trusted_keystores: tuple[str, ...] = ()
+    private_keystore: str | None = None
+    proof_key_type: str = ""  # "EncryptedKey" or "BinarySecret"
+
+    def describe(self) -> str:
+        """One line for the status bar."""
+        if not self.enabled:
+            return "Security disabled (no tokens issued)"
+        roles = ", ".join(self.allowed_roles) or "no roles"
+        return f"{self.scenario_id or '?'} · roles: {roles}"
+
+
+@dataclass(frozen=True)
+class SecurityPolicyRequest:
+    """What applying a scenario sends (WSO2: ``applySecurity``)."""
+
+    scenario_id: str
+    user_store_domain: str = "ALL-USER-STORE-DOMAINS"
+    allowed_roles: tuple[str, ...] = ()
+    trusted_keystores: tuple[str, ...] = ()
+    private_keystore: str | None = None
+
+
+@dataclass(frozen=True)
+class TrustedService:
+    """A relying party the STS issues tokens for."""
+
+    audience: str
+    certificate_alias: str | None
+    application_id: str = ""
+    application_name: str = ""
+
+
+@dataclass(frozen=True)
+class Keystore:
+    """A keystore a scenario can trust or sign with."""
+
+    name: str
+    private_store: bool
+
+
+@dataclass(frozen=True)
+class StsEndpoints:
+    sts_url: str
+    wsdl_url: str
+
+
+@dataclass(frozen=True)
+class TokenSettings:
+    default_lifetime_seconds: int
+    max_lifetime_seconds: int
+    clock_skew_seconds: int
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    max_failed_attempts: int  # 0: never lock
+    lockout_seconds: int
+
+
+@dataclass(frozen=True)
+class PasswordDigestSetting:
+    """Whether UsernameToken PasswordDigest is accepted (it needs passwords kept reversibly)."""
+
+    allowed: bool
+    stored_count: int | None = None  # users whose password is kept reversibly now (read only)
+
+
+@dataclass(frozen=True)
+class StsSettings:
+    """The STS page's settings group: token lifetimes, the sign-in lockout, PasswordDigest."""
+
+    tokens: TokenSettings
+    lockout: LockoutPolicy
+    password_digest: PasswordDigestSetting | None = None  # None: the server has no such setting
+
+
+# -- claims and service providers -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocalClaim:
+    """A claim of the local dialect (http://wso2.org/claims)."""
+
+    uri: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class RequestedClaim:
+    uri: str
+    mandatory: bool = False
+
+
+@dataclass(frozen=True)
+class ApplicationSummary:
+    """A service provider as lists show it; ``audience`` is None without WS-Trust."""
+
+    id: str
+    name: str
+    description: str = ""
+    audience: str | None = None
+    certificate_alias: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplicationPage:
+    applications: tuple[ApplicationSummary, ...]
+    total: int
+
+
+@dataclass(frozen=True)
+class Application:
+    """One service provider with its claim configuration."""
+
+    id: str
+    name: str
+    description: str = ""
+    requested_claims: tuple[RequestedClaim, ...] = ()
+    subject_claim: str | None = None
+    has_ws_trust: bool = False
+
+
+@dataclass(frozen=True)
+class ApplicationDraft:
+    """What creating or editing a service provider sends."""
+
+    name: str
+    description: str = ""
+    requested_claims: tuple[RequestedClaim, ...] = ()
+    subject_claim: str | None = None
+
+
+@dataclass(frozen=True)
+class WsTrustConfig:
+    """A service provider's WS-Trust inbound configuration (None fields: the server's default)."""
+
+    audience: str
+    certificate_alias: str | None = None
+    token_type: TokenType | None = None
+    key_type: str | None = None  # "Bearer", "SymmetricKey" or "PublicKey"
+    encrypt_token: bool | None = None
+    encryption_algorithm: str | None = None
+    key_transport_algorithm: str | None = None
+    signature_algorithm: str | None = None
+    digest_algorithm: str | None = None
+    token_lifetime_seconds: int | None = None
+    name_id_format: str | None = None
+    warnings: tuple[str, ...] = ()  # the server's advice on what was saved
+
+
+@dataclass(frozen=True)
+class WsTrustOptions:
+    """The choices a server offers for a WS-Trust configuration, and its defaults."""
+
+    certificate_aliases: tuple[str, ...] = ()
+    token_types: tuple[TokenType, ...] = ()
+    key_types: tuple[str, ...] = ()
+    encryption_algorithms: tuple[str, ...] = ()
+    key_transport_algorithms: tuple[str, ...] = ()
+    signature_algorithms: tuple[str, ...] = ()
+    digest_algorithms: tuple[str, ...] = ()
+    name_id_formats: tuple[str, ...] = ()
+    # Keyed by WsTrustConfig's field names ("token_type", "signature_algorithm", ...).
+    defaults: Mapping[str, str] = field(default_factory=dict)
+    lifetime_default: int = 300
+    lifetime_minimum: int = 1
+    lifetime_maximum: int = 8 * 3600
+
+
+# -- certificates and keys ------------------------------------------------------------------
+
+
+def validity_status(not_before: dt.datetime, not_after: dt.datetime,
+                    now: dt.datetime | None = None) -> CertificateStatus:
+    """Where a validity period stands at ``now`` (the rule of CertificateDescription.status)."""
+    now = now or dt.datetime.now(dt.UTC)
+    if now < not_before:
+        return CertificateStatus.NOT_YET_VALID
+    if now > not_after:
+        return CertificateStatus.EXPIRED
+    if not_after - now <= dt.timedelta(days=EXPIRY_WARNING_DAYS):
+        return CertificateStatus.EXPIRES_SOON
+    return CertificateStatus.VALID
+
+
+@dataclass(frozen=True)
+class _CertificateFacts:
+    alias: str
+    subject: str
+    issuer: str
+    not_before: dt.datetime
+    not_after: dt.datetime
+    sha256_fingerprint: str = ""
+    sha1_fingerprint: str = ""
+    key_algorithm: str = ""
+    key_size: int | None = None
+    serial_number: str = ""
+    signature_algorithm: str = ""
+    warnings: tuple[str, ...] = ()
+
+    def status(self, now: dt.datetime | None = None) -> CertificateStatus:
+        return validity_status(self.not_before, self.not_after, now)
+
+    def days_remaining(self, now: dt.datetime | None = None) -> int:
+        now = now or dt.datetime.now(dt.UTC)
+        return (self.not_after - now) // dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class TrustedCertificate(_CertificateFacts):
+    """A trust-store certificate; ``used_by`` names the service providers that encrypt with it."""
+
+    used_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SigningKey(_CertificateFacts):
+    """A signing key, described by its certificate (never the private key)."""
+
+    active: bool = False
+    created_at: dt.datetime | None = None
+    pem: str = ""
+
+
+@dataclass(frozen=True)
+class NewSigningKey:
+    """Generate an RSA key pair (``common_name`` set) or import a PKCS#12 file (``pkcs12``)."""
+
+    alias: str
+    common_name: str | None = None
+    key_size: int = 2048
+    validity_days: int = 3650
+    pkcs12: bytes | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+
+
+# -- users and roles ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Email:
+    value: str
+    type: str = ""  # "work", "home", "other" or empty
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class User:
+    """One user; ``roles`` are (role id, role name); ``email`` is the primary address."""
+
+    id: str
+    user_name: str
+    display_name: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    email: str = ""
+    emails: tuple[Email, ...] = ()
+    roles: tuple[tuple[str, str], ...] = ()
+    active: bool = True
+    locked: bool = False
+    failed_attempts: int = 0
+    # False for a user created without a password (by a provisioning service, say): it cannot
+    # sign in until one is set.
+    password_set: bool = True
+
+    @property
+    def role_names(self) -> tuple[str, ...]:
+        return tuple(sorted((name for _, name in self.roles), key=str.casefold))
+
+    @property
+    def role_ids(self) -> frozenset[str]:
+        return frozenset(role_id for role_id, _ in self.roles)
+
+
+@dataclass(frozen=True)
+class UserDraft:
+    """What creating or editing a user sends; ``password`` None or empty keeps the current one."""
+
+    user_name: str
+    password: str | None = field(default=None, repr=False)
+    given_name: str = ""
+    family_name: str = ""
+    display_name: str = ""
+    email: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class UserPage:
+    users: tuple[User, ...]
+    total: int
+
+
+@dataclass(frozen=True)
+class Role:
+    """One role (a SCIM group); ``members`` are (user id, user name)."""
+
+    id: str
+    name: str
+    members: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def member_names(self) -> tuple[str, ...]:
+        return tuple(name for _, name in self.members)
+
+    @property
+    def member_ids(self) -> frozenset[str]:
+        return frozenset(user_id for user_id, _ in self.members)
+
+
+# -- audit ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who did what, on what, when."""
+
+    id: int
+    timestamp: dt.datetime | None
+    actor: str
+    action: str
+    target: str
+    detail: str
+
+    @property
+    def local_time(self) -> str:
+        if self.timestamp is None:
+            return ""
+        return self.timestamp.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: tuple[AuditEntry, ...]
+    offset: int

@@ -1,0 +1,577 @@
+"""The admin API over stsdesk's REST API and SCIM 2.0: every path and JSON name, in one place.
+
+The wire is the one the admin API documents (WSO2-shaped JSON under ``/api/server/v1``, SCIM
+under ``/scim2``); this module only translates between it and ``stsdesk.services.admin.models``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from stsdesk.core.tokentypes import TokenType
+from stsdesk.services.admin.api import Capabilities
+from stsdesk.services.admin.models import (
+    Application,
+    ApplicationDraft,
+    ApplicationPage,
+    ApplicationSummary,
+    AuditEntry,
+    AuditPage,
+    Keystore,
+    LocalClaim,
+    LockoutPolicy,
+    NewSigningKey,
+    PasswordDigestSetting,
+    RequestedClaim,
+    ResidentIdp,
+    Scenario,
+    ScenarioDetail,
+    SecurityPolicy,
+    SecurityPolicyRequest,
+    ServerInfo,
+    SigningKey,
+    StsEndpoints,
+    StsSettings,
+    TokenSettings,
+    TrustedCertificate,
+    TrustedService,
+    WsTrustConfig,
+    WsTrustOptions,
+)
+from stsdesk.services.admin.resident import ChangedField, resident_idp_changes
+from stsdesk.services.admin.stsdesk_scim import ScimUsersAndRoles
+from stsdesk.services.admin.wire import dict_of, list_of, optional, read, strings
+from stsdesk.services.admin_client import API_PREFIX, AdminClient
+from stsdesk.services.errors import NotFoundError
+
+__all__ = [
+    "StsdeskAdminApi",
+    "resident_idp_patch",
+]
+
+log = logging.getLogger("stsdesk.services.admin")
+
+_CONFIGS = "/configs"
+_REALMS_PATH = "/homeRealmIdentifiers/"
+_STS = "/sts"
+_APPLICATIONS = "/applications"
+_WS_TRUST_META = "/applications/meta/inbound-protocols/ws-trust"
+_CLAIMS = "/claim-dialects/local/claims"
+_CERTS = "/keystores/certs"
+_SIGNING_KEYS = "/keystores/signing-keys"
+_AUDIT = "/audit-logs"
+
+def _segment(value: str) -> str:
+    """One path segment: an alias or id typed by someone cannot add segments or a query."""
+    return quote(value, safe="")
+
+
+def _when(text: Any) -> dt.datetime:
+    value = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+# -- resident identity provider -------------------------------------------------------------
+
+
+def _resident_idp(body: Any) -> ResidentIdp:
+    data = dict_of(body)
+    issuer = data.get("stsIssuer")
+    return ResidentIdp(
+        home_realm_identifiers=strings(data.get("homeRealmIdentifiers")),
+        idle_session_timeout_minutes=int(data["idleSessionTimeoutPeriod"]),
+        remember_me_minutes=int(data["rememberMePeriod"]),
+        issuer=None if issuer is None else str(issuer),
+    )
+
+
+_PATCH_PATHS = {
+    ChangedField.IDLE_SESSION_TIMEOUT: "/idleSessionTimeoutPeriod",
+    ChangedField.REMEMBER_ME: "/rememberMePeriod",
+    ChangedField.ISSUER: "/stsIssuer",
+}
+
+
+def resident_idp_patch(before: ResidentIdp, after: ResidentIdp) -> list[dict[str, str]]:
+    """WSO2's JSON-patch list that turns ``before`` into ``after`` (empty when equal)."""
+    operations = []
+    for change in resident_idp_changes(before, after):
+        path = (f"{_REALMS_PATH}{change.index}" if change.field is ChangedField.HOME_REALM
+                else _PATCH_PATHS[change.field])
+        operation = {"operation": change.action.value, "path": path}
+        if change.value is not None:
+            operation["value"] = change.value
+        operations.append(operation)
+    return operations
+
+
+# -- STS security -------------------------------------------------------------------------
+
+
+def _scenario(data: Any) -> Scenario:
+    item = dict_of(data)
+    return Scenario(
+        id=str(item["id"]),
+        number=int(item["number"]),
+        summary=str(item.get("summary", "")).strip(),
+        description=str(item.get("description", "")).strip(),
+        group=str(item.get("group", "basic")),
+        category=str(item.get("category", "")),
+        asks_for=strings(item.get("asksFor")),
+        enforceable=bool(item.get("enforceable", False)),
+    )
+
+
+def _security(data: Any) -> SecurityPolicy:
+    item = dict_of(data)
+    return SecurityPolicy(
+        enabled=bool(item.get("enabled", False)),
+        scenario_id=str(item.get("scenarioId") or ""),
+        user_store_domain=str(item.get("userStoreDomain") or ""),
+        allowed_roles=strings(item.get("allowedRoles")),
+        trusted_keystores=strings(item.get("trustedKeystores")),
+        private_keystore=optional(item.get("privateKeystore")),
+        proof_key_type=str(item.get("proofKeyType") or ""),
+    )
+
+
+def _trusted_service(data: Any) -> TrustedService:
+    item = dict_of(data)
+    return TrustedService(
+        audience=str(item.get("audience", "")),
+        certificate_alias=optional(item.get("certificateAlias")),
+        application_id=str(item.get("applicationId") or ""),
+        application_name=str(item.get("applicationName") or ""),
+    )
+
+
+def _password_digest(body: Any) -> PasswordDigestSetting | None:
+    if body is None:
+        return None
+    data = dict_of(body)
+    stored = data.get("storedPasswordCount")
+    return PasswordDigestSetting(allowed=bool(data["allowPasswordDigest"]),
+                                 stored_count=None if stored is None else int(stored))
+
+
+def _sts_settings(tokens: Any, lockout: Any, digest: Any = None) -> StsSettings:
+    token_data, lockout_data = dict_of(tokens), dict_of(lockout)
+    return StsSettings(
+        tokens=TokenSettings(
+            default_lifetime_seconds=int(token_data["defaultLifetimeSeconds"]),
+            max_lifetime_seconds=int(token_data["maxLifetimeSeconds"]),
+            clock_skew_seconds=int(token_data["clockSkewSeconds"]),
+        ),
+        lockout=LockoutPolicy(
+            max_failed_attempts=int(lockout_data["maxFailedAttempts"]),
+            lockout_seconds=int(lockout_data["lockoutSeconds"]),
+        ),
+        password_digest=_password_digest(digest),
+    )
+
+
+# -- service providers --------------------------------------------------------------------
+
+
+def _ws_trust_path(application_id: str) -> str:
+    return f"{_APPLICATIONS}/{_segment(application_id)}/inbound-protocols/ws-trust"
+
+
+def _application(data: Any) -> Application:
+    item = dict_of(data)
+    config = dict_of(item.get("claimConfiguration") or {})
+    requested = tuple(
+        RequestedClaim(uri=str(dict_of(entry["claim"])["uri"]),
+                       mandatory=bool(entry.get("mandatory", False)))
+        for entry in list_of(config.get("requestedClaims")))
+    subject = dict_of(config.get("subject") or {}).get("claim") or {}
+    protocols = list_of(item.get("inboundProtocols"))
+    return Application(
+        id=str(item["id"]),
+        name=str(item.get("name", "")),
+        description=str(item.get("description") or ""),
+        requested_claims=requested,
+        subject_claim=optional(dict_of(subject).get("uri")),
+        has_ws_trust=any(dict_of(p).get("type") == "ws-trust" for p in protocols),
+    )
+
+
+def _claim_configuration(draft: ApplicationDraft) -> dict[str, Any]:
+    return {
+        "dialect": "LOCAL",
+        "requestedClaims": [{"claim": {"uri": claim.uri}, "mandatory": claim.mandatory}
+                            for claim in draft.requested_claims],
+        "subject": {"claim": {"uri": draft.subject_claim} if draft.subject_claim else None},
+    }
+
+
+_WS_TRUST_FIELDS = (  # (model field, JSON name)
+    ("certificate_alias", "certificateAlias"),
+    ("token_type", "tokenType"),
+    ("key_type", "keyType"),
+    ("encrypt_token", "encryptToken"),
+    ("encryption_algorithm", "encryptionAlgorithm"),
+    ("key_transport_algorithm", "keyTransportAlgorithm"),
+    ("signature_algorithm", "signatureAlgorithm"),
+    ("digest_algorithm", "digestAlgorithm"),
+    ("token_lifetime_seconds", "tokenLifetimeSeconds"),
+    ("name_id_format", "nameIdFormat"),
+)
+
+
+def _ws_trust(data: Any) -> WsTrustConfig:
+    item = dict_of(data)
+    encrypt = item.get("encryptToken")
+    lifetime = item.get("tokenLifetimeSeconds")
+    token_type = item.get("tokenType")
+    return WsTrustConfig(
+        audience=str(item["audience"]),
+        certificate_alias=optional(item.get("certificateAlias")) or None,
+        token_type=None if token_type is None else TokenType(token_type),
+        key_type=optional(item.get("keyType")),
+        encrypt_token=None if encrypt is None else bool(encrypt),
+        encryption_algorithm=optional(item.get("encryptionAlgorithm")),
+        key_transport_algorithm=optional(item.get("keyTransportAlgorithm")),
+        signature_algorithm=optional(item.get("signatureAlgorithm")),
+        digest_algorithm=optional(item.get("digestAlgorithm")),
+        token_lifetime_seconds=None if lifetime is None else int(lifetime),
+        name_id_format=optional(item.get("nameIdFormat")),
+        warnings=strings(item.get("warnings")),
+    )
+
+
+def _ws_trust_body(config: WsTrustConfig) -> dict[str, Any]:
+    # certificateAlias is always sent: null says "tokens for this party are not encrypted".
+    body: dict[str, Any] = {"audience": config.audience,
+                            "certificateAlias": config.certificate_alias}
+    for name, json_name in _WS_TRUST_FIELDS[1:]:
+        value = getattr(config, name)
+        if value is not None:
+            body[json_name] = value
+    return body
+
+
+def _ws_trust_options(data: Any) -> WsTrustOptions:
+    meta = dict_of(data)
+
+    def options(name: str) -> tuple[str, ...]:
+        return strings(dict_of(meta.get(name) or {}).get("options"))
+
+    defaults = {
+        field_name: str(entry["defaultValue"])
+        for field_name, json_name in _WS_TRUST_FIELDS
+        if isinstance(entry := meta.get(json_name), dict) and entry.get("defaultValue") is not None
+        and json_name != "tokenLifetimeSeconds"
+    }
+    lifetime = dict_of(meta.get("tokenLifetimeSeconds") or {})
+    return WsTrustOptions(
+        certificate_aliases=options("certificateAlias"),
+        token_types=tuple(TokenType(value) for value in options("tokenType")),
+        key_types=options("keyType"),
+        encryption_algorithms=options("encryptionAlgorithm"),
+        key_transport_algorithms=options("keyTransportAlgorithm"),
+        signature_algorithms=options("signatureAlgorithm"),
+        digest_algorithms=options("digestAlgorithm"),
+        name_id_formats=options("nameIdFormat"),
+        defaults=defaults,
+        lifetime_default=int(lifetime.get("defaultValue", 300)),
+        lifetime_minimum=int(lifetime.get("minimum", 1)),
+        lifetime_maximum=int(lifetime.get("maximum", 8 * 3600)),
+    )
+
+
+# -- certificates -------------------------------------------------------------------------
+
+
+def _facts(data: Mapping[str, Any]) -> dict[str, Any]:
+    size = data.get("keySize")
+    return {
+        "alias": str(data["alias"]),
+        "subject": str(data.get("subject", "")),
+        "issuer": str(data.get("issuer", "")),
+        "not_before": _when(data["notBefore"]),
+        "not_after": _when(data["notAfter"]),
+        "sha256_fingerprint": str(data.get("sha256Fingerprint", "")),
+        "sha1_fingerprint": str(data.get("sha1Fingerprint", "")),
+        "key_algorithm": str(data.get("keyAlgorithm", "")),
+        "key_size": None if size is None else int(size),
+        "serial_number": str(data.get("serialNumber", "")),
+        "signature_algorithm": str(data.get("signatureAlgorithm", "")),
+        "warnings": strings(data.get("warnings")),
+    }
+
+
+def _certificate(data: Any) -> TrustedCertificate:
+    item = dict_of(data)
+    return TrustedCertificate(**_facts(item), used_by=strings(item.get("usedBy")))
+
+
+def _signing_key(data: Any) -> SigningKey:
+    item = dict_of(data)
+    created = item.get("createdAt")
+    return SigningKey(**_facts(item), active=bool(item.get("active")),
+                      created_at=_when(created) if created else None,
+                      pem=str(item.get("pem", "")))
+
+
+def _signing_key_body(request: NewSigningKey) -> dict[str, Any]:
+    if request.common_name is not None:
+        return {"alias": request.alias, "generate": {
+            "commonName": request.common_name,
+            "keySize": request.key_size,
+            "validityDays": request.validity_days,
+        }}
+    if request.pkcs12 is None:
+        raise ValueError("a new signing key needs a common name or a PKCS#12 file")
+    return {"alias": request.alias, "password": request.password or "",
+            "pkcs12": base64.b64encode(request.pkcs12).decode("ascii")}
+
+
+# -- audit --------------------------------------------------------------------------------
+
+
+def _audit_entry(data: Any) -> AuditEntry:
+    item = dict_of(data)
+    stamp = item.get("timestamp")
+    try:
+        when = _when(stamp) if isinstance(stamp, str) and stamp else None
+    except ValueError:
+        when = None
+    try:
+        entry_id = int(item.get("id") or 0)
+    except (TypeError, ValueError):
+        entry_id = 0
+    return AuditEntry(
+        id=entry_id, timestamp=when,
+        actor=str(item.get("actor") or ""), action=str(item.get("action") or ""),
+        target=str(item.get("target") or ""), detail=str(item.get("detail") or ""),
+    )
+
+
+# -- the backend ----------------------------------------------------------------------------
+
+
+class StsdeskAdminApi(ScimUsersAndRoles):
+    """:class:`AdminApi` over an stsdesk server's REST API (the embedded one or a remote one)."""
+
+    def __init__(self, client: AdminClient) -> None:
+        self.client = client
+
+    @property
+    def base_url(self) -> str:
+        return self.client.endpoint.base_url
+
+    def close(self) -> None:
+        self.client.close()
+
+    def server_info(self) -> ServerInfo:
+        health = self.client.health() or {}
+        return read("/health", lambda: ServerInfo(
+            product="stsdesk", version=str(health.get("version") or ""),
+            node=str(health.get("node") or health.get("pid") or "")))
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities()  # an stsdesk server offers everything the console does
+
+    # -- resident identity provider ------------------------------------------------------
+
+    def get_resident_idp(self) -> ResidentIdp:
+        body = self.client.get(_CONFIGS)
+        return read("the resident identity provider", lambda: _resident_idp(body))
+
+    def update_resident_idp(self, current: ResidentIdp, wanted: ResidentIdp) -> ResidentIdp:
+        operations = resident_idp_patch(current, wanted)
+        if not operations:
+            return self.get_resident_idp()
+        body = self.client.patch(_CONFIGS, operations)
+        return read("the resident identity provider", lambda: _resident_idp(body))
+
+    # -- STS security --------------------------------------------------------------------
+
+    def list_scenarios(self) -> tuple[Scenario, ...]:
+        body = self.client.get(f"{_STS}/scenarios")
+        return read("the scenarios", lambda: tuple(_scenario(s) for s in list_of(body)))
+
+    def get_scenario(self, scenario_id: str) -> ScenarioDetail:
+        body = self.client.get(f"{_STS}/scenarios/{_segment(scenario_id)}")
+        return read(f"the scenario {scenario_id}", lambda: ScenarioDetail(
+            scenario=_scenario(body), policy=str(dict_of(body).get("policy") or "")))
+
+    def get_security_policy(self) -> SecurityPolicy:
+        body = self.client.get(f"{_STS}/security")
+        return read("the security policy", lambda: _security(body))
+
+    def apply_security_policy(self, request: SecurityPolicyRequest) -> SecurityPolicy:
+        body = self.client.put(f"{_STS}/security", {
+            "scenarioId": request.scenario_id,
+            "userStoreDomain": request.user_store_domain,
+            "allowedRoles": list(request.allowed_roles),
+            "trustedKeystores": list(request.trusted_keystores),
+            "privateKeystore": request.private_keystore,
+        })
+        return read("the security policy", lambda: _security(body))
+
+    def disable_security(self) -> None:
+        self.client.delete(f"{_STS}/security")
+
+    def list_trusted_services(self) -> tuple[TrustedService, ...]:
+        body = self.client.get(f"{_STS}/trusted-services")
+        return read("the trusted services",
+                     lambda: tuple(_trusted_service(s) for s in list_of(body)))
+
+    def list_keystores(self) -> tuple[Keystore, ...]:
+        body = self.client.get(f"{_STS}/keystores")
+        return read("the keystores", lambda: tuple(
+            Keystore(name=str(dict_of(k)["keyStoreName"]),
+                     private_store=bool(dict_of(k).get("privateStore")))
+            for k in list_of(body)))
+
+    def get_proof_key_type(self) -> str:
+        body = self.client.get(f"{_STS}/proof-key-type")
+        return read("the proof key type", lambda: str(dict_of(body)["proofKeyType"]))
+
+    def set_proof_key_type(self, proof_key_type: str) -> str:
+        body = self.client.put(f"{_STS}/proof-key-type", {"proofKeyType": proof_key_type})
+        return read("the proof key type", lambda: str(dict_of(body)["proofKeyType"]))
+
+    def get_endpoints(self) -> StsEndpoints:
+        body = self.client.get(f"{_STS}/endpoints")
+        return read("the STS endpoints", lambda: StsEndpoints(
+            sts_url=str(dict_of(body)["sts"]), wsdl_url=str(dict_of(body)["wsdl"])))
+
+    def _get_password_digest(self) -> Any:
+        try:
+            return self.client.get(f"{_STS}/password-digest")
+        except NotFoundError:
+            return None  # a server from before the setting
+
+    def get_sts_settings(self) -> StsSettings:
+        tokens = self.client.get(f"{_STS}/token-settings")
+        lockout = self.client.get(f"{_STS}/lockout-policy")
+        digest = self._get_password_digest()
+        return read("the STS settings", lambda: _sts_settings(tokens, lockout, digest))
+
+    def update_sts_settings(self, settings: StsSettings) -> StsSettings:
+        tokens = self.client.put(f"{_STS}/token-settings", {
+            "defaultLifetimeSeconds": settings.tokens.default_lifetime_seconds,
+            "maxLifetimeSeconds": settings.tokens.max_lifetime_seconds,
+            "clockSkewSeconds": settings.tokens.clock_skew_seconds,
+        })
+        lockout = self.client.put(f"{_STS}/lockout-policy", {
+            "maxFailedAttempts": settings.lockout.max_failed_attempts,
+            "lockoutSeconds": settings.lockout.lockout_seconds,
+        })
+        digest = None
+        if settings.password_digest is not None:
+            digest = self.client.put(f"{_STS}/password-digest",
+                                     {"allowPasswordDigest": settings.password_digest.allowed})
+        return read("the STS settings", lambda: _sts_settings(tokens, lockout, digest))
+
+    # -- service providers ---------------------------------------------------------------
+
+    def list_local_claims(self) -> tuple[LocalClaim, ...]:
+        body = self.client.get(_CLAIMS)
+        return read("the local claims", lambda: tuple(
+            LocalClaim(uri=str(dict_of(c)["claimURI"]),
+                       display_name=str(dict_of(c).get("displayName") or dict_of(c)["claimURI"]))
+            for c in list_of(body)))
+
+    def list_applications(self, *, offset: int = 0, limit: int = 100) -> ApplicationPage:
+        body = self.client.get(_APPLICATIONS, limit=limit, offset=offset)
+
+        def parse() -> ApplicationPage:
+            data = dict_of(body)
+            items = tuple(
+                ApplicationSummary(id=str(dict_of(a)["id"]), name=str(dict_of(a).get("name", "")),
+                                   description=str(dict_of(a).get("description") or ""))
+                for a in list_of(data.get("applications")))
+            return ApplicationPage(items, int(data.get("totalResults", len(items))))
+
+        return read("the service providers", parse)
+
+    def get_application(self, application_id: str) -> Application:
+        body = self.client.get(f"{_APPLICATIONS}/{_segment(application_id)}")
+        return read("the service provider", lambda: _application(body))
+
+    def create_application(self, draft: ApplicationDraft) -> Application:
+        request: dict[str, Any] = {"name": draft.name, "description": draft.description}
+        if draft.requested_claims or draft.subject_claim:
+            request["claimConfiguration"] = _claim_configuration(draft)
+        body = self.client.post(_APPLICATIONS, request)
+        return read("the new service provider", lambda: _application(body))
+
+    def update_application(self, application_id: str, draft: ApplicationDraft) -> Application:
+        body = self.client.patch(f"{_APPLICATIONS}/{_segment(application_id)}", {
+            "name": draft.name, "description": draft.description,
+            "claimConfiguration": _claim_configuration(draft),
+        })
+        return read("the service provider", lambda: _application(body))
+
+    def delete_application(self, application_id: str) -> None:
+        self.client.delete(f"{_APPLICATIONS}/{_segment(application_id)}")
+
+    def get_ws_trust(self, application_id: str) -> WsTrustConfig | None:
+        try:
+            body = self.client.get(_ws_trust_path(application_id))
+        except NotFoundError:
+            return None
+        return read("the WS-Trust configuration", lambda: _ws_trust(body))
+
+    def put_ws_trust(self, application_id: str, config: WsTrustConfig) -> WsTrustConfig:
+        body = self.client.put(_ws_trust_path(application_id), _ws_trust_body(config))
+        return read("the WS-Trust configuration", lambda: _ws_trust(body))
+
+    def delete_ws_trust(self, application_id: str) -> None:
+        self.client.delete(_ws_trust_path(application_id))
+
+    def ws_trust_options(self) -> WsTrustOptions:
+        body = self.client.get(_WS_TRUST_META)
+        return read("the WS-Trust choices", lambda: _ws_trust_options(body))
+
+    # -- trust store and signing keys ----------------------------------------------------
+
+    def list_certificates(self) -> tuple[TrustedCertificate, ...]:
+        body = self.client.get(_CERTS)
+        return read("the trust store", lambda: tuple(_certificate(c) for c in list_of(body)))
+
+    def export_certificate(self, alias: str) -> str:
+        pem = self.client.request("GET", f"{API_PREFIX}{_CERTS}/{_segment(alias)}", raw=True)
+        return str(pem or "")
+
+    def import_certificate(self, alias: str, certificate: str) -> TrustedCertificate:
+        body = self.client.post(_CERTS, {"alias": alias, "certificate": certificate})
+        return read("the imported certificate", lambda: _certificate(body))
+
+    def delete_certificate(self, alias: str) -> None:
+        self.client.delete(f"{_CERTS}/{_segment(alias)}")
+
+    def public_certificate(self) -> str:
+        return str(self.client.request("GET", f"{API_PREFIX}{_CERTS}/public", raw=True) or "")
+
+    def list_signing_keys(self) -> tuple[SigningKey, ...]:
+        body = self.client.get(_SIGNING_KEYS)
+        return read("the signing keys", lambda: tuple(_signing_key(k) for k in list_of(body)))
+
+    def add_signing_key(self, request: NewSigningKey) -> SigningKey:
+        body = self.client.post(_SIGNING_KEYS, _signing_key_body(request))
+        return read("the new signing key", lambda: _signing_key(body))
+
+    def activate_signing_key(self, alias: str) -> None:
+        self.client.put(f"{_SIGNING_KEYS}/active", {"alias": alias})
+
+    def delete_signing_key(self, alias: str) -> None:
+        self.client.delete(f"{_SIGNING_KEYS}/{_segment(alias)}")
+
+    # -- audit ---------------------------------------------------------------------------
+
+    def list_audit_entries(self, *, offset: int = 0, limit: int = 100) -> AuditPage:
+        body = self.client.get(_AUDIT, limit=limit, offset=offset)
+        return read("the audit log", lambda: AuditPage(
+            entries=tuple(_audit_entry(e) for e in list_of(dict_of(body).get("entries"))),
+            offset=offset))
+
