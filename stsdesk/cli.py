@@ -13,6 +13,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from stsdesk import __version__
+from stsdesk.admin_cli import add_admin_command
 
 if TYPE_CHECKING:  # imported lazily at run time, so --help stays fast
     import datetime as dt
@@ -93,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                        help="log debug messages")
     _add_token_commands(commands)
+    add_admin_command(commands)
     return parser
 
 
@@ -663,12 +665,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extras = parser.parse_known_args(argv)
     if extras:
-        if args.command == "token":
+        if args.command in ("token", "admin"):
             # Values are not echoed: a mistyped option may have been followed by a password.
             options = sorted({item.split("=", 1)[0] for item in extras if item.startswith("-")})
             parser.error(
                 f"unrecognized arguments: {' '.join(options) or '(values not shown)'}; see "
-                "stsdesk token --help"
+                f"stsdesk {args.command} --help"
             )
         parser.error(f"unrecognized arguments: {' '.join(extras)}")
     if args.command is None:
@@ -677,5 +679,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     if args.command == "token":
         return _token(args, parser)
+    if args.command == "admin":
+        from stsdesk.admin_cli import run_admin
+
+        if getattr(args, "verbose", False):
+            logging.basicConfig(level=logging.DEBUG)
+        return run_admin(args)
     parser.error(f"unknown command {args.command!r}")  # argparse refuses it before this
     return EXIT_USAGE

@@ -23,6 +23,8 @@ __all__ = [
     "SAML2_AC_PASSWORD_PROTECTED_TRANSPORT", "SAML2_AC_UNSPECIFIED", "SAML11_AM_PASSWORD",
     "SAML2_ATTRNAME_FORMAT_URI", "NAMEID_UNSPECIFIED", "NAMEID_EMAIL", "NAMEID_X509_SUBJECT",
     "NAMEID_PERSISTENT", "NAMEID_TRANSIENT", "NAMEID_ENTITY", "MS_ROLE_CLAIM", "PREFIXES",
+    "WSO2_SECURITY_ADMIN", "WSO2_STS_ADMIN_LEGACY", "WSO2_STS_ADMIN", "WSO2_KEYSTORE_ADMIN",
+    "WSO2_IDP_MGT", "WSO2_IDP_MODEL", "WSO2_AXIS2_XSD",
 ]
 
 # The XML namespace itself (xml:lang, xml:id)
@@ -172,6 +174,16 @@ TOKEN_SAML10_URN: Final = "urn:oasis:names:tc:SAML:1.0:assertion"
 TOKEN_SAML20_URN: Final = "urn:oasis:names:tc:SAML:2.0:assertion"
 
 # Conventional prefixes, used when stsdesk writes XML.
+# WSO2 Identity Server's SOAP admin services: the namespaces of their request wrappers (the
+# beans inside answers are read by local name, their namespaces change between versions).
+WSO2_SECURITY_ADMIN: Final = "http://service.config.security.carbon.wso2.org"
+WSO2_STS_ADMIN_LEGACY: Final = "http://service.sts.security.carbon.wso2.org"  # IS <= 5.10
+WSO2_STS_ADMIN: Final = "http://service.sts.common.sts.identity.carbon.wso2.org"  # connector
+WSO2_KEYSTORE_ADMIN: Final = "http://service.keystore.security.carbon.wso2.org"
+WSO2_IDP_MGT: Final = "http://mgt.idp.carbon.wso2.org"
+WSO2_IDP_MODEL: Final = "http://model.common.application.identity.carbon.wso2.org/xsd"
+WSO2_AXIS2_XSD: Final = "http://org.apache.axis2/xsd"  # ServerAdmin's wrappers
+
 PREFIXES: Final[dict[str, str]] = {
     "soap": SOAP11,
     "soap12": SOAP12,

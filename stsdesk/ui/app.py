@@ -17,7 +17,6 @@ from stsdesk.services.credentials import CredentialStore
 from stsdesk.services.errors import ServiceError
 from stsdesk.services.launcher import EmbeddedServer
 from stsdesk.services.profiles import EMBEDDED_PROFILE, ProfileError, ProfileStore
-from stsdesk.services.tls import TrustPolicy
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs.profiles import install_profiles_menu
 from stsdesk.ui.main_window import MainWindow
@@ -114,8 +113,7 @@ class Desktop:
             raise ProfileError(
                 f"No password is stored for {name!r}; open Servers › Manage servers… and "
                 "enter it (it is kept in the OS keyring).")
-        trust = TrustPolicy(pinned_sha256=profile.pinned_sha256, ca_file=profile.ca_file)
-        return self.open(ServerEndpoint(profile.url, profile.username, password, trust), name)
+        return self.open(profile.endpoint(password), name)
 
     def _install_menus(self, window: MainWindow) -> None:
         manage = install_profiles_menu(window, self.profiles)

@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -27,14 +28,20 @@ from PySide6.QtWidgets import (
 
 from stsdesk.services.admin import open_admin_api
 from stsdesk.services.admin.models import ServerInfo
-from stsdesk.services.admin_client import ServerEndpoint
 from stsdesk.services.errors import (
     AdminApiError,
     CertificateChangedError,
     ServiceError,
     UntrustedCertificateError,
 )
-from stsdesk.services.profiles import EMBEDDED_PROFILE, ProfileError, ProfileStore, ServerProfile
+from stsdesk.services.profiles import (
+    EMBEDDED_PROFILE,
+    SUPER_TENANT,
+    ProfileError,
+    ProfileStore,
+    ServerKind,
+    ServerProfile,
+)
 from stsdesk.services.tls import TrustPolicy
 from stsdesk.ui.dialogs import confirm
 from stsdesk.ui.dialogs.trust_certificate import (
@@ -137,6 +144,15 @@ class ServerProfilesDialog(QDialog):
         self.url_edit = QLineEdit(self.form_box)
         self.url_edit.setPlaceholderText(_PLACEHOLDER_URL)
         self.url_error = error_label(self.form_box)
+        self.kind_combo = QComboBox(self.form_box)
+        self.kind_combo.addItem("stsdesk", ServerKind.STSDESK)
+        self.kind_combo.addItem("WSO2 Identity Server (5.10 to 7.x)", ServerKind.WSO2)
+        self.kind_combo.setToolTip("Which admin API the server speaks")
+        self.tenant_edit = QLineEdit(self.form_box)
+        self.tenant_edit.setPlaceholderText(SUPER_TENANT)
+        self.tenant_edit.setToolTip(
+            "The WSO2 tenant domain to administer; empty for the super tenant (carbon.super)")
+        self.tenant_error = error_label(self.form_box)
         self.user_edit = QLineEdit(self.form_box)
         self.user_error = error_label(self.form_box)
         self.password_edit = QLineEdit(self.form_box)
@@ -172,6 +188,8 @@ class ServerProfilesDialog(QDialog):
         for text, widget, error in (
             ("Profile &name:", self.name_edit, self.name_error),
             ("Server &URL:", self.url_edit, self.url_error),
+            ("Server &kind:", self.kind_combo, error_label(self.form_box)),
+            ("WSO2 &tenant:", self.tenant_edit, self.tenant_error),
             ("Admin &user:", self.user_edit, self.user_error),
             ("Pass&word:", self.password_edit, self.password_error),
         ):
@@ -233,7 +251,8 @@ class ServerProfilesDialog(QDialog):
         self.profile_list.addAction(self.delete_action)
 
         order = [self.profile_list, self.new_button, self.remove_button, self.name_edit,
-                 self.url_edit, self.user_edit, self.password_edit, self.ca_edit, self.ca_button,
+                 self.url_edit, self.kind_combo, self.tenant_edit, self.user_edit,
+                 self.password_edit, self.ca_edit, self.ca_button,
                  self.remove_pin_button, self.save_button, self.test_button]
         for first, second in zip(order, order[1:], strict=False):
             self.setTabOrder(first, second)
@@ -248,6 +267,8 @@ class ServerProfilesDialog(QDialog):
         self.name_edit.textChanged.connect(self.on_form_edited)
         self.url_edit.textChanged.connect(self.on_form_edited)
         self.user_edit.textChanged.connect(self.on_form_edited)
+        self.tenant_edit.textChanged.connect(self.on_form_edited)
+        self.kind_combo.currentIndexChanged.connect(self.on_kind_combo_changed)
         self.password_edit.textChanged.connect(self.on_password_edit_text_changed)
         self.ca_edit.textChanged.connect(self.on_form_edited)
         self.ca_button.clicked.connect(self.on_ca_button_clicked)
@@ -294,6 +315,11 @@ class ServerProfilesDialog(QDialog):
         self.name_edit.setText(profile.name if profile else "")
         self.url_edit.setText(profile.url if profile else "")
         self.user_edit.setText(profile.username if profile else "admin")
+        kind = profile.kind if profile else ServerKind.STSDESK
+        self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(kind)))
+        tenant = profile.tenant if profile else SUPER_TENANT
+        self.tenant_edit.setText("" if tenant == SUPER_TENANT else tenant)
+        self.on_kind_combo_changed()
         self.password_edit.clear()
         self.ca_edit.setText((profile.ca_file or "") if profile else "")
         stored = False
@@ -308,7 +334,7 @@ class ServerProfilesDialog(QDialog):
         self.form_box.setTitle(f"Server profile: {profile.name}" if profile
                                else "New server profile")
         for label in (self.name_error, self.url_error, self.user_error, self.password_error,
-                      self.ca_error):
+                      self.ca_error, self.tenant_error):
             show_problem(label, None)
         self._show_pin()
         self.remove_button.setEnabled(profile is not None)
@@ -340,13 +366,26 @@ class ServerProfilesDialog(QDialog):
             self.url_edit: url_problem(self.url_edit.text()),
             self.user_edit: None if self.user_edit.text().strip() else
             "Type the admin user's name, for example admin.",
+            self.tenant_edit: self._tenant_problem(),
             self.ca_edit: None if not ca or Path(ca).is_file() else
             f"There is no file {ca}; choose the CA certificate file or leave this empty.",
         }
 
     def _errors(self) -> dict[QLineEdit, QLabel]:
         return {self.name_edit: self.name_error, self.url_edit: self.url_error,
-                self.user_edit: self.user_error, self.ca_edit: self.ca_error}
+                self.user_edit: self.user_error, self.ca_edit: self.ca_error,
+                self.tenant_edit: self.tenant_error}
+
+    def _tenant_problem(self) -> str | None:
+        try:
+            ServerProfile("check", "https://localhost",
+                          tenant=self.tenant_edit.text().strip() or SUPER_TENANT).validated()
+        except ProfileError as exc:
+            return exc.message
+        return None
+
+    def _kind(self) -> ServerKind:
+        return ServerKind(self.kind_combo.currentData() or ServerKind.STSDESK)
 
     def _validate(self, fields: tuple[QLineEdit, ...] | None = None) -> bool:
         """Show the problems of ``fields`` (all by default) inline; True if there are none."""
@@ -366,6 +405,8 @@ class ServerProfilesDialog(QDialog):
             username=self.user_edit.text().strip(),
             pinned_sha256=self._pin,
             ca_file=self.ca_edit.text().strip() or None,
+            kind=self._kind(),
+            tenant=self.tenant_edit.text().strip() or SUPER_TENANT,
         ).validated()
 
     # -- slots -----------------------------------------------------------------------------
@@ -389,6 +430,10 @@ class ServerProfilesDialog(QDialog):
         # Validate as the user types, but only the field being typed in (no error flood).
         if isinstance(sender, QLineEdit) and sender in self._errors():
             self._validate((sender,))
+
+    def on_kind_combo_changed(self, _index: int = 0) -> None:
+        # A tenant is a WSO2 notion: the field is there only for a WSO2 server.
+        self.tenant_edit.setEnabled(self._kind() == ServerKind.WSO2)
 
     def on_password_edit_text_changed(self, _text: str) -> None:
         show_problem(self.password_error, None)
@@ -464,7 +509,7 @@ class ServerProfilesDialog(QDialog):
     def on_test_button_clicked(self) -> None:
         if self._testing:
             return
-        if not self._validate((self.url_edit, self.user_edit, self.ca_edit)):
+        if not self._validate((self.url_edit, self.user_edit, self.ca_edit, self.tenant_edit)):
             return
         typed = self.password_edit.text()
         editing = self._editing
@@ -473,12 +518,15 @@ class ServerProfilesDialog(QDialog):
             self.password_edit.setFocus()
             return
         url = self.url_edit.text().strip()
+        user = self.user_edit.text().strip()
         try:
-            url = ServerProfile("check", url).validated().url
+            checked = ServerProfile(
+                "check", url, username=user, kind=self._kind(),
+                tenant=self.tenant_edit.text().strip() or SUPER_TENANT).validated()
         except ProfileError as exc:  # _validate checked it; kept for a clear message anyway
             show_problem(self.url_error, exc.message)
             return
-        user = self.user_edit.text().strip()
+        url = checked.url
         trust = TrustPolicy(pinned_sha256=self._pin, ca_file=self.ca_edit.text().strip() or None)
         store = self.store
 
@@ -487,8 +535,7 @@ class ServerProfilesDialog(QDialog):
             if not password:
                 raise ProfileError("No password is stored for this profile; type it in "
                                    "Password and test again.")
-            api = open_admin_api(ServerEndpoint(url, user, password, trust),
-                                 timeout=_TEST_TIMEOUT)
+            api = open_admin_api(checked.endpoint(password, trust=trust), timeout=_TEST_TIMEOUT)
             try:
                 info = api.server_info()
                 api.get_resident_idp()  # signs in: a wrong password fails here
