@@ -64,7 +64,10 @@ def _workers(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stsdesk",
-        description="Administration console and embedded WS-Trust STS.",
+        description="Administration console and embedded WS-Trust STS. Run `stsdesk` with no "
+        "command to open the desktop console (it starts its own embedded STS). The commands "
+        "never open it: `serve` runs only the STS, `token` only talks to one.",
+        epilog="`stsdesk COMMAND --help` describes a command.",
     )
     parser.add_argument("--version", action="version", version=f"stsdesk {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -90,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--database-url", metavar="URL", default=None,
                        help=f"SQLAlchemy database URL (default: ${ENV_DATABASE_URL}, else SQLite "
                        "in the data directory)")
+    serve.add_argument("--exit-with-parent", action="store_true",
+                       help="stop when standard input reaches end-of-file, i.e. when the program "
+                       "that started the server with a pipe on it ends (the desktop console "
+                       "does this)")
+    serve.add_argument("--parent-death-signal", action="store_true",
+                       help="on Linux, also stop on the parent-death signal (PR_SET_PDEATHSIG)")
     # SUPPRESS: an absent -v after the command must not undo one given before it.
     serve.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                        help="log debug messages")
@@ -144,7 +153,12 @@ def _fail(message: str, code: int) -> int:
 def _serve(args: argparse.Namespace) -> int:
     # Imported here so that --help and --version stay fast and need no server dependencies.
     from stsdesk.server.errors import ServerError, StartupError
-    from stsdesk.server.runner import PortInUseError, WorkerPool, configure_logging
+    from stsdesk.server.runner import (
+        PortInUseError,
+        WorkerPool,
+        configure_logging,
+        exit_with_parent,
+    )
     from stsdesk.server.settings import ServerSettings
 
     try:
@@ -170,6 +184,9 @@ def _serve(args: argparse.Namespace) -> int:
         pool.request_stop()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    if args.exit_with_parent or args.parent_death_signal:
+        exit_with_parent(pool.request_stop, watch_stdin=args.exit_with_parent,
+                         death_signal=args.parent_death_signal)
     try:
         generated_password = pool.open()
         if generated_password is not None:

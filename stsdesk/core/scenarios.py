@@ -79,7 +79,10 @@ class Scenario:
 
 # The security scenarios this STS can enforce today: the others are listed, and refused when
 # applied, until the STS checks what their policies require.
-SCENARIOS_ENFORCED = frozenset({"scenario1"})
+SCENARIOS_ENFORCED = frozenset({
+    "scenario1", "scenario2", "scenario3", "scenario4", "scenario5", "scenario6", "scenario7",
+    "scenario8", "scenario31", "scenario32", "scenario33", "scenario34",
+})
 
 
 def _scenario(

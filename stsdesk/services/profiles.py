@@ -81,6 +81,10 @@ class ProfileStore:
         self._path = path
         self._credentials = credentials
 
+    @property
+    def credentials(self) -> CredentialStore:
+        return self._credentials
+
     def list(self) -> list[ServerProfile]:
         try:
             data = json.loads(self._path.read_text("utf-8"))

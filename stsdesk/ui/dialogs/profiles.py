@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMainWindow,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -50,6 +49,7 @@ from stsdesk.ui.dialogs.trust_certificate import (
     format_fingerprint,
 )
 from stsdesk.ui.errors import describe
+from stsdesk.ui.servers_menu import install_profiles_menu
 from stsdesk.ui.tasks import TaskRunner
 from stsdesk.ui.widgets.banner import MessageBanner
 from stsdesk.ui.widgets.form import error_label, show_problem
@@ -115,9 +115,10 @@ class ServerProfilesDialog(QDialog):
     def _build(self, current_server: str) -> None:
         intro = QLabel(
             "Remote WS-Trust STS servers (stsdesk or WSO2 Identity Server) this console can "
-            "manage. Passwords are kept in the OS keyring, never in a file."
-            + (f" This window stays connected to {current_server}; switching a running "
-               "window to another server is not available yet." if current_server else ""),
+            "manage. Passwords are kept in the OS keyring — or, on a machine without one, in an "
+            "encrypted file in your data directory — never in the profiles file."
+            + (f" This window is connected to {current_server}; Servers › Connect to switches "
+               "it to another server." if current_server else ""),
             self)
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.PlainText)
@@ -322,15 +323,11 @@ class ServerProfilesDialog(QDialog):
         self.on_kind_combo_changed()
         self.password_edit.clear()
         self.ca_edit.setText((profile.ca_file or "") if profile else "")
-        stored = False
-        if profile is not None:
-            try:
-                stored = self.store.password(profile.name) is not None
-            except ServiceError as exc:
-                self.banner.error(exc.message)
         self.password_edit.setPlaceholderText(
-            "Stored in the OS keyring; type to replace it" if stored
-            else "Not stored; type it to keep it in the OS keyring")
+            "Looking in the password store…" if profile else
+            "Type it to remember it (OS keyring, or an encrypted file without one)")
+        if profile is not None:
+            self._look_up_password(profile.name)
         self.form_box.setTitle(f"Server profile: {profile.name}" if profile
                                else "New server profile")
         for label in (self.name_error, self.url_error, self.user_error, self.password_error,
@@ -338,6 +335,25 @@ class ServerProfilesDialog(QDialog):
             show_problem(label, None)
         self._show_pin()
         self.remove_button.setEnabled(profile is not None)
+
+    def _look_up_password(self, name: str) -> None:
+        """Whether a password is stored, asked off the GUI thread (D-Bus, may prompt)."""
+        store = self.store
+
+        def look() -> tuple[bool, bool]:
+            return store.password(name) is not None, store.credentials.describe().keyring
+
+        def found(result: tuple[bool, bool]) -> None:
+            stored, in_keyring = result
+            if self._editing != name or self.password_edit.text():
+                return  # the person moved on or started typing
+            where = "the OS keyring" if in_keyring else "the encrypted password file"
+            self.password_edit.setPlaceholderText(
+                f"Stored in {where}; type to replace it" if stored
+                else f"Not stored; type it to keep it in {where}")
+
+        self.runner.run(look, found, lambda error: self.banner.error(describe(
+            error, "Looking up the stored password")))
 
     def _show_pin(self) -> None:
         if self._pin:
@@ -446,26 +462,41 @@ class ServerProfilesDialog(QDialog):
             self.ca_edit.setText(path)
 
     def on_save_button_clicked(self) -> None:
-        if not self._validate():
+        if not self._validate() or not self.save_button.isEnabled():
             return
         password = self.password_edit.text() or None
         try:
             profile = self._form_profile()
-            if self._editing is not None and self._editing != profile.name:
-                self.store.rename(self._editing, profile)
-                if password is not None:
-                    self.store.save(profile, password)
-            else:
-                self.store.save(profile, password)
-        except ServiceError as exc:  # ProfileError, KeyringError: keep the form as typed
+        except ServiceError as exc:
             self.banner.error(f"Saving the profile failed: {exc.message}")
             return
-        self.reload(select=profile.name)
-        self._fill(profile)
-        self.banner.success(f"The profile {profile.name!r} was saved."
-                            + (" Its password is in the OS keyring." if password else ""))
-        log.info("server profile %r saved", profile.name)
-        self.profile_saved.emit(profile.name)
+        store, editing = self.store, self._editing
+
+        def save() -> bool:  # the keyring may block (D-Bus, a prompt): off the GUI thread
+            if editing is not None and editing != profile.name:
+                store.rename(editing, profile)
+                if password is not None:
+                    store.save(profile, password)
+            else:
+                store.save(profile, password)
+            return store.credentials.describe().keyring
+
+        def saved(in_keyring: bool) -> None:
+            self.save_button.setEnabled(True)
+            self.reload(select=profile.name)
+            self._fill(profile)
+            where = "the OS keyring" if in_keyring else "the encrypted password file"
+            self.banner.success(f"The profile {profile.name!r} was saved."
+                                + (f" Its password is in {where}." if password else ""))
+            log.info("server profile %r saved", profile.name)
+            self.profile_saved.emit(profile.name)
+
+        def failed(error: Exception) -> None:  # ProfileError, KeyringError: keep the form
+            self.save_button.setEnabled(True)
+            self.banner.error(describe(error, "Saving the profile"))
+
+        self.save_button.setEnabled(False)
+        self.runner.run(save, saved, failed)
 
     def on_remove_button_clicked(self) -> None:
         item = self.profile_list.currentItem()
@@ -473,18 +504,18 @@ class ServerProfilesDialog(QDialog):
             return
         name = item.text()
         if not confirm.ask(self, "Remove server profile",
-                           f"Remove the profile {name!r} and its password in the OS keyring?",
+                           f"Remove the profile {name!r} and its stored password?",
                            destructive=True):
             return
-        try:
-            self.store.remove(name)
-        except ServiceError as exc:
-            self.banner.error(f"Removing the profile failed: {exc.message}")
-            return
-        self.reload()
-        self.on_new_button_clicked()
-        self.banner.success(f"The profile {name!r} was removed.")
-        self.profile_removed.emit(name)
+
+        def removed(_none: object) -> None:
+            self.reload()
+            self.on_new_button_clicked()
+            self.banner.success(f"The profile {name!r} was removed.")
+            self.profile_removed.emit(name)
+
+        self.runner.run(lambda: self.store.remove(name), removed,
+                        lambda error: self.banner.error(describe(error, "Removing the profile")))
 
     def on_remove_pin_button_clicked(self) -> None:
         self._set_pin(None)
@@ -592,28 +623,3 @@ class ServerProfilesDialog(QDialog):
             text = describe(error, "Testing the connection")
             self.banner.error(text)
         self.connection_tested.emit(False, text)
-
-
-def install_profiles_menu(window: QMainWindow, profile_store: ProfileStore) -> QAction:
-    """Add "Servers > Manage servers…" to ``window``'s menu bar; returns the action.
-
-    The dialog is created on first use as a child of ``window`` (find it with
-    ``window.findChild(ServerProfilesDialog)``) and reuses the window's task runner.
-    """
-    menu = window.menuBar().addMenu("&Servers")
-    action = menu.addAction("&Manage servers…")
-    holder: dict[str, ServerProfilesDialog] = {}
-
-    def open_dialog() -> None:
-        dialog = holder.get("dialog")
-        if dialog is None:
-            connection = getattr(window, "connection", None)
-            dialog = ServerProfilesDialog(
-                profile_store, window, runner=getattr(window, "runner", None),
-                current_server=str(getattr(connection, "name", "") or ""))
-            holder["dialog"] = dialog
-        dialog.open()
-        dialog.raise_()
-
-    action.triggered.connect(open_dialog)
-    return action

@@ -81,7 +81,8 @@ def test_scenarios_are_listed_in_wso2s_order(api):
     assert by_id["scenario2"]["asksFor"] == ["keystores"]
     assert by_id["scenario8"]["asksFor"] == ["roles", "keystores"]
     assert by_id["scenario5"]["group"] == "advanced"
-    assert [s["id"] for s in scenarios if s["enforceable"]] == ["scenario1"]
+    assert [s["id"] for s in scenarios if s["enforceable"]] == [
+        f"scenario{n}" for n in (*range(1, 9), 31, 32, 33, 34)]
 
 
 def test_a_scenario_comes_with_its_policy(api):
@@ -89,7 +90,7 @@ def test_a_scenario_comes_with_its_policy(api):
     assert answer.status_code == 200
     body = answer.json()
     assert body["summary"] == "Sign and Encrypt - X509 Authentication"
-    assert body["enforceable"] is False
+    assert body["enforceable"] is True
     policy = parse_xml(body["policy"].encode())
     assert policy.get(f"{{{ns.WSU}}}Id") == "SigEncr"
 
@@ -161,7 +162,7 @@ BAD_APPLY = [
     ({"scenarioId": "scenario99", "allowedRoles": ["admin"]}, ["scenario99", "scenario1"]),
     ({"scenarioId": "scenario12", "trustedKeystores": ["wso2carbon.jks"],
       "privateKeystore": "wso2carbon.jks"},
-     ["cannot be enforced yet", "enforceable: scenario1"]),
+     ["cannot be enforced yet", "enforceable: scenario1, scenario2"]),
     ({"scenarioId": "scenario9", "allowedRoles": ["admin"]}, ["cannot be enforced yet"]),
     ({"scenarioId": "scenario1", "allowedRoles": []}, ["at least one role"]),
     ({"scenarioId": "scenario1"}, ["at least one role"]),

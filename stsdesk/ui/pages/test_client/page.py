@@ -7,7 +7,10 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QSplitter, QWidget
 
 from stsdesk.core.errors import StsError
+from stsdesk.core.tokeninfo import PrivateKey
 from stsdesk.services.credentials import CredentialStore
+from stsdesk.services.errors import InputError
+from stsdesk.services.profiles import EMBEDDED_PROFILE
 from stsdesk.services.token_session import TokenResult
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.pages.base import Page
@@ -17,7 +20,7 @@ from stsdesk.ui.pages.test_client.controller import (
     TestClientController,
     fetch_choices,
 )
-from stsdesk.ui.pages.test_client.form import TokenRequestForm
+from stsdesk.ui.pages.test_client.form import TokenRequestForm, read_relying_party_key
 from stsdesk.ui.pages.test_client.result_view import NEUTRAL, PENDING, TokenResultView
 
 __all__ = ["TestClientPage"]
@@ -120,6 +123,11 @@ class TestClientPage(Page):
             self.form.fill(choices, server_url=self.connection.url,
                            username=endpoint.username if endpoint else "",
                            pinned_sha256=endpoint.trust.pinned_sha256 if endpoint else None)
+            if endpoint is not None and self.connection.name == EMBEDDED_PROFILE:
+                # The embedded admin's generated password, instead of an empty one that
+                # counts toward the lockout (the form keeps whatever was typed).
+                self.form.offer_embedded_admin(endpoint.username, endpoint.password,
+                                               choices.sts_url, self.connection.url)
             self.loaded.emit()
 
         def failed(error: Exception) -> None:
@@ -138,11 +146,27 @@ class TestClientPage(Page):
         except StsError as exc:
             self.banner.error(f"The request cannot be sent: {exc.message}")
             return
-        keys = self.form.relying_party_keys() if options is not None else None
-        if options is None or keys is None:
+        if options is None:
             return
-        self.controller.issue(options, certificates=self.choices.certificates.all,
-                              private_keys=keys, remember=self.form.remember.isChecked())
+        remember = self.form.remember.isChecked()
+
+        def send(keys: list[PrivateKey]) -> None:
+            self.controller.issue(options, certificates=self.choices.certificates.all,
+                                  private_keys=keys, remember=remember)
+
+        key_file = self.form.relying_party_key_file()
+        if key_file is None:
+            send([])
+            return
+
+        def unreadable(error: Exception) -> None:
+            if isinstance(error, InputError | StsError):
+                self.form.show_relying_party_key_problem(error.message)
+            else:
+                self.show_error("Reading the relying party key", error)
+
+        # PEM/PKCS#12 parsing (a key derivation for an encrypted key) stays off the GUI thread.
+        self.connection.runner.run(lambda: read_relying_party_key(*key_file), send, unreadable)
 
     def on_stop_button_clicked(self) -> None:
         if self.controller.stop():
