@@ -46,8 +46,13 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check stsdesk tests benchmarks
 	$(VENV)/bin/mypy stsdesk/core stsdesk/server stsdesk/services
 
+# The peer figure of the issuance benchmark: npm's saml package, pinned.
+BENCH_PEER := benchmarks/node
+
 bench: $(STAMP)
 	command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk || sudo apt-get install -y -qq wrk; }
+	command -v openssl >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq openssl || sudo apt-get install -y -qq openssl; }
+	cd $(BENCH_PEER) && npm ci --no-audit --no-fund --loglevel=error
 	$(PY) benchmarks/bench_issue.py
 
 # Issuance throughput: two nodes on one PostgreSQL beside one node on SQLite (README figures).
@@ -61,4 +66,4 @@ bench-startup: $(STAMP)
 	$(PY) benchmarks/bench_startup.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info $(NODE_VERIFIERS)/node_modules
+	rm -rf $(VENV) build *.egg-info $(NODE_VERIFIERS)/node_modules $(BENCH_PEER)/node_modules

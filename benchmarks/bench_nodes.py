@@ -24,8 +24,9 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_issue import PASSWORD, request_body, run_wrk  # noqa: E402
+from issue_load import PASSWORD, issue_request, run_wrk  # noqa: E402
 
+from stsdesk.core.wstrust import KeyType  # noqa: E402
 from stsdesk.server.bootstrap import initialise  # noqa: E402
 from stsdesk.server.model import RelyingParty  # noqa: E402
 from stsdesk.server.settings import ServerSettings  # noqa: E402
@@ -62,10 +63,10 @@ def prepare(data_dir: Path, database_url: str | None) -> None:
 
 
 def measure(bases: list[tuple[str, Path]], seconds: int) -> dict:
-    body, content_type = request_body()
+    request = issue_request(key_type=KeyType.BEARER, applies_to=AUDIENCE)
     for base, data_dir in bases:  # one real request each, then a short warm-up
-        check = requests.post(base + "/services/wso2carbon-sts", data=body, timeout=10,
-                              headers={"Content-Type": content_type},
+        check = requests.post(base + "/services/wso2carbon-sts", data=request.body(), timeout=10,
+                              headers={"Content-Type": request.content_type},
                               verify=str(data_dir / "tls" / "server.crt"))
         check.raise_for_status()
     per_node = CONNECTIONS // len(bases)
@@ -73,7 +74,7 @@ def measure(bases: list[tuple[str, Path]], seconds: int) -> dict:
 
     def drive(index: int, duration: int) -> None:
         url = bases[index][0] + "/services/wso2carbon-sts"
-        results[index] = run_wrk(url, body, content_type, per_node, duration)
+        results[index] = run_wrk(url, request, per_node, duration)
 
     for duration in (2, seconds):  # warm-up, then the measurement
         threads = [threading.Thread(target=drive, args=(i, duration)) for i in range(len(bases))]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import hashlib
 import hmac
 import logging
@@ -15,7 +14,8 @@ from functools import lru_cache
 
 import xmlsec
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
@@ -88,13 +88,18 @@ def _q(local: str) -> str:
     return f"{{{ns.DS}}}{local}"
 
 
-@lru_cache(maxsize=32)
-def _xmlsec_signing_key(identity: SigningIdentity) -> xmlsec.Key:
-    # Loading a PEM key costs more than the RSA operation itself, so each identity's key is
-    # loaded once. Sharing is safe: SignatureContext.key duplicates the key it is given.
-    key = xmlsec.Key.from_memory(identity.private_key_pem(), xmlsec.constants.KeyDataFormatPem)
-    key.load_cert_from_memory(identity.certificate_der(), xmlsec.constants.KeyDataFormatCertDer)
-    return key
+# The RSA padding and hash of each signature method, for signing with the identity's own key
+# object: cryptography keeps the key's precomputed (Montgomery) state between signatures, where
+# handing xmlsec the key duplicated it, and lost that state, for every token.
+_SIGN_HASHES: dict[SignatureAlgorithm, type[hashes.HashAlgorithm]] = {
+    SignatureAlgorithm.RSA_SHA256: hashes.SHA256,
+    SignatureAlgorithm.RSA_SHA512: hashes.SHA512,
+    SignatureAlgorithm.RSA_SHA1: hashes.SHA1,
+}
+
+
+def _exc_c14n(element: etree._Element) -> bytes:
+    return etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
 
 
 def sign_enveloped(
@@ -110,6 +115,9 @@ def sign_enveloped(
 
     One Reference to ``#<id>``, transforms enveloped-signature then exc-c14n, SignedInfo in
     exc-c14n, and the signing certificate in KeyInfo/X509Data. Returns the ds:Signature.
+
+    The digest and SignedInfo are canonicalised with libxml2's exc-c14n (through lxml), the same
+    code xmlsec runs, and signed with the identity's key; verification stays with xmlsec.
     """
     sign_method = algorithm(SignatureAlgorithm, signature_algorithm, "signature algorithm")
     digest_method = algorithm(DigestAlgorithm, digest_algorithm, "digest algorithm")
@@ -121,22 +129,32 @@ def sign_enveloped(
         )
     if any(child.tag == _q("Signature") for child in element):
         raise InvalidRequestError("The element is already signed; sign a fresh copy instead.")
-    # The signature is computed on a private copy so that xmlsec's ID registration never touches
-    # the caller's document; exc-c14n makes the digest independent of where the element sits.
-    work = copy.deepcopy(element)
     template = _signature_template(sign_method, digest_method, element_id)
-    work.insert(position, template)
-    context = xmlsec.SignatureContext()
+    # The enveloped-signature transform followed by exc-c14n yields the element's exclusive
+    # canonical form without its signature: exactly what is serialised here before the
+    # signature goes in. Exclusive canonicalisation leaves out the namespaces of whatever
+    # document the element sits in, so the digest does not depend on its place either.
+    digest = hashlib.new(_DIGEST_HASHLIB[digest_method], _exc_c14n(element)).digest()
+    signed_info, signature_value, key_info = template
+    signed_info.find(f"{_q('Reference')}/{_q('DigestValue')}").text = _b64(digest)
+    # SignedInfo is canonicalised on its own: exc-c14n renders only the namespaces it uses
+    # (ds, declared on the Signature), so its form is the same once the Signature is in place.
     try:
-        context.register_id(work, id_attribute)
-        context.key = _xmlsec_signing_key(identity)
-        context.sign(template)
-    except xmlsec.Error as exc:
+        value = identity.private_key.sign(
+            _exc_c14n(signed_info), padding.PKCS1v15(), _SIGN_HASHES[sign_method]()
+        )
+    except (ValueError, TypeError) as exc:
         raise CryptoError(
             f"The token could not be signed ({exc}); check the signing key in the keystore."
         ) from exc
-    element.insert(position, template)  # moves the finished signature out of the private copy
+    signature_value.text = _b64(value)
+    key_info[0][0].text = _b64(identity.certificate_der())
+    element.insert(position, template)
     return template
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def _signature_template(
@@ -144,8 +162,6 @@ def _signature_template(
     digest_method: DigestAlgorithm,
     element_id: str,
 ) -> etree._Element:
-    # Built with lxml rather than xmlsec.template: nodes that xmlsec creates are not found by
-    # lxml's find() once moved between documents, while xmlsec only fills in the values here.
     # ds is declared on the Signature itself, even when an ancestor declares it too, as
     # OpenSAML, ADFS and Shibboleth do: verifiers that take the Signature out of its document as
     # text (xml-crypto up to 0.8.1) then still canonicalise SignedInfo in the ds namespace.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import errno
+import gc
 import http.client
 import json
 import logging
@@ -49,6 +50,7 @@ GRACEFUL_SHUTDOWN_SECONDS = 5.0
 MAX_RESTARTS = 5
 RESTART_WINDOW_SECONDS = 60.0
 _HEALTH_PATH = "/health"
+_SWITCH_INTERVAL_SECONDS = 0.001
 
 
 class PortInUseError(StartupError):
@@ -353,6 +355,9 @@ def _worker_main(
 
     signal.signal(signal.SIGTERM, request_stop)
     configure_logging(verbose)
+    # The event loop thread gets the GIL back within 1 ms of asking (Python's default is 5 ms)
+    # from the threads minting tokens, so reads and writes on every connection keep moving.
+    sys.setswitchinterval(_SWITCH_INTERVAL_SECONDS)
 
     def watch_supervisor() -> None:
         # The supervisor holds the only write end of the lifeline: EOF means it stopped us on
@@ -371,7 +376,11 @@ def _worker_main(
         config = _uvicorn_config(
             app, settings, bootstrap, log_level="debug" if verbose else "warning"
         )
-        server = _Server(config, on_started=lambda: _report(status, ("ready", os.getpid())))
+        def on_started() -> None:
+            _freeze_startup_heap()
+            _report(status, ("ready", os.getpid()))
+
+        server = _Server(config, on_started=on_started)
         if not stopping.is_set():
             server.run(sockets=[sock])
     except StartupError as exc:
@@ -394,6 +403,18 @@ def _worker_main(
     finally:
         if bootstrap is not None:
             bootstrap.close()
+
+
+def _freeze_startup_heap() -> None:
+    """Keep what a worker built while starting out of every later garbage collection.
+
+    A started worker holds some 150,000 objects (the frameworks, the configuration, the keys)
+    that live as long as it does. A full collection walked all of them, holding the GIL for
+    around 100 ms, and every request in the worker waited that long: a latency cliff under
+    load. Frozen, they are never walked again; a full collection walks only what came since.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _report(status: Connection, message: tuple[str, object]) -> None:

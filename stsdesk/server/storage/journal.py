@@ -25,14 +25,14 @@ from stsdesk.server.storage import schema as s
 from stsdesk.server.storage.database import Database
 from stsdesk.server.storage.errors import DatabaseUnavailableError
 
-__all__ = ["TokenJournal", "Row"]
+__all__ = ["TokenJournal", "Row", "WAIT_SECONDS"]
 
 log = logging.getLogger("stsdesk.server.storage")
 
 Row = dict[str, object]  # one issued_tokens row, checked by the caller
 
 _MAX_BATCH = 256
-_WAIT_SECONDS = 15.0  # a request gives up waiting for its commit after this long
+WAIT_SECONDS = 15.0  # a request gives up waiting for its commit after this long
 _STOP_SECONDS = 30.0  # close() waits this long for the writer to commit what is queued
 _PURGE_INTERVAL_SECONDS = 600.0
 # Expired token records are kept a while for Validate answers ("expired") and late renewals.
@@ -61,14 +61,26 @@ class TokenJournal:
     def save(self, row: Row) -> None:
         """Insert ``row``; returns once it is committed. ConflictError on a duplicate id,
         DatabaseUnavailableError when the database cannot take it."""
+        self.submit(row).result(timeout=WAIT_SECONDS)
+
+    def submit(self, row: Row) -> Future[None]:
+        """Queue ``row`` for the next commit; the future is done once it is committed, or
+        holds the error :meth:`save` would raise.
+
+        For a caller that has other work to do meanwhile (an event loop answering other
+        requests): a request must still not be answered before its future is done.
+        """
         done: Future[None] = Future()
+        # Running from the start, so that nobody can cancel it (an awaiting task cancelled at
+        # shutdown, a timeout): the writer must always be able to set its outcome.
+        done.set_running_or_notify_cancel()
         with self._lock:
             # Under the lock, so that close() cannot slip its stop in between: a row is either
             # queued before the stop (and committed) or goes to a new writer.
             if self._writer is None:
                 self._writer = _Writer(self._commit, self._purge_now_and_then)
             self._writer.queue.put((row, done))
-        done.result(timeout=_WAIT_SECONDS)
+        return done
 
     def close(self) -> None:
         """Commit every row queued so far, then stop the writer thread and wait for it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from typing import Any
 
 from sqlalchemy import select
@@ -37,6 +38,15 @@ class TokenRepository:
         one (an empty id, a time without a time zone).
         """
         self._journal.save(_row(record))
+
+    def submit(self, record: IssuedTokenRecord) -> Future[None]:
+        """Queue a record for the journal's next commit without waiting for it.
+
+        The record is checked at once (ValidationError); the future is done once the record is
+        committed, or holds the error :meth:`save` would raise. Whoever issued the token must
+        not hand it out before then.
+        """
+        return self._journal.submit(_row(record))
 
     def get(self, token_id: str) -> IssuedTokenRecord | None:
         with self._db.transaction("single") as conn:

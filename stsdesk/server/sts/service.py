@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -28,13 +31,14 @@ from stsdesk.server.keystore import KeyStore
 from stsdesk.server.model import ConfigSnapshot, UserRecord
 from stsdesk.server.passwords import CredentialCache
 from stsdesk.server.storage.hotpath import FastReads
+from stsdesk.server.storage.journal import WAIT_SECONDS
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.authenticate import SCENARIOS_ENFORCED, Authenticator
 from stsdesk.server.sts.issuer import TokenIssuer
 from stsdesk.server.sts.lifecycle import TokenLifecycle
 from stsdesk.server.sts.message_security import MessageSecurity, policy_model
 
-__all__ = ["TrustService", "SoapReply", "soap_version_of", "fault_reply"]
+__all__ = ["TrustService", "SoapReply", "Answer", "soap_version_of", "fault_reply"]
 
 log = logging.getLogger("stsdesk.server.sts")
 
@@ -48,6 +52,45 @@ class SoapReply:
     status: int
     content_type: str
     body: bytes
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The reply to one request and, for a new token, the commit it must wait for.
+
+    A new token's record is committed by the token journal together with the records of the
+    requests answered at the same moment; ``durable`` is done once it is. The reply may go out
+    only then, so Validate, Renew and Cancel anywhere know every token a client holds; if the
+    commit fails, ``if_not_durable`` makes the fault to send instead.
+    """
+
+    reply: SoapReply
+    durable: Future[None] | None = None
+    if_not_durable: Callable[[BaseException], SoapReply] | None = None
+
+    def wait(self) -> SoapReply:
+        """The reply to send, once it may be sent (blocks the calling thread)."""
+        if self.durable is None:
+            return self.reply
+        try:
+            self.durable.result(timeout=WAIT_SECONDS)
+        except Exception as error:  # noqa: BLE001 - the fault says what the client may do
+            return self._instead(error)
+        return self.reply
+
+    async def settled(self) -> SoapReply:
+        """The reply to send, once it may be sent, without blocking the event loop."""
+        if self.durable is None:
+            return self.reply
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(self.durable), WAIT_SECONDS)
+        except Exception as error:  # noqa: BLE001 - the fault says what the client may do
+            return self._instead(error)
+        return self.reply
+
+    def _instead(self, error: BaseException) -> SoapReply:
+        assert self.if_not_durable is not None
+        return self.if_not_durable(error)
 
 
 class TrustService:
@@ -85,6 +128,15 @@ class TrustService:
     def handle(
         self, body: bytes, *, content_type: str | None, soap_action: str | None
     ) -> SoapReply:
+        """The reply to one request, once it may be sent (blocks while a new token's record
+        is committed)."""
+        return self.answer(body, content_type=content_type, soap_action=soap_action).wait()
+
+    def answer(
+        self, body: bytes, *, content_type: str | None, soap_action: str | None
+    ) -> Answer:
+        """Answer one request without waiting for a new token's commit (see :class:`Answer`):
+        for the event loop, which answers other requests meanwhile."""
         version = soap_version_of(content_type)
         message: SoapMessage | None = None
         trust_namespace = ns.WST_13
@@ -114,42 +166,43 @@ class TrustService:
                     self._security.trusted_certificates(config),
                     tuple(self._signing_certificates()),
                 )
-            reply_body = self._dispatch(request, user, config, now)
+            reply_body, durable = self._dispatch(request, user, config, now)
             action = response_action(request.version, request.request_type)
             envelope = build_response(message, reply_body, action=action)
             if inbound is not None:
                 envelope = self._security.secure(envelope, config, inbound, now)
-            return SoapReply(200, version.content_type, envelope)
+            reply = SoapReply(200, version.content_type, envelope)
+            if durable is None:
+                return Answer(reply)
+            instead = functools.partial(_commit_fault, version, trust_namespace, message)
+            return Answer(reply, durable, instead)
         except StsError as error:
             log.info("fault %s: %s", error.fault_local_name, error.message)
-            return fault_reply(version, error, trust_namespace, message)
+            return Answer(fault_reply(version, error, trust_namespace, message))
         except Exception as error:
             fault = fault_for(error) if isinstance(error, ServerError) else None
             if fault is not None:
                 log.warning("fault %s: %s", fault.fault_local_name, fault.message)
-                return fault_reply(version, fault, trust_namespace, message)
+                return Answer(fault_reply(version, fault, trust_namespace, message))
             # A bug, or a server error for the administrator: log it, tell the caller nothing
             # of its insides.
             log.exception("unexpected error while answering a WS-Trust request")
-            internal = RequestFailedError(
-                "The STS could not process the request because of an internal error. "
-                "The administrator can find the details in the server log."
-            )
-            return fault_reply(version, internal, trust_namespace, message)
+            return Answer(fault_reply(version, _INTERNAL, trust_namespace, message))
 
     def _dispatch(
         self, request: SecurityTokenRequest, user: UserRecord, config: ConfigSnapshot,
         now: datetime,
-    ) -> etree._Element:
+    ) -> tuple[etree._Element, Future[None] | None]:
         if request.request_type is RequestType.ISSUE:
             minted = self._issuer.issue(request, user, config, now)
-            self._store.tokens.save(minted.record)
-            return build_issue_response(request.version, minted.issued, context=request.context)
+            durable = self._store.tokens.submit(minted.record)
+            response = build_issue_response(request.version, minted.issued, context=request.context)
+            return response, durable
         if request.request_type is RequestType.VALIDATE:
             verdict = self._lifecycle.validate(request, config, now)
             return build_validate_response(
                 request.version, valid=verdict.valid, reason=verdict.reason, context=request.context
-            )
+            ), None
         if request.request_type is RequestType.RENEW:
             minted = self._lifecycle.renew(request, config, now)
             return build_issue_response(
@@ -157,9 +210,29 @@ class TrustService:
                 minted.issued,
                 context=request.context,
                 request_type=RequestType.RENEW,
-            )
+            ), None
         self._lifecycle.cancel(request, config)
-        return build_cancel_response(request.version, context=request.context)
+        return build_cancel_response(request.version, context=request.context), None
+
+
+_INTERNAL = RequestFailedError(
+    "The STS could not process the request because of an internal error. "
+    "The administrator can find the details in the server log."
+)
+
+
+def _commit_fault(
+    version: SoapVersion, trust_namespace: str, message: SoapMessage, error: BaseException
+) -> SoapReply:
+    """The fault for a token whose record could not be committed: the token is never sent."""
+    fault = fault_for(error) if isinstance(error, ServerError) else None
+    if isinstance(error, StsError):  # the database is unavailable or busy
+        fault = error
+    if fault is not None:
+        log.warning("fault %s: %s", fault.fault_local_name, fault.message)
+        return fault_reply(version, fault, trust_namespace, message)
+    log.error("could not commit an issued token's record", exc_info=error)
+    return fault_reply(version, _INTERNAL, trust_namespace, message)
 
 
 def _require_enforceable(config: ConfigSnapshot) -> None:

@@ -177,3 +177,22 @@ def test_an_unreachable_database_fails_the_save_as_unavailable(tmp_path: Path) -
             gone.tokens.save(token("_lost"))
     finally:
         gone.close()
+
+
+def test_submit_returns_at_once_and_its_future_is_done_once_the_record_is_stored(
+    store: Store,
+) -> None:
+    with write_lock_held(store) as release:
+        committed = store.tokens.submit(token("_queued"))  # does not wait for the lock
+        time.sleep(0.2)
+        assert not committed.done()
+        assert store.tokens.get("_queued") is None
+        assert not committed.cancel()  # a waiter that gives up cannot take it from the writer
+        release()
+        committed.result(timeout=10)
+    assert store.tokens.get("_queued") == token("_queued")
+    duplicate = store.tokens.submit(token("_queued"))
+    with pytest.raises(ConflictError, match="'_queued' is already stored"):
+        duplicate.result(timeout=10)
+    with pytest.raises(ValidationError):  # checked at once, never queued
+        store.tokens.submit(token(""))
