@@ -110,6 +110,12 @@ class DecodedToken:
     def token_xml(self) -> str:
         return pretty(self.token)
 
+    def exact_bytes(self) -> bytes:
+        """The readable assertion (else the token) as it came: its whitespace untouched, so a
+        copy still verifies; only namespaces declared on enclosing elements are added."""
+        element = self.assertion if self.assertion is not None else self.token
+        return etree.tostring(element, encoding="utf-8")
+
 
 def decode_token(
     extracted: ExtractedToken,

@@ -168,13 +168,16 @@ class ProofKeyInfo:
 
 @dataclass(frozen=True)
 class ExchangeView:
-    """The HTTP exchange as shown: the password masked, both messages pretty-printed."""
+    """The HTTP exchange: the password masked; both messages pretty-printed for display and
+    as the exact bytes (what copying and saving give, so signatures still verify)."""
 
     status: int
     elapsed_seconds: float
     response_headers: Mapping[str, str]
     request_xml: str
     response_xml: str
+    request_bytes: bytes = field(default=b"", repr=False)
+    response_bytes: bytes = field(default=b"", repr=False)
 
     @classmethod
     def of(cls, exchange: TrustExchange) -> ExchangeView:
@@ -184,6 +187,8 @@ class ExchangeView:
             response_headers=dict(exchange.response_headers),
             request_xml=pretty_xml(exchange.request_for_display()),
             response_xml=pretty_xml(exchange.response_bytes),
+            request_bytes=exchange.request_for_display(),
+            response_bytes=bytes(exchange.response_bytes),
         )
 
 

@@ -466,3 +466,48 @@ def test_the_controller_drives_the_session_without_widgets(qtbot, ui_server, par
     assert [r.action.value for r in controller.history] == ["Issue", "Validate"]
     assert not controller.stop()  # nothing in flight to cancel
     runner.wait(5000)
+
+
+def _inspect_with_cli(data: bytes, sts_pem: Path) -> dict:
+    """What ``stsdesk token inspect`` (a separate process, as a person would run it) says."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "stsdesk", "token", "inspect", "-", "--trust-cert", str(sts_pem),
+         "--json"], input=data, capture_output=True, timeout=60, check=True)
+    return json.loads(done.stdout)
+
+
+def test_copied_and_saved_tokens_keep_their_signature(qtbot, window, parties, admin_client,
+                                                      tmp_path, monkeypatch):
+    """Copy and Save give the bytes received; the indented view is only for reading."""
+    page = open_page(qtbot, window)
+    fill_user(qtbot, page)
+    set_audience(qtbot, page, RP_PLAIN)
+    choose(page.form.token_type, "SAML 2.0")
+    result = request(qtbot, page)
+    assert result.ok
+    sts_pem = tmp_path / "sts.pem"
+    sts_pem.write_text(admin_client.request(
+        "GET", "/api/server/v1/keystores/certs/public", raw=True))
+    views = page.result_view
+    token_xml = views.token_view.xml
+    views.tabs.setCurrentIndex(0)
+    assert token_xml.display_note.text().startswith("indented for reading")
+    qtbot.mouseClick(token_xml.copy_button, LEFT)
+    copied = QApplication.clipboard().text()
+    assert copied != token_xml.text()  # the view is indented, the copy is not
+    assert _inspect_with_cli(copied.encode(), sts_pem)["signature"]["status"] == "valid"
+    # The RSTR: Copy and Save give exactly what the STS sent, and it still verifies.
+    views.tabs.setCurrentIndex(1)
+    assert views.rstr_view.display_note.isVisible()
+    qtbot.mouseClick(views.rstr_view.copy_button, LEFT)
+    assert QApplication.clipboard().text().encode() == result.exchange.response_bytes
+    target = tmp_path / "rstr.xml"
+    monkeypatch.setattr("stsdesk.ui.widgets.xml_view.ask_save_path", lambda *args: str(target))
+    with qtbot.waitSignal(views.rstr_view.saved, timeout=2000):
+        qtbot.mouseClick(views.rstr_view.save_button, LEFT)
+    assert target.read_bytes() == result.exchange.response_bytes
+    assert _inspect_with_cli(target.read_bytes(), sts_pem)["signature"]["status"] == "valid"

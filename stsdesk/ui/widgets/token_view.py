@@ -338,7 +338,8 @@ class TokenView(QWidget):
         self._show_holder(decoded, proof)
         self.attributes.set_attributes(decoded.attributes)
         self._show_not_issued(not_issued)
-        self.xml.set_xml(decoded.assertion_xml() or decoded.token_xml())
+        self.xml.set_xml(decoded.assertion_xml() or decoded.token_xml(),
+                         exact=decoded.exact_bytes())
         self.on_timer_timeout()
         if decoded.conditions is not None and decoded.conditions.not_on_or_after is not None:
             self._timer.start()

@@ -137,8 +137,10 @@ class TokenResultView(QWidget):
         elif result.action in (RequestType.ISSUE, RequestType.RENEW):
             self.token_view.clear(f"No token: {outcome_of(result)}")
         exchange = result.exchange
-        self.rst_view.set_xml(exchange.request_xml if exchange else None)
-        self.rstr_view.set_xml(exchange.response_xml if exchange else None)
+        self.rst_view.set_xml(exchange.request_xml if exchange else None,
+                              exact=exchange.request_bytes if exchange else None)
+        self.rstr_view.set_xml(exchange.response_xml if exchange else None,
+                               exact=exchange.response_bytes if exchange else None)
         if exchange is None:
             self.http_status.setText("no answer")
             self.http_elapsed.setText("—")
