@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from stsdesk.core import ns, scenarios
@@ -23,6 +24,8 @@ from stsdesk.server.sts.directory import UserDirectory
 
 __all__ = ["Authenticator", "SCENARIOS_ENFORCED"]
 
+
+log = logging.getLogger("stsdesk.server.sts")
 
 # The security scenarios this STS can enforce today: the catalogue's own list.
 SCENARIOS_ENFORCED = scenarios.SCENARIOS_ENFORCED
@@ -67,9 +70,16 @@ class Authenticator:
         user = self._verify(token, config, now)
         allowed = set(policy.allowed_roles)
         if allowed and not allowed.intersection(user.roles):
+            # The caller learns only that they are refused; which roles the policy wants is for
+            # the administrator, in the server log, not for whoever is probing the STS.
+            log.warning(
+                "refused a token to %r: the security policy allows only the roles %s",
+                user.username,
+                ", ".join(sorted(allowed)),
+            )
             raise AuthenticationError(
-                f"The user {user.username!r} may not obtain tokens: the security policy allows only "
-                f"the roles {', '.join(sorted(allowed))}. Ask an administrator to assign one."
+                "You are not authorised to obtain tokens from this STS. Ask an administrator "
+                "if you need access."
             )
         return user
 
