@@ -100,7 +100,7 @@ class ResidentIdpPage(Page):
         self.new_identifier.setPlaceholderText("New identifier, for example localhost")
         self.add_button = QPushButton("&Add", realm)
         self.remove_button = QPushButton("&Remove", realm)
-        self.up_button = QPushButton("Move &up", realm)
+        self.up_button = QPushButton("Move u&p", realm)
         self.down_button = QPushButton("Move do&wn", realm)
         self.remove_button.setToolTip("Remove the selected identifier (Del)")
         self.up_button.setToolTip("Move the selected identifier up (Ctrl+Up)")
@@ -159,7 +159,7 @@ class ResidentIdpPage(Page):
         issuer_box = QVBoxLayout()
         issuer_box.addWidget(self.issuer)
         issuer_box.addWidget(self.issuer_error)
-        issuer_label = QLabel("STS i&ssuer name:", inbound)
+        issuer_label = QLabel("STS issuer na&me:", inbound)
         issuer_label.setBuddy(self.issuer)
         inbound_form.addRow(issuer_label, issuer_box)
 

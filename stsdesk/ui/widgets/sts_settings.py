@@ -34,7 +34,7 @@ class StsSettingsGroup(QGroupBox):
         self.clock_skew = _spin(self, 0, 3600, " s")
         self.max_attempts = _spin(self, 1, 1000, " failed sign-ins")
         self.lockout = _spin(self, 1, 30 * _DAY, " s")
-        self.apply_button = QPushButton("Apply &settings", self)
+        self.apply_button = QPushButton("Apply se&ttings", self)
         self.apply_button.setToolTip(
             "Save the token lifetimes and the lockout policy (they apply to the next request)")
         tokens = QFormLayout()

@@ -236,7 +236,9 @@ class TokenRequestForm(QWidget):
         self.claims.setMaximumHeight(150)
         self.claims.setToolTip("Tick the claims to ask for (Space ticks the selected one). "
                                "None ticked: the service provider's requested claims.")
-        _labelled(form, "Claim&s:", self.claims, parent=box)
+        # No Alt+letter: every letter of "Claims" already opens another field (or the Servers
+        # menu); Tab reaches the list.
+        _labelled(form, "Claims:", self.claims, parent=box)
         self.other_claim = QLineEdit(box)
         self.other_claim.setPlaceholderText("Another claim URI")
         self.add_claim_button = QPushButton("Add", box)
