@@ -111,7 +111,6 @@ def test_no_page_has_clashing_mnemonics(qtbot, menu_window):
 
 
 def _dialogs(window, fake_admin) -> Iterator[tuple[str, QDialog]]:
-    from stsdesk.ui.models.users import RoleRow
     from stsdesk.ui.dialogs.certificate_details import CertificateDetailsDialog
     from stsdesk.ui.dialogs.certificate_import import CertificateImportDialog
     from stsdesk.ui.dialogs.role import RoleDialog
@@ -119,6 +118,7 @@ def _dialogs(window, fake_admin) -> Iterator[tuple[str, QDialog]]:
     from stsdesk.ui.dialogs.signing_key import SigningKeyDialog
     from stsdesk.ui.dialogs.trust_certificate import TrustCertificateDialog
     from stsdesk.ui.dialogs.user import UserDialog
+    from stsdesk.ui.models.users import RoleRow
     from stsdesk.ui.wizards.security_policy import ApplySecurityPolicyWizard, ScenarioDialog
     from stsdesk.ui.wizards.ws_trust import WsTrustConfigurationWizard
 
