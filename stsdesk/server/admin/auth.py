@@ -62,7 +62,7 @@ def _check(header: str | None, context: AdminContext) -> str:
     else:
         ok = context.credentials.verify(user, password)
     try:
-        user = settle_sign_in(store, user, ok, store.snapshot().lockout, now)
+        user = settle_sign_in(store, user, ok, store.snapshot().lockout, now, service="admin API")
     except SignInRefused as refused:
         if refused.locked_by_administrator:
             detail = ("The account is locked by an administrator; ask another administrator to "

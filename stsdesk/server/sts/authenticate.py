@@ -94,7 +94,7 @@ class Authenticator:
         else:
             ok = self._credentials.verify(user, token.password or "")
         try:
-            return settle_sign_in(self._store, user, ok, config.lockout, now)
+            return settle_sign_in(self._store, user, ok, config.lockout, now, service="STS")
         except SignInRefused as refused:
             if refused.locked_by_administrator:
                 raise AuthenticationError(
