@@ -24,6 +24,7 @@ from stsdesk.services.errors import ServiceError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.models.audit import AuditEntry, AuditLogFilterProxyModel, AuditLogTableModel
 from stsdesk.ui.pages.base import Page
+from stsdesk.ui.widgets.form import never_widen
 from stsdesk.ui.widgets.sort_arrow import use_conventional_sort_arrows
 
 __all__ = ["AuditLogPage", "PAGE_SIZE"]
@@ -119,8 +120,7 @@ class AuditLogPage(Page):
         header.setStretchLastSection(True)
         self.body.addWidget(self.table, 1)
 
-        self.detail_label = QLabel(self)
-        self.detail_label.setWordWrap(True)
+        self.detail_label = never_widen(QLabel(self))
         self.detail_label.setTextFormat(Qt.TextFormat.PlainText)  # entries hold typed text
         self.detail_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail_label.setStyleSheet("color:#444;")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
+from stsdesk.ui.widgets.form import never_widen
+
 __all__ = ["MessageBanner"]
 
 _STYLES = {
@@ -21,8 +23,7 @@ class MessageBanner(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("messageBanner")
-        self._label = QLabel(self)
-        self._label.setWordWrap(True)
+        self._label = never_widen(QLabel(self))
         # Server descriptions are shown as they are, never interpreted as rich text.
         self._label.setTextFormat(Qt.TextFormat.PlainText)
         self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
