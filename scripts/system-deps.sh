@@ -8,6 +8,10 @@
 # - The outside verifiers the interop tests (tests/interop) check every token with: the xmlsec1
 #   command line, and Node.js with npm for xml-crypto (installed by `make setup` with npm ci
 #   from tests/interop/node/package-lock.json). Node.js is left alone when one is installed.
+# - Apache WSS4J 1.6 and Santuario xml-security (the libraries under WSO2's Rampart), which the
+#   WS-Security interop tests (tests/interop/wss4j) compile a Java client against, with a JDK
+#   when javac is missing. Their run-time jars come as dependencies: commons-logging, slf4j,
+#   commons-codec, woodstox; slf4j's no-op binding is in libslf4j-java.
 # lxml, xmlsec and cryptography wheels carry their own C libraries.
 # On Debian/Ubuntu the missing ones are installed with apt; elsewhere they are listed.
 set -euo pipefail
@@ -20,7 +24,11 @@ debian_packages=(
   fonts-dejavu-core
   postgresql postgresql-client
   xmlsec1
+  libwss4j-java libxml-security-java libcommons-logging-java libslf4j-java
 )
+if ! command -v javac >/dev/null 2>&1; then
+  debian_packages+=(default-jdk-headless)
+fi
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   debian_packages+=(nodejs npm)
 fi
@@ -43,6 +51,7 @@ else
     echo "Please install Python 3.11+ with the venv module." >&2; exit 1; }
   echo "Not a Debian-like system: make sure Qt 6's runtime libraries (EGL/OpenGL, fontconfig," \
        "xkbcommon, D-Bus, xcb-cursor) are installed for the desktop app, PostgreSQL's" \
-       "server binaries (initdb, pg_ctl) for the multi-node tests, and xmlsec1 and Node.js" \
-       "with npm for the interop tests." >&2
+       "server binaries (initdb, pg_ctl) for the multi-node tests, and xmlsec1, Node.js" \
+       "with npm, a JDK and Apache WSS4J 1.6 with xml-security (jars in /usr/share/java)" \
+       "for the interop tests." >&2
 fi

@@ -62,6 +62,7 @@ def initialise(settings: ServerSettings) -> BootstrapResult:
         keystore = KeyStore(store, master)
         _ensure_signing_key(store, keystore)
         _check_master_secret(store, keystore, settings)
+        _drop_sealed_passwords_unless_allowed(store)
         _ensure_tls(settings, master)
         generated = _ensure_admin(store, settings)
     except BaseException:
@@ -161,6 +162,21 @@ def _check_master_secret(store: Store, keystore: KeyStore, settings: ServerSetti
             f"The signing key {alias!r} in the database cannot be decrypted with this node's "
             f"keystore password. {where}, and start again."
         ) from exc
+
+
+def _drop_sealed_passwords_unless_allowed(store: Store) -> None:
+    """A database from before the PasswordDigest setting kept every password reversibly.
+
+    Without the setting PasswordDigest is off, so those copies go, once, and the log says so.
+    """
+    dropped = store.config.drop_sealed_passwords_unless_allowed()
+    if dropped:
+        log.warning(
+            "Deleted the reversibly stored passwords of %d user(s): PasswordDigest is not "
+            "allowed on this STS (allowPasswordDigest is off by default), so only password "
+            "hashes are kept. An administrator can allow PasswordDigest on the STS page; each "
+            "user's password is then stored again at their next sign-in.", dropped,
+        )
 
 
 def _not_initialised(settings: ServerSettings) -> StartupError:

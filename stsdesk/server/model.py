@@ -12,7 +12,8 @@ from stsdesk.core.tokentypes import TokenType
 __all__ = [
     "LOCKED_BY_ADMINISTRATOR",
     "ProofKeyType", "ResidentIdentityProvider", "SecurityPolicy", "RequestedClaim",
-    "RelyingParty", "TokenSettings", "LockoutPolicy", "ConfigSnapshot", "UserRecord",
+    "RelyingParty", "TokenSettings", "LockoutPolicy", "PasswordDigestPolicy", "ConfigSnapshot",
+    "UserRecord",
     "TokenStatus", "IssuedTokenRecord", "NAMEID_UNSPECIFIED", "NAMEID_EMAIL",
 ]
 
@@ -89,6 +90,19 @@ class LockoutPolicy:
 
 
 @dataclass(frozen=True)
+class PasswordDigestPolicy:
+    """Whether UsernameToken PasswordDigest is accepted; off by default.
+
+    PasswordDigest proves a password by a hash of the nonce, the time and the clear password, so
+    the STS must be able to recover every password: it keeps a copy sealed under the master
+    secret beside the argon2id hash. A stolen database together with the master secret then
+    gives every password, which a hash alone never would. While off, no sealed copy exists.
+    """
+
+    allowed: bool = False
+
+
+@dataclass(frozen=True)
 class ConfigSnapshot:
     """Everything the STS needs to answer one request, read in one transaction.
 
@@ -104,6 +118,7 @@ class ConfigSnapshot:
     signing_alias: str = "wso2carbon"
     tokens: TokenSettings = field(default_factory=TokenSettings)
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    password_digest: PasswordDigestPolicy = field(default_factory=PasswordDigestPolicy)
 
     def relying_party_for(self, applies_to: str | None) -> RelyingParty | None:
         """The relying party whose audience is ``applies_to``, else the ``*`` entry, else None."""
@@ -128,7 +143,8 @@ class UserRecord:
     # None: no password set yet (a provisioned account); it cannot sign in until one is set.
     password_hash: str | None
     # The password sealed (AES-GCM) under the keystore's master secret: PasswordDigest needs the
-    # clear password to recompute the digest, so a hash alone cannot serve it.
+    # clear password to recompute the digest, so a hash alone cannot serve it. Kept only while
+    # PasswordDigestPolicy allows it, and only once the password was given again after that.
     password_sealed: bytes | None = None
     roles: tuple[str, ...] = ()
     claims: dict[str, str] = field(default_factory=dict)  # local claim URI -> value

@@ -35,6 +35,9 @@ def settle_sign_in(
     now: datetime,
     *,
     service: str,
+    proved_password: str | None = None,
+    digest_allowed: bool = False,
+    attempted_username: str | None = None,
 ) -> UserRecord:
     """Decide a sign-in whose password was already checked, counting failures toward lockout.
 
@@ -46,8 +49,16 @@ def settle_sign_in(
     says where: "STS" or "admin API"), as security events an administrator looks for. A name no
     account has is not recorded: it may be a password typed into the wrong field, and recording
     it would let anyone fill the log without knowing a user name.
+
+    ``proved_password`` is the clear password a successful PasswordText or Basic sign-in
+    checked: while PasswordDigest is allowed, a user without a sealed copy gets one now, so
+    PasswordDigest works for them from then on.
     """
     if user is None:
+        if attempted_username is not None:
+            # A no-op for a name nobody has, but the same transaction a known user's failure
+            # costs: the answer's time does not tell which names exist.
+            store.logins.record_failure(attempted_username, lockout, now)
         raise SignInRefused()
     if not user.active:
         _audit_failure(store, user, f"the account is disabled ({service})")
@@ -69,6 +80,8 @@ def settle_sign_in(
         raise SignInRefused()
     if user.failed_attempts:
         store.logins.record_success(user.username)
+    if proved_password is not None and digest_allowed and user.password_sealed is None:
+        store.users.keep_password_for_digest(user, proved_password)
     return user
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from stsdesk.core.certificates import SigningIdentity, generate_self_signed
-from stsdesk.server.model import RelyingParty, RequestedClaim
+from stsdesk.core.soap import SoapVersion
+from stsdesk.core.wstrust import RequestType, TrustVersion, build_request
+from stsdesk.server.model import PasswordDigestPolicy, RelyingParty, RequestedClaim
 from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings
 from stsdesk.server.storage.store import Store
@@ -108,3 +111,32 @@ def admin() -> Credentials:
 def client(live_sts: LiveSts) -> Iterator[TrustClient]:
     with live_sts.client() as trust_client:
         yield trust_client
+
+
+@contextmanager
+def password_digest_allowed(live: LiveSts, *users: Credentials) -> Iterator[None]:
+    """PasswordDigest allowed while inside, as an administrator turns it on: each of ``users``
+    then signs in once with PasswordText, which stores the copy PasswordDigest needs.
+
+    Turned off again on the way out, which deletes those copies: the shared server goes back to
+    its default.
+    """
+    live.store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
+    try:
+        for user in users:
+            rst = build_request(TrustVersion.WST_13, RequestType.ISSUE, applies_to=RP_PLAIN)
+            with live.client() as client:
+                exchange = client.send(rst, trust_version=TrustVersion.WST_13,
+                                       request_type=RequestType.ISSUE,
+                                       soap_version=SoapVersion.SOAP12, credentials=user)
+            assert exchange.ok, (exchange.fault_code, exchange.fault_reason)
+        yield
+    finally:
+        live.store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=False))
+
+
+@pytest.fixture
+def digest_allowed(live_sts: LiveSts) -> Iterator[None]:
+    """PasswordDigest allowed, with the admin's copy stored by one PasswordText sign-in."""
+    with password_digest_allowed(live_sts, Credentials("admin", ADMIN_PASSWORD)):
+        yield

@@ -89,7 +89,7 @@ def test_timestamp_from_the_future(live_sts):
     assert "clock" in reason
 
 
-def test_password_digest_replay_is_refused(live_sts):
+def test_password_digest_replay_is_refused(live_sts, digest_allowed):
     nonce = os.urandom(16)
     now = datetime.now(UTC)
     first = build_security_header(SoapVersion.SOAP12, username="admin", password=ADMIN_PASSWORD,

@@ -264,7 +264,7 @@ def test_requested_lifetime_is_honoured(live_sts, client, admin):
     assert (response.expires - response.created).total_seconds() == pytest.approx(60, abs=1)
 
 
-def test_password_digest_is_accepted(live_sts, client):
+def test_password_digest_is_accepted(live_sts, client, digest_allowed):
     from stsdesk.services.trust_client import Credentials
     from tests.e2e.conftest import ADMIN_PASSWORD
 

@@ -26,7 +26,15 @@ from stsdesk.core.saml import (
     new_assertion_id,
     sign_assertion,
 )
-from tests.e2e.conftest import ADMIN_PASSWORD, RP_ENCRYPTED, RP_HOK, RP_PLAIN, LiveSts
+from stsdesk.services.trust_client import Credentials
+from tests.e2e.conftest import (
+    ADMIN_PASSWORD,
+    RP_ENCRYPTED,
+    RP_HOK,
+    RP_PLAIN,
+    LiveSts,
+    password_digest_allowed,
+)
 
 CLI_USER = "token-cli-user"
 CLI_PASSWORD = "T0ken-cli-passw0rd"
@@ -132,12 +140,13 @@ def test_issue_public_key_encrypted_token_decrypted(live_sts, files, capsys):
 
 
 def test_issue_claims_lifetime_digest_and_masked_messages(live_sts, files, capsys):
-    code, out, err = _run(
-        _issue_argv(live_sts, files, "--applies-to", RP_PLAIN, "--trust", "2005", "--soap",
-                    "1.1", "--wso2-dialect", "--claim", "http://wso2.org/claims/username",
-                    "--lifetime", "120", "--digest", "--messages"),
-        capsys,
-    )
+    with password_digest_allowed(live_sts, Credentials(CLI_USER, CLI_PASSWORD)):
+        code, out, err = _run(
+            _issue_argv(live_sts, files, "--applies-to", RP_PLAIN, "--trust", "2005", "--soap",
+                        "1.1", "--wso2-dialect", "--claim", "http://wso2.org/claims/username",
+                        "--lifetime", "120", "--digest", "--messages"),
+            capsys,
+        )
     assert code == 0, err
     assert "http://wso2.org/claims/username = token-cli-user" in out
     assert "--- request (password masked) ---" in out

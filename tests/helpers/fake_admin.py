@@ -34,6 +34,7 @@ from stsdesk.services.admin.models import (
     LocalClaim,
     LockoutPolicy,
     NewSigningKey,
+    PasswordDigestSetting,
     ResidentIdp,
     Role,
     Scenario,
@@ -102,7 +103,8 @@ class FakeAdminApi:
         self.security = SecurityPolicy(enabled=True, scenario_id="scenario1",
                                        user_store_domain="ALL-USER-STORE-DOMAINS",
                                        allowed_roles=("admin",), proof_key_type="EncryptedKey")
-        self.settings = StsSettings(TokenSettings(300, 28800, 300), LockoutPolicy(5, 900))
+        self.settings = StsSettings(TokenSettings(300, 28800, 300), LockoutPolicy(5, 900),
+                                    PasswordDigestSetting(allowed=False, stored_count=0))
         self.applications: dict[str, Application] = {}
         self.ws_trust: dict[str, WsTrustConfig] = {}
         self.certificates: dict[str, tuple[TrustedCertificate, str]] = {}
@@ -257,8 +259,14 @@ class FakeAdminApi:
             raise _invalid("The default token lifetime must be between 1 second and the "
                            "maximum lifetime.")
         with self._lock:
-            self.settings = settings
-            return settings
+            digest = self.settings.password_digest
+            if digest is not None and settings.password_digest is not None:
+                # Turning it off deletes the stored copies; on, copies come with sign-ins.
+                digest = PasswordDigestSetting(settings.password_digest.allowed,
+                                               digest.stored_count if
+                                               settings.password_digest.allowed else 0)
+            self.settings = replace(settings, password_digest=digest)
+            return self.settings
 
     # -- service providers -------------------------------------------------------------------
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from sqlalchemy import create_engine, text
 
 from stsdesk.server.bootstrap import BootstrapResult, initialise, open_existing
 from stsdesk.server.errors import StartupError, ValidationError
-from stsdesk.server.master_secret import ENV_VAR
+from stsdesk.server.master_secret import ENV_VAR, MasterSecret
 from stsdesk.server.passwords import verify_password
 from stsdesk.server.settings import ServerSettings
 from tests.server.conftest import ADMIN_PASSWORD
@@ -49,8 +50,9 @@ def test_first_start_creates_everything(tmp_path: Path) -> None:
         admin = result.store.users.get("admin")
         assert admin is not None and admin.roles == ("admin",)
         assert verify_password(admin.password_hash, password)
-        assert result.store.users.unseal_password(admin) == password
         snap = result.store.snapshot()
+        # PasswordDigest is off by default, so the admin's password is kept only as a hash.
+        assert not snap.password_digest.allowed and admin.password_sealed is None
         assert snap.security.enabled and snap.security.scenario_id == "scenario1"
         assert snap.security.allowed_roles == ("admin",)
         assert snap.resident_idp.issuer == "localhost"
@@ -102,6 +104,31 @@ def test_second_start_reuses_everything(data_dir: Path, caplog: pytest.LogCaptur
     assert settings.master_secret_path.read_bytes() == secret_before
     assert "differs from the stored one" in caplog.text
     assert "a different password" not in caplog.text
+
+
+def test_start_drops_passwords_an_older_release_stored_reversibly(
+    data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = ServerSettings(data_dir=data_dir)
+    master = MasterSecret.load(settings.master_secret_path)
+    # An older release sealed every password and had no PasswordDigest setting.
+    engine = create_engine(settings.effective_database_url())
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE users SET password_sealed = :s WHERE username = 'admin'"),
+                     {"s": master.seal(ADMIN_PASSWORD.encode(), b"admin")})
+        conn.execute(text("DELETE FROM config_values WHERE key = 'password_digest'"))
+    engine.dispose()
+    with caplog.at_level("INFO", logger="stsdesk.server.bootstrap"):
+        initialise(settings).close()
+        result = initialise(settings)  # a second start finds nothing more to say
+    try:
+        assert result.store.users.get("admin").password_sealed is None
+        assert result.store.config.get_password_digest_policy().allowed is False
+        notices = [r.getMessage() for r in caplog.records if "reversibly" in r.getMessage()]
+        assert len(notices) == 1 and "1 user(s)" in notices[0]
+        assert ADMIN_PASSWORD not in caplog.text
+    finally:
+        result.close()
 
 
 def test_tls_files(data_dir: Path, bootstrapped: BootstrapResult) -> None:

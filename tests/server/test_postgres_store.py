@@ -26,7 +26,13 @@ from alembic.runtime.migration import MigrationContext
 
 from stsdesk.server.errors import ConflictError, ValidationError
 from stsdesk.server.master_secret import MasterSecret
-from stsdesk.server.model import IssuedTokenRecord, LockoutPolicy, TokenSettings, TokenStatus
+from stsdesk.server.model import (
+    IssuedTokenRecord,
+    LockoutPolicy,
+    PasswordDigestPolicy,
+    TokenSettings,
+    TokenStatus,
+)
 from stsdesk.server.storage import migrate
 from stsdesk.server.storage.database import normalise_database_url
 from stsdesk.server.storage.errors import DatabaseUnavailableError, is_unavailable
@@ -202,6 +208,23 @@ def test_change_on_one_node_is_in_force_on_the_other_at_the_next_request(
     after = b.snapshot()
     assert after.version == before.version + 1
     assert after.tokens.default_lifetime_seconds == 123
+
+
+def test_password_digest_turned_off_on_one_node_leaves_no_copy_on_any(
+    nodes: tuple[Store, Store], fast_password_hashing: None
+) -> None:
+    a, b = nodes
+    a.config.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
+    a.users.create("pat", "P4t-password")
+    profile = b.users.get("pat")
+    assert b.users.unseal_password(profile) == "P4t-password"
+    assert b.config.set_password_digest_policy(PasswordDigestPolicy(allowed=False)) == 1
+    assert a.snapshot().password_digest.allowed is False
+    assert a.users.count_sealed_passwords() == 0
+    # A sign-in on node A that checked the password before the change stores nothing after it.
+    unsealed = replace(profile, password_sealed=None)
+    assert a.users.keep_password_for_digest(unsealed, "P4t-password") is False
+    assert b.users.get("pat").password_sealed is None
 
 
 def test_nonce_used_on_one_node_is_a_replay_on_the_other(nodes: tuple[Store, Store]) -> None:

@@ -38,6 +38,38 @@ def test_unknown_and_inactive_users_are_refused_alike(store, fast_password_hashi
         with pytest.raises(SignInRefused) as refused:
             settle_sign_in(store, user, True, POLICY, now, service="STS")
         assert refused.value.locked_until is None
+    # An unknown name costs a failed-login transaction like a known one, and leaves no trace.
+    with pytest.raises(SignInRefused):
+        settle_sign_in(store, None, False, POLICY, now, service="STS",
+                       attempted_username="ghost")
+    assert store.users.get("ghost") is None
+
+
+def test_a_successful_sign_in_seals_the_password_only_while_digest_is_allowed(
+    store, fast_password_hashing
+):
+    from stsdesk.server.model import PasswordDigestPolicy
+
+    store.users.create("fred", "Fr3d-password")
+    now = datetime.now(UTC)
+
+    def sign_in(ok: bool, allowed: bool) -> None:
+        settle_sign_in(store, store.users.get("fred"), ok, POLICY, now, service="STS",
+                       proved_password="Fr3d-password" if ok else None, digest_allowed=allowed)
+
+    sign_in(True, allowed=False)
+    assert store.users.get("fred").password_sealed is None
+    store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
+    with pytest.raises(SignInRefused):
+        sign_in(False, allowed=True)  # a failed sign-in proves nothing
+    assert store.users.get("fred").password_sealed is None
+    store.users.update(store.users.get("fred").user_id, active=False)
+    with pytest.raises(SignInRefused):
+        sign_in(True, allowed=True)  # nor does a refused one
+    assert store.users.get("fred").password_sealed is None
+    store.users.update(store.users.get("fred").user_id, active=True)
+    sign_in(True, allowed=True)
+    assert store.users.unseal_password(store.users.get("fred")) == "Fr3d-password"
 
 
 def test_a_user_without_a_password_fails_as_a_wrong_password_does(

@@ -38,7 +38,8 @@ def test_create_schema_is_idempotent_and_writes_defaults(store: Store) -> None:
     assert store.config.get_resident_idp().issuer == "localhost"
     with store.engine.connect() as conn:
         keys = set(conn.exec_driver_sql("SELECT key FROM config_values").scalars())
-    assert keys == {"resident_idp", "security_policy", "token_settings", "lockout_policy"}
+    assert keys == {"resident_idp", "security_policy", "token_settings", "lockout_policy",
+                    "password_digest"}
 
 
 def test_in_memory_database_works(master: MasterSecret) -> None:

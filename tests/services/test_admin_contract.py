@@ -19,6 +19,7 @@ from stsdesk.services.admin import AdminApi, StsdeskAdminApi
 from stsdesk.services.admin.models import (
     ApplicationDraft,
     NewSigningKey,
+    PasswordDigestSetting,
     RequestedClaim,
     ResidentIdp,
     SecurityPolicyRequest,
@@ -216,6 +217,17 @@ def test_proof_key_type_and_sts_settings_read_back(api):
     api.update_sts_settings(settings)
     assert api.get_endpoints().wsdl_url.endswith("?wsdl")
     assert any(k.private_store for k in api.list_keystores())
+
+
+def test_password_digest_is_off_by_default_and_reads_back(api):
+    settings = api.get_sts_settings()
+    assert settings.password_digest == PasswordDigestSetting(allowed=False, stored_count=0)
+    on = api.update_sts_settings(replace(settings, password_digest=PasswordDigestSetting(True)))
+    assert on.password_digest is not None and on.password_digest.allowed
+    read = api.get_sts_settings().password_digest
+    assert read is not None and read.allowed
+    off = api.update_sts_settings(settings)
+    assert off.password_digest == PasswordDigestSetting(allowed=False, stored_count=0)
 
 
 def test_users_and_roles(api):

@@ -24,7 +24,7 @@ from stsdesk.services.token_session import (
     TokenSession,
     load_client_key_pair,
 )
-from stsdesk.services.trust_client import MASK, RequestCancelledError
+from stsdesk.services.trust_client import MASK, Credentials, RequestCancelledError
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import ADMIN_PASSWORD, RP_ENCRYPTED, RP_HOK, RP_PLAIN
 
@@ -203,7 +203,8 @@ def test_wrong_password_is_a_fault_and_no_token_in_hand(live_sts):
 
 
 def test_password_digest_masked_nonce_shown(live_sts):
-    with _session(live_sts, password_digest=True) as session:
+    with e2e.password_digest_allowed(live_sts, Credentials("admin", ADMIN_PASSWORD)), \
+            _session(live_sts, password_digest=True) as session:
         result = session.issue()
     assert result.ok
     request = result.exchange.request_xml

@@ -563,3 +563,53 @@ def test_a_server_without_sts_settings_greys_the_group_out_with_the_reason(
     assert "get_sts_settings" not in fake_admin.calls
     assert page.apply_button.isEnabled()  # the rest of the page works
     assert "scenario1" in page.scenario_label.text()
+
+
+def test_password_digest_checkbox_states_the_trade_off_and_saves(qtbot, window, admin_client):
+    from PySide6.QtCore import QPoint
+
+    page = window.show_page("Security Token Service")
+    group = page.settings_group
+    box = group.allow_digest
+    qtbot.waitUntil(box.isEnabled, timeout=WAIT)
+    assert not box.isChecked()  # off by default
+    assert "PasswordDigest needs each password stored reversibly" in group.digest_trade_off.text()
+    assert group.digest_trade_off.isVisible()
+    assert group.digest_status.text() == "No password is stored reversibly."
+    assert not group.apply_button.isEnabled()
+    indicator = QPoint(8, box.height() // 2)
+    try:
+        qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=indicator)
+        assert box.isChecked() and page.has_unsaved_changes()
+        qtbot.mouseClick(group.apply_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: admin_client.get("/sts/password-digest")["allowPasswordDigest"],
+                        timeout=WAIT)
+        qtbot.waitUntil(lambda: "can use PasswordDigest now" in group.digest_status.text(),
+                        timeout=WAIT)
+        assert not page.has_unsaved_changes()
+        screenshot(window, "security-password-digest")
+        # The console's own next sign-in stored the admin's copy; turning it off deletes it.
+        assert admin_client.get("/sts/password-digest")["storedPasswordCount"] >= 1
+        qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=indicator)
+        qtbot.mouseClick(group.apply_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: group.digest_status.text() == "No password is stored reversibly.",
+                        timeout=WAIT)
+        # The GET below is itself a sign-in; with the setting off it stores nothing.
+        assert admin_client.get("/sts/password-digest") == {
+            "allowPasswordDigest": False, "storedPasswordCount": 0}
+        entries = admin_client.get("/audit-logs", action="sts.password-digest")["entries"]
+        assert [e["detail"].split(":")[0] for e in entries[:2]] == ["not allowed", "allowed"]
+    finally:
+        admin_client.put("/sts/password-digest", {"allowPasswordDigest": False})
+
+
+def test_a_server_without_the_password_digest_setting_leaves_the_box_disabled(
+        qtbot, fake_window, fake_admin):
+    fake_admin.settings = replace(fake_admin.settings, password_digest=None)
+    page = fake_window.show_page("Security Token Service")
+    group = page.settings_group
+    qtbot.waitUntil(lambda: "does not offer" in group.digest_status.text(), timeout=WAIT)
+    assert group.default_lifetime.value() == fake_admin.settings.tokens.default_lifetime_seconds
+    assert not group.allow_digest.isEnabled() and not group.allow_digest.isChecked()
+    assert group.values().password_digest is None  # nothing about it is sent
+    assert page.banner.level != "error"  # the other settings loaded as usual

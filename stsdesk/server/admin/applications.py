@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 from stsdesk.core import ns
 from stsdesk.core.audiences import ANY_AUDIENCE, MAX_AUDIENCE_LENGTH, audience_problem
 from stsdesk.core.claims import LOCAL_CLAIMS
+from stsdesk.core.limits import MAX_APPLICATION_DESCRIPTION, MAX_APPLICATION_NAME
 from stsdesk.core.tokentypes import ISSUED_TOKEN_TYPES, TokenType
 from stsdesk.core.xmldsig import DigestAlgorithm, SignatureAlgorithm
 from stsdesk.core.xmlenc import BlockEncryption, KeyTransport
@@ -37,8 +38,8 @@ log = logging.getLogger("stsdesk.server.admin.applications")
 
 router = APIRouter(tags=["Applications"])
 
-MAX_NAME = 255
-MAX_DESCRIPTION = 4096
+MAX_NAME = MAX_APPLICATION_NAME
+MAX_DESCRIPTION = MAX_APPLICATION_DESCRIPTION
 MAX_URI = 1024
 MAX_AUDIENCE = MAX_AUDIENCE_LENGTH
 MAX_ID = 64

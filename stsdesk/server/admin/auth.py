@@ -61,8 +61,12 @@ def _check(header: str | None, context: AdminContext) -> str:
         ok = False
     else:
         ok = context.credentials.verify(user, password)
+    config = store.snapshot()
     try:
-        user = settle_sign_in(store, user, ok, store.snapshot().lockout, now, service="admin API")
+        user = settle_sign_in(store, user, ok, config.lockout, now, service="admin API",
+                              proved_password=password if ok else None,
+                              digest_allowed=config.password_digest.allowed,
+                              attempted_username=username)
     except SignInRefused as refused:
         if refused.locked_by_administrator:
             detail = ("The account is locked by an administrator; ask another administrator to "

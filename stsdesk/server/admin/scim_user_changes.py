@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from stsdesk.core.claims import EMAIL, GIVEN_NAME, LAST_NAME
+from stsdesk.core.limits import MIN_PASSWORD_LENGTH
 from stsdesk.server.admin.scim_common import (
     MAX_EXTERNAL_ID,
     PatchPath,
@@ -29,7 +30,6 @@ __all__ = [
     "FULL_NAME", "FORMATTED_NAME", "EMAIL_TYPE_CLAIMS", "MAPPED_CLAIMS", "EMAIL_VALUE_ATTRIBUTES",
 ]
 
-MIN_PASSWORD_LENGTH = 8
 FULL_NAME = "http://wso2.org/claims/fullname"
 # name.formatted, as WSO2 maps it.
 FORMATTED_NAME = "http://wso2.org/claims/formattedName"

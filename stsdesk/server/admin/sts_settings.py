@@ -1,16 +1,16 @@
-"""STS token and sign-in settings over the admin API: lifetimes, clock skew, account lockout."""
+"""STS token and sign-in settings over the admin API: lifetimes, skew, lockout, PasswordDigest."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from stsdesk.server.admin.audit import record
 from stsdesk.server.admin.auth import Admin
 from stsdesk.server.admin.context import AdminContext, get_context
-from stsdesk.server.model import LockoutPolicy, TokenSettings
+from stsdesk.server.model import LockoutPolicy, PasswordDigestPolicy, TokenSettings
 
 __all__ = ["router"]
 
@@ -55,6 +55,30 @@ class LockoutModel(BaseModel):
     )
     lockoutSeconds: int = Field(
         ge=1, le=30 * _DAY, description="How long a locked account stays locked."
+    )
+
+
+class PasswordDigestModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    allowPasswordDigest: StrictBool = Field(
+        description=(
+            "Whether UsernameToken PasswordDigest is accepted (default false). PasswordDigest "
+            "needs each password stored reversibly, sealed under the master secret beside its "
+            "hash: whoever has the database and the master secret has every such password. "
+            "Turning it off deletes every stored copy at once; turning it on stores a user's "
+            "copy at their next successful PasswordText or admin API sign-in, or when their "
+            "password is next set. While it is off, PasswordDigest requests are refused."
+        )
+    )
+    storedPasswordCount: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "Read only (ignored on PUT): how many users' passwords are stored reversibly now, "
+            "that is, how many users can sign in with PasswordDigest."
+        ),
+        json_schema_extra={"readOnly": True},
     )
 
 
@@ -125,3 +149,50 @@ def put_lockout(body: LockoutModel, actor: Admin, context: Context) -> LockoutMo
         f"{value.max_failed_attempts} attempts, {value.lockout_seconds}s",
     )
     return _lockout_model(value)
+
+
+def _digest_model(context: AdminContext) -> PasswordDigestModel:
+    store = context.store
+    return PasswordDigestModel(
+        allowPasswordDigest=store.config.get_password_digest_policy().allowed,
+        storedPasswordCount=store.users.count_sealed_passwords(),
+    )
+
+
+@router.get(
+    "/password-digest",
+    summary="Get whether UsernameToken PasswordDigest is allowed",
+    response_model=PasswordDigestModel,
+)
+def get_password_digest(_: Admin, context: Context) -> PasswordDigestModel:
+    return _digest_model(context)
+
+
+@router.put(
+    "/password-digest",
+    summary="Allow or forbid UsernameToken PasswordDigest",
+    description=(
+        "PasswordDigest needs every password stored reversibly. Forbidding it deletes every "
+        "stored copy in the same change; allowing it stores each user's copy at their next "
+        "successful sign-in with the password (PasswordText or the admin API) or when the "
+        "password is next set."
+    ),
+    response_model=PasswordDigestModel,
+)
+def put_password_digest(
+    body: PasswordDigestModel, actor: Admin, context: Context
+) -> PasswordDigestModel:
+    before = context.store.config.get_password_digest_policy()
+    after = PasswordDigestPolicy(allowed=body.allowPasswordDigest)
+    dropped = context.store.config.set_password_digest_policy(after)
+    if after != before:
+        record(
+            context,
+            actor,
+            "sts.password-digest.update",
+            "wso2carbon-sts",
+            "allowed: passwords are stored reversibly from each user's next sign-in"
+            if after.allowed
+            else f"not allowed: {dropped} stored password(s) deleted",
+        )
+    return _digest_model(context)

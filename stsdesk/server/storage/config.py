@@ -1,4 +1,4 @@
-"""Configuration records (resident IdP, security policy, token settings, lockout) as stored JSON.
+"""Configuration records (resident IdP, security policy, tokens, lockout, PasswordDigest) as JSON.
 
 Each record is one JSON object in ``config_values``. Decoding is explicit per record: every
 field is read with the converter for its type, a field missing from the stored object keeps the
@@ -22,6 +22,7 @@ from sqlalchemy import update as sql_update
 from stsdesk.server.errors import ValidationError
 from stsdesk.server.model import (
     LockoutPolicy,
+    PasswordDigestPolicy,
     ProofKeyType,
     ResidentIdentityProvider,
     SecurityPolicy,
@@ -32,10 +33,17 @@ from stsdesk.server.storage.database import Database
 
 __all__ = [
     "ConfigRepository", "ConfigRecord", "ConfigRecords", "read_config", "default_rows",
+    "password_digest_allowed",
 ]
 
-ConfigRecord = ResidentIdentityProvider | SecurityPolicy | TokenSettings | LockoutPolicy
-_C = TypeVar("_C", ResidentIdentityProvider, SecurityPolicy, TokenSettings, LockoutPolicy)
+ConfigRecord = (
+    ResidentIdentityProvider | SecurityPolicy | TokenSettings | LockoutPolicy
+    | PasswordDigestPolicy
+)
+_C = TypeVar(
+    "_C", ResidentIdentityProvider, SecurityPolicy, TokenSettings, LockoutPolicy,
+    PasswordDigestPolicy,
+)
 _E = TypeVar("_E", bound=Enum)
 
 _MISSING = object()
@@ -152,6 +160,10 @@ def _lockout_policy(data: Mapping[str, Any]) -> LockoutPolicy:
     )
 
 
+def _password_digest(data: Mapping[str, Any]) -> PasswordDigestPolicy:
+    return PasswordDigestPolicy(allowed=_flag(data, "allowed", PasswordDigestPolicy().allowed))
+
+
 def _check_resident_idp(value: ResidentIdentityProvider) -> None:
     if not value.issuer.strip():
         raise ValidationError("The resident identity provider's issuer is empty; give a "
@@ -177,6 +189,10 @@ def _check_token_settings(value: TokenSettings) -> None:
         raise ValidationError("The allowed clock skew cannot be negative.")
 
 
+def _no_rules(value: Any) -> None:
+    return None
+
+
 def _check_lockout_policy(value: LockoutPolicy) -> None:
     if value.max_failed_attempts < 0 or value.lockout_seconds < 0:
         raise ValidationError(
@@ -196,6 +212,7 @@ _CODECS: dict[type, _Codec] = {
     SecurityPolicy: _Codec("security_policy", _security_policy, _check_security_policy),
     TokenSettings: _Codec("token_settings", _token_settings, _check_token_settings),
     LockoutPolicy: _Codec("lockout_policy", _lockout_policy, _check_lockout_policy),
+    PasswordDigestPolicy: _Codec("password_digest", _password_digest, _no_rules),
 }
 
 
@@ -231,6 +248,7 @@ class ConfigRecords:
     security: SecurityPolicy
     tokens: TokenSettings
     lockout: LockoutPolicy
+    password_digest: PasswordDigestPolicy
 
 
 def read_config(conn: Connection) -> ConfigRecords:
@@ -245,6 +263,7 @@ def read_config(conn: Connection) -> ConfigRecords:
         security=get(SecurityPolicy),
         tokens=get(TokenSettings),
         lockout=get(LockoutPolicy),
+        password_digest=get(PasswordDigestPolicy),
     )
 
 
@@ -259,6 +278,26 @@ def default_rows(present: set[str]) -> list[dict[str, str]]:
         for cls, codec in _CODECS.items()
         if codec.key not in present
     ]
+
+
+def password_digest_allowed(conn: Connection) -> bool:
+    """Whether PasswordDigest is allowed, read inside the caller's transaction.
+
+    Every write of a sealed password asks this in the transaction that writes it: writers are
+    serialised, so none can slip a copy in after the setting was turned off.
+    """
+    key = _codec(PasswordDigestPolicy).key
+    stored = conn.execute(
+        select(s.config_values.c.value).where(s.config_values.c.key == key)
+    ).scalar()
+    return _decode(PasswordDigestPolicy, stored).allowed
+
+
+def _drop_sealed_passwords(conn: Connection) -> int:
+    done = conn.execute(
+        sql_update(s.users).where(s.users.c.password_sealed.is_not(None)).values(password_sealed=None)
+    )
+    return int(done.rowcount)
 
 
 class ConfigRepository:
@@ -290,6 +329,41 @@ class ConfigRepository:
 
     def set_lockout_policy(self, value: LockoutPolicy) -> None:
         self._set(value)
+
+    def get_password_digest_policy(self) -> PasswordDigestPolicy:
+        return self._get(PasswordDigestPolicy)
+
+    def set_password_digest_policy(self, value: PasswordDigestPolicy) -> int:
+        """Allow or forbid PasswordDigest; returns how many sealed passwords forbidding dropped.
+
+        Allowing stores nothing at once: each user's password is sealed at their next
+        successful sign-in with it, or when it is next set.
+        """
+        value = _checked(value)
+        with self._db.transaction("write") as conn:
+            return self._write(conn, value)
+
+    def drop_sealed_passwords_unless_allowed(self) -> int:
+        """At start-up: drop every sealed password unless PasswordDigest is allowed.
+
+        A database from before the setting existed has sealed copies and no setting: the
+        setting is written out as off and the copies go. Returns how many were dropped.
+        """
+        key = _codec(PasswordDigestPolicy).key
+        with self._db.transaction("write") as conn:
+            stored = conn.execute(
+                select(s.config_values.c.value).where(s.config_values.c.key == key)
+            ).scalar()
+            if stored is None:
+                conn.execute(
+                    insert(s.config_values).values(key=key, value=_encode(PasswordDigestPolicy()))
+                )
+            elif _decode(PasswordDigestPolicy, stored).allowed:
+                return 0
+            dropped = _drop_sealed_passwords(conn)
+            if dropped:
+                self._db.bump_version(conn)
+            return dropped
 
     def update(self, cls: type[_C], change: Callable[[_C], _C]) -> tuple[_C, _C]:
         """Read, change and write one configuration record in one transaction.
@@ -324,7 +398,8 @@ class ConfigRepository:
         with self._db.transaction("write") as conn:
             self._write(conn, value)
 
-    def _write(self, conn: Connection, value: ConfigRecord) -> None:
+    def _write(self, conn: Connection, value: ConfigRecord) -> int:
+        """Write ``value``; returns how many sealed passwords the write dropped."""
         key = _codec(type(value)).key
         stored = _encode(value)
         done = conn.execute(
@@ -332,4 +407,10 @@ class ConfigRepository:
         )
         if done.rowcount == 0:
             conn.execute(insert(s.config_values).values(key=key, value=stored))
+        dropped = 0
+        if isinstance(value, PasswordDigestPolicy) and not value.allowed:
+            # Forbidding PasswordDigest and dropping the copies it needed are one change: no
+            # moment exists where it is off and a password is still stored reversibly.
+            dropped = _drop_sealed_passwords(conn)
         self._db.bump_version(conn)
+        return dropped

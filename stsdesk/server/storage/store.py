@@ -3,7 +3,7 @@ repository per aggregate, and the configuration snapshot every request reads.
 
 ::
 
-    store.config        resident IdP, security policy, token settings, lockout policy
+    store.config        resident IdP, security policy, token settings, lockout, PasswordDigest
     store.keys          signing keys, the active signing alias, the trust store
     store.applications  service providers, their requested claims and relying parties
     store.roles         roles (SCIM groups) and their members
@@ -167,4 +167,5 @@ class Store:
             signing_alias=state.signing_alias,
             tokens=config.tokens,
             lockout=config.lockout,
+            password_digest=config.password_digest,
         )

@@ -1,15 +1,16 @@
-"""Users: profiles, roles held, claims, and passwords hashed and sealed under the master secret."""
+"""Users: profiles, roles held, claims, and passwords hashed (and sealed, for PasswordDigest)."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from types import EllipsisType
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy import update as sql_update
 
 from stsdesk.server.errors import ConflictError, NotFoundError, SealedDataError, ValidationError
@@ -18,12 +19,16 @@ from stsdesk.server.model import LOCKED_BY_ADMINISTRATOR, UserRecord
 from stsdesk.server.passwords import hash_password
 from stsdesk.server.storage import schema as s
 from stsdesk.server.storage.checks import check_external_id, check_name, check_uri, exists
+from stsdesk.server.storage.config import password_digest_allowed
 from stsdesk.server.storage.database import Database
 from stsdesk.server.storage.roles import check_role_names, guard_last_admin, role_ids_for
 
 __all__ = ["UserRepository"]
 
 log = logging.getLogger("stsdesk.server.storage")
+
+# What a dummy sealed password is bound to: no username is empty, so no real one matches it.
+_DUMMY_AAD = b""
 
 
 class UserRepository:
@@ -36,6 +41,7 @@ class UserRepository:
     def __init__(self, db: Database, master: MasterSecret | None) -> None:
         self._db = db
         self._master = master
+        self._dummy_sealed: bytes | None = None
 
     def create(
         self,
@@ -52,8 +58,9 @@ class UserRepository:
     ) -> str:
         """Create a user and return its id; ConflictError if the username is taken.
 
-        The password is hashed (argon2id) unless ``password_hash`` is given, and sealed under the
-        master secret unless ``sealed_password`` is given or the Store has no master secret.
+        The password is hashed (argon2id) unless ``password_hash`` is given. While PasswordDigest
+        is allowed it is also sealed under the master secret (or ``sealed_password`` is stored as
+        given); otherwise no reversible copy is kept.
         With neither a password nor a hash the user has no password: it exists (provisioned,
         say, by SCIM) and cannot sign in until one is set. ``locked`` locks it until an
         administrator unlocks it (:data:`~stsdesk.server.model.LOCKED_BY_ADMINISTRATOR`).
@@ -77,6 +84,8 @@ class UserRepository:
                 raise ConflictError(
                     f"A user named {username!r} already exists. Choose another username."
                 )
+            if not password_digest_allowed(conn):
+                sealed = None
             role_ids = role_ids_for(conn, role_names)
             conn.execute(
                 insert(s.users).values(
@@ -145,7 +154,7 @@ class UserRepository:
         ``claims`` is merged: a value sets the claim, None removes it, claims not named stay.
         ``external_id`` is set when given (None clears it) and kept when left out. ``lock``
         locks the account until an administrator unlocks it (``unlock``).
-        A rename keeps the password: its sealed copy is sealed again under the new name.
+        A rename keeps the password: its sealed copy (if any) is sealed again under the new name.
         Deactivating the last active member of the admin role is refused (ConflictError).
         """
         new_name = None if username is None else check_name(username, "username")
@@ -176,7 +185,9 @@ class UserRepository:
                     values["password_sealed"] = self._reseal(row, final_name)
             if password is not None:
                 values["password_hash"] = hashed
-                values["password_sealed"] = self._seal(final_name, password)
+                values["password_sealed"] = (
+                    self._seal(final_name, password) if password_digest_allowed(conn) else None
+                )
             if active is not None:
                 if not active and row.active:
                     guard_last_admin(conn, {user_id})
@@ -230,6 +241,8 @@ class UserRepository:
         hashed = hash_password(password)
         sealed = self._seal(username, password)
         with self._db.transaction("write") as conn:
+            if not password_digest_allowed(conn):
+                sealed = None
             done = conn.execute(
                 sql_update(s.users)
                 .where(s.users.c.username == username)
@@ -263,13 +276,18 @@ class UserRepository:
 
     # ----------------------------------------------------------------------------- sealing
 
-    def unseal_password(self, user: UserRecord) -> str | None:
+    def unseal_password(self, user: UserRecord | None) -> str | None:
         """The user's clear password for PasswordDigest; None if it cannot be had.
 
-        None when the user has no sealed password, when this Store has no master secret, or when
-        the sealed value fails its integrity check (logged: wrong keystore password or tampering).
+        None when there is no user, when the user has no sealed password, when this Store has no
+        master secret, or when the sealed value fails its integrity check (logged: wrong keystore
+        password or tampering). Each call costs one decryption, of a dummy when there is nothing
+        to unseal, so that its time does not tell whether the user exists or has a sealed copy.
         """
-        if user.password_sealed is None or self._master is None:
+        if self._master is None:
+            return None
+        if user is None or user.password_sealed is None:
+            self._master.unseal(self._dummy(), _DUMMY_AAD)
             return None
         try:
             plain = self._master.unseal(user.password_sealed, user.username.encode("utf-8"))
@@ -282,6 +300,53 @@ class UserRepository:
             return None
         return plain.decode("utf-8")
 
+    def keep_password_for_digest(self, user: UserRecord, password: str) -> bool:
+        """Seal ``password``, which a sign-in has just proved, beside ``user``'s hash.
+
+        Only while PasswordDigest is allowed and the user has no sealed copy yet. The row must
+        still have the name and hash that were checked, so a password changed or a user renamed
+        in the meantime never gets a stale copy. True if a copy was stored.
+        """
+        sealed = self._seal(user.username, password)
+        if sealed is None:
+            return False
+        with self._db.transaction("write") as conn:
+            if not password_digest_allowed(conn):
+                return False
+            done = conn.execute(
+                sql_update(s.users)
+                .where(
+                    s.users.c.id == user.user_id,
+                    s.users.c.username == user.username,
+                    s.users.c.password_hash == user.password_hash,
+                    s.users.c.password_sealed.is_(None),
+                )
+                .values(password_sealed=sealed)
+            )
+            if done.rowcount != 1:
+                return False
+            # Profiles are cached per configuration version: the STS must see the new copy.
+            self._db.bump_version(conn)
+        log.info("Sealed the password of user %r for PasswordDigest at its sign-in.", user.username)
+        return True
+
+    def count_sealed_passwords(self) -> int:
+        """How many users' passwords are stored reversibly (sealed) for PasswordDigest."""
+        with self._db.transaction("single") as conn:
+            return int(
+                conn.execute(
+                    select(func.count())
+                    .select_from(s.users)
+                    .where(s.users.c.password_sealed.is_not(None))
+                ).scalar_one()
+            )
+
+    def _dummy(self) -> bytes:
+        if self._dummy_sealed is None and self._master is not None:
+            # The size of a typical password, so that its decryption costs what a real one does.
+            self._dummy_sealed = self._master.seal(secrets.token_bytes(24), _DUMMY_AAD)
+        return self._dummy_sealed or b""
+
     def _seal(self, username: str, password: str) -> bytes | None:
         if self._master is None or not password:
             return None
@@ -290,6 +355,7 @@ class UserRepository:
     def _reseal(self, row: Any, new_username: str) -> bytes | None:
         # The sealed password is bound to the username; a rename seals it again under the new
         # one, or drops it (PasswordDigest then waits for a new password) if it cannot be read.
+        # While PasswordDigest is not allowed no row has one, so nothing is sealed here then.
         if row.password_sealed is None or self._master is None:
             return None
         try:

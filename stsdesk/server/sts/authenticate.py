@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import datetime, timedelta
 
 from stsdesk.core import ns, scenarios
@@ -24,7 +25,6 @@ from stsdesk.server.sts.directory import UserDirectory
 
 __all__ = ["Authenticator", "SCENARIOS_ENFORCED"]
 
-
 log = logging.getLogger("stsdesk.server.sts")
 
 # The security scenarios this STS can enforce today: the catalogue's own list.
@@ -35,6 +35,14 @@ SCENARIOS_ENFORCED = scenarios.SCENARIOS_ENFORCED
 _BAD_CREDENTIALS = (
     "The user name or password is wrong. Check the credentials; repeated failures lock the account."
 )
+_DIGEST_NOT_ALLOWED = (
+    "PasswordDigest is not allowed on this STS. Send the password as PasswordText (the "
+    "connection is HTTPS), or ask an administrator to allow PasswordDigest."
+)
+# What a PasswordDigest is computed against when there is no password to compare with, so that
+# an unknown user, or one without a sealed copy, costs the same work as any other. It is random
+# and lives only in this process; a match against it is never taken as a success.
+_DUMMY_PASSWORD = secrets.token_urlsafe(24)
 
 
 class Authenticator:
@@ -84,8 +92,18 @@ class Authenticator:
         return user
 
     def _verify(self, token: UsernameToken, config: ConfigSnapshot, now: datetime) -> UserRecord:
+        digest = token.password_type == ns.PASSWORD_DIGEST
+        if digest and not config.password_digest.allowed:
+            # Refused before the user is looked up: the answer says nothing about the user.
+            log.info(
+                "A PasswordDigest UsernameToken was refused: the administrator has not allowed "
+                "PasswordDigest on this STS (allowPasswordDigest is off, so no password is "
+                "stored reversibly)."
+            )
+            raise InvalidSecurityError(_DIGEST_NOT_ALLOWED)
         user = self._users.get(token.username, config.version)
-        if token.password_type == ns.PASSWORD_DIGEST:
+        proved = None
+        if digest:
             ok = self._verify_digest(token, user, config, now)
         elif user is None:
             # An unknown user still costs one hash, so timing does not tell users apart.
@@ -93,8 +111,13 @@ class Authenticator:
             ok = False
         else:
             ok = self._credentials.verify(user, token.password or "")
+            proved = token.password if ok else None
         try:
-            return settle_sign_in(self._store, user, ok, config.lockout, now, service="STS")
+            return settle_sign_in(
+                self._store, user, ok, config.lockout, now, service="STS",
+                proved_password=proved, digest_allowed=config.password_digest.allowed,
+                attempted_username=token.username,
+            )
         except SignInRefused as refused:
             if refused.locked_by_administrator:
                 raise AuthenticationError(
@@ -113,8 +136,19 @@ class Authenticator:
     ) -> bool:
         skew = config.tokens.clock_skew_seconds
         check_username_token_freshness(token, now=now, skew_seconds=skew)
-        password = self._store.users.unseal_password(user) if user is not None else None
-        if password is None or not password_matches(token, password):
+        # The same work whoever asks: one decryption (of a dummy when there is nothing to
+        # unseal), one digest and one constant-time comparison.
+        password = self._store.users.unseal_password(user)
+        matched = password_matches(token, _DUMMY_PASSWORD if password is None else password)
+        if password is None:
+            if user is not None:
+                log.info(
+                    "PasswordDigest sign-in of user %r failed: no reversible copy of the "
+                    "password is stored yet. It is taken at the user's next PasswordText or "
+                    "admin API sign-in, or when the password is next set.", user.username,
+                )
+            return False
+        if not matched:
             return False
         if token.nonce is None:  # check_username_token_freshness refuses this already
             return False

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stsdesk.core.limits import MAX_APPLICATION_DESCRIPTION, MAX_APPLICATION_NAME
 from stsdesk.services.admin import AdminApi
 from stsdesk.services.admin.models import (
     Application,
@@ -58,8 +59,8 @@ __all__ = ["NewServiceProviderDialog", "ServiceProviderDialog", "name_problem", 
 
 log = logging.getLogger("stsdesk.ui")
 
-MAX_NAME = 255  # the admin API's limit
-MAX_DESCRIPTION = 4096
+MAX_NAME = MAX_APPLICATION_NAME  # the admin API's limits
+MAX_DESCRIPTION = MAX_APPLICATION_DESCRIPTION
 USERNAME_SUBJECT = "(none — the username)"
 
 

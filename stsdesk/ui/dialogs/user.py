@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stsdesk.core.limits import MIN_PASSWORD_LENGTH
 from stsdesk.services.admin import AdminApi
 from stsdesk.services.admin.models import UserDraft
 from stsdesk.services.errors import ConflictError, InvalidInputError, ServiceError
@@ -53,7 +54,6 @@ __all__ = [
 
 log = logging.getLogger("stsdesk.ui")
 
-MIN_PASSWORD_LENGTH = 8  # the server's rule (SCIM /Users)
 NO_PASSWORD_NOTICE = ("No password set: this user was created without one and cannot sign in "
                       "until you set one below.")
 NO_PASSWORD_STYLE = "color: #8a6d00;"

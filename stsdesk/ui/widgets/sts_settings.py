@@ -1,15 +1,39 @@
-"""Token lifetimes, clock skew and account lockout: the STS settings beside the policy."""
+"""Token lifetimes, clock skew, account lockout and PasswordDigest: the STS settings."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
-from stsdesk.services.admin.models import LockoutPolicy, StsSettings, TokenSettings
+from stsdesk.services.admin.models import (
+    LockoutPolicy,
+    PasswordDigestSetting,
+    StsSettings,
+    TokenSettings,
+)
 
-__all__ = ["StsSettingsGroup"]
+__all__ = ["StsSettingsGroup", "DIGEST_TRADE_OFF"]
 
 _DAY = 24 * 3600
+_MUTED = "color:#57606a;"
+
+DIGEST_TRADE_OFF = (
+    "PasswordDigest needs each password stored reversibly: sealed with the master secret "
+    "beside its hash, so whoever has the database and the master secret can read every such "
+    "password. Off (the default), only hashes are kept and PasswordDigest requests are "
+    "refused; turning it off deletes the stored copies. On, a user's copy is stored at their "
+    "next sign-in with the password (PasswordText or this console) or when it is next set."
+)
 
 
 def _spin(parent: QWidget, minimum: int, maximum: int, suffix: str) -> QSpinBox:
@@ -34,9 +58,16 @@ class StsSettingsGroup(QGroupBox):
         self.clock_skew = _spin(self, 0, 3600, " s")
         self.max_attempts = _spin(self, 1, 1000, " failed sign-ins")
         self.lockout = _spin(self, 1, 30 * _DAY, " s")
+        self.allow_digest = QCheckBox("Allo&w UsernameToken PasswordDigest", self)
+        self.allow_digest.setEnabled(False)  # until the server says it has the setting
+        self.digest_trade_off = QLabel(DIGEST_TRADE_OFF, self)
+        self.digest_trade_off.setWordWrap(True)
+        self.digest_trade_off.setStyleSheet(_MUTED)
+        self.digest_status = QLabel(self)
         self.apply_button = QPushButton("Apply se&ttings", self)
         self.apply_button.setToolTip(
-            "Save the token lifetimes and the lockout policy (they apply to the next request)")
+            "Save the token lifetimes, the lockout policy and PasswordDigest (they apply to the "
+            "next request)")
         tokens = QFormLayout()
         tokens.addRow("Default token lifetime:", self.default_lifetime)
         tokens.addRow("Maximum token lifetime:", self.max_lifetime)
@@ -44,11 +75,17 @@ class StsSettingsGroup(QGroupBox):
         sign_in = QFormLayout()
         sign_in.addRow("Lock an account after:", self.max_attempts)
         sign_in.addRow("Keep it locked for:", self.lockout)
+        digest = QVBoxLayout()
+        digest.addWidget(self.allow_digest)
+        digest.addWidget(self.digest_trade_off)
+        digest.addWidget(self.digest_status)
+        digest.addStretch(1)
         layout = QHBoxLayout(self)
         layout.addLayout(tokens)
         layout.addSpacing(24)
         layout.addLayout(sign_in)
-        layout.addStretch(1)
+        layout.addSpacing(24)
+        layout.addLayout(digest, 1)
         layout.addWidget(self.apply_button, 0, Qt.AlignmentFlag.AlignBottom)
         self._loaded: StsSettings | None = None
         self._fields = (self.default_lifetime, self.max_lifetime, self.clock_skew,
@@ -59,6 +96,7 @@ class StsSettingsGroup(QGroupBox):
     def _connect_signals(self) -> None:
         for box in self._fields:
             box.valueChanged.connect(self.on_field_value_changed)
+        self.allow_digest.toggled.connect(self.on_field_value_changed)
         self.apply_button.clicked.connect(self.on_apply_button_clicked)
 
     def show_values(self, settings: StsSettings) -> None:
@@ -70,13 +108,35 @@ class StsSettingsGroup(QGroupBox):
             box.blockSignals(True)
             box.setValue(value)
             box.blockSignals(False)
+        self._show_digest(settings.password_digest)
         self.on_field_value_changed()
 
+    def _show_digest(self, digest: PasswordDigestSetting | None) -> None:
+        self.allow_digest.setEnabled(digest is not None)
+        self.allow_digest.blockSignals(True)
+        self.allow_digest.setChecked(digest is not None and digest.allowed)
+        self.allow_digest.blockSignals(False)
+        if digest is None:
+            self.digest_status.setText("This server does not offer the PasswordDigest setting.")
+        elif not digest.allowed:
+            self.digest_status.setText("No password is stored reversibly.")
+        elif digest.stored_count is not None:
+            self.digest_status.setText(
+                f"Users who can use PasswordDigest now: {digest.stored_count} (the others from "
+                "their next sign-in).")
+        else:
+            self.digest_status.setText("")
+
     def values(self) -> StsSettings:
+        loaded = self._loaded.password_digest if self._loaded is not None else None
+        # The stored count is the server's to say: only "allowed" is the person's choice.
+        digest = (None if loaded is None
+                  else PasswordDigestSetting(self.allow_digest.isChecked(), loaded.stored_count))
         return StsSettings(
             tokens=TokenSettings(self.default_lifetime.value(), self.max_lifetime.value(),
                                  self.clock_skew.value()),
             lockout=LockoutPolicy(self.max_attempts.value(), self.lockout.value()),
+            password_digest=digest,
         )
 
     def has_unsaved_changes(self) -> bool:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from stsdesk.server.errors import ValidationError
-from stsdesk.server.model import LockoutPolicy
+from stsdesk.server.model import LockoutPolicy, PasswordDigestPolicy
 from tests.server.admin.conftest import API, client_for
 
 SCIM = "/scim2"
@@ -363,6 +363,8 @@ def test_put_replaces_profile_and_clears_what_it_omits(api, bjensen, bootstrappe
 
 
 def test_put_renames_and_keeps_the_password(api, bjensen, bootstrapped, app):
+    bootstrapped.store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
+    bootstrapped.store.users.set_password("bjensen", PASSWORD)  # sealed now that it is allowed
     answer = api.put(f"{SCIM}/Users/{bjensen['id']}", headers=HEADERS,
                      json=rfc_user("barbara", password=None))
     assert answer.status_code == 200, answer.text
@@ -480,6 +482,7 @@ def test_patch_to_a_taken_user_name_is_409(api, bjensen):
 
 
 def test_patch_password_replaces_the_hash(api, bjensen, bootstrapped):
+    bootstrapped.store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
     before = bootstrapped.store.users.get("bjensen").password_hash
     answer = patch(api, f"{SCIM}/Users/{bjensen['id']}",
                    {"op": "replace", "path": "password", "value": "N3w-pa$$word"})

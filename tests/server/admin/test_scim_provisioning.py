@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from stsdesk.server.passwords import verify_password
 from tests.server.admin.conftest import API, client_for
 from tests.server.admin.test_scim import (
     CLAIMS,
@@ -82,8 +83,9 @@ def test_a_password_set_later_is_checked_and_stored(api, bootstrapped):
     answer = api.put(f"{SCIM}/Users/{created['id']}", headers=HEADERS,
                      json=entra_user("blake", password="Bl4ke-password"))
     assert answer.status_code == 200, answer.text
-    assert bootstrapped.store.users.unseal_password(
-        bootstrapped.store.users.get("blake@contoso.example")) == "Bl4ke-password"
+    stored = bootstrapped.store.users.get("blake@contoso.example")
+    assert verify_password(stored.password_hash, "Bl4ke-password")
+    assert stored.password_sealed is None  # PasswordDigest is off by default: the hash only
     assert "password set" in api.get(f"{API}/audit-logs").json()["entries"][0]["detail"]
 
 

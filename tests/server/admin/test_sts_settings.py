@@ -41,3 +41,60 @@ def test_lockout_policy_takes_effect(api, bootstrapped):
 def test_settings_need_admin(anonymous):
     assert anonymous.get(f"{API}/sts/token-settings").status_code == 401
     assert anonymous.put(f"{API}/sts/lockout-policy", json={}).status_code == 401
+
+
+def test_password_digest_is_off_until_allowed_and_audited(api, bootstrapped):
+    assert api.get(f"{API}/sts/password-digest").json() == {
+        "allowPasswordDigest": False, "storedPasswordCount": 0}
+    answer = api.put(f"{API}/sts/password-digest", json={"allowPasswordDigest": True})
+    assert answer.status_code == 200
+    # Allowing stores nothing at once: that PUT's own sign-in came before the change...
+    assert answer.json() == {"allowPasswordDigest": True, "storedPasswordCount": 0}
+    assert bootstrapped.store.snapshot().password_digest.allowed is True
+    # ...and the admin's next successful sign-in stores the admin's copy.
+    assert api.get(f"{API}/sts/password-digest").json()["storedPasswordCount"] == 1
+    assert bootstrapped.store.users.unseal_password(bootstrapped.store.users.get("admin"))
+    entries = api.get(f"{API}/audit-logs").json()["entries"]
+    assert entries[0]["action"] == "sts.password-digest.update"
+    assert entries[0]["detail"].startswith("allowed")
+
+
+def test_forbidding_password_digest_deletes_every_stored_copy(api, bootstrapped):
+    store = bootstrapped.store
+    api.put(f"{API}/sts/password-digest", json={"allowPasswordDigest": True})
+    store.users.create("digester", "D1gest-password")
+    assert store.users.count_sealed_passwords() >= 1
+    answer = api.put(f"{API}/sts/password-digest",
+                     json={"allowPasswordDigest": False, "storedPasswordCount": 7})
+    assert answer.status_code == 200  # the read-only count a GET gave may be sent back
+    # The admin's own sign-in for this PUT stored a copy first; it went with the rest.
+    assert answer.json() == {"allowPasswordDigest": False, "storedPasswordCount": 0}
+    assert store.users.count_sealed_passwords() == 0
+    assert api.get(f"{API}/sts/password-digest").json()["storedPasswordCount"] == 0
+    entry = api.get(f"{API}/audit-logs").json()["entries"][0]
+    assert entry["action"] == "sts.password-digest.update"
+    assert entry["detail"] == "not allowed: 2 stored password(s) deleted"
+    assert "D1gest-password" not in str(entry)
+    # The same value again is no change: nothing more in the audit log.
+    api.put(f"{API}/sts/password-digest", json={"allowPasswordDigest": False})
+    assert api.get(f"{API}/audit-logs").json()["entries"][0]["id"] == entry["id"]
+
+
+@pytest.mark.parametrize("body", [
+    {}, {"allowPasswordDigest": "true"}, {"allowPasswordDigest": 1},
+    {"allowPasswordDigest": True, "storePasswords": True},
+])
+def test_bad_password_digest_settings_are_400(api, bootstrapped, body):
+    answer = api.put(f"{API}/sts/password-digest", json=body)
+    assert answer.status_code == 400
+    assert answer.json()["description"]
+    assert bootstrapped.store.config.get_password_digest_policy().allowed is False
+
+
+def test_password_digest_needs_admin_and_is_described(anonymous):
+    assert anonymous.get(f"{API}/sts/password-digest").status_code == 401
+    assert anonymous.put(f"{API}/sts/password-digest",
+                         json={"allowPasswordDigest": True}).status_code == 401
+    path = anonymous.get(f"{API}/openapi.json").json()["paths"][f"{API}/sts/password-digest"]
+    assert set(path) == {"get", "put"}
+    assert "reversibly" in path["put"]["description"]

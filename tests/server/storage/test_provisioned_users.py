@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from stsdesk.server.errors import ValidationError
-from stsdesk.server.model import LOCKED_BY_ADMINISTRATOR, LockoutPolicy
+from stsdesk.server.model import LOCKED_BY_ADMINISTRATOR, LockoutPolicy, PasswordDigestPolicy
 from stsdesk.server.passwords import verify_password
 from stsdesk.server.storage.store import Store
 
@@ -27,12 +27,13 @@ def test_a_user_can_be_created_without_a_password(store: Store) -> None:
 
 
 def test_setting_a_password_later_makes_it_usable(store: Store) -> None:
+    store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
     user_id = store.users.create("provisioned", None)
     store.users.update(user_id, password="first-password")
     user = store.users.get("provisioned")
     assert user is not None and user.password_hash is not None
     assert verify_password(user.password_hash, "first-password")
-    assert store.users.unseal_password(user) == "first-password"
+    assert store.users.unseal_password(user) == "first-password"  # PasswordDigest is allowed
 
 
 def test_external_id_is_set_kept_and_cleared(store: Store) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from stsdesk.server.errors import ConflictError, NotFoundError, ValidationError
 from stsdesk.server.master_secret import MasterSecret
-from stsdesk.server.model import LockoutPolicy
+from stsdesk.server.model import LockoutPolicy, PasswordDigestPolicy
 from stsdesk.server.passwords import verify_password
 from stsdesk.server.storage.store import Store
 from tests.helpers.storage import EMAIL, GIVEN, LAST, NOW, StatementCounter, config_version
@@ -29,8 +29,8 @@ def test_user_lifecycle(store: Store, master: MasterSecret) -> None:
     assert user.roles == ("admin", "ops")
     assert user.claims == {EMAIL: "alice@example.com"}
     assert verify_password(user.password_hash, "s3cret")
-    assert user.password_sealed is not None and b"s3cret" not in user.password_sealed
-    assert store.users.unseal_password(user) == "s3cret"
+    assert user.password_sealed is None  # PasswordDigest is off by default: the hash only
+    assert store.users.unseal_password(user) is None
     assert store.users.get("alice") is None  # case-sensitive
     store.users.create("alice", "other")  # a different user
     with pytest.raises(ConflictError, match="'Alice' already exists"):
@@ -44,7 +44,7 @@ def test_user_lifecycle(store: Store, master: MasterSecret) -> None:
     changed = store.users.get("Alice")
     assert verify_password(changed.password_hash, "n3w")
     assert not verify_password(changed.password_hash, "s3cret")
-    assert store.users.unseal_password(changed) == "n3w"
+    assert changed.password_sealed is None
     store.users.set_roles("Alice", ["ops"])
     store.users.set_claims("Alice", {GIVEN: "Alice"})
     changed = store.users.get("Alice")
@@ -64,6 +64,7 @@ def test_user_lifecycle(store: Store, master: MasterSecret) -> None:
 
 
 def test_update_user_changes_the_profile_in_one_transaction(store: Store) -> None:
+    store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
     store.roles.create("ops")
     user_id = store.users.create("Alice", "s3cret", roles=["ops"],
                                 claims={EMAIL: "a@example.com", GIVEN: "Alice"})
@@ -137,6 +138,7 @@ def test_user_input_validation(store: Store) -> None:
 
 
 def test_precomputed_hash_and_seal_are_stored_as_given(store: Store, master: MasterSecret) -> None:
+    store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
     sealed = master.seal(b"pw", b"erin")
     store.users.create("erin", "", password_hash="$argon2id$given", sealed_password=sealed)
     erin = store.users.get("erin")
@@ -148,6 +150,7 @@ def test_no_master_means_no_sealing(tmp_path: Path) -> None:
     plain = Store.open(f"sqlite:///{tmp_path / 'plain.db'}")
     try:
         plain.create_schema()
+        plain.config.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
         plain.users.create("frank", "pw")
         frank = plain.users.get("frank")
         assert frank.password_sealed is None
@@ -159,6 +162,7 @@ def test_no_master_means_no_sealing(tmp_path: Path) -> None:
 def test_tampered_seal_gives_no_password(
     store: Store, master: MasterSecret, caplog: pytest.LogCaptureFixture
 ) -> None:
+    store.config.set_password_digest_policy(PasswordDigestPolicy(allowed=True))
     store.users.create("grace", "pw")
     store.users.create("heidi", "other")
     grace, heidi = store.users.get("grace"), store.users.get("heidi")
