@@ -40,6 +40,7 @@ from stsdesk.core.xmlenc import decrypt_key
 from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.trust_client import (
     Credentials,
+    RequestCancelledError,
     TrustClient,
     TrustClientError,
     TrustExchange,
@@ -292,6 +293,8 @@ class TokenSession:
         self._lock = threading.Lock()
         self._client: TrustClient | None = None
         self._client_key: tuple[str, TrustPolicy, float] | None = None
+        # The cancel event of the request this thread is making (see abandon()).
+        self._call = threading.local()
 
     # -- state --------------------------------------------------------------------------------
 
@@ -318,6 +321,21 @@ class TokenSession:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+    def abandon(self) -> None:
+        """Stop waiting for the request in flight, at once (call from any thread).
+
+        Its answer, whenever it comes, is dropped and never enters the history; its connection
+        is closed and the next request opens a new one with a fresh cancel event, so it cannot
+        share a connection with, or be revived by, the abandoned one.
+        """
+        with self._lock:
+            abandoned = self.cancel_event
+            self.cancel_event = threading.Event()
+            client, self._client, self._client_key = self._client, None, None
+        abandoned.set()
+        if client is not None:
+            client.close()
 
     def __enter__(self) -> TokenSession:
         return self
@@ -451,7 +469,10 @@ class TokenSession:
         started = dt.datetime.now(dt.UTC)
         warnings = tuple(w for w in (opts.tls.warning,) if w)
         credentials = Credentials(opts.username, opts.password, digest=opts.password_digest)
-        client = self._trust_client(opts)
+        with self._lock:
+            cancel_event = self.cancel_event
+            client = self._trust_client(opts)
+        self._call.cancel_event = cancel_event
         logger.info("%s request to %s as %s", action.value, opts.endpoint, opts.username)
         try:
             exchange = client.send(
@@ -461,10 +482,10 @@ class TokenSession:
                 soap_version=opts.soap_version,
                 credentials=credentials,
                 addressing_namespace=opts.addressing_namespace,
-                cancel_event=self.cancel_event,
+                cancel_event=cancel_event,
             )
         except TrustClientError as exc:
-            if self.cancel_event.is_set():
+            if cancel_event.is_set():
                 raise
             return TokenResult(action, started, opts, error=str(exc), warnings=warnings)
         view = ExchangeView.of(exchange)
@@ -560,7 +581,11 @@ class TokenSession:
         )
 
     def _remember(self, result: TokenResult, *, in_hand: bool = False) -> None:
+        cancel_event = getattr(self._call, "cancel_event", None)
         with self._lock:
+            if cancel_event is not None and cancel_event.is_set():
+                # Abandoned while its answer was being read: the person has moved on.
+                raise RequestCancelledError("The request was cancelled.")
             self._history.append(result)
             if in_hand:
                 self._current = result
