@@ -301,3 +301,62 @@ def test_trust_store_aliases_are_offered(qtbot, window, material):
     qtbot.mouseClick(page.clear_button, LEFT, pos=QPoint(5, 5))
     assert page.input.toPlainText() == ""
     assert page.view.fields["Subject"].text() == "—"
+
+
+def _damage_wrapped_key(encrypted: etree._Element) -> bytes:
+    """Flip bytes in the middle of the xenc:EncryptedKey's CipherValue (still valid base64)."""
+    import base64
+
+    from stsdesk.core import ns
+
+    value = next(encrypted.iter(f"{{{ns.XENC}}}EncryptedKey")).find(
+        f"{{{ns.XENC}}}CipherData/{{{ns.XENC}}}CipherValue")
+    raw = bytearray(base64.b64decode(value.text))
+    for index in range(len(raw) // 2, len(raw) // 2 + 8):
+        raw[index] ^= 0xFF
+    value.text = base64.b64encode(bytes(raw)).decode()
+    return etree.tostring(encrypted)
+
+
+def test_a_damaged_wrapped_key_is_called_damaged_and_is_an_error(qtbot, window, material):
+    page = open_page(qtbot, window)
+    fields = page.view.fields
+    server = etree.fromstring(material.server_token)
+    damaged = _damage_wrapped_key(encrypt_assertion(server, material.rp.certificate))
+    page.key_path.setText(str(material.rp_key))  # the recipient's own key
+    page.input.setPlainText(damaged.decode())
+    decoded = inspect(qtbot, page)
+    assert decoded.encryption.damaged
+    reason = fields["Decryption"].text()
+    assert "damaged" in reason and "another certificate" not in reason
+    assert "none of the given private keys" not in reason
+    headline = page.view.headline
+    assert headline.text().startswith("✘ Damaged")
+    assert "c62828" in headline.styleSheet()  # red: an error, not a grey "not checked"
+    assert "damaged" in fields["Problems"].text()
+
+
+def test_the_summary_and_the_headline_agree_on_an_invalid_signature(qtbot, window, material):
+    page = open_page(qtbot, window)
+    paste(qtbot, page, material.server_token.replace(b">admin<", b">root<"))
+    inspect(qtbot, page)
+    problems = page.view.fields["Problems"]
+    assert problems.text() != "none"
+    assert "signature is invalid" in problems.text()
+    assert "c62828" in problems.styleSheet() and "c62828" in page.view.headline.styleSheet()
+
+
+def test_the_encrypted_headline_uses_only_glyphs_the_font_has(qtbot, window, material):
+    from PySide6.QtGui import QFontMetrics
+
+    page = open_page(qtbot, window)
+    server = etree.fromstring(material.server_token)
+    page.input.setPlainText(etree.tostring(
+        encrypt_assertion(server, material.rp.certificate)).decode())
+    page.key_path.clear()
+    inspect(qtbot, page)
+    headline = page.view.headline
+    assert headline.text().startswith("Encrypted —")
+    metrics = QFontMetrics(headline.font())
+    missing = [ch for ch in headline.text() if not metrics.inFontUcs4(ord(ch))]
+    assert missing == []

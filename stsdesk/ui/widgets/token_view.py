@@ -24,6 +24,7 @@ from stsdesk.core.tokeninfo import (
     CertificateSummary,
     DecodedToken,
     ProofKind,
+    Severity,
     SignatureStatus,
     TokenAttribute,
     ValidityState,
@@ -42,6 +43,12 @@ _STATUS_COLOURS = {
     SignatureStatus.UNSIGNED: RED,
     SignatureStatus.UNTRUSTED: ORANGE,
     SignatureStatus.NOT_CHECKED: GREY,
+}
+_SEVERITY_COLOURS = {
+    Severity.OK: GREEN,
+    Severity.WARNING: ORANGE,
+    Severity.ERROR: RED,
+    Severity.UNKNOWN: GREY,
 }
 _STATE_COLOURS = {
     ValidityState.VALID: GREEN,
@@ -98,7 +105,11 @@ def signature_headline(decoded: DecodedToken, sts_aliases: Iterable[str] = (),
                     "certificate inside the token")
         return "⚠ Signature untrusted — it verifies only with the certificate inside the token"
     if status is SignatureStatus.NOT_CHECKED:
-        return "🔒 Encrypted — the signature cannot be checked until the token is decrypted"
+        encryption = decoded.encryption
+        if encryption is not None and encryption.damaged:
+            return "✘ Damaged — the token does not decrypt with its own recipient's key"
+        # No lock emoji: the bundled font has none, and a missing-glyph box looks like a fault.
+        return "Encrypted — the signature cannot be checked until the token is decrypted"
     if status is SignatureStatus.UNSIGNED:
         return "✘ Unsigned — anyone could have written this token"
     return f"✘ Signature invalid — {signature.reason}"
@@ -329,9 +340,8 @@ class TokenView(QWidget):
         self.decoded = decoded
         self.proof = proof
         self.checked_against = tuple(checked_against)
-        status = decoded.signature.status
         self._headline(signature_headline(decoded, self.sts_aliases, self.checked_against),
-                       _STATUS_COLOURS[status])
+                       _SEVERITY_COLOURS[decoded.verdict.severity])
         self._show_summary(decoded)
         self._show_signature(decoded)
         self._show_encryption(decoded)
@@ -382,8 +392,10 @@ class TokenView(QWidget):
             self._set("Authentication", f"{short_uri(d.authn.method)} at {_when(d.authn.instant)}")
         else:
             self._set("Authentication", None)
-        if d.problems:
-            self._set("Problems", "\n".join(d.problems), ORANGE)
+        verdict = d.verdict  # the headline's colour comes from the same verdict
+        if verdict.problems:
+            self._set("Problems", "\n".join(verdict.problems),
+                      _SEVERITY_COLOURS[verdict.severity])
         elif not d.readable:
             self._set("Problems", "Encrypted: decrypt it to read its fields.", GREY)
         else:
