@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from cryptography import x509
@@ -148,6 +148,14 @@ class DecodedToken:
     ) -> ValidityTimeline:
         now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
         conditions = self.conditions or ConditionsInfo(None, None, ())
+        response = self.response
+        if (conditions.not_before is None and conditions.not_on_or_after is None
+                and response is not None and (response.created or response.expires)):
+            # The token's own conditions are out of sight (encrypted) or absent; the RSTR's
+            # wst:Lifetime still says what the STS issued it for, marked as such.
+            timeline = validity_timeline(now, response.created, response.expires, skew_seconds)
+            return replace(timeline, from_response=True,
+                           note=f"From the response's wst:Lifetime: {timeline.note}")
         return validity_timeline(
             now, conditions.not_before, conditions.not_on_or_after, skew_seconds
         )

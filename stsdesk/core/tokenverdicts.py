@@ -148,6 +148,9 @@ class ValidityTimeline:
     lifetime_seconds: float | None
     within_skew: bool  # accepted only thanks to the clock-skew allowance
     note: str
+    # The times are the RSTR's wst:Lifetime, not the token's own conditions (which an
+    # encrypted token hides until it is decrypted).
+    from_response: bool = False
 
     @property
     def expired(self) -> bool:

@@ -524,3 +524,52 @@ def test_copied_and_saved_tokens_keep_their_signature(qtbot, window, parties, ad
         qtbot.mouseClick(views.rstr_view.save_button, LEFT)
     assert target.read_bytes() == result.exchange.response_bytes
     assert _inspect_with_cli(target.read_bytes(), sts_pem)["signature"]["status"] == "valid"
+
+
+def _assert_text_fits(label) -> None:
+    """No glyph of the label's text is cut at its right edge (read off the painted label)."""
+    image = label.grab().toImage()
+    background = image.pixelColor(image.width() - 1, 0).lightness()
+    edge = [image.pixelColor(x, y).lightness() for x in range(image.width() - 3, image.width())
+            for y in range(image.height())]
+    assert min(edge) > background - 60, f"text runs past the right edge: {label.text()!r}"
+
+
+def test_an_encrypted_token_shows_the_responses_lifetime_and_whole_fingerprints(
+        qtbot, window, parties, admin_client):
+    audience = f"https://rp.example.org/gui-encrypted-{TAG}"
+    app = admin_client.post("/applications", {"name": f"gui-encrypted-{TAG}"})
+    admin_client.put(f"/applications/{app['id']}/inbound-protocols/ws-trust", {
+        "audience": audience, "certificateAlias": parties.aliases[0], "encryptToken": True})
+    try:
+        page = open_page(qtbot, window)
+        fill_user(qtbot, page)
+        set_audience(qtbot, page, audience)
+        result = request(qtbot, page)
+        assert result.ok, page.result_view.outcome.text()
+        view = page.result_view.token_view
+        fields = view.fields
+        assert fields["Encrypted"].text() == "yes"
+        assert view.headline.text().startswith("Encrypted —")
+        validity = fields["Validity"].text()
+        assert validity.startswith("From the response's wst:Lifetime: Valid"), validity
+        assert "no validity period" not in validity
+        assert fields["Not on or after"].text().endswith("(the response's wst:Lifetime)")
+        assert fields["Remaining"].text().endswith(" s")
+        # The recipient's thumbprint is shown whole: wrapped inside the view, not cut off.
+        page.result_view.tabs.setCurrentIndex(0)
+        view.tabs.setCurrentIndex(3)  # Encryption
+        QApplication.processEvents()
+        label = fields["Encrypted for"]
+        assert parties.aliases[0] in label.text()
+        scroll = label.parentWidget()
+        while scroll is not None and not hasattr(scroll, "viewport"):
+            scroll = scroll.parentWidget()
+        right_edge = label.mapTo(scroll, label.rect().topRight()).x()
+        assert right_edge <= scroll.viewport().width()
+        assert label.height() >= label.heightForWidth(label.width())
+        for name in ("Encrypted for", "Decryption"):
+            _assert_text_fits(fields[name])
+        screenshot(window, "test-client-encrypted")
+    finally:
+        admin_client.delete(f"/applications/{app['id']}")

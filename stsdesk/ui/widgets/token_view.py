@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import Qt, QTimer
@@ -161,6 +162,20 @@ def _two_lines(fingerprint: str | None) -> str | None:
     """A long colon-separated fingerprint split in two lines, so it fits beside its label."""
     if not fingerprint or len(fingerprint) < 60:
         return fingerprint
+    return _two_lines_any(fingerprint)
+
+
+# A SHA-1 thumbprint or longer: colon-separated hex pairs, 20 or more of them.
+_LONG_HEX = re.compile(r"(?:[0-9A-Fa-f]{2}:){19,}[0-9A-Fa-f]{2}")
+
+
+def _wrappable(text: str) -> str:
+    """``text`` with each long fingerprint split over two lines. A selectable label wraps only
+    between words, so a fingerprint in a sentence otherwise runs past the label's right edge."""
+    return _LONG_HEX.sub(lambda match: _two_lines_any(match.group(0)), text)
+
+
+def _two_lines_any(fingerprint: str) -> str:
     parts = fingerprint.split(":")
     half = len(parts) // 2
     return ":".join(parts[:half]) + ":\n" + ":".join(parts[half:])
@@ -351,7 +366,7 @@ class TokenView(QWidget):
         self.xml.set_xml(decoded.assertion_xml() or decoded.token_xml(),
                          exact=decoded.exact_bytes())
         self.on_timer_timeout()
-        if decoded.conditions is not None and decoded.conditions.not_on_or_after is not None:
+        if decoded.validity(skew_seconds=self.skew_seconds).not_on_or_after is not None:
             self._timer.start()
         else:
             self._timer.stop()
@@ -365,9 +380,15 @@ class TokenView(QWidget):
 
     def _set(self, name: str, text: str | None, colour: str | None = None) -> None:
         label = self.fields[name]
-        label.setText(text if text else _DASH)
+        # Bold through the widget's font, not the style sheet: a style-sheet weight is applied
+        # only when painting, so the label wrapped the text as regular and the bold end of a
+        # long fingerprint ran past the right edge.
+        label.setStyleSheet(f"color:{colour};" if colour else "")
+        font = label.font()
+        font.setBold(bool(colour))
+        label.setFont(font)
+        label.setText(_wrappable(text) if text else _DASH)
         label.setToolTip(text or "")
-        label.setStyleSheet(f"color:{colour}; font-weight:bold;" if colour else "")
 
     def _show_summary(self, d: DecodedToken) -> None:
         kind = d.form.value
@@ -422,6 +443,12 @@ class TokenView(QWidget):
     def _show_timeline(self, timeline: ValidityTimeline) -> None:
         colour = _STATE_COLOURS[timeline.state]
         self._set("Validity", timeline.note, colour)
+        if timeline.from_response:
+            marked = " (the response's wst:Lifetime)"
+            self._set("Not before", _when(timeline.not_before) + marked
+                      if timeline.not_before else None)
+            self._set("Not on or after", _when(timeline.not_on_or_after) + marked
+                      if timeline.not_on_or_after else None)
         if timeline.remaining_seconds is None:
             self._set("Remaining", None)
             self.timeline.setValue(0)
