@@ -203,6 +203,7 @@ class SecurityTokenServicePage(Page):
         bottom.addWidget(endpoints, 3)
         self.body.addLayout(bottom)
         self.settings_group = StsSettingsGroup(self)
+        self._settings_error = ""  # the banner text of the last refused save of the group
         self.body.addWidget(self.settings_group)
 
     def _set_tab_order(self) -> None:
@@ -220,6 +221,7 @@ class SecurityTokenServicePage(Page):
         self.copy_sts_button.clicked.connect(self.on_copy_sts_button_clicked)
         self.copy_wsdl_button.clicked.connect(self.on_copy_wsdl_button_clicked)
         self.settings_group.apply_requested.connect(self.on_settings_group_apply_requested)
+        self.settings_group.edited.connect(self.on_settings_group_edited)
         QShortcut(QKeySequence.StandardKey.Save, self,
                   activated=self.on_proof_apply_button_clicked,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -317,9 +319,17 @@ class SecurityTokenServicePage(Page):
         def failed(error: Exception) -> None:
             self.settings_group.set_busy(False)
             self.show_error("Saving the token and sign-in settings", error)
+            self._settings_error = self.banner.text
 
         self.call(lambda api: api.update_sts_settings(values), done,
                   action="Saving the token and sign-in settings", on_error=failed)
+
+    def on_settings_group_edited(self) -> None:
+        # The server's complaint was about the values as they were; once they change, it goes
+        # (the form itself says what is still wrong).
+        if self._settings_error and self.banner.text == self._settings_error:
+            self.banner.clear()
+        self._settings_error = ""
 
     def has_unsaved_changes(self) -> bool:
         proof_changed = (self.overview is not None
