@@ -360,3 +360,45 @@ def test_the_encrypted_headline_uses_only_glyphs_the_font_has(qtbot, window, mat
     metrics = QFontMetrics(headline.font())
     missing = [ch for ch in headline.text() if not metrics.inFontUcs4(ord(ch))]
     assert missing == []
+
+
+def test_after_a_roll_over_the_inspector_checks_against_the_new_active_key(
+        qtbot, window, material, admin_client, ui_server):
+    page = open_page(qtbot, window)
+    before = page.certificates.active_signing
+    assert page.follows_active_key()  # the default
+    alias = f"rolled-{TAG}"
+    admin_client.post("/keystores/signing-keys", {
+        "alias": alias, "generate": {"commonName": "sts.rolled.example.org"}})
+    try:
+        admin_client.put("/keystores/signing-keys/active", {"alias": alias})
+        pin = fingerprint(fetch_certificate(ui_server.url))
+        options = TokenRequestOptions(endpoint=material.sts_url, username="admin",
+                                      password=ADMIN_PASSWORD, applies_to=AUDIENCE,
+                                      token_type=TokenType.SAML20,
+                                      tls=TrustPolicy(pinned_sha256=pin))
+        with TokenSession(options) as session:
+            fresh = session.issue()
+        assert fresh.ok, fresh.fault_reason
+        window.show_page("Audit log")
+        page = open_page(qtbot, window)  # coming back to the page reloads the certificates
+        assert page.follows_active_key()
+        assert page.current_trust() == (SIGNING, alias)
+        assert alias in page.trust_choice.currentText()
+        paste(qtbot, page, etree.tostring(fresh.token))
+        decoded = inspect(qtbot, page)
+        assert decoded.signature.ok and decoded.signature.trusted_alias == alias
+        assert page.view.headline.text() == (
+            f"✔ Signature valid — signed with the STS's own signing certificate '{alias}'")
+        # A token from before the roll-over: untrusted now, and the earlier key named.
+        paste(qtbot, page, material.server_token)
+        inspect(qtbot, page)
+        assert page.view.fields["Signature"].text() == "untrusted"
+        assert f"made with the STS's signing certificate '{before}'" in \
+            page.view.headline.text()
+        # The earlier key is still offered by name.
+        assert page.select_trust(SIGNING, before)
+        assert inspect(qtbot, page).signature.ok
+    finally:
+        admin_client.put("/keystores/signing-keys/active", {"alias": before})
+        admin_client.delete(f"/keystores/signing-keys/{alias}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -90,10 +90,18 @@ def _span(seconds: float) -> str:
 
 
 def signature_headline(decoded: DecodedToken, sts_aliases: Iterable[str] = (),
-                       checked_against: Iterable[str] = ()) -> str:
-    """One sentence about the signature, as the header strip shows it."""
+                       checked_against: Iterable[str] = (),
+                       sts_fingerprints: Mapping[str, str] | None = None) -> str:
+    """One sentence about the signature, as the header strip shows it; ``sts_fingerprints``
+    (SHA-256 to alias) names the STS's other signing keys, e.g. the one before a roll-over."""
     signature = decoded.signature
     status = signature.status
+    carried = signature.certificate
+    earlier = (sts_fingerprints or {}).get(carried.sha256_fingerprint) if carried else None
+    if status is SignatureStatus.UNTRUSTED and earlier and earlier not in set(checked_against):
+        names = ", ".join(f"'{alias}'" for alias in checked_against) or "the chosen certificate"
+        return (f"⚠ Signature untrusted — made with the STS's signing certificate '{earlier}', "
+                f"not with {names}; the STS has rolled its key over since")
     if status is SignatureStatus.VALID:
         alias = signature.trusted_alias or "?"
         whose = ("the STS's own signing certificate" if alias in set(sts_aliases)
@@ -203,6 +211,7 @@ class TokenView(QWidget):
         self.decoded: DecodedToken | None = None
         self.proof: ProofKeyInfo | None = None
         self.sts_aliases: set[str] = set()
+        self.sts_fingerprints: dict[str, str] = {}  # SHA-256 of each STS signing cert: alias
         self.checked_against: tuple[str, ...] = ()
         self.skew_seconds = DEFAULT_CLOCK_SKEW_SECONDS
         self.fields: dict[str, QLabel] = {}
@@ -355,7 +364,8 @@ class TokenView(QWidget):
         self.decoded = decoded
         self.proof = proof
         self.checked_against = tuple(checked_against)
-        self._headline(signature_headline(decoded, self.sts_aliases, self.checked_against),
+        self._headline(signature_headline(decoded, self.sts_aliases, self.checked_against,
+                                          self.sts_fingerprints),
                        _SEVERITY_COLOURS[decoded.verdict.severity])
         self._show_summary(decoded)
         self._show_signature(decoded)
