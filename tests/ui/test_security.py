@@ -650,3 +650,17 @@ def test_typing_zero_is_said_not_undone_and_a_refusal_goes_once_fixed(
     assert "read-only" in page.banner.text
     box.setValue(7)
     assert page.banner.text == ""
+
+
+def test_after_a_roll_over_the_page_names_the_key_tokens_are_signed_with(
+        qtbot, fake_window, fake_admin):
+    from stsdesk.services.admin.models import NewSigningKey
+
+    page = _show(qtbot, fake_window)
+    assert "tokens are signed with the key 'wso2carbon'" in page.keystores_label.text()
+    fake_admin.add_signing_key(NewSigningKey("rolled-2026", common_name="sts.example.org"))
+    fake_admin.activate_signing_key("rolled-2026")
+    fake_window.show_page("Audit log")
+    page = _show(qtbot, fake_window)  # coming back reloads it
+    assert "tokens are signed with the key 'rolled-2026'" in page.keystores_label.text()
+    assert "'wso2carbon'" not in page.keystores_label.text()

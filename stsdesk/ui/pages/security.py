@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from stsdesk.services.admin import AdminApi, Capability
 from stsdesk.services.admin.models import SecurityPolicy, StsSettings
+from stsdesk.services.errors import ServiceError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.models.scenarios import StsOverview, TrustedServicesTableModel
 from stsdesk.ui.pages.base import Page
@@ -55,7 +57,18 @@ def load_overview(api: AdminApi) -> StsOverview:
         keystores=api.list_keystores(),
         sts_url=endpoints.sts_url,
         wsdl_url=endpoints.wsdl_url,
+        signing_alias=_active_signing_alias(api),
     )
+
+
+def _active_signing_alias(api: AdminApi) -> str | None:
+    """The signing key in use now, so the page is right after a roll-over; None when the
+    server does not list its signing keys (e.g. WSO2 over this API)."""
+    try:
+        keys = api.list_signing_keys()
+    except ServiceError:
+        return None
+    return next((key.alias for key in keys if key.active), None)
 
 
 def _value_label(parent: QWidget) -> QLabel:
@@ -293,8 +306,10 @@ class SecurityTokenServicePage(Page):
         else:
             used = (f"trusted: {', '.join(security.trusted_keystores) or 'none'}; "
                     f"private: {security.private_keystore or 'none'}")
+        signing = (f"; tokens are signed with the key '{html.escape(overview.signing_alias)}'"
+                   if overview.signing_alias else "")
         self.keystores_label.setText(
-            f"{used}  <span style='{_MUTED}'>(available: {available})</span>")
+            f"{used}{signing}  <span style='{_MUTED}'>(available: {available})</span>")
 
     def _show_proof_key_type(self, value: str) -> None:
         self._proof_group.blockSignals(True)
