@@ -402,3 +402,18 @@ def test_after_a_roll_over_the_inspector_checks_against_the_new_active_key(
     finally:
         admin_client.put("/keystores/signing-keys/active", {"alias": before})
         admin_client.delete(f"/keystores/signing-keys/{alias}")
+
+
+def test_the_attributes_tab_says_so_when_there_are_none(qtbot, window, material):
+    page = open_page(qtbot, window)
+    bare = material.made(material.stranger, attributes=())
+    paste(qtbot, page, etree.tostring(bare))
+    inspect(qtbot, page)
+    page.view.tabs.setCurrentIndex(1)
+    assert page.view.no_attributes.isVisible()
+    assert page.view.no_attributes.text().startswith("The token has no attributes")
+    assert not page.view.attributes_table.isVisible()
+    paste(qtbot, page, etree.tostring(material.made(material.stranger)))
+    decoded = inspect(qtbot, page)
+    assert decoded.attributes  # an e-mail attribute
+    assert not page.view.no_attributes.isVisible() and page.view.attributes_table.isVisible()

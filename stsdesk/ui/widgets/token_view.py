@@ -292,11 +292,34 @@ class TokenView(QWidget):
         self.not_issued = _value_label(page)
         self.not_issued.setObjectName("notIssuedClaims")
         self.fields["Requested but not issued"] = self.not_issued
+        # An empty table reads as "still loading" or "broken": say there are none, and why.
+        self.no_attributes = QLabel(page)
+        self.no_attributes.setObjectName("noAttributes")
+        self.no_attributes.setWordWrap(True)
+        self.no_attributes.setStyleSheet("color:#57606a; padding:8px;")
+        self.no_attributes.hide()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.no_attributes)
         layout.addWidget(self.attributes_table, 1)
         layout.addWidget(self.not_issued)
         return page
+
+    def _show_attributes(self, decoded: DecodedToken | None) -> None:
+        attributes = decoded.attributes if decoded is not None else ()
+        self.attributes.set_attributes(attributes)
+        if decoded is None:
+            text = ""
+        elif not decoded.readable:
+            text = "The token is encrypted: its attributes show once it is decrypted."
+        elif not attributes:
+            text = ("The token has no attributes: no claims were requested, or the user has no "
+                    "value for those that were.")
+        else:
+            text = ""
+        self.no_attributes.setText(text)
+        self.no_attributes.setVisible(bool(text))
+        self.attributes_table.setVisible(bool(attributes))
 
     def _signature_tab(self) -> QWidget:
         page = QWidget(self)
@@ -348,7 +371,7 @@ class TokenView(QWidget):
         for label in self.fields.values():
             label.setText(_DASH)
             label.setStyleSheet("")
-        self.attributes.set_attributes(())
+        self._show_attributes(None)
         self.not_issued.hide()
         self.xml.set_xml(None)
         self.timeline.setValue(0)
@@ -371,7 +394,7 @@ class TokenView(QWidget):
         self._show_signature(decoded)
         self._show_encryption(decoded)
         self._show_holder(decoded, proof)
-        self.attributes.set_attributes(decoded.attributes)
+        self._show_attributes(decoded)
         self._show_not_issued(not_issued)
         self.xml.set_xml(decoded.assertion_xml() or decoded.token_xml(),
                          exact=decoded.exact_bytes())
