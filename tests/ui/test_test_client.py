@@ -573,3 +573,16 @@ def test_an_encrypted_token_shows_the_responses_lifetime_and_whole_fingerprints(
         screenshot(window, "test-client-encrypted")
     finally:
         admin_client.delete(f"/applications/{app['id']}")
+
+
+def test_the_claims_list_shows_its_rows_without_a_horizontal_scroll_bar(qtbot, window, parties):
+    page = open_page(qtbot, window)
+    claims = page.form.claims
+    page.form_scroll.ensureWidgetVisible(claims)
+    QApplication.processEvents()
+    assert claims.count() >= 6
+    assert not claims.horizontalScrollBar().isVisible()
+    first = claims.visualItemRect(claims.item(0))
+    assert first.right() <= claims.viewport().width()  # the row fits; its text is shortened
+    item = page.form.claim_item(USERNAME_CLAIM)
+    assert item.toolTip() == USERNAME_CLAIM  # the whole URI stays readable

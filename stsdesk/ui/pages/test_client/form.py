@@ -234,6 +234,10 @@ class TokenRequestForm(QWidget):
         self.claims = QListWidget(box)
         self.claims.setMinimumHeight(110)
         self.claims.setMaximumHeight(150)
+        # The rows fit the list's width: a long URI is shortened in the middle (the whole one
+        # is the row's tooltip) rather than hidden behind a horizontal scroll bar.
+        self.claims.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.claims.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.claims.setToolTip("Tick the claims to ask for (Space ticks the selected one). "
                                "None ticked: the service provider's requested claims.")
         # No Alt+letter: every letter of "Claims" already opens another field (or the Servers
