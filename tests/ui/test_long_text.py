@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from stsdesk.services.admin.models import ApplicationDraft, UserDraft
 from tests.ui.conftest import SCREEN_SIZE
@@ -56,3 +56,29 @@ def test_a_400_character_user_name_is_refused_next_to_the_field(qtbot, window):
     _fits(window)
     assert dialog.width() <= WIDEST and dialog.minimumSizeHint().width() <= WIDEST
     dialog.reject()
+
+
+def test_a_success_fades_by_itself_and_never_moves_the_controls(qtbot, fake_window):
+    from stsdesk.ui.widgets import banner as banner_module
+
+    page = fake_window.page("Service providers")
+    fake_window.show_page("Service providers")
+    qtbot.waitUntil(page.isVisible, timeout=5000)
+    QApplication.processEvents()
+    controls = [w for w in page.findChildren(QWidget) if w.isVisibleTo(page)
+                and w is not page.banner and w.parentWidget() is page]
+    before = {id(w): w.geometry() for w in controls}
+    page.banner.success("The service provider was saved.")
+    QApplication.processEvents()
+    assert page.banner.text == "The service provider was saved."
+    assert page.banner.note.isVisible()
+    assert {id(w): w.geometry() for w in controls} == before  # nothing jumped
+    qtbot.waitUntil(lambda: not page.banner.note.isVisible(),
+                    timeout=int(banner_module.SUCCESS_SECONDS * 1000) + 3000)
+    assert page.banner.text == "" and page.banner.level == ""
+    # An error stays until it is resolved or dismissed.
+    page.banner.error("The server refused it.")
+    qtbot.wait(int(banner_module.SUCCESS_SECONDS * 1000) + 800)
+    assert page.banner.isVisible() and page.banner.text == "The server refused it."
+    page.banner.success("Saved after all.")  # resolved: the error goes
+    assert not page.banner.isVisible() and page.banner.text == "Saved after all."
