@@ -220,7 +220,8 @@ def test_disable_asks_first_then_disables_and_the_wizard_reapplies(
     asked: list[dict[str, Any]] = []
     reply = [False]
 
-    def ask(parent: Any, title: str, text: str, *, destructive: bool = False) -> bool:
+    def ask(parent: Any, title: str, text: str, *, destructive: bool = False,
+            action: str | None = None) -> bool:
         asked.append({"title": title, "text": text, "destructive": destructive})
         return reply[0]
 
@@ -384,7 +385,8 @@ def test_choosing_no_disables_security_after_the_same_confirmation(
         qtbot, window, admin_client, monkeypatch):
     asked: list[dict[str, Any]] = []
 
-    def ask(parent: Any, title: str, text: str, *, destructive: bool = False) -> bool:
+    def ask(parent: Any, title: str, text: str, *, destructive: bool = False,
+            action: str | None = None) -> bool:
         asked.append({"title": title, "text": text, "destructive": destructive})
         return True
 
@@ -664,3 +666,26 @@ def test_after_a_roll_over_the_page_names_the_key_tokens_are_signed_with(
     page = _show(qtbot, fake_window)  # coming back reloads it
     assert "tokens are signed with the key 'rolled-2026'" in page.keystores_label.text()
     assert "'wso2carbon'" not in page.keystores_label.text()
+
+
+def test_the_wizard_speaks_of_the_button_it_shows(qtbot, fake_window, monkeypatch):
+    asked: list[dict] = []
+
+    def answer(*args, **kwargs) -> bool:
+        asked.append(kwargs)
+        return False  # the person thinks again
+
+    monkeypatch.setattr(confirm, "ask", answer)
+    page = _show(qtbot, fake_window)
+    wizard = _open_wizard(qtbot, page)
+    while wizard.currentId() != ApplySecurityPolicyWizard.SUMMARY:
+        _next(qtbot, wizard)
+    finish = wizard.button(QWizard.WizardButton.FinishButton)
+    assert finish.text() == "&Apply"
+    summary = wizard.summary_page
+    texts = summary.summary_label.text() + " " + summary.subTitle()
+    assert "Finish" not in texts and "Apply" in texts
+    _finish(qtbot, wizard)
+    assert asked and asked[0].get("action") == "&Apply"  # the question's button says Apply
+    assert wizard.isVisible()
+    wizard.reject()
