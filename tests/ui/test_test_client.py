@@ -586,3 +586,34 @@ def test_the_claims_list_shows_its_rows_without_a_horizontal_scroll_bar(qtbot, w
     assert first.right() <= claims.viewport().width()  # the row fits; its text is shortened
     item = page.form.claim_item(USERNAME_CLAIM)
     assert item.toolTip() == USERNAME_CLAIM  # the whole URI stays readable
+
+
+def test_decrypt_opens_an_issued_encrypted_token_with_a_key_chosen_afterwards(
+        qtbot, window, parties, admin_client, monkeypatch):
+    from stsdesk.ui.pages.test_client import page as page_module
+
+    audience = f"https://rp.example.org/gui-decrypt-{TAG}"
+    app = admin_client.post("/applications", {"name": f"gui-decrypt-{TAG}"})
+    admin_client.put(f"/applications/{app['id']}/inbound-protocols/ws-trust", {
+        "audience": audience, "certificateAlias": parties.aliases[0], "encryptToken": True})
+    try:
+        page = open_page(qtbot, window)
+        page.form.rp_key.clear()
+        fill_user(qtbot, page)
+        set_audience(qtbot, page, audience)
+        result = request(qtbot, page)
+        assert result.ok and not result.decoded.readable
+        button = page.result_view.decrypt_button
+        assert button.isVisible()
+        history = len(page.controller.history)
+        monkeypatch.setattr(page_module, "ask_open_path", lambda *a: str(parties.rp_key))
+        view = page.result_view.token_view
+        qtbot.mouseClick(button, LEFT)
+        qtbot.waitUntil(lambda: view.fields["Subject"].text() == "admin", timeout=10_000)
+        assert view.fields["Decryption"].text().startswith("Decrypted")
+        assert view.fields["Signature"].text() == "valid"
+        assert not button.isVisible()
+        assert page.form.rp_key.text() == str(parties.rp_key)
+        assert len(page.controller.history) == history  # nothing was sent again
+    finally:
+        admin_client.delete(f"/applications/{app['id']}")

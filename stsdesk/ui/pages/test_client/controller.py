@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cryptography import x509
+from lxml import etree
 from PySide6.QtCore import QObject, Signal
 
-from stsdesk.core.tokeninfo import PrivateKey
+from stsdesk.core.certificate_files import load_private_key
+from stsdesk.core.tokeninfo import PrivateKey, decode_token
+from stsdesk.core.tokeninput import extract_token
 from stsdesk.services.admin import AdminApi
 from stsdesk.services.admin.certificates import ServerCertificates, fetch_server_certificates
 from stsdesk.services.credentials import CredentialStore
@@ -48,6 +51,24 @@ def fetch_choices(api: AdminApi) -> ServerChoices:
         claims=tuple((c.uri, c.display_name) for c in claims if c.uri),
         certificates=fetch_server_certificates(api),
     )
+
+
+def decrypt_result(result: TokenResult, key_file: bytes, password: str | None,
+                   certificates: Mapping[str, x509.Certificate]) -> TokenResult:
+    """``result`` with its encrypted token opened by the relying party's key (off the GUI
+    thread: PKCS#12 and RSA work). The whole RSTR is decoded again, so the response's
+    wst:Lifetime still goes with the token."""
+    key = load_private_key(key_file, password)
+    exchange = result.exchange
+    if exchange is not None and exchange.response_bytes:
+        data = exchange.response_bytes
+    elif result.token is not None:
+        data = etree.tostring(result.token)
+    else:
+        raise ValueError("That request brought no token to decrypt.")
+    decoded = decode_token(extract_token(data), trusted=certificates, private_keys=[key],
+                           known=certificates)
+    return replace(result, decoded=decoded)
 
 
 def keyring_key(endpoint: str, username: str) -> str:
