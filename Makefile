@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run serve test lint bench bench-nodes screenshots clean
+.PHONY: setup run serve test lint bench bench-nodes bench-startup screenshots clean
 
 setup: $(STAMP)
 
@@ -54,6 +54,11 @@ bench: $(STAMP)
 bench-nodes: $(STAMP)
 	command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk || sudo apt-get install -y -qq wrk; }
 	$(PY) benchmarks/bench_nodes.py
+
+# Launch to mapped main window of the real console under Xvfb, median of 5
+# (benchmarks/results/startup.json; Xvfb and xdotool come from scripts/system-deps.sh).
+bench-startup: $(STAMP)
+	$(PY) benchmarks/bench_startup.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info $(NODE_VERIFIERS)/node_modules

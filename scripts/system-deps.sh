@@ -8,6 +8,8 @@
 # - The outside verifiers the interop tests (tests/interop) check every token with: the xmlsec1
 #   command line, and Node.js with npm for xml-crypto (installed by `make setup` with npm ci
 #   from tests/interop/node/package-lock.json). Node.js is left alone when one is installed.
+# - Xvfb and xdotool: the start-up benchmark (make bench-startup) and the console-lifecycle tests
+#   run the real console on a virtual X server and find its window with xdotool.
 # - Apache WSS4J 1.6 and Santuario xml-security (the libraries under WSO2's Rampart), which the
 #   WS-Security interop tests (tests/interop/wss4j) compile a Java client against, with a JDK
 #   when javac is missing. Their run-time jars come as dependencies: commons-logging, slf4j,
@@ -24,6 +26,7 @@ debian_packages=(
   fonts-dejavu-core
   postgresql postgresql-client
   xmlsec1
+  xvfb xdotool
   libwss4j-java libxml-security-java libcommons-logging-java libslf4j-java
 )
 if ! command -v javac >/dev/null 2>&1; then

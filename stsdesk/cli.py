@@ -13,6 +13,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from stsdesk import __version__
+from stsdesk.admin_cli import add_admin_command
 
 if TYPE_CHECKING:  # imported lazily at run time, so --help stays fast
     import datetime as dt
@@ -64,7 +65,10 @@ def _workers(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stsdesk",
-        description="Administration console and embedded WS-Trust STS.",
+        description="Administration console and embedded WS-Trust STS. Run `stsdesk` with no "
+        "command to open the desktop console (it starts its own embedded STS). The commands "
+        "never open it: `serve` runs only the STS, `token` only talks to one.",
+        epilog="`stsdesk COMMAND --help` describes a command.",
     )
     parser.add_argument("--version", action="version", version=f"stsdesk {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -94,10 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"the rule new user names must match (default: "
                        f"${ENV_USER_NAME_PATTERN}, else WSO2's ^[\\S]{{3,30}}$: 3 to 30 "
                        "characters, no spaces)")
+    serve.add_argument("--exit-with-parent", action="store_true",
+                       help="stop when standard input reaches end-of-file, i.e. when the program "
+                       "that started the server with a pipe on it ends (the desktop console "
+                       "does this)")
+    serve.add_argument("--parent-death-signal", action="store_true",
+                       help="on Linux, also stop on the parent-death signal (PR_SET_PDEATHSIG)")
     # SUPPRESS: an absent -v after the command must not undo one given before it.
     serve.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                        help="log debug messages")
     _add_token_commands(commands)
+    add_admin_command(commands)
     return parser
 
 
@@ -153,7 +164,12 @@ def _user_name_pattern(args: argparse.Namespace) -> dict[str, str]:
 def _serve(args: argparse.Namespace) -> int:
     # Imported here so that --help and --version stay fast and need no server dependencies.
     from stsdesk.server.errors import ServerError, StartupError
-    from stsdesk.server.runner import PortInUseError, WorkerPool, configure_logging
+    from stsdesk.server.runner import (
+        PortInUseError,
+        WorkerPool,
+        configure_logging,
+        exit_with_parent,
+    )
     from stsdesk.server.settings import ServerSettings
 
     try:
@@ -180,6 +196,9 @@ def _serve(args: argparse.Namespace) -> int:
         pool.request_stop()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    if args.exit_with_parent or args.parent_death_signal:
+        exit_with_parent(pool.request_stop, watch_stdin=args.exit_with_parent,
+                         death_signal=args.parent_death_signal)
     try:
         generated_password = pool.open()
         if generated_password is not None:
@@ -675,12 +694,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extras = parser.parse_known_args(argv)
     if extras:
-        if args.command == "token":
+        if args.command in ("token", "admin"):
             # Values are not echoed: a mistyped option may have been followed by a password.
             options = sorted({item.split("=", 1)[0] for item in extras if item.startswith("-")})
             parser.error(
                 f"unrecognized arguments: {' '.join(options) or '(values not shown)'}; see "
-                "stsdesk token --help"
+                f"stsdesk {args.command} --help"
             )
         parser.error(f"unrecognized arguments: {' '.join(extras)}")
     if args.command is None:
@@ -689,5 +708,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     if args.command == "token":
         return _token(args, parser)
+    if args.command == "admin":
+        from stsdesk.admin_cli import run_admin
+
+        if getattr(args, "verbose", False):
+            logging.basicConfig(level=logging.DEBUG)
+        return run_admin(args)
     parser.error(f"unknown command {args.command!r}")  # argparse refuses it before this
     return EXIT_USAGE

@@ -23,6 +23,10 @@ __all__ = [
     "SAML2_AC_PASSWORD_PROTECTED_TRANSPORT", "SAML2_AC_UNSPECIFIED", "SAML11_AM_PASSWORD",
     "SAML2_ATTRNAME_FORMAT_URI", "NAMEID_UNSPECIFIED", "NAMEID_EMAIL", "NAMEID_X509_SUBJECT",
     "NAMEID_PERSISTENT", "NAMEID_TRANSIENT", "NAMEID_ENTITY", "MS_ROLE_CLAIM", "PREFIXES",
+    "WSC_2005", "WSC_13", "X509_SKI", "ENCRYPTED_KEY_SHA1",
+    "ENCRYPTED_KEY_TOKEN", "X509_PKI_PATH",
+    "WSO2_SECURITY_ADMIN", "WSO2_STS_ADMIN_LEGACY", "WSO2_STS_ADMIN", "WSO2_KEYSTORE_ADMIN",
+    "WSO2_IDP_MGT", "WSO2_IDP_MODEL", "WSO2_AXIS2_XSD",
 ]
 
 # The XML namespace itself (xml:lang, xml:id)
@@ -125,6 +129,10 @@ SP_12: Final = "http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702"
 SP_2005_INCLUDE_TOKEN: Final = f"{SP_2005}/IncludeToken/"
 SP_12_INCLUDE_TOKEN: Final = f"{SP_12}/IncludeToken/"
 
+# WS-SecureConversation (DerivedKeyToken): February 2005 (Rampart) and 1.3
+WSC_2005: Final = "http://schemas.xmlsoap.org/ws/2005/02/sc"
+WSC_13: Final = "http://docs.oasis-open.org/ws-sx/ws-secureconversation/200512"
+
 # WSDL
 WSDL: Final = "http://schemas.xmlsoap.org/wsdl/"
 WSDL_SOAP11: Final = "http://schemas.xmlsoap.org/wsdl/soap/"
@@ -168,10 +176,35 @@ SAML11_ASSERTION_ID: Final = (
 SAML2_ID: Final = "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLID"
 TOKEN_SAML11: Final = "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLV1.1"
 TOKEN_SAML20: Final = "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLV2.0"
+X509_PKI_PATH: Final = (
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509PKIPathv1"
+)
+# Key identifier value types: an X.509 certificate's SubjectKeyIdentifier (WSS 1.0) and the
+# SHA-1 of an EncryptedKey's cipher value (WSS 1.1); the thumbprint is THUMBPRINT_SHA1.
+X509_SKI: Final = (
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0"
+    "#X509SubjectKeyIdentifier"
+)
+ENCRYPTED_KEY_SHA1: Final = (
+    "http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#EncryptedKeySHA1"
+)
+ENCRYPTED_KEY_TOKEN: Final = (
+    "http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#EncryptedKey"
+)
 TOKEN_SAML10_URN: Final = "urn:oasis:names:tc:SAML:1.0:assertion"
 TOKEN_SAML20_URN: Final = "urn:oasis:names:tc:SAML:2.0:assertion"
 
 # Conventional prefixes, used when stsdesk writes XML.
+# WSO2 Identity Server's SOAP admin services: the namespaces of their request wrappers (the
+# beans inside answers are read by local name, their namespaces change between versions).
+WSO2_SECURITY_ADMIN: Final = "http://service.config.security.carbon.wso2.org"
+WSO2_STS_ADMIN_LEGACY: Final = "http://service.sts.security.carbon.wso2.org"  # IS <= 5.10
+WSO2_STS_ADMIN: Final = "http://service.sts.common.sts.identity.carbon.wso2.org"  # connector
+WSO2_KEYSTORE_ADMIN: Final = "http://service.keystore.security.carbon.wso2.org"
+WSO2_IDP_MGT: Final = "http://mgt.idp.carbon.wso2.org"
+WSO2_IDP_MODEL: Final = "http://model.common.application.identity.carbon.wso2.org/xsd"
+WSO2_AXIS2_XSD: Final = "http://org.apache.axis2/xsd"  # ServerAdmin's wrappers
+
 PREFIXES: Final[dict[str, str]] = {
     "soap": SOAP11,
     "soap12": SOAP12,

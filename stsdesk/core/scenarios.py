@@ -1,17 +1,30 @@
-"""WSO2's "Apply Security Policy" scenario catalogue and each scenario's WS-SecurityPolicy."""
+"""WSO2's "Apply Security Policy" scenario catalogue and each scenario's WS-SecurityPolicy.
+
+Each scenario's policy (``resources/policies/scenarioN-policy.xml``) carries the assertions of
+WSO2's file of the same name, in the same WS-SecurityPolicy 2005/07 namespace, so that a client
+configured from WSO2's policy works here unchanged. The applied policy is that document with the
+algorithm suite the administrator chose (``applied_policy``).
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from importlib import resources
 
+from lxml import etree
+
+from stsdesk.core import ns
+from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
 from stsdesk.core.errors import InvalidRequestError
+from stsdesk.core.xmlparse import parse_xml
 
 __all__ = ["EVERYONE_ROLE", "EVERYONE_ROLES",
     "ScenarioGroup", "ScenarioCategory", "Scenario", "SCENARIOS", "SCENARIOS_ENFORCED",
-    "find_scenario", "get_scenario", "policy_document",
+    "find_scenario", "get_scenario", "policy_document", "applied_policy",
+    "applied_policy_document", "WSO2_ISSUER_ADDRESS",
 ]
 
 # WSO2's role that every user has, and its aliases (lower-case): a security policy allowing one
@@ -66,7 +79,10 @@ class Scenario:
 
 # The security scenarios this STS can enforce today: the others are listed, and refused when
 # applied, until the STS checks what their policies require.
-SCENARIOS_ENFORCED = frozenset({"scenario1"})
+SCENARIOS_ENFORCED = frozenset({
+    "scenario1", "scenario2", "scenario3", "scenario4", "scenario5", "scenario6", "scenario7",
+    "scenario8", "scenario31", "scenario32", "scenario33", "scenario34",
+})
 
 
 def _scenario(
@@ -189,3 +205,42 @@ def policy_document(scenario_id: str) -> bytes:
     scenario = get_scenario(scenario_id)  # only catalogue ids reach the file system
     path = resources.files("stsdesk.resources") / "policies" / f"{scenario.id}-policy.xml"
     return path.read_bytes()
+
+
+# The issuer address WSO2's SAML-token scenarios (31 to 34) name: its own default endpoint.
+WSO2_ISSUER_ADDRESS = "https://localhost:9443/services/wso2carbon-sts"
+_SP = f"{{{ns.SP_2005}}}"
+_POLICY = f"{{{ns.WSP_2004}}}Policy"
+# WS-SecurityPolicy's suite names; an AlgorithmSuite's other assertions (InclusiveC14N, ...) stay.
+_SUITE_NAME = re.compile(r"(Basic(128|192|256)|TripleDes)(Sha256)?(Rsa15)?")
+
+
+def applied_policy(
+    scenario_id: str, algorithm_suite: AlgorithmSuite = DEFAULT_ALGORITHM_SUITE, *,
+    issuer_address: str | None = None,
+) -> etree._Element:
+    """A fresh copy of the scenario's policy as applied: every ``sp:AlgorithmSuite`` (also in
+    a secure conversation's bootstrap policy) names ``algorithm_suite``; with
+    ``issuer_address`` the issued-token assertions name that STS instead of WSO2's default
+    ``https://localhost:9443`` one, which a client would otherwise go to for its token.
+    """
+    policy = parse_xml(policy_document(scenario_id))
+    for suite in policy.iter(f"{_SP}AlgorithmSuite"):
+        for choice in suite.iterfind(f"{_POLICY}/*"):
+            if choice.tag.startswith(_SP) and _SUITE_NAME.fullmatch(etree.QName(choice).localname):
+                choice.tag = f"{_SP}{algorithm_suite.value}"
+    if issuer_address is not None:
+        for address in policy.iterfind(f".//{_SP}IssuedToken/{_SP}Issuer/{{{ns.WSA_2005}}}Address"):
+            address.text = issuer_address
+    return policy
+
+
+def applied_policy_document(
+    scenario_id: str, algorithm_suite: AlgorithmSuite = DEFAULT_ALGORITHM_SUITE, *,
+    issuer_address: str | None = None,
+) -> bytes:
+    """``applied_policy`` as an XML document."""
+    if algorithm_suite is DEFAULT_ALGORITHM_SUITE and issuer_address is None:
+        return policy_document(scenario_id)  # byte for byte the shipped file
+    policy = applied_policy(scenario_id, algorithm_suite, issuer_address=issuer_address)
+    return etree.tostring(policy, xml_declaration=True, encoding="UTF-8")

@@ -22,7 +22,8 @@ from stsdesk.core.xsdatetime import format_xs_datetime, parse_xs_datetime
 __all__ = [
     "UsernameToken", "Timestamp", "SecurityHeader", "parse_security_header", "check_timestamp",
     "check_username_token_freshness", "password_digest", "password_matches",
-    "build_security_header", "MAX_USERNAME_LENGTH", "MAX_NONCE_BYTES",
+    "build_security_header", "MAX_USERNAME_LENGTH", "MAX_NONCE_BYTES", "security_element",
+    "read_username_token", "read_timestamp",
 ]
 
 log = logging.getLogger("stsdesk.core.wssecurity")
@@ -96,8 +97,12 @@ def _role(header: etree._Element, version: SoapVersion) -> str:
     return "" if role in _ULTIMATE_RECEIVER else role
 
 
-def parse_security_header(message: SoapMessage) -> SecurityHeader | None:
-    """The wsse:Security header addressed to the ultimate receiver, or ``None`` if there is none."""
+def security_element(message: SoapMessage) -> etree._Element | None:
+    """The wsse:Security header block addressed to this receiver, or ``None`` if none is.
+
+    Two blocks for the same actor/role are refused; a block for "next" serves when there is
+    none for the ultimate receiver.
+    """
     blocks = message.header(ns.WSSE, "Security")
     if not blocks:
         return None
@@ -115,6 +120,13 @@ def parse_security_header(message: SoapMessage) -> SecurityHeader | None:
         security = next((by_role[r] for r in by_role if r in _NEXT), None)
     if security is None:
         log.debug("wsse:Security headers present only for other actors: %s", sorted(by_role))
+    return security
+
+
+def parse_security_header(message: SoapMessage) -> SecurityHeader | None:
+    """The wsse:Security header addressed to the ultimate receiver, or ``None`` if there is none."""
+    security = security_element(message)
+    if security is None:
         return None
     username_el = _only(security, f"{_WSSE}UsernameToken", "wsse:UsernameToken")
     timestamp_el = _only(security, f"{_WSU}Timestamp", "wsu:Timestamp")
@@ -126,6 +138,16 @@ def parse_security_header(message: SoapMessage) -> SecurityHeader | None:
             if (bst.get("ValueType") or ns.X509V3).strip() in _X509_VALUE_TYPES
         ),
     )
+
+
+def read_username_token(element: etree._Element) -> UsernameToken:
+    """A wsse:UsernameToken element read and checked for shape (not for its password)."""
+    return _parse_username_token(element)
+
+
+def read_timestamp(element: etree._Element) -> Timestamp:
+    """A wsu:Timestamp element read (not checked against the clock: see check_timestamp)."""
+    return _parse_timestamp(element)
 
 
 def _parse_username_token(element: etree._Element) -> UsernameToken:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from stsdesk.core import ns
+from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
 from stsdesk.core.tokentypes import TokenType
 
 __all__ = [
@@ -44,8 +45,13 @@ class SecurityPolicy:
     scenario_id: str = "scenario1"
     user_store_domain: str = "ALL-USER-STORE-DOMAINS"
     allowed_roles: tuple[str, ...] = ("admin",)
+    # WSO2's second wizard step for keystore scenarios: the keystores whose certificates a
+    # client's X.509 certificate must chain to, and the one holding the STS's private key.
     trusted_keystores: tuple[str, ...] = ()
     private_keystore: str | None = None
+    # The suite the applied policy document names and the engine enforces (WSO2's Basic256
+    # unless the administrator chose a stronger one).
+    algorithm_suite: AlgorithmSuite = DEFAULT_ALGORITHM_SUITE
     proof_key_type: ProofKeyType = ProofKeyType.BINARY_SECRET
 
 

@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable, Generator
@@ -400,6 +401,46 @@ def _report(status: Connection, message: tuple[str, object]) -> None:
         status.send(message)
     except OSError:  # the supervisor is gone; the lifeline stops this worker
         pass
+
+
+def exit_with_parent(stop: Callable[[], None], *, watch_stdin: bool, death_signal: bool) -> None:
+    """Call ``stop`` when the process that started this server ends, however it ends.
+
+    The desktop console starts ``stsdesk serve`` with a pipe on its standard input and never
+    writes to it: when the console ends — closed, SIGTERM, SIGKILL, a crash — the kernel closes
+    the pipe and the read below sees end-of-file. That works everywhere. On Linux, with
+    ``death_signal``, the kernel also sends SIGTERM when the parent dies (PR_SET_PDEATHSIG);
+    the parent must then have started us from a thread that lives as long as it does, since
+    the signal follows the thread, not the process.
+    """
+    if death_signal and sys.platform.startswith("linux"):
+        _set_parent_death_signal(signal.SIGTERM)
+    if not watch_stdin:
+        return
+
+    def watch() -> None:
+        stream = sys.stdin.buffer if sys.stdin is not None else None
+        try:
+            while stream is not None and stream.read(4096):
+                pass  # the console never writes; anything read is ignored
+        except (OSError, ValueError):
+            pass
+        logger.info("The console that started this server has ended; stopping")
+        stop()
+
+    threading.Thread(target=watch, name="stsdesk-parent-watch", daemon=True).start()
+
+
+def _set_parent_death_signal(signum: int) -> None:
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(pr_set_pdeathsig, int(signum), 0, 0, 0) != 0:
+            logger.warning("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
+    except (OSError, AttributeError) as exc:  # not glibc/musl: the stdin pipe still works
+        logger.warning("No parent-death signal (%s); relying on the stdin pipe", exc)
 
 
 @dataclasses.dataclass

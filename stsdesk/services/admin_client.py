@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import requests
@@ -17,40 +19,66 @@ from stsdesk.services.errors import (
 )
 from stsdesk.services.tls import TrustPolicy, explain_tls_failure, make_session
 
-__all__ = ["AdminClient", "ServerEndpoint", "API_PREFIX", "SCIM_PREFIX"]
+__all__ = ["AdminClient", "ServerEndpoint", "ServerKind", "API_PREFIX", "SCIM_PREFIX",
+           "SUPER_TENANT"]
 
 log = logging.getLogger("stsdesk.services")
 
 API_PREFIX = "/api/server/v1"
 SCIM_PREFIX = "/scim2"
 SCIM_JSON = "application/scim+json"
+SUPER_TENANT = "carbon.super"  # WSO2's default tenant: its paths carry no /t/{tenant} prefix
+
+
+class ServerKind(StrEnum):
+    """Which admin API a server speaks: stsdesk's own, or WSO2 Identity Server's."""
+
+    STSDESK = "stsdesk"
+    WSO2 = "wso2"
 
 
 @dataclass(frozen=True)
 class ServerEndpoint:
-    """Where a server is and how to trust and sign in to it."""
+    """Where a server is, what it is, and how to trust and sign in to it."""
 
     base_url: str  # https://host:port
     username: str
     password: str = field(repr=False)
     trust: TrustPolicy = TrustPolicy()
+    kind: ServerKind = ServerKind.STSDESK
+    tenant: str = SUPER_TENANT  # WSO2 only: the tenant domain the admin signs in to
 
 
 class AdminClient:
-    """Blocking calls to the admin API; run them off the GUI thread. Safe to share per thread."""
+    """Blocking calls to the admin API; run them off the GUI thread. Safe to share between
+    threads: each thread gets its own ``requests.Session`` (a session's connection pool and
+    cookies are not safe to use from several threads at once)."""
 
     def __init__(self, endpoint: ServerEndpoint, *, timeout: float = 15.0) -> None:
         self.endpoint = endpoint
         self._timeout = timeout
-        self._session = make_session(endpoint.trust)
-        # Passed on every request: requests would otherwise let REQUESTS_CA_BUNDLE in the
-        # environment override the session's own setting, and the pin with it.
-        self._verify = self._session.verify
-        self._session.auth = (endpoint.username, endpoint.password)
-        self._session.headers["Accept"] = "application/json"
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._sessions: list[requests.Session] = []
+
+    @property
+    def _session(self) -> requests.Session:
+        """This thread's session, made on its first request."""
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = make_session(self.endpoint.trust)
+            session.auth = (self.endpoint.username, self.endpoint.password)
+            session.headers["Accept"] = "application/json"
+            self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
 
     def close(self) -> None:
-        self._session.close()
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
 
     # -- generic ---------------------------------------------------------------------------
 
@@ -68,15 +96,18 @@ class AdminClient:
         url = self.endpoint.base_url.rstrip("/") + path
         headers = {"Content-Type": SCIM_JSON, "Accept": SCIM_JSON} if scim else None
         started = time.perf_counter()
+        session = self._session
         try:
-            answer = self._session.request(
+            answer = session.request(
                 method,
                 url,
                 json=json,
                 params=params,
                 headers=headers,
                 timeout=self._timeout,
-                verify=self._verify,
+                # Passed on every request: requests would otherwise let REQUESTS_CA_BUNDLE in
+                # the environment override the session's own setting, and the pin with it.
+                verify=session.verify,
             )
         except requests.exceptions.SSLError as exc:
             raise explain_tls_failure(self.endpoint.base_url, self.endpoint.trust, exc) from exc

@@ -11,13 +11,18 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from stsdesk.services.admin_client import SUPER_TENANT, ServerEndpoint, ServerKind
 from stsdesk.services.credentials import CredentialStore
 from stsdesk.services.errors import ServiceError
+from stsdesk.services.tls import TrustPolicy
 
-__all__ = ["ServerProfile", "ProfileStore", "ProfileError", "EMBEDDED_PROFILE"]
+__all__ = ["ServerProfile", "ProfileStore", "ProfileError", "EMBEDDED_PROFILE", "ServerKind",
+           "SUPER_TENANT"]
 
 EMBEDDED_PROFILE = "Embedded server"
 _NAME = re.compile(r"^[\w .@()-]{1,64}$")
+# A WSO2 tenant domain: letters, digits, dots and hyphens (it becomes a /t/{tenant} path).
+_TENANT = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$")
 
 
 class ProfileError(ServiceError, ValueError):
@@ -31,6 +36,22 @@ class ServerProfile:
     username: str = "admin"
     pinned_sha256: str | None = None
     ca_file: str | None = None
+    kind: ServerKind = ServerKind.STSDESK  # which admin API the server speaks
+    tenant: str = SUPER_TENANT  # WSO2 only
+
+    def __post_init__(self) -> None:
+        try:  # read from JSON it is a plain string
+            object.__setattr__(self, "kind", ServerKind(self.kind))
+        except ValueError:
+            raise ProfileError(
+                f"{self.kind!r} is not a server kind; choose stsdesk or WSO2 Identity Server."
+            ) from None
+
+    def endpoint(self, password: str, *, trust: TrustPolicy | None = None) -> ServerEndpoint:
+        """How to reach this server, signed in with ``password``."""
+        trust = trust or TrustPolicy(pinned_sha256=self.pinned_sha256, ca_file=self.ca_file)
+        return ServerEndpoint(self.url, self.username, password, trust, kind=self.kind,
+                              tenant=self.tenant)
 
     def validated(self) -> ServerProfile:
         if not _NAME.match(self.name):
@@ -45,7 +66,12 @@ class ServerProfile:
             raise ProfileError("Give the server's base URL only, without a path.")
         if not self.username or len(self.username) > 256:
             raise ProfileError("The admin user name must not be empty.")
-        return replace(self, url=f"https://{parts.netloc}")
+        tenant = self.tenant.strip() or SUPER_TENANT
+        if not _TENANT.match(tenant):
+            raise ProfileError(
+                f"{tenant!r} is not a tenant domain: use letters, digits, dots and hyphens, "
+                f"for example example.org (or {SUPER_TENANT}, the default).")
+        return replace(self, url=f"https://{parts.netloc}", tenant=tenant)
 
 
 class ProfileStore:
@@ -54,6 +80,10 @@ class ProfileStore:
     def __init__(self, path: Path, credentials: CredentialStore) -> None:
         self._path = path
         self._credentials = credentials
+
+    @property
+    def credentials(self) -> CredentialStore:
+        return self._credentials
 
     def list(self) -> list[ServerProfile]:
         try:

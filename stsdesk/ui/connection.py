@@ -14,10 +14,13 @@ from stsdesk.services.admin_client import ServerEndpoint
 from stsdesk.services.errors import ServerUnreachableError, ServiceError
 from stsdesk.ui.tasks import TaskRunner
 
-__all__ = ["ServerConnection", "CONNECTED", "UNREACHABLE", "CONNECTING", "describe_security"]
+__all__ = ["ServerConnection", "CONNECTED", "UNREACHABLE", "CONNECTING", "STARTING",
+           "STARTING_TEXT", "describe_security"]
 
 log = logging.getLogger("stsdesk.ui")
 
+STARTING = "starting"  # the embedded server is coming up behind the window
+STARTING_TEXT = "Starting the embedded STS… this page fills in as soon as it answers."
 CONNECTING = "connecting"
 CONNECTED = "connected"
 UNREACHABLE = "unreachable"
@@ -30,6 +33,10 @@ class ServerConnection(QObject):
     server, says when it went away and when it is back (``reconnected``, so pages reload),
     knows what the server can do (``capabilities``, for greying out) and tracks the applied
     security scenario for the status bar.
+
+    The window is shown before the embedded server answers: such a connection is made with
+    ``api=None`` (state ``starting``), keeps the calls pages make meanwhile and sends them once
+    :meth:`attach` gives it the API — or fails them all with the reason, after :meth:`fail_start`.
     """
 
     state_changed = Signal(str, str)  # state, detail
@@ -39,7 +46,7 @@ class ServerConnection(QObject):
 
     def __init__(
         self,
-        api: AdminApi,
+        api: AdminApi | None,
         *,
         name: str,
         runner: TaskRunner,
@@ -53,8 +60,11 @@ class ServerConnection(QObject):
         self.endpoint = endpoint
         self.name = name
         self.runner = runner
-        self.state = CONNECTING
+        self.state = CONNECTING if api is not None else STARTING
         self.node = ""
+        self._waiting: list[tuple[Callable[[AdminApi], Any], Callable[[Any], None],
+                                  Callable[[Exception], None]]] = []
+        self._start_error: ServiceError | None = None
         self.capabilities = Capabilities()
         self._timer = QTimer(self)
         self._timer.setInterval(poll_ms)
@@ -63,7 +73,28 @@ class ServerConnection(QObject):
 
     @property
     def url(self) -> str:
-        return self.api.base_url
+        return self.api.base_url if self.api is not None else ""
+
+    @property
+    def starting(self) -> bool:
+        return self.api is None
+
+    def attach(self, api: AdminApi, endpoint: ServerEndpoint | None = None) -> None:
+        """The server answers now: send what pages asked for meanwhile, then poll as usual."""
+        self.api, self.endpoint = api, endpoint
+        waiting, self._waiting = self._waiting, []
+        self._set_state(CONNECTING, "")
+        self.check()
+        for work, on_success, on_error in waiting:
+            self.call(work, on_success, on_error)
+
+    def fail_start(self, error: ServiceError) -> None:
+        """The server never came: every call made meanwhile (and later) fails with ``error``."""
+        self._start_error = error
+        waiting, self._waiting = self._waiting, []
+        self._set_state(UNREACHABLE, error.message)
+        for _work, _on_success, on_error in waiting:
+            on_error(error)
 
     def supports(self, capability: Capability) -> bool:
         return self.capabilities.supports(capability)
@@ -86,17 +117,25 @@ class ServerConnection(QObject):
         on_error: Callable[[Exception], None],
     ) -> None:
         """Run ``work(api)`` in the background; a failure to connect also updates the state."""
+        api = self.api
+        if api is None:
+            if self._start_error is not None:
+                on_error(self._start_error)
+            else:
+                self._waiting.append((work, on_success, on_error))
+            return
 
         def failed(error: Exception) -> None:
             if isinstance(error, ServerUnreachableError):
                 self._set_state(UNREACHABLE, error.message)
             on_error(error)
 
-        self.runner.run(lambda: work(self.api), on_success, failed)
+        self.runner.run(lambda: work(api), on_success, failed)
 
     def check(self) -> None:
         """Probe the server, its capabilities and the security policy once (never overlapping)."""
-        if self._checking:
+        api = self.api
+        if self._checking or api is None:
             return
         self._checking = True
 
@@ -131,7 +170,7 @@ class ServerConnection(QObject):
             self._checking = False
             self._set_state(UNREACHABLE, getattr(error, "message", str(error)))
 
-        self.runner.run(lambda: probe(self.api), done, failed)
+        self.runner.run(lambda: probe(api), done, failed)
 
     def _set_state(self, state: str, detail: str) -> None:
         if state != self.state or detail:

@@ -16,18 +16,27 @@ from PySide6.QtWidgets import (
     QStackedWidget,
 )
 
-from stsdesk.ui.connection import CONNECTED, CONNECTING, UNREACHABLE, ServerConnection
+from stsdesk.ui.connection import (
+    CONNECTED,
+    CONNECTING,
+    STARTING,
+    STARTING_TEXT,
+    UNREACHABLE,
+    ServerConnection,
+)
 from stsdesk.ui.dialogs import confirm
 from stsdesk.ui.pages.base import Page
 from stsdesk.ui.tasks import TaskRunner
 
 __all__ = ["MainWindow"]
 
+
 def _style_sheet() -> str:
     return (resources.files("stsdesk.resources") / "styles" / "console.qss").read_text("utf-8")
 
 
 _STATE_TEXT = {
+    STARTING: ("●", "#b58900", "starting the embedded STS…"),
     CONNECTING: ("●", "#b58900", "connecting…"),
     CONNECTED: ("●", "#2e7d32", "reachable"),
     UNREACHABLE: ("●", "#c62828", "unreachable — retrying"),
@@ -44,15 +53,12 @@ class MainWindow(QMainWindow):
         self.setStyleSheet(_style_sheet())
         self.connection = connection
         self.runner = runner
-        self.pages = pages
         self._settings = settings or QSettings("stsdesk", "stsdesk")
         self.navigation = QListWidget(self)
         self.navigation.setObjectName("navigation")
         self.navigation.setMaximumWidth(260)
         self.stack = QStackedWidget(self)
-        for page in pages:
-            self.navigation.addItem(QListWidgetItem(page.title))
-            self.stack.addWidget(page)
+        self.pages: list[Page] = []
         splitter = QSplitter(self)
         splitter.addWidget(self.navigation)
         splitter.addWidget(self.stack)
@@ -62,6 +68,10 @@ class MainWindow(QMainWindow):
         self.server_label = QLabel(f"{connection.name}: {connection.url}")
         self.state_label = QLabel()
         self.security_label = QLabel("Security: …")
+        # Which store keeps passwords (OS keyring or encrypted file): said once, and kept in
+        # a permanent label so that it never covers the server's address and reachability.
+        self.secrets_label = QLabel()
+        self.secrets_label.setVisible(False)
         self.expiry_label = QLabel()
         self.expiry_label.setVisible(False)
         self.busy = QProgressBar()
@@ -71,11 +81,14 @@ class MainWindow(QMainWindow):
         status = self.statusBar()
         status.addWidget(self.server_label)
         status.addWidget(self.state_label)
+        status.addPermanentWidget(self.secrets_label)
         status.addPermanentWidget(self.expiry_label)
         status.addPermanentWidget(self.security_label)
         status.addPermanentWidget(self.busy)
         self._add_actions()
         self._connect_signals()
+        for page in pages:
+            self.add_page(page)
         self.on_connection_state_changed(connection.state, "")
         self._restore_layout()
         self.navigation.setCurrentRow(0)
@@ -87,11 +100,23 @@ class MainWindow(QMainWindow):
         refresh.setShortcut(QKeySequence.StandardKey.Refresh)
         refresh.triggered.connect(self.on_refresh_triggered)
         self.addAction(refresh)
-        for index in range(min(9, len(self.pages))):
+
+    def add_page(self, page: Page) -> None:
+        """Add a page at the end (the app builds all but the first after the window shows)."""
+        index = len(self.pages)
+        self.pages.append(page)
+        self.navigation.addItem(QListWidgetItem(page.title))
+        self.stack.addWidget(page)
+        if index < 9:
             go = QAction(f"Go to page {index + 1}", self)
             go.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
             go.triggered.connect(lambda _=False, row=index: self.navigation.setCurrentRow(row))
             self.addAction(go)
+        expiring = getattr(page, "signing_certificate_expiring", None)
+        if expiring is not None:
+            expiring.connect(self.on_signing_certificate_expiring)
+        if self.connection.state == STARTING:
+            page.banner.info(STARTING_TEXT)
 
     def _connect_signals(self) -> None:
         self.navigation.currentRowChanged.connect(self.on_navigation_row_changed)
@@ -99,10 +124,6 @@ class MainWindow(QMainWindow):
         self.connection.security_changed.connect(self.on_connection_security_changed)
         self.connection.reconnected.connect(self.on_connection_reconnected)
         self.runner.busy_changed.connect(self.busy.setVisible)
-        for page in self.pages:
-            expiring = getattr(page, "signing_certificate_expiring", None)
-            if expiring is not None:
-                expiring.connect(self.on_signing_certificate_expiring)
 
     # -- slots -----------------------------------------------------------------------------
 
@@ -133,12 +154,23 @@ class MainWindow(QMainWindow):
     def on_connection_state_changed(self, state: str, detail: str) -> None:
         # Behind a load balancer, which node answered the last check.
         node = f" — node {self.connection.node}" if self.connection.node else ""
-        self.server_label.setText(f"{self.connection.name}: {self.connection.url}{node}")
+        url = self.connection.url or "starting…"
+        self.server_label.setText(f"{self.connection.name}: {url}{node}")
+        if state != STARTING:  # the "starting" notice goes once the server answers or fails
+            for page in self.pages:
+                if page.banner.text == STARTING_TEXT:
+                    page.banner.clear()
         dot, colour, text = _STATE_TEXT.get(state, ("●", "#666", state))
         self.state_label.setText(f"<span style='color:{colour}'>{dot}</span> {text}")
         self.state_label.setToolTip(detail)
         if state == UNREACHABLE and detail:
             self.statusBar().showMessage(f"The server went away: {detail}", 10_000)
+
+    def show_secret_store(self, short: str, detail: str) -> None:
+        """Say which store keeps passwords (once per window, without hiding the server)."""
+        self.secrets_label.setText(short)
+        self.secrets_label.setToolTip(detail)
+        self.secrets_label.setVisible(True)
 
     def on_signing_certificate_expiring(self, message: str) -> None:
         self.expiry_label.setText(f"<span style='color:#b26a00'>⚠ {message}</span>")

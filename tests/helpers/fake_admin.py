@@ -16,10 +16,17 @@ from dataclasses import replace
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE
 from stsdesk.core.certificate_description import CertificateDescription, describe_certificate
 from stsdesk.core.certificates import load_certificate
 from stsdesk.core.claims import LOCAL_CLAIMS
-from stsdesk.core.scenarios import EVERYONE_ROLES, SCENARIOS, find_scenario, policy_document
+from stsdesk.core.scenarios import (
+    EVERYONE_ROLES,
+    SCENARIOS,
+    SCENARIOS_ENFORCED,
+    find_scenario,
+    policy_document,
+)
 from stsdesk.core.tokentypes import ISSUED_TOKEN_TYPES
 from stsdesk.services.admin.api import Capabilities, Capability
 from stsdesk.services.admin.models import (
@@ -103,6 +110,8 @@ class FakeAdminApi:
         self.security = SecurityPolicy(enabled=True, scenario_id="scenario1",
                                        user_store_domain="ALL-USER-STORE-DOMAINS",
                                        allowed_roles=("admin",), proof_key_type="EncryptedKey")
+        # The scenarios it enforces: the server's list, or what a test sets.
+        self.enforceable: set[str] = set(SCENARIOS_ENFORCED)
         self.settings = StsSettings(TokenSettings(300, 28800, 300), LockoutPolicy(5, 900),
                                     PasswordDigestSetting(allowed=False, stored_count=0))
         self.applications: dict[str, Application] = {}
@@ -180,13 +189,17 @@ class FakeAdminApi:
 
     def list_scenarios(self) -> tuple[Scenario, ...]:
         self._call("list_scenarios", Capability.SECURITY_POLICY)
-        return tuple(_scenario(s.id) for s in SCENARIOS)
+        return tuple(self._scenario(s.id) for s in SCENARIOS)
 
     def get_scenario(self, scenario_id: str) -> ScenarioDetail:
         self._call("get_scenario", Capability.SECURITY_POLICY)
         if find_scenario(scenario_id) is None:
             raise _not_found(f"The security scenario '{scenario_id}'")
-        return ScenarioDetail(_scenario(scenario_id), policy_document(scenario_id).decode())
+        return ScenarioDetail(self._scenario(scenario_id),
+                              policy_document(scenario_id).decode())
+
+    def _scenario(self, scenario_id: str) -> Scenario:
+        return replace(_scenario(scenario_id), enforceable=scenario_id in self.enforceable)
 
     def get_security_policy(self) -> SecurityPolicy:
         self._call("get_security_policy", Capability.SECURITY_POLICY)
@@ -197,10 +210,17 @@ class FakeAdminApi:
         scenario = find_scenario(request.scenario_id)
         if scenario is None:
             raise _not_found(f"The security scenario '{request.scenario_id}'")
+        if request.algorithm_suite is not DEFAULT_ALGORITHM_SUITE:
+            Capabilities(self.missing).require(Capability.ALGORITHM_SUITE)
+        if scenario.id not in self.enforceable:
+            raise _invalid(f"The scenario {scenario.id} cannot be enforced yet.")
         if any(role.lower() in EVERYONE_ROLES for role in request.allowed_roles):
             raise _invalid("Everyone's role cannot be allowed: anyone could obtain tokens.")
         if scenario.asks_for_roles and not request.allowed_roles:
             raise _invalid(f"{scenario.id} needs at least one allowed role.")
+        if scenario.asks_for_keystores and not (request.trusted_keystores
+                                                and request.private_keystore):
+            raise _invalid(f"{scenario.id} needs trusted keystores and a private keystore.")
         with self._lock:
             self.security = SecurityPolicy(
                 enabled=True, scenario_id=scenario.id,
@@ -208,6 +228,7 @@ class FakeAdminApi:
                 allowed_roles=tuple(request.allowed_roles),
                 trusted_keystores=tuple(request.trusted_keystores),
                 private_keystore=request.private_keystore,
+                algorithm_suite=request.algorithm_suite,
                 proof_key_type=self.security.proof_key_type)
             self._record("sts.security.apply", scenario.id)
             return self.security

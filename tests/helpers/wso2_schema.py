@@ -14,11 +14,12 @@ from functools import cache
 from typing import Any
 
 import yaml
-from openapi_schema_validator import OAS30Validator
+from openapi_schema_validator import OAS30Validator, OAS30WriteValidator
 
 from tests.helpers.data import WSO2_OPENAPI
 
-__all__ = ["API_PREFIX", "Operation", "operation_for", "response_problems", "assert_wso2_shaped"]
+__all__ = ["API_PREFIX", "Operation", "operation_for", "response_problems", "assert_wso2_shaped",
+           "request_problems"]
 
 API_PREFIX = "/api/server/v1"
 _DOCUMENTS = ("applications.yaml", "configs.yaml", "keystore.yaml")
@@ -104,3 +105,32 @@ def assert_wso2_shaped(method: str, path: str, status: int, body: Any) -> None:
     assert not problems, (
         f"{method} {path} -> {status} is not valid against WSO2's OpenAPI schema: {problems}"
     )
+
+
+def _request_schema(operation: Operation) -> dict[str, Any] | None:
+    content = operation.spec.get("requestBody", {}).get("content", {})
+    media = content.get("application/json")
+    return None if media is None else media.get("schema")
+
+
+def request_problems(method: str, path: str, body: Any) -> list[str] | None:
+    """Why a request ``body`` is not what WSO2 declares it accepts; None when WSO2 has no such
+    operation or declares no JSON body for it.
+
+    WSO2's request models mark server-set fields (``id``...) ``readOnly``: a client that sends
+    them is refused here as WSO2 ignores or refuses them.
+    """
+    operation = operation_for(method, path)
+    if operation is None:
+        return None
+    schema = _request_schema(operation)
+    if schema is None:
+        return None if body is None else [f"{method} {path} takes no body"]
+    if body is None:
+        return [f"{method} {path} needs a JSON body"]
+    rooted = {**schema, "components": _document(operation.document).get("components", {})}
+    validator = OAS30WriteValidator(rooted)
+    return [
+        f"{'/'.join(str(p) for p in error.absolute_path) or '(root)'}: {error.message}"
+        for error in validator.iter_errors(body)
+    ]

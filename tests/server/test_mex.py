@@ -13,6 +13,7 @@ from lxml import etree
 from starlette.testclient import TestClient
 
 from stsdesk.core import ns
+from stsdesk.core.algorithm_suite import AlgorithmSuite
 from stsdesk.core.scenarios import SCENARIOS, ScenarioCategory
 from stsdesk.core.wstrust import (
     ClaimRequest,
@@ -101,20 +102,29 @@ def test_msal_parser_finds_both_username_endpoints_and_prefers_trust_13():
         "address": ADDRESS, "action": f"{ns.WST_13}/RST/Issue"}
 
 
-def test_trust13_policy_is_usernamemixed_in_securitypolicy_12():
+def test_trust13_policy_is_wso2s_scenario1_as_adfs_usernamemixed_in_securitypolicy_12():
     policy = policy_of(render(), USERNAME_13)
     (all_,) = xp(policy, "wsp:ExactlyOne/wsp:All")
-    assert xp(all_, "sp:TransportBinding/wsp:Policy/sp:TransportToken/wsp:Policy/sp:HttpsToken")
-    assert xp(all_, "sp:TransportBinding/wsp:Policy/sp:IncludeTimestamp")
-    # Over TLS a signed supporting token is an encrypted one too, as ADFS's 1.3 binding says.
+    (binding,) = xp(all_, "sp:TransportBinding/wsp:Policy")
+    # 1.2 states "no client certificate" as an empty nested policy, not an attribute.
+    (https,) = xp(binding, "sp:TransportToken/wsp:Policy/sp:HttpsToken")
+    assert xp(https, "wsp:Policy/*") == [] and https.get("RequireClientCertificate") is None
+    assert xp(binding, "sp:AlgorithmSuite/wsp:Policy/sp:Basic256")
+    assert xp(binding, "sp:Layout/wsp:Policy/sp:Lax")
+    assert xp(binding, "sp:IncludeTimestamp")
+    # Over TLS a signed supporting token is an encrypted one too, as ADFS's 1.3 binding says,
+    # and its token profile is named, as MSAL looks for it.
     (token,) = xp(all_, "sp:SignedEncryptedSupportingTokens/wsp:Policy/sp:UsernameToken")
     assert xp(token, "wsp:Policy/sp:WssUsernameToken10")
     assert token.get(f"{{{ns.SP_12}}}IncludeToken") == f"{ns.SP_12}/IncludeToken/AlwaysToRecipient"
-    assert xp(all_, "sp:Trust13/wsp:Policy/sp:MustSupportIssuedTokens")
+    # WSO2's scenario1 asks nothing of WS-Trust, so neither does its 1.3 binding.
+    assert xp(all_, "sp:Trust13") == []
+    assert [etree.QName(a).localname for a in all_] == [
+        "TransportBinding", "SignedEncryptedSupportingTokens"]
     assert xp(policy, ".//sp05:*") == []
 
 
-def test_trust2005_policy_is_the_same_requirements_in_securitypolicy_2005():
+def test_trust2005_policy_is_wso2s_scenario1_as_it_is():
     policy = policy_of(render(), USERNAME_2005)
     (all_,) = xp(policy, "wsp:ExactlyOne/wsp:All")
     (https,) = xp(all_, "sp05:TransportBinding/wsp:Policy/sp05:TransportToken/wsp:Policy/"
@@ -122,12 +132,21 @@ def test_trust2005_policy_is_the_same_requirements_in_securitypolicy_2005():
     assert https.get("RequireClientCertificate") == "false"
     assert xp(all_, "sp05:TransportBinding/wsp:Policy/sp05:IncludeTimestamp")
     assert xp(all_, "sp05:TransportBinding/wsp:Policy/sp05:AlgorithmSuite/wsp:Policy/"
-                    "sp05:Basic256Sha256")
+                    "sp05:Basic256")
     (token,) = xp(all_, "sp05:SignedSupportingTokens/wsp:Policy/sp05:UsernameToken")
     assert token.get(f"{{{ns.SP_2005}}}IncludeToken") == (
         f"{ns.SP_2005}/IncludeToken/AlwaysToRecipient")
-    assert xp(all_, "sp05:Trust10/wsp:Policy/sp05:MustSupportIssuedTokens")
+    assert xp(token, "wsp:Policy/sp05:WssUsernameToken10")  # what MSAL's 2005 path looks for
     assert xp(policy, ".//sp:*") == []
+
+
+def test_the_chosen_algorithm_suite_is_stated_in_both_bindings():
+    security = SecurityPolicy(scenario_id="scenario8",
+                              algorithm_suite=AlgorithmSuite.BASIC256_SHA256)
+    root = render(security)
+    for name, prefix in ((USERNAME_13, "sp"), (USERNAME_2005, "sp05")):
+        suites = xp(policy_of(root, name), f".//{prefix}:AlgorithmSuite/wsp:Policy/*")
+        assert [etree.QName(s).localname for s in suites] == ["Basic256Sha256"], name
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
@@ -184,15 +203,46 @@ def test_an_x509_scenario_offers_certificate_endpoints_with_the_sts_certificate(
     assert msal_endpoints(etree.tostring(root)) == []
 
 
-def test_a_scenario_that_securitypolicy_2005_cannot_state_is_offered_over_trust_13_only():
-    # scenario8 encrypts the UsernameToken inside a message-security binding: 2005/07 has no
-    # SignedEncryptedSupportingTokens, so a 2005 binding would understate it.
+def test_scenario8_is_offered_over_both_versions_as_wso2_states_it():
+    # WSO2's scenario8 signs the UsernameToken (SignedSupportingTokens) and encrypts the Body;
+    # both forms say so, and Trust10's entropy requirements become Trust13's.
     bindings = mex_bindings(SecurityPolicy(scenario_id="scenario8"))
-    assert [(b.name, b.version) for b in bindings] == [(USERNAME_13, TrustVersion.WST_13)]
+    assert [(b.name, b.version) for b in bindings] == [
+        (USERNAME_13, TrustVersion.WST_13), (USERNAME_2005, TrustVersion.WST_2005)]
     root = render(SecurityPolicy(scenario_id="scenario8"))
-    assert xp(policy_of(root, USERNAME_13),
-              "wsp:ExactlyOne/wsp:All/sp:SignedEncryptedSupportingTokens/wsp:Policy/"
-              "sp:UsernameToken")
+    (all_13,) = xp(policy_of(root, USERNAME_13), "wsp:ExactlyOne/wsp:All")
+    assert xp(all_13, "sp:SymmetricBinding/wsp:Policy/sp:ProtectionToken/wsp:Policy/"
+                      "sp:X509Token/wsp:Policy/sp:RequireThumbprintReference")
+    assert xp(all_13, "sp:SignedSupportingTokens/wsp:Policy/sp:UsernameToken/wsp:Policy/"
+                      "sp:WssUsernameToken10")
+    assert xp(all_13, "sp:EncryptedParts/sp:Body") and xp(all_13, "sp:SignedParts/sp:Body")
+    assert xp(all_13, "sp:Wss11/wsp:Policy/sp:RequireSignatureConfirmation")
+    assert [etree.QName(a).localname for a in xp(all_13, "sp:Trust13/wsp:Policy/*")] == [
+        "MustSupportIssuedTokens", "RequireClientEntropy", "RequireServerEntropy"]
+    (all_2005,) = xp(policy_of(root, USERNAME_2005), "wsp:ExactlyOne/wsp:All")
+    assert xp(all_2005, "sp05:Trust10/wsp:Policy/sp05:RequireClientEntropy")
+    # A message-security binding is no user name endpoint for MSAL (it sends passwords over
+    # TLS only).
+    assert msal_endpoints(etree.tostring(root)) == []
+
+
+def test_a_saml_scenario_states_its_issued_token_for_this_sts_in_each_version():
+    root = render(SecurityPolicy(scenario_id="scenario31"))
+    names = [b.get("name") for b in xp(root, "/wsdl:definitions/wsdl:binding")]
+    assert names == ["IssuedTokenWSTrustBinding_IWSTrust13Async",
+                     "IssuedTokenWSTrustBinding_IWSTrustFeb2005Async"]
+    (token_13,) = xp(policy_of(root, names[0]), ".//sp:InitiatorToken/wsp:Policy/sp:IssuedToken")
+    assert xp(token_13, "string(sp:Issuer/wsa10:Address)") == ADDRESS
+    template = xp(token_13, "sp:RequestSecurityTokenTemplate/*")
+    assert [(e.tag, e.text) for e in template] == [
+        (f"{{{ns.WST_13}}}TokenType", ns.TOKEN_SAML20_URN),
+        (f"{{{ns.WST_13}}}KeyType", f"{ns.WST_13}/SymmetricKey"),
+        (f"{{{ns.WST_13}}}KeySize", "256")]
+    (token_2005,) = xp(policy_of(root, names[1]),
+                       ".//sp05:InitiatorToken/wsp:Policy/sp05:IssuedToken")
+    assert xp(token_2005, f"string(sp05:Issuer/*[namespace-uri()='{ns.WSA_2004}'])") == ADDRESS
+    assert xp(token_2005, "string(sp05:RequestSecurityTokenTemplate/*[local-name()='KeyType'])"
+              ) == f"{ns.WST_2005}/SymmetricKey"
 
 
 @pytest.mark.parametrize(
@@ -288,11 +338,18 @@ def test_the_served_document_follows_the_applied_scenario(client, bootstrapped):
     store = bootstrapped.store
     assert xp(parse_xml(client.get(MEX).content), "//wsdl:binding/@name") == [
         USERNAME_13, USERNAME_2005]
-    store.config.set_security_policy(SecurityPolicy(scenario_id="scenario2", allowed_roles=()))
+    store.config.set_security_policy(SecurityPolicy(
+        scenario_id="scenario2", allowed_roles=(), algorithm_suite=AlgorithmSuite.BASIC256_SHA256))
     root = parse_xml(client.get(MEX).content)
     assert xp(root, "//wsdl:binding/@name") == [
         "CertificateWSTrustBinding_IWSTrust13Async",
         "CertificateWSTrustBinding_IWSTrustFeb2005Async"]
+    # The suite the administrator chose, in both bindings and in ?wsdl.
+    suites = xp(root, "//sp:AlgorithmSuite/wsp:Policy/* | //sp05:AlgorithmSuite/wsp:Policy/*")
+    assert [etree.QName(e).localname for e in suites] == ["Basic256Sha256"] * 2
+    (wsdl_policy,) = xp(parse_xml(client.get("/services/wso2carbon-sts?wsdl").content),
+                        "/wsdl:definitions/wsp:Policy")
+    assert xp(wsdl_policy, "local-name(.//sp05:AlgorithmSuite/wsp:Policy/*)") == "Basic256Sha256"
     (identity,) = set(xp(root, "//ds:X509Certificate/text()"))
     assert base64.b64decode(identity) == _signing_der(bootstrapped)
     store.config.set_security_policy(SecurityPolicy(enabled=False))

@@ -9,6 +9,7 @@ from lxml import etree
 from starlette.testclient import TestClient
 
 from stsdesk.core import ns
+from stsdesk.core.algorithm_suite import AlgorithmSuite
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request
 from stsdesk.core.xmlparse import parse_xml
 from stsdesk.server.app import build_app
@@ -19,7 +20,7 @@ from tests.helpers.wsdl import addressing_schema, assert_valid, inline_schemas, 
 ADDRESS = "https://sts.example.org:9443/services/wso2carbon-sts"
 NSMAP = {
     "wsdl": ns.WSDL, "soap": ns.WSDL_SOAP11, "soap12": ns.WSDL_SOAP12, "wsp": ns.WSP_2004,
-    "wsu": ns.WSU, "wsa10": ns.WSA_2005, "wsaw": ns.WSAW, "xs": ns.XS, "sp": ns.SP_12,
+    "wsu": ns.WSU, "wsa10": ns.WSA_2005, "wsaw": ns.WSAW, "xs": ns.XS, "sp": ns.SP_2005,
 }
 
 
@@ -146,16 +147,32 @@ def test_policy_reference_points_at_the_embedded_scenario_policy():
     ids = {p.get(f"{{{ns.WSU}}}Id") for p in policies}
     for reference in xp(root, "//wsp:PolicyReference"):
         assert reference.get("URI").removeprefix("#") in ids
-    # scenario1 in the form WCF reads: HTTPS transport binding and a signed supporting UT.
+    # scenario1 as WSO2 serves it (WS-SecurityPolicy 2005/07, which Rampart reads): HTTPS
+    # transport binding and a signed supporting UT.
     assert xp(policies[0], ".//sp:TransportBinding//sp:HttpsToken")
     assert xp(policies[0], ".//sp:SignedSupportingTokens//sp:UsernameToken")
+    assert_valid(policies[0], policy_schemas())
 
 
-def test_another_scenario_embeds_its_own_policy():
+def test_another_scenario_embeds_its_own_policy_with_the_chosen_suite():
     root = render(SecurityPolicy(scenario_id="scenario2", allowed_roles=()))
     (policy,) = xp(root, "/wsdl:definitions/wsp:Policy")
     assert policy.get(f"{{{ns.WSU}}}Id") == "SigOnly"
     assert {r.get("URI") for r in xp(root, "//wsp:PolicyReference")} == {"#SigOnly"}
+    assert xp(policy, "local-name(.//sp:AsymmetricBinding/wsp:Policy/sp:AlgorithmSuite/"
+                      "wsp:Policy/*)") == "Basic256"
+    stronger = render(SecurityPolicy(scenario_id="scenario5", allowed_roles=(),
+                                     algorithm_suite=AlgorithmSuite.BASIC256_SHA256))
+    (policy,) = xp(stronger, "/wsdl:definitions/wsp:Policy")
+    assert policy.get(f"{{{ns.WSU}}}Id") == "SigEncr"
+    assert [e.tag for e in xp(policy, ".//sp:AlgorithmSuite/wsp:Policy/*")] == [
+        f"{{{ns.SP_2005}}}Basic256Sha256"]
+
+
+def test_a_saml_scenario_names_this_sts_as_the_issuer_of_its_token():
+    for scenario_id in ("scenario31", "scenario33"):
+        root = render(SecurityPolicy(scenario_id=scenario_id, allowed_roles=()))
+        assert xp(root, "//sp:IssuedToken/sp:Issuer/wsa10:Address/text()") == [ADDRESS]
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from dataclasses import replace
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from stsdesk.core.algorithm_suite import AlgorithmSuite
 from stsdesk.core.tokentypes import TokenType
 from stsdesk.services.admin import AdminApi, StsdeskAdminApi
 from stsdesk.services.admin.models import (
@@ -188,10 +189,16 @@ def test_security_policy_applies_and_disables(api):
     with pytest.raises(NotFoundError):
         api.get_scenario("scenario99")
 
+    applied = api.apply_security_policy(SecurityPolicyRequest(
+        "scenario1", allowed_roles=("admin",), algorithm_suite=AlgorithmSuite.BASIC256_SHA256))
+    assert applied.enabled and applied.allowed_roles == ("admin",)
+    assert applied.algorithm_suite is AlgorithmSuite.BASIC256_SHA256
+    assert api.get_security_policy().scenario_id == "scenario1"
+    assert api.get_security_policy().algorithm_suite is AlgorithmSuite.BASIC256_SHA256
+    # Applying without a choice is WSO2's suite again.
     applied = api.apply_security_policy(SecurityPolicyRequest("scenario1",
                                                               allowed_roles=("admin",)))
-    assert applied.enabled and applied.allowed_roles == ("admin",)
-    assert api.get_security_policy().scenario_id == "scenario1"
+    assert applied.algorithm_suite is AlgorithmSuite.BASIC256
     with pytest.raises(InvalidInputError):
         api.apply_security_policy(SecurityPolicyRequest(
             "scenario1", allowed_roles=("Internal/everyone",)))
@@ -200,7 +207,8 @@ def test_security_policy_applies_and_disables(api):
     assert not api.get_security_policy().enabled
     if before.enabled:
         api.apply_security_policy(SecurityPolicyRequest(
-            before.scenario_id, allowed_roles=before.allowed_roles))
+            before.scenario_id, allowed_roles=before.allowed_roles,
+            algorithm_suite=before.algorithm_suite))
 
 
 def test_proof_key_type_and_sts_settings_read_back(api):

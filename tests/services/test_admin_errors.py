@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from stsdesk.core.algorithm_suite import AlgorithmSuite
 from stsdesk.services.admin import StsdeskAdminApi
 from stsdesk.services.admin.models import UserDraft
 from stsdesk.services.admin_client import AdminClient, ServerEndpoint
@@ -89,3 +90,20 @@ def test_an_answer_of_the_wrong_shape_is_a_service_error_naming_it():
     assert "resident identity provider" in caught.value.message
     with pytest.raises(ServiceError):
         StsdeskAdminApi(_Answers({"sts": "x"})).get_endpoints()  # type: ignore[arg-type]
+
+
+def _security_from(body: object):
+    return StsdeskAdminApi(_Answers(body)).get_security_policy()  # type: ignore[arg-type]
+
+
+def test_the_algorithm_suite_reads_as_wso2s_from_an_older_server_and_refuses_an_unknown_one():
+    older = {"enabled": True, "scenarioId": "scenario5", "trustedKeystores": ["wso2carbon.jks"],
+             "privateKeystore": "wso2carbon.jks"}
+    policy = _security_from(older)
+    assert policy.algorithm_suite is AlgorithmSuite.BASIC256
+    assert policy.trusted_keystores == ("wso2carbon.jks",)
+    newer = _security_from(older | {"algorithmSuite": "Basic256Sha256"})
+    assert newer.algorithm_suite is AlgorithmSuite.BASIC256_SHA256
+    with pytest.raises(ServiceError) as caught:
+        _security_from(older | {"algorithmSuite": "Basic128"})
+    assert "security policy" in caught.value.message

@@ -50,3 +50,32 @@ def test_profile_without_a_password_says_what_to_do(desktop, ui_server):
     with pytest.raises(ProfileError) as caught:
         desktop.connect_profile("nopass")
     assert "Manage servers" in caught.value.message
+
+
+def test_connect_to_reads_the_keyring_off_the_gui_thread(qtbot, desktop, endpoint, ui_server,
+                                                          monkeypatch):
+    import threading
+
+    first = desktop.open(endpoint, EMBEDDED_PROFILE)
+    desktop.profiles.save(
+        ServerProfile("staging", ui_server.url, "admin",
+                      pinned_sha256=endpoint.trust.pinned_sha256),
+        password=ADMIN_PASSWORD,
+    )
+    on_main: list[bool] = []
+    real = desktop.profiles.password
+
+    def password(name):
+        on_main.append(threading.current_thread() is threading.main_thread())
+        return real(name)
+
+    monkeypatch.setattr(desktop.profiles, "password", password)
+    menu = next(a.menu() for a in first.menuBar().actions() if a.text() == "&Servers")
+    connect_menu = next(a.menu() for a in menu.actions() if a.text() == "&Connect to")
+    connect_menu.aboutToShow.emit()
+    staging = next(a for a in connect_menu.actions() if a.text() == "staging")
+    staging.trigger()
+    qtbot.waitUntil(lambda: desktop.window is not first, timeout=10_000)
+    assert desktop.window.windowTitle() == "stsdesk — staging"
+    assert on_main == [False]
+    first.runner.wait(10_000)

@@ -8,6 +8,7 @@ from pathlib import Path
 import keyring
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from stsdesk.services.credentials import CredentialStore
 from stsdesk.services.profiles import ProfileStore, ServerProfile
@@ -78,12 +79,14 @@ def test_a_saved_profile_keeps_its_password_in_the_keyring_only(qtbot, dialog, s
     assert keyring.get_password("stsdesk", "profile:Production STS") == PASSWORD
     assert [p.name for p in store.list()] == ["Production STS"]
     assert dialog.profile_list.currentItem().text() == "Production STS"
-    assert "keyring" in dialog.password_edit.placeholderText()
+    # Whether a password is stored is asked off the GUI thread, then shown.
+    qtbot.waitUntil(lambda: "Stored in the OS keyring" in dialog.password_edit.placeholderText())
     screenshot(dialog, "profiles-dialog")
 
     # Rename it: the password moves along, the old entry is gone.
     type_into(qtbot, dialog.name_edit, "Prod")
-    qtbot.mouseClick(dialog.save_button, LEFT)
+    with qtbot.waitSignal(dialog.profile_saved, timeout=2000):
+        qtbot.mouseClick(dialog.save_button, LEFT)
     assert [p.name for p in store.list()] == ["Prod"]
     assert store.password("Prod") == PASSWORD
     assert store.password("Production STS") is None
@@ -131,7 +134,8 @@ def test_duplicate_names_and_remove(qtbot, dialog, store, monkeypatch):
 def test_trust_on_first_use_pins_the_certificate(qtbot, dialog, store, ui_server, server_pin,
                                                  monkeypatch):
     fill(qtbot, dialog, name="Test server", url=ui_server.url, password=ADMIN_PASSWORD)
-    qtbot.mouseClick(dialog.save_button, LEFT)
+    with qtbot.waitSignal(dialog.profile_saved, timeout=2000):
+        qtbot.mouseClick(dialog.save_button, LEFT)
     assert store.list()[0].pinned_sha256 is None
     asked = []
 
@@ -159,7 +163,8 @@ def test_trust_on_first_use_pins_the_certificate(qtbot, dialog, store, ui_server
 def test_declining_trust_does_not_pin(qtbot, dialog, store, ui_server, monkeypatch):
     monkeypatch.setattr(TrustCertificateDialog, "ask", lambda *a, **k: False)
     fill(qtbot, dialog, name="Test server", url=ui_server.url, password=ADMIN_PASSWORD)
-    qtbot.mouseClick(dialog.save_button, LEFT)
+    with qtbot.waitSignal(dialog.profile_saved, timeout=2000):
+        qtbot.mouseClick(dialog.save_button, LEFT)
     with qtbot.waitSignal(dialog.connection_tested, timeout=20_000) as tested:
         qtbot.mouseClick(dialog.test_button, LEFT)
     assert tested.args[0] is False
@@ -264,3 +269,29 @@ def test_servers_menu_opens_the_dialog(qtbot, window, store):
     action.trigger()  # a second time: the same dialog, not a second one
     assert len(window.findChildren(ServerProfilesDialog)) == 1
     dialog.close()
+
+
+def test_the_dialog_names_the_way_to_switch_servers(qtbot, store):
+    """Servers › Connect to switches a running window: the dialog must not say otherwise."""
+    dialog = ServerProfilesDialog(store, current_server="Embedded server")
+    qtbot.addWidget(dialog)
+    texts = " ".join(label.text() for label in dialog.findChildren(QLabel))
+    assert "not available yet" not in texts
+    assert "Servers › Connect to" in texts
+
+
+def test_without_a_keyring_a_remote_profile_is_saved_in_the_encrypted_file(qtbot, tmp_path):
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())  # the autouse fixture puts the memory one back
+    store = ProfileStore(tmp_path / "profiles.json",
+                         CredentialStore(fallback_dir=tmp_path / "data"))
+    dialog = ServerProfilesDialog(store)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    fill(qtbot, dialog, name="Remote", url="https://sts.example.org:9443", password=PASSWORD)
+    with qtbot.waitSignal(dialog.profile_saved, timeout=5000):
+        qtbot.mouseClick(dialog.save_button, LEFT)
+    assert "encrypted password file" in dialog.banner.text
+    assert store.password("Remote") == PASSWORD
+    assert PASSWORD not in (tmp_path / "data" / "credentials.enc").read_text()

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QFontDatabase, QFontInfo, QGuiApplication
-from PySide6.QtWidgets import QWizard
+from PySide6.QtWidgets import QLabel, QWizard
 
+from stsdesk.core.algorithm_suite import AlgorithmSuite
 from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings
 from stsdesk.services.admin import Capability
@@ -346,12 +347,13 @@ def test_no_role_chosen_shows_an_inline_error_and_sends_nothing(
 
 
 def test_a_scenario_the_sts_cannot_enforce_cannot_be_chosen(qtbot, window, admin_client):
+    # SecureConversation (9 to 15) stays unenforced in this release.
     page = _show(qtbot, window)
     wizard = _open_wizard(qtbot, page)
-    item = wizard.scenario_page.items["scenario2"]
+    item = wizard.scenario_page.items["scenario12"]
     assert item.text(2) == "not available on this STS"
-    _click_scenario(qtbot, wizard, "scenario2")
-    assert wizard.scenario_page.selected_scenario.id == "scenario2"
+    _click_scenario(qtbot, wizard, "scenario12")
+    assert wizard.scenario_page.selected_scenario.id == "scenario12"
     assert wizard.field("scenarioId") == ""
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
     reason = wizard.scenario_page.reason_label
@@ -363,7 +365,7 @@ def test_a_scenario_the_sts_cannot_enforce_cannot_be_chosen(qtbot, window, admin
         _click(qtbot, wizard.scenario_page.view_button)
     dialog = viewed.args[0]
     qtbot.waitUntil(lambda: bool(dialog.policy_view.toPlainText()), timeout=WAIT)
-    detail = admin_client.get("/sts/scenarios/scenario2")
+    detail = admin_client.get("/sts/scenarios/scenario12")
     assert dialog.policy_view.toPlainText() == detail["policy"]
     assert "Policy" in dialog.policy_view.toPlainText()
     assert dialog.policy_view.isReadOnly()
@@ -378,6 +380,98 @@ def test_a_scenario_the_sts_cannot_enforce_cannot_be_chosen(qtbot, window, admin
     assert wizard.field("scenarioId") == "scenario1"
     assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
     assert not reason.isVisible()
+    wizard.reject()
+
+
+def test_a_keystore_scenario_asks_for_keystores_and_the_algorithm_suite(
+        qtbot, fake_window, fake_admin, monkeypatch):
+    fake_admin.enforceable = {"scenario1", "scenario5"}
+    asked: list[str] = []
+    monkeypatch.setattr(confirm, "ask", lambda _p, _t, text, **_k: asked.append(text) or True)
+    page = _show(qtbot, fake_window)
+    assert page.suite_label.text().startswith("Basic256 (WSO2 default)")
+    wizard = _open_wizard(qtbot, page)
+    _click_scenario(qtbot, wizard, "scenario5")
+    assert wizard.field("scenarioId") == "scenario5"
+    _next(qtbot, wizard)
+    # Step 2 as WSO2's for the keystore category: no roles, the key stores, and the suite.
+    access = wizard.access_page
+    assert wizard.currentId() == ApplySecurityPolicyWizard.ACCESS
+    assert not access.roles_group.isVisible()
+    assert access.keystores_group.isVisible() and access.suite_group.isVisible()
+    assert access.private_combo.currentText() == "wso2carbon.jks"
+    basic, sha256 = (access.suite_radios[s] for s in AlgorithmSuite)
+    assert basic.isChecked() and "WSO2 default" in basic.text()
+    texts = [label.text() for label in access.suite_group.findChildren(QLabel)]
+    assert any("every Rampart or WSS4J client" in t for t in texts)
+    assert any("Clients must be configured for it" in t for t in texts)
+    # Nothing trusted yet: Next says what is missing and stays.
+    _next(qtbot, wizard)
+    assert wizard.currentId() == ApplySecurityPolicyWizard.ACCESS
+    assert "trusted key store" in access.keystore_error.text()
+    trusted = access.trusted_list
+    trusted.setFocus()
+    trusted.setCurrentRow(0)
+    qtbot.keyClick(trusted, Qt.Key.Key_Space)
+    assert access.checked_keystores == ["wso2carbon.jks"]
+    # On its indicator: a radio button is as wide as the page, but only its box and text click.
+    qtbot.mouseClick(sha256, Qt.MouseButton.LeftButton, pos=QPoint(8, sha256.height() // 2))
+    assert access.algorithm_suite is AlgorithmSuite.BASIC256_SHA256
+    screenshot(wizard, "security-wizard-2-keystores")
+    _next(qtbot, wizard)
+    summary = wizard.summary_page.summary_label.text()
+    assert "wso2carbon.jks" in summary and "Basic256Sha256" in summary
+    assert "Allowed Roles" not in summary
+    screenshot(wizard, "security-wizard-3-keystores")
+    with qtbot.waitSignal(wizard.security_applied, timeout=WAIT):
+        _finish(qtbot, wizard)
+    qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=WAIT)
+    assert len(asked) == 1
+    applied = fake_admin.get_security_policy()
+    assert (applied.scenario_id, applied.trusted_keystores, applied.private_keystore,
+            applied.algorithm_suite) == ("scenario5", ("wso2carbon.jks",), "wso2carbon.jks",
+                                         AlgorithmSuite.BASIC256_SHA256)
+    qtbot.waitUntil(lambda: page.suite_label.text() == "Basic256Sha256", timeout=WAIT)
+    assert "trusted: wso2carbon.jks" in page.keystores_label.text()
+
+    # Opened again, the wizard starts from the applied suite.
+    wizard = _open_wizard(qtbot, page)
+    assert wizard.scenario_page.selected_scenario.id == "scenario5"
+    _next(qtbot, wizard)
+    assert wizard.access_page.algorithm_suite is AlgorithmSuite.BASIC256_SHA256
+    wizard.reject()
+
+
+def test_a_server_without_a_choice_of_suite_shows_why_and_keeps_its_own(
+        qtbot, fake_window, fake_admin):
+    reason = "WSO2 Identity Server applies each scenario with the suite its policy names."
+    fake_admin.missing[Capability.ALGORITHM_SUITE] = reason
+    fake_admin.enforceable = {"scenario1", "scenario5"}
+    fake_window.connection.check()
+    qtbot.waitUntil(lambda: not fake_window.connection.supports(Capability.ALGORITHM_SUITE),
+                    timeout=WAIT)
+    page = _show(qtbot, fake_window)
+    wizard = _open_wizard(qtbot, page)
+    _click_scenario(qtbot, wizard, "scenario5")
+    _next(qtbot, wizard)
+    access = wizard.access_page
+    assert access.suite_group.isVisible()
+    assert not any(radio.isEnabled() for radio in access.suite_radios.values())
+    assert access.suite_missing.isVisible() and access.suite_missing.text() == reason
+    assert access.algorithm_suite is AlgorithmSuite.BASIC256
+    wizard.reject()
+
+
+def test_a_transport_scenario_keeps_wsos_suite_and_does_not_ask(qtbot, fake_window, fake_admin):
+    fake_admin.create_role("ops")
+    page = _show(qtbot, fake_window)
+    wizard = _open_wizard(qtbot, page)
+    _next(qtbot, wizard)
+    assert wizard.access_page.roles_group.isVisible()
+    assert not wizard.access_page.suite_group.isVisible()
+    assert not wizard.access_page.keystores_group.isVisible()
+    assert wizard.build_request().algorithm_suite is AlgorithmSuite.BASIC256
+    assert "TLS protects" in page.suite_label.text()
     wizard.reject()
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
 from stsdesk.core.scenarios import (
     EVERYONE_ROLES,
     SCENARIOS,
@@ -68,13 +69,23 @@ class ScenarioDetailModel(ScenarioModel):
     policy: str = Field(description="The scenario's WS-SecurityPolicy document (XML).")
 
 
+_SUITE_DESCRIPTION = (
+    "The WS-SecurityPolicy algorithm suite the applied policy names and the STS enforces: "
+    "Basic256 (WSO2's scenarios: AES-256, RSA-OAEP, SHA-1 digests) or Basic256Sha256 "
+    "(SHA-256 digests; clients must be configured for it)."
+)
+
+
 class SecurityModel(BaseModel):
     enabled: bool
     scenarioId: str
     userStoreDomain: str
     allowedRoles: list[str]
-    trustedKeystores: list[str]
-    privateKeystore: str | None
+    trustedKeystores: list[str] = Field(
+        description="Keystores whose certificates an X.509 client's certificate must chain to.")
+    privateKeystore: str | None = Field(
+        description="The keystore holding the STS's private key.")
+    algorithmSuite: AlgorithmSuite = Field(description=_SUITE_DESCRIPTION)
     proofKeyType: ProofKeyType
 
 
@@ -85,8 +96,16 @@ class ApplySecurityModel(BaseModel):
     userStoreDomain: str = Field(default="ALL-USER-STORE-DOMAINS", min_length=1, max_length=64)
     allowedRoles: list[_Name] = Field(default_factory=list, max_length=100,
                                       examples=[["admin"]])
-    trustedKeystores: list[_Name] = Field(default_factory=list, max_length=20)
-    privateKeystore: _Name | None = None
+    trustedKeystores: list[_Name] = Field(
+        default_factory=list, max_length=20, examples=[["wso2carbon.jks"]],
+        description="For keystore scenarios: names from /sts/keystores whose certificates an "
+                    "X.509 client's certificate must chain to.")
+    privateKeystore: _Name | None = Field(
+        default=None, examples=["wso2carbon.jks"],
+        description="For keystore scenarios: the keystore (from /sts/keystores) holding the "
+                    "STS's private key.")
+    algorithmSuite: AlgorithmSuite = Field(default=DEFAULT_ALGORITHM_SUITE,
+                                           description=_SUITE_DESCRIPTION)
 
 
 class ProofKeyTypeModel(BaseModel):
@@ -180,11 +199,13 @@ def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> 
             allowed_roles=roles,
             trusted_keystores=trusted,
             private_keystore=private,
+            algorithm_suite=body.algorithmSuite,
         ),
     )
     record(context, actor, "sts.security.apply", _STS_TARGET,
            f"scenario {scenario.id}; domain {domain}; roles {', '.join(roles) or '-'}; "
-           f"keystores {', '.join(trusted) or '-'}; private keystore {private or '-'}")
+           f"keystores {', '.join(trusted) or '-'}; private keystore {private or '-'}; "
+           f"algorithm suite {body.algorithmSuite.value}")
     log.info("security scenario %s applied by %s", scenario.id, actor)
     return _security_model(applied)
 
@@ -300,6 +321,7 @@ def _security_model(policy: SecurityPolicy) -> SecurityModel:
         allowedRoles=list(policy.allowed_roles),
         trustedKeystores=list(policy.trusted_keystores),
         privateKeystore=policy.private_keystore,
+        algorithmSuite=policy.algorithm_suite,
         proofKeyType=policy.proof_key_type,
     )
 

@@ -19,6 +19,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Connection, insert, select
 from sqlalchemy import update as sql_update
 
+from stsdesk.core.algorithm_suite import AlgorithmSuite
 from stsdesk.server.errors import ValidationError
 from stsdesk.server.model import (
     LockoutPolicy,
@@ -137,6 +138,7 @@ def _security_policy(data: Mapping[str, Any]) -> SecurityPolicy:
         allowed_roles=_texts(data, "allowed_roles", d.allowed_roles),
         trusted_keystores=_texts(data, "trusted_keystores", d.trusted_keystores),
         private_keystore=_optional_text(data, "private_keystore", d.private_keystore),
+        algorithm_suite=_choice(data, "algorithm_suite", AlgorithmSuite, d.algorithm_suite),
         proof_key_type=_choice(data, "proof_key_type", ProofKeyType, d.proof_key_type),
     )
 

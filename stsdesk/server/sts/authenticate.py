@@ -1,4 +1,11 @@
-"""Who is asking: the UsernameToken and Timestamp a security scenario requires, and lockout."""
+"""Who is asking: the tokens a security scenario requires, checked against users and lockout.
+
+Under scenario 1 (transport binding) the UsernameToken and Timestamp are read here. Under an
+asymmetric or symmetric binding the message-security engine has already verified the message
+(``message_security``); what it proved is turned into a user here: a UsernameToken supporting
+token is checked like scenario 1's, a signing certificate must chain to the trusted keystore,
+and a message that proves no identity (anonymous scenarios) is WSO2's anonymous user.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +13,12 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
+from cryptography import x509
+
 from stsdesk.core import ns, scenarios
 from stsdesk.core.errors import AuthenticationError, InvalidSecurityError
 from stsdesk.core.soap import SoapMessage
+from stsdesk.core.wssec import InboundResult, PolicyModel, TokenKind
 from stsdesk.core.wssecurity import (
     UsernameToken,
     check_timestamp,
@@ -22,6 +32,8 @@ from stsdesk.server.signin import SignInRefused, settle_sign_in
 from stsdesk.server.storage.hotpath import FastReads
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.directory import UserDirectory
+from stsdesk.server.sts.saml_tokens import SamlTokenAuthenticator
+from stsdesk.server.sts.x509auth import anonymous_user, authenticate_certificate
 
 __all__ = ["Authenticator", "SCENARIOS_ENFORCED"]
 
@@ -52,6 +64,7 @@ class Authenticator:
         self._store = store
         self._credentials = credentials
         self._users = UserDirectory(store, reads)
+        self._saml = SamlTokenAuthenticator(store, self._users)
 
     def authenticate(
         self, message: SoapMessage, config: ConfigSnapshot, now: datetime
@@ -75,8 +88,50 @@ class Authenticator:
             raise InvalidSecurityError(
                 "The request has no wsse:UsernameToken; the security policy requires one."
             )
-        user = self._verify(token, config, now)
-        allowed = set(policy.allowed_roles)
+        return self._with_allowed_role(self._verify(token, config, now), config)
+
+    def authenticate_secured(
+        self, inbound: InboundResult, model: PolicyModel, config: ConfigSnapshot, now: datetime,
+        trusted: tuple[x509.Certificate, ...], own: tuple[x509.Certificate, ...],
+    ) -> UserRecord:
+        """The user a message verified by the engine stands for, under the applied policy.
+
+        ``trusted`` are the trusted keystore's certificates, ``own`` this STS's signing
+        certificates (for SAML tokens it issued itself).
+        """
+        initiator = model.initiator_token
+        if initiator is not None and initiator.kind is TokenKind.ISSUED:
+            # Scenarios 31, 32: the client proved the key of a holder-of-key assertion.
+            if inbound.signer_assertion is None:  # the engine refuses this already
+                raise InvalidSecurityError("The request is not signed with a SAML token's key.")
+            return self._saml.authenticate(
+                (inbound.signer_assertion,), initiator.token_type, config, now,
+                own_certificates=own, trusted_certificates=trusted)
+        supporting = model.supporting_of(TokenKind.ISSUED)
+        if supporting is not None:
+            # Scenarios 33, 34: an X.509 client presents a SAML token for its user.
+            if inbound.signer_certificate is not None:
+                authenticate_certificate(inbound.signer_certificate, trusted, now)
+            return self._saml.authenticate(
+                inbound.saml_assertions, supporting[1].token_type, config, now,
+                own_certificates=own, trusted_certificates=trusted)
+        if model.supporting_of(TokenKind.USERNAME) is not None:
+            if inbound.username_token is None:  # the engine refuses this already
+                raise InvalidSecurityError("The request has no wsse:UsernameToken.")
+            token = inbound.username_token
+            if token.created is not None or token.password_type == ns.PASSWORD_DIGEST:
+                check_username_token_freshness(
+                    token, now=now, skew_seconds=config.tokens.clock_skew_seconds)
+            return self._with_allowed_role(self._verify(token, config, now), config)
+        if inbound.signer_certificate is not None:
+            return authenticate_certificate(inbound.signer_certificate, trusted, now)
+        if model.initiator_token is not None:
+            raise InvalidSecurityError("The request is not signed with a client certificate.")
+        return anonymous_user()
+
+    @staticmethod
+    def _with_allowed_role(user: UserRecord, config: ConfigSnapshot) -> UserRecord:
+        allowed = set(config.security.allowed_roles)
         if allowed and not allowed.intersection(user.roles):
             # The caller learns only that they are refused; which roles the policy wants is for
             # the administrator, in the server log, not for whoever is probing the STS.

@@ -6,8 +6,8 @@ domain) find an STS's token endpoint in a metadata document: a WSDL whose bindin
 carry the endpoint's public ``https://`` address in a ``wsa10:EndpointReference``. The bindings
 follow the applied scenario: the credential its policy asks the client for names them
 (``UserNameWSTrustBinding_IWSTrust13Async``, ``CertificateWSTrustBinding_...``), with one for
-WS-Trust 1.3 and one for February 2005 (when WS-SecurityPolicy 2005/07 can state the policy).
-Only Issue is described, as ADFS does: the document says where to get a token.
+WS-Trust 1.3 (in WS-SecurityPolicy 1.2) and one for February 2005 (in 2005/07, as WSO2 states
+every scenario). Only Issue is described, as ADFS does: the document says where to get a token.
 
 Served two ways, as ADFS and WSO2 do: ``GET .../mex`` answers with the WSDL itself (the
 ``wsdl:definitions`` MSAL's parser reads); a SOAP ``GetMetadata`` or WS-Transfer ``Get`` POSTed
@@ -95,22 +95,27 @@ class MexBinding:
         return next(self.policy.iter(*_MESSAGE_BINDINGS), None) is not None
 
 
-def mex_bindings(security: SecurityPolicy) -> tuple[MexBinding, ...]:
-    """The bindings the applied scenario offers: none while security is disabled."""
+def mex_bindings(security: SecurityPolicy, *,
+                 issuer_address: str | None = None) -> tuple[MexBinding, ...]:
+    """The bindings the applied scenario offers: none while security is disabled.
+
+    ``issuer_address`` (this STS's public address) replaces WSO2's default issuer in the
+    issued-token assertions of the SAML-token scenarios.
+    """
     if not security.enabled or find_scenario(security.scenario_id) is None:
         return ()
-    policy = scenario_policy(security.scenario_id)
+    policy = scenario_policy(security.scenario_id, security.algorithm_suite,
+                             issuer_address=issuer_address)
     credential = client_credential(policy)
     bindings = []
     for contract in _CONTRACTS:
         name = f"{credential.value}WSTrustBinding_{contract.port_type}"
         policy_id = f"{name}_policy"
         if contract is _TRUST_13:
-            stated: etree._Element | None = trust13_policy(policy, policy_id)
+            stated = trust13_policy(policy, policy_id)
         else:
             stated = trust2005_policy(policy, policy_id)
-        if stated is not None:
-            bindings.append(MexBinding(name, credential, contract.version, stated))
+        bindings.append(MexBinding(name, credential, contract.version, stated))
     return tuple(bindings)
 
 
@@ -125,7 +130,7 @@ def render_mex_wsdl(address: str, security: SecurityPolicy, *,
              "tns": TARGET_NAMESPACE, **SCHEMA_PREFIXES}
     root = etree.Element(_q(ns.WSDL, "definitions"), nsmap=nsmap, name=SERVICE_NAME,
                          targetNamespace=TARGET_NAMESPACE)
-    bindings = mex_bindings(security)
+    bindings = mex_bindings(security, issuer_address=address)
     for binding in bindings:
         root.append(binding.policy)
     types = etree.SubElement(root, _q(ns.WSDL, "types"))

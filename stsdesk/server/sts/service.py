@@ -25,13 +25,14 @@ from stsdesk.core.wstrust import (
 from stsdesk.core.xmlparse import DEFAULT_LIMITS, XmlLimits
 from stsdesk.server.errors import ServerError, fault_for
 from stsdesk.server.keystore import KeyStore
-from stsdesk.server.model import ConfigSnapshot
+from stsdesk.server.model import ConfigSnapshot, UserRecord
 from stsdesk.server.passwords import CredentialCache
 from stsdesk.server.storage.hotpath import FastReads
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.authenticate import SCENARIOS_ENFORCED, Authenticator
 from stsdesk.server.sts.issuer import TokenIssuer
 from stsdesk.server.sts.lifecycle import TokenLifecycle
+from stsdesk.server.sts.message_security import MessageSecurity, policy_model
 
 __all__ = ["TrustService", "SoapReply", "soap_version_of", "fault_reply"]
 
@@ -67,6 +68,8 @@ class TrustService:
         self._clock = clock
         self._limits = limits
         self._authenticator = Authenticator(store, credentials, self._reads)
+        self._security = MessageSecurity(store, keystore)
+        self._signing_certificates = signing_certificates
         self._issuer = TokenIssuer(keystore)
         self._lifecycle = TokenLifecycle(store, self._issuer, signing_certificates)
 
@@ -91,12 +94,32 @@ class TrustService:
             )
             version = message.version
             trust_namespace = _trust_namespace(message.body)
+            config = self._store.snapshot(self._reads.config_version())
+            _require_enforceable(config)
+            now = self._clock()
+            inbound = None
+            if self._security.applies(config):
+                # The body may be encrypted: the message is checked and decrypted before the
+                # request in it is read.
+                inbound = self._security.inbound(message, config, now)
+                message = inbound.message
+            trust_namespace = _trust_namespace(message.body)
             request = parse_request(message.body, action=message.action)
-            reply_body = self._dispatch(message, request)
+            if inbound is None:
+                # Every operation, not only Issue, is protected by the applied security scenario.
+                user = self._authenticator.authenticate(message, config, now)
+            else:
+                user = self._authenticator.authenticate_secured(
+                    inbound, policy_model(config.security), config, now,
+                    self._security.trusted_certificates(config),
+                    tuple(self._signing_certificates()),
+                )
+            reply_body = self._dispatch(request, user, config, now)
             action = response_action(request.version, request.request_type)
-            return SoapReply(
-                200, version.content_type, build_response(message, reply_body, action=action)
-            )
+            envelope = build_response(message, reply_body, action=action)
+            if inbound is not None:
+                envelope = self._security.secure(envelope, config, inbound, now)
+            return SoapReply(200, version.content_type, envelope)
         except StsError as error:
             log.info("fault %s: %s", error.fault_local_name, error.message)
             return fault_reply(version, error, trust_namespace, message)
@@ -114,12 +137,10 @@ class TrustService:
             )
             return fault_reply(version, internal, trust_namespace, message)
 
-    def _dispatch(self, message: SoapMessage, request: SecurityTokenRequest) -> etree._Element:
-        config = self._store.snapshot(self._reads.config_version())
-        _require_enforceable(config)
-        now = self._clock()
-        # Every operation, not only Issue, is protected by the applied security scenario.
-        user = self._authenticator.authenticate(message, config, now)
+    def _dispatch(
+        self, request: SecurityTokenRequest, user: UserRecord, config: ConfigSnapshot,
+        now: datetime,
+    ) -> etree._Element:
         if request.request_type is RequestType.ISSUE:
             minted = self._issuer.issue(request, user, config, now)
             self._store.tokens.save(minted.record)
@@ -146,7 +167,8 @@ def _require_enforceable(config: ConfigSnapshot) -> None:
     if policy.enabled and policy.scenario_id not in SCENARIOS_ENFORCED:
         raise RequestFailedError(
             f"The applied security scenario {policy.scenario_id} cannot be enforced by this STS; "
-            "it issues no tokens until an administrator applies UsernameToken (scenario1)."
+            f"it issues no tokens until an administrator applies one of "
+            f"{', '.join(sorted(SCENARIOS_ENFORCED))}."
         )
 
 

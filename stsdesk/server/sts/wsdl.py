@@ -5,8 +5,8 @@ from __future__ import annotations
 from lxml import etree
 
 from stsdesk.core import ns
-from stsdesk.core.scenarios import find_scenario, policy_document
-from stsdesk.core.xmlparse import parse_xml
+from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
+from stsdesk.core.scenarios import applied_policy, find_scenario
 from stsdesk.server.model import SecurityPolicy
 from stsdesk.server.sts.trust_schema import PREFIXES as SCHEMA_PREFIXES
 from stsdesk.server.sts.trust_schema import append_trust_schemas
@@ -29,23 +29,29 @@ _ELEMENTS = {
 }
 
 
-def scenario_policy(scenario_id: str) -> etree._Element:
-    """A fresh copy of the scenario's WS-SecurityPolicy document."""
-    return parse_xml(policy_document(scenario_id))
+def scenario_policy(
+    scenario_id: str, algorithm_suite: AlgorithmSuite = DEFAULT_ALGORITHM_SUITE, *,
+    issuer_address: str | None = None,
+) -> etree._Element:
+    """A fresh copy of the scenario's WS-SecurityPolicy as applied with ``algorithm_suite``;
+    its issued-token assertions name ``issuer_address`` (this STS) when given."""
+    return applied_policy(scenario_id, algorithm_suite, issuer_address=issuer_address)
 
 
 def render_wsdl(address: str, security: SecurityPolicy) -> bytes:
     """The WSDL for the endpoint at ``address`` (the public https URL) under ``security``.
 
-    The applied scenario's ``wsp:Policy`` is embedded and both bindings point at it with a
-    ``wsp:PolicyReference``, the form WCF and ADFS-style metadata clients read; while security
-    is disabled the WSDL carries no policy (and the STS issues nothing).
+    The applied scenario's ``wsp:Policy`` is embedded as WSO2 serves it (WS-SecurityPolicy
+    2005/07, which Rampart reads), with the chosen algorithm suite and this STS as the issuer of
+    the tokens it asks for; both bindings point at it with a ``wsp:PolicyReference``, the form
+    WCF and ADFS-style metadata clients read. While security is disabled the WSDL carries no
+    policy (and the STS issues nothing).
     """
     nsmap = {"wsdl": ns.WSDL, "soap": ns.WSDL_SOAP11, "soap12": ns.WSDL_SOAP12, "wsaw": ns.WSAW,
              "tns": TARGET_NAMESPACE, **SCHEMA_PREFIXES}
     root = etree.Element(_q(ns.WSDL, "definitions"), nsmap=nsmap, name=SERVICE_NAME,
                          targetNamespace=TARGET_NAMESPACE)
-    policy_id = _append_policy(root, security)
+    policy_id = _append_policy(root, security, address)
     _append_types(root)
     _append_messages(root)
     _append_port_type(root)
@@ -55,10 +61,11 @@ def render_wsdl(address: str, security: SecurityPolicy) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _append_policy(root: etree._Element, security: SecurityPolicy) -> str | None:
+def _append_policy(root: etree._Element, security: SecurityPolicy, address: str) -> str | None:
     if not security.enabled or find_scenario(security.scenario_id) is None:
         return None
-    policy = scenario_policy(security.scenario_id)
+    policy = scenario_policy(security.scenario_id, security.algorithm_suite,
+                             issuer_address=address)
     root.append(policy)
     return policy.get(_q(ns.WSU, "Id"))
 

@@ -59,6 +59,7 @@ class Capability(StrEnum):
 
     RESIDENT_IDP = "resident-idp"
     SECURITY_POLICY = "security-policy"
+    ALGORITHM_SUITE = "algorithm-suite"  # a suite chosen per applied policy, not the scenario's
     TRUSTED_SERVICES = "trusted-services"
     PROOF_KEY_TYPE = "proof-key-type"
     STS_SETTINGS = "sts-settings"  # token lifetimes, clock skew, sign-in lockout

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
 from stsdesk.core.certificate_description import EXPIRY_WARNING_DAYS, CertificateStatus
 from stsdesk.core.tokentypes import TokenType
 
@@ -119,6 +120,7 @@ class SecurityPolicy:
     allowed_roles: tuple[str, ...] = ()
     trusted_keystores: tuple[str, ...] = ()
     private_keystore: str | None = None
+    algorithm_suite: AlgorithmSuite = DEFAULT_ALGORITHM_SUITE
     proof_key_type: str = ""  # "EncryptedKey" or "BinarySecret"
 
     def describe(self) -> str:
@@ -138,6 +140,8 @@ class SecurityPolicyRequest:
     allowed_roles: tuple[str, ...] = ()
     trusted_keystores: tuple[str, ...] = ()
     private_keystore: str | None = None
+    # The WS-SecurityPolicy suite the applied policy names (WSO2's Basic256 unless chosen).
+    algorithm_suite: AlgorithmSuite = DEFAULT_ALGORITHM_SUITE
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
 from stsdesk.core.tokentypes import TokenType
 from stsdesk.services.admin.api import Capabilities
 from stsdesk.services.admin.models import (
@@ -136,6 +137,8 @@ def _security(data: Any) -> SecurityPolicy:
         allowed_roles=strings(item.get("allowedRoles")),
         trusted_keystores=strings(item.get("trustedKeystores")),
         private_keystore=optional(item.get("privateKeystore")),
+        # A server from before the choice existed applies WSO2's suite.
+        algorithm_suite=AlgorithmSuite(item.get("algorithmSuite") or DEFAULT_ALGORITHM_SUITE),
         proof_key_type=str(item.get("proofKeyType") or ""),
     )
 
@@ -413,6 +416,7 @@ class StsdeskAdminApi(ScimUsersAndRoles):
             "allowedRoles": list(request.allowed_roles),
             "trustedKeystores": list(request.trusted_keystores),
             "privateKeystore": request.private_keystore,
+            "algorithmSuite": request.algorithm_suite.value,
         })
         return read("the security policy", lambda: _security(body))
 

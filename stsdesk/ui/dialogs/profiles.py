@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -19,7 +20,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMainWindow,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -27,14 +27,20 @@ from PySide6.QtWidgets import (
 
 from stsdesk.services.admin import open_admin_api
 from stsdesk.services.admin.models import ServerInfo
-from stsdesk.services.admin_client import ServerEndpoint
 from stsdesk.services.errors import (
     AdminApiError,
     CertificateChangedError,
     ServiceError,
     UntrustedCertificateError,
 )
-from stsdesk.services.profiles import EMBEDDED_PROFILE, ProfileError, ProfileStore, ServerProfile
+from stsdesk.services.profiles import (
+    EMBEDDED_PROFILE,
+    SUPER_TENANT,
+    ProfileError,
+    ProfileStore,
+    ServerKind,
+    ServerProfile,
+)
 from stsdesk.services.tls import TrustPolicy
 from stsdesk.ui.dialogs import confirm
 from stsdesk.ui.dialogs.trust_certificate import (
@@ -43,6 +49,7 @@ from stsdesk.ui.dialogs.trust_certificate import (
     format_fingerprint,
 )
 from stsdesk.ui.errors import describe
+from stsdesk.ui.servers_menu import install_profiles_menu
 from stsdesk.ui.tasks import TaskRunner
 from stsdesk.ui.widgets.banner import MessageBanner
 from stsdesk.ui.widgets.form import error_label, show_problem
@@ -108,9 +115,10 @@ class ServerProfilesDialog(QDialog):
     def _build(self, current_server: str) -> None:
         intro = QLabel(
             "Remote WS-Trust STS servers (stsdesk or WSO2 Identity Server) this console can "
-            "manage. Passwords are kept in the OS keyring, never in a file."
-            + (f" This window stays connected to {current_server}; switching a running "
-               "window to another server is not available yet." if current_server else ""),
+            "manage. Passwords are kept in the OS keyring — or, on a machine without one, in an "
+            "encrypted file in your data directory — never in the profiles file."
+            + (f" This window is connected to {current_server}; Servers › Connect to switches "
+               "it to another server." if current_server else ""),
             self)
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.PlainText)
@@ -137,6 +145,15 @@ class ServerProfilesDialog(QDialog):
         self.url_edit = QLineEdit(self.form_box)
         self.url_edit.setPlaceholderText(_PLACEHOLDER_URL)
         self.url_error = error_label(self.form_box)
+        self.kind_combo = QComboBox(self.form_box)
+        self.kind_combo.addItem("stsdesk", ServerKind.STSDESK)
+        self.kind_combo.addItem("WSO2 Identity Server (5.10 to 7.x)", ServerKind.WSO2)
+        self.kind_combo.setToolTip("Which admin API the server speaks")
+        self.tenant_edit = QLineEdit(self.form_box)
+        self.tenant_edit.setPlaceholderText(SUPER_TENANT)
+        self.tenant_edit.setToolTip(
+            "The WSO2 tenant domain to administer; empty for the super tenant (carbon.super)")
+        self.tenant_error = error_label(self.form_box)
         self.user_edit = QLineEdit(self.form_box)
         self.user_error = error_label(self.form_box)
         self.password_edit = QLineEdit(self.form_box)
@@ -172,6 +189,8 @@ class ServerProfilesDialog(QDialog):
         for text, widget, error in (
             ("Profile &name:", self.name_edit, self.name_error),
             ("Server &URL:", self.url_edit, self.url_error),
+            ("Server &kind:", self.kind_combo, error_label(self.form_box)),
+            ("WSO2 &tenant:", self.tenant_edit, self.tenant_error),
             ("Admin &user:", self.user_edit, self.user_error),
             ("Pass&word:", self.password_edit, self.password_error),
         ):
@@ -233,7 +252,8 @@ class ServerProfilesDialog(QDialog):
         self.profile_list.addAction(self.delete_action)
 
         order = [self.profile_list, self.new_button, self.remove_button, self.name_edit,
-                 self.url_edit, self.user_edit, self.password_edit, self.ca_edit, self.ca_button,
+                 self.url_edit, self.kind_combo, self.tenant_edit, self.user_edit,
+                 self.password_edit, self.ca_edit, self.ca_button,
                  self.remove_pin_button, self.save_button, self.test_button]
         for first, second in zip(order, order[1:], strict=False):
             self.setTabOrder(first, second)
@@ -248,6 +268,8 @@ class ServerProfilesDialog(QDialog):
         self.name_edit.textChanged.connect(self.on_form_edited)
         self.url_edit.textChanged.connect(self.on_form_edited)
         self.user_edit.textChanged.connect(self.on_form_edited)
+        self.tenant_edit.textChanged.connect(self.on_form_edited)
+        self.kind_combo.currentIndexChanged.connect(self.on_kind_combo_changed)
         self.password_edit.textChanged.connect(self.on_password_edit_text_changed)
         self.ca_edit.textChanged.connect(self.on_form_edited)
         self.ca_button.clicked.connect(self.on_ca_button_clicked)
@@ -294,24 +316,44 @@ class ServerProfilesDialog(QDialog):
         self.name_edit.setText(profile.name if profile else "")
         self.url_edit.setText(profile.url if profile else "")
         self.user_edit.setText(profile.username if profile else "admin")
+        kind = profile.kind if profile else ServerKind.STSDESK
+        self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(kind)))
+        tenant = profile.tenant if profile else SUPER_TENANT
+        self.tenant_edit.setText("" if tenant == SUPER_TENANT else tenant)
+        self.on_kind_combo_changed()
         self.password_edit.clear()
         self.ca_edit.setText((profile.ca_file or "") if profile else "")
-        stored = False
-        if profile is not None:
-            try:
-                stored = self.store.password(profile.name) is not None
-            except ServiceError as exc:
-                self.banner.error(exc.message)
         self.password_edit.setPlaceholderText(
-            "Stored in the OS keyring; type to replace it" if stored
-            else "Not stored; type it to keep it in the OS keyring")
+            "Looking in the password store…" if profile else
+            "Type it to remember it (OS keyring, or an encrypted file without one)")
+        if profile is not None:
+            self._look_up_password(profile.name)
         self.form_box.setTitle(f"Server profile: {profile.name}" if profile
                                else "New server profile")
         for label in (self.name_error, self.url_error, self.user_error, self.password_error,
-                      self.ca_error):
+                      self.ca_error, self.tenant_error):
             show_problem(label, None)
         self._show_pin()
         self.remove_button.setEnabled(profile is not None)
+
+    def _look_up_password(self, name: str) -> None:
+        """Whether a password is stored, asked off the GUI thread (D-Bus, may prompt)."""
+        store = self.store
+
+        def look() -> tuple[bool, bool]:
+            return store.password(name) is not None, store.credentials.describe().keyring
+
+        def found(result: tuple[bool, bool]) -> None:
+            stored, in_keyring = result
+            if self._editing != name or self.password_edit.text():
+                return  # the person moved on or started typing
+            where = "the OS keyring" if in_keyring else "the encrypted password file"
+            self.password_edit.setPlaceholderText(
+                f"Stored in {where}; type to replace it" if stored
+                else f"Not stored; type it to keep it in {where}")
+
+        self.runner.run(look, found, lambda error: self.banner.error(describe(
+            error, "Looking up the stored password")))
 
     def _show_pin(self) -> None:
         if self._pin:
@@ -340,13 +382,26 @@ class ServerProfilesDialog(QDialog):
             self.url_edit: url_problem(self.url_edit.text()),
             self.user_edit: None if self.user_edit.text().strip() else
             "Type the admin user's name, for example admin.",
+            self.tenant_edit: self._tenant_problem(),
             self.ca_edit: None if not ca or Path(ca).is_file() else
             f"There is no file {ca}; choose the CA certificate file or leave this empty.",
         }
 
     def _errors(self) -> dict[QLineEdit, QLabel]:
         return {self.name_edit: self.name_error, self.url_edit: self.url_error,
-                self.user_edit: self.user_error, self.ca_edit: self.ca_error}
+                self.user_edit: self.user_error, self.ca_edit: self.ca_error,
+                self.tenant_edit: self.tenant_error}
+
+    def _tenant_problem(self) -> str | None:
+        try:
+            ServerProfile("check", "https://localhost",
+                          tenant=self.tenant_edit.text().strip() or SUPER_TENANT).validated()
+        except ProfileError as exc:
+            return exc.message
+        return None
+
+    def _kind(self) -> ServerKind:
+        return ServerKind(self.kind_combo.currentData() or ServerKind.STSDESK)
 
     def _validate(self, fields: tuple[QLineEdit, ...] | None = None) -> bool:
         """Show the problems of ``fields`` (all by default) inline; True if there are none."""
@@ -366,6 +421,8 @@ class ServerProfilesDialog(QDialog):
             username=self.user_edit.text().strip(),
             pinned_sha256=self._pin,
             ca_file=self.ca_edit.text().strip() or None,
+            kind=self._kind(),
+            tenant=self.tenant_edit.text().strip() or SUPER_TENANT,
         ).validated()
 
     # -- slots -----------------------------------------------------------------------------
@@ -390,6 +447,10 @@ class ServerProfilesDialog(QDialog):
         if isinstance(sender, QLineEdit) and sender in self._errors():
             self._validate((sender,))
 
+    def on_kind_combo_changed(self, _index: int = 0) -> None:
+        # A tenant is a WSO2 notion: the field is there only for a WSO2 server.
+        self.tenant_edit.setEnabled(self._kind() == ServerKind.WSO2)
+
     def on_password_edit_text_changed(self, _text: str) -> None:
         show_problem(self.password_error, None)
 
@@ -401,26 +462,41 @@ class ServerProfilesDialog(QDialog):
             self.ca_edit.setText(path)
 
     def on_save_button_clicked(self) -> None:
-        if not self._validate():
+        if not self._validate() or not self.save_button.isEnabled():
             return
         password = self.password_edit.text() or None
         try:
             profile = self._form_profile()
-            if self._editing is not None and self._editing != profile.name:
-                self.store.rename(self._editing, profile)
-                if password is not None:
-                    self.store.save(profile, password)
-            else:
-                self.store.save(profile, password)
-        except ServiceError as exc:  # ProfileError, KeyringError: keep the form as typed
+        except ServiceError as exc:
             self.banner.error(f"Saving the profile failed: {exc.message}")
             return
-        self.reload(select=profile.name)
-        self._fill(profile)
-        self.banner.success(f"The profile {profile.name!r} was saved."
-                            + (" Its password is in the OS keyring." if password else ""))
-        log.info("server profile %r saved", profile.name)
-        self.profile_saved.emit(profile.name)
+        store, editing = self.store, self._editing
+
+        def save() -> bool:  # the keyring may block (D-Bus, a prompt): off the GUI thread
+            if editing is not None and editing != profile.name:
+                store.rename(editing, profile)
+                if password is not None:
+                    store.save(profile, password)
+            else:
+                store.save(profile, password)
+            return store.credentials.describe().keyring
+
+        def saved(in_keyring: bool) -> None:
+            self.save_button.setEnabled(True)
+            self.reload(select=profile.name)
+            self._fill(profile)
+            where = "the OS keyring" if in_keyring else "the encrypted password file"
+            self.banner.success(f"The profile {profile.name!r} was saved."
+                                + (f" Its password is in {where}." if password else ""))
+            log.info("server profile %r saved", profile.name)
+            self.profile_saved.emit(profile.name)
+
+        def failed(error: Exception) -> None:  # ProfileError, KeyringError: keep the form
+            self.save_button.setEnabled(True)
+            self.banner.error(describe(error, "Saving the profile"))
+
+        self.save_button.setEnabled(False)
+        self.runner.run(save, saved, failed)
 
     def on_remove_button_clicked(self) -> None:
         item = self.profile_list.currentItem()
@@ -428,18 +504,18 @@ class ServerProfilesDialog(QDialog):
             return
         name = item.text()
         if not confirm.ask(self, "Remove server profile",
-                           f"Remove the profile {name!r} and its password in the OS keyring?",
+                           f"Remove the profile {name!r} and its stored password?",
                            destructive=True):
             return
-        try:
-            self.store.remove(name)
-        except ServiceError as exc:
-            self.banner.error(f"Removing the profile failed: {exc.message}")
-            return
-        self.reload()
-        self.on_new_button_clicked()
-        self.banner.success(f"The profile {name!r} was removed.")
-        self.profile_removed.emit(name)
+
+        def removed(_none: object) -> None:
+            self.reload()
+            self.on_new_button_clicked()
+            self.banner.success(f"The profile {name!r} was removed.")
+            self.profile_removed.emit(name)
+
+        self.runner.run(lambda: self.store.remove(name), removed,
+                        lambda error: self.banner.error(describe(error, "Removing the profile")))
 
     def on_remove_pin_button_clicked(self) -> None:
         self._set_pin(None)
@@ -464,7 +540,7 @@ class ServerProfilesDialog(QDialog):
     def on_test_button_clicked(self) -> None:
         if self._testing:
             return
-        if not self._validate((self.url_edit, self.user_edit, self.ca_edit)):
+        if not self._validate((self.url_edit, self.user_edit, self.ca_edit, self.tenant_edit)):
             return
         typed = self.password_edit.text()
         editing = self._editing
@@ -473,12 +549,15 @@ class ServerProfilesDialog(QDialog):
             self.password_edit.setFocus()
             return
         url = self.url_edit.text().strip()
+        user = self.user_edit.text().strip()
         try:
-            url = ServerProfile("check", url).validated().url
+            checked = ServerProfile(
+                "check", url, username=user, kind=self._kind(),
+                tenant=self.tenant_edit.text().strip() or SUPER_TENANT).validated()
         except ProfileError as exc:  # _validate checked it; kept for a clear message anyway
             show_problem(self.url_error, exc.message)
             return
-        user = self.user_edit.text().strip()
+        url = checked.url
         trust = TrustPolicy(pinned_sha256=self._pin, ca_file=self.ca_edit.text().strip() or None)
         store = self.store
 
@@ -487,8 +566,7 @@ class ServerProfilesDialog(QDialog):
             if not password:
                 raise ProfileError("No password is stored for this profile; type it in "
                                    "Password and test again.")
-            api = open_admin_api(ServerEndpoint(url, user, password, trust),
-                                 timeout=_TEST_TIMEOUT)
+            api = open_admin_api(checked.endpoint(password, trust=trust), timeout=_TEST_TIMEOUT)
             try:
                 info = api.server_info()
                 api.get_resident_idp()  # signs in: a wrong password fails here
@@ -545,28 +623,3 @@ class ServerProfilesDialog(QDialog):
             text = describe(error, "Testing the connection")
             self.banner.error(text)
         self.connection_tested.emit(False, text)
-
-
-def install_profiles_menu(window: QMainWindow, profile_store: ProfileStore) -> QAction:
-    """Add "Servers > Manage servers…" to ``window``'s menu bar; returns the action.
-
-    The dialog is created on first use as a child of ``window`` (find it with
-    ``window.findChild(ServerProfilesDialog)``) and reuses the window's task runner.
-    """
-    menu = window.menuBar().addMenu("&Servers")
-    action = menu.addAction("&Manage servers…")
-    holder: dict[str, ServerProfilesDialog] = {}
-
-    def open_dialog() -> None:
-        dialog = holder.get("dialog")
-        if dialog is None:
-            connection = getattr(window, "connection", None)
-            dialog = ServerProfilesDialog(
-                profile_store, window, runner=getattr(window, "runner", None),
-                current_server=str(getattr(connection, "name", "") or ""))
-            holder["dialog"] = dialog
-        dialog.open()
-        dialog.raise_()
-
-    action.triggered.connect(open_dialog)
-    return action

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE
 from stsdesk.services.admin import AdminApi, Capability
 from stsdesk.services.admin.models import SecurityPolicy, StsSettings
 from stsdesk.services.errors import ServiceError
@@ -109,6 +110,7 @@ class SecurityTokenServicePage(Page):
         self.domain_label = _value_label(group)
         self.roles_label = _value_label(group)
         self.keystores_label = _value_label(group)
+        self.suite_label = _value_label(group)
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.addRow("Security:", self.status_label)
@@ -117,6 +119,7 @@ class SecurityTokenServicePage(Page):
         form.addRow("User Store Domain:", self.domain_label)
         form.addRow("Allowed Roles:", self.roles_label)
         form.addRow("Key Stores:", self.keystores_label)
+        form.addRow("Algorithm Suite:", self.suite_label)
         self.apply_button = QPushButton("&Apply Security Policy…", group)
         self.apply_button.setToolTip("Enable security and choose the scenario, roles and key "
                                      "stores (Ctrl+Shift+A)")
@@ -310,6 +313,11 @@ class SecurityTokenServicePage(Page):
                    if overview.signing_alias else "")
         self.keystores_label.setText(
             f"{used}{signing}  <span style='{_MUTED}'>(available: {available})</span>")
+        suite = security.algorithm_suite
+        default = " (WSO2 default)" if suite is DEFAULT_ALGORITHM_SUITE else ""
+        self.suite_label.setText(
+            f"{suite.value}{default}" if scenario is None or scenario.asks_for_keystores
+            else f"{suite.value}{default}: TLS protects this scenario's messages")
 
     def _show_proof_key_type(self, value: str) -> None:
         self._proof_group.blockSignals(True)

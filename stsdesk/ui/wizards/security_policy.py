@@ -33,7 +33,8 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from stsdesk.services.admin import AdminApi
+from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
+from stsdesk.services.admin import AdminApi, Capability
 from stsdesk.services.admin.models import (
     Keystore,
     Scenario,
@@ -49,6 +50,7 @@ from stsdesk.ui.widgets.banner import MessageBanner
 from stsdesk.ui.widgets.form import error_label, show_problem
 
 __all__ = [
+    "ALGORITHM_SUITE_CHOICES",
     "ApplySecurityPolicyWizard",
     "ScenarioDialog",
     "SecurityPolicyRequest",
@@ -62,6 +64,21 @@ log = logging.getLogger("stsdesk.ui")
 # The user-store domains the STS knows (WSO2 shows the same two for a single user store).
 USER_STORE_DOMAINS = ("ALL-USER-STORE-DOMAINS", "PRIMARY")
 NOT_AVAILABLE = "not available on this STS"
+
+# What each algorithm suite means for the clients of a message-security scenario: the label of
+# its choice and the sentence under it.
+ALGORITHM_SUITE_CHOICES: dict[AlgorithmSuite, tuple[str, str]] = {
+    AlgorithmSuite.BASIC256: (
+        "WSO2 default: &Basic256",
+        "AES-256, RSA-OAEP key transport, SHA-1 digests and RSA-SHA1 signatures, as WSO2's "
+        "scenario policy says. Works with every Rampart or WSS4J client configured from "
+        "WSO2's policy."),
+    AlgorithmSuite.BASIC256_SHA256: (
+        "Basic256&Sha256",
+        "AES-256 and RSA-OAEP key transport with SHA-256 digests: stronger. Clients must be "
+        "configured for it (their policy must say Basic256Sha256); a client still using "
+        "WSO2's policy is refused."),
+}
 
 DISABLE_TITLE = "Disable Security"
 DISABLE_TEXT = (
@@ -362,19 +379,54 @@ class AccessPage(QWizardPage):
             if keystore.private_store:
                 self.private_combo.addItem(keystore.name)
         self.keystore_error = error_label(self.keystores_group)
+        trusted_label = QLabel("&Trusted Key Stores:", self.keystores_group)
+        trusted_label.setBuddy(self.trusted_list)
+        private_label = QLabel("&Private Key Store:", self.keystores_group)
+        private_label.setBuddy(self.private_combo)
         keystore_form = QFormLayout(self.keystores_group)
-        keystore_form.addRow("Trusted Key Stores:", self.trusted_list)
-        keystore_form.addRow("Private Key Store:", self.private_combo)
+        intro = QLabel("A client's X.509 certificate must chain to a certificate in a trusted "
+                       "key store; the private key store holds the STS's own key.",
+                       self.keystores_group)
+        intro.setWordWrap(True)
+        keystore_form.addRow(intro)
+        keystore_form.addRow(trusted_label, self.trusted_list)
+        keystore_form.addRow(private_label, self.private_combo)
         keystore_form.addRow(self.keystore_error)
+
+        # The suite matters where the message itself is signed and encrypted: the scenarios
+        # that ask for keystores. WSO2's wizard has no such choice; WSO2's policies say Basic256.
+        self.suite_group = QGroupBox("Algorithm suite", self)
+        self.suite_buttons = QButtonGroup(self)
+        self.suite_radios: dict[AlgorithmSuite, QRadioButton] = {}
+        suite_layout = QVBoxLayout(self.suite_group)
+        chosen_suite = current.algorithm_suite if current is not None else DEFAULT_ALGORITHM_SUITE
+        for suite, (label, meaning) in ALGORITHM_SUITE_CHOICES.items():
+            radio = QRadioButton(label, self.suite_group)
+            radio.setChecked(suite is chosen_suite)
+            explanation = QLabel(meaning, self.suite_group)
+            explanation.setWordWrap(True)
+            explanation.setStyleSheet("color:#57606a; margin-left:22px;")
+            self.suite_buttons.addButton(radio)
+            self.suite_radios[suite] = radio
+            suite_layout.addWidget(radio)
+            suite_layout.addWidget(explanation)
+        self.suite_missing = QLabel(self.suite_group)
+        self.suite_missing.setWordWrap(True)
+        self.suite_missing.setStyleSheet("color:#8a5a00;")
+        self.suite_missing.hide()
+        suite_layout.addWidget(self.suite_missing)
 
         self.registerField("userStoreDomain", self.domain_combo, "currentText")
         layout = QVBoxLayout(self)
         layout.addWidget(self.roles_group, 1)
         layout.addWidget(self.keystores_group)
+        layout.addWidget(self.suite_group)
+        layout.addStretch(0)  # takes the height the roles leave when a scenario has none
         self.setTabOrder(self.domain_combo, self.filter_edit)
         self.setTabOrder(self.filter_edit, self.role_list)
         self.setTabOrder(self.role_list, self.trusted_list)
         self.setTabOrder(self.trusted_list, self.private_combo)
+        self.setTabOrder(self.private_combo, self.suite_radios[AlgorithmSuite.BASIC256])
         self._connect_signals()
 
     def _connect_signals(self) -> None:
@@ -434,6 +486,21 @@ class AccessPage(QWizardPage):
     def checked_keystores(self) -> list[str]:
         return _checked(self.trusted_list)
 
+    def offer_suites(self, missing_reason: str | None) -> None:
+        """Offer the choice of suite, or (with the server's reason) only its own suite."""
+        if missing_reason is None:
+            return
+        self.suite_radios[DEFAULT_ALGORITHM_SUITE].setChecked(True)
+        for radio in self.suite_radios.values():
+            radio.setEnabled(False)
+        self.suite_missing.setText(missing_reason)
+        self.suite_missing.show()
+
+    @property
+    def algorithm_suite(self) -> AlgorithmSuite:
+        return next((suite for suite, radio in self.suite_radios.items() if radio.isChecked()),
+                    DEFAULT_ALGORITHM_SUITE)
+
     # -- wizard ----------------------------------------------------------------------------
 
     def _scenario(self) -> Scenario | None:
@@ -446,6 +513,7 @@ class AccessPage(QWizardPage):
         asks_keystores = scenario is not None and scenario.asks_for_keystores
         self.roles_group.setVisible(asks_roles)
         self.keystores_group.setVisible(asks_keystores)
+        self.suite_group.setVisible(asks_keystores)
         if scenario is not None:
             self.setSubTitle(f"Scenario {scenario.title} asks for "
                              + " and ".join(scenario.asks_for) + ".")
@@ -517,6 +585,10 @@ class SummaryPage(QWizardPage):
         if scenario is None or scenario.asks_for_keystores:
             rows.append(("Trusted Key Stores", ", ".join(request.trusted_keystores) or "—"))
             rows.append(("Private Key Store", request.private_keystore or "—"))
+            suite = request.algorithm_suite
+            default = " (WSO2 default)" if suite is DEFAULT_ALGORITHM_SUITE else ""
+            rows.append(("Algorithm Suite",
+                         f"{suite.value}{default}: {ALGORITHM_SUITE_CHOICES[suite][1]}"))
         cells = "".join(
             f"<tr><td style='padding:3px 12px 3px 0'><b>{_html(k)}</b></td>"
             f"<td style='padding:3px 0'>{_html(v)}</td></tr>" for k, v in rows)
@@ -568,6 +640,7 @@ class ApplySecurityPolicyWizard(QWizard):
         self.scenario_dialog: ScenarioDialog | None = None
         self.scenario_page = ScenarioSelectionPage(scenarios, current, self)
         self.access_page = AccessPage(keystores, current, self)
+        self.access_page.offer_suites(connection.missing_reason(Capability.ALGORITHM_SUITE))
         self.summary_page = SummaryPage(self)
         self.setPage(self.SCENARIO, self.scenario_page)
         self.setPage(self.ACCESS, self.access_page)
@@ -604,6 +677,9 @@ class ApplySecurityPolicyWizard(QWizard):
             trusted_keystores=tuple(self.access_page.checked_keystores) if keystores else (),
             private_keystore=(self.access_page.private_combo.currentText() or None)
             if keystores else None,
+            # Transport-security scenarios keep WSO2's suite: TLS protects their messages.
+            algorithm_suite=self.access_page.algorithm_suite if keystores
+            else DEFAULT_ALGORITHM_SUITE,
         )
 
     # -- slots -----------------------------------------------------------------------------

@@ -7,9 +7,10 @@ import dataclasses
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from stsdesk.core import ns
+from stsdesk.core import ns, scenarios
 from stsdesk.core.certificates import generate_self_signed
 from stsdesk.core.xmlparse import parse_xml
+from stsdesk.server.admin import sts_security
 from stsdesk.server.app import build_app
 from stsdesk.server.bootstrap import open_existing
 from stsdesk.server.model import RelyingParty
@@ -80,7 +81,8 @@ def test_scenarios_are_listed_in_wso2s_order(api):
     assert by_id["scenario2"]["asksFor"] == ["keystores"]
     assert by_id["scenario8"]["asksFor"] == ["roles", "keystores"]
     assert by_id["scenario5"]["group"] == "advanced"
-    assert [s["id"] for s in scenarios if s["enforceable"]] == ["scenario1"]
+    assert [s["id"] for s in scenarios if s["enforceable"]] == [
+        f"scenario{n}" for n in (*range(1, 9), 31, 32, 33, 34)]
 
 
 def test_a_scenario_comes_with_its_policy(api):
@@ -88,7 +90,7 @@ def test_a_scenario_comes_with_its_policy(api):
     assert answer.status_code == 200
     body = answer.json()
     assert body["summary"] == "Sign and Encrypt - X509 Authentication"
-    assert body["enforceable"] is False
+    assert body["enforceable"] is True
     policy = parse_xml(body["policy"].encode())
     assert policy.get(f"{{{ns.WSU}}}Id") == "SigEncr"
 
@@ -122,7 +124,7 @@ def test_default_security_is_scenario1_for_admins(api):
     assert security(api) == {
         "enabled": True, "scenarioId": "scenario1", "userStoreDomain": "ALL-USER-STORE-DOMAINS",
         "allowedRoles": ["admin"], "trustedKeystores": [], "privateKeystore": None,
-        "proofKeyType": "BinarySecret",
+        "algorithmSuite": "Basic256", "proofKeyType": "BinarySecret",
     }
 
 
@@ -131,19 +133,21 @@ def test_apply_stores_audits_and_persists(api, bootstrapped, server_settings):
     answer = api.put(f"{STS}/security", json={
         "scenarioId": "scenario1", "userStoreDomain": "primary",
         "allowedRoles": ["x", "admin", "x"], "trustedKeystores": ["wso2carbon.jks"],
-        "privateKeystore": "wso2carbon.jks",
+        "privateKeystore": "wso2carbon.jks", "algorithmSuite": "Basic256Sha256",
     })
     assert answer.status_code == 200, answer.json()
     expected = {
         "enabled": True, "scenarioId": "scenario1", "userStoreDomain": "PRIMARY",
         "allowedRoles": ["x", "admin"], "trustedKeystores": ["wso2carbon.jks"],
-        "privateKeystore": "wso2carbon.jks", "proofKeyType": "BinarySecret",
+        "privateKeystore": "wso2carbon.jks", "algorithmSuite": "Basic256Sha256",
+        "proofKeyType": "BinarySecret",
     }
     assert answer.json() == expected
     assert security(api) == expected
     entry = api.get(f"{API}/audit-logs").json()["entries"][0]
     assert entry["action"] == "sts.security.apply" and entry["actor"] == "admin"
     assert "scenario1" in entry["detail"] and "x, admin" in entry["detail"]
+    assert "wso2carbon.jks" in entry["detail"] and "Basic256Sha256" in entry["detail"]
     reopened = open_existing(server_settings)
     try:
         with client_for(build_app(reopened, server_settings), "admin", ADMIN_PASSWORD) as again:
@@ -156,9 +160,9 @@ def test_apply_stores_audits_and_persists(api, bootstrapped, server_settings):
 # the admin's argon2 check is paid once.
 BAD_APPLY = [
     ({"scenarioId": "scenario99", "allowedRoles": ["admin"]}, ["scenario99", "scenario1"]),
-    ({"scenarioId": "scenario2", "trustedKeystores": ["wso2carbon.jks"],
+    ({"scenarioId": "scenario12", "trustedKeystores": ["wso2carbon.jks"],
       "privateKeystore": "wso2carbon.jks"},
-     ["cannot be enforced yet", "enforceable: scenario1"]),
+     ["cannot be enforced yet", "enforceable: scenario1, scenario2"]),
     ({"scenarioId": "scenario9", "allowedRoles": ["admin"]}, ["cannot be enforced yet"]),
     ({"scenarioId": "scenario1", "allowedRoles": []}, ["at least one role"]),
     ({"scenarioId": "scenario1"}, ["at least one role"]),
@@ -175,6 +179,8 @@ BAD_APPLY = [
     ({"scenarioId": "scenario1", "allowedRoles": ["admin"],
       "privateKeystore": "client-truststore.jks"}, ["wso2carbon.jks"]),
     ({"scenarioId": "scenario1", "allowedRoles": ["admin"], "roles": ["admin"]}, ["roles"]),
+    ({"scenarioId": "scenario1", "allowedRoles": ["admin"], "algorithmSuite": "Basic128"},
+     ["algorithmSuite", "Basic256", "Basic256Sha256"]),
     ({"scenarioId": "scenario1", "allowedRoles": "admin"}, ["allowedRoles"]),
     ({"scenarioId": "s" * 65, "allowedRoles": ["admin"]}, ["scenarioId"]),
     ({"scenarioId": "scenario1", "allowedRoles": ["r"] * 101}, ["allowedRoles"]),
@@ -301,6 +307,47 @@ def test_endpoints_use_the_public_host_when_configured(bootstrapped, server_sett
     assert body["wsdl"] == body["sts"] + "?wsdl"
 
 
+@pytest.fixture
+def keystore_scenarios_enforceable(monkeypatch):
+    """Every scenario enforceable, so the keystore checks are tested whatever the engine does."""
+    def enforceable(scenario_id: str):
+        found = scenarios.find_scenario(scenario_id)
+        return None if found is None else dataclasses.replace(found, enforceable=True)
+
+    monkeypatch.setattr(sts_security, "find_scenario", enforceable)
+
+
+def test_a_keystore_scenario_takes_its_keystores_and_suite(api, keystore_scenarios_enforceable):
+    before = security(api)
+    for body, words in [
+        ({"scenarioId": "scenario5"}, ["scenario5 needs keystores", "trustedKeystores"]),
+        ({"scenarioId": "scenario5", "trustedKeystores": ["wso2carbon.jks"]},
+         ["privateKeystore"]),
+        ({"scenarioId": "scenario5", "privateKeystore": "wso2carbon.jks"},
+         ["trustedKeystores"]),
+        ({"scenarioId": "scenario8", "trustedKeystores": ["wso2carbon.jks"],
+          "privateKeystore": "wso2carbon.jks"}, ["at least one role"]),
+    ]:
+        answer = api.put(f"{STS}/security", json=body)
+        assert answer.status_code == 400, (body, answer.json())
+        for word in words:
+            assert word in answer.json()["description"], (body, answer.json())
+    assert security(api) == before
+    answer = api.put(f"{STS}/security", json={
+        "scenarioId": "scenario5", "trustedKeystores": ["wso2carbon.jks", "wso2carbon.jks"],
+        "privateKeystore": "wso2carbon.jks", "algorithmSuite": "Basic256Sha256"})
+    assert answer.status_code == 200, answer.json()
+    assert security(api) == answer.json()
+    assert (answer.json()["trustedKeystores"], answer.json()["privateKeystore"],
+            answer.json()["algorithmSuite"]) == (["wso2carbon.jks"], "wso2carbon.jks",
+                                                 "Basic256Sha256")
+    # Applying again without a suite goes back to WSO2's: PUT replaces the applied policy.
+    answer = api.put(f"{STS}/security", json={
+        "scenarioId": "scenario5", "trustedKeystores": ["wso2carbon.jks"],
+        "privateKeystore": "wso2carbon.jks"})
+    assert answer.json()["algorithmSuite"] == "Basic256"
+
+
 def test_openapi_describes_the_sts_security_api(anonymous):
     paths = anonymous.get(f"{API}/openapi.json").json()["paths"]
     for method, path, _ in ENDPOINTS:
@@ -309,3 +356,10 @@ def test_openapi_describes_the_sts_security_api(anonymous):
     assert "ws-trust inbound protocol" in summary
     assert "application/xml" in paths[f"{STS}/scenarios/{{scenarioId}}/policy"]["get"][
         "responses"]["200"]["content"]
+    schemas = anonymous.get(f"{API}/openapi.json").json()["components"]["schemas"]
+    assert schemas["AlgorithmSuite"]["enum"] == ["Basic256", "Basic256Sha256"]
+    for model in ("SecurityModel", "ApplySecurityModel"):
+        properties = schemas[model]["properties"]
+        assert properties["algorithmSuite"]["$ref"].endswith("/AlgorithmSuite")
+        assert "chain to" in properties["trustedKeystores"]["description"]
+        assert "private key" in properties["privateKeystore"]["description"]

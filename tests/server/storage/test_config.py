@@ -64,6 +64,7 @@ def test_config_lists_become_tuples(store: Store) -> None:
         ResidentIdentityProvider(idle_session_timeout_minutes=0),
         SecurityPolicy(scenario_id=""),
         SecurityPolicy(proof_key_type="Bogus"),  # type: ignore[arg-type]
+        SecurityPolicy(algorithm_suite="Basic128"),  # type: ignore[arg-type]
         SecurityPolicy(enabled="yes"),  # type: ignore[arg-type]
         SecurityPolicy(allowed_roles="admin"),  # type: ignore[arg-type]
         TokenSettings(default_lifetime_seconds=0),

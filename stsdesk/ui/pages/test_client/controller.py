@@ -10,7 +10,6 @@ from cryptography import x509
 from lxml import etree
 from PySide6.QtCore import QObject, Signal
 
-from stsdesk.core.certificate_files import load_private_key
 from stsdesk.core.tokeninfo import PrivateKey, decode_token
 from stsdesk.core.tokeninput import extract_token
 from stsdesk.services.admin import AdminApi
@@ -53,12 +52,11 @@ def fetch_choices(api: AdminApi) -> ServerChoices:
     )
 
 
-def decrypt_result(result: TokenResult, key_file: bytes, password: str | None,
+def decrypt_result(result: TokenResult, keys: Sequence[PrivateKey],
                    certificates: Mapping[str, x509.Certificate]) -> TokenResult:
     """``result`` with its encrypted token opened by the relying party's key (off the GUI
-    thread: PKCS#12 and RSA work). The whole RSTR is decoded again, so the response's
-    wst:Lifetime still goes with the token."""
-    key = load_private_key(key_file, password)
+    thread: RSA work). The whole RSTR is decoded again, so the response's wst:Lifetime still
+    goes with the token."""
     exchange = result.exchange
     if exchange is not None and exchange.response_bytes:
         data = exchange.response_bytes
@@ -66,7 +64,7 @@ def decrypt_result(result: TokenResult, key_file: bytes, password: str | None,
         data = etree.tostring(result.token)
     else:
         raise ValueError("That request brought no token to decrypt.")
-    decoded = decode_token(extract_token(data), trusted=certificates, private_keys=[key],
+    decoded = decode_token(extract_token(data), trusted=certificates, private_keys=keys,
                            known=certificates)
     return replace(result, decoded=decoded)
 

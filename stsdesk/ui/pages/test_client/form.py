@@ -48,7 +48,8 @@ from stsdesk.ui.pages.token_inspector import (
 from stsdesk.ui.widgets.form import error_label, show_problem
 
 __all__ = [
-    "TokenRequestForm", "endpoint_problem", "IDENTITY_DIALECT", "DEFAULT_TIMEOUT_SECONDS",
+    "TokenRequestForm", "endpoint_problem", "read_relying_party_key", "IDENTITY_DIALECT",
+    "DEFAULT_TIMEOUT_SECONDS",
     "TLS_PINNED", "TLS_CA_FILE", "TLS_SYSTEM", "TLS_INSECURE",
 ]
 
@@ -362,6 +363,16 @@ class TokenRequestForm(QWidget):
             if uri not in known:
                 self._add_claim_item(uri, name, checked=uri in ticked)
 
+    def offer_embedded_admin(self, username: str, password: str, sts_url: str,
+                             server_url: str) -> None:
+        """On the embedded server, sign in as its admin: filled in while the fields still
+        name that admin on that server and no password was typed (nothing is remembered)."""
+        if (self.username.text().strip() == username and not self.password.text()
+                and _same_server(self.endpoint.text().strip() or sts_url, server_url)):
+            self.password.setText(password)
+            self.password.setToolTip("The embedded server's admin password, filled in for you "
+                                     "(Servers › Embedded admin password… shows where it is kept)")
+
     def offer_password(self, username: str, secret: str) -> None:
         """A remembered password for ``username``: used if nothing was typed meanwhile."""
         if not self.password.text() and self.username.text().strip() == username:
@@ -529,15 +540,20 @@ class TokenRequestForm(QWidget):
             problems.append(field)
             return None
 
-    def relying_party_keys(self) -> list[PrivateKey] | None:
-        """The relying party's key to decrypt tokens with; None (and said) if it cannot be read."""
+    def relying_party_key_file(self) -> tuple[str, str | None] | None:
+        """The relying party's key file and its password, or None when none is given.
+
+        Reading it (PEM or PKCS#12, a key derivation for an encrypted one) is blocking work:
+        the page does it with :func:`read_relying_party_key` off the GUI thread.
+        """
         path = self.rp_key.text().strip()
-        if not path:
-            return []
-        try:
-            return [load_private_key(read_file(path, "relying party key"),
-                                     self.rp_key_password.text() or None)]
-        except (InputError, StsError) as exc:
-            show_problem(self.rp_key_error, exc.message)
-            self.rp_key.setFocus()
-            return None
+        return (path, self.rp_key_password.text() or None) if path else None
+
+    def show_relying_party_key_problem(self, problem: str) -> None:
+        show_problem(self.rp_key_error, problem)
+        self.rp_key.setFocus()
+
+
+def read_relying_party_key(path: str, password: str | None) -> list[PrivateKey]:
+    """Read and parse the relying party's private key (blocking: run it on the task runner)."""
+    return [load_private_key(read_file(path, "relying party key"), password)]

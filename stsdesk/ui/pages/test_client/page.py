@@ -7,7 +7,10 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QSplitter, QWidget
 
 from stsdesk.core.errors import StsError
+from stsdesk.core.tokeninfo import PrivateKey
 from stsdesk.services.credentials import CredentialStore
+from stsdesk.services.errors import InputError
+from stsdesk.services.profiles import EMBEDDED_PROFILE
 from stsdesk.services.token_session import TokenResult
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.pages.base import Page
@@ -18,9 +21,9 @@ from stsdesk.ui.pages.test_client.controller import (
     decrypt_result,
     fetch_choices,
 )
-from stsdesk.ui.pages.test_client.form import TokenRequestForm
+from stsdesk.ui.pages.test_client.form import TokenRequestForm, read_relying_party_key
 from stsdesk.ui.pages.test_client.result_view import NEUTRAL, TokenResultView
-from stsdesk.ui.pages.token_inspector import KEY_FILE_FILTER, ask_open_path, read_file
+from stsdesk.ui.pages.token_inspector import KEY_FILE_FILTER, ask_open_path
 from stsdesk.ui.widgets.form import show_problem
 
 __all__ = ["TestClientPage"]
@@ -124,6 +127,11 @@ class TestClientPage(Page):
             self.form.fill(choices, server_url=self.connection.url,
                            username=endpoint.username if endpoint else "",
                            pinned_sha256=endpoint.trust.pinned_sha256 if endpoint else None)
+            if endpoint is not None and self.connection.name == EMBEDDED_PROFILE:
+                # The embedded admin's generated password, instead of an empty one that
+                # counts toward the lockout (the form keeps whatever was typed).
+                self.form.offer_embedded_admin(endpoint.username, endpoint.password,
+                                               choices.sts_url, self.connection.url)
             self.loaded.emit()
 
         def failed(error: Exception) -> None:
@@ -142,11 +150,27 @@ class TestClientPage(Page):
         except StsError as exc:
             self.banner.error(f"The request cannot be sent: {exc.message}")
             return
-        keys = self.form.relying_party_keys() if options is not None else None
-        if options is None or keys is None:
+        if options is None:
             return
-        self.controller.issue(options, certificates=self.choices.certificates.all,
-                              private_keys=keys, remember=self.form.remember.isChecked())
+        remember = self.form.remember.isChecked()
+
+        def send(keys: list[PrivateKey]) -> None:
+            self.controller.issue(options, certificates=self.choices.certificates.all,
+                                  private_keys=keys, remember=remember)
+
+        key_file = self.form.relying_party_key_file()
+        if key_file is None:
+            send([])
+            return
+
+        def unreadable(error: Exception) -> None:
+            if isinstance(error, InputError | StsError):
+                self.form.show_relying_party_key_problem(error.message)
+            else:
+                self.show_error("Reading the relying party key", error)
+
+        # PEM/PKCS#12 parsing (a key derivation for an encrypted key) stays off the GUI thread.
+        self.connection.runner.run(lambda: read_relying_party_key(*key_file), send, unreadable)
 
     def on_stop_button_clicked(self) -> None:
         # Frees the page at once: the controller reports the request as cancelled.
@@ -177,21 +201,22 @@ class TestClientPage(Page):
             if not path:
                 return
             form.rp_key.setText(path)
-        path, password = form.rp_key.text().strip(), form.rp_key_password.text() or None
+        key_file = form.relying_party_key_file()
+        if key_file is None:
+            return
         certificates = dict(self.choices.certificates.all) if self.choices else {}
         show_problem(form.rp_key_error, None)
         self.result_view.decrypt_button.setEnabled(False)
 
         def work() -> TokenResult:
-            return decrypt_result(result, read_file(path, "relying party key"), password,
-                                  certificates)
+            return decrypt_result(result, read_relying_party_key(*key_file), certificates)
 
         def done(opened: TokenResult) -> None:
             self.result_view.decrypt_button.setEnabled(True)
             decoded = opened.decoded
             if decoded is None or not decoded.readable:
                 reason = decoded.encryption.reason if decoded and decoded.encryption else ""
-                show_problem(form.rp_key_error, reason or "That key does not open the token.")
+                form.show_relying_party_key_problem(reason or "That key does not open the token.")
                 self.banner.error(f"The token could not be decrypted: {reason}")
                 return
             self.result_view.decrypt_button.hide()
@@ -202,7 +227,7 @@ class TestClientPage(Page):
         def failed(error: Exception) -> None:
             self.result_view.decrypt_button.setEnabled(True)
             message = getattr(error, "message", None) or str(error)
-            show_problem(form.rp_key_error, message)
+            form.show_relying_party_key_problem(message)
             self.banner.error(f"The relying party's key could not be used: {message}")
 
         self.controller.runner.run(work, done, failed)

@@ -1,0 +1,112 @@
+"""The applied policy's message security on the STS: keys, trust, replay, and the answer.
+
+``core.wssec`` is sans-IO; this module gives it what it needs from the server: the policy
+document of the applied scenario, the private keystore's key (the STS's active signing key),
+the trusted keystore's certificates, and the replay cache (the store's nonce table).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from cryptography import x509
+
+from stsdesk.core.algorithm_suite import AlgorithmSuite
+from stsdesk.core.errors import InvalidSecurityError
+from stsdesk.core.scenarios import applied_policy_document
+from stsdesk.core.soap import SoapMessage
+from stsdesk.core.wssec import (
+    Binding,
+    InboundResult,
+    PolicyModel,
+    ResponseSecurity,
+    process_inbound,
+    read_policy,
+    secure_response,
+)
+from stsdesk.server.keystore import KeyStore
+from stsdesk.server.model import ConfigSnapshot, SecurityPolicy
+from stsdesk.server.storage.store import Store
+
+__all__ = ["MessageSecurity", "policy_model", "TRUSTED_KEYSTORE"]
+
+# The keystore whose certificates the trust decisions use: the trust store beside the STS's
+# signing keys, named as WSO2 names its primary keystore (admin.sts_security.PRIMARY_KEYSTORE).
+TRUSTED_KEYSTORE = "wso2carbon.jks"
+
+
+def policy_model(security: SecurityPolicy) -> PolicyModel:
+    """The model of the applied policy document (the scenario's, with the administrator's
+    algorithm suite): what the WSDL and MEX publish is what the engine enforces."""
+    return _model(security.scenario_id, security.algorithm_suite)
+
+
+@lru_cache(maxsize=64)
+def _model(scenario_id: str, suite: AlgorithmSuite) -> PolicyModel:
+    return read_policy(applied_policy_document(scenario_id, suite))
+
+
+class MessageSecurity:
+    """Runs the message-security engine for requests under an asymmetric or symmetric binding."""
+
+    def __init__(self, store: Store, keystore: KeyStore) -> None:
+        self._store = store
+        self._keystore = keystore
+
+    @staticmethod
+    def applies(config: ConfigSnapshot) -> bool:
+        """Whether the applied policy secures messages (rather than relying on HTTPS)."""
+        policy = config.security
+        return policy.enabled and policy_model(policy).binding in (
+            Binding.ASYMMETRIC, Binding.SYMMETRIC)
+
+    def trusted_certificates(self, config: ConfigSnapshot) -> tuple[x509.Certificate, ...]:
+        if TRUSTED_KEYSTORE not in config.security.trusted_keystores:
+            return ()
+        return tuple(
+            x509.load_der_x509_certificate(der) for der in config.trusted_certificates.values()
+        )
+
+    def inbound(self, message: SoapMessage, config: ConfigSnapshot, now: datetime
+                ) -> InboundResult:
+        """Check and decrypt ``message``; refuse it if it was seen before."""
+        skew = config.tokens.clock_skew_seconds
+        result = process_inbound(
+            message,
+            policy_model(config.security),
+            self._keystore.signing_identity(config.signing_alias),
+            known_certificates=self.trusted_certificates(config),
+            now=now,
+            skew_seconds=skew,
+        )
+        self._refuse_replay(result, now, skew)
+        return result
+
+    def secure(self, envelope: bytes, config: ConfigSnapshot, inbound: InboundResult,
+               now: datetime) -> bytes:
+        """The answer ``envelope`` signed and encrypted as the applied policy requires."""
+        return secure_response(envelope, ResponseSecurity(
+            policy=policy_model(config.security),
+            service=self._keystore.signing_identity(config.signing_alias),
+            inbound=inbound,
+            now=now,
+        ))
+
+    def _refuse_replay(self, result: InboundResult, now: datetime, skew: int) -> None:
+        # A signature value is unique to the signed content, which holds a fresh Timestamp: the
+        # same value twice is the same message sent twice. It is remembered for as long as its
+        # Timestamp could still pass the freshness check.
+        expires = now + timedelta(seconds=2 * skew)
+        if result.timestamp is not None and result.timestamp.expires is not None:
+            expires = max(expires, result.timestamp.expires + timedelta(seconds=skew))
+        proofs = [b"sig:" + value for value in result.signature_values]
+        if not proofs and result.request_key is not None and result.request_key.sha1:
+            proofs.append(b"ek:" + result.request_key.sha1.encode("ascii"))
+        for proof in proofs:
+            if not self._store.logins.remember_nonce(hashlib.sha256(proof).digest(), expires):
+                raise InvalidSecurityError(
+                    "This message was already received (a replayed signature). Send a fresh "
+                    "request with a new Timestamp and signature."
+                )

@@ -1,0 +1,105 @@
+"""SAML tokens presented to the STS (scenarios 31-34): trusted, valid, not cancelled; and whom
+they name.
+
+An assertion is accepted when it is signed by this STS (one of its signing keys, with its issuer
+name) and the STS's record of it is active, or signed by a certificate in the trusted keystore
+and within its Conditions. The new token is issued for the user the assertion names: that local
+user with their roles and claims when there is one, else the name alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from cryptography import x509
+from lxml import etree
+
+from stsdesk.core import ns
+from stsdesk.core.errors import InvalidSecurityTokenError
+from stsdesk.core.saml import verify_assertion
+from stsdesk.core.samlreader import read_assertion
+from stsdesk.core.wssec import FailedAuthenticationError, WsseInvalidTokenError
+from stsdesk.server.model import ConfigSnapshot, TokenStatus, UserRecord
+from stsdesk.server.storage.store import Store
+from stsdesk.server.sts.directory import UserDirectory
+
+__all__ = ["SamlTokenAuthenticator", "SAML_USER_PREFIX"]
+
+SAML_USER_PREFIX = "saml:"
+_TOKEN_TYPES = {
+    ns.TOKEN_SAML20: f"{{{ns.SAML2}}}Assertion",
+    ns.TOKEN_SAML20_URN: f"{{{ns.SAML2}}}Assertion",
+    ns.TOKEN_SAML11: f"{{{ns.SAML11}}}Assertion",
+    ns.TOKEN_SAML10_URN: f"{{{ns.SAML11}}}Assertion",
+}
+
+
+class SamlTokenAuthenticator:
+    """Decides whether a presented assertion is trusted now, and for whom it speaks."""
+
+    def __init__(self, store: Store, users: UserDirectory) -> None:
+        self._store = store
+        self._users = users
+
+    def authenticate(
+        self, assertions: Sequence[etree._Element], token_type: str | None,
+        config: ConfigSnapshot, now: datetime, *,
+        own_certificates: Sequence[x509.Certificate],
+        trusted_certificates: Sequence[x509.Certificate],
+    ) -> UserRecord:
+        wanted = _TOKEN_TYPES.get(token_type or "")
+        found = [a for a in assertions if wanted is None or a.tag == wanted]
+        if not found:
+            kind = "SAML 1.1" if wanted == f"{{{ns.SAML11}}}Assertion" else "SAML 2.0"
+            raise WsseInvalidTokenError(
+                f"The request carries no {kind} assertion; the security policy requires one "
+                "issued by this STS or a trusted issuer."
+            )
+        assertion = found[0]
+        subject = self._check(assertion, config, now, own_certificates, trusted_certificates)
+        user = self._users.get(subject, config.version)
+        if user is not None and user.active:
+            return user
+        return UserRecord(user_id=f"{SAML_USER_PREFIX}{subject}", username=subject,
+                          password_hash="")
+
+    def _check(
+        self, assertion: etree._Element, config: ConfigSnapshot, now: datetime,
+        own: Sequence[x509.Certificate], trusted: Sequence[x509.Certificate],
+    ) -> str:
+        reading = read_assertion(assertion)
+        subject = reading.subject.name_id if reading.subject is not None else None
+        if not subject:
+            raise WsseInvalidTokenError("The SAML assertion names no subject.")
+        skew = timedelta(seconds=config.tokens.clock_skew_seconds)
+        try:
+            verified = verify_assertion(assertion, trusted_certificates=[*own, *trusted])
+        except InvalidSecurityTokenError as exc:
+            raise FailedAuthenticationError(
+                f"The SAML assertion is not from a trusted issuer: {exc.message}"
+            ) from exc
+        if verified.certificate in own:
+            if reading.issuer != config.resident_idp.issuer:
+                raise FailedAuthenticationError(
+                    "The SAML assertion is signed with this STS's key but names another issuer."
+                )
+            record = self._store.tokens.get(reading.assertion_id or "")
+            if record is None or record.status is not TokenStatus.ACTIVE:
+                raise FailedAuthenticationError(
+                    "The SAML assertion is not an active token of this STS (it was cancelled, "
+                    "renewed or never issued here)."
+                )
+        conditions = reading.conditions
+        if conditions is not None and conditions.not_before is not None and (
+            conditions.not_before - skew > now
+        ):
+            raise FailedAuthenticationError("The SAML assertion is not valid yet.")
+        if conditions is None or conditions.not_on_or_after is None or (
+            conditions.not_on_or_after + skew <= now
+        ):
+            raise FailedAuthenticationError(
+                "The SAML assertion has expired (or states no end of validity); request a new "
+                "token."
+            )
+        return subject

@@ -1,0 +1,73 @@
+"""Secrets without an OS keyring: a labelled encrypted file, one notice, no errors for nothing."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+import keyring
+import pytest
+from keyring.backends import fail
+
+from stsdesk.services.credentials import FILE_FORMAT, CredentialStore
+from stsdesk.services.profiles import ProfileStore, ServerProfile
+
+SECRET = "Rem3mbered-passw0rd"
+
+
+@pytest.fixture
+def no_keyring():
+    """The machine has no Secret Service: keyring falls back to its "fail" backend."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+def test_without_a_keyring_secrets_go_to_a_labelled_encrypted_file(tmp_path, no_keyring):
+    store = CredentialStore(fallback_dir=tmp_path)
+    store.set("profile:prod", SECRET)
+    assert store.get("profile:prod") == SECRET
+    secrets_file = tmp_path / "credentials.enc"
+    text = secrets_file.read_text()
+    assert SECRET not in text  # encrypted, not merely hidden
+    data = json.loads(text)
+    assert data["format"] == FILE_FORMAT
+    assert "without an OS keyring" in data["note"]
+    for path in (secrets_file, tmp_path / "credentials.key"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    # Another process (the next start) reads what this one stored.
+    assert CredentialStore(fallback_dir=tmp_path).get("profile:prod") == SECRET
+
+
+def test_the_store_in_use_is_described_once_in_plain_words(tmp_path, no_keyring):
+    description = CredentialStore(fallback_dir=tmp_path).describe()
+    assert not description.keyring
+    assert "No OS keyring was found" in description.detail
+    assert str(tmp_path / "credentials.enc") in description.detail
+
+
+def test_deleting_what_was_never_stored_is_not_an_error(tmp_path, no_keyring):
+    store = CredentialStore(fallback_dir=tmp_path)
+    store.delete("profile:never")  # no file yet
+    store.set("profile:a", SECRET)
+    store.delete("profile:never")
+    store.delete("profile:a")
+    assert store.get("profile:a") is None
+
+
+def test_deleting_what_the_keyring_never_had_is_not_an_error(tmp_path, memory_keyring_backend):
+    store = CredentialStore(fallback_dir=tmp_path)
+    store.delete("profile:never")
+    assert store.describe().keyring
+    assert "OS keyring" in store.describe().detail
+    assert not (tmp_path / "credentials.enc").exists()
+
+
+def test_a_remote_profile_can_be_saved_without_a_keyring(tmp_path, no_keyring):
+    store = ProfileStore(tmp_path / "profiles.json", CredentialStore(fallback_dir=tmp_path))
+    store.save(ServerProfile("prod", "https://sts.example.org:9443"), password=SECRET)
+    assert store.password("prod") == SECRET
+    assert SECRET not in (tmp_path / "profiles.json").read_text()
+    store.remove("prod")
+    assert store.password("prod") is None
