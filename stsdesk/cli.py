@@ -30,6 +30,7 @@ logger = logging.getLogger("stsdesk.cli")
 
 ENV_ADMIN_PASSWORD = "STSDESK_ADMIN_PASSWORD"  # noqa: S105 - a variable name, not a secret
 ENV_DATABASE_URL = "STSDESK_DATABASE_URL"
+ENV_USER_NAME_PATTERN = "STSDESK_USER_NAME_PATTERN"
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -93,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--database-url", metavar="URL", default=None,
                        help=f"SQLAlchemy database URL (default: ${ENV_DATABASE_URL}, else SQLite "
                        "in the data directory)")
+    serve.add_argument("--user-name-pattern", metavar="REGEX", default=None,
+                       help=f"the rule new user names must match (default: "
+                       f"${ENV_USER_NAME_PATTERN}, else WSO2's ^[\\S]{{3,30}}$: 3 to 30 "
+                       "characters, no spaces)")
     serve.add_argument("--exit-with-parent", action="store_true",
                        help="stop when standard input reaches end-of-file, i.e. when the program "
                        "that started the server with a pipe on it ends (the desktop console "
@@ -150,6 +155,12 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def _user_name_pattern(args: argparse.Namespace) -> dict[str, str]:
+    """The user-name rule given on the command line or in the environment ({}: the default)."""
+    pattern = args.user_name_pattern or os.environ.get(ENV_USER_NAME_PATTERN)
+    return {"user_name_pattern": pattern} if pattern else {}
+
+
 def _serve(args: argparse.Namespace) -> int:
     # Imported here so that --help and --version stay fast and need no server dependencies.
     from stsdesk.server.errors import ServerError, StartupError
@@ -174,6 +185,7 @@ def _serve(args: argparse.Namespace) -> int:
             workers=args.workers,
             database_url=args.database_url or os.environ.get(ENV_DATABASE_URL) or None,
             admin_password=admin_password,
+            **_user_name_pattern(args),
         )
     except ServerError as exc:
         return _fail(exc.message, EXIT_USAGE)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 
 from cryptography import x509
 from lxml import etree
@@ -50,9 +51,37 @@ __all__ = [
     "ProofKind", "HolderOfKeyInfo", "SubjectInfo", "ConditionsInfo", "AuthnInfo",
     "TokenAttribute", "ResponseInfo", "ValidityState", "ValidityTimeline", "DecodedToken",
     "PrivateKey", "decode_token", "summarize_certificate", "DEFAULT_CLOCK_SKEW_SECONDS",
+    "Severity", "TokenVerdict",
 ]
 
 _ASSERTIONS = {f"{{{ns.SAML2}}}Assertion", f"{{{ns.SAML11}}}Assertion"}
+
+
+class Severity(StrEnum):
+    """How the token as a whole stands; one value that every view of it takes its colour from."""
+
+    OK = "ok"  # readable, signed by a trusted certificate, nothing wrong found
+    WARNING = "warning"  # usable with care: untrusted signer, fields that could not be read
+    ERROR = "error"  # do not rely on it: invalid, unsigned or damaged
+    UNKNOWN = "unknown"  # encrypted and not opened: nothing can be said yet
+
+
+@dataclass(frozen=True)
+class TokenVerdict:
+    """The one verdict on a token: its severity and every problem behind it, in words."""
+
+    severity: Severity
+    problems: tuple[str, ...]
+
+
+_SIGNATURE_SEVERITY = {
+    SignatureStatus.VALID: Severity.OK,
+    SignatureStatus.UNTRUSTED: Severity.WARNING,
+    SignatureStatus.INVALID: Severity.ERROR,
+    SignatureStatus.UNSIGNED: Severity.ERROR,
+    SignatureStatus.NOT_CHECKED: Severity.UNKNOWN,
+}
+_RANK = (Severity.OK, Severity.UNKNOWN, Severity.WARNING, Severity.ERROR)
 
 
 @dataclass(frozen=True)
@@ -88,6 +117,28 @@ class DecodedToken:
     assertion: etree._Element | None = field(repr=False, compare=False)  # decrypted if it was
 
     @property
+    def verdict(self) -> TokenVerdict:
+        """The summary's problems and the headline's colour both come from here, so they
+        cannot disagree (a Summary of "Problems: none" beside an invalid signature)."""
+        signature = self.signature
+        severity = _SIGNATURE_SEVERITY[signature.status]
+        problems: list[str] = []
+        if signature.status is SignatureStatus.INVALID:
+            problems.append(f"The signature is invalid: {signature.reason}")
+        elif signature.status is SignatureStatus.UNSIGNED:
+            problems.append("The token is not signed: anyone could have written it.")
+        elif signature.status is SignatureStatus.UNTRUSTED:
+            problems.append(f"The signature is not from a trusted certificate: "
+                            f"{signature.reason}")
+        if self.encryption is not None and self.encryption.damaged:
+            severity = Severity.ERROR
+            problems.append(self.encryption.reason)
+        if self.problems:
+            problems.extend(self.problems)
+            severity = max(severity, Severity.WARNING, key=_RANK.index)
+        return TokenVerdict(severity, tuple(problems))
+
+    @property
     def readable(self) -> bool:
         """False when the token is encrypted and no given key opened it."""
         return self.assertion is not None
@@ -97,6 +148,14 @@ class DecodedToken:
     ) -> ValidityTimeline:
         now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
         conditions = self.conditions or ConditionsInfo(None, None, ())
+        response = self.response
+        if (conditions.not_before is None and conditions.not_on_or_after is None
+                and response is not None and (response.created or response.expires)):
+            # The token's own conditions are out of sight (encrypted) or absent; the RSTR's
+            # wst:Lifetime still says what the STS issued it for, marked as such.
+            timeline = validity_timeline(now, response.created, response.expires, skew_seconds)
+            return replace(timeline, from_response=True,
+                           note=f"From the response's wst:Lifetime: {timeline.note}")
         return validity_timeline(
             now, conditions.not_before, conditions.not_on_or_after, skew_seconds
         )
@@ -109,6 +168,12 @@ class DecodedToken:
 
     def token_xml(self) -> str:
         return pretty(self.token)
+
+    def exact_bytes(self) -> bytes:
+        """The readable assertion (else the token) as it came: its whitespace untouched, so a
+        copy still verifies; only namespaces declared on enclosing elements are added."""
+        element = self.assertion if self.assertion is not None else self.token
+        return etree.tostring(element, encoding="utf-8")
 
 
 def decode_token(

@@ -109,6 +109,9 @@ class EncryptionInfo:
     recipient_alias: str | None  # the known certificate it matches
     decrypted: bool
     reason: str
+    # The right private key was given (it belongs to the named recipient) and still the
+    # wrapped key would not open: the token is broken, not meant for someone else.
+    damaged: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,9 @@ class ValidityTimeline:
     lifetime_seconds: float | None
     within_skew: bool  # accepted only thanks to the clock-skew allowance
     note: str
+    # The times are the RSTR's wst:Lifetime, not the token's own conditions (which an
+    # encrypted token hides until it is decrypted).
+    from_response: bool = False
 
     @property
     def expired(self) -> bool:
@@ -234,6 +240,13 @@ def _thumbprint_of_key_info(key_info: etree._Element | None) -> str | None:
     return certificate_fingerprint(cert, "sha1") if cert is not None else None
 
 
+def _key_of(key: PrivateKey, certificate: x509.Certificate) -> bool:
+    """True when ``key`` is the private half of ``certificate``'s public key."""
+    public = certificate.public_key()
+    return isinstance(public, rsa.RSAPublicKey) and (
+        public.public_numbers() == key.public_key().public_numbers())
+
+
 def _recipient_text(thumbprint: str | None, alias: str | None) -> str:
     if alias and thumbprint:
         return f"the certificate '{alias}' (SHA-1 thumbprint {thumbprint})"
@@ -275,7 +288,7 @@ def open_encrypted(
     alias = _alias_for_thumbprint(thumbprint, catalogue)
     recipient = _recipient_text(thumbprint, alias)
 
-    def info(decrypted: bool, reason: str) -> EncryptionInfo:
+    def info(decrypted: bool, reason: str, *, damaged: bool = False) -> EncryptionInfo:
         return EncryptionInfo(
             data_algorithm=data_method.get("Algorithm") if data_method is not None else None,
             key_transport=key_method.get("Algorithm") if key_method is not None else None,
@@ -283,6 +296,7 @@ def open_encrypted(
             recipient_alias=alias,
             decrypted=decrypted,
             reason=reason,
+            damaged=damaged,
         )
 
     if encrypted_key is None:
@@ -295,10 +309,22 @@ def open_encrypted(
             "PKCS#12) to read it.",
         ), None
     last_error = ""
+    recipient_certificate = catalogue.get(alias) if alias else None
     for key in keys:
         try:
             inner = decrypt_assertion(element, key)
         except CryptoError as exc:
+            if recipient_certificate is not None and _key_of(key, recipient_certificate):
+                # The key is the recipient's own: "encrypted for another certificate" (quoting
+                # the very thumbprint of the key given) would send the person looking for a
+                # key they already have.
+                return info(
+                    False,
+                    f"The token is damaged: it is encrypted for {recipient}, whose private key "
+                    "was given, but its encrypted key or data does not decrypt with it. The "
+                    "token was altered or broken on the way; request a new one.",
+                    damaged=True,
+                ), None
             last_error = exc.message
             continue
         except InvalidSecurityTokenError as exc:  # it opened, but holds no assertion

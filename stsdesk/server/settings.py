@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from stsdesk.server.errors import ValidationError
 
-__all__ = ["ServerSettings", "DATABASE_FILE", "MASTER_SECRET_FILE"]
+__all__ = ["ServerSettings", "DATABASE_FILE", "MASTER_SECRET_FILE", "DEFAULT_USER_NAME_PATTERN"]
 
 DATABASE_FILE = "stsdesk.db"
 MASTER_SECRET_FILE = Path("secrets") / "keystore-password"
+# WSO2 Identity Server's default UsernameJavaRegEx: 3 to 30 characters, none of them a space.
+# Names are shown in narrow places and typed at sign-in; a 400-character name helps nobody.
+DEFAULT_USER_NAME_PATTERN = r"^[\S]{3,30}$"
 
 
 @dataclass(frozen=True)
@@ -26,10 +30,19 @@ class ServerSettings:
     admin_password: str | None = field(default=None, repr=False)
     # How /health names this node to clients (the desktop shows it); None: "host:port/pid".
     node_name: str | None = None
+    # The rule new and renamed user names must match (a Python regular expression, searched).
+    user_name_pattern: str = DEFAULT_USER_NAME_PATTERN
 
     def __post_init__(self) -> None:
         if not isinstance(self.data_dir, Path):
             object.__setattr__(self, "data_dir", Path(self.data_dir))
+        try:
+            re.compile(self.user_name_pattern)
+        except re.error as exc:
+            raise ValidationError(
+                f"The user name pattern {self.user_name_pattern!r} is not a regular expression "
+                f"({exc}); WSO2's default is {DEFAULT_USER_NAME_PATTERN!r}."
+            ) from None
         if not 0 <= self.port <= 65535:
             raise ValidationError(
                 f"The port {self.port} is out of range; choose one from 1 to 65535, or 0 for any "

@@ -40,6 +40,7 @@ from stsdesk.core.xmlenc import decrypt_key
 from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.trust_client import (
     Credentials,
+    RequestCancelledError,
     TrustClient,
     TrustClientError,
     TrustExchange,
@@ -168,13 +169,16 @@ class ProofKeyInfo:
 
 @dataclass(frozen=True)
 class ExchangeView:
-    """The HTTP exchange as shown: the password masked, both messages pretty-printed."""
+    """The HTTP exchange: the password masked; both messages pretty-printed for display and
+    as the exact bytes (what copying and saving give, so signatures still verify)."""
 
     status: int
     elapsed_seconds: float
     response_headers: Mapping[str, str]
     request_xml: str
     response_xml: str
+    request_bytes: bytes = field(default=b"", repr=False)
+    response_bytes: bytes = field(default=b"", repr=False)
 
     @classmethod
     def of(cls, exchange: TrustExchange) -> ExchangeView:
@@ -184,6 +188,8 @@ class ExchangeView:
             response_headers=dict(exchange.response_headers),
             request_xml=pretty_xml(exchange.request_for_display()),
             response_xml=pretty_xml(exchange.response_bytes),
+            request_bytes=exchange.request_for_display(),
+            response_bytes=bytes(exchange.response_bytes),
         )
 
 
@@ -287,6 +293,8 @@ class TokenSession:
         self._lock = threading.Lock()
         self._client: TrustClient | None = None
         self._client_key: tuple[str, TrustPolicy, float] | None = None
+        # The cancel event of the request this thread is making (see abandon()).
+        self._call = threading.local()
 
     # -- state --------------------------------------------------------------------------------
 
@@ -313,6 +321,21 @@ class TokenSession:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+    def abandon(self) -> None:
+        """Stop waiting for the request in flight, at once (call from any thread).
+
+        Its answer, whenever it comes, is dropped and never enters the history; its connection
+        is closed and the next request opens a new one with a fresh cancel event, so it cannot
+        share a connection with, or be revived by, the abandoned one.
+        """
+        with self._lock:
+            abandoned = self.cancel_event
+            self.cancel_event = threading.Event()
+            client, self._client, self._client_key = self._client, None, None
+        abandoned.set()
+        if client is not None:
+            client.close()
 
     def __enter__(self) -> TokenSession:
         return self
@@ -446,7 +469,10 @@ class TokenSession:
         started = dt.datetime.now(dt.UTC)
         warnings = tuple(w for w in (opts.tls.warning,) if w)
         credentials = Credentials(opts.username, opts.password, digest=opts.password_digest)
-        client = self._trust_client(opts)
+        with self._lock:
+            cancel_event = self.cancel_event
+            client = self._trust_client(opts)
+        self._call.cancel_event = cancel_event
         logger.info("%s request to %s as %s", action.value, opts.endpoint, opts.username)
         try:
             exchange = client.send(
@@ -456,10 +482,10 @@ class TokenSession:
                 soap_version=opts.soap_version,
                 credentials=credentials,
                 addressing_namespace=opts.addressing_namespace,
-                cancel_event=self.cancel_event,
+                cancel_event=cancel_event,
             )
         except TrustClientError as exc:
-            if self.cancel_event.is_set():
+            if cancel_event.is_set():
                 raise
             return TokenResult(action, started, opts, error=str(exc), warnings=warnings)
         view = ExchangeView.of(exchange)
@@ -555,7 +581,11 @@ class TokenSession:
         )
 
     def _remember(self, result: TokenResult, *, in_hand: bool = False) -> None:
+        cancel_event = getattr(self._call, "cancel_event", None)
         with self._lock:
+            if cancel_event is not None and cancel_event.is_set():
+                # Abandoned while its answer was being read: the person has moved on.
+                raise RequestCancelledError("The request was cancelled.")
             self._history.append(result)
             if in_hand:
                 self._current = result

@@ -221,3 +221,47 @@ def test_the_audit_page_shows_what_the_fake_server_recorded(qtbot, fake_window, 
     rows = shown_rows(page)
     assert [(r.actor, r.action, r.target) for r in rows][:1] == [
         ("admin", "application.create", "Payroll")]
+
+
+def _arrow_points_down(header, section: int) -> bool:
+    """Read the sort arrow off the painted header: a down arrow is widest at its top."""
+    image = header.grab(header.rect()).toImage()
+    right = header.sectionViewportPosition(section) + header.sectionSize(section)
+    widths = []
+    for y in range(image.height()):
+        dark = [x for x in range(right - 20, right - 1)
+                if image.pixelColor(x, y).lightness() < 120]
+        if dark:
+            widths.append(len(dark))
+    assert len(widths) >= 2, "no sort arrow drawn"
+    return widths[0] > widths[-1]
+
+
+def test_newest_first_shows_a_downward_arrow_and_targets_by_name(qtbot, window, admin_client):
+    name = f"Audit-named-{uuid.uuid4().hex[:6]}"
+    app = admin_client.post("/applications", {"name": name})
+    user = admin_client.scim("POST", "/Users", {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": f"audit-{uuid.uuid4().hex[:6]}", "password": "Aud1t-password!"})
+    try:
+        page = open_audit(qtbot, window)
+        header = page.table.horizontalHeader()
+        rows = shown_rows(page)
+        assert [r.id for r in rows] == sorted((r.id for r in rows), reverse=True)
+        assert header.sortIndicatorSection() == AuditLogTableModel.TIME
+        assert _arrow_points_down(header, AuditLogTableModel.TIME)
+        page.table.sortByColumn(AuditLogTableModel.TIME, Qt.SortOrder.AscendingOrder)
+        assert not _arrow_points_down(header, AuditLogTableModel.TIME)
+        page.table.sortByColumn(AuditLogTableModel.TIME, Qt.SortOrder.DescendingOrder)
+        targets = {page.proxy.index(row, AuditLogTableModel.TARGET).data(): row
+                   for row in range(page.proxy.rowCount())}
+        assert f"service provider {name}" in targets
+        assert f"user {user['userName']}" in targets
+        row = targets[f"service provider {name}"]
+        assert page.proxy.index(row, AuditLogTableModel.TARGET).data(
+            Qt.ItemDataRole.ToolTipRole) == app["id"]  # the id is still there to read
+        assert not any(text.startswith("Users/") for text in targets)
+        screenshot(window, "audit-log")
+    finally:
+        admin_client.delete(f"/applications/{app['id']}")
+        admin_client.scim("DELETE", f"/Users/{user['id']}")

@@ -287,3 +287,20 @@ def test_server_down_mid_save_keeps_the_form(qtbot, private_server, tmp_path):
     assert page.issuer.text() == "saved-nowhere"
     assert page.update_button.isEnabled()
     main.runner.wait(5000)
+
+
+def test_typing_zero_minutes_is_said_and_kept_not_silently_undone(qtbot, fake_window, fake_admin):
+    page = open_page(qtbot, fake_window)
+    box = page.idle_timeout
+    qtbot.mouseClick(box.lineEdit(), LEFT)
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "0")
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Tab)
+    assert box.value() == 0  # what was typed stays
+    assert page.idle_error.isVisible()
+    assert page.idle_error.text() == "The idle session time-out must be at least 1 minute."
+    page.on_update_button_clicked()  # as Ctrl+S does
+    assert box.hasFocus()
+    assert "update_resident_idp" not in fake_admin.calls
+    qtbot.keyClicks(box.lineEdit(), "5")
+    assert not page.idle_error.isVisible()

@@ -19,6 +19,7 @@ from stsdesk.server.settings import ServerSettings
 from stsdesk.services.admin import Capability
 from stsdesk.services.admin.models import TrustedService
 from stsdesk.services.admin_client import AdminClient, ServerEndpoint
+from stsdesk.services.errors import InvalidInputError
 from stsdesk.services.tls import TrustPolicy, fetch_certificate, fingerprint
 from stsdesk.ui.dialogs import confirm
 from stsdesk.ui.models.scenarios import TrustedServicesTableModel, offered_roles
@@ -220,7 +221,8 @@ def test_disable_asks_first_then_disables_and_the_wizard_reapplies(
     asked: list[dict[str, Any]] = []
     reply = [False]
 
-    def ask(parent: Any, title: str, text: str, *, destructive: bool = False) -> bool:
+    def ask(parent: Any, title: str, text: str, *, destructive: bool = False,
+            action: str | None = None) -> bool:
         asked.append({"title": title, "text": text, "destructive": destructive})
         return reply[0]
 
@@ -477,7 +479,8 @@ def test_choosing_no_disables_security_after_the_same_confirmation(
         qtbot, window, admin_client, monkeypatch):
     asked: list[dict[str, Any]] = []
 
-    def ask(parent: Any, title: str, text: str, *, destructive: bool = False) -> bool:
+    def ask(parent: Any, title: str, text: str, *, destructive: bool = False,
+            action: str | None = None) -> bool:
         asked.append({"title": title, "text": text, "destructive": destructive})
         return True
 
@@ -632,12 +635,18 @@ def test_token_and_sign_in_settings_are_saved_from_the_page(qtbot, window, admin
                         timeout=10_000)
         assert admin_client.get("/sts/token-settings")["defaultLifetimeSeconds"] == 600
         qtbot.waitUntil(lambda: not page.has_unsaved_changes(), timeout=10_000)
-        # The server refuses a default above the maximum: its words show, the input stays.
+        # A default above the maximum is caught in the form, in its words, before sending.
         group.max_lifetime.setValue(400)
-        qtbot.mouseClick(group.apply_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: page.banner.level == "error", timeout=10_000)
-        assert "defaultLifetimeSeconds" in page.banner.text or "maximum" in page.banner.text
-        assert group.max_lifetime.value() == 400
+        assert group.problem_label.isVisible()
+        assert group.problem_label.text() == (
+            "The default token lifetime (600 s) is longer than the maximum (400 s): lower the "
+            "default or raise the maximum.")
+        assert "defaultLifetimeSeconds" not in group.problem_label.text()
+        assert not group.apply_button.isEnabled()
+        assert group.max_lifetime.value() == 400  # what was typed stays
+        assert admin_client.get("/sts/token-settings")["maxLifetimeSeconds"] != 400
+        group.max_lifetime.setValue(900)
+        assert not group.problem_label.isVisible()  # gone once its cause is
     finally:
         admin_client.put("/sts/token-settings", before_tokens)
         admin_client.put("/sts/lockout-policy", before_lockout)
@@ -707,3 +716,70 @@ def test_a_server_without_the_password_digest_setting_leaves_the_box_disabled(
     assert not group.allow_digest.isEnabled() and not group.allow_digest.isChecked()
     assert group.values().password_digest is None  # nothing about it is sent
     assert page.banner.level != "error"  # the other settings loaded as usual
+
+
+def test_typing_zero_is_said_not_undone_and_a_refusal_goes_once_fixed(
+        qtbot, fake_window, fake_admin, monkeypatch):
+    page = _show(qtbot, fake_window)
+    group = page.settings_group
+    qtbot.waitUntil(lambda: group.max_attempts.value() == 5, timeout=WAIT)
+    box = group.max_attempts
+    qtbot.mouseClick(box.lineEdit(), Qt.MouseButton.LeftButton)
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "0")
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Tab)  # leaving the field keeps the 0
+    assert box.value() == 0
+    assert group.problem_label.text() == "Locking an account must be at least 1 failed sign-in."
+    qtbot.mouseClick(group.apply_button, Qt.MouseButton.LeftButton)  # disabled: nothing sent
+    assert "update_sts_settings" not in fake_admin.calls
+    group.on_apply_button_clicked()  # e.g. by keyboard: the focus goes to the field at fault
+    assert box.hasFocus()
+    # A refusal the form cannot foresee shows in the banner, and goes when the values change.
+    box.setValue(6)
+
+    def refuse(_settings):
+        raise InvalidInputError(400, "INVALID", "Invalid input.", "The store is read-only.")
+
+    monkeypatch.setattr(fake_admin, "update_sts_settings", refuse)
+    qtbot.mouseClick(group.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.banner.level == "error", timeout=WAIT)
+    assert "read-only" in page.banner.text
+    box.setValue(7)
+    assert page.banner.text == ""
+
+
+def test_after_a_roll_over_the_page_names_the_key_tokens_are_signed_with(
+        qtbot, fake_window, fake_admin):
+    from stsdesk.services.admin.models import NewSigningKey
+
+    page = _show(qtbot, fake_window)
+    assert "tokens are signed with the key 'wso2carbon'" in page.keystores_label.text()
+    fake_admin.add_signing_key(NewSigningKey("rolled-2026", common_name="sts.example.org"))
+    fake_admin.activate_signing_key("rolled-2026")
+    fake_window.show_page("Audit log")
+    page = _show(qtbot, fake_window)  # coming back reloads it
+    assert "tokens are signed with the key 'rolled-2026'" in page.keystores_label.text()
+    assert "'wso2carbon'" not in page.keystores_label.text()
+
+
+def test_the_wizard_speaks_of_the_button_it_shows(qtbot, fake_window, monkeypatch):
+    asked: list[dict] = []
+
+    def answer(*args, **kwargs) -> bool:
+        asked.append(kwargs)
+        return False  # the person thinks again
+
+    monkeypatch.setattr(confirm, "ask", answer)
+    page = _show(qtbot, fake_window)
+    wizard = _open_wizard(qtbot, page)
+    while wizard.currentId() != ApplySecurityPolicyWizard.SUMMARY:
+        _next(qtbot, wizard)
+    finish = wizard.button(QWizard.WizardButton.FinishButton)
+    assert finish.text() == "&Apply"
+    summary = wizard.summary_page
+    texts = summary.summary_label.text() + " " + summary.subTitle()
+    assert "Finish" not in texts and "Apply" in texts
+    _finish(qtbot, wizard)
+    assert asked and asked[0].get("action") == "&Apply"  # the question's button says Apply
+    assert wizard.isVisible()
+    wizard.reject()

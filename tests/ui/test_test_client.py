@@ -416,20 +416,33 @@ def silent_server() -> Iterator[str]:
     listener.close()
 
 
-def test_a_hanging_request_can_be_cancelled(qtbot, window, parties, silent_server):
+def test_a_hanging_request_can_be_cancelled(qtbot, window, parties, silent_server, ui_server):
+    import time
+
     page = open_page(qtbot, window)
     type_into(qtbot, page.form.endpoint, silent_server)
     fill_user(qtbot, page)
     click(qtbot, page, page.form.tls_insecure)
-    page.form.timeout.setValue(2)
-    with qtbot.waitSignal(page.request_failed, timeout=10_000) as blocker:
-        qtbot.mouseClick(page.request_button, LEFT)
-        assert page.controller.busy and page.stop_button.isEnabled()
-        assert not page.request_button.isEnabled()
+    page.form.timeout.setValue(30)  # the default: Cancel must not wait for it
+    qtbot.mouseClick(page.request_button, LEFT)
+    assert page.controller.busy and page.stop_button.isEnabled()
+    assert not page.request_button.isEnabled()
+    qtbot.wait(300)  # the request is on its way and the server keeps silent
+    clicked = time.monotonic()
+    with qtbot.waitSignal(page.request_failed, timeout=1000) as blocker:
         qtbot.mouseClick(page.stop_button, LEFT)
+    assert time.monotonic() - clicked < 1.0  # freed at once, not at the 30 s time-out
     assert "cancelled" in blocker.args[0]
     assert "cancelled" in page.result_view.outcome.text()
     assert page.request_button.isEnabled() and not page.stop_button.isEnabled()
+    # A new request works straight away, and the abandoned one never enters the history.
+    history = len(page.controller.history)
+    type_into(qtbot, page.form.endpoint, ui_server.url + "/services/wso2carbon-sts")
+    click(qtbot, page, page.form.tls_pinned)
+    set_audience(qtbot, page, RP_PLAIN)
+    result = request(qtbot, page)
+    assert result.ok, page.result_view.outcome.text()
+    assert len(page.controller.history) == history + 1
 
 
 def test_the_navigation_entry_opens_the_test_client_filled_in(qtbot, window, parties, ui_server):
@@ -466,3 +479,141 @@ def test_the_controller_drives_the_session_without_widgets(qtbot, ui_server, par
     assert [r.action.value for r in controller.history] == ["Issue", "Validate"]
     assert not controller.stop()  # nothing in flight to cancel
     runner.wait(5000)
+
+
+def _inspect_with_cli(data: bytes, sts_pem: Path) -> dict:
+    """What ``stsdesk token inspect`` (a separate process, as a person would run it) says."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "stsdesk", "token", "inspect", "-", "--trust-cert", str(sts_pem),
+         "--json"], input=data, capture_output=True, timeout=60, check=True)
+    return json.loads(done.stdout)
+
+
+def test_copied_and_saved_tokens_keep_their_signature(qtbot, window, parties, admin_client,
+                                                      tmp_path, monkeypatch):
+    """Copy and Save give the bytes received; the indented view is only for reading."""
+    page = open_page(qtbot, window)
+    fill_user(qtbot, page)
+    set_audience(qtbot, page, RP_PLAIN)
+    choose(page.form.token_type, "SAML 2.0")
+    result = request(qtbot, page)
+    assert result.ok
+    sts_pem = tmp_path / "sts.pem"
+    sts_pem.write_text(admin_client.request(
+        "GET", "/api/server/v1/keystores/certs/public", raw=True))
+    views = page.result_view
+    token_xml = views.token_view.xml
+    views.tabs.setCurrentIndex(0)
+    assert token_xml.display_note.text().startswith("indented for reading")
+    qtbot.mouseClick(token_xml.copy_button, LEFT)
+    copied = QApplication.clipboard().text()
+    assert copied != token_xml.text()  # the view is indented, the copy is not
+    assert _inspect_with_cli(copied.encode(), sts_pem)["signature"]["status"] == "valid"
+    # The RSTR: Copy and Save give exactly what the STS sent, and it still verifies.
+    views.tabs.setCurrentIndex(1)
+    assert views.rstr_view.display_note.isVisible()
+    qtbot.mouseClick(views.rstr_view.copy_button, LEFT)
+    assert QApplication.clipboard().text().encode() == result.exchange.response_bytes
+    target = tmp_path / "rstr.xml"
+    monkeypatch.setattr("stsdesk.ui.widgets.xml_view.ask_save_path", lambda *args: str(target))
+    with qtbot.waitSignal(views.rstr_view.saved, timeout=2000):
+        qtbot.mouseClick(views.rstr_view.save_button, LEFT)
+    assert target.read_bytes() == result.exchange.response_bytes
+    assert _inspect_with_cli(target.read_bytes(), sts_pem)["signature"]["status"] == "valid"
+
+
+def _assert_text_fits(label) -> None:
+    """No glyph of the label's text is cut at its right edge (read off the painted label)."""
+    image = label.grab().toImage()
+    background = image.pixelColor(image.width() - 1, 0).lightness()
+    edge = [image.pixelColor(x, y).lightness() for x in range(image.width() - 3, image.width())
+            for y in range(image.height())]
+    assert min(edge) > background - 60, f"text runs past the right edge: {label.text()!r}"
+
+
+def test_an_encrypted_token_shows_the_responses_lifetime_and_whole_fingerprints(
+        qtbot, window, parties, admin_client):
+    audience = f"https://rp.example.org/gui-encrypted-{TAG}"
+    app = admin_client.post("/applications", {"name": f"gui-encrypted-{TAG}"})
+    admin_client.put(f"/applications/{app['id']}/inbound-protocols/ws-trust", {
+        "audience": audience, "certificateAlias": parties.aliases[0], "encryptToken": True})
+    try:
+        page = open_page(qtbot, window)
+        fill_user(qtbot, page)
+        set_audience(qtbot, page, audience)
+        result = request(qtbot, page)
+        assert result.ok, page.result_view.outcome.text()
+        view = page.result_view.token_view
+        fields = view.fields
+        assert fields["Encrypted"].text() == "yes"
+        assert view.headline.text().startswith("Encrypted —")
+        validity = fields["Validity"].text()
+        assert validity.startswith("From the response's wst:Lifetime: Valid"), validity
+        assert "no validity period" not in validity
+        assert fields["Not on or after"].text().endswith("(the response's wst:Lifetime)")
+        assert fields["Remaining"].text().endswith(" s")
+        # The recipient's thumbprint is shown whole: wrapped inside the view, not cut off.
+        page.result_view.tabs.setCurrentIndex(0)
+        view.tabs.setCurrentIndex(3)  # Encryption
+        QApplication.processEvents()
+        label = fields["Encrypted for"]
+        assert parties.aliases[0] in label.text()
+        scroll = label.parentWidget()
+        while scroll is not None and not hasattr(scroll, "viewport"):
+            scroll = scroll.parentWidget()
+        right_edge = label.mapTo(scroll, label.rect().topRight()).x()
+        assert right_edge <= scroll.viewport().width()
+        assert label.height() >= label.heightForWidth(label.width())
+        for name in ("Encrypted for", "Decryption"):
+            _assert_text_fits(fields[name])
+        screenshot(window, "test-client-encrypted")
+    finally:
+        admin_client.delete(f"/applications/{app['id']}")
+
+
+def test_the_claims_list_shows_its_rows_without_a_horizontal_scroll_bar(qtbot, window, parties):
+    page = open_page(qtbot, window)
+    claims = page.form.claims
+    page.form_scroll.ensureWidgetVisible(claims)
+    QApplication.processEvents()
+    assert claims.count() >= 6
+    assert not claims.horizontalScrollBar().isVisible()
+    first = claims.visualItemRect(claims.item(0))
+    assert first.right() <= claims.viewport().width()  # the row fits; its text is shortened
+    item = page.form.claim_item(USERNAME_CLAIM)
+    assert item.toolTip() == USERNAME_CLAIM  # the whole URI stays readable
+
+
+def test_decrypt_opens_an_issued_encrypted_token_with_a_key_chosen_afterwards(
+        qtbot, window, parties, admin_client, monkeypatch):
+    from stsdesk.ui.pages.test_client import page as page_module
+
+    audience = f"https://rp.example.org/gui-decrypt-{TAG}"
+    app = admin_client.post("/applications", {"name": f"gui-decrypt-{TAG}"})
+    admin_client.put(f"/applications/{app['id']}/inbound-protocols/ws-trust", {
+        "audience": audience, "certificateAlias": parties.aliases[0], "encryptToken": True})
+    try:
+        page = open_page(qtbot, window)
+        page.form.rp_key.clear()
+        fill_user(qtbot, page)
+        set_audience(qtbot, page, audience)
+        result = request(qtbot, page)
+        assert result.ok and not result.decoded.readable
+        button = page.result_view.decrypt_button
+        assert button.isVisible()
+        history = len(page.controller.history)
+        monkeypatch.setattr(page_module, "ask_open_path", lambda *a: str(parties.rp_key))
+        view = page.result_view.token_view
+        qtbot.mouseClick(button, LEFT)
+        qtbot.waitUntil(lambda: view.fields["Subject"].text() == "admin", timeout=10_000)
+        assert view.fields["Decryption"].text().startswith("Decrypted")
+        assert view.fields["Signature"].text() == "valid"
+        assert not button.isVisible()
+        assert page.form.rp_key.text() == str(parties.rp_key)
+        assert len(page.controller.history) == history  # nothing was sent again
+    finally:
+        admin_client.delete(f"/applications/{app['id']}")

@@ -301,3 +301,119 @@ def test_trust_store_aliases_are_offered(qtbot, window, material):
     qtbot.mouseClick(page.clear_button, LEFT, pos=QPoint(5, 5))
     assert page.input.toPlainText() == ""
     assert page.view.fields["Subject"].text() == "—"
+
+
+def _damage_wrapped_key(encrypted: etree._Element) -> bytes:
+    """Flip bytes in the middle of the xenc:EncryptedKey's CipherValue (still valid base64)."""
+    import base64
+
+    from stsdesk.core import ns
+
+    value = next(encrypted.iter(f"{{{ns.XENC}}}EncryptedKey")).find(
+        f"{{{ns.XENC}}}CipherData/{{{ns.XENC}}}CipherValue")
+    raw = bytearray(base64.b64decode(value.text))
+    for index in range(len(raw) // 2, len(raw) // 2 + 8):
+        raw[index] ^= 0xFF
+    value.text = base64.b64encode(bytes(raw)).decode()
+    return etree.tostring(encrypted)
+
+
+def test_a_damaged_wrapped_key_is_called_damaged_and_is_an_error(qtbot, window, material):
+    page = open_page(qtbot, window)
+    fields = page.view.fields
+    server = etree.fromstring(material.server_token)
+    damaged = _damage_wrapped_key(encrypt_assertion(server, material.rp.certificate))
+    page.key_path.setText(str(material.rp_key))  # the recipient's own key
+    page.input.setPlainText(damaged.decode())
+    decoded = inspect(qtbot, page)
+    assert decoded.encryption.damaged
+    reason = fields["Decryption"].text()
+    assert "damaged" in reason and "another certificate" not in reason
+    assert "none of the given private keys" not in reason
+    headline = page.view.headline
+    assert headline.text().startswith("✘ Damaged")
+    assert "c62828" in headline.styleSheet()  # red: an error, not a grey "not checked"
+    assert "damaged" in fields["Problems"].text()
+
+
+def test_the_summary_and_the_headline_agree_on_an_invalid_signature(qtbot, window, material):
+    page = open_page(qtbot, window)
+    paste(qtbot, page, material.server_token.replace(b">admin<", b">root<"))
+    inspect(qtbot, page)
+    problems = page.view.fields["Problems"]
+    assert problems.text() != "none"
+    assert "signature is invalid" in problems.text()
+    assert "c62828" in problems.styleSheet() and "c62828" in page.view.headline.styleSheet()
+
+
+def test_the_encrypted_headline_uses_only_glyphs_the_font_has(qtbot, window, material):
+    from PySide6.QtGui import QFontMetrics
+
+    page = open_page(qtbot, window)
+    server = etree.fromstring(material.server_token)
+    page.input.setPlainText(etree.tostring(
+        encrypt_assertion(server, material.rp.certificate)).decode())
+    page.key_path.clear()
+    inspect(qtbot, page)
+    headline = page.view.headline
+    assert headline.text().startswith("Encrypted —")
+    metrics = QFontMetrics(headline.font())
+    missing = [ch for ch in headline.text() if not metrics.inFontUcs4(ord(ch))]
+    assert missing == []
+
+
+def test_after_a_roll_over_the_inspector_checks_against_the_new_active_key(
+        qtbot, window, material, admin_client, ui_server):
+    page = open_page(qtbot, window)
+    before = page.certificates.active_signing
+    assert page.follows_active_key()  # the default
+    alias = f"rolled-{TAG}"
+    admin_client.post("/keystores/signing-keys", {
+        "alias": alias, "generate": {"commonName": "sts.rolled.example.org"}})
+    try:
+        admin_client.put("/keystores/signing-keys/active", {"alias": alias})
+        pin = fingerprint(fetch_certificate(ui_server.url))
+        options = TokenRequestOptions(endpoint=material.sts_url, username="admin",
+                                      password=ADMIN_PASSWORD, applies_to=AUDIENCE,
+                                      token_type=TokenType.SAML20,
+                                      tls=TrustPolicy(pinned_sha256=pin))
+        with TokenSession(options) as session:
+            fresh = session.issue()
+        assert fresh.ok, fresh.fault_reason
+        window.show_page("Audit log")
+        page = open_page(qtbot, window)  # coming back to the page reloads the certificates
+        assert page.follows_active_key()
+        assert page.current_trust() == (SIGNING, alias)
+        assert alias in page.trust_choice.currentText()
+        paste(qtbot, page, etree.tostring(fresh.token))
+        decoded = inspect(qtbot, page)
+        assert decoded.signature.ok and decoded.signature.trusted_alias == alias
+        assert page.view.headline.text() == (
+            f"✔ Signature valid — signed with the STS's own signing certificate '{alias}'")
+        # A token from before the roll-over: untrusted now, and the earlier key named.
+        paste(qtbot, page, material.server_token)
+        inspect(qtbot, page)
+        assert page.view.fields["Signature"].text() == "untrusted"
+        assert f"made with the STS's signing certificate '{before}'" in \
+            page.view.headline.text()
+        # The earlier key is still offered by name.
+        assert page.select_trust(SIGNING, before)
+        assert inspect(qtbot, page).signature.ok
+    finally:
+        admin_client.put("/keystores/signing-keys/active", {"alias": before})
+        admin_client.delete(f"/keystores/signing-keys/{alias}")
+
+
+def test_the_attributes_tab_says_so_when_there_are_none(qtbot, window, material):
+    page = open_page(qtbot, window)
+    bare = material.made(material.stranger, attributes=())
+    paste(qtbot, page, etree.tostring(bare))
+    inspect(qtbot, page)
+    page.view.tabs.setCurrentIndex(1)
+    assert page.view.no_attributes.isVisible()
+    assert page.view.no_attributes.text().startswith("The token has no attributes")
+    assert not page.view.attributes_table.isVisible()
+    paste(qtbot, page, etree.tostring(material.made(material.stranger)))
+    decoded = inspect(qtbot, page)
+    assert decoded.attributes  # an e-mail attribute
+    assert not page.view.no_attributes.isVisible() and page.view.attributes_table.isVisible()

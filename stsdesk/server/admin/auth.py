@@ -63,7 +63,7 @@ def _check(header: str | None, context: AdminContext) -> str:
         ok = context.credentials.verify(user, password)
     config = store.snapshot()
     try:
-        user = settle_sign_in(store, user, ok, config.lockout, now,
+        user = settle_sign_in(store, user, ok, config.lockout, now, service="admin API",
                               proved_password=password if ok else None,
                               digest_allowed=config.password_digest.allowed,
                               attempted_username=username)

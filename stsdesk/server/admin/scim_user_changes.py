@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from stsdesk.server.admin.scim_common import (
 from stsdesk.server.admin.scim_filter import Comparison, Filter, FilterAttribute, Logical, matches
 from stsdesk.server.admin.scim_schemas import WSO2_SCHEMA, scim_error
 from stsdesk.server.model import UserRecord
+from stsdesk.server.settings import DEFAULT_USER_NAME_PATTERN
 
 __all__ = [
     "ScimName", "ScimEmail", "Wso2UserExtension", "ScimUserIn", "UserState", "apply_operation",
@@ -415,7 +417,18 @@ def check_password(password: str) -> None:
                          "characters.")
 
 
-def check_user_name(name: str | None) -> str:
+def check_user_name(name: str | None, pattern: str | None = None) -> str:
+    """``name`` when it may be a user name; with ``pattern`` (a new or changed name), it must
+    also match the server's user-name rule."""
     if not name or not name.strip():
         raise scim_error(400, "invalidValue", "userName is required; give the sign-in name.")
+    if pattern is not None and re.search(pattern, name) is None:
+        if pattern == DEFAULT_USER_NAME_PATTERN:
+            rule = "a user name has 3 to 30 characters and no spaces"
+        else:
+            rule = f"user names must match the pattern {pattern}"
+        raise scim_error(
+            400, "invalidValue",
+            f"The user name ({len(name)} characters) is refused: on this server {rule}. "
+            "Choose a shorter or simpler name.")
     return name

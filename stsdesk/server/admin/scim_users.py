@@ -205,6 +205,8 @@ def _commit(
     changes: list[str] = []
     name = check_user_name(state.user_name)
     if name != user.username:
+        # Only a new name meets the rule: an older user keeps a name from before it.
+        check_user_name(name, context.settings.user_name_pattern)
         changes.append(f"userName {user.username!r} -> {name!r}")
     if state.password is not None:
         check_password(state.password)
@@ -287,7 +289,7 @@ def create_user(
 ) -> Response:
     state = UserState()
     state.set_from(body, replace=True)
-    name = check_user_name(state.user_name)
+    name = check_user_name(state.user_name, context.settings.user_name_pattern)
     # Without a password (as provisioning services create users) the user exists but cannot
     # sign in until one is set.
     if state.password is not None:

@@ -133,9 +133,16 @@ class Authenticator:
     def _with_allowed_role(user: UserRecord, config: ConfigSnapshot) -> UserRecord:
         allowed = set(config.security.allowed_roles)
         if allowed and not allowed.intersection(user.roles):
+            # The caller learns only that they are refused; which roles the policy wants is for
+            # the administrator, in the server log, not for whoever is probing the STS.
+            log.warning(
+                "refused a token to %r: the security policy allows only the roles %s",
+                user.username,
+                ", ".join(sorted(allowed)),
+            )
             raise AuthenticationError(
-                f"The user {user.username!r} may not obtain tokens: the security policy allows "
-                f"only the roles {', '.join(sorted(allowed))}. Ask an administrator to assign one."
+                "You are not authorised to obtain tokens from this STS. Ask an administrator "
+                "if you need access."
             )
         return user
 
@@ -162,7 +169,7 @@ class Authenticator:
             proved = token.password if ok else None
         try:
             return settle_sign_in(
-                self._store, user, ok, config.lockout, now,
+                self._store, user, ok, config.lockout, now, service="STS",
                 proved_password=proved, digest_allowed=config.password_digest.allowed,
                 attempted_username=token.username,
             )

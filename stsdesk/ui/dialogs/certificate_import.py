@@ -235,7 +235,7 @@ class CertificateImportDialog(QDialog):
         endpoint_layout.addStretch(1)
 
         self.source_tabs = QTabWidget(self)
-        self.source_tabs.addTab(file_page, "From a &file")
+        self.source_tabs.addTab(file_page, "From a fi&le")
         self.source_tabs.addTab(paste_page, "&Paste PEM")
         self.source_tabs.addTab(endpoint_page, "From a &TLS endpoint")
         self.pem_edit.setMinimumHeight(90)
@@ -246,7 +246,7 @@ class CertificateImportDialog(QDialog):
         self.found_list = QListWidget(self)
         self.found_list.setAlternatingRowColors(True)
         self.found_list.setMinimumWidth(260)
-        found_label = QLabel("Certificates &found:", self)
+        found_label = QLabel("Certificates f&ound:", self)
         found_label.setBuddy(self.found_list)
         found_box = QWidget(self)
         found_layout = QVBoxLayout(found_box)

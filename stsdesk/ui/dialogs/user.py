@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from stsdesk.core.limits import MIN_PASSWORD_LENGTH
 from stsdesk.services.admin import AdminApi
 from stsdesk.services.admin.models import UserDraft
-from stsdesk.services.errors import ConflictError, ServiceError
+from stsdesk.services.errors import ConflictError, InvalidInputError, ServiceError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.errors import describe, is_expected, show_crash
 from stsdesk.ui.models.users import RoleRow, UserRow
@@ -58,6 +58,9 @@ NO_PASSWORD_NOTICE = ("No password set: this user was created without one and ca
                       "until you set one below.")
 NO_PASSWORD_STYLE = "color: #8a6d00;"
 MAX_NAME = 255
+# What the form tells about user names: the server's default rule (WSO2's UsernameJavaRegEx,
+# ^[\S]{3,30}$); the server checks its own, possibly changed, rule.
+USER_NAME_RULE = "3 to 30 characters, no spaces"
 MAX_EMAIL = 254
 FULL_NAME = "http://wso2.org/claims/fullname"
 _CLAIM_OF_FIELD = {
@@ -223,6 +226,10 @@ class UserDialog(QDialog):
 
         self.user_name_edit = QLineEdit(self)
         self.user_name_edit.setMaxLength(MAX_NAME)
+        self.user_name_edit.setPlaceholderText(USER_NAME_RULE)
+        self.user_name_edit.setToolTip(
+            f"User names: {USER_NAME_RULE} (WSO2's default rule). A server set up with another "
+            "rule says which when it refuses a name.")
         self.user_name_error = error_label(self)
         self.password_edit = QLineEdit(self)
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -491,8 +498,9 @@ class UserDialog(QDialog):
             self.banner.error(error.message)
             grow_to_fit(self)
             return
-        if isinstance(error, ConflictError):
-            # A taken user name belongs next to the user name.
+        if isinstance(error, ConflictError) or (
+                isinstance(error, InvalidInputError) and "user name" in error.message.lower()):
+            # A taken or refused user name belongs next to the user name.
             show_problem(self.user_name_error, error.message)
             self.user_name_edit.setFocus()
             self.user_name_edit.selectAll()

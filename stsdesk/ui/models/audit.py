@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from datetime import UTC
 from typing import Any
 
@@ -10,14 +11,33 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
+    Qt,
 )
 
 from stsdesk.services.admin.models import AuditEntry
 from stsdesk.ui.models.base import ROW_ROLE, Column, RowTableModel
 
-__all__ = ["AuditEntry", "AuditLogTableModel", "AuditLogFilterProxyModel"]
+__all__ = ["AuditEntry", "AuditLogTableModel", "AuditLogFilterProxyModel", "target_name"]
 
 _Index = QModelIndex | QPersistentModelIndex
+
+# The server writes SCIM targets as "Users/<id> (name)" and "Groups/<id> (name)".
+_SCIM_TARGET = re.compile(r"^(Users|Groups)/\S+ \((?P<name>.*)\)$", re.DOTALL)
+_KINDS = {"Users": "user", "Groups": "role"}
+
+
+def target_name(entry: AuditEntry, application_names: Mapping[str, str] | None = None) -> str:
+    """What the entry acted on, as a person names it: "user alice", "service provider Payroll"
+    rather than the identifiers the server keeps (those stay in the tooltip)."""
+    target = entry.target
+    match = _SCIM_TARGET.match(target)
+    if match:
+        return f"{_KINDS[match.group(1)]} {match.group('name')}"
+    if entry.action.startswith("application.") and application_names:
+        name = application_names.get(target)
+        if name is not None:
+            return f"service provider {name}"
+    return target
 
 
 def _utc_time(entry: AuditEntry) -> str | None:
@@ -35,10 +55,30 @@ class AuditLogTableModel(RowTableModel[AuditEntry]):
         Column("Time", lambda e: e.local_time, sort_key=lambda e: e.id, tooltip=_utc_time),
         Column("User", lambda e: e.actor),
         Column("Action", lambda e: e.action),
-        Column("Target", lambda e: e.target, tooltip=lambda e: e.target or None),
+        Column("Target", target_name, tooltip=lambda e: e.target or None),
         Column("Detail", lambda e: e.detail, tooltip=lambda e: e.detail or None),
     )
     ENTRY_ROLE = ROW_ROLE  # the AuditEntry of the row
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._application_names: dict[str, str] = {}
+
+    def set_application_names(self, names: Mapping[str, str]) -> None:
+        """Name service providers by id (the server's entries for them carry only the id)."""
+        self._application_names = dict(names)
+        if self._rows:
+            self.dataChanged.emit(self.index(0, self.TARGET),
+                                  self.index(len(self._rows) - 1, self.TARGET))
+
+    def target_text(self, entry: AuditEntry) -> str:
+        return target_name(entry, self._application_names)
+
+    def cell(self, row: AuditEntry, column: int, role: int) -> Any:
+        if column == self.TARGET and role in (Qt.ItemDataRole.DisplayRole, self.SORT_ROLE):
+            text = self.target_text(row)
+            return text if role == Qt.ItemDataRole.DisplayRole else text.casefold()
+        return super().cell(row, column, role)
 
     # -- content ---------------------------------------------------------------------------
 
@@ -94,5 +134,8 @@ class AuditLogFilterProxyModel(QSortFilterProxyModel):
             return False
         if not self._text:
             return True
-        columns = (entry.local_time, entry.actor, entry.action, entry.target, entry.detail)
+        target = (model.target_text(entry) if isinstance(model, AuditLogTableModel)
+                  else entry.target)
+        columns = (entry.local_time, entry.actor, entry.action, entry.target, target,
+                   entry.detail)
         return any(self._text in value.casefold() for value in columns)

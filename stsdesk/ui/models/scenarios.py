@@ -48,6 +48,8 @@ class StsOverview:
     keystores: tuple[Keystore, ...]
     sts_url: str
     wsdl_url: str
+    # The key the STS signs with now (after any roll-over); None when the server does not say.
+    signing_alias: str | None = None
 
     def scenario(self, scenario_id: str) -> Scenario | None:
         return next((s for s in self.scenarios if s.id == scenario_id), None)

@@ -20,9 +20,12 @@ from PySide6.QtWidgets import (
 
 from stsdesk.services.admin import AdminApi, Capability
 from stsdesk.services.admin.models import AuditPage
+from stsdesk.services.errors import ServiceError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.models.audit import AuditEntry, AuditLogFilterProxyModel, AuditLogTableModel
 from stsdesk.ui.pages.base import Page
+from stsdesk.ui.widgets.form import never_widen
+from stsdesk.ui.widgets.sort_arrow import use_conventional_sort_arrows
 
 __all__ = ["AuditLogPage", "PAGE_SIZE"]
 
@@ -30,6 +33,21 @@ log = logging.getLogger("stsdesk.ui.audit")
 
 PAGE_SIZE = 100  # entries per request; the server allows up to 1000
 _ALL_ACTIONS = "All actions"
+
+
+def _application_names(api: AdminApi) -> dict[str, str]:
+    """Every service provider's name by id, so entries about one show its name; {} when the
+    server will not list them (the entries then show the id, as before)."""
+    names: dict[str, str] = {}
+    try:
+        while True:
+            page = api.list_applications(offset=len(names), limit=100)
+            names.update((app.id, app.name) for app in page.applications)
+            if not page.applications or len(names) >= page.total:
+                return names
+    except ServiceError as exc:
+        log.info("Audit log shows service providers by id: %s", exc)
+        return names
 
 
 class AuditLogPage(Page):
@@ -83,6 +101,7 @@ class AuditLogPage(Page):
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(AuditLogTableModel.TIME, Qt.SortOrder.DescendingOrder)
+        use_conventional_sort_arrows(self.table.horizontalHeader())  # newest first: arrow down
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -101,8 +120,7 @@ class AuditLogPage(Page):
         header.setStretchLastSection(True)
         self.body.addWidget(self.table, 1)
 
-        self.detail_label = QLabel(self)
-        self.detail_label.setWordWrap(True)
+        self.detail_label = never_widen(QLabel(self))
         self.detail_label.setTextFormat(Qt.TextFormat.PlainText)  # entries hold typed text
         self.detail_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail_label.setStyleSheet("color:#444;")
@@ -162,13 +180,18 @@ class AuditLogPage(Page):
         self._loading = True
         self._update_controls()
 
-        def work(api: AdminApi) -> AuditPage:
-            return api.list_audit_entries(offset=offset, limit=limit)
+        def work(api: AdminApi) -> tuple[AuditPage, dict[str, str] | None]:
+            page = api.list_audit_entries(offset=offset, limit=limit)
+            names = _application_names(api) if offset == 0 else None
+            return page, names
 
         # Only the newest of overlapping requests counts (and says it finished).
-        def loaded(page: AuditPage) -> None:
+        def loaded(answer: tuple[AuditPage, dict[str, str] | None]) -> None:
+            page, names = answer
             if generation == self._generation:
                 self._loading = False
+                if names is not None:
+                    self.model.set_application_names(names)
                 self.on_audit_logs_loaded(page, offset=offset, limit=limit)
                 self.loaded.emit()
 
@@ -252,8 +275,8 @@ class AuditLogPage(Page):
             self.detail_label.setText("Select an entry to read its full detail.")
             return
         self.detail_label.setText(
-            f"{entry.local_time} · {entry.actor} · {entry.action} · {entry.target}\n"
-            f"{entry.detail or '(no detail)'}")
+            f"{entry.local_time} · {entry.actor} · {entry.action} · "
+            f"{self.model.target_text(entry)}\n{entry.detail or '(no detail)'}")
 
     def selected_entry(self) -> AuditEntry | None:
         indexes = self.table.selectionModel().selectedRows()

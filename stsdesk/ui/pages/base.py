@@ -7,12 +7,13 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from stsdesk.services.admin import AdminApi, Capability
 from stsdesk.ui import errors
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.widgets.banner import MessageBanner
+from stsdesk.ui.widgets.wheel_guard import install_wheel_guard
 
 __all__ = ["Page"]
 
@@ -29,6 +30,9 @@ class Page(QWidget):
 
     def __init__(self, connection: ServerConnection, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):  # every window of the console has pages
+            install_wheel_guard(app)
         self.connection = connection
         self.banner = MessageBanner(self)
         heading = QLabel(self.title, self)

@@ -240,7 +240,7 @@ class KeystoresPage(Page):
         self.trust_status = QLabel(trust_page)
         self.trust_status.setWordWrap(True)
         trust_buttons = QHBoxLayout()
-        trust_buttons.addWidget(_buddy_label("F&ilter:", trust_page, self.trust_search))
+        trust_buttons.addWidget(_buddy_label("Fi&lter:", trust_page, self.trust_search))
         trust_buttons.addWidget(self.trust_search, 1)
         trust_buttons.addWidget(self.status_filter)
         trust_buttons.addSpacing(12)
@@ -253,7 +253,7 @@ class KeystoresPage(Page):
         trust_layout.addWidget(self.trust_status)
 
         self.tabs = QTabWidget(self)
-        self.tabs.addTab(signing_page, "&Signing keystore")
+        self.tabs.addTab(signing_page, "Sig&ning keystore")
         self.tabs.addTab(trust_page, "T&rust store (relying parties)")
         self.body.addWidget(self.expiry_banner)
         self.body.addWidget(self.tabs, 1)

@@ -25,7 +25,7 @@ from stsdesk.services.admin.models import ResidentIdp
 from stsdesk.services.admin.resident import ResidentIdpChange, resident_idp_changes
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.pages.base import Page
-from stsdesk.ui.widgets.form import error_label
+from stsdesk.ui.widgets.form import error_label, show_problem
 
 __all__ = [
     "ResidentIdpPage",
@@ -100,7 +100,7 @@ class ResidentIdpPage(Page):
         self.new_identifier.setPlaceholderText("New identifier, for example localhost")
         self.add_button = QPushButton("&Add", realm)
         self.remove_button = QPushButton("&Remove", realm)
-        self.up_button = QPushButton("Move &up", realm)
+        self.up_button = QPushButton("Move u&p", realm)
         self.down_button = QPushButton("Move do&wn", realm)
         self.remove_button.setToolTip("Remove the selected identifier (Del)")
         self.up_button.setToolTip("Move the selected identifier up (Ctrl+Up)")
@@ -125,15 +125,21 @@ class ResidentIdpPage(Page):
         realm_form.addRow(realm_label, realm_box)
 
         self.idle_timeout = QSpinBox(realm)
-        self.idle_timeout.setRange(1, MAX_MINUTES)
+        # From 0 although 0 is refused: below its minimum a spin box silently puts the old
+        # value back; this way the form says what is wrong (see _validate).
+        self.idle_timeout.setRange(0, MAX_MINUTES)
         self.idle_timeout.setSuffix(" minutes")
         self.idle_timeout.setToolTip("How long a session may stay idle before it ends.")
         idle_label = QLabel("&Idle Session Time Out:", realm)
         idle_label.setBuddy(self.idle_timeout)
-        realm_form.addRow(idle_label, _left(self.idle_timeout))
+        self.idle_error = error_label(realm)
+        idle_box = QVBoxLayout()
+        idle_box.addWidget(_left(self.idle_timeout))
+        idle_box.addWidget(self.idle_error)
+        realm_form.addRow(idle_label, idle_box)
 
         self.remember_me = QSpinBox(realm)
-        self.remember_me.setRange(1, MAX_WEEKS)
+        self.remember_me.setRange(0, MAX_WEEKS)
         self.remember_me.setSuffix(" weeks")
         self.remember_me.setToolTip("How long \"Remember me\" keeps a user signed in.")
         self.remember_note = QLabel(realm)
@@ -142,6 +148,8 @@ class ResidentIdpPage(Page):
         self.remember_note.hide()
         remember_box = QVBoxLayout()
         remember_box.addWidget(_left(self.remember_me))
+        self.remember_error = error_label(realm)
+        remember_box.addWidget(self.remember_error)
         remember_box.addWidget(self.remember_note)
         remember_label = QLabel("R&emember Me Period:", realm)
         remember_label.setBuddy(self.remember_me)
@@ -159,7 +167,7 @@ class ResidentIdpPage(Page):
         issuer_box = QVBoxLayout()
         issuer_box.addWidget(self.issuer)
         issuer_box.addWidget(self.issuer_error)
-        issuer_label = QLabel("STS i&ssuer name:", inbound)
+        issuer_label = QLabel("STS issuer na&me:", inbound)
         issuer_label.setBuddy(self.issuer)
         inbound_form.addRow(issuer_label, issuer_box)
 
@@ -362,9 +370,24 @@ class ResidentIdpPage(Page):
                   and self._baseline.issuer is not None else None)
         self.issuer_error.setText(issuer or "")
         self.issuer_error.setVisible(issuer is not None)
+        idle = ("The idle session time-out must be at least 1 minute."
+                if self.idle_timeout.value() < 1 else None)
+        show_problem(self.idle_error, idle)
+        remember = ("The remember-me period must be at least 1 week."
+                    if self.remember_me.value() < 1 else None)
+        show_problem(self.remember_error, remember)
         # A typed but not yet added identifier does not block Update; only the list does.
         list_ok = not any(identifier_problem(v) for v in values) and len(set(values)) == len(values)
-        return list_ok and issuer is None
+        return list_ok and issuer is None and idle is None and remember is None
+
+    def _first_problem_field(self) -> QWidget:
+        """Where the focus goes when Update finds the form wrong: the first field at fault."""
+        for error, field in ((self.idle_error, self.idle_timeout),
+                             (self.remember_error, self.remember_me),
+                             (self.issuer_error, self.issuer)):
+            if error.isVisibleTo(self):
+                return field
+        return self.realm_list
 
     def _update_buttons(self) -> None:
         dirty = self.has_unsaved_changes()
@@ -457,7 +480,7 @@ class ResidentIdpPage(Page):
             return
         if not self._validate():
             # Nothing is sent while the form has errors; they are shown next to the fields.
-            (self.issuer if self.issuer_error.isVisible() else self.realm_list).setFocus()
+            self._first_problem_field().setFocus()
             return
         baseline, wanted = self._baseline, self.form_settings()
         if baseline is None or wanted is None or not self.pending_changes():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE
 from stsdesk.services.admin import AdminApi, Capability
 from stsdesk.services.admin.models import SecurityPolicy, StsSettings
+from stsdesk.services.errors import ServiceError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.models.scenarios import StsOverview, TrustedServicesTableModel
 from stsdesk.ui.pages.base import Page
@@ -56,7 +58,18 @@ def load_overview(api: AdminApi) -> StsOverview:
         keystores=api.list_keystores(),
         sts_url=endpoints.sts_url,
         wsdl_url=endpoints.wsdl_url,
+        signing_alias=_active_signing_alias(api),
     )
+
+
+def _active_signing_alias(api: AdminApi) -> str | None:
+    """The signing key in use now, so the page is right after a roll-over; None when the
+    server does not list its signing keys (e.g. WSO2 over this API)."""
+    try:
+        keys = api.list_signing_keys()
+    except ServiceError:
+        return None
+    return next((key.alias for key in keys if key.active), None)
 
 
 def _value_label(parent: QWidget) -> QLabel:
@@ -206,6 +219,7 @@ class SecurityTokenServicePage(Page):
         bottom.addWidget(endpoints, 3)
         self.body.addLayout(bottom)
         self.settings_group = StsSettingsGroup(self)
+        self._settings_error = ""  # the banner text of the last refused save of the group
         self.body.addWidget(self.settings_group)
 
     def _set_tab_order(self) -> None:
@@ -223,6 +237,7 @@ class SecurityTokenServicePage(Page):
         self.copy_sts_button.clicked.connect(self.on_copy_sts_button_clicked)
         self.copy_wsdl_button.clicked.connect(self.on_copy_wsdl_button_clicked)
         self.settings_group.apply_requested.connect(self.on_settings_group_apply_requested)
+        self.settings_group.edited.connect(self.on_settings_group_edited)
         QShortcut(QKeySequence.StandardKey.Save, self,
                   activated=self.on_proof_apply_button_clicked,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -294,8 +309,10 @@ class SecurityTokenServicePage(Page):
         else:
             used = (f"trusted: {', '.join(security.trusted_keystores) or 'none'}; "
                     f"private: {security.private_keystore or 'none'}")
+        signing = (f"; tokens are signed with the key '{html.escape(overview.signing_alias)}'"
+                   if overview.signing_alias else "")
         self.keystores_label.setText(
-            f"{used}  <span style='{_MUTED}'>(available: {available})</span>")
+            f"{used}{signing}  <span style='{_MUTED}'>(available: {available})</span>")
         suite = security.algorithm_suite
         default = " (WSO2 default)" if suite is DEFAULT_ALGORITHM_SUITE else ""
         self.suite_label.setText(
@@ -325,9 +342,17 @@ class SecurityTokenServicePage(Page):
         def failed(error: Exception) -> None:
             self.settings_group.set_busy(False)
             self.show_error("Saving the token and sign-in settings", error)
+            self._settings_error = self.banner.text
 
         self.call(lambda api: api.update_sts_settings(values), done,
                   action="Saving the token and sign-in settings", on_error=failed)
+
+    def on_settings_group_edited(self) -> None:
+        # The server's complaint was about the values as they were; once they change, it goes
+        # (the form itself says what is still wrong).
+        if self._settings_error and self.banner.text == self._settings_error:
+            self.banner.clear()
+        self._settings_error = ""
 
     def has_unsaved_changes(self) -> bool:
         proof_changed = (self.overview is not None

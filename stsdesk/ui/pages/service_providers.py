@@ -83,7 +83,7 @@ class ServiceProvidersPage(Page):
         self.search_edit = QLineEdit(self)
         self.search_edit.setPlaceholderText("Search by name, description or audience")
         self.search_edit.setClearButtonEnabled(True)
-        search_label = QLabel("&Search:", self)
+        search_label = QLabel("Sea&rch:", self)
         search_label.setBuddy(self.search_edit)
         self.add_button = QPushButton("&Add…", self)
         self.add_button.setToolTip("Register a service provider (Ctrl+N)")

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from stsdesk.core.certificate_files import FILE_PATTERNS, load_private_key, read_certificates
 from stsdesk.core.certificates import certificate_fingerprint
 from stsdesk.core.errors import StsError
-from stsdesk.core.tokeninfo import DecodedToken, PrivateKey, decode_token
+from stsdesk.core.tokeninfo import DecodedToken, PrivateKey, decode_token, summarize_certificate
 from stsdesk.core.tokeninput import extract_token
 from stsdesk.services.admin.certificates import ServerCertificates, fetch_server_certificates
 from stsdesk.services.errors import InputError
@@ -210,12 +210,22 @@ class TokenInspectorPage(Page):
     def _fill_choices(self, certificates: ServerCertificates) -> None:
         self.certificates = certificates
         self.view.sts_aliases = set(certificates.signing)
+        self.view.sts_fingerprints = {
+            summarize_certificate(cert).sha256_fingerprint: alias
+            for alias, cert in certificates.signing.items()}
         previous = self.trust_choice.currentData()
         self.trust_choice.blockSignals(True)
         self.trust_choice.clear()
         active = certificates.active_signing
+        if active in certificates.signing:
+            # The default, and it follows a roll-over: it always means the key the STS signs
+            # with now, whichever alias that is after the next refresh.
+            self.trust_choice.addItem(f"The STS's active signing certificate ('{active}')",
+                                      _choice(SIGNING))
+            self._tooltip(certificates.signing[active])
         for alias in sorted(certificates.signing, key=lambda a: (a != active, a)):
-            label = f"STS signing certificate '{alias}'" + (" (active)" if alias == active else "")
+            label = (f"STS signing certificate '{alias}'"
+                     + (" (active now)" if alias == active else " (not active)"))
             self.trust_choice.addItem(label, _choice(SIGNING, alias))
             self._tooltip(certificates.signing[alias])
         for alias in sorted(certificates.trust_store):
@@ -234,9 +244,16 @@ class TokenInspectorPage(Page):
                                       Qt.ItemDataRole.ToolTipRole)
 
     def current_trust(self) -> tuple[str, str]:
-        """What the signature is checked against: (kind, alias)."""
+        """What the signature is checked against: (kind, alias); the "active signing
+        certificate" choice names the alias that is active now."""
         kind, _, alias = str(self.trust_choice.currentData() or NONE).partition("\n")
+        if kind == SIGNING and not alias:
+            alias = self.certificates.active_signing or ""
         return kind, alias
+
+    def follows_active_key(self) -> bool:
+        """True when the signature is checked against whichever key the STS signs with now."""
+        return str(self.trust_choice.currentData() or "") == _choice(SIGNING)
 
     def select_trust(self, kind: str, alias: str = "") -> bool:
         """Choose what to check the signature against, as the combo box offers it."""

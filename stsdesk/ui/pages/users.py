@@ -274,7 +274,7 @@ class UsersRolesPage(Page):
         self.members_box = QGroupBox("Users in the role", tab)
         self.members_list = QListWidget(self.members_box)
         self.members_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.assign_button = QPushButton("Assign &Users…", self.members_box)
+        self.assign_button = QPushButton("Ass&ign users…", self.members_box)
         self.assign_button.setToolTip("Choose the users in this role")
         self.remove_member_button = QPushButton("Re&move from Role", self.members_box)
         self.remove_member_button.setToolTip("Take the selected users out of this role")

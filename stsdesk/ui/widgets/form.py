@@ -5,9 +5,18 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-__all__ = ["ERROR_STYLE", "error_label", "show_problem", "grow_to_fit"]
+__all__ = ["ERROR_STYLE", "error_label", "show_problem", "grow_to_fit", "never_widen"]
 
 ERROR_STYLE = "color:#c62828;"
+
+
+def never_widen(label: QLabel) -> QLabel:
+    """Let ``label`` (word-wrapped, showing what people typed) wrap inside any word rather than
+    widen its window: a wrapped label's minimum width is its longest word, so a 400-character
+    user name made the window 3,000 px wide and it could not be made narrower again."""
+    label.setWordWrap(True)
+    label.setMinimumWidth(1)  # an explicit minimum overrides the longest-word minimum
+    return label
 
 
 def error_label(parent: QWidget) -> QLabel:
@@ -20,6 +29,7 @@ def error_label(parent: QWidget) -> QLabel:
     # Top-aligned: a wrapped label may get more height than its lines need.
     label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
     label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    never_widen(label)
     label.hide()
     return label
 

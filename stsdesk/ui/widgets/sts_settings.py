@@ -21,6 +21,7 @@ from stsdesk.services.admin.models import (
     StsSettings,
     TokenSettings,
 )
+from stsdesk.ui.widgets.form import error_label, show_problem
 
 __all__ = ["StsSettingsGroup", "DIGEST_TRADE_OFF"]
 
@@ -50,21 +51,25 @@ class StsSettingsGroup(QGroupBox):
     """The values as the server has them; Apply sends both settings when something changed."""
 
     apply_requested = Signal(object)  # StsSettings
+    edited = Signal()  # the person changed a value (an old complaint may no longer hold)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Tokens and Sign-in", parent)
-        self.default_lifetime = _spin(self, 1, 7 * _DAY, " s")
-        self.max_lifetime = _spin(self, 1, 30 * _DAY, " s")
+        # The ranges start at 0 although 0 is not allowed: a spin box silently puts back the
+        # old value when one types below its minimum; here the form says what is wrong instead.
+        self.default_lifetime = _spin(self, 0, 7 * _DAY, " s")
+        self.max_lifetime = _spin(self, 0, 30 * _DAY, " s")
         self.clock_skew = _spin(self, 0, 3600, " s")
-        self.max_attempts = _spin(self, 1, 1000, " failed sign-ins")
-        self.lockout = _spin(self, 1, 30 * _DAY, " s")
-        self.allow_digest = QCheckBox("Allow UsernameToken &PasswordDigest", self)
+        self.max_attempts = _spin(self, 0, 1000, " failed sign-ins")
+        self.lockout = _spin(self, 0, 30 * _DAY, " s")
+        self.problem_label = error_label(self)
+        self.allow_digest = QCheckBox("Allo&w UsernameToken PasswordDigest", self)
         self.allow_digest.setEnabled(False)  # until the server says it has the setting
         self.digest_trade_off = QLabel(DIGEST_TRADE_OFF, self)
         self.digest_trade_off.setWordWrap(True)
         self.digest_trade_off.setStyleSheet(_MUTED)
         self.digest_status = QLabel(self)
-        self.apply_button = QPushButton("Apply &settings", self)
+        self.apply_button = QPushButton("Apply se&ttings", self)
         self.apply_button.setToolTip(
             "Save the token lifetimes, the lockout policy and PasswordDigest (they apply to the "
             "next request)")
@@ -72,6 +77,7 @@ class StsSettingsGroup(QGroupBox):
         tokens.addRow("Default token lifetime:", self.default_lifetime)
         tokens.addRow("Maximum token lifetime:", self.max_lifetime)
         tokens.addRow("Allowed clock skew:", self.clock_skew)
+        tokens.addRow(self.problem_label)
         sign_in = QFormLayout()
         sign_in.addRow("Lock an account after:", self.max_attempts)
         sign_in.addRow("Keep it locked for:", self.lockout)
@@ -142,12 +148,37 @@ class StsSettingsGroup(QGroupBox):
     def has_unsaved_changes(self) -> bool:
         return self._loaded is not None and self.values() != self._loaded
 
+    def problem(self) -> tuple[str, QSpinBox] | None:
+        """What is wrong with the values as typed, in the form's words, and the field it is
+        about; None when the server would accept them."""
+        for box, what, unit in ((self.default_lifetime, "The default token lifetime", "1 s"),
+                                (self.max_lifetime, "The maximum token lifetime", "1 s"),
+                                (self.max_attempts, "Locking an account", "1 failed sign-in"),
+                                (self.lockout, "Keeping an account locked", "1 s")):
+            if box.value() < 1:
+                return f"{what} must be at least {unit}.", box
+        default, maximum = self.default_lifetime.value(), self.max_lifetime.value()
+        if default > maximum:
+            return (f"The default token lifetime ({default} s) is longer than the maximum "
+                    f"({maximum} s): lower the default or raise the maximum.",
+                    self.default_lifetime)
+        return None
+
     def on_field_value_changed(self, *_: object) -> None:
-        self.apply_button.setEnabled(self.has_unsaved_changes())
+        problem = self.problem()
+        show_problem(self.problem_label, problem[0] if problem else None)
+        self.apply_button.setEnabled(problem is None and self.has_unsaved_changes())
+        self.edited.emit()
 
     def on_apply_button_clicked(self) -> None:
+        problem = self.problem()
+        if problem is not None:
+            show_problem(self.problem_label, problem[0])
+            problem[1].setFocus()
+            return
         if self.has_unsaved_changes():
             self.apply_requested.emit(self.values())
 
     def set_busy(self, busy: bool) -> None:
-        self.apply_button.setEnabled(not busy and self.has_unsaved_changes())
+        self.apply_button.setEnabled(
+            not busy and self.problem() is None and self.has_unsaved_changes())

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -24,6 +25,7 @@ from stsdesk.core.tokeninfo import (
     CertificateSummary,
     DecodedToken,
     ProofKind,
+    Severity,
     SignatureStatus,
     TokenAttribute,
     ValidityState,
@@ -42,6 +44,12 @@ _STATUS_COLOURS = {
     SignatureStatus.UNSIGNED: RED,
     SignatureStatus.UNTRUSTED: ORANGE,
     SignatureStatus.NOT_CHECKED: GREY,
+}
+_SEVERITY_COLOURS = {
+    Severity.OK: GREEN,
+    Severity.WARNING: ORANGE,
+    Severity.ERROR: RED,
+    Severity.UNKNOWN: GREY,
 }
 _STATE_COLOURS = {
     ValidityState.VALID: GREEN,
@@ -82,10 +90,18 @@ def _span(seconds: float) -> str:
 
 
 def signature_headline(decoded: DecodedToken, sts_aliases: Iterable[str] = (),
-                       checked_against: Iterable[str] = ()) -> str:
-    """One sentence about the signature, as the header strip shows it."""
+                       checked_against: Iterable[str] = (),
+                       sts_fingerprints: Mapping[str, str] | None = None) -> str:
+    """One sentence about the signature, as the header strip shows it; ``sts_fingerprints``
+    (SHA-256 to alias) names the STS's other signing keys, e.g. the one before a roll-over."""
     signature = decoded.signature
     status = signature.status
+    carried = signature.certificate
+    earlier = (sts_fingerprints or {}).get(carried.sha256_fingerprint) if carried else None
+    if status is SignatureStatus.UNTRUSTED and earlier and earlier not in set(checked_against):
+        names = ", ".join(f"'{alias}'" for alias in checked_against) or "the chosen certificate"
+        return (f"⚠ Signature untrusted — made with the STS's signing certificate '{earlier}', "
+                f"not with {names}; the STS has rolled its key over since")
     if status is SignatureStatus.VALID:
         alias = signature.trusted_alias or "?"
         whose = ("the STS's own signing certificate" if alias in set(sts_aliases)
@@ -98,7 +114,11 @@ def signature_headline(decoded: DecodedToken, sts_aliases: Iterable[str] = (),
                     "certificate inside the token")
         return "⚠ Signature untrusted — it verifies only with the certificate inside the token"
     if status is SignatureStatus.NOT_CHECKED:
-        return "🔒 Encrypted — the signature cannot be checked until the token is decrypted"
+        encryption = decoded.encryption
+        if encryption is not None and encryption.damaged:
+            return "✘ Damaged — the token does not decrypt with its own recipient's key"
+        # No lock emoji: the bundled font has none, and a missing-glyph box looks like a fault.
+        return "Encrypted — the signature cannot be checked until the token is decrypted"
     if status is SignatureStatus.UNSIGNED:
         return "✘ Unsigned — anyone could have written this token"
     return f"✘ Signature invalid — {signature.reason}"
@@ -150,6 +170,20 @@ def _two_lines(fingerprint: str | None) -> str | None:
     """A long colon-separated fingerprint split in two lines, so it fits beside its label."""
     if not fingerprint or len(fingerprint) < 60:
         return fingerprint
+    return _two_lines_any(fingerprint)
+
+
+# A SHA-1 thumbprint or longer: colon-separated hex pairs, 20 or more of them.
+_LONG_HEX = re.compile(r"(?:[0-9A-Fa-f]{2}:){19,}[0-9A-Fa-f]{2}")
+
+
+def _wrappable(text: str) -> str:
+    """``text`` with each long fingerprint split over two lines. A selectable label wraps only
+    between words, so a fingerprint in a sentence otherwise runs past the label's right edge."""
+    return _LONG_HEX.sub(lambda match: _two_lines_any(match.group(0)), text)
+
+
+def _two_lines_any(fingerprint: str) -> str:
     parts = fingerprint.split(":")
     half = len(parts) // 2
     return ":".join(parts[:half]) + ":\n" + ":".join(parts[half:])
@@ -177,6 +211,7 @@ class TokenView(QWidget):
         self.decoded: DecodedToken | None = None
         self.proof: ProofKeyInfo | None = None
         self.sts_aliases: set[str] = set()
+        self.sts_fingerprints: dict[str, str] = {}  # SHA-256 of each STS signing cert: alias
         self.checked_against: tuple[str, ...] = ()
         self.skew_seconds = DEFAULT_CLOCK_SKEW_SECONDS
         self.fields: dict[str, QLabel] = {}
@@ -257,11 +292,34 @@ class TokenView(QWidget):
         self.not_issued = _value_label(page)
         self.not_issued.setObjectName("notIssuedClaims")
         self.fields["Requested but not issued"] = self.not_issued
+        # An empty table reads as "still loading" or "broken": say there are none, and why.
+        self.no_attributes = QLabel(page)
+        self.no_attributes.setObjectName("noAttributes")
+        self.no_attributes.setWordWrap(True)
+        self.no_attributes.setStyleSheet("color:#57606a; padding:8px;")
+        self.no_attributes.hide()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.no_attributes)
         layout.addWidget(self.attributes_table, 1)
         layout.addWidget(self.not_issued)
         return page
+
+    def _show_attributes(self, decoded: DecodedToken | None) -> None:
+        attributes = decoded.attributes if decoded is not None else ()
+        self.attributes.set_attributes(attributes)
+        if decoded is None:
+            text = ""
+        elif not decoded.readable:
+            text = "The token is encrypted: its attributes show once it is decrypted."
+        elif not attributes:
+            text = ("The token has no attributes: no claims were requested, or the user has no "
+                    "value for those that were.")
+        else:
+            text = ""
+        self.no_attributes.setText(text)
+        self.no_attributes.setVisible(bool(text))
+        self.attributes_table.setVisible(bool(attributes))
 
     def _signature_tab(self) -> QWidget:
         page = QWidget(self)
@@ -313,7 +371,7 @@ class TokenView(QWidget):
         for label in self.fields.values():
             label.setText(_DASH)
             label.setStyleSheet("")
-        self.attributes.set_attributes(())
+        self._show_attributes(None)
         self.not_issued.hide()
         self.xml.set_xml(None)
         self.timeline.setValue(0)
@@ -329,18 +387,19 @@ class TokenView(QWidget):
         self.decoded = decoded
         self.proof = proof
         self.checked_against = tuple(checked_against)
-        status = decoded.signature.status
-        self._headline(signature_headline(decoded, self.sts_aliases, self.checked_against),
-                       _STATUS_COLOURS[status])
+        self._headline(signature_headline(decoded, self.sts_aliases, self.checked_against,
+                                          self.sts_fingerprints),
+                       _SEVERITY_COLOURS[decoded.verdict.severity])
         self._show_summary(decoded)
         self._show_signature(decoded)
         self._show_encryption(decoded)
         self._show_holder(decoded, proof)
-        self.attributes.set_attributes(decoded.attributes)
+        self._show_attributes(decoded)
         self._show_not_issued(not_issued)
-        self.xml.set_xml(decoded.assertion_xml() or decoded.token_xml())
+        self.xml.set_xml(decoded.assertion_xml() or decoded.token_xml(),
+                         exact=decoded.exact_bytes())
         self.on_timer_timeout()
-        if decoded.conditions is not None and decoded.conditions.not_on_or_after is not None:
+        if decoded.validity(skew_seconds=self.skew_seconds).not_on_or_after is not None:
             self._timer.start()
         else:
             self._timer.stop()
@@ -354,9 +413,15 @@ class TokenView(QWidget):
 
     def _set(self, name: str, text: str | None, colour: str | None = None) -> None:
         label = self.fields[name]
-        label.setText(text if text else _DASH)
+        # Bold through the widget's font, not the style sheet: a style-sheet weight is applied
+        # only when painting, so the label wrapped the text as regular and the bold end of a
+        # long fingerprint ran past the right edge.
+        label.setStyleSheet(f"color:{colour};" if colour else "")
+        font = label.font()
+        font.setBold(bool(colour))
+        label.setFont(font)
+        label.setText(_wrappable(text) if text else _DASH)
         label.setToolTip(text or "")
-        label.setStyleSheet(f"color:{colour}; font-weight:bold;" if colour else "")
 
     def _show_summary(self, d: DecodedToken) -> None:
         kind = d.form.value
@@ -381,8 +446,10 @@ class TokenView(QWidget):
             self._set("Authentication", f"{short_uri(d.authn.method)} at {_when(d.authn.instant)}")
         else:
             self._set("Authentication", None)
-        if d.problems:
-            self._set("Problems", "\n".join(d.problems), ORANGE)
+        verdict = d.verdict  # the headline's colour comes from the same verdict
+        if verdict.problems:
+            self._set("Problems", "\n".join(verdict.problems),
+                      _SEVERITY_COLOURS[verdict.severity])
         elif not d.readable:
             self._set("Problems", "Encrypted: decrypt it to read its fields.", GREY)
         else:
@@ -409,6 +476,12 @@ class TokenView(QWidget):
     def _show_timeline(self, timeline: ValidityTimeline) -> None:
         colour = _STATE_COLOURS[timeline.state]
         self._set("Validity", timeline.note, colour)
+        if timeline.from_response:
+            marked = " (the response's wst:Lifetime)"
+            self._set("Not before", _when(timeline.not_before) + marked
+                      if timeline.not_before else None)
+            self._set("Not on or after", _when(timeline.not_on_or_after) + marked
+                      if timeline.not_on_or_after else None)
         if timeline.remaining_seconds is None:
             self._set("Remaining", None)
             self.timeline.setValue(0)

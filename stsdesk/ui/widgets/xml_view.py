@@ -35,6 +35,8 @@ __all__ = ["XmlView", "XmlHighlighter", "ask_save_path"]
 
 log = logging.getLogger("stsdesk.ui.xml_view")
 
+_INDENTED_NOTE = "indented for reading — Copy and Save give it exactly as received"
+
 
 def _format(colour: str, *, bold: bool = False, italic: bool = False) -> QTextCharFormat:
     fmt = QTextCharFormat()
@@ -79,7 +81,11 @@ def ask_save_path(parent: QWidget, title: str, suggested: str) -> str:
 
 
 class XmlView(QWidget):
-    """Shows one XML message; Ctrl+F searches, Copy puts it on the clipboard, Save writes it."""
+    """Shows one XML message; Ctrl+F searches, Copy puts it on the clipboard, Save writes it.
+
+    The view may be indented for reading while Copy and Save give the exact bytes received:
+    re-indenting a signed message changes its digests, so a copied token would no longer verify.
+    """
 
     saved = Signal(str)  # the path written
     save_failed = Signal(str)  # what went wrong, for the page's banner
@@ -107,8 +113,15 @@ class XmlView(QWidget):
         self.save_button = QPushButton("Save…", self)
         self.save_button.setToolTip("Save the message to a file")
         heading = QLabel(f"<b>{title}</b>", self)
+        self.display_note = QLabel(_INDENTED_NOTE, self)
+        self.display_note.setStyleSheet("color:#57606a;")
+        self.display_note.setToolTip(
+            "Indentation changes a signed message's digests; the copy is the original.")
+        self.display_note.hide()
+        self._exact: bytes | None = None
         bar = QHBoxLayout()
         bar.addWidget(heading)
+        bar.addWidget(self.display_note)
         bar.addStretch(1)
         bar.addWidget(self.search, 2)
         bar.addWidget(self.matches)
@@ -135,13 +148,23 @@ class XmlView(QWidget):
 
     # -- content ---------------------------------------------------------------------------
 
-    def set_xml(self, text: str | None) -> None:
+    def set_xml(self, text: str | None, *, exact: bytes | None = None) -> None:
+        """Show ``text``; ``exact`` is the message as received, which Copy and Save give
+        (when None, they give ``text``)."""
         self.editor.setPlainText(text or "")
+        self._exact = exact if text else None
+        self.display_note.setVisible(
+            self._exact is not None and self._exact.decode("utf-8", "replace") != text)
         self.on_search_text_changed(self.search.text())
         self._update_buttons()
 
     def text(self) -> str:
+        """What is shown (perhaps indented for reading)."""
         return self.editor.toPlainText()
+
+    def exact_bytes(self) -> bytes:
+        """What Copy and Save give: the bytes received when known, else the text shown."""
+        return self._exact if self._exact is not None else self.text().encode("utf-8")
 
     def _update_buttons(self) -> None:
         has_text = bool(self.text())
@@ -186,7 +209,7 @@ class XmlView(QWidget):
     # -- copy and save ---------------------------------------------------------------------
 
     def on_copy_button_clicked(self) -> None:
-        QApplication.clipboard().setText(self.text())
+        QApplication.clipboard().setText(self.exact_bytes().decode("utf-8", "replace"))
 
     def on_save_button_clicked(self) -> None:
         path = ask_save_path(self, f"Save the {self.title}", self.file_name)
@@ -194,9 +217,9 @@ class XmlView(QWidget):
             self.save_to(Path(path))
 
     def save_to(self, path: Path) -> None:
-        """Write the message (as shown: secrets already masked) to ``path``."""
+        """Write the message as received (secrets already masked) to ``path``."""
         try:
-            path.write_text(self.text(), encoding="utf-8")
+            path.write_bytes(self.exact_bytes())
         except OSError as exc:
             log.warning("Could not save %s to %s: %s", self.title, path, exc)
             self.save_failed.emit(

@@ -90,7 +90,8 @@ DISABLE_TEXT = (
 
 def ask_disable_security(parent: QWidget | None) -> bool:
     """The one question asked before security is disabled (the page and the wizard share it)."""
-    return confirm.ask(parent, DISABLE_TITLE, DISABLE_TEXT, destructive=True)
+    return confirm.ask(parent, DISABLE_TITLE, DISABLE_TEXT, destructive=True,
+                       action="&Disable Security")
 
 
 def load_role_names(api: AdminApi) -> list[str]:
@@ -543,7 +544,7 @@ class AccessPage(QWizardPage):
 
 
 class SummaryPage(QWizardPage):
-    """Step 3: what Finish will do; server refusals show here and the wizard stays open."""
+    """Step 3: what Apply will do; server refusals show here and the wizard stays open."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -565,7 +566,7 @@ class SummaryPage(QWizardPage):
             return
         self.banner.clear()
         if not wizard.enable_security:
-            self.setSubTitle("Finish disables security on the STS.")
+            self.setSubTitle("Disable Security turns security off on the STS.")
             self.summary_label.setText(
                 "<p><b>Security will be disabled.</b></p>"
                 "<p style='color:#b3261e'>The STS will refuse every token request, from every "
@@ -591,7 +592,7 @@ class SummaryPage(QWizardPage):
         cells = "".join(
             f"<tr><td style='padding:3px 12px 3px 0'><b>{_html(k)}</b></td>"
             f"<td style='padding:3px 0'>{_html(v)}</td></tr>" for k, v in rows)
-        self.summary_label.setText(f"<table>{cells}</table><p>Finish applies this policy to the "
+        self.summary_label.setText(f"<table>{cells}</table><p>Apply sends this policy to the "
                                    "STS; it takes effect for the next token request.</p>")
         self.setSubTitle("Check what will be applied, then click Apply.")
         wizard.setButtonText(QWizard.WizardButton.FinishButton, "&Apply")
@@ -735,7 +736,8 @@ class ApplySecurityPolicyWizard(QWizard):
         who = (f"\n\nOnly users with one of these roles will obtain tokens: "
                f"{', '.join(request.allowed_roles)}." if request.allowed_roles else "")
         if not confirm.ask(self, "Apply Security Policy",
-                           f"Apply the security scenario {title} to the STS?{who}"):
+                           f"Apply the security scenario {title} to the STS?{who}",
+                           action="&Apply"):
             return
         self._send(lambda api: api.apply_security_policy(request),
                    "Applying the security policy")

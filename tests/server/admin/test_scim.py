@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from stsdesk.server.errors import ValidationError
 from stsdesk.server.model import LockoutPolicy, PasswordDigestPolicy
 from tests.server.admin.conftest import API, client_for
 
@@ -126,10 +127,10 @@ def test_plain_json_is_accepted_and_other_media_types_are_415(api):
 
 
 def test_display_name_maps_to_fullname_and_is_persisted(api, bootstrapped):
-    user = create(api, rfc_user("dn", displayName="Babs Jensen"))
+    user = create(api, rfc_user("dname", displayName="Babs Jensen"))
     again = api.get(f"{SCIM}/Users/{user['id']}").json()
     assert again["displayName"] == "Babs Jensen"
-    assert bootstrapped.store.users.get("dn").claims[CLAIMS + "fullname"] == "Babs Jensen"
+    assert bootstrapped.store.users.get("dname").claims[CLAIMS + "fullname"] == "Babs Jensen"
 
 
 def test_duplicate_user_name_is_409_uniqueness(api, bjensen):
@@ -743,3 +744,38 @@ def test_scim_is_in_the_openapi_document(anonymous):
     paths = anonymous.get(f"{API}/openapi.json").json()["paths"]
     assert {f"{SCIM}/Users", f"{SCIM}/Users/{{user_id}}", f"{SCIM}/Groups",
             f"{SCIM}/ServiceProviderConfig", f"{SCIM}/Schemas"} <= set(paths)
+
+
+def test_user_names_follow_wso2s_rule_with_a_clear_message(api):
+    for name in ("x" * 31, "ab", "two words"):
+        body = rfc_user("rule")
+        body["userName"] = name
+        answer = api.post(f"{SCIM}/Users", json=body, headers=HEADERS)
+        detail = scim_error(answer, 400, "invalidValue")["detail"]
+        assert "3 to 30 characters and no spaces" in detail, name
+        assert name not in detail  # a long name is not echoed back into the message
+    created = api.post(f"{SCIM}/Users", json=rfc_user("x" * 30), headers=HEADERS)
+    assert created.status_code == 201, created.text
+    # A rename meets the rule too.
+    renamed = api.patch(f"{SCIM}/Users/{created.json()['id']}", headers=HEADERS, json={
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "userName", "value": "y" * 31}]})
+    assert "3 to 30" in scim_error(renamed, 400, "invalidValue")["detail"]
+
+
+def test_the_user_name_rule_is_a_setting(bootstrapped, server_settings, fast_password_hashing):
+    import dataclasses
+
+    from stsdesk.server.app import build_app
+    from tests.server.conftest import ADMIN_PASSWORD
+
+    settings = dataclasses.replace(server_settings, user_name_pattern=r"^[a-z]{2,8}$")
+    with client_for(build_app(bootstrapped, settings), "admin", ADMIN_PASSWORD) as client:
+        body = rfc_user("ok")
+        assert client.post(f"{SCIM}/Users", json=body, headers=HEADERS).status_code == 201
+        body = rfc_user("Upper")
+        detail = scim_error(client.post(f"{SCIM}/Users", json=body, headers=HEADERS), 400,
+                            "invalidValue")["detail"]
+        assert "^[a-z]{2,8}$" in detail
+    with pytest.raises(ValidationError, match="not a regular expression"):
+        dataclasses.replace(server_settings, user_name_pattern="[unclosed")

@@ -131,13 +131,20 @@ def test_deactivated_users_get_no_token_until_reactivated(live, token_users):
     assert live.issue("dave", "D4ve-password").ok
 
 
-def test_leaving_the_allowed_group_stops_tokens(live, token_users):
+def test_leaving_the_allowed_group_stops_tokens(live, token_users, caplog):
     user_id = new_user(live, token_users, "erin", "Er1n-password")
     assert live.issue("erin", "Er1n-password").ok
     answer = live.patch(f"/Groups/{token_users}",
                         {"op": "remove", "path": f'members[value eq "{user_id}"]'})
     assert answer.status_code == 200, answer.text
-    assert "role" in refused(live.issue("erin", "Er1n-password"))
+    with caplog.at_level("WARNING", logger="stsdesk.server.sts"):
+        reason = refused(live.issue("erin", "Er1n-password"))
+    # The refused user learns only that they are not authorised, not which roles would do.
+    assert "not authorised" in reason
+    assert "token-users" not in reason and "role" not in reason and "admin," not in reason
+    # The administrator finds the detail in the server log.
+    assert any("'erin'" in r.getMessage() and "admin, token-users" in r.getMessage()
+               for r in caplog.records)
 
 
 def test_profile_attributes_are_the_token_claims(live, token_users):

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cryptography import x509
+from lxml import etree
 from PySide6.QtCore import QObject, Signal
 
-from stsdesk.core.tokeninfo import PrivateKey
+from stsdesk.core.tokeninfo import PrivateKey, decode_token
+from stsdesk.core.tokeninput import extract_token
 from stsdesk.services.admin import AdminApi
 from stsdesk.services.admin.certificates import ServerCertificates, fetch_server_certificates
 from stsdesk.services.credentials import CredentialStore
-from stsdesk.services.errors import RequestCancelledError, TrustClientError
+from stsdesk.services.errors import RequestCancelledError
 from stsdesk.services.token_session import TokenRequestOptions, TokenResult, TokenSession
 from stsdesk.ui.errors import describe, is_expected
 from stsdesk.ui.tasks import TaskRunner
@@ -49,6 +50,23 @@ def fetch_choices(api: AdminApi) -> ServerChoices:
         claims=tuple((c.uri, c.display_name) for c in claims if c.uri),
         certificates=fetch_server_certificates(api),
     )
+
+
+def decrypt_result(result: TokenResult, keys: Sequence[PrivateKey],
+                   certificates: Mapping[str, x509.Certificate]) -> TokenResult:
+    """``result`` with its encrypted token opened by the relying party's key (off the GUI
+    thread: RSA work). The whole RSTR is decoded again, so the response's wst:Lifetime still
+    goes with the token."""
+    exchange = result.exchange
+    if exchange is not None and exchange.response_bytes:
+        data = exchange.response_bytes
+    elif result.token is not None:
+        data = etree.tostring(result.token)
+    else:
+        raise ValueError("That request brought no token to decrypt.")
+    decoded = decode_token(extract_token(data), trusted=certificates, private_keys=keys,
+                           known=certificates)
+    return replace(result, decoded=decoded)
 
 
 def keyring_key(endpoint: str, username: str) -> str:
@@ -89,8 +107,9 @@ class TestClientController(QObject):
         self.runner = runner
         self.credentials = credentials
         self.session: TokenSession | None = None
-        self.cancel_event = threading.Event()
         self.busy = False
+        self._action = ""
+        self._request = 0  # the request whose answer counts; a stopped one's is dropped
 
     @property
     def history(self) -> tuple[TokenResult, ...]:
@@ -109,7 +128,7 @@ class TestClientController(QObject):
         if self.busy:
             return
         if self.session is None:
-            self.session = TokenSession(options, cancel_event=self.cancel_event)
+            self.session = TokenSession(options)
         session = self.session
         # Our own signing keys and trust store decide what "trusted" means; a remote STS's
         # certificate is not among them, so its tokens show as untrusted, as they should.
@@ -129,10 +148,21 @@ class TestClientController(QObject):
         self._act(lambda session: session.cancel(), "Cancelling the token")
 
     def stop(self) -> bool:
-        """Cancel the request in flight; False when there is none."""
+        """Abandon the request in flight at once; False when there is none.
+
+        The page is free again immediately (``request_failed`` says it was cancelled); the
+        worker's late answer is dropped and its connection closed, rather than keeping the
+        page at "Cancelling…" until the request's time-out.
+        """
         if not self.busy:
             return False
-        self.cancel_event.set()
+        self._request += 1
+        if self.session is not None:
+            self.session.abandon()
+        self._set_busy(False)
+        self.request_failed.emit(RequestFailure(
+            self._action, f"{self._action} was cancelled; whatever comes back will not be used. "
+            "Press Request token to try again.", cancelled=True))
         return True
 
     def reopen(self, result: TokenResult) -> bool:
@@ -150,26 +180,30 @@ class TestClientController(QObject):
 
     def _run(self, work: Callable[[], TokenResult], action: str, *,
              after: Callable[[TokenResult], None] | None = None) -> None:
-        self.cancel_event.clear()
+        self._request += 1
+        request = self._request
+        self._action = action
         self._set_busy(True)
         self.request_started.emit(action)
 
         def done(result: TokenResult) -> None:
+            if request != self._request:
+                return  # stopped: the person has moved on
             self._set_busy(False)
             if after is not None:
                 after(result)
             self.request_finished.emit(result)
 
         def failed(error: Exception) -> None:
+            if request != self._request:
+                return
             self._set_busy(False)
             self.request_failed.emit(self._failure(action, error))
 
         self.runner.run(work, done, failed)
 
     def _failure(self, action: str, error: Exception) -> RequestFailure:
-        if isinstance(error, RequestCancelledError) or (
-            isinstance(error, TrustClientError) and self.cancel_event.is_set()
-        ):
+        if isinstance(error, RequestCancelledError):
             return RequestFailure(action, f"{action} was cancelled; nothing that came back was "
                                   "used. Press Request token to try again.", cancelled=True)
         if is_expected(error):

@@ -60,6 +60,11 @@ MAX_LIFETIME_SECONDS = 7 * 24 * 3600
 TLS_PINNED, TLS_CA_FILE, TLS_SYSTEM, TLS_INSECURE = range(4)
 
 
+# The symmetric proof key sizes the STS issues (server/sts/issuer.py), so the form cannot ask for
+# one it would refuse.
+PROOF_KEY_BITS = (128, 512)
+
+
 def endpoint_problem(text: str) -> str | None:
     """Why ``text`` cannot be an STS address, or None."""
     value = text.strip()
@@ -164,10 +169,12 @@ class TokenRequestForm(QWidget):
         self.entropy = QCheckBox("Send client &entropy (computed key)", box)
         form.addRow("", self.entropy)
         self.key_size = QSpinBox(box)
-        self.key_size.setRange(128, 1024)
+        self.key_size.setRange(*PROOF_KEY_BITS)
         self.key_size.setSingleStep(64)
         self.key_size.setValue(256)
         self.key_size.setSuffix(" bits")
+        self.key_size.setToolTip(f"The STS issues symmetric proof keys of {PROOF_KEY_BITS[0]} to "
+                                 f"{PROOF_KEY_BITS[1]} bits, in steps of 8")
         form.addRow("Proof key size:", self.key_size)
         self.client_cert = QLineEdit(box)
         self.client_cert.setPlaceholderText("Client certificate (PEM, DER or PKCS#12)")
@@ -228,9 +235,15 @@ class TokenRequestForm(QWidget):
         self.claims = QListWidget(box)
         self.claims.setMinimumHeight(110)
         self.claims.setMaximumHeight(150)
+        # The rows fit the list's width: a long URI is shortened in the middle (the whole one
+        # is the row's tooltip) rather than hidden behind a horizontal scroll bar.
+        self.claims.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.claims.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.claims.setToolTip("Tick the claims to ask for (Space ticks the selected one). "
                                "None ticked: the service provider's requested claims.")
-        _labelled(form, "Claim&s:", self.claims, parent=box)
+        # No Alt+letter: every letter of "Claims" already opens another field (or the Servers
+        # menu); Tab reaches the list.
+        _labelled(form, "Claims:", self.claims, parent=box)
         self.other_claim = QLineEdit(box)
         self.other_claim.setPlaceholderText("Another claim URI")
         self.add_claim_button = QPushButton("Add", box)
@@ -455,6 +468,10 @@ class TokenRequestForm(QWidget):
             show_problem(self.username_error, "Type the user name to request the token as.")
             problems.append(self.username)
         key_type = KeyType(self.key_type.currentData())
+        if key_type is KeyType.SYMMETRIC and self.key_size.value() % 8:
+            show_problem(self.client_error, "The proof key size must be a whole number of bytes: "
+                         "a multiple of 8 bits, such as 256.")
+            problems.append(self.key_size)
         client = self._client_key_pair(key_type, problems)
         trust = self._trust(problems)
         if problems or trust is None:

@@ -18,10 +18,13 @@ from stsdesk.ui.pages.test_client.controller import (
     RequestFailure,
     ServerChoices,
     TestClientController,
+    decrypt_result,
     fetch_choices,
 )
 from stsdesk.ui.pages.test_client.form import TokenRequestForm, read_relying_party_key
-from stsdesk.ui.pages.test_client.result_view import NEUTRAL, PENDING, TokenResultView
+from stsdesk.ui.pages.test_client.result_view import NEUTRAL, TokenResultView
+from stsdesk.ui.pages.token_inspector import KEY_FILE_FILTER, ask_open_path
+from stsdesk.ui.widgets.form import show_problem
 
 __all__ = ["TestClientPage"]
 
@@ -112,6 +115,7 @@ class TestClientPage(Page):
         self.controller.request_failed.connect(self.on_controller_request_failed)
         self.result_view.history_chosen.connect(self.on_result_view_history_chosen)
         self.result_view.save_failed.connect(self.banner.error)
+        self.result_view.decrypt_requested.connect(self.on_result_view_decrypt_requested)
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -169,10 +173,8 @@ class TestClientPage(Page):
         self.connection.runner.run(lambda: read_relying_party_key(*key_file), send, unreadable)
 
     def on_stop_button_clicked(self) -> None:
-        if self.controller.stop():
-            self.stop_button.setEnabled(False)
-            self.result_view.set_outcome(
-                "Cancelling… the answer still on its way will be dropped.", PENDING)
+        # Frees the page at once: the controller reports the request as cancelled.
+        self.controller.stop()
 
     def on_result_view_history_chosen(self, result: TokenResult) -> None:
         if self.controller.busy:
@@ -190,6 +192,45 @@ class TestClientPage(Page):
     def on_controller_request_started(self, action: str) -> None:
         self.banner.clear()
         self.result_view.set_outcome(f"{action}…", NEUTRAL)
+
+    def on_result_view_decrypt_requested(self, result: TokenResult) -> None:
+        """Open an issued, encrypted token with the relying party's key, chosen now."""
+        form = self.form
+        if not form.rp_key.text().strip():
+            path = ask_open_path(self, "The relying party's private key", KEY_FILE_FILTER)
+            if not path:
+                return
+            form.rp_key.setText(path)
+        key_file = form.relying_party_key_file()
+        if key_file is None:
+            return
+        certificates = dict(self.choices.certificates.all) if self.choices else {}
+        show_problem(form.rp_key_error, None)
+        self.result_view.decrypt_button.setEnabled(False)
+
+        def work() -> TokenResult:
+            return decrypt_result(result, read_relying_party_key(*key_file), certificates)
+
+        def done(opened: TokenResult) -> None:
+            self.result_view.decrypt_button.setEnabled(True)
+            decoded = opened.decoded
+            if decoded is None or not decoded.readable:
+                reason = decoded.encryption.reason if decoded and decoded.encryption else ""
+                form.show_relying_party_key_problem(reason or "That key does not open the token.")
+                self.banner.error(f"The token could not be decrypted: {reason}")
+                return
+            self.result_view.decrypt_button.hide()
+            self.result_view.token_view.show_token(decoded, opened.proof,
+                                                   not_issued=opened.claims_not_issued)
+            self.banner.success("The token is decrypted with the relying party's key.")
+
+        def failed(error: Exception) -> None:
+            self.result_view.decrypt_button.setEnabled(True)
+            message = getattr(error, "message", None) or str(error)
+            form.show_relying_party_key_problem(message)
+            self.banner.error(f"The relying party's key could not be used: {message}")
+
+        self.controller.runner.run(work, done, failed)
 
     def on_controller_request_finished(self, result: TokenResult) -> None:
         self.result_view.show_result(result, self.controller.history)

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
+    QPushButton,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -37,6 +39,7 @@ class TokenResultView(QWidget):
 
     history_chosen = Signal(object)  # TokenResult
     save_failed = Signal(str)  # a message or token could not be saved to a file
+    decrypt_requested = Signal(object)  # the TokenResult whose encrypted token to open
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,6 +47,13 @@ class TokenResultView(QWidget):
         self.outcome.setObjectName("testClientOutcome")
         self.outcome.setWordWrap(True)
         self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Offered on an issued token that is encrypted and was not opened: the relying party's
+        # key need not be known before the request.
+        self.decrypt_button = QPushButton("Decrypt…", self)
+        self.decrypt_button.setToolTip("Open the encrypted token with the relying party's "
+                                       "private key (PEM or PKCS#12)")
+        self.decrypt_button.hide()
+        self.shown: TokenResult | None = None
         self.warnings = QLabel(self)
         self.warnings.setWordWrap(True)
         self.warnings.setStyleSheet(WARNING_STYLE)
@@ -72,7 +82,10 @@ class TokenResultView(QWidget):
         self.tabs.addTab(self.history_view, "History")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 0, 0, 0)
-        layout.addWidget(self.outcome)
+        top = QHBoxLayout()
+        top.addWidget(self.outcome, 1)
+        top.addWidget(self.decrypt_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(top)
         layout.addWidget(self.warnings)
         layout.addWidget(self.tabs, 1)
         self.set_outcome("Fill in the request and press Request token.", NEUTRAL)
@@ -100,6 +113,11 @@ class TokenResultView(QWidget):
         self.history_view.activated.connect(self.on_history_view_clicked)
         for view in (self.rst_view, self.rstr_view, self.token_view.xml):
             view.save_failed.connect(self.save_failed)
+        self.decrypt_button.clicked.connect(self.on_decrypt_button_clicked)
+
+    def on_decrypt_button_clicked(self) -> None:
+        if self.shown is not None:
+            self.decrypt_requested.emit(self.shown)
 
     def on_history_view_clicked(self, index: QModelIndex) -> None:
         result = self.history.result_at(index.row())
@@ -123,6 +141,10 @@ class TokenResultView(QWidget):
         self.show_history(history)
 
     def show_result(self, result: TokenResult, history: Sequence[TokenResult]) -> None:
+        self.shown = result
+        decoded = result.decoded
+        self.decrypt_button.setVisible(decoded is not None and not decoded.readable
+                                       and decoded.encryption is not None)
         self.show_history(history)
         row = self.history.row_of(result)
         if row >= 0:
@@ -137,8 +159,10 @@ class TokenResultView(QWidget):
         elif result.action in (RequestType.ISSUE, RequestType.RENEW):
             self.token_view.clear(f"No token: {outcome_of(result)}")
         exchange = result.exchange
-        self.rst_view.set_xml(exchange.request_xml if exchange else None)
-        self.rstr_view.set_xml(exchange.response_xml if exchange else None)
+        self.rst_view.set_xml(exchange.request_xml if exchange else None,
+                              exact=exchange.request_bytes if exchange else None)
+        self.rstr_view.set_xml(exchange.response_xml if exchange else None,
+                               exact=exchange.response_bytes if exchange else None)
         if exchange is None:
             self.http_status.setText("no answer")
             self.http_elapsed.setText("—")
