@@ -27,7 +27,7 @@ from stsdesk.core.xmlutil import algorithm
 
 __all__ = ["key_info_thumbprint",
     "BlockEncryption", "KeyTransport", "encrypt_element", "encrypt_key", "decrypt_element",
-    "decrypt_key", "THUMBPRINT_SHA1", "TYPE_ELEMENT",
+    "decrypt_key", "decrypt_cipher_data", "THUMBPRINT_SHA1", "TYPE_ELEMENT",
 ]
 
 THUMBPRINT_SHA1 = ns.THUMBPRINT_SHA1
@@ -251,27 +251,42 @@ def decrypt_element(
             f"The wrapped key is {len(session_key)} bytes long but {block_method.value} needs "
             f"{key_bytes}; the encrypted data is damaged."
         )
-    work = copy.deepcopy(encrypted_data)
-    work.attrib.pop("Type", None)  # so xmlsec returns the plaintext bytes for our own parser
-    for key_info in work.findall(_d("KeyInfo")):
-        work.remove(key_info)
-    context = xmlsec.EncryptionContext()
     try:
-        context.key = xmlsec.Key.from_binary_data(xmlsec.constants.KeyDataAes, session_key)
-        plaintext = context.decrypt(work)
+        plaintext = decrypt_cipher_data(encrypted_data, session_key)
     except xmlsec.Error as exc:
         raise CryptoError(
             "The encrypted data could not be decrypted: the ciphertext is damaged or does not "
             "belong to this key."
         ) from exc
-    if not isinstance(plaintext, bytes):  # pragma: no cover - Type was removed above
-        raise CryptoError("The encrypted data did not decrypt to bytes.")
     try:
         return parse_xml(plaintext)
     except StsError as exc:
         raise CryptoError(
             f"The decrypted content is not a usable XML element: {exc.message}"
         ) from exc
+
+
+def decrypt_cipher_data(
+    encrypted_data: etree._Element, key: bytes, *, triple_des: bool = False
+) -> bytes:
+    """The plaintext bytes of ``encrypted_data``'s cipher data, decrypted with the raw ``key``.
+
+    The one xmlsec step both the token reader (``decrypt_element``) and the message-security
+    engine use; each checks the algorithm and key length first and turns a failure into its own
+    error. ``key`` is an AES key, or a Triple-DES one with ``triple_des``. The input is not
+    modified. Raises ``xmlsec.Error`` when the data does not decrypt under ``key``.
+    """
+    work = copy.deepcopy(encrypted_data)
+    work.attrib.pop("Type", None)  # so xmlsec returns the plaintext bytes for our own parser
+    for key_info in work.findall(_d("KeyInfo")):
+        work.remove(key_info)  # the key is given: xmlsec must not look for another
+    context = xmlsec.EncryptionContext()
+    key_data = xmlsec.constants.KeyDataDes if triple_des else xmlsec.constants.KeyDataAes
+    context.key = xmlsec.Key.from_binary_data(key_data, key)
+    plaintext = context.decrypt(work)
+    if not isinstance(plaintext, bytes):  # pragma: no cover - Type was removed above
+        raise xmlsec.Error("The encrypted data did not decrypt to bytes.")
+    return plaintext
 
 
 def _wrong_key_message(encrypted_key: etree._Element) -> str:

@@ -100,11 +100,7 @@ class _StsEndpoint:
         content_type = request.headers.get("content-type")
         body = await self._read_body(request)
         if body is None:
-            error = XmlInputError(
-                f"The message is larger than this STS accepts ({self._max_bytes} bytes)."
-            )
-            reply = TrustService.refuse(error, content_type=content_type)
-            return Response(reply.body, status_code=413, media_type=reply.content_type)
+            return self._too_large(content_type)
         handle = functools.partial(
             self._service.answer,
             body,
@@ -142,11 +138,7 @@ class _StsEndpoint:
         content_type = request.headers.get("content-type")
         body = await self._read_body(request)
         if body is None:
-            error = XmlInputError(
-                f"The message is larger than this STS accepts ({self._max_bytes} bytes)."
-            )
-            reply = TrustService.refuse(error, content_type=content_type)
-            return Response(reply.body, status_code=413, media_type=reply.content_type)
+            return self._too_large(content_type)
         handle = functools.partial(
             self._metadata.handle, body, content_type=content_type,
             soap_action=request.headers.get("soapaction"),
@@ -163,6 +155,14 @@ class _StsEndpoint:
             public_base_url(request, self._settings) + STS_PATH, config.security,
             service_certificate=certificate.public_bytes(Encoding.DER),
         )
+
+    def _too_large(self, content_type: str | None) -> Response:
+        """413 with a SOAP fault in the request's SOAP version, for the STS and /mex alike."""
+        error = XmlInputError(
+            f"The message is larger than this STS accepts ({self._max_bytes} bytes)."
+        )
+        reply = TrustService.refuse(error, content_type=content_type)
+        return Response(reply.body, status_code=413, media_type=reply.content_type)
 
     async def _read_body(self, request: Request) -> bytes | None:
         declared = request.headers.get("content-length")

@@ -124,6 +124,8 @@ def test_ws_trust_configuration_reads_back_and_lists_as_trusted_service(api):
     assert saved.audience == audience and saved.certificate_alias == alias
     read = api.get_ws_trust(application.id)
     assert read is not None and read.token_type is TokenType.SAML20
+    # The service-provider list marks the ones with a WS-Trust configuration by this flag.
+    assert api.get_application(application.id).has_ws_trust
     assert any(s.audience == audience and s.certificate_alias == alias
                for s in api.list_trusted_services())
     assert alias in api.ws_trust_options().certificate_aliases
@@ -138,6 +140,7 @@ def test_ws_trust_configuration_reads_back_and_lists_as_trusted_service(api):
 
     api.delete_ws_trust(application.id)
     assert api.get_ws_trust(application.id) is None
+    assert not api.get_application(application.id).has_ws_trust
     for app in (application, other):
         api.delete_application(app.id)
     api.delete_certificate(alias)

@@ -10,7 +10,8 @@ from stsdesk.server.admin.configs import Patch, apply_patches
 from stsdesk.server.model import ResidentIdentityProvider
 from stsdesk.services.admin.models import ResidentIdp
 from stsdesk.services.admin.resident import ChangedField, resident_idp_changes
-from stsdesk.services.admin.stsdesk_backend import StsdeskAdminApi, resident_idp_patch
+from stsdesk.services.admin.stsdesk_backend import StsdeskAdminApi
+from stsdesk.services.admin.wso2_json import resident_idp_patch
 from stsdesk.services.errors import ServiceError
 
 MINUTES_PER_WEEK = 7 * 24 * 60

@@ -16,14 +16,11 @@ from stsdesk.server.admin.scim_common import (
     MAX_EXTERNAL_ID,
     AttributesQuery,
     Context,
-    CountQuery,
-    FilterQuery,
     PatchRequest,
     ResourceId,
     ScimListResponse,
     ScimMeta,
     Short,
-    StartIndexQuery,
     check_external_id,
     check_patch_request,
     element_resolver,
@@ -38,11 +35,9 @@ from stsdesk.server.admin.scim_common import (
 )
 from stsdesk.server.admin.scim_filter import FilterAttribute, matches
 from stsdesk.server.admin.scim_query import (
-    Query,
     ResourceKind,
     SearchRequest,
-    SortByQuery,
-    SortOrderQuery,
+    UrlQuery,
     run_query,
 )
 from stsdesk.server.admin.scim_schemas import (
@@ -175,21 +170,7 @@ def _refuse_admin_rename(role: StoredRole, new_name: str | None) -> None:
 
 @router.get("/Groups", summary="List or filter groups (roles)", response_model=ScimListResponse,
             response_class=ScimResponse)
-def list_groups(
-    request: Request,
-    _: Admin,
-    context: Context,
-    filter: FilterQuery = None,  # noqa: A002 (SCIM's name)
-    startIndex: StartIndexQuery = None,  # noqa: N803
-    count: CountQuery = None,
-    attributes: AttributesQuery = None,
-    excludedAttributes: AttributesQuery = None,  # noqa: N803
-    sortBy: SortByQuery = None,  # noqa: N803
-    sortOrder: SortOrderQuery = None,  # noqa: N803
-) -> Response:
-    query = Query.from_url(filter=filter, start_index=startIndex, count=count,
-                           attributes=attributes, excluded=excludedAttributes, sort_by=sortBy,
-                           sort_order=sortOrder)
+def list_groups(request: Request, _: Admin, context: Context, query: UrlQuery) -> Response:
     return run_query(context, base_url(request, context), query, (GROUPS,))
 
 

@@ -7,10 +7,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from fastapi import Depends
 from fastapi import Query as QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
 
 from stsdesk.server.admin.context import AdminContext
+from stsdesk.server.admin.scim_common import (
+    AttributesQuery,
+    CountQuery,
+    FilterQuery,
+    StartIndexQuery,
+)
 from stsdesk.server.admin.scim_filter import (
     Filter,
     FilterAttribute,
@@ -29,8 +36,8 @@ from stsdesk.server.admin.scim_schemas import (
 )
 
 __all__ = [
-    "ResourceKind", "Query", "SearchRequest", "SortByQuery", "SortOrderQuery", "run_query",
-    "sort_key",
+    "ResourceKind", "Query", "UrlQuery", "SearchRequest", "SortByQuery", "SortOrderQuery",
+    "run_query", "sort_key",
 ]
 
 SortByQuery = Annotated[str | None, QueryParameter(max_length=255)]
@@ -63,14 +70,24 @@ class Query:
     sort_by: str | None = None
     sort_order: str | None = None
 
-    @classmethod
-    def from_url(
-        cls, *, filter: str | None, start_index: int | None, count: int | None,  # noqa: A002
-        attributes: str | None, excluded: str | None, sort_by: str | None,
-        sort_order: str | None,
-    ) -> Query:
-        return cls(filter, start_index, count, tuple(split_attributes(attributes)),
-                   tuple(split_attributes(excluded)), sort_by, sort_order)
+
+
+def _url_query(
+    filter: FilterQuery = None,  # noqa: A002 (SCIM's name)
+    startIndex: StartIndexQuery = None,  # noqa: N803
+    count: CountQuery = None,
+    attributes: AttributesQuery = None,
+    excludedAttributes: AttributesQuery = None,  # noqa: N803
+    sortBy: SortByQuery = None,  # noqa: N803
+    sortOrder: SortOrderQuery = None,  # noqa: N803
+) -> Query:
+    """RFC 7644 §3.4.2's URL parameters of ``GET`` on a collection, as a Query."""
+    return Query(filter, startIndex, count, tuple(split_attributes(attributes)),
+                 tuple(split_attributes(excludedAttributes)), sortBy, sortOrder)
+
+
+# The query of a GET on /Users or /Groups: one set of URL parameters for every collection.
+UrlQuery = Annotated[Query, Depends(_url_query)]
 
 
 class SearchRequest(BaseModel):

@@ -16,13 +16,10 @@ from stsdesk.server.admin.context import AdminContext
 from stsdesk.server.admin.scim_common import (
     AttributesQuery,
     Context,
-    CountQuery,
-    FilterQuery,
     PatchRequest,
     ResourceId,
     ScimListResponse,
     ScimMeta,
-    StartIndexQuery,
     check_patch_request,
     not_found,
     parse_patch_path,
@@ -34,11 +31,9 @@ from stsdesk.server.admin.scim_common import (
 )
 from stsdesk.server.admin.scim_filter import FilterAttribute
 from stsdesk.server.admin.scim_query import (
-    Query,
     ResourceKind,
     SearchRequest,
-    SortByQuery,
-    SortOrderQuery,
+    UrlQuery,
     run_query,
 )
 from stsdesk.server.admin.scim_schemas import (
@@ -256,21 +251,7 @@ def _get(context: AdminContext, user_id: str) -> UserRecord:
 
 @router.get("/Users", summary="List or filter users", response_model=ScimListResponse,
             response_class=ScimResponse)
-def list_users(
-    request: Request,
-    _: Admin,
-    context: Context,
-    filter: FilterQuery = None,  # noqa: A002 (SCIM's name)
-    startIndex: StartIndexQuery = None,  # noqa: N803
-    count: CountQuery = None,
-    attributes: AttributesQuery = None,
-    excludedAttributes: AttributesQuery = None,  # noqa: N803
-    sortBy: SortByQuery = None,  # noqa: N803
-    sortOrder: SortOrderQuery = None,  # noqa: N803
-) -> Response:
-    query = Query.from_url(filter=filter, start_index=startIndex, count=count,
-                           attributes=attributes, excluded=excludedAttributes, sort_by=sortBy,
-                           sort_order=sortOrder)
+def list_users(request: Request, _: Admin, context: Context, query: UrlQuery) -> Response:
     return run_query(context, base_url(request, context), query, (USERS,))
 
 

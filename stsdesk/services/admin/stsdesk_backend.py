@@ -11,7 +11,6 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
 from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
 from stsdesk.core.tokentypes import TokenType
@@ -20,7 +19,6 @@ from stsdesk.services.admin.models import (
     Application,
     ApplicationDraft,
     ApplicationPage,
-    ApplicationSummary,
     AuditEntry,
     AuditPage,
     Keystore,
@@ -28,7 +26,6 @@ from stsdesk.services.admin.models import (
     LockoutPolicy,
     NewSigningKey,
     PasswordDigestSetting,
-    RequestedClaim,
     ResidentIdp,
     Scenario,
     ScenarioDetail,
@@ -44,21 +41,26 @@ from stsdesk.services.admin.models import (
     WsTrustConfig,
     WsTrustOptions,
 )
-from stsdesk.services.admin.resident import ChangedField, resident_idp_changes
 from stsdesk.services.admin.stsdesk_scim import ScimUsersAndRoles
 from stsdesk.services.admin.wire import dict_of, list_of, optional, read, strings
+from stsdesk.services.admin.wso2_json import (
+    application,
+    application_page,
+    claim_configuration,
+    local_claims,
+    resident_idp,
+    resident_idp_patch,
+    segment,
+    ws_trust,
+)
 from stsdesk.services.admin_client import API_PREFIX, AdminClient
 from stsdesk.services.errors import NotFoundError
 
-__all__ = [
-    "StsdeskAdminApi",
-    "resident_idp_patch",
-]
+__all__ = ["StsdeskAdminApi"]
 
 log = logging.getLogger("stsdesk.services.admin")
 
 _CONFIGS = "/configs"
-_REALMS_PATH = "/homeRealmIdentifiers/"
 _STS = "/sts"
 _APPLICATIONS = "/applications"
 _WS_TRUST_META = "/applications/meta/inbound-protocols/ws-trust"
@@ -67,48 +69,12 @@ _CERTS = "/keystores/certs"
 _SIGNING_KEYS = "/keystores/signing-keys"
 _AUDIT = "/audit-logs"
 
-def _segment(value: str) -> str:
-    """One path segment: an alias or id typed by someone cannot add segments or a query."""
-    return quote(value, safe="")
-
-
 def _when(text: Any) -> dt.datetime:
     value = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 # -- resident identity provider -------------------------------------------------------------
-
-
-def _resident_idp(body: Any) -> ResidentIdp:
-    data = dict_of(body)
-    issuer = data.get("stsIssuer")
-    return ResidentIdp(
-        home_realm_identifiers=strings(data.get("homeRealmIdentifiers")),
-        idle_session_timeout_minutes=int(data["idleSessionTimeoutPeriod"]),
-        remember_me_minutes=int(data["rememberMePeriod"]),
-        issuer=None if issuer is None else str(issuer),
-    )
-
-
-_PATCH_PATHS = {
-    ChangedField.IDLE_SESSION_TIMEOUT: "/idleSessionTimeoutPeriod",
-    ChangedField.REMEMBER_ME: "/rememberMePeriod",
-    ChangedField.ISSUER: "/stsIssuer",
-}
-
-
-def resident_idp_patch(before: ResidentIdp, after: ResidentIdp) -> list[dict[str, str]]:
-    """WSO2's JSON-patch list that turns ``before`` into ``after`` (empty when equal)."""
-    operations = []
-    for change in resident_idp_changes(before, after):
-        path = (f"{_REALMS_PATH}{change.index}" if change.field is ChangedField.HOME_REALM
-                else _PATCH_PATHS[change.field])
-        operation = {"operation": change.action.value, "path": path}
-        if change.value is not None:
-            operation["value"] = change.value
-        operations.append(operation)
-    return operations
 
 
 # -- STS security -------------------------------------------------------------------------
@@ -182,35 +148,7 @@ def _sts_settings(tokens: Any, lockout: Any, digest: Any = None) -> StsSettings:
 
 
 def _ws_trust_path(application_id: str) -> str:
-    return f"{_APPLICATIONS}/{_segment(application_id)}/inbound-protocols/ws-trust"
-
-
-def _application(data: Any) -> Application:
-    item = dict_of(data)
-    config = dict_of(item.get("claimConfiguration") or {})
-    requested = tuple(
-        RequestedClaim(uri=str(dict_of(entry["claim"])["uri"]),
-                       mandatory=bool(entry.get("mandatory", False)))
-        for entry in list_of(config.get("requestedClaims")))
-    subject = dict_of(config.get("subject") or {}).get("claim") or {}
-    protocols = list_of(item.get("inboundProtocols"))
-    return Application(
-        id=str(item["id"]),
-        name=str(item.get("name", "")),
-        description=str(item.get("description") or ""),
-        requested_claims=requested,
-        subject_claim=optional(dict_of(subject).get("uri")),
-        has_ws_trust=any(dict_of(p).get("type") == "ws-trust" for p in protocols),
-    )
-
-
-def _claim_configuration(draft: ApplicationDraft) -> dict[str, Any]:
-    return {
-        "dialect": "LOCAL",
-        "requestedClaims": [{"claim": {"uri": claim.uri}, "mandatory": claim.mandatory}
-                            for claim in draft.requested_claims],
-        "subject": {"claim": {"uri": draft.subject_claim} if draft.subject_claim else None},
-    }
+    return f"{_APPLICATIONS}/{segment(application_id)}/inbound-protocols/ws-trust"
 
 
 _WS_TRUST_FIELDS = (  # (model field, JSON name)
@@ -225,27 +163,6 @@ _WS_TRUST_FIELDS = (  # (model field, JSON name)
     ("token_lifetime_seconds", "tokenLifetimeSeconds"),
     ("name_id_format", "nameIdFormat"),
 )
-
-
-def _ws_trust(data: Any) -> WsTrustConfig:
-    item = dict_of(data)
-    encrypt = item.get("encryptToken")
-    lifetime = item.get("tokenLifetimeSeconds")
-    token_type = item.get("tokenType")
-    return WsTrustConfig(
-        audience=str(item["audience"]),
-        certificate_alias=optional(item.get("certificateAlias")) or None,
-        token_type=None if token_type is None else TokenType(token_type),
-        key_type=optional(item.get("keyType")),
-        encrypt_token=None if encrypt is None else bool(encrypt),
-        encryption_algorithm=optional(item.get("encryptionAlgorithm")),
-        key_transport_algorithm=optional(item.get("keyTransportAlgorithm")),
-        signature_algorithm=optional(item.get("signatureAlgorithm")),
-        digest_algorithm=optional(item.get("digestAlgorithm")),
-        token_lifetime_seconds=None if lifetime is None else int(lifetime),
-        name_id_format=optional(item.get("nameIdFormat")),
-        warnings=strings(item.get("warnings")),
-    )
 
 
 def _ws_trust_body(config: WsTrustConfig) -> dict[str, Any]:
@@ -385,14 +302,14 @@ class StsdeskAdminApi(ScimUsersAndRoles):
 
     def get_resident_idp(self) -> ResidentIdp:
         body = self.client.get(_CONFIGS)
-        return read("the resident identity provider", lambda: _resident_idp(body))
+        return read("the resident identity provider", lambda: resident_idp(body))
 
     def update_resident_idp(self, current: ResidentIdp, wanted: ResidentIdp) -> ResidentIdp:
         operations = resident_idp_patch(current, wanted)
         if not operations:
             return self.get_resident_idp()
         body = self.client.patch(_CONFIGS, operations)
-        return read("the resident identity provider", lambda: _resident_idp(body))
+        return read("the resident identity provider", lambda: resident_idp(body))
 
     # -- STS security --------------------------------------------------------------------
 
@@ -401,7 +318,7 @@ class StsdeskAdminApi(ScimUsersAndRoles):
         return read("the scenarios", lambda: tuple(_scenario(s) for s in list_of(body)))
 
     def get_scenario(self, scenario_id: str) -> ScenarioDetail:
-        body = self.client.get(f"{_STS}/scenarios/{_segment(scenario_id)}")
+        body = self.client.get(f"{_STS}/scenarios/{segment(scenario_id)}")
         return read(f"the scenario {scenario_id}", lambda: ScenarioDetail(
             scenario=_scenario(body), policy=str(dict_of(body).get("policy") or "")))
 
@@ -480,55 +397,43 @@ class StsdeskAdminApi(ScimUsersAndRoles):
 
     def list_local_claims(self) -> tuple[LocalClaim, ...]:
         body = self.client.get(_CLAIMS)
-        return read("the local claims", lambda: tuple(
-            LocalClaim(uri=str(dict_of(c)["claimURI"]),
-                       display_name=str(dict_of(c).get("displayName") or dict_of(c)["claimURI"]))
-            for c in list_of(body)))
+        return read("the local claims", lambda: local_claims(body))
 
     def list_applications(self, *, offset: int = 0, limit: int = 100) -> ApplicationPage:
         body = self.client.get(_APPLICATIONS, limit=limit, offset=offset)
-
-        def parse() -> ApplicationPage:
-            data = dict_of(body)
-            items = tuple(
-                ApplicationSummary(id=str(dict_of(a)["id"]), name=str(dict_of(a).get("name", "")),
-                                   description=str(dict_of(a).get("description") or ""))
-                for a in list_of(data.get("applications")))
-            return ApplicationPage(items, int(data.get("totalResults", len(items))))
-
-        return read("the service providers", parse)
+        return read("the service providers", lambda: application_page(body))
 
     def get_application(self, application_id: str) -> Application:
-        body = self.client.get(f"{_APPLICATIONS}/{_segment(application_id)}")
-        return read("the service provider", lambda: _application(body))
+        body = self.client.get(f"{_APPLICATIONS}/{segment(application_id)}")
+        return read("the service provider", lambda: application(body))
 
     def create_application(self, draft: ApplicationDraft) -> Application:
         request: dict[str, Any] = {"name": draft.name, "description": draft.description}
         if draft.requested_claims or draft.subject_claim:
-            request["claimConfiguration"] = _claim_configuration(draft)
+            request["claimConfiguration"] = claim_configuration(draft, clear_subject=True)
         body = self.client.post(_APPLICATIONS, request)
-        return read("the new service provider", lambda: _application(body))
+        return read("the new service provider", lambda: application(body))
 
     def update_application(self, application_id: str, draft: ApplicationDraft) -> Application:
-        body = self.client.patch(f"{_APPLICATIONS}/{_segment(application_id)}", {
+        body = self.client.patch(f"{_APPLICATIONS}/{segment(application_id)}", {
             "name": draft.name, "description": draft.description,
-            "claimConfiguration": _claim_configuration(draft),
+            "claimConfiguration": claim_configuration(draft, clear_subject=True),
         })
-        return read("the service provider", lambda: _application(body))
+        return read("the service provider", lambda: application(body))
 
     def delete_application(self, application_id: str) -> None:
-        self.client.delete(f"{_APPLICATIONS}/{_segment(application_id)}")
+        self.client.delete(f"{_APPLICATIONS}/{segment(application_id)}")
 
     def get_ws_trust(self, application_id: str) -> WsTrustConfig | None:
         try:
             body = self.client.get(_ws_trust_path(application_id))
         except NotFoundError:
             return None
-        return read("the WS-Trust configuration", lambda: _ws_trust(body))
+        return read("the WS-Trust configuration", lambda: ws_trust(body))
 
     def put_ws_trust(self, application_id: str, config: WsTrustConfig) -> WsTrustConfig:
         body = self.client.put(_ws_trust_path(application_id), _ws_trust_body(config))
-        return read("the WS-Trust configuration", lambda: _ws_trust(body))
+        return read("the WS-Trust configuration", lambda: ws_trust(body))
 
     def delete_ws_trust(self, application_id: str) -> None:
         self.client.delete(_ws_trust_path(application_id))
@@ -544,7 +449,7 @@ class StsdeskAdminApi(ScimUsersAndRoles):
         return read("the trust store", lambda: tuple(_certificate(c) for c in list_of(body)))
 
     def export_certificate(self, alias: str) -> str:
-        pem = self.client.request("GET", f"{API_PREFIX}{_CERTS}/{_segment(alias)}", raw=True)
+        pem = self.client.request("GET", f"{API_PREFIX}{_CERTS}/{segment(alias)}", raw=True)
         return str(pem or "")
 
     def import_certificate(self, alias: str, certificate: str) -> TrustedCertificate:
@@ -552,7 +457,7 @@ class StsdeskAdminApi(ScimUsersAndRoles):
         return read("the imported certificate", lambda: _certificate(body))
 
     def delete_certificate(self, alias: str) -> None:
-        self.client.delete(f"{_CERTS}/{_segment(alias)}")
+        self.client.delete(f"{_CERTS}/{segment(alias)}")
 
     def public_certificate(self) -> str:
         return str(self.client.request("GET", f"{API_PREFIX}{_CERTS}/public", raw=True) or "")
@@ -569,7 +474,7 @@ class StsdeskAdminApi(ScimUsersAndRoles):
         self.client.put(f"{_SIGNING_KEYS}/active", {"alias": alias})
 
     def delete_signing_key(self, alias: str) -> None:
-        self.client.delete(f"{_SIGNING_KEYS}/{_segment(alias)}")
+        self.client.delete(f"{_SIGNING_KEYS}/{segment(alias)}")
 
     # -- audit ---------------------------------------------------------------------------
 

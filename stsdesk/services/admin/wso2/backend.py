@@ -19,12 +19,12 @@ from typing import NoReturn, TypeVar
 from cryptography.hazmat.primitives import serialization
 
 from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE
+from stsdesk.services.admin import wso2_json
 from stsdesk.services.admin.api import Capabilities, Capability
 from stsdesk.services.admin.models import (
     Application,
     ApplicationDraft,
     ApplicationPage,
-    ApplicationSummary,
     AuditPage,
     Keystore,
     LocalClaim,
@@ -43,7 +43,6 @@ from stsdesk.services.admin.models import (
     WsTrustConfig,
     WsTrustOptions,
 )
-from stsdesk.services.admin.stsdesk_backend import resident_idp_patch
 from stsdesk.services.admin.stsdesk_scim import ScimUsersAndRoles
 from stsdesk.services.admin.wire import dict_of, list_of, read, strings
 from stsdesk.services.admin.wso2 import rest
@@ -54,6 +53,7 @@ from stsdesk.services.admin.wso2.detect import (
     capabilities_of,
 )
 from stsdesk.services.admin.wso2.soap import SoapClient
+from stsdesk.services.admin.wso2_json import resident_idp_patch
 from stsdesk.services.admin_client import API_PREFIX, SUPER_TENANT, AdminClient, ServerEndpoint
 from stsdesk.services.errors import (
     ConflictError,
@@ -170,7 +170,7 @@ class Wso2AdminApi(ScimUsersAndRoles):
         if not self.traits().has_configs_api:
             return self.services.resident_idp()
         body = self.client.get(rest.CONFIGS)
-        return read("the resident identity provider", lambda: rest.resident_idp(body))
+        return read("the resident identity provider", lambda: wso2_json.resident_idp(body))
 
     def update_resident_idp(self, current: ResidentIdp, wanted: ResidentIdp) -> ResidentIdp:
         wanted = replace(wanted, issuer=current.issuer)  # WSO2 has no issuer setting here
@@ -258,27 +258,15 @@ class Wso2AdminApi(ScimUsersAndRoles):
 
     def list_local_claims(self) -> tuple[LocalClaim, ...]:
         body = self.client.get(rest.CLAIMS)
-        return read("the local claims", lambda: tuple(
-            LocalClaim(uri=str(dict_of(c)["claimURI"]),
-                       display_name=str(dict_of(c).get("displayName") or dict_of(c)["claimURI"]))
-            for c in list_of(body)))
+        return read("the local claims", lambda: wso2_json.local_claims(body))
 
     def list_applications(self, *, offset: int = 0, limit: int = 100) -> ApplicationPage:
         body = self.client.get(rest.APPLICATIONS, limit=limit, offset=offset)
-
-        def parse() -> ApplicationPage:
-            data = dict_of(body)
-            items = tuple(
-                ApplicationSummary(id=str(dict_of(a)["id"]), name=str(dict_of(a).get("name", "")),
-                                   description=str(dict_of(a).get("description") or ""))
-                for a in list_of(data.get("applications")))
-            return ApplicationPage(items, int(data.get("totalResults", len(items))))
-
-        return read("the service providers", parse)
+        return read("the service providers", lambda: wso2_json.application_page(body))
 
     def get_application(self, application_id: str) -> Application:
-        body = self.client.get(f"{rest.APPLICATIONS}/{rest.segment(application_id)}")
-        return read("the service provider", lambda: rest.application(body))
+        body = self.client.get(f"{rest.APPLICATIONS}/{wso2_json.segment(application_id)}")
+        return read("the service provider", lambda: wso2_json.application(body))
 
     def create_application(self, draft: ApplicationDraft) -> Application:
         # WSO2 answers 201 with only a Location header: find the new one by its unique name.
@@ -292,19 +280,19 @@ class Wso2AdminApi(ScimUsersAndRoles):
         return self.get_application(str(found[0]["id"]))
 
     def update_application(self, application_id: str, draft: ApplicationDraft) -> Application:
-        self.client.patch(f"{rest.APPLICATIONS}/{rest.segment(application_id)}",
+        self.client.patch(f"{rest.APPLICATIONS}/{wso2_json.segment(application_id)}",
                           rest.application_body(draft))
         return self.get_application(application_id)
 
     def delete_application(self, application_id: str) -> None:
-        self.client.delete(f"{rest.APPLICATIONS}/{rest.segment(application_id)}")
+        self.client.delete(f"{rest.APPLICATIONS}/{wso2_json.segment(application_id)}")
 
     def get_ws_trust(self, application_id: str) -> WsTrustConfig | None:
         self._require(Capability.WS_TRUST)
         if not self.get_application(application_id).has_ws_trust:
             return None
         body = self._ws_trust_call(lambda: self.client.get(rest.ws_trust_path(application_id)))
-        return read("the WS-Trust configuration", lambda: rest.ws_trust(body))
+        return read("the WS-Trust configuration", lambda: wso2_json.ws_trust(body))
 
     def put_ws_trust(self, application_id: str, config: WsTrustConfig) -> WsTrustConfig:
         self._require(Capability.WS_TRUST)
@@ -356,12 +344,12 @@ class Wso2AdminApi(ScimUsersAndRoles):
         return tuple(self._read_certificate(alias) for alias in aliases)
 
     def _read_certificate(self, alias: str) -> TrustedCertificate:
-        text = self._certificate_text(f"{self._certs_path}/{rest.segment(alias)}")
+        text = self._certificate_text(f"{self._certs_path}/{wso2_json.segment(alias)}")
         return read(f"the certificate {alias}", lambda: rest.trusted_certificate(
             alias, rest.certificate_from_text(text)))
 
     def export_certificate(self, alias: str) -> str:
-        text = self._certificate_text(f"{self._certs_path}/{rest.segment(alias)}")
+        text = self._certificate_text(f"{self._certs_path}/{wso2_json.segment(alias)}")
         return read(f"the certificate {alias}",
                     lambda: rest.pem_of(rest.certificate_from_text(text)))
 
@@ -391,7 +379,7 @@ class Wso2AdminApi(ScimUsersAndRoles):
                                     f"The trust store has no certificate named {alias!r}.")
             self.services.remove_certificate(alias, self._trust_store_name())
         else:
-            self.client.delete(f"{rest.CERTS}/{rest.segment(alias)}")
+            self.client.delete(f"{rest.CERTS}/{wso2_json.segment(alias)}")
 
     def public_certificate(self) -> str:
         text = self._certificate_text(f"{rest.CERTS}/public")

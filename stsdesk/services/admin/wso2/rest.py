@@ -1,4 +1,7 @@
-"""WSO2's REST APIs the console uses: paths, JSON names and their readers, in one place.
+"""WSO2's REST APIs the console uses: paths, and what only WSO2 writes or reads differently.
+
+The bodies stsdesk's admin API shares with WSO2 are read and written in
+``stsdesk.services.admin.wso2_json``.
 
 Contracts: WSO2's OpenAPI definitions (tests/data/wso2-openapi: configs.yaml, applications.yaml,
 keystore.yaml). Everything here is under ``/api/server/v1`` of the tenant (``/t/{tenant}``).
@@ -9,21 +12,17 @@ from __future__ import annotations
 import base64
 import binascii
 from typing import Any
-from urllib.parse import quote
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from stsdesk.core.certificate_description import describe_certificate
 from stsdesk.services.admin.models import (
-    Application,
     ApplicationDraft,
-    RequestedClaim,
-    ResidentIdp,
     TrustedCertificate,
     WsTrustConfig,
 )
-from stsdesk.services.admin.wire import dict_of, list_of, optional, strings
+from stsdesk.services.admin.wso2_json import claim_configuration, segment
 
 __all__ = [
     "CONFIGS",
@@ -33,11 +32,7 @@ __all__ = [
     "CERTS",
     "CLIENT_CERTS",
     "ws_trust_path",
-    "segment",
-    "resident_idp",
-    "application",
     "application_body",
-    "ws_trust",
     "ws_trust_body",
     "certificate_from_text",
     "trusted_certificate",
@@ -50,62 +45,16 @@ WS_TRUST_META = "/applications/meta/inbound-protocols/ws-trust"
 CLAIMS = "/claim-dialects/local/claims"
 CERTS = "/keystores/certs"  # a tenant's keystore (POST and DELETE only for tenants)
 CLIENT_CERTS = "/keystores/client-certs"  # the super tenant's trust store (read only)
-_WS_TRUST_TYPES = ("ws-trust", "wstrust")  # the inbound protocol's name in answers
-
-
-def segment(value: str) -> str:
-    """One path segment: an alias or id cannot add segments or a query."""
-    return quote(value, safe="")
 
 
 def ws_trust_path(application_id: str) -> str:
     return f"{APPLICATIONS}/{segment(application_id)}/inbound-protocols/ws-trust"
 
 
-def resident_idp(body: Any) -> ResidentIdp:
-    data = dict_of(body)
-    return ResidentIdp(
-        home_realm_identifiers=strings(data.get("homeRealmIdentifiers")),
-        idle_session_timeout_minutes=int(data["idleSessionTimeoutPeriod"]),
-        remember_me_minutes=int(data["rememberMePeriod"]),
-    )
-
-
-def application(body: Any) -> Application:
-    item = dict_of(body)
-    config = dict_of(item.get("claimConfiguration") or {})
-    requested = tuple(
-        RequestedClaim(uri=str(dict_of(entry["claim"])["uri"]),
-                       mandatory=bool(entry.get("mandatory", False)))
-        for entry in list_of(config.get("requestedClaims")))
-    subject = dict_of(dict_of(config.get("subject") or {}).get("claim") or {})
-    protocols = list_of(item.get("inboundProtocols"))
-    return Application(
-        id=str(item["id"]),
-        name=str(item.get("name", "")),
-        description=str(item.get("description") or ""),
-        requested_claims=requested,
-        subject_claim=optional(subject.get("uri")),
-        has_ws_trust=any(dict_of(p).get("type") in _WS_TRUST_TYPES for p in protocols),
-    )
-
-
 def application_body(draft: ApplicationDraft) -> dict[str, Any]:
     """An ApplicationModel (POST) or ApplicationPatchModel (PATCH): the same names for these."""
-    claims: dict[str, Any] = {
-        "dialect": "LOCAL",
-        "requestedClaims": [{"claim": {"uri": claim.uri}, "mandatory": claim.mandatory}
-                            for claim in draft.requested_claims],
-    }
-    if draft.subject_claim:
-        claims["subject"] = {"claim": {"uri": draft.subject_claim}}
-    return {"name": draft.name, "description": draft.description, "claimConfiguration": claims}
-
-
-def ws_trust(body: Any) -> WsTrustConfig:
-    data = dict_of(body)
-    return WsTrustConfig(audience=str(data["audience"]),
-                         certificate_alias=optional(data.get("certificateAlias")) or None)
+    return {"name": draft.name, "description": draft.description,
+            "claimConfiguration": claim_configuration(draft, clear_subject=False)}
 
 
 # What WSO2's WSTrustConfiguration cannot hold: the STS decides these from the request.
