@@ -29,7 +29,7 @@ from stsdesk.services.admin import AdminApi
 from stsdesk.services.admin.models import UserDraft
 from stsdesk.services.errors import ConflictError, InvalidInputError, ServiceError
 from stsdesk.ui.connection import ServerConnection
-from stsdesk.ui.errors import describe, is_expected, show_crash
+from stsdesk.ui.errors import show_error
 from stsdesk.ui.models.users import RoleRow, UserRow
 from stsdesk.ui.widgets import form as form_widgets
 from stsdesk.ui.widgets.banner import MessageBanner
@@ -505,10 +505,8 @@ class UserDialog(QDialog):
             self.user_name_edit.setFocus()
             self.user_name_edit.selectAll()
             return
-        self.banner.error(describe(error, action))
+        show_error(self, self.banner, action, error)
         grow_to_fit(self)
-        if not is_expected(error):
-            show_crash(self, action, error)
 
     def _adopt(self, user: UserRow) -> None:
         created = self._user is None
