@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.helpers
 
-from bench_issue import AUDIENCE, PASSWORD, request_body, run_wrk, start_server  # noqa: E402
+from issue_load import BEARER_AUDIENCE as AUDIENCE  # noqa: E402
+from issue_load import PASSWORD, issue_request, run_wrk, start_server  # noqa: E402
 
 from stsdesk.core import ns  # noqa: E402
 from stsdesk.core.certificates import generate_self_signed  # noqa: E402
@@ -134,19 +134,18 @@ def main() -> int:
     service_certificate = boot.keystore.signing_identity("wso2carbon").certificate
     boot.store.close()
 
-    process, base = start_server(data_dir, workers=2)
-    url = base + "/services/wso2carbon-sts"
-    ca_file = str(settings.tls_cert_path)
+    server = start_server(data_dir, workers=2)
+    base, url, ca_file = server.base_url, server.sts_url, server.ca_file
     action = request_action(TrustVersion.WST_13, RequestType.ISSUE)
     content_type = f'{SoapVersion.SOAP12.content_type}; action="{action}"'
     try:
-        body, ut_type = request_body()
-        check = requests.post(url, data=body, headers={"Content-Type": ut_type},
-                              verify=ca_file, timeout=10)
+        scenario1_request = issue_request(key_type=KeyType.BEARER, applies_to=AUDIENCE)
+        check = requests.post(url, data=scenario1_request.body(), verify=ca_file, timeout=10,
+                              headers={"Content-Type": scenario1_request.content_type})
         check.raise_for_status()
-        run_wrk(url, body, ut_type, 8, 2)  # warm-up
+        run_wrk(url, scenario1_request, 8, 2)  # warm-up
         print("scenario 1, 8 connections ...", flush=True)
-        scenario1 = run_wrk(url, body, ut_type, 8, seconds)
+        scenario1 = run_wrk(url, scenario1_request, 8, seconds)
         _apply_scenario5(base, ca_file)
         wsdl = requests.get(url + "?wsdl", verify=ca_file, timeout=10).content
         levels = []
@@ -162,8 +161,7 @@ def main() -> int:
             print(f"scenario 5, {connections} connections ...", flush=True)
             levels.append(run_wrk_unique(url, bodies, content_type, connections, seconds))
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
     results = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
