@@ -97,9 +97,10 @@ def test_only_users_with_an_allowed_role_get_tokens(sts):
     refused = sts.issue(BOB)
     assert not refused.ok
     assert refused.fault_code.endswith("FailedAuthentication")
-    assert "roles x" in refused.fault_reason
+    # Told only that they are not authorised: which roles would do is for the server log.
+    assert "not authorised" in refused.fault_reason and "x" not in refused.fault_reason.split()
     admin = sts.issue(Credentials(*ADMIN))  # the admin role is no longer allowed
-    assert not admin.ok and "roles x" in admin.fault_reason
+    assert not admin.ok and "not authorised" in admin.fault_reason
     answer = sts.apply(scenarioId="scenario1", allowedRoles=["x", "y"])
     assert answer.status_code == 200
     assert sts.issue(BOB).ok

@@ -21,12 +21,17 @@ from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings
 
 ADMIN_PASSWORD = "Adm1n-scim2-tester"
+PROVISIONING_USER_NAMES = r"^[\S]{3,128}$"
 FAILED = (Status.ERROR, Status.CRITICAL)
 
 
 @pytest.fixture
 def live_server(tmp_path: Path, fast_password_hashing: None) -> Iterator[BackgroundServer]:
-    settings = ServerSettings(data_dir=tmp_path / "data", port=0, admin_password=ADMIN_PASSWORD)
+    # scim2-tester names its users with 36-character UUIDs, as provisioning services use long
+    # UPNs: a deployment that provisions users widens WSO2's default 3-30 character rule, as
+    # WSO2 administrators do (serve --user-name-pattern).
+    settings = ServerSettings(data_dir=tmp_path / "data", port=0, admin_password=ADMIN_PASSWORD,
+                              user_name_pattern=PROVISIONING_USER_NAMES)
     server = BackgroundServer(settings)
     server.start()
     try:
