@@ -256,6 +256,11 @@ def stop_stale_server(data_dir: Path, *, timeout: float = 15.0) -> bool:
             time.sleep(0.05)
     except ProcessLookupError:
         pass
+    except PermissionError:
+        # Another user's server on a shared data directory: not ours to stop, and no reason
+        # for the console to fail at start-up.
+        log.warning("the leftover server (pid %d) belongs to another user; not stopped", last.pid)
+        return False
     return True
 
 

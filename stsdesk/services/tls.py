@@ -105,11 +105,19 @@ class _PinnedAdapter(HTTPAdapter):
         self._fingerprint = sha256_hex
         super().__init__()
 
-    def init_poolmanager(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _pinned(self, kwargs: dict) -> dict:  # type: ignore[type-arg]
         kwargs["assert_fingerprint"] = self._fingerprint
         kwargs["cert_reqs"] = "CERT_NONE"
         kwargs["assert_hostname"] = False
-        return super().init_poolmanager(*args, **kwargs)
+        return kwargs
+
+    def init_poolmanager(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return super().init_poolmanager(*args, **self._pinned(kwargs))
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):  # type: ignore[no-untyped-def]
+        # requests builds a proxied connection's manager apart from the pool manager: without
+        # the pin here, a pinned session (verify=False) behind HTTPS_PROXY would check nothing.
+        return super().proxy_manager_for(proxy, **self._pinned(proxy_kwargs))
 
 
 def make_session(policy: TrustPolicy) -> requests.Session:

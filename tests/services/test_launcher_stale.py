@@ -84,3 +84,19 @@ def test_changing_the_embedded_admin_password_reaches_server_and_store(
         assert "OS keyring" in launcher.admin_password_location
     finally:
         launcher.stop()
+
+
+def test_a_leftover_server_of_another_user_is_left_alone(tmp_path, monkeypatch):
+    """Stopping it is refused (EPERM): the console says so in the log and starts anyway."""
+    from stsdesk.services import launcher
+
+    data_dir = tmp_path / "server"
+    data_dir.mkdir()
+    (data_dir / "desktop-server.json").write_text(json.dumps({"pid": 4242, "port": 1}))
+    monkeypatch.setattr(launcher, "_serves", lambda pid, directory: True)
+
+    def refuse(pid: int, sig: int) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(launcher.os, "kill", refuse)
+    assert stop_stale_server(data_dir) is False
