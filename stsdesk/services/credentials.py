@@ -64,7 +64,8 @@ class _Secrets(Protocol):
 class EncryptedFileSecrets:
     """Secrets in ``credentials.enc`` (Fernet: AES-128-CBC + HMAC-SHA256), key in ``credentials.key``.
 
-    Both files are created owner-only (0600) in a 0700 directory and written atomically.
+    Both files are created owner-only (0600) and written atomically (fsync, then rename); the key
+    is created exclusively, so two consoles starting together share one.
     """
 
     def __init__(self, directory: Path) -> None:
@@ -112,14 +113,31 @@ class EncryptedFileSecrets:
         return dict(data.get("entries", {}))
 
     def _fernet(self, *, create: bool) -> Fernet:
-        try:
-            return Fernet(self._key_path.read_bytes().strip())
-        except FileNotFoundError:
-            if not create:
-                raise ValueError("no key") from None
-        key = Fernet.generate_key()
-        _write_private(self._key_path, key)
-        return Fernet(key)
+        for _ in range(2):
+            try:
+                return Fernet(self._key_path.read_bytes().strip())
+            except FileNotFoundError:
+                if not create:
+                    raise ValueError("no key") from None
+            except (OSError, ValueError) as exc:
+                raise KeyringError(
+                    f"The key of the encrypted credentials file ({self._key_path}) cannot be "
+                    f"read ({type(exc).__name__}); remove it and {self.path.name}, then enter the "
+                    "passwords again.") from exc
+            # Created exclusively: a second console starting at the same moment reads the key
+            # this one wrote instead of replacing it (which would orphan what the first saved).
+            self._key_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                fd = os.open(self._key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                continue
+            key = Fernet.generate_key()
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(key)
+                handle.flush()
+                os.fsync(handle.fileno())
+            return Fernet(key)
+        raise KeyringError(f"The key file {self._key_path} appeared and vanished; try again.")
 
     def _write(self, entries: dict[str, str]) -> None:
         body = json.dumps({
@@ -137,6 +155,8 @@ def _write_private(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())  # never an empty file after a crash at the wrong moment
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

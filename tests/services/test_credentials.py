@@ -71,3 +71,26 @@ def test_a_remote_profile_can_be_saved_without_a_keyring(tmp_path, no_keyring):
     assert SECRET not in (tmp_path / "profiles.json").read_text()
     store.remove("prod")
     assert store.password("prod") is None
+
+
+def test_two_stores_starting_together_share_one_key(tmp_path):
+    """Two consoles on one data directory: neither replaces the key the other wrote."""
+    from stsdesk.services.credentials import EncryptedFileSecrets
+
+    first = EncryptedFileSecrets(tmp_path)
+    second = EncryptedFileSecrets(tmp_path)
+    first.set("one", "first-secret")
+    second.set("two", "second-secret")
+    assert first.get("one") == "first-secret"
+    assert first.get("two") == "second-secret"
+
+
+def test_a_damaged_key_file_is_a_clear_error_not_a_crash(tmp_path):
+    from stsdesk.services.credentials import EncryptedFileSecrets
+    from stsdesk.services.errors import KeyringError
+
+    store = EncryptedFileSecrets(tmp_path)
+    store.set("one", "secret")
+    store._key_path.write_bytes(b"")  # what a crash mid-write used to leave
+    with pytest.raises(KeyringError, match="remove it"):
+        store.set("two", "other")
