@@ -418,8 +418,9 @@ def test_symmetric_a_tampered_body_and_a_replay_are_refused(sts):
 # -- scenarios 33 and 34: an X.509 client presents a SAML token for its user -------------------
 
 def _token_for_alice(sts, token_type: str, key_type: KeyType = KeyType.BEARER,
-                     applies_to: str = RP) -> tuple[etree._Element, bytes | None]:
-    """A token issued under scenario 1 (UsernameToken over HTTPS) to alice."""
+                     applies_to: str = RP, credentials: tuple[str, str] = ALICE,
+                     ) -> tuple[etree._Element, bytes | None]:
+    """A token issued under scenario 1 (UsernameToken over HTTPS) to alice (or ``credentials``)."""
     sts.apply("scenario1", allowedRoles=["signers"])
     request = build_request(TrustVersion.WST_13, RequestType.ISSUE, token_type=token_type,
                             key_type=key_type, applies_to=applies_to)
@@ -427,7 +428,7 @@ def _token_for_alice(sts, token_type: str, key_type: KeyType = KeyType.BEARER,
     with TrustClient(sts.endpoint, trust=trust) as client:
         exchange = client.send(request, trust_version=TrustVersion.WST_13,
                                request_type=RequestType.ISSUE, soap_version=SoapVersion.SOAP12,
-                               credentials=Credentials(*ALICE))
+                               credentials=Credentials(*credentials))
     assert exchange.ok, (exchange.fault_code, exchange.fault_reason)
     return copy.deepcopy(exchange.response.token), exchange.response.proof_secret
 
@@ -483,6 +484,51 @@ def test_a_cancelled_saml_token_is_refused(sts):
     code, reason = fault(sts.post(sent.envelope))
     assert code == f"{{{ns.WSSE}}}FailedAuthentication"
     assert "cancelled" in reason
+
+
+def _supporting_request(sts, assertion: etree._Element) -> requests.Response:
+    """Under the applied scenario 33/34: the trusted client signs and presents ``assertion``."""
+    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
+                                 client_cert=sts.client.certificate,
+                                 service_cert=sts.service_certificate,
+                                 encrypt_signature=sts.policy.encrypt_signature,
+                                 suite=sts.policy.suite, assertion=assertion,
+                                 sign_assertion=sts.policy.signed_supporting)
+    return sts.post(sent.envelope)
+
+
+def test_an_assertion_signed_by_a_trusted_client_certificate_is_refused(sts):
+    # The scenario 33 client's certificate is in the trusted keystore; its key must not let it
+    # vouch for any user, least of all the administrator.
+    assertion, _ = _token_for_alice(sts, ns.TOKEN_SAML20)
+    name_id = assertion.find(f"{SAML2}Subject/{SAML2}NameID")
+    name_id.text = ADMIN[0]
+    sts.apply("scenario33")
+    code, reason = fault(_supporting_request(sts, _signed_by_stranger(assertion, sts.client)))
+    assert code == f"{{{ns.WSSE}}}FailedAuthentication"
+    assert "SAML tokens from other issuers are not accepted on this STS" in reason
+
+
+def test_an_assertion_for_a_disabled_user_is_refused(sts):
+    store = sts.server.bootstrap.store
+    carol = ("carol", "Car0l-is-disabled-later")
+    store.users.create(carol[0], carol[1], roles=["signers"])
+    assertion, _ = _token_for_alice(sts, ns.TOKEN_SAML20, credentials=carol)
+    store.users.update(store.users.get(carol[0]).user_id, active=False)
+    sts.apply("scenario33")
+    code, reason = fault(_supporting_request(sts, assertion))
+    assert code == f"{{{ns.WSSE}}}FailedAuthentication"
+    assert "user name or password is wrong" in reason
+
+
+def test_an_assertion_for_a_user_without_an_allowed_role_is_refused(sts):
+    store = sts.server.bootstrap.store
+    if "auditors" not in store.roles.names():
+        store.roles.create("auditors")
+    assertion, _ = _token_for_alice(sts, ns.TOKEN_SAML20)
+    sts.apply("scenario33", allowedRoles=["auditors"])
+    _, reason = fault(_supporting_request(sts, assertion))
+    assert "not authorised" in reason
 
 
 # -- scenarios 31 and 32: the client proves the key of a holder-of-key token from this STS ----

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from lxml import etree
 
-from stsdesk.core.wssec import FailedAuthenticationError
+from stsdesk.core import ns
+from stsdesk.core.errors import AuthenticationError
+from stsdesk.core.wssec import FailedAuthenticationError, TokenKind, WsseInvalidTokenError
+from stsdesk.server.model import LOCKED_BY_ADMINISTRATOR, UserRecord
+from stsdesk.server.sts.authenticate import Authenticator
 from stsdesk.server.sts.x509auth import authenticate_certificate
 
 NOW = dt.datetime.now(dt.UTC)
@@ -70,3 +77,49 @@ def test_expired_and_not_yet_valid_certificates_are_refused():
 def test_no_trusted_keystore_means_no_client_certificate_is_trusted():
     with pytest.raises(FailedAuthenticationError, match="no trusted keystore"):
         authenticate_certificate(LEAF[0], [], NOW)
+
+
+# -- a SAML supporting token beside an X.509 signature (scenarios 33, 34) ---------------------
+
+def _saml_supporting_policy(signed: bool) -> SimpleNamespace:
+    group = SimpleNamespace(signed=signed)
+    token = SimpleNamespace(token_type=ns.TOKEN_SAML20)
+    return SimpleNamespace(
+        initiator_token=None,
+        supporting_of=lambda kind: (group, token) if kind is TokenKind.ISSUED else None,
+    )
+
+
+def test_only_a_signed_saml_assertion_speaks_when_the_policy_wants_it_signed():
+    # The engine saw an assertion, but the message signature covers none: the unsigned one is
+    # not authenticated, even if another signed part made the request look well formed.
+    authenticator = Authenticator(SimpleNamespace(), SimpleNamespace(), SimpleNamespace())
+    unsigned = etree.Element(f"{{{ns.SAML2}}}Assertion")
+    inbound = SimpleNamespace(signer_certificate=None, saml_assertions=(unsigned,),
+                              signed_saml_assertions=())
+    with pytest.raises(WsseInvalidTokenError, match="no SAML 2.0 assertion"):
+        authenticator.authenticate_secured(inbound, _saml_supporting_policy(True), None, NOW,
+                                           (), ())
+
+
+@pytest.mark.parametrize("change", [
+    {"active": False},
+    {"locked_until": NOW + dt.timedelta(minutes=5)},
+    {"locked_until": LOCKED_BY_ADMINISTRATOR},
+])
+def test_a_disabled_or_locked_local_user_named_by_a_token_is_refused(change):
+    authenticator = Authenticator(SimpleNamespace(), SimpleNamespace(), SimpleNamespace())
+    config = SimpleNamespace(security=SimpleNamespace(allowed_roles=()))
+    user = UserRecord(user_id="0b6f", username="alice", password_hash="", **change)
+    with pytest.raises(FailedAuthenticationError, match="user name or password is wrong"):
+        authenticator._local_user_allowed(user, config, NOW)
+
+
+def test_a_local_user_named_by_a_token_needs_an_allowed_role():
+    authenticator = Authenticator(SimpleNamespace(), SimpleNamespace(), SimpleNamespace())
+    config = SimpleNamespace(security=SimpleNamespace(allowed_roles=("auditors",)))
+    user = UserRecord(user_id="0b6f", username="alice", password_hash="", roles=("signers",))
+    with pytest.raises(AuthenticationError, match="not authorised"):
+        authenticator._local_user_allowed(user, config, NOW)
+    allowed = dataclasses.replace(user, roles=("auditors",))
+    assert authenticator._local_user_allowed(allowed, config, NOW) is allowed

@@ -67,6 +67,8 @@ class InboundResult:
     # token); its issuer is not checked here: the caller decides whom it trusts.
     signer_assertion: etree._Element | None = None
     signer_proof_key: SymmetricKey | None = None  # its symmetric proof key, if it has one
+    # The SAML assertions a verified message signature covers (a signed supporting token).
+    signed_saml_assertions: tuple[etree._Element, ...] = ()
 
 
 @dataclass
@@ -329,6 +331,7 @@ def _held_against_policy(message: SoapMessage, policy: PolicyModel, state: _Stat
         signature_values=tuple(check.value for check, _, _ in state.signatures),
         signer_assertion=state.signer_assertion,
         signer_proof_key=state.signer_proof_key,
+        signed_saml_assertions=tuple(a for a in state.saml if a in signed),
     )
 
 

@@ -18,7 +18,12 @@ from cryptography import x509
 from stsdesk.core import ns, scenarios
 from stsdesk.core.errors import AuthenticationError, InvalidSecurityError
 from stsdesk.core.soap import SoapMessage
-from stsdesk.core.wssec import InboundResult, PolicyModel, TokenKind
+from stsdesk.core.wssec import (
+    FailedAuthenticationError,
+    InboundResult,
+    PolicyModel,
+    TokenKind,
+)
 from stsdesk.core.wssecurity import (
     UsernameToken,
     check_timestamp,
@@ -32,8 +37,12 @@ from stsdesk.server.signin import SignInRefused, settle_sign_in
 from stsdesk.server.storage.hotpath import FastReads
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.directory import UserDirectory
-from stsdesk.server.sts.saml_tokens import SamlTokenAuthenticator
-from stsdesk.server.sts.x509auth import anonymous_user, authenticate_certificate
+from stsdesk.server.sts.saml_tokens import SAML_USER_PREFIX, SamlTokenAuthenticator
+from stsdesk.server.sts.x509auth import (
+    X509_USER_PREFIX,
+    anonymous_user,
+    authenticate_certificate,
+)
 
 __all__ = ["Authenticator", "SCENARIOS_ENFORCED"]
 
@@ -104,17 +113,21 @@ class Authenticator:
             # Scenarios 31, 32: the client proved the key of a holder-of-key assertion.
             if inbound.signer_assertion is None:  # the engine refuses this already
                 raise InvalidSecurityError("The request is not signed with a SAML token's key.")
-            return self._saml.authenticate(
+            return self._local_user_allowed(self._saml.authenticate(
                 (inbound.signer_assertion,), initiator.token_type, config, now,
-                own_certificates=own, trusted_certificates=trusted)
+                own_certificates=own, trusted_certificates=trusted), config, now)
         supporting = model.supporting_of(TokenKind.ISSUED)
         if supporting is not None:
             # Scenarios 33, 34: an X.509 client presents a SAML token for its user.
             if inbound.signer_certificate is not None:
                 authenticate_certificate(inbound.signer_certificate, trusted, now)
-            return self._saml.authenticate(
-                inbound.saml_assertions, supporting[1].token_type, config, now,
-                own_certificates=own, trusted_certificates=trusted)
+            # When the policy wants the token signed, only an assertion the message signature
+            # covers speaks for the user: an unsigned one beside it is not looked at.
+            assertions = (inbound.signed_saml_assertions if supporting[0].signed
+                          else inbound.saml_assertions)
+            return self._local_user_allowed(self._saml.authenticate(
+                assertions, supporting[1].token_type, config, now,
+                own_certificates=own, trusted_certificates=trusted), config, now)
         if model.supporting_of(TokenKind.USERNAME) is not None:
             if inbound.username_token is None:  # the engine refuses this already
                 raise InvalidSecurityError("The request has no wsse:UsernameToken.")
@@ -128,6 +141,19 @@ class Authenticator:
         if model.initiator_token is not None:
             raise InvalidSecurityError("The request is not signed with a client certificate.")
         return anonymous_user()
+
+    def _local_user_allowed(
+        self, user: UserRecord, config: ConfigSnapshot, now: datetime
+    ) -> UserRecord:
+        """A local user a token names may have a token only as a signed-in user could: active,
+        not locked, with a role the policy allows. A principal that is no local user passes."""
+        if user.user_id.startswith((SAML_USER_PREFIX, X509_USER_PREFIX, "anonymous:")):
+            return user
+        if not user.active or (user.locked_until is not None and user.locked_until > now):
+            log.warning("refused a token to %r: the account is %s", user.username,
+                        "disabled" if not user.active else "locked")
+            raise FailedAuthenticationError(_BAD_CREDENTIALS)
+        return self._with_allowed_role(user, config)
 
     @staticmethod
     def _with_allowed_role(user: UserRecord, config: ConfigSnapshot) -> UserRecord:

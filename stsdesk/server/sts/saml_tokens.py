@@ -1,14 +1,19 @@
 """SAML tokens presented to the STS (scenarios 31-34): trusted, valid, not cancelled; and whom
 they name.
 
-An assertion is accepted when it is signed by this STS (one of its signing keys, with its issuer
-name) and the STS's record of it is active, or signed by a certificate in the trusted keystore
-and within its Conditions. The new token is issued for the user the assertion names: that local
-user with their roles and claims when there is one, else the name alone.
+An assertion is accepted only when it is signed by this STS (one of its signing keys, active or
+previous), names this STS as its issuer, the STS's record of it is active, it is within its
+Conditions and its AudienceRestriction (if any) names an audience this STS serves. Assertions
+signed by any other key, even one in the trusted keystore, are refused: that keystore also holds
+client and relying-party certificates, and nothing ties their keys to an issuer name, so
+trusting them would let any client sign an assertion naming any user. The new token is issued
+for the user the assertion names: that local user with their roles and claims when there is one
+(the caller refuses a disabled or locked one), else the name alone.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -24,7 +29,14 @@ from stsdesk.server.model import ConfigSnapshot, TokenStatus, UserRecord
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.directory import UserDirectory
 
-__all__ = ["SamlTokenAuthenticator", "SAML_USER_PREFIX"]
+__all__ = ["SamlTokenAuthenticator", "SAML_USER_PREFIX", "OTHER_ISSUERS_REFUSED"]
+
+log = logging.getLogger("stsdesk.server.sts")
+
+OTHER_ISSUERS_REFUSED = (
+    "SAML tokens from other issuers are not accepted on this STS: present a SAML token this "
+    "STS issued."
+)
 
 SAML_USER_PREFIX = "saml:"
 _TOKEN_TYPES = {
@@ -56,10 +68,16 @@ class SamlTokenAuthenticator:
                 f"The request carries no {kind} assertion; the security policy requires one "
                 "issued by this STS or a trusted issuer."
             )
+        if len(found) > 1:
+            raise WsseInvalidTokenError(
+                f"The request carries {len(found)} SAML assertions; present exactly one."
+            )
         assertion = found[0]
         subject = self._check(assertion, config, now, own_certificates, trusted_certificates)
         user = self._users.get(subject, config.version)
-        if user is not None and user.active:
+        if user is not None:
+            # Whether this user may have a token now (active, not locked, an allowed role) is
+            # the caller's sign-in rule; a disabled user is never replaced by the bare name.
             return user
         return UserRecord(user_id=f"{SAML_USER_PREFIX}{subject}", username=subject,
                           password_hash="")
@@ -79,17 +97,25 @@ class SamlTokenAuthenticator:
             raise FailedAuthenticationError(
                 f"The SAML assertion is not from a trusted issuer: {exc.message}"
             ) from exc
-        if verified.certificate in own:
-            if reading.issuer != config.resident_idp.issuer:
-                raise FailedAuthenticationError(
-                    "The SAML assertion is signed with this STS's key but names another issuer."
-                )
-            record = self._store.tokens.get(reading.assertion_id or "")
-            if record is None or record.status is not TokenStatus.ACTIVE:
-                raise FailedAuthenticationError(
-                    "The SAML assertion is not an active token of this STS (it was cancelled, "
-                    "renewed or never issued here)."
-                )
+        if verified.certificate not in own:
+            # Signed by a certificate of the trusted keystore (a client's or a relying party's):
+            # its key proves nothing about who may speak for users of this STS.
+            log.warning(
+                "refused a SAML assertion issued by %r and signed by %s: %s",
+                reading.issuer, verified.certificate.subject.rfc4514_string(),
+                OTHER_ISSUERS_REFUSED,
+            )
+            raise FailedAuthenticationError(OTHER_ISSUERS_REFUSED)
+        if reading.issuer != config.resident_idp.issuer:
+            raise FailedAuthenticationError(
+                "The SAML assertion is signed with this STS's key but names another issuer."
+            )
+        record = self._store.tokens.get(reading.assertion_id or "")
+        if record is None or record.status is not TokenStatus.ACTIVE:
+            raise FailedAuthenticationError(
+                "The SAML assertion is not an active token of this STS (it was cancelled, "
+                "renewed or never issued here)."
+            )
         conditions = reading.conditions
         if conditions is not None and conditions.not_before is not None and (
             conditions.not_before - skew > now
@@ -102,4 +128,18 @@ class SamlTokenAuthenticator:
                 "The SAML assertion has expired (or states no end of validity); request a new "
                 "token."
             )
+        audiences = conditions.audiences
+        if audiences and not any(_served(audience, config) for audience in audiences):
+            raise FailedAuthenticationError(
+                "The SAML assertion is restricted to audiences this STS does not serve; present "
+                "a token issued for this STS or one of its relying parties."
+            )
         return subject
+
+
+def _served(audience: str, config: ConfigSnapshot) -> bool:
+    """The audience is this STS (its issuer name) or a relying party it issues tokens for, by
+    the same rule that picks a relying party for an AppliesTo."""
+    if not audience:
+        return False
+    return audience == config.resident_idp.issuer or config.relying_party_for(audience) is not None
