@@ -23,13 +23,18 @@ __all__ = [
     "UsernameToken", "Timestamp", "SecurityHeader", "parse_security_header", "check_timestamp",
     "check_username_token_freshness", "password_digest", "password_matches",
     "build_security_header", "MAX_USERNAME_LENGTH", "MAX_NONCE_BYTES", "security_element",
-    "read_username_token", "read_timestamp",
+    "read_username_token", "read_timestamp", "TIMESTAMP_TTL_SECONDS", "timestamp_acceptable_until",
 ]
 
 log = logging.getLogger("stsdesk.core.wssecurity")
 
 MAX_USERNAME_LENGTH = 256
 MAX_NONCE_BYTES = 1024
+
+#: How long a wsu:Timestamp without wsu:Expires stays acceptable after its Created (plus the
+#: clock skew): WSS4J's default timeToLive. Without such a bound a signed request that omits
+#: Expires could be replayed forever once the replay cache has forgotten it.
+TIMESTAMP_TTL_SECONDS = 300
 
 _WSSE = f"{{{ns.WSSE}}}"
 _WSU = f"{{{ns.WSU}}}"
@@ -225,8 +230,12 @@ def _parse_bst(element: etree._Element) -> bytes:
 # ---------------------------------------------------------------- checks
 
 def check_timestamp(timestamp: Timestamp | None, *, now: datetime, skew_seconds: int = 300,
-                    required: bool = True) -> None:
-    """Refuse a missing (when required), malformed, expired or future-dated wsu:Timestamp."""
+                    required: bool = True, ttl_seconds: int = TIMESTAMP_TTL_SECONDS) -> None:
+    """Refuse a missing (when required), malformed, expired or future-dated wsu:Timestamp.
+
+    Without wsu:Expires the message expires ``ttl_seconds`` after its Created (give or take
+    the skew), as WSS4J's timeToLive makes it.
+    """
     if timestamp is None:
         if required:
             raise InvalidSecurityError(
@@ -251,6 +260,23 @@ def check_timestamp(timestamp: Timestamp | None, *, now: datetime, skew_seconds:
         raise MessageExpiredError(
             "The message's wsu:Timestamp was created in the future; check the client's clock."
         )
+    if expires is None and created < now - skew - timedelta(seconds=ttl_seconds):
+        raise MessageExpiredError(
+            f"The message has expired (its wsu:Timestamp has no Expires and was created more "
+            f"than {ttl_seconds} seconds ago); send a fresh request and check the client's clock."
+        )
+
+
+def timestamp_acceptable_until(timestamp: Timestamp, *, skew_seconds: int = 300,
+                               ttl_seconds: int = TIMESTAMP_TTL_SECONDS) -> datetime:
+    """The last moment ``timestamp`` still passes :func:`check_timestamp`: a replay cache must
+    remember the message at least until then. That is Created + time-to-live + skew, or
+    Expires + skew when Expires is present, whichever is later."""
+    skew = timedelta(seconds=skew_seconds)
+    until = _utc(timestamp.created) + timedelta(seconds=ttl_seconds) + skew
+    if timestamp.expires is not None:
+        until = max(until, _utc(timestamp.expires) + skew)
+    return until
 
 
 def check_username_token_freshness(token: UsernameToken, *, now: datetime,

@@ -16,13 +16,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from stsdesk.core import ns
 from stsdesk.core.certificates import SigningIdentity
-from stsdesk.core.errors import InvalidRequestError, InvalidSecurityError, MessageExpiredError
+from stsdesk.core.errors import (
+    InvalidRequestError,
+    InvalidSecurityError,
+    MessageExpiredError,
+    StsError,
+)
 from stsdesk.core.soap import build_response, parse_envelope
 from stsdesk.core.wssec import (
     Binding,
@@ -35,6 +40,7 @@ from stsdesk.core.wssec import (
     read_policy,
     secure_response,
 )
+from stsdesk.core.wssec.encryption import UNDECRYPTABLE, decrypt_in_place
 from tests.core.pki import identity
 from tests.helpers import wss_client as wc
 
@@ -314,3 +320,99 @@ def test_an_rsa15_key_wrap_is_refused():
     tampered = sent.envelope.replace(b"rsa-oaep-mgf1p", b"rsa-1_5")
     with pytest.raises(UnsupportedAlgorithmError):
         receive(tampered, policy("symmetric", encrypted_body=True, suite="Basic256Rsa15"))
+
+
+def test_a_tampered_cbc_ciphertext_gets_one_refusal_whatever_the_plaintext_became(caplog):
+    """No padding/format oracle: whether the altered ciphertext failed its padding, decrypted to
+    bytes that are not UTF-8 or not XML, or to the wrong number of elements, the client sees the
+    same fault code and the same reason (the precise cause is logged at DEBUG only)."""
+    document = policy("symmetric", encrypted_body=True,
+                      username="SignedEncryptedSupportingTokens")
+    sent = wc.symmetric_request(rst(), service_cert=SERVICE.certificate, encrypt_body=True,
+                                username=("alice", "secret"))
+    env = etree.fromstring(sent.envelope)
+    cipher = env.find(f"{{{ns.SOAP12}}}Body//{{{ns.XENC}}}CipherValue")
+    original = base64.b64decode(cipher.text)
+    assert len(original) % 16 == 0 and len(original) >= 48  # IV and at least two AES blocks
+    # The last byte of the next-to-last block sets the padding byte the receiver reads (all 255
+    # alterations); bytes of the last block scramble the whole final block.
+    tampered = [(len(original) - 17, delta) for delta in range(1, 256)]
+    tampered += [(len(original) - 1 - spot, delta) for spot in (0, 5, 15)
+                 for delta in (0x01, 0x10, 0x42, 0x80, 0xFF)]
+    refusals = set()
+    caplog.set_level("DEBUG", logger="stsdesk.core.wssec.encryption")
+    for position, delta in tampered:
+        raw = bytearray(original)
+        raw[position] ^= delta
+        cipher.text = base64.b64encode(bytes(raw)).decode()
+        with pytest.raises(StsError) as refused:
+            receive(etree.tostring(env), document)
+        error = refused.value
+        refusals.add((type(error), error.fault_code(), error.message))
+    assert refusals == {(FailedCheckError, FailedCheckError(UNDECRYPTABLE).fault_code(),
+                         UNDECRYPTABLE)}
+    reasons = {record.getMessage() for record in caplog.records
+               if record.name == "stsdesk.core.wssec.encryption"}
+    # Both padding failures and plaintexts of the wrong form were met, yet refused alike.
+    assert any("padding" in reason for reason in reasons)
+    assert any("padding" not in reason for reason in reasons)
+    assert not any("secret" in reason or "alice" in reason for reason in reasons)
+
+
+def _encrypted_data(plaintext: bytes, key: bytes, *, content: bool) -> etree._Element:
+    """An xenc:EncryptedData (AES-256-CBC, XML Encryption padding) of exactly ``plaintext``."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    iv = bytes(range(16))
+    pad = 16 - len(plaintext) % 16
+    padded = plaintext + bytes(pad - 1) + bytes([pad])
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    cipher = iv + encryptor.update(padded) + encryptor.finalize()
+    kind = "Content" if content else "Element"
+    data = etree.Element(f"{{{ns.XENC}}}EncryptedData", nsmap={"xenc": ns.XENC},
+                         Type=f"http://www.w3.org/2001/04/xmlenc#{kind}")
+    etree.SubElement(data, f"{{{ns.XENC}}}EncryptionMethod",
+                     Algorithm="http://www.w3.org/2001/04/xmlenc#aes256-cbc")
+    etree.SubElement(etree.SubElement(data, f"{{{ns.XENC}}}CipherData"),
+                     f"{{{ns.XENC}}}CipherValue").text = base64.b64encode(cipher).decode()
+    return data
+
+
+@pytest.mark.parametrize(("plaintext", "content"), [
+    (b"\xff\xfe<a/>", False),                    # not UTF-8
+    (b"<a><b></a>", False),                       # not well-formed (parser text stays out)
+    (b"<?xml version='1.0' <a/>", False),         # an unclosed declaration
+    (b"<a/><b/>", False),                         # two elements where one was encrypted
+    (b"text only", False),                        # no element at all
+])
+def test_every_malformed_plaintext_is_refused_alike(plaintext, content):
+    key = bytes(32)
+    parent = etree.Element("holder")
+    parent.append(_encrypted_data(plaintext, key, content=content))
+    with pytest.raises(FailedCheckError) as refused:
+        decrypt_in_place(parent[0], key, block="http://www.w3.org/2001/04/xmlenc#aes256-cbc")
+    assert refused.value.message == UNDECRYPTABLE
+    with pytest.raises(FailedCheckError) as short:
+        decrypt_in_place(parent[0], bytes(16), block="http://www.w3.org/2001/04/xmlenc#aes256-cbc")
+    assert short.value.message == UNDECRYPTABLE
+
+
+@pytest.mark.parametrize("plaintext", [b"", b"<a/><b/>", b"<a wsu:Id='{body}' xmlns:wsu='"
+                                       + ns.WSU.encode() + b"'/>"])
+def test_a_body_that_decrypts_to_other_than_one_request_is_refused_alike(plaintext):
+    """Zero or two elements in the Body, or a repeated identifier, after decryption: the same
+    refusal as a padding failure, not a count or an identifier of the plaintext."""
+    sent = wc.symmetric_request(rst(), service_cert=SERVICE.certificate, encrypt_body=True)
+    env = etree.fromstring(sent.envelope)
+    data = env.find(f"{{{ns.SOAP12}}}Body/{{{ns.XENC}}}EncryptedData")
+    key = SERVICE.private_key.decrypt(
+        base64.b64decode(env.findtext(f".//{{{ns.XENC}}}EncryptedKey//{{{ns.XENC}}}CipherValue")),
+        padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None))
+    body_id = env.find(f"{{{ns.SOAP12}}}Body").get(f"{{{ns.WSU}}}Id")
+    forged = _encrypted_data(plaintext.replace(b"{body}", body_id.encode()), key, content=True)
+    data.find(f"{{{ns.XENC}}}CipherData/{{{ns.XENC}}}CipherValue").text = forged.findtext(
+        f"{{{ns.XENC}}}CipherData/{{{ns.XENC}}}CipherValue")
+    with pytest.raises(FailedCheckError) as refused:
+        receive(etree.tostring(env), policy("symmetric", encrypted_body=True))
+    assert refused.value.message == UNDECRYPTABLE
+    assert body_id not in refused.value.message

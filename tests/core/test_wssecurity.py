@@ -20,6 +20,7 @@ from stsdesk.core import ns
 from stsdesk.core.errors import InvalidSecurityError, MessageExpiredError
 from stsdesk.core.soap import SoapVersion, build_envelope, parse_envelope
 from stsdesk.core.wssecurity import (
+    TIMESTAMP_TTL_SECONDS,
     SecurityHeader,
     Timestamp,
     UsernameToken,
@@ -29,6 +30,7 @@ from stsdesk.core.wssecurity import (
     parse_security_header,
     password_digest,
     password_matches,
+    timestamp_acceptable_until,
 )
 from stsdesk.core.xsdatetime import format_xs_datetime, parse_xs_datetime
 from tests.helpers.data import SCHEMAS
@@ -340,6 +342,37 @@ def test_created_exactly_at_skew_in_future_is_accepted_and_one_second_more_is_no
     with pytest.raises(MessageExpiredError) as info:
         check_timestamp(ts(NOW + timedelta(seconds=301), None), now=NOW)
     assert "created in the future; check the client's clock" in info.value.message
+
+
+def test_without_expires_created_ten_minutes_ago_is_refused() -> None:
+    """No wsu:Expires: Created may be at most skew + TTL (WSS4J's 300 s) old, or a signed
+    message could be replayed once the replay cache has forgotten it."""
+    assert TIMESTAMP_TTL_SECONDS == 300
+    with pytest.raises(MessageExpiredError, match="no Expires") as info:
+        check_timestamp(ts(NOW - timedelta(minutes=10), None), now=NOW, skew_seconds=60)
+    assert info.value.fault_code().local_name == "MessageExpired"
+    with pytest.raises(MessageExpiredError, match="no Expires"):
+        check_timestamp(ts(NOW - timedelta(seconds=601), None), now=NOW, skew_seconds=300)
+    check_timestamp(ts(NOW - timedelta(seconds=600), None), now=NOW, skew_seconds=300)
+    check_timestamp(ts(NOW, None), now=NOW, skew_seconds=300)
+    # With Expires it is Expires that decides, however old Created is.
+    check_timestamp(ts(NOW - timedelta(minutes=30), NOW + timedelta(seconds=1)), now=NOW)
+
+
+def test_the_replay_window_covers_every_moment_the_timestamp_passes() -> None:
+    created = NOW - timedelta(seconds=30)
+    bare = ts(created, None)
+    until = timestamp_acceptable_until(bare, skew_seconds=300)
+    assert until == created + timedelta(seconds=600)
+    check_timestamp(bare, now=until, skew_seconds=300)
+    with pytest.raises(MessageExpiredError):
+        check_timestamp(bare, now=until + timedelta(seconds=1), skew_seconds=300)
+    long_lived = ts(created, created + timedelta(hours=2))
+    assert timestamp_acceptable_until(long_lived, skew_seconds=300) == (
+        created + timedelta(hours=2, seconds=300))
+    short_lived = ts(created, created + timedelta(seconds=5))
+    assert timestamp_acceptable_until(short_lived, skew_seconds=300) == (
+        created + timedelta(seconds=600))
 
 
 def test_expires_before_created_is_invalid() -> None:

@@ -280,6 +280,27 @@ def test_scenario2_a_replayed_message_is_refused(sts):
     assert "already received" in reason
 
 
+def test_scenario2_a_timestamp_without_expires_lives_for_the_ttl_and_is_not_replayed(sts):
+    """Without wsu:Expires, Created bounds the message's life (skew + WSS4J's 300 s TTL); a fresh
+    one is accepted once and its replay refused."""
+    sts.apply("scenario2")
+    stale = wc.asymmetric_request(
+        rst(), client_key=sts.client.private_key, client_cert=sts.client.certificate,
+        suite=sts.policy.suite, expires=False,
+        # ten minutes (and a second) ago: past the default 300 s skew plus the 300 s TTL
+        now=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10, seconds=1))
+    code, reason = fault(sts.post(stale.envelope))
+    assert code == f"{{{ns.WSSE}}}MessageExpired"
+    assert "no Expires" in reason
+    fresh = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
+                                  client_cert=sts.client.certificate,
+                                  suite=sts.policy.suite, expires=False)
+    assert sts.post(fresh.envelope).status_code == 200
+    code, reason = fault(sts.post(fresh.envelope))
+    assert code == f"{{{ns.WSSE}}}InvalidSecurity"
+    assert "already received" in reason
+
+
 def test_scenario2_a_username_token_alone_is_not_enough(sts):
     sts.apply("scenario2")
     envelope = wc.envelope(rst())
@@ -596,3 +617,29 @@ def test_the_administrators_suite_choice_is_what_the_sts_enforces(sts):
     again = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
                                   client_cert=sts.client.certificate, suite=wc.Suite.basic256())
     assert sts.post(again.envelope).status_code == 200
+
+
+def test_the_replay_cache_remembers_a_signature_while_its_timestamp_can_pass():
+    """Created + TTL + skew without Expires, Expires + skew with it (whichever is later), never
+    less than now + 2 x skew: a replay cannot outlive its entry."""
+    from types import SimpleNamespace
+
+    from stsdesk.core.wssecurity import Timestamp
+    from stsdesk.server.sts.message_security import MessageSecurity
+
+    remembered: list[dt.datetime] = []
+    logins = SimpleNamespace(remember_nonce=lambda _n, until: remembered.append(until) or True)
+    security = MessageSecurity(SimpleNamespace(logins=logins), keystore=None)
+    now = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
+
+    def window(timestamp: Timestamp | None) -> dt.datetime:
+        result = SimpleNamespace(timestamp=timestamp, signature_values=(b"sig",),
+                                 request_key=None)
+        security._refuse_replay(result, now, 300)
+        return remembered[-1]
+
+    assert window(None) == now + dt.timedelta(seconds=600)
+    created = now + dt.timedelta(seconds=200)  # a client clock ahead, within the skew
+    assert window(Timestamp(created, None)) == created + dt.timedelta(seconds=600)
+    assert window(Timestamp(now, now + dt.timedelta(hours=1))) == now + dt.timedelta(
+        hours=1, seconds=300)

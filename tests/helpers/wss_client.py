@@ -121,12 +121,15 @@ def _security(env: etree._Element) -> etree._Element:
     return sec
 
 
-def _timestamp(sec: etree._Element, now: datetime, ttl: int = 300) -> etree._Element:
+def _timestamp(sec: etree._Element, now: datetime, ttl: int | None = 300) -> etree._Element:
+    """A wsu:Timestamp created ``now``; without wsu:Expires when ``ttl`` is None."""
     ts = etree.SubElement(sec, f"{{{WSU}}}Timestamp")
     ts.set(f"{{{WSU}}}Id", _id("TS"))
     fmt = "%Y-%m-%dT%H:%M:%S.000Z"
     etree.SubElement(ts, f"{{{WSU}}}Created").text = now.strftime(fmt)
-    etree.SubElement(ts, f"{{{WSU}}}Expires").text = (now + timedelta(seconds=ttl)).strftime(fmt)
+    if ttl is not None:
+        etree.SubElement(ts, f"{{{WSU}}}Expires").text = (
+            now + timedelta(seconds=ttl)).strftime(fmt)
     return ts
 
 
@@ -255,13 +258,15 @@ def asymmetric_request(
     suite: Suite | None = None, soap: str = SOAP12, now: datetime | None = None,
     sign_body: bool = True, include_bst: bool = True,
     assertion: etree._Element | None = None, sign_assertion: bool = True,
-    reference: str = "thumbprint", sign_body_content: bool = False,
+    reference: str = "thumbprint", sign_body_content: bool = False, expires: bool = True,
 ) -> Sent:
-    """Scenario 2 (sign only) or, with ``service_cert``, scenario 5 (sign then encrypt)."""
+    """Scenario 2 (sign only) or, with ``service_cert``, scenario 5 (sign then encrypt).
+
+    ``expires=False`` leaves wsu:Expires out of the Timestamp (Created alone)."""
     suite = suite or Suite.basic256()
     env = envelope(body, soap)
     sec = _security(env)
-    ts = _timestamp(sec, now or datetime.now(UTC))
+    ts = _timestamp(sec, now or datetime.now(UTC), 300 if expires else None)
     soap_body = env[1]
     soap_body.set(f"{{{WSU}}}Id", _id("Body"))
     if include_bst:

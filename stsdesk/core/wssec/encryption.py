@@ -8,6 +8,7 @@ certificate (a fresh session key wrapped in an EncryptedKey) or with a key both 
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,8 +30,25 @@ from stsdesk.core.xmlutil import decode_base64
 
 __all__ = [
     "TYPE_ELEMENT", "TYPE_CONTENT", "unwrap_key", "decrypt_in_place", "Decrypted",
-    "encrypt_in_place", "wrap_key", "new_session_key",
+    "encrypt_in_place", "wrap_key", "new_session_key", "UNDECRYPTABLE", "undecryptable",
 ]
+
+log = logging.getLogger("stsdesk.core.wssec.encryption")
+
+#: The one fault text for every failure once the key is in hand (wrong length, padding, not
+#: UTF-8, not XML, not one element, a Body that is not one request). Telling these apart would
+#: be a padding/format oracle on CBC: a client altering the ciphertext byte by byte would learn
+#: the plaintext (an encrypted UsernameToken) from which refusal it gets.
+UNDECRYPTABLE = (
+    "An encrypted part could not be decrypted: it was altered or encrypted with another key."
+)
+
+
+def undecryptable(reason: str) -> FailedCheckError:
+    """The uniform refusal of an undecryptable part; ``reason`` (which must hold no plaintext,
+    key or parser text) is logged at DEBUG only."""
+    log.debug("refusing an encrypted part: %s", reason)
+    return FailedCheckError(UNDECRYPTABLE)
 
 TYPE_ELEMENT = "http://www.w3.org/2001/04/xmlenc#Element"
 TYPE_CONTENT = "http://www.w3.org/2001/04/xmlenc#Content"
@@ -99,7 +117,7 @@ def decrypt_in_place(
             f"algorithm suite requires {block}."
         )
     if len(key) != BLOCK_KEY_BYTES.get(block, -1):
-        raise FailedCheckError("The encryption key has the wrong length for its algorithm.")
+        raise undecryptable("the key has the wrong length for the block algorithm")
     data_type = encrypted_data.get("Type") or TYPE_ELEMENT
     if data_type not in (TYPE_ELEMENT, TYPE_CONTENT):
         raise InvalidSecurityError("Only encrypted elements and element content are accepted.")
@@ -109,17 +127,14 @@ def decrypt_in_place(
     try:
         plaintext = decrypt_cipher_data(
             encrypted_data, key, triple_des=block == Algorithm.TRIPLEDES_CBC)
-    except xmlsec.Error as exc:
-        # One message for every failure: telling padding from key errors would be an oracle.
-        raise FailedCheckError(
-            "An encrypted part could not be decrypted: it was altered or encrypted with another "
-            "key."
-        ) from exc
+    except (xmlsec.Error, ValueError):
+        # One message for every failure: telling padding from format errors would be an oracle.
+        raise undecryptable("the cipher data did not decrypt (padding or cipher error)") from None
     wrapper = _parse_in_context(plaintext, parent)
     children = list(wrapper)
     elements = tuple(child for child in children if isinstance(child.tag, str))
     if data_type == TYPE_ELEMENT and (len(elements) != 1 or (wrapper.text or "").strip()):
-        raise FailedCheckError("An encrypted element did not decrypt to one element.")
+        raise undecryptable(f"an encrypted element decrypted to {len(elements)} elements")
     position = parent.index(encrypted_data)
     tail = encrypted_data.tail
     parent.remove(encrypted_data)
@@ -141,17 +156,19 @@ def _parse_in_context(plaintext: bytes, parent: etree._Element) -> etree._Elemen
     )
     try:
         text = plaintext.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise FailedCheckError("An encrypted part did not decrypt to UTF-8 XML.") from exc
+    except UnicodeDecodeError:
+        raise undecryptable("the plaintext is not UTF-8") from None
     if text.lstrip().startswith("<?xml"):
-        text = text.split("?>", 1)[1]
+        declaration_end = text.find("?>")
+        if declaration_end < 0:  # an unclosed declaration is no XML: same refusal as the rest
+            raise undecryptable("the plaintext is not well-formed XML")
+        text = text[declaration_end + 2:]
     document = f"<{_WRAPPER}{declarations}>{text}</{_WRAPPER}>".encode()
     try:
         return parse_xml(document)
-    except StsError as exc:
-        raise FailedCheckError(
-            f"An encrypted part did not decrypt to well-formed XML: {exc.message}"
-        ) from exc
+    except StsError:
+        # The parser's own text may quote the plaintext: neither the fault nor the log has it.
+        raise undecryptable("the plaintext is not well-formed XML") from None
 
 
 def _attr(value: str) -> str:

@@ -25,7 +25,7 @@ from stsdesk.core.samlreader import read_assertion
 from stsdesk.core.soap import SoapMessage
 from stsdesk.core.wssec.algorithms import Algorithm, AlgorithmSuite
 from stsdesk.core.wssec.derived import DERIVED_KEY_TAGS, read_derived_key
-from stsdesk.core.wssec.encryption import Decrypted, decrypt_in_place, unwrap_key
+from stsdesk.core.wssec.encryption import Decrypted, decrypt_in_place, undecryptable, unwrap_key
 from stsdesk.core.wssec.errors import FailedCheckError
 from stsdesk.core.wssec.policy import Binding, PolicyModel, TokenKind
 from stsdesk.core.wssec.signature import CheckedSignature, SignatureKey, verify_signature
@@ -196,9 +196,18 @@ def _encrypted_data(uri: str, state: _State) -> etree._Element:
 
 def _decrypt(target: etree._Element, key: bytes, state: _State, suite: AlgorithmSuite) -> None:
     root = target.getroottree().getroot()
-    state.decrypted.append(decrypt_in_place(target, key, block=suite.encryption))
-    # The plaintext brings its own identifiers (a decrypted Signature, a UsernameToken).
-    state.tokens.ids = element_ids(root)
+    done = decrypt_in_place(target, key, block=suite.encryption)
+    if done.content and done.parent is state.soap_body and len(done.elements) != 1:
+        # Checked here, before any signature, and refused like every other decryption failure:
+        # an element count of its own would be a format oracle on the plaintext.
+        raise undecryptable(f"the Body content decrypted to {len(done.elements)} elements")
+    state.decrypted.append(done)
+    # The plaintext brings its own identifiers (a decrypted Signature, a UsernameToken). A
+    # duplicate one is refused like any undecryptable part: its fault would quote the plaintext.
+    try:
+        state.tokens.ids = element_ids(root)
+    except InvalidSecurityError:
+        raise undecryptable("the plaintext repeats an identifier of the message") from None
 
 
 def _holder_of_key(key_info: etree._Element | None, state: _State, suite: AlgorithmSuite,
@@ -318,6 +327,8 @@ def _held_against_policy(message: SoapMessage, policy: PolicyModel, state: _Stat
     username = _username(policy, state, signed)
     body = [child for child in soap_body if isinstance(child.tag, str)]
     if len(body) != 1:
+        if any(done.parent is soap_body for done in state.decrypted):
+            raise undecryptable(f"the SOAP Body holds {len(body)} elements after decryption")
         raise InvalidSecurityError(
             f"The SOAP Body holds {len(body)} elements after decryption; send one request."
         )

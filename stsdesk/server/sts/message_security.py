@@ -26,6 +26,7 @@ from stsdesk.core.wssec import (
     read_policy,
     secure_response,
 )
+from stsdesk.core.wssecurity import timestamp_acceptable_until
 from stsdesk.server.keystore import KeyStore
 from stsdesk.server.model import ConfigSnapshot, SecurityPolicy
 from stsdesk.server.storage.store import Store
@@ -97,10 +98,12 @@ class MessageSecurity:
     def _refuse_replay(self, result: InboundResult, now: datetime, skew: int) -> None:
         # A signature value is unique to the signed content, which holds a fresh Timestamp: the
         # same value twice is the same message sent twice. It is remembered for as long as its
-        # Timestamp could still pass the freshness check.
+        # Timestamp could still pass the freshness check (Created + TTL + skew without Expires,
+        # Expires + skew with it), so it cannot come back once the cache has forgotten it.
         expires = now + timedelta(seconds=2 * skew)
-        if result.timestamp is not None and result.timestamp.expires is not None:
-            expires = max(expires, result.timestamp.expires + timedelta(seconds=skew))
+        if result.timestamp is not None:
+            expires = max(expires, timestamp_acceptable_until(result.timestamp,
+                                                              skew_seconds=skew))
         proofs = [b"sig:" + value for value in result.signature_values]
         if not proofs and result.request_key is not None and result.request_key.sha1:
             proofs.append(b"ek:" + result.request_key.sha1.encode("ascii"))
