@@ -7,6 +7,7 @@ import re
 import socket
 import ssl
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -105,7 +106,7 @@ class _PinnedAdapter(HTTPAdapter):
         self._fingerprint = sha256_hex
         super().__init__()
 
-    def _pinned(self, kwargs: dict) -> dict:  # type: ignore[type-arg]
+    def _pinned(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         kwargs["assert_fingerprint"] = self._fingerprint
         kwargs["cert_reqs"] = "CERT_NONE"
         kwargs["assert_hostname"] = False
