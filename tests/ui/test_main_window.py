@@ -14,6 +14,8 @@ def test_status_bar_shows_server_reachability_and_scenario(qtbot, window, ui_ser
     assert "reachable" in window.state_label.text()
     qtbot.waitUntil(lambda: "scenario1" in window.security_label.text(), timeout=10_000)
     assert "admin" in window.security_label.text()
+    first = window.pages[0]
+    qtbot.waitUntil(lambda: first.change_label.text() == "No unsaved changes", timeout=10_000)
     screenshot(window, "main-window")
 
 
@@ -87,3 +89,12 @@ def test_unreachable_server_is_reported(qtbot, endpoint, tmp_path):
     qtbot.waitUntil(lambda: main.connection.state == "unreachable", timeout=10_000)
     assert "unreachable" in main.state_label.text()
     main.runner.wait(5000)
+
+
+def test_every_page_fits_a_1280_pixel_screen_beside_the_navigation(qtbot, fake_window):
+    """A page wider than that squeezes the navigation and cuts its titles off."""
+    qtbot.waitUntil(lambda: len(fake_window.pages) >= 8, timeout=10_000)
+    room = 1280 - 220 - fake_window.centralWidget().handleWidth() - 16
+    too_wide = {type(page).__name__: page.minimumSizeHint().width()
+                for page in fake_window.pages if page.minimumSizeHint().width() > room}
+    assert not too_wide

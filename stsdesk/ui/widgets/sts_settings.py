@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -67,6 +68,10 @@ class StsSettingsGroup(QGroupBox):
         self.allow_digest.setEnabled(False)  # until the server says it has the setting
         self.digest_trade_off = QLabel(DIGEST_TRADE_OFF, self)
         self.digest_trade_off.setWordWrap(True)
+        # A long wrapped sentence must not set the page's minimum width: it takes what is left.
+        self.digest_trade_off.setMinimumWidth(220)
+        self.digest_trade_off.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                            QSizePolicy.Policy.Preferred)
         self.digest_trade_off.setStyleSheet(_MUTED)
         self.digest_status = QLabel(self)
         self.apply_button = QPushButton("Apply se&ttings", self)
@@ -86,13 +91,17 @@ class StsSettingsGroup(QGroupBox):
         digest.addWidget(self.digest_trade_off)
         digest.addWidget(self.digest_status)
         digest.addStretch(1)
-        layout = QHBoxLayout(self)
-        layout.addLayout(tokens)
-        layout.addSpacing(24)
-        layout.addLayout(sign_in)
-        layout.addSpacing(24)
-        layout.addLayout(digest, 1)
-        layout.addWidget(self.apply_button, 0, Qt.AlignmentFlag.AlignBottom)
+        # Two rows: three columns side by side made the STS page wider than a 1280 px screen
+        # leaves beside the navigation.
+        fields = QHBoxLayout()
+        fields.addLayout(tokens)
+        fields.addSpacing(24)
+        fields.addLayout(sign_in)
+        fields.addStretch(1)
+        fields.addWidget(self.apply_button, 0, Qt.AlignmentFlag.AlignBottom)
+        layout = QVBoxLayout(self)
+        layout.addLayout(fields)
+        layout.addLayout(digest)
         self._loaded: StsSettings | None = None
         self._fields = (self.default_lifetime, self.max_lifetime, self.clock_skew,
                         self.max_attempts, self.lockout)
