@@ -27,8 +27,14 @@ MAX_NAME_LENGTH = 128
 
 
 def own_policy_element(document: str) -> etree._Element:
-    """A fresh copy of the applied document's ``wsp:Policy``, carrying a ``wsu:Id``."""
+    """A fresh copy of the applied document's ``wsp:Policy`` as it is published: carrying a
+    ``wsu:Id``, and without Rampart's own configuration, which is the service's business (its
+    keystore settings may hold passwords) and which the engine ignores anyway."""
     policy = parse_xml(document.encode("utf-8"))
+    for rampart in list(policy.iter(f"{{{ns.RAMPART_POLICY}}}*")):
+        parent = rampart.getparent()
+        if parent is not None and etree.QName(parent).namespace != ns.RAMPART_POLICY:
+            parent.remove(rampart)
     if policy.get(f"{{{ns.WSU}}}Id") is None:
         if policy.get("Id"):  # WS-Policy 1.5 also allows an unqualified Id
             policy.set(f"{{{ns.WSU}}}Id", policy.get("Id") or OWN_POLICY_WSU_ID)
