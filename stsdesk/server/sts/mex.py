@@ -35,7 +35,7 @@ from stsdesk.server.sts.mex_policy import (
     trust13_policy,
     trust2005_policy,
 )
-from stsdesk.server.sts.published_policy import published_policy
+from stsdesk.server.sts.published_policy import mex_source, published_policy
 from stsdesk.server.sts.service import SoapReply, fault_reply, soap_version_of
 from stsdesk.server.sts.trust_schema import PREFIXES as SCHEMA_PREFIXES
 from stsdesk.server.sts.trust_schema import append_trust_schemas
@@ -105,6 +105,7 @@ def mex_bindings(security: SecurityPolicy, *,
     policy = published_policy(security, issuer_address=issuer_address)
     if policy is None:
         return ()
+    policy = mex_source(policy)
     credential = client_credential(policy)
     bindings = []
     for contract in _CONTRACTS:
