@@ -110,6 +110,23 @@ def test_what_the_engine_cannot_enforce_is_refused_by_name(assertions, expected)
     assert expected in names(policy(TRANSPORT, USERNAME, *assertions))
 
 
+def test_an_assertion_marked_not_optional_is_simply_required():
+    required = USERNAME.replace("<sp:UsernameToken/>", '<sp:UsernameToken wsp:Optional="false"/>')
+    assert check_policy(policy(TRANSPORT, required)).enforceable
+
+
+def test_nested_alternatives_are_read_when_there_is_one_and_refused_when_there_are_two():
+    one = TRANSPORT.replace("<sp:IncludeTimestamp/>",
+                            "<wsp:ExactlyOne><wsp:All><sp:IncludeTimestamp/></wsp:All>"
+                            "</wsp:ExactlyOne>")
+    assert check_policy(policy(one, USERNAME)).enforceable
+    two = TRANSPORT.replace("<sp:IncludeTimestamp/>",
+                            "<wsp:ExactlyOne><sp:IncludeTimestamp/><wsp:All/></wsp:ExactlyOne>")
+    [item] = check_policy(policy(two, USERNAME)).unenforceable
+    assert item.name == "wsp:ExactlyOne" and "2 policy alternatives" in item.reason
+    assert "sp:TransportBinding/wsp:Policy/wsp:ExactlyOne" in item.path
+
+
 def test_a_suite_with_rsa15_is_refused_with_the_reason():
     document = policy(TRANSPORT.replace("Basic256/", "Basic256Rsa15/"), USERNAME)
     [item] = check_policy(document).unenforceable

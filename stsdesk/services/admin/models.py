@@ -140,7 +140,8 @@ class SecurityPolicy:
             return "Security disabled (no tokens issued)"
         roles = ", ".join(self.allowed_roles) or "no roles"
         if self.own_policy:
-            return f"own policy {self.policy_name or '?'} · roles: {roles}"
+            # WSO2 names a registry policy by its path only: it has no name to show.
+            return f"own policy {self.policy_name or 'from the registry'} · roles: {roles}"
         return f"{self.scenario_id or '?'} · roles: {roles}"
 
 
