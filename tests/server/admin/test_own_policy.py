@@ -137,3 +137,10 @@ def test_the_wsdl_and_mex_publish_the_applied_own_policy(api, bootstrapped):
     assert b"Basic256Sha256" in stated
     # Rampart's own configuration (keystore settings, perhaps passwords) is never published.
     assert b"RampartConfig" not in stated and b"RampartConfig" not in etree.tostring(wsdl)
+
+
+def test_the_check_needs_an_admin(anonymous, as_user):
+    body = {"policy": SIGN_ENCRYPT}
+    assert anonymous.post(f"{STS}/security/policy-check", json=body).status_code == 401
+    operator = as_user("operator", roles=("operators",))
+    assert operator.post(f"{STS}/security/policy-check", json=body).status_code == 403
