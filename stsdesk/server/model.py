@@ -53,6 +53,10 @@ class SecurityPolicy:
     # unless the administrator chose a stronger one).
     algorithm_suite: AlgorithmSuite = DEFAULT_ALGORITHM_SUITE
     proof_key_type: ProofKeyType = ProofKeyType.BINARY_SECRET
+    # Scenario 20 (Kerberos): the STS's service principal, and its keytab sealed under the
+    # master secret (base64), never stored or shown in the clear.
+    service_principal: str | None = None
+    service_keytab: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

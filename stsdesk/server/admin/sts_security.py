@@ -15,14 +15,17 @@ from stsdesk.core.scenarios import (
     SCENARIOS,
     SCENARIOS_ENFORCED,
     Scenario,
+    ScenarioCategory,
     find_scenario,
     policy_document,
 )
 from stsdesk.server.admin.audit import record
 from stsdesk.server.admin.auth import Admin
 from stsdesk.server.admin.context import AdminContext, get_context
+from stsdesk.server.admin.kerberos_service import kerberos_service
 from stsdesk.server.errors import NotFoundError, ValidationError
 from stsdesk.server.model import ProofKeyType, SecurityPolicy
+from stsdesk.server.sts.kerberos import kerberos_unavailable_reason, scenario_enforceable
 from stsdesk.server.urls import STS_PATH, public_base_url
 
 __all__ = [
@@ -87,6 +90,9 @@ class SecurityModel(BaseModel):
         description="The keystore holding the STS's private key.")
     algorithmSuite: AlgorithmSuite = Field(description=_SUITE_DESCRIPTION)
     proofKeyType: ProofKeyType
+    servicePrincipal: str | None = Field(
+        default=None, description="Scenario 20: the STS's Kerberos service principal (its "
+                                  "keytab is stored sealed and never returned).")
 
 
 class ApplySecurityModel(BaseModel):
@@ -106,6 +112,14 @@ class ApplySecurityModel(BaseModel):
                     "STS's private key.")
     algorithmSuite: AlgorithmSuite = Field(default=DEFAULT_ALGORITHM_SUITE,
                                            description=_SUITE_DESCRIPTION)
+    servicePrincipal: str | None = Field(
+        default=None, max_length=256, examples=["HTTP/sts.example.org@EXAMPLE.ORG"],
+        description="For scenario 20: the Kerberos service principal clients request tickets "
+                    "for.")
+    keytab: str | None = Field(
+        default=None, max_length=128 * 1024,
+        description="For scenario 20: the principal's keytab file in base64 (kadmin ktadd "
+                    "-norandkey). May be left out to keep the stored one of the same principal.")
 
 
 class ProofKeyTypeModel(BaseModel):
@@ -163,7 +177,8 @@ def get_scenario_policy(_: Admin, scenario_id: ScenarioId) -> Response:
 # ---------------------------------------------------------------------------------- applied policy
 
 
-@router.get("/security", summary="Get the applied security policy", response_model=SecurityModel)
+@router.get("/security", summary="Get the applied security policy", response_model=SecurityModel,
+            response_model_exclude_unset=True)
 def get_security(_: Admin, context: Context) -> SecurityModel:
     return _security_model(context.store.config.get_security_policy())
 
@@ -172,6 +187,7 @@ def get_security(_: Admin, context: Context) -> SecurityModel:
     "/security",
     summary="Apply a security scenario (only enforceable scenarios are accepted)",
     response_model=SecurityModel,
+    response_model_exclude_unset=True,  # servicePrincipal only under scenario 20
 )
 def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> SecurityModel:
     scenario = find_scenario(body.scenarioId)
@@ -180,7 +196,10 @@ def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> 
             f"There is no security scenario {body.scenarioId!r}. Choose one of "
             f"{', '.join(s.id for s in SCENARIOS)}."
         )
-    if not scenario.enforceable:
+    if scenario.category is ScenarioCategory.KERBEROS and kerberos_unavailable_reason():
+        # Scenario 20 is enforced where Kerberos is installed: say what to install.
+        raise ValidationError(f"Scenario 20 cannot be applied here. {kerberos_unavailable_reason()}")
+    if not (scenario.enforceable or scenario_enforceable(scenario.id)):
         raise ValidationError(
             f"The scenario {scenario.id} ({scenario.summary.strip()}) cannot be enforced yet; "
             f"enforceable: {', '.join(sorted(SCENARIOS_ENFORCED))}. The applied policy is "
@@ -189,6 +208,9 @@ def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> 
     domain = _user_store_domain(body.userStoreDomain)
     roles = _allowed_roles(context, scenario, body.allowedRoles)
     trusted, private = _keystores(scenario, body.trustedKeystores, body.privateKeystore)
+    principal, keytab = kerberos_service(
+        context.keystore, scenario, body.servicePrincipal, body.keytab,
+        context.store.config.get_security_policy())
     _, applied = context.store.config.update(
         SecurityPolicy,
         lambda current: dataclasses.replace(
@@ -200,12 +222,15 @@ def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> 
             trusted_keystores=trusted,
             private_keystore=private,
             algorithm_suite=body.algorithmSuite,
+            service_principal=principal,
+            service_keytab=keytab,
         ),
     )
     record(context, actor, "sts.security.apply", _STS_TARGET,
            f"scenario {scenario.id}; domain {domain}; roles {', '.join(roles) or '-'}; "
            f"keystores {', '.join(trusted) or '-'}; private keystore {private or '-'}; "
-           f"algorithm suite {body.algorithmSuite.value}")
+           f"algorithm suite {body.algorithmSuite.value}"
+           + (f"; service principal {principal}" if principal else ""))
     log.info("security scenario %s applied by %s", scenario.id, actor)
     return _security_model(applied)
 
@@ -309,7 +334,7 @@ def _scenario_model(scenario: Scenario) -> ScenarioModel:
         category=scenario.category.value,
         wsuId=scenario.wsu_id,
         asksFor=list(scenario.asks_for),
-        enforceable=scenario.enforceable,
+        enforceable=scenario.enforceable or scenario_enforceable(scenario.id),
     )
 
 
@@ -323,6 +348,7 @@ def _security_model(policy: SecurityPolicy) -> SecurityModel:
         privateKeystore=policy.private_keystore,
         algorithmSuite=policy.algorithm_suite,
         proofKeyType=policy.proof_key_type,
+        **({"servicePrincipal": policy.service_principal} if policy.service_principal else {}),
     )
 
 
