@@ -68,6 +68,7 @@ class Realm:
 class Sts:
     server: BackgroundServer
     admin: requests.Session
+    data_dir: Path
 
     @property
     def endpoint(self) -> str:
@@ -123,7 +124,7 @@ def sts(realm: Realm, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sts]
                 app_id, RelyingParty("", "", RP, encrypt_token=False))
             with requests.Session() as admin:
                 admin.auth = ADMIN
-                yield Sts(server, admin)
+                yield Sts(server, admin, settings.data_dir)
         finally:
             server.stop()
 
@@ -242,6 +243,29 @@ def test_a_replayed_ap_req_with_a_new_signature_is_refused(applied, realm):
     code, reason = fault(applied.post(kc.kerberos_request(rst(), ticket).envelope))
     assert code == f"{{{ns.WSSE}}}InvalidSecurity"
     assert "Kerberos AP-REQ was already received" in reason
+
+
+def test_another_node_refuses_an_ap_req_this_one_accepted(applied, realm, monkeypatch):
+    """A second server on the same database, with a replay cache of its own (as on another
+    host): the store's record of the AP-REQ refuses it there too."""
+    ticket = realm.ticket("alice")
+    assert applied.post(kc.kerberos_request(rst(), ticket).envelope).status_code == 200
+    other_cache = realm.folder / "rcache-node2"
+    other_cache.mkdir()
+    monkeypatch.setenv("KRB5RCACHEDIR", str(other_cache))
+    node2 = BackgroundServer(ServerSettings(data_dir=applied.data_dir, port=0))
+    node2.start()
+    try:
+        second = Sts(node2, applied.admin, applied.data_dir)
+        # A fresh AP-REQ is accepted there: node 2 has the keytab from the shared database.
+        fresh = realm.ticket("alice")
+        assert second.post(kc.kerberos_request(rst(), fresh).envelope).status_code == 200
+        code, reason = fault(second.post(kc.kerberos_request(rst(), ticket).envelope))
+        assert code == f"{{{ns.WSSE}}}InvalidSecurity"
+        assert "Kerberos AP-REQ was already received" in reason
+    finally:
+        node2.stop()
+    assert list(other_cache.iterdir()), "node 2 used a replay cache of its own"
 
 
 def test_an_expired_ticket_is_refused(applied, realm):

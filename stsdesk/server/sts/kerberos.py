@@ -26,6 +26,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -146,8 +147,8 @@ class KerberosAcceptors:
     another principal or keytab.
     """
 
-    def __init__(self, unseal: Any) -> None:
-        self._unseal = unseal  # (sealed bytes, aad) -> plain bytes
+    def __init__(self, unseal: Callable[[bytes, bytes], bytes]) -> None:
+        self._unseal = unseal  # (sealed, aad) -> the keytab (KeyStore.unseal_secret)
         self._lock = threading.Lock()
         self._applied: _Applied | None = None
         self._acceptor: _GssAcceptor | None = None

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from cryptography import x509
 
+from stsdesk.core import ns
 from stsdesk.core.algorithm_suite import AlgorithmSuite
 from stsdesk.core.errors import InvalidSecurityError
 from stsdesk.core.scenarios import applied_policy_document
@@ -59,7 +60,8 @@ class MessageSecurity:
     def __init__(self, store: Store, keystore: KeyStore) -> None:
         self._store = store
         self._keystore = keystore
-        self._kerberos = KerberosAcceptors(keystore.unseal_secret)
+        # Looked up when a Kerberos policy first needs the keytab, not before.
+        self._kerberos = KerberosAcceptors(lambda sealed, aad: keystore.unseal_secret(sealed, aad))
 
     @staticmethod
     def applies(config: ConfigSnapshot) -> bool:
@@ -122,16 +124,22 @@ class MessageSecurity:
         proofs = [b"sig:" + value for value in result.signature_values]
         if not proofs and result.request_key is not None and result.request_key.sha1:
             proofs.append(b"ek:" + result.request_key.sha1.encode("ascii"))
-        if result.kerberos_principal is not None and result.request_key is not None and (
-            result.request_key.sha1
+        kerberos_key = result.request_key
+        if kerberos_key is not None and kerberos_key.sha1 and (
+            kerberos_key.reference_type == ns.KERBEROS_AP_REQ_SHA1
         ):
             # The host's replay cache knows the AP-REQs this process accepted; the store makes
             # every node refuse one again while its authenticator is fresh (Kerberos' clock skew
             # is five minutes by default either way).
-            proofs.append(b"krb:" + result.request_key.sha1.encode("ascii"))
+            proofs.append(b"krb:" + kerberos_key.sha1.encode("ascii"))
             expires = max(expires, now + _AP_REQ_MEMORY)
         for proof in proofs:
             if not self._store.logins.remember_nonce(hashlib.sha256(proof).digest(), expires):
+                if proof.startswith(b"krb:"):
+                    raise InvalidSecurityError(
+                        "This Kerberos AP-REQ was already received (a replayed message). Send "
+                        "a fresh request with a new AP-REQ."
+                    )
                 raise InvalidSecurityError(
                     "This message was already received (a replayed signature). Send a fresh "
                     "request with a new Timestamp and signature."
