@@ -106,7 +106,18 @@ def _security(data: Any) -> SecurityPolicy:
         # A server from before the choice existed applies WSO2's suite.
         algorithm_suite=AlgorithmSuite(item.get("algorithmSuite") or DEFAULT_ALGORITHM_SUITE),
         proof_key_type=str(item.get("proofKeyType") or ""),
+        service_principal=optional(item.get("servicePrincipal")),
     )
+
+
+def _kerberos_service(request: SecurityPolicyRequest) -> dict[str, str]:
+    """Scenario 20's principal and keytab (base64), only when given."""
+    fields = {}
+    if request.service_principal:
+        fields["servicePrincipal"] = request.service_principal
+    if request.keytab is not None:
+        fields["keytab"] = base64.b64encode(request.keytab).decode("ascii")
+    return fields
 
 
 def _trusted_service(data: Any) -> TrustedService:
@@ -334,6 +345,7 @@ class StsdeskAdminApi(ScimUsersAndRoles):
             "trustedKeystores": list(request.trusted_keystores),
             "privateKeystore": request.private_keystore,
             "algorithmSuite": request.algorithm_suite.value,
+            **_kerberos_service(request),
         })
         return read("the security policy", lambda: _security(body))
 

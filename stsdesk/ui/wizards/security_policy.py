@@ -48,6 +48,7 @@ from stsdesk.ui.errors import describe, show_error
 from stsdesk.ui.models.scenarios import offered_roles
 from stsdesk.ui.widgets.banner import MessageBanner
 from stsdesk.ui.widgets.form import error_label, show_problem
+from stsdesk.ui.wizards.kerberos_service import KerberosServiceGroup
 
 __all__ = [
     "ALGORITHM_SUITE_CHOICES",
@@ -79,6 +80,8 @@ ALGORITHM_SUITE_CHOICES: dict[AlgorithmSuite, tuple[str, str]] = {
         "configured for it (their policy must say Basic256Sha256); a client still using "
         "WSO2's policy is refused."),
 }
+
+_ASKS = {"servicePrincipal": "its Kerberos service principal and keytab"}
 
 DISABLE_TITLE = "Disable Security"
 DISABLE_TEXT = (
@@ -415,12 +418,14 @@ class AccessPage(QWizardPage):
         self.suite_missing.setStyleSheet("color:#8a5a00;")
         self.suite_missing.hide()
         suite_layout.addWidget(self.suite_missing)
+        self.kerberos_group = KerberosServiceGroup(current, self)  # scenario 20
 
         self.registerField("userStoreDomain", self.domain_combo, "currentText")
         layout = QVBoxLayout(self)
         layout.addWidget(self.roles_group, 1)
         layout.addWidget(self.keystores_group)
         layout.addWidget(self.suite_group)
+        layout.addWidget(self.kerberos_group)
         layout.addStretch(0)  # takes the height the roles leave when a scenario has none
         self.setTabOrder(self.domain_combo, self.filter_edit)
         self.setTabOrder(self.filter_edit, self.role_list)
@@ -514,9 +519,10 @@ class AccessPage(QWizardPage):
         self.roles_group.setVisible(asks_roles)
         self.keystores_group.setVisible(asks_keystores)
         self.suite_group.setVisible(asks_keystores)
+        self.kerberos_group.setVisible(scenario is not None and scenario.asks_for_service_principal)
         if scenario is not None:
-            self.setSubTitle(f"Scenario {scenario.title} asks for "
-                             + " and ".join(scenario.asks_for) + ".")
+            asks = (_ASKS.get(wanted, wanted) for wanted in scenario.asks_for)
+            self.setSubTitle(f"Scenario {scenario.title} asks for " + " and ".join(asks) + ".")
         show_problem(self.role_error, "")
         show_problem(self.keystore_error, "")
         if asks_roles:
@@ -537,6 +543,8 @@ class AccessPage(QWizardPage):
                         "Check at least one trusted key store and choose the private key store "
                         "that holds the STS's signing key.")
             ok = False
+        if scenario is not None and scenario.asks_for_service_principal:
+            ok = self.kerberos_group.validate() and ok
         return ok
 
 
@@ -589,6 +597,9 @@ class SummaryPage(QWizardPage):
             default = " (WSO2 default)" if suite is DEFAULT_ALGORITHM_SUITE else ""
             rows.append(("Algorithm Suite",
                          f"{suite.value}{default}: {ALGORITHM_SUITE_CHOICES[suite][1]}"))
+        if scenario is not None and scenario.asks_for_service_principal:
+            rows.append(("Service Principal", request.service_principal or "—"))
+            rows.append(("Keytab", wizard.access_page.kerberos_group.summary()))
         cells = "".join(
             f"<tr><td style='padding:3px 12px 3px 0'><b>{_html(k)}</b></td>"
             f"<td style='padding:3px 0'>{_html(v)}</td></tr>" for k, v in rows)
@@ -669,6 +680,8 @@ class ApplySecurityPolicyWizard(QWizard):
         scenario = self.scenario
         roles = scenario is None or scenario.asks_for_roles
         keystores = scenario is None or scenario.asks_for_keystores
+        kerberos = self.access_page.kerberos_group
+        asks_kerberos = scenario is not None and scenario.asks_for_service_principal
         return SecurityPolicyRequest(
             scenario_id=str(self.field("scenarioId")),
             user_store_domain=str(self.field("userStoreDomain")) if roles
@@ -680,6 +693,8 @@ class ApplySecurityPolicyWizard(QWizard):
             # Transport-security scenarios keep WSO2's suite: TLS protects their messages.
             algorithm_suite=self.access_page.algorithm_suite if keystores
             else DEFAULT_ALGORITHM_SUITE,
+            service_principal=kerberos.principal if asks_kerberos else None,
+            keytab=kerberos.keytab if asks_kerberos else None,
         )
 
     # -- slots -----------------------------------------------------------------------------
