@@ -86,12 +86,18 @@ class Sts:
 
 @pytest.fixture(scope="module")
 def realm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Realm]:
+    # A clock skew of one second lets a ticket with a few seconds' life expire within a test.
+    yield from throwaway_realm(tmp_path_factory, clockskew=1)
+
+
+def throwaway_realm(tmp_path_factory: pytest.TempPathFactory, *, clockskew: int
+                    ) -> Iterator[Realm]:
+    """The realm of these tests, with the environment pointing at it while it runs."""
     missing = kerberos_tools_missing()
     if missing:
         pytest.skip(f"MIT Kerberos tools missing ({', '.join(missing)}): scripts/system-deps.sh")
     folder = tmp_path_factory.mktemp("kerberos")
-    # A clock skew of one second lets a ticket with a few seconds' life expire within a test.
-    kdc = Kdc(folder / "realm", clockskew=1)
+    kdc = Kdc(folder / "realm", clockskew=clockskew)
     with pytest.MonkeyPatch.context() as patch:
         kdc.start()
         try:
