@@ -207,6 +207,50 @@ def test_the_keytab_is_stored_sealed_and_never_returned(applied, realm):
     assert again.status_code == 200, again.text
 
 
+def test_the_wsdl_and_mex_publish_wso2s_kerberos_policy(applied):
+    for url in (applied.endpoint + "?wsdl", applied.endpoint + "/mex"):
+        answer = requests.get(url, timeout=30, verify=str(applied.server.ca_file))
+        assert answer.status_code == 200, url
+        root = etree.fromstring(answer.content)
+        token = root.xpath("//*[local-name()='ProtectionToken']//*[local-name()='KerberosToken']")
+        assert token, url
+        assert token[0].xpath(".//*[local-name()='WssKerberosV5ApReqToken11']"), url
+
+
+def test_the_audit_names_the_principal_and_never_the_keytab(applied, realm):
+    entries = applied.api("GET", "/audit-logs").json()["entries"]
+    applies = [e for e in entries if e["action"] == "sts.security.apply"]
+    assert realm.kdc.principal(SERVICE) in applies[0]["detail"]
+    keytab = base64.b64encode(realm.keytab.read_bytes()).decode()
+    assert all(keytab[:40] not in json.dumps(e) for e in entries)
+
+
+def test_a_keytab_for_another_scenario_is_refused_and_leaving_20_drops_it(sts, realm):
+    keytab = base64.b64encode(realm.keytab.read_bytes()).decode()
+    answer = sts.api("PUT", "/sts/security", json={
+        "scenarioId": "scenario1", "allowedRoles": ["admin"], "keytab": keytab})
+    assert answer.status_code == 400
+    assert "does not use Kerberos" in answer.json()["description"]
+    try:
+        assert sts.api("PUT", "/sts/security", json={
+            "scenarioId": "scenario20", "servicePrincipal": realm.kdc.principal(SERVICE),
+            "keytab": keytab}).status_code == 200
+        left = sts.api("PUT", "/sts/security", json={
+            "scenarioId": "scenario1", "allowedRoles": ["admin"]})
+        assert left.status_code == 200 and "servicePrincipal" not in left.json()
+        policy = sts.server.bootstrap.store.config.get_security_policy()
+        assert policy.service_principal is None and policy.service_keytab is None
+        # Back to 20, the keytab must be given again: the STS no longer holds one.
+        again = sts.api("PUT", "/sts/security", json={
+            "scenarioId": "scenario20", "servicePrincipal": realm.kdc.principal(SERVICE)})
+        assert again.status_code == 400
+        assert "Give the keytab" in again.json()["description"]
+    finally:
+        assert sts.api("PUT", "/sts/security", json={
+            "scenarioId": "scenario20", "servicePrincipal": realm.kdc.principal(SERVICE),
+            "keytab": keytab}).status_code == 200
+
+
 # -- clients with tickets --------------------------------------------------------------------
 
 @pytest.mark.parametrize("reference", ["direct", "sha1"])
