@@ -111,8 +111,11 @@ class Authenticator:
         ``trusted`` are the trusted keystore's certificates, ``own`` this STS's signing
         certificates (for SAML tokens it issued itself).
         """
-        if inbound.kerberos_principal is not None:
+        protection = model.protection_token
+        if protection is not None and protection.kind is TokenKind.KERBEROS:
             # Scenario 20: the client proved a Kerberos ticket for this STS's principal.
+            if inbound.kerberos_principal is None:  # the engine refuses this already
+                raise InvalidSecurityError("The request carries no Kerberos ticket.")
             return self._local_user_allowed(
                 self._kerberos_user(inbound.kerberos_principal, config), config, now)
         initiator = model.initiator_token
