@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from stsdesk.admin_cli import UsageError, read_text
@@ -76,7 +77,8 @@ def _security(api: AdminApi, args: argparse.Namespace, action: str, emit: Emit,
         emit(args, api.apply_security_policy(SecurityPolicyRequest(
             scenario_id=args.scenario, user_store_domain=args.user_store_domain,
             allowed_roles=tuple(args.role), trusted_keystores=tuple(args.trusted_keystore),
-            private_keystore=args.private_keystore)))
+            private_keystore=args.private_keystore, service_principal=args.service_principal,
+            keytab=_keytab(args.keytab))))
     elif action == "disable":
         api.disable_security()
         emit(args, {"enabled": False})
@@ -84,6 +86,15 @@ def _security(api: AdminApi, args: argparse.Namespace, action: str, emit: Emit,
         value = (api.set_proof_key_type(args.value) if args.value
                  else api.get_proof_key_type())
         emit(args, {"proofKeyType": value}, lambda item: item["proofKeyType"])
+
+
+def _keytab(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"Cannot read the keytab {path} ({exc.strerror}).") from exc
 
 
 def _trusted(api: AdminApi, args: argparse.Namespace, action: str, emit: Emit,

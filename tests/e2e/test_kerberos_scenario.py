@@ -23,6 +23,7 @@ from argon2 import PasswordHasher
 from lxml import etree
 from sqlalchemy import select
 
+from stsdesk import cli
 from stsdesk.core import ns
 from stsdesk.core.soap import parse_fault
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request
@@ -31,6 +32,7 @@ from stsdesk.server.model import RelyingParty
 from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings
 from stsdesk.server.storage import schema
+from stsdesk.services.tls import fetch_certificate, fingerprint
 from tests.helpers import wss_client as wc
 from tests.helpers.kdc import Kdc, kerberos_tools_missing
 
@@ -249,6 +251,23 @@ def test_a_keytab_for_another_scenario_is_refused_and_leaving_20_drops_it(sts, r
         assert sts.api("PUT", "/sts/security", json={
             "scenarioId": "scenario20", "servicePrincipal": realm.kdc.principal(SERVICE),
             "keytab": keytab}).status_code == 200
+
+
+def test_the_admin_command_line_applies_scenario20_with_a_keytab_file(
+        applied, realm, tmp_path, capsys):
+    password_file = tmp_path / "admin-password"
+    password_file.write_text(ADMIN[1])
+    base = ["admin", "--server", applied.server.url, "--kind", "stsdesk",
+            "--password-file", str(password_file),
+            "--pin", fingerprint(fetch_certificate(applied.server.url)), "--json",
+            "security", "apply", "scenario20",
+            "--service-principal", realm.kdc.principal(SERVICE)]
+    assert cli.main([*base, "--keytab", str(tmp_path / "missing.keytab")]) == 2
+    assert "Cannot read the keytab" in capsys.readouterr().err
+    assert cli.main([*base, "--keytab", str(realm.keytab)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["scenario_id"] == "scenario20"
+    assert shown["service_principal"] == realm.kdc.principal(SERVICE)
 
 
 # -- clients with tickets --------------------------------------------------------------------
