@@ -25,7 +25,7 @@ __all__ = [
     "NAMEID_PERSISTENT", "NAMEID_TRANSIENT", "NAMEID_ENTITY", "MS_ROLE_CLAIM", "PREFIXES",
     "WSC_2005", "WSC_13", "X509_SKI", "ENCRYPTED_KEY_SHA1",
     "ENCRYPTED_KEY_TOKEN", "X509_PKI_PATH", "KERBEROS_GSS_AP_REQ", "KERBEROS_AP_REQ",
-    "KERBEROS_AP_REQ_SHA1", "KERBEROS_V5_MECH_OID",
+    "KERBEROS_AP_REQ_SHA1",
     "WSO2_SECURITY_ADMIN", "WSO2_STS_ADMIN_LEGACY", "WSO2_STS_ADMIN", "WSO2_KEYSTORE_ADMIN",
     "WSO2_IDP_MGT", "WSO2_IDP_MODEL", "WSO2_AXIS2_XSD",
 ]
@@ -203,8 +203,6 @@ KERBEROS_AP_REQ: Final = (
 KERBEROS_AP_REQ_SHA1: Final = (
     "http://docs.oasis-open.org/wss/oasis-wss-kerberos-token-profile-1.1#Kerberosv5APREQSHA1"
 )
-# The Kerberos V5 GSS-API mechanism (RFC 1964), as an object identifier in dotted form.
-KERBEROS_V5_MECH_OID: Final = "1.2.840.113554.1.2.2"
 TOKEN_SAML10_URN: Final = "urn:oasis:names:tc:SAML:1.0:assertion"
 TOKEN_SAML20_URN: Final = "urn:oasis:names:tc:SAML:2.0:assertion"
 

@@ -297,6 +297,19 @@ def test_a_principal_who_is_no_local_user_gets_a_token_for_the_principal(applied
     assert subject_of(checked.body) == realm.kdc.principal("bob")
 
 
+def test_a_disabled_local_user_gets_no_token_with_a_valid_ticket(applied, realm):
+    store = applied.server.bootstrap.store
+    alice = store.users.get("alice")
+    store.users.update(alice.user_id, active=False)
+    try:
+        ticket = realm.ticket("alice")
+        code, reason = fault(applied.post(kc.kerberos_request(rst(), ticket).envelope))
+        assert code == f"{{{ns.WSSE}}}FailedAuthentication"
+        assert "alice" not in reason  # which users exist is not told
+    finally:
+        store.users.update(alice.user_id, active=True)
+
+
 def test_a_replayed_request_is_refused(applied, realm):
     sent = kc.kerberos_request(rst(), realm.ticket("alice"))
     assert applied.post(sent.envelope).status_code == 200
