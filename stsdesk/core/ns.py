@@ -24,7 +24,8 @@ __all__ = [
     "SAML2_ATTRNAME_FORMAT_URI", "NAMEID_UNSPECIFIED", "NAMEID_EMAIL", "NAMEID_X509_SUBJECT",
     "NAMEID_PERSISTENT", "NAMEID_TRANSIENT", "NAMEID_ENTITY", "MS_ROLE_CLAIM", "PREFIXES",
     "WSC_2005", "WSC_13", "X509_SKI", "ENCRYPTED_KEY_SHA1",
-    "ENCRYPTED_KEY_TOKEN", "X509_PKI_PATH",
+    "ENCRYPTED_KEY_TOKEN", "X509_PKI_PATH", "KERBEROS_GSS_AP_REQ", "KERBEROS_AP_REQ",
+    "KERBEROS_AP_REQ_SHA1",
     "WSO2_SECURITY_ADMIN", "WSO2_STS_ADMIN_LEGACY", "WSO2_STS_ADMIN", "WSO2_KEYSTORE_ADMIN",
     "WSO2_IDP_MGT", "WSO2_IDP_MODEL", "WSO2_AXIS2_XSD",
 ]
@@ -192,6 +193,17 @@ ENCRYPTED_KEY_SHA1: Final = (
 )
 ENCRYPTED_KEY_TOKEN: Final = (
     "http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#EncryptedKey"
+)
+# The Kerberos token profile 1.1: a GSS-API framed AP-REQ (what WssKerberosV5ApReqToken11 asks
+# for), a bare AP-REQ, and the key identifier naming one by the SHA-1 of its bytes.
+KERBEROS_GSS_AP_REQ: Final = (
+    "http://docs.oasis-open.org/wss/oasis-wss-kerberos-token-profile-1.1#GSS_Kerberosv5_AP_REQ"
+)
+KERBEROS_AP_REQ: Final = (
+    "http://docs.oasis-open.org/wss/oasis-wss-kerberos-token-profile-1.1#Kerberosv5_AP_REQ"
+)
+KERBEROS_AP_REQ_SHA1: Final = (
+    "http://docs.oasis-open.org/wss/oasis-wss-kerberos-token-profile-1.1#Kerberosv5APREQSHA1"
 )
 TOKEN_SAML10_URN: Final = "urn:oasis:names:tc:SAML:1.0:assertion"
 TOKEN_SAML20_URN: Final = "urn:oasis:names:tc:SAML:2.0:assertion"
