@@ -347,13 +347,16 @@ def test_no_role_chosen_shows_an_inline_error_and_sends_nothing(
 
 
 def test_a_scenario_the_sts_cannot_enforce_cannot_be_chosen(qtbot, window, admin_client):
-    # SecureConversation (9 to 15) stays unenforced in this release.
+    # Kerberos (20) is not enforced by this engine; SecureConversation (9 to 15) now is.
     page = _show(qtbot, window)
     wizard = _open_wizard(qtbot, page)
-    item = wizard.scenario_page.items["scenario12"]
+    for secure_conversation in range(9, 16):
+        assert wizard.scenario_page.items[f"scenario{secure_conversation}"].text(2) == (
+            "available")
+    item = wizard.scenario_page.items["scenario20"]
     assert item.text(2) == "not available on this STS"
-    _click_scenario(qtbot, wizard, "scenario12")
-    assert wizard.scenario_page.selected_scenario.id == "scenario12"
+    _click_scenario(qtbot, wizard, "scenario20")
+    assert wizard.scenario_page.selected_scenario.id == "scenario20"
     assert wizard.field("scenarioId") == ""
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
     reason = wizard.scenario_page.reason_label
@@ -365,7 +368,7 @@ def test_a_scenario_the_sts_cannot_enforce_cannot_be_chosen(qtbot, window, admin
         _click(qtbot, wizard.scenario_page.view_button)
     dialog = viewed.args[0]
     qtbot.waitUntil(lambda: bool(dialog.policy_view.toPlainText()), timeout=WAIT)
-    detail = admin_client.get("/sts/scenarios/scenario12")
+    detail = admin_client.get("/sts/scenarios/scenario20")
     assert dialog.policy_view.toPlainText() == detail["policy"]
     assert "Policy" in dialog.policy_view.toPlainText()
     assert dialog.policy_view.isReadOnly()
