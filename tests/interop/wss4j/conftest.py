@@ -35,7 +35,8 @@ __all__ = ["Wss4jClient", "ClientKey", "USERNAME", "PASSWORD"]
 # libxml-security-java and their dependencies); slf4j-nop keeps xmlsec's logging quiet.
 JAVA_DIR = Path("/usr/share/java")
 JARS = ("wss4j.jar", "xmlsec.jar", "commons-logging.jar", "slf4j-api.jar", "slf4j-nop.jar")
-SOURCE = Path(__file__).with_name("StsClient.java")
+# Every Java client in this folder (StsClient.java, ScClient.java, ...), compiled together.
+SOURCES = sorted(Path(__file__).parent.glob("*.java"))
 
 USERNAME = "wss4j-user"
 PASSWORD = "Wss4j-client-Pa55"
@@ -79,7 +80,8 @@ class Wss4jClient:
         return self.run(scenario, dryRun="true", selfCheckP12=str(self.sts_p12),
                         selfCheckP12Password=KEY_PASSWORD, **options)
 
-    def run(self, scenario: str, *, key: str = "trusted", **options: str) -> dict[str, Any]:
+    def run(self, scenario: str, *, key: str = "trusted", main: str = "StsClient",
+            **options: str) -> dict[str, Any]:
         self.runs += 1
         run_dir = self.workdir / f"run-{self.runs:03d}-s{scenario}"
         run_dir.mkdir()
@@ -103,7 +105,7 @@ class Wss4jClient:
             "".join(f"{k}={_escape(v)}\n" for k, v in props.items()), encoding="latin-1"
         )
         done = subprocess.run(
-            ["java", "-cp", self.classpath, "StsClient", str(props_file)],
+            ["java", "-cp", self.classpath, main, str(props_file)],
             capture_output=True, text=True, timeout=120, check=False,
         )
         sys.stderr.write(done.stderr)  # WSS4J's own account of a refusal, shown on failure
@@ -217,7 +219,7 @@ def wss4j(
     workdir = tmp_path_factory.mktemp("wss4j")
     classes = workdir / "classes"
     compiled = subprocess.run(
-        ["javac", "-nowarn", "-d", str(classes), "-cp", classpath, str(SOURCE)],
+        ["javac", "-nowarn", "-d", str(classes), "-cp", classpath, *map(str, SOURCES)],
         capture_output=True, text=True, timeout=300, check=False,
     )
     assert compiled.returncode == 0, f"javac failed:\n{compiled.stderr}"
