@@ -121,10 +121,10 @@ def test_disabled_security_refuses_every_token_until_re_enabled(sts):
 
 def test_a_scenario_the_sts_cannot_enforce_is_refused_and_the_previous_one_stays(sts):
     assert sts.apply(scenarioId="scenario1", allowedRoles=["x"]).status_code == 200
-    answer = sts.apply(scenarioId="scenario9", trustedKeystores=["wso2carbon.jks"],
+    answer = sts.apply(scenarioId="scenario20", trustedKeystores=["wso2carbon.jks"],
                        privateKeystore="wso2carbon.jks")
     assert answer.status_code == 400
-    assert "cannot be enforced yet; enforceable: scenario1, scenario2" in (
+    assert "cannot be enforced yet; enforceable: scenario1, scenario10" in (
         answer.json()["description"])
     state = sts.api("GET", "/security").json()
     assert state["enabled"] is True and state["scenarioId"] == "scenario1"
