@@ -26,11 +26,11 @@ from stsdesk.core.secconv import (
 )
 from stsdesk.core.wssec import InboundResult, PolicyModel, TokenKind
 from stsdesk.core.wssec.errors import BadContextTokenError
-from stsdesk.core.wssec.tokens import ContextKeys
 from stsdesk.server.model import ConfigSnapshot, UserRecord
+from stsdesk.server.storage.contexts import StoredContext
 from stsdesk.server.storage.store import Store
 
-__all__ = ["SecureConversation", "CONTEXT_LIFETIME", "bootstrap_policy"]
+__all__ = ["SecureConversation", "ContextLookup", "CONTEXT_LIFETIME", "bootstrap_policy"]
 
 log = logging.getLogger("stsdesk.server.sts")
 
@@ -59,36 +59,15 @@ class SecureConversation:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def context_keys(self, now: datetime) -> ContextKeys:
-        """What gives the engine a live context's key by its identifier."""
-
-        def key_of(identifier: str) -> bytes:
-            shown = identifier[:80]
-            stored = self._store.contexts.get(identifier)
-            if stored is None:
-                raise BadContextTokenError(_UNUSABLE.format(shown, "not known to this STS"))
-            if stored.cancelled_at is not None:
-                raise BadContextTokenError(_UNUSABLE.format(shown, "cancelled"))
-            if stored.expires_at <= now:
-                raise BadContextTokenError(_UNUSABLE.format(
-                    shown, f"expired (at {stored.expires_at:%Y-%m-%d %H:%M:%S} UTC)"))
-            return stored.key
-
-        return key_of
-
-    def principal(self, inbound: InboundResult) -> tuple[str, str]:
-        """The (user id, user name) a context the message was protected with stands for."""
-        context = inbound.context
-        identifier = context.context if context is not None else None
-        stored = self._store.contexts.get(identifier) if identifier is not None else None
-        if stored is None:  # the engine looked it up a moment ago
-            raise BadContextTokenError("The message's security context is not known.")
-        return stored.user_id, stored.username
+    def lookup(self, now: datetime) -> ContextLookup:
+        """What gives the engine the key of a live context, for one request."""
+        return ContextLookup(self._store, now)
 
     def answer(self, operation: ContextOperation, body: etree._Element,
                inbound: InboundResult, user: UserRecord, model: PolicyModel,
                config: ConfigSnapshot, now: datetime) -> etree._Element:
-        """The RSTR for a context request ``body`` (already verified and decrypted)."""
+        """The RSTR for a context request ``body`` (already verified and decrypted) from
+        ``user`` (the bootstrap's, or the context's holder for Renew, Amend and Cancel)."""
         request = parse_context_request(body, operation)
         lifetime = min(CONTEXT_LIFETIME, timedelta(seconds=config.tokens.max_lifetime_seconds))
         if operation is ContextOperation.ISSUE:
@@ -133,6 +112,37 @@ class SecureConversation:
         return build_context_response(
             IssuedContext(target, _token_id(), stored.created_at, expires, None),
             context=request.context)
+
+
+class ContextLookup:
+    """The contexts one request used: their keys for the engine (a context that is unknown,
+    cancelled or expired is refused), and whom the one that protected it stands for."""
+
+    def __init__(self, store: Store, now: datetime) -> None:
+        self._store = store
+        self._now = now
+        self._found: dict[str, StoredContext] = {}
+
+    def __call__(self, identifier: str) -> bytes:
+        shown = identifier[:80]
+        stored = self._store.contexts.get(identifier)
+        if stored is None:
+            raise BadContextTokenError(_UNUSABLE.format(shown, "not known to this STS"))
+        if stored.cancelled_at is not None:
+            raise BadContextTokenError(_UNUSABLE.format(shown, "cancelled"))
+        if stored.expires_at <= self._now:
+            raise BadContextTokenError(_UNUSABLE.format(
+                shown, f"expired (at {stored.expires_at:%Y-%m-%d %H:%M:%S} UTC)"))
+        self._found[identifier] = stored
+        return stored.key
+
+    def principal(self, inbound: InboundResult) -> tuple[str, str]:
+        """The (user id, user name) of the context whose key protected the message."""
+        context = inbound.context
+        stored = self._found.get(context.context or "") if context is not None else None
+        if stored is None:  # pragma: no cover - the engine found it through this lookup
+            raise BadContextTokenError("The message's security context is not known.")
+        return stored.user_id, stored.username
 
 
 def _token_id() -> str:

@@ -154,11 +154,11 @@ class TrustService:
             _require_enforceable(config)
             now = self._clock()
             inbound = None
+            contexts = self._conversations.lookup(now)
             if self._security.applies(config):
                 # The body may be encrypted: the message is checked and decrypted before the
                 # request in it is read.
-                inbound = self._security.inbound(
-                    message, config, now, self._conversations.context_keys(now))
+                inbound = self._security.inbound(message, config, now, contexts)
                 message = inbound.message
             trust_namespace = _trust_namespace(message.body)
             operation = context_operation(message.action)
@@ -176,7 +176,7 @@ class TrustService:
                 user = self._authenticator.authenticate(message, config, now)
             elif inbound.context is not None:
                 # Protected with a security context: the user its bootstrap proved.
-                user_id, username = self._conversations.principal(inbound)
+                user_id, username = contexts.principal(inbound)
                 user = self._authenticator.authenticate_context(user_id, username, config, now)
             else:
                 user = self._authenticator.authenticate_secured(
