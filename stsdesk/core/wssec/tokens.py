@@ -219,7 +219,7 @@ class MessageTokens:
         if direct is not None:
             uri = (direct.get("URI") or "").strip()
             if uri and not uri.startswith("#") and (direct.get("ValueType") or "").strip() in (
-                ns.WSC_2005_SCT, f"{ns.WSC_13}/sct"
+                ns.WSC_2005_SCT, ns.WSC_13_SCT
             ):
                 # A context not carried in the message, named by its wsc:Identifier.
                 return self._context(uri)
