@@ -445,6 +445,25 @@ def test_a_keystore_scenario_asks_for_keystores_and_the_algorithm_suite(
     wizard.reject()
 
 
+@pytest.mark.parametrize(("scenario_id", "asks_roles"), [("scenario11", False),
+                                                       ("scenario14", True)])
+def test_a_secure_conversation_scenario_asks_what_wsos_wizard_asks(
+        qtbot, fake_window, fake_admin, scenario_id, asks_roles):
+    # WSO2's categories: "keystore" for 9-13 (X.509 or anonymous bootstrap), "ut-keystore"
+    # for 14 and 15 (a UsernameToken in the bootstrap): roles as well as the key stores.
+    page = _show(qtbot, fake_window)
+    wizard = _open_wizard(qtbot, page)
+    assert wizard.scenario_page.items[scenario_id].text(2) == "available"
+    _click_scenario(qtbot, wizard, scenario_id)
+    assert wizard.field("scenarioId") == scenario_id
+    _next(qtbot, wizard)
+    access = wizard.access_page
+    assert wizard.currentId() == ApplySecurityPolicyWizard.ACCESS
+    assert access.roles_group.isVisible() is asks_roles
+    assert access.keystores_group.isVisible() and access.suite_group.isVisible()
+    wizard.reject()
+
+
 def test_a_server_without_a_choice_of_suite_shows_why_and_keeps_its_own(
         qtbot, fake_window, fake_admin):
     reason = "WSO2 Identity Server applies each scenario with the suite its policy names."
