@@ -199,6 +199,22 @@ def test_renew_amend_and_cancel_then_the_context_is_refused(sts):
     assert code == UNKNOWN_SOURCE
 
 
+def test_an_amend_with_further_tokens_is_refused_not_pretended(sts):
+    apply(sts, "scenario11")
+    context = bootstrap(sts, "scenario11")
+    sent = sc.secured(sc.control_request("amend", context.identifier), context, sign=True,
+                      encrypt=True)
+    env = etree.fromstring(sent.envelope)
+    security = env.find(f".//{{{wc.WSSE}}}Security")
+    token = etree.SubElement(security, f"{{{wc.WSSE}}}UsernameToken")
+    etree.SubElement(token, f"{{{wc.WSSE}}}Username").text = ALICE[0]
+    etree.SubElement(token, f"{{{wc.WSSE}}}Password").text = ALICE[1]
+    code, reason = fault(post(sts.endpoint, sts, etree.tostring(env), sc.ACTIONS["amend"]))
+    assert code.endswith("InvalidRequest") and "does not add claims" in reason
+    # The context itself is untouched.
+    assert token_request(sts, "scenario11", context).status_code == 200
+
+
 def test_an_unknown_context_is_refused(sts):
     apply(sts, "scenario9")
     forged = sc.Context("urn:uuid:" + os.urandom(8).hex(), os.urandom(32), "")

@@ -100,6 +100,16 @@ class SecureConversation:
                 raise BadContextTokenError(_UNUSABLE.format(target[:80], "already cancelled"))
             log.info("cancelled security context %s of %r", target, user.username)
             return build_context_cancelled(context=request.context)
+        if operation is ContextOperation.AMEND and (
+            inbound.username_token is not None or inbound.saml_assertions
+            or len(inbound.signature_values) > 1
+        ):
+            # An Amend adds the claims of further tokens to the context. This STS keeps the
+            # bootstrap's claims only, so it says so rather than pretend the claims were added.
+            raise InvalidRequestError(
+                "This STS does not add claims to a security context: a context stands for the "
+                "user its bootstrap proved. Obtain a new context with the new credentials."
+            )
         stored = self._store.contexts.get(target)
         if stored is None:  # pragma: no cover - the engine looked it up a moment ago
             raise BadContextTokenError(_UNUSABLE.format(target[:80], "not known to this STS"))
