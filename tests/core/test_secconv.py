@@ -223,3 +223,26 @@ def test_a_message_keyed_otherwise_is_not_taken_as_protected_by_the_context():
                                 now=NOW)
     with pytest.raises(InvalidSecurityError, match="security context's key"):
         _receive(sent, {CONTEXT.identifier: CONTEXT.key})
+
+
+def test_a_policy_that_requires_derived_keys_refuses_the_context_key_itself():
+    document = policy_document("scenario11").replace(
+        b"<sp:SecureConversationToken sp:IncludeToken="
+        b'"http://schemas.xmlsoap.org/ws/2005/07/securitypolicy/IncludeToken/AlwaysToRecipient">'
+        b"\n                <wsp:Policy>",
+        b"<sp:SecureConversationToken sp:IncludeToken="
+        b'"http://schemas.xmlsoap.org/ws/2005/07/securitypolicy/IncludeToken/AlwaysToRecipient">'
+        b"\n                <wsp:Policy><sp:RequireDerivedKeys/>", 1)
+    model = read_policy(document)
+    assert model.protection_token.require_derived_keys
+    plain = sc.secured(_rst(), CONTEXT, sign=True, encrypt=True, now=NOW, derived=False)
+    message = parse_envelope(plain.envelope, content_type="application/soap+xml")
+    with pytest.raises(InvalidSecurityError, match="keys derived from it"):
+        process_inbound(message, model, SERVICE, known_certificates=(), now=NOW,
+                        skew_seconds=300,
+                        context_keys=_contexts({CONTEXT.identifier: CONTEXT.key}))
+    derived = sc.secured(_rst(), CONTEXT, sign=True, encrypt=True, now=NOW)
+    message = parse_envelope(derived.envelope, content_type="application/soap+xml")
+    assert process_inbound(message, model, SERVICE, known_certificates=(), now=NOW,
+                           skew_seconds=300,
+                           context_keys=_contexts({CONTEXT.identifier: CONTEXT.key})).context

@@ -390,6 +390,14 @@ def _context_keys_as_required(policy: PolicyModel, state: _State) -> None:
         raise InvalidSecurityError(
             "The message is protected with the keys of more than one security context; use one."
         )
+    token = policy.protection_token
+    if token is not None and token.require_derived_keys and any(
+        key.derived_from is None for key in used
+    ):
+        raise InvalidSecurityError(
+            "The message is protected with the security context's key itself; the security "
+            "policy requires keys derived from it (wsc:DerivedKeyToken)."
+        )
     identifier = contexts.pop()
     assert identifier is not None
     # Every context key met was looked up (and remembered) by its identifier.
