@@ -1,0 +1,81 @@
+"""An administrator's own Kerberos policy end to end: a real KDC on loopback, the policy
+applied through the admin API with the service principal and keytab (as scenario 20 asks), and
+a ticket holder's token request answered under it.
+
+The policy is scenario 20 written differently: WS-SecurityPolicy 1.2, Basic256Sha256, the GSS
+AP-REQ token type, the Body signed. Requests are laid out as WSS4J's
+KerberosSecurity does (``tests.helpers.kerberos_client``); answers are checked by the tests'
+own helper with the client's session key, never by the engine under test.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from tests.e2e.test_kerberos_scenario import SERVICE, rst, subject_of
+from tests.e2e.test_kerberos_scenario import realm as kerberos_realm
+from tests.e2e.test_kerberos_scenario import sts as kerberos_sts
+from tests.helpers import wss_client as wc
+
+gssapi = pytest.importorskip("gssapi", reason="python-gssapi (the kerberos extra) is missing")
+from tests.helpers import kerberos_client as kc  # noqa: E402 - needs gssapi
+
+pytestmark = pytest.mark.slow
+
+realm, sts = kerberos_realm, kerberos_sts  # a throwaway realm and an STS with alice
+
+SP = "http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702"
+OWN = f"""<wsp:Policy xmlns:wsp="http://www.w3.org/ns/ws-policy" xmlns:sp="{SP}"
+  xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+  wsu:Id="TicketsSha256"><wsp:ExactlyOne><wsp:All>
+  <sp:SymmetricBinding><wsp:Policy>
+    <sp:ProtectionToken><wsp:Policy>
+      <sp:KerberosToken sp:IncludeToken="{SP}/IncludeToken/Once">
+        <wsp:Policy><sp:WssGssKerberosV5ApReqToken11/></wsp:Policy>
+      </sp:KerberosToken>
+    </wsp:Policy></sp:ProtectionToken>
+    <sp:AlgorithmSuite><wsp:Policy><sp:Basic256Sha256/></wsp:Policy></sp:AlgorithmSuite>
+    <sp:Layout><wsp:Policy><sp:Lax/></wsp:Policy></sp:Layout>
+    <sp:IncludeTimestamp/>
+  </wsp:Policy></sp:SymmetricBinding>
+  <sp:SignedParts><sp:Body/></sp:SignedParts>
+  <sp:Wss11><wsp:Policy><sp:MustSupportRefThumbprint/><sp:RequireSignatureConfirmation/>
+  </wsp:Policy></sp:Wss11>
+</wsp:All></wsp:ExactlyOne></wsp:Policy>"""
+
+
+def test_an_own_kerberos_policy_needs_the_keytab_then_answers_a_ticket_holder(sts, realm):
+    check = sts.api("POST", "/sts/security/policy-check", json={"policy": OWN}).json()
+    assert check["enforceable"] is True, check
+    assert check["asksFor"] == ["servicePrincipal"]
+    refused = sts.api("PUT", "/sts/security", json={"policyName": "Tickets", "policy": OWN})
+    assert refused.status_code == 400
+    assert "service principal" in refused.json()["description"]
+    applied = sts.api("PUT", "/sts/security", json={
+        "policyName": "Tickets", "policy": OWN,
+        "servicePrincipal": realm.kdc.principal(SERVICE),
+        "keytab": base64.b64encode(realm.keytab.read_bytes()).decode()})
+    assert applied.status_code == 200, applied.text
+    assert applied.json()["scenarioId"] == "policyFromRegistry"
+    assert applied.json()["servicePrincipal"] == realm.kdc.principal(SERVICE)
+    assert "keytab" not in applied.text.lower()
+
+    ticket = realm.ticket("alice")
+    sent = kc.kerberos_request(rst(), ticket, digest=wc.SHA256)
+    answer = sts.post(sent.envelope)
+    assert answer.status_code == 200, answer.text[:600]
+    checked = wc.check_response(answer.content, session_key=ticket.session_key)
+    assert subject_of(checked.body) == "alice"
+    assert checked.confirmations == [base64.b64encode(sent.signature_value).decode()]
+    # The same ticket again is a replay.
+    again = sts.post(kc.kerberos_request(rst(), ticket, digest=wc.SHA256).envelope)
+    assert again.status_code in (400, 500) and "already received" in again.text
+
+    # Leaving the policy for one without Kerberos drops the keytab, as leaving scenario 20 does.
+    left = sts.api("PUT", "/sts/security", json={"scenarioId": "scenario1",
+                                                 "allowedRoles": ["admin"]})
+    assert left.status_code == 200
+    policy = sts.server.bootstrap.store.config.get_security_policy()
+    assert policy.service_principal is None and policy.service_keytab is None
