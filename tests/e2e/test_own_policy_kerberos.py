@@ -11,10 +11,13 @@ own helper with the client's session key, never by the engine under test.
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
-from tests.e2e.test_kerberos_scenario import SERVICE, rst, subject_of
+from stsdesk import cli
+from stsdesk.services.tls import fetch_certificate, fingerprint
+from tests.e2e.test_kerberos_scenario import ADMIN, SERVICE, rst, subject_of
 from tests.e2e.test_kerberos_scenario import realm as kerberos_realm
 from tests.e2e.test_kerberos_scenario import sts as kerberos_sts
 from tests.helpers import wss_client as wc
@@ -79,3 +82,26 @@ def test_an_own_kerberos_policy_needs_the_keytab_then_answers_a_ticket_holder(st
     assert left.status_code == 200
     policy = sts.server.bootstrap.store.config.get_security_policy()
     assert policy.service_principal is None and policy.service_keytab is None
+
+
+def test_the_admin_command_line_applies_an_own_kerberos_policy_with_a_keytab_file(
+        sts, realm, tmp_path, capsys):
+    # The typed admin API (the stsdesk backend) under the command line sends both.
+    policy_file = tmp_path / "tickets-policy.xml"
+    policy_file.write_text(OWN, encoding="utf-8")
+    password_file = tmp_path / "admin-password"
+    password_file.write_text(ADMIN[1])
+    base = ["admin", "--server", sts.server.url, "--kind", "stsdesk",
+            "--password-file", str(password_file),
+            "--pin", fingerprint(fetch_certificate(sts.server.url)), "--json",
+            "security", "apply-policy", str(policy_file), "--name", "Tickets"]
+    assert cli.main(base) != 0
+    assert "service principal" in capsys.readouterr().err
+    assert cli.main([*base, "--service-principal", realm.kdc.principal(SERVICE),
+                     "--keytab", str(realm.keytab)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["scenario_id"] == "policyFromRegistry" and shown["policy_name"] == "Tickets"
+    assert shown["service_principal"] == realm.kdc.principal(SERVICE)
+    ticket = realm.ticket("alice")
+    answer = sts.post(kc.kerberos_request(rst(), ticket, digest=wc.SHA256).envelope)
+    assert answer.status_code == 200, answer.text[:600]
