@@ -21,6 +21,7 @@ from tests.e2e.test_kerberos_scenario import ADMIN, SERVICE, rst, subject_of
 from tests.e2e.test_kerberos_scenario import realm as kerberos_realm
 from tests.e2e.test_kerberos_scenario import sts as kerberos_sts
 from tests.helpers import wss_client as wc
+from tests.helpers.data import DATA
 
 gssapi = pytest.importorskip("gssapi", reason="python-gssapi (the kerberos extra) is missing")
 from tests.helpers import kerberos_client as kc  # noqa: E402 - needs gssapi
@@ -29,24 +30,7 @@ pytestmark = pytest.mark.slow
 
 realm, sts = kerberos_realm, kerberos_sts  # a throwaway realm and an STS with alice
 
-SP = "http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702"
-OWN = f"""<wsp:Policy xmlns:wsp="http://www.w3.org/ns/ws-policy" xmlns:sp="{SP}"
-  xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
-  wsu:Id="TicketsSha256"><wsp:ExactlyOne><wsp:All>
-  <sp:SymmetricBinding><wsp:Policy>
-    <sp:ProtectionToken><wsp:Policy>
-      <sp:KerberosToken sp:IncludeToken="{SP}/IncludeToken/Once">
-        <wsp:Policy><sp:WssGssKerberosV5ApReqToken11/></wsp:Policy>
-      </sp:KerberosToken>
-    </wsp:Policy></sp:ProtectionToken>
-    <sp:AlgorithmSuite><wsp:Policy><sp:Basic256Sha256/></wsp:Policy></sp:AlgorithmSuite>
-    <sp:Layout><wsp:Policy><sp:Lax/></wsp:Policy></sp:Layout>
-    <sp:IncludeTimestamp/>
-  </wsp:Policy></sp:SymmetricBinding>
-  <sp:SignedParts><sp:Body/></sp:SignedParts>
-  <sp:Wss11><wsp:Policy><sp:MustSupportRefThumbprint/><sp:RequireSignatureConfirmation/>
-  </wsp:Policy></sp:Wss11>
-</wsp:All></wsp:ExactlyOne></wsp:Policy>"""
+OWN = (DATA / "own-policies" / "kerberos-sp12.xml").read_text(encoding="utf-8")
 
 
 def test_an_own_kerberos_policy_needs_the_keytab_then_answers_a_ticket_holder(sts, realm):
