@@ -14,6 +14,7 @@ import base64
 import json
 
 import pytest
+import requests
 
 from stsdesk import cli
 from stsdesk.services.tls import fetch_certificate, fingerprint
@@ -48,6 +49,12 @@ def test_an_own_kerberos_policy_needs_the_keytab_then_answers_a_ticket_holder(st
     assert applied.json()["scenarioId"] == "policyFromRegistry"
     assert applied.json()["servicePrincipal"] == realm.kdc.principal(SERVICE)
     assert "keytab" not in applied.text.lower()
+    # Published as written, so a client sees it asks for a ticket.
+    for url in (sts.endpoint + "?wsdl", sts.endpoint + "/mex"):
+        published = requests.get(url, timeout=30, verify=str(sts.server.ca_file))
+        assert published.status_code == 200
+        assert b"WssGssKerberosV5ApReqToken11" in published.content, url
+        assert b"TicketsSha256" in published.content, url
 
     ticket = realm.ticket("alice")
     sent = kc.kerberos_request(rst(), ticket, digest=wc.SHA256)

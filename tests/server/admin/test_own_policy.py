@@ -192,3 +192,19 @@ def test_a_policy_without_kerberos_refuses_a_principal_and_keytab(api):
     answer = apply_own(api, servicePrincipal="HTTP/sts.example.org@EXAMPLE.ORG")
     assert answer.status_code == 400
     assert "does not use Kerberos" in answer.json()["description"]
+
+
+def test_the_wsdl_and_mex_publish_an_own_session_policy_with_its_bootstrap(api, bootstrapped):
+    document = (OWN / "secure-conversation-sp12.xml").read_text(encoding="utf-8")
+    assert apply_own(api, document, "Partner session").status_code == 200
+    security = bootstrapped.store.config.get_security_policy()
+    wsdl = parse_xml(render_wsdl(ADDRESS, security))
+    nsmap = {"wsdl": ns.WSDL, "wsp": ns.WSP_W3C, "sp": ns.SP_12}
+    (policy,) = wsdl.xpath("/wsdl:definitions/wsp:Policy", namespaces=nsmap)
+    assert policy.xpath(".//sp:SecureConversationToken/wsp:Policy/sp:BootstrapPolicy/wsp:Policy"
+                        "/sp:AsymmetricBinding", namespaces=nsmap)
+    assert wsdl.xpath("//wsdl:binding/*[local-name()='PolicyReference']/@URI",
+                      namespaces=nsmap) == ["#PartnerSessionSha256"] * 2
+    bindings = mex_bindings(security, issuer_address=ADDRESS)
+    assert all(b.message_security for b in bindings)
+    assert b"BootstrapPolicy" in etree.tostring(bindings[0].policy)
