@@ -49,12 +49,13 @@ def test_an_own_kerberos_policy_needs_the_keytab_then_answers_a_ticket_holder(st
     assert applied.json()["scenarioId"] == "policyFromRegistry"
     assert applied.json()["servicePrincipal"] == realm.kdc.principal(SERVICE)
     assert "keytab" not in applied.text.lower()
-    # Published as written, so a client sees it asks for a ticket.
+    # Published, so a client sees it asks for a ticket (the WSDL under the policy's own wsu:Id;
+    # MEX names its policies after its bindings, as ADFS does).
     for url in (sts.endpoint + "?wsdl", sts.endpoint + "/mex"):
         published = requests.get(url, timeout=30, verify=str(sts.server.ca_file))
         assert published.status_code == 200
         assert b"WssGssKerberosV5ApReqToken11" in published.content, url
-        assert b"TicketsSha256" in published.content, url
+        assert (b'wsu:Id="TicketsSha256"' in published.content) is url.endswith("?wsdl")
 
     ticket = realm.ticket("alice")
     sent = kc.kerberos_request(rst(), ticket, digest=wc.SHA256)
