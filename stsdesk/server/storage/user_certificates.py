@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography import x509
 from sqlalchemy import delete, insert, select
@@ -58,7 +59,7 @@ class UserCertificateRepository:
         if len(certificates) > MAX_CERTIFICATES_PER_USER:
             raise ValidationError(
                 f"A user has at most {MAX_CERTIFICATES_PER_USER} certificates mapped.")
-        rows = []
+        rows: list[dict[str, Any]] = []
         for position, der in enumerate(certificates):
             try:
                 x509.load_der_x509_certificate(bytes(der))

@@ -8,9 +8,13 @@ confirmed (WSO2's Wss11 policies require SignatureConfirmation), and the token i
 
 from __future__ import annotations
 
+import base64
+from typing import Any
+
 import pytest
 
 from tests.interop.scenarios import (
+    admin_call,
     applied,
     enforced,
     unless_enforced,
@@ -115,13 +119,30 @@ def test_a_client_certificate_not_trusted_now_is_refused(wss4j: Wss4jClient, key
     assert_refused(verdict, CERT_FAULTS)
 
 
-@pytest.mark.xfail(strict=True, reason="revocation is not checked yet: the engine reads no "
-                   "CRL (server/sts/x509auth.py); the certificate names its CRL on loopback")
-def test_a_revoked_client_certificate_is_refused(wss4j: Wss4jClient) -> None:
+@unless_enforced("2")
+def test_a_revoked_client_certificate_is_refused_once_its_crl_is_imported(
+    wss4j: Wss4jClient, crl_server: Any
+) -> None:
+    # As WSO2 (WSS4J's Merlin reads the CRLs configured beside the truststore), the STS checks
+    # the CRLs the administrator imported, not the distribution point the certificate names.
     with applied(wss4j.sts, "2"):
-        verdict = wss4j.run("2", key="revoked")
+        before = wss4j.run("2", key="revoked")
+        crl = admin_call(wss4j.sts, "POST", "/keystores/crls",
+                         {"crl": base64.b64encode(crl_server.crl).decode()})
+        try:
+            revoked = wss4j.run("2", key="revoked")
+            still_good = wss4j.run("2")
+        finally:
+            admin_call(wss4j.sts, "DELETE", f"/keystores/crls/{crl['id']}")
 
-    assert_refused(verdict, CERT_FAULTS)
+    assert_issued(before)  # no CRL imported: revocation is not known
+    assert crl["entries"] == 1 and "WSS4J Client CA" in crl["issuer"]
+    assert_refused(revoked, CHECK_FAULTS)
+    assert "revoked" in revoked["fault"]["reason"], revoked
+    assert_issued(still_good)
+    entries = admin_call(wss4j.sts, "GET", "/audit-logs?limit=20")["entries"]
+    assert any(e["action"] == "sts.certificate.revoked" and "wss4j-revoked" in e["target"]
+               for e in entries), entries
 
 
 @pytest.mark.parametrize(("number", "attack"), enforced(
