@@ -78,7 +78,7 @@ class Authenticator:
         self._credentials = credentials
         self._users = UserDirectory(store, reads)
         self._saml = SamlTokenAuthenticator(store, self._users)
-        self._revocation = RevocationChecker(store.audit)
+        self._revocation = RevocationChecker(store)
         self._certificate_users = CertificateUsers(store, self._users)
 
     def authenticate(

@@ -23,8 +23,8 @@ from cryptography import x509
 
 from stsdesk.core.wssec import FailedCheckError
 from stsdesk.server.model import ConfigSnapshot, StaleCrlAction, StoredCrl
-from stsdesk.server.storage.audit import AuditRepository
 from stsdesk.server.storage.revocation import crl_signed_by, issuer_key
+from stsdesk.server.storage.store import Store
 
 __all__ = ["RevocationChecker", "REVOKED_ACTION", "STALE_CRL_ACTION"]
 
@@ -43,8 +43,8 @@ def _load(der: bytes) -> x509.CertificateRevocationList:
 class RevocationChecker:
     """Refuses a client certificate its CA has revoked; safe to share between threads."""
 
-    def __init__(self, audit: AuditRepository) -> None:
-        self._audit = audit
+    def __init__(self, store: Store) -> None:
+        self._store = store
         self._lock = threading.Lock()
         self._stale_reported: set[tuple[str, datetime]] = set()
 
@@ -86,7 +86,7 @@ class RevocationChecker:
     def _refuse(self, subject: str, detail: str, reason: str,
                 action: str = REVOKED_ACTION) -> None:
         log.warning("refused the client certificate %r: %s", subject, detail)
-        self._audit.add(_ACTOR, action, subject, detail)
+        self._store.audit.add(_ACTOR, action, subject, detail)
         raise FailedCheckError(reason)
 
     def _report_stale(self, stored: StoredCrl) -> None:
@@ -100,7 +100,7 @@ class RevocationChecker:
             if key in self._stale_reported:
                 return
             self._stale_reported.add(key)
-        self._audit.add(_ACTOR, STALE_CRL_ACTION, stored.issuer,
+        self._store.audit.add(_ACTOR, STALE_CRL_ACTION, stored.issuer,
                         f"accepted certificates against a CRL past its next update "
                         f"({stored.next_update:%Y-%m-%d %H:%M} UTC); import a current CRL")
 
