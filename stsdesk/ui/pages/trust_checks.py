@@ -143,6 +143,11 @@ class RevocationTab(QWidget):
 
         self.page.call(fetch_revocation, loaded, action="Loading the revocation lists")
 
+    @property
+    def policy(self) -> RevocationPolicy | None:
+        """The server's revocation policy as last loaded or saved (None before)."""
+        return self._policy
+
     def selected(self) -> RevocationList | None:
         row = _selected(self.table)
         return row if isinstance(row, RevocationList) else None
