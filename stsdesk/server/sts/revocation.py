@@ -7,7 +7,9 @@ web server, and the URL to fetch would come from the very certificate being judg
 a certificate's CA must be signed by a CA certificate of the trusted keystore and be current:
 one past its nextUpdate is refused (as Java's PKIX checker does) unless the administrator chose
 to accept it with a warning (RevocationPolicy.stale_crl). A certificate whose CA has no CRL in
-the trust store is accepted unchecked unless RevocationPolicy.require_crl says otherwise.
+the trust store is accepted unchecked unless RevocationPolicy.require_crl says otherwise (a
+certificate trusted directly, not through a CA, needs no CRL; one its issuer's CRL revokes is
+still refused).
 Refusals are ``wsse:FailedCheck`` faults and go to the audit log.
 """
 
@@ -56,7 +58,9 @@ class RevocationChecker:
         stored = _crl_for(certificate.issuer, config.crls)
         policy = config.revocation
         if stored is None:
-            if policy.require_crl:
+            # A certificate that is itself in the trusted keystore is a trust anchor: no CRL is
+            # required for it (removing it from the trust store revokes it), as in PKIX.
+            if policy.require_crl and certificate not in anchors:
                 self._refuse(subject, "no CRL of its certificate authority is in the trust "
                              "store and the revocation policy requires one",
                              "Its revocation cannot be checked: the trust store has no CRL of "
