@@ -48,6 +48,7 @@ class SamlIssuerDialog(QDialog):
         if chosen is not None and chosen in aliases:
             self.alias_combo.setCurrentText(chosen)
         self.issuer_edit = QLineEdit(self)
+        self.issuer_edit.setMaxLength(_MAX_ISSUER)
         self.issuer_edit.setPlaceholderText("https://idp.example.org")
         self.problem = QLabel(self)
         self.problem.setWordWrap(True)

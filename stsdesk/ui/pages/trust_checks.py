@@ -88,25 +88,31 @@ class RevocationTab(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(
             RevocationListsTableModel.ISSUER, QHeaderView.ResizeMode.Stretch)
         self.stale_combo = QComboBox(self)
-        self.stale_combo.addItem("Refuse its certificates (as WSO2 and Java do)", StaleCrl.REFUSE)
-        self.stale_combo.addItem("Accept them, with a warning in the log and audit trail",
-                                 StaleCrl.ACCEPT)
-        self.require_check = QCheckBox(
-            "Re&quire a CRL: refuse a client certificate whose CA has none here", self)
+        self.stale_combo.addItem("Refuse its certificates", StaleCrl.REFUSE)
+        self.stale_combo.addItem("Accept them with a warning", StaleCrl.ACCEPT)
+        self.stale_combo.setToolTip(
+            "Refusing is what WSO2 and Java's PKIX checker do. Accepting writes a warning to "
+            "the server log and, once per CRL, to the audit log.")
+        self.require_check = QCheckBox("Re&quire a CRL for every CA", self)
+        self.require_check.setToolTip(
+            "Refuse a client certificate whose certificate authority has no CRL here (a "
+            "certificate trusted directly, not through a CA, needs none).")
         self.save_policy_button = QPushButton("Save revocation &policy", self)
         self.status = QLabel(self)
         self.status.setWordWrap(True)
+        note = QLabel("One CRL per certificate authority; a newer one replaces it.", self)
+        note.setWordWrap(True)
         buttons = QHBoxLayout()
-        buttons.addWidget(QLabel("One CRL per certificate authority; a newer one replaces it.",
-                                 self), 1)
+        buttons.addWidget(note, 1)
         buttons.addWidget(self.import_button)
         buttons.addWidget(self.delete_button)
         policy = QHBoxLayout()
-        stale_label = QLabel("&When a CRL is past its next update:", self)
+        stale_label = QLabel("&When a CRL is out of date:", self)
         stale_label.setBuddy(self.stale_combo)
         policy.addWidget(stale_label)
-        policy.addWidget(self.stale_combo, 1)
+        policy.addWidget(self.stale_combo)
         policy.addWidget(self.require_check)
+        policy.addStretch(1)
         policy.addWidget(self.save_policy_button)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
