@@ -43,6 +43,9 @@ _NEVER: Mapping[Capability, str] = {
     Capability.SAML_ISSUERS: (
         "WSO2 Identity Server trusts SAML issuers through its identity provider "
         "configuration, which this console does not edit."),
+    Capability.OWN_POLICY_CHECK: (
+        "WSO2 Identity Server has no admin service that checks a WS-SecurityPolicy before it "
+        "is applied; Rampart reads the policy only when the STS is called."),
     Capability.ALGORITHM_SUITE: (
         "WSO2 Identity Server applies each scenario with the algorithm suite its policy file "
         "names (Basic256); its security admin service offers no other."),
