@@ -12,7 +12,9 @@ import base64
 from typing import Any
 
 import pytest
+import requests
 
+from tests.e2e.conftest import ADMIN_PASSWORD
 from tests.interop.scenarios import (
     admin_call,
     applied,
@@ -117,6 +119,33 @@ def test_a_client_certificate_not_trusted_now_is_refused(wss4j: Wss4jClient, key
         verdict = wss4j.run("2", key=key)
 
     assert_refused(verdict, CERT_FAULTS)
+
+
+@unless_enforced("5")
+def test_a_certificate_mapped_to_a_user_obtains_the_token_for_that_user(
+    wss4j: Wss4jClient
+) -> None:
+    # The administrator maps the WSO2 client's certificate to the WSS4J user through SCIM's
+    # x509Certificates; the same client then signs as that user.
+    user = wss4j.sts.store.users.get(USERNAME)
+    assert user is not None
+    der = wss4j.keys["trusted"].issued.der
+    base = wss4j.sts.endpoint.rsplit("/services/", 1)[0]
+    answer = requests.patch(
+        f"{base}/scim2/Users/{user.user_id}", auth=("admin", ADMIN_PASSWORD),
+        verify=str(wss4j.sts.ca_file), timeout=30, json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "add", "path": "x509Certificates",
+                            "value": [{"value": base64.b64encode(der).decode()}]}]})
+    assert answer.status_code == 200, answer.text
+    try:
+        with applied(wss4j.sts, "5"):
+            verdict = wss4j.run("5")
+    finally:
+        wss4j.sts.store.user_certificates.replace(user.user_id, ())
+
+    assert_issued(verdict)
+    assert verdict["subject"] == USERNAME
 
 
 @unless_enforced("2")
