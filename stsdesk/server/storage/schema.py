@@ -30,6 +30,7 @@ __all__ = [
     "signing_keys", "applications", "application_claims", "relying_parties", "users", "roles",
     "user_roles", "user_claims", "nonces", "issued_tokens", "audit_log", "CONFIG_STATE_ID",
     "revocation_lists", "user_certificates", "trusted_saml_issuers",
+    "security_contexts",
 ]
 
 CONFIG_STATE_ID = 1
@@ -223,6 +224,20 @@ issued_tokens = Table(
     Column("replaced_by", String(_NAME), nullable=True),
 )
 
+# WS-SecureConversation contexts: every node accepts a context any node issued. The key is
+# sealed (AES-GCM) under the master secret; the principal is the one the bootstrap proved.
+security_contexts = Table(
+    "security_contexts",
+    metadata,
+    Column("identifier", String(_NAME), primary_key=True),
+    Column("key_sealed", LargeBinary, nullable=False),
+    Column("user_id", String(_NAME), nullable=False),
+    Column("username", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+    Column("cancelled_at", UtcDateTime, nullable=True),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,
@@ -233,7 +248,6 @@ audit_log = Table(
     Column("target", Text, nullable=False),
     Column("detail", Text, nullable=False),
 )
-
 
 
 # Certificate revocation lists the administrator imported into the trust store: the newest one

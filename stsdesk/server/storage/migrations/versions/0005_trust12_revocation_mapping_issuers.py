@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_trust12"
-down_revision = "0003"
+revision = "0005_trust12"
+down_revision = "0004_sc_contexts"
 branch_labels = None
 depends_on = None
 
