@@ -433,6 +433,8 @@ def test_a_hanging_request_can_be_cancelled(qtbot, window, parties, silent_serve
         qtbot.mouseClick(page.stop_button, LEFT)
     assert time.monotonic() - clicked < 1.0  # freed at once, not at the 30 s time-out
     assert "cancelled" in blocker.args[0]
+    # ... and its connection is cut, so the worker thread ends too rather than waiting on it.
+    qtbot.waitUntil(lambda: not page.controller.runner.busy, timeout=1000)
     assert "cancelled" in page.result_view.outcome.text()
     assert page.request_button.isEnabled() and not page.stop_button.isEnabled()
     # A new request works straight away, and the abandoned one never enters the history.
