@@ -25,7 +25,7 @@ from stsdesk.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:  # imported when the window shows (start-up time)
     from stsdesk.services.admin.api import AdminApi
-    from stsdesk.services.admin_client import ServerEndpoint
+    from stsdesk.services.endpoint import ServerEndpoint
     from stsdesk.services.launcher import EmbeddedServer
 
 __all__ = ["main", "build_window", "build_window_for", "build_pages", "build_starting_window",

@@ -86,7 +86,7 @@ def test_importing_the_app_leaves_the_later_pages_unloaded():
              "stsdesk.services.launcher", "stsdesk.ui.dialogs.profiles", "keyring",
              # The admin API's backends load when the console connects.
              "stsdesk.services.admin.stsdesk_backend", "stsdesk.services.admin.connect",
-             "stsdesk.services.admin.wso2"]
+             "stsdesk.services.admin.wso2", "requests"]
     code = ("import sys, stsdesk.ui.app; "
             f"print([m for m in {later!r} if m in sys.modules])")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
