@@ -619,3 +619,28 @@ def test_decrypt_opens_an_issued_encrypted_token_with_a_key_chosen_afterwards(
         assert len(page.controller.history) == history  # nothing was sent again
     finally:
         admin_client.delete(f"/applications/{app['id']}")
+
+
+def test_no_result_tab_widens_the_window_past_the_screen(qtbot, window, parties):
+    """The walk at 1280x800 saw the window grow to 1314 px once a result's tabs were opened
+    (and the navigation squeezed): every tab of a result fits the screen's width."""
+    page = open_page(qtbot, window)
+    fill_user(qtbot, page)
+    set_audience(qtbot, page, RP_PLAIN)
+    assert request(qtbot, page).ok
+    width = window.width()
+    assert width == 1280
+    view = page.result_view
+    tab_widgets = [view.tabs, *view.token_view.findChildren(type(view.tabs))]
+    grown = []
+    for tabs in tab_widgets:
+        for index in range(tabs.count()):
+            view.tabs.setCurrentWidget(view.token_view if tabs is not view.tabs
+                                       else tabs.widget(index))
+            tabs.setCurrentIndex(index)
+            QApplication.processEvents()
+            QApplication.processEvents()
+            if window.width() > width or window.minimumSizeHint().width() > width:
+                grown.append((tabs.tabText(index), window.width(),
+                              window.minimumSizeHint().width()))
+    assert grown == []
