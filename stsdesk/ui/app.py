@@ -190,7 +190,9 @@ class Desktop:
                 log.info("%s", description)
 
         runner.run(launcher.prepare, prepared, failed)
-        runner.run(self.profiles.credentials.describe, store_described, lambda _error: None)
+        runner.run(self.profiles.credentials.describe, store_described,
+                   lambda error: log.warning("Which password store is in use is not known: %s",
+                                             error))
 
     def _replace(self, window: MainWindow) -> MainWindow | None:
         self._install_menus(window)
