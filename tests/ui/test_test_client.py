@@ -623,7 +623,10 @@ def test_decrypt_opens_an_issued_encrypted_token_with_a_key_chosen_afterwards(
 
 def test_no_result_tab_widens_the_window_past_the_screen(qtbot, window, parties):
     """The walk at 1280x800 saw the window grow to 1314 px once a result's tabs were opened
-    (and the navigation squeezed): every tab of a result fits the screen's width."""
+    (and the navigation squeezed): every tab of a result fits the screen's width, and shows
+    its fields' hints whole."""
+    from tests.ui.test_layout_fits import cut_placeholders
+
     page = open_page(qtbot, window)
     fill_user(qtbot, page)
     set_audience(qtbot, page, RP_PLAIN)
@@ -643,4 +646,5 @@ def test_no_result_tab_widens_the_window_past_the_screen(qtbot, window, parties)
             if window.width() > width or window.minimumSizeHint().width() > width:
                 grown.append((tabs.tabText(index), window.width(),
                               window.minimumSizeHint().width()))
+            grown.extend((tabs.tabText(index), cut) for cut in cut_placeholders(view))
     assert grown == []

@@ -103,7 +103,8 @@ class XmlView(QWidget):
         self.editor.setAccessibleName(title)
         self.highlighter = XmlHighlighter(self.editor.document())
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Search (Ctrl+F, Enter for next)")
+        self.search.setPlaceholderText("Search (Ctrl+F)")  # whole in a half-width tab
+        self.search.setToolTip("Search the message (Ctrl+F); Enter goes to the next match")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName(f"Search in {title}")
         self.matches = QLabel(self)
