@@ -16,7 +16,7 @@ __all__ = ["ElidingComboBox"]
 
 
 class ElidingComboBox(QComboBox):
-    """Shows its current text ending in "…" when the box is too narrow for it (Qt's own
+    """Shows its current text shortened with "…" when the box is too narrow for it (Qt's own
     combo box clips it at the edge), with the whole text as the tooltip then.
 
     For choices that carry user data (certificate aliases, names) in a column whose width
@@ -25,7 +25,8 @@ class ElidingComboBox(QComboBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._elide_mode = Qt.TextElideMode.ElideRight
+        # In the middle: choices end with what tells them apart ("… ('wso2carbon')").
+        self._elide_mode = Qt.TextElideMode.ElideMiddle
         self.currentTextChanged.connect(self._update_tooltip)
 
     def textElideMode(self) -> Qt.TextElideMode:  # noqa: N802 - Qt naming, like QAbstractItemView
