@@ -1,20 +1,24 @@
-"""The token-issuing hot path's two reads (configuration version, login state), made cheap.
+"""The token-issuing hot path's database work made cheap on SQLite: its two reads
+(configuration version, login state) and the token journal's batch inserts.
 
-The group-committed token writes are in :mod:`stsdesk.server.storage.journal`.
+The group commit itself (who waits for what) is in :mod:`stsdesk.server.storage.journal`.
 """
 
 from __future__ import annotations
 
 import queue
-from collections.abc import Callable
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Table
 
 from stsdesk.server.storage import schema as s
+from stsdesk.server.storage.errors import BUSY_MESSAGE, DatabaseUnavailableError
 from stsdesk.server.storage.logins import LoginState
 
-__all__ = ["FastReads"]
+__all__ = ["FastReads", "FastInserts", "FastInsertFailed"]
 
 
 class FastReads:
@@ -97,3 +101,105 @@ class FastReads:
 
 class _Fallback(Exception):
     """A fast read failed; the regular path answers instead."""
+
+
+class FastInsertFailed(Exception):
+    """A fast batch insert failed and was rolled back; the regular path should take the batch
+    (it maps the error to the one a request should see: a duplicate id, say)."""
+
+
+class FastInserts:
+    """Batch inserts into one table on one DBAPI connection, for the token journal's thread.
+
+    Through a SQLAlchemy connection a batch of token records cost about 250 µs of CPU plus 40 µs
+    a row (checkout, the begin hook, compiling, per-row parameter processing), more than the
+    CPU of the tokens' XML, and all of it with the GIL held while requests wait for it. Here a
+    batch is BEGIN IMMEDIATE, one executemany and COMMIT, each value converted by the very bind
+    processor SQLAlchemy would use, so the stored form is the same. One batch at a time (the
+    journal has one writer thread; a lock covers a writer that outlives its close). SQLite
+    only (:meth:`for_engine`).
+    """
+
+    def __init__(self, engine: Engine, table: Table) -> None:
+        dialect = engine.dialect
+        self._engine = engine
+        self._columns = tuple(
+            (column.name, column.type.dialect_impl(dialect).bind_processor(dialect))
+            for column in table.columns
+        )
+        names = ", ".join(name for name, _ in self._columns)
+        marks = ", ".join("?" for _ in self._columns)
+        self._sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608 - schema names
+        self._connection: Any = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_engine(cls, engine: Engine, table: Table) -> FastInserts | None:
+        """The fast path on a file SQLite database (qmark parameters); None elsewhere.
+
+        Not on an in-memory database: its one connection is shared by every thread, and a
+        transaction of its own there would interleave with theirs.
+        """
+        if engine.dialect.name != "sqlite" or engine.dialect.paramstyle != "qmark":
+            return None
+        if engine.url.database in (None, "", ":memory:"):
+            return None
+        return cls(engine, table)
+
+    def insert(self, rows: Sequence[dict[str, object]]) -> None:
+        """Insert and commit ``rows`` in one transaction. DatabaseUnavailableError when the
+        database stays busy (the busy timeout ran out); FastInsertFailed for any other error."""
+        values = [
+            tuple(row[name] if convert is None else convert(row[name])
+                  for name, convert in self._columns)
+            for row in rows
+        ]
+        with self._lock:
+            self._insert(values)
+
+    def _insert(self, values: list[tuple[object, ...]]) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            try:
+                connection = self._engine.raw_connection()
+            except Exception as exc:  # noqa: BLE001 - the regular path reports it properly
+                raise FastInsertFailed from exc
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    cursor.executemany(self._sql, values)
+                    cursor.execute("COMMIT")
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
+            finally:
+                cursor.close()
+        except sqlite3.OperationalError as exc:
+            self._drop(connection)
+            reason = str(exc).lower()
+            if "locked" in reason or "busy" in reason:
+                raise DatabaseUnavailableError(BUSY_MESSAGE) from exc
+            raise FastInsertFailed from exc
+        except Exception as exc:  # noqa: BLE001 - the regular path reports it properly
+            if isinstance(exc, sqlite3.IntegrityError):
+                self._connection = connection  # rolled back and still good
+            else:
+                self._drop(connection)
+            raise FastInsertFailed from exc
+        self._connection = connection
+
+    def close(self) -> None:
+        """Release the kept connection (a later insert opens another)."""
+        with self._lock:
+            if self._connection is not None:
+                self._drop(self._connection)
+                self._connection = None
+
+    @staticmethod
+    def _drop(connection: Any) -> None:
+        try:
+            connection.invalidate()
+        finally:
+            connection.close()

@@ -24,6 +24,7 @@ from stsdesk.server.errors import ConflictError
 from stsdesk.server.storage import schema as s
 from stsdesk.server.storage.database import Database
 from stsdesk.server.storage.errors import DatabaseUnavailableError
+from stsdesk.server.storage.hotpath import FastInsertFailed, FastInserts
 
 __all__ = ["TokenJournal", "Row", "WAIT_SECONDS"]
 
@@ -56,6 +57,7 @@ class TokenJournal:
         self._db = db
         self._lock = threading.Lock()
         self._writer: _Writer | None = None
+        self._fast = FastInserts.for_engine(db.engine, s.issued_tokens)
         self._next_purge = time.monotonic() + _PURGE_INTERVAL_SECONDS
 
     def save(self, row: Row) -> None:
@@ -95,6 +97,8 @@ class TokenJournal:
         writer.thread.join(_STOP_SECONDS)
         if writer.thread.is_alive():
             log.warning("The token journal did not stop within %g seconds", _STOP_SECONDS)
+        if self._fast is not None:
+            self._fast.close()
 
     @property
     def running(self) -> bool:
@@ -141,6 +145,12 @@ class TokenJournal:
             done.set_result(None)
 
     def _insert(self, rows: list[Row]) -> None:
+        if self._fast is not None:
+            try:
+                self._fast.insert(rows)
+                return
+            except FastInsertFailed:
+                pass  # rolled back: the regular path stores the rows or raises the right error
         with self._db.transaction("append") as conn:
             conn.execute(insert(s.issued_tokens), rows)
 
