@@ -10,7 +10,12 @@ from sqlalchemy import insert
 
 from stsdesk.server.model import LockoutPolicy
 from stsdesk.server.storage import schema as s
-from stsdesk.server.storage.hotpath import FastInsertFailed, FastInserts, FastReads
+from stsdesk.server.storage.hotpath import (
+    MAX_INSERT_ROWS,
+    FastInsertFailed,
+    FastInserts,
+    FastReads,
+)
 from stsdesk.server.storage.store import Store
 
 
@@ -109,6 +114,10 @@ def test_a_failing_fast_batch_is_rolled_back_whole_and_the_connection_carries_on
         assert _stored(store, "_second") is None  # not half a batch
         fast.insert([_token_row("_third", now)])
         assert _stored(store, "_third") is not None
+        with pytest.raises(ValueError):
+            fast.insert([])
+        with pytest.raises(ValueError):  # one statement must stay within SQLite's parameters
+            fast.insert([_token_row(f"_many{n}", now) for n in range(MAX_INSERT_ROWS + 1)])
     finally:
         fast.close()
 

@@ -18,7 +18,10 @@ from stsdesk.server.storage import schema as s
 from stsdesk.server.storage.errors import BUSY_MESSAGE, DatabaseUnavailableError
 from stsdesk.server.storage.logins import LoginState
 
-__all__ = ["FastReads", "FastInserts", "FastInsertFailed"]
+__all__ = ["FastReads", "FastInserts", "FastInsertFailed", "MAX_INSERT_ROWS"]
+
+# Rows in one INSERT: ten columns each stay far below SQLite's 32,766 parameters a statement.
+MAX_INSERT_ROWS = 256
 
 
 class FastReads:
@@ -114,10 +117,12 @@ class FastInserts:
     Through a SQLAlchemy connection a batch of token records cost about 250 µs of CPU plus 40 µs
     a row (checkout, the begin hook, compiling, per-row parameter processing), more than the
     CPU of the tokens' XML, and all of it with the GIL held while requests wait for it. Here a
-    batch is BEGIN IMMEDIATE, one executemany and COMMIT, each value converted by the very bind
-    processor SQLAlchemy would use, so the stored form is the same. One batch at a time (the
-    journal has one writer thread; a lock covers a writer that outlives its close). SQLite
-    only (:meth:`for_engine`).
+    batch is one multi-row INSERT, atomic and committed by itself, each value converted by the
+    very bind processor SQLAlchemy would use, so the stored form is the same. One statement,
+    not BEGIN, a step per row and COMMIT: each call into SQLite lets go of the GIL, and taking
+    it back costs the writer up to a switch interval behind the threads minting tokens, which
+    was most of a commit's wait under load. One batch at a time (the journal has one writer
+    thread; a lock covers a writer that outlives its close). SQLite only (:meth:`for_engine`).
     """
 
     def __init__(self, engine: Engine, table: Table) -> None:
@@ -128,8 +133,8 @@ class FastInserts:
             for column in table.columns
         )
         names = ", ".join(name for name, _ in self._columns)
-        marks = ", ".join("?" for _ in self._columns)
-        self._sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608 - schema names
+        self._head = f"INSERT INTO {table.name} ({names}) VALUES "  # noqa: S608 - schema names
+        self._row_marks = "(" + ", ".join("?" for _ in self._columns) + ")"
         self._connection: Any = None
         self._lock = threading.Lock()
 
@@ -147,17 +152,21 @@ class FastInserts:
         return cls(engine, table)
 
     def insert(self, rows: Sequence[dict[str, object]]) -> None:
-        """Insert and commit ``rows`` in one transaction. DatabaseUnavailableError when the
-        database stays busy (the busy timeout ran out); FastInsertFailed for any other error."""
+        """Insert and commit ``rows`` in one statement: all of them or none. At most
+        :data:`MAX_INSERT_ROWS` rows. DatabaseUnavailableError when the database stays busy
+        (the busy timeout ran out); FastInsertFailed for any other error."""
+        if not 0 < len(rows) <= MAX_INSERT_ROWS:
+            raise ValueError(f"a batch holds 1 to {MAX_INSERT_ROWS} rows, not {len(rows)}")
         values = [
-            tuple(row[name] if convert is None else convert(row[name])
-                  for name, convert in self._columns)
+            row[name] if convert is None else convert(row[name])
             for row in rows
+            for name, convert in self._columns
         ]
+        sql = self._head + ", ".join([self._row_marks] * len(rows))
         with self._lock:
-            self._insert(values)
+            self._insert(sql, values)
 
-    def _insert(self, values: list[tuple[object, ...]]) -> None:
+    def _insert(self, sql: str, values: list[object]) -> None:
         connection, self._connection = self._connection, None
         if connection is None:
             try:
@@ -167,13 +176,9 @@ class FastInserts:
         try:
             cursor = connection.cursor()
             try:
-                cursor.execute("BEGIN IMMEDIATE")
-                try:
-                    cursor.executemany(self._sql, values)
-                    cursor.execute("COMMIT")
-                except BaseException:
-                    cursor.execute("ROLLBACK")
-                    raise
+                # The connection runs in autocommit (see database._configure_sqlite): one
+                # statement is its own transaction, which takes the write lock when it starts.
+                cursor.execute(sql, values)
             finally:
                 cursor.close()
         except sqlite3.OperationalError as exc:
@@ -184,7 +189,7 @@ class FastInserts:
             raise FastInsertFailed from exc
         except Exception as exc:  # noqa: BLE001 - the regular path reports it properly
             if isinstance(exc, sqlite3.IntegrityError):
-                self._connection = connection  # rolled back and still good
+                self._connection = connection  # nothing was stored; the connection is good
             else:
                 self._drop(connection)
             raise FastInsertFailed from exc

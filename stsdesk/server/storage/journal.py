@@ -24,7 +24,7 @@ from stsdesk.server.errors import ConflictError
 from stsdesk.server.storage import schema as s
 from stsdesk.server.storage.database import Database
 from stsdesk.server.storage.errors import DatabaseUnavailableError
-from stsdesk.server.storage.hotpath import FastInsertFailed, FastInserts
+from stsdesk.server.storage.hotpath import MAX_INSERT_ROWS, FastInsertFailed, FastInserts
 
 __all__ = ["TokenJournal", "Row", "WAIT_SECONDS"]
 
@@ -32,7 +32,7 @@ log = logging.getLogger("stsdesk.server.storage")
 
 Row = dict[str, object]  # one issued_tokens row, checked by the caller
 
-_MAX_BATCH = 256
+_MAX_BATCH = MAX_INSERT_ROWS
 WAIT_SECONDS = 15.0  # a request gives up waiting for its commit after this long
 _STOP_SECONDS = 30.0  # close() waits this long for the writer to commit what is queued
 _PURGE_INTERVAL_SECONDS = 600.0
