@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
+import stat
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -130,3 +134,27 @@ def test_no_fast_inserts_on_an_in_memory_database():
         assert FastInserts.for_engine(memory.engine, s.issued_tokens) is None
     finally:
         memory.close()
+
+
+def test_batch_inserts_take_turns_with_other_processes_at_the_writer_lock(store):
+    # Another worker process's journal holding the lock: this one's insert waits for it rather
+    # than racing it for SQLite's write lock (and sleeping in SQLite's busy handler).
+    fast = FastInserts.for_engine(store.engine, s.issued_tokens)
+    lock_path = f"{store.engine.url.database}.writer-lock"
+    other = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    done = threading.Event()
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        inserting = threading.Thread(
+            target=lambda: (fast.insert([_token_row("_waited", datetime.now(UTC))]), done.set()))
+        inserting.start()
+        assert not done.wait(0.3)  # still waiting for the other process
+        assert _stored(store, "_waited") is None
+        fcntl.flock(other, fcntl.LOCK_UN)
+        assert done.wait(5)
+        inserting.join()
+        assert _stored(store, "_waited") is not None
+        assert stat.S_IMODE(os.stat(lock_path).st_mode) == 0o600
+    finally:
+        os.close(other)
+        fast.close()
