@@ -11,7 +11,7 @@ __all__ = [
     "WSDL", "WSDL_SOAP11", "WSDL_SOAP12", "WSAW", "WSAM", "SOAP_HTTP_TRANSPORT", "WSX", "WSXFER",
     "WSAID", "MEX_GET_METADATA_REQUEST", "MEX_GET_METADATA_RESPONSE", "TRANSFER_GET",
     "TRANSFER_GET_RESPONSE", "SP_2005_INCLUDE_TOKEN", "SP_12_INCLUDE_TOKEN", "PASSWORD_TEXT",
-    "PASSWORD_DIGEST",
+    "PASSWORD_DIGEST", "RAMPART_POLICY",
     "BASE64_BINARY", "X509V3", "SAML11_ASSERTION_ID", "SAML2_ID", "TOKEN_SAML11",
     "TOKEN_SAML20", "TOKEN_SAML10_URN", "TOKEN_SAML20_URN", "IDENTITY_NO_PROOF_KEY",
     "WSO2_CLAIMS", "XML", "SOAP12_ULTIMATE_RECEIVER", "SOAP11_ACTOR_NEXT", "SOAP12_ROLE_NEXT",
@@ -24,7 +24,8 @@ __all__ = [
     "SAML2_ATTRNAME_FORMAT_URI", "NAMEID_UNSPECIFIED", "NAMEID_EMAIL", "NAMEID_X509_SUBJECT",
     "NAMEID_PERSISTENT", "NAMEID_TRANSIENT", "NAMEID_ENTITY", "MS_ROLE_CLAIM", "PREFIXES",
     "WSC_2005", "WSC_13", "X509_SKI", "ENCRYPTED_KEY_SHA1",
-    "ENCRYPTED_KEY_TOKEN", "X509_PKI_PATH",
+    "ENCRYPTED_KEY_TOKEN", "X509_PKI_PATH", "KERBEROS_GSS_AP_REQ", "KERBEROS_AP_REQ",
+    "KERBEROS_AP_REQ_SHA1",
     "WSO2_SECURITY_ADMIN", "WSO2_STS_ADMIN_LEGACY", "WSO2_STS_ADMIN", "WSO2_KEYSTORE_ADMIN",
     "WSO2_IDP_MGT", "WSO2_IDP_MODEL", "WSO2_AXIS2_XSD",
 ]
@@ -128,6 +129,8 @@ SP_2005: Final = "http://schemas.xmlsoap.org/ws/2005/07/securitypolicy"
 SP_12: Final = "http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702"
 SP_2005_INCLUDE_TOKEN: Final = f"{SP_2005}/IncludeToken/"
 SP_12_INCLUDE_TOKEN: Final = f"{SP_12}/IncludeToken/"
+# Apache Rampart's own policy assertions (ramp:RampartConfig in WSO2's registry policies).
+RAMPART_POLICY: Final = "http://ws.apache.org/rampart/policy"
 
 # WS-SecureConversation (DerivedKeyToken): February 2005 (Rampart) and 1.3
 WSC_2005: Final = "http://schemas.xmlsoap.org/ws/2005/02/sc"
@@ -190,6 +193,17 @@ ENCRYPTED_KEY_SHA1: Final = (
 )
 ENCRYPTED_KEY_TOKEN: Final = (
     "http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#EncryptedKey"
+)
+# The Kerberos token profile 1.1: a GSS-API framed AP-REQ (what WssKerberosV5ApReqToken11 asks
+# for), a bare AP-REQ, and the key identifier naming one by the SHA-1 of its bytes.
+KERBEROS_GSS_AP_REQ: Final = (
+    "http://docs.oasis-open.org/wss/oasis-wss-kerberos-token-profile-1.1#GSS_Kerberosv5_AP_REQ"
+)
+KERBEROS_AP_REQ: Final = (
+    "http://docs.oasis-open.org/wss/oasis-wss-kerberos-token-profile-1.1#Kerberosv5_AP_REQ"
+)
+KERBEROS_AP_REQ_SHA1: Final = (
+    "http://docs.oasis-open.org/wss/oasis-wss-kerberos-token-profile-1.1#Kerberosv5APREQSHA1"
 )
 TOKEN_SAML10_URN: Final = "urn:oasis:names:tc:SAML:1.0:assertion"
 TOKEN_SAML20_URN: Final = "urn:oasis:names:tc:SAML:2.0:assertion"

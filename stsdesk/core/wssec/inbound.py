@@ -27,6 +27,12 @@ from stsdesk.core.wssec.algorithms import Algorithm, AlgorithmSuite
 from stsdesk.core.wssec.derived import DERIVED_KEY_TAGS, read_derived_key
 from stsdesk.core.wssec.encryption import Decrypted, decrypt_in_place, undecryptable, unwrap_key
 from stsdesk.core.wssec.errors import FailedCheckError
+from stsdesk.core.wssec.kerberos import (
+    KERBEROS_TOKEN_TYPES,
+    KerberosAcceptance,
+    KerberosAcceptor,
+    read_kerberos_token,
+)
 from stsdesk.core.wssec.policy import Binding, PolicyModel, TokenKind
 from stsdesk.core.wssec.signature import CheckedSignature, SignatureKey, verify_signature
 from stsdesk.core.wssec.tokens import (
@@ -69,6 +75,8 @@ class InboundResult:
     signer_proof_key: SymmetricKey | None = None  # its symmetric proof key, if it has one
     # The SAML assertions a verified message signature covers (a signed supporting token).
     signed_saml_assertions: tuple[etree._Element, ...] = ()
+    # The client principal of the Kerberos AP-REQ whose session key protected the message.
+    kerberos_principal: str | None = None
 
 
 @dataclass
@@ -87,6 +95,8 @@ class _State:
     soap_body: etree._Element | None = None
     signer_assertion: etree._Element | None = None
     signer_proof_key: SymmetricKey | None = None
+    kerberos_acceptor: KerberosAcceptor | None = None
+    kerberos: KerberosAcceptance | None = None
 
     def produced_by_decryption(self, element: etree._Element) -> bool:
         return any(element in done.elements for done in self.decrypted)
@@ -100,9 +110,12 @@ def process_inbound(
     known_certificates: tuple[x509.Certificate, ...],
     now: datetime,
     skew_seconds: int,
+    kerberos: KerberosAcceptor | None = None,
 ) -> InboundResult:
     """Process ``message``'s security header under ``policy``; raise a WS-Security fault if the
-    message does not satisfy it. ``message``'s tree is changed (decrypted parts)."""
+    message does not satisfy it. ``message``'s tree is changed (decrypted parts).
+
+    ``kerberos`` accepts the AP-REQ of a policy whose protection token is a Kerberos token."""
     suite = policy.algorithm_suite
     if suite is None or policy.binding not in (Binding.ASYMMETRIC, Binding.SYMMETRIC):
         raise InvalidSecurityError(
@@ -116,8 +129,10 @@ def process_inbound(
             "and/or encrypted message."
         )
     root = message.body.getroottree().getroot()
+    if not _kerberos_protected(policy):
+        kerberos = None  # a Kerberos ticket keys nothing under another policy
     state = _State(MessageTokens(element_ids(root), (service.certificate, *known_certificates)),
-                   soap_body=message.body.getparent())
+                   soap_body=message.body.getparent(), kerberos_acceptor=kerberos)
     # The children are listed afresh at each step: a decrypted part takes its EncryptedData's
     # place (an encrypted Signature or UsernameToken is then met in its turn).
     index = 0
@@ -134,6 +149,10 @@ def _process(element: etree._Element, state: _State, policy: PolicyModel,
         if state.timestamp_element is not None:
             raise InvalidSecurityError("The message has two wsu:Timestamp elements; send one.")
         state.timestamp_element = element
+    elif tag == f"{WSSE_}BinarySecurityToken" and _kerberos_protected(policy) and (
+        (element.get("ValueType") or "").strip() in KERBEROS_TOKEN_TYPES
+    ):
+        _kerberos_token(element, state)
     elif tag == f"{WSSE_}BinarySecurityToken":
         cert = state.tokens.add_binary_token(element)
         if cert is not None:
@@ -158,8 +177,39 @@ def _process(element: etree._Element, state: _State, policy: PolicyModel,
         state.saml.append(element)
 
 
+def _kerberos_protected(policy: PolicyModel) -> bool:
+    token = policy.protection_token
+    return policy.binding is Binding.SYMMETRIC and token is not None and (
+        token.kind is TokenKind.KERBEROS)
+
+
+def _kerberos_token(element: etree._Element, state: _State) -> None:
+    """The AP-REQ that keys a Kerberos symmetric binding: accepted once, its session key the
+    message's key."""
+    if state.kerberos is not None:
+        raise InvalidSecurityError(
+            "The message carries two Kerberos tokens; send the one AP-REQ that keys it."
+        )
+    acceptor = state.kerberos_acceptor
+    if acceptor is None:
+        raise InvalidSecurityError(
+            "This STS has no Kerberos service configured to accept the ticket; an administrator "
+            "must apply scenario 20 with the service principal and its keytab."
+        )
+    ticket = read_kerberos_token(element)
+    state.kerberos = acceptor.accept(ticket.gss_token)
+    key = ticket.key(state.kerberos)
+    state.tokens.add_key(key)
+    state.request_key = key
+
+
 def _encrypted_key(element: etree._Element, state: _State, suite: AlgorithmSuite,
                    service: SigningIdentity) -> None:
+    if state.kerberos_acceptor is not None:
+        raise InvalidSecurityError(
+            "The message carries an EncryptedKey; under the applied Kerberos policy the "
+            "ticket's session key protects the message, not a key for the STS's certificate."
+        )
     named, _ = state.tokens.certificate_for(element.find(f"{DS_}KeyInfo"))
     if named != service.certificate:
         raise FailedCheckError(
@@ -267,6 +317,11 @@ def _held_against_policy(message: SoapMessage, policy: PolicyModel, state: _Stat
             "The message is not signed; the security policy requires a signature over "
             f"{_parts_text(policy)}."
         )
+    if _kerberos_protected(policy) and state.kerberos is None:
+        raise InvalidSecurityError(
+            "The message carries no Kerberos ticket; the security policy requires a "
+            "BinarySecurityToken with a Kerberos v5 AP-REQ (GSS_Kerberosv5_AP_REQ) for this STS."
+        )
     if policy.binding is Binding.SYMMETRIC:
         _symmetric_keys_as_required(policy, state)
     timestamp = None
@@ -343,6 +398,7 @@ def _held_against_policy(message: SoapMessage, policy: PolicyModel, state: _Stat
         signer_assertion=state.signer_assertion,
         signer_proof_key=state.signer_proof_key,
         signed_saml_assertions=tuple(a for a in state.saml if a in signed),
+        kerberos_principal=state.kerberos.client_principal if state.kerberos else None,
     )
 
 
@@ -371,8 +427,8 @@ def _symmetric_keys_as_required(policy: PolicyModel, state: _State) -> None:
         base = key.derived_from if key.derived_from is not None else key.key
         if request is None or not hmac.compare_digest(base, request.key):
             raise InvalidSecurityError(
-                "The message is not protected with the key of its EncryptedKey, as the "
-                "symmetric binding requires."
+                "The message is not protected with the key of its protection token (its "
+                "EncryptedKey or Kerberos ticket), as the symmetric binding requires."
             )
         if derived and key.derived_from is None:
             raise InvalidSecurityError(

@@ -35,6 +35,7 @@ from stsdesk.core.wssec.tokens import (
     WSSE_,
     WSU_ID,
     XENC_,
+    SymmetricKey,
     subject_key_identifier,
     thumbprint_sha1,
 )
@@ -99,7 +100,7 @@ def secure_response(envelope: bytes, security: ResponseSecurity) -> bytes:
             raise InvalidSecurityError("The request carried no EncryptedKey to answer with.")
         client = None
         method = suite.symmetric_signature
-        secret, key_info = _symmetric_key(sec, policy, request_key.key, request_key.sha1,
+        secret, key_info = _symmetric_key(sec, policy, request_key,
                                           suite.signature_key_bits // 8)
         key = SignatureKey(secret=secret)
     signature = None
@@ -129,7 +130,7 @@ def secure_response(envelope: bytes, security: ResponseSecurity) -> bytes:
             # A derived key token for encryption goes before the ReferenceList that uses it.
             marker = etree.Element("placeholder")
             _insert_before(sec, marker, signature)
-            secret, info = _symmetric_key(sec, policy, request_key.key, request_key.sha1,
+            secret, info = _symmetric_key(sec, policy, request_key,
                                           suite.encryption_key_bits // 8, before=marker)
             ids = encrypt_in_place(parts, secret, block=suite.encryption,
                                    key_info=lambda: copy.deepcopy(info), new_id=_new_id)
@@ -207,34 +208,42 @@ def _certificate_key_info(cert: x509.Certificate,
     return key_info
 
 
-def _encrypted_key_sha1_reference(sha1: str) -> etree._Element:
+def _encrypted_key_sha1_reference(request_key: SymmetricKey) -> etree._Element:
+    """The request's key named by the SHA-1 of the token that carried it: EncryptedKeySHA1, or
+    Kerberosv5APREQSHA1 for a Kerberos ticket's session key."""
+    if request_key.sha1 is None:  # pragma: no cover - secure_response checks this first
+        raise InvalidSecurityError("The request carried no key to answer with.")
     reference = _str()
-    reference.set(f"{_WSSE11_}TokenType", ns.ENCRYPTED_KEY_TOKEN)
+    reference.set(f"{_WSSE11_}TokenType", request_key.token_type)
     # WSS4J refuses a KeyIdentifier without EncodingType, though the value is base64 anyway.
     identifier = etree.SubElement(reference, f"{WSSE_}KeyIdentifier",
-                                  ValueType=ns.ENCRYPTED_KEY_SHA1, EncodingType=ns.BASE64_BINARY)
-    identifier.text = sha1
+                                  ValueType=request_key.reference_type,
+                                  EncodingType=ns.BASE64_BINARY)
+    identifier.text = request_key.sha1
     return reference
 
 
 def _symmetric_key(
-    sec: etree._Element, policy: PolicyModel, secret: bytes, sha1: str, length: int,
+    sec: etree._Element, policy: PolicyModel, request_key: SymmetricKey, length: int,
     before: etree._Element | None = None,
 ) -> tuple[bytes, etree._Element]:
     """The key to sign or encrypt with under the symmetric binding, and its KeyInfo.
 
-    The request's key itself, named by EncryptedKeySHA1; or, when the protection token
-    requires derived keys, a key derived from it in a DerivedKeyToken put into the header.
+    The request's key itself, named by EncryptedKeySHA1 (Kerberosv5APREQSHA1 for a Kerberos
+    ticket); or, when the protection token requires derived keys, a key derived from it in a
+    DerivedKeyToken put into the header.
     """
+    secret = request_key.key
     key_info = etree.Element(f"{DS_}KeyInfo", nsmap={"ds": ns.DS})
     token = policy.protection_token
     if token is None or not token.require_derived_keys:
-        key_info.append(_encrypted_key_sha1_reference(sha1))
+        key_info.append(_encrypted_key_sha1_reference(request_key))
         return secret, key_info
     wsc = wsc_for(policy.namespace)
     element_id = _new_id("DK")
     derived_token, derived = make_derived_key(
-        _encrypted_key_sha1_reference(sha1), secret, length, wsc=wsc, element_id=element_id)
+        _encrypted_key_sha1_reference(request_key), secret, length, wsc=wsc,
+        element_id=element_id)
     if before is not None:
         sec.insert(sec.index(before), derived_token)
     else:

@@ -50,6 +50,10 @@ class SymmetricKey:
     element_id: str | None
     sha1: str | None  # base64 SHA-1 of the EncryptedKey's cipher value (EncryptedKeySHA1)
     derived_from: bytes | None = field(default=None, repr=False)  # a DerivedKeyToken's base
+    # How a key identifier names the token that carried it: EncryptedKeySHA1, or for a Kerberos
+    # session key Kerberosv5APREQSHA1 (``sha1`` is then the AP-REQ's SHA-1), and that token's type.
+    reference_type: str = ns.ENCRYPTED_KEY_SHA1
+    token_type: str = ns.ENCRYPTED_KEY_TOKEN
 
 
 def element_ids(root: etree._Element) -> dict[str, etree._Element]:
@@ -188,11 +192,14 @@ class MessageTokens:
                 )
             return key
         identifier = reference.find(f"{WSSE_}KeyIdentifier")
-        if identifier is not None and (identifier.get("ValueType") or "").strip() == (
-            ns.ENCRYPTED_KEY_SHA1
+        value_type = "" if identifier is None else (identifier.get("ValueType") or "").strip()
+        if identifier is not None and value_type in (
+            ns.ENCRYPTED_KEY_SHA1, ns.KERBEROS_AP_REQ_SHA1
         ):
             found = self.keys_by_sha1.get("".join((identifier.text or "").split()))
-            if found is not None:
+            # The identifier's type must be the carrying token's: an EncryptedKeySHA1 never
+            # names a Kerberos session key, nor the other way round.
+            if found is not None and found.reference_type == value_type:
                 return found
         raise SecurityTokenUnavailableError(
             "The key reference names no symmetric key this message carried."

@@ -10,19 +10,24 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
+from stsdesk.core.own_policy import MAX_POLICY_BYTES, OWN_POLICY_ID
 from stsdesk.core.scenarios import (
     EVERYONE_ROLES,
     SCENARIOS,
     SCENARIOS_ENFORCED,
     Scenario,
+    ScenarioCategory,
     find_scenario,
     policy_document,
 )
 from stsdesk.server.admin.audit import record
 from stsdesk.server.admin.auth import Admin
 from stsdesk.server.admin.context import AdminContext, get_context
+from stsdesk.server.admin.kerberos_service import kerberos_service
+from stsdesk.server.admin.own_policy import OwnPolicy, checked_own_policy
 from stsdesk.server.errors import NotFoundError, ValidationError
 from stsdesk.server.model import ProofKeyType, SecurityPolicy
+from stsdesk.server.sts.kerberos import kerberos_unavailable_reason, scenario_enforceable
 from stsdesk.server.urls import STS_PATH, public_base_url
 
 __all__ = [
@@ -87,12 +92,30 @@ class SecurityModel(BaseModel):
         description="The keystore holding the STS's private key.")
     algorithmSuite: AlgorithmSuite = Field(description=_SUITE_DESCRIPTION)
     proofKeyType: ProofKeyType
+    policyName: str | None = Field(
+        default=None, description=f"With scenarioId {OWN_POLICY_ID}: the own policy's name.")
+    policy: str | None = Field(
+        default=None, description=f"With scenarioId {OWN_POLICY_ID}: the own "
+                                  "WS-SecurityPolicy document the STS enforces.")
+    servicePrincipal: str | None = Field(
+        default=None, description="Scenario 20: the STS's Kerberos service principal (its "
+                                  "keytab is stored sealed and never returned).")
 
 
 class ApplySecurityModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    scenarioId: str = Field(min_length=1, max_length=64, examples=["scenario1"])
+    scenarioId: str | None = Field(
+        default=None, min_length=1, max_length=64, examples=["scenario1"],
+        description=f"A catalogue scenario; leave it out (or {OWN_POLICY_ID}) with policy.")
+    policyName: str | None = Field(
+        default=None, max_length=256, examples=["Signed with Basic256Sha256"],
+        description="The name of an own policy (with policy).")
+    policy: str | None = Field(
+        default=None, min_length=1, max_length=MAX_POLICY_BYTES,
+        description="An own WS-SecurityPolicy document (a wsp:Policy) instead of a scenario: "
+                    "applied only if the STS can enforce every assertion in it (see "
+                    "POST /sts/security/policy-check).")
     userStoreDomain: str = Field(default="ALL-USER-STORE-DOMAINS", min_length=1, max_length=64)
     allowedRoles: list[_Name] = Field(default_factory=list, max_length=100,
                                       examples=[["admin"]])
@@ -106,6 +129,14 @@ class ApplySecurityModel(BaseModel):
                     "STS's private key.")
     algorithmSuite: AlgorithmSuite = Field(default=DEFAULT_ALGORITHM_SUITE,
                                            description=_SUITE_DESCRIPTION)
+    servicePrincipal: str | None = Field(
+        default=None, max_length=256, examples=["HTTP/sts.example.org@EXAMPLE.ORG"],
+        description="For scenario 20: the Kerberos service principal clients request tickets "
+                    "for.")
+    keytab: str | None = Field(
+        default=None, max_length=128 * 1024,
+        description="For scenario 20: the principal's keytab file in base64 (kadmin ktadd "
+                    "-norandkey). May be left out to keep the stored one of the same principal.")
 
 
 class ProofKeyTypeModel(BaseModel):
@@ -163,24 +194,33 @@ def get_scenario_policy(_: Admin, scenario_id: ScenarioId) -> Response:
 # ---------------------------------------------------------------------------------- applied policy
 
 
-@router.get("/security", summary="Get the applied security policy", response_model=SecurityModel)
+@router.get("/security", summary="Get the applied security policy", response_model=SecurityModel,
+            response_model_exclude_unset=True)
 def get_security(_: Admin, context: Context) -> SecurityModel:
     return _security_model(context.store.config.get_security_policy())
 
 
 @router.put(
     "/security",
-    summary="Apply a security scenario (only enforceable scenarios are accepted)",
+    summary="Apply a security scenario or an own WS-SecurityPolicy document (only what the "
+            "STS can enforce is accepted)",
     response_model=SecurityModel,
+    response_model_exclude_unset=True,  # servicePrincipal only under scenario 20
 )
 def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> SecurityModel:
-    scenario = find_scenario(body.scenarioId)
+    scenario_id = body.scenarioId
+    if body.policy is not None or scenario_id is None or scenario_id == OWN_POLICY_ID:
+        return _apply_own_policy(actor, context, body)
+    scenario = find_scenario(scenario_id)
     if scenario is None:
         raise ValidationError(
-            f"There is no security scenario {body.scenarioId!r}. Choose one of "
+            f"There is no security scenario {scenario_id!r}. Choose one of "
             f"{', '.join(s.id for s in SCENARIOS)}."
         )
-    if not scenario.enforceable:
+    if scenario.category is ScenarioCategory.KERBEROS and kerberos_unavailable_reason():
+        # Scenario 20 is enforced where Kerberos is installed: say what to install.
+        raise ValidationError(f"Scenario 20 cannot be applied here. {kerberos_unavailable_reason()}")
+    if not (scenario.enforceable or scenario_enforceable(scenario.id)):
         raise ValidationError(
             f"The scenario {scenario.id} ({scenario.summary.strip()}) cannot be enforced yet; "
             f"enforceable: {', '.join(sorted(SCENARIOS_ENFORCED))}. The applied policy is "
@@ -189,6 +229,9 @@ def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> 
     domain = _user_store_domain(body.userStoreDomain)
     roles = _allowed_roles(context, scenario, body.allowedRoles)
     trusted, private = _keystores(scenario, body.trustedKeystores, body.privateKeystore)
+    principal, keytab = kerberos_service(
+        context.keystore, scenario, body.servicePrincipal, body.keytab,
+        context.store.config.get_security_policy())
     _, applied = context.store.config.update(
         SecurityPolicy,
         lambda current: dataclasses.replace(
@@ -200,12 +243,17 @@ def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> 
             trusted_keystores=trusted,
             private_keystore=private,
             algorithm_suite=body.algorithmSuite,
+            policy_name=None,
+            policy_document=None,
+            service_principal=principal,
+            service_keytab=keytab,
         ),
     )
     record(context, actor, "sts.security.apply", _STS_TARGET,
            f"scenario {scenario.id}; domain {domain}; roles {', '.join(roles) or '-'}; "
            f"keystores {', '.join(trusted) or '-'}; private keystore {private or '-'}; "
-           f"algorithm suite {body.algorithmSuite.value}")
+           f"algorithm suite {body.algorithmSuite.value}"
+           + (f"; service principal {principal}" if principal else ""))
     log.info("security scenario %s applied by %s", scenario.id, actor)
     return _security_model(applied)
 
@@ -225,6 +273,39 @@ def disable_security(actor: Admin, context: Context) -> Response:
                f"scenario {current.scenario_id} disabled")
         log.info("security disabled by %s", actor)
     return Response(status_code=204)
+
+
+def _apply_own_policy(actor: str, context: AdminContext, body: ApplySecurityModel
+                      ) -> SecurityModel:
+    if body.policy is None:
+        raise ValidationError(
+            "Give scenarioId (for example scenario1), or policy with an own WS-SecurityPolicy "
+            "document and policyName."
+        )
+    if body.scenarioId not in (None, OWN_POLICY_ID):
+        raise ValidationError(
+            f"Give either scenarioId or policy, not both (scenarioId {OWN_POLICY_ID} or none "
+            "goes with policy)."
+        )
+    own = checked_own_policy(body.policyName, body.policy)
+    domain = _user_store_domain(body.userStoreDomain)
+    roles = _allowed_roles(context, own, body.allowedRoles)
+    trusted, private = _keystores(own, body.trustedKeystores, body.privateKeystore)
+    _, applied = context.store.config.update(
+        SecurityPolicy,
+        lambda current: dataclasses.replace(
+            current, enabled=True, scenario_id=OWN_POLICY_ID, user_store_domain=domain,
+            allowed_roles=roles, trusted_keystores=trusted, private_keystore=private,
+            policy_name=own.name, policy_document=own.document,
+        ),
+    )
+    record(context, actor, "sts.security.apply", _STS_TARGET,
+           f"own policy {own.name!r} (wsu:Id {own.verdict.policy_id or '-'}, algorithm suite "
+           f"{own.verdict.algorithm_suite or '-'}); domain {domain}; roles "
+           f"{', '.join(roles) or '-'}; keystores {', '.join(trusted) or '-'}; private keystore "
+           f"{private or '-'}")
+    log.info("own security policy %r applied by %s", own.name, actor)
+    return _security_model(applied)
 
 
 # ---------------------------------------------------------------------------------- proof key type
@@ -309,7 +390,7 @@ def _scenario_model(scenario: Scenario) -> ScenarioModel:
         category=scenario.category.value,
         wsuId=scenario.wsu_id,
         asksFor=list(scenario.asks_for),
-        enforceable=scenario.enforceable,
+        enforceable=scenario.enforceable or scenario_enforceable(scenario.id),
     )
 
 
@@ -323,6 +404,10 @@ def _security_model(policy: SecurityPolicy) -> SecurityModel:
         privateKeystore=policy.private_keystore,
         algorithmSuite=policy.algorithm_suite,
         proofKeyType=policy.proof_key_type,
+        # Only an own policy has these; a scenario's answer leaves them out.
+        **({"policyName": policy.policy_name, "policy": policy.policy_document}
+           if policy.scenario_id == OWN_POLICY_ID else {}),
+        **({"servicePrincipal": policy.service_principal} if policy.service_principal else {}),
     )
 
 
@@ -336,11 +421,12 @@ def _user_store_domain(value: str) -> str:
     return domain
 
 
-def _allowed_roles(context: AdminContext, scenario: Scenario, names: list[str]) -> tuple[str, ...]:
+def _allowed_roles(context: AdminContext, scenario: Scenario | OwnPolicy, names: list[str]
+                   ) -> tuple[str, ...]:
     roles = tuple(dict.fromkeys(name.strip() for name in names))  # order kept, repeats dropped
     if scenario.asks_for_roles and not roles:
         raise ValidationError(
-            f"The scenario {scenario.id} authenticates users: give at least one role in "
+            f"The {_what(scenario)} authenticates users: give at least one role in "
             "allowedRoles (for example admin); only users with one of them obtain tokens."
         )
     forbidden = [role for role in roles if role.lower() in FORBIDDEN_ROLES]
@@ -360,7 +446,7 @@ def _allowed_roles(context: AdminContext, scenario: Scenario, names: list[str]) 
 
 
 def _keystores(
-    scenario: Scenario, trusted: list[str], private: str | None
+    scenario: Scenario | OwnPolicy, trusted: list[str], private: str | None
 ) -> tuple[tuple[str, ...], str | None]:
     names = tuple(dict.fromkeys(name.strip() for name in trusted))
     unknown = [name for name in names if name not in KEYSTORE_NAMES]
@@ -378,7 +464,13 @@ def _keystores(
             )
     if scenario.asks_for_keystores and (not names or private is None):
         raise ValidationError(
-            f"The scenario {scenario.id} needs keystores: give trustedKeystores (for example "
+            f"The {_what(scenario)} needs keystores: give trustedKeystores (for example "
             f"[\"{PRIMARY_KEYSTORE}\"]) and privateKeystore \"{PRIMARY_KEYSTORE}\"."
         )
     return names, private
+
+
+def _what(applied: Scenario | OwnPolicy) -> str:
+    if isinstance(applied, OwnPolicy):
+        return f"security policy {applied.name!r}"
+    return f"scenario {applied.id}"

@@ -13,8 +13,10 @@ from functools import lru_cache
 
 from cryptography import x509
 
+from stsdesk.core import ns
 from stsdesk.core.algorithm_suite import AlgorithmSuite
 from stsdesk.core.errors import InvalidSecurityError
+from stsdesk.core.own_policy import OWN_POLICY_ID
 from stsdesk.core.scenarios import applied_policy_document
 from stsdesk.core.soap import SoapMessage
 from stsdesk.core.wssec import (
@@ -22,25 +24,32 @@ from stsdesk.core.wssec import (
     InboundResult,
     PolicyModel,
     ResponseSecurity,
+    TokenKind,
     process_inbound,
     read_policy,
     secure_response,
 )
+from stsdesk.core.wssec.kerberos import KerberosAcceptor
 from stsdesk.core.wssecurity import timestamp_acceptable_until
 from stsdesk.server.keystore import KeyStore
 from stsdesk.server.model import ConfigSnapshot, SecurityPolicy
 from stsdesk.server.storage.store import Store
+from stsdesk.server.sts.kerberos import KerberosAcceptors
 
 __all__ = ["MessageSecurity", "policy_model", "TRUSTED_KEYSTORE"]
 
 # The keystore whose certificates the trust decisions use: the trust store beside the STS's
 # signing keys, named as WSO2 names its primary keystore (admin.sts_security.PRIMARY_KEYSTORE).
 TRUSTED_KEYSTORE = "wso2carbon.jks"
+_AP_REQ_MEMORY = timedelta(minutes=10)
 
 
 def policy_model(security: SecurityPolicy) -> PolicyModel:
     """The model of the applied policy document (the scenario's, with the administrator's
-    algorithm suite): what the WSDL and MEX publish is what the engine enforces."""
+    algorithm suite, or the administrator's own document): what the WSDL and MEX publish is
+    what the engine enforces."""
+    if security.scenario_id == OWN_POLICY_ID and security.policy_document is not None:
+        return _own_model(security.policy_document)
     return _model(security.scenario_id, security.algorithm_suite)
 
 
@@ -49,12 +58,19 @@ def _model(scenario_id: str, suite: AlgorithmSuite) -> PolicyModel:
     return read_policy(applied_policy_document(scenario_id, suite))
 
 
+@lru_cache(maxsize=8)
+def _own_model(document: str) -> PolicyModel:
+    return read_policy(document.encode("utf-8"))
+
+
 class MessageSecurity:
     """Runs the message-security engine for requests under an asymmetric or symmetric binding."""
 
     def __init__(self, store: Store, keystore: KeyStore) -> None:
         self._store = store
         self._keystore = keystore
+        # Looked up when a Kerberos policy first needs the keytab, not before.
+        self._kerberos = KerberosAcceptors(lambda sealed, aad: keystore.unseal_secret(sealed, aad))
 
     @staticmethod
     def applies(config: ConfigSnapshot) -> bool:
@@ -74,16 +90,26 @@ class MessageSecurity:
                 ) -> InboundResult:
         """Check and decrypt ``message``; refuse it if it was seen before."""
         skew = config.tokens.clock_skew_seconds
+        model = policy_model(config.security)
         result = process_inbound(
             message,
-            policy_model(config.security),
+            model,
             self._keystore.signing_identity(config.signing_alias),
             known_certificates=self.trusted_certificates(config),
             now=now,
             skew_seconds=skew,
+            kerberos=self._kerberos_acceptor(model, config),
         )
         self._refuse_replay(result, now, skew)
         return result
+
+    def _kerberos_acceptor(self, model: PolicyModel, config: ConfigSnapshot
+                           ) -> KerberosAcceptor | None:
+        token = model.protection_token
+        if token is None or token.kind is not TokenKind.KERBEROS:
+            return None
+        security = config.security
+        return self._kerberos.acceptor(security.service_principal, security.service_keytab)
 
     def secure(self, envelope: bytes, config: ConfigSnapshot, inbound: InboundResult,
                now: datetime) -> bytes:
@@ -107,8 +133,22 @@ class MessageSecurity:
         proofs = [b"sig:" + value for value in result.signature_values]
         if not proofs and result.request_key is not None and result.request_key.sha1:
             proofs.append(b"ek:" + result.request_key.sha1.encode("ascii"))
+        kerberos_key = result.request_key
+        if kerberos_key is not None and kerberos_key.sha1 and (
+            kerberos_key.reference_type == ns.KERBEROS_AP_REQ_SHA1
+        ):
+            # The host's replay cache knows the AP-REQs this process accepted; the store makes
+            # every node refuse one again while its authenticator is fresh (Kerberos' clock skew
+            # is five minutes by default either way).
+            proofs.append(b"krb:" + kerberos_key.sha1.encode("ascii"))
+            expires = max(expires, now + _AP_REQ_MEMORY)
         for proof in proofs:
             if not self._store.logins.remember_nonce(hashlib.sha256(proof).digest(), expires):
+                if proof.startswith(b"krb:"):
+                    raise InvalidSecurityError(
+                        "This Kerberos AP-REQ was already received (a replayed message). Send "
+                        "a fresh request with a new AP-REQ."
+                    )
                 raise InvalidSecurityError(
                     "This message was already received (a replayed signature). Send a fresh "
                     "request with a new Timestamp and signature."

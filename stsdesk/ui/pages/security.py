@@ -33,7 +33,8 @@ from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.models.scenarios import StsOverview, TrustedServicesTableModel
 from stsdesk.ui.pages.base import Page
 from stsdesk.ui.widgets.sts_settings import StsSettingsGroup
-from stsdesk.ui.wizards.security_policy import ApplySecurityPolicyWizard, ask_disable_security
+from stsdesk.ui.wizards.scenario_dialog import ask_disable_security
+from stsdesk.ui.wizards.security_policy import ApplySecurityPolicyWizard
 
 __all__ = ["SecurityTokenServicePage", "load_overview", "ENCRYPTED_KEY", "BINARY_SECRET"]
 
@@ -297,6 +298,10 @@ class SecurityTokenServicePage(Page):
         if scenario is not None:
             self.scenario_label.setText(f"{prefix}{scenario.title} ({scenario.id})")
             self.description_label.setText(scenario.description)
+        elif security.own_policy:
+            self.scenario_label.setText(f"{prefix}{security.policy_name} (a policy of your own)")
+            self.description_label.setText("An administrator's own WS-SecurityPolicy: the "
+                                           "wizard's View scenario shows it.")
         else:
             self.scenario_label.setText(f"{prefix}{security.scenario_id or '—'}")
             self.description_label.setText("")
@@ -401,6 +406,8 @@ class SecurityTokenServicePage(Page):
     def on_wizard_security_applied(self, security: SecurityPolicy) -> None:
         scenario = self.overview.scenario(security.scenario_id) if self.overview else None
         name = scenario.title if scenario else security.scenario_id
+        if security.own_policy:
+            name = f"{security.policy_name} (a policy of your own)"
         roles = ", ".join(security.allowed_roles)
         self.banner.success(f"Security scenario {name} applied." +
                             (f" Only users with the roles {roles} obtain tokens." if roles else ""))

@@ -35,7 +35,8 @@ __all__ = ["Wss4jClient", "ClientKey", "USERNAME", "PASSWORD"]
 # libxml-security-java and their dependencies); slf4j-nop keeps xmlsec's logging quiet.
 JAVA_DIR = Path("/usr/share/java")
 JARS = ("wss4j.jar", "xmlsec.jar", "commons-logging.jar", "slf4j-api.jar", "slf4j-nop.jar")
-SOURCE = Path(__file__).with_name("StsClient.java")
+# Every Java client in this folder (StsClient and the scenario-specific ones beside it).
+SOURCES = sorted(Path(__file__).parent.glob("*.java"))
 
 USERNAME = "wss4j-user"
 PASSWORD = "Wss4j-client-Pa55"
@@ -207,20 +208,27 @@ def client_ca() -> certfactory.Issued:
 
 
 @pytest.fixture(scope="session")
+def wss4j_classpath(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Every Java client here compiled once against WSS4J's jars: the classpath to run them."""
+    classpath = _classpath()
+    classes = tmp_path_factory.mktemp("wss4j-classes")
+    compiled = subprocess.run(
+        ["javac", "-nowarn", "-d", str(classes), "-cp", classpath, *map(str, SOURCES)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert compiled.returncode == 0, f"javac failed:\n{compiled.stderr}"
+    return f"{classpath}:{classes}"
+
+
+@pytest.fixture(scope="session")
 def wss4j(
     live_sts: LiveSts,
     client_ca: certfactory.Issued,
     crl_server: _CrlServer,
     tmp_path_factory: pytest.TempPathFactory,
+    wss4j_classpath: str,
 ) -> Wss4jClient:
-    classpath = _classpath()
     workdir = tmp_path_factory.mktemp("wss4j")
-    classes = workdir / "classes"
-    compiled = subprocess.run(
-        ["javac", "-nowarn", "-d", str(classes), "-cp", classpath, str(SOURCE)],
-        capture_output=True, text=True, timeout=300, check=False,
-    )
-    assert compiled.returncode == 0, f"javac failed:\n{compiled.stderr}"
 
     store = live_sts.store
     store.keys.add_trusted_certificate("wss4j-client-ca", client_ca.der)
@@ -255,7 +263,7 @@ def wss4j(
         ),
     }
     return Wss4jClient(
-        classpath=f"{classpath}:{classes}",
+        classpath=wss4j_classpath,
         workdir=workdir,
         sts=live_sts,
         sts_cert=sts_cert,

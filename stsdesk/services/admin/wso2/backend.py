@@ -29,6 +29,8 @@ from stsdesk.services.admin.models import (
     Keystore,
     LocalClaim,
     NewSigningKey,
+    OwnPolicyRequest,
+    PolicyVerdict,
     ResidentIdp,
     Scenario,
     ScenarioDetail,
@@ -209,8 +211,31 @@ class Wso2AdminApi(ScimUsersAndRoles):
         self._require(Capability.SECURITY_POLICY)
         if request.algorithm_suite is not DEFAULT_ALGORITHM_SUITE:
             self._require(Capability.ALGORITHM_SUITE)  # refused with WSO2's reason
+        if request.keytab is not None:
+            # WSO2's applySecurity takes the principal's password, never a keytab: sending the
+            # scenario without it would leave WSO2 unable to read a single ticket.
+            raise UnsupportedError(
+                f"{WSO2_PRODUCT} takes the Kerberos service principal's password, not a keytab; "
+                "apply scenario 20 in WSO2's own management console.",
+                capability=Capability.SECURITY_POLICY.value)
         scenario = self.services.scenario(request.scenario_id)
         self.services.apply_security(request, scenario)
+        return self.get_security_policy()
+
+    def check_own_policy(self, document: str) -> PolicyVerdict:
+        self._never(Capability.OWN_POLICY_CHECK)
+
+    def apply_own_policy(self, request: OwnPolicyRequest) -> SecurityPolicy:
+        """``applySecurity`` with ``policyFromRegistry`` and the policy's registry path, as
+        WSO2's console sends its "Security Policy is in Registry" choice."""
+        self._require(Capability.SECURITY_POLICY)
+        if not request.registry_path:
+            raise UnsupportedError(
+                f"{WSO2_PRODUCT} applies an own policy from its registry: upload the file there "
+                "first (Registry › Browse in its management console) and give the registry "
+                "path; its admin services take no policy document.",
+                capability=Capability.SECURITY_POLICY.value)
+        self.services.apply_registry_policy(request)
         return self.get_security_policy()
 
     def disable_security(self) -> None:
