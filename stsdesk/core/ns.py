@@ -23,7 +23,8 @@ __all__ = [
     "SAML2_AC_PASSWORD_PROTECTED_TRANSPORT", "SAML2_AC_UNSPECIFIED", "SAML11_AM_PASSWORD",
     "SAML2_ATTRNAME_FORMAT_URI", "NAMEID_UNSPECIFIED", "NAMEID_EMAIL", "NAMEID_X509_SUBJECT",
     "NAMEID_PERSISTENT", "NAMEID_TRANSIENT", "NAMEID_ENTITY", "MS_ROLE_CLAIM", "PREFIXES",
-    "WSC_2005", "WSC_13", "X509_SKI", "ENCRYPTED_KEY_SHA1",
+    "WSC_2005", "WSC_13", "WSC_2005_SCT", "WSC_13_SCT", "WSC_2005_ACTION_ISSUE", "WSC_2005_ACTION_RENEW",
+    "WSC_2005_ACTION_AMEND", "WSC_2005_ACTION_CANCEL", "X509_SKI", "ENCRYPTED_KEY_SHA1",
     "ENCRYPTED_KEY_TOKEN", "X509_PKI_PATH", "KERBEROS_GSS_AP_REQ", "KERBEROS_AP_REQ",
     "KERBEROS_AP_REQ_SHA1",
     "WSO2_SECURITY_ADMIN", "WSO2_STS_ADMIN_LEGACY", "WSO2_STS_ADMIN", "WSO2_KEYSTORE_ADMIN",
@@ -135,6 +136,14 @@ RAMPART_POLICY: Final = "http://ws.apache.org/rampart/policy"
 # WS-SecureConversation (DerivedKeyToken): February 2005 (Rampart) and 1.3
 WSC_2005: Final = "http://schemas.xmlsoap.org/ws/2005/02/sc"
 WSC_13: Final = "http://docs.oasis-open.org/ws-sx/ws-secureconversation/200512"
+# The SecurityContextToken's token type (and reference ValueType), and the actions of the
+# February 2005 binding of WS-Trust for contexts (the requests; a response's action has RSTR).
+WSC_2005_SCT: Final = f"{WSC_2005}/sct"
+WSC_13_SCT: Final = f"{WSC_13}/sct"
+WSC_2005_ACTION_ISSUE: Final = "http://schemas.xmlsoap.org/ws/2005/02/trust/RST/SCT"
+WSC_2005_ACTION_RENEW: Final = f"{WSC_2005_ACTION_ISSUE}/Renew"
+WSC_2005_ACTION_AMEND: Final = f"{WSC_2005_ACTION_ISSUE}/Amend"
+WSC_2005_ACTION_CANCEL: Final = f"{WSC_2005_ACTION_ISSUE}/Cancel"
 
 # WSDL
 WSDL: Final = "http://schemas.xmlsoap.org/wsdl/"

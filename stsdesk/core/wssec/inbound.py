@@ -36,10 +36,12 @@ from stsdesk.core.wssec.kerberos import (
 from stsdesk.core.wssec.policy import Binding, PolicyModel, TokenKind
 from stsdesk.core.wssec.signature import CheckedSignature, SignatureKey, verify_signature
 from stsdesk.core.wssec.tokens import (
+    CONTEXT_TOKENS,
     DS_,
     SAML_ASSERTIONS,
     WSSE_,
     XENC_,
+    ContextKeys,
     MessageTokens,
     SymmetricKey,
     element_ids,
@@ -77,6 +79,8 @@ class InboundResult:
     signed_saml_assertions: tuple[etree._Element, ...] = ()
     # The client principal of the Kerberos AP-REQ whose session key protected the message.
     kerberos_principal: str | None = None
+    # The security context whose key protected the message (a SecureConversation policy).
+    context: SymmetricKey | None = None
 
 
 @dataclass
@@ -97,6 +101,7 @@ class _State:
     signer_proof_key: SymmetricKey | None = None
     kerberos_acceptor: KerberosAcceptor | None = None
     kerberos: KerberosAcceptance | None = None
+    context: SymmetricKey | None = None
 
     def produced_by_decryption(self, element: etree._Element) -> bool:
         return any(element in done.elements for done in self.decrypted)
@@ -111,11 +116,14 @@ def process_inbound(
     now: datetime,
     skew_seconds: int,
     kerberos: KerberosAcceptor | None = None,
+    context_keys: ContextKeys | None = None,
 ) -> InboundResult:
     """Process ``message``'s security header under ``policy``; raise a WS-Security fault if the
     message does not satisfy it. ``message``'s tree is changed (decrypted parts).
 
-    ``kerberos`` accepts the AP-REQ of a policy whose protection token is a Kerberos token."""
+    ``kerberos`` accepts the AP-REQ of a policy whose protection token is a Kerberos token;
+    ``context_keys`` gives a security context's key by its identifier, for a policy whose
+    protection token is a SecureConversationToken."""
     suite = policy.algorithm_suite
     if suite is None or policy.binding not in (Binding.ASYMMETRIC, Binding.SYMMETRIC):
         raise InvalidSecurityError(
@@ -131,7 +139,8 @@ def process_inbound(
     root = message.body.getroottree().getroot()
     if not _kerberos_protected(policy):
         kerberos = None  # a Kerberos ticket keys nothing under another policy
-    state = _State(MessageTokens(element_ids(root), (service.certificate, *known_certificates)),
+    state = _State(MessageTokens(element_ids(root), (service.certificate, *known_certificates),
+                                 context_keys=context_keys),
                    soap_body=message.body.getparent(), kerberos_acceptor=kerberos)
     # The children are listed afresh at each step: a decrypted part takes its EncryptedData's
     # place (an encrypted Signature or UsernameToken is then met in its turn).
@@ -175,6 +184,8 @@ def _process(element: etree._Element, state: _State, policy: PolicyModel,
         state.tokens.add_key(read_derived_key(element, state.tokens))
     elif tag in SAML_ASSERTIONS:
         state.saml.append(element)
+    elif tag in CONTEXT_TOKENS:
+        state.tokens.add_context_token(element)
 
 
 def _kerberos_protected(policy: PolicyModel) -> bool:
@@ -399,6 +410,7 @@ def _held_against_policy(message: SoapMessage, policy: PolicyModel, state: _Stat
         signer_proof_key=state.signer_proof_key,
         signed_saml_assertions=tuple(a for a in state.saml if a in signed),
         kerberos_principal=state.kerberos.client_principal if state.kerberos else None,
+        context=state.context,
     )
 
 
@@ -419,7 +431,39 @@ def _only_entire_parts(state: _State, soap_body: etree._Element) -> None:
             )
 
 
+def _context_keys_as_required(policy: PolicyModel, state: _State) -> None:
+    """Under a SecureConversationToken every key that protected the message is the context's
+    key or derived from it, and one context is used throughout."""
+    used = state.symmetric_signature_keys[:1] + state.decryption_keys
+    contexts = {key.context for key in used}
+    if not used or None in contexts:
+        raise InvalidSecurityError(
+            "The message is not protected with a security context's key; the security policy "
+            "requires the key of a SecurityContextToken (obtain one with RST/SCT first)."
+        )
+    if len(contexts) > 1:
+        raise InvalidSecurityError(
+            "The message is protected with the keys of more than one security context; use one."
+        )
+    token = policy.protection_token
+    if token is not None and token.require_derived_keys and any(
+        key.derived_from is None for key in used
+    ):
+        raise InvalidSecurityError(
+            "The message is protected with the security context's key itself; the security "
+            "policy requires keys derived from it (wsc:DerivedKeyToken)."
+        )
+    identifier = contexts.pop()
+    assert identifier is not None
+    # Every context key met was looked up (and remembered) by its identifier.
+    state.context = state.request_key = state.tokens.contexts[identifier]
+
+
 def _symmetric_keys_as_required(policy: PolicyModel, state: _State) -> None:
+    token = policy.protection_token
+    if token is not None and token.kind is TokenKind.SECURE_CONVERSATION:
+        _context_keys_as_required(policy, state)
+        return
     request = state.request_key
     derived = policy.protection_token is not None and policy.protection_token.require_derived_keys
     used = state.symmetric_signature_keys[:1] + state.decryption_keys

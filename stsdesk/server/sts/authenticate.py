@@ -152,6 +152,20 @@ class Authenticator:
             raise InvalidSecurityError("The request is not signed with a client certificate.")
         return anonymous_user()
 
+    def authenticate_context(self, user_id: str, username: str, config: ConfigSnapshot,
+                             now: datetime) -> UserRecord:
+        """The user a security context stands for (the one its bootstrap proved), as they are
+        now: a local user disabled, locked or without an allowed role since is refused."""
+        if user_id.startswith("anonymous:"):
+            return anonymous_user()
+        if user_id.startswith(X509_USER_PREFIX):  # the certificate's subject, as at bootstrap
+            return UserRecord(user_id=user_id, username=username, password_hash="")
+        user = self._users.get(username, config.version)
+        if user is None or user.user_id != user_id:
+            log.warning("refused a security context of %r: the user is gone", username)
+            raise FailedAuthenticationError(_BAD_CREDENTIALS)
+        return self._local_user_allowed(user, config, now)
+
     def _local_user_allowed(
         self, user: UserRecord, config: ConfigSnapshot, now: datetime
     ) -> UserRecord:

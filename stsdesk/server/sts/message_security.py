@@ -18,6 +18,7 @@ from stsdesk.core.algorithm_suite import AlgorithmSuite
 from stsdesk.core.errors import InvalidSecurityError
 from stsdesk.core.own_policy import OWN_POLICY_ID
 from stsdesk.core.scenarios import applied_policy_document
+from stsdesk.core.secconv import ContextOperation, context_operation
 from stsdesk.core.soap import SoapMessage
 from stsdesk.core.wssec import (
     Binding,
@@ -30,11 +31,13 @@ from stsdesk.core.wssec import (
     secure_response,
 )
 from stsdesk.core.wssec.kerberos import KerberosAcceptor
+from stsdesk.core.wssec.tokens import ContextKeys
 from stsdesk.core.wssecurity import timestamp_acceptable_until
 from stsdesk.server.keystore import KeyStore
 from stsdesk.server.model import ConfigSnapshot, SecurityPolicy
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.kerberos import KerberosAcceptors
+from stsdesk.server.sts.secure_conversation import bootstrap_policy
 
 __all__ = ["MessageSecurity", "policy_model", "TRUSTED_KEYSTORE"]
 
@@ -86,11 +89,23 @@ class MessageSecurity:
             x509.load_der_x509_certificate(der) for der in config.trusted_certificates.values()
         )
 
-    def inbound(self, message: SoapMessage, config: ConfigSnapshot, now: datetime
-                ) -> InboundResult:
-        """Check and decrypt ``message``; refuse it if it was seen before."""
-        skew = config.tokens.clock_skew_seconds
+    @staticmethod
+    def model_for(config: ConfigSnapshot, action: str | None) -> PolicyModel:
+        """The policy a message with ``action`` is held to: under a SecureConversation policy
+        the RST/SCT that asks for a context is secured by the bootstrap policy, everything
+        else (token requests, and Renew, Amend and Cancel of the context) by the context."""
         model = policy_model(config.security)
+        bootstrap = bootstrap_policy(model)
+        if bootstrap is not None and context_operation(action) is ContextOperation.ISSUE:
+            return bootstrap
+        return model
+
+    def inbound(self, message: SoapMessage, config: ConfigSnapshot, now: datetime,
+                context_keys: ContextKeys | None = None) -> InboundResult:
+        """Check and decrypt ``message``; refuse it if it was seen before. ``context_keys``
+        gives the keys of security contexts (SecureConversation policies)."""
+        skew = config.tokens.clock_skew_seconds
+        model = self.model_for(config, message.action)
         result = process_inbound(
             message,
             model,
@@ -99,6 +114,7 @@ class MessageSecurity:
             now=now,
             skew_seconds=skew,
             kerberos=self._kerberos_acceptor(model, config),
+            context_keys=context_keys,
         )
         self._refuse_replay(result, now, skew)
         return result
@@ -115,7 +131,7 @@ class MessageSecurity:
                now: datetime) -> bytes:
         """The answer ``envelope`` signed and encrypted as the applied policy requires."""
         return secure_response(envelope, ResponseSecurity(
-            policy=policy_model(config.security),
+            policy=self.model_for(config, inbound.message.action),
             service=self._keystore.signing_identity(config.signing_alias),
             inbound=inbound,
             now=now,

@@ -80,7 +80,8 @@ class Wss4jClient:
         return self.run(scenario, dryRun="true", selfCheckP12=str(self.sts_p12),
                         selfCheckP12Password=KEY_PASSWORD, **options)
 
-    def run(self, scenario: str, *, key: str = "trusted", **options: str) -> dict[str, Any]:
+    def run(self, scenario: str, *, key: str = "trusted", main: str = "StsClient",
+            **options: str) -> dict[str, Any]:
         self.runs += 1
         run_dir = self.workdir / f"run-{self.runs:03d}-s{scenario}"
         run_dir.mkdir()
@@ -104,7 +105,7 @@ class Wss4jClient:
             "".join(f"{k}={_escape(v)}\n" for k, v in props.items()), encoding="latin-1"
         )
         done = subprocess.run(
-            ["java", "-cp", self.classpath, "StsClient", str(props_file)],
+            ["java", "-cp", self.classpath, main, str(props_file)],
             capture_output=True, text=True, timeout=120, check=False,
         )
         sys.stderr.write(done.stderr)  # WSS4J's own account of a refusal, shown on failure
