@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run serve test lint bench bench-scenario5 bench-nodes bench-startup screenshots clean
+.PHONY: setup run serve test lint bench bench-nodes bench-startup screenshots clean
 
 setup: $(STAMP)
 
@@ -56,11 +56,6 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_issue.py
 
 # Issuance throughput: two nodes on one PostgreSQL beside one node on SQLite (README figures).
-# Issuance under message security (scenario 5: X.509-signed, encrypted requests) beside
-# scenario 1, in one run (benchmarks/results/issue_scenario5.json).
-bench-scenario5: $(STAMP)
-	$(PY) benchmarks/bench_scenario5.py
-
 bench-nodes: $(STAMP)
 	command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk || sudo apt-get install -y -qq wrk; }
 	$(PY) benchmarks/bench_nodes.py

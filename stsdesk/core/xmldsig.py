@@ -28,6 +28,7 @@ from stsdesk.core.errors import (
     StsError,
 )
 from stsdesk.core.xmlparse import parse_xml
+from stsdesk.core.xmlskeletons import fresh_copy
 from stsdesk.core.xmlutil import algorithm
 
 __all__ = [
@@ -162,6 +163,19 @@ def _signature_template(
     digest_method: DigestAlgorithm,
     element_id: str,
 ) -> etree._Element:
+    """A ds:Signature for ``#element_id`` with its DigestValue, SignatureValue and certificate
+    still empty: a copy of the skeleton for these algorithms."""
+    signature = fresh_copy(
+        ("ds:Signature", sign_method, digest_method),
+        lambda: _signature_skeleton(sign_method, digest_method),
+    )
+    signature[0][2].set("URI", f"#{element_id}")  # SignedInfo/Reference
+    return signature
+
+
+def _signature_skeleton(
+    sign_method: SignatureAlgorithm, digest_method: DigestAlgorithm
+) -> etree._Element:
     # ds is declared on the Signature itself, even when an ancestor declares it too, as
     # OpenSAML, ADFS and Shibboleth do: verifiers that take the Signature out of its document as
     # text (xml-crypto up to 0.8.1) then still canonicalise SignedInfo in the ds namespace.
@@ -169,7 +183,7 @@ def _signature_template(
     signed_info = etree.SubElement(signature, _q("SignedInfo"))
     etree.SubElement(signed_info, _q("CanonicalizationMethod"), Algorithm=ns.EXC_C14N)
     etree.SubElement(signed_info, _q("SignatureMethod"), Algorithm=sign_method.value)
-    reference = etree.SubElement(signed_info, _q("Reference"), URI=f"#{element_id}")
+    reference = etree.SubElement(signed_info, _q("Reference"), URI="")
     transforms = etree.SubElement(reference, _q("Transforms"))
     etree.SubElement(transforms, _q("Transform"), Algorithm=ENVELOPED_SIGNATURE)
     etree.SubElement(transforms, _q("Transform"), Algorithm=ns.EXC_C14N)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import functools
 import secrets
 from enum import StrEnum
 
@@ -23,6 +24,7 @@ from stsdesk.core import ns
 from stsdesk.core.certificates import certificate_thumbprint_sha1
 from stsdesk.core.errors import CryptoError, InvalidRequestError, StsError
 from stsdesk.core.xmlparse import parse_xml
+from stsdesk.core.xmlskeletons import fresh_copy
 from stsdesk.core.xmlutil import algorithm
 
 __all__ = ["key_info_thumbprint",
@@ -87,8 +89,14 @@ def encrypt_key(
     KeyIdentifier (WSS X.509 token profile 1.1).
     """
     transport = algorithm(KeyTransport, key_transport, "key transport algorithm")
-    if not key:
-        raise InvalidRequestError("There is no key to encrypt; the proof key is empty.")
+    wrapped = _wrap_key(key, certificate, transport)
+    encrypted_key = fresh_copy(("xenc:EncryptedKey", transport),
+                               lambda: _encrypted_key_skeleton(transport))
+    _fill_encrypted_key(encrypted_key, certificate, wrapped)
+    return encrypted_key
+
+
+def _encrypted_key_skeleton(transport: KeyTransport) -> etree._Element:
     encrypted_key = etree.Element(_x("EncryptedKey"), nsmap=_XENC_NSMAP)
     method = etree.SubElement(encrypted_key, _x("EncryptionMethod"), Algorithm=transport.value)
     etree.SubElement(method, _d("DigestMethod"), nsmap={"ds": ns.DS}, Algorithm=_SHA1_DIGEST)
@@ -96,15 +104,35 @@ def encrypt_key(
     reference = etree.SubElement(
         key_info, f"{{{ns.WSSE}}}SecurityTokenReference", nsmap={"wsse": ns.WSSE}
     )
-    identifier = etree.SubElement(
+    etree.SubElement(
         reference,
         f"{{{ns.WSSE}}}KeyIdentifier",
         ValueType=THUMBPRINT_SHA1,
         EncodingType=ns.BASE64_BINARY,
     )
-    identifier.text = base64.b64encode(certificate_thumbprint_sha1(certificate)).decode("ascii")
     cipher_data = etree.SubElement(encrypted_key, _x("CipherData"))
-    cipher_value = etree.SubElement(cipher_data, _x("CipherValue"))
+    etree.SubElement(cipher_data, _x("CipherValue"))
+    return encrypted_key
+
+
+def _fill_encrypted_key(
+    encrypted_key: etree._Element, certificate: x509.Certificate, wrapped: bytes
+) -> None:
+    """The certificate's thumbprint and the wrapped key into a copy of the skeleton."""
+    encrypted_key[1][0][0].text = _thumbprint_text(certificate)  # KeyInfo/STR/KeyIdentifier
+    encrypted_key[2][0].text = base64.b64encode(wrapped).decode("ascii")  # CipherData/Value
+
+
+@functools.lru_cache(maxsize=256)
+def _thumbprint_text(certificate: x509.Certificate) -> str:
+    # A relying party's certificate is the same object for every token encrypted for it.
+    return base64.b64encode(certificate_thumbprint_sha1(certificate)).decode("ascii")
+
+
+def _wrap_key(key: bytes, certificate: x509.Certificate, transport: KeyTransport) -> bytes:
+    """``key`` encrypted with RSA-OAEP for ``certificate``."""
+    if not key:
+        raise InvalidRequestError("There is no key to encrypt; the proof key is empty.")
     public_key = certificate.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise InvalidRequestError(
@@ -116,7 +144,7 @@ def encrypt_key(
     # the wrap is done here. Both methods are written with their defaults: SHA-1 digest and
     # MGF1 with SHA-1, no OAEPparams; xmlsec decrypts them (decrypt_key).
     try:
-        wrapped = public_key.encrypt(
+        return public_key.encrypt(
             bytes(key),
             padding.OAEP(
                 mgf=padding.MGF1(hashes.SHA1()),  # noqa: S303 - the methods' defined defaults
@@ -128,8 +156,6 @@ def encrypt_key(
         raise InvalidRequestError(
             f"A {len(key)}-byte key is too long to encrypt for this certificate's RSA key."
         ) from exc
-    cipher_value.text = base64.b64encode(wrapped).decode("ascii")
-    return encrypted_key
 
 
 def encrypt_element(
@@ -145,18 +171,30 @@ def encrypt_element(
     ``element`` itself is not modified.
     """
     block_method = algorithm(BlockEncryption, block, "encryption algorithm")
+    transport = algorithm(KeyTransport, key_transport, "key transport algorithm")
     # etree.tostring keeps every namespace declaration in scope, so the plaintext is a complete
     # document even when the element sat inside a larger one.
     plaintext = etree.tostring(element, encoding="UTF-8", xml_declaration=False)
     session_key = secrets.token_bytes(_KEY_BYTES[block_method])
+    wrapped = _wrap_key(session_key, certificate, transport)
+    encrypted_data = fresh_copy(("xenc:EncryptedData", block_method, transport),
+                                lambda: _encrypted_data_skeleton(block_method, transport))
+    _fill_encrypted_key(encrypted_data[1][0], certificate, wrapped)  # KeyInfo/EncryptedKey
+    encrypted_data[2][0].text = base64.b64encode(  # CipherData/CipherValue
+        _encrypt_octets(block_method, session_key, plaintext)
+    ).decode("ascii")
+    return encrypted_data
+
+
+def _encrypted_data_skeleton(
+    block_method: BlockEncryption, transport: KeyTransport
+) -> etree._Element:
     encrypted_data = etree.Element(_x("EncryptedData"), nsmap=_XENC_NSMAP, Type=TYPE_ELEMENT)
     etree.SubElement(encrypted_data, _x("EncryptionMethod"), Algorithm=block_method.value)
     key_info = etree.SubElement(encrypted_data, _d("KeyInfo"), nsmap={"ds": ns.DS})
-    key_info.append(encrypt_key(session_key, certificate, key_transport=key_transport))
+    key_info.append(_encrypted_key_skeleton(transport))
     cipher_data = etree.SubElement(encrypted_data, _x("CipherData"))
-    etree.SubElement(cipher_data, _x("CipherValue")).text = base64.b64encode(
-        _encrypt_octets(block_method, session_key, plaintext)
-    ).decode("ascii")
+    etree.SubElement(cipher_data, _x("CipherValue"))
     # The EncryptedKey came with its own xenc declaration, which the EncryptedData's makes moot.
     etree.cleanup_namespaces(encrypted_data, top_nsmap=_XENC_NSMAP)
     return encrypted_data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import os
 import socket
@@ -28,6 +29,8 @@ from stsdesk.server.admin import (
     configs,
     keystores,
     own_policy,
+    revocation_lists,
+    saml_issuers,
     scim,
     sts_security,
     sts_settings,
@@ -38,7 +41,7 @@ from stsdesk.server.bootstrap import BootstrapResult, open_existing
 from stsdesk.server.passwords import CredentialCache
 from stsdesk.server.settings import ServerSettings
 from stsdesk.server.sts.mex import MetadataService, render_mex_wsdl
-from stsdesk.server.sts.service import TrustService
+from stsdesk.server.sts.service import SoapReply, TrustService
 from stsdesk.server.sts.wsdl import render_wsdl
 from stsdesk.server.urls import MEX_PATH, STS_PATH, public_base_url
 
@@ -97,26 +100,38 @@ class _StsEndpoint:
         self._executor.shutdown(wait=True, cancel_futures=True)
         self._service.close()
 
-    async def post(self, request: Request) -> Response:
-        content_type = request.headers.get("content-type")
-        body = await self._read_body(request)
-        if body is None:
-            return self._too_large(content_type)
-        handle = functools.partial(
-            self._service.answer,
-            body,
-            content_type=content_type,
-            soap_action=request.headers.get("soapaction"),
-        )
-        answer = await asyncio.get_running_loop().run_in_executor(self._executor, handle)
-        # Other requests go on while this one's token record is committed (with theirs).
-        reply = await answer.settled()
-        return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """POST as a bare ASGI application (see :class:`_TokenRequestsFirst`)."""
-        response = await self.post(Request(scope, receive))
-        await response(scope, receive, send)
+        """A token request (POST) as a bare ASGI application (see :class:`_TokenRequestsFirst`).
+
+        The three headers it reads come straight from the scope and the answer goes out as two
+        ASGI messages: Starlette's Request, Headers and Response objects cost more on the
+        event loop than the endpoint's own work there.
+        """
+        headers = _request_headers(scope)
+        content_type = headers.get(b"content-type")
+        try:
+            body = await _read_body(receive, headers.get(b"content-length"), self._max_bytes)
+        except _Disconnected:
+            return  # nobody is left to answer
+        if body is None:
+            reply = self._too_large(content_type)
+        else:
+            handle = functools.partial(
+                self._service.answer, body, content_type=content_type,
+                soap_action=headers.get(b"soapaction"),
+            )
+            answer = await asyncio.get_running_loop().run_in_executor(self._executor, handle)
+            # Other requests go on while this one's token record is committed (with theirs).
+            reply = await answer.settled()
+        await send({
+            "type": "http.response.start",
+            "status": reply.status,
+            "headers": [
+                (b"content-type", reply.content_type.encode("latin-1")),
+                (b"content-length", str(len(reply.body)).encode("ascii")),
+            ],
+        })
+        await send({"type": "http.response.body", "body": reply.body})
 
     async def get(self, request: Request) -> Response:
         if "wsdl" not in {key.lower() for key in request.query_params}:
@@ -137,9 +152,15 @@ class _StsEndpoint:
     async def mex_post(self, request: Request) -> Response:
         """A GetMetadata or WS-Transfer Get: the WSDL inside mex:Metadata, in a SOAP reply."""
         content_type = request.headers.get("content-type")
-        body = await self._read_body(request)
+        try:
+            body = await _read_body(
+                request.receive, request.headers.get("content-length"), self._max_bytes
+            )
+        except _Disconnected:
+            return Response(status_code=400)  # the client is gone; nobody reads this
         if body is None:
-            return self._too_large(content_type)
+            reply = self._too_large(content_type)
+            return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
         handle = functools.partial(
             self._metadata.handle, body, content_type=content_type,
             soap_action=request.headers.get("soapaction"),
@@ -157,24 +178,47 @@ class _StsEndpoint:
             service_certificate=certificate.public_bytes(Encoding.DER),
         )
 
-    def _too_large(self, content_type: str | None) -> Response:
+    def _too_large(self, content_type: str | None) -> SoapReply:
         """413 with a SOAP fault in the request's SOAP version, for the STS and /mex alike."""
         error = XmlInputError(
             f"The message is larger than this STS accepts ({self._max_bytes} bytes)."
         )
         reply = TrustService.refuse(error, content_type=content_type)
-        return Response(reply.body, status_code=413, media_type=reply.content_type)
+        return dataclasses.replace(reply, status=413)
 
-    async def _read_body(self, request: Request) -> bytes | None:
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self._max_bytes:
+
+class _Disconnected(Exception):
+    """The client went away before its request's body arrived."""
+
+
+# The request headers the token endpoint reads, as the ASGI scope names them (lower case).
+_WANTED_HEADERS = frozenset((b"content-type", b"content-length", b"soapaction"))
+
+
+def _request_headers(scope: Scope) -> dict[bytes, str]:
+    """The first value of each header the endpoint reads, decoded as HTTP header text."""
+    found: dict[bytes, str] = {}
+    for name, value in scope["headers"]:
+        if name in _WANTED_HEADERS and name not in found:
+            found[name] = value.decode("latin-1")
+    return found
+
+
+async def _read_body(receive: Receive, declared: str | None, max_bytes: int) -> bytes | None:
+    """The request body, or None once it is larger than ``max_bytes`` (what Content-Length
+    declares, or what arrives); _Disconnected if the client goes away first."""
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        return None
+    chunks = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Disconnected
+        chunks.extend(message.get("body", b""))
+        if len(chunks) > max_bytes:
             return None
-        chunks = bytearray()
-        async for chunk in request.stream():
-            chunks.extend(chunk)
-            if len(chunks) > self._max_bytes:
-                return None
-        return bytes(chunks)
+        if not message.get("more_body", False):
+            return bytes(chunks)
 
 
 class _TokenRequestsFirst:
@@ -239,7 +283,7 @@ def build_app(
     app.add_route(MEX_PATH, endpoint.mex_get, methods=["GET"], include_in_schema=False)
     app.add_route(MEX_PATH, endpoint.mex_post, methods=["POST"], include_in_schema=False)
     for module in (configs, applications, sts_security, own_policy, sts_settings, keystores,
-                   claims, audit):
+                   claims, audit, revocation_lists, saml_issuers):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(scim.router, prefix=SCIM_PREFIX)
     return _TokenRequestsFirst(endpoint, app)

@@ -1,11 +1,26 @@
-"""The token path's fast reads agree with the Store and fall back when a connection fails."""
+"""The token path's fast reads and inserts agree with the Store and fall back on failure."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import fcntl
+import os
+import sqlite3
+import stat
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import insert
 
 from stsdesk.server.model import LockoutPolicy
-from stsdesk.server.storage.hotpath import FastReads
+from stsdesk.server.storage import schema as s
+from stsdesk.server.storage.hotpath import (
+    MAX_INSERT_ROWS,
+    FastInsertFailed,
+    FastInserts,
+    FastReads,
+)
+from stsdesk.server.storage.store import Store
 
 
 def test_fast_reads_agree_with_the_store(store, fast_password_hashing):
@@ -53,3 +68,93 @@ def test_a_failing_connection_falls_back_to_the_regular_path(store):
         assert reads.config_version() == store.snapshot().version  # a fresh connection works
     finally:
         reads.close()
+
+
+# -- the token journal's batch inserts --------------------------------------------------------
+
+
+def _token_row(token_id: str, issued_at: datetime) -> dict[str, object]:
+    return {
+        "token_id": token_id, "token_type": "SAML20", "subject": "alice",
+        "audience": "https://rp.example/", "issued_at": issued_at,
+        "expires_at": issued_at + timedelta(minutes=5), "status": "active",
+        "renew_allowed": True, "renew_after_expiry": False, "replaced_by": None,
+    }
+
+
+def _stored(store, token_id: str) -> tuple:
+    with sqlite3.connect(store.engine.url.database) as raw:
+        return raw.execute(
+            "SELECT token_type, subject, audience, issued_at, expires_at, status, renew_allowed,"
+            " renew_after_expiry, replaced_by FROM issued_tokens WHERE token_id = ?", (token_id,)
+        ).fetchone()
+
+
+def test_fast_inserts_store_what_the_regular_path_stores(store):
+    # An instant given in another zone: both paths must store the same UTC text, which the
+    # journal's purge compares as text and Validate reads back as an aware datetime.
+    issued = datetime(2030, 5, 6, 9, 10, 11, 123456, tzinfo=timezone(timedelta(hours=2)))
+    fast = FastInserts.for_engine(store.engine, s.issued_tokens)
+    assert fast is not None
+    try:
+        fast.insert([_token_row("_fast", issued)])
+    finally:
+        fast.close()
+    with store.engine.begin() as conn:
+        conn.execute(insert(s.issued_tokens), [_token_row("_regular", issued)])
+    assert _stored(store, "_fast") == _stored(store, "_regular")
+    record = store.tokens.get("_fast")
+    assert record.issued_at == issued and record.issued_at.utcoffset() == timedelta(0)
+    assert record.renew_allowed and not record.renew_after_expiry
+
+
+def test_a_failing_fast_batch_is_rolled_back_whole_and_the_connection_carries_on(store):
+    fast = FastInserts.for_engine(store.engine, s.issued_tokens)
+    now = datetime.now(UTC)
+    try:
+        fast.insert([_token_row("_first", now)])
+        with pytest.raises(FastInsertFailed):
+            fast.insert([_token_row("_second", now), _token_row("_first", now)])
+        assert _stored(store, "_second") is None  # not half a batch
+        fast.insert([_token_row("_third", now)])
+        assert _stored(store, "_third") is not None
+        with pytest.raises(ValueError):
+            fast.insert([])
+        with pytest.raises(ValueError):  # one statement must stay within SQLite's parameters
+            fast.insert([_token_row(f"_many{n}", now) for n in range(MAX_INSERT_ROWS + 1)])
+    finally:
+        fast.close()
+
+
+def test_no_fast_inserts_on_an_in_memory_database():
+    # Its one connection is shared by every thread: a transaction of the journal's own there
+    # would interleave with theirs.
+    memory = Store.open("sqlite://")
+    try:
+        assert FastInserts.for_engine(memory.engine, s.issued_tokens) is None
+    finally:
+        memory.close()
+
+
+def test_batch_inserts_take_turns_with_other_processes_at_the_writer_lock(store):
+    # Another worker process's journal holding the lock: this one's insert waits for it rather
+    # than racing it for SQLite's write lock (and sleeping in SQLite's busy handler).
+    fast = FastInserts.for_engine(store.engine, s.issued_tokens)
+    lock_path = f"{store.engine.url.database}.writer-lock"
+    other = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    done = threading.Event()
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        inserting = threading.Thread(
+            target=lambda: (fast.insert([_token_row("_waited", datetime.now(UTC))]), done.set()))
+        inserting.start()
+        assert not done.wait(0.3)  # still waiting for the other process
+        assert _stored(store, "_waited") is None
+        fcntl.flock(other, fcntl.LOCK_UN)
+        assert done.wait(5)
+        inserting.join()
+        assert _stored(store, "_waited") is not None
+        assert stat.S_IMODE(os.stat(lock_path).st_mode) == 0o600
+    finally:
+        os.close(other)
+        fast.close()
