@@ -283,3 +283,12 @@ def test_a_session_inside_a_bootstrap_is_refused_where_it_stands():
     [item] = check_policy(nested).unenforceable
     assert item.name == "sp:SecureConversationToken"
     assert "sp:BootstrapPolicy/" in item.path and "bootstrap" in item.reason
+
+
+def test_derived_keys_from_a_kerberos_ticket_are_named():
+    document = (OWN / "kerberos-sp12.xml").read_bytes().replace(
+        b"<sp:WssGssKerberosV5ApReqToken11/>",
+        b"<sp:WssGssKerberosV5ApReqToken11/><sp:RequireDerivedKeys/>")
+    [item] = check_policy(document, kerberos_unavailable=None).unenforceable
+    assert item.name == "sp:RequireDerivedKeys" and "security context" in item.reason
+    assert item.path.endswith("sp:KerberosToken/wsp:Policy/sp:RequireDerivedKeys")

@@ -152,8 +152,8 @@ _REASONS = {
     "RequiredParts": "required header parts are not checked.",
     "LaxTsFirst": "the Timestamp's place in the header is not checked; use sp:Lax or sp:Strict.",
     "LaxTsLast": "the Timestamp's place in the header is not checked; use sp:Lax or sp:Strict.",
-    "RequireDerivedKeys": "derived keys are supported only on the symmetric binding's "
-                          "protection token.",
+    "RequireDerivedKeys": "derived keys are supported only from a symmetric binding's X.509 "
+                          "or security context protection token.",
     "HashPassword": "a PasswordDigest UsernameToken cannot be required by the policy; an "
                     "administrator allows PasswordDigest on the STS page.",
     "NoPassword": "a UsernameToken without a password proves nothing; it is refused.",
