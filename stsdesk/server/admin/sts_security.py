@@ -207,7 +207,7 @@ def get_security(_: Admin, context: Context) -> SecurityModel:
     summary="Apply a security scenario or an own WS-SecurityPolicy document (only what the "
             "STS can enforce is accepted)",
     response_model=SecurityModel,
-    response_model_exclude_unset=True,  # servicePrincipal only under scenario 20
+    response_model_exclude_unset=True,  # servicePrincipal only under a Kerberos policy
 )
 def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> SecurityModel:
     scenario_id = body.scenarioId
