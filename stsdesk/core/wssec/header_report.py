@@ -282,9 +282,11 @@ class _Reader:
         except StsError:
             cert, recipient = None, f"for a certificate not given ({_reference_text(key_info)})"
         wrap = _algorithm(element)
+        secret = self._unwrap(element, cert, wrap)
+        if cert is None and secret is not None:
+            recipient = "for the private key given"
         self.token_entries.append(TokenEntry("EncryptedKey", element.get("Id"),
                                              f"{recipient}, wrapped with {wrap}", cert))
-        secret = self._unwrap(element, cert, wrap)
         description = f"the key of EncryptedKey {element.get('Id') or ''} {recipient}".strip()
         uris = [r.get("URI") or "" for r in element.findall(f"{XENC_}ReferenceList/"
                                                             f"{XENC_}DataReference")]
@@ -381,7 +383,12 @@ class _Reader:
                                        else "(not in the message)", uri.lstrip("#")))
         key, who, cert = self._signing_key(element.find(f"{DS_}KeyInfo"), method)
         status, reason = Check.NOT_CHECKED, "the key is not known"
-        if key is not None and all(e is not None for e in elements) and digest in (
+        still_encrypted = any(e is not None and next(e.iter(f"{XENC_}EncryptedData"), None)
+                              is not None for e in elements)
+        if still_encrypted:
+            reason = ("it covers a part that is still encrypted: give the key that decrypts "
+                      "it")
+        elif key is not None and all(e is not None for e in elements) and digest in (
             Algorithm.SHA1, Algorithm.SHA256
         ):
             try:
