@@ -27,8 +27,8 @@ def report_lines(report: SecurityHeaderReport) -> list[str]:
         lines.append(f"  signed by   {signature.key}")
         lines.append(f"  algorithms  {_short(signature.method)}, digest "
                      f"{_short(signature.digest)}")
-        for part in signature.covered:
-            lines.append(f"  covers      {part.element} (wsu:Id {part.element_id})")
+        for covered in signature.covered:
+            lines.append(f"  covers      {covered.element} (wsu:Id {covered.element_id})")
     for part in report.encrypted_parts:
         detail = f": {part.content}" if part.content else (f": {part.reason}"
                                                             if part.reason else "")
