@@ -163,6 +163,9 @@ def _value_label(parent: QWidget) -> QLabel:
     label.setTextFormat(Qt.TextFormat.PlainText)
     # A long URI or fingerprint must not widen the view; it is clipped, with a tool tip.
     label.setMinimumWidth(1)
+    # A line that fills the label exactly would otherwise end flush with the view's edge, where
+    # it reads as cut off; a small right margin keeps every line visibly whole.
+    label.setContentsMargins(0, 0, 4, 0)
     return label
 
 
