@@ -186,3 +186,20 @@ def test_a_key_that_does_not_match_the_certificate(qtbot, window, api, keys):
     qtbot.mouseClick(page.request_button, LEFT)
     qtbot.waitUntil(lambda: section.error.isVisible(), timeout=10_000)
     assert "does not belong" in section.error.text()
+
+
+def test_another_sts_gets_its_scenario_chosen_by_hand(qtbot, window, api, keys):
+    page = page_for(qtbot, window, api, "scenario1")
+    section = page.form.security
+    assert not section.isVisible()  # a UsernameToken over HTTPS: nothing to choose
+    page.form.endpoint.setText("https://sts.other.example.org/services/wso2carbon-sts")
+    assert section.isVisible() and not section.client_file.isEnabled()
+    choose(section.scenario, "5.")
+    assert section.suite.isEnabled() and section.client_file.isEnabled()
+    assert section.service.isEnabled() and not section.saml_token.isEnabled()
+    choose(section.scenario, "19.")  # scenario33, as WSO2 numbers it
+    assert section.saml_token.isEnabled()
+    assert section.saml_token.currentText().startswith("No token yet")
+    page.form.endpoint.setText(page.choices.sts_url)
+    choose(section.scenario, "As the server")
+    assert not section.isVisible()

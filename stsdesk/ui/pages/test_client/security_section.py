@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cryptography import x509
 from lxml import etree
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -115,7 +115,8 @@ class MessageSecuritySection(QGroupBox):
         for scenario in SCENARIOS:
             if scenario.enforceable:
                 self.scenario.addItem(f"{scenario.number}. {scenario.summary}", scenario.id)
-                self.scenario.setItemData(self.scenario.count() - 1, scenario.description, 3)
+                self.scenario.setItemData(self.scenario.count() - 1, scenario.description,
+                                         Qt.ItemDataRole.ToolTipRole)
         self.scenario.setToolTip("The scenario the STS applies; choose one yourself for an "
                                  "STS that is not the connected server")
         form.addRow("Scenario:", self.scenario)
@@ -124,9 +125,11 @@ class MessageSecuritySection(QGroupBox):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.suite.setMinimumContentsLength(16)
         self.suite.addItem("Basic256 (WSO2's default)", AlgorithmSuite.BASIC256)
-        self.suite.setItemData(0, "SHA-1 digests, RSA-OAEP key transport, AES-256", 3)
+        self.suite.setItemData(0, "SHA-1 digests, RSA-OAEP key transport, AES-256",
+                             Qt.ItemDataRole.ToolTipRole)
         self.suite.addItem("Basic256Sha256", AlgorithmSuite.BASIC256_SHA256)
-        self.suite.setItemData(1, "SHA-256 digests, RSA-OAEP key transport, AES-256", 3)
+        self.suite.setItemData(1, "SHA-256 digests, RSA-OAEP key transport, AES-256; "
+                             "clients must be configured for it", Qt.ItemDataRole.ToolTipRole)
         form.addRow("Algorithm suite:", self.suite)
         self.client_file = QLineEdit(self)
         self.client_file.setPlaceholderText("PKCS#12 (.p12/.pfx), or a PEM certificate")
@@ -159,6 +162,7 @@ class MessageSecuritySection(QGroupBox):
         self.error = error_label(self)
         form.addRow(self.error)
         self._fill_service()
+        self.set_history(())
         self._connect_signals()
         self.on_scenario_changed()
 
