@@ -12,11 +12,13 @@ import base64
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import requests
 from cryptography import x509
 
 from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
 from stsdesk.core.certificate_files import load_pkcs12_key_pair
 from stsdesk.core.errors import InvalidRequestError, StsError
+from stsdesk.core.metadata_certificates import metadata_certificates
 from stsdesk.core.scenarios import applied_policy_document, get_scenario
 from stsdesk.core.wssec.client_request import RequestSecurity, SecuredRequest, secure_request
 from stsdesk.core.wssec.header_report import (
@@ -26,12 +28,41 @@ from stsdesk.core.wssec.header_report import (
     read_security_header,
 )
 from stsdesk.core.wssec.policy import Binding, PolicyModel, TokenKind, read_policy
+from stsdesk.services.errors import TrustClientError
+from stsdesk.services.tls import TrustPolicy, make_session
 from stsdesk.services.token_keys import ClientKeyPair, load_client_key_pair
 
 __all__ = [
     "MessageSecurity", "ResponseVerdict", "SecuredExchange", "load_client_credentials",
+    "fetch_metadata_certificate",
     "secure", "judge_response",
 ]
+
+
+def fetch_metadata_certificate(endpoint: str, trust: TrustPolicy, *,
+                               timeout: float = 30.0) -> x509.Certificate:
+    """The STS's certificate as its metadata names it: ``/mex`` (ADFS-style), else ``?wsdl``.
+
+    Blocking (HTTPS): call it off the GUI thread. TrustClientError says what went wrong."""
+    base = endpoint.rstrip("/")
+    with make_session(trust) as session:
+        for url in (f"{base}/mex", f"{base}?wsdl"):
+            try:
+                answer = session.get(url, timeout=timeout, verify=session.verify)
+            except requests.RequestException as exc:
+                raise TrustClientError(
+                    f"The STS's metadata at {url} could not be read: {exc}") from exc
+            if answer.status_code != 200:
+                continue
+            try:
+                found = metadata_certificates(answer.content)
+            except StsError:
+                continue
+            if found:
+                return found[0]
+    raise TrustClientError(
+        f"The metadata of {endpoint} (/mex, ?wsdl) names no certificate for the STS; choose "
+        "its certificate from a file.")
 
 
 def load_client_credentials(data: bytes, password: str | None = None,

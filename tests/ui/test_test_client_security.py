@@ -203,3 +203,16 @@ def test_another_sts_gets_its_scenario_chosen_by_hand(qtbot, window, api, keys):
     page.form.endpoint.setText(page.choices.sts_url)
     choose(section.scenario, "As the server")
     assert not section.isVisible()
+
+
+def test_the_sts_certificate_from_its_metadata(qtbot, window, api, keys):
+    page = page_for(qtbot, window, api, "scenario5")
+    section = page.form.security
+    choose(section.service, "From the STS's metadata")
+    choose_p12(qtbot, page, keys)
+    result = send(qtbot, page)
+    assert result.ok, (result.fault_name, result.fault_reason)
+    assert result.security.verdict.ok, result.security.verdict.lines()
+    # The certificate the metadata named is the one the answer was signed with.
+    signing = page.choices.certificates.signing[page.choices.certificates.active_signing]
+    assert result.security.verdict.report.signatures[0].signer_certificate == signing

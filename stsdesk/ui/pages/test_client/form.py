@@ -534,6 +534,10 @@ class TokenRequestForm(QWidget):
             problems.append(self.client_cert)
             return None
 
+    def trust_policy(self) -> TrustPolicy | None:
+        """How the STS's TLS certificate is trusted, or None with the problem shown."""
+        return self._trust([])
+
     def _trust(self, problems: list[QWidget]) -> TrustPolicy | None:
         choice = self.tls_choice.checkedId()
         field = self.pin if choice == TLS_PINNED else self.ca_file

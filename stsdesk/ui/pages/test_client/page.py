@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QSplitter, 
 from stsdesk.core.errors import StsError
 from stsdesk.core.tokeninfo import PrivateKey
 from stsdesk.services.credentials import CredentialStore
-from stsdesk.services.errors import InputError
+from stsdesk.services.errors import InputError, TrustClientError
 from stsdesk.services.message_security import MessageSecurity
 from stsdesk.services.profiles import EMBEDDED_PROFILE
 from stsdesk.services.token_session import TokenResult
@@ -151,12 +151,15 @@ class TestClientPage(Page):
         if not section.active:
             self._send(None)
             return
-        choice = section.read_choice()
+        trust = self.form.trust_policy()
+        if trust is None:
+            return
+        choice = section.read_choice(endpoint=self.form.endpoint.text().strip(), tls=trust)
         if choice is None:
             return
 
         def unreadable(error: Exception) -> None:
-            if isinstance(error, InputError | StsError):
+            if isinstance(error, InputError | StsError | TrustClientError):
                 section.show_problem(error.message)
                 self.banner.error(f"The request cannot be secured: {error.message}")
             else:

@@ -30,7 +30,12 @@ from stsdesk.core.algorithm_suite import AlgorithmSuite
 from stsdesk.core.certificate_files import read_certificates
 from stsdesk.core.scenarios import SCENARIOS, find_scenario
 from stsdesk.services.admin.models import SecurityPolicy
-from stsdesk.services.message_security import MessageSecurity, load_client_credentials
+from stsdesk.services.message_security import (
+    MessageSecurity,
+    fetch_metadata_certificate,
+    load_client_credentials,
+)
+from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.token_session import TokenResult
 from stsdesk.ui.pages.token_inspector import (
     CERT_FILE_FILTER,
@@ -44,6 +49,7 @@ __all__ = ["MessageSecuritySection", "SecurityChoice", "build_message_security",
 
 AS_APPLIED = ""  # the scenario combo's "as the server applies it"
 _FROM_FILE = "\nfile"
+_FROM_METADATA = "\nmetadata"
 CLIENT_FILE_FILTER = ("Key pairs (*.p12 *.pfx *.pem *.crt *.cer);;All files (*)")
 
 
@@ -61,6 +67,8 @@ class SecurityChoice:
     service_file: str = ""
     saml_token: bytes | None = None
     proof_key: bytes | None = field(default=None, repr=False)
+    metadata_endpoint: str = ""  # read the STS's certificate from this STS's /mex or ?wsdl
+    tls: TrustPolicy | None = None
 
 
 def build_message_security(choice: SecurityChoice) -> MessageSecurity:
@@ -75,6 +83,9 @@ def build_message_security(choice: SecurityChoice) -> MessageSecurity:
         loaded = read_certificates(read_file(choice.service_file, "STS certificate"),
                                    filename=Path(choice.service_file).name)
         service = loaded.certificates[0]
+    elif choice.metadata_endpoint:
+        service = fetch_metadata_certificate(choice.metadata_endpoint,
+                                             choice.tls or TrustPolicy())
     return MessageSecurity.for_scenario(
         choice.scenario_id, algorithm_suite=choice.algorithm_suite,
         service_certificate=service, client=client, saml_token=choice.saml_token,
@@ -197,7 +208,10 @@ class MessageSecuritySection(QGroupBox):
         self.on_scenario_changed()
 
     def set_foreign(self, foreign: bool) -> None:
-        """The endpoint is not the connected server's STS: the scenario must be chosen."""
+        """The endpoint is not the connected server's STS: the scenario must be chosen, and
+        the server's signing keys are not that STS's: its metadata names its certificate."""
+        if foreign and not self.foreign:
+            self.service.setCurrentIndex(self.service.findData(_FROM_METADATA))
         self.foreign = foreign
         self.on_scenario_changed()
 
@@ -220,6 +234,11 @@ class MessageSecuritySection(QGroupBox):
         for alias in self.signing:
             label = f"STS signing certificate '{alias}'" + (" (active)" if alias == active else "")
             self.service.addItem(label, alias)
+        self.service.addItem("From the STS's metadata (/mex, ?wsdl)", _FROM_METADATA)
+        self.service.setItemData(self.service.count() - 1,
+                                 "The certificate the STS names for its endpoints in its "
+                                 "WS-MetadataExchange or WSDL document",
+                                 Qt.ItemDataRole.ToolTipRole)
         self.service.addItem("A certificate from a file…", _FROM_FILE)
         self.service.blockSignals(False)
 
@@ -287,8 +306,10 @@ class MessageSecuritySection(QGroupBox):
 
     # -- reading ---------------------------------------------------------------------------
 
-    def read_choice(self) -> SecurityChoice | None:
-        """What was chosen, or None with the problem shown (nothing is read from disk)."""
+    def read_choice(self, *, endpoint: str = "",
+                    tls: TrustPolicy | None = None) -> SecurityChoice | None:
+        """What was chosen, or None with the problem shown (nothing is read from disk or the
+        network). ``endpoint`` and ``tls``: where the STS's metadata is, if chosen."""
         show_problem(self.error, None)
         choice = self.scenario_choice()
         security = self.security()
@@ -304,8 +325,10 @@ class MessageSecuritySection(QGroupBox):
             return None
         # The STS's certificate checks the answer's signature, and encrypts where the
         # policy asks: required only then.
-        service_cert, service_file = None, ""
-        if self.service.currentData() == _FROM_FILE:
+        service_cert, service_file, metadata = None, "", ""
+        if self.service.currentData() == _FROM_METADATA:
+            metadata = endpoint
+        elif self.service.currentData() == _FROM_FILE:
             service_file = self.service_file.text().strip()
             if not service_file and security.needs_service_certificate:
                 self.show_problem("Choose the STS's certificate file (the requests are "
@@ -327,7 +350,7 @@ class MessageSecuritySection(QGroupBox):
             proof = result.proof.key if result.proof is not None else None
         return SecurityChoice(choice[0], choice[1], client, self.client_key_file.text().strip(),
                               self.client_password.text(), service_cert, service_file, saml,
-                              proof)
+                              proof, metadata, tls)
 
     def show_problem(self, message: str) -> None:
         show_problem(self.error, message)
