@@ -339,6 +339,8 @@ def _symmetric(root: etree._Element, sec: etree._Element, body: etree._Element,
 
     def key_reference() -> etree._Element:
         reference = _str_element()
+        # WS-I BSP (and WSS4J) want the token type named on a reference to an EncryptedKey.
+        reference.set(f"{_WSSE11_}TokenType", ns.ENCRYPTED_KEY_TOKEN)
         etree.SubElement(reference, f"{WSSE_}Reference", URI=f"#{encrypted_key.get('Id')}",
                          ValueType=ns.ENCRYPTED_KEY_TOKEN)
         return reference

@@ -217,7 +217,9 @@ def wss4j(
     workdir = tmp_path_factory.mktemp("wss4j")
     classes = workdir / "classes"
     compiled = subprocess.run(
-        ["javac", "-nowarn", "-d", str(classes), "-cp", classpath, str(SOURCE)],
+        # Every program in this folder (StsClient and the helpers' own, e.g. RequestCheck).
+        ["javac", "-nowarn", "-d", str(classes), "-cp", classpath,
+         *sorted(str(path) for path in SOURCE.parent.glob("*.java"))],
         capture_output=True, text=True, timeout=300, check=False,
     )
     assert compiled.returncode == 0, f"javac failed:\n{compiled.stderr}"
