@@ -29,6 +29,7 @@ from tests.services.conftest import ADMIN_PASSWORD
 
 P12_PASSWORD = "client-p12-Pa55"
 RP = "https://rp.example.org/test-client"
+RP_ENCRYPTED = "https://rp.example.org/test-client-encrypted"
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,14 @@ def admin(server: BackgroundServer, client_key: certfactory.Issued) -> Iterator[
         app = api.create_application(ApplicationDraft(name=alias or "test-client-rp"))
         api.put_ws_trust(app.id, WsTrustConfig(audience=audience, certificate_alias=alias,
                                                encrypt_token=False))
+    # A relying party whose tokens are encrypted for it: token encryption is not message
+    # encryption, and the verdict must not mistake one for the other.
+    rp = certfactory.issue("test-client-encrypted-rp")
+    api.import_certificate("encrypted-rp", rp.certificate.public_bytes(
+        serialization.Encoding.PEM).decode())
+    app = api.create_application(ApplicationDraft(name="encrypted-rp"))
+    api.put_ws_trust(app.id, WsTrustConfig(audience=RP_ENCRYPTED, certificate_alias="encrypted-rp",
+                                           encrypt_token=True))
     yield api
     api.apply_security_policy(SecurityPolicyRequest("scenario1", allowed_roles=("admin",)))
     api.close()
@@ -121,6 +130,16 @@ def test_scenario5_sign_and_encrypt_both_ways_with_signature_confirmation(server
     # On the wire the answer's body is encrypted: the bytes shown are as received.
     assert b"RequestSecurityTokenResponse" not in result.exchange.response_bytes
     assert b"EncryptedData" in result.exchange.request_bytes
+
+
+def test_scenario5_a_token_encrypted_for_its_relying_party_is_not_a_problem(server, admin, p12):
+    apply(admin, "scenario5")
+    result = request(server, admin, security_for(admin, p12), applies_to=RP_ENCRYPTED)
+    assert result.ok, (result.fault_code, result.fault_reason, result.error)
+    assert result.decoded is not None and result.decoded.encryption is not None
+    verdict = result.security.verdict
+    assert verdict.ok, "\n".join(verdict.lines())
+    assert [p.location for p in verdict.report.encrypted_parts] == ["SOAP Body content"]
 
 
 def test_scenario8_username_token_in_a_symmetric_binding(server, admin, p12):

@@ -145,6 +145,7 @@ class SecurityHeaderReport:
 
 @dataclass
 class _Part:
+    element: etree._Element  # the EncryptedData (held: lxml proxies are compared by identity)
     element_id: str | None
     location: str
     algorithm: str
@@ -175,10 +176,15 @@ def read_security_header(data: bytes, keys: HeaderKeys | None = None) -> Securit
     for name, secret in keys.symmetric_keys.items():
         reader.tokens.add_key(SymmetricKey(secret, None, name))
         reader.key_names[secret] = f"the key named {name}"
-    for encrypted in root.iter(f"{XENC_}EncryptedData"):
-        reader.parts[id(encrypted)] = _Part(encrypted.get("Id"), _location(encrypted, body),
-                                            _algorithm(encrypted))
     security = root.find(f"{{{soap}}}Header/{WSSE_}Security")
+    # Message-level encryption: the Body's content, header blocks and the security header's
+    # own parts. A token encrypted for its relying party (an EncryptedAssertion inside the
+    # RSTR) is the token's business, not the message's (the token view reads it).
+    header = root.find(f"{{{soap}}}Header")
+    for encrypted in root.iter(f"{XENC_}EncryptedData"):
+        if encrypted.getparent() in (body, header, security):
+            reader.parts.append(_Part(encrypted, encrypted.get("Id"),
+                                      _location(encrypted, body), _algorithm(encrypted)))
     if security is not None:
         index = 0
         while index < len(children := [c for c in security if isinstance(c.tag, str)]):
@@ -220,7 +226,7 @@ class _Reader:
     body: etree._Element
     keys: HeaderKeys
     tokens: MessageTokens
-    parts: dict[int, _Part] = field(default_factory=dict)  # id() of the EncryptedData
+    parts: list[_Part] = field(default_factory=list)
     token_entries: list[TokenEntry] = field(default_factory=list)
     signatures: list[SignatureEntry] = field(default_factory=list)
     confirmations: list[str | None] = field(default_factory=list)
@@ -301,8 +307,11 @@ class _Reader:
 
     def _unwrap(self, element: etree._Element, cert: x509.Certificate | None,
                 wrap: str) -> SymmetricKey | None:
-        candidates = [k for k in self.keys.private_keys if cert is None or (
-            k.public_key().public_numbers() == cert.public_key().public_numbers())]  # type: ignore[union-attr]
+        public = cert.public_key() if cert is not None else None
+        candidates = [k for k in self.keys.private_keys if public is None or (
+            isinstance(public, rsa.RSAPublicKey)
+            and k.public_key().public_numbers() == public.public_numbers())]
+        last = ""
         for private_key in candidates:
             try:
                 return unwrap_key(element, private_key, key_wrap=wrap)
@@ -312,9 +321,12 @@ class _Reader:
             self.problems.append(f"EncryptedKey {element.get('Id') or ''}: {last}")
         return None
 
+    def part_of(self, encrypted: etree._Element) -> _Part | None:
+        return next((p for p in self.parts if p.element is encrypted), None)
+
     def _mark(self, uri: str, key: str, reason: str) -> None:
         target = self.tokens.ids.get(uri[1:]) if uri.startswith("#") else None
-        part = self.parts.get(id(target)) if target is not None else None
+        part = self.part_of(target) if target is not None else None
         if part is not None:
             part.key, part.reason = key, reason
 
@@ -323,7 +335,11 @@ class _Reader:
         if target is None or target.tag != f"{XENC_}EncryptedData":
             self.problems.append(f"The encrypted part {uri[:80]!r} is not in the message.")
             return
-        part = self.parts.setdefault(id(target), _Part(target.get("Id"), "?", _algorithm(target)))
+        part = self.part_of(target)
+        if part is None:
+            part = _Part(target, target.get("Id"), _location(target, self.body),
+                         _algorithm(target))
+            self.parts.append(part)
         if secret is None:
             secret, description = self._key_of(target.find(f"{DS_}KeyInfo"))
             if secret is None:
@@ -383,8 +399,13 @@ class _Reader:
                                        else "(not in the message)", uri.lstrip("#")))
         key, who, cert = self._signing_key(element.find(f"{DS_}KeyInfo"), method)
         status, reason = Check.NOT_CHECKED, "the key is not known"
-        still_encrypted = any(e is not None and next(e.iter(f"{XENC_}EncryptedData"), None)
-                              is not None for e in elements)
+        # A covered part holding message-level ciphertext cannot be checked before it is
+        # decrypted (an encrypted token inside the Body is another matter: it was signed so).
+        still_encrypted = any(
+            e is not None and any(p.status is not Check.DECRYPTED and (
+                p.element is e or any(d is p.element for d in e.iter(f"{XENC_}EncryptedData")))
+                for p in self.parts)
+            for e in elements)
         if still_encrypted:
             reason = ("it covers a part that is still encrypted: give the key that decrypts "
                       "it")
@@ -460,7 +481,7 @@ class _Reader:
             signatures=tuple(self.signatures),
             encrypted_parts=tuple(EncryptedPartEntry(p.element_id, p.location, p.algorithm,
                                                      p.key, p.status, p.content, p.reason)
-                                  for p in self.parts.values()),
+                                  for p in self.parts),
             confirmations=tuple(self.confirmations),
             body_content=", ".join(_local(c) for c in body_children) or "(empty)",
             clear_envelope=etree.tostring(self.root, xml_declaration=True, encoding="utf-8"),
