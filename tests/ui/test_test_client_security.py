@@ -216,3 +216,12 @@ def test_the_sts_certificate_from_its_metadata(qtbot, window, api, keys):
     # The certificate the metadata named is the one the answer was signed with.
     signing = page.choices.certificates.signing[page.choices.certificates.active_signing]
     assert result.security.verdict.report.signatures[0].signer_certificate == signing
+
+
+def test_a_refused_secured_request_shows_the_fault_not_a_verdict(qtbot, window, api):
+    page = page_for(qtbot, window, api, "scenario8")
+    fill_user(qtbot, page, password="not-the-password")
+    result = send(qtbot, page)
+    assert result.fault_name == "FailedAuthentication"
+    text = verdict_text(page)
+    assert "refused the request with a fault" in text and "as the policy asks" not in text

@@ -100,7 +100,8 @@ class TokenResultView(QWidget):
         self.security_view = SecurityHeaderView(split)
         self.security_view.clear("Requests are not secured at the message level (a "
                                  "UsernameToken over HTTPS).")
-        self.clear_view = XmlView("RSTR decrypted", split, file_name="rstr-decrypted.xml")
+        self.clear_view = XmlView("Answer as read (decrypted)", split,
+                                  file_name="rstr-decrypted.xml")
         split.addWidget(self.security_view)
         split.addWidget(self.clear_view)
         return split
@@ -117,11 +118,17 @@ class TokenResultView(QWidget):
             self.security_view.clear("The request was secured, but no answer came to judge.")
             self.clear_view.set_xml(None)
             return
-        ok = verdict.ok
-        heading = ("The answer's security is as the policy asks." if ok
-                   else "The answer's security is NOT as the policy asks:")
-        self.security_view.show_report(verdict.report, verdict=verdict.lines(), ok=ok,
-                                       heading=heading)
+        if result.fault_code:
+            # A fault is answered in clear: there is nothing to hold against the policy.
+            self.security_view.show_report(
+                verdict.report, heading="The STS refused the request with a fault (see the "
+                "outcome above); a fault is not signed or encrypted.")
+        else:
+            ok = verdict.ok
+            heading = ("The answer's security is as the policy asks." if ok
+                       else "The answer's security is NOT as the policy asks:")
+            self.security_view.show_report(verdict.report, verdict=verdict.lines(), ok=ok,
+                                           heading=heading)
         clear = outcome.clear_response
         self.clear_view.set_xml(pretty_xml(clear) if clear else None, exact=clear or None)
 
