@@ -62,9 +62,20 @@ def api(ui_server, keys: Keys) -> Iterator[AdminApi]:
         serialization.Encoding.PEM).decode())
     app = admin.create_application(ApplicationDraft(name=f"gui-secured-{TAG}"))
     admin.put_ws_trust(app.id, WsTrustConfig(audience=RP, encrypt_token=False))
+    # The STS as its own relying party: a holder-of-key token for it carries its proof key
+    # encrypted for the STS, which scenario 31 then accepts as the protection token.
+    admin.import_certificate(f"gui-sts-self-{TAG}", admin.public_certificate())
+    app = admin.create_application(ApplicationDraft(name=f"gui-sts-self-{TAG}"))
+    admin.put_ws_trust(app.id, WsTrustConfig(audience=sts_address(ui_server),
+                                             certificate_alias=f"gui-sts-self-{TAG}",
+                                             encrypt_token=False))
     yield admin
     admin.apply_security_policy(SecurityPolicyRequest("scenario1", allowed_roles=("admin",)))
     admin.close()
+
+
+def sts_address(server) -> str:
+    return server.url + "/services/wso2carbon-sts"
 
 
 def apply(api: AdminApi, scenario: str) -> None:
@@ -225,3 +236,29 @@ def test_a_refused_secured_request_shows_the_fault_not_a_verdict(qtbot, window, 
     assert result.fault_name == "FailedAuthentication"
     text = verdict_text(page)
     assert "refused the request with a fault" in text and "as the policy asks" not in text
+
+
+def test_scenario31_a_holder_of_key_token_from_history_signs_with_its_proof_key(
+        qtbot, window, api, keys, ui_server):
+    page = page_for(qtbot, window, api, "scenario2")
+    set_audience(qtbot, page, sts_address(ui_server))
+    choose(page.form.key_type, "SymmetricKey")
+    choose_p12(qtbot, page, keys)
+    first = send(qtbot, page)
+    assert first.ok and first.proof is not None and first.proof.key, first.fault_reason
+    apply(api, "scenario31")
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        page.refresh()
+    section = page.form.security
+    assert section.saml_token.isEnabled()
+    choose(section.saml_token, first.summary)
+    assert "proof key" in section.saml_token.currentText()
+    choose(page.form.key_type, "Bearer")
+    set_audience(qtbot, page, RP)
+    result = send(qtbot, page)
+    assert result.ok, (result.fault_name, result.fault_reason)
+    assert "as the policy asks" in verdict_text(page)
+    # The request was signed with the token's proof key (HMAC), naming the assertion by ID.
+    sent = page.result_view.rst_view.exact_bytes()
+    assert b"hmac-sha1" in sent and b"#SAMLID" in sent
+    assert first.decoded.assertion_id.encode() in sent
