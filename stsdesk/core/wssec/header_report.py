@@ -366,8 +366,7 @@ class _Reader:
     def _key_of(self, key_info: etree._Element | None) -> tuple[bytes | None, str]:
         """A symmetric key a KeyInfo names: an EncryptedKey, a derived key, or an assertion's
         proof key (by its ID)."""
-        reference = key_info.find(f"{WSSE_}SecurityTokenReference") if key_info is not None \
-            else None
+        reference = _token_reference(key_info)
         if reference is None:
             return None, "no key named"
         identifier = reference.find(f"{WSSE_}KeyIdentifier")
@@ -436,12 +435,9 @@ class _Reader:
                      ) -> tuple[SignatureKey | None, str, x509.Certificate | None]:
         if "hmac" in method:
             secret, who = self._key_of(key_info)
-            if secret is None and key_info is not None:
-                return None, f"HMAC with {who}", None
-            return (SignatureKey(secret=secret) if secret is not None else None), \
-                f"HMAC with {who}", None
-        reference = key_info.find(f"{WSSE_}SecurityTokenReference") if key_info is not None \
-            else None
+            key = SignatureKey(secret=secret) if secret is not None else None
+            return key, f"HMAC with {who}", None
+        reference = _token_reference(key_info)
         identifier = reference.find(f"{WSSE_}KeyIdentifier") if reference is not None else None
         if identifier is not None and (identifier.get("ValueType") or "").strip() in (
             ns.SAML2_ID, ns.SAML11_ASSERTION_ID
@@ -451,8 +447,8 @@ class _Reader:
                 confirmation = read_assertion(assertion, lenient=True).confirmation
                 if isinstance(confirmation, HolderOfKeyPublic):
                     cert = read_certificate(confirmation.certificate_der, "holder-of-key key")
-                    return SignatureKey(certificate=cert), \
-                        f"the SAML assertion's key: {_subject(cert)}", cert
+                    who = f"the SAML assertion's key: {_subject(cert)}"
+                    return SignatureKey(certificate=cert), who, cert
             return None, "a SAML assertion's key", None
         try:
             cert, carried = self.tokens.certificate_for(key_info)
@@ -489,9 +485,13 @@ class _Reader:
         )
 
 
+def _token_reference(key_info: etree._Element | None) -> etree._Element | None:
+    return None if key_info is None else key_info.find(f"{WSSE_}SecurityTokenReference")
+
+
 def _reference_text(key_info: etree._Element | None) -> str:
     """How a KeyInfo names its key, in words (for a key the reader does not hold)."""
-    reference = key_info.find(f"{WSSE_}SecurityTokenReference") if key_info is not None else None
+    reference = _token_reference(key_info)
     if reference is None:
         return "no wsse:SecurityTokenReference"
     identifier = reference.find(f"{WSSE_}KeyIdentifier")
