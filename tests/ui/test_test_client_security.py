@@ -262,3 +262,19 @@ def test_scenario31_a_holder_of_key_token_from_history_signs_with_its_proof_key(
     sent = page.result_view.rst_view.exact_bytes()
     assert b"hmac-sha1" in sent and b"#SAMLID" in sent
     assert first.decoded.assertion_id.encode() in sent
+
+
+@pytest.mark.parametrize("content", [b"not a key pair at all", None])
+def test_a_broken_or_missing_key_file_is_named(qtbot, window, api, tmp_path, content):
+    page = page_for(qtbot, window, api, "scenario2")
+    section = page.form.security
+    path = tmp_path / "broken.p12"
+    if content is not None:
+        path.write_bytes(content)
+    section.client_file.setText(str(path))
+    section.client_key_file.clear()
+    qtbot.mouseClick(page.request_button, LEFT)
+    qtbot.waitUntil(lambda: section.error.isVisible(), timeout=10_000)
+    expected = "cannot be read" if content is None else "not a PKCS#12"
+    assert expected in section.error.text()
+    assert not page.controller.busy
