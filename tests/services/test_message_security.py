@@ -208,3 +208,15 @@ def test_without_the_client_key_the_request_is_not_sent(server, admin):
     security = MessageSecurity.for_scenario("scenario2")
     with pytest.raises(InvalidRequestError, match="client certificate"):
         request(server, admin, security)
+
+
+@pytest.mark.parametrize("scenario", ["scenario3", "scenario4", "scenario6", "scenario7"])
+def test_the_other_symmetric_scenarios_get_a_token_and_a_good_verdict(server, admin, p12,
+                                                                      scenario):
+    apply(admin, scenario)
+    result = request(server, admin, security_for(admin, p12))
+    assert result.ok, (result.fault_code, result.fault_reason, result.error)
+    verdict = result.security.verdict
+    assert verdict.ok, "\n".join(verdict.lines())
+    assert verdict.report.signatures and all(
+        "HMAC" in s.key for s in verdict.report.signatures)
