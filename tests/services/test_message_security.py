@@ -15,7 +15,7 @@ from lxml import etree
 from stsdesk.core.certificate_files import WrongPasswordError
 from stsdesk.core.errors import InvalidRequestError
 from stsdesk.core.wssec.header_report import Check
-from stsdesk.core.wstrust import KeyType
+from stsdesk.core.wstrust import KeyType, TokenType
 from stsdesk.server.runner import BackgroundServer
 from stsdesk.services.admin import AdminApi
 from stsdesk.services.admin.connect import open_admin_api
@@ -162,28 +162,34 @@ def test_scenario8_a_wrong_password_is_refused_inside_the_secured_header(server,
     assert result.fault_name == "FailedAuthentication", result.fault_reason
 
 
-def test_scenario33_a_saml_token_from_history_as_supporting_token(server, admin, p12):
+@pytest.mark.parametrize("scenario, token_type", [("scenario33", TokenType.SAML20),
+                                                   ("scenario34", TokenType.SAML11)])
+def test_a_saml_token_from_history_as_supporting_token(server, admin, p12, scenario,
+                                                       token_type):
     apply(admin, "scenario2")
-    first = request(server, admin, security_for(admin, p12))
+    first = request(server, admin, security_for(admin, p12), token_type=token_type)
     assert first.ok and first.token is not None
-    apply(admin, "scenario33")
+    apply(admin, scenario)
     security = security_for(admin, p12, saml_token=etree.tostring(first.token))
-    result = request(server, admin, security)
+    result = request(server, admin, security, token_type=token_type)
     assert result.ok, (result.fault_code, result.fault_reason, result.error)
     assert result.security.verdict.ok, result.security.verdict.lines()
     assert "test-client-signer" in (result.decoded.subject.name_id or "")
 
 
-def test_scenario31_holder_of_key_token_signs_with_its_proof_key(server, admin, p12):
+@pytest.mark.parametrize("scenario, token_type", [("scenario31", TokenType.SAML20),
+                                                   ("scenario32", TokenType.SAML11)])
+def test_a_holder_of_key_token_signs_with_its_proof_key(server, admin, p12, scenario,
+                                                        token_type):
     apply(admin, "scenario2")
     first = request(server, admin, security_for(admin, p12), key_type=KeyType.SYMMETRIC,
+                    token_type=token_type,
                     applies_to=server.url + "/services/wso2carbon-sts")
-    if not first.ok or first.proof is None or first.proof.key is None:
-        pytest.skip(f"no holder-of-key token for the STS itself: {first.fault_reason}")
-    apply(admin, "scenario31")
+    assert first.ok and first.proof is not None and first.proof.key, first.fault_reason
+    apply(admin, scenario)
     security = security_for(admin, p12, saml_token=etree.tostring(first.token),
                             proof_key=first.proof.key)
-    result = request(server, admin, security)
+    result = request(server, admin, security, token_type=token_type)
     assert result.ok, (result.fault_code, result.fault_reason)
     assert result.security.verdict.ok, result.security.verdict.lines()
 
