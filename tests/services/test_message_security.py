@@ -226,3 +226,20 @@ def test_the_other_symmetric_scenarios_get_a_token_and_a_good_verdict(server, ad
     assert verdict.ok, "\n".join(verdict.lines())
     assert verdict.report.signatures and all(
         "HMAC" in s.key for s in verdict.report.signatures)
+
+
+def test_validate_renew_and_cancel_are_secured_too(server, admin, p12):
+    apply(admin, "scenario5")
+    options = TokenRequestOptions(
+        endpoint=server.url + "/services/wso2carbon-sts", username="",
+        tls=TrustPolicy(ca_file=str(server.ca_file)), applies_to=RP,
+        message_security=security_for(admin, p12))
+    with TokenSession(options) as session:
+        issued = session.issue()
+        assert issued.ok, issued.fault_reason
+        for action in (session.validate, session.renew, session.cancel):
+            result = action()
+            assert result.ok, (action.__name__, result.fault_name, result.fault_reason)
+            assert b"EncryptedData" in result.exchange.request_bytes
+            assert result.security.verdict.ok, result.security.verdict.lines()
+        assert session.history[1].valid is True and session.history[-1].cancelled
