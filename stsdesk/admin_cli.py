@@ -110,6 +110,20 @@ def add_admin_command(commands: argparse._SubParsersAction) -> None:  # type: ig
     apply.add_argument("--user-store-domain", default="ALL-USER-STORE-DOMAINS", metavar="D")
     apply.add_argument("--trusted-keystore", action="append", default=[], metavar="K")
     apply.add_argument("--private-keystore", metavar="K")
+    check = security.add_parser(
+        "check-policy", help="the STS's verdict on an own WS-SecurityPolicy file (nothing is "
+                             "applied; exit code 3 when it cannot enforce the policy)")
+    check.add_argument("file", type=Path, help="the wsp:Policy document")
+    own = security.add_parser(
+        "apply-policy", help="apply an own WS-SecurityPolicy instead of a scenario (WSO2: "
+                             "--registry-path of a policy in its registry)")
+    own.add_argument("file", type=Path, nargs="?", help="the wsp:Policy document (stsdesk)")
+    own.add_argument("--name", help="the policy's name (the file's name by default)")
+    own.add_argument("--registry-path", metavar="PATH", help="WSO2: the policy's registry path")
+    own.add_argument("--role", action="append", default=[], help="allowed role (repeat)")
+    own.add_argument("--user-store-domain", default="ALL-USER-STORE-DOMAINS", metavar="D")
+    own.add_argument("--trusted-keystore", action="append", default=[], metavar="K")
+    own.add_argument("--private-keystore", metavar="K")
     security.add_parser("disable", help="disable security (no tokens are issued)")
     proof = security.add_parser("proof-key-type", help="show or set the proof key type")
     proof.add_argument("value", nargs="?", choices=("EncryptedKey", "BinarySecret"))

@@ -11,13 +11,14 @@ from stsdesk.admin_cli import UsageError, read_text
 from stsdesk.services.admin.api import AdminApi, Capability
 from stsdesk.services.admin.models import (
     ApplicationDraft,
+    OwnPolicyRequest,
     RequestedClaim,
     SecurityPolicyRequest,
     UserDraft,
     WsTrustConfig,
 )
 from stsdesk.services.admin.wso2 import Wso2AdminApi
-from stsdesk.services.errors import NotFoundError, UnsupportedError
+from stsdesk.services.errors import InvalidInputError, NotFoundError, UnsupportedError
 
 __all__ = ["dispatch"]
 
@@ -77,6 +78,8 @@ def _security(api: AdminApi, args: argparse.Namespace, action: str, emit: Emit,
             scenario_id=args.scenario, user_store_domain=args.user_store_domain,
             allowed_roles=tuple(args.role), trusted_keystores=tuple(args.trusted_keystore),
             private_keystore=args.private_keystore)))
+    elif action in ("check-policy", "apply-policy"):
+        _own_policy(api, args, action, emit)
     elif action == "disable":
         api.disable_security()
         emit(args, {"enabled": False})
@@ -84,6 +87,27 @@ def _security(api: AdminApi, args: argparse.Namespace, action: str, emit: Emit,
         value = (api.set_proof_key_type(args.value) if args.value
                  else api.get_proof_key_type())
         emit(args, {"proofKeyType": value}, lambda item: item["proofKeyType"])
+
+
+def _own_policy(api: AdminApi, args: argparse.Namespace, action: str, emit: Emit) -> None:
+    if action == "check-policy":
+        verdict = api.check_own_policy(read_text(args.file, "policy file"))
+        emit(args, verdict, lambda v: "The STS can enforce this policy." if v.enforceable
+             else "\n".join(["The STS cannot enforce:"] + [
+                 f"  {issue.describe()}" for issue in v.unenforceable]))
+        if not verdict.enforceable:
+            raise InvalidInputError(400, "", "Not enforceable", (
+                f"the STS cannot enforce {len(verdict.unenforceable)} assertion(s) of "
+                f"{args.file}"))
+        return
+    if args.file is None and not args.registry_path:
+        raise UsageError("Give the policy file (or, for WSO2, --registry-path).")
+    emit(args, api.apply_own_policy(OwnPolicyRequest(
+        name=args.name or (args.file.stem if args.file is not None else args.registry_path),
+        document=read_text(args.file, "policy file") if args.file is not None else "",
+        registry_path=args.registry_path, user_store_domain=args.user_store_domain,
+        allowed_roles=tuple(args.role), trusted_keystores=tuple(args.trusted_keystore),
+        private_keystore=args.private_keystore)))
 
 
 def _trusted(api: AdminApi, args: argparse.Namespace, action: str, emit: Emit,

@@ -11,7 +11,7 @@ __all__ = [
     "WSDL", "WSDL_SOAP11", "WSDL_SOAP12", "WSAW", "WSAM", "SOAP_HTTP_TRANSPORT", "WSX", "WSXFER",
     "WSAID", "MEX_GET_METADATA_REQUEST", "MEX_GET_METADATA_RESPONSE", "TRANSFER_GET",
     "TRANSFER_GET_RESPONSE", "SP_2005_INCLUDE_TOKEN", "SP_12_INCLUDE_TOKEN", "PASSWORD_TEXT",
-    "PASSWORD_DIGEST",
+    "PASSWORD_DIGEST", "RAMPART_POLICY",
     "BASE64_BINARY", "X509V3", "SAML11_ASSERTION_ID", "SAML2_ID", "TOKEN_SAML11",
     "TOKEN_SAML20", "TOKEN_SAML10_URN", "TOKEN_SAML20_URN", "IDENTITY_NO_PROOF_KEY",
     "WSO2_CLAIMS", "XML", "SOAP12_ULTIMATE_RECEIVER", "SOAP11_ACTOR_NEXT", "SOAP12_ROLE_NEXT",
@@ -128,6 +128,8 @@ SP_2005: Final = "http://schemas.xmlsoap.org/ws/2005/07/securitypolicy"
 SP_12: Final = "http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702"
 SP_2005_INCLUDE_TOKEN: Final = f"{SP_2005}/IncludeToken/"
 SP_12_INCLUDE_TOKEN: Final = f"{SP_12}/IncludeToken/"
+# Apache Rampart's own policy assertions (ramp:RampartConfig in WSO2's registry policies).
+RAMPART_POLICY: Final = "http://ws.apache.org/rampart/policy"
 
 # WS-SecureConversation (DerivedKeyToken): February 2005 (Rampart) and 1.3
 WSC_2005: Final = "http://schemas.xmlsoap.org/ws/2005/02/sc"

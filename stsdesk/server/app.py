@@ -27,6 +27,7 @@ from stsdesk.server.admin import (
     claims,
     configs,
     keystores,
+    own_policy,
     scim,
     sts_security,
     sts_settings,
@@ -237,7 +238,8 @@ def build_app(
     app.add_route(STS_PATH, endpoint.get, methods=["GET"], include_in_schema=False)
     app.add_route(MEX_PATH, endpoint.mex_get, methods=["GET"], include_in_schema=False)
     app.add_route(MEX_PATH, endpoint.mex_post, methods=["POST"], include_in_schema=False)
-    for module in (configs, applications, sts_security, sts_settings, keystores, claims, audit):
+    for module in (configs, applications, sts_security, own_policy, sts_settings, keystores,
+                   claims, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(scim.router, prefix=SCIM_PREFIX)
     return _TokenRequestsFirst(endpoint, app)

@@ -53,6 +53,10 @@ class SecurityPolicy:
     # unless the administrator chose a stronger one).
     algorithm_suite: AlgorithmSuite = DEFAULT_ALGORITHM_SUITE
     proof_key_type: ProofKeyType = ProofKeyType.BINARY_SECRET
+    # An administrator's own WS-SecurityPolicy (scenario_id core.own_policy.OWN_POLICY_ID):
+    # its name and document, checked enforceable when it was applied; None for a scenario.
+    policy_name: str | None = None
+    policy_document: str | None = None
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE
 from stsdesk.core.certificate_description import CertificateDescription, describe_certificate
 from stsdesk.core.certificates import load_certificate
 from stsdesk.core.claims import LOCAL_CLAIMS
+from stsdesk.core.own_policy import OWN_POLICY_ID
 from stsdesk.core.scenarios import (
     EVERYONE_ROLES,
     SCENARIOS,
@@ -28,6 +29,7 @@ from stsdesk.core.scenarios import (
     policy_document,
 )
 from stsdesk.core.tokentypes import ISSUED_TOKEN_TYPES
+from stsdesk.core.wssec.policy_support import check_policy
 from stsdesk.services.admin.api import Capabilities, Capability
 from stsdesk.services.admin.models import (
     Application,
@@ -41,7 +43,10 @@ from stsdesk.services.admin.models import (
     LocalClaim,
     LockoutPolicy,
     NewSigningKey,
+    OwnPolicyRequest,
     PasswordDigestSetting,
+    PolicyIssue,
+    PolicyVerdict,
     ResidentIdp,
     Role,
     Scenario,
@@ -231,6 +236,37 @@ class FakeAdminApi:
                 algorithm_suite=request.algorithm_suite,
                 proof_key_type=self.security.proof_key_type)
             self._record("sts.security.apply", scenario.id)
+            return self.security
+
+    def check_own_policy(self, document: str) -> PolicyVerdict:
+        """The real engine's verdict (core.wssec.policy_support), as the server gives it."""
+        self._call("check_own_policy", Capability.OWN_POLICY_CHECK)
+        verdict = check_policy(document.encode())
+        return PolicyVerdict(
+            enforceable=verdict.enforceable,
+            unenforceable=tuple(PolicyIssue(i.assertion, i.name, i.path, i.line, i.reason)
+                                for i in verdict.unenforceable),
+            notes=verdict.notes, policy_id=verdict.policy_id,
+            algorithm_suite=verdict.algorithm_suite, asks_for=verdict.asks_for)
+
+    def apply_own_policy(self, request: OwnPolicyRequest) -> SecurityPolicy:
+        self._call("apply_own_policy", Capability.SECURITY_POLICY)
+        verdict = check_policy(request.document.encode())
+        if not verdict.enforceable:
+            raise _invalid("The STS cannot enforce: " + "; ".join(
+                i.describe() for i in verdict.unenforceable))
+        if "roles" in verdict.asks_for and not request.allowed_roles:
+            raise _invalid(f"{request.name} needs at least one allowed role.")
+        with self._lock:
+            self.security = SecurityPolicy(
+                enabled=True, scenario_id=OWN_POLICY_ID,
+                user_store_domain=request.user_store_domain,
+                allowed_roles=tuple(request.allowed_roles),
+                trusted_keystores=tuple(request.trusted_keystores),
+                private_keystore=request.private_keystore,
+                proof_key_type=self.security.proof_key_type,
+                policy_name=request.name, policy_document=request.document)
+            self._record("sts.security.apply", request.name)
             return self.security
 
     def disable_security(self) -> None:

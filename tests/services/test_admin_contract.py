@@ -20,6 +20,7 @@ from stsdesk.services.admin import AdminApi, StsdeskAdminApi
 from stsdesk.services.admin.models import (
     ApplicationDraft,
     NewSigningKey,
+    OwnPolicyRequest,
     PasswordDigestSetting,
     RequestedClaim,
     ResidentIdp,
@@ -37,6 +38,7 @@ from stsdesk.services.errors import (
 )
 from stsdesk.services.tls import TrustPolicy, fetch_certificate, fingerprint
 from tests.helpers import certfactory
+from tests.helpers.data import DATA
 from tests.helpers.fake_admin import FakeAdminApi
 from tests.services.conftest import ADMIN_PASSWORD
 
@@ -212,6 +214,36 @@ def test_security_policy_applies_and_disables(api):
         api.apply_security_policy(SecurityPolicyRequest(
             before.scenario_id, allowed_roles=before.allowed_roles,
             algorithm_suite=before.algorithm_suite))
+
+
+def test_an_own_policy_is_checked_applied_and_read_back(api):
+    own = (DATA / "own-policies" / "signed-encrypted-sha256.xml").read_text(encoding="utf-8")
+    refused = (DATA / "own-policies" / "kerberos.xml").read_text(encoding="utf-8")
+    before = api.get_security_policy()
+
+    verdict = api.check_own_policy(refused)
+    assert not verdict.enforceable
+    kerberos = next(i for i in verdict.unenforceable if i.name == "sp:KerberosToken")
+    assert kerberos.path.endswith("/sp:ProtectionToken/wsp:Policy/sp:KerberosToken")
+    assert kerberos.line == 13 and "Kerberos" in kerberos.reason
+    assert api.check_own_policy(own).asks_for == ("keystores",)
+
+    with pytest.raises(InvalidInputError, match="KerberosToken"):
+        api.apply_own_policy(OwnPolicyRequest("Kerberos", refused, trusted_keystores=(
+            "wso2carbon.jks",), private_keystore="wso2carbon.jks"))
+    applied = api.apply_own_policy(OwnPolicyRequest(
+        "Partner", own, trusted_keystores=("wso2carbon.jks",),
+        private_keystore="wso2carbon.jks"))
+    assert applied.own_policy and applied.policy_name == "Partner"
+    assert applied.policy_document == own
+    assert api.get_security_policy() == applied
+    assert applied.describe().startswith("own policy Partner")
+
+    api.apply_security_policy(SecurityPolicyRequest(
+        before.scenario_id, allowed_roles=before.allowed_roles,
+        trusted_keystores=before.trusted_keystores, private_keystore=before.private_keystore,
+        algorithm_suite=before.algorithm_suite))
+    assert not api.get_security_policy().own_policy
 
 
 def test_proof_key_type_and_sts_settings_read_back(api):

@@ -266,7 +266,7 @@ def test_apply_scenario1_with_a_new_role(qtbot, window, admin_client, roles, mon
     # Step 1: the applied scenario is preselected; the groups are WSO2's.
     tree = wizard.scenario_page.tree
     headings = [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
-    assert headings == ["Basic Scenarios", "Advanced Scenarios"]
+    assert headings == ["Basic Scenarios", "Advanced Scenarios", "Security Policy from a File"]
     assert wizard.field("scenarioId") == "scenario1"
     assert wizard.scenario_page.yes_radio.isChecked()
     screenshot(wizard, "security-wizard-1")

@@ -93,6 +93,18 @@ class _Answer:
 
 def _scenario_bean(answer: _Answer, parent: etree._Element, name: str, scenario_id: str,
                    state: DoubleState) -> None:
+    if scenario_id == _FROM_REGISTRY:
+        # (inferred: not confirmed on a server) the console's registry choice as the current
+        # scenario, with the policy's registry path.
+        bean = answer.bean(parent, name, in_wrapper=False)
+        answer.field(bean, "category", "")
+        answer.field(bean, "currentScenario", "true")
+        answer.field(bean, "description", "Security Policy is in Registry")
+        answer.field(bean, "policyRegistryPath", state.policy_path)
+        answer.field(bean, "scenarioId", _FROM_REGISTRY)
+        answer.field(bean, "summary", "Policy from registry")
+        answer.field(bean, "type", "")
+        return
     scenario = next(s for s in SCENARIOS if s.id == scenario_id)
     bean = answer.bean(parent, name, in_wrapper=False)
     answer.field(bean, "category", scenario.category)
@@ -102,6 +114,9 @@ def _scenario_bean(answer: _Answer, parent: etree._Element, name: str, scenario_
     answer.field(bean, "scenarioId", scenario.id)
     answer.field(bean, "summary", scenario.summary)
     answer.field(bean, "type", "basic")
+
+
+_FROM_REGISTRY = "policyFromRegistry"
 
 
 def _security(op: str, w: etree._Element, state: DoubleState, profile: DoubleProfile,
@@ -146,6 +161,17 @@ def _security(op: str, w: etree._Element, state: DoubleState, profile: DoublePro
     if op == "applySecurity":
         scenario_id = _text(w, "policyId")
         scenario = next((s for s in SCENARIOS if s.id == scenario_id), None)
+        if scenario_id == _FROM_REGISTRY:
+            # The console's "Security Policy is in Registry": the policy's path beside the id.
+            path = _text(w, "policyPath")
+            if path not in state.registry_policies:
+                raise SoapFault(f"Error while applying security: cannot read the policy {path} "
+                                "from the registry")
+            state.scenario, state.policy_path = _FROM_REGISTRY, path
+            state.roles = _texts(w, "userGroupNames")
+            state.trusted_stores, state.private_store = _texts(w, "trustedStores"), _text(
+                w, "privateStore")
+            return None
         if scenario is None:
             raise SoapFault(f"Error while applying security: no scenario {scenario_id}")
         roles = _texts(w, "userGroupNames")
@@ -161,7 +187,7 @@ def _security(op: str, w: etree._Element, state: DoubleState, profile: DoublePro
             raise SoapFault("Error while reading keystore: the keystore does not exist")
         if "keystore" in scenario.category and not private:
             raise SoapFault("Private key store is required for this scenario")
-        state.scenario, state.roles = scenario.id, roles
+        state.scenario, state.roles, state.policy_path = scenario.id, roles, None
         state.trusted_stores, state.private_store = stores, private
         return None
     if op == "disableSecurityOnService":

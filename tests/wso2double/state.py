@@ -68,6 +68,10 @@ class DoubleState:
     roles: list[str] = field(default_factory=list)
     trusted_stores: list[str] = field(default_factory=list)
     private_store: str | None = None
+    # Policies in the registry (their paths), for applySecurity with policyFromRegistry, and
+    # the path of the one applied.
+    registry_policies: set[str] = field(default_factory=set)
+    policy_path: str | None = None
     proof_key_type: str = "BinarySecret"
     trusted_services: dict[str, str | None] = field(default_factory=dict)
     public_certificate: bytes = field(default_factory=lambda: _der("localhost"))

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
+from stsdesk.core.own_policy import MAX_POLICY_BYTES, OWN_POLICY_ID
 from stsdesk.core.scenarios import (
     EVERYONE_ROLES,
     SCENARIOS,
@@ -21,6 +22,7 @@ from stsdesk.core.scenarios import (
 from stsdesk.server.admin.audit import record
 from stsdesk.server.admin.auth import Admin
 from stsdesk.server.admin.context import AdminContext, get_context
+from stsdesk.server.admin.own_policy import OwnPolicy, checked_own_policy
 from stsdesk.server.errors import NotFoundError, ValidationError
 from stsdesk.server.model import ProofKeyType, SecurityPolicy
 from stsdesk.server.urls import STS_PATH, public_base_url
@@ -87,12 +89,27 @@ class SecurityModel(BaseModel):
         description="The keystore holding the STS's private key.")
     algorithmSuite: AlgorithmSuite = Field(description=_SUITE_DESCRIPTION)
     proofKeyType: ProofKeyType
+    policyName: str | None = Field(
+        default=None, description=f"With scenarioId {OWN_POLICY_ID}: the own policy's name.")
+    policy: str | None = Field(
+        default=None, description=f"With scenarioId {OWN_POLICY_ID}: the own "
+                                  "WS-SecurityPolicy document the STS enforces.")
 
 
 class ApplySecurityModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    scenarioId: str = Field(min_length=1, max_length=64, examples=["scenario1"])
+    scenarioId: str | None = Field(
+        default=None, min_length=1, max_length=64, examples=["scenario1"],
+        description=f"A catalogue scenario; leave it out (or {OWN_POLICY_ID}) with policy.")
+    policyName: str | None = Field(
+        default=None, max_length=256, examples=["Signed with Basic256Sha256"],
+        description="The name of an own policy (with policy).")
+    policy: str | None = Field(
+        default=None, min_length=1, max_length=MAX_POLICY_BYTES,
+        description="An own WS-SecurityPolicy document (a wsp:Policy) instead of a scenario: "
+                    "applied only if the STS can enforce every assertion in it (see "
+                    "POST /sts/security/policy-check).")
     userStoreDomain: str = Field(default="ALL-USER-STORE-DOMAINS", min_length=1, max_length=64)
     allowedRoles: list[_Name] = Field(default_factory=list, max_length=100,
                                       examples=[["admin"]])
@@ -163,21 +180,27 @@ def get_scenario_policy(_: Admin, scenario_id: ScenarioId) -> Response:
 # ---------------------------------------------------------------------------------- applied policy
 
 
-@router.get("/security", summary="Get the applied security policy", response_model=SecurityModel)
+@router.get("/security", summary="Get the applied security policy", response_model=SecurityModel,
+            response_model_exclude_unset=True)
 def get_security(_: Admin, context: Context) -> SecurityModel:
     return _security_model(context.store.config.get_security_policy())
 
 
 @router.put(
     "/security",
-    summary="Apply a security scenario (only enforceable scenarios are accepted)",
+    summary="Apply a security scenario or an own WS-SecurityPolicy document (only what the "
+            "STS can enforce is accepted)",
     response_model=SecurityModel,
+    response_model_exclude_unset=True,
 )
 def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> SecurityModel:
-    scenario = find_scenario(body.scenarioId)
+    scenario_id = body.scenarioId
+    if body.policy is not None or scenario_id is None or scenario_id == OWN_POLICY_ID:
+        return _apply_own_policy(actor, context, body)
+    scenario = find_scenario(scenario_id)
     if scenario is None:
         raise ValidationError(
-            f"There is no security scenario {body.scenarioId!r}. Choose one of "
+            f"There is no security scenario {scenario_id!r}. Choose one of "
             f"{', '.join(s.id for s in SCENARIOS)}."
         )
     if not scenario.enforceable:
@@ -200,6 +223,8 @@ def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> 
             trusted_keystores=trusted,
             private_keystore=private,
             algorithm_suite=body.algorithmSuite,
+            policy_name=None,
+            policy_document=None,
         ),
     )
     record(context, actor, "sts.security.apply", _STS_TARGET,
@@ -225,6 +250,39 @@ def disable_security(actor: Admin, context: Context) -> Response:
                f"scenario {current.scenario_id} disabled")
         log.info("security disabled by %s", actor)
     return Response(status_code=204)
+
+
+def _apply_own_policy(actor: str, context: AdminContext, body: ApplySecurityModel
+                      ) -> SecurityModel:
+    if body.policy is None:
+        raise ValidationError(
+            "Give scenarioId (for example scenario1), or policy with an own WS-SecurityPolicy "
+            "document and policyName."
+        )
+    if body.scenarioId not in (None, OWN_POLICY_ID):
+        raise ValidationError(
+            f"Give either scenarioId or policy, not both (scenarioId {OWN_POLICY_ID} or none "
+            "goes with policy)."
+        )
+    own = checked_own_policy(body.policyName, body.policy)
+    domain = _user_store_domain(body.userStoreDomain)
+    roles = _allowed_roles(context, own, body.allowedRoles)
+    trusted, private = _keystores(own, body.trustedKeystores, body.privateKeystore)
+    _, applied = context.store.config.update(
+        SecurityPolicy,
+        lambda current: dataclasses.replace(
+            current, enabled=True, scenario_id=OWN_POLICY_ID, user_store_domain=domain,
+            allowed_roles=roles, trusted_keystores=trusted, private_keystore=private,
+            policy_name=own.name, policy_document=own.document,
+        ),
+    )
+    record(context, actor, "sts.security.apply", _STS_TARGET,
+           f"own policy {own.name!r} (wsu:Id {own.verdict.policy_id or '-'}, algorithm suite "
+           f"{own.verdict.algorithm_suite or '-'}); domain {domain}; roles "
+           f"{', '.join(roles) or '-'}; keystores {', '.join(trusted) or '-'}; private keystore "
+           f"{private or '-'}")
+    log.info("own security policy %r applied by %s", own.name, actor)
+    return _security_model(applied)
 
 
 # ---------------------------------------------------------------------------------- proof key type
@@ -323,6 +381,9 @@ def _security_model(policy: SecurityPolicy) -> SecurityModel:
         privateKeystore=policy.private_keystore,
         algorithmSuite=policy.algorithm_suite,
         proofKeyType=policy.proof_key_type,
+        # Only an own policy has these; a scenario's answer leaves them out.
+        **({"policyName": policy.policy_name, "policy": policy.policy_document}
+           if policy.scenario_id == OWN_POLICY_ID else {}),
     )
 
 
@@ -336,11 +397,12 @@ def _user_store_domain(value: str) -> str:
     return domain
 
 
-def _allowed_roles(context: AdminContext, scenario: Scenario, names: list[str]) -> tuple[str, ...]:
+def _allowed_roles(context: AdminContext, scenario: Scenario | OwnPolicy, names: list[str]
+                   ) -> tuple[str, ...]:
     roles = tuple(dict.fromkeys(name.strip() for name in names))  # order kept, repeats dropped
     if scenario.asks_for_roles and not roles:
         raise ValidationError(
-            f"The scenario {scenario.id} authenticates users: give at least one role in "
+            f"The {_what(scenario)} authenticates users: give at least one role in "
             "allowedRoles (for example admin); only users with one of them obtain tokens."
         )
     forbidden = [role for role in roles if role.lower() in FORBIDDEN_ROLES]
@@ -360,7 +422,7 @@ def _allowed_roles(context: AdminContext, scenario: Scenario, names: list[str]) 
 
 
 def _keystores(
-    scenario: Scenario, trusted: list[str], private: str | None
+    scenario: Scenario | OwnPolicy, trusted: list[str], private: str | None
 ) -> tuple[tuple[str, ...], str | None]:
     names = tuple(dict.fromkeys(name.strip() for name in trusted))
     unknown = [name for name in names if name not in KEYSTORE_NAMES]
@@ -378,7 +440,13 @@ def _keystores(
             )
     if scenario.asks_for_keystores and (not names or private is None):
         raise ValidationError(
-            f"The scenario {scenario.id} needs keystores: give trustedKeystores (for example "
+            f"The {_what(scenario)} needs keystores: give trustedKeystores (for example "
             f"[\"{PRIMARY_KEYSTORE}\"]) and privateKeystore \"{PRIMARY_KEYSTORE}\"."
         )
     return names, private
+
+
+def _what(applied: Scenario | OwnPolicy) -> str:
+    if isinstance(applied, OwnPolicy):
+        return f"security policy {applied.name!r}"
+    return f"scenario {applied.id}"

@@ -140,6 +140,8 @@ def _security_policy(data: Mapping[str, Any]) -> SecurityPolicy:
         private_keystore=_optional_text(data, "private_keystore", d.private_keystore),
         algorithm_suite=_choice(data, "algorithm_suite", AlgorithmSuite, d.algorithm_suite),
         proof_key_type=_choice(data, "proof_key_type", ProofKeyType, d.proof_key_type),
+        policy_name=_optional_text(data, "policy_name", d.policy_name),
+        policy_document=_optional_text(data, "policy_document", d.policy_document),
     )
 
 

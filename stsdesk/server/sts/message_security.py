@@ -15,6 +15,7 @@ from cryptography import x509
 
 from stsdesk.core.algorithm_suite import AlgorithmSuite
 from stsdesk.core.errors import InvalidSecurityError
+from stsdesk.core.own_policy import OWN_POLICY_ID
 from stsdesk.core.scenarios import applied_policy_document
 from stsdesk.core.soap import SoapMessage
 from stsdesk.core.wssec import (
@@ -40,13 +41,21 @@ TRUSTED_KEYSTORE = "wso2carbon.jks"
 
 def policy_model(security: SecurityPolicy) -> PolicyModel:
     """The model of the applied policy document (the scenario's, with the administrator's
-    algorithm suite): what the WSDL and MEX publish is what the engine enforces."""
+    algorithm suite, or the administrator's own document): what the WSDL and MEX publish is
+    what the engine enforces."""
+    if security.scenario_id == OWN_POLICY_ID and security.policy_document is not None:
+        return _own_model(security.policy_document)
     return _model(security.scenario_id, security.algorithm_suite)
 
 
 @lru_cache(maxsize=64)
 def _model(scenario_id: str, suite: AlgorithmSuite) -> PolicyModel:
     return read_policy(applied_policy_document(scenario_id, suite))
+
+
+@lru_cache(maxsize=8)
+def _own_model(document: str) -> PolicyModel:
+    return read_policy(document.encode("utf-8"))
 
 
 class MessageSecurity:

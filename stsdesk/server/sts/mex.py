@@ -25,7 +25,6 @@ from lxml import etree
 
 from stsdesk.core import ns
 from stsdesk.core.errors import InvalidRequestError, RequestFailedError, StsError
-from stsdesk.core.scenarios import find_scenario
 from stsdesk.core.soap import SoapMessage, build_response, parse_envelope
 from stsdesk.core.wstrust import RequestType, TrustVersion, request_action, response_action
 from stsdesk.core.xmlparse import DEFAULT_LIMITS, XmlLimits
@@ -36,10 +35,11 @@ from stsdesk.server.sts.mex_policy import (
     trust13_policy,
     trust2005_policy,
 )
+from stsdesk.server.sts.published_policy import mex_source, published_policy
 from stsdesk.server.sts.service import SoapReply, fault_reply, soap_version_of
 from stsdesk.server.sts.trust_schema import PREFIXES as SCHEMA_PREFIXES
 from stsdesk.server.sts.trust_schema import append_trust_schemas
-from stsdesk.server.sts.wsdl import SERVICE_NAME, TARGET_NAMESPACE, scenario_policy
+from stsdesk.server.sts.wsdl import SERVICE_NAME, TARGET_NAMESPACE
 
 __all__ = ["MexBinding", "mex_bindings", "render_mex_wsdl", "metadata", "MetadataService"]
 
@@ -102,10 +102,10 @@ def mex_bindings(security: SecurityPolicy, *,
     ``issuer_address`` (this STS's public address) replaces WSO2's default issuer in the
     issued-token assertions of the SAML-token scenarios.
     """
-    if not security.enabled or find_scenario(security.scenario_id) is None:
+    policy = published_policy(security, issuer_address=issuer_address)
+    if policy is None:
         return ()
-    policy = scenario_policy(security.scenario_id, security.algorithm_suite,
-                             issuer_address=issuer_address)
+    policy = mex_source(policy)
     credential = client_credential(policy)
     bindings = []
     for contract in _CONTRACTS:

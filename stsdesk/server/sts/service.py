@@ -15,6 +15,7 @@ from lxml import etree
 
 from stsdesk.core import ns
 from stsdesk.core.errors import RequestFailedError, StsError
+from stsdesk.core.own_policy import OWN_POLICY_ID
 from stsdesk.core.soap import SoapMessage, SoapVersion, build_fault, build_response, parse_envelope
 from stsdesk.core.wstrust import (
     RequestType,
@@ -237,7 +238,8 @@ def _commit_fault(
 
 def _require_enforceable(config: ConfigSnapshot) -> None:
     policy = config.security
-    if policy.enabled and policy.scenario_id not in SCENARIOS_ENFORCED:
+    if policy.enabled and policy.scenario_id not in SCENARIOS_ENFORCED and not (
+            policy.scenario_id == OWN_POLICY_ID and policy.policy_document is not None):
         raise RequestFailedError(
             f"The applied security scenario {policy.scenario_id} cannot be enforced by this STS; "
             f"it issues no tokens until an administrator applies one of "

@@ -6,8 +6,9 @@ from lxml import etree
 
 from stsdesk.core import ns
 from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
-from stsdesk.core.scenarios import applied_policy, find_scenario
+from stsdesk.core.scenarios import applied_policy
 from stsdesk.server.model import SecurityPolicy
+from stsdesk.server.sts.published_policy import published_policy
 from stsdesk.server.sts.trust_schema import PREFIXES as SCHEMA_PREFIXES
 from stsdesk.server.sts.trust_schema import append_trust_schemas
 
@@ -62,10 +63,9 @@ def render_wsdl(address: str, security: SecurityPolicy) -> bytes:
 
 
 def _append_policy(root: etree._Element, security: SecurityPolicy, address: str) -> str | None:
-    if not security.enabled or find_scenario(security.scenario_id) is None:
+    policy = published_policy(security, issuer_address=address)
+    if policy is None:
         return None
-    policy = scenario_policy(security.scenario_id, security.algorithm_suite,
-                             issuer_address=address)
     root.append(policy)
     return policy.get(_q(ns.WSU, "Id"))
 
@@ -109,7 +109,11 @@ def _append_binding(root: etree._Element, name: str, soap_ns: str, policy_id: st
     binding = etree.SubElement(root, _q(ns.WSDL, "binding"), name=_binding_name(name),
                                type=f"tns:{_PORT_TYPE}")
     if policy_id:
-        etree.SubElement(binding, _q(ns.WSP_2004, "PolicyReference"), URI=f"#{policy_id}")
+        # In the policy's own WS-Policy namespace (an own policy may use WS-Policy 1.5).
+        policy = root.find("{*}Policy")
+        wsp = etree.QName(policy).namespace if policy is not None else ns.WSP_2004
+        etree.SubElement(binding, _q(wsp or ns.WSP_2004, "PolicyReference"),
+                         URI=f"#{policy_id}")
     etree.SubElement(binding, _q(soap_ns, "binding"), transport=_HTTP_TRANSPORT, style="document")
     # Addressing headers are understood (and answered with RelatesTo) but not required.
     etree.SubElement(binding, _q(ns.WSAW, "UsingAddressing"))

@@ -31,6 +31,8 @@ from stsdesk.services.admin.models import (
     Keystore,
     LocalClaim,
     NewSigningKey,
+    OwnPolicyRequest,
+    PolicyVerdict,
     ResidentIdp,
     Role,
     Scenario,
@@ -60,6 +62,7 @@ class Capability(StrEnum):
     RESIDENT_IDP = "resident-idp"
     SECURITY_POLICY = "security-policy"
     ALGORITHM_SUITE = "algorithm-suite"  # a suite chosen per applied policy, not the scenario's
+    OWN_POLICY_CHECK = "own-policy-check"  # the server's verdict on a policy before applying
     TRUSTED_SERVICES = "trusted-services"
     PROOF_KEY_TYPE = "proof-key-type"
     STS_SETTINGS = "sts-settings"  # token lifetimes, clock skew, sign-in lockout
@@ -128,6 +131,15 @@ class AdminApi(Protocol):
     def get_security_policy(self) -> SecurityPolicy: ...
 
     def apply_security_policy(self, request: SecurityPolicyRequest) -> SecurityPolicy: ...
+
+    def check_own_policy(self, document: str) -> PolicyVerdict:
+        """The server's verdict on an own WS-SecurityPolicy document; nothing is applied."""
+        ...
+
+    def apply_own_policy(self, request: OwnPolicyRequest) -> SecurityPolicy:
+        """Apply an own policy instead of a scenario; refused (400) naming what the server
+        cannot enforce."""
+        ...
 
     def disable_security(self) -> None: ...
 

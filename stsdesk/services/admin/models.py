@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
 from stsdesk.core.certificate_description import EXPIRY_WARNING_DAYS, CertificateStatus
+from stsdesk.core.own_policy import OWN_POLICY_ID
 from stsdesk.core.tokentypes import TokenType
 
 __all__ = [
@@ -21,6 +22,9 @@ __all__ = [
     "ScenarioDetail",
     "SecurityPolicy",
     "SecurityPolicyRequest",
+    "OwnPolicyRequest",
+    "PolicyIssue",
+    "PolicyVerdict",
     "TrustedService",
     "Keystore",
     "StsEndpoints",
@@ -122,12 +126,22 @@ class SecurityPolicy:
     private_keystore: str | None = None
     algorithm_suite: AlgorithmSuite = DEFAULT_ALGORITHM_SUITE
     proof_key_type: str = ""  # "EncryptedKey" or "BinarySecret"
+    # An administrator's own policy (scenario_id OWN_POLICY_ID): its name and document.
+    policy_name: str | None = None
+    policy_document: str | None = None
+
+    @property
+    def own_policy(self) -> bool:
+        return self.scenario_id == OWN_POLICY_ID
 
     def describe(self) -> str:
         """One line for the status bar."""
         if not self.enabled:
             return "Security disabled (no tokens issued)"
         roles = ", ".join(self.allowed_roles) or "no roles"
+        if self.own_policy:
+            # WSO2 names a registry policy by its path only: it has no name to show.
+            return f"own policy {self.policy_name or 'from the registry'} · roles: {roles}"
         return f"{self.scenario_id or '?'} · roles: {roles}"
 
 
@@ -142,6 +156,58 @@ class SecurityPolicyRequest:
     private_keystore: str | None = None
     # The WS-SecurityPolicy suite the applied policy names (WSO2's Basic256 unless chosen).
     algorithm_suite: AlgorithmSuite = DEFAULT_ALGORITHM_SUITE
+
+
+@dataclass(frozen=True)
+class OwnPolicyRequest:
+    """What applying an administrator's own WS-SecurityPolicy sends.
+
+    A stsdesk server takes the ``document`` itself; WSO2 reads a policy from its registry, so
+    its backend sends ``registry_path`` (``applySecurity`` with ``policyFromRegistry``).
+    """
+
+    name: str
+    document: str = ""
+    registry_path: str | None = None
+    user_store_domain: str = "ALL-USER-STORE-DOMAINS"
+    allowed_roles: tuple[str, ...] = ()
+    trusted_keystores: tuple[str, ...] = ()
+    private_keystore: str | None = None
+
+
+@dataclass(frozen=True)
+class PolicyIssue:
+    """One assertion of a policy the STS cannot enforce: its QName, where it stands, why."""
+
+    assertion: str  # {namespace}local
+    name: str  # prefix:local as written
+    path: str  # an XPath into the document
+    line: int | None
+    reason: str
+
+    def describe(self) -> str:
+        where = f"{self.path} (line {self.line})" if self.line else self.path
+        return f"{self.name} at {where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class PolicyVerdict:
+    """The STS's verdict on a policy document, before anything is applied."""
+
+    enforceable: bool
+    unenforceable: tuple[PolicyIssue, ...] = ()
+    notes: tuple[str, ...] = ()
+    policy_id: str | None = None
+    algorithm_suite: str | None = None
+    asks_for: tuple[str, ...] = ()  # "roles", "keystores"
+
+    @property
+    def asks_for_roles(self) -> bool:
+        return "roles" in self.asks_for
+
+    @property
+    def asks_for_keystores(self) -> bool:
+        return "keystores" in self.asks_for
 
 
 @dataclass(frozen=True)

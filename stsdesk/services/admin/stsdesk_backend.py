@@ -25,7 +25,10 @@ from stsdesk.services.admin.models import (
     LocalClaim,
     LockoutPolicy,
     NewSigningKey,
+    OwnPolicyRequest,
     PasswordDigestSetting,
+    PolicyIssue,
+    PolicyVerdict,
     ResidentIdp,
     Scenario,
     ScenarioDetail,
@@ -54,7 +57,7 @@ from stsdesk.services.admin.wso2_json import (
     ws_trust,
 )
 from stsdesk.services.admin_client import API_PREFIX, AdminClient
-from stsdesk.services.errors import NotFoundError
+from stsdesk.services.errors import NotFoundError, UnsupportedError
 
 __all__ = ["StsdeskAdminApi"]
 
@@ -106,6 +109,25 @@ def _security(data: Any) -> SecurityPolicy:
         # A server from before the choice existed applies WSO2's suite.
         algorithm_suite=AlgorithmSuite(item.get("algorithmSuite") or DEFAULT_ALGORITHM_SUITE),
         proof_key_type=str(item.get("proofKeyType") or ""),
+        policy_name=optional(item.get("policyName")),
+        policy_document=optional(item.get("policy")),
+    )
+
+
+def _verdict(data: Any) -> PolicyVerdict:
+    item = dict_of(data)
+    return PolicyVerdict(
+        enforceable=bool(item.get("enforceable", False)),
+        unenforceable=tuple(
+            PolicyIssue(assertion=str(issue.get("assertion") or ""),
+                        name=str(issue.get("name") or ""), path=str(issue.get("path") or ""),
+                        line=issue.get("line") if isinstance(issue.get("line"), int) else None,
+                        reason=str(issue.get("reason") or ""))
+            for issue in map(dict_of, list_of(item.get("unenforceable") or []))),
+        notes=strings(item.get("notes")),
+        policy_id=optional(item.get("policyId")),
+        algorithm_suite=optional(item.get("algorithmSuite")),
+        asks_for=strings(item.get("asksFor")),
     )
 
 
@@ -334,6 +356,25 @@ class StsdeskAdminApi(ScimUsersAndRoles):
             "trustedKeystores": list(request.trusted_keystores),
             "privateKeystore": request.private_keystore,
             "algorithmSuite": request.algorithm_suite.value,
+        })
+        return read("the security policy", lambda: _security(body))
+
+    def check_own_policy(self, document: str) -> PolicyVerdict:
+        body = self.client.post(f"{_STS}/security/policy-check", {"policy": document})
+        return read("the policy verdict", lambda: _verdict(body))
+
+    def apply_own_policy(self, request: OwnPolicyRequest) -> SecurityPolicy:
+        if not request.document:
+            raise UnsupportedError(
+                "A stsdesk server keeps no registry: send the policy document itself, not a "
+                "registry path.", capability="own-policy")
+        body = self.client.put(f"{_STS}/security", {
+            "policyName": request.name,
+            "policy": request.document,
+            "userStoreDomain": request.user_store_domain,
+            "allowedRoles": list(request.allowed_roles),
+            "trustedKeystores": list(request.trusted_keystores),
+            "privateKeystore": request.private_keystore,
         })
         return read("the security policy", lambda: _security(body))
 

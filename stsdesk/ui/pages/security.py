@@ -297,6 +297,10 @@ class SecurityTokenServicePage(Page):
         if scenario is not None:
             self.scenario_label.setText(f"{prefix}{scenario.title} ({scenario.id})")
             self.description_label.setText(scenario.description)
+        elif security.own_policy:
+            self.scenario_label.setText(f"{prefix}{security.policy_name} (a policy of your own)")
+            self.description_label.setText("An administrator's own WS-SecurityPolicy: the "
+                                           "wizard's View scenario shows it.")
         else:
             self.scenario_label.setText(f"{prefix}{security.scenario_id or '—'}")
             self.description_label.setText("")
@@ -401,6 +405,8 @@ class SecurityTokenServicePage(Page):
     def on_wizard_security_applied(self, security: SecurityPolicy) -> None:
         scenario = self.overview.scenario(security.scenario_id) if self.overview else None
         name = scenario.title if scenario else security.scenario_id
+        if security.own_policy:
+            name = f"{security.policy_name} (a policy of your own)"
         roles = ", ".join(security.allowed_roles)
         self.banner.success(f"Security scenario {name} applied." +
                             (f" Only users with the roles {roles} obtain tokens." if roles else ""))

@@ -48,6 +48,14 @@ from stsdesk.ui.errors import describe, show_error
 from stsdesk.ui.models.scenarios import offered_roles
 from stsdesk.ui.widgets.banner import MessageBanner
 from stsdesk.ui.widgets.form import error_label, show_problem
+from stsdesk.ui.wizards.own_policy import (
+    OWN_GROUP,
+    OWN_GROUP_HEADING,
+    OwnPolicyPage,
+    is_own,
+    own_policy_choice,
+    own_policy_viewer,
+)
 
 __all__ = [
     "ALGORITHM_SUITE_CHOICES",
@@ -244,7 +252,8 @@ class ScenarioSelectionPage(QWizardPage):
     def _fill_tree(self) -> None:
         bold = QFont(self.tree.font())
         bold.setBold(True)
-        for group, heading in (("basic", "Basic Scenarios"), ("advanced", "Advanced Scenarios")):
+        for group, heading in (("basic", "Basic Scenarios"), ("advanced", "Advanced Scenarios"),
+                               (OWN_GROUP, OWN_GROUP_HEADING)):
             top = QTreeWidgetItem(self.tree, [heading])
             top.setFirstColumnSpanned(True)
             top.setFont(0, bold)
@@ -321,6 +330,8 @@ class ScenarioSelectionPage(QWizardPage):
 
     def nextId(self) -> int:  # noqa: N802 - Qt override
         scenario = self.selected_scenario
+        if self.yes_radio.isChecked() and is_own(scenario):
+            return ApplySecurityPolicyWizard.OWN
         if not self.yes_radio.isChecked() or scenario is None or not scenario.asks_for:
             return ApplySecurityPolicyWizard.SUMMARY
         return ApplySecurityPolicyWizard.ACCESS
@@ -513,7 +524,7 @@ class AccessPage(QWizardPage):
         asks_keystores = scenario is not None and scenario.asks_for_keystores
         self.roles_group.setVisible(asks_roles)
         self.keystores_group.setVisible(asks_keystores)
-        self.suite_group.setVisible(asks_keystores)
+        self.suite_group.setVisible(asks_keystores and not is_own(scenario))  # its own suite
         if scenario is not None:
             self.setSubTitle(f"Scenario {scenario.title} asks for "
                              + " and ".join(scenario.asks_for) + ".")
@@ -575,14 +586,15 @@ class SummaryPage(QWizardPage):
             return
         request = wizard.build_request()
         scenario = wizard.scenario
-        rows = [("Security Scenario",
+        own = wizard.own_page.summary_rows(wizard.own_page.build_request(request))
+        rows = own if is_own(scenario) else [("Security Scenario",
                  f"{scenario.title} ({scenario.id})" if scenario else request.scenario_id)]
-        if scenario is not None:
+        if scenario is not None and not is_own(scenario):
             rows.append(("Description", scenario.description))
-        if scenario is None or scenario.asks_for_roles:
+        if not is_own(scenario) and (scenario is None or scenario.asks_for_roles):
             rows.append(("User Store Domain", request.user_store_domain))
             rows.append(("Allowed Roles", ", ".join(request.allowed_roles) or "—"))
-        if scenario is None or scenario.asks_for_keystores:
+        if not is_own(scenario) and (scenario is None or scenario.asks_for_keystores):
             rows.append(("Trusted Key Stores", ", ".join(request.trusted_keystores) or "—"))
             rows.append(("Private Key Store", request.private_keystore or "—"))
             suite = request.algorithm_suite
@@ -613,7 +625,7 @@ class ApplySecurityPolicyWizard(QWizard):
     ``security_disabled``; when the server refuses, it stays open with the server's words.
     """
 
-    SCENARIO, ACCESS, SUMMARY = range(3)
+    SCENARIO, ACCESS, SUMMARY, OWN = range(4)
 
     security_applied = Signal(object)  # SecurityPolicy
     security_disabled = Signal()
@@ -637,14 +649,19 @@ class ApplySecurityPolicyWizard(QWizard):
         self.current = current
         self.saving = False
         self.roles_ready = False
-        self.scenario_dialog: ScenarioDialog | None = None
+        self.scenario_dialog: QDialog | None = None
+        scenarios += (own_policy_choice(scenarios, connection.missing_reason(
+            Capability.OWN_POLICY_CHECK)),)
         self.scenario_page = ScenarioSelectionPage(scenarios, current, self)
+        self.own_page = OwnPolicyPage(connection, current, access_id=self.ACCESS,
+                                      summary_id=self.SUMMARY, parent=self)
         self.access_page = AccessPage(keystores, current, self)
         self.access_page.offer_suites(connection.missing_reason(Capability.ALGORITHM_SUITE))
         self.summary_page = SummaryPage(self)
         self.setPage(self.SCENARIO, self.scenario_page)
         self.setPage(self.ACCESS, self.access_page)
         self.setPage(self.SUMMARY, self.summary_page)
+        self.setPage(self.OWN, self.own_page)
         self.resize(920, 640)
         self._connect_signals()
         connection.call(load_role_names, self.on_roles_loaded, self.on_roles_failed)
@@ -662,7 +679,8 @@ class ApplySecurityPolicyWizard(QWizard):
 
     @property
     def scenario(self) -> Scenario | None:
-        return self.scenario_page.selected_scenario
+        selected = self.scenario_page.selected_scenario
+        return self.own_page.as_scenario(selected) if is_own(selected) else selected
 
     def build_request(self) -> SecurityPolicyRequest:
         """The one request Finish sends, from the fields the steps hold."""
@@ -709,12 +727,14 @@ class ApplySecurityPolicyWizard(QWizard):
         if self.currentId() == self.SUMMARY or self.currentPage().isFinalPage():
             self.accept()
 
-    def view_scenario(self, scenario: Scenario) -> ScenarioDialog:
-        """Open the scenario's description and policy (non-modal)."""
+    def view_scenario(self, scenario: Scenario) -> QDialog:
+        """Open the scenario's description and policy (non-modal); for an own policy, the
+        chosen document, else the applied one."""
         if self.scenario_dialog is not None:
             self.scenario_dialog.close()
             self.scenario_dialog.deleteLater()
-        self.scenario_dialog = ScenarioDialog(self.connection, scenario, self)
+        own = own_policy_viewer(self.own_page, self.current, self) if is_own(scenario) else None
+        self.scenario_dialog = own or ScenarioDialog(self.connection, scenario, self)
         self.scenario_dialog.open()
         self.scenario_viewed.emit(self.scenario_dialog)
         return self.scenario_dialog
@@ -732,6 +752,12 @@ class ApplySecurityPolicyWizard(QWizard):
             return
         request = self.build_request()
         scenario = self.scenario
+        if is_own(scenario):
+            own = self.own_page.build_request(request)
+            if confirm.ask(self, "Apply Security Policy", f"Apply your own security policy "
+                           f"{own.name} to the STS?", action="&Apply"):
+                self._send(lambda api: api.apply_own_policy(own), "Applying the security policy")
+            return
         title = scenario.title if scenario else request.scenario_id
         who = (f"\n\nOnly users with one of these roles will obtain tokens: "
                f"{', '.join(request.allowed_roles)}." if request.allowed_roles else "")

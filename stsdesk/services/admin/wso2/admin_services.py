@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from lxml import etree
 
 from stsdesk.core import ns
+from stsdesk.core.own_policy import OWN_POLICY_ID
 from stsdesk.services.admin.models import (
     Keystore,
+    OwnPolicyRequest,
     ResidentIdp,
     Scenario,
     SecurityPolicyRequest,
@@ -143,6 +145,18 @@ class AdminServices:
             Field("trustedStores", tuple(request.trusted_keystores) if uses_keystores else ()),
             Field("privateStore", request.private_keystore if uses_keystores else None),
             Field("userGroupNames", tuple(roles)),
+        ])
+
+    def apply_registry_policy(self, request: OwnPolicyRequest) -> None:
+        """``applySecurity`` for a policy in WSO2's registry (the console's "Security Policy
+        is in Registry": policy id ``policyFromRegistry`` and the resource's path)."""
+        self.soap.call("SecurityAdminService", ns.WSO2_SECURITY_ADMIN, "applySecurity", [
+            Field("serviceName", STS_SERVICE),
+            Field("policyId", OWN_POLICY_ID),
+            Field("policyPath", request.registry_path),
+            Field("trustedStores", tuple(request.trusted_keystores)),
+            Field("privateStore", request.private_keystore),
+            Field("userGroupNames", tuple(dict.fromkeys(r.strip() for r in request.allowed_roles))),
         ])
 
     def disable_security(self) -> None:

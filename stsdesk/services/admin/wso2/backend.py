@@ -29,6 +29,8 @@ from stsdesk.services.admin.models import (
     Keystore,
     LocalClaim,
     NewSigningKey,
+    OwnPolicyRequest,
+    PolicyVerdict,
     ResidentIdp,
     Scenario,
     ScenarioDetail,
@@ -211,6 +213,22 @@ class Wso2AdminApi(ScimUsersAndRoles):
             self._require(Capability.ALGORITHM_SUITE)  # refused with WSO2's reason
         scenario = self.services.scenario(request.scenario_id)
         self.services.apply_security(request, scenario)
+        return self.get_security_policy()
+
+    def check_own_policy(self, document: str) -> PolicyVerdict:
+        self._never(Capability.OWN_POLICY_CHECK)
+
+    def apply_own_policy(self, request: OwnPolicyRequest) -> SecurityPolicy:
+        """``applySecurity`` with ``policyFromRegistry`` and the policy's registry path, as
+        WSO2's console sends its "Security Policy is in Registry" choice."""
+        self._require(Capability.SECURITY_POLICY)
+        if not request.registry_path:
+            raise UnsupportedError(
+                f"{WSO2_PRODUCT} applies an own policy from its registry: upload the file there "
+                "first (Registry › Browse in its management console) and give the registry "
+                "path; its admin services take no policy document.",
+                capability=Capability.SECURITY_POLICY.value)
+        self.services.apply_registry_policy(request)
         return self.get_security_policy()
 
     def disable_security(self) -> None:

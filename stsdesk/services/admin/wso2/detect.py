@@ -37,6 +37,9 @@ _NEVER: Mapping[Capability, str] = {
     Capability.AUDIT_LOG: (
         "WSO2 Identity Server has no API for its audit log (it is written to "
         "repository/logs/audit.log on the server)."),
+    Capability.OWN_POLICY_CHECK: (
+        "WSO2 Identity Server has no admin service that checks a WS-SecurityPolicy before it "
+        "is applied; Rampart reads the policy only when the STS is called."),
     Capability.ALGORITHM_SUITE: (
         "WSO2 Identity Server applies each scenario with the algorithm suite its policy file "
         "names (Basic256); its security admin service offers no other."),
