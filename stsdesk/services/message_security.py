@@ -19,6 +19,7 @@ from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
 from stsdesk.core.certificate_files import load_pkcs12_key_pair
 from stsdesk.core.errors import InvalidRequestError, StsError
 from stsdesk.core.metadata_certificates import metadata_certificates
+from stsdesk.core.own_policy import OWN_POLICY_ID
 from stsdesk.core.scenarios import applied_policy_document, get_scenario
 from stsdesk.core.wssec.client_request import RequestSecurity, SecuredRequest, secure_request
 from stsdesk.core.wssec.header_report import (
@@ -105,6 +106,15 @@ class MessageSecurity:
         policy = read_policy(applied_policy_document(scenario_id, algorithm_suite))
         return cls(scenario_id, policy, algorithm_suite, service_certificate, client,
                    saml_token, proof_key)
+
+    @classmethod
+    def for_document(cls, document: bytes, *,
+                     service_certificate: x509.Certificate | None = None,
+                     client: ClientKeyPair | None = None, saml_token: bytes | None = None,
+                     proof_key: bytes | None = None) -> MessageSecurity:
+        """For an administrator's own policy (the document the server applies as it is)."""
+        return cls(OWN_POLICY_ID, read_policy(document), DEFAULT_ALGORITHM_SUITE,
+                   service_certificate, client, saml_token, proof_key)
 
     @property
     def secures_messages(self) -> bool:

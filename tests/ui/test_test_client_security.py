@@ -278,3 +278,27 @@ def test_a_broken_or_missing_key_file_is_named(qtbot, window, api, tmp_path, con
     expected = "cannot be read" if content is None else "not a PKCS#12"
     assert expected in section.error.text()
     assert not page.controller.busy
+
+
+def test_an_administrators_own_policy_is_what_the_request_is_secured_for(
+        qtbot, window, api, keys):
+    from stsdesk.core.scenarios import policy_document
+    from stsdesk.services.admin.models import OwnPolicyRequest
+
+    # The administrator's own policy: WSO2's scenario 5 assertions under another name.
+    api.apply_own_policy(OwnPolicyRequest(
+        name=f"gui-own-{TAG}", document=policy_document("scenario5").decode("utf-8"),
+        allowed_roles=("admin",), trusted_keystores=("wso2carbon.jks",),
+        private_keystore="wso2carbon.jks"))
+    page = open_page(qtbot, window)
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        page.refresh()
+    set_audience(qtbot, page, RP)
+    section = page.form.security
+    assert section.isVisible() and "own policy" in section.applied_label.text()
+    assert section.client_file.isEnabled()
+    choose_p12(qtbot, page, keys)
+    result = send(qtbot, page)
+    assert result.ok, (result.fault_name, result.fault_reason)
+    text = verdict_text(page)
+    assert "as the policy asks" in text and "SignatureConfirmation echoes" in text

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from stsdesk.core.algorithm_suite import AlgorithmSuite
 from stsdesk.core.certificate_files import read_certificates
+from stsdesk.core.errors import StsError
 from stsdesk.core.scenarios import SCENARIOS, find_scenario
 from stsdesk.services.admin.models import SecurityPolicy
 from stsdesk.services.message_security import (
@@ -69,6 +70,7 @@ class SecurityChoice:
     proof_key: bytes | None = field(default=None, repr=False)
     metadata_endpoint: str = ""  # read the STS's certificate from this STS's /mex or ?wsdl
     tls: TrustPolicy | None = None
+    policy_document: bytes | None = None  # an administrator's own policy, as applied
 
 
 def build_message_security(choice: SecurityChoice) -> MessageSecurity:
@@ -86,6 +88,10 @@ def build_message_security(choice: SecurityChoice) -> MessageSecurity:
     elif choice.metadata_endpoint:
         service = fetch_metadata_certificate(choice.metadata_endpoint,
                                              choice.tls or TrustPolicy())
+    if choice.policy_document is not None:
+        return MessageSecurity.for_document(
+            choice.policy_document, service_certificate=service, client=client,
+            saml_token=choice.saml_token, proof_key=choice.proof_key)
     return MessageSecurity.for_scenario(
         choice.scenario_id, algorithm_suite=choice.algorithm_suite,
         service_certificate=service, client=client, saml_token=choice.saml_token,
@@ -253,8 +259,22 @@ class MessageSecuritySection(QGroupBox):
             return None
         return self.applied.scenario_id, self.applied.algorithm_suite
 
+    def own_policy_document(self) -> bytes | None:
+        """The administrator's own policy the server applies, when that is what is chosen."""
+        applied = self.applied
+        as_applied = str(self.scenario.currentData() or AS_APPLIED) == AS_APPLIED
+        if as_applied and applied is not None and applied.enabled and applied.own_policy:
+            return (applied.policy_document or "").encode("utf-8") or None
+        return None
+
     def security(self) -> MessageSecurity | None:
         """The scenario's policy, without keys (what the request will need)."""
+        document = self.own_policy_document()
+        if document is not None:
+            try:
+                return MessageSecurity.for_document(document)
+            except StsError:
+                return None
         choice = self.scenario_choice()
         if choice is None or find_scenario(choice[0]) is None:
             return None
@@ -280,6 +300,11 @@ class MessageSecuritySection(QGroupBox):
             applied_text = "The connected server's security is not known."
         elif not self.applied.enabled:
             applied_text = "The connected server has security disabled (no tokens issued)."
+        elif self.applied.own_policy:
+            applied_text = ("The server applies an administrator's own policy, "
+                            f"{self.applied.policy_name or 'from the registry'}.")
+            if self.own_policy_document() is None:
+                applied_text += " Its document is not known here: choose a scenario."
         else:
             scenario = find_scenario(self.applied.scenario_id)
             name = f"{scenario.number}. {scenario.summary}" if scenario else "?"
@@ -350,7 +375,7 @@ class MessageSecuritySection(QGroupBox):
             proof = result.proof.key if result.proof is not None else None
         return SecurityChoice(choice[0], choice[1], client, self.client_key_file.text().strip(),
                               self.client_password.text(), service_cert, service_file, saml,
-                              proof, metadata, tls)
+                              proof, metadata, tls, self.own_policy_document())
 
     def show_problem(self, message: str) -> None:
         show_problem(self.error, message)
