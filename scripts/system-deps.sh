@@ -14,6 +14,10 @@
 #   WS-Security interop tests (tests/interop/wss4j) compile a Java client against, with a JDK
 #   when javac is missing. Their run-time jars come as dependencies: commons-logging, slf4j,
 #   commons-codec, woodstox; slf4j's no-op binding is in libslf4j-java.
+# - MIT Kerberos for scenario 20: libkrb5-dev (python-gssapi, the `kerberos` extra, builds against
+#   it), krb5-user (kinit, klist), krb5-kdc (krb5kdc, kdb5_util) and krb5-admin-server (kadmin.local),
+#   from which the Kerberos tests create a throwaway realm and run a KDC on loopback. No service is
+#   enabled: the tests start and stop their own KDC.
 # lxml, xmlsec and cryptography wheels carry their own C libraries.
 # On Debian/Ubuntu the missing ones are installed with apt; elsewhere they are listed.
 set -euo pipefail
@@ -28,6 +32,7 @@ debian_packages=(
   xmlsec1
   xvfb xdotool
   libwss4j-java libxml-security-java libcommons-logging-java libslf4j-java
+  libkrb5-dev krb5-user krb5-kdc krb5-admin-server
 )
 if ! command -v javac >/dev/null 2>&1; then
   debian_packages+=(default-jdk-headless)

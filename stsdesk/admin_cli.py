@@ -124,6 +124,10 @@ def add_admin_command(commands: argparse._SubParsersAction) -> None:  # type: ig
     own.add_argument("--user-store-domain", default="ALL-USER-STORE-DOMAINS", metavar="D")
     own.add_argument("--trusted-keystore", action="append", default=[], metavar="K")
     own.add_argument("--private-keystore", metavar="K")
+    apply.add_argument("--service-principal", metavar="P",
+                       help="scenario 20: the STS's Kerberos service principal (with its realm)")
+    apply.add_argument("--keytab", type=Path, metavar="FILE",
+                       help="scenario 20: the service principal's keytab file")
     security.add_parser("disable", help="disable security (no tokens are issued)")
     proof = security.add_parser("proof-key-type", help="show or set the proof key type")
     proof.add_argument("value", nargs="?", choices=("EncryptedKey", "BinarySecret"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from stsdesk.admin_cli import UsageError, read_text
@@ -77,7 +78,8 @@ def _security(api: AdminApi, args: argparse.Namespace, action: str, emit: Emit,
         emit(args, api.apply_security_policy(SecurityPolicyRequest(
             scenario_id=args.scenario, user_store_domain=args.user_store_domain,
             allowed_roles=tuple(args.role), trusted_keystores=tuple(args.trusted_keystore),
-            private_keystore=args.private_keystore)))
+            private_keystore=args.private_keystore, service_principal=args.service_principal,
+            keytab=_keytab(args.keytab))))
     elif action in ("check-policy", "apply-policy"):
         _own_policy(api, args, action, emit)
     elif action == "disable":
@@ -108,6 +110,15 @@ def _own_policy(api: AdminApi, args: argparse.Namespace, action: str, emit: Emit
         registry_path=args.registry_path, user_store_domain=args.user_store_domain,
         allowed_roles=tuple(args.role), trusted_keystores=tuple(args.trusted_keystore),
         private_keystore=args.private_keystore)))
+
+
+def _keytab(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"Cannot read the keytab {path} ({exc.strerror}).") from exc
 
 
 def _trusted(api: AdminApi, args: argparse.Namespace, action: str, emit: Emit,

@@ -23,8 +23,10 @@ __all__ = [
     "SAML2_AC_PASSWORD_PROTECTED_TRANSPORT", "SAML2_AC_UNSPECIFIED", "SAML11_AM_PASSWORD",
     "SAML2_ATTRNAME_FORMAT_URI", "NAMEID_UNSPECIFIED", "NAMEID_EMAIL", "NAMEID_X509_SUBJECT",
     "NAMEID_PERSISTENT", "NAMEID_TRANSIENT", "NAMEID_ENTITY", "MS_ROLE_CLAIM", "PREFIXES",
-    "WSC_2005", "WSC_13", "X509_SKI", "ENCRYPTED_KEY_SHA1",
-    "ENCRYPTED_KEY_TOKEN", "X509_PKI_PATH",
+    "WSC_2005", "WSC_13", "WSC_2005_SCT", "WSC_13_SCT", "WSC_2005_ACTION_ISSUE", "WSC_2005_ACTION_RENEW",
+    "WSC_2005_ACTION_AMEND", "WSC_2005_ACTION_CANCEL", "X509_SKI", "ENCRYPTED_KEY_SHA1",
+    "ENCRYPTED_KEY_TOKEN", "X509_PKI_PATH", "KERBEROS_GSS_AP_REQ", "KERBEROS_AP_REQ",
+    "KERBEROS_AP_REQ_SHA1",
     "WSO2_SECURITY_ADMIN", "WSO2_STS_ADMIN_LEGACY", "WSO2_STS_ADMIN", "WSO2_KEYSTORE_ADMIN",
     "WSO2_IDP_MGT", "WSO2_IDP_MODEL", "WSO2_AXIS2_XSD",
 ]
@@ -134,6 +136,14 @@ RAMPART_POLICY: Final = "http://ws.apache.org/rampart/policy"
 # WS-SecureConversation (DerivedKeyToken): February 2005 (Rampart) and 1.3
 WSC_2005: Final = "http://schemas.xmlsoap.org/ws/2005/02/sc"
 WSC_13: Final = "http://docs.oasis-open.org/ws-sx/ws-secureconversation/200512"
+# The SecurityContextToken's token type (and reference ValueType), and the actions of the
+# February 2005 binding of WS-Trust for contexts (the requests; a response's action has RSTR).
+WSC_2005_SCT: Final = f"{WSC_2005}/sct"
+WSC_13_SCT: Final = f"{WSC_13}/sct"
+WSC_2005_ACTION_ISSUE: Final = "http://schemas.xmlsoap.org/ws/2005/02/trust/RST/SCT"
+WSC_2005_ACTION_RENEW: Final = f"{WSC_2005_ACTION_ISSUE}/Renew"
+WSC_2005_ACTION_AMEND: Final = f"{WSC_2005_ACTION_ISSUE}/Amend"
+WSC_2005_ACTION_CANCEL: Final = f"{WSC_2005_ACTION_ISSUE}/Cancel"
 
 # WSDL
 WSDL: Final = "http://schemas.xmlsoap.org/wsdl/"
@@ -192,6 +202,17 @@ ENCRYPTED_KEY_SHA1: Final = (
 )
 ENCRYPTED_KEY_TOKEN: Final = (
     "http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#EncryptedKey"
+)
+# The Kerberos token profile 1.1: a GSS-API framed AP-REQ (what WssKerberosV5ApReqToken11 asks
+# for), a bare AP-REQ, and the key identifier naming one by the SHA-1 of its bytes.
+KERBEROS_GSS_AP_REQ: Final = (
+    "http://docs.oasis-open.org/wss/oasis-wss-kerberos-token-profile-1.1#GSS_Kerberosv5_AP_REQ"
+)
+KERBEROS_AP_REQ: Final = (
+    "http://docs.oasis-open.org/wss/oasis-wss-kerberos-token-profile-1.1#Kerberosv5_AP_REQ"
+)
+KERBEROS_AP_REQ_SHA1: Final = (
+    "http://docs.oasis-open.org/wss/oasis-wss-kerberos-token-profile-1.1#Kerberosv5APREQSHA1"
 )
 TOKEN_SAML10_URN: Final = "urn:oasis:names:tc:SAML:1.0:assertion"
 TOKEN_SAML20_URN: Final = "urn:oasis:names:tc:SAML:2.0:assertion"

@@ -82,6 +82,9 @@ class Scenario:
 SCENARIOS_ENFORCED = frozenset({
     "scenario1", "scenario2", "scenario3", "scenario4", "scenario5", "scenario6", "scenario7",
     "scenario8", "scenario31", "scenario32", "scenario33", "scenario34",
+    # SecureConversation: contexts under the bootstrap policy, requests under the context.
+    "scenario9", "scenario10", "scenario11", "scenario12", "scenario13", "scenario14",
+    "scenario15",
 })
 
 

@@ -212,3 +212,14 @@ class KeyStore:
             alias: self._certificate(der)
             for alias, der in self._store.keys.list_trusted_certificates().items()
         }
+
+    # ----------------------------------------------------------------------------- other secrets
+
+    def seal_secret(self, plain: bytes, aad: bytes) -> bytes:
+        """``plain`` (a Kerberos keytab, say) encrypted under the master secret, bound to
+        ``aad``, for storing at rest like the private keys."""
+        return self._master.seal(plain, aad)
+
+    def unseal_secret(self, sealed: bytes, aad: bytes) -> bytes:
+        """What ``seal_secret`` sealed; SealedDataError if it was altered or ``aad`` differs."""
+        return self._master.unseal(sealed, aad)

@@ -57,6 +57,10 @@ class SecurityPolicy:
     # its name and document, checked enforceable when it was applied; None for a scenario.
     policy_name: str | None = None
     policy_document: str | None = None
+    # Scenario 20 (Kerberos): the STS's service principal, and its keytab sealed under the
+    # master secret (base64), never stored or shown in the clear.
+    service_principal: str | None = None
+    service_keytab: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

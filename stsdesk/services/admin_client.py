@@ -5,19 +5,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import requests
 
+from stsdesk.services.endpoint import SUPER_TENANT, ServerEndpoint, ServerKind
 from stsdesk.services.errors import (
     AdminApiError,
     ServerUnreachableError,
     ServiceError,
     admin_error,
 )
-from stsdesk.services.tls import TrustPolicy, explain_tls_failure, make_session
+from stsdesk.services.tls import explain_tls_failure, make_session
 
 __all__ = ["AdminClient", "ServerEndpoint", "ServerKind", "API_PREFIX", "SCIM_PREFIX",
            "SUPER_TENANT"]
@@ -27,26 +26,6 @@ log = logging.getLogger("stsdesk.services")
 API_PREFIX = "/api/server/v1"
 SCIM_PREFIX = "/scim2"
 SCIM_JSON = "application/scim+json"
-SUPER_TENANT = "carbon.super"  # WSO2's default tenant: its paths carry no /t/{tenant} prefix
-
-
-class ServerKind(StrEnum):
-    """Which admin API a server speaks: stsdesk's own, or WSO2 Identity Server's."""
-
-    STSDESK = "stsdesk"
-    WSO2 = "wso2"
-
-
-@dataclass(frozen=True)
-class ServerEndpoint:
-    """Where a server is, what it is, and how to trust and sign in to it."""
-
-    base_url: str  # https://host:port
-    username: str
-    password: str = field(repr=False)
-    trust: TrustPolicy = TrustPolicy()
-    kind: ServerKind = ServerKind.STSDESK
-    tenant: str = SUPER_TENANT  # WSO2 only: the tenant domain the admin signs in to
 
 
 class AdminClient:

@@ -247,9 +247,12 @@ class CredentialStore:
         self._call(lambda store: store.delete(key))
 
     def _call(self, action: Callable[[_Secrets], _T]) -> _T:
+        # The store first: it imports keyring under the lock. Importing keyring's errors
+        # before it, while another thread was inside "import keyring", could make Python's
+        # import deadlock guard fail one of the two (seen at start-up).
+        store = self._secrets()
         from keyring.errors import NoKeyringError
 
-        store = self._secrets()
         try:
             return action(store)
         except NoKeyringError:

@@ -11,10 +11,9 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from stsdesk.services.admin_client import SUPER_TENANT, ServerEndpoint, ServerKind
 from stsdesk.services.credentials import CredentialStore
+from stsdesk.services.endpoint import SUPER_TENANT, ServerEndpoint, ServerKind, TrustPolicy
 from stsdesk.services.errors import ServiceError
-from stsdesk.services.tls import TrustPolicy
 
 __all__ = ["ServerProfile", "ProfileStore", "ProfileError", "EMBEDDED_PROFILE", "ServerKind",
            "SUPER_TENANT"]

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import socket
 import ssl
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,9 +12,9 @@ import requests
 from cryptography import x509
 from requests.adapters import HTTPAdapter
 
+from stsdesk.services.endpoint import TrustPolicy
 from stsdesk.services.errors import (
     CertificateChangedError,
-    InputError,
     ServerUnreachableError,
     UntrustedCertificateError,
 )
@@ -25,51 +23,6 @@ __all__ = [
     "TrustPolicy", "fetch_certificate", "fingerprint", "display_fingerprint", "make_session",
     "explain_tls_failure",
 ]
-
-_HEX_PIN = re.compile(r"[0-9a-f]{64}")
-
-
-@dataclass(frozen=True)
-class TrustPolicy:
-    """How to trust a server's TLS certificate: the one type for the admin client and the STS's.
-
-    A pinned certificate (its SHA-256), when there is one, decides alone; else a CA file; else
-    the system's certificate authorities. ``insecure`` turns every check off and goes with
-    neither a pin nor a CA file. The pin may be typed with colons and in either case; it is
-    kept as lower-case hex without colons.
-    """
-
-    pinned_sha256: str | None = None
-    ca_file: str | None = None
-    insecure: bool = False
-
-    def __post_init__(self) -> None:
-        if self.insecure and (self.pinned_sha256 or self.ca_file):
-            raise InputError(
-                "Choose one way to trust the server: a pinned certificate, a CA file, or insecure."
-            )
-        if self.pinned_sha256 is not None:
-            pin = self.pinned_sha256.replace(":", "").replace(" ", "").strip().lower()
-            if not pin:
-                object.__setattr__(self, "pinned_sha256", None)  # a blank pin is no pin
-                return
-            if not _HEX_PIN.fullmatch(pin):
-                raise InputError(
-                    "The pinned fingerprint must be the certificate's SHA-256: 64 hex digits, "
-                    "with or without colons."
-                )
-            object.__setattr__(self, "pinned_sha256", pin)  # normalised once, compared often
-
-    @property
-    def warning(self) -> str | None:
-        """What to tell the person about this choice, or None when it is safe."""
-        if self.insecure:
-            return (
-                "TLS certificate checks are OFF: anyone on the network path could read the "
-                "password and change the token. Use this only against a test server."
-            )
-        return None
-
 
 def fingerprint(der: bytes) -> str:
     return hashlib.sha256(der).hexdigest()

@@ -309,8 +309,9 @@ class TokenSession:
         """Stop waiting for the request in flight, at once (call from any thread).
 
         Its answer, whenever it comes, is dropped and never enters the history; its connection
-        is closed and the next request opens a new one with a fresh cancel event, so it cannot
-        share a connection with, or be revived by, the abandoned one.
+        is cut, so the worker waiting on it ends at once; the next request opens a new one
+        with a fresh cancel event, so it cannot share a connection with, or be revived by,
+        the abandoned one.
         """
         with self._lock:
             abandoned = self.cancel_event
@@ -318,7 +319,7 @@ class TokenSession:
             client, self._client, self._client_key = self._client, None, None
         abandoned.set()
         if client is not None:
-            client.close()
+            client.abort()  # a worker blocked on the answer ends now, not at the time-out
 
     def __enter__(self) -> TokenSession:
         return self

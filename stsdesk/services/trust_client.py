@@ -32,6 +32,7 @@ from stsdesk.core.wstrust import (
 )
 from stsdesk.core.xmlparse import parse_xml
 from stsdesk.core.xmlutil import pretty
+from stsdesk.services.abortable import ConnectionCutter
 from stsdesk.services.errors import RequestCancelledError, TrustClientError
 from stsdesk.services.tls import TrustPolicy, make_session
 
@@ -88,10 +89,18 @@ class TrustClient:
         self._timeout = timeout
         self._insecure = trust.insecure
         self._session = make_session(trust)
+        self._cutter = ConnectionCutter()
+        self._cutter.install(self._session)
         # Passed on every request, so that REQUESTS_CA_BUNDLE cannot override the trust chosen.
         self._verify = self._session.verify
 
     def close(self) -> None:
+        self._session.close()
+
+    def abort(self) -> None:
+        """Close the client and cut the connection of a request in flight (any thread): a
+        worker blocked waiting for the answer ends now, not at the time-out."""
+        self._cutter.cut()
         self._session.close()
 
     def __enter__(self) -> TrustClient:
@@ -147,8 +156,8 @@ class TrustClient:
     ) -> TrustExchange:
         """Send ``body``; ``cancel_event`` set before or during the call cancels it.
 
-        A request already on the wire is not interrupted (the time-out bounds it); its answer
-        is dropped and :class:`RequestCancelledError` raised instead.
+        A request already on the wire ends when :meth:`abort` cuts its connection (else the
+        time-out bounds it); its answer is dropped and :class:`RequestCancelledError` raised.
         """
         http_headers = {"Content-Type": soap_version.content_type}
         if soap_version is SoapVersion.SOAP11:
@@ -170,6 +179,7 @@ class TrustClient:
                     timeout=self._timeout,
                 )
         except requests.exceptions.SSLError as exc:
+            _check_cancelled(cancel_event)  # cut by abort() mid-handshake: not a TLS problem
             raise TrustClientError(
                 f"The TLS certificate of {self._endpoint} is not trusted: {exc}. Pin the server's "
                 "certificate or give a CA file."
@@ -180,6 +190,7 @@ class TrustClient:
                 "check that it runs, or allow a longer time-out."
             ) from exc
         except requests.RequestException as exc:
+            _check_cancelled(cancel_event)  # cut by abort(): say cancelled, not unreachable
             raise TrustClientError(
                 f"The STS at {self._endpoint} could not be reached: {exc}"
             ) from exc

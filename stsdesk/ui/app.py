@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 
-from stsdesk.services.admin import AdminApi, open_admin_api
-from stsdesk.services.admin_client import ServerEndpoint
 from stsdesk.services.credentials import CredentialStore
 from stsdesk.services.errors import LaunchError, ServiceError
 from stsdesk.services.profiles import EMBEDDED_PROFILE, ProfileError, ProfileStore
@@ -26,6 +24,8 @@ from stsdesk.ui.servers_menu import install_profiles_menu
 from stsdesk.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:  # imported when the window shows (start-up time)
+    from stsdesk.services.admin.api import AdminApi
+    from stsdesk.services.endpoint import ServerEndpoint
     from stsdesk.services.launcher import EmbeddedServer
 
 __all__ = ["main", "build_window", "build_window_for", "build_pages", "build_starting_window",
@@ -45,6 +45,14 @@ def embedded_data_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("stsdesk", appauthor=False)) / "server"
+
+
+def open_admin_api(endpoint: ServerEndpoint) -> AdminApi:
+    """The admin API of ``endpoint``; its backends (and the HTTP stack) load on the first call,
+    when the console connects, not before its window shows."""
+    from stsdesk.services.admin.connect import open_admin_api as open_api
+
+    return open_api(endpoint)
 
 
 def _later_pages() -> list[Callable[[ServerConnection], Page]]:
@@ -182,7 +190,9 @@ class Desktop:
                 log.info("%s", description)
 
         runner.run(launcher.prepare, prepared, failed)
-        runner.run(self.profiles.credentials.describe, store_described, lambda _error: None)
+        runner.run(self.profiles.credentials.describe, store_described,
+                   lambda error: log.warning("Which password store is in use is not known: %s",
+                                             error))
 
     def _replace(self, window: MainWindow) -> MainWindow | None:
         self._install_menus(window)

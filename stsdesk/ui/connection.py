@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from stsdesk.services.admin import AdminApi, Capabilities, Capability
 from stsdesk.services.admin.models import SecurityPolicy, ServerInfo
-from stsdesk.services.admin_client import ServerEndpoint
+from stsdesk.services.endpoint import ServerEndpoint
 from stsdesk.services.errors import ServerUnreachableError, ServiceError
 from stsdesk.ui.tasks import TaskRunner
 

@@ -133,10 +133,10 @@ def test_what_step_two_asks_for_follows_the_category():
         assert scenario.asks_for_keystores == ("keystore" in scenario.category.value)
 
 
-def test_scenarios_1_to_8_and_31_to_34_are_enforceable_and_the_sts_uses_the_same_list():
+def test_scenarios_1_to_15_and_31_to_34_are_enforceable_and_the_sts_uses_the_same_list():
     from stsdesk.server.sts import authenticate
 
-    expected = [f"scenario{n}" for n in (*range(1, 9), 31, 32, 33, 34)]
+    expected = [f"scenario{n}" for n in (*range(1, 16), 31, 32, 33, 34)]
     assert [s.id for s in SCENARIOS if s.enforceable] == expected
     assert SCENARIOS_ENFORCED == set(expected)
     assert authenticate.SCENARIOS_ENFORCED is SCENARIOS_ENFORCED

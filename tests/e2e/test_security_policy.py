@@ -19,6 +19,7 @@ from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings
 from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.trust_client import Credentials, TrustClient, TrustExchange
+from tests.helpers.kerberos_absent import without_kerberos
 
 ADMIN = ("admin", "Adm1n-policy-e2e")
 ALICE = Credentials("alice", "Al1ce-has-role-x")  # has role x
@@ -121,11 +122,12 @@ def test_disabled_security_refuses_every_token_until_re_enabled(sts):
 
 def test_a_scenario_the_sts_cannot_enforce_is_refused_and_the_previous_one_stays(sts):
     assert sts.apply(scenarioId="scenario1", allowedRoles=["x"]).status_code == 200
-    answer = sts.apply(scenarioId="scenario9", trustedKeystores=["wso2carbon.jks"],
-                       privateKeystore="wso2carbon.jks")
+    with without_kerberos():  # then scenario 20 is the one this STS cannot enforce
+        answer = sts.apply(scenarioId="scenario20", trustedKeystores=["wso2carbon.jks"],
+                           privateKeystore="wso2carbon.jks")
     assert answer.status_code == 400
-    assert "cannot be enforced yet; enforceable: scenario1, scenario2" in (
-        answer.json()["description"])
+    assert "Scenario 20 cannot be applied here" in answer.json()["description"]
+    assert "pip install 'stsdesk[kerberos]'" in answer.json()["description"]
     state = sts.api("GET", "/security").json()
     assert state["enabled"] is True and state["scenarioId"] == "scenario1"
     assert state["allowedRoles"] == ["x"]

@@ -117,6 +117,7 @@ class FakeAdminApi:
                                        allowed_roles=("admin",), proof_key_type="EncryptedKey")
         # The scenarios it enforces: the server's list, or what a test sets.
         self.enforceable: set[str] = set(SCENARIOS_ENFORCED)
+        self.applied_keytab: bytes | None = None  # scenario 20's, as the server would hold it
         self.settings = StsSettings(TokenSettings(300, 28800, 300), LockoutPolicy(5, 900),
                                     PasswordDigestSetting(allowed=False, stored_count=0))
         self.applications: dict[str, Application] = {}
@@ -226,6 +227,9 @@ class FakeAdminApi:
         if scenario.asks_for_keystores and not (request.trusted_keystores
                                                 and request.private_keystore):
             raise _invalid(f"{scenario.id} needs trusted keystores and a private keystore.")
+        if "servicePrincipal" in scenario.asks_for and not (
+                request.service_principal and (request.keytab or self.applied_keytab)):
+            raise _invalid(f"{scenario.id} needs the service principal and its keytab.")
         with self._lock:
             self.security = SecurityPolicy(
                 enabled=True, scenario_id=scenario.id,
@@ -234,7 +238,10 @@ class FakeAdminApi:
                 trusted_keystores=tuple(request.trusted_keystores),
                 private_keystore=request.private_keystore,
                 algorithm_suite=request.algorithm_suite,
-                proof_key_type=self.security.proof_key_type)
+                proof_key_type=self.security.proof_key_type,
+                service_principal=request.service_principal)
+            if request.keytab is not None:
+                self.applied_keytab = request.keytab
             self._record("sts.security.apply", scenario.id)
             return self.security
 

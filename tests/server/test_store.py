@@ -171,6 +171,7 @@ def test_create_schema_adds_columns_an_older_database_lacks(tmp_path: Path, mast
         conn.execute(text("ALTER TABLE roles DROP COLUMN modified_at"))
         conn.execute(text("ALTER TABLE users DROP COLUMN external_id"))  # added by 0003
         conn.execute(text("ALTER TABLE roles DROP COLUMN external_id"))
+        conn.execute(text("DROP TABLE security_contexts"))  # added by 0004_sc_contexts
         # A database from before migrations existed has no version table either.
         conn.execute(text("DROP TABLE alembic_version"))
     old.close()

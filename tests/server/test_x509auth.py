@@ -86,6 +86,7 @@ def _saml_supporting_policy(signed: bool) -> SimpleNamespace:
     token = SimpleNamespace(token_type=ns.TOKEN_SAML20)
     return SimpleNamespace(
         initiator_token=None,
+        protection_token=None,
         supporting_of=lambda kind: (group, token) if kind is TokenKind.ISSUED else None,
     )
 

@@ -94,3 +94,66 @@ def test_a_damaged_key_file_is_a_clear_error_not_a_crash(tmp_path):
     store._key_path.write_bytes(b"")  # what a crash mid-write used to leave
     with pytest.raises(KeyringError, match="remove it"):
         store.set("two", "other")
+
+
+_FIRST_USE_FROM_TWO_THREADS = """
+import importlib.machinery, sys, threading, time
+from pathlib import Path
+from stsdesk.services.credentials import CredentialStore
+
+importers = set()
+
+class SlowLoader:
+    def __init__(self, loader):
+        self.loader = loader
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+    def exec_module(self, module):
+        time.sleep(0.3)  # outside the global import lock: other threads may import meanwhile
+        self.loader.exec_module(module)
+
+class WatchKeyringImport:
+    # Notes which threads import keyring's modules, and holds the describing thread inside
+    # "import keyring" for a moment (as the GUI thread's own imports do at start-up), so that
+    # the other thread's call lands in the middle of it.
+    def find_spec(self, name, path=None, target=None):
+        if name == "keyring" or name.startswith("keyring."):
+            importers.add(threading.current_thread().name)
+            if name == "keyring.credentials" and threading.current_thread().name == "describe":
+                spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+                spec.loader = SlowLoader(spec.loader)
+                return spec
+        return None
+
+sys.meta_path.insert(0, WatchKeyringImport())
+store = CredentialStore(fallback_dir=Path(sys.argv[1]))
+failures = []
+def run(call):
+    try:
+        call()
+    except BaseException as exc:
+        failures.append(repr(exc))
+describe = threading.Thread(target=run, args=(store.describe,), name="describe")
+read = threading.Thread(target=run, args=(lambda: store.get("embedded:admin"),), name="read")
+describe.start()
+time.sleep(0.1)
+read.start()
+describe.join()
+read.join()
+print(failures, sorted(importers))
+"""
+
+
+def test_keyring_is_imported_by_one_thread_while_others_wait(tmp_path):
+    """At start-up the console asks which store is in use while the launcher reads the admin
+    password, on two worker threads. Both imported keyring at once, and one start in two the
+    describing thread failed (Python's import deadlock guard: each held a module the other
+    needed), so the status bar never said where passwords are (seen in the walk under Xvfb).
+    keyring is imported by one thread, under the store's lock; the other waits for it."""
+    import subprocess
+    import sys
+
+    ran = subprocess.run([sys.executable, "-c", _FIRST_USE_FROM_TWO_THREADS, str(tmp_path)],
+                         capture_output=True, text=True, timeout=60, check=True,
+                         env={"PATH": "", "HOME": str(tmp_path)})
+    assert ran.stdout.strip() == "[] ['describe']", ran.stdout + ran.stderr

@@ -187,6 +187,14 @@ def test_apply_a_keystore_scenario_sends_the_stores_and_reads_them_back(double, 
     assert api.get_security_policy().enabled is False
 
 
+def test_a_kerberos_keytab_is_not_sent_to_wso2_which_wants_a_password(double, api):
+    with pytest.raises(UnsupportedError, match="password, not a keytab"):
+        api.apply_security_policy(SecurityPolicyRequest(
+            "scenario20", service_principal="HTTP/is.example.org@EXAMPLE.ORG",
+            keytab=b"\x05\x02keys"))
+    assert _soap(double, "SecurityAdminService.applySecurity") == []  # nothing was sent
+
+
 def test_wso2_has_no_choice_of_algorithm_suite_and_says_so(double, api):
     assert not api.capabilities().supports(Capability.ALGORITHM_SUITE)
     assert "Basic256" in (api.capabilities().reason(Capability.ALGORITHM_SUITE) or "")

@@ -119,7 +119,8 @@ def _dialogs(window, fake_admin) -> Iterator[tuple[str, QDialog]]:
     from stsdesk.ui.dialogs.trust_certificate import TrustCertificateDialog
     from stsdesk.ui.dialogs.user import UserDialog
     from stsdesk.ui.models.users import RoleRow
-    from stsdesk.ui.wizards.security_policy import ApplySecurityPolicyWizard, ScenarioDialog
+    from stsdesk.ui.wizards.scenario_dialog import ScenarioDialog
+    from stsdesk.ui.wizards.security_policy import ApplySecurityPolicyWizard
     from stsdesk.ui.wizards.ws_trust import WsTrustConfigurationWizard
 
     connection = window.connection

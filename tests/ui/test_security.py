@@ -25,6 +25,7 @@ from stsdesk.ui.dialogs import confirm
 from stsdesk.ui.models.scenarios import TrustedServicesTableModel, offered_roles
 from stsdesk.ui.pages.security import SecurityTokenServicePage
 from stsdesk.ui.wizards.security_policy import ApplySecurityPolicyWizard
+from tests.helpers.kerberos_absent import without_kerberos
 from tests.ui.conftest import ADMIN_PASSWORD, screenshot
 
 TITLE = "Security Token Service"
@@ -347,13 +348,17 @@ def test_no_role_chosen_shows_an_inline_error_and_sends_nothing(
 
 
 def test_a_scenario_the_sts_cannot_enforce_cannot_be_chosen(qtbot, window, admin_client):
-    # SecureConversation (9 to 15) stays unenforced in this release.
-    page = _show(qtbot, window)
-    wizard = _open_wizard(qtbot, page)
-    item = wizard.scenario_page.items["scenario12"]
+    # On a machine without Kerberos, scenario 20 is the one scenario this STS cannot enforce.
+    with without_kerberos():
+        page = _show(qtbot, window)
+        wizard = _open_wizard(qtbot, page)
+    for secure_conversation in range(9, 16):
+        assert wizard.scenario_page.items[f"scenario{secure_conversation}"].text(2) == (
+            "available")
+    item = wizard.scenario_page.items["scenario20"]
     assert item.text(2) == "not available on this STS"
-    _click_scenario(qtbot, wizard, "scenario12")
-    assert wizard.scenario_page.selected_scenario.id == "scenario12"
+    _click_scenario(qtbot, wizard, "scenario20")
+    assert wizard.scenario_page.selected_scenario.id == "scenario20"
     assert wizard.field("scenarioId") == ""
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
     reason = wizard.scenario_page.reason_label
@@ -365,7 +370,7 @@ def test_a_scenario_the_sts_cannot_enforce_cannot_be_chosen(qtbot, window, admin
         _click(qtbot, wizard.scenario_page.view_button)
     dialog = viewed.args[0]
     qtbot.waitUntil(lambda: bool(dialog.policy_view.toPlainText()), timeout=WAIT)
-    detail = admin_client.get("/sts/scenarios/scenario12")
+    detail = admin_client.get("/sts/scenarios/scenario20")
     assert dialog.policy_view.toPlainText() == detail["policy"]
     assert "Policy" in dialog.policy_view.toPlainText()
     assert dialog.policy_view.isReadOnly()
@@ -439,6 +444,25 @@ def test_a_keystore_scenario_asks_for_keystores_and_the_algorithm_suite(
     assert wizard.scenario_page.selected_scenario.id == "scenario5"
     _next(qtbot, wizard)
     assert wizard.access_page.algorithm_suite is AlgorithmSuite.BASIC256_SHA256
+    wizard.reject()
+
+
+@pytest.mark.parametrize(("scenario_id", "asks_roles"), [("scenario11", False),
+                                                       ("scenario14", True)])
+def test_a_secure_conversation_scenario_asks_what_wsos_wizard_asks(
+        qtbot, fake_window, fake_admin, scenario_id, asks_roles):
+    # WSO2's categories: "keystore" for 9-13 (X.509 or anonymous bootstrap), "ut-keystore"
+    # for 14 and 15 (a UsernameToken in the bootstrap): roles as well as the key stores.
+    page = _show(qtbot, fake_window)
+    wizard = _open_wizard(qtbot, page)
+    assert wizard.scenario_page.items[scenario_id].text(2) == "available"
+    _click_scenario(qtbot, wizard, scenario_id)
+    assert wizard.field("scenarioId") == scenario_id
+    _next(qtbot, wizard)
+    access = wizard.access_page
+    assert wizard.currentId() == ApplySecurityPolicyWizard.ACCESS
+    assert access.roles_group.isVisible() is asks_roles
+    assert access.keystores_group.isVisible() and access.suite_group.isVisible()
     wizard.reject()
 
 

@@ -99,13 +99,37 @@ def open_wizard(qtbot, editor):
     return wizard
 
 
-def open_import_dialog(qtbot, wizard) -> CertificateImportDialog:
-    """Press Import certificate… in the wizard; the dialog it opens, once it is up."""
+def open_import_dialog(qtbot, editor, wizard) -> CertificateImportDialog:
+    """Press Import certificate… in the wizard; the dialog it opens on the editor, once up."""
     qtbot.mouseClick(wizard.endpoint_page.import_button, LEFT)
-    dialog = wizard.import_dialog
+    dialog = editor.import_dialog
     assert isinstance(dialog, CertificateImportDialog) and dialog.isVisible()
     qtbot.waitExposed(dialog)
     return dialog
+
+
+def visible_modal_windows() -> list:
+    """The top-level windows on screen that block others (what a person must get past)."""
+    return [widget for widget in QApplication.topLevelWidgets()
+            if widget.isVisible() and widget.isModal()]
+
+
+def finish(qtbot, wizard) -> None:
+    """Next to the summary, then Finish: the configuration goes to the editor."""
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+    while wizard.currentId() != wizard.SUMMARY:
+        qtbot.mouseClick(next_button, LEFT)
+    with qtbot.waitSignal(wizard.configuration_chosen, timeout=10_000):
+        qtbot.mouseClick(wizard.button(QWizard.WizardButton.FinishButton), LEFT)
+    assert not wizard.isVisible()
+
+
+def ws_trust_status(admin_client, app_id: str) -> int | dict:
+    """The server's WS-Trust configuration of ``app_id``, or 404 when it has none."""
+    try:
+        return admin_client.get(f"/applications/{app_id}/inbound-protocols/ws-trust")
+    except AdminApiError as error:
+        return error.status
 
 
 def browse(qtbot, monkeypatch, dialog: CertificateImportDialog, path: Path) -> None:
@@ -376,7 +400,7 @@ def test_wizard_configures_ws_trust_with_an_imported_certificate(
     qtbot.keyClicks(endpoint.audience_edit, audience)
     assert next_button.isEnabled() and not endpoint.audience_error.isVisible()
 
-    dialog = open_import_dialog(qtbot, wizard)
+    dialog = open_import_dialog(qtbot, editor, wizard)
     assert not dialog.import_button.isEnabled()
     dialog.source_tabs.setCurrentIndex(SOURCE_PASTE)
     dialog.pem_edit.setPlainText(pem_of(f"{name.lower()}.example.org"))  # pasted
@@ -390,7 +414,7 @@ def test_wizard_configures_ws_trust_with_an_imported_certificate(
     screenshot(dialog, "import-certificate")
     qtbot.mouseClick(dialog.import_button, LEFT)
     qtbot.waitUntil(lambda: endpoint.certificate_alias == alias, timeout=10_000)
-    assert not dialog.isVisible()
+    assert not dialog.isVisible() and wizard.isVisible()  # back, with the certificate chosen
     assert alias in [c["alias"] for c in admin_client.get("/keystores/certs")]
     screenshot(wizard, "ws-trust-wizard-1")
 
@@ -421,10 +445,17 @@ def test_wizard_configures_ws_trust_with_an_imported_certificate(
     assert wizard.currentId() == wizard.SUMMARY
     summary = wizard.summary_page.summary.text()
     assert audience in summary and alias in summary and "SAML 1.1" in summary
+    assert "Nothing is sent to the server until you Save" in summary
     screenshot(wizard, "ws-trust-wizard-4")
-    with qtbot.waitSignal(wizard.configuration_saved, timeout=10_000):
+    with qtbot.waitSignal(wizard.configuration_chosen, timeout=10_000):
         qtbot.mouseClick(wizard.button(QWizard.WizardButton.FinishButton), LEFT)
     assert not wizard.isVisible()
+    # In the editor, marked as not saved yet; the server has nothing until Save.
+    assert audience in editor.audience_label.text() and alias in editor.alias_label.text()
+    assert editor.ws_trust_pending.isVisible() and editor.has_unsaved_changes()
+    assert ws_trust_status(admin_client, app_id) == 404
+    with qtbot.waitSignal(editor.finished, timeout=10_000):
+        qtbot.mouseClick(editor.save_button, LEFT)
 
     saved = admin_client.get(f"/applications/{app_id}/inbound-protocols/ws-trust")
     assert saved["audience"] == audience and saved["certificateAlias"] == alias
@@ -432,12 +463,13 @@ def test_wizard_configures_ws_trust_with_an_imported_certificate(
     assert saved["tokenLifetimeSeconds"] == 600 and saved["encryptToken"] is True
     assert saved["encryptionAlgorithm"] == AES128_GCM
     assert saved["signatureAlgorithm"] == RSA_SHA512 and saved["digestAlgorithm"] == SHA512
-    assert audience in editor.audience_label.text() and alias in editor.alias_label.text()
-    assert editor.remove_button.isEnabled()
     qtbot.waitUntil(lambda: any(page.model.row_at(r).audience == audience
                                 for r in range(page.model.rowCount())), timeout=10_000)
 
     # Reconfiguring keeps the audience (it cannot change on update) and shows the saved choices.
+    editor = open_editor(qtbot, page, app_id)
+    assert audience in editor.audience_label.text() and alias in editor.alias_label.text()
+    assert editor.remove_button.isEnabled() and not editor.ws_trust_pending.isVisible()
     wizard = open_wizard(qtbot, editor)
     assert wizard.endpoint_page.audience_edit.isReadOnly()
     assert wizard.endpoint_page.audience == audience
@@ -445,16 +477,14 @@ def test_wizard_configures_ws_trust_with_an_imported_certificate(
     assert wizard.token_page.lifetime == 600
     wizard.reject()
 
-    # Remove asks, then deletes the relying party.
-    asked: list[str] = []
-    monkeypatch.setattr(confirm, "ask", lambda p, t, text, **k: asked.append(text) or True)
+    # Remove takes the configuration out of the editor; Save deletes the relying party.
     qtbot.mouseClick(editor.remove_button, LEFT)
-    qtbot.waitUntil(lambda: editor.ws_trust is None, timeout=10_000)
-    assert audience in asked[0]
-    with pytest.raises(AdminApiError) as gone:
-        admin_client.get(f"/applications/{app_id}/inbound-protocols/ws-trust")
-    assert gone.value.status == 404
-    editor.reject()
+    assert editor.ws_trust is None and "Not configured" in editor.audience_label.text()
+    assert editor.ws_trust_pending.isVisible() and audience in editor.banner.text
+    assert ws_trust_status(admin_client, app_id) != 404  # not yet
+    with qtbot.waitSignal(editor.finished, timeout=10_000):
+        qtbot.mouseClick(editor.save_button, LEFT)
+    assert ws_trust_status(admin_client, app_id) == 404
 
 
 def test_wizard_invalid_address_is_said_inline_and_nothing_is_sent(qtbot, window, admin_client):
@@ -488,29 +518,114 @@ def test_wizard_invalid_address_is_said_inline_and_nothing_is_sent(qtbot, window
     editor.reject()
 
 
-def test_wizard_shows_the_servers_words_when_the_audience_is_taken(qtbot, window, admin_client):
+def test_save_shows_the_servers_words_when_the_audience_is_taken(
+        qtbot, window, admin_client, monkeypatch):
     audience = f"https://{unique('shared')}.example.org/"
     owner = unique("Owner")
     create_sp(admin_client, owner, audience=audience)
     app_id = create_sp(admin_client, unique("Latecomer"))
     page = open_page(qtbot, window)
     editor = open_editor(qtbot, page, app_id)
+    qtbot.keyClicks(editor.description_edit, "saved even though the audience is taken")
     wizard = open_wizard(qtbot, editor)
     qtbot.keyClicks(wizard.endpoint_page.audience_edit, audience)
-    for _ in range(3):
-        qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), LEFT)
-    assert wizard.currentId() == wizard.SUMMARY
-    qtbot.mouseClick(wizard.button(QWizard.WizardButton.FinishButton), LEFT)
-    qtbot.waitUntil(lambda: wizard.banner.text != "", timeout=10_000)
-    text = wizard.banner.text
+    finish(qtbot, wizard)
+    qtbot.mouseClick(editor.save_button, LEFT)
+    qtbot.waitUntil(lambda: editor.banner.text != "", timeout=10_000)
+    text = editor.banner.text
     assert "already belongs to the service provider" in text and owner in text
-    assert wizard.isVisible() and wizard.currentId() == wizard.SUMMARY
-    assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
-    assert wizard.endpoint_page.audience == audience  # kept
-    with pytest.raises(AdminApiError):
-        admin_client.get(f"/applications/{app_id}/inbound-protocols/ws-trust")
+    # The editor stays, with the refused configuration in it to correct, still unsaved.
+    assert editor.isVisible() and audience in editor.audience_label.text()
+    assert editor.ws_trust_pending.isVisible() and editor.save_button.isEnabled()
+    assert ws_trust_status(admin_client, app_id) == 404
+    # The rest was saved; only the WS-Trust change is left, and Cancel asks before dropping it.
+    assert admin_client.get(f"/applications/{app_id}")["description"] == \
+        "saved even though the audience is taken"
+    asked: list[str] = []
+    monkeypatch.setattr(confirm, "ask", lambda p, t, text, **k: asked.append(text) or True)
+    qtbot.mouseClick(editor.cancel_button, LEFT)
+    assert asked and "WS-Trust" in asked[0] and not editor.isVisible()
+
+
+# ---------------------------------------------- one window at a time, one save model
+
+
+def test_importing_from_the_editor_stands_one_window_on_it(
+        qtbot, window, admin_client, monkeypatch):
+    app_id = create_sp(admin_client, unique("Stacked"))
+    page = open_page(qtbot, window)
+    editor = open_editor(qtbot, page, app_id)
+    assert visible_modal_windows() == [editor]
+    wizard = open_wizard(qtbot, editor)
+    qtbot.keyClicks(wizard.endpoint_page.audience_edit, f"https://{unique('rp')}.example.org/")
+    assert set(visible_modal_windows()) == {editor, wizard}
+
+    dialog = open_import_dialog(qtbot, editor, wizard)
+    # The import dialog stands on the editor, alone: the wizard stepped aside, keeping its input.
+    assert dialog.parentWidget() is editor
+    assert set(visible_modal_windows()) == {editor, dialog}
+    dialog.source_tabs.setCurrentIndex(SOURCE_PASTE)
+    dialog.pem_edit.setPlainText(pem_of("stacked.example.org"))
+    alias = unique("stacked-rp")
+    import_as(qtbot, dialog, alias)
+    # The alias comes back to the editor's wizard, which is on show again.
+    qtbot.waitUntil(wizard.isVisible, timeout=2000)
+    assert set(visible_modal_windows()) == {editor, wizard}
+    assert wizard.endpoint_page.certificate_alias == alias
+    assert wizard.endpoint_page.audience.startswith("https://rp-")
+
+    # Cancelling an import brings the wizard back unchanged, too.
+    dialog = open_import_dialog(qtbot, editor, wizard)
+    assert set(visible_modal_windows()) == {editor, dialog}
+    dialog.reject()
+    qtbot.waitUntil(wizard.isVisible, timeout=2000)
+    assert wizard.endpoint_page.certificate_alias == alias
     wizard.reject()
     editor.reject()
+    admin_client.delete(f"/keystores/certs/{alias}")
+
+
+def test_cancel_discards_a_ws_trust_change_and_save_saves_it_with_the_claims(
+        qtbot, window, admin_client, monkeypatch):
+    app_id = create_sp(admin_client, unique("OneModel"))
+    audience = f"https://{unique('one-model')}.example.org/"
+    page = open_page(qtbot, window)
+
+    # A WS-Trust configuration chosen in the wizard, then Cancel: asked, and nothing is sent.
+    editor = open_editor(qtbot, page, app_id)
+    wizard = open_wizard(qtbot, editor)
+    qtbot.keyClicks(wizard.endpoint_page.audience_edit, audience)
+    finish(qtbot, wizard)
+    assert editor.has_unsaved_changes() and editor.ws_trust_pending.isVisible()
+    assert ws_trust_status(admin_client, app_id) == 404
+    asked: list[tuple[str, str]] = []
+    monkeypatch.setattr(confirm, "ask",
+                        lambda p, title, text, **k: asked.append((title, text)) or True)
+    with qtbot.waitSignal(editor.finished, timeout=2000):
+        qtbot.mouseClick(editor.cancel_button, LEFT)
+    assert asked and asked[0][0] == "Discard unsaved changes?"
+    assert ws_trust_status(admin_client, app_id) == 404  # the server is unchanged
+
+    # The same, with a claim ticked, then Save: both are saved, by one press.
+    editor = open_editor(qtbot, page, app_id)
+    assert "Not configured" in editor.audience_label.text()
+    tick(qtbot, editor, EMAIL, RequestedClaimsTableModel.REQUESTED)
+    wizard = open_wizard(qtbot, editor)
+    qtbot.keyClicks(wizard.endpoint_page.audience_edit, audience)
+    finish(qtbot, wizard)
+    assert ws_trust_status(admin_client, app_id) == 404
+    with qtbot.waitSignal(editor.finished, timeout=10_000):
+        qtbot.mouseClick(editor.save_button, LEFT)
+    assert ws_trust_status(admin_client, app_id)["audience"] == audience
+    claims = admin_client.get(f"/applications/{app_id}")["claimConfiguration"]["requestedClaims"]
+    assert [c["claim"]["uri"] for c in claims] == [EMAIL]
+
+    # Nothing changed: Cancel closes without asking.
+    asked.clear()
+    editor = open_editor(qtbot, page, app_id)
+    with qtbot.waitSignal(editor.finished, timeout=2000):
+        qtbot.mouseClick(editor.cancel_button, LEFT)
+    assert asked == []
 
 
 # ------------------------------------------------------- the wizard's certificate import
@@ -542,7 +657,7 @@ def import_as(qtbot, dialog: CertificateImportDialog, alias: str) -> None:
 def test_wizard_import_warns_about_an_expired_certificate_then_chooses_it(
         qtbot, window, admin_client, monkeypatch, files):
     editor, wizard = wizard_for_new_sp(qtbot, window, admin_client)
-    dialog = open_import_dialog(qtbot, wizard)
+    dialog = open_import_dialog(qtbot, editor, wizard)
     browse(qtbot, monkeypatch, dialog, files.expired)
     assert dialog.preview.warnings_frame.isVisible()
     assert any("expired on" in warning for warning in dialog.preview.warnings), \
@@ -563,7 +678,7 @@ def test_wizard_import_warns_about_an_expired_certificate_then_chooses_it(
 def test_wizard_import_reads_a_pkcs12_file_with_its_password(
         qtbot, window, admin_client, monkeypatch, files):
     editor, wizard = wizard_for_new_sp(qtbot, window, admin_client)
-    dialog = open_import_dialog(qtbot, wizard)
+    dialog = open_import_dialog(qtbot, editor, wizard)
     browse(qtbot, monkeypatch, dialog, files.p12)
     assert dialog.password_edit.isVisible() and dialog.candidates == []
     assert "password" in dialog.password_error.text()
@@ -601,7 +716,7 @@ def test_wizard_import_of_a_broken_file_says_so_in_words(
     path = _damaged_pem(tmp_path) if name == "damaged_pem" else getattr(files, name)
     before = {c["alias"] for c in admin_client.get("/keystores/certs")}
     editor, wizard = wizard_for_new_sp(qtbot, window, admin_client)
-    dialog = open_import_dialog(qtbot, wizard)
+    dialog = open_import_dialog(qtbot, editor, wizard)
     browse(qtbot, monkeypatch, dialog, path)
     text = dialog.banner.text
     assert dialog.banner.level == "error" and path.name in text

@@ -83,7 +83,10 @@ def test_importing_the_app_leaves_the_later_pages_unloaded():
     """What the first page does not need is imported after the window shows."""
     later = ["stsdesk.ui.pages.keystores", "stsdesk.ui.pages.test_client",
              "stsdesk.ui.pages.token_inspector", "stsdesk.ui.pages.security",
-             "stsdesk.services.launcher", "stsdesk.ui.dialogs.profiles", "keyring"]
+             "stsdesk.services.launcher", "stsdesk.ui.dialogs.profiles", "keyring",
+             # The admin API's backends load when the console connects.
+             "stsdesk.services.admin.stsdesk_backend", "stsdesk.services.admin.connect",
+             "stsdesk.services.admin.wso2", "requests"]
     code = ("import sys, stsdesk.ui.app; "
             f"print([m for m in {later!r} if m in sys.modules])")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -433,6 +433,8 @@ def test_a_hanging_request_can_be_cancelled(qtbot, window, parties, silent_serve
         qtbot.mouseClick(page.stop_button, LEFT)
     assert time.monotonic() - clicked < 1.0  # freed at once, not at the 30 s time-out
     assert "cancelled" in blocker.args[0]
+    # ... and its connection is cut, so the worker thread ends too rather than waiting on it.
+    qtbot.waitUntil(lambda: not page.controller.runner.busy, timeout=1000)
     assert "cancelled" in page.result_view.outcome.text()
     assert page.request_button.isEnabled() and not page.stop_button.isEnabled()
     # A new request works straight away, and the abandoned one never enters the history.
@@ -617,3 +619,32 @@ def test_decrypt_opens_an_issued_encrypted_token_with_a_key_chosen_afterwards(
         assert len(page.controller.history) == history  # nothing was sent again
     finally:
         admin_client.delete(f"/applications/{app['id']}")
+
+
+def test_no_result_tab_widens_the_window_past_the_screen(qtbot, window, parties):
+    """The walk at 1280x800 saw the window grow to 1314 px once a result's tabs were opened
+    (and the navigation squeezed): every tab of a result fits the screen's width, and shows
+    its fields' hints whole."""
+    from tests.ui.test_layout_fits import cut_placeholders
+
+    page = open_page(qtbot, window)
+    fill_user(qtbot, page)
+    set_audience(qtbot, page, RP_PLAIN)
+    assert request(qtbot, page).ok
+    width = window.width()
+    assert width == 1280
+    view = page.result_view
+    tab_widgets = [view.tabs, *view.token_view.findChildren(type(view.tabs))]
+    grown = []
+    for tabs in tab_widgets:
+        for index in range(tabs.count()):
+            view.tabs.setCurrentWidget(view.token_view if tabs is not view.tabs
+                                       else tabs.widget(index))
+            tabs.setCurrentIndex(index)
+            QApplication.processEvents()
+            QApplication.processEvents()
+            if window.width() > width or window.minimumSizeHint().width() > width:
+                grown.append((tabs.tabText(index), window.width(),
+                              window.minimumSizeHint().width()))
+            grown.extend((tabs.tabText(index), cut) for cut in cut_placeholders(view))
+    assert grown == []

@@ -193,12 +193,17 @@ def test_service_provider_with_ws_trust_on_wso2(qtbot, wso2_window, double):
     next_button = wizard.button(QWizard.WizardButton.NextButton)
     while wizard.currentId() != wizard.SUMMARY:
         qtbot.mouseClick(next_button, LEFT)
-    with qtbot.waitSignal(wizard.configuration_saved, timeout=WAIT):
+    with qtbot.waitSignal(wizard.configuration_chosen, timeout=WAIT):
         qtbot.mouseClick(wizard.button(QWizard.WizardButton.FinishButton), LEFT)
+    assert "https://payroll.example.org/sts" in editor.audience_label.text()
+    assert not app.ws_trust  # it waits for the editor's Save, as in WSO2's console (Update)
+    qtbot.mouseClick(editor.save_button, LEFT)
+    # WSO2 keeps only the audience and alias: the editor stays open to show that note.
+    qtbot.waitUntil(lambda: app.ws_trust is not None and not editor.has_unsaved_changes(),
+                    timeout=WAIT)
     assert app.ws_trust == {"audience": "https://payroll.example.org/sts",
                             "certificateAlias": ""}
     assert "https://payroll.example.org/sts" in double.state.trusted_services
-    assert "https://payroll.example.org/sts" in editor.audience_label.text()
     editor.reject()
 
 

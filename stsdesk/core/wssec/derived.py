@@ -15,6 +15,7 @@ from lxml import etree
 from stsdesk.core import ns
 from stsdesk.core.errors import InvalidSecurityError, StsError
 from stsdesk.core.psha1 import p_sha1
+from stsdesk.core.wssec.errors import BadContextTokenError, UnknownDerivationSourceError
 from stsdesk.core.wssec.tokens import WSSE_, WSU_ID, MessageTokens, SymmetricKey
 from stsdesk.core.xmlutil import decode_base64
 
@@ -44,7 +45,11 @@ def read_derived_key(element: etree._Element, tokens: MessageTokens) -> Symmetri
     reference = element.find(f"{WSSE_}SecurityTokenReference")
     if reference is None:
         raise InvalidSecurityError("The DerivedKeyToken names no key to derive from.")
-    base = tokens.key_named_by(reference)
+    try:
+        base = tokens.key_named_by(reference)
+    except BadContextTokenError as exc:
+        # WS-SecureConversation's own fault for a derivation from a context it does not have.
+        raise UnknownDerivationSourceError(exc.message) from exc
     nonce = decode_base64(element.findtext(f"{{{wsc}}}Nonce"), "DerivedKeyToken Nonce",
                           InvalidSecurityError)
     if not nonce:
@@ -63,7 +68,8 @@ def read_derived_key(element: etree._Element, tokens: MessageTokens) -> Symmetri
         derived = p_sha1(base.key, label + nonce, start + length)[start:]
     except StsError as exc:
         raise InvalidSecurityError(exc.message) from exc
-    return SymmetricKey(derived, element.get(WSU_ID), None, derived_from=base.key)
+    return SymmetricKey(derived, element.get(WSU_ID), None, derived_from=base.key,
+                        context=base.context)
 
 
 def make_derived_key(

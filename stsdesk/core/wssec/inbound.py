@@ -27,13 +27,21 @@ from stsdesk.core.wssec.algorithms import Algorithm, AlgorithmSuite
 from stsdesk.core.wssec.derived import DERIVED_KEY_TAGS, read_derived_key
 from stsdesk.core.wssec.encryption import Decrypted, decrypt_in_place, undecryptable, unwrap_key
 from stsdesk.core.wssec.errors import FailedCheckError
+from stsdesk.core.wssec.kerberos import (
+    KERBEROS_TOKEN_TYPES,
+    KerberosAcceptance,
+    KerberosAcceptor,
+    read_kerberos_token,
+)
 from stsdesk.core.wssec.policy import Binding, PolicyModel, TokenKind
 from stsdesk.core.wssec.signature import CheckedSignature, SignatureKey, verify_signature
 from stsdesk.core.wssec.tokens import (
+    CONTEXT_TOKENS,
     DS_,
     SAML_ASSERTIONS,
     WSSE_,
     XENC_,
+    ContextKeys,
     MessageTokens,
     SymmetricKey,
     element_ids,
@@ -69,6 +77,10 @@ class InboundResult:
     signer_proof_key: SymmetricKey | None = None  # its symmetric proof key, if it has one
     # The SAML assertions a verified message signature covers (a signed supporting token).
     signed_saml_assertions: tuple[etree._Element, ...] = ()
+    # The client principal of the Kerberos AP-REQ whose session key protected the message.
+    kerberos_principal: str | None = None
+    # The security context whose key protected the message (a SecureConversation policy).
+    context: SymmetricKey | None = None
 
 
 @dataclass
@@ -87,6 +99,9 @@ class _State:
     soap_body: etree._Element | None = None
     signer_assertion: etree._Element | None = None
     signer_proof_key: SymmetricKey | None = None
+    kerberos_acceptor: KerberosAcceptor | None = None
+    kerberos: KerberosAcceptance | None = None
+    context: SymmetricKey | None = None
 
     def produced_by_decryption(self, element: etree._Element) -> bool:
         return any(element in done.elements for done in self.decrypted)
@@ -100,9 +115,15 @@ def process_inbound(
     known_certificates: tuple[x509.Certificate, ...],
     now: datetime,
     skew_seconds: int,
+    kerberos: KerberosAcceptor | None = None,
+    context_keys: ContextKeys | None = None,
 ) -> InboundResult:
     """Process ``message``'s security header under ``policy``; raise a WS-Security fault if the
-    message does not satisfy it. ``message``'s tree is changed (decrypted parts)."""
+    message does not satisfy it. ``message``'s tree is changed (decrypted parts).
+
+    ``kerberos`` accepts the AP-REQ of a policy whose protection token is a Kerberos token;
+    ``context_keys`` gives a security context's key by its identifier, for a policy whose
+    protection token is a SecureConversationToken."""
     suite = policy.algorithm_suite
     if suite is None or policy.binding not in (Binding.ASYMMETRIC, Binding.SYMMETRIC):
         raise InvalidSecurityError(
@@ -116,8 +137,11 @@ def process_inbound(
             "and/or encrypted message."
         )
     root = message.body.getroottree().getroot()
-    state = _State(MessageTokens(element_ids(root), (service.certificate, *known_certificates)),
-                   soap_body=message.body.getparent())
+    if not _kerberos_protected(policy):
+        kerberos = None  # a Kerberos ticket keys nothing under another policy
+    state = _State(MessageTokens(element_ids(root), (service.certificate, *known_certificates),
+                                 context_keys=context_keys),
+                   soap_body=message.body.getparent(), kerberos_acceptor=kerberos)
     # The children are listed afresh at each step: a decrypted part takes its EncryptedData's
     # place (an encrypted Signature or UsernameToken is then met in its turn).
     index = 0
@@ -134,6 +158,10 @@ def _process(element: etree._Element, state: _State, policy: PolicyModel,
         if state.timestamp_element is not None:
             raise InvalidSecurityError("The message has two wsu:Timestamp elements; send one.")
         state.timestamp_element = element
+    elif tag == f"{WSSE_}BinarySecurityToken" and _kerberos_protected(policy) and (
+        (element.get("ValueType") or "").strip() in KERBEROS_TOKEN_TYPES
+    ):
+        _kerberos_token(element, state)
     elif tag == f"{WSSE_}BinarySecurityToken":
         cert = state.tokens.add_binary_token(element)
         if cert is not None:
@@ -156,10 +184,43 @@ def _process(element: etree._Element, state: _State, policy: PolicyModel,
         state.tokens.add_key(read_derived_key(element, state.tokens))
     elif tag in SAML_ASSERTIONS:
         state.saml.append(element)
+    elif tag in CONTEXT_TOKENS:
+        state.tokens.add_context_token(element)
+
+
+def _kerberos_protected(policy: PolicyModel) -> bool:
+    token = policy.protection_token
+    return policy.binding is Binding.SYMMETRIC and token is not None and (
+        token.kind is TokenKind.KERBEROS)
+
+
+def _kerberos_token(element: etree._Element, state: _State) -> None:
+    """The AP-REQ that keys a Kerberos symmetric binding: accepted once, its session key the
+    message's key."""
+    if state.kerberos is not None:
+        raise InvalidSecurityError(
+            "The message carries two Kerberos tokens; send the one AP-REQ that keys it."
+        )
+    acceptor = state.kerberos_acceptor
+    if acceptor is None:
+        raise InvalidSecurityError(
+            "This STS has no Kerberos service configured to accept the ticket; an administrator "
+            "must apply scenario 20 with the service principal and its keytab."
+        )
+    ticket = read_kerberos_token(element)
+    state.kerberos = acceptor.accept(ticket.gss_token)
+    key = ticket.key(state.kerberos)
+    state.tokens.add_key(key)
+    state.request_key = key
 
 
 def _encrypted_key(element: etree._Element, state: _State, suite: AlgorithmSuite,
                    service: SigningIdentity) -> None:
+    if state.kerberos_acceptor is not None:
+        raise InvalidSecurityError(
+            "The message carries an EncryptedKey; under the applied Kerberos policy the "
+            "ticket's session key protects the message, not a key for the STS's certificate."
+        )
     named, _ = state.tokens.certificate_for(element.find(f"{DS_}KeyInfo"))
     if named != service.certificate:
         raise FailedCheckError(
@@ -267,6 +328,11 @@ def _held_against_policy(message: SoapMessage, policy: PolicyModel, state: _Stat
             "The message is not signed; the security policy requires a signature over "
             f"{_parts_text(policy)}."
         )
+    if _kerberos_protected(policy) and state.kerberos is None:
+        raise InvalidSecurityError(
+            "The message carries no Kerberos ticket; the security policy requires a "
+            "BinarySecurityToken with a Kerberos v5 AP-REQ (GSS_Kerberosv5_AP_REQ) for this STS."
+        )
     if policy.binding is Binding.SYMMETRIC:
         _symmetric_keys_as_required(policy, state)
     timestamp = None
@@ -343,6 +409,8 @@ def _held_against_policy(message: SoapMessage, policy: PolicyModel, state: _Stat
         signer_assertion=state.signer_assertion,
         signer_proof_key=state.signer_proof_key,
         signed_saml_assertions=tuple(a for a in state.saml if a in signed),
+        kerberos_principal=state.kerberos.client_principal if state.kerberos else None,
+        context=state.context,
     )
 
 
@@ -363,7 +431,39 @@ def _only_entire_parts(state: _State, soap_body: etree._Element) -> None:
             )
 
 
+def _context_keys_as_required(policy: PolicyModel, state: _State) -> None:
+    """Under a SecureConversationToken every key that protected the message is the context's
+    key or derived from it, and one context is used throughout."""
+    used = state.symmetric_signature_keys[:1] + state.decryption_keys
+    contexts = {key.context for key in used}
+    if not used or None in contexts:
+        raise InvalidSecurityError(
+            "The message is not protected with a security context's key; the security policy "
+            "requires the key of a SecurityContextToken (obtain one with RST/SCT first)."
+        )
+    if len(contexts) > 1:
+        raise InvalidSecurityError(
+            "The message is protected with the keys of more than one security context; use one."
+        )
+    token = policy.protection_token
+    if token is not None and token.require_derived_keys and any(
+        key.derived_from is None for key in used
+    ):
+        raise InvalidSecurityError(
+            "The message is protected with the security context's key itself; the security "
+            "policy requires keys derived from it (wsc:DerivedKeyToken)."
+        )
+    identifier = contexts.pop()
+    assert identifier is not None
+    # Every context key met was looked up (and remembered) by its identifier.
+    state.context = state.request_key = state.tokens.contexts[identifier]
+
+
 def _symmetric_keys_as_required(policy: PolicyModel, state: _State) -> None:
+    token = policy.protection_token
+    if token is not None and token.kind is TokenKind.SECURE_CONVERSATION:
+        _context_keys_as_required(policy, state)
+        return
     request = state.request_key
     derived = policy.protection_token is not None and policy.protection_token.require_derived_keys
     used = state.symmetric_signature_keys[:1] + state.decryption_keys
@@ -371,8 +471,8 @@ def _symmetric_keys_as_required(policy: PolicyModel, state: _State) -> None:
         base = key.derived_from if key.derived_from is not None else key.key
         if request is None or not hmac.compare_digest(base, request.key):
             raise InvalidSecurityError(
-                "The message is not protected with the key of its EncryptedKey, as the "
-                "symmetric binding requires."
+                "The message is not protected with the key of its protection token (its "
+                "EncryptedKey or Kerberos ticket), as the symmetric binding requires."
             )
         if derived and key.derived_from is None:
             raise InvalidSecurityError(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import copy
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,6 +36,7 @@ from stsdesk.core.wssec.tokens import (
     WSSE_,
     WSU_ID,
     XENC_,
+    SymmetricKey,
     subject_key_identifier,
     thumbprint_sha1,
 )
@@ -94,13 +96,11 @@ def secure_response(envelope: bytes, security: ResponseSecurity) -> bytes:
         key_info = _certificate_key_info(security.service.certificate, policy.recipient_token)
         method = suite.asymmetric_signature
     else:
-        request_key = inbound.request_key
-        if request_key is None or request_key.sha1 is None:
-            raise InvalidSecurityError("The request carried no EncryptedKey to answer with.")
+        base_key, base_reference, derive = _answer_key(inbound)
         client = None
         method = suite.symmetric_signature
-        secret, key_info = _symmetric_key(sec, policy, request_key.key, request_key.sha1,
-                                          suite.signature_key_bits // 8)
+        secret, key_info = _symmetric_key(sec, policy, base_key, base_reference,
+                                          suite.signature_key_bits // 8, derive=derive)
         key = SignatureKey(secret=secret)
     signature = None
     if targets:
@@ -123,14 +123,13 @@ def secure_response(envelope: bytes, security: ResponseSecurity) -> bytes:
             _encrypt_for_certificate(sec, parts, client, policy.initiator_token,
                                      suite.encryption, suite.asymmetric_key_wrap, signature)
         else:
-            request_key = inbound.request_key
-            if request_key is None or request_key.sha1 is None:  # pragma: no cover - see above
-                raise InvalidSecurityError("The request carried no EncryptedKey to answer with.")
+            base_key, base_reference, derive = _answer_key(inbound)
             # A derived key token for encryption goes before the ReferenceList that uses it.
             marker = etree.Element("placeholder")
             _insert_before(sec, marker, signature)
-            secret, info = _symmetric_key(sec, policy, request_key.key, request_key.sha1,
-                                          suite.encryption_key_bits // 8, before=marker)
+            secret, info = _symmetric_key(sec, policy, base_key, base_reference,
+                                          suite.encryption_key_bits // 8, before=marker,
+                                          derive=derive)
             ids = encrypt_in_place(parts, secret, block=suite.encryption,
                                    key_info=lambda: copy.deepcopy(info), new_id=_new_id)
             sec.replace(marker, _reference_list(ids))
@@ -211,34 +210,65 @@ def _certificate_key_info(cert: x509.Certificate,
     return key_info
 
 
-def _encrypted_key_sha1_reference(sha1: str) -> etree._Element:
+def _encrypted_key_sha1_reference(request_key: SymmetricKey) -> etree._Element:
+    """The request's key named by the SHA-1 of the token that carried it: EncryptedKeySHA1, or
+    Kerberosv5APREQSHA1 for a Kerberos ticket's session key."""
+    if request_key.sha1 is None:  # pragma: no cover - secure_response checks this first
+        raise InvalidSecurityError("The request carried no key to answer with.")
     reference = _str()
-    reference.set(f"{_WSSE11_}TokenType", ns.ENCRYPTED_KEY_TOKEN)
+    reference.set(f"{_WSSE11_}TokenType", request_key.token_type)
     # WSS4J refuses a KeyIdentifier without EncodingType, though the value is base64 anyway.
     identifier = etree.SubElement(reference, f"{WSSE_}KeyIdentifier",
-                                  ValueType=ns.ENCRYPTED_KEY_SHA1, EncodingType=ns.BASE64_BINARY)
-    identifier.text = sha1
+                                  ValueType=request_key.reference_type,
+                                  EncodingType=ns.BASE64_BINARY)
+    identifier.text = request_key.sha1
+    return reference
+
+
+def _answer_key(
+    inbound: InboundResult,
+) -> tuple[bytes, Callable[[], etree._Element], bool]:
+    """The key the symmetric binding answers with, how it is named, and whether the answer
+    must use keys derived from it: the request's security context (always derived keys of the
+    STS's own, never the context's key itself), else the request's EncryptedKey."""
+    context = inbound.context
+    if context is not None and context.context is not None:
+        identifier = context.context
+        return context.key, lambda: _context_reference(identifier), True
+    request_key = inbound.request_key
+    if request_key is None or request_key.sha1 is None:
+        raise InvalidSecurityError("The request carried no EncryptedKey to answer with.")
+    return request_key.key, lambda: _encrypted_key_sha1_reference(request_key), False
+
+
+def _context_reference(identifier: str) -> etree._Element:
+    """A reference to a security context by its identifier (the client holds the token)."""
+    reference = _str()
+    etree.SubElement(reference, f"{WSSE_}Reference", URI=identifier, ValueType=ns.WSC_2005_SCT)
     return reference
 
 
 def _symmetric_key(
-    sec: etree._Element, policy: PolicyModel, secret: bytes, sha1: str, length: int,
-    before: etree._Element | None = None,
+    sec: etree._Element, policy: PolicyModel, secret: bytes,
+    base_reference: Callable[[], etree._Element], length: int,
+    before: etree._Element | None = None, *, derive: bool = False,
 ) -> tuple[bytes, etree._Element]:
     """The key to sign or encrypt with under the symmetric binding, and its KeyInfo.
 
-    The request's key itself, named by EncryptedKeySHA1; or, when the protection token
-    requires derived keys, a key derived from it in a DerivedKeyToken put into the header.
+    The request's key itself, named by ``base_reference`` (EncryptedKeySHA1, Kerberosv5APREQSHA1
+    for a Kerberos ticket's session key, or the security context); or, when the protection token
+    requires derived keys (or ``derive``), a key derived from it in a DerivedKeyToken put into
+    the header.
     """
     key_info = etree.Element(f"{DS_}KeyInfo", nsmap={"ds": ns.DS})
     token = policy.protection_token
-    if token is None or not token.require_derived_keys:
-        key_info.append(_encrypted_key_sha1_reference(sha1))
+    if not derive and (token is None or not token.require_derived_keys):
+        key_info.append(base_reference())
         return secret, key_info
     wsc = wsc_for(policy.namespace)
     element_id = _new_id("DK")
     derived_token, derived = make_derived_key(
-        _encrypted_key_sha1_reference(sha1), secret, length, wsc=wsc, element_id=element_id)
+        base_reference(), secret, length, wsc=wsc, element_id=element_id)
     if before is not None:
         sec.insert(sec.index(before), derived_token)
     else:

@@ -73,6 +73,8 @@ class TokenAssertion:
     options: frozenset[str] = frozenset()  # local names inside its wsp:Policy
     token_type: str | None = None  # an IssuedToken's RequestSecurityTokenTemplate TokenType
     issuer: str | None = None  # an IssuedToken's sp:Issuer address
+    # A SecureConversationToken's sp:BootstrapPolicy: what securing the RST/SCT requires.
+    bootstrap: PolicyModel | None = None
 
     @property
     def require_derived_keys(self) -> bool:
@@ -145,6 +147,11 @@ def read_policy(document: bytes) -> PolicyModel:
         _WSP_NAMESPACES
     ):
         raise InvalidRequestError("The security policy document is not a wsp:Policy.")
+    return _model(root)
+
+
+def _model(root: etree._Element) -> PolicyModel:
+    """The model of a ``wsp:Policy`` element (a document's root or a nested bootstrap one)."""
     assertions = list(_assertions(root))
     namespaces = {etree.QName(a).namespace for a in assertions} & set(_SP_NAMESPACES)
     if len(namespaces) > 1:
@@ -268,7 +275,16 @@ def _token(element: etree._Element, namespace: str) -> TokenAssertion:
                     token_type = (part.text or "").strip() or None
         elif child_name == "Issuer":
             issuer = " ".join("".join(child.itertext()).split()) or None
-    return TokenAssertion(kind, inclusion, options, token_type, issuer)
+    bootstrap = None
+    if kind is TokenKind.SECURE_CONVERSATION:
+        nested = next((a for a in _assertions(element) if etree.QName(a).localname == (
+            "BootstrapPolicy") and etree.QName(a).namespace == namespace), None)
+        policy = None if nested is None else next(
+            (c for c in nested if isinstance(c.tag, str) and etree.QName(c).localname == "Policy"
+             and etree.QName(c).namespace in _WSP_NAMESPACES), None)
+        if policy is not None:
+            bootstrap = _model(policy)
+    return TokenAssertion(kind, inclusion, options, token_type, issuer, bootstrap)
 
 
 def _parts(element: etree._Element, namespace: str) -> Parts:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -20,13 +20,17 @@ from lxml import etree
 
 from stsdesk.core import ns
 from stsdesk.core.errors import InvalidSecurityError
-from stsdesk.core.wssec.errors import SecurityTokenUnavailableError, WsseInvalidTokenError
+from stsdesk.core.wssec.errors import (
+    BadContextTokenError,
+    SecurityTokenUnavailableError,
+    WsseInvalidTokenError,
+)
 from stsdesk.core.xmlutil import decode_base64
 
 __all__ = [
     "ID_ATTRIBUTES", "SymmetricKey", "MessageTokens", "element_ids", "read_certificate",
     "subject_key_identifier", "thumbprint_sha1", "WSSE_", "DS_", "XENC_", "WSU_ID",
-    "SAML_ASSERTIONS", "encrypted_key_sha1",
+    "SAML_ASSERTIONS", "encrypted_key_sha1", "CONTEXT_TOKENS", "ContextKeys",
 ]
 
 WSSE_ = f"{{{ns.WSSE}}}"
@@ -40,6 +44,11 @@ ID_ATTRIBUTES: tuple[tuple[str, str | None], ...] = (
 )
 _X509_TYPES = {ns.X509V3, ns.X509_TOKEN}
 SAML_ASSERTIONS = frozenset({f"{{{ns.SAML2}}}Assertion", f"{{{ns.SAML11}}}Assertion"})
+CONTEXT_TOKENS = frozenset({f"{{{ns.WSC_2005}}}SecurityContextToken",
+                            f"{{{ns.WSC_13}}}SecurityContextToken"})
+# What gives a security context's key for its wsc:Identifier; it raises BadContextTokenError
+# for a context that is unknown, cancelled or expired (the server keeps them; core does not).
+ContextKeys = Callable[[str], bytes]
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,12 @@ class SymmetricKey:
     element_id: str | None
     sha1: str | None  # base64 SHA-1 of the EncryptedKey's cipher value (EncryptedKeySHA1)
     derived_from: bytes | None = field(default=None, repr=False)  # a DerivedKeyToken's base
+    # How a key identifier names the token that carried it: EncryptedKeySHA1, or for a Kerberos
+    # session key Kerberosv5APREQSHA1 (``sha1`` is then the AP-REQ's SHA-1), and that token's type.
+    reference_type: str = ns.ENCRYPTED_KEY_SHA1
+    token_type: str = ns.ENCRYPTED_KEY_TOKEN
+    # The wsc:Identifier of the security context this key is (or is derived from).
+    context: str | None = None
 
 
 def element_ids(root: etree._Element) -> dict[str, etree._Element]:
@@ -102,6 +117,33 @@ class MessageTokens:
     certificates: dict[str, x509.Certificate] = field(default_factory=dict)  # BST wsu:Id -> cert
     keys: dict[str, SymmetricKey] = field(default_factory=dict)  # EncryptedKey/DKT Id -> key
     keys_by_sha1: dict[str, SymmetricKey] = field(default_factory=dict)
+    context_keys: ContextKeys | None = None  # None: no security context is accepted
+    contexts: dict[str, SymmetricKey] = field(default_factory=dict)  # wsc:Identifier -> key
+
+    def add_context_token(self, element: etree._Element) -> SymmetricKey:
+        """A wsc:SecurityContextToken in the header: its context's key, looked up."""
+        identifier = (element.findtext(f"{{{etree.QName(element).namespace}}}Identifier")
+                      or "").strip()
+        if not identifier:
+            raise BadContextTokenError("The wsc:SecurityContextToken has no wsc:Identifier.")
+        key = self._context(identifier)
+        if element.get(WSU_ID):
+            key = SymmetricKey(key.key, element.get(WSU_ID), None, context=identifier)
+            self.add_key(key)
+        return key
+
+    def _context(self, identifier: str) -> SymmetricKey:
+        known = self.contexts.get(identifier)
+        if known is not None:
+            return known
+        if self.context_keys is None:
+            raise BadContextTokenError(
+                "The message uses a security context, but the applied security policy has no "
+                "SecureConversation token; secure the request as the policy requires."
+            )
+        key = SymmetricKey(self.context_keys(identifier), None, None, context=identifier)
+        self.contexts[identifier] = key
+        return key
 
     def add_binary_token(self, element: etree._Element) -> x509.Certificate | None:
         value_type = (element.get("ValueType") or "").strip()
@@ -180,6 +222,11 @@ class MessageTokens:
         direct = reference.find(f"{WSSE_}Reference")
         if direct is not None:
             uri = (direct.get("URI") or "").strip()
+            if uri and not uri.startswith("#") and (direct.get("ValueType") or "").strip() in (
+                ns.WSC_2005_SCT, ns.WSC_13_SCT
+            ):
+                # A context not carried in the message, named by its wsc:Identifier.
+                return self._context(uri)
             key = self.keys.get(uri[1:]) if uri.startswith("#") else None
             if key is None:
                 raise SecurityTokenUnavailableError(
@@ -188,11 +235,14 @@ class MessageTokens:
                 )
             return key
         identifier = reference.find(f"{WSSE_}KeyIdentifier")
-        if identifier is not None and (identifier.get("ValueType") or "").strip() == (
-            ns.ENCRYPTED_KEY_SHA1
+        value_type = "" if identifier is None else (identifier.get("ValueType") or "").strip()
+        if identifier is not None and value_type in (
+            ns.ENCRYPTED_KEY_SHA1, ns.KERBEROS_AP_REQ_SHA1
         ):
             found = self.keys_by_sha1.get("".join((identifier.text or "").split()))
-            if found is not None:
+            # The identifier's type must be the carrying token's: an EncryptedKeySHA1 never
+            # names a Kerberos session key, nor the other way round.
+            if found is not None and found.reference_type == value_type:
                 return found
         raise SecurityTokenUnavailableError(
             "The key reference names no symmetric key this message carried."

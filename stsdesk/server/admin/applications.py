@@ -419,8 +419,10 @@ def put_ws_trust(
         _check_audience_free(context, party.audience, applicationId)
     store.applications.set_relying_party(applicationId, party)
     action = "application.ws-trust.create" if current is None else "application.ws-trust.update"
+    # Read by administrators in the audit log: no Python "None" for a missing alias.
+    alias = repr(party.certificate_alias) if party.certificate_alias else "none (not encrypted)"
     record(context, actor, action, applicationId,
-           f"audience={party.audience!r}; certificateAlias={party.certificate_alias!r}")
+           f"audience={party.audience!r}; certificateAlias={alias}")
     if current is None:
         response.status_code = 201
         response.headers["Location"] = _self(applicationId) + "/inbound-protocols/ws-trust"

@@ -16,15 +16,18 @@ from stsdesk.core.scenarios import (
     SCENARIOS,
     SCENARIOS_ENFORCED,
     Scenario,
+    ScenarioCategory,
     find_scenario,
     policy_document,
 )
 from stsdesk.server.admin.audit import record
 from stsdesk.server.admin.auth import Admin
 from stsdesk.server.admin.context import AdminContext, get_context
+from stsdesk.server.admin.kerberos_service import kerberos_service
 from stsdesk.server.admin.own_policy import OwnPolicy, checked_own_policy
 from stsdesk.server.errors import NotFoundError, ValidationError
 from stsdesk.server.model import ProofKeyType, SecurityPolicy
+from stsdesk.server.sts.kerberos import kerberos_unavailable_reason, scenario_enforceable
 from stsdesk.server.urls import STS_PATH, public_base_url
 
 __all__ = [
@@ -94,6 +97,9 @@ class SecurityModel(BaseModel):
     policy: str | None = Field(
         default=None, description=f"With scenarioId {OWN_POLICY_ID}: the own "
                                   "WS-SecurityPolicy document the STS enforces.")
+    servicePrincipal: str | None = Field(
+        default=None, description="Scenario 20: the STS's Kerberos service principal (its "
+                                  "keytab is stored sealed and never returned).")
 
 
 class ApplySecurityModel(BaseModel):
@@ -123,6 +129,14 @@ class ApplySecurityModel(BaseModel):
                     "STS's private key.")
     algorithmSuite: AlgorithmSuite = Field(default=DEFAULT_ALGORITHM_SUITE,
                                            description=_SUITE_DESCRIPTION)
+    servicePrincipal: str | None = Field(
+        default=None, max_length=256, examples=["HTTP/sts.example.org@EXAMPLE.ORG"],
+        description="For scenario 20: the Kerberos service principal clients request tickets "
+                    "for.")
+    keytab: str | None = Field(
+        default=None, max_length=128 * 1024,
+        description="For scenario 20: the principal's keytab file in base64 (kadmin ktadd "
+                    "-norandkey). May be left out to keep the stored one of the same principal.")
 
 
 class ProofKeyTypeModel(BaseModel):
@@ -191,7 +205,7 @@ def get_security(_: Admin, context: Context) -> SecurityModel:
     summary="Apply a security scenario or an own WS-SecurityPolicy document (only what the "
             "STS can enforce is accepted)",
     response_model=SecurityModel,
-    response_model_exclude_unset=True,
+    response_model_exclude_unset=True,  # servicePrincipal only under scenario 20
 )
 def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> SecurityModel:
     scenario_id = body.scenarioId
@@ -203,7 +217,10 @@ def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> 
             f"There is no security scenario {scenario_id!r}. Choose one of "
             f"{', '.join(s.id for s in SCENARIOS)}."
         )
-    if not scenario.enforceable:
+    if scenario.category is ScenarioCategory.KERBEROS and kerberos_unavailable_reason():
+        # Scenario 20 is enforced where Kerberos is installed: say what to install.
+        raise ValidationError(f"Scenario 20 cannot be applied here. {kerberos_unavailable_reason()}")
+    if not (scenario.enforceable or scenario_enforceable(scenario.id)):
         raise ValidationError(
             f"The scenario {scenario.id} ({scenario.summary.strip()}) cannot be enforced yet; "
             f"enforceable: {', '.join(sorted(SCENARIOS_ENFORCED))}. The applied policy is "
@@ -212,6 +229,9 @@ def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> 
     domain = _user_store_domain(body.userStoreDomain)
     roles = _allowed_roles(context, scenario, body.allowedRoles)
     trusted, private = _keystores(scenario, body.trustedKeystores, body.privateKeystore)
+    principal, keytab = kerberos_service(
+        context.keystore, scenario, body.servicePrincipal, body.keytab,
+        context.store.config.get_security_policy())
     _, applied = context.store.config.update(
         SecurityPolicy,
         lambda current: dataclasses.replace(
@@ -225,12 +245,15 @@ def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> 
             algorithm_suite=body.algorithmSuite,
             policy_name=None,
             policy_document=None,
+            service_principal=principal,
+            service_keytab=keytab,
         ),
     )
     record(context, actor, "sts.security.apply", _STS_TARGET,
            f"scenario {scenario.id}; domain {domain}; roles {', '.join(roles) or '-'}; "
            f"keystores {', '.join(trusted) or '-'}; private keystore {private or '-'}; "
-           f"algorithm suite {body.algorithmSuite.value}")
+           f"algorithm suite {body.algorithmSuite.value}"
+           + (f"; service principal {principal}" if principal else ""))
     log.info("security scenario %s applied by %s", scenario.id, actor)
     return _security_model(applied)
 
@@ -367,7 +390,7 @@ def _scenario_model(scenario: Scenario) -> ScenarioModel:
         category=scenario.category.value,
         wsuId=scenario.wsu_id,
         asksFor=list(scenario.asks_for),
-        enforceable=scenario.enforceable,
+        enforceable=scenario.enforceable or scenario_enforceable(scenario.id),
     )
 
 
@@ -384,6 +407,7 @@ def _security_model(policy: SecurityPolicy) -> SecurityModel:
         # Only an own policy has these; a scenario's answer leaves them out.
         **({"policyName": policy.policy_name, "policy": policy.policy_document}
            if policy.scenario_id == OWN_POLICY_ID else {}),
+        **({"servicePrincipal": policy.service_principal} if policy.service_principal else {}),
     )
 
 

@@ -142,6 +142,8 @@ def _security_policy(data: Mapping[str, Any]) -> SecurityPolicy:
         proof_key_type=_choice(data, "proof_key_type", ProofKeyType, d.proof_key_type),
         policy_name=_optional_text(data, "policy_name", d.policy_name),
         policy_document=_optional_text(data, "policy_document", d.policy_document),
+        service_principal=_optional_text(data, "service_principal", d.service_principal),
+        service_keytab=_optional_text(data, "service_keytab", d.service_keytab),
     )
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "metadata", "UtcDateTime", "config_state", "config_values", "trusted_certificates",
     "signing_keys", "applications", "application_claims", "relying_parties", "users", "roles",
     "user_roles", "user_claims", "nonces", "issued_tokens", "audit_log", "CONFIG_STATE_ID",
+    "security_contexts",
 ]
 
 CONFIG_STATE_ID = 1
@@ -220,6 +221,20 @@ issued_tokens = Table(
     Column("renew_allowed", Boolean, nullable=False),
     Column("renew_after_expiry", Boolean, nullable=False),
     Column("replaced_by", String(_NAME), nullable=True),
+)
+
+# WS-SecureConversation contexts: every node accepts a context any node issued. The key is
+# sealed (AES-GCM) under the master secret; the principal is the one the bootstrap proved.
+security_contexts = Table(
+    "security_contexts",
+    metadata,
+    Column("identifier", String(_NAME), primary_key=True),
+    Column("key_sealed", LargeBinary, nullable=False),
+    Column("user_id", String(_NAME), nullable=False),
+    Column("username", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+    Column("cancelled_at", UtcDateTime, nullable=True),
 )
 
 audit_log = Table(

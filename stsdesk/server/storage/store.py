@@ -10,6 +10,7 @@ repository per aggregate, and the configuration snapshot every request reads.
     store.users         users, their roles, claims and passwords
     store.logins        failed sign-ins, lockouts and PasswordDigest nonces
     store.tokens        issued-token records (group-committed by the token journal)
+    store.contexts      WS-SecureConversation contexts (their keys sealed)
     store.audit         the audit log
 """
 
@@ -28,6 +29,7 @@ from stsdesk.server.storage import schema as s
 from stsdesk.server.storage.applications import ApplicationRepository, read_relying_parties
 from stsdesk.server.storage.audit import AuditRepository
 from stsdesk.server.storage.config import ConfigRepository, default_rows, read_config
+from stsdesk.server.storage.contexts import ContextRepository
 from stsdesk.server.storage.database import Database, open_engine
 from stsdesk.server.storage.keys import DEFAULT_SIGNING_ALIAS, KeyRepository, read_trusted
 from stsdesk.server.storage.logins import LoginRepository
@@ -55,6 +57,7 @@ class Store:
         self.users = UserRepository(self.database, master)
         self.logins = LoginRepository(self.database)
         self.tokens = TokenRepository(self.database)
+        self.contexts = ContextRepository(self.database, master)
         self.audit = AuditRepository(self.database)
         self._snapshot: ConfigSnapshot | None = None
         self._snapshot_lock = threading.Lock()

@@ -37,6 +37,7 @@ from stsdesk.server.signin import SignInRefused, settle_sign_in
 from stsdesk.server.storage.hotpath import FastReads
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.directory import UserDirectory
+from stsdesk.server.sts.kerberos import principal_realm
 from stsdesk.server.sts.saml_tokens import SAML_USER_PREFIX, SamlTokenAuthenticator
 from stsdesk.server.sts.x509auth import (
     X509_USER_PREFIX,
@@ -44,12 +45,14 @@ from stsdesk.server.sts.x509auth import (
     authenticate_certificate,
 )
 
-__all__ = ["Authenticator", "SCENARIOS_ENFORCED"]
+__all__ = ["Authenticator", "SCENARIOS_ENFORCED", "KERBEROS_USER_PREFIX"]
 
 log = logging.getLogger("stsdesk.server.sts")
 
 # The security scenarios this STS can enforce today: the catalogue's own list.
 SCENARIOS_ENFORCED = scenarios.SCENARIOS_ENFORCED
+# The user id of a Kerberos principal that is no local user.
+KERBEROS_USER_PREFIX = "kerberos:"
 
 # One message for every credential failure, so a caller cannot tell an unknown user from a wrong
 # password.
@@ -108,6 +111,13 @@ class Authenticator:
         ``trusted`` are the trusted keystore's certificates, ``own`` this STS's signing
         certificates (for SAML tokens it issued itself).
         """
+        protection = model.protection_token
+        if protection is not None and protection.kind is TokenKind.KERBEROS:
+            # Scenario 20: the client proved a Kerberos ticket for this STS's principal.
+            if inbound.kerberos_principal is None:  # the engine refuses this already
+                raise InvalidSecurityError("The request carries no Kerberos ticket.")
+            return self._local_user_allowed(
+                self._kerberos_user(inbound.kerberos_principal, config), config, now)
         initiator = model.initiator_token
         if initiator is not None and initiator.kind is TokenKind.ISSUED:
             # Scenarios 31, 32: the client proved the key of a holder-of-key assertion.
@@ -142,18 +152,47 @@ class Authenticator:
             raise InvalidSecurityError("The request is not signed with a client certificate.")
         return anonymous_user()
 
+    def authenticate_context(self, user_id: str, username: str, config: ConfigSnapshot,
+                             now: datetime) -> UserRecord:
+        """The user a security context stands for (the one its bootstrap proved), as they are
+        now: a local user disabled, locked or without an allowed role since is refused."""
+        if user_id.startswith("anonymous:"):
+            return anonymous_user()
+        if user_id.startswith(X509_USER_PREFIX):  # the certificate's subject, as at bootstrap
+            return UserRecord(user_id=user_id, username=username, password_hash="")
+        user = self._users.get(username, config.version)
+        if user is None or user.user_id != user_id:
+            log.warning("refused a security context of %r: the user is gone", username)
+            raise FailedAuthenticationError(_BAD_CREDENTIALS)
+        return self._local_user_allowed(user, config, now)
+
     def _local_user_allowed(
         self, user: UserRecord, config: ConfigSnapshot, now: datetime
     ) -> UserRecord:
         """A local user a token names may have a token only as a signed-in user could: active,
         not locked, with a role the policy allows. A principal that is no local user passes."""
-        if user.user_id.startswith((SAML_USER_PREFIX, X509_USER_PREFIX, "anonymous:")):
+        if user.user_id.startswith(
+            (SAML_USER_PREFIX, X509_USER_PREFIX, KERBEROS_USER_PREFIX, "anonymous:")
+        ):
             return user
         if not user.active or (user.locked_until is not None and user.locked_until > now):
             log.warning("refused a token to %r: the account is %s", user.username,
                         "disabled" if not user.active else "locked")
             raise FailedAuthenticationError(_BAD_CREDENTIALS)
         return self._with_allowed_role(user, config)
+
+    def _kerberos_user(self, principal: str, config: ConfigSnapshot) -> UserRecord:
+        """The local user whose name is the principal's without its realm, when the realm is
+        the service's own (a trusted realm's ``alice`` is not this realm's); else the principal
+        itself."""
+        name, _, realm = principal.rpartition("@")
+        service_realm = principal_realm(config.security.service_principal or "")
+        if name and realm and realm == service_realm:
+            user = self._users.get(name, config.version)
+            if user is not None:
+                return user
+        return UserRecord(user_id=f"{KERBEROS_USER_PREFIX}{principal}", username=principal,
+                          password_hash="")
 
     @staticmethod
     def _with_allowed_role(user: UserRecord, config: ConfigSnapshot) -> UserRecord:

@@ -14,8 +14,10 @@ from cryptography import x509
 from lxml import etree
 
 from stsdesk.core import ns
-from stsdesk.core.errors import RequestFailedError, StsError
+from stsdesk.core.errors import InvalidRequestError, RequestFailedError, StsError
 from stsdesk.core.own_policy import OWN_POLICY_ID
+from stsdesk.core.secconv import context_operation
+from stsdesk.core.secconv import response_action as context_response_action
 from stsdesk.core.soap import SoapMessage, SoapVersion, build_fault, build_response, parse_envelope
 from stsdesk.core.wstrust import (
     RequestType,
@@ -36,8 +38,10 @@ from stsdesk.server.storage.journal import WAIT_SECONDS
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.authenticate import SCENARIOS_ENFORCED, Authenticator
 from stsdesk.server.sts.issuer import TokenIssuer
+from stsdesk.server.sts.kerberos import scenario_enforceable
 from stsdesk.server.sts.lifecycle import TokenLifecycle
 from stsdesk.server.sts.message_security import MessageSecurity, policy_model
+from stsdesk.server.sts.secure_conversation import SecureConversation, bootstrap_policy
 
 __all__ = ["TrustService", "SoapReply", "Answer", "soap_version_of", "fault_reply"]
 
@@ -113,6 +117,7 @@ class TrustService:
         self._limits = limits
         self._authenticator = Authenticator(store, credentials, self._reads)
         self._security = MessageSecurity(store, keystore)
+        self._conversations = SecureConversation(store)
         self._signing_certificates = signing_certificates
         self._issuer = TokenIssuer(keystore)
         self._lifecycle = TokenLifecycle(store, self._issuer, signing_certificates)
@@ -151,24 +156,47 @@ class TrustService:
             _require_enforceable(config)
             now = self._clock()
             inbound = None
+            contexts = self._conversations.lookup(now)
             if self._security.applies(config):
                 # The body may be encrypted: the message is checked and decrypted before the
                 # request in it is read.
-                inbound = self._security.inbound(message, config, now)
+                inbound = self._security.inbound(message, config, now, contexts)
                 message = inbound.message
             trust_namespace = _trust_namespace(message.body)
-            request = parse_request(message.body, action=message.action)
+            operation = context_operation(message.action)
+            if operation is not None and (
+                inbound is None or bootstrap_policy(policy_model(config.security)) is None
+            ):
+                raise InvalidRequestError(
+                    "This STS issues security contexts only under a SecureConversation "
+                    "scenario (9 to 15), and the applied security scenario is not one."
+                )
+            request = None if operation is not None else parse_request(
+                message.body, action=message.action)
             if inbound is None:
                 # Every operation, not only Issue, is protected by the applied security scenario.
                 user = self._authenticator.authenticate(message, config, now)
+            elif inbound.context is not None:
+                # Protected with a security context: the user its bootstrap proved.
+                user_id, username = contexts.principal(inbound)
+                user = self._authenticator.authenticate_context(user_id, username, config, now)
             else:
                 user = self._authenticator.authenticate_secured(
-                    inbound, policy_model(config.security), config, now,
+                    inbound, self._security.model_for(config, message.action), config, now,
                     self._security.trusted_certificates(config),
                     tuple(self._signing_certificates()),
                 )
-            reply_body, durable = self._dispatch(request, user, config, now)
-            action = response_action(request.version, request.request_type)
+            if operation is not None:
+                assert inbound is not None
+                reply_body: etree._Element = self._conversations.answer(
+                    operation, message.body, inbound, user, policy_model(config.security),
+                    config, now)
+                durable: Future[None] | None = None
+                action = context_response_action(operation)
+            else:
+                assert request is not None
+                reply_body, durable = self._dispatch(request, user, config, now)
+                action = response_action(request.version, request.request_type)
             envelope = build_response(message, reply_body, action=action)
             if inbound is not None:
                 envelope = self._security.secure(envelope, config, inbound, now)
@@ -238,7 +266,7 @@ def _commit_fault(
 
 def _require_enforceable(config: ConfigSnapshot) -> None:
     policy = config.security
-    if policy.enabled and policy.scenario_id not in SCENARIOS_ENFORCED and not (
+    if policy.enabled and not scenario_enforceable(policy.scenario_id) and not (
             policy.scenario_id == OWN_POLICY_ID and policy.policy_document is not None):
         raise RequestFailedError(
             f"The applied security scenario {policy.scenario_id} cannot be enforced by this STS; "

@@ -104,6 +104,11 @@ class Scenario:
         return "keystores" in self.asks_for
 
     @property
+    def asks_for_service_principal(self) -> bool:
+        """Scenario 20: the Kerberos service principal and its keytab."""
+        return "servicePrincipal" in self.asks_for
+
+    @property
     def title(self) -> str:
         return f"{self.number}. {self.summary}"
 
@@ -133,6 +138,7 @@ class SecurityPolicy:
     @property
     def own_policy(self) -> bool:
         return self.scenario_id == OWN_POLICY_ID
+    service_principal: str | None = None  # scenario 20's Kerberos principal
 
     def describe(self) -> str:
         """One line for the status bar."""
@@ -156,6 +162,10 @@ class SecurityPolicyRequest:
     private_keystore: str | None = None
     # The WS-SecurityPolicy suite the applied policy names (WSO2's Basic256 unless chosen).
     algorithm_suite: AlgorithmSuite = DEFAULT_ALGORITHM_SUITE
+    # Scenario 20: the STS's Kerberos service principal and its keytab file's bytes (None keeps
+    # the keytab the server holds for the same principal).
+    service_principal: str | None = None
+    keytab: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,7 @@ def _security(data: Any) -> SecurityPolicy:
         proof_key_type=str(item.get("proofKeyType") or ""),
         policy_name=optional(item.get("policyName")),
         policy_document=optional(item.get("policy")),
+        service_principal=optional(item.get("servicePrincipal")),
     )
 
 
@@ -129,6 +130,16 @@ def _verdict(data: Any) -> PolicyVerdict:
         algorithm_suite=optional(item.get("algorithmSuite")),
         asks_for=strings(item.get("asksFor")),
     )
+
+
+def _kerberos_service(request: SecurityPolicyRequest) -> dict[str, str]:
+    """Scenario 20's principal and keytab (base64), only when given."""
+    fields = {}
+    if request.service_principal:
+        fields["servicePrincipal"] = request.service_principal
+    if request.keytab is not None:
+        fields["keytab"] = base64.b64encode(request.keytab).decode("ascii")
+    return fields
 
 
 def _trusted_service(data: Any) -> TrustedService:
@@ -356,6 +367,7 @@ class StsdeskAdminApi(ScimUsersAndRoles):
             "trustedKeystores": list(request.trusted_keystores),
             "privateKeystore": request.private_keystore,
             "algorithmSuite": request.algorithm_suite.value,
+            **_kerberos_service(request),
         })
         return read("the security policy", lambda: _security(body))
 

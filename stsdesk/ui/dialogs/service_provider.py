@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
@@ -42,6 +43,7 @@ from stsdesk.services.admin.models import (
 from stsdesk.services.errors import ConflictError, InvalidInputError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs import confirm
+from stsdesk.ui.dialogs.certificate_import import CertificateImportDialog
 from stsdesk.ui.errors import show_error
 from stsdesk.ui.models.service_providers import SORT_ROLE, RequestedClaimsTableModel
 from stsdesk.ui.widgets.banner import MessageBanner
@@ -196,13 +198,54 @@ class NewServiceProviderDialog(_ServerDialog):
 # ------------------------------------------------------------------------------------ editor
 
 
+@dataclass(frozen=True)
+class SaveOutcome:
+    """What Save left on the server: the application as saved, the WS-Trust configuration the
+    server now has, and why the WS-Trust part failed (None: everything was saved)."""
+
+    application: Application
+    ws_trust: WsTrustConfig | None
+    ws_trust_error: Exception | None = None
+
+
+def _ws_trust_key(config: WsTrustConfig | None) -> WsTrustConfig | None:
+    """A configuration as compared for changes (the server's advice is not a setting)."""
+    return None if config is None else replace(config, warnings=())
+
+
+def save_service_provider(api: AdminApi, application_id: str, draft: ApplicationDraft,
+                          saved: WsTrustConfig | None,
+                          wanted: WsTrustConfig | None) -> SaveOutcome:
+    """Save the whole editor (blocking): the application, then its WS-Trust configuration.
+
+    A refused application raises (nothing was saved). A refused WS-Trust change comes back in
+    the outcome beside the saved application, with the configuration the server has then.
+    """
+    application = api.update_application(application_id, draft)
+    current = saved
+    if _ws_trust_key(wanted) == _ws_trust_key(saved):
+        return SaveOutcome(application, current)
+    try:
+        if saved is not None and (wanted is None or wanted.audience != saved.audience):
+            # The audience cannot change on update (as in WSO2): remove, then configure anew.
+            api.delete_ws_trust(application_id)
+            current = None
+        if wanted is not None:
+            current = api.put_ws_trust(application_id, wanted)
+    except Exception as error:  # noqa: BLE001 - shown by the editor, which tells bugs apart
+        return SaveOutcome(application, current, error)
+    return SaveOutcome(application, current)
+
+
 class ServiceProviderDialog(_ServerDialog):
     """The service provider editor: Basic Information, Claim Configuration and Inbound
     Authentication Configuration > WS-Trust Security Token Service Configuration.
 
-    Open with ``open()``; it loads in the background and emits ``loaded``. Save sends ONE
-    ``PATCH /applications/{id}`` (name, description, claims) and closes; a failure keeps what
-    was typed. The WS-Trust part is saved on its own by its wizard (Configure) or by Remove.
+    Open with ``open()``; it loads in the background and emits ``loaded``. One save model, as
+    WSO2's console has (its Update): every change here, the WS-Trust configuration chosen in
+    its wizard or removed included, waits for Save, which sends them together and closes;
+    Cancel discards them all (asking first when there are any). A failure keeps what was
+    typed.
     """
 
     loaded = Signal()
@@ -215,8 +258,10 @@ class ServiceProviderDialog(_ServerDialog):
         self.setWindowTitle("Service provider")
         self.application_id = application_id
         self.application: Application | None = None
-        self.ws_trust: WsTrustConfig | None = None
+        self.ws_trust: WsTrustConfig | None = None  # as shown: what Save will leave
+        self.saved_ws_trust: WsTrustConfig | None = None  # what the server has
         self.wizard: WsTrustConfigurationWizard | None = None
+        self.import_dialog: CertificateImportDialog | None = None
         self._saved_state: tuple[Any, ...] | None = None
         self._busy = False
         self._build()
@@ -295,6 +340,11 @@ class ServiceProviderDialog(_ServerDialog):
             label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.ws_trust_warnings.setStyleSheet("color:#8a5300;")
         self.ws_trust_warnings.hide()
+        self.ws_trust_pending = QLabel(
+            "Changed here, not saved yet: Save applies it, Cancel discards it.", self)
+        self.ws_trust_pending.setWordWrap(True)
+        self.ws_trust_pending.setStyleSheet("color:#1f5fa8;")
+        self.ws_trust_pending.hide()
         self.configure_button = QPushButton("&Configure…", self)
         self.remove_button = QPushButton("Re&move", self)
         ws_trust = QGroupBox("WS-Trust Security Token Service Configuration", self)
@@ -304,6 +354,7 @@ class ServiceProviderDialog(_ServerDialog):
         ws_form.addRow("Token:", self.token_label)
         ws_form.addRow("Signature:", self.signature_label)
         _add_note_row(ws_form, self.ws_trust_warnings)
+        _add_note_row(ws_form, self.ws_trust_pending)
         ws_buttons = QHBoxLayout()
         ws_buttons.addWidget(self.configure_button)
         ws_buttons.addWidget(self.remove_button)
@@ -326,7 +377,8 @@ class ServiceProviderDialog(_ServerDialog):
 
         self.buttons = QDialogButtonBox(self)
         self.save_button = self.buttons.addButton("&Save", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.save_button.setToolTip("Save the name, description and claims (Ctrl+S)")
+        self.save_button.setToolTip(
+            "Save the name, description, claims and WS-Trust configuration (Ctrl+S)")
         self.save_button.setDefault(True)
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
 
@@ -388,6 +440,7 @@ class ServiceProviderDialog(_ServerDialog):
             if self.subject_combo.findData(subject) < 0:
                 self.subject_combo.addItem(subject, subject)
             self.subject_combo.setCurrentIndex(self.subject_combo.findData(subject))
+        self.saved_ws_trust = ws_trust
         self._show_ws_trust(ws_trust)
         self._saved_state = self._state()
         self._set_busy(False)
@@ -427,6 +480,7 @@ class ServiceProviderDialog(_ServerDialog):
             warnings = list(ws_trust.warnings)
             self.ws_trust_warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
             self.ws_trust_warnings.setVisible(bool(warnings))
+        self.ws_trust_pending.setVisible(self.ws_trust_changed_here())
         self.configure_button.setText("&Configure…" if ws_trust is None else "&Edit…")
         self._update_buttons()
 
@@ -444,8 +498,13 @@ class ServiceProviderDialog(_ServerDialog):
         return (self.name, self.description_edit.toPlainText(),
                 tuple(self.claims_model.requested()), self.subject_claim)
 
+    def ws_trust_changed_here(self) -> bool:
+        """The WS-Trust configuration shown is not the server's (Save would change it)."""
+        return _ws_trust_key(self.ws_trust) != _ws_trust_key(self.saved_ws_trust)
+
     def has_unsaved_changes(self) -> bool:
-        return self._saved_state is not None and self._state() != self._saved_state
+        return self._saved_state is not None and (self._state() != self._saved_state
+                                                  or self.ws_trust_changed_here())
 
     def draft(self) -> ApplicationDraft:
         """What Save sends: the name, description and whole claim configuration."""
@@ -477,54 +536,62 @@ class ServiceProviderDialog(_ServerDialog):
     def on_configure_button_clicked(self) -> None:
         if self.application is None:
             return
+        current, saved = self.ws_trust, self.saved_ws_trust
+        # The server's audience cannot change on update; one only chosen here still can.
+        locked = current is not None and saved is not None and current.audience == saved.audience
         wizard = WsTrustConfigurationWizard(self._connection, self.application_id,
-                                            self.application.name,
-                                            self.ws_trust, self)
-        wizard.configuration_saved.connect(self.on_wizard_configuration_saved)
+                                            self.application.name, current, self,
+                                            audience_locked=locked)
+        wizard.configuration_chosen.connect(self.on_wizard_configuration_chosen)
+        wizard.certificate_import_requested.connect(self.on_wizard_certificate_import_requested)
         self.wizard = wizard
         wizard.open()
 
-    def on_wizard_configuration_saved(self, configuration: WsTrustConfig) -> None:
+    def on_wizard_configuration_chosen(self, configuration: WsTrustConfig) -> None:
         self._show_ws_trust(configuration)
-        self.banner.success(
-            f"WS-Trust configuration saved: tokens for {configuration.audience} "
-            "are issued for this service provider.")
-        self.ws_trust_changed.emit()
+        if self.ws_trust_changed_here():
+            self.banner.info(
+                f"WS-Trust configuration for {configuration.audience} set here: Save applies "
+                "it with the rest of the service provider.")
+
+    def on_wizard_certificate_import_requested(self) -> None:
+        """The wizard's Import certificate…: the Keystores page's dialog, on this editor.
+
+        The wizard steps aside while it runs (it keeps every choice), so that one window at a
+        time stands on the editor, and comes back with the imported certificate chosen.
+        """
+        wizard = self.wizard
+        if wizard is None:
+            return
+        wizard.hide()
+        if self.import_dialog is not None:
+            self.import_dialog.deleteLater()  # the one before, long closed
+        dialog = CertificateImportDialog(self._connection, self)
+        dialog.certificate_imported.connect(wizard.choose_alias)
+        dialog.finished.connect(self.on_import_dialog_finished)
+        self.import_dialog = dialog
+        dialog.open()
+
+    def on_import_dialog_finished(self, _result: int) -> None:
+        if self.wizard is not None:
+            self.wizard.show()
+            self.wizard.activateWindow()
 
     def on_remove_button_clicked(self) -> None:
-        if self.ws_trust is None or self.application is None:
+        if self.ws_trust is None:
             return
-        name = self.application.name
         audience = self.ws_trust.audience
-        if not confirm.ask(
-            self, "Remove WS-Trust configuration",
-            f"Remove the WS-Trust configuration of '{name}'? The STS will no longer issue "
-            f"tokens for the audience {audience}.",
-            destructive=True,
-        ):
-            return
-        app_id = self.application_id
-        self._set_busy(True)
-
-        def work(api: AdminApi) -> None:
-            api.delete_ws_trust(app_id)
-
-        def removed(_result: Any) -> None:
-            self._set_busy(False)
-            self._show_ws_trust(None)
-            self.banner.success(f"The WS-Trust configuration for {audience} was removed.")
-            self.ws_trust_changed.emit()
-
-        def failed(_error: Exception) -> bool:
-            self._set_busy(False)
-            return False
-
-        self._call(work, removed, "Removing the WS-Trust configuration", failed)
+        self._show_ws_trust(None)
+        if self.ws_trust_changed_here():
+            self.banner.info(
+                f"WS-Trust configuration for {audience} removed here: Save removes it from "
+                "the server (the STS then issues no tokens for it), Cancel keeps it.")
 
     # -- saving --------------------------------------------------------------------------
 
     def accept(self) -> None:
-        """Save: one PATCH; the editor closes when the server has taken it."""
+        """Save: the application, then any WS-Trust change; the editor closes when the
+        server has taken both."""
         if self._busy or self.application is None:
             return
         problem = name_problem(self.name_edit.text())
@@ -534,16 +601,35 @@ class ServiceProviderDialog(_ServerDialog):
             return
         draft = self.draft()
         app_id = self.application_id
+        saved, wanted = self.saved_ws_trust, self.ws_trust
         self._set_busy(True)
         self.banner.clear()
-        self._call(lambda api: api.update_application(app_id, draft),
+        self._call(lambda api: save_service_provider(api, app_id, draft, saved, wanted),
                    self._on_saved, "Saving the service provider", self._on_save_failed)
 
-    def _on_saved(self, result: Application) -> None:
+    def _on_saved(self, outcome: SaveOutcome) -> None:
         self._set_busy(False)
         self._saved_state = self._state()
+        self.application = outcome.application
         log.info("Service provider %r saved", self.name)
-        self.service_provider_saved.emit(result)
+        self.service_provider_saved.emit(outcome.application)
+        ws_trust_saved = (_ws_trust_key(outcome.ws_trust)
+                          != _ws_trust_key(self.saved_ws_trust))
+        self.saved_ws_trust = outcome.ws_trust
+        if ws_trust_saved:
+            self.ws_trust_changed.emit()
+        if outcome.ws_trust_error is not None:
+            # The rest is saved; the WS-Trust change stays here, to be corrected and saved.
+            self._show_ws_trust(self.ws_trust)
+            show_error(self, self.banner, "Saving the WS-Trust configuration",
+                       outcome.ws_trust_error)
+            return
+        self._show_ws_trust(outcome.ws_trust)
+        if outcome.ws_trust is not None and outcome.ws_trust.warnings:
+            # Stay open, so that the server's advice on what it stored is read.
+            self.banner.success("Saved. The server's note on the WS-Trust configuration is "
+                                "below; Save or Cancel closes the editor.")
+            return
         super().accept()
 
     def _on_save_failed(self, error: Exception) -> bool:
@@ -556,9 +642,12 @@ class ServiceProviderDialog(_ServerDialog):
 
     def reject(self) -> None:
         if self.has_unsaved_changes() and not confirm.ask(
-            self, "Unsaved changes",
-            "The service provider has changes that are not saved. Close and discard them?",
-            destructive=True,
+            self, "Discard unsaved changes?",
+            "The service provider has changes that are not saved"
+            + (", the WS-Trust configuration among them" if self.ws_trust_changed_here()
+               else "")
+            + ". Discard them and close the editor?",
+            destructive=True, action="&Discard",
         ):
             return
         super().reject()

@@ -33,7 +33,8 @@ from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.models.scenarios import StsOverview, TrustedServicesTableModel
 from stsdesk.ui.pages.base import Page
 from stsdesk.ui.widgets.sts_settings import StsSettingsGroup
-from stsdesk.ui.wizards.security_policy import ApplySecurityPolicyWizard, ask_disable_security
+from stsdesk.ui.wizards.scenario_dialog import ask_disable_security
+from stsdesk.ui.wizards.security_policy import ApplySecurityPolicyWizard
 
 __all__ = ["SecurityTokenServicePage", "load_overview", "ENCRYPTED_KEY", "BINARY_SECRET"]
 

@@ -9,7 +9,6 @@ from cryptography import x509
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -37,6 +36,7 @@ from stsdesk.services.errors import InputError
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.dialogs.files import choose_open_path as ask_open_path  # tests patch it here
 from stsdesk.ui.pages.base import Page
+from stsdesk.ui.widgets.eliding_combo import ElidingComboBox
 from stsdesk.ui.widgets.form import error_label, show_problem
 from stsdesk.ui.widgets.security_header_view import SecurityHeaderView
 from stsdesk.ui.widgets.token_view import TokenView
@@ -116,10 +116,12 @@ class TokenInspectorPage(Page):
         token_box.addWidget(self.input_error)
 
         trust = QGroupBox("Check the signature against", side)
-        self.trust_choice = QComboBox(trust)
+        self.trust_choice = ElidingComboBox(trust)  # its choices name aliases: user data
         self.trust_choice.setAccessibleName("Certificate to check the signature against")
         self.cert_path = QLineEdit(trust)
-        self.cert_path.setPlaceholderText("Certificate file (PEM, DER, PKCS#7, PKCS#12, JKS)")
+        # Hints short enough for the column at 1280 px; the whole one is the tooltip.
+        self.cert_path.setPlaceholderText("A certificate file")
+        self.cert_path.setToolTip("A certificate file: PEM, DER, PKCS#7, PKCS#12 or JKS")
         self.cert_browse = QPushButton("&Browse…", trust)
         self.cert_error = error_label(trust)
         cert_row = QHBoxLayout()
@@ -135,7 +137,8 @@ class TokenInspectorPage(Page):
 
         decrypt = QGroupBox("Decrypt with a private key (for encrypted tokens)", side)
         self.key_path = QLineEdit(decrypt)
-        self.key_path.setPlaceholderText("Relying party's private key: PEM or PKCS#12")
+        self.key_path.setPlaceholderText("PEM or PKCS#12 file")
+        self.key_path.setToolTip("The relying party's private key: a PEM or PKCS#12 file")
         self.key_browse = QPushButton("Bro&wse…", decrypt)
         self.key_password = QLineEdit(decrypt)
         self.key_password.setEchoMode(QLineEdit.EchoMode.Password)

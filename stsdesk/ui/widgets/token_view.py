@@ -379,6 +379,7 @@ class TokenView(QWidget):
         self.xml.set_xml(None)
         self.timeline.setValue(0)
         self.timeline.setFormat("")
+        self.timeline.hide()  # empty, it would read as a field to type in
         self._headline(message, GREY)
 
     def show_token(self, decoded: DecodedToken, proof: ProofKeyInfo | None = None, *,
@@ -477,6 +478,7 @@ class TokenView(QWidget):
         self.not_issued.show()
 
     def _show_timeline(self, timeline: ValidityTimeline) -> None:
+        self.timeline.show()
         colour = _STATE_COLOURS[timeline.state]
         self._set("Validity", timeline.note, colour)
         if timeline.from_response:

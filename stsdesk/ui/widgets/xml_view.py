@@ -103,7 +103,8 @@ class XmlView(QWidget):
         self.editor.setAccessibleName(title)
         self.highlighter = XmlHighlighter(self.editor.document())
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Search (Ctrl+F, Enter for next)")
+        self.search.setPlaceholderText("Search (Ctrl+F)")  # whole in a half-width tab
+        self.search.setToolTip("Search the message (Ctrl+F); Enter goes to the next match")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName(f"Search in {title}")
         self.matches = QLabel(self)
@@ -117,11 +118,13 @@ class XmlView(QWidget):
         self.display_note.setStyleSheet("color:#57606a;")
         self.display_note.setToolTip(
             "Indentation changes a signed message's digests; the copy is the original.")
+        # On its own wrapped line: beside the heading it held the window wider than a
+        # 1280 px screen once a message was shown.
+        self.display_note.setWordWrap(True)
         self.display_note.hide()
         self._exact: bytes | None = None
         bar = QHBoxLayout()
         bar.addWidget(heading)
-        bar.addWidget(self.display_note)
         bar.addStretch(1)
         bar.addWidget(self.search, 2)
         bar.addWidget(self.matches)
@@ -130,6 +133,7 @@ class XmlView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
+        layout.addWidget(self.display_note)
         layout.addWidget(self.editor, 1)
         self._find_shortcut = QShortcut(QKeySequence.StandardKey.Find, self)
         self._find_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)

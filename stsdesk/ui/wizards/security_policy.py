@@ -7,13 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QFontDatabase, QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
     QRadioButton,
     QTreeWidget,
@@ -38,7 +36,6 @@ from stsdesk.services.admin import AdminApi, Capability
 from stsdesk.services.admin.models import (
     Keystore,
     Scenario,
-    ScenarioDetail,
     SecurityPolicy,
     SecurityPolicyRequest,
 )
@@ -48,6 +45,7 @@ from stsdesk.ui.errors import describe, show_error
 from stsdesk.ui.models.scenarios import offered_roles
 from stsdesk.ui.widgets.banner import MessageBanner
 from stsdesk.ui.widgets.form import error_label, show_problem
+from stsdesk.ui.wizards.kerberos_service import KerberosServiceGroup
 from stsdesk.ui.wizards.own_policy import (
     OWN_GROUP,
     OWN_GROUP_HEADING,
@@ -56,14 +54,13 @@ from stsdesk.ui.wizards.own_policy import (
     own_policy_choice,
     own_policy_viewer,
 )
+from stsdesk.ui.wizards.scenario_dialog import NOT_AVAILABLE, ScenarioDialog, ask_disable_security
 
 __all__ = [
     "ALGORITHM_SUITE_CHOICES",
     "ApplySecurityPolicyWizard",
-    "ScenarioDialog",
     "SecurityPolicyRequest",
     "USER_STORE_DOMAINS",
-    "ask_disable_security",
     "load_role_names",
 ]
 
@@ -71,7 +68,6 @@ log = logging.getLogger("stsdesk.ui")
 
 # The user-store domains the STS knows (WSO2 shows the same two for a single user store).
 USER_STORE_DOMAINS = ("ALL-USER-STORE-DOMAINS", "PRIMARY")
-NOT_AVAILABLE = "not available on this STS"
 
 # What each algorithm suite means for the clients of a message-security scenario: the label of
 # its choice and the sentence under it.
@@ -88,19 +84,7 @@ ALGORITHM_SUITE_CHOICES: dict[AlgorithmSuite, tuple[str, str]] = {
         "WSO2's policy is refused."),
 }
 
-DISABLE_TITLE = "Disable Security"
-DISABLE_TEXT = (
-    "Disable security on the STS (wso2carbon-sts)?\n\n"
-    "The STS will then refuse every token request, from every client, until a security "
-    "policy is applied again (Apply Security Policy…)."
-)
-
-
-def ask_disable_security(parent: QWidget | None) -> bool:
-    """The one question asked before security is disabled (the page and the wizard share it)."""
-    return confirm.ask(parent, DISABLE_TITLE, DISABLE_TEXT, destructive=True,
-                       action="&Disable Security")
-
+_ASKS = {"servicePrincipal": "its Kerberos service principal and keytab"}
 
 def load_role_names(api: AdminApi) -> list[str]:
     """Every role's name (run off the GUI thread)."""
@@ -110,60 +94,6 @@ def load_role_names(api: AdminApi) -> list[str]:
 def _checked(items: QListWidget) -> list[str]:
     return [items.item(i).text() for i in range(items.count())
             if items.item(i).checkState() == Qt.CheckState.Checked]
-
-
-# ---------------------------------------------------------------------------------- view scenario
-
-
-class ScenarioDialog(QDialog):
-    """A scenario's description and its WS-SecurityPolicy document, read-only."""
-
-    loaded = Signal()
-
-    def __init__(self, connection: ServerConnection, scenario: Scenario,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(f"Scenario {scenario.number}: {scenario.summary}")
-        self.scenario = scenario
-        self.banner = MessageBanner(self)
-        heading = QLabel(f"<b>{scenario.number}. {scenario.summary}</b> ({scenario.id})", self)
-        heading.setWordWrap(True)
-        self.description_label = QLabel(scenario.description, self)
-        self.description_label.setWordWrap(True)
-        availability = QLabel(
-            "Available on this STS." if scenario.enforceable else
-            f"<span style='color:#8a5a00'>This scenario is {NOT_AVAILABLE}: the STS cannot yet "
-            "check everything its policy requires, so it refuses to apply it.</span>", self)
-        availability.setWordWrap(True)
-        self.policy_view = QPlainTextEdit(self)
-        self.policy_view.setReadOnly(True)
-        self.policy_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.policy_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.policy_view.setPlaceholderText("Loading the policy document…")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.banner)
-        layout.addWidget(heading)
-        layout.addWidget(self.description_label)
-        layout.addWidget(availability)
-        layout.addWidget(QLabel("Policy document (WS-SecurityPolicy):", self))
-        layout.addWidget(self.policy_view, 1)
-        layout.addWidget(buttons)
-        self.resize(780, 560)
-        connection.call(lambda api: api.get_scenario(scenario.id),
-                        self.on_scenario_loaded, self.on_scenario_failed)
-
-    def on_scenario_loaded(self, detail: ScenarioDetail) -> None:
-        self.policy_view.setPlainText(detail.policy)
-        if detail.scenario.description:
-            self.description_label.setText(detail.scenario.description)
-        self.loaded.emit()
-
-    def on_scenario_failed(self, error: Exception) -> None:
-        self.banner.error(describe(error, "Loading the scenario's policy"))
-        self.policy_view.setPlaceholderText("The policy document could not be loaded.")
-        self.loaded.emit()
 
 
 # ---------------------------------------------------------------------------------- step 1
@@ -426,12 +356,14 @@ class AccessPage(QWizardPage):
         self.suite_missing.setStyleSheet("color:#8a5a00;")
         self.suite_missing.hide()
         suite_layout.addWidget(self.suite_missing)
+        self.kerberos_group = KerberosServiceGroup(current, self)  # scenario 20
 
         self.registerField("userStoreDomain", self.domain_combo, "currentText")
         layout = QVBoxLayout(self)
         layout.addWidget(self.roles_group, 1)
         layout.addWidget(self.keystores_group)
         layout.addWidget(self.suite_group)
+        layout.addWidget(self.kerberos_group)
         layout.addStretch(0)  # takes the height the roles leave when a scenario has none
         self.setTabOrder(self.domain_combo, self.filter_edit)
         self.setTabOrder(self.filter_edit, self.role_list)
@@ -525,9 +457,10 @@ class AccessPage(QWizardPage):
         self.roles_group.setVisible(asks_roles)
         self.keystores_group.setVisible(asks_keystores)
         self.suite_group.setVisible(asks_keystores and not is_own(scenario))  # its own suite
+        self.kerberos_group.setVisible(scenario is not None and scenario.asks_for_service_principal)
         if scenario is not None:
-            self.setSubTitle(f"Scenario {scenario.title} asks for "
-                             + " and ".join(scenario.asks_for) + ".")
+            asks = (_ASKS.get(wanted, wanted) for wanted in scenario.asks_for)
+            self.setSubTitle(f"Scenario {scenario.title} asks for " + " and ".join(asks) + ".")
         show_problem(self.role_error, "")
         show_problem(self.keystore_error, "")
         if asks_roles:
@@ -548,6 +481,8 @@ class AccessPage(QWizardPage):
                         "Check at least one trusted key store and choose the private key store "
                         "that holds the STS's signing key.")
             ok = False
+        if scenario is not None and scenario.asks_for_service_principal:
+            ok = self.kerberos_group.validate() and ok
         return ok
 
 
@@ -601,6 +536,9 @@ class SummaryPage(QWizardPage):
             default = " (WSO2 default)" if suite is DEFAULT_ALGORITHM_SUITE else ""
             rows.append(("Algorithm Suite",
                          f"{suite.value}{default}: {ALGORITHM_SUITE_CHOICES[suite][1]}"))
+        if scenario is not None and scenario.asks_for_service_principal:
+            rows.append(("Service Principal", request.service_principal or "—"))
+            rows.append(("Keytab", wizard.access_page.kerberos_group.summary()))
         cells = "".join(
             f"<tr><td style='padding:3px 12px 3px 0'><b>{_html(k)}</b></td>"
             f"<td style='padding:3px 0'>{_html(v)}</td></tr>" for k, v in rows)
@@ -687,6 +625,8 @@ class ApplySecurityPolicyWizard(QWizard):
         scenario = self.scenario
         roles = scenario is None or scenario.asks_for_roles
         keystores = scenario is None or scenario.asks_for_keystores
+        kerberos = self.access_page.kerberos_group
+        asks_kerberos = scenario is not None and scenario.asks_for_service_principal
         return SecurityPolicyRequest(
             scenario_id=str(self.field("scenarioId")),
             user_store_domain=str(self.field("userStoreDomain")) if roles
@@ -698,6 +638,8 @@ class ApplySecurityPolicyWizard(QWizard):
             # Transport-security scenarios keep WSO2's suite: TLS protects their messages.
             algorithm_suite=self.access_page.algorithm_suite if keystores
             else DEFAULT_ALGORITHM_SUITE,
+            service_principal=kerberos.principal if asks_kerberos else None,
+            keytab=kerberos.keytab if asks_kerberos else None,
         )
 
     # -- slots -----------------------------------------------------------------------------

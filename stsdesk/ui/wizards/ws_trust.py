@@ -30,7 +30,6 @@ from stsdesk.core.tokentypes import TokenType
 from stsdesk.services.admin import AdminApi
 from stsdesk.services.admin.models import WsTrustConfig, WsTrustOptions
 from stsdesk.ui.connection import ServerConnection
-from stsdesk.ui.dialogs.certificate_import import CertificateImportDialog
 from stsdesk.ui.errors import show_error
 from stsdesk.ui.widgets.banner import MessageBanner
 from stsdesk.ui.widgets.form import error_label
@@ -398,12 +397,13 @@ class SecurityPage(_Step):
 
 
 class SummaryPage(_Step):
-    """Step 4: what Finish will send."""
+    """Step 4: what Finish puts in the service provider editor."""
 
     def __init__(self, wizard: WsTrustConfigurationWizard) -> None:
         super().__init__(
             "Summary",
-            "Finish saves this WS-Trust configuration on the server.",
+            "Finish puts this WS-Trust configuration in the service provider editor; the "
+            "editor's Save applies it with the rest of the service provider.",
         )
         self._wizard = wizard
         self.summary = QLabel(self)
@@ -420,14 +420,18 @@ class SummaryPage(_Step):
 
 
 class WsTrustConfigurationWizard(QWizard):
-    """Four steps, then Finish sends ONE ``PUT .../inbound-protocols/ws-trust``.
+    """Four steps, then Finish hands the configuration to the service provider editor.
 
-    Open it with ``open()``. ``configuration_saved(dict)`` carries the server's answer (with
-    its ``warnings``) and the wizard closes; a refusal (unknown alias, audience taken) stays in
-    the wizard, in the server's words, with everything as chosen.
+    Open it with ``open()``. Nothing is sent from here: as in WSO2's console, the WS-Trust
+    configuration is part of the service provider and waits for the editor's Save (its
+    Cancel discards it). ``configuration_chosen(WsTrustConfig)`` carries what was chosen and
+    the wizard closes. Import certificate… emits ``certificate_import_requested``: the editor
+    hides the wizard, runs the import dialog on itself and hands the alias back with
+    :meth:`choose_alias`, so that no more than one window stands on the editor.
     """
 
-    configuration_saved = Signal(object)
+    configuration_chosen = Signal(object)  # WsTrustConfig
+    certificate_import_requested = Signal()
     options_loaded = Signal()
 
     ENDPOINT, TOKEN, SECURITY, SUMMARY = range(4)
@@ -439,7 +443,11 @@ class WsTrustConfigurationWizard(QWizard):
         application_name: str,
         current: WsTrustConfig | None = None,
         parent: QWidget | None = None,
+        *,
+        audience_locked: bool | None = None,
     ) -> None:
+        """``audience_locked``: the Endpoint Address cannot change (a configuration the server
+        has); by default, when ``current`` is given."""
         super().__init__(parent)
         self.setWindowTitle(
             f"WS-Trust Security Token Service Configuration — {application_name}")
@@ -451,8 +459,6 @@ class WsTrustConfigurationWizard(QWizard):
         self.application_name = application_name
         self.current = current
         self.choices: WsTrustOptions | None = None  # the server's; None until loaded
-        self.import_dialog: CertificateImportDialog | None = None
-        self._saving = False
         self.endpoint_page = EndpointPage(self)
         self.token_page = TokenPage(self)
         self.security_page = SecurityPage(self)
@@ -460,13 +466,16 @@ class WsTrustConfigurationWizard(QWizard):
         for page_id, page in enumerate(
                 (self.endpoint_page, self.token_page, self.security_page, self.summary_page)):
             self.setPage(page_id, page)
-        if self.current:
-            self.endpoint_page.lock_audience(self.current.audience)
+        if self.current is not None:
+            if audience_locked is None or audience_locked:
+                self.endpoint_page.lock_audience(self.current.audience)
+            else:
+                self.endpoint_page.audience_edit.setText(self.current.audience)
         self._connect_signals()
         self._load_options()
 
     def _connect_signals(self) -> None:
-        self.endpoint_page.import_button.clicked.connect(self.on_import_button_clicked)
+        self.endpoint_page.import_button.clicked.connect(self.certificate_import_requested)
 
     @property
     def banner(self) -> MessageBanner:
@@ -497,15 +506,8 @@ class WsTrustConfigurationWizard(QWizard):
 
     # -- certificates --------------------------------------------------------------------
 
-    def on_import_button_clicked(self) -> None:
-        # The Keystores page's import dialog: every source and format, with its warnings
-        # (expired, a CA where the relying party's own certificate is expected, already there).
-        dialog = CertificateImportDialog(self._connection, self)
-        dialog.certificate_imported.connect(self.on_import_dialog_certificate_imported)
-        self.import_dialog = dialog
-        dialog.open()
-
-    def on_import_dialog_certificate_imported(self, alias: str) -> None:
+    def choose_alias(self, alias: str) -> None:
+        """Choose the certificate ``alias`` just imported into the trust store."""
         combo = self.endpoint_page.alias_combo
         if combo.findData(alias) < 0:
             combo.addItem(alias, alias)
@@ -558,38 +560,18 @@ class WsTrustConfigurationWizard(QWizard):
             f"<tr><td style='padding:3px 16px 3px 0'><b>{html.escape(name)}</b></td>"
             f"<td style='padding:3px 0'>{html.escape(str(value))}</td></tr>"
             for name, value in rows)
-        action = "replaces" if self.current else "creates"
-        return (f"<table>{cells}</table><p>Finish {action} the WS-Trust configuration of "
-                f"'{html.escape(self.application_name)}' with one request.</p>")
+        action = "replaces" if self.current else "sets"
+        return (f"<table>{cells}</table><p>Finish {action} the WS-Trust configuration in the "
+                f"editor of '{html.escape(self.application_name)}'. Nothing is sent to the "
+                "server until you Save the service provider there; its Cancel discards it.</p>")
 
     def accept(self) -> None:
-        """Finish: one PUT; the wizard closes only when the server has taken it."""
-        if self._saving:
-            return
+        """Finish: hand the configuration to the editor (which saves it with Save)."""
         config = self.configuration()
-        app_id = self.application_id
-        self._set_saving(True)
-        self.banner.clear()
-
-        def work(api: AdminApi) -> WsTrustConfig:
-            return api.put_ws_trust(app_id, config)
-
-        self._connection.call(work, self._on_saved, self._on_save_failed)
-
-    def _on_saved(self, result: WsTrustConfig) -> None:
-        self._set_saving(False)
-        log.info("WS-Trust configuration of %r saved", self.application_name)
-        self.configuration_saved.emit(result)
+        log.info("WS-Trust configuration of %r chosen; it waits for the editor's Save",
+                 self.application_name)
+        self.configuration_chosen.emit(config)
         super().accept()
-
-    def _on_save_failed(self, error: Exception) -> None:
-        self._set_saving(False)
-        self._show_error("Saving the WS-Trust configuration", error)
-
-    def _set_saving(self, saving: bool) -> None:
-        self._saving = saving
-        for which in (QWizard.WizardButton.FinishButton, QWizard.WizardButton.BackButton):
-            self.button(which).setEnabled(not saving)
 
     def _show_error(self, action: str, error: Exception) -> None:
         show_error(self, self.banner, action, error)

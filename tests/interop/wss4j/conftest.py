@@ -35,7 +35,8 @@ __all__ = ["Wss4jClient", "ClientKey", "USERNAME", "PASSWORD"]
 # libxml-security-java and their dependencies); slf4j-nop keeps xmlsec's logging quiet.
 JAVA_DIR = Path("/usr/share/java")
 JARS = ("wss4j.jar", "xmlsec.jar", "commons-logging.jar", "slf4j-api.jar", "slf4j-nop.jar")
-SOURCE = Path(__file__).with_name("StsClient.java")
+# Every Java client in this folder (StsClient and the scenario-specific ones beside it).
+SOURCES = sorted(Path(__file__).parent.glob("*.java"))
 
 USERNAME = "wss4j-user"
 PASSWORD = "Wss4j-client-Pa55"
@@ -79,7 +80,8 @@ class Wss4jClient:
         return self.run(scenario, dryRun="true", selfCheckP12=str(self.sts_p12),
                         selfCheckP12Password=KEY_PASSWORD, **options)
 
-    def run(self, scenario: str, *, key: str = "trusted", **options: str) -> dict[str, Any]:
+    def run(self, scenario: str, *, key: str = "trusted", main: str = "StsClient",
+            **options: str) -> dict[str, Any]:
         self.runs += 1
         run_dir = self.workdir / f"run-{self.runs:03d}-s{scenario}"
         run_dir.mkdir()
@@ -103,7 +105,7 @@ class Wss4jClient:
             "".join(f"{k}={_escape(v)}\n" for k, v in props.items()), encoding="latin-1"
         )
         done = subprocess.run(
-            ["java", "-cp", self.classpath, "StsClient", str(props_file)],
+            ["java", "-cp", self.classpath, main, str(props_file)],
             capture_output=True, text=True, timeout=120, check=False,
         )
         sys.stderr.write(done.stderr)  # WSS4J's own account of a refusal, shown on failure
@@ -207,22 +209,27 @@ def client_ca() -> certfactory.Issued:
 
 
 @pytest.fixture(scope="session")
+def wss4j_classpath(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Every Java client here compiled once against WSS4J's jars: the classpath to run them."""
+    classpath = _classpath()
+    classes = tmp_path_factory.mktemp("wss4j-classes")
+    compiled = subprocess.run(
+        ["javac", "-nowarn", "-d", str(classes), "-cp", classpath, *map(str, SOURCES)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert compiled.returncode == 0, f"javac failed:\n{compiled.stderr}"
+    return f"{classpath}:{classes}"
+
+
+@pytest.fixture(scope="session")
 def wss4j(
     live_sts: LiveSts,
     client_ca: certfactory.Issued,
     crl_server: _CrlServer,
     tmp_path_factory: pytest.TempPathFactory,
+    wss4j_classpath: str,
 ) -> Wss4jClient:
-    classpath = _classpath()
     workdir = tmp_path_factory.mktemp("wss4j")
-    classes = workdir / "classes"
-    compiled = subprocess.run(
-        # Every program in this folder (StsClient and the helpers' own, e.g. RequestCheck).
-        ["javac", "-nowarn", "-d", str(classes), "-cp", classpath,
-         *sorted(str(path) for path in SOURCE.parent.glob("*.java"))],
-        capture_output=True, text=True, timeout=300, check=False,
-    )
-    assert compiled.returncode == 0, f"javac failed:\n{compiled.stderr}"
 
     store = live_sts.store
     store.keys.add_trusted_certificate("wss4j-client-ca", client_ca.der)
@@ -257,7 +264,7 @@ def wss4j(
         ),
     }
     return Wss4jClient(
-        classpath=f"{classpath}:{classes}",
+        classpath=wss4j_classpath,
         workdir=workdir,
         sts=live_sts,
         sts_cert=sts_cert,

@@ -483,3 +483,13 @@ def test_openapi_describes_the_application_endpoints(anonymous):
     assert "get" in paths[META]
     schema = document["components"]["schemas"]["WSTrustConfiguration"]
     assert {"audience", "certificateAlias", "tokenLifetimeSeconds"} <= set(schema["properties"])
+
+
+def test_the_audit_log_says_none_in_words_for_a_missing_certificate_alias(api):
+    """The walk's audit log read "certificateAlias=None": a Python value, not words."""
+    app = _create(api)
+    api.put(_ws_trust(app["id"]), json={"audience": "urn:example:no-certificate"})
+    [entry] = [e for e in _audit(api, "application.ws-trust.create")
+               if "urn:example:no-certificate" in e["detail"]]
+    assert "None" not in entry["detail"]
+    assert "certificateAlias=none (not encrypted)" in entry["detail"]

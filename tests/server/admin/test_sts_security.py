@@ -14,6 +14,8 @@ from stsdesk.server.admin import sts_security
 from stsdesk.server.app import build_app
 from stsdesk.server.bootstrap import open_existing
 from stsdesk.server.model import RelyingParty
+from stsdesk.server.sts.kerberos import kerberos_unavailable_reason
+from tests.helpers.kerberos_absent import without_kerberos
 from tests.server.admin.conftest import API, client_for
 from tests.server.conftest import ADMIN_PASSWORD
 
@@ -81,8 +83,31 @@ def test_scenarios_are_listed_in_wso2s_order(api):
     assert by_id["scenario2"]["asksFor"] == ["keystores"]
     assert by_id["scenario8"]["asksFor"] == ["roles", "keystores"]
     assert by_id["scenario5"]["group"] == "advanced"
+    # Kerberos (scenario 20) where python-gssapi and MIT Kerberos are installed.
+    kerberos = [20] if kerberos_unavailable_reason() is None else []
     assert [s["id"] for s in scenarios if s["enforceable"]] == [
-        f"scenario{n}" for n in (*range(1, 9), 31, 32, 33, 34)]
+        f"scenario{n}" for n in (*range(1, 16), *kerberos, 31, 32, 33, 34)]
+
+
+@pytest.fixture
+def no_kerberos():
+    """python-gssapi (or MIT's libraries under it) not importable, as on a plain machine."""
+    with without_kerberos():
+        yield
+
+
+def test_without_kerberos_scenario20_says_what_to_install(api, no_kerberos):
+    before = security(api)
+    by_id = {s["id"]: s for s in api.get(f"{STS}/scenarios").json()}
+    assert by_id["scenario20"]["enforceable"] is False
+    answer = api.put(f"{STS}/security", json={
+        "scenarioId": "scenario20", "servicePrincipal": "HTTP/sts.example.org@EXAMPLE.ORG",
+        "keytab": "BQI="})
+    assert answer.status_code == 400
+    description = answer.json()["description"]
+    assert "pip install 'stsdesk[kerberos]'" in description
+    assert "libkrb5-dev" in description
+    assert security(api) == before
 
 
 def test_a_scenario_comes_with_its_policy(api):
@@ -160,10 +185,10 @@ def test_apply_stores_audits_and_persists(api, bootstrapped, server_settings):
 # the admin's argon2 check is paid once.
 BAD_APPLY = [
     ({"scenarioId": "scenario99", "allowedRoles": ["admin"]}, ["scenario99", "scenario1"]),
-    ({"scenarioId": "scenario12", "trustedKeystores": ["wso2carbon.jks"],
-      "privateKeystore": "wso2carbon.jks"},
-     ["cannot be enforced yet", "enforceable: scenario1, scenario2"]),
-    ({"scenarioId": "scenario9", "allowedRoles": ["admin"]}, ["cannot be enforced yet"]),
+    # Scenario 20 without its principal: what to send where Kerberos is installed, else what to
+    # install; both answers name the scenario.
+    ({"scenarioId": "scenario20", "trustedKeystores": ["wso2carbon.jks"],
+      "privateKeystore": "wso2carbon.jks"}, ["Scenario 20"]),
     ({"scenarioId": "scenario1", "allowedRoles": []}, ["at least one role"]),
     ({"scenarioId": "scenario1"}, ["at least one role"]),
     ({"scenarioId": "scenario1", "allowedRoles": ["Internal/everyone"]}, ["every user"]),

@@ -211,6 +211,13 @@ class Wso2AdminApi(ScimUsersAndRoles):
         self._require(Capability.SECURITY_POLICY)
         if request.algorithm_suite is not DEFAULT_ALGORITHM_SUITE:
             self._require(Capability.ALGORITHM_SUITE)  # refused with WSO2's reason
+        if request.keytab is not None:
+            # WSO2's applySecurity takes the principal's password, never a keytab: sending the
+            # scenario without it would leave WSO2 unable to read a single ticket.
+            raise UnsupportedError(
+                f"{WSO2_PRODUCT} takes the Kerberos service principal's password, not a keytab; "
+                "apply scenario 20 in WSO2's own management console.",
+                capability=Capability.SECURITY_POLICY.value)
         scenario = self.services.scenario(request.scenario_id)
         self.services.apply_security(request, scenario)
         return self.get_security_policy()

@@ -182,7 +182,9 @@ class TokenRequestForm(QWidget):
                                  f"{PROOF_KEY_BITS[1]} bits, in steps of 8")
         form.addRow("Proof key size:", self.key_size)
         self.client_cert = QLineEdit(box)
-        self.client_cert.setPlaceholderText("Client certificate (PEM, DER or PKCS#12)")
+        # Hints short enough for the form's column at 1280 px; the whole one is the tooltip.
+        self.client_cert.setPlaceholderText("PEM, DER or PKCS#12 file")
+        self.client_cert.setToolTip("The client certificate: a PEM, DER or PKCS#12 file")
         self.client_cert_browse = QPushButton("Browse…", box)
         form.addRow("Client certificate:", _file_row(self.client_cert, self.client_cert_browse))
         self.client_key = QLineEdit(box)
@@ -212,7 +214,9 @@ class TokenRequestForm(QWidget):
         self.lifetime.setSpecialValueText("STS default")
         _labelled(form, "Requested &lifetime:", self.lifetime, parent=box)
         self.rp_key = QLineEdit(box)
-        self.rp_key.setPlaceholderText("Optional: to read tokens encrypted for the relying party")
+        self.rp_key.setPlaceholderText("Optional: decrypts its tokens")
+        self.rp_key.setToolTip(
+            "Optional: the relying party's private key, to read tokens encrypted for it")
         self.rp_key_browse = QPushButton("Browse…", box)
         form.addRow("Relying party key:", _file_row(self.rp_key, self.rp_key_browse))
         self.rp_key_password = QLineEdit(box)

@@ -1,0 +1,74 @@
+"""The Apply Security Policy wizard's step 2 for scenario 20: service principal and keytab."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from stsdesk.ui.dialogs import confirm
+from stsdesk.ui.wizards import kerberos_service
+from stsdesk.ui.wizards.security_policy import ApplySecurityPolicyWizard
+from tests.ui.conftest import screenshot
+from tests.ui.test_security import WAIT, _click_scenario, _finish, _next, _open_wizard, _show
+
+PRINCIPAL = "HTTP/sts.example.org@EXAMPLE.ORG"
+# The head of an MIT keytab (version 0x502) and a little more: the wizard reads bytes, the
+# server checks the keys.
+KEYTAB = b"\x05\x02" + bytes(range(60))
+
+
+def test_scenario20_asks_for_the_principal_and_its_keytab_and_sends_the_file(
+        qtbot, fake_window, fake_admin, monkeypatch, tmp_path):
+    fake_admin.enforceable = {"scenario1", "scenario20"}
+    keytab = tmp_path / "sts.keytab"
+    keytab.write_bytes(KEYTAB)
+    not_a_keytab = tmp_path / "notes.txt"
+    not_a_keytab.write_text("hello")
+    monkeypatch.setattr(confirm, "ask", lambda *_a, **_k: True)
+    page = _show(qtbot, fake_window)
+    wizard = _open_wizard(qtbot, page)
+    _click_scenario(qtbot, wizard, "scenario20")
+    _next(qtbot, wizard)
+    access = wizard.access_page
+    group = access.kerberos_group
+    assert group.isVisible()
+    assert not access.roles_group.isVisible() and not access.keystores_group.isVisible()
+    # A principal without its realm, then no keytab: each said under the fields.
+    qtbot.keyClicks(group.principal_edit, "HTTP/sts.example.org")
+    _next(qtbot, wizard)
+    assert wizard.currentId() == ApplySecurityPolicyWizard.ACCESS
+    assert "with its realm" in group.error.text()
+    qtbot.keyClicks(group.principal_edit, "@EXAMPLE.ORG")
+    assert not group.error.isVisible()
+    _next(qtbot, wizard)
+    assert f"Choose the keytab file of {PRINCIPAL}" in group.error.text()
+    monkeypatch.setattr(kerberos_service, "choose_open_path", lambda *_a: str(not_a_keytab))
+    qtbot.mouseClick(group.browse_button, Qt.MouseButton.LeftButton)
+    _next(qtbot, wizard)
+    assert "notes.txt is not a keytab file" in group.error.text()
+    monkeypatch.setattr(kerberos_service, "choose_open_path", lambda *_a: str(keytab))
+    qtbot.mouseClick(group.browse_button, Qt.MouseButton.LeftButton)
+    assert group.keytab_edit.text() == str(keytab)
+    screenshot(wizard, "security-wizard-2-kerberos")
+    _next(qtbot, wizard)
+    assert wizard.currentId() == ApplySecurityPolicyWizard.SUMMARY
+    summary = wizard.summary_page.summary_label.text()
+    assert PRINCIPAL in summary and f"sts.keytab ({len(KEYTAB)} bytes)" in summary
+    assert "Allowed Roles" not in summary and "Private Key Store" not in summary
+    with qtbot.waitSignal(wizard.security_applied, timeout=WAIT):
+        _finish(qtbot, wizard)
+    applied = fake_admin.get_security_policy()
+    assert (applied.scenario_id, applied.service_principal) == ("scenario20", PRINCIPAL)
+    assert fake_admin.applied_keytab == KEYTAB
+    qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=WAIT)
+    qtbot.waitUntil(lambda: page.overview is not None
+                    and page.overview.security.scenario_id == "scenario20", timeout=WAIT)
+
+    # Opened again: the principal is filled in, and without a new file the held keytab stays.
+    wizard = _open_wizard(qtbot, page)
+    assert wizard.scenario_page.selected_scenario.id == "scenario20"
+    _next(qtbot, wizard)
+    assert wizard.access_page.kerberos_group.principal == PRINCIPAL
+    _next(qtbot, wizard)
+    assert "the keytab the STS already holds" in wizard.summary_page.summary_label.text()
+    assert wizard.build_request().keytab is None
+    wizard.reject()
