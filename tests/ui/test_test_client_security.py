@@ -302,3 +302,15 @@ def test_an_administrators_own_policy_is_what_the_request_is_secured_for(
     assert result.ok, (result.fault_name, result.fault_reason)
     text = verdict_text(page)
     assert "as the policy asks" in text and "SignatureConfirmation echoes" in text
+
+
+def test_the_section_shows_its_choices_and_hints_whole(qtbot, window, api):
+    from tests.ui.test_layout_fits import cut_combos, cut_placeholders
+
+    page = page_for(qtbot, window, api, "scenario5")
+    section = page.form.security
+    page.form_scroll.ensureWidgetVisible(section)
+    assert section.isVisible()
+    assert cut_placeholders(section) == []
+    assert cut_combos(section) == []
+    assert window.width() == 1280

@@ -100,7 +100,7 @@ class TokenResultView(QWidget):
         self.security_view = SecurityHeaderView(split)
         self.security_view.clear("Requests are not secured at the message level (a "
                                  "UsernameToken over HTTPS).")
-        self.clear_view = XmlView("Answer as read (decrypted)", split,
+        self.clear_view = XmlView("Decrypted", split,
                                   file_name="rstr-decrypted.xml")
         split.addWidget(self.security_view)
         split.addWidget(self.clear_view)

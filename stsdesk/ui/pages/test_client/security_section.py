@@ -44,6 +44,7 @@ from stsdesk.ui.pages.token_inspector import (
     ask_open_path,
     read_file,
 )
+from stsdesk.ui.widgets.eliding_combo import ElidingComboBox
 from stsdesk.ui.widgets.form import error_label, show_problem
 
 __all__ = ["MessageSecuritySection", "SecurityChoice", "build_message_security", "AS_APPLIED"]
@@ -124,7 +125,7 @@ class MessageSecuritySection(QGroupBox):
         self.applied_label = QLabel(self)
         self.applied_label.setWordWrap(True)
         form.addRow(self.applied_label)
-        self.scenario = QComboBox(self)
+        self.scenario = ElidingComboBox(self)
         self.scenario.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.scenario.setMinimumContentsLength(16)
@@ -149,18 +150,21 @@ class MessageSecuritySection(QGroupBox):
                              "clients must be configured for it", Qt.ItemDataRole.ToolTipRole)
         form.addRow("Algorithm suite:", self.suite)
         self.client_file = QLineEdit(self)
-        self.client_file.setPlaceholderText("PKCS#12 (.p12/.pfx), or a PEM certificate")
+        self.client_file.setPlaceholderText("PKCS#12, or a PEM certificate")
+        self.client_file.setToolTip("The client's certificate and key: one PKCS#12 file "
+                                    "(.p12/.pfx), a PEM file holding both, or a PEM "
+                                    "certificate with its key file below")
         self.client_browse = QPushButton("Browse…", self)
         form.addRow("Client key pair:", _file_row(self.client_file, self.client_browse))
         self.client_key_file = QLineEdit(self)
-        self.client_key_file.setPlaceholderText("Only for a PEM certificate: its key file")
+        self.client_key_file.setPlaceholderText("Key file of a PEM certificate")
         self.client_key_browse = QPushButton("Browse…", self)
         form.addRow("Client key (PEM):", _file_row(self.client_key_file, self.client_key_browse))
         self.client_password = QLineEdit(self)
         self.client_password.setEchoMode(QLineEdit.EchoMode.Password)
         self.client_password.setPlaceholderText("The PKCS#12 or key file's password")
         form.addRow("Key pair password:", self.client_password)
-        self.service = QComboBox(self)
+        self.service = ElidingComboBox(self)
         self.service.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.service.setMinimumContentsLength(16)
@@ -169,7 +173,7 @@ class MessageSecuritySection(QGroupBox):
         self.service_file.setPlaceholderText("The STS's certificate (PEM or DER)")
         self.service_browse = QPushButton("Browse…", self)
         form.addRow("", _file_row(self.service_file, self.service_browse))
-        self.saml_token = QComboBox(self)
+        self.saml_token = ElidingComboBox(self)
         self.saml_token.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.saml_token.setMinimumContentsLength(16)
@@ -227,7 +231,9 @@ class MessageSecuritySection(QGroupBox):
                          and r.decoded.readable]
         self.saml_token.clear()
         if not self._history:
-            self.saml_token.addItem("No token yet: request one under another scenario", None)
+            self.saml_token.addItem("No token yet", None)
+            self.saml_token.setItemData(0, "Request a token first under another scenario; it "
+                                        "is offered here", Qt.ItemDataRole.ToolTipRole)
         for index, result in enumerate(reversed(self._history)):
             proof = " (with its proof key)" if result.proof and result.proof.key else ""
             self.saml_token.addItem(f"{result.summary}{proof}", len(self._history) - 1 - index)
