@@ -28,6 +28,8 @@ from stsdesk.server.admin import (
     configs,
     keystores,
     own_policy,
+    revocation_lists,
+    saml_issuers,
     scim,
     sts_security,
     sts_settings,
@@ -239,7 +241,7 @@ def build_app(
     app.add_route(MEX_PATH, endpoint.mex_get, methods=["GET"], include_in_schema=False)
     app.add_route(MEX_PATH, endpoint.mex_post, methods=["POST"], include_in_schema=False)
     for module in (configs, applications, sts_security, own_policy, sts_settings, keystores,
-                   claims, audit):
+                   claims, audit, revocation_lists, saml_issuers):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(scim.router, prefix=SCIM_PREFIX)
     return _TokenRequestsFirst(endpoint, app)

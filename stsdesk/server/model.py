@@ -16,6 +16,7 @@ __all__ = [
     "RelyingParty", "TokenSettings", "LockoutPolicy", "PasswordDigestPolicy", "ConfigSnapshot",
     "UserRecord",
     "TokenStatus", "IssuedTokenRecord", "NAMEID_UNSPECIFIED", "NAMEID_EMAIL",
+    "StaleCrlAction", "RevocationPolicy", "StoredCrl", "TrustedSamlIssuer",
 ]
 
 NAMEID_UNSPECIFIED = ns.NAMEID_UNSPECIFIED
@@ -116,6 +117,45 @@ class PasswordDigestPolicy:
     allowed: bool = False
 
 
+class StaleCrlAction(StrEnum):
+    """What a client certificate check does when its CA's CRL is past its nextUpdate."""
+
+    REFUSE = "refuse"  # as Java's PKIX checker (and so WSS4J): an outdated CRL proves nothing
+    ACCEPT = "accept"  # use it anyway, with a warning in the log and the audit trail
+
+
+@dataclass(frozen=True)
+class RevocationPolicy:
+    """How client certificates are checked against the CRLs in the trust store."""
+
+    stale_crl: StaleCrlAction = StaleCrlAction.REFUSE
+    # True: a certificate whose issuing CA has no CRL in the trust store is refused (WSS4J's
+    # enableRevocation); False: it is accepted unchecked, so that a trust store without CRLs
+    # keeps working.
+    require_crl: bool = False
+
+
+@dataclass(frozen=True)
+class StoredCrl:
+    """A certificate revocation list in the trust store: the newest one per issuing CA."""
+
+    issuer_key: str  # SHA-256 of the issuer name's DER, hex: the CRL's identifier
+    issuer: str  # RFC 4514
+    crl_der: bytes = field(repr=False)
+    this_update: datetime
+    next_update: datetime | None
+    entries: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TrustedSamlIssuer:
+    """A trust-store certificate whose key may sign SAML assertions naming ``issuer``."""
+
+    certificate_alias: str
+    issuer: str
+
+
 @dataclass(frozen=True)
 class ConfigSnapshot:
     """Everything the STS needs to answer one request, read in one transaction.
@@ -133,6 +173,9 @@ class ConfigSnapshot:
     tokens: TokenSettings = field(default_factory=TokenSettings)
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     password_digest: PasswordDigestPolicy = field(default_factory=PasswordDigestPolicy)
+    revocation: RevocationPolicy = field(default_factory=RevocationPolicy)
+    crls: tuple[StoredCrl, ...] = ()
+    saml_issuers: tuple[TrustedSamlIssuer, ...] = ()
 
     def relying_party_for(self, applies_to: str | None) -> RelyingParty | None:
         """The relying party whose audience is ``applies_to``, else the ``*`` entry, else None."""

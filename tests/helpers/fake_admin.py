@@ -8,12 +8,14 @@ so it cannot drift from the backend.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import itertools
 import threading
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 
+from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE
@@ -48,7 +50,10 @@ from stsdesk.services.admin.models import (
     PolicyIssue,
     PolicyVerdict,
     ResidentIdp,
+    RevocationList,
+    RevocationPolicy,
     Role,
+    SamlIssuer,
     Scenario,
     ScenarioDetail,
     SecurityPolicy,
@@ -128,6 +133,9 @@ class FakeAdminApi:
         self.passwords: dict[str, str] = {}
         self.roles: dict[str, Role] = {}
         self.audit: list[AuditEntry] = []
+        self.crls: dict[str, RevocationList] = {}  # by issuer
+        self.revocation = RevocationPolicy()
+        self.saml_issuers: dict[str, SamlIssuer] = {}  # by certificate alias
         admin = self._store_user(User(id=self._id(), user_name="admin"), "admin")
         self.roles_add("admin", [admin.id])
         self._generate("wso2carbon", "localhost", 2048, 3650)  # as a fresh server has it
@@ -574,7 +582,8 @@ class FakeAdminApi:
                         display_name=draft.display_name, given_name=draft.given_name,
                         family_name=draft.family_name, email=draft.email,
                         emails=(Email(draft.email, primary=True),) if draft.email else (),
-                        active=draft.active, password_set=bool(draft.password))
+                        active=draft.active, password_set=bool(draft.password),
+                        certificates=draft.certificates or ())
             return self._with_roles(self._store_user(user, draft.password))
 
     def update_user(self, current: User, wanted: UserDraft) -> User:
@@ -589,7 +598,9 @@ class FakeAdminApi:
                            emails=((Email(wanted.email, primary=True),) if wanted.email
                                    else ()) + others,
                            active=wanted.active,
-                           password_set=stored.password_set or bool(wanted.password))
+                           password_set=stored.password_set or bool(wanted.password),
+                           certificates=(stored.certificates if wanted.certificates is None
+                                         else wanted.certificates))
             return self._with_roles(self._store_user(user, wanted.password))
 
     def delete_user(self, user_id: str) -> None:
@@ -674,6 +685,77 @@ class FakeAdminApi:
         with self._lock:
             self._role(role_id)
             del self.roles[role_id]
+
+    # -- revocation and trusted SAML issuers -------------------------------------------------
+
+    def list_revocation_lists(self) -> tuple[RevocationList, ...]:
+        self._call("list_revocation_lists", Capability.REVOCATION_LISTS)
+        with self._lock:
+            return tuple(self.crls[key] for key in sorted(self.crls))
+
+    def import_revocation_list(self, crl: str) -> RevocationList:
+        self._call("import_revocation_list", Capability.REVOCATION_LISTS)
+        text = crl.strip()
+        try:
+            parsed = (x509.load_pem_x509_crl(text.encode()) if text.startswith("-----BEGIN")
+                      else x509.load_der_x509_crl(base64.b64decode(text)))
+        except ValueError as exc:
+            raise _invalid("The data is not a certificate revocation list.") from exc
+        with self._lock:
+            signers = [load_certificate(_pem(pem)) for _, pem in self.certificates.values()]
+            if not any(c.subject == parsed.issuer
+                       and parsed.is_signature_valid(c.public_key())  # type: ignore[arg-type]
+                       for c in signers):
+                raise _invalid(f"The CRL of '{parsed.issuer.rfc4514_string()}' is not signed by "
+                               "a certificate in the trust store.")
+            key = parsed.issuer.rfc4514_string()
+            now = dt.datetime.now(dt.UTC)
+            row = RevocationList(
+                id=f"{len(self.crls) + 1:064x}", issuer=key, this_update=parsed.last_update_utc,
+                next_update=parsed.next_update_utc, entries=len(parsed),
+                stale=parsed.next_update_utc is not None and parsed.next_update_utc < now,
+                imported_at=now)
+            self.crls[key] = row
+            self._record("crl.import", key)
+            return row
+
+    def delete_revocation_list(self, crl_id: str) -> None:
+        self._call("delete_revocation_list", Capability.REVOCATION_LISTS)
+        with self._lock:
+            key = next((k for k, row in self.crls.items() if row.id == crl_id), None)
+            if key is None:
+                raise _not_found(f"The CRL '{crl_id}'")
+            del self.crls[key]
+
+    def get_revocation_policy(self) -> RevocationPolicy:
+        self._call("get_revocation_policy", Capability.REVOCATION_LISTS)
+        return self.revocation
+
+    def set_revocation_policy(self, policy: RevocationPolicy) -> RevocationPolicy:
+        self._call("set_revocation_policy", Capability.REVOCATION_LISTS)
+        self.revocation = policy
+        return policy
+
+    def list_saml_issuers(self) -> tuple[SamlIssuer, ...]:
+        self._call("list_saml_issuers", Capability.SAML_ISSUERS)
+        with self._lock:
+            return tuple(self.saml_issuers[alias] for alias in sorted(self.saml_issuers))
+
+    def trust_saml_issuer(self, alias: str, issuer: str) -> SamlIssuer:
+        self._call("trust_saml_issuer", Capability.SAML_ISSUERS)
+        with self._lock:
+            if alias not in self.certificates:
+                raise _not_found(f"The certificate '{alias}'")
+            cert = self.certificates[alias][0]
+            row = SamlIssuer(alias, issuer, cert.subject, cert.not_after)
+            self.saml_issuers[alias] = row
+            return row
+
+    def distrust_saml_issuer(self, alias: str) -> None:
+        self._call("distrust_saml_issuer", Capability.SAML_ISSUERS)
+        with self._lock:
+            if self.saml_issuers.pop(alias, None) is None:
+                raise _not_found(f"The trusted SAML issuer '{alias}'")
 
     # -- audit -------------------------------------------------------------------------------
 

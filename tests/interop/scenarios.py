@@ -14,7 +14,7 @@ from stsdesk.core.scenarios import SCENARIOS_ENFORCED
 from tests.e2e.conftest import ADMIN_PASSWORD, LiveSts
 
 __all__ = ["ScenarioRefused", "apply_scenario", "applied", "unless_enforced",
-           "unless_suites_can_be_chosen", "enforced"]
+           "unless_suites_can_be_chosen", "enforced", "admin_call"]
 
 TRUSTED_KEYSTORE = "wso2carbon.jks"  # the trust store, as WSO2's wizard names it
 API = "/api/server/v1"
@@ -40,6 +40,15 @@ def apply_scenario(sts: LiveSts, scenario_id: str, suite: str | None = None) -> 
         error = answer.json()
         raise ScenarioRefused(f"{error.get('message')} {error.get('description')}")
     answer.raise_for_status()
+
+
+def admin_call(sts: LiveSts, method: str, path: str, body: Any = None) -> Any:
+    """One admin API call as the administrator; its JSON answer (None for 204)."""
+    base = sts.endpoint.rsplit("/services/", 1)[0]
+    answer = requests.request(method, f"{base}{API}{path}", json=body,
+                              auth=("admin", ADMIN_PASSWORD), verify=str(sts.ca_file), timeout=30)
+    assert answer.ok, f"{method} {path}: {answer.status_code} {answer.text}"
+    return None if answer.status_code == 204 else answer.json()
 
 
 @contextmanager

@@ -39,7 +39,7 @@ def test_create_schema_is_idempotent_and_writes_defaults(store: Store) -> None:
     with store.engine.connect() as conn:
         keys = set(conn.exec_driver_sql("SELECT key FROM config_values").scalars())
     assert keys == {"resident_idp", "security_policy", "token_settings", "lockout_policy",
-                    "password_digest"}
+                    "password_digest", "revocation_policy"}
 
 
 def test_in_memory_database_works(master: MasterSecret) -> None:
@@ -171,6 +171,8 @@ def test_create_schema_adds_columns_an_older_database_lacks(tmp_path: Path, mast
         conn.execute(text("ALTER TABLE roles DROP COLUMN modified_at"))
         conn.execute(text("ALTER TABLE users DROP COLUMN external_id"))  # added by 0003
         conn.execute(text("ALTER TABLE roles DROP COLUMN external_id"))
+        for table in ("revocation_lists", "user_certificates", "trusted_saml_issuers"):  # 0005_trust12
+            conn.execute(text(f"DROP TABLE {table}"))
         conn.execute(text("DROP TABLE security_contexts"))  # added by 0004_sc_contexts
         # A database from before migrations existed has no version table either.
         conn.execute(text("DROP TABLE alembic_version"))

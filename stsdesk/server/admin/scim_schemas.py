@@ -319,6 +319,13 @@ def _user_attributes() -> list[dict[str, Any]]:
                   _attr("type", "work, home or other.", canonical=["work", "home", "other"]),
                   _attr("primary", "The preferred address.", kind="boolean"),
               ]),
+        _attr("x509Certificates", "Client certificates mapped to the user: an X.509 client "
+              "presenting one of them (WS-Security scenarios 2 and 5) obtains tokens as this "
+              "user, with their roles and claims. A certificate maps to one user at most.",
+              kind="complex", multi=True, subs=[
+                  _attr("value", "The certificate, DER base64-encoded.", kind="binary",
+                        case_exact=True),
+              ]),
         # Required in the sense of RFC 7643 §6's schema extensions: every user has a value. A
         # client that leaves it out on creation gets true; it cannot be removed, only set.
         _attr("active", "False stops the user from signing in and obtaining tokens. Every user "

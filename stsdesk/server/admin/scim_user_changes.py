@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from pydantic import BaseModel, ConfigDict, Field
 
 from stsdesk.core.claims import EMAIL, GIVEN_NAME, LAST_NAME
@@ -23,10 +28,11 @@ from stsdesk.server.admin.scim_filter import Comparison, Filter, FilterAttribute
 from stsdesk.server.admin.scim_schemas import WSO2_SCHEMA, scim_error
 from stsdesk.server.model import UserRecord
 from stsdesk.server.settings import DEFAULT_USER_NAME_PATTERN
+from stsdesk.server.storage.user_certificates import MAX_CERTIFICATES_PER_USER
 
 __all__ = [
-    "ScimName", "ScimEmail", "Wso2UserExtension", "ScimUserIn", "UserState", "apply_operation",
-    "desired_claims", "emails_out", "check_password", "check_user_name", "MIN_PASSWORD_LENGTH",
+    "ScimName", "ScimEmail", "ScimCertificate", "Wso2UserExtension", "ScimUserIn", "UserState",
+    "apply_operation", "desired_claims", "emails_out", "certificate_der", "certificates_out", "check_password", "check_user_name", "MIN_PASSWORD_LENGTH",
     "FULL_NAME", "FORMATTED_NAME", "EMAIL_TYPE_CLAIMS", "MAPPED_CLAIMS", "EMAIL_VALUE_ATTRIBUTES",
 ]
 
@@ -38,6 +44,7 @@ EMAIL_TYPE_CLAIMS = {t: f"http://wso2.org/claims/emails.{t}" for t in ("work", "
 MAPPED_CLAIMS = (GIVEN_NAME, LAST_NAME, FORMATTED_NAME, FULL_NAME, EMAIL,
                  *EMAIL_TYPE_CLAIMS.values())
 _MAX_EMAILS = 4
+MAX_CERTIFICATE_TEXT = 20_000  # base64 characters: a certificate is a few kilobytes
 _WSO2 = WSO2_SCHEMA.lower()
 # What a filter in emails[...] may name: one address's sub-attributes.
 EMAIL_VALUE_ATTRIBUTES = {
@@ -64,6 +71,13 @@ class ScimEmail(BaseModel):
     primary: bool | None = None
 
 
+class ScimCertificate(BaseModel):
+    """One of ``x509Certificates`` (RFC 7643 §4.1.2): the DER, base64-encoded."""
+
+    model_config = ConfigDict(extra="ignore")
+    value: str = Field(max_length=MAX_CERTIFICATE_TEXT)
+
+
 class Wso2UserExtension(BaseModel):
     model_config = ConfigDict(extra="ignore")
     accountLocked: bool | None = None  # noqa: N815
@@ -82,6 +96,8 @@ class ScimUserIn(BaseModel):
     name: ScimName | None = None
     displayName: str | None = Field(None, max_length=255)  # noqa: N815
     emails: list[ScimEmail] | None = Field(None, max_length=10)
+    x509Certificates: list[ScimCertificate] | None = Field(  # noqa: N815
+        None, max_length=MAX_CERTIFICATES_PER_USER)
     active: bool | None = None
     wso2: Wso2UserExtension | None = Field(None, alias="urn:scim:wso2:schema")
 
@@ -120,12 +136,14 @@ class UserState:
     family: str | None = None
     formatted: str | None = None
     emails: list[dict[str, Any]] = field(default_factory=list)
+    certificates: list[bytes] = field(default_factory=list)  # DER, mapped to the user
     active: bool = True
     locked: bool | None = None  # None: not asked
 
     @classmethod
-    def of(cls, user: UserRecord) -> UserState:
+    def of(cls, user: UserRecord, certificates: Sequence[bytes] = ()) -> UserState:
         return cls(
+            certificates=list(certificates),
             user_name=user.username,
             external_id=user.external_id,
             display_name=user.claims.get(FULL_NAME),
@@ -151,6 +169,8 @@ class UserState:
             self.formatted = body.name.formatted if body.name else None
         if replace or body.emails is not None:
             self.emails = [e.model_dump(exclude_none=True) for e in body.emails or []]
+        if replace or body.x509Certificates is not None:
+            self.certificates = [certificate_der(c.value) for c in body.x509Certificates or []]
         if body.active is not None:
             self.active = body.active
         if body.wso2 is not None and body.wso2.accountLocked is not None:
@@ -233,6 +253,16 @@ def _apply_plain(state: UserState, op: str, top: str, sub: str | None, value: An
             if any(_is_primary(item) for item in items):
                 kept = [_not_primary(item) for item in kept]
             state.emails = kept + [dict(item) for item in items]
+    elif top == "x509certificates" and sub is None:
+        if remove:
+            state.certificates = []
+        else:
+            items = value if isinstance(value, list) else [value]
+            if not all(isinstance(item, dict) for item in items):
+                raise scim_error(400, "invalidValue", "x509Certificates takes objects such as "
+                                 '{"value": "MIIC..."} (the DER, base64-encoded).')
+            given = [certificate_der(item.get("value")) for item in items]
+            state.certificates = (state.certificates if op == "add" else []) + given
     elif top == "wso2":
         if sub is None:
             if remove or not isinstance(value, dict):
@@ -251,7 +281,8 @@ def _apply_plain(state: UserState, op: str, top: str, sub: str | None, value: An
         raise scim_error(
             400, "invalidPath",
             f"{top + ('.' + sub if sub else '')!r} is not an attribute a user can change here; use "
-            "userName, externalId, password, name, displayName, emails, active or "
+            "userName, externalId, password, name, displayName, emails, x509Certificates, "
+            "active or "
             f"{WSO2_SCHEMA}:accountLocked.",
         )
 
@@ -408,6 +439,30 @@ def desired_claims(state: UserState) -> dict[str, str | None]:
     desired[FULL_NAME] = state.display_name or None
     desired.update(_email_claims(state.emails))
     return desired
+
+
+def certificate_der(value: Any) -> bytes:
+    """The DER of an ``x509Certificates`` value (base64 DER; PEM is accepted too)."""
+    if not isinstance(value, str) or not value.strip():
+        raise scim_error(400, "invalidValue", "An x509Certificates value is the certificate's "
+                         "DER, base64-encoded.")
+    text = value.strip()
+    try:
+        if text.startswith("-----BEGIN"):
+            return x509.load_pem_x509_certificate(text.encode("ascii")).public_bytes(
+                Encoding.DER)
+        der = base64.b64decode("".join(text.split()), validate=True)
+        x509.load_der_x509_certificate(der)
+    except (ValueError, binascii.Error, UnicodeEncodeError) as exc:
+        raise scim_error(400, "invalidValue", "An x509Certificates value is not an X.509 "
+                         "certificate; send its DER, base64-encoded.") from exc
+    return der
+
+
+def certificates_out(certificates: Sequence[bytes]) -> list[dict[str, Any]]:
+    """The SCIM x509Certificates of a user's mapped certificates, as they were given (the
+    subject is in the certificate; a client reads back what it wrote)."""
+    return [{"value": base64.b64encode(der).decode("ascii")} for der in certificates]
 
 
 def check_password(password: str) -> None:

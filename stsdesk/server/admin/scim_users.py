@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,17 +52,20 @@ from stsdesk.server.admin.scim_user_changes import (
     FORMATTED_NAME,
     FULL_NAME,
     MIN_PASSWORD_LENGTH,
+    ScimCertificate,
     ScimEmail,
     ScimName,
     ScimUserIn,
     UserState,
     Wso2UserExtension,
     apply_operation,
+    certificates_out,
     check_password,
     check_user_name,
     desired_claims,
     emails_out,
 )
+from stsdesk.server.errors import ServerError
 from stsdesk.server.model import UserRecord
 
 __all__ = [
@@ -124,6 +128,7 @@ class ScimUser(BaseModel):
     name: ScimName | None = None
     displayName: str | None = None  # noqa: N815
     emails: list[ScimEmail] | None = None
+    x509Certificates: list[ScimCertificate] | None = None  # noqa: N815
     active: bool
     groups: list[ScimGroupRef] = []
     wso2: Wso2UserExtension = Field(alias="urn:scim:wso2:schema")
@@ -138,7 +143,8 @@ def _locked(user: UserRecord, now: datetime) -> bool:
 
 
 def user_resource(
-    user: UserRecord, role_ids: dict[str, str], base: str, now: datetime | None = None
+    user: UserRecord, role_ids: dict[str, str], base: str, now: datetime | None = None,
+    certificates: Sequence[bytes] = (),
 ) -> dict[str, Any]:
     """The SCIM representation of ``user`` (never its password, only whether it has one)."""
     now = now or datetime.now(UTC)
@@ -160,6 +166,8 @@ def user_resource(
     emails = emails_out(claims)
     if emails:
         resource["emails"] = emails
+    if certificates:
+        resource["x509Certificates"] = certificates_out(certificates)
     resource["active"] = user.active
     resource["groups"] = [
         {"value": role_ids[role], "display": role, "$ref": f"{base}/Groups/{role_ids[role]}"}
@@ -178,7 +186,9 @@ def user_resource(
 def _all_users(context: AdminContext, base: str) -> list[dict[str, Any]]:
     role_ids = context.store.roles.ids_by_name()
     now = datetime.now(UTC)
-    return [user_resource(u, role_ids, base, now) for u in context.store.users.list_all()]
+    mapped = context.store.user_certificates.all_users()
+    return [user_resource(u, role_ids, base, now, mapped.get(u.user_id, ()))
+            for u in context.store.users.list_all()]
 
 
 USERS = ResourceKind("User", _SCHEMAS, FILTER_ATTRIBUTES, resolver, _all_users, _REQUEST_ONLY)
@@ -193,9 +203,11 @@ def _answer(resource: dict[str, Any], status: int = 200, **headers: str) -> Resp
 
 
 def _commit(
-    context: AdminContext, user: UserRecord, state: UserState
+    context: AdminContext, user: UserRecord, state: UserState, certificates: Sequence[bytes]
 ) -> tuple[UserRecord, list[str]]:
-    """Store the differences between ``user`` and ``state`` in one transaction."""
+    """Store the differences between ``user`` (with its mapped ``certificates``) and ``state``:
+    the certificate mapping first (a certificate mapped to another user is refused before
+    anything changes), then the profile in one transaction."""
     now = datetime.now(UTC)
     changes: list[str] = []
     name = check_user_name(state.user_name)
@@ -221,8 +233,13 @@ def _commit(
     if state.locked is False and (_locked(user, now) or user.failed_attempts):
         unlock = True
         changes.append("unlocked")
+    mapping = ([f"x509Certificates ({len(state.certificates)})"]
+               if list(certificates) != state.certificates else [])
+    if mapping:
+        with store_errors():
+            context.store.user_certificates.replace(user.user_id, state.certificates)
     if not changes:
-        return user, changes
+        return (_get(context, user.user_id) if mapping else user), mapping
     with store_errors():
         fresh = context.store.users.update(
             user.user_id,
@@ -236,7 +253,7 @@ def _commit(
         )
     if state.password is not None or not state.active or lock:
         context.credentials.forget(user.user_id)
-    return fresh, changes
+    return fresh, changes + mapping
 
 
 def _get(context: AdminContext, user_id: str) -> UserRecord:
@@ -280,10 +297,20 @@ def create_user(
         user_id = context.store.users.create(name, state.password, claims=claims,
                                             active=state.active, external_id=state.external_id,
                                             locked=bool(state.locked))
+        if state.certificates:
+            try:
+                context.store.user_certificates.replace(user_id, state.certificates)
+            except ServerError:
+                # A certificate mapped to someone else: the user is not created after all.
+                context.store.users.delete_by_id(user_id)
+                raise
     user = _get(context, user_id)
-    resource = user_resource(user, context.store.roles.ids_by_name(), base_url(request, context))
+    certificates = context.store.user_certificates.for_user(user_id)
+    resource = user_resource(user, context.store.roles.ids_by_name(), base_url(request, context),
+                             certificates=certificates)
     stored = ["userName", *(["password"] if state.password is not None else []),
               *(["externalId"] if state.external_id is not None else []),
+              *([f"x509Certificates ({len(certificates)})"] if certificates else []),
               *sorted(uri.rsplit("/", 1)[-1] for uri in claims)]
     record(context, actor, "scim.user.create", f"Users/{user_id} ({name})",
            "attributes: " + ", ".join(stored) + f"; active={str(state.active).lower()}"
@@ -303,7 +330,8 @@ def get_user(
     excludedAttributes: AttributesQuery = None,  # noqa: N803
 ) -> Response:
     user = _get(context, user_id)
-    resource = user_resource(user, context.store.roles.ids_by_name(), base_url(request, context))
+    resource = user_resource(user, context.store.roles.ids_by_name(), base_url(request, context),
+                             certificates=context.store.user_certificates.for_user(user_id))
     return read_resource(request, resource, attributes, excludedAttributes, _SCHEMAS,
                          _REQUEST_ONLY)
 
@@ -317,14 +345,16 @@ def replace_user(
     user = _get(context, user_id)
     base = base_url(request, context)
     role_ids = context.store.roles.ids_by_name()
-    check_if_match(request, user_resource(user, role_ids, base))
-    state = UserState.of(user)
+    certificates = context.store.user_certificates.for_user(user_id)
+    check_if_match(request, user_resource(user, role_ids, base, certificates=certificates))
+    state = UserState.of(user, certificates)
     state.set_from(body, replace=True)
-    fresh, changes = _commit(context, user, state)
+    fresh, changes = _commit(context, user, state, certificates)
     if changes:
         record(context, actor, "scim.user.replace", f"Users/{user_id} ({fresh.username})",
                "; ".join(changes))
-    return _answer(user_resource(fresh, role_ids, base))
+    return _answer(user_resource(
+        fresh, role_ids, base, certificates=context.store.user_certificates.for_user(user_id)))
 
 
 @router.patch("/Users/{user_id}", summary="Change a user (RFC 7644 PATCH)",
@@ -337,19 +367,21 @@ def patch_user(
     user = _get(context, user_id)
     base = base_url(request, context)
     role_ids = context.store.roles.ids_by_name()
-    check_if_match(request, user_resource(user, role_ids, base))
-    state = UserState.of(user)
+    certificates = context.store.user_certificates.for_user(user_id)
+    check_if_match(request, user_resource(user, role_ids, base, certificates=certificates))
+    state = UserState.of(user, certificates)
     for operation in body.Operations:
         op = operation.op.lower()
         for path, value in patch_targets(operation, 'object of attributes, such as '
                                          '{"active": false}'):
             apply_operation(state, op, parse_patch_path(path, USER_SCHEMA, (WSO2_SCHEMA,)),
                             value)
-    fresh, changes = _commit(context, user, state)
+    fresh, changes = _commit(context, user, state, certificates)
     if changes:
         record(context, actor, "scim.user.patch", f"Users/{user_id} ({fresh.username})",
                "; ".join(changes))
-    return _answer(user_resource(fresh, role_ids, base))
+    return _answer(user_resource(
+        fresh, role_ids, base, certificates=context.store.user_certificates.for_user(user_id)))
 
 
 @router.delete("/Users/{user_id}", status_code=204, summary="Delete a user",
@@ -357,7 +389,9 @@ def patch_user(
 def delete_user(user_id: ResourceId, request: Request, actor: Admin, context: Context) -> Response:
     user = _get(context, user_id)
     check_if_match(request, user_resource(user, context.store.roles.ids_by_name(),
-                                          base_url(request, context)))
+                                          base_url(request, context),
+                                          certificates=context.store.user_certificates.for_user(
+                                              user_id)))
     with store_errors():
         name = context.store.users.delete_by_id(user_id)
     context.credentials.forget(user_id)

@@ -26,7 +26,9 @@ from stsdesk.server.model import (
     PasswordDigestPolicy,
     ProofKeyType,
     ResidentIdentityProvider,
+    RevocationPolicy,
     SecurityPolicy,
+    StaleCrlAction,
     TokenSettings,
 )
 from stsdesk.server.storage import schema as s
@@ -39,11 +41,11 @@ __all__ = [
 
 ConfigRecord = (
     ResidentIdentityProvider | SecurityPolicy | TokenSettings | LockoutPolicy
-    | PasswordDigestPolicy
+    | PasswordDigestPolicy | RevocationPolicy
 )
 _C = TypeVar(
     "_C", ResidentIdentityProvider, SecurityPolicy, TokenSettings, LockoutPolicy,
-    PasswordDigestPolicy,
+    PasswordDigestPolicy, RevocationPolicy,
 )
 _E = TypeVar("_E", bound=Enum)
 
@@ -170,6 +172,14 @@ def _password_digest(data: Mapping[str, Any]) -> PasswordDigestPolicy:
     return PasswordDigestPolicy(allowed=_flag(data, "allowed", PasswordDigestPolicy().allowed))
 
 
+def _revocation_policy(data: Mapping[str, Any]) -> RevocationPolicy:
+    d = RevocationPolicy()
+    return RevocationPolicy(
+        stale_crl=_choice(data, "stale_crl", StaleCrlAction, d.stale_crl),
+        require_crl=_flag(data, "require_crl", d.require_crl),
+    )
+
+
 def _check_resident_idp(value: ResidentIdentityProvider) -> None:
     if not value.issuer.strip():
         raise ValidationError("The resident identity provider's issuer is empty; give a "
@@ -219,6 +229,7 @@ _CODECS: dict[type, _Codec] = {
     TokenSettings: _Codec("token_settings", _token_settings, _check_token_settings),
     LockoutPolicy: _Codec("lockout_policy", _lockout_policy, _check_lockout_policy),
     PasswordDigestPolicy: _Codec("password_digest", _password_digest, _no_rules),
+    RevocationPolicy: _Codec("revocation_policy", _revocation_policy, _no_rules),
 }
 
 
@@ -255,6 +266,7 @@ class ConfigRecords:
     tokens: TokenSettings
     lockout: LockoutPolicy
     password_digest: PasswordDigestPolicy
+    revocation: RevocationPolicy
 
 
 def read_config(conn: Connection) -> ConfigRecords:
@@ -270,6 +282,7 @@ def read_config(conn: Connection) -> ConfigRecords:
         tokens=get(TokenSettings),
         lockout=get(LockoutPolicy),
         password_digest=get(PasswordDigestPolicy),
+        revocation=get(RevocationPolicy),
     )
 
 
@@ -334,6 +347,12 @@ class ConfigRepository:
         return self._get(LockoutPolicy)
 
     def set_lockout_policy(self, value: LockoutPolicy) -> None:
+        self._set(value)
+
+    def get_revocation_policy(self) -> RevocationPolicy:
+        return self._get(RevocationPolicy)
+
+    def set_revocation_policy(self, value: RevocationPolicy) -> None:
         self._set(value)
 
     def get_password_digest_policy(self) -> PasswordDigestPolicy:

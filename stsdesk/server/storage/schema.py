@@ -29,6 +29,7 @@ __all__ = [
     "metadata", "UtcDateTime", "config_state", "config_values", "trusted_certificates",
     "signing_keys", "applications", "application_claims", "relying_parties", "users", "roles",
     "user_roles", "user_claims", "nonces", "issued_tokens", "audit_log", "CONFIG_STATE_ID",
+    "revocation_lists", "user_certificates", "trusted_saml_issuers",
     "security_contexts",
 ]
 
@@ -248,3 +249,44 @@ audit_log = Table(
     Column("detail", Text, nullable=False),
 )
 
+
+# Certificate revocation lists the administrator imported into the trust store: the newest one
+# per issuing CA (keyed by the SHA-256 of the issuer name's DER).
+revocation_lists = Table(
+    "revocation_lists",
+    metadata,
+    Column("issuer_key", String(64), primary_key=True),
+    Column("issuer", Text, nullable=False),  # RFC 4514, for people
+    Column("crl_der", LargeBinary, nullable=False),
+    Column("this_update", UtcDateTime, nullable=False),
+    Column("next_update", UtcDateTime, nullable=True),
+    Column("entries", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Client certificates mapped to user accounts (SCIM x509Certificates): an X.509 client with one
+# of them is that user. A certificate maps to one user at most.
+user_certificates = Table(
+    "user_certificates",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),  # SHA-256 of the DER, hex
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("certificate_der", LargeBinary, nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+# Trust-store certificates whose keys may sign SAML assertions for the issuer named here
+# (scenarios 31-34). The trust vanishes with the certificate.
+trusted_saml_issuers = Table(
+    "trusted_saml_issuers",
+    metadata,
+    Column(
+        "certificate_alias",
+        String(_NAME),
+        ForeignKey("trusted_certificates.alias", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("issuer", String(_URI), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)

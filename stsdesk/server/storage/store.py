@@ -12,6 +12,9 @@ repository per aggregate, and the configuration snapshot every request reads.
     store.tokens        issued-token records (group-committed by the token journal)
     store.contexts      WS-SecureConversation contexts (their keys sealed)
     store.audit         the audit log
+    store.crls          certificate revocation lists in the trust store
+    store.saml_issuers  trust-store certificates trusted to sign SAML assertions of an issuer
+    store.user_certificates  client certificates mapped to users
 """
 
 from __future__ import annotations
@@ -33,8 +36,11 @@ from stsdesk.server.storage.contexts import ContextRepository
 from stsdesk.server.storage.database import Database, open_engine
 from stsdesk.server.storage.keys import DEFAULT_SIGNING_ALIAS, KeyRepository, read_trusted
 from stsdesk.server.storage.logins import LoginRepository
+from stsdesk.server.storage.revocation import RevocationListRepository, read_crls
 from stsdesk.server.storage.roles import RoleRepository
+from stsdesk.server.storage.saml_issuers import SamlIssuerRepository, read_saml_issuers
 from stsdesk.server.storage.tokens import TokenRepository
+from stsdesk.server.storage.user_certificates import UserCertificateRepository
 from stsdesk.server.storage.users import UserRepository
 
 __all__ = ["Store"]
@@ -59,6 +65,9 @@ class Store:
         self.tokens = TokenRepository(self.database)
         self.contexts = ContextRepository(self.database, master)
         self.audit = AuditRepository(self.database)
+        self.crls = RevocationListRepository(self.database)
+        self.saml_issuers = SamlIssuerRepository(self.database)
+        self.user_certificates = UserCertificateRepository(self.database)
         self._snapshot: ConfigSnapshot | None = None
         self._snapshot_lock = threading.Lock()
 
@@ -161,6 +170,8 @@ class Store:
             config = read_config(conn)
             parties = read_relying_parties(conn)
             trusted = read_trusted(conn)
+            crls = read_crls(conn)
+            saml_issuers = read_saml_issuers(conn)
         return ConfigSnapshot(
             version=state.version,
             resident_idp=config.resident_idp,
@@ -171,4 +182,7 @@ class Store:
             tokens=config.tokens,
             lockout=config.lockout,
             password_digest=config.password_digest,
+            revocation=config.revocation,
+            crls=crls,
+            saml_issuers=saml_issuers,
         )

@@ -3,8 +3,10 @@
 Under scenario 1 (transport binding) the UsernameToken and Timestamp are read here. Under an
 asymmetric or symmetric binding the message-security engine has already verified the message
 (``message_security``); what it proved is turned into a user here: a UsernameToken supporting
-token is checked like scenario 1's, a signing certificate must chain to the trusted keystore,
-and a message that proves no identity (anonymous scenarios) is WSO2's anonymous user.
+token is checked like scenario 1's, a signing certificate must chain to the trusted keystore and
+not be revoked (``revocation``), and stands for the user it is mapped to if any (with their
+roles, claims and account state), else for its subject; a message that proves no identity
+(anonymous scenarios) is WSO2's anonymous user.
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ from stsdesk.server.passwords import CredentialCache, verify_no_user
 from stsdesk.server.signin import SignInRefused, settle_sign_in
 from stsdesk.server.storage.hotpath import FastReads
 from stsdesk.server.storage.store import Store
+from stsdesk.server.sts.certificate_users import CertificateUsers
 from stsdesk.server.sts.directory import UserDirectory
 from stsdesk.server.sts.kerberos import principal_realm
+from stsdesk.server.sts.revocation import RevocationChecker
 from stsdesk.server.sts.saml_tokens import SAML_USER_PREFIX, SamlTokenAuthenticator
 from stsdesk.server.sts.x509auth import (
     X509_USER_PREFIX,
@@ -77,6 +81,8 @@ class Authenticator:
         self._credentials = credentials
         self._users = UserDirectory(store, reads)
         self._saml = SamlTokenAuthenticator(store, self._users)
+        self._revocation = RevocationChecker(store)
+        self._certificate_users = CertificateUsers(store, self._users)
 
     def authenticate(
         self, message: SoapMessage, config: ConfigSnapshot, now: datetime
@@ -130,7 +136,8 @@ class Authenticator:
         if supporting is not None:
             # Scenarios 33, 34: an X.509 client presents a SAML token for its user.
             if inbound.signer_certificate is not None:
-                authenticate_certificate(inbound.signer_certificate, trusted, now)
+                # The certificate only protects the message; the SAML token names the user.
+                self._trusted_certificate(inbound.signer_certificate, trusted, config, now)
             # When the policy wants the token signed, only an assertion the message signature
             # covers speaks for the user: an unsigned one beside it is not looked at.
             assertions = (inbound.signed_saml_assertions if supporting[0].signed
@@ -147,11 +154,39 @@ class Authenticator:
                     token, now=now, skew_seconds=config.tokens.clock_skew_seconds)
             return self._with_allowed_role(self._verify(token, config, now), config)
         if inbound.signer_certificate is not None:
-            return authenticate_certificate(inbound.signer_certificate, trusted, now)
+            return self._certificate_user(inbound.signer_certificate, trusted, config, now)
         if model.initiator_token is not None:
             raise InvalidSecurityError("The request is not signed with a client certificate.")
         return anonymous_user()
 
+    def _trusted_certificate(
+        self, certificate: x509.Certificate, trusted: tuple[x509.Certificate, ...],
+        config: ConfigSnapshot, now: datetime,
+    ) -> UserRecord:
+        """The certificate's own principal (its subject) once it chains, is valid now and is
+        not revoked."""
+        principal = authenticate_certificate(certificate, trusted, now)
+        self._revocation.check(certificate, trusted, config, now)
+        return principal
+
+    def _certificate_user(
+        self, certificate: x509.Certificate, trusted: tuple[x509.Certificate, ...],
+        config: ConfigSnapshot, now: datetime,
+    ) -> UserRecord:
+        """The user a trusted client certificate is mapped to, else its subject."""
+        principal = self._trusted_certificate(certificate, trusted, config, now)
+        user = self._certificate_users.user_for(certificate, config)
+        if user is None:
+            return principal
+        if not user.active or (user.locked_until is not None and user.locked_until > now):
+            log.warning("refused a token to %r (client certificate %s): the account is %s",
+                        user.username, principal.username,
+                        "disabled" if not user.active else "locked")
+            raise FailedAuthenticationError(
+                "The account this client certificate is mapped to cannot obtain tokens now. "
+                "Ask an administrator."
+            )
+        return self._with_allowed_role(user, config)
     def authenticate_context(self, user_id: str, username: str, config: ConfigSnapshot,
                              now: datetime) -> UserRecord:
         """The user a security context stands for (the one its bootstrap proved), as they are

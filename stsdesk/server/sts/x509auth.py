@@ -1,10 +1,10 @@
 """X.509 client authentication: a certificate that chains to the trusted keystore, valid now.
 
 The client proved it holds the certificate's key by signing the request (core.wssec); this
-module decides whether that certificate is one the STS trusts, and who it stands for. The
-subject is the certificate's subject DN (WSO2's ``X509SubjectName``). Certificates are not
-mapped to user accounts: a token for an X.509 client carries its DN and no user claims.
-Revocation is not checked (the trust store holds no CRLs).
+module decides whether that certificate chains to the trust store and is valid now, and gives
+its own principal: the certificate's subject DN (WSO2's ``X509SubjectName``). Revocation
+(``revocation``) and a user the certificate is mapped to (``certificate_users``) are decided by
+the authenticator after this check.
 """
 
 from __future__ import annotations

@@ -34,7 +34,10 @@ from stsdesk.services.admin.models import (
     OwnPolicyRequest,
     PolicyVerdict,
     ResidentIdp,
+    RevocationList,
+    RevocationPolicy,
     Role,
+    SamlIssuer,
     Scenario,
     ScenarioDetail,
     SecurityPolicy,
@@ -75,6 +78,8 @@ class Capability(StrEnum):
     ROLES = "roles"
     LOCAL_CLAIMS = "local-claims"
     AUDIT_LOG = "audit-log"
+    REVOCATION_LISTS = "revocation-lists"  # CRLs in the trust store and the revocation policy
+    SAML_ISSUERS = "saml-issuers"  # trust-store certificates trusted to sign SAML tokens
 
 
 @dataclass(frozen=True)
@@ -208,6 +213,29 @@ class AdminApi(Protocol):
         ...
 
     def delete_signing_key(self, alias: str) -> None: ...
+
+    # -- revocation and trusted SAML issuers ---------------------------------------------
+
+    def list_revocation_lists(self) -> tuple[RevocationList, ...]: ...
+
+    def import_revocation_list(self, crl: str) -> RevocationList:
+        """Add a CA's CRL (PEM or base64 DER); InvalidInputError when no trusted CA signed
+        it, ConflictError when a newer CRL of that CA is there."""
+        ...
+
+    def delete_revocation_list(self, crl_id: str) -> None: ...
+
+    def get_revocation_policy(self) -> RevocationPolicy: ...
+
+    def set_revocation_policy(self, policy: RevocationPolicy) -> RevocationPolicy: ...
+
+    def list_saml_issuers(self) -> tuple[SamlIssuer, ...]: ...
+
+    def trust_saml_issuer(self, alias: str, issuer: str) -> SamlIssuer:
+        """Trust the trust-store certificate ``alias`` to sign SAML tokens naming ``issuer``."""
+        ...
+
+    def distrust_saml_issuer(self, alias: str) -> None: ...
 
     # -- users and roles -----------------------------------------------------------------
 

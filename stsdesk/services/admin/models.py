@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
 from stsdesk.core.certificate_description import EXPIRY_WARNING_DAYS, CertificateStatus
@@ -16,6 +17,10 @@ from stsdesk.core.own_policy import OWN_POLICY_ID
 from stsdesk.core.tokentypes import TokenType
 
 __all__ = [
+    "RevocationList",
+    "RevocationPolicy",
+    "StaleCrl",
+    "SamlIssuer",
     "ServerInfo",
     "ResidentIdp",
     "Scenario",
@@ -462,6 +467,9 @@ class User:
     # False for a user created without a password (by a provisioning service, say): it cannot
     # sign in until one is set.
     password_set: bool = True
+    # Client certificates (DER) mapped to the user (SCIM x509Certificates): an X.509 client
+    # presenting one obtains tokens as this user.
+    certificates: tuple[bytes, ...] = field(default=(), repr=False)
 
     @property
     def role_names(self) -> tuple[str, ...]:
@@ -483,6 +491,8 @@ class UserDraft:
     display_name: str = ""
     email: str = ""
     active: bool = True
+    # The mapped client certificates (DER) to have; None keeps the current ones.
+    certificates: tuple[bytes, ...] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -533,3 +543,41 @@ class AuditEntry:
 class AuditPage:
     entries: tuple[AuditEntry, ...]
     offset: int
+
+
+class StaleCrl(StrEnum):
+    """What the server does with a client certificate whose CA's CRL is past its next update."""
+
+    REFUSE = "refuse"
+    ACCEPT = "accept"  # with a warning in the server log and audit trail
+
+
+@dataclass(frozen=True)
+class RevocationList:
+    """A certificate authority's CRL in the trust store (one per CA, the newest imported)."""
+
+    id: str
+    issuer: str
+    this_update: dt.datetime
+    next_update: dt.datetime | None
+    entries: int  # how many certificates it revokes
+    stale: bool  # past its next update: import a current one
+    imported_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class RevocationPolicy:
+    """How the server checks client certificates against the trust store's CRLs."""
+
+    stale_crl: StaleCrl = StaleCrl.REFUSE
+    require_crl: bool = False  # refuse a certificate whose CA has no CRL in the trust store
+
+
+@dataclass(frozen=True)
+class SamlIssuer:
+    """A trust-store certificate trusted to sign SAML tokens that name ``issuer`` (31-34)."""
+
+    certificate_alias: str
+    issuer: str
+    subject: str = ""
+    not_after: dt.datetime | None = None

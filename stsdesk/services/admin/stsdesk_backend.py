@@ -45,6 +45,7 @@ from stsdesk.services.admin.models import (
     WsTrustOptions,
 )
 from stsdesk.services.admin.stsdesk_scim import ScimUsersAndRoles
+from stsdesk.services.admin.stsdesk_trust import StsdeskTrustStore
 from stsdesk.services.admin.wire import dict_of, list_of, optional, read, strings
 from stsdesk.services.admin.wso2_json import (
     application,
@@ -309,7 +310,7 @@ def _audit_entry(data: Any) -> AuditEntry:
 # -- the backend ----------------------------------------------------------------------------
 
 
-class StsdeskAdminApi(ScimUsersAndRoles):
+class StsdeskAdminApi(ScimUsersAndRoles, StsdeskTrustStore):
     """:class:`AdminApi` over an stsdesk server's REST API (the embedded one or a remote one)."""
 
     def __init__(self, client: AdminClient) -> None:

@@ -5,6 +5,7 @@ WSO2 Identity Server serves the same ``/scim2`` API, so a WSO2 backend can reuse
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 from collections.abc import Collection, Sequence
@@ -40,7 +41,7 @@ _PAGE = 1000  # SCIM's largest page on stsdesk
 # asked for by name (RFC 7643 "returned": "request").
 USER_ATTRIBUTES = ",".join((
     "userName", "externalId", "name", "displayName", "emails", "active", "groups",
-    f"{WSO2_SCHEMA}:accountLocked", f"{WSO2_SCHEMA}:failedLoginAttempts",
+    "x509Certificates", f"{WSO2_SCHEMA}:accountLocked", f"{WSO2_SCHEMA}:failedLoginAttempts",
     f"{WSO2_SCHEMA}:passwordSet",
 ))
 ROLE_ATTRIBUTES = "displayName,members.value,members.display"
@@ -91,6 +92,10 @@ def _user(data: Any) -> User:
         failed_attempts=int(extension.get("failedLoginAttempts") or 0),
         # A server that does not say (WSO2) is taken to have one.
         password_set=extension.get("passwordSet") is not False,
+        certificates=tuple(
+            base64.b64decode(str(c.get("value") or ""))
+            for c in list_of(resource.get("x509Certificates"))
+            if isinstance(c, dict) and c.get("value")),
     )
 
 
@@ -117,7 +122,14 @@ def new_user_body(draft: UserDraft) -> dict[str, Any]:
         body["displayName"] = draft.display_name
     if draft.email:
         body["emails"] = [{"value": draft.email, "primary": True}]
+    if draft.certificates:
+        body["x509Certificates"] = _certificates_json(draft.certificates)
     return body
+
+
+def _certificates_json(certificates: Sequence[bytes]) -> list[dict[str, Any]]:
+    """SCIM x509Certificates values: each certificate's DER, base64-encoded (RFC 7643)."""
+    return [{"value": base64.b64encode(der).decode("ascii")} for der in certificates]
 
 
 def _email_json(email: Email) -> dict[str, Any]:
@@ -168,6 +180,10 @@ def user_patch_operations(current: User, wanted: UserDraft) -> list[dict[str, An
                    else {"op": "remove", "path": "emails"})
     if wanted.active != current.active:
         ops.append({"op": "replace", "path": "active", "value": wanted.active})
+    if wanted.certificates is not None and wanted.certificates != current.certificates:
+        ops.append({"op": "replace", "path": "x509Certificates",
+                    "value": _certificates_json(wanted.certificates)} if wanted.certificates
+                   else {"op": "remove", "path": "x509Certificates"})
     return ops
 
 

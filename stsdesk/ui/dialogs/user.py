@@ -34,6 +34,7 @@ from stsdesk.ui.models.users import RoleRow, UserRow
 from stsdesk.ui.widgets import form as form_widgets
 from stsdesk.ui.widgets.banner import MessageBanner
 from stsdesk.ui.widgets.form import ERROR_STYLE, error_label, grow_to_fit
+from stsdesk.ui.widgets.mapped_certificates import MappedCertificatesBox
 
 __all__ = [
     "UserDialog",
@@ -139,13 +140,15 @@ class UserForm:
     email: str = ""
     active: bool = True
     role_ids: frozenset[str] = frozenset()
+    certificates: tuple[bytes, ...] = field(default=(), repr=False)  # mapped, DER
 
 
 def user_draft(form: UserForm) -> UserDraft:
     """What saving ``form`` sends (without its roles, which are memberships of the roles)."""
     return UserDraft(user_name=form.user_name, password=form.password or None,
                      given_name=form.given_name, family_name=form.family_name,
-                     display_name=form.display_name, email=form.email, active=form.active)
+                     display_name=form.display_name, email=form.email, active=form.active,
+                     certificates=form.certificates)
 
 
 class PartialSaveError(ServiceError):
@@ -299,6 +302,10 @@ class UserDialog(QDialog):
         if not roles:
             self.roles_list.hide()
             hint.setText("There are no roles yet; add them on the Roles tab.")
+        self.certificates_box = MappedCertificatesBox(self)
+        side = QVBoxLayout()
+        side.addWidget(roles_box, 1)
+        side.addWidget(self.certificates_box)
 
         self.buttons = QDialogButtonBox(self)
         self.save_button = self.buttons.addButton("&Save", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -309,7 +316,7 @@ class UserDialog(QDialog):
 
         columns = QHBoxLayout()
         columns.addWidget(account, 3)
-        columns.addWidget(roles_box, 2)
+        columns.addLayout(side, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
         layout.addLayout(columns, 1)
@@ -318,8 +325,9 @@ class UserDialog(QDialog):
 
         chain = [self.user_name_edit, self.password_edit, self.confirm_edit,
                  self.given_name_edit, self.family_name_edit, self.display_name_edit,
-                 self.email_edit, self.active_check, self.roles_list, self.save_button,
-                 self.cancel_button]
+                 self.email_edit, self.active_check, self.roles_list,
+                 self.certificates_box.list, self.certificates_box.add_button,
+                 self.certificates_box.remove_button, self.save_button, self.cancel_button]
         for first, second in zip(chain, chain[1:], strict=False):
             self.setTabOrder(first, second)
 
@@ -348,6 +356,7 @@ class UserDialog(QDialog):
         self.display_name_edit.setText(user.display_name)
         self.email_edit.setText(user.email)
         self._check_roles(user.role_ids)
+        self.certificates_box.set_certificates(user.certificates)
 
     def _check_roles(self, role_ids: Iterable[str]) -> None:
         wanted = set(role_ids)
@@ -363,6 +372,7 @@ class UserDialog(QDialog):
         self.email_edit.textChanged.connect(self.on_email_edit_text_changed)
         for edit in (self.given_name_edit, self.family_name_edit, self.display_name_edit):
             edit.textChanged.connect(self.on_profile_edit_text_changed)
+        self.certificates_box.problem.connect(self.on_certificates_box_problem)
         self.save_button.clicked.connect(self.accept)
         self._save_shortcut.activated.connect(self.accept)
         self.cancel_button.clicked.connect(self.reject)
@@ -400,6 +410,7 @@ class UserDialog(QDialog):
             email=self.email_edit.text().strip(),
             active=self.active_check.isChecked(),
             role_ids=self.checked_role_ids(),
+            certificates=self.certificates_box.certificates(),
         )
 
     def has_unsaved_changes(self) -> bool:
@@ -428,6 +439,10 @@ class UserDialog(QDialog):
                 second = None
         show_problem(self.password_error, first)
         show_problem(self.confirm_error, second)
+
+    def on_certificates_box_problem(self, text: str) -> None:
+        self.banner.error(text)
+        grow_to_fit(self)
 
     def on_email_edit_text_changed(self, text: str) -> None:
         show_problem(self.email_error, email_problem(text))

@@ -43,6 +43,7 @@ from stsdesk.ui.models.certificates import (
     status_text,
 )
 from stsdesk.ui.pages.base import Page
+from stsdesk.ui.pages.trust_checks import RevocationTab, SamlIssuersTab
 from stsdesk.ui.widgets.banner import MessageBanner
 
 __all__ = ["KeystoresPage", "KeystoreSnapshot", "fetch_keystores", "fetch_certificate_chain",
@@ -51,7 +52,7 @@ __all__ = ["KeystoresPage", "KeystoreSnapshot", "fetch_keystores", "fetch_certif
 log = logging.getLogger("stsdesk.ui")
 
 _MAX_CHAIN = 10  # issuers followed inside the trust store; longer chains do not occur
-SIGNING_TAB, TRUST_TAB = range(2)
+SIGNING_TAB, TRUST_TAB, REVOCATION_TAB, SAML_ISSUERS_TAB = range(4)
 
 
 @dataclass(frozen=True)
@@ -255,6 +256,10 @@ class KeystoresPage(Page):
         self.tabs = QTabWidget(self)
         self.tabs.addTab(signing_page, "Sig&ning keystore")
         self.tabs.addTab(trust_page, "T&rust store (relying parties)")
+        self.revocation_tab = RevocationTab(self, self)
+        self.tabs.addTab(self.revocation_tab, "Re&vocation (CRLs)")
+        self.saml_issuers_tab = SamlIssuersTab(self, self)
+        self.tabs.addTab(self.saml_issuers_tab, "Trusted SAML iss&uers")
         self.body.addWidget(self.expiry_banner)
         self.body.addWidget(self.tabs, 1)
 
@@ -356,6 +361,8 @@ class KeystoresPage(Page):
             self._show_expiry(self.signing_model.active_row())
             self._update_buttons()
             self._update_status()
+            self.saml_issuers_tab.aliases = tuple(row.alias for row in snapshot.certificates)
+            self.saml_issuers_tab.update_buttons()
             self.loaded.emit()
 
         def failed(error: Exception) -> None:
@@ -364,6 +371,8 @@ class KeystoresPage(Page):
                 self.loaded.emit()
 
         self.call(fetch_keystores, loaded, action="Loading the keystores", on_error=failed)
+        self.revocation_tab.refresh()
+        self.saml_issuers_tab.refresh()
 
     def check_signing_expiry(self) -> None:
         """Look at the active signing certificate (in the background) and flag its expiry."""

@@ -8,9 +8,15 @@ confirmed (WSO2's Wss11 policies require SignatureConfirmation), and the token i
 
 from __future__ import annotations
 
-import pytest
+import base64
+from typing import Any
 
+import pytest
+import requests
+
+from tests.e2e.conftest import ADMIN_PASSWORD
 from tests.interop.scenarios import (
+    admin_call,
     applied,
     enforced,
     unless_enforced,
@@ -115,13 +121,57 @@ def test_a_client_certificate_not_trusted_now_is_refused(wss4j: Wss4jClient, key
     assert_refused(verdict, CERT_FAULTS)
 
 
-@pytest.mark.xfail(strict=True, reason="revocation is not checked yet: the engine reads no "
-                   "CRL (server/sts/x509auth.py); the certificate names its CRL on loopback")
-def test_a_revoked_client_certificate_is_refused(wss4j: Wss4jClient) -> None:
-    with applied(wss4j.sts, "2"):
-        verdict = wss4j.run("2", key="revoked")
+@unless_enforced("5")
+def test_a_certificate_mapped_to_a_user_obtains_the_token_for_that_user(
+    wss4j: Wss4jClient
+) -> None:
+    # The administrator maps the WSO2 client's certificate to the WSS4J user through SCIM's
+    # x509Certificates; the same client then signs as that user.
+    user = wss4j.sts.store.users.get(USERNAME)
+    assert user is not None
+    der = wss4j.keys["trusted"].issued.der
+    base = wss4j.sts.endpoint.rsplit("/services/", 1)[0]
+    answer = requests.patch(
+        f"{base}/scim2/Users/{user.user_id}", auth=("admin", ADMIN_PASSWORD),
+        verify=str(wss4j.sts.ca_file), timeout=30, json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "add", "path": "x509Certificates",
+                            "value": [{"value": base64.b64encode(der).decode()}]}]})
+    assert answer.status_code == 200, answer.text
+    try:
+        with applied(wss4j.sts, "5"):
+            verdict = wss4j.run("5")
+    finally:
+        wss4j.sts.store.user_certificates.replace(user.user_id, ())
 
-    assert_refused(verdict, CERT_FAULTS)
+    assert_issued(verdict)
+    assert verdict["subject"] == USERNAME
+
+
+@unless_enforced("2")
+def test_a_revoked_client_certificate_is_refused_once_its_crl_is_imported(
+    wss4j: Wss4jClient, crl_server: Any
+) -> None:
+    # As WSO2 (WSS4J's Merlin reads the CRLs configured beside the truststore), the STS checks
+    # the CRLs the administrator imported, not the distribution point the certificate names.
+    with applied(wss4j.sts, "2"):
+        before = wss4j.run("2", key="revoked")
+        crl = admin_call(wss4j.sts, "POST", "/keystores/crls",
+                         {"crl": base64.b64encode(crl_server.crl).decode()})
+        try:
+            revoked = wss4j.run("2", key="revoked")
+            still_good = wss4j.run("2")
+        finally:
+            admin_call(wss4j.sts, "DELETE", f"/keystores/crls/{crl['id']}")
+
+    assert_issued(before)  # no CRL imported: revocation is not known
+    assert crl["entries"] == 1 and "WSS4J Client CA" in crl["issuer"]
+    assert_refused(revoked, CHECK_FAULTS)
+    assert "revoked" in revoked["fault"]["reason"], revoked
+    assert_issued(still_good)
+    entries = admin_call(wss4j.sts, "GET", "/audit-logs?limit=20")["entries"]
+    assert any(e["action"] == "sts.certificate.revoked" and "wss4j-revoked" in e["target"]
+               for e in entries), entries
 
 
 @pytest.mark.parametrize(("number", "attack"), enforced(

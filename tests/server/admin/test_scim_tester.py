@@ -7,18 +7,22 @@ them, and checks every answer against RFC 7643/7644.
 
 from __future__ import annotations
 
+import base64
 import ssl
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 from scim2_client.engines.httpx2 import SyncSCIMClient
-from scim2_tester import CheckResult, Status, check_server
+from scim2_tester import CheckResult, Status, check_server, filling
 
 from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings
+from tests.helpers import certfactory
 
 ADMIN_PASSWORD = "Adm1n-scim2-tester"
 PROVISIONING_USER_NAMES = r"^[\S]{3,128}$"
@@ -38,6 +42,28 @@ def live_server(tmp_path: Path, fast_password_hashing: None) -> Iterator[Backgro
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def certificates_for_x509_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scim2-tester fills a binary attribute with 16 random bytes; RFC 7643 §4.1.2 says an
+    x509Certificates value is a DER certificate, which the server checks (a user's mapped
+    certificate authenticates them), as it checks e-mail addresses. The tester knows that rule
+    for e-mails, not for certificates: it is given real certificates for those values."""
+    original = filling.get_random_example_value
+
+    def example(path):  # type: ignore[no-untyped-def]
+        binding = path.resolve()
+        model = getattr(binding, "target_model", None)
+        if str(path).lower().endswith("x509certificates.value") or (
+            binding is not None and binding.target_field_name == "value"
+            and "x509" in getattr(model, "__name__", "").lower()
+        ):
+            issued = certfactory.issue(f"scim2-tester-{uuid.uuid4()}")
+            return base64.b64encode(issued.certificate.public_bytes(Encoding.DER)).decode()
+        return original(path)
+
+    monkeypatch.setattr(filling, "get_random_example_value", example)
 
 
 def describe(result: CheckResult) -> str:

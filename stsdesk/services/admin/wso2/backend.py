@@ -32,6 +32,9 @@ from stsdesk.services.admin.models import (
     OwnPolicyRequest,
     PolicyVerdict,
     ResidentIdp,
+    RevocationList,
+    RevocationPolicy,
+    SamlIssuer,
     Scenario,
     ScenarioDetail,
     SecurityPolicy,
@@ -422,6 +425,32 @@ class Wso2AdminApi(ScimUsersAndRoles):
 
     def delete_signing_key(self, alias: str) -> None:
         self._never(Capability.SIGNING_KEYS)
+
+    # -- revocation and trusted SAML issuers ---------------------------------------------
+
+    def list_revocation_lists(self) -> tuple[RevocationList, ...]:
+        self._never(Capability.REVOCATION_LISTS)
+
+    def import_revocation_list(self, crl: str) -> RevocationList:
+        self._never(Capability.REVOCATION_LISTS)
+
+    def delete_revocation_list(self, crl_id: str) -> None:
+        self._never(Capability.REVOCATION_LISTS)
+
+    def get_revocation_policy(self) -> RevocationPolicy:
+        self._never(Capability.REVOCATION_LISTS)
+
+    def set_revocation_policy(self, policy: RevocationPolicy) -> RevocationPolicy:
+        self._never(Capability.REVOCATION_LISTS)
+
+    def list_saml_issuers(self) -> tuple[SamlIssuer, ...]:
+        self._never(Capability.SAML_ISSUERS)
+
+    def trust_saml_issuer(self, alias: str, issuer: str) -> SamlIssuer:
+        self._never(Capability.SAML_ISSUERS)
+
+    def distrust_saml_issuer(self, alias: str) -> None:
+        self._never(Capability.SAML_ISSUERS)
 
     # -- audit ---------------------------------------------------------------------------
 

@@ -37,6 +37,12 @@ _NEVER: Mapping[Capability, str] = {
     Capability.AUDIT_LOG: (
         "WSO2 Identity Server has no API for its audit log (it is written to "
         "repository/logs/audit.log on the server)."),
+    Capability.REVOCATION_LISTS: (
+        "WSO2 Identity Server reads CRLs from its truststore configuration (Rampart's "
+        "crypto properties); its admin APIs cannot import them."),
+    Capability.SAML_ISSUERS: (
+        "WSO2 Identity Server trusts SAML issuers through its identity provider "
+        "configuration, which this console does not edit."),
     Capability.OWN_POLICY_CHECK: (
         "WSO2 Identity Server has no admin service that checks a WS-SecurityPolicy before it "
         "is applied; Rampart reads the policy only when the STS is called."),
