@@ -550,12 +550,25 @@ def _token_inspect(args: argparse.Namespace) -> int:
     from stsdesk.core.tokeninfo import decode_token
     from stsdesk.core.tokeninput import extract_token
     from stsdesk.core.tokenjson import to_json
+    from stsdesk.core.wssec.header_report import HeaderKeys, read_security_header
+    from stsdesk.core.wssec.header_text import report_lines
 
     trusted, keys = _decoding_inputs(args)
     data = sys.stdin.buffer.read() if args.file == "-" else _read_file(Path(args.file), "token")
+    try:  # a secured SOAP message: its security header first, then the token it carries
+        report = read_security_header(data, HeaderKeys(tuple(keys), tuple(trusted.values())))
+    except StsError:
+        report = None
+    secured = report is not None and report.has_security
+    if report is not None and secured and not args.json:
+        print("\n".join(report_lines(report)))
     try:
-        decoded = decode_token(extract_token(data), trusted=trusted, private_keys=keys)
+        source = report.clear_envelope if report is not None and secured else data
+        decoded = decode_token(extract_token(source), trusted=trusted, private_keys=keys)
     except StsError as exc:
+        if secured and not args.json:
+            print(f"Token:        none readable ({exc.message})")
+            return EXIT_OK
         return _fail(exc.message, EXIT_FAILURE)
     if args.json:
         print(to_json(decoded, skew_seconds=args.skew))

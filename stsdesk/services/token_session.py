@@ -14,18 +14,16 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
 from stsdesk.core import ns
-from stsdesk.core.certificate_files import load_private_key
-from stsdesk.core.certificates import load_certificate
 from stsdesk.core.errors import CryptoError, InvalidRequestError, StsError
 from stsdesk.core.psha1 import computed_key
 from stsdesk.core.soap import SoapVersion
 from stsdesk.core.tokeninfo import DecodedToken, PrivateKey, decode_token
 from stsdesk.core.tokeninput import extract_token
+from stsdesk.core.wssec.client_request import SecuredRequest
 from stsdesk.core.wstrust import (
     ClaimRequest,
     KeyType,
@@ -37,7 +35,15 @@ from stsdesk.core.wstrust import (
     token_type_uri,
 )
 from stsdesk.core.xmlenc import decrypt_key
+from stsdesk.services.message_security import (
+    MessageSecurity,
+    ResponseVerdict,
+    SecuredExchange,
+    judge_response,
+    secure,
+)
 from stsdesk.services.tls import TrustPolicy
+from stsdesk.services.token_keys import ClientKeyPair, load_client_key_pair
 from stsdesk.services.trust_client import (
     Credentials,
     RequestCancelledError,
@@ -58,34 +64,6 @@ logger = logging.getLogger("stsdesk.services.token_session")
 DEFAULT_KEY_SIZE = 256  # bits; WSO2's and this STS's default symmetric proof key
 ENTROPY_BYTES = 32  # client entropy sent for a computed key
 _ASSERTIONS = {f"{{{ns.SAML2}}}Assertion", f"{{{ns.SAML11}}}Assertion"}
-
-
-@dataclass(frozen=True)
-class ClientKeyPair:
-    """The client's certificate and private key, for PublicKey tokens and EncryptedKey proofs."""
-
-    certificate: x509.Certificate
-    private_key: rsa.RSAPrivateKey = field(repr=False)
-
-    def __post_init__(self) -> None:
-        public = self.certificate.public_key()
-        if not isinstance(public, rsa.RSAPublicKey) or (
-            public.public_numbers() != self.private_key.public_key().public_numbers()
-        ):
-            raise InvalidRequestError(
-                "The client key does not belong to the client certificate; choose the key that "
-                "was made with the certificate."
-            )
-
-    def certificate_der(self) -> bytes:
-        return self.certificate.public_bytes(serialization.Encoding.DER)
-
-
-def load_client_key_pair(
-    certificate: bytes, private_key: bytes, password: bytes | str | None = None
-) -> ClientKeyPair:
-    """A :class:`ClientKeyPair` from a certificate file and a key file (PEM, DER or PKCS#12)."""
-    return ClientKeyPair(load_certificate(certificate), load_private_key(private_key, password))
 
 
 @dataclass(frozen=True)
@@ -111,6 +89,8 @@ class TokenRequestOptions:
     tls: TrustPolicy = field(default_factory=TrustPolicy)
     timeout_seconds: float = 30.0
     addressing_namespace: str | None = ns.WSA_2005  # None: no WS-Addressing headers
+    # The applied scenario's message security (2-8, 31-34); None: a UsernameToken over HTTPS.
+    message_security: MessageSecurity | None = None
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.endpoint or "")
@@ -119,7 +99,8 @@ class TokenRequestOptions:
                 f"The STS address {self.endpoint[:200]!r} is not an http(s) URL; give one such "
                 "as https://localhost:9443/services/wso2carbon-sts."
             )
-        if not self.username:
+        security = self.message_security
+        if not self.username and (security is None or security.needs_username):
             raise InvalidRequestError("Give the user name to request the token as.")
         if self.token_type is TokenType.STATUS:
             raise InvalidRequestError("Request a SAML 1.1 or SAML 2.0 token.")
@@ -215,6 +196,8 @@ class TokenResult:
     # The claims this token was requested with (Issue, and Renew of such a token); empty when
     # the request named none and the service provider's configured claims applied.
     requested_claims: tuple[str, ...] = ()
+    # The request as secured and the verdict on the answer's security (message security only).
+    security: SecuredExchange | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -469,7 +452,11 @@ class TokenSession:
     ) -> TokenResult:
         started = dt.datetime.now(dt.UTC)
         warnings = tuple(w for w in (opts.tls.warning,) if w)
-        credentials = Credentials(opts.username, opts.password, digest=opts.password_digest)
+        credentials: Credentials | None = Credentials(opts.username, opts.password,
+                                                      digest=opts.password_digest)
+        secured = _Securing(opts)
+        if opts.message_security is not None:
+            credentials = None  # the scenario's tokens are in the secured header instead
         with self._lock:
             cancel_event = self.cancel_event
             client = self._trust_client(opts)
@@ -484,24 +471,31 @@ class TokenSession:
                 credentials=credentials,
                 addressing_namespace=opts.addressing_namespace,
                 cancel_event=cancel_event,
+                secure=secured.secure if opts.message_security is not None else None,
+                open_response=secured.open if opts.message_security is not None else None,
             )
         except TrustClientError as exc:
             if cancel_event.is_set():
                 raise
-            return TokenResult(action, started, opts, error=str(exc), warnings=warnings)
+            return TokenResult(action, started, opts, error=str(exc), warnings=warnings,
+                               security=secured.outcome())
         view = ExchangeView.of(exchange)
         if not exchange.ok:
             return TokenResult(
                 action, started, opts, exchange=view, fault_code=exchange.fault_code,
                 fault_reason=exchange.fault_reason, warnings=warnings,
+                security=secured.outcome(),
             )
         response = exchange.response
         token = response.token if response is not None else None
         decoded = None
         notes = list(warnings)
+        outcome = secured.outcome()
         if token is not None:
             try:
-                decoded = self._decode_token(token, response, exchange.response_bytes)
+                decoded = self._decode_token(
+                    token, response,
+                    outcome.clear_response if outcome is not None else exchange.response_bytes)
             except StsError as exc:
                 notes.append(f"The token could not be decoded: {exc.message}")
         return TokenResult(
@@ -511,6 +505,7 @@ class TokenSession:
             status_reason=response.status_reason if response is not None else None,
             cancelled=response.cancelled if response is not None else False,
             warnings=tuple(notes),
+            security=outcome,
         )
 
     def _decode_token(
@@ -590,6 +585,37 @@ class TokenSession:
             self._history.append(result)
             if in_hand:
                 self._current = result
+
+
+class _Securing:
+    """One request's message security: secures the envelope, then judges and opens the answer
+    (called by the TrustClient on the worker thread, in that order)."""
+
+    def __init__(self, options: TokenRequestOptions) -> None:
+        self._options = options
+        self._sent: SecuredRequest | None = None
+        self._verdict: ResponseVerdict | None = None
+        self._clear = b""
+
+    def secure(self, envelope: bytes) -> bytes:
+        security = self._options.message_security
+        if security is None:  # pragma: no cover - only passed when there is one
+            return envelope
+        self._sent = secure(envelope, security, username=self._options.username,
+                            password=self._options.password)
+        return self._sent.envelope
+
+    def open(self, answer: bytes) -> bytes:
+        security = self._options.message_security
+        if security is None or self._sent is None:  # pragma: no cover - see secure()
+            return answer
+        self._verdict, self._clear = judge_response(answer, security, self._sent)
+        return self._clear
+
+    def outcome(self) -> SecuredExchange | None:
+        if self._sent is None:
+            return None
+        return SecuredExchange(self._sent, self._verdict, self._clear)
 
 
 def _replace_proof(result: TokenResult, proof: ProofKeyInfo | None) -> TokenResult:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,7 +119,11 @@ class TrustClient:
         credentials: Credentials | None = None,
         addressing_namespace: str | None = ns.WSA_2005,
         cancel_event: threading.Event | None = None,
+        secure: Callable[[bytes], bytes] | None = None,
+        open_response: Callable[[bytes], bytes] | None = None,
     ) -> TrustExchange:
+        """``secure`` turns the envelope into the one sent (message security); ``open_response``
+        turns the answer as received into the one read (decrypted)."""
         action = request_action(trust_version, request_type)
         headers: list[etree._Element] = []
         if addressing_namespace:
@@ -135,7 +140,10 @@ class TrustClient:
                 )
             )
         body = build_envelope(soap_version, rst, headers=headers)
-        return self.post(body, soap_version=soap_version, action=action, cancel_event=cancel_event)
+        if secure is not None:
+            body = secure(body)
+        return self.post(body, soap_version=soap_version, action=action, cancel_event=cancel_event,
+                         open_response=open_response)
 
     def post(
         self,
@@ -144,6 +152,7 @@ class TrustClient:
         soap_version: SoapVersion,
         action: str | None,
         cancel_event: threading.Event | None = None,
+        open_response: Callable[[bytes], bytes] | None = None,
     ) -> TrustExchange:
         """Send ``body``; ``cancel_event`` set before or during the call cancels it.
 
@@ -187,7 +196,7 @@ class TrustClient:
             ) from exc
         elapsed = time.perf_counter() - started
         _check_cancelled(cancel_event)
-        return _exchange(answer, body, elapsed)
+        return _exchange(answer, body, elapsed, open_response)
 
 
 def _check_cancelled(cancel_event: threading.Event | None) -> None:
@@ -221,7 +230,8 @@ def pretty_xml(message: bytes) -> str:
     return pretty(root)
 
 
-def _exchange(answer: requests.Response, sent: bytes, elapsed: float) -> TrustExchange:
+def _exchange(answer: requests.Response, sent: bytes, elapsed: float,
+              open_response: Callable[[bytes], bytes] | None = None) -> TrustExchange:
     content = answer.content
     common: dict[str, Any] = dict(
         status=answer.status_code,
@@ -231,7 +241,8 @@ def _exchange(answer: requests.Response, sent: bytes, elapsed: float) -> TrustEx
         response_headers=dict(answer.headers),
     )
     try:
-        message = parse_envelope(content, content_type=answer.headers.get("content-type"))
+        readable = open_response(content) if open_response is not None else content
+        message = parse_envelope(readable, content_type=answer.headers.get("content-type"))
     except StsError as exc:
         raise TrustClientError(
             f"The STS answered HTTP {answer.status_code} with something that is not a SOAP "

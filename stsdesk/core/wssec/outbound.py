@@ -43,7 +43,7 @@ from stsdesk.core.wssec.tokens import (
 from stsdesk.core.wssecurity import format_xs_datetime
 from stsdesk.core.xmlparse import parse_xml
 
-__all__ = ["ResponseSecurity", "secure_response"]
+__all__ = ["ResponseSecurity", "secure_response", "certificate_reference"]
 
 _WSSE11_ = f"{{{ns.WSSE11}}}"
 _RESPONSE_TTL = timedelta(minutes=5)
@@ -197,6 +197,10 @@ def _certificate_reference(cert: x509.Certificate,
     else:  # RequireThumbprintReference, and the default of WSO2's policies
         _key_identifier(reference, ns.THUMBPRINT_SHA1, thumbprint_sha1(cert))
     return reference
+
+
+# The test client names the STS's certificate the same way (core.wssec.client_request).
+certificate_reference = _certificate_reference
 
 
 def _certificate_key_info(cert: x509.Certificate,

@@ -26,6 +26,11 @@ from stsdesk.core.certificates import certificate_fingerprint
 from stsdesk.core.errors import StsError
 from stsdesk.core.tokeninfo import DecodedToken, PrivateKey, decode_token, summarize_certificate
 from stsdesk.core.tokeninput import extract_token
+from stsdesk.core.wssec.header_report import (
+    HeaderKeys,
+    SecurityHeaderReport,
+    read_security_header,
+)
 from stsdesk.services.admin.certificates import ServerCertificates, fetch_server_certificates
 from stsdesk.services.errors import InputError
 from stsdesk.ui.connection import ServerConnection
@@ -33,6 +38,7 @@ from stsdesk.ui.dialogs.files import choose_open_path as ask_open_path  # tests 
 from stsdesk.ui.pages.base import Page
 from stsdesk.ui.widgets.eliding_combo import ElidingComboBox
 from stsdesk.ui.widgets.form import error_label, show_problem
+from stsdesk.ui.widgets.security_header_view import SecurityHeaderView
 from stsdesk.ui.widgets.token_view import TokenView
 
 __all__ = [
@@ -79,6 +85,7 @@ class TokenInspectorPage(Page):
         super().__init__(connection, parent)
         self.certificates = ServerCertificates()
         self.decoded: DecodedToken | None = None
+        self.header_report: SecurityHeaderReport | None = None
         self._build()
         self._connect_signals()
         self.on_trust_choice_changed()
@@ -91,7 +98,8 @@ class TokenInspectorPage(Page):
         self.input = QPlainTextEdit(token)
         self.input.setPlaceholderText(
             "Paste a SAML 1.1 or 2.0 assertion, an EncryptedAssertion, an RSTR or a SOAP "
-            "envelope — as XML, base64 or base64+deflate (as SAML-tracer shows it).")
+            "envelope — as XML, base64 or base64+deflate (as SAML-tracer shows it). A secured "
+            "SOAP request or response shows its security header too.")
         self.input.setTabChangesFocus(True)
         self.input.setAccessibleName("Token text")
         self.open_button = QPushButton("&Open file…", token)
@@ -161,9 +169,17 @@ class TokenInspectorPage(Page):
 
         self.view = TokenView(self)
         self.view.clear("Paste or open a token, then press Inspect.")
+        # A secured SOAP message's header (who signed what, what was encrypted), above the
+        # token it carries; hidden for a token alone.
+        results = QSplitter(Qt.Orientation.Vertical, self)
+        self.header_view = SecurityHeaderView(results)
+        self.header_view.hide()
+        results.addWidget(self.header_view)
+        results.addWidget(self.view)
+        results.setChildrenCollapsible(False)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(side)
-        splitter.addWidget(self.view)
+        splitter.addWidget(results)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([420, 620])
@@ -291,6 +307,9 @@ class TokenInspectorPage(Page):
     def on_clear_button_clicked(self) -> None:
         self.input.clear()
         self.decoded = None
+        self.header_report = None
+        self.header_view.hide()
+        self.view.show()
         self.view.clear("Paste or open a token, then press Inspect.")
 
     def on_cert_browse_clicked(self) -> None:
@@ -316,19 +335,49 @@ class TokenInspectorPage(Page):
         keys = self._private_keys()
         if trusted is None or keys is None:
             return
+        report = self._security_header(text, trusted, keys)
+        source: str | bytes = report.clear_envelope if report is not None else text
         try:
-            extracted = extract_token(text)
+            extracted = extract_token(source)
             decoded = decode_token(extracted, trusted=trusted, private_keys=keys,
                                    known=self.certificates.all)
         except StsError as exc:
             self.decoded = None
-            show_problem(self.input_error, exc.message)
-            self.view.clear("No token: the input was not accepted (see the message on the left).")
+            if report is not None:
+                # A secured request (or a fault) carries no token: the header is the answer.
+                self.view.clear(f"No token in this message: {exc.message}")
+                self.view.hide()
+                self.header_view.show_report(
+                    report, heading="Security header (the message carries no SAML token)")
+            else:
+                show_problem(self.input_error, exc.message)
+                self.view.clear("No token: the input was not accepted (see the message on "
+                                "the left).")
             self.inspected.emit(None)
             return
         self.decoded = decoded
+        self.view.show()
         self.view.show_token(decoded, checked_against=trusted)
         self.inspected.emit(decoded)
+
+    def _security_header(self, text: str, trusted: dict[str, x509.Certificate],
+                         keys: list[PrivateKey]) -> SecurityHeaderReport | None:
+        """The security header of a secured SOAP message (shown), or None (hidden)."""
+        certificates = tuple({**self.certificates.all, **trusted}.values())
+        try:
+            report = read_security_header(text.strip().encode("utf-8"),
+                                          HeaderKeys(tuple(keys), certificates))
+        except (StsError, ValueError):
+            report = None
+        if report is None or not report.has_security:
+            self.header_view.hide()
+            self.view.show()
+            self.header_report = None
+            return None
+        self.header_report = report
+        self.header_view.show_report(report, heading="Security header")
+        self.header_view.show()
+        return report
 
     # -- the parts -------------------------------------------------------------------------
 

@@ -14,8 +14,9 @@ from stsdesk.core.tokeninfo import PrivateKey, decode_token
 from stsdesk.core.tokeninput import extract_token
 from stsdesk.services.admin import AdminApi
 from stsdesk.services.admin.certificates import ServerCertificates, fetch_server_certificates
+from stsdesk.services.admin.models import SecurityPolicy
 from stsdesk.services.credentials import CredentialStore
-from stsdesk.services.errors import RequestCancelledError
+from stsdesk.services.errors import RequestCancelledError, ServiceError
 from stsdesk.services.token_session import TokenRequestOptions, TokenResult, TokenSession
 from stsdesk.ui.errors import describe, is_expected
 from stsdesk.ui.tasks import TaskRunner
@@ -37,6 +38,7 @@ class ServerChoices:
     audiences: tuple[str, ...] = ()
     claims: tuple[tuple[str, str], ...] = ()  # (URI, display name)
     certificates: ServerCertificates = field(default_factory=ServerCertificates)
+    security: SecurityPolicy | None = None  # the applied scenario (None: not readable)
 
 
 def fetch_choices(api: AdminApi) -> ServerChoices:
@@ -44,11 +46,17 @@ def fetch_choices(api: AdminApi) -> ServerChoices:
     endpoints = api.get_endpoints()
     services = api.list_trusted_services()
     claims = api.list_local_claims()
+    try:
+        security: SecurityPolicy | None = api.get_security_policy()
+    except ServiceError as exc:  # a server without the STS security API: chosen by hand
+        log.info("The applied security policy could not be read: %s", exc)
+        security = None
     return ServerChoices(
         sts_url=endpoints.sts_url,
         audiences=tuple(sorted({s.audience for s in services if s.audience})),
         claims=tuple((c.uri, c.display_name) for c in claims if c.uri),
         certificates=fetch_server_certificates(api),
+        security=security,
     )
 
 

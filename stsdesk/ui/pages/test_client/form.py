@@ -31,6 +31,7 @@ from stsdesk.core.soap import SoapVersion
 from stsdesk.core.tokeninfo import PrivateKey
 from stsdesk.core.wstrust import KeyType, TokenType, TrustVersion
 from stsdesk.services.errors import InputError
+from stsdesk.services.message_security import MessageSecurity
 from stsdesk.services.tls import TrustPolicy, display_fingerprint
 from stsdesk.services.token_session import (
     ClientKeyPair,
@@ -39,6 +40,7 @@ from stsdesk.services.token_session import (
 )
 from stsdesk.ui.pages.test_client.controller import ServerChoices
 from stsdesk.ui.pages.test_client.result_view import WARNING_STYLE
+from stsdesk.ui.pages.test_client.security_section import MessageSecuritySection
 from stsdesk.ui.pages.token_inspector import (
     CERT_FILE_FILTER,
     KEY_FILE_FILTER,
@@ -110,10 +112,13 @@ class TokenRequestForm(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._server_sts = ""
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 8, 0)
         box.addWidget(self._endpoint_group())
         box.addWidget(self._token_group())
+        self.security = MessageSecuritySection(self)
+        box.addWidget(self.security)
         box.addWidget(self._claims_group())
         box.addWidget(self._user_group())
         box.addWidget(self._tls_group())
@@ -316,7 +321,8 @@ class TokenRequestForm(QWidget):
             self.endpoint, self.soap_version, self.trust_version, self.timeout, self.token_type,
             self.key_type, self.entropy, self.key_size, self.client_cert, self.client_cert_browse,
             self.client_key, self.client_key_browse, self.client_key_password, self.applies_to,
-            self.lifetime, self.rp_key, self.rp_key_browse, self.rp_key_password, self.dialect,
+            self.lifetime, self.rp_key, self.rp_key_browse, self.rp_key_password,
+            *self.security.tab_chain(), self.dialect,
             self.dialect_in_trust, self.claims, self.other_claim, self.add_claim_button,
             self.username, self.password, self.remember, self.password_type, self.tls_pinned,
             self.pin, self.tls_ca, self.ca_file, self.ca_browse, self.tls_system,
@@ -347,6 +353,9 @@ class TokenRequestForm(QWidget):
     def fill(self, choices: ServerChoices, *, server_url: str, username: str,
              pinned_sha256: str | None) -> None:
         """Offer what the connected server has; keep what the person typed."""
+        self._server_sts = choices.sts_url
+        self.security.set_server(choices.security, choices.certificates.signing,
+                                 choices.certificates.active_signing)
         if not self.endpoint.text().strip() and choices.sts_url:
             self.endpoint.setText(choices.sts_url)
             # The STS of the server we administer has the TLS certificate we pinned for it.
@@ -406,6 +415,9 @@ class TokenRequestForm(QWidget):
 
     def on_endpoint_text_changed(self, text: str) -> None:
         show_problem(self.endpoint_error, endpoint_problem(text) if text else None)
+        # Another STS than the connected server's: its scenario must be chosen by hand.
+        self.security.set_foreign(bool(self._server_sts) and bool(text.strip())
+                                  and text.strip() != self._server_sts)
 
     def on_key_type_changed(self, _index: int = 0) -> None:
         key_type = KeyType(self.key_type.currentData())
@@ -454,9 +466,12 @@ class TokenRequestForm(QWidget):
 
     # -- reading ---------------------------------------------------------------------------
 
-    def build_options(self) -> TokenRequestOptions | None:
+    def build_options(
+        self, message_security: MessageSecurity | None = None
+    ) -> TokenRequestOptions | None:
         """The request as the form says, or None with the problems shown next to the fields.
 
+        ``message_security`` (built from the security section off the GUI thread) secures it.
         Raises the core's InvalidRequestError when the options, each fine, do not go together.
         """
         for label in (self.endpoint_error, self.username_error, self.client_error,
@@ -468,7 +483,8 @@ class TokenRequestForm(QWidget):
         if problem:
             show_problem(self.endpoint_error, problem)
             problems.append(self.endpoint)
-        if not self.username.text().strip():
+        username_needed = message_security is None or message_security.needs_username
+        if username_needed and not self.username.text().strip():
             show_problem(self.username_error, "Type the user name to request the token as.")
             problems.append(self.username)
         key_type = KeyType(self.key_type.currentData())
@@ -501,6 +517,7 @@ class TokenRequestForm(QWidget):
             password_digest=bool(self.password_type.currentData()),
             tls=trust,
             timeout_seconds=float(self.timeout.value()),
+            message_security=message_security,
         )
 
     def _client_key_pair(self, key_type: KeyType, problems: list[QWidget]) -> ClientKeyPair | None:
@@ -520,6 +537,10 @@ class TokenRequestForm(QWidget):
             show_problem(self.client_error, exc.message)
             problems.append(self.client_cert)
             return None
+
+    def trust_policy(self) -> TrustPolicy | None:
+        """How the STS's TLS certificate is trusted, or None with the problem shown."""
+        return self._trust([])
 
     def _trust(self, problems: list[QWidget]) -> TrustPolicy | None:
         choice = self.tls_choice.checkedId()

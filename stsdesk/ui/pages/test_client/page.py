@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QSplitter, 
 from stsdesk.core.errors import StsError
 from stsdesk.core.tokeninfo import PrivateKey
 from stsdesk.services.credentials import CredentialStore
-from stsdesk.services.errors import InputError
+from stsdesk.services.errors import InputError, TrustClientError
+from stsdesk.services.message_security import MessageSecurity
 from stsdesk.services.profiles import EMBEDDED_PROFILE
 from stsdesk.services.token_session import TokenResult
 from stsdesk.ui.connection import ServerConnection
@@ -23,6 +24,7 @@ from stsdesk.ui.pages.test_client.controller import (
 )
 from stsdesk.ui.pages.test_client.form import TokenRequestForm, read_relying_party_key
 from stsdesk.ui.pages.test_client.result_view import NEUTRAL, TokenResultView
+from stsdesk.ui.pages.test_client.security_section import build_message_security
 from stsdesk.ui.pages.token_inspector import KEY_FILE_FILTER, ask_open_path
 from stsdesk.ui.widgets.form import show_problem
 
@@ -145,8 +147,33 @@ class TestClientPage(Page):
     def on_request_button_clicked(self) -> None:
         if self.controller.busy:
             return
+        section = self.form.security
+        if not section.active:
+            self._send(None)
+            return
+        trust = self.form.trust_policy()
+        if trust is None:
+            return
+        choice = section.read_choice(endpoint=self.form.endpoint.text().strip(), tls=trust)
+        if choice is None:
+            return
+
+        def unreadable(error: Exception) -> None:
+            if isinstance(error, InputError | StsError | TrustClientError):
+                section.show_problem(error.message)
+                self.banner.error(f"The request cannot be secured: {error.message}")
+            else:
+                self.show_error("Reading the client's keys", error)
+
+        # PKCS#12 and encrypted PEM keys cost a key derivation: off the GUI thread.
+        self.connection.runner.run(lambda: build_message_security(choice), self._send,
+                                   unreadable)
+
+    def _send(self, message_security: MessageSecurity | None) -> None:
+        if self.controller.busy:
+            return
         try:
-            options = self.form.build_options()
+            options = self.form.build_options(message_security)
         except StsError as exc:
             self.banner.error(f"The request cannot be sent: {exc.message}")
             return
@@ -234,6 +261,7 @@ class TestClientPage(Page):
 
     def on_controller_request_finished(self, result: TokenResult) -> None:
         self.result_view.show_result(result, self.controller.history)
+        self.form.security.set_history(self.controller.history)
         self._update_buttons()
         self.request_finished.emit(result)
 

@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (
 
 from stsdesk.core.wstrust import RequestType
 from stsdesk.services.token_session import TokenResult
+from stsdesk.services.trust_client import pretty_xml
 from stsdesk.ui.models.token_history import TokenHistoryTableModel, outcome_of
 from stsdesk.ui.pages.test_client.controller import RequestFailure
+from stsdesk.ui.widgets.security_header_view import SecurityHeaderView
 from stsdesk.ui.widgets.token_view import TokenView
 from stsdesk.ui.widgets.xml_view import XmlView
 
@@ -67,6 +69,7 @@ class TokenResultView(QWidget):
         messages.addWidget(self.rst_view)
         messages.addWidget(self.rstr_view)
         self.tabs.addTab(messages, "Messages")
+        self.tabs.addTab(self._security_tab(), "Message security")
         self.tabs.addTab(self._exchange_tab(), "HTTP exchange")
         self.history = TokenHistoryTableModel(self)
         self.history_view = QTableView(self)
@@ -91,6 +94,44 @@ class TokenResultView(QWidget):
         self.set_outcome("Fill in the request and press Request token.", NEUTRAL)
         self._connect_signals()
 
+    def _security_tab(self) -> QWidget:
+        """The verdict on the answer's security header, and the answer decrypted."""
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        self.security_view = SecurityHeaderView(split)
+        self.security_view.clear("Requests are not secured at the message level (a "
+                                 "UsernameToken over HTTPS).")
+        self.clear_view = XmlView("Decrypted", split,
+                                  file_name="rstr-decrypted.xml")
+        split.addWidget(self.security_view)
+        split.addWidget(self.clear_view)
+        return split
+
+    def _show_security(self, result: TokenResult) -> None:
+        outcome = result.security
+        if outcome is None:
+            self.security_view.clear("This request was not secured at the message level (a "
+                                     "UsernameToken over HTTPS).")
+            self.clear_view.set_xml(None)
+            return
+        verdict = outcome.verdict
+        if verdict is None:
+            self.security_view.clear("The request was secured, but no answer came to judge.")
+            self.clear_view.set_xml(None)
+            return
+        if result.fault_code:
+            # A fault is answered in clear: there is nothing to hold against the policy.
+            self.security_view.show_report(
+                verdict.report, heading="The STS refused the request with a fault (see the "
+                "outcome above); a fault is not signed or encrypted.")
+        else:
+            ok = verdict.ok
+            heading = ("The answer's security is as the policy asks." if ok
+                       else "The answer's security is NOT as the policy asks:")
+            self.security_view.show_report(verdict.report, verdict=verdict.lines(), ok=ok,
+                                           heading=heading)
+        clear = outcome.clear_response
+        self.clear_view.set_xml(pretty_xml(clear) if clear else None, exact=clear or None)
+
     def _exchange_tab(self) -> QWidget:
         page = QWidget(self)
         form = QFormLayout(page)
@@ -111,7 +152,7 @@ class TokenResultView(QWidget):
     def _connect_signals(self) -> None:
         self.history_view.clicked.connect(self.on_history_view_clicked)
         self.history_view.activated.connect(self.on_history_view_clicked)
-        for view in (self.rst_view, self.rstr_view, self.token_view.xml):
+        for view in (self.rst_view, self.rstr_view, self.token_view.xml, self.clear_view):
             view.save_failed.connect(self.save_failed)
         self.decrypt_button.clicked.connect(self.on_decrypt_button_clicked)
 
@@ -172,6 +213,7 @@ class TokenResultView(QWidget):
             self.http_elapsed.setText(f"{exchange.elapsed_seconds * 1000:.0f} ms")
             self.http_headers.setPlainText(
                 "\n".join(f"{name}: {value}" for name, value in exchange.response_headers.items()))
+        self._show_security(result)
         self.http_fault.setText(f"{result.fault_code}\n{result.fault_reason or ''}"
                                 if result.fault_code else "—")
 
