@@ -18,14 +18,10 @@
  * appliesTo, reference (direct|sha1), dumpDir.
  */
 
-import java.io.FileInputStream;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,10 +44,10 @@ import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 
 public final class KerberosClient {
-    static final String SOAP12 = "http://www.w3.org/2003/05/soap-envelope";
-    static final String WST = "http://schemas.xmlsoap.org/ws/2005/02/trust";
-    static final String WSP = "http://schemas.xmlsoap.org/ws/2004/09/policy";
-    static final String WSA = "http://schemas.xmlsoap.org/ws/2004/08/addressing";
+    static final String SOAP12 = StsClient.SOAP12;
+    static final String WST = StsClient.WST;
+    static final String WSP = StsClient.WSP;
+    static final String WSA = StsClient.WSA_SUBMISSION;
     static final String LOGIN = "stsdesk-kerberos-client";
 
     final Properties props;
@@ -170,7 +166,7 @@ public final class KerberosClient {
         Document doc = request();
         secure(doc);
         byte[] body = StsClient.serialize(doc);
-        dump("request.xml", body);
+        ClientSupport.dump(props, "request.xml", body);
         HttpClient http = HttpClient.newBuilder()
                 .sslContext(StsClient.sslContext(props.getProperty("tlsCa")))
                 .connectTimeout(Duration.ofSeconds(30)).build();
@@ -180,7 +176,7 @@ public final class KerberosClient {
                         + WST + "/RST/Issue\"")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
         HttpResponse<byte[]> response = http.send(post, HttpResponse.BodyHandlers.ofByteArray());
-        dump("response.xml", response.body());
+        ClientSupport.dump(props, "response.xml", response.body());
         Map<String, Object> verdict = new LinkedHashMap<>();
         verdict.put("status", response.statusCode());
         verdict.put("apReqSha1", apReqSha1);
@@ -256,32 +252,12 @@ public final class KerberosClient {
                 : StsClient.textOf(StsClient.firstDescendantAnyNs(first, "NameID", "NameIdentifier")));
     }
 
-    void dump(String name, byte[] bytes) throws Exception {
-        String dir = props.getProperty("dumpDir");
-        if (dir != null) {
-            Files.write(Path.of(dir, name), bytes);
-        }
-    }
-
     public static void main(String[] args) throws Exception {
         // Before any WSS4J class is loaded: see the header comment.
         System.setProperty("java.vendor", "Oracle Corporation");
-        Properties props = new Properties();
-        try (InputStream in = new FileInputStream(args[0])) {
-            props.load(in);
-        }
+        Properties props = ClientSupport.readProperties(args[0]);
         System.setProperty("java.security.krb5.conf", props.getProperty("krb5Conf"));
         org.apache.ws.security.WSSConfig.init();
-        Map<String, Object> verdict;
-        try {
-            verdict = new KerberosClient(props).run();
-        } catch (Exception e) {
-            e.printStackTrace();
-            verdict = new LinkedHashMap<>();
-            verdict.put("clientError", e.getClass().getName() + ": " + e.getMessage());
-        }
-        System.out.println(StsClient.json(verdict));
-        System.out.flush();
-        System.exit(0);
+        ClientSupport.printVerdict(() -> new KerberosClient(props).run());
     }
 }

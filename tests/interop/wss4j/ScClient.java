@@ -18,8 +18,6 @@
  * attack (none|tamper-body|forge-context|by-identifier).
  */
 
-import java.io.FileInputStream;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,7 +25,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
@@ -117,16 +114,7 @@ public final class ScClient {
         this.stsCert = StsClient.readCertificate(props.getProperty("stsCert"));
         this.clientAlias = props.getProperty("clientAlias", "client");
         this.clientKeyPassword = props.getProperty("clientP12Password", "");
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        try (InputStream in = new FileInputStream(props.getProperty("clientP12"))) {
-            keys.load(in, clientKeyPassword.toCharArray());
-        }
-        KeyStore trusted = KeyStore.getInstance("PKCS12");
-        trusted.load(null, null);
-        trusted.setCertificateEntry("sts", stsCert);
-        this.crypto = new Merlin();
-        crypto.setKeyStore(keys);
-        crypto.setTrustStore(trusted);
+        this.crypto = ClientSupport.clientCrypto(props, stsCert);
         this.http = HttpClient.newBuilder()
                 .sslContext(StsClient.sslContext(props.getProperty("tlsCa")))
                 .connectTimeout(Duration.ofSeconds(20))
@@ -443,14 +431,14 @@ public final class ScClient {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("step", step);
         byte[] request = StsClient.serialize(doc);
-        dump(step + "-request.xml", request);
+        ClientSupport.dump(props, step + "-request.xml", request);
         result.put("requestHeaderOrder", StsClient.headerOrder(doc));
         HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(props.getProperty("url")))
                 .timeout(Duration.ofSeconds(60))
                 .header("Content-Type", "application/soap+xml; charset=UTF-8; action=\"" + action + "\"")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(request));
         HttpResponse<byte[]> response = http.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
-        dump(step + "-response.xml", response.body());
+        ClientSupport.dump(props, step + "-response.xml", response.body());
         result.put("status", response.statusCode());
         Document reply = StsClient.parse(response.body());
         Element first = StsClient.firstChildElement(StsClient.bodyOf(reply));
@@ -560,13 +548,6 @@ public final class ScClient {
         }
     }
 
-    void dump(String name, byte[] bytes) throws Exception {
-        String dir = props.getProperty("dumpDir");
-        if (dir != null) {
-            Files.write(Path.of(dir, name), bytes);
-        }
-    }
-
     Map<String, Object> run() throws Exception {
         Map<String, Object> verdict = new LinkedHashMap<>();
         verdict.put("scenario", scenario);
@@ -598,21 +579,8 @@ public final class ScClient {
     }
 
     public static void main(String[] args) throws Exception {
-        Properties props = new Properties();
-        try (InputStream in = new FileInputStream(args[0])) {
-            props.load(in);
-        }
+        Properties props = ClientSupport.readProperties(args[0]);
         WSSConfig.init();
-        Map<String, Object> verdict;
-        try {
-            verdict = new ScClient(props).run();
-        } catch (Exception e) {
-            e.printStackTrace();
-            verdict = new LinkedHashMap<>();
-            verdict.put("clientError", e.getClass().getName() + ": " + e.getMessage());
-        }
-        System.out.println(StsClient.json(verdict));
-        System.out.flush();
-        System.exit(0);
+        ClientSupport.printVerdict(() -> new ScClient(props).run());
     }
 }

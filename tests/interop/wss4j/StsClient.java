@@ -147,21 +147,7 @@ public final class StsClient {
         this.stsCert = readCertificate(props.getProperty("stsCert"));
         this.clientAlias = props.getProperty("clientAlias", "client");
         this.clientKeyPassword = props.getProperty("clientP12Password", "");
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        String p12 = props.getProperty("clientP12");
-        if (p12 != null) {
-            try (InputStream in = new FileInputStream(p12)) {
-                keys.load(in, clientKeyPassword.toCharArray());
-            }
-        } else {
-            keys.load(null, null);
-        }
-        KeyStore trusted = KeyStore.getInstance("PKCS12");
-        trusted.load(null, null);
-        trusted.setCertificateEntry("sts", stsCert);
-        this.crypto = new Merlin();
-        crypto.setKeyStore(keys);
-        crypto.setTrustStore(trusted);
+        this.crypto = ClientSupport.clientCrypto(props, stsCert);
     }
 
     // ------------------------------------------------------------------------------ the request
@@ -469,7 +455,7 @@ public final class StsClient {
         Document request = buildRequest();
         attack(request);
         byte[] requestBytes = serialize(request);
-        dump("request.xml", requestBytes);
+        ClientSupport.dump(props, "request.xml", requestBytes);
         verdict.put("requestHeaderOrder", headerOrder(request));
         if (props.getProperty("selfCheckP12") != null) {
             // Rampart's server side is WSS4J too: what it makes of this request, before it is
@@ -489,7 +475,7 @@ public final class StsClient {
             verdict.put("firstStatus", response.statusCode());
             response = post(http, requestBytes);
         }
-        dump("response.xml", response.body());
+        ClientSupport.dump(props, "response.xml", response.body());
         verdict.put("status", response.statusCode());
 
         Document reply = parse(response.body());
@@ -623,13 +609,8 @@ public final class StsClient {
     Map<String, Object> selfCheck(byte[] requestBytes) throws Exception {
         Map<String, Object> out = new LinkedHashMap<>();
         String password = props.getProperty("selfCheckP12Password", "");
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        try (InputStream in = new FileInputStream(props.getProperty("selfCheckP12"))) {
-            keys.load(in, password.toCharArray());
-        }
-        Merlin sts = new Merlin();
-        sts.setKeyStore(keys);
-        sts.setTrustStore(crypto.getKeyStore());
+        Merlin sts = ClientSupport.crypto(
+                ClientSupport.pkcs12(props.getProperty("selfCheckP12"), password), crypto.getKeyStore());
         CallbackHandler handler = callbacks -> {
             for (Callback callback : callbacks) {
                 if (callback instanceof WSPasswordCallback) {
@@ -746,9 +727,7 @@ public final class StsClient {
     }
 
     static SSLContext sslContext(String caPem) throws Exception {
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("ca", readCertificate(caPem));
+        KeyStore trust = ClientSupport.trusting("ca", readCertificate(caPem));
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(trust);
         SSLContext context = SSLContext.getInstance("TLS");
@@ -785,13 +764,6 @@ public final class StsClient {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         t.transform(new DOMSource(doc), new StreamResult(out));
         return out.toByteArray();
-    }
-
-    void dump(String name, byte[] bytes) throws Exception {
-        String dir = props.getProperty("dumpDir");
-        if (dir != null) {
-            Files.write(Path.of(dir, name), bytes);
-        }
     }
 
     static Element child(Element parent, String ns, String qname) {
@@ -889,60 +861,9 @@ public final class StsClient {
         return e == null ? null : e.getTextContent().trim();
     }
 
-    // ------------------------------------------------------------------------------ JSON out
-
-    static String json(Object value) {
-        if (value == null) {
-            return "null";
-        } else if (value instanceof Boolean || value instanceof Number) {
-            return value.toString();
-        } else if (value instanceof Map) {
-            StringBuilder sb = new StringBuilder("{");
-            for (Map.Entry<?, ?> entry : ((Map<?, ?>) value).entrySet()) {
-                if (sb.length() > 1) {
-                    sb.append(',');
-                }
-                sb.append(json(String.valueOf(entry.getKey()))).append(':').append(json(entry.getValue()));
-            }
-            return sb.append('}').toString();
-        } else if (value instanceof List) {
-            StringBuilder sb = new StringBuilder("[");
-            for (Object item : (List<?>) value) {
-                if (sb.length() > 1) {
-                    sb.append(',');
-                }
-                sb.append(json(item));
-            }
-            return sb.append(']').toString();
-        }
-        StringBuilder sb = new StringBuilder("\"");
-        for (char c : value.toString().toCharArray()) {
-            if (c == '"' || c == '\\') {
-                sb.append('\\').append(c);
-            } else if (c < 0x20) {
-                sb.append(String.format("\\u%04x", (int) c));
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.append('"').toString();
-    }
-
     public static void main(String[] args) throws Exception {
-        Properties props = new Properties();
-        try (InputStream in = new FileInputStream(args[0])) {
-            props.load(in);
-        }
+        Properties props = ClientSupport.readProperties(args[0]);
         WSSConfig.init();
-        Map<String, Object> verdict;
-        try {
-            verdict = new StsClient(props).run();
-        } catch (Exception e) {
-            verdict = new LinkedHashMap<>();
-            verdict.put("clientError", e.getClass().getName() + ": " + e.getMessage());
-        }
-        System.out.println(json(verdict));
-        System.out.flush();
-        System.exit(0);
+        ClientSupport.printVerdict(() -> new StsClient(props).run());
     }
 }
