@@ -27,7 +27,6 @@ from stsdesk.core.saml import AssertionSpec, SamlVersion, build_assertion, new_a
 from stsdesk.core.soap import parse_fault
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request
 from stsdesk.server.model import RequestedClaim
-from stsdesk.server.runner import BackgroundServer
 from tests.helpers import certfactory, live_server
 from tests.helpers import wss_client as wc
 
@@ -51,18 +50,8 @@ def der_b64(certificate: x509.Certificate) -> str:
 
 
 @dataclass
-class Sts:
-    server: BackgroundServer
-    admin: requests.Session
+class Sts(live_server.OwnSts):
     ca: certfactory.Issued  # a client CA in the trust store
-
-    @property
-    def endpoint(self) -> str:
-        return self.server.url + "/services/wso2carbon-sts"
-
-    @property
-    def service_certificate(self) -> x509.Certificate:
-        return self.server.bootstrap.keystore.signing_identity("wso2carbon").certificate
 
     def call(self, method: str, path: str, body: object = None, *,
              status: int | None = None) -> requests.Response:
@@ -77,11 +66,6 @@ class Sts:
         self.call("PUT", "/sts/security", {
             "scenarioId": scenario, "trustedKeystores": ["wso2carbon.jks"],
             "privateKeystore": "wso2carbon.jks", **extra}, status=200)
-
-    def post(self, envelope: bytes) -> requests.Response:
-        return requests.post(self.endpoint, data=envelope, timeout=30,
-                             verify=str(self.server.ca_file),
-                             headers={"Content-Type": "application/soap+xml; charset=utf-8"})
 
     def signed_request(self, client: certfactory.Issued,
                        assertion: etree._Element | None = None) -> requests.Response:

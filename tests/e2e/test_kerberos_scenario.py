@@ -65,23 +65,12 @@ class Realm:
 
 
 @dataclass
-class Sts:
-    server: BackgroundServer
-    admin: requests.Session
+class Sts(live_server.OwnSts):
     data_dir: Path
-
-    @property
-    def endpoint(self) -> str:
-        return self.server.url + "/services/wso2carbon-sts"
 
     def api(self, method: str, path: str, **options) -> requests.Response:
         return self.admin.request(method, self.server.url + "/api/server/v1" + path,
                                   timeout=60, verify=str(self.server.ca_file), **options)
-
-    def post(self, envelope: bytes) -> requests.Response:
-        return requests.post(self.endpoint, data=envelope, timeout=30,
-                             verify=str(self.server.ca_file),
-                             headers={"Content-Type": "application/soap+xml; charset=utf-8"})
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,6 @@ from stsdesk.core.soap import SoapVersion, parse_fault
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request
 from stsdesk.core.xmldsig import sign_enveloped
 from stsdesk.server.model import RelyingParty, TokenStatus
-from stsdesk.server.runner import BackgroundServer
 from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.trust_client import Credentials, TrustClient
 from tests.helpers import live_server
@@ -96,22 +95,12 @@ class Applied:
 
 
 @dataclass
-class Sts:
-    server: BackgroundServer
-    admin: requests.Session
+class Sts(live_server.OwnSts):
     client: SigningIdentity  # in the trust store
     ca_issued: SigningIdentity  # issued by a CA that is in the trust store
     stranger: SigningIdentity  # nowhere in the trust store
     expired: SigningIdentity  # in the trust store, expired
     policy: Applied | None = None  # the applied policy's demands, read from the WSDL
-
-    @property
-    def endpoint(self) -> str:
-        return self.server.url + "/services/wso2carbon-sts"
-
-    @property
-    def service_certificate(self) -> x509.Certificate:
-        return self.server.bootstrap.keystore.signing_identity("wso2carbon").certificate
 
     def apply(self, scenario: str, **extra) -> None:
         body = {"scenarioId": scenario, "trustedKeystores": ["wso2carbon.jks"],
@@ -123,11 +112,6 @@ class Sts:
                               verify=str(self.server.ca_file))
         assert wsdl.status_code == 200
         self.policy = Applied.read(wsdl.content)
-
-    def post(self, envelope: bytes) -> requests.Response:
-        return requests.post(self.endpoint, data=envelope, timeout=30,
-                             verify=str(self.server.ca_file),
-                             headers={"Content-Type": "application/soap+xml; charset=utf-8"})
 
     def signed(self, signer: SigningIdentity | None = None, *,
                certificate: x509.Certificate | None = None,

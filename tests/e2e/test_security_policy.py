@@ -12,7 +12,6 @@ from stsdesk.core import ns
 from stsdesk.core.soap import SoapVersion
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request
 from stsdesk.core.xmlparse import parse_xml
-from stsdesk.server.runner import BackgroundServer
 from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.trust_client import Credentials, TrustClient, TrustExchange
 from tests.helpers import live_server
@@ -27,14 +26,7 @@ WSDL_NS = {"wsdl": ns.WSDL, "wsp": ns.WSP_2004, "wsa10": ns.WSA_2005, "wsu": ns.
 
 
 @dataclass
-class Sts:
-    server: BackgroundServer
-    admin: requests.Session
-
-    @property
-    def endpoint(self) -> str:
-        return self.server.url + "/services/wso2carbon-sts"
-
+class Sts(live_server.OwnSts):
     def api(self, method: str, path: str, **kwargs) -> requests.Response:
         return self.admin.request(method, self.server.url + API + path, timeout=30,
                                   verify=str(self.server.ca_file), **kwargs)

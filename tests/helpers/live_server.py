@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 from argon2 import PasswordHasher
+from cryptography import x509
 
 from stsdesk.server import passwords
 from stsdesk.server.model import RelyingParty
@@ -21,7 +23,7 @@ from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings
 from stsdesk.server.storage.store import Store
 
-__all__ = ["admin_session", "add_relying_party", "running_sts"]
+__all__ = ["OwnSts", "admin_session", "add_relying_party", "running_sts"]
 
 
 @contextmanager
@@ -55,3 +57,26 @@ def admin_session(credentials: tuple[str, str]) -> Iterator[requests.Session]:
     with requests.Session() as admin:
         admin.auth = credentials
         yield admin
+
+
+@dataclass
+class OwnSts:
+    """A module's own STS and an admin session to it; modules add what they need."""
+
+    server: BackgroundServer
+    admin: requests.Session
+
+    @property
+    def endpoint(self) -> str:
+        return self.server.url + "/services/wso2carbon-sts"
+
+    @property
+    def service_certificate(self) -> x509.Certificate:
+        """The STS's signing certificate, which WSO2's scenarios also encrypt for."""
+        return self.server.bootstrap.keystore.signing_identity("wso2carbon").certificate
+
+    def post(self, envelope: bytes) -> requests.Response:
+        """A SOAP 1.2 request to the STS, as a client sends it."""
+        return requests.post(self.endpoint, data=envelope, timeout=30,
+                             verify=str(self.server.ca_file),
+                             headers={"Content-Type": "application/soap+xml; charset=utf-8"})
