@@ -25,7 +25,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -52,12 +51,10 @@ import org.apache.ws.security.conversation.ConversationConstants;
 import org.apache.ws.security.conversation.dkalgo.P_SHA1;
 import org.apache.ws.security.message.WSSecDKEncrypt;
 import org.apache.ws.security.message.WSSecDKSign;
-import org.apache.ws.security.message.WSSecEncrypt;
 import org.apache.ws.security.message.WSSecEncryptedKey;
 import org.apache.ws.security.message.WSSecHeader;
 import org.apache.ws.security.message.WSSecSecurityContextToken;
 import org.apache.ws.security.message.WSSecSignature;
-import org.apache.ws.security.message.WSSecTimestamp;
 import org.apache.ws.security.message.WSSecUsernameToken;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
@@ -224,7 +221,7 @@ public final class ScClient {
     /** 9-11's bootstrap: the client's X509Token is Never included (thumbprint), Strict layout,
      * Body signed, then encrypted for the STS (thumbprint); Timestamp, EncryptedKey, Signature. */
     void bootstrapAsymmetric(Document doc, WSSecHeader secHeader) throws Exception {
-        Element timestamp = addTimestamp(doc, secHeader);
+        Element timestamp = RampartSteps.addTimestamp(doc, secHeader);
         WSSecSignature sig = new WSSecSignature();
         sig.setKeyIdentifierType(WSConstants.THUMBPRINT_IDENTIFIER);
         sig.setUserInfo(clientAlias, clientKeyPassword);
@@ -238,33 +235,16 @@ public final class ScClient {
         sig.computeSignature(sig.addReferencesToSign(parts, secHeader), false, null);
         StsClient.insertAfter(timestamp, sig.getSignatureElement());
 
-        WSSecEncrypt encr = new WSSecEncrypt();
-        encr.setKeyIdentifierType(WSConstants.THUMBPRINT_IDENTIFIER);
-        encr.setUseThisCert(stsCert);
-        encr.setSymmetricEncAlgorithm(StsClient.SYM_ENC);
-        encr.setKeyEncAlgo(StsClient.ASYM_KEY_WRAP);
-        encr.setDocument(doc);
-        encr.prepare(doc, crypto);
-        Element encryptedKey = encr.getEncryptedKeyElement();
-        List<WSEncryptionPart> encrParts = new ArrayList<>();
-        encrParts.add(new WSEncryptionPart(StsClient.bodyId(doc), "Content"));
-        encryptedKey.appendChild(encr.encryptForInternalRef(null, encrParts));
-        StsClient.insertAfter(timestamp, encryptedKey);
+        StsClient.insertAfter(timestamp, RampartSteps.encryptBodyFor(stsCert, doc, crypto));
     }
 
     /** 12-15's bootstrap: an EncryptedKey for the STS keys an HMAC signature over Timestamp,
      * Body (and the UsernameToken, 14 and 15) and the Body's encryption; Lax layout. */
     void bootstrapSymmetric(Document doc, WSSecHeader secHeader) throws Exception {
-        Element timestamp = addTimestamp(doc, secHeader);
-        WSSecEncryptedKey encrKey = new WSSecEncryptedKey();
-        encrKey.setKeyIdentifierType(WSConstants.THUMBPRINT_IDENTIFIER);
-        encrKey.setUseThisCert(stsCert);
-        encrKey.setSymmetricEncAlgorithm(StsClient.SYM_ENC);
-        encrKey.setKeyEncAlgo(StsClient.ASYM_KEY_WRAP);
-        encrKey.prepare(doc, crypto);
+        Element timestamp = RampartSteps.addTimestamp(doc, secHeader);
+        WSSecEncryptedKey encrKey = RampartSteps.encryptedKeyFor(stsCert, doc, crypto);
         ephemeralKey = encrKey.getEphemeralKey();
-        ephemeralKeySha1 = Base64.getEncoder().encodeToString(
-                MessageDigest.getInstance("SHA-1").digest(encrKey.getEncryptedEphemeralKey()));
+        ephemeralKeySha1 = RampartSteps.encryptedKeySha1(encrKey);
         Element keyToken = encrKey.getEncryptedKeyElement();
         Element insertAfter = StsClient.insertAfter(timestamp, keyToken);
         List<WSEncryptionPart> parts = new ArrayList<>();
@@ -278,30 +258,13 @@ public final class ScClient {
             insertAfter = StsClient.insertAfter(insertAfter, ut.getUsernameTokenElement());
             parts.add(new WSEncryptionPart(ut.getId()));
         }
-        WSSecSignature sig = new WSSecSignature();
-        sig.setKeyIdentifierType(WSConstants.CUSTOM_SYMM_SIGNING);
-        sig.setCustomTokenId(encrKey.getId());
-        sig.setCustomTokenValueType(WSConstants.WSS_ENC_KEY_VALUE_TYPE);
-        sig.setSecretKey(ephemeralKey);
-        sig.setSignatureAlgorithm(StsClient.SYM_SIG);
-        sig.setSigCanonicalization(StsClient.C14N);
-        sig.setDigestAlgo(WSConstants.SHA1);
-        sig.prepare(doc, crypto, secHeader);
+        WSSecSignature sig = RampartSteps.hmacSignature(encrKey.getId(), ephemeralKey,
+                WSConstants.SHA1, doc, crypto, secHeader);
         sig.computeSignature(sig.addReferencesToSign(parts, secHeader), false, null);
         StsClient.insertAfter(insertAfter, sig.getSignatureElement());
         bootstrapSignature = sig.getSignatureValue();
 
-        WSSecEncrypt encr = new WSSecEncrypt();
-        encr.setEncKeyId(encrKey.getId());
-        encr.setEphemeralKey(ephemeralKey);
-        encr.setEncryptSymmKey(false);
-        encr.setSymmetricEncAlgorithm(StsClient.SYM_ENC);
-        encr.setCustomReferenceValue(WSConstants.WSS_ENC_KEY_VALUE_TYPE);
-        encr.setDocument(doc);
-        encr.prepare(doc, null);
-        List<WSEncryptionPart> encrParts = new ArrayList<>();
-        encrParts.add(new WSEncryptionPart(StsClient.bodyId(doc), "Content"));
-        StsClient.insertAfter(keyToken, encr.encryptForExternalRef(null, encrParts));
+        StsClient.insertAfter(keyToken, RampartSteps.encryptBodyWithKey(encrKey.getId(), ephemeralKey, doc));
     }
 
     // ------------------------------------------------------------------------------ the context
@@ -330,7 +293,7 @@ public final class ScClient {
         WSSecHeader secHeader = new WSSecHeader();
         secHeader.setMustUnderstand(true);
         secHeader.insertSecurityHeader(doc);
-        Element timestamp = addTimestamp(doc, secHeader);
+        Element timestamp = RampartSteps.addTimestamp(doc, secHeader);
         Element insertAfter = timestamp;
         String tokenId = null;
         if (!byIdentifier) {
@@ -416,13 +379,6 @@ public final class ScClient {
             dk.setExternalKey(key, tokenId);
         }
         dk.setCustomValueType(SCT_TYPE);
-    }
-
-    Element addTimestamp(Document doc, WSSecHeader secHeader) {
-        WSSecTimestamp ts = new WSSecTimestamp();
-        ts.setTimeToLive(300);
-        ts.build(doc, secHeader);
-        return ts.getElement();
     }
 
     // ------------------------------------------------------------------------------ the exchange

@@ -25,11 +25,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
-import java.security.MessageDigest;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.text.SimpleDateFormat;
@@ -65,11 +63,9 @@ import org.apache.ws.security.WSSConfig;
 import org.apache.ws.security.WSSecurityEngine;
 import org.apache.ws.security.WSSecurityEngineResult;
 import org.apache.ws.security.components.crypto.Merlin;
-import org.apache.ws.security.message.WSSecEncrypt;
 import org.apache.ws.security.message.WSSecEncryptedKey;
 import org.apache.ws.security.message.WSSecHeader;
 import org.apache.ws.security.message.WSSecSignature;
-import org.apache.ws.security.message.WSSecTimestamp;
 import org.apache.ws.security.message.WSSecUsernameToken;
 import org.apache.ws.security.message.token.SignatureConfirmation;
 import org.w3c.dom.Document;
@@ -199,7 +195,7 @@ public final class StsClient {
 
     /** Scenario 1: TransportBindingBuilder adds the Timestamp, then appends the UsernameToken. */
     void secureTransport(Document doc, WSSecHeader secHeader) throws Exception {
-        addTimestamp(doc, secHeader);
+        RampartSteps.addTimestamp(doc, secHeader);
         if (!attack.equals("omit-ut")) {
             addUsernameToken(doc, secHeader);
         }
@@ -212,7 +208,7 @@ public final class StsClient {
      * Header: Timestamp, EncryptedKey (with its ReferenceList), BinarySecurityToken, Signature.
      */
     void secureAsymmetric(Document doc, WSSecHeader secHeader) throws Exception {
-        Element timestamp = addTimestamp(doc, secHeader);
+        Element timestamp = RampartSteps.addTimestamp(doc, secHeader);
         Element insertAfter = timestamp;
         if (profile.samlVersion() != null) {
             // BindingBuilder.handleSupportingTokens: the token, then an STR that refers to it.
@@ -241,19 +237,7 @@ public final class StsClient {
         sentSignatureValues.add(sig.getSignatureValue());
 
         if (profile.encryptBody()) {
-            WSSecEncrypt encr = new WSSecEncrypt();
-            encr.setKeyIdentifierType(WSConstants.THUMBPRINT_IDENTIFIER);
-            encr.setUseThisCert(stsCert);
-            encr.setSymmetricEncAlgorithm(SYM_ENC);
-            encr.setKeyEncAlgo(ASYM_KEY_WRAP);
-            encr.setDocument(doc);
-            encr.prepare(doc, crypto);
-            Element encryptedKey = encr.getEncryptedKeyElement();
-            List<WSEncryptionPart> encrParts = new ArrayList<>();
-            encrParts.add(new WSEncryptionPart(bodyId(doc), "Content"));
-            Element refList = encr.encryptForInternalRef(null, encrParts);
-            encryptedKey.appendChild(refList);
-            insertAfter(timestamp, encryptedKey);
+            insertAfter(timestamp, RampartSteps.encryptBodyFor(stsCert, doc, crypto));
         }
     }
 
@@ -265,17 +249,11 @@ public final class StsClient {
      * Header: Timestamp, EncryptedKey, ReferenceList, UsernameToken (7, 8), Signature.
      */
     void secureSymmetric(Document doc, WSSecHeader secHeader) throws Exception {
-        Element timestamp = addTimestamp(doc, secHeader);
+        Element timestamp = RampartSteps.addTimestamp(doc, secHeader);
         Element insertAfter = timestamp;
-        WSSecEncryptedKey encrKey = new WSSecEncryptedKey();
-        encrKey.setKeyIdentifierType(WSConstants.THUMBPRINT_IDENTIFIER);
-        encrKey.setUseThisCert(stsCert);
-        encrKey.setSymmetricEncAlgorithm(SYM_ENC);  // a 256-bit ephemeral key
-        encrKey.setKeyEncAlgo(ASYM_KEY_WRAP);
-        encrKey.prepare(doc, crypto);
+        WSSecEncryptedKey encrKey = RampartSteps.encryptedKeyFor(stsCert, doc, crypto);
         ephemeralKey = encrKey.getEphemeralKey();
-        ephemeralKeySha1 = Base64.getEncoder().encodeToString(
-                MessageDigest.getInstance("SHA-1").digest(encrKey.getEncryptedEphemeralKey()));
+        ephemeralKeySha1 = RampartSteps.encryptedKeySha1(encrKey);
         Element keyToken = encrKey.getEncryptedKeyElement();
         String keyTokenId = encrKey.getId();
         insertAfter = insertAfter(insertAfter, keyToken);
@@ -291,32 +269,15 @@ public final class StsClient {
             parts.add(new WSEncryptionPart(ut.getId()));  // a signed supporting token
         }
 
-        WSSecSignature sig = new WSSecSignature();
-        sig.setKeyIdentifierType(WSConstants.CUSTOM_SYMM_SIGNING);
-        sig.setCustomTokenId(keyTokenId);
-        sig.setCustomTokenValueType(WSConstants.WSS_ENC_KEY_VALUE_TYPE);
-        sig.setSecretKey(ephemeralKey);
-        sig.setSignatureAlgorithm(SYM_SIG);
-        sig.setSigCanonicalization(C14N);
-        sig.setDigestAlgo(digest);
-        sig.prepare(doc, crypto, secHeader);
+        WSSecSignature sig = RampartSteps.hmacSignature(keyTokenId, ephemeralKey, digest, doc,
+                crypto, secHeader);
         List<javax.xml.crypto.dsig.Reference> refs = sig.addReferencesToSign(parts, secHeader);
         sig.computeSignature(refs, false, null);
         insertAfter = insertAfter(insertAfter, sig.getSignatureElement());
         sentSignatureValues.add(sig.getSignatureValue());
 
         if (profile.encryptBody()) {
-            WSSecEncrypt encr = new WSSecEncrypt();
-            encr.setEncKeyId(keyTokenId);
-            encr.setEphemeralKey(ephemeralKey);
-            encr.setEncryptSymmKey(false);
-            encr.setSymmetricEncAlgorithm(SYM_ENC);
-            encr.setCustomReferenceValue(WSConstants.WSS_ENC_KEY_VALUE_TYPE);
-            encr.setDocument(doc);
-            encr.prepare(doc, null);
-            List<WSEncryptionPart> encrParts = new ArrayList<>();
-            encrParts.add(new WSEncryptionPart(bodyId(doc), "Content"));
-            Element refList = encr.encryptForExternalRef(null, encrParts);
+            Element refList = RampartSteps.encryptBodyWithKey(keyTokenId, ephemeralKey, doc);
             // Right after the key's token, so a receiver decrypts before it checks the signature.
             insertAfter(keyToken, refList);
         }
@@ -329,7 +290,7 @@ public final class StsClient {
      * Header: Timestamp, Assertion, Signature.
      */
     void secureIssuedToken(Document doc, WSSecHeader secHeader) throws Exception {
-        Element timestamp = addTimestamp(doc, secHeader);
+        Element timestamp = RampartSteps.addTimestamp(doc, secHeader);
         Element saml = (Element) doc.importNode(readXml(props.getProperty("samlToken")), true);
         insertAfter(timestamp, saml);
         ephemeralKey = Base64.getDecoder().decode(props.getProperty("samlProofKey"));
@@ -376,13 +337,6 @@ public final class StsClient {
         keyIdentifier.setAttributeNS(null, "ValueType", samlKeyIdentifierType());
         keyIdentifier.setTextContent(idOf(saml));
         return str;
-    }
-
-    Element addTimestamp(Document doc, WSSecHeader secHeader) {
-        WSSecTimestamp ts = new WSSecTimestamp();
-        ts.setTimeToLive(300);
-        ts.build(doc, secHeader);
-        return ts.getElement();
     }
 
     void addUsernameToken(Document doc, WSSecHeader secHeader) {
