@@ -9,7 +9,7 @@ applied algorithm suite, read by the same policy model the server uses.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import requests
@@ -21,7 +21,13 @@ from stsdesk.core.errors import InvalidRequestError, StsError
 from stsdesk.core.metadata_certificates import metadata_certificates
 from stsdesk.core.own_policy import OWN_POLICY_ID
 from stsdesk.core.scenarios import applied_policy_document, get_scenario
-from stsdesk.core.wssec.client_request import RequestSecurity, SecuredRequest, secure_request
+from stsdesk.core.secconv_client import ClientContext
+from stsdesk.core.wssec.client_request import (
+    RequestSecurity,
+    SecuredRequest,
+    secure_request,
+    uses_context,
+)
 from stsdesk.core.wssec.header_report import (
     Check,
     HeaderKeys,
@@ -121,24 +127,51 @@ class MessageSecurity:
         return self.policy.binding in (Binding.ASYMMETRIC, Binding.SYMMETRIC)
 
     @property
+    def uses_context(self) -> bool:
+        """A SecureConversation policy (9-15): requests go under a security context's key,
+        obtained first under the bootstrap policy."""
+        return uses_context(self.policy)
+
+    def bootstrap(self) -> MessageSecurity:
+        """How the request for the security context is secured: the bootstrap policy with the
+        same keys (InvalidRequestError when the policy names none)."""
+        token = self.policy.protection_token
+        if token is None or token.bootstrap is None:
+            raise InvalidRequestError(
+                "The SecureConversation policy has no sp:BootstrapPolicy, so the test client "
+                "cannot tell how to ask for a security context.")
+        return replace(self, policy=token.bootstrap)
+
+    @property
+    def _key_policy(self) -> PolicyModel:
+        # What the person must give is what the bootstrap asks: after it, the context is the key.
+        token = self.policy.protection_token
+        if self.uses_context and token is not None and token.bootstrap is not None:
+            return token.bootstrap
+        return self.policy
+
+    @property
     def needs_username(self) -> bool:
-        return self.policy.supporting_of(TokenKind.USERNAME) is not None
+        return self._key_policy.supporting_of(TokenKind.USERNAME) is not None
 
     @property
     def needs_client_certificate(self) -> bool:
-        token = self.policy.initiator_token
-        return self.policy.binding is Binding.ASYMMETRIC and token is not None and (
+        policy = self._key_policy
+        token = policy.initiator_token
+        return policy.binding is Binding.ASYMMETRIC and token is not None and (
             token.kind is TokenKind.X509)
 
     @property
     def needs_saml_token(self) -> bool:
-        token = self.policy.initiator_token
+        policy = self._key_policy
+        token = policy.initiator_token
         return (token is not None and token.kind is TokenKind.ISSUED) or (
-            self.policy.supporting_of(TokenKind.ISSUED) is not None)
+            policy.supporting_of(TokenKind.ISSUED) is not None)
 
     @property
     def needs_service_certificate(self) -> bool:
-        return self.policy.binding is Binding.SYMMETRIC or not self.policy.encrypted_parts.empty
+        policy = self._key_policy
+        return policy.binding is Binding.SYMMETRIC or not policy.encrypted_parts.empty
 
 
 @dataclass(frozen=True)
@@ -167,9 +200,10 @@ class SecuredExchange:
 
 
 def secure(envelope: bytes, security: MessageSecurity, *, username: str | None,
-           password: str | None, now: datetime | None = None) -> SecuredRequest:
+           password: str | None, now: datetime | None = None,
+           context: ClientContext | None = None) -> SecuredRequest:
     """``envelope`` secured as ``security``'s policy asks (InvalidRequestError: what is
-    missing)."""
+    missing); ``context`` is the security context a SecureConversation policy needs."""
     client = security.client
     return secure_request(envelope, RequestSecurity(
         policy=security.policy,
@@ -181,6 +215,7 @@ def secure(envelope: bytes, security: MessageSecurity, *, username: str | None,
         password=password if security.needs_username else None,
         assertion=security.saml_token,
         proof_key=security.proof_key,
+        context=context,
     ))
 
 
@@ -193,11 +228,15 @@ def judge_response(data: bytes, security: MessageSecurity,
         names[sent.session_key_sha1] = sent.session_key
     if sent.assertion_id and security.proof_key is not None:
         names[sent.assertion_id] = security.proof_key
+    contexts = {}
+    if sent.context_identifier is not None and sent.session_key is not None:
+        contexts[sent.context_identifier] = sent.session_key
     keys = HeaderKeys(
         private_keys=(client.private_key,) if client is not None else (),
         certificates=tuple(c for c in (security.service_certificate,
                                        client.certificate if client else None) if c is not None),
         symmetric_keys=names,
+        contexts=contexts,
     )
     try:
         report = read_security_header(data, keys)
