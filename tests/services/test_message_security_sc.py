@@ -52,7 +52,8 @@ def header_tags(envelope: bytes) -> list[str]:
     ("scenario12", "wso2.anonymous.user"),
     ("scenario14", "admin"),
 ])
-def test_a_token_under_a_context_from_the_bootstrap(server, admin, p12, scenario, subject):
+def test_a_token_under_a_context_from_the_bootstrap(server, admin, p12,  # noqa: F811
+                                                   scenario, subject):
     apply(admin, scenario)
     security = security_for(admin, p12)
     assert security.uses_context
@@ -83,7 +84,7 @@ def test_a_token_under_a_context_from_the_bootstrap(server, admin, p12, scenario
         assert session.context == step.context
 
 
-def test_the_context_serves_validate_and_goes_with_the_cancelled_token(server, admin, p12):
+def test_the_context_serves_validate_and_goes_with_the_cancelled_token(server, admin, p12):  # noqa: F811
     apply(admin, "scenario9")
     security = security_for(admin, p12)
     opts = options(server, security)
@@ -106,7 +107,7 @@ def test_the_context_serves_validate_and_goes_with_the_cancelled_token(server, a
     assert not again.ok and "BadContextToken" in again.error and "cancelled" in again.error
 
 
-def test_other_settings_get_a_new_context_and_the_old_one_is_cancelled(server, admin, p12):
+def test_other_settings_get_a_new_context_and_the_old_one_is_cancelled(server, admin, p12):  # noqa: F811
     apply(admin, "scenario12")
     first = security_for(admin, p12)
     with TokenSession(options(server, first)) as session:
@@ -119,7 +120,7 @@ def test_other_settings_get_a_new_context_and_the_old_one_is_cancelled(server, a
         assert obtained.context.identifier != old.identifier
 
 
-def test_a_wrong_password_gets_no_context_and_says_why(server, admin, p12):
+def test_a_wrong_password_gets_no_context_and_says_why(server, admin, p12):  # noqa: F811
     apply(admin, "scenario14")
     with TokenSession(options(server, security_for(admin, p12), password="wrong")) as session:
         result = session.issue()
@@ -129,7 +130,7 @@ def test_a_wrong_password_gets_no_context_and_says_why(server, admin, p12):
     assert session.context is None
 
 
-def test_without_the_client_key_no_bootstrap_is_sent(server, admin):
+def test_without_the_client_key_no_bootstrap_is_sent(server, admin):  # noqa: F811
     apply(admin, "scenario9")
     security = MessageSecurity.for_scenario("scenario9",
                                             service_certificate=service_certificate(admin))
