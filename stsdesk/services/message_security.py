@@ -27,6 +27,7 @@ from stsdesk.core.wssec.client_request import (
     SecuredRequest,
     secure_request,
     uses_context,
+    uses_kerberos,
 )
 from stsdesk.core.wssec.header_report import (
     Check,
@@ -36,6 +37,7 @@ from stsdesk.core.wssec.header_report import (
 )
 from stsdesk.core.wssec.policy import Binding, PolicyModel, TokenKind, read_policy
 from stsdesk.services.errors import TrustClientError
+from stsdesk.services.kerberos_ticket import kerberos_ap_req
 from stsdesk.services.tls import TrustPolicy, make_session
 from stsdesk.services.token_keys import ClientKeyPair, load_client_key_pair
 
@@ -101,17 +103,20 @@ class MessageSecurity:
     client: ClientKeyPair | None = None
     saml_token: bytes | None = None  # a SAML assertion from the history (31-34)
     proof_key: bytes | None = field(default=None, repr=False)  # its symmetric proof key
+    # Scenario 20: the STS's Kerberos service principal, whose ticket signs the request.
+    service_principal: str | None = None
 
     @classmethod
     def for_scenario(cls, scenario_id: str, *,
                      algorithm_suite: AlgorithmSuite = DEFAULT_ALGORITHM_SUITE,
                      service_certificate: x509.Certificate | None = None,
                      client: ClientKeyPair | None = None, saml_token: bytes | None = None,
-                     proof_key: bytes | None = None) -> MessageSecurity:
+                     proof_key: bytes | None = None,
+                     service_principal: str | None = None) -> MessageSecurity:
         get_scenario(scenario_id)  # an unknown id is refused with the catalogue's message
         policy = read_policy(applied_policy_document(scenario_id, algorithm_suite))
         return cls(scenario_id, policy, algorithm_suite, service_certificate, client,
-                   saml_token, proof_key)
+                   saml_token, proof_key, service_principal)
 
     @classmethod
     def for_document(cls, document: bytes, *,
@@ -151,6 +156,11 @@ class MessageSecurity:
         return self.policy
 
     @property
+    def uses_kerberos(self) -> bool:
+        """Scenario 20: requests are signed with a Kerberos ticket's session key."""
+        return uses_kerberos(self.policy)
+
+    @property
     def needs_username(self) -> bool:
         return self._key_policy.supporting_of(TokenKind.USERNAME) is not None
 
@@ -171,6 +181,8 @@ class MessageSecurity:
     @property
     def needs_service_certificate(self) -> bool:
         policy = self._key_policy
+        if self.uses_kerberos:
+            return False  # the ticket is for the STS; nothing is encrypted for its certificate
         return policy.binding is Binding.SYMMETRIC or not policy.encrypted_parts.empty
 
 
@@ -205,6 +217,10 @@ def secure(envelope: bytes, security: MessageSecurity, *, username: str | None,
     """``envelope`` secured as ``security``'s policy asks (InvalidRequestError: what is
     missing); ``context`` is the security context a SecureConversation policy needs."""
     client = security.client
+    ticket = None
+    if security.uses_kerberos:
+        # A fresh AP-REQ per request: the STS refuses a replayed one.
+        ticket = kerberos_ap_req(security.service_principal or "")
     return secure_request(envelope, RequestSecurity(
         policy=security.policy,
         now=now or datetime.now(UTC),
@@ -216,6 +232,7 @@ def secure(envelope: bytes, security: MessageSecurity, *, username: str | None,
         assertion=security.saml_token,
         proof_key=security.proof_key,
         context=context,
+        kerberos=ticket,
     ))
 
 
@@ -231,12 +248,16 @@ def judge_response(data: bytes, security: MessageSecurity,
     contexts = {}
     if sent.context_identifier is not None and sent.session_key is not None:
         contexts[sent.context_identifier] = sent.session_key
+    kerberos = {}
+    if sent.kerberos_sha1 is not None and sent.session_key is not None:
+        kerberos[sent.kerberos_sha1] = sent.session_key
     keys = HeaderKeys(
         private_keys=(client.private_key,) if client is not None else (),
         certificates=tuple(c for c in (security.service_certificate,
                                        client.certificate if client else None) if c is not None),
         symmetric_keys=names,
         contexts=contexts,
+        kerberos_keys=kerberos,
     )
     try:
         report = read_security_header(data, keys)

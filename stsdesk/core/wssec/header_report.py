@@ -64,6 +64,8 @@ class HeaderKeys:
     symmetric_keys: Mapping[str, bytes] = field(default_factory=dict, repr=False)
     # Security contexts' keys by wsc:Identifier: what an answer under 9-15 derives its keys from.
     contexts: Mapping[str, bytes] = field(default_factory=dict, repr=False)
+    # Kerberos session keys by their AP-REQ's Kerberosv5APREQSHA1 (scenario 20's answers).
+    kerberos_keys: Mapping[str, bytes] = field(default_factory=dict, repr=False)
 
 
 class Check(StrEnum):
@@ -182,6 +184,11 @@ def read_security_header(data: bytes, keys: HeaderKeys | None = None) -> Securit
     for identifier, secret in keys.contexts.items():
         reader.tokens.contexts[identifier] = SymmetricKey(secret, None, None, context=identifier)
         reader.key_names[secret] = f"the security context {identifier}"
+    for sha1, secret in keys.kerberos_keys.items():
+        reader.tokens.add_key(SymmetricKey(secret, None, sha1,
+                                           reference_type=ns.KERBEROS_AP_REQ_SHA1,
+                                           token_type=ns.KERBEROS_GSS_AP_REQ))
+        reader.key_names[secret] = "the Kerberos ticket's session key"
     security = root.find(f"{{{soap}}}Header/{WSSE_}Security")
     # Message-level encryption: the Body's content, header blocks and the security header's
     # own parts. A token encrypted for its relying party (an EncryptedAssertion inside the
