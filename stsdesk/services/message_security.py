@@ -122,10 +122,11 @@ class MessageSecurity:
     def for_document(cls, document: bytes, *,
                      service_certificate: x509.Certificate | None = None,
                      client: ClientKeyPair | None = None, saml_token: bytes | None = None,
-                     proof_key: bytes | None = None) -> MessageSecurity:
+                     proof_key: bytes | None = None,
+                     service_principal: str | None = None) -> MessageSecurity:
         """For an administrator's own policy (the document the server applies as it is)."""
         return cls(OWN_POLICY_ID, read_policy(document), DEFAULT_ALGORITHM_SUITE,
-                   service_certificate, client, saml_token, proof_key)
+                   service_certificate, client, saml_token, proof_key, service_principal)
 
     @property
     def secures_messages(self) -> bool:

@@ -1,7 +1,7 @@
-"""The Test client under WS-SecureConversation (9, 12, 14) against a live embedded STS: the
-scenario applied through the admin API, a token requested through the page as a person would,
-the context and the verdict read where the person reads them, and the context cancelled with
-the token."""
+"""The Test client under WS-SecureConversation (9, 12, 14) and Kerberos (20) against a live
+embedded STS: the scenario applied through the admin API, a token requested through the page as
+a person would, the context (or ticket) and the verdict read where the person reads them, and
+the context cancelled with the token. Scenario 20 uses a throwaway KDC on loopback."""
 
 from __future__ import annotations
 
@@ -86,3 +86,48 @@ def test_a_token_under_a_security_context_through_the_page(qtbot, window, sc_api
     assert cancelled.ok and cancelled.cancelled, cancelled.fault_reason
     assert "Security context cancelled at the STS" in verdict_text(page)
     assert page.controller.session.context is None
+
+
+# -- scenario 20: the ticket from the credential cache ----------------------------------------
+
+@pytest.fixture(scope="module")
+def realm(tmp_path_factory):
+    pytest.importorskip("gssapi", reason="python-gssapi (the kerberos extra) is missing")
+    from tests.e2e.test_kerberos_scenario import throwaway_realm
+
+    yield from throwaway_realm(tmp_path_factory, clockskew=300)
+
+
+def test_a_token_signed_with_a_kerberos_ticket_through_the_page(qtbot, window, sc_api, realm,
+                                                                monkeypatch):
+    from stsdesk.services.admin.models import SecurityPolicyRequest
+    from tests.e2e.test_kerberos_scenario import SERVICE
+
+    principal = realm.kdc.principal(SERVICE)
+    sc_api.apply_security_policy(SecurityPolicyRequest(
+        "scenario20", service_principal=principal, keytab=realm.keytab.read_bytes()))
+    monkeypatch.setenv("KRB5CCNAME", f"FILE:{realm.ccache('bob')}")
+    page = open_page(qtbot, window)
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        page.refresh()
+    set_audience(qtbot, page, RP)
+    section = page.form.security
+    # The principal comes from the server's security settings; no key pair is asked for.
+    assert section.service_principal.isEnabled() and not section.client_file.isEnabled()
+    assert section.service_principal.text() == principal
+    page.form.username.clear()
+    result = send(qtbot, page)
+    assert result.ok, (result.fault_name, result.fault_reason, result.error)
+    assert result.decoded.subject.name_id == realm.kdc.principal("bob")
+    text = verdict_text(page)
+    assert "as the policy asks" in text and "NOT" not in text, text
+    assert "Kerberos ticket's session key" in text
+    assert b"GSS_Kerberosv5_AP_REQ" in page.result_view.rst_view.exact_bytes()
+    page.result_view.tabs.setCurrentIndex(2)
+    screenshot(window, "test-client-scenario20-kerberos")
+
+    # Without the principal the section says what is missing, next to the field.
+    section.service_principal.clear()
+    qtbot.mouseClick(page.request_button, LEFT)
+    qtbot.waitUntil(lambda: section.error.isVisible(), timeout=10_000)
+    assert "service principal" in section.error.text()
