@@ -564,7 +564,10 @@ class TokenSession:
         security = opts.message_security
         if security is None:  # pragma: no cover - only called with a SecureConversation policy
             raise InvalidRequestError("Choose the scenario's message security.")
-        key = (opts.endpoint, security, opts.username)
+        # Who and where, by value: the page loads the key pair afresh for each request, and
+        # the same person asking again must not pay for (or leave behind) a new context.
+        certificate = security.client.certificate if security.client is not None else None
+        key = (opts.endpoint, opts.tls, security.policy, certificate, opts.username)
         with self._lock:
             held = self._context
         steps: list[ContextStep] = []

@@ -107,6 +107,17 @@ def test_the_context_serves_validate_and_goes_with_the_cancelled_token(server, a
     assert not again.ok and "BadContextToken" in again.error and "cancelled" in again.error
 
 
+def test_the_same_settings_loaded_again_keep_the_context(server, admin, p12):  # noqa: F811
+    apply(admin, "scenario9")
+    with TokenSession(options(server, security_for(admin, p12))) as session:
+        assert session.issue().ok
+        context = session.context
+        # The page reads the key pair from its file again for each request.
+        again = session.issue(options(server, security_for(admin, p12)))
+        assert again.ok and again.context_steps == ()
+        assert session.context == context
+
+
 def test_other_settings_get_a_new_context_and_the_old_one_is_cancelled(server, admin, p12):  # noqa: F811
     apply(admin, "scenario12")
     first = security_for(admin, p12)
