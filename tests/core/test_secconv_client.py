@@ -11,6 +11,7 @@ from lxml import etree
 
 from stsdesk.core import ns
 from stsdesk.core.errors import InvalidRequestError
+from stsdesk.core.scenarios import applied_policy_document
 from stsdesk.core.secconv import (
     ContextKey,
     ContextOperation,
@@ -21,11 +22,15 @@ from stsdesk.core.secconv import (
     parse_context_request,
 )
 from stsdesk.core.secconv_client import (
+    ClientContext,
     build_context_cancel_request,
     build_context_issue_request,
     read_context_cancelled,
     read_issued_context,
 )
+from stsdesk.core.wssec.client_request import RequestSecurity, secure_request
+from stsdesk.core.wssec.header_report import Check, HeaderKeys, read_security_header
+from stsdesk.core.wssec.policy import read_policy
 from tests.helpers import wss_client as wc
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -76,3 +81,31 @@ def test_an_unknown_key_computation_is_refused():
     answer.find(f".//{{{ns.WST_2005}}}ComputedKey").text = "urn:example:other"
     with pytest.raises(InvalidRequestError, match="CK/PSHA1"):
         read_issued_context(answer, os.urandom(32))
+
+
+def _secured_under_a_context(context):
+    envelope = (b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>'
+                b'<x xmlns="urn:example"/></s:Body></s:Envelope>')
+    policy = read_policy(applied_policy_document("scenario11"))
+    return secure_request(envelope, RequestSecurity(policy=policy, now=datetime.now(UTC),
+                                                    context=context))
+
+
+def test_a_request_under_a_context_reads_back_with_its_key_and_not_without():
+    context = ClientContext("urn:uuid:ctx-2", os.urandom(32))
+    sent = _secured_under_a_context(context)
+    assert sent.context_identifier == context.identifier and sent.session_key == context.key
+    held = read_security_header(sent.envelope, HeaderKeys(contexts={context.identifier:
+                                                                    context.key}))
+    assert [s.status for s in held.signatures] == [Check.VALID]
+    assert held.signatures[0].covers_body
+    assert [p.status for p in held.encrypted_parts] == [Check.DECRYPTED]
+    assert not held.problems
+    stranger = read_security_header(sent.envelope, HeaderKeys())
+    assert any("its key is not known here" in t.description for t in stranger.tokens)
+    assert [s.status for s in stranger.signatures] == [Check.NOT_CHECKED]
+
+
+def test_without_a_context_a_request_under_a_context_policy_is_not_built():
+    with pytest.raises(InvalidRequestError, match="security context"):
+        _secured_under_a_context(None)

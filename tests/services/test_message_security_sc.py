@@ -49,8 +49,12 @@ def header_tags(envelope: bytes) -> list[str]:
 
 @pytest.mark.parametrize("scenario, subject", [
     ("scenario9", "test-client-signer"),
+    ("scenario10", "test-client-signer"),
+    ("scenario11", "test-client-signer"),
     ("scenario12", "wso2.anonymous.user"),
+    ("scenario13", "wso2.anonymous.user"),
     ("scenario14", "admin"),
+    ("scenario15", "admin"),
 ])
 def test_a_token_under_a_context_from_the_bootstrap(server, admin, p12,  # noqa: F811
                                                    scenario, subject):
@@ -66,14 +70,15 @@ def test_a_token_under_a_context_from_the_bootstrap(server, admin, p12,  # noqa:
         assert step.context.identifier.startswith("urn:uuid:") and step.context.bits == 256
         assert step.security.verdict.ok, step.security.verdict.lines()
         bootstrap_sent = header_tags(step.exchange.request_bytes)
-        if scenario == "scenario9":  # signed with the client's key, for the STS's key
+        number = int(scenario.removeprefix("scenario"))
+        if number <= 11:  # signed with the client's key, for the STS's key
             assert f"{{{ns.DS}}}Signature" in bootstrap_sent and _XENC_KEY in bootstrap_sent
         else:  # a key wrapped for the STS; 14 adds the user's UsernameToken
             assert _XENC_KEY in bootstrap_sent
-            assert (_USERNAME in bootstrap_sent) is (scenario == "scenario14")
+            assert (_USERNAME in bootstrap_sent) is (number >= 14)
         # The token request is protected with keys derived from the context, nothing else.
         sent = header_tags(result.exchange.request_bytes)
-        assert _SCT in sent and sent.count(_DKT) == 2
+        assert _SCT in sent and sent.count(_DKT) == 2  # one to sign, one to encrypt
         assert _XENC_KEY not in sent and _BST not in sent and _USERNAME not in sent
         assert subject in (result.decoded.subject.name_id or "")
         verdict = result.security.verdict

@@ -272,9 +272,14 @@ class _Reader:
             for reference in element.findall(f"{XENC_}DataReference"):
                 self._decrypt_named(reference.get("URI") or "", None)
         elif tag in _CONTEXT_TOKENS:
-            key = self.tokens.add_context_token(element)  # only the contexts the reader holds
+            identifier = (element.findtext(f"{{{etree.QName(element).namespace}}}Identifier")
+                          or "").strip()
+            known = identifier in self.tokens.contexts
+            if known:  # the reader holds its key: what refers to the token gets it
+                self.tokens.add_context_token(element)
             self.token_entries.append(TokenEntry(
-                "SecurityContextToken", element.get(WSU_ID), f"security context {key.context}"))
+                "SecurityContextToken", element.get(WSU_ID), f"security context {identifier}"
+                + ("" if known else " (its key is not known here)")))
         elif tag in DERIVED_KEY_TAGS:
             key = read_derived_key(element, self.tokens)
             self.tokens.add_key(key)
