@@ -35,6 +35,7 @@ def test_scenario20_asks_for_the_principal_and_its_keytab_and_sends_the_file(
     not_a_keytab.write_text("hello")
     monkeypatch.setattr(confirm, "ask", lambda *_a, **_k: True)
     page = _show(qtbot, fake_window)
+    assert not page.kerberos_label.isVisible()  # no principal under scenario 1
     wizard = _open_wizard(qtbot, page)
     _click_scenario(qtbot, wizard, "scenario20")
     _next(qtbot, wizard)
@@ -72,6 +73,9 @@ def test_scenario20_asks_for_the_principal_and_its_keytab_and_sends_the_file(
     qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=WAIT)
     qtbot.waitUntil(lambda: page.overview is not None
                     and page.overview.security.scenario_id == "scenario20", timeout=WAIT)
+    # The STS page names the principal the STS accepts tickets for (never the keytab).
+    qtbot.waitUntil(lambda: page.kerberos_label.isVisible(), timeout=WAIT)
+    assert page.kerberos_label.text().startswith(PRINCIPAL)
 
     # Opened again: the principal is filled in, and without a new file the held keytab stays.
     wizard = _open_wizard(qtbot, page)
