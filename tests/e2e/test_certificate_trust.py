@@ -406,3 +406,24 @@ def test_an_assertion_signed_by_another_key_under_the_trusted_issuers_name_is_re
         sts.call("DELETE", "/sts/saml-issuers/partner-idp", status=204)
     assert code == f"{{{ns.WSSE}}}FailedAuthentication"
     assert "not from a trusted issuer" in reason
+
+
+def test_a_token_issued_to_a_federated_subject_never_becomes_the_local_user_of_that_name(
+    sts: Sts, partner: certfactory.Issued
+) -> None:
+    # The partner may name any subject, "iris" too, who is a local user with an e-mail and a
+    # role. Its assertion gets a token for the federated "iris" without her claims; that token,
+    # presented back to this STS, must still stand for the federated subject, not for her.
+    presenter = client(sts, "scenario33-relay")
+    scim_user(sts, "iris", emails=[{"value": "iris@example.org", "primary": True}])
+    sts.apply("scenario33", allowedRoles=["signers"])
+    sts.call("PUT", "/sts/saml-issuers/partner-idp", {"issuer": PARTNER}, status=201)
+    try:
+        federated = issued(sts.signed_request(presenter, partner_assertion(partner, "iris")),
+                           sts, presenter)
+        assert attribute(federated, EMAIL) == []
+        relayed = issued(sts.signed_request(presenter, federated), sts, presenter)
+        assert subject_of(relayed) == "iris"
+        assert attribute(relayed, EMAIL) == [], etree.tostring(relayed)
+    finally:
+        sts.call("DELETE", "/sts/saml-issuers/partner-idp", status=204)

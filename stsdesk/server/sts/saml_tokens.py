@@ -83,12 +83,19 @@ class SamlTokenAuthenticator:
                 f"The request carries {len(found)} SAML assertions; present exactly one."
             )
         assertion = found[0]
-        subject, foreign_issuer = self._check(assertion, config, now, own_certificates,
-                                              trusted_certificates)
+        subject, foreign_issuer, issued_to = self._check(
+            assertion, config, now, own_certificates, trusted_certificates)
         if foreign_issuer is not None:
             return UserRecord(user_id=f"{SAML_USER_PREFIX}{foreign_issuer}!{subject}",
                               username=subject, password_hash="")
         user = self._users.get(subject, config.version)
+        if issued_to is not None and (user is None or user.user_id != issued_to):
+            # This STS issued the token to someone else than the local user of that name (a
+            # trusted issuer's subject, a certificate, another realm's principal), or to a
+            # local user since renamed or deleted: it never speaks for the local user.
+            return UserRecord(
+                user_id=issued_to if ":" in issued_to else f"{SAML_USER_PREFIX}{subject}",
+                username=subject, password_hash="")
         if user is not None:
             # Whether this user may have a token now (active, not locked, an allowed role) is
             # the caller's sign-in rule; a disabled user is never replaced by the bare name.
@@ -99,9 +106,10 @@ class SamlTokenAuthenticator:
     def _check(
         self, assertion: etree._Element, config: ConfigSnapshot, now: datetime,
         own: Sequence[x509.Certificate], trusted: Sequence[x509.Certificate],
-    ) -> tuple[str, str | None]:
-        """The subject, and the issuer's name when a trusted issuer other than this STS
-        signed the assertion (None: this STS did)."""
+    ) -> tuple[str, str | None, str | None]:
+        """The subject, the issuer's name when a trusted issuer other than this STS signed
+        the assertion (None: this STS did), and whom this STS issued it to (when it did and
+        its record says)."""
         reading = read_assertion(assertion)
         subject = reading.subject.name_id if reading.subject is not None else None
         if not subject:
@@ -120,7 +128,7 @@ class SamlTokenAuthenticator:
             foreign = _foreign_issuer(verified.certificate, reading.issuer, issuers, now)
         if foreign is not None:
             self._check_validity(reading, now, skew, config, foreign=True)
-            return subject, foreign
+            return subject, foreign, None
         if verified.certificate not in own:
             # Signed by a certificate of the trusted keystore (a client's or a relying party's):
             # its key proves nothing about who may speak for users of this STS.
@@ -141,7 +149,7 @@ class SamlTokenAuthenticator:
                 "renewed or never issued here)."
             )
         self._check_validity(reading, now, skew, config, foreign=False)
-        return subject, None
+        return subject, None, record.user_id
 
     @staticmethod
     def _check_validity(reading: AssertionReading, now: datetime, skew: timedelta,
