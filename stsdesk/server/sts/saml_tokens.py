@@ -167,6 +167,13 @@ class SamlTokenAuthenticator:
                 "token."
             )
         audiences = conditions.audiences
+        if foreign and not audiences:
+            # Another issuer's assertion without an AudienceRestriction could have been issued
+            # to any of its relying parties, which could replay it here.
+            raise FailedAuthenticationError(
+                "The SAML assertion from a trusted issuer names no audience; its issuer must "
+                "restrict it (AudienceRestriction) to this STS or one of its relying parties."
+            )
         if audiences and not any(_served(audience, config, exact=foreign)
                                  for audience in audiences):
             raise FailedAuthenticationError(
