@@ -6,10 +6,11 @@ names an audience this STS serves, and either
 
 - it is signed by this STS (one of its signing keys, active or previous), names this STS as its
   issuer and the STS's record of it is active; the new token is issued for the user it names:
-  that local user with their roles and claims when there is one (the caller refuses a disabled
-  or locked one), else the name alone; or
+  that local user with their roles and claims when there is one and the token was issued to
+  them (the caller refuses a disabled or locked one), else the name alone; or
 - it is signed with the key of a trust-store certificate the administrator trusts as a SAML
-  issuer (``/sts/saml-issuers``) and names exactly the issuer that certificate was trusted for.
+  issuer (``/sts/saml-issuers``), names exactly the issuer that certificate was trusted for,
+  and is restricted (AudienceRestriction) to this STS or one of its relying parties exactly.
   Its subject is a federated principal, as WSO2 treats a user from a federated identity
   provider without just-in-time provisioning: the new token names the subject, with no local
   user's roles or claims, even when a local user has the same name; another issuer may not
