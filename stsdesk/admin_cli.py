@@ -124,6 +124,10 @@ def add_admin_command(commands: argparse._SubParsersAction) -> None:  # type: ig
     own.add_argument("--user-store-domain", default="ALL-USER-STORE-DOMAINS", metavar="D")
     own.add_argument("--trusted-keystore", action="append", default=[], metavar="K")
     own.add_argument("--private-keystore", metavar="K")
+    own.add_argument("--service-principal", metavar="P",
+                     help="a policy with a Kerberos token: the STS's service principal")
+    own.add_argument("--keytab", type=Path, metavar="FILE",
+                     help="a policy with a Kerberos token: the service principal's keytab file")
     apply.add_argument("--service-principal", metavar="P",
                        help="scenario 20: the STS's Kerberos service principal (with its realm)")
     apply.add_argument("--keytab", type=Path, metavar="FILE",

@@ -109,7 +109,8 @@ def _own_policy(api: AdminApi, args: argparse.Namespace, action: str, emit: Emit
         document=read_text(args.file, "policy file") if args.file is not None else "",
         registry_path=args.registry_path, user_store_domain=args.user_store_domain,
         allowed_roles=tuple(args.role), trusted_keystores=tuple(args.trusted_keystore),
-        private_keystore=args.private_keystore)))
+        private_keystore=args.private_keystore, service_principal=args.service_principal,
+        keytab=_keytab(args.keytab))))
 
 
 def _keytab(path: Path | None) -> bytes | None:

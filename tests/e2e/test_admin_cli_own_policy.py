@@ -25,17 +25,18 @@ def test_an_own_policy_from_the_command_line(capsys, target, password_file):
     if target.kind != "stsdesk":
         pytest.skip("WSO2 takes a registry path: see the test below")
     code, verdict, err = run("security", "check-policy", str(OWN / "kerberos.xml"))
-    assert code == 3 and "cannot enforce 3 assertion(s)" in err
+    assert code == 3 and "cannot enforce" in err
     assert verdict["enforceable"] is False
+    # (Its Kerberos token is enforced where the server accepts tickets; these never are.)
     names = [issue["name"] for issue in verdict["unenforceable"]]
-    assert "sp:KerberosToken" in names and "ex:AuditEveryRequest" in names
+    assert "sp:EndorsingSupportingTokens" in names and "ex:AuditEveryRequest" in names
 
     code, verdict, _ = run("security", "check-policy", str(OWN / "signed-encrypted-sha256.xml"))
     assert code == 0 and verdict["enforceable"] is True
     assert verdict["asks_for"] == ["keystores"]
 
     code, _, err = run("security", "apply-policy", str(OWN / "kerberos.xml"), *KEYSTORES)
-    assert code == 3 and "sp:KerberosToken at /wsp:Policy/" in err
+    assert code == 3 and "ex:AuditEveryRequest at /wsp:Policy/" in err
 
     code, applied, err = run("security", "apply-policy", str(OWN / "signed-encrypted-sha256.xml"),
                              "--name", "Partner", *KEYSTORES)

@@ -256,7 +256,7 @@ class FakeAdminApi:
     def check_own_policy(self, document: str) -> PolicyVerdict:
         """The real engine's verdict (core.wssec.policy_support), as the server gives it."""
         self._call("check_own_policy", Capability.OWN_POLICY_CHECK)
-        verdict = check_policy(document.encode())
+        verdict = check_policy(document.encode(), kerberos_unavailable=None)  # as scenario 20
         return PolicyVerdict(
             enforceable=verdict.enforceable,
             unenforceable=tuple(PolicyIssue(i.assertion, i.name, i.path, i.line, i.reason)
@@ -266,12 +266,15 @@ class FakeAdminApi:
 
     def apply_own_policy(self, request: OwnPolicyRequest) -> SecurityPolicy:
         self._call("apply_own_policy", Capability.SECURITY_POLICY)
-        verdict = check_policy(request.document.encode())
+        verdict = check_policy(request.document.encode(), kerberos_unavailable=None)
         if not verdict.enforceable:
             raise _invalid("The STS cannot enforce: " + "; ".join(
                 i.describe() for i in verdict.unenforceable))
         if "roles" in verdict.asks_for and not request.allowed_roles:
             raise _invalid(f"{request.name} needs at least one allowed role.")
+        if "servicePrincipal" in verdict.asks_for and not (
+                request.service_principal and (request.keytab or self.applied_keytab)):
+            raise _invalid(f"{request.name} needs the service principal and its keytab.")
         with self._lock:
             self.security = SecurityPolicy(
                 enabled=True, scenario_id=OWN_POLICY_ID,
@@ -280,7 +283,10 @@ class FakeAdminApi:
                 trusted_keystores=tuple(request.trusted_keystores),
                 private_keystore=request.private_keystore,
                 proof_key_type=self.security.proof_key_type,
-                policy_name=request.name, policy_document=request.document)
+                policy_name=request.name, policy_document=request.document,
+                service_principal=request.service_principal)
+            if request.keytab is not None:
+                self.applied_keytab = request.keytab
             self._record("sts.security.apply", request.name)
             return self.security
 

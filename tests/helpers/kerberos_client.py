@@ -60,10 +60,11 @@ def ap_req(service: str, ccache: Path, *, mutual: bool = False) -> ApReq:
 
 def kerberos_request(body: etree._Element, ticket: ApReq, *, reference: str = "direct",
                      sign_key: bytes | None = None, sign_body: bool = True,
-                     now: datetime | None = None) -> wc.Sent:
+                     now: datetime | None = None, digest: str = wc.SHA1) -> wc.Sent:
     """Scenario 20's request. ``reference`` is "direct" (a Reference to the token, WSS4J's
     default) or "sha1" (a Kerberosv5APREQSHA1 key identifier); ``sign_key`` signs with another
-    key than the ticket's."""
+    key than the ticket's; ``digest`` is the algorithm suite's (SHA-256 under the Sha256
+    suites)."""
     env = wc.envelope(body)
     sec = wc._security(env)
     ts = wc._timestamp(sec, now or datetime.now(UTC))
@@ -85,7 +86,7 @@ def kerberos_request(body: etree._Element, ticket: ApReq, *, reference: str = "d
     key = xmlsec.Key.from_binary_data(xmlsec.constants.KeyDataHmac,
                                       sign_key or ticket.session_key)
     targets = [soap_body, ts] if sign_body else [ts]
-    signature = wc._sign(sec, targets, key, reference_element, wc.HMAC_SHA1, wc.SHA1)
+    signature = wc._sign(sec, targets, key, reference_element, wc.HMAC_SHA1, digest)
     value = base64.b64decode(signature.findtext(f"{{{wc.DS}}}SignatureValue"))
     return wc.Sent(etree.tostring(env), value, ticket.session_key, ticket.sha1)
 

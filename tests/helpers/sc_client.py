@@ -86,12 +86,13 @@ def read_context(rstr: etree._Element, client_entropy: bytes) -> Context:
 
 def secured(body: etree._Element, context: Context, *, sign: bool, encrypt: bool,
             soap: str = wc.SOAP12, now: datetime | None = None, include_token: bool = True,
-            derived: bool = True) -> wc.Sent:
+            derived: bool = True, digest: str = wc.SHA1) -> wc.Sent:
     """``body`` secured with the context: Timestamp, the SCT, derived keys, an HMAC signature
     over the Body (if ``sign``) and the Timestamp, the Body encrypted (if ``encrypt``).
 
     ``include_token=False`` names the context by its identifier instead of carrying the SCT;
-    ``derived=False`` uses the context's key itself."""
+    ``derived=False`` uses the context's key itself; ``digest`` is the suite's (SHA-256 under
+    the Sha256 suites; the signature stays HMAC-SHA1, as WS-SecurityPolicy's table says)."""
     env = wc.envelope(body, soap)
     sec = wc._security(env)
     ts = wc._timestamp(sec, now or datetime.now(UTC))
@@ -123,7 +124,7 @@ def secured(body: etree._Element, context: Context, *, sign: bool, encrypt: bool
     targets = [soap_body, ts] if sign else [ts]
     sig = wc._sign(sec, targets, xmlsec.Key.from_binary_data(xmlsec.constants.KeyDataHmac,
                                                              sign_key),
-                   sig_ref, wc.HMAC_SHA1, wc.SHA1)
+                   sig_ref, wc.HMAC_SHA1, digest)
     value = base64.b64decode(sig.findtext(f"{{{wc.DS}}}SignatureValue"))
     if encrypt:
         info = etree.Element(f"{{{wc.DS}}}KeyInfo", nsmap={"ds": wc.DS})

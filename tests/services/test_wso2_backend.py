@@ -19,6 +19,7 @@ from stsdesk.core.algorithm_suite import AlgorithmSuite
 from stsdesk.services.admin import Capability, open_admin_api
 from stsdesk.services.admin.models import (
     ApplicationDraft,
+    OwnPolicyRequest,
     RequestedClaim,
     ResidentIdp,
     SecurityPolicyRequest,
@@ -193,6 +194,13 @@ def test_a_kerberos_keytab_is_not_sent_to_wso2_which_wants_a_password(double, ap
             "scenario20", service_principal="HTTP/is.example.org@EXAMPLE.ORG",
             keytab=b"\x05\x02keys"))
     assert _soap(double, "SecurityAdminService.applySecurity") == []  # nothing was sent
+    # Nor with a registry policy of one's own.
+    double.state.registry_policies.add("/_system/config/policies/tickets.xml")
+    with pytest.raises(UnsupportedError, match="no Kerberos service principal or keytab"):
+        api.apply_own_policy(OwnPolicyRequest(
+            "Tickets", registry_path="/_system/config/policies/tickets.xml",
+            service_principal="HTTP/is.example.org@EXAMPLE.ORG", keytab=b"\x05\x02keys"))
+    assert _soap(double, "SecurityAdminService.applySecurity") == []
 
 
 def test_wso2_has_no_choice_of_algorithm_suite_and_says_so(double, api):

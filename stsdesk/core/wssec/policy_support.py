@@ -8,6 +8,12 @@ is named, by its qualified name and where it stands, with the reason; a policy i
 when nothing is named. Then the combination is checked: one binding, the tokens it needs, and
 for the transport binding a UsernameToken and a Timestamp (what the engine asks over HTTPS).
 
+Sessions and tickets, as scenarios 9-15 and 20 use them: a symmetric binding's protection token
+may be an ``sp:SecureConversationToken`` (its ``sp:BootstrapPolicy`` is checked as a policy of
+its own, and must itself be a message binding without a session or ticket in it) or an
+``sp:KerberosToken`` (only where the server can accept tickets: ``check_policy`` is told why
+not otherwise, and refuses the token with that, which says what to install).
+
 Policy operators: nested ``wsp:Policy`` and ``wsp:All`` are looked through; ``wsp:ExactlyOne``
 is accepted with one alternative only (the engine enforces one set of requirements, not a
 choice); ``wsp:Optional``/``wsp:Ignorable`` set to true and ``wsp:PolicyReference`` are refused
@@ -29,7 +35,7 @@ from stsdesk.core.wssec.policy import Binding, PolicyModel, TokenKind, read_poli
 from stsdesk.core.xmlparse import parse_xml
 
 __all__ = ["Unenforceable", "PolicyVerdict", "check_policy", "ENFORCEABLE_SUITES",
-           "RAMPART_POLICY"]
+           "RAMPART_POLICY", "KERBEROS_NOT_CHECKED"]
 
 RAMPART_POLICY = ns.RAMPART_POLICY
 _WSP_NAMESPACES = (ns.WSP_2004, ns.WSP_W3C, ns.WSP_2006)
@@ -38,6 +44,11 @@ _TRUST_NAMESPACES = (ns.WST_2005, ns.WST_13)
 # The token types the engine authenticates an issued token as (server.sts.saml_tokens).
 _SAML_TOKEN_TYPES = frozenset({ns.TOKEN_SAML20, ns.TOKEN_SAML20_URN, ns.TOKEN_SAML11,
                                ns.TOKEN_SAML10_URN})
+
+# What a KerberosToken is refused with when the caller did not say whether the server can
+# accept tickets (core cannot know: that is python-gssapi and MIT Kerberos on the server).
+KERBEROS_NOT_CHECKED = ("Kerberos tokens are enforced only on a server with MIT Kerberos and "
+                        "python-gssapi installed (the kerberos extra).")
 
 # Suites whose key transport is RSA-OAEP: the engine refuses RSA 1.5 (a padding oracle).
 ENFORCEABLE_SUITES = tuple(
@@ -62,7 +73,7 @@ _CHILDREN: dict[str, frozenset[str]] = {
     "TransportToken": frozenset({"HttpsToken"}),
     "InitiatorToken": frozenset({"X509Token", "IssuedToken"}),
     "RecipientToken": frozenset({"X509Token"}),
-    "ProtectionToken": frozenset({"X509Token"}),
+    "ProtectionToken": frozenset({"X509Token", "SecureConversationToken", "KerberosToken"}),
     "Layout": frozenset({"Strict", "Lax"}),
     "AlgorithmSuite": frozenset(ENFORCEABLE_SUITES),
     "SignedParts": frozenset({"Body", "Header"}),
@@ -86,23 +97,39 @@ _CHILDREN: dict[str, frozenset[str]] = {
     "UsernameToken": frozenset({"WssUsernameToken10", "WssUsernameToken11"}),
     "IssuedToken": frozenset({"RequireInternalReference"}),
     "HttpsToken": frozenset(),
+    # The context's key may be required derived (wsc:DerivedKeyToken); the context is a WS-SC
+    # 2005/02 one, which SP 2005/07 names SC10SecurityContextToken.
+    "SecureConversationToken": frozenset({"BootstrapPolicy", "RequireDerivedKeys",
+                                          "SC10SecurityContextToken"}),
+    # Both AP-REQ token types are accepted (core.wssec.kerberos.KERBEROS_TOKEN_TYPES).
+    "KerberosToken": frozenset({"WssKerberosV5ApReqToken11", "WssGssKerberosV5ApReqToken11"}),
 }
 # Assertions that take no nested policy of their own: anything inside them is refused.
 _LEAVES = frozenset({
     "IncludeTimestamp", "EncryptSignature", "OnlySignEntireHeadersAndBody", "Strict", "Lax",
     "Body", "Header", *ENFORCEABLE_SUITES,
 }) | frozenset().union(*(_CHILDREN[k] for k in (
-    "Wss10", "Wss11", "Trust10", "Trust13")))
-_TOKENS = frozenset({"X509Token", "UsernameToken", "IssuedToken", "HttpsToken"})
+    "Wss10", "Wss11", "Trust10", "Trust13", "KerberosToken"))) | {"SC10SecurityContextToken"}
+_TOKENS = frozenset({"X509Token", "UsernameToken", "IssuedToken", "HttpsToken",
+                     "SecureConversationToken", "KerberosToken"})
 
 # Why a known assertion is refused where it stands (the general reason otherwise).
 _REASONS = {
-    "KerberosToken": "Kerberos tokens are not supported by this STS's message-security engine.",
+    "KerberosToken": "a Kerberos ticket is accepted only as a symmetric binding's protection "
+                     "token (as in scenario 20).",
     "SpnegoContextToken": "SPNEGO negotiation (WS-Trust TLSNego/SPNEGO) is not supported.",
-    "SecureConversationToken": "WS-SecureConversation sessions are not supported in an own "
-                               "policy; apply a SecureConversation scenario instead where offered.",
-    "SecurityContextToken": "security context tokens (WS-SecureConversation) are not supported "
-                            "in an own policy.",
+    "SecureConversationToken": "a security context is accepted only as a symmetric binding's "
+                               "protection token (as in scenarios 9-15).",
+    "SecurityContextToken": "security context tokens are accepted only as a "
+                            "sp:SecureConversationToken protecting a symmetric binding.",
+    "SC13SecurityContextToken": "this STS issues WS-SecureConversation 2005/02 contexts (the "
+                                "version Rampart speaks), not WS-SecureConversation 1.3 ones.",
+    "RequireExternalUriReference": "the engine accepts a context referenced either way; it "
+                                   "does not require references by URI.",
+    "MustNotSendCancel": "the engine lets a context's holder cancel, renew and amend it.",
+    "MustNotSendAmend": "the engine lets a context's holder cancel, renew and amend it.",
+    "MustNotSendRenew": "the engine lets a context's holder cancel, renew and amend it.",
+    "BootstrapPolicy": "a bootstrap policy belongs inside a sp:SecureConversationToken.",
     "SamlToken": "sp:SamlToken is not supported; ask for a SAML token with sp:IssuedToken.",
     "RelToken": "REL tokens are not supported.",
     "KeyValueToken": "key value tokens are not supported.",
@@ -125,8 +152,8 @@ _REASONS = {
     "RequiredParts": "required header parts are not checked.",
     "LaxTsFirst": "the Timestamp's place in the header is not checked; use sp:Lax or sp:Strict.",
     "LaxTsLast": "the Timestamp's place in the header is not checked; use sp:Lax or sp:Strict.",
-    "RequireDerivedKeys": "derived keys are supported only on the symmetric binding's "
-                          "protection token.",
+    "RequireDerivedKeys": "derived keys are supported only from a symmetric binding's X.509 "
+                          "or security context protection token.",
     "HashPassword": "a PasswordDigest UsernameToken cannot be required by the policy; an "
                     "administrator allows PasswordDigest on the STS page.",
     "NoPassword": "a UsernameToken without a password proves nothing; it is refused.",
@@ -178,15 +205,21 @@ class PolicyVerdict:
     model: PolicyModel | None = None  # set when enforceable
     policy_id: str | None = None
     algorithm_suite: str | None = None
-    asks_for: tuple[str, ...] = field(default=())  # "roles", "keystores"
+    # "roles", "keystores", "servicePrincipal" (a Kerberos token: its principal and keytab)
+    asks_for: tuple[str, ...] = field(default=())
 
     @property
     def enforceable(self) -> bool:
         return not self.unenforceable and self.model is not None
 
 
-def check_policy(document: bytes) -> PolicyVerdict:
-    """The engine's verdict on ``document``; InvalidRequestError if it is no wsp:Policy."""
+def check_policy(document: bytes, *,
+                 kerberos_unavailable: str | None = KERBEROS_NOT_CHECKED) -> PolicyVerdict:
+    """The engine's verdict on ``document``; InvalidRequestError if it is no wsp:Policy.
+
+    ``kerberos_unavailable`` is why this server cannot accept Kerberos tickets (what to
+    install), or None where it can: a KerberosToken is refused with it.
+    """
     root = parse_xml(document)
     qname = etree.QName(root)
     if qname.localname != "Policy" or qname.namespace not in _WSP_NAMESPACES:
@@ -194,7 +227,7 @@ def check_policy(document: bytes) -> PolicyVerdict:
             "The document is not a WS-Policy: its root element must be wsp:Policy (WS-Policy "
             f"1.5 or the 2004/09 submission), not {root.tag!r}."
         )
-    walk = _Walk(_sp_namespace(root))
+    walk = _Walk(_sp_namespace(root), kerberos_unavailable)
     walk.operator_children(root, "top")
     if walk.found:
         return PolicyVerdict(tuple(walk.found), tuple(walk.notes), policy_id=_policy_id(root))
@@ -237,8 +270,11 @@ def _issue(element: etree._Element, reason: str) -> Unenforceable:
 class _Walk:
     """One pass over the document, collecting what the engine cannot enforce."""
 
-    def __init__(self, sp: str) -> None:
+    def __init__(self, sp: str, kerberos_unavailable: str | None,
+                 in_bootstrap: bool = False) -> None:
         self.sp = sp
+        self.kerberos_unavailable = kerberos_unavailable
+        self.in_bootstrap = in_bootstrap
         self.found: list[Unenforceable] = []
         self.notes: list[str] = []
 
@@ -315,6 +351,9 @@ class _Walk:
         if local in _TOKENS:
             self.token(element, local)
             return
+        if local == "BootstrapPolicy":
+            self.bootstrap(element)
+            return
         if local in ("Header",) and not element.get("Namespace"):
             self.found.append(_issue(element, "a signed header needs its Namespace."))
             return
@@ -335,6 +374,15 @@ class _Walk:
                 f"{etree.QName(element).localname} takes no nested assertions here.")))
 
     def token(self, element: etree._Element, local: str) -> None:
+        if local in ("SecureConversationToken", "KerberosToken") and self.in_bootstrap:
+            self.found.append(_issue(element, (
+                "a bootstrap policy authenticates the client for its context with a certificate, "
+                "a UsernameToken or nothing (as in scenarios 9-15); a session or ticket inside "
+                "it is not enforced.")))
+            return
+        if local == "KerberosToken" and self.kerberos_unavailable is not None:
+            self.found.append(_issue(element, self.kerberos_unavailable))
+            return
         if local == "HttpsToken":
             required = (element.get("RequireClientCertificate") or "false").strip().lower()
             if required in ("true", "1"):
@@ -356,6 +404,34 @@ class _Walk:
             else:
                 self.assertion(child, local)
 
+    def bootstrap(self, element: etree._Element) -> None:
+        """A SecureConversationToken's bootstrap policy: a policy of its own, checked whole."""
+        policies = [c for c in element if isinstance(c.tag, str)]
+        if len(policies) != 1 or etree.QName(policies[0]).localname != "Policy" or (
+                etree.QName(policies[0]).namespace not in _WSP_NAMESPACES):
+            self.found.append(_issue(element, (
+                "sp:BootstrapPolicy must hold one wsp:Policy: the policy the client's request "
+                "for a security context (RST/SCT) is secured with.")))
+            return
+        nested = _Walk(self.sp, self.kerberos_unavailable, in_bootstrap=True)
+        nested.operator_children(policies[0], "top")
+        self.found.extend(nested.found)
+        self.notes.extend(nested.notes)
+        if nested.found:
+            return
+        try:
+            model = read_policy(etree.tostring(policies[0]))
+        except InvalidRequestError as exc:
+            self.found.append(_issue(element, exc.message))
+            return
+        if model.binding is Binding.TRANSPORT:
+            self.found.append(_issue(element, (
+                "the engine secures the request for a security context with a message binding "
+                "(sp:AsymmetricBinding or sp:SymmetricBinding, as scenarios 9-15 do), not over "
+                "HTTPS alone.")))
+            return
+        self.found.extend(_combination(policies[0], model, self.sp))
+
     def template(self, template: etree._Element) -> None:
         token_types = [c for c in template if isinstance(c.tag, str)
                        and etree.QName(c).localname == "TokenType"
@@ -372,7 +448,8 @@ def _combination(root: etree._Element, model: PolicyModel, sp: str) -> list[Unen
     """What the engine needs of the whole: a binding and the tokens that binding works with."""
     binding_names = {Binding.TRANSPORT: "TransportBinding", Binding.ASYMMETRIC:
                      "AsymmetricBinding", Binding.SYMMETRIC: "SymmetricBinding"}
-    bindings = [e for e in root.iter(*(f"{{{sp}}}{n}" for n in binding_names.values()))]
+    bindings = [e for e in root.iter(*(f"{{{sp}}}{n}" for n in binding_names.values()))
+                if not _inside_bootstrap(e, root)]
     if not bindings:
         return [_issue(root, "the policy has no sp:TransportBinding, sp:AsymmetricBinding or "
                              "sp:SymmetricBinding; the engine needs one to know how messages "
@@ -406,13 +483,49 @@ def _combination(root: etree._Element, model: PolicyModel, sp: str) -> list[Unen
         if model.signed_parts.empty and not model.include_timestamp and (
                 model.encrypted_parts.empty):
             issues.append("the binding protects nothing: add sp:SignedParts or sp:EncryptedParts.")
+        issues.extend(_session_or_ticket(model))
     return [_issue(binding, reason) for reason in issues]
 
 
+def _session_or_ticket(model: PolicyModel) -> list[str]:
+    """What a SecureConversation or Kerberos protection token needs of the rest of the policy."""
+    token = model.protection_token
+    if token is None or token.kind not in (TokenKind.SECURE_CONVERSATION, TokenKind.KERBEROS):
+        return []
+    issues = []
+    if model.supporting:
+        who = ("the context stands for the user its bootstrap proved: put supporting tokens "
+               "in sp:BootstrapPolicy" if token.kind is TokenKind.SECURE_CONVERSATION else
+               "the Kerberos ticket names the user")
+        issues.append(f"the engine does not check supporting tokens here: {who}.")
+    if token.kind is TokenKind.SECURE_CONVERSATION and token.bootstrap is None:
+        issues.append("a sp:SecureConversationToken needs its sp:BootstrapPolicy: the policy the "
+                      "request for the context is secured with.")
+    return issues
+
+
+def _inside_bootstrap(element: etree._Element, root: etree._Element) -> bool:
+    """Whether ``element`` belongs to a bootstrap policy nested below ``root``."""
+    for ancestor in element.iterancestors():
+        if ancestor is root:
+            return False
+        if etree.QName(ancestor).localname == "BootstrapPolicy":
+            return True
+    return False
+
+
 def _asks_for(model: PolicyModel) -> tuple[str, ...]:
-    """What applying the policy needs, as a scenario's ``asks_for``."""
+    """What applying the policy needs, as a scenario's ``asks_for``: roles for UsernameTokens,
+    keystores for a message binding (also a SecureConversation policy's bootstrap), and the
+    service principal with its keytab for a Kerberos protection token, which takes the place
+    of the keystores as in scenario 20."""
+    token = model.protection_token
+    if token is not None and token.kind is TokenKind.KERBEROS:
+        return ("servicePrincipal",)
+    bootstrap = token.bootstrap if token is not None else None
+    models = (model,) if bootstrap is None else (model, bootstrap)
     wanted = []
-    if model.supporting_of(TokenKind.USERNAME) is not None:
+    if any(m.supporting_of(TokenKind.USERNAME) is not None for m in models):
         wanted.append("roles")
     if model.binding in (Binding.ASYMMETRIC, Binding.SYMMETRIC):
         wanted.append("keystores")

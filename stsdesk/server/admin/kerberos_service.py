@@ -1,5 +1,8 @@
 """Scenario 20's second wizard step over the admin API: the service principal and its keytab.
 
+An administrator's own policy with a Kerberos protection token asks for the same (its verdict's
+``asks_for`` names ``servicePrincipal``), and takes them the same way.
+
 WSO2's wizard asks for the service principal and its password; here the administrator gives
 the principal and its keytab (base64 of the file ``kadmin ktadd -norandkey`` or ``ktutil wkt``
 writes), because a keytab carries the key version number the KDC issues tickets with, which a
@@ -14,6 +17,7 @@ import base64
 import binascii
 
 from stsdesk.core.scenarios import Scenario, ScenarioCategory
+from stsdesk.server.admin.own_policy import OwnPolicy
 from stsdesk.server.errors import ValidationError
 from stsdesk.server.keystore import KeyStore
 from stsdesk.server.model import SecurityPolicy
@@ -33,20 +37,25 @@ KerberosServiceChoice = tuple[str | None, str | None]  # (principal, sealed keyt
 
 
 def kerberos_service(
-    keystore: KeyStore, scenario: Scenario, principal: str | None, keytab_base64: str | None,
-    current: SecurityPolicy,
+    keystore: KeyStore, applied: Scenario | OwnPolicy, principal: str | None,
+    keytab_base64: str | None, current: SecurityPolicy,
 ) -> KerberosServiceChoice:
-    """The principal and sealed keytab to store for ``scenario``.
+    """The principal and sealed keytab to store for ``applied`` (a scenario or own policy).
 
-    Not a Kerberos scenario: none (a keytab given anyway is refused rather than ignored).
-    Scenario 20: the principal is required; the keytab too, unless the principal is the one
-    already applied, whose sealed keytab is kept.
+    Not Kerberos: none (a keytab given anyway is refused rather than ignored). Scenario 20, or
+    an own policy with a Kerberos protection token: the principal is required; the keytab too,
+    unless the principal is the one already applied, whose sealed keytab is kept.
     """
-    if scenario.category is not ScenarioCategory.KERBEROS:
+    if isinstance(applied, OwnPolicy):
+        uses_kerberos = applied.asks_for_service_principal
+        what = f"The security policy {applied.name!r}"
+    else:
+        uses_kerberos = applied.category is ScenarioCategory.KERBEROS
+        what = "Scenario 20" if uses_kerberos else f"The scenario {applied.id}"
+    if not uses_kerberos:
         if principal or keytab_base64:
             raise ValidationError(
-                f"The scenario {scenario.id} does not use Kerberos; leave servicePrincipal and "
-                "keytab out."
+                f"{what} does not use Kerberos; leave servicePrincipal and keytab out."
             )
         return None, None
     reason = kerberos_unavailable_reason()
@@ -55,7 +64,7 @@ def kerberos_service(
     principal = (principal or "").strip()
     if not principal:
         raise ValidationError(
-            "Scenario 20 needs the STS's Kerberos service principal in servicePrincipal, for "
+            f"{what} needs the STS's Kerberos service principal in servicePrincipal, for "
             "example HTTP/sts.example.org@EXAMPLE.ORG, and its keytab."
         )
     if not keytab_base64:

@@ -19,6 +19,7 @@ from stsdesk.core.own_policy import MAX_POLICY_BYTES, checked_name
 from stsdesk.core.wssec.policy_support import PolicyVerdict, check_policy
 from stsdesk.server.admin.auth import Admin
 from stsdesk.server.errors import ValidationError
+from stsdesk.server.sts.kerberos import kerberos_unavailable_reason
 
 __all__ = ["router", "OwnPolicy", "checked_own_policy", "PolicyVerdictModel"]
 
@@ -46,7 +47,9 @@ class PolicyVerdictModel(BaseModel):
     policyId: str | None = Field(default=None, description="The document's wsu:Id.")
     algorithmSuite: str | None = None
     asksFor: list[str] = Field(default_factory=list,
-                               description="What applying it needs: roles and/or keystores.")
+                               description="What applying it needs: roles, keystores, or "
+                                           "servicePrincipal (a Kerberos service principal "
+                                           "and its keytab).")
     unenforceable: list[UnenforceableModel] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list,
                              description="Assertions read and deliberately ignored.")
@@ -67,6 +70,11 @@ class OwnPolicy:
     @property
     def asks_for_keystores(self) -> bool:
         return "keystores" in self.verdict.asks_for
+
+    @property
+    def asks_for_service_principal(self) -> bool:
+        """A Kerberos protection token: the STS's service principal and its keytab."""
+        return "servicePrincipal" in self.verdict.asks_for
 
 
 @router.post("/security/policy-check", summary="Check whether the STS can enforce a "
@@ -113,7 +121,8 @@ def _verdict(document: str) -> PolicyVerdict:
             "WS-SecurityPolicy is a few kilobytes."
         )
     try:
-        return check_policy(raw)
+        # A Kerberos token is enforceable only where this server accepts tickets.
+        return check_policy(raw, kerberos_unavailable=kerberos_unavailable_reason())
     except (InvalidRequestError, XmlInputError) as exc:  # not XML, hostile XML, or not a wsp:Policy
         raise ValidationError(f"The security policy document cannot be read: {exc.message}") \
             from exc

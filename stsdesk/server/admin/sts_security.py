@@ -98,8 +98,9 @@ class SecurityModel(BaseModel):
         default=None, description=f"With scenarioId {OWN_POLICY_ID}: the own "
                                   "WS-SecurityPolicy document the STS enforces.")
     servicePrincipal: str | None = Field(
-        default=None, description="Scenario 20: the STS's Kerberos service principal (its "
-                                  "keytab is stored sealed and never returned).")
+        default=None, description="Scenario 20, or an own policy with a Kerberos token: the "
+                                  "STS's Kerberos service principal (its keytab is stored "
+                                  "sealed and never returned).")
 
 
 class ApplySecurityModel(BaseModel):
@@ -131,11 +132,12 @@ class ApplySecurityModel(BaseModel):
                                            description=_SUITE_DESCRIPTION)
     servicePrincipal: str | None = Field(
         default=None, max_length=256, examples=["HTTP/sts.example.org@EXAMPLE.ORG"],
-        description="For scenario 20: the Kerberos service principal clients request tickets "
-                    "for.")
+        description="For scenario 20, or an own policy with a Kerberos token (its verdict asks "
+                    "for servicePrincipal): the Kerberos service principal clients request "
+                    "tickets for.")
     keytab: str | None = Field(
         default=None, max_length=128 * 1024,
-        description="For scenario 20: the principal's keytab file in base64 (kadmin ktadd "
+        description="With servicePrincipal: the principal's keytab file in base64 (kadmin ktadd "
                     "-norandkey). May be left out to keep the stored one of the same principal.")
 
 
@@ -205,7 +207,7 @@ def get_security(_: Admin, context: Context) -> SecurityModel:
     summary="Apply a security scenario or an own WS-SecurityPolicy document (only what the "
             "STS can enforce is accepted)",
     response_model=SecurityModel,
-    response_model_exclude_unset=True,  # servicePrincipal only under scenario 20
+    response_model_exclude_unset=True,  # servicePrincipal only under a Kerberos policy
 )
 def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> SecurityModel:
     scenario_id = body.scenarioId
@@ -291,19 +293,25 @@ def _apply_own_policy(actor: str, context: AdminContext, body: ApplySecurityMode
     domain = _user_store_domain(body.userStoreDomain)
     roles = _allowed_roles(context, own, body.allowedRoles)
     trusted, private = _keystores(own, body.trustedKeystores, body.privateKeystore)
+    # A Kerberos protection token needs the principal and keytab as scenario 20 does; any
+    # other policy drops a keytab applied before.
+    principal, keytab = kerberos_service(
+        context.keystore, own, body.servicePrincipal, body.keytab,
+        context.store.config.get_security_policy())
     _, applied = context.store.config.update(
         SecurityPolicy,
         lambda current: dataclasses.replace(
             current, enabled=True, scenario_id=OWN_POLICY_ID, user_store_domain=domain,
             allowed_roles=roles, trusted_keystores=trusted, private_keystore=private,
             policy_name=own.name, policy_document=own.document,
+            service_principal=principal, service_keytab=keytab,
         ),
     )
     record(context, actor, "sts.security.apply", _STS_TARGET,
            f"own policy {own.name!r} (wsu:Id {own.verdict.policy_id or '-'}, algorithm suite "
            f"{own.verdict.algorithm_suite or '-'}); domain {domain}; roles "
            f"{', '.join(roles) or '-'}; keystores {', '.join(trusted) or '-'}; private keystore "
-           f"{private or '-'}")
+           f"{private or '-'}" + (f"; service principal {principal}" if principal else ""))
     log.info("own security policy %r applied by %s", own.name, actor)
     return _security_model(applied)
 

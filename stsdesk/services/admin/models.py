@@ -188,6 +188,10 @@ class OwnPolicyRequest:
     allowed_roles: tuple[str, ...] = ()
     trusted_keystores: tuple[str, ...] = ()
     private_keystore: str | None = None
+    # A policy with a Kerberos protection token (its verdict asks for "servicePrincipal"): the
+    # STS's service principal and its keytab file's bytes, as scenario 20 takes them.
+    service_principal: str | None = None
+    keytab: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

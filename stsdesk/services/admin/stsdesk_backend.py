@@ -133,8 +133,9 @@ def _verdict(data: Any) -> PolicyVerdict:
     )
 
 
-def _kerberos_service(request: SecurityPolicyRequest) -> dict[str, str]:
-    """Scenario 20's principal and keytab (base64), only when given."""
+def _kerberos_service(request: SecurityPolicyRequest | OwnPolicyRequest) -> dict[str, str]:
+    """Scenario 20's (or a Kerberos own policy's) principal and keytab (base64), only when
+    given."""
     fields = {}
     if request.service_principal:
         fields["servicePrincipal"] = request.service_principal
@@ -388,6 +389,7 @@ class StsdeskAdminApi(ScimUsersAndRoles, StsdeskTrustStore):
             "allowedRoles": list(request.allowed_roles),
             "trustedKeystores": list(request.trusted_keystores),
             "privateKeystore": request.private_keystore,
+            **_kerberos_service(request),
         })
         return read("the security policy", lambda: _security(body))
 

@@ -112,6 +112,7 @@ class SecurityTokenServicePage(Page):
         self.roles_label = _value_label(group)
         self.keystores_label = _value_label(group)
         self.suite_label = _value_label(group)
+        self.kerberos_label = _value_label(group)
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.addRow("Security:", self.status_label)
@@ -121,6 +122,8 @@ class SecurityTokenServicePage(Page):
         form.addRow("Allowed Roles:", self.roles_label)
         form.addRow("Key Stores:", self.keystores_label)
         form.addRow("Algorithm Suite:", self.suite_label)
+        form.addRow("Kerberos Service:", self.kerberos_label)
+        self._policy_form = form
         self.apply_button = QPushButton("&Apply Security Policy…", group)
         self.apply_button.setToolTip("Enable security and choose the scenario, roles and key "
                                      "stores (Ctrl+Shift+A)")
@@ -318,6 +321,12 @@ class SecurityTokenServicePage(Page):
                    if overview.signing_alias else "")
         self.keystores_label.setText(
             f"{used}{signing}  <span style='{_MUTED}'>(available: {available})</span>")
+        # Only a Kerberos policy has a service principal; its keytab is never shown (the server
+        # holds it sealed and never returns it).
+        principal = security.service_principal
+        self.kerberos_label.setText(
+            f"{principal} (its keytab is held by the STS, sealed)" if principal else "")
+        self._policy_form.setRowVisible(self.kerberos_label, bool(principal))
         suite = security.algorithm_suite
         default = " (WSO2 default)" if suite is DEFAULT_ALGORITHM_SUITE else ""
         self.suite_label.setText(

@@ -252,7 +252,9 @@ class OwnPolicyPage(QWizardPage):
             name=self.name, document=self.document or "",
             user_store_domain=chosen.user_store_domain, allowed_roles=chosen.allowed_roles,
             trusted_keystores=chosen.trusted_keystores,
-            private_keystore=chosen.private_keystore)
+            private_keystore=chosen.private_keystore,
+            # A Kerberos protection token: the access step asked for these as for scenario 20.
+            service_principal=chosen.service_principal, keytab=chosen.keytab)
 
     def summary_rows(self, request: OwnPolicyRequest) -> list[tuple[str, str]]:
         rows = [("Security Policy", f"{request.name} (a policy of your own)"),

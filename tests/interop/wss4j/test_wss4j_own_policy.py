@@ -1,10 +1,10 @@
 """An administrator's own policy, applied through the admin API, enforced for a WSS4J client.
 
-The policies (``tests/data/own-policies``) mean what WSO2's scenarios 5 and 1 mean but are
+The policies (``tests/data/own-policies``) mean what WSO2's scenarios 5, 1 and 11 mean but are
 written otherwise (WS-SecurityPolicy 1.2, WS-Policy 1.5, other prefixes and order, no
 ExactlyOne, the Basic256Sha256 suite, Rampart's own configuration beside them). The client is
-the WSS4J 1.6 program that speaks for Rampart, configured as for those scenarios; WSS4J checks
-the STS's answers.
+the WSS4J 1.6 program that speaks for Rampart (``ScClient`` for the SecureConversation one),
+configured as for those scenarios; WSS4J checks the STS's answers.
 """
 
 from __future__ import annotations
@@ -83,3 +83,30 @@ def test_an_own_username_policy_over_https_works_as_scenario1(wss4j: Wss4jClient
     assert issued["status"] == 200 and issued["fault"] is None, issued
     assert issued["subject"] == "wss4j-user"
     assert wrong["status"] >= 400 and wrong["fault"] is not None
+
+
+def test_an_own_session_policy_works_for_a_rampart_sc_client(wss4j: Wss4jClient) -> None:
+    # Scenario 11 written in WS-SecurityPolicy 1.2 with derived keys required; WSO2's Basic256
+    # here, the suite ScClient speaks (SHA-1 digests).
+    document = (OWN / "secure-conversation-sp12.xml").read_text(encoding="utf-8").replace(
+        "Basic256Sha256", "Basic256")
+    store = wss4j.sts.store
+    if "wss4j-sc-client" not in store.keys.list_trusted_certificates():
+        store.keys.add_trusted_certificate("wss4j-sc-client", wss4j.keys["trusted"].issued.der)
+    answer = _put_security(wss4j.sts, {"policyName": "Partner session", "policy": document,
+                                       **KEYSTORES})
+    assert answer.status_code == 200, answer.text
+    try:
+        bootstrap, issue = wss4j.run("11", main="ScClient", steps="bootstrap,issue")["steps"]
+    finally:
+        apply_scenario(wss4j.sts, "scenario1")
+
+    assert bootstrap["fault"] is None and bootstrap["wss4j"]["accepted"] is True, bootstrap
+    assert bootstrap["context"].startswith("urn:uuid:")
+    assert issue["fault"] is None and issue["status"] == 200, issue
+    wss = issue["wss4j"]
+    assert wss["accepted"] is True, f"WSS4J refused the STS's answer: {wss.get('error')}"
+    assert wss["derivedKeys"] >= 2 and wss["signer"] == "secret-key", wss
+    assert any(call.endswith(":" + bootstrap["context"]) for call in wss["keyCallbacks"]), wss
+    assert "Body" in wss["signedParts"] and "Body" in wss["encryptedParts"], wss
+    assert "CN=wss4j-client" in issue["subject"]

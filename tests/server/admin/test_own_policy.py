@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from lxml import etree
 
 from stsdesk.core import ns
@@ -12,6 +13,7 @@ from stsdesk.server.bootstrap import open_existing
 from stsdesk.server.sts.mex import mex_bindings
 from stsdesk.server.sts.wsdl import render_wsdl
 from tests.helpers.data import DATA
+from tests.helpers.kerberos_absent import without_kerberos
 from tests.server.admin.conftest import API, client_for
 from tests.server.conftest import ADMIN_PASSWORD
 
@@ -55,7 +57,15 @@ def test_an_enforceable_policy_is_applied_returned_audited_and_kept_across_resta
     assert "policy" not in back.json() and "policyName" not in back.json()
 
 
-def test_a_policy_the_engine_cannot_enforce_is_refused_naming_each_assertion(api, bootstrapped):
+@pytest.fixture
+def no_kerberos():
+    """python-gssapi (or MIT's libraries under it) not importable, as on a plain machine."""
+    with without_kerberos():
+        yield
+
+
+def test_a_policy_the_engine_cannot_enforce_is_refused_naming_each_assertion(
+        api, bootstrapped, no_kerberos):
     before = bootstrapped.store.config.get_security_policy()
     answer = apply_own(api, KERBEROS, "Kerberos")
     assert answer.status_code == 400
@@ -65,11 +75,12 @@ def test_a_policy_the_engine_cannot_enforce_is_refused_naming_each_assertion(api
             "wsp:Policy/sp:ProtectionToken/wsp:Policy/sp:KerberosToken (line 13)") in description
     assert "sp:EndorsingSupportingTokens at" in description
     assert "ex:AuditEveryRequest at" in description
+    assert "pip install 'stsdesk[kerberos]'" in description  # what to install for the ticket
     assert "unchanged" in description
     assert bootstrapped.store.config.get_security_policy() == before
 
 
-def test_the_check_gives_the_verdict_without_applying(api, bootstrapped):
+def test_the_check_gives_the_verdict_without_applying(api, bootstrapped, no_kerberos):
     before = bootstrapped.store.config.get_security_policy()
     refused = api.post(f"{STS}/security/policy-check", json={"policy": KERBEROS})
     assert refused.status_code == 200
@@ -144,3 +155,56 @@ def test_the_check_needs_an_admin(anonymous, as_user):
     assert anonymous.post(f"{STS}/security/policy-check", json=body).status_code == 401
     operator = as_user("operator", roles=("operators",))
     assert operator.post(f"{STS}/security/policy-check", json=body).status_code == 403
+
+
+def kerberos_only() -> str:
+    """The Kerberos document without what the engine never enforces: scenario 20 written anew."""
+    start = KERBEROS.index("<sp:EndorsingSupportingTokens>")
+    end = KERBEROS.index("</sp:EndorsingSupportingTokens>") + len(
+        "</sp:EndorsingSupportingTokens>")
+    return (KERBEROS[:start] + KERBEROS[end:]).replace(
+        '<ex:AuditEveryRequest xmlns:ex="urn:example:own-assertions"/>', "")
+
+
+def test_where_kerberos_is_installed_a_ticket_policy_asks_for_the_principal_and_keytab(
+        api, bootstrapped):
+    pytest.importorskip("gssapi", reason="python-gssapi (the kerberos extra) is missing")
+    named = api.post(f"{STS}/security/policy-check", json={"policy": KERBEROS}).json()
+    assert {i["name"] for i in named["unenforceable"]} == {
+        "sp:EndorsingSupportingTokens", "ex:AuditEveryRequest"}
+    verdict = api.post(f"{STS}/security/policy-check", json={"policy": kerberos_only()}).json()
+    assert verdict["enforceable"] is True and verdict["asksFor"] == ["servicePrincipal"]
+    before = bootstrapped.store.config.get_security_policy()
+    for extra, words in (({}, "The security policy 'Tickets' needs the STS's Kerberos "
+                              "service principal"),
+                         ({"servicePrincipal": "HTTP/sts.example.org@EXAMPLE.ORG"},
+                          "Give the keytab of HTTP/sts.example.org@EXAMPLE.ORG"),
+                         ({"servicePrincipal": "HTTP/sts.example.org@EXAMPLE.ORG",
+                           "keytab": "bm90IGEga2V5dGFi"}, "not an MIT keytab")):
+        answer = api.put(f"{STS}/security", json={"policyName": "Tickets",
+                                                   "policy": kerberos_only(), **extra})
+        assert answer.status_code == 400, answer.text
+        assert words in answer.json()["description"]
+    assert bootstrapped.store.config.get_security_policy() == before
+
+
+def test_a_policy_without_kerberos_refuses_a_principal_and_keytab(api):
+    answer = apply_own(api, servicePrincipal="HTTP/sts.example.org@EXAMPLE.ORG")
+    assert answer.status_code == 400
+    assert "does not use Kerberos" in answer.json()["description"]
+
+
+def test_the_wsdl_and_mex_publish_an_own_session_policy_with_its_bootstrap(api, bootstrapped):
+    document = (OWN / "secure-conversation-sp12.xml").read_text(encoding="utf-8")
+    assert apply_own(api, document, "Partner session").status_code == 200
+    security = bootstrapped.store.config.get_security_policy()
+    wsdl = parse_xml(render_wsdl(ADDRESS, security))
+    nsmap = {"wsdl": ns.WSDL, "wsp": ns.WSP_W3C, "sp": ns.SP_12}
+    (policy,) = wsdl.xpath("/wsdl:definitions/wsp:Policy", namespaces=nsmap)
+    assert policy.xpath(".//sp:SecureConversationToken/wsp:Policy/sp:BootstrapPolicy/wsp:Policy"
+                        "/sp:AsymmetricBinding", namespaces=nsmap)
+    assert wsdl.xpath("//wsdl:binding/*[local-name()='PolicyReference']/@URI",
+                      namespaces=nsmap) == ["#PartnerSessionSha256"] * 2
+    bindings = mex_bindings(security, issuer_address=ADDRESS)
+    assert all(b.message_security for b in bindings)
+    assert b"BootstrapPolicy" in etree.tostring(bindings[0].policy)

@@ -232,6 +232,13 @@ class Wso2AdminApi(ScimUsersAndRoles):
         """``applySecurity`` with ``policyFromRegistry`` and the policy's registry path, as
         WSO2's console sends its "Security Policy is in Registry" choice."""
         self._require(Capability.SECURITY_POLICY)
+        if request.keytab is not None or request.service_principal:
+            # A registry policy's Kerberos settings are WSO2's own (its console asks for the
+            # principal's password); a keytab is never sent there.
+            raise UnsupportedError(
+                f"{WSO2_PRODUCT} takes no Kerberos service principal or keytab with a registry "
+                "policy; set them in WSO2's own management console.",
+                capability=Capability.SECURITY_POLICY.value)
         if not request.registry_path:
             raise UnsupportedError(
                 f"{WSO2_PRODUCT} applies an own policy from its registry: upload the file there "
