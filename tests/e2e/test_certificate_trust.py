@@ -445,3 +445,25 @@ def test_an_assertion_from_a_trusted_issuer_must_name_its_audience(
         sts.call("DELETE", "/sts/saml-issuers/partner-idp", status=204)
     assert code == f"{{{ns.WSSE}}}FailedAuthentication"
     assert "names no audience" in reason
+
+
+def test_a_trusted_issuers_assertion_for_any_audience_is_not_taken_for_this_sts(
+    sts: Sts, partner: certfactory.Issued
+) -> None:
+    # The "*" service provider is this STS's fallback for an AppliesTo no other entry has; it
+    # is no audience a partner's assertion can be restricted to ("*" would be any party's).
+    store = sts.server.bootstrap.store
+    fallback = store.applications.create("trust12-any-rp")
+    store.applications.set_relying_party(fallback, RelyingParty("", "", "*",
+                                                                encrypt_token=False))
+    presenter = client(sts, "scenario33-any-audience")
+    sts.apply("scenario33")
+    sts.call("PUT", "/sts/saml-issuers/partner-idp", {"issuer": PARTNER}, status=201)
+    try:
+        code, reason = fault(sts.signed_request(
+            presenter, partner_assertion(partner, "lee", audience="*")))
+    finally:
+        sts.call("DELETE", "/sts/saml-issuers/partner-idp", status=204)
+        store.applications.delete(fallback)
+    assert code == f"{{{ns.WSSE}}}FailedAuthentication"
+    assert "audiences this STS does not serve" in reason

@@ -32,6 +32,7 @@ from cryptography import x509
 from lxml import etree
 
 from stsdesk.core import ns
+from stsdesk.core.audiences import ANY_AUDIENCE
 from stsdesk.core.errors import InvalidSecurityTokenError
 from stsdesk.core.saml import verify_assertion
 from stsdesk.core.samlreader import AssertionReading, read_assertion
@@ -192,7 +193,10 @@ def _served(audience: str, config: ConfigSnapshot, *, exact: bool = False) -> bo
     if audience == config.resident_idp.issuer:
         return True
     if exact:
-        return any(party.audience == audience for party in config.relying_parties)
+        # "*" is the fallback entry's marker, not an audience: as an assertion's audience it
+        # would say "any party", and match that entry.
+        return audience != ANY_AUDIENCE and any(
+            party.audience == audience for party in config.relying_parties)
     return config.relying_party_for(audience) is not None
 
 
