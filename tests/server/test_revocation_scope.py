@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from stsdesk.core.wssec import FailedCheckError
 from stsdesk.server.errors import ValidationError
 from stsdesk.server.storage.store import Store
+from tests.helpers import certfactory
 from tests.server.test_revocation import CA, LEAF, check, crl
 
 NOW = dt.datetime.now(dt.UTC)
@@ -95,3 +96,17 @@ def leaf_naming(point: x509.UniformResourceIdentifier) -> x509.Certificate:
             full_name=[point], relative_name=None, reasons=None, crl_issuer=None)]),
             critical=False))
     return builder.sign(CA.private_key, hashes.SHA256())  # type: ignore[arg-type]
+
+
+def test_a_crl_signed_by_a_trusted_certificate_that_is_no_ca_is_refused(trusted):
+    # A client's own certificate, trusted directly, that happens to carry the CA's name: its
+    # key may sign requests, not speak for the CA about which certificates are revoked.
+    impostor = certfactory.issue("Revocation Test CA", key=certfactory.rsa_key("impostor"))
+    trusted.keys.add_trusted_certificate("impostor", impostor.der)
+    builder = (x509.CertificateRevocationListBuilder().issuer_name(CA.certificate.subject)
+               .last_update(NOW - dt.timedelta(minutes=1))
+               .next_update(NOW + dt.timedelta(days=1)))
+    forged = builder.sign(impostor.private_key, hashes.SHA256()).public_bytes(  # type: ignore[arg-type]
+        Encoding.DER)
+    with pytest.raises(ValidationError, match="not signed by a certificate"):
+        trusted.crls.add(forged)

@@ -29,9 +29,11 @@ def issuer_key(name: x509.Name) -> str:
 
 def crl_signed_by(crl: x509.CertificateRevocationList,
                   candidates: list[x509.Certificate]) -> x509.Certificate | None:
-    """The CA certificate among ``candidates`` that signed ``crl``, or None."""
+    """The CA certificate among ``candidates`` that signed ``crl``, or None. Only a CA whose
+    key may sign CRLs counts: a directly trusted client certificate bearing the CA's name
+    does not speak for the CA."""
     for cert in candidates:
-        if cert.subject != crl.issuer:
+        if cert.subject != crl.issuer or not _may_sign_crls(cert):
             continue
         try:
             if crl.is_signature_valid(cert.public_key()):  # type: ignore[arg-type]
@@ -70,6 +72,18 @@ def _complete(crl: x509.CertificateRevocationList, issuer: str) -> None:
             f"The CRL of {issuer!r} is {partial}, not the complete list of the certificates "
             "the CA revoked; import the CA's full CRL."
         )
+
+
+def _may_sign_crls(cert: x509.Certificate) -> bool:
+    try:
+        if not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+            return False
+    except x509.ExtensionNotFound:
+        return False
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.KeyUsage).value.crl_sign)
+    except x509.ExtensionNotFound:
+        return True  # no KeyUsage: the key's use is not restricted
 
 
 class RevocationListRepository:
