@@ -91,9 +91,10 @@ def _security(api: AdminApi, args: argparse.Namespace, action: str, emit: Emit,
 def _own_policy(api: AdminApi, args: argparse.Namespace, action: str, emit: Emit) -> None:
     if action == "check-policy":
         verdict = api.check_own_policy(read_text(args.file, "policy file"))
-        emit(args, verdict, lambda v: "The STS can enforce this policy." if v.enforceable
-             else "\n".join(["The STS cannot enforce:"] + [
-                 f"  {issue.describe()}" for issue in v.unenforceable]))
+        emit(args, verdict, lambda v: "\n".join(
+            (["The STS can enforce this policy."] if v.enforceable else
+             ["The STS cannot enforce:"] + [f"  {issue.describe()}" for issue in v.unenforceable])
+            + [f"Note: {note}" for note in v.notes]))
         if not verdict.enforceable:
             raise InvalidInputError(400, "", "Not enforceable", (
                 f"the STS cannot enforce {len(verdict.unenforceable)} assertion(s) of "

@@ -31,6 +31,12 @@ def own_policy_element(document: str) -> etree._Element:
     ``wsu:Id``, and without Rampart's own configuration, which is the service's business (its
     keystore settings may hold passwords) and which the engine ignores anyway."""
     policy = parse_xml(document.encode("utf-8"))
+    # Notes the administrator left in the document are not the policy: a commented-out
+    # RampartConfig would publish its passwords.
+    for note in list(policy.iter(etree.Comment, etree.ProcessingInstruction)):
+        parent = note.getparent()
+        if parent is not None:
+            _remove_keeping_tail(note, parent)
     for rampart in list(policy.iter(f"{{{ns.RAMPART_POLICY}}}*")):
         parent = rampart.getparent()
         if parent is not None and etree.QName(parent).namespace != ns.RAMPART_POLICY:
@@ -41,6 +47,16 @@ def own_policy_element(document: str) -> etree._Element:
         else:
             policy.set(f"{{{ns.WSU}}}Id", OWN_POLICY_WSU_ID)
     return policy
+
+
+def _remove_keeping_tail(node: etree._Element, parent: etree._Element) -> None:
+    if node.tail:
+        previous = node.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + node.tail
+        else:
+            parent.text = (parent.text or "") + node.tail
+    parent.remove(node)
 
 
 def checked_name(name: str) -> str:

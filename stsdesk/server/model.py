@@ -233,3 +233,6 @@ class IssuedTokenRecord:
     renew_allowed: bool = True
     renew_after_expiry: bool = False
     replaced_by: str | None = None
+    # The id of the user or principal it was issued to (None: a record from before this was
+    # kept); a token presented back stands for them, not for a local user of the same name.
+    user_id: str | None = None

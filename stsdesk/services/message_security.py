@@ -9,7 +9,7 @@ applied algorithm suite, read by the same policy model the server uses.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import requests
@@ -21,7 +21,14 @@ from stsdesk.core.errors import InvalidRequestError, StsError
 from stsdesk.core.metadata_certificates import metadata_certificates
 from stsdesk.core.own_policy import OWN_POLICY_ID
 from stsdesk.core.scenarios import applied_policy_document, get_scenario
-from stsdesk.core.wssec.client_request import RequestSecurity, SecuredRequest, secure_request
+from stsdesk.core.secconv_client import ClientContext
+from stsdesk.core.wssec.client_request import (
+    RequestSecurity,
+    SecuredRequest,
+    secure_request,
+    uses_context,
+    uses_kerberos,
+)
 from stsdesk.core.wssec.header_report import (
     Check,
     HeaderKeys,
@@ -30,6 +37,7 @@ from stsdesk.core.wssec.header_report import (
 )
 from stsdesk.core.wssec.policy import Binding, PolicyModel, TokenKind, read_policy
 from stsdesk.services.errors import TrustClientError
+from stsdesk.services.kerberos_ticket import kerberos_ap_req
 from stsdesk.services.tls import TrustPolicy, make_session
 from stsdesk.services.token_keys import ClientKeyPair, load_client_key_pair
 
@@ -95,50 +103,88 @@ class MessageSecurity:
     client: ClientKeyPair | None = None
     saml_token: bytes | None = None  # a SAML assertion from the history (31-34)
     proof_key: bytes | None = field(default=None, repr=False)  # its symmetric proof key
+    # Scenario 20: the STS's Kerberos service principal, whose ticket signs the request.
+    service_principal: str | None = None
 
     @classmethod
     def for_scenario(cls, scenario_id: str, *,
                      algorithm_suite: AlgorithmSuite = DEFAULT_ALGORITHM_SUITE,
                      service_certificate: x509.Certificate | None = None,
                      client: ClientKeyPair | None = None, saml_token: bytes | None = None,
-                     proof_key: bytes | None = None) -> MessageSecurity:
+                     proof_key: bytes | None = None,
+                     service_principal: str | None = None) -> MessageSecurity:
         get_scenario(scenario_id)  # an unknown id is refused with the catalogue's message
         policy = read_policy(applied_policy_document(scenario_id, algorithm_suite))
         return cls(scenario_id, policy, algorithm_suite, service_certificate, client,
-                   saml_token, proof_key)
+                   saml_token, proof_key, service_principal)
 
     @classmethod
     def for_document(cls, document: bytes, *,
                      service_certificate: x509.Certificate | None = None,
                      client: ClientKeyPair | None = None, saml_token: bytes | None = None,
-                     proof_key: bytes | None = None) -> MessageSecurity:
+                     proof_key: bytes | None = None,
+                     service_principal: str | None = None) -> MessageSecurity:
         """For an administrator's own policy (the document the server applies as it is)."""
         return cls(OWN_POLICY_ID, read_policy(document), DEFAULT_ALGORITHM_SUITE,
-                   service_certificate, client, saml_token, proof_key)
+                   service_certificate, client, saml_token, proof_key, service_principal)
 
     @property
     def secures_messages(self) -> bool:
         return self.policy.binding in (Binding.ASYMMETRIC, Binding.SYMMETRIC)
 
     @property
+    def uses_context(self) -> bool:
+        """A SecureConversation policy (9-15): requests go under a security context's key,
+        obtained first under the bootstrap policy."""
+        return uses_context(self.policy)
+
+    def bootstrap(self) -> MessageSecurity:
+        """How the request for the security context is secured: the bootstrap policy with the
+        same keys (InvalidRequestError when the policy names none)."""
+        token = self.policy.protection_token
+        if token is None or token.bootstrap is None:
+            raise InvalidRequestError(
+                "The SecureConversation policy has no sp:BootstrapPolicy, so the test client "
+                "cannot tell how to ask for a security context.")
+        return replace(self, policy=token.bootstrap)
+
+    @property
+    def _key_policy(self) -> PolicyModel:
+        # What the person must give is what the bootstrap asks: after it, the context is the key.
+        token = self.policy.protection_token
+        if self.uses_context and token is not None and token.bootstrap is not None:
+            return token.bootstrap
+        return self.policy
+
+    @property
+    def uses_kerberos(self) -> bool:
+        """Scenario 20: requests are signed with a Kerberos ticket's session key."""
+        return uses_kerberos(self.policy)
+
+    @property
     def needs_username(self) -> bool:
-        return self.policy.supporting_of(TokenKind.USERNAME) is not None
+        return self._key_policy.supporting_of(TokenKind.USERNAME) is not None
 
     @property
     def needs_client_certificate(self) -> bool:
-        token = self.policy.initiator_token
-        return self.policy.binding is Binding.ASYMMETRIC and token is not None and (
+        policy = self._key_policy
+        token = policy.initiator_token
+        return policy.binding is Binding.ASYMMETRIC and token is not None and (
             token.kind is TokenKind.X509)
 
     @property
     def needs_saml_token(self) -> bool:
-        token = self.policy.initiator_token
+        policy = self._key_policy
+        token = policy.initiator_token
         return (token is not None and token.kind is TokenKind.ISSUED) or (
-            self.policy.supporting_of(TokenKind.ISSUED) is not None)
+            policy.supporting_of(TokenKind.ISSUED) is not None)
 
     @property
     def needs_service_certificate(self) -> bool:
-        return self.policy.binding is Binding.SYMMETRIC or not self.policy.encrypted_parts.empty
+        policy = self._key_policy
+        if self.uses_kerberos:
+            return False  # the ticket is for the STS; nothing is encrypted for its certificate
+        return policy.binding is Binding.SYMMETRIC or not policy.encrypted_parts.empty
 
 
 @dataclass(frozen=True)
@@ -167,10 +213,15 @@ class SecuredExchange:
 
 
 def secure(envelope: bytes, security: MessageSecurity, *, username: str | None,
-           password: str | None, now: datetime | None = None) -> SecuredRequest:
+           password: str | None, now: datetime | None = None,
+           context: ClientContext | None = None) -> SecuredRequest:
     """``envelope`` secured as ``security``'s policy asks (InvalidRequestError: what is
-    missing)."""
+    missing); ``context`` is the security context a SecureConversation policy needs."""
     client = security.client
+    ticket = None
+    if security.uses_kerberos:
+        # A fresh AP-REQ per request: the STS refuses a replayed one.
+        ticket = kerberos_ap_req(security.service_principal or "")
     return secure_request(envelope, RequestSecurity(
         policy=security.policy,
         now=now or datetime.now(UTC),
@@ -181,6 +232,8 @@ def secure(envelope: bytes, security: MessageSecurity, *, username: str | None,
         password=password if security.needs_username else None,
         assertion=security.saml_token,
         proof_key=security.proof_key,
+        context=context,
+        kerberos=ticket,
     ))
 
 
@@ -193,11 +246,19 @@ def judge_response(data: bytes, security: MessageSecurity,
         names[sent.session_key_sha1] = sent.session_key
     if sent.assertion_id and security.proof_key is not None:
         names[sent.assertion_id] = security.proof_key
+    contexts = {}
+    if sent.context_identifier is not None and sent.session_key is not None:
+        contexts[sent.context_identifier] = sent.session_key
+    kerberos = {}
+    if sent.kerberos_sha1 is not None and sent.session_key is not None:
+        kerberos[sent.kerberos_sha1] = sent.session_key
     keys = HeaderKeys(
         private_keys=(client.private_key,) if client is not None else (),
         certificates=tuple(c for c in (security.service_certificate,
                                        client.certificate if client else None) if c is not None),
         symmetric_keys=names,
+        contexts=contexts,
+        kerberos_keys=kerberos,
     )
     try:
         report = read_security_header(data, keys)

@@ -20,6 +20,7 @@ from lxml import etree
 from stsdesk.core import ns
 from stsdesk.core.errors import CryptoError, InvalidRequestError, StsError
 from stsdesk.core.psha1 import computed_key
+from stsdesk.core.secconv_client import ClientContext
 from stsdesk.core.soap import SoapVersion
 from stsdesk.core.tokeninfo import DecodedToken, PrivateKey, decode_token
 from stsdesk.core.tokeninput import extract_token
@@ -42,6 +43,7 @@ from stsdesk.services.message_security import (
     judge_response,
     secure,
 )
+from stsdesk.services.secure_conversation import ContextStep, cancel_context, obtain_context
 from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.token_keys import ClientKeyPair, load_client_key_pair
 from stsdesk.services.trust_client import (
@@ -198,6 +200,9 @@ class TokenResult:
     requested_claims: tuple[str, ...] = ()
     # The request as secured and the verdict on the answer's security (message security only).
     security: SecuredExchange | None = field(default=None, repr=False, compare=False)
+    # A SecureConversation policy (9-15): the context obtained before this request, or
+    # cancelled after it, and what the STS answered.
+    context_steps: tuple[ContextStep, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -278,6 +283,11 @@ class TokenSession:
         self._client_key: tuple[str, TrustPolicy, float] | None = None
         # The cancel event of the request this thread is making (see abandon()).
         self._call = threading.local()
+        # A SecureConversation policy's context, kept for the requests that follow the first
+        # (Validate, Renew, Cancel, further tokens): one bootstrap, many messages, as WS-SC
+        # intends. Cancelled at the STS with the token in hand, or when the session closes or
+        # the settings change.
+        self._context: _HeldContext | None = None
 
     # -- state --------------------------------------------------------------------------------
 
@@ -301,6 +311,10 @@ class TokenSession:
         self.options = result.options
 
     def close(self) -> None:
+        """Cancel the security context still held (best effort) and close the connection."""
+        held, self._context = self._context, None
+        if held is not None and self._client is not None:
+            self._cancel_held(held, self._client, self.cancel_event)
         if self._client is not None:
             self._client.close()
             self._client = None
@@ -404,8 +418,23 @@ class TokenSession:
             target=self._target(held, by_value_required=False),
         )
         result = self._send(RequestType.CANCEL, rst, opts)
+        if result.ok and result.cancelled:
+            # The token the context was wanted for is gone: so is the context's purpose.
+            with self._lock:
+                kept, self._context = self._context, None
+                client = self._client
+            if kept is not None and client is not None:
+                step = self._cancel_held(kept, client, self.cancel_event)
+                if step is not None:
+                    result = replace(result, context_steps=result.context_steps + (step,))
         self._remember(result)
         return result
+
+    @property
+    def context(self) -> ClientContext | None:
+        """The security context the session holds (9-15), if any."""
+        held = self._context
+        return held.context if held is not None else None
 
     # -- the parts ----------------------------------------------------------------------------
 
@@ -454,13 +483,28 @@ class TokenSession:
         warnings = tuple(w for w in (opts.tls.warning,) if w)
         credentials: Credentials | None = Credentials(opts.username, opts.password,
                                                       digest=opts.password_digest)
-        secured = _Securing(opts)
         if opts.message_security is not None:
             credentials = None  # the scenario's tokens are in the secured header instead
         with self._lock:
             cancel_event = self.cancel_event
             client = self._trust_client(opts)
         self._call.cancel_event = cancel_event
+        steps: tuple[ContextStep, ...] = ()
+        context = None
+        if opts.message_security is not None and opts.message_security.uses_context:
+            try:
+                context, steps = self._context_for(opts, client, cancel_event)
+            except TrustClientError as exc:
+                if cancel_event.is_set():
+                    raise
+                return TokenResult(action, started, opts, error=str(exc), warnings=warnings)
+            if context is None:
+                failed = steps[-1]
+                view = ExchangeView.of(failed.exchange) if failed.exchange else None
+                return TokenResult(action, started, opts, exchange=view, warnings=warnings,
+                                   error=f"No security context: {failed.error}",
+                                   security=failed.security, context_steps=steps)
+        secured = _Securing(opts, context)
         logger.info("%s request to %s as %s", action.value, opts.endpoint, opts.username)
         try:
             exchange = client.send(
@@ -478,13 +522,16 @@ class TokenSession:
             if cancel_event.is_set():
                 raise
             return TokenResult(action, started, opts, error=str(exc), warnings=warnings,
-                               security=secured.outcome())
+                               security=secured.outcome(), context_steps=steps)
         view = ExchangeView.of(exchange)
         if not exchange.ok:
+            if context is not None and (exchange.fault_code or "").endswith(_CONTEXT_FAULTS):
+                with self._lock:  # the STS no longer knows it: the next request gets a new one
+                    self._context = None
             return TokenResult(
                 action, started, opts, exchange=view, fault_code=exchange.fault_code,
                 fault_reason=exchange.fault_reason, warnings=warnings,
-                security=secured.outcome(),
+                security=secured.outcome(), context_steps=steps,
             )
         response = exchange.response
         token = response.token if response is not None else None
@@ -506,7 +553,60 @@ class TokenSession:
             cancelled=response.cancelled if response is not None else False,
             warnings=tuple(notes),
             security=outcome,
+            context_steps=steps,
         )
+
+    def _context_for(self, opts: TokenRequestOptions, client: TrustClient,
+                     cancel_event: threading.Event) -> tuple[ClientContext | None,
+                                                          tuple[ContextStep, ...]]:
+        """The context to protect a request under ``opts``: the one held when it was made
+        for the same STS and keys and has time left, else a new one (the old one cancelled)."""
+        security = opts.message_security
+        if security is None:  # pragma: no cover - only called with a SecureConversation policy
+            raise InvalidRequestError("Choose the scenario's message security.")
+        # Who and where, by value: the page loads the key pair afresh for each request, and
+        # the same person asking again must not pay for (or leave behind) a new context.
+        certificate = security.client.certificate if security.client is not None else None
+        key = (opts.endpoint, opts.tls, security.policy, certificate, opts.username)
+        with self._lock:
+            held = self._context
+        steps: list[ContextStep] = []
+        if held is not None:
+            fresh = held.context.expires is None or held.context.expires - _CONTEXT_MARGIN > (
+                dt.datetime.now(dt.UTC))
+            if held.key == key and fresh:
+                return held.context, ()
+            with self._lock:
+                self._context = None
+            if fresh:  # made for other settings: not wanted any more
+                step = self._cancel_held(held, client, cancel_event)
+                if step is not None:
+                    steps.append(step)
+        step = obtain_context(client, opts.endpoint, security, username=opts.username,
+                              password=opts.password, soap_version=opts.soap_version,
+                              addressing_namespace=opts.addressing_namespace,
+                              cancel_event=cancel_event)
+        steps.append(step)
+        if step.context is not None:
+            with self._lock:
+                self._context = _HeldContext(step.context, key, opts)
+        return step.context, tuple(steps)
+
+    @staticmethod
+    def _cancel_held(held: _HeldContext, client: TrustClient,
+                     cancel_event: threading.Event) -> ContextStep | None:
+        security = held.options.message_security
+        if security is None:  # pragma: no cover - a context is only held with one
+            return None
+        try:
+            return cancel_context(client, held.options.endpoint, security, held.context,
+                                  soap_version=held.options.soap_version,
+                                  addressing_namespace=held.options.addressing_namespace,
+                                  cancel_event=cancel_event)
+        except (TrustClientError, StsError) as exc:
+            # It expires at the STS on its own; the person is told, nothing else is at stake.
+            logger.info("The security context could not be cancelled: %s", exc)
+            return ContextStep("Cancel", None, None, error=str(exc))
 
     def _decode_token(
         self,
@@ -587,12 +687,26 @@ class TokenSession:
                 self._current = result
 
 
+_CONTEXT_MARGIN = dt.timedelta(seconds=30)  # a context this close to its end is not reused
+# Faults that say the STS no longer has the context (WS-SecureConversation 2005/02 section 9).
+_CONTEXT_FAULTS = ("}BadContextToken", "}UnknownDerivationSource")
+
+
+@dataclass(frozen=True)
+class _HeldContext:
+    context: ClientContext
+    key: tuple[object, ...]  # what it was obtained for: endpoint, message security, user
+    options: TokenRequestOptions = field(repr=False)
+
+
 class _Securing:
     """One request's message security: secures the envelope, then judges and opens the answer
     (called by the TrustClient on the worker thread, in that order)."""
 
-    def __init__(self, options: TokenRequestOptions) -> None:
+    def __init__(self, options: TokenRequestOptions,
+                 context: ClientContext | None = None) -> None:
         self._options = options
+        self._context = context
         self._sent: SecuredRequest | None = None
         self._verdict: ResponseVerdict | None = None
         self._clear = b""
@@ -602,7 +716,7 @@ class _Securing:
         if security is None:  # pragma: no cover - only passed when there is one
             return envelope
         self._sent = secure(envelope, security, username=self._options.username,
-                            password=self._options.password)
+                            password=self._options.password, context=self._context)
         return self._sent.envelope
 
     def open(self, answer: bytes) -> bytes:

@@ -292,3 +292,14 @@ def test_derived_keys_from_a_kerberos_ticket_are_named():
     [item] = check_policy(document, kerberos_unavailable=None).unenforceable
     assert item.name == "sp:RequireDerivedKeys" and "security context" in item.reason
     assert item.path.endswith("sp:KerberosToken/wsp:Policy/sp:RequireDerivedKeys")
+
+
+def test_an_issued_tokens_issuer_is_named_as_not_enforced():
+    # sp:Issuer tells clients where to get a token; the STS trusts itself and every trusted SAML
+    # issuer whatever it names, and the verdict says so instead of implying otherwise.
+    verdict = check_policy(policy_document("scenario31"))
+    assert verdict.enforceable
+    assert any("sp:Issuer is published for clients" in note and "not enforced" in note
+               for note in verdict.notes)
+    assert not any("sp:Issuer" in note for note in check_policy(
+        policy_document("scenario5")).notes)

@@ -288,7 +288,7 @@ def test_a_certificate_maps_to_one_user_only(sts: Sts) -> None:
 # -- trusted SAML issuers (scenario 33) --------------------------------------------------------
 
 def partner_assertion(partner: certfactory.Issued, subject: str, *, issuer: str = PARTNER,
-                      audience: str = RP, issued_ago: dt.timedelta = dt.timedelta(0)
+                      audience: str | None = RP, issued_ago: dt.timedelta = dt.timedelta(0)
                       ) -> etree._Element:
     """A SAML 2.0 bearer assertion from the partner identity provider, signed with its key by
     signxml (enveloped, exclusive c14n, the signature after the Issuer as the schema wants)."""
@@ -298,7 +298,8 @@ def partner_assertion(partner: certfactory.Issued, subject: str, *, issuer: str 
         version=SamlVersion.SAML20, assertion_id=assertion_id, issuer=issuer,
         issue_instant=now, not_before=now - dt.timedelta(minutes=1),
         not_on_or_after=now + dt.timedelta(minutes=5), subject_name=subject,
-        name_id_format=ns.NAMEID_UNSPECIFIED, audiences=(audience,), authn_instant=now,
+        name_id_format=ns.NAMEID_UNSPECIFIED, audiences=(audience,) if audience else (),
+        authn_instant=now,
         authn_method="urn:oasis:names:tc:SAML:2.0:ac:classes:Password"))
     placeholder = etree.Element(f"{{{ns.DS}}}Signature", Id="placeholder", nsmap={"ds": ns.DS})
     element.insert(1, placeholder)
@@ -375,3 +376,63 @@ def test_an_assertion_signed_by_another_key_under_the_trusted_issuers_name_is_re
         sts.call("DELETE", "/sts/saml-issuers/partner-idp", status=204)
     assert code == f"{{{ns.WSSE}}}FailedAuthentication"
     assert "not from a trusted issuer" in reason
+
+
+def test_a_token_issued_to_a_federated_subject_never_becomes_the_local_user_of_that_name(
+    sts: Sts, partner: certfactory.Issued
+) -> None:
+    # The partner may name any subject, "iris" too, who is a local user with an e-mail and a
+    # role. Its assertion gets a token for the federated "iris" without her claims; that token,
+    # presented back to this STS, must still stand for the federated subject, not for her.
+    presenter = client(sts, "scenario33-relay")
+    scim_user(sts, "iris", emails=[{"value": "iris@example.org", "primary": True}])
+    sts.apply("scenario33", allowedRoles=["signers"])
+    sts.call("PUT", "/sts/saml-issuers/partner-idp", {"issuer": PARTNER}, status=201)
+    try:
+        federated = issued(sts.signed_request(presenter, partner_assertion(partner, "iris")),
+                           sts, presenter)
+        assert attribute(federated, EMAIL) == []
+        relayed = issued(sts.signed_request(presenter, federated), sts, presenter)
+        assert subject_of(relayed) == "iris"
+        assert attribute(relayed, EMAIL) == [], etree.tostring(relayed)
+    finally:
+        sts.call("DELETE", "/sts/saml-issuers/partner-idp", status=204)
+
+
+def test_an_assertion_from_a_trusted_issuer_must_name_its_audience(
+    sts: Sts, partner: certfactory.Issued
+) -> None:
+    # Without an AudienceRestriction the partner's assertion could have been issued for any
+    # of its relying parties, which could then replay it here for a token of this STS's.
+    presenter = client(sts, "scenario33-no-audience")
+    sts.apply("scenario33")
+    sts.call("PUT", "/sts/saml-issuers/partner-idp", {"issuer": PARTNER}, status=201)
+    try:
+        code, reason = fault(sts.signed_request(
+            presenter, partner_assertion(partner, "kim", audience=None)))
+    finally:
+        sts.call("DELETE", "/sts/saml-issuers/partner-idp", status=204)
+    assert code == f"{{{ns.WSSE}}}FailedAuthentication"
+    assert "names no audience" in reason
+
+
+def test_a_trusted_issuers_assertion_for_any_audience_is_not_taken_for_this_sts(
+    sts: Sts, partner: certfactory.Issued
+) -> None:
+    # The "*" service provider is this STS's fallback for an AppliesTo no other entry has; it
+    # is no audience a partner's assertion can be restricted to ("*" would be any party's).
+    store = sts.server.bootstrap.store
+    fallback = store.applications.create("trust12-any-rp")
+    store.applications.set_relying_party(fallback, RelyingParty("", "", "*",
+                                                                encrypt_token=False))
+    presenter = client(sts, "scenario33-any-audience")
+    sts.apply("scenario33")
+    sts.call("PUT", "/sts/saml-issuers/partner-idp", {"issuer": PARTNER}, status=201)
+    try:
+        code, reason = fault(sts.signed_request(
+            presenter, partner_assertion(partner, "lee", audience="*")))
+    finally:
+        sts.call("DELETE", "/sts/saml-issuers/partner-idp", status=204)
+        store.applications.delete(fallback)
+    assert code == f"{{{ns.WSSE}}}FailedAuthentication"
+    assert "audiences this STS does not serve" in reason

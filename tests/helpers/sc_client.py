@@ -1,11 +1,12 @@
-"""A WS-SecureConversation 2005/02 client written for the tests, apart from stsdesk's engine.
+"""A WS-SecureConversation 2005/02 client for the tests of the STS's side.
 
-It asks for a SecurityContextToken as a Rampart client does (RST/SCT with client entropy,
-secured by ``wss_client`` under the bootstrap policy), computes the context's key from the
-answer itself (P_SHA1 of the two entropies, from the RFC, in ``wss_client``), and secures
-requests with keys derived from the context (``wsc:DerivedKeyToken`` referencing the SCT by
-its ``wsu:Id``, HMAC-SHA1 signature, AES-256-CBC encryption). Nothing from
-``stsdesk.core.wssec`` or ``stsdesk.core.secconv`` is used.
+The RST/SCT and its Cancel, and the reading of the issued context, are the product's client
+(``stsdesk.core.secconv_client``, what the test client sends); the context's key it computes is
+checked here against P_SHA1 of the two entropies computed independently (``wss_client``, from
+the RFC). Securing requests with the context stays apart from stsdesk's engine: keys derived
+from the context (``wsc:DerivedKeyToken`` referencing the SCT by its ``wsu:Id``), HMAC-SHA1
+signature, AES-256-CBC encryption, built with python-xmlsec by ``wss_client``; nothing from
+``stsdesk.core.wssec`` or the server's ``stsdesk.core.secconv`` is used.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from datetime import UTC, datetime
 import xmlsec
 from lxml import etree
 
+from stsdesk.core.secconv_client import (
+    build_context_cancel_request,
+    build_context_issue_request,
+    read_issued_context,
+)
 from tests.helpers import wss_client as wc
 
 WST = "http://schemas.xmlsoap.org/ws/2005/02/trust"
@@ -39,14 +45,8 @@ class Context:
 
 
 def sct_request(entropy: bytes, *, key_size: int = 256) -> etree._Element:
-    rst = etree.Element(f"{{{WST}}}RequestSecurityToken", nsmap={"wst": WST})
-    etree.SubElement(rst, f"{{{WST}}}TokenType").text = SCT_TYPE
-    etree.SubElement(rst, f"{{{WST}}}RequestType").text = WST + "/Issue"
-    secret = etree.SubElement(etree.SubElement(rst, f"{{{WST}}}Entropy"),
-                              f"{{{WST}}}BinarySecret", Type=WST + "/Nonce")
-    secret.text = base64.b64encode(entropy).decode()
-    etree.SubElement(rst, f"{{{WST}}}KeySize").text = str(key_size)
-    return rst
+    """The RST/SCT as the test client sends it."""
+    return build_context_issue_request(entropy, key_size=key_size)
 
 
 def _reference(identifier: str) -> etree._Element:
@@ -56,7 +56,10 @@ def _reference(identifier: str) -> etree._Element:
 
 
 def control_request(kind: str, identifier: str) -> etree._Element:
-    """A Renew, Amend or Cancel of the context ``identifier``."""
+    """A Renew, Amend or Cancel of the context ``identifier`` (a Cancel as the test client
+    sends it)."""
+    if kind == "cancel":
+        return build_context_cancel_request(identifier)
     rst = etree.Element(f"{{{WST}}}RequestSecurityToken", nsmap={"wst": WST})
     request_type = {"renew": "Renew", "amend": "Issue", "cancel": "Cancel"}[kind]
     if kind != "cancel":
@@ -69,19 +72,20 @@ def control_request(kind: str, identifier: str) -> etree._Element:
 
 
 def read_context(rstr: etree._Element, client_entropy: bytes) -> Context:
-    """The context an RSTR/SCT gives, its key computed as WS-Trust's CK/PSHA1 says."""
+    """The context an RSTR/SCT gives, as the test client reads it; its key checked against
+    WS-Trust's CK/PSHA1 computed here."""
     assert rstr.tag == f"{{{WST}}}RequestSecurityTokenResponse", etree.tostring(rstr)[:300]
     assert rstr.findtext(f"{{{WST}}}TokenType") == SCT_TYPE
-    sct = rstr.find(f"{{{WST}}}RequestedSecurityToken/{{{WSC}}}SecurityContextToken")
-    assert sct is not None
-    identifier = sct.findtext(f"{{{WSC}}}Identifier")
+    read = read_issued_context(rstr, client_entropy)
     computed = rstr.findtext(f"{{{WST}}}RequestedProofToken/{{{WST}}}ComputedKey")
     assert computed == WST + "/CK/PSHA1"
     server = base64.b64decode(rstr.findtext(f"{{{WST}}}Entropy/{{{WST}}}BinarySecret"))
     size = int(rstr.findtext(f"{{{WST}}}KeySize"))
-    key = wc.p_sha1(client_entropy, server, size // 8)
+    assert read.key == wc.p_sha1(client_entropy, server, size // 8)
+    sct = rstr.find(f"{{{WST}}}RequestedSecurityToken/{{{WSC}}}SecurityContextToken")
+    assert sct is not None and sct.findtext(f"{{{WSC}}}Identifier") == read.identifier
     expires = rstr.findtext(f"{{{WST}}}Lifetime/{{{wc.WSU}}}Expires")
-    return Context(identifier, key, expires)
+    return Context(read.identifier, read.key, expires)
 
 
 def secured(body: etree._Element, context: Context, *, sign: bool, encrypt: bool,

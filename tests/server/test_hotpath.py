@@ -79,6 +79,7 @@ def _token_row(token_id: str, issued_at: datetime) -> dict[str, object]:
         "audience": "https://rp.example/", "issued_at": issued_at,
         "expires_at": issued_at + timedelta(minutes=5), "status": "active",
         "renew_allowed": True, "renew_after_expiry": False, "replaced_by": None,
+        "user_id": "a-user-id",
     }
 
 

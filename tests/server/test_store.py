@@ -174,6 +174,7 @@ def test_create_schema_adds_columns_an_older_database_lacks(tmp_path: Path, mast
         for table in ("revocation_lists", "user_certificates", "trusted_saml_issuers"):  # 0005_trust12
             conn.execute(text(f"DROP TABLE {table}"))
         conn.execute(text("DROP TABLE security_contexts"))  # added by 0004_sc_contexts
+        conn.execute(text("ALTER TABLE issued_tokens DROP COLUMN user_id"))  # 0006_review
         # A database from before migrations existed has no version table either.
         conn.execute(text("DROP TABLE alembic_version"))
     old.close()

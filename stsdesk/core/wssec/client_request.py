@@ -24,10 +24,12 @@ from lxml import etree
 
 from stsdesk.core import ns
 from stsdesk.core.errors import InvalidRequestError
+from stsdesk.core.secconv_client import ClientContext
 from stsdesk.core.soap import SoapVersion
 from stsdesk.core.wssec.algorithms import AlgorithmSuite
 from stsdesk.core.wssec.derived import make_derived_key, wsc_for
 from stsdesk.core.wssec.encryption import encrypt_in_place, new_session_key, wrap_key
+from stsdesk.core.wssec.kerberos import ap_req_sha1
 from stsdesk.core.wssec.outbound import certificate_reference
 from stsdesk.core.wssec.policy import Binding, PolicyModel, TokenKind
 from stsdesk.core.wssec.signature import SignatureKey, sign_detached
@@ -35,10 +37,20 @@ from stsdesk.core.wssec.tokens import DS_, SAML_ASSERTIONS, WSSE_, WSU_ID, XENC_
 from stsdesk.core.wssecurity import format_xs_datetime
 from stsdesk.core.xmlparse import parse_xml
 
-__all__ = ["RequestSecurity", "SecuredRequest", "secure_request", "REQUEST_TTL"]
+__all__ = ["RequestSecurity", "SecuredRequest", "KerberosApReq", "secure_request",
+           "uses_context", "uses_kerberos", "REQUEST_TTL"]
 
 REQUEST_TTL = timedelta(minutes=5)
 _WSSE11_ = f"{{{ns.WSSE11}}}"
+
+
+@dataclass(frozen=True)
+class KerberosApReq:
+    """A Kerberos service ticket as the client sends it (scenario 20): the GSS-API initial
+    context token carrying the AP-REQ, and the session key both sides now share."""
+
+    token: bytes = field(repr=False)
+    session_key: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,10 @@ class RequestSecurity:
     password: str | None = field(default=None, repr=False)
     assertion: bytes | None = None
     proof_key: bytes | None = field(default=None, repr=False)
+    # The security context whose key protects the request (a SecureConversation policy, 9-15).
+    context: ClientContext | None = None
+    # The ticket whose session key protects the request (a KerberosToken policy, 20).
+    kerberos: KerberosApReq | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,8 @@ class SecuredRequest:
     session_key: bytes | None = field(default=None, repr=False)  # symmetric binding's key
     session_key_sha1: str | None = None  # its EncryptedKeySHA1, which the answer names
     assertion_id: str | None = None  # the holder-of-key assertion the answer may name
+    context_identifier: str | None = None  # the context whose key protects it (session_key)
+    kerberos_sha1: str | None = None  # the AP-REQ's Kerberosv5APREQSHA1, which the answer names
 
 
 def _new_id(prefix: str) -> str:
@@ -123,14 +141,41 @@ def secure_request(envelope: bytes, security: RequestSecurity) -> SecuredRequest
         return _asymmetric(root, sec, body, targets, security, suite, assertion,
                            username if encrypt_username else None)
     service = security.service_certificate
-    if service is None:  # _require asks for it under the symmetric binding
+    if service is None and security.context is None and (
+        security.kerberos is None
+    ):  # _require asks for it
         raise InvalidRequestError("Choose the STS's certificate.")
     return _symmetric(root, sec, body, targets, security, suite, service,
                       username if encrypt_username else None)
 
 
+def uses_context(policy: PolicyModel) -> bool:
+    """Whether requests under ``policy`` are protected with a security context's key."""
+    token = policy.protection_token
+    return token is not None and token.kind is TokenKind.SECURE_CONVERSATION
+
+
+def uses_kerberos(policy: PolicyModel) -> bool:
+    """Whether requests under ``policy`` are protected with a Kerberos ticket's session key."""
+    token = policy.protection_token
+    return token is not None and token.kind is TokenKind.KERBEROS
+
+
 def _require(security: RequestSecurity) -> None:
     policy = security.policy
+    if uses_context(policy):
+        # The keys the bootstrap asked for went into obtaining the context; now it is the key.
+        if security.context is None:
+            raise InvalidRequestError(
+                "The policy protects requests with a security context: obtain one first with "
+                "an RST/SCT request under the policy's bootstrap policy.")
+        return
+    if uses_kerberos(policy):
+        if security.kerberos is None:
+            raise InvalidRequestError(
+                "The policy signs with a Kerberos ticket for the STS's service principal: "
+                "obtain one (kinit) and name the principal.")
+        return
     initiator = policy.initiator_token
     hok = (policy.binding is Binding.ASYMMETRIC and initiator is not None
            and initiator.kind is TokenKind.ISSUED)
@@ -326,29 +371,52 @@ def _asymmetric(root: etree._Element, sec: etree._Element, body: etree._Element,
 
 def _symmetric(root: etree._Element, sec: etree._Element, body: etree._Element,
                targets: list[etree._Element], security: RequestSecurity,
-               suite: AlgorithmSuite, service: x509.Certificate,
+               suite: AlgorithmSuite, service: x509.Certificate | None,
                username: etree._Element | None) -> SecuredRequest:
     policy = security.policy
-    secret = new_session_key(suite.encryption)
-    encrypted_key = _encrypted_key(service, policy, secret, suite.asymmetric_key_wrap)
-    cipher = base64.b64decode(encrypted_key.findtext(f"{XENC_}CipherData/{XENC_}CipherValue")
-                              or "")
+    context = security.context
+    ticket = security.kerberos if uses_kerberos(policy) else None
     position = _after_timestamp(sec)
-    sec.insert(position, encrypted_key)
+    cipher = b""
+    if ticket is not None:
+        # Kerberos token profile 1.1, as WSS4J's KerberosSecurity lays it out: the AP-REQ in a
+        # BinarySecurityToken, its session key signing, named by a Reference to the token.
+        secret = ticket.session_key
+        key_token = etree.Element(f"{WSSE_}BinarySecurityToken", ValueType=ns.KERBEROS_GSS_AP_REQ,
+                                  EncodingType=ns.BASE64_BINARY)
+        key_token.set(WSU_ID, _new_id("KerbToken"))
+        key_token.text = base64.b64encode(ticket.token).decode("ascii")
+        key_uri, key_type = f"#{key_token.get(WSU_ID)}", ns.KERBEROS_GSS_AP_REQ
+    elif context is not None:
+        secret = context.key
+        key_token = _context_token(context)
+        key_uri, key_type = f"#{key_token.get(WSU_ID)}", ns.WSC_2005_SCT
+    else:
+        if service is None:  # checked by secure_request  # pragma: no cover
+            raise InvalidRequestError("Choose the STS's certificate.")
+        secret = new_session_key(suite.encryption)
+        key_token = _encrypted_key(service, policy, secret, suite.asymmetric_key_wrap)
+        cipher = base64.b64decode(key_token.findtext(f"{XENC_}CipherData/{XENC_}CipherValue")
+                                  or "")
+        key_uri, key_type = f"#{key_token.get('Id')}", ns.ENCRYPTED_KEY_TOKEN
+    sec.insert(position, key_token)
     position += 1
 
     def key_reference() -> etree._Element:
         reference = _str_element()
-        # WS-I BSP (and WSS4J) want the token type named on a reference to an EncryptedKey.
-        reference.set(f"{_WSSE11_}TokenType", ns.ENCRYPTED_KEY_TOKEN)
-        etree.SubElement(reference, f"{WSSE_}Reference", URI=f"#{encrypted_key.get('Id')}",
-                         ValueType=ns.ENCRYPTED_KEY_TOKEN)
+        if context is None:
+            # WS-I BSP (and WSS4J) want the token type named on a reference to an EncryptedKey
+            # or a Kerberos token.
+            reference.set(f"{_WSSE11_}TokenType", key_type)
+        etree.SubElement(reference, f"{WSSE_}Reference", URI=key_uri, ValueType=key_type)
         return reference
 
     token = policy.protection_token
     sign_key, encrypt_key = secret, secret
     sign_reference, encrypt_reference = key_reference, key_reference
-    if token is not None and token.require_derived_keys:
+    # A context's key is never used as it is: each message derives its own keys from it, as
+    # Rampart does, so the long-lived key signs and encrypts nothing itself.
+    if context is not None or (token is not None and token.require_derived_keys):
         wsc = wsc_for(policy.namespace)
         derived_tokens = []
         for length in (suite.signature_key_bits // 8, suite.encryption_key_bits // 8):
@@ -389,8 +457,21 @@ def _symmetric(root: etree._Element, sec: etree._Element, body: etree._Element,
         # signature or their EncryptedData).
         sec.insert(position, _reference_list(ids))
     values = (_signature_value(signature),) if signature is not None else ()
+    if ticket is not None:
+        return SecuredRequest(etree.tostring(root, xml_declaration=True, encoding="utf-8"),
+                              values, session_key=secret, kerberos_sha1=ap_req_sha1(ticket.token))
+    if context is not None:
+        return SecuredRequest(etree.tostring(root, xml_declaration=True, encoding="utf-8"),
+                              values, session_key=secret, context_identifier=context.identifier)
     return SecuredRequest(etree.tostring(root, xml_declaration=True, encoding="utf-8"), values,
                           session_key=secret, session_key_sha1=encrypted_key_sha1(cipher))
+
+
+def _context_token(context: ClientContext) -> etree._Element:
+    token = etree.Element(f"{{{ns.WSC_2005}}}SecurityContextToken", nsmap={"wsc": ns.WSC_2005})
+    token.set(WSU_ID, _new_id("SCT"))
+    etree.SubElement(token, f"{{{ns.WSC_2005}}}Identifier").text = context.identifier
+    return token
 
 
 def _after_timestamp(sec: etree._Element) -> int:

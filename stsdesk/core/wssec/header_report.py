@@ -50,6 +50,7 @@ __all__ = [
 
 _ENVELOPES = {f"{{{ns.SOAP11}}}Envelope", f"{{{ns.SOAP12}}}Envelope"}
 _CONFIRMATION = f"{{{ns.WSSE11}}}SignatureConfirmation"
+_CONTEXT_TOKENS = (f"{{{ns.WSC_2005}}}SecurityContextToken", f"{{{ns.WSC_13}}}SecurityContextToken")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,10 @@ class HeaderKeys:
     private_keys: tuple[rsa.RSAPrivateKey, ...] = field(default=(), repr=False)
     certificates: tuple[x509.Certificate, ...] = ()
     symmetric_keys: Mapping[str, bytes] = field(default_factory=dict, repr=False)
+    # Security contexts' keys by wsc:Identifier: what an answer under 9-15 derives its keys from.
+    contexts: Mapping[str, bytes] = field(default_factory=dict, repr=False)
+    # Kerberos session keys by their AP-REQ's Kerberosv5APREQSHA1 (scenario 20's answers).
+    kerberos_keys: Mapping[str, bytes] = field(default_factory=dict, repr=False)
 
 
 class Check(StrEnum):
@@ -176,6 +181,14 @@ def read_security_header(data: bytes, keys: HeaderKeys | None = None) -> Securit
     for name, secret in keys.symmetric_keys.items():
         reader.tokens.add_key(SymmetricKey(secret, None, name))
         reader.key_names[secret] = f"the key named {name}"
+    for identifier, secret in keys.contexts.items():
+        reader.tokens.contexts[identifier] = SymmetricKey(secret, None, None, context=identifier)
+        reader.key_names[secret] = f"the security context {identifier}"
+    for sha1, secret in keys.kerberos_keys.items():
+        reader.tokens.add_key(SymmetricKey(secret, None, sha1,
+                                           reference_type=ns.KERBEROS_AP_REQ_SHA1,
+                                           token_type=ns.KERBEROS_GSS_AP_REQ))
+        reader.key_names[secret] = "the Kerberos ticket's session key"
     security = root.find(f"{{{soap}}}Header/{WSSE_}Security")
     # Message-level encryption: the Body's content, header blocks and the security header's
     # own parts. A token encrypted for its relying party (an EncryptedAssertion inside the
@@ -258,6 +271,15 @@ class _Reader:
         elif tag == f"{XENC_}ReferenceList":
             for reference in element.findall(f"{XENC_}DataReference"):
                 self._decrypt_named(reference.get("URI") or "", None)
+        elif tag in _CONTEXT_TOKENS:
+            identifier = (element.findtext(f"{{{etree.QName(element).namespace}}}Identifier")
+                          or "").strip()
+            known = identifier in self.tokens.contexts
+            if known:  # the reader holds its key: what refers to the token gets it
+                self.tokens.add_context_token(element)
+            self.token_entries.append(TokenEntry(
+                "SecurityContextToken", element.get(WSU_ID), f"security context {identifier}"
+                + ("" if known else " (its key is not known here)")))
         elif tag in DERIVED_KEY_TAGS:
             key = read_derived_key(element, self.tokens)
             self.tokens.add_key(key)

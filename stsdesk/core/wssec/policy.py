@@ -173,8 +173,12 @@ def _model(root: etree._Element) -> PolicyModel:
                        "SymmetricBinding": Binding.SYMMETRIC}[name]
             fields.update(_binding(assertion, namespace))
         elif name in ("SignedParts", "EncryptedParts"):
-            fields["signed_parts" if name == "SignedParts" else "encrypted_parts"] = _parts(
-                assertion, namespace)
+            # Every assertion of the alternative holds: a second SignedParts adds its parts
+            # to the first one's, it does not replace them.
+            key = "signed_parts" if name == "SignedParts" else "encrypted_parts"
+            earlier = fields.get(key, Parts())
+            assert isinstance(earlier, Parts)
+            fields[key] = _parts(assertion, namespace, earlier)
         elif name.endswith("SupportingTokens"):
             supporting.append(_supporting(assertion, name, namespace))
         elif name in ("Wss10", "Wss11", "Trust10", "Trust13"):
@@ -183,6 +187,7 @@ def _model(root: etree._Element) -> PolicyModel:
             if name == "Wss11":
                 fields["wss11"] = True
                 fields["signature_confirmation"] = "RequireSignatureConfirmation" in inner
+    _one_group_per_token_kind(supporting)
     return PolicyModel(
         policy_id=root.get(f"{{{ns.WSU}}}Id"),
         namespace=namespace,
@@ -287,11 +292,13 @@ def _token(element: etree._Element, namespace: str) -> TokenAssertion:
     return TokenAssertion(kind, inclusion, options, token_type, issuer, bootstrap)
 
 
-def _parts(element: etree._Element, namespace: str) -> Parts:
-    body = False
-    headers: list[tuple[str | None, str]] = []
-    for child in element:
-        if not isinstance(child.tag, str) or etree.QName(child).namespace != namespace:
+def _parts(element: etree._Element, namespace: str, earlier: Parts) -> Parts:
+    """``earlier`` with the parts ``element`` names added (read through nested operators, as
+    the own-policy check reads them)."""
+    body = earlier.body
+    headers: list[tuple[str | None, str]] = list(earlier.headers)
+    for child in _assertions(element):
+        if etree.QName(child).namespace != namespace:
             continue
         name = etree.QName(child).localname
         if name == "Body":
@@ -299,6 +306,22 @@ def _parts(element: etree._Element, namespace: str) -> Parts:
         elif name == "Header":
             headers.append((child.get("Name") or None, child.get("Namespace") or ""))
     return Parts(body, tuple(headers))
+
+
+def _one_group_per_token_kind(groups: list[SupportingTokens]) -> None:
+    """The engine reads one token of each kind and holds it to the protection of the first
+    group naming that kind (``PolicyModel.supporting_of``): a kind in two groups would have the
+    second group's protection silently ignored, so such a policy is refused."""
+    seen: set[TokenKind] = set()
+    for group in groups:
+        for token in group.tokens:
+            if token.kind in seen:
+                raise InvalidRequestError(
+                    f"The security policy asks for more than one {token.kind.value} as "
+                    "supporting tokens; the engine checks one token of each kind, so name it "
+                    "in one supporting-tokens assertion with the protection it needs."
+                )
+            seen.add(token.kind)
 
 
 def _supporting(element: etree._Element, name: str, namespace: str) -> SupportingTokens:

@@ -394,7 +394,13 @@ class _Walk:
             child_name = etree.QName(child)
             if local == "IssuedToken" and child_name.namespace == self.sp and (
                     child_name.localname in ("Issuer", "IssuerName")):
-                continue  # where the client gets its token: the engine trusts its own only
+                # It tells clients where to get their token; it narrows nothing here, so the
+                # administrator is told rather than left to believe it does.
+                self.notes.append(
+                    f"sp:{child_name.localname} is published for clients (where to get their "
+                    "token) but not enforced: the STS accepts SAML tokens from itself and from "
+                    "every trusted SAML issuer (Keystores › Trusted SAML issuers).")
+                continue
             if local == "IssuedToken" and child_name.namespace == self.sp and (
                     child_name.localname == "RequestSecurityTokenTemplate"):
                 self.template(child)

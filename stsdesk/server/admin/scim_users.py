@@ -65,7 +65,6 @@ from stsdesk.server.admin.scim_user_changes import (
     desired_claims,
     emails_out,
 )
-from stsdesk.server.errors import ServerError
 from stsdesk.server.model import UserRecord
 
 __all__ = [
@@ -205,9 +204,9 @@ def _answer(resource: dict[str, Any], status: int = 200, **headers: str) -> Resp
 def _commit(
     context: AdminContext, user: UserRecord, state: UserState, certificates: Sequence[bytes]
 ) -> tuple[UserRecord, list[str]]:
-    """Store the differences between ``user`` (with its mapped ``certificates``) and ``state``:
-    the certificate mapping first (a certificate mapped to another user is refused before
-    anything changes), then the profile in one transaction."""
+    """Store the differences between ``user`` (with its mapped ``certificates``) and ``state``
+    in one transaction: the certificate mapping changes with the profile or not at all (a
+    certificate mapped to another user, or a refused profile change, changes nothing)."""
     now = datetime.now(UTC)
     changes: list[str] = []
     name = check_user_name(state.user_name)
@@ -235,11 +234,8 @@ def _commit(
         changes.append("unlocked")
     mapping = ([f"x509Certificates ({len(state.certificates)})"]
                if list(certificates) != state.certificates else [])
-    if mapping:
-        with store_errors():
-            context.store.user_certificates.replace(user.user_id, state.certificates)
-    if not changes:
-        return (_get(context, user.user_id) if mapping else user), mapping
+    if not changes and not mapping:
+        return user, []
     with store_errors():
         fresh = context.store.users.update(
             user.user_id,
@@ -250,6 +246,7 @@ def _commit(
             unlock=unlock,
             lock=lock,
             external_id=state.external_id if state.external_id != user.external_id else ...,
+            certificates=state.certificates if mapping else None,
         )
     if state.password is not None or not state.active or lock:
         context.credentials.forget(user.user_id)
@@ -294,16 +291,12 @@ def create_user(
         check_password(state.password)
     claims = {k: v for k, v in desired_claims(state).items() if v is not None}
     with store_errors():
+        # The certificates are mapped in the creating transaction: a certificate mapped to
+        # someone else refuses the creation, and the user never exists without its mapping.
         user_id = context.store.users.create(name, state.password, claims=claims,
                                             active=state.active, external_id=state.external_id,
-                                            locked=bool(state.locked))
-        if state.certificates:
-            try:
-                context.store.user_certificates.replace(user_id, state.certificates)
-            except ServerError:
-                # A certificate mapped to someone else: the user is not created after all.
-                context.store.users.delete_by_id(user_id)
-                raise
+                                            locked=bool(state.locked),
+                                            certificates=state.certificates)
     user = _get(context, user_id)
     certificates = context.store.user_certificates.for_user(user_id)
     resource = user_resource(user, context.store.roles.ids_by_name(), base_url(request, context),

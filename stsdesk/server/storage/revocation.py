@@ -29,9 +29,11 @@ def issuer_key(name: x509.Name) -> str:
 
 def crl_signed_by(crl: x509.CertificateRevocationList,
                   candidates: list[x509.Certificate]) -> x509.Certificate | None:
-    """The CA certificate among ``candidates`` that signed ``crl``, or None."""
+    """The CA certificate among ``candidates`` that signed ``crl``, or None. Only a CA whose
+    key may sign CRLs counts: a directly trusted client certificate bearing the CA's name
+    does not speak for the CA."""
     for cert in candidates:
-        if cert.subject != crl.issuer:
+        if cert.subject != crl.issuer or not _may_sign_crls(cert):
             continue
         try:
             if crl.is_signature_valid(cert.public_key()):  # type: ignore[arg-type]
@@ -39,6 +41,49 @@ def crl_signed_by(crl: x509.CertificateRevocationList,
         except (TypeError, ValueError, InvalidSignature):
             continue
     return None
+
+
+def _complete(crl: x509.CertificateRevocationList, issuer: str) -> None:
+    """ValidationError unless ``crl`` is its CA's complete list for client certificates: it
+    replaces the CA's previous CRL and is the only one looked at, so a delta CRL or a partition
+    (by reason, of CA certificates only, indirect) would let every certificate revoked outside
+    it pass."""
+    partial = None
+    try:
+        crl.extensions.get_extension_for_class(x509.DeltaCRLIndicator)
+        partial = "a delta CRL (it lists only the changes since its base CRL)"
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        point = crl.extensions.get_extension_for_class(x509.IssuingDistributionPoint).value
+    except x509.ExtensionNotFound:
+        point = None
+    if point is not None and partial is None:
+        # One naming a distribution point is accepted (CAs that publish one CRL name it so);
+        # it covers only the certificates that name that point (RevocationChecker).
+        if point.only_some_reasons:
+            partial = "limited to some revocation reasons"
+        elif point.only_contains_ca_certs or point.only_contains_attribute_certs:
+            partial = "limited to CA or attribute certificates"
+        elif point.indirect_crl:
+            partial = "an indirect CRL (it lists other issuers' certificates)"
+    if partial is not None:
+        raise ValidationError(
+            f"The CRL of {issuer!r} is {partial}, not the complete list of the certificates "
+            "the CA revoked; import the CA's full CRL."
+        )
+
+
+def _may_sign_crls(cert: x509.Certificate) -> bool:
+    try:
+        if not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+            return False
+    except x509.ExtensionNotFound:
+        return False
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.KeyUsage).value.crl_sign)
+    except x509.ExtensionNotFound:
+        return True  # no KeyUsage: the key's use is not restricted
 
 
 class RevocationListRepository:
@@ -61,6 +106,7 @@ class RevocationListRepository:
                 "from the certificate authority again."
             ) from exc
         issuer = crl.issuer.rfc4514_string()
+        _complete(crl, issuer)
         key = issuer_key(crl.issuer)
         now = datetime.now(UTC)
         record = StoredCrl(

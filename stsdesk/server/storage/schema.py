@@ -222,6 +222,9 @@ issued_tokens = Table(
     Column("renew_allowed", Boolean, nullable=False),
     Column("renew_after_expiry", Boolean, nullable=False),
     Column("replaced_by", String(_NAME), nullable=True),
+    # Whom the token was issued to (a local user's id, or a principal such as
+    # "saml:<issuer>!<subject>"): the subject name alone may also be a local user's name.
+    Column("user_id", String(_NAME), nullable=True),
 )
 
 # WS-SecureConversation contexts: every node accepts a context any node issued. The key is

@@ -108,6 +108,7 @@ def _row(record: IssuedTokenRecord) -> Row:
         "renew_allowed": bool(record.renew_allowed),
         "renew_after_expiry": bool(record.renew_after_expiry),
         "replaced_by": record.replaced_by,
+        "user_id": record.user_id,
     }
 
 
@@ -123,4 +124,5 @@ def _record(row: Any) -> IssuedTokenRecord:
         renew_allowed=bool(row.renew_allowed),
         renew_after_expiry=bool(row.renew_after_expiry),
         replaced_by=row.replaced_by,
+        user_id=row.user_id,
     )

@@ -9,14 +9,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy import update as sql_update
 
 from stsdesk.server.errors import ConflictError, NotFoundError, ValidationError
 from stsdesk.server.storage import schema as s
 from stsdesk.server.storage.database import Database
 
-__all__ = ["UserCertificateRepository", "certificate_fingerprint", "MAX_CERTIFICATES_PER_USER"]
+__all__ = ["UserCertificateRepository", "certificate_fingerprint", "MAX_CERTIFICATES_PER_USER",
+           "certificate_rows", "write_certificates"]
 
 MAX_CERTIFICATES_PER_USER = 20
 
@@ -56,41 +57,11 @@ class UserCertificateRepository:
     def replace(self, user_id: str, certificates: Sequence[bytes]) -> None:
         """Map exactly ``certificates`` (DER) to the user; ConflictError if one of them is
         mapped to another user, ValidationError if one is no certificate."""
-        if len(certificates) > MAX_CERTIFICATES_PER_USER:
-            raise ValidationError(
-                f"A user has at most {MAX_CERTIFICATES_PER_USER} certificates mapped.")
-        rows: list[dict[str, Any]] = []
-        for position, der in enumerate(certificates):
-            try:
-                x509.load_der_x509_certificate(bytes(der))
-            except (ValueError, TypeError) as exc:
-                raise ValidationError(
-                    f"Certificate {position + 1} is not a DER-encoded X.509 certificate."
-                ) from exc
-            fingerprint = certificate_fingerprint(bytes(der))
-            if any(row["fingerprint"] == fingerprint for row in rows):
-                continue  # the same certificate twice is one mapping
-            rows.append({"fingerprint": fingerprint, "user_id": user_id,
-                         "certificate_der": bytes(der), "position": position})
-        table = s.user_certificates
+        rows = certificate_rows(user_id, certificates)
         with self._db.transaction("write") as conn:
             if conn.execute(select(s.users.c.id).where(s.users.c.id == user_id)).first() is None:
                 raise NotFoundError(f"There is no user with id {user_id!r}.")
-            if rows:
-                taken = conn.execute(
-                    select(s.users.c.username)
-                    .join(table, table.c.user_id == s.users.c.id)
-                    .where(table.c.fingerprint.in_([r["fingerprint"] for r in rows]),
-                           table.c.user_id != user_id)
-                ).scalars().first()
-                if taken is not None:
-                    raise ConflictError(
-                        f"The certificate is already mapped to the user {taken!r}. A "
-                        "certificate stands for one user: remove it there first."
-                    )
-            conn.execute(delete(table).where(table.c.user_id == user_id))
-            if rows:
-                conn.execute(insert(table), rows)
+            write_certificates(conn, user_id, rows)
             conn.execute(sql_update(s.users).where(s.users.c.id == user_id)
                          .values(modified_at=datetime.now(UTC)))
             self._db.bump_version(conn)
@@ -104,3 +75,47 @@ class UserCertificateRepository:
                 .where(table.c.fingerprint == fingerprint)
             ).scalar()
         return None if name is None else str(name)
+
+
+def certificate_rows(user_id: str, certificates: Sequence[bytes]) -> list[dict[str, Any]]:
+    """The rows mapping ``certificates`` (DER) to the user, checked before any transaction:
+    ValidationError if there are too many or one is no certificate."""
+    if len(certificates) > MAX_CERTIFICATES_PER_USER:
+        raise ValidationError(
+            f"A user has at most {MAX_CERTIFICATES_PER_USER} certificates mapped.")
+    rows: list[dict[str, Any]] = []
+    for position, der in enumerate(certificates):
+        try:
+            x509.load_der_x509_certificate(bytes(der))
+        except (ValueError, TypeError) as exc:
+            raise ValidationError(
+                f"Certificate {position + 1} is not a DER-encoded X.509 certificate."
+            ) from exc
+        fingerprint = certificate_fingerprint(bytes(der))
+        if any(row["fingerprint"] == fingerprint for row in rows):
+            continue  # the same certificate twice is one mapping
+        rows.append({"fingerprint": fingerprint, "user_id": user_id,
+                     "certificate_der": bytes(der), "position": position})
+    return rows
+
+
+def write_certificates(conn: Connection, user_id: str, rows: list[dict[str, Any]]) -> None:
+    """Map exactly ``rows`` (:func:`certificate_rows`) to the user, inside the caller's
+    transaction, so that the mapping changes with the rest of the user or not at all;
+    ConflictError if a certificate is mapped to another user."""
+    table = s.user_certificates
+    if rows:
+        taken = conn.execute(
+            select(s.users.c.username)
+            .join(table, table.c.user_id == s.users.c.id)
+            .where(table.c.fingerprint.in_([r["fingerprint"] for r in rows]),
+                   table.c.user_id != user_id)
+        ).scalars().first()
+        if taken is not None:
+            raise ConflictError(
+                f"The certificate is already mapped to the user {taken!r}. A "
+                "certificate stands for one user: remove it there first."
+            )
+    conn.execute(delete(table).where(table.c.user_id == user_id))
+    if rows:
+        conn.execute(insert(table), rows)

@@ -22,6 +22,7 @@ from stsdesk.server.storage.checks import check_external_id, check_name, check_u
 from stsdesk.server.storage.config import password_digest_allowed
 from stsdesk.server.storage.database import Database
 from stsdesk.server.storage.roles import check_role_names, guard_last_admin, role_ids_for
+from stsdesk.server.storage.user_certificates import certificate_rows, write_certificates
 
 __all__ = ["UserRepository"]
 
@@ -55,6 +56,7 @@ class UserRepository:
         active: bool = True,
         external_id: str | None = None,
         locked: bool = False,
+        certificates: Sequence[bytes] = (),
     ) -> str:
         """Create a user and return its id; ConflictError if the username is taken.
 
@@ -64,6 +66,8 @@ class UserRepository:
         With neither a password nor a hash the user has no password: it exists (provisioned,
         say, by SCIM) and cannot sign in until one is set. ``locked`` locks it until an
         administrator unlocks it (:data:`~stsdesk.server.model.LOCKED_BY_ADMINISTRATOR`).
+        ``certificates`` (DER) are mapped to the user in the same transaction: a certificate
+        mapped to someone else refuses the whole creation (ConflictError).
         """
         username = check_name(username, "username")
         if password is not None and password_hash is None:
@@ -79,6 +83,7 @@ class UserRepository:
         if sealed is None and password is not None:
             sealed = self._seal(username, password)
         user_id = str(uuid.uuid4())
+        mapped = certificate_rows(user_id, certificates)
         with self._db.transaction("write") as conn:
             if exists(conn, s.users.c.username, username):
                 raise ConflictError(
@@ -97,6 +102,8 @@ class UserRepository:
             )
             _write_roles(conn, user_id, role_ids)
             _write_claims(conn, user_id, claim_map)
+            if mapped:
+                write_certificates(conn, user_id, mapped)
             self._db.bump_version(conn)
         return user_id
 
@@ -148,6 +155,7 @@ class UserRepository:
         unlock: bool = False,
         lock: bool = False,
         external_id: str | None | EllipsisType = ...,
+        certificates: Sequence[bytes] | None = None,
     ) -> UserRecord:
         """Change a user's profile in one transaction and return the user after the change.
 
@@ -156,6 +164,8 @@ class UserRepository:
         locks the account until an administrator unlocks it (``unlock``).
         A rename keeps the password: its sealed copy (if any) is sealed again under the new name.
         Deactivating the last active member of the admin role is refused (ConflictError).
+        ``certificates`` (DER), when given, become exactly the user's mapped certificates in the
+        same transaction: a refused profile change leaves the mapping as it was.
         """
         new_name = None if username is None else check_name(username, "username")
         external = ... if external_id is ... else check_external_id(external_id)
@@ -169,6 +179,7 @@ class UserRepository:
             if value is not None and not isinstance(value, str):
                 raise ValidationError(f"The value of claim {uri!r} must be text.")
             merge[uri] = value
+        mapped = None if certificates is None else certificate_rows(user_id, certificates)
         with self._db.transaction("write") as conn:
             row = conn.execute(select(s.users).where(s.users.c.id == user_id)).first()
             if row is None:
@@ -210,6 +221,8 @@ class UserRepository:
                     )
                 )
                 _write_claims(conn, user_id, written)
+            if mapped is not None:
+                write_certificates(conn, user_id, mapped)
             self._db.bump_version(conn)
             fresh = conn.execute(select(s.users).where(s.users.c.id == user_id)).one()
             return _user_record(conn, fresh)

@@ -193,7 +193,10 @@ class Authenticator:
         now: a local user disabled, locked or without an allowed role since is refused."""
         if user_id.startswith("anonymous:"):
             return anonymous_user()
-        if user_id.startswith(X509_USER_PREFIX):  # the certificate's subject, as at bootstrap
+        if user_id.startswith((X509_USER_PREFIX, SAML_USER_PREFIX, KERBEROS_USER_PREFIX)):
+            # A principal without a local account (a certificate's subject, a federated or
+            # unknown SAML subject, another realm's principal), as at bootstrap: there is no
+            # account to look at again, and the local user of the same name is not them.
             return UserRecord(user_id=user_id, username=username, password_hash="")
         user = self._users.get(username, config.version)
         if user is None or user.user_id != user_id:

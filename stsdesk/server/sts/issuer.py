@@ -132,6 +132,7 @@ class TokenIssuer:
             expires_at=expires,
             renew_allowed=renewing.allow if renewing else True,
             renew_after_expiry=renewing.ok if renewing else False,
+            user_id=user.user_id,
         )
         return Minted(issued, record)
 

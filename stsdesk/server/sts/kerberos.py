@@ -278,6 +278,26 @@ def _runtime_parent() -> str | None:
     return None
 
 
+_FOLDER_PREFIX = "stsdesk-kerberos-"
+
+
+def _remove_leftovers(parent: str | None) -> None:
+    """Remove the keytab folders a server process of this user left behind when it died
+    without running its exit handlers (killed, crashed): the folder name carries its pid."""
+    folder = Path(parent or tempfile.gettempdir())
+    for leftover in folder.glob(f"{_FOLDER_PREFIX}*-*"):
+        pid_text = leftover.name[len(_FOLDER_PREFIX):].split("-", 1)[0]
+        try:
+            if not pid_text.isdigit() or leftover.stat().st_uid != os.getuid():
+                continue
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            log.warning("removing the keytab folder %s a stopped server left", leftover)
+            shutil.rmtree(leftover, ignore_errors=True)
+        except (OSError, ValueError):
+            continue  # alive under another user, or gone meanwhile
+
+
 class _KeytabFile:
     """The unsealed keytab in a private folder for as long as this object lives."""
 
@@ -286,7 +306,9 @@ class _KeytabFile:
         self._folder: str | None = None
 
     def open(self) -> Path:
-        self._folder = tempfile.mkdtemp(prefix="stsdesk-kerberos-", dir=_runtime_parent())
+        parent = _runtime_parent()
+        _remove_leftovers(parent)
+        self._folder = tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-", dir=parent)
         os.chmod(self._folder, 0o700)
         atexit.register(shutil.rmtree, self._folder, True)
         name = hashlib.sha256(self._keytab).hexdigest()[:16]

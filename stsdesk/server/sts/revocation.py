@@ -56,6 +56,8 @@ class RevocationChecker:
         under the administrator's revocation policy."""
         subject = certificate.subject.rfc4514_string()
         stored = _crl_for(certificate.issuer, config.crls)
+        if stored is not None and not _covers(_load(stored.crl_der), certificate):
+            stored = None  # a CRL of another of the CA's distribution points says nothing
         policy = config.revocation
         if stored is None:
             # A certificate that is itself in the trusted keystore is a trust anchor: no CRL is
@@ -112,3 +114,22 @@ class RevocationChecker:
 def _crl_for(issuer: x509.Name, crls: Sequence[StoredCrl]) -> StoredCrl | None:
     key = issuer_key(issuer)
     return next((crl for crl in crls if crl.issuer_key == key), None)
+
+
+def _covers(crl: x509.CertificateRevocationList, certificate: x509.Certificate) -> bool:
+    """Whether ``crl`` speaks for ``certificate``: a CRL whose IssuingDistributionPoint names a
+    distribution point covers only the certificates naming that point in their
+    CRLDistributionPoints (RFC 5280 6.3.3 (b)(2)(i))."""
+    try:
+        point = crl.extensions.get_extension_for_class(x509.IssuingDistributionPoint).value
+    except x509.ExtensionNotFound:
+        return True
+    if not point.full_name:
+        return point.relative_name is None
+    try:
+        named = certificate.extensions.get_extension_for_class(
+            x509.CRLDistributionPoints).value
+    except x509.ExtensionNotFound:
+        return False
+    names = set(point.full_name)
+    return any(names.intersection(dp.full_name or ()) for dp in named)

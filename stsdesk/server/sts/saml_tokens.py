@@ -6,10 +6,11 @@ names an audience this STS serves, and either
 
 - it is signed by this STS (one of its signing keys, active or previous), names this STS as its
   issuer and the STS's record of it is active; the new token is issued for the user it names:
-  that local user with their roles and claims when there is one (the caller refuses a disabled
-  or locked one), else the name alone; or
+  that local user with their roles and claims when there is one and the token was issued to
+  them (the caller refuses a disabled or locked one), else the name alone; or
 - it is signed with the key of a trust-store certificate the administrator trusts as a SAML
-  issuer (``/sts/saml-issuers``) and names exactly the issuer that certificate was trusted for.
+  issuer (``/sts/saml-issuers``), names exactly the issuer that certificate was trusted for,
+  and is restricted (AudienceRestriction) to this STS or one of its relying parties exactly.
   Its subject is a federated principal, as WSO2 treats a user from a federated identity
   provider without just-in-time provisioning: the new token names the subject, with no local
   user's roles or claims, even when a local user has the same name; another issuer may not
@@ -31,6 +32,7 @@ from cryptography import x509
 from lxml import etree
 
 from stsdesk.core import ns
+from stsdesk.core.audiences import ANY_AUDIENCE
 from stsdesk.core.errors import InvalidSecurityTokenError
 from stsdesk.core.saml import verify_assertion
 from stsdesk.core.samlreader import AssertionReading, read_assertion
@@ -83,12 +85,19 @@ class SamlTokenAuthenticator:
                 f"The request carries {len(found)} SAML assertions; present exactly one."
             )
         assertion = found[0]
-        subject, foreign_issuer = self._check(assertion, config, now, own_certificates,
-                                              trusted_certificates)
+        subject, foreign_issuer, issued_to = self._check(
+            assertion, config, now, own_certificates, trusted_certificates)
         if foreign_issuer is not None:
             return UserRecord(user_id=f"{SAML_USER_PREFIX}{foreign_issuer}!{subject}",
                               username=subject, password_hash="")
         user = self._users.get(subject, config.version)
+        if issued_to is not None and (user is None or user.user_id != issued_to):
+            # This STS issued the token to someone else than the local user of that name (a
+            # trusted issuer's subject, a certificate, another realm's principal), or to a
+            # local user since renamed or deleted: it never speaks for the local user.
+            return UserRecord(
+                user_id=issued_to if ":" in issued_to else f"{SAML_USER_PREFIX}{subject}",
+                username=subject, password_hash="")
         if user is not None:
             # Whether this user may have a token now (active, not locked, an allowed role) is
             # the caller's sign-in rule; a disabled user is never replaced by the bare name.
@@ -99,9 +108,10 @@ class SamlTokenAuthenticator:
     def _check(
         self, assertion: etree._Element, config: ConfigSnapshot, now: datetime,
         own: Sequence[x509.Certificate], trusted: Sequence[x509.Certificate],
-    ) -> tuple[str, str | None]:
-        """The subject, and the issuer's name when a trusted issuer other than this STS
-        signed the assertion (None: this STS did)."""
+    ) -> tuple[str, str | None, str | None]:
+        """The subject, the issuer's name when a trusted issuer other than this STS signed
+        the assertion (None: this STS did), and whom this STS issued it to (when it did and
+        its record says)."""
         reading = read_assertion(assertion)
         subject = reading.subject.name_id if reading.subject is not None else None
         if not subject:
@@ -120,7 +130,7 @@ class SamlTokenAuthenticator:
             foreign = _foreign_issuer(verified.certificate, reading.issuer, issuers, now)
         if foreign is not None:
             self._check_validity(reading, now, skew, config, foreign=True)
-            return subject, foreign
+            return subject, foreign, None
         if verified.certificate not in own:
             # Signed by a certificate of the trusted keystore (a client's or a relying party's):
             # its key proves nothing about who may speak for users of this STS.
@@ -141,7 +151,7 @@ class SamlTokenAuthenticator:
                 "renewed or never issued here)."
             )
         self._check_validity(reading, now, skew, config, foreign=False)
-        return subject, None
+        return subject, None, record.user_id
 
     @staticmethod
     def _check_validity(reading: AssertionReading, now: datetime, skew: timedelta,
@@ -159,6 +169,13 @@ class SamlTokenAuthenticator:
                 "token."
             )
         audiences = conditions.audiences
+        if foreign and not audiences:
+            # Another issuer's assertion without an AudienceRestriction could have been issued
+            # to any of its relying parties, which could replay it here.
+            raise FailedAuthenticationError(
+                "The SAML assertion from a trusted issuer names no audience; its issuer must "
+                "restrict it (AudienceRestriction) to this STS or one of its relying parties."
+            )
         if audiences and not any(_served(audience, config, exact=foreign)
                                  for audience in audiences):
             raise FailedAuthenticationError(
@@ -176,7 +193,10 @@ def _served(audience: str, config: ConfigSnapshot, *, exact: bool = False) -> bo
     if audience == config.resident_idp.issuer:
         return True
     if exact:
-        return any(party.audience == audience for party in config.relying_parties)
+        # "*" is the fallback entry's marker, not an audience: as an assertion's audience it
+        # would say "any party", and match that entry.
+        return audience != ANY_AUDIENCE and any(
+            party.audience == audience for party in config.relying_parties)
     return config.relying_party_for(audience) is not None
 
 

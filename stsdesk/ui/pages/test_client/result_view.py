@@ -118,17 +118,25 @@ class TokenResultView(QWidget):
             self.security_view.clear("The request was secured, but no answer came to judge.")
             self.clear_view.set_xml(None)
             return
+        # SecureConversation (9-15): the context obtained before the request, or cancelled
+        # after it, is part of what the person reads about its security.
+        context = [line for step in result.context_steps for line in step.lines()]
+        failed_context = any(not step.ok for step in result.context_steps)
         if result.fault_code:
             # A fault is answered in clear: there is nothing to hold against the policy.
             self.security_view.show_report(
-                verdict.report, heading="The STS refused the request with a fault (see the "
-                "outcome above); a fault is not signed or encrypted.")
+                verdict.report, verdict=context, heading="The STS refused the request with a "
+                "fault (see the outcome above); a fault is not signed or encrypted.")
+        elif failed_context and result.error:
+            self.security_view.show_report(
+                verdict.report, verdict=context + verdict.lines(), ok=False,
+                heading="No security context was obtained, so no token was requested:")
         else:
-            ok = verdict.ok
+            ok = verdict.ok and not failed_context
             heading = ("The answer's security is as the policy asks." if ok
                        else "The answer's security is NOT as the policy asks:")
-            self.security_view.show_report(verdict.report, verdict=verdict.lines(), ok=ok,
-                                           heading=heading)
+            self.security_view.show_report(verdict.report, verdict=context + verdict.lines(),
+                                           ok=ok, heading=heading)
         clear = outcome.clear_response
         self.clear_view.set_xml(pretty_xml(clear) if clear else None, exact=clear or None)
 

@@ -72,6 +72,7 @@ class SecurityChoice:
     metadata_endpoint: str = ""  # read the STS's certificate from this STS's /mex or ?wsdl
     tls: TrustPolicy | None = None
     policy_document: bytes | None = None  # an administrator's own policy, as applied
+    service_principal: str = ""  # scenario 20: the STS's Kerberos service principal
 
 
 def build_message_security(choice: SecurityChoice) -> MessageSecurity:
@@ -92,11 +93,12 @@ def build_message_security(choice: SecurityChoice) -> MessageSecurity:
     if choice.policy_document is not None:
         return MessageSecurity.for_document(
             choice.policy_document, service_certificate=service, client=client,
-            saml_token=choice.saml_token, proof_key=choice.proof_key)
+            saml_token=choice.saml_token, proof_key=choice.proof_key,
+            service_principal=choice.service_principal or None)
     return MessageSecurity.for_scenario(
         choice.scenario_id, algorithm_suite=choice.algorithm_suite,
         service_certificate=service, client=client, saml_token=choice.saml_token,
-        proof_key=choice.proof_key)
+        proof_key=choice.proof_key, service_principal=choice.service_principal or None)
 
 
 def _file_row(edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
@@ -180,6 +182,12 @@ class MessageSecuritySection(QGroupBox):
         self.saml_token.setToolTip("A SAML token the test client obtained earlier (scenarios "
                                    "31-34); holder-of-key tokens sign with their proof key")
         form.addRow("SAML token:", self.saml_token)
+        self.service_principal = QLineEdit(self)
+        self.service_principal.setPlaceholderText("HTTP/sts.example.org@EXAMPLE.ORG")
+        self.service_principal.setToolTip(
+            "Scenario 20: the STS's Kerberos service principal (the server's security settings "
+            "name it); the ticket comes from your credential cache (kinit)")
+        form.addRow("Service principal:", self.service_principal)
         self.error = error_label(self)
         form.addRow(self.error)
         self._fill_service()
@@ -190,7 +198,7 @@ class MessageSecuritySection(QGroupBox):
     def tab_chain(self) -> list[QWidget]:
         return [self.scenario, self.suite, self.client_file, self.client_browse,
                 self.client_key_file, self.client_key_browse, self.client_password, self.service,
-                self.service_file, self.service_browse, self.saml_token]
+                self.service_file, self.service_browse, self.saml_token, self.service_principal]
 
     def _connect_signals(self) -> None:
         self.scenario.currentIndexChanged.connect(self.on_scenario_changed)
@@ -204,7 +212,7 @@ class MessageSecuritySection(QGroupBox):
         self.service_browse.clicked.connect(
             lambda: self._browse(self.service_file, "The STS's certificate", CERT_FILE_FILTER))
         for edit in (self.client_file, self.client_key_file, self.client_password,
-                     self.service_file):
+                     self.service_file, self.service_principal):
             edit.textChanged.connect(lambda _text: show_problem(self.error, None))
 
     # -- filling ---------------------------------------------------------------------------
@@ -213,6 +221,8 @@ class MessageSecuritySection(QGroupBox):
                    active: str | None) -> None:
         """What the connected server applies, and its signing certificates (active first)."""
         self.applied = applied
+        if applied is not None and applied.service_principal:
+            self.service_principal.setText(applied.service_principal)
         self.signing = dict(sorted(signing.items(), key=lambda item: item[0] != active))
         self._fill_service(active)
         self.on_scenario_changed()
@@ -327,6 +337,8 @@ class MessageSecuritySection(QGroupBox):
         self.service_file.setEnabled(secures and from_file)
         self.service_browse.setEnabled(secures and from_file)
         self.saml_token.setEnabled(secures and security is not None and security.needs_saml_token)
+        self.service_principal.setEnabled(secures and security is not None
+                                          and security.uses_kerberos)
         self.setVisible(secures or self.foreign)
         self.changed.emit()
 
@@ -379,9 +391,16 @@ class MessageSecuritySection(QGroupBox):
             token = result.decoded.assertion if result.decoded is not None else None
             saml = etree.tostring(token if token is not None else result.token)
             proof = result.proof.key if result.proof is not None else None
+        principal = self.service_principal.text().strip()
+        if security.uses_kerberos and not principal:
+            self.show_problem("This scenario signs with a Kerberos ticket: give the STS's "
+                              "service principal (the server's security settings name it).")
+            self.service_principal.setFocus()
+            return None
         return SecurityChoice(choice[0], choice[1], client, self.client_key_file.text().strip(),
                               self.client_password.text(), service_cert, service_file, saml,
-                              proof, metadata, tls, self.own_policy_document())
+                              proof, metadata, tls, self.own_policy_document(),
+                              principal if security.uses_kerberos else "")
 
     def show_problem(self, message: str) -> None:
         show_problem(self.error, message)
