@@ -422,9 +422,7 @@ def test_a_trusted_issuers_assertion_for_any_audience_is_not_taken_for_this_sts(
     # The "*" service provider is this STS's fallback for an AppliesTo no other entry has; it
     # is no audience a partner's assertion can be restricted to ("*" would be any party's).
     store = sts.server.bootstrap.store
-    fallback = store.applications.create("trust12-any-rp")
-    store.applications.set_relying_party(fallback, RelyingParty("", "", "*",
-                                                                encrypt_token=False))
+    fallback = live_server.add_relying_party(store, "trust12-any-rp", "*")
     presenter = client(sts, "scenario33-any-audience")
     sts.apply("scenario33")
     sts.call("PUT", "/sts/saml-issuers/partner-idp", {"issuer": PARTNER}, status=201)
