@@ -3,16 +3,24 @@
  * JSON verdict (or the clientError that stopped it), keep a copy of what it sent and received,
  * and load the PKCS#12 keys and trusted certificates WSS4J's Merlin crypto works with.
  *
+ * Also the exchange itself: an HTTPS client trusting the STS's TLS CA, a SOAP 1.2 POST, the
+ * fault an answer holds.
+ *
  * StsClient, ScClient, KerberosClient and RequestCheck all use it; the conftest compiles every
  * .java file in this folder together.
  */
 
 import java.io.FileInputStream;
 import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +28,8 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 
 import org.apache.ws.security.components.crypto.Merlin;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
 
 final class ClientSupport {
 
@@ -95,6 +105,33 @@ final class ClientSupport {
     static Merlin clientCrypto(Properties props, X509Certificate stsCert) throws Exception {
         return crypto(pkcs12(props.getProperty("clientP12"), props.getProperty("clientP12Password", "")),
                 trusting("sts", stsCert));
+    }
+
+    // ------------------------------------------------------------------------------ the exchange
+
+    /** An HTTPS client that trusts the STS's TLS CA (PEM) and nothing else. */
+    static HttpClient https(String caPem) throws Exception {
+        return HttpClient.newBuilder()
+                .sslContext(StsClient.sslContext(caPem))
+                .connectTimeout(Duration.ofSeconds(20))
+                .build();
+    }
+
+    /** A SOAP 1.2 request, its WS-Addressing action in the media type as Axis2 sends it. */
+    static HttpResponse<byte[]> postSoap12(HttpClient http, String url, String action, byte[] body)
+            throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/soap+xml; charset=UTF-8; action=\"" + action + "\"")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build();
+        return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** The fault an answer's Body holds (codes and reason), or null when it is no fault. */
+    static Map<String, Object> faultIn(Document reply) {
+        Element first = StsClient.firstChildElement(StsClient.bodyOf(reply));
+        return first != null && "Fault".equals(first.getLocalName()) ? StsClient.faultOf(first) : null;
     }
 
     // ------------------------------------------------------------------------------ JSON out

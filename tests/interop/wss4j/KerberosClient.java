@@ -18,12 +18,8 @@
  * appliesTo, reference (direct|sha1), dumpDir.
  */
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.security.MessageDigest;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -167,26 +163,18 @@ public final class KerberosClient {
         secure(doc);
         byte[] body = StsClient.serialize(doc);
         ClientSupport.dump(props, "request.xml", body);
-        HttpClient http = HttpClient.newBuilder()
-                .sslContext(StsClient.sslContext(props.getProperty("tlsCa")))
-                .connectTimeout(Duration.ofSeconds(30)).build();
-        HttpRequest post = HttpRequest.newBuilder(URI.create(props.getProperty("url")))
-                .timeout(Duration.ofSeconds(60))
-                .header("Content-Type", "application/soap+xml; charset=UTF-8; action=\""
-                        + WST + "/RST/Issue\"")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-        HttpResponse<byte[]> response = http.send(post, HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> response = ClientSupport.postSoap12(
+                ClientSupport.https(props.getProperty("tlsCa")), props.getProperty("url"),
+                StsClient.RST_ISSUE, body);
         ClientSupport.dump(props, "response.xml", response.body());
         Map<String, Object> verdict = new LinkedHashMap<>();
         verdict.put("status", response.statusCode());
         verdict.put("apReqSha1", apReqSha1);
         Document reply = StsClient.parse(response.body());
-        Element fault = StsClient.firstDescendant(reply.getDocumentElement(), SOAP12, "Fault");
-        if (fault != null) {
-            verdict.put("fault", StsClient.faultOf(fault));
+        verdict.put("fault", ClientSupport.faultIn(reply));
+        if (verdict.get("fault") != null) {
             return verdict;
         }
-        verdict.put("fault", null);
         verify(reply, verdict);
         return verdict;
     }

@@ -20,14 +20,12 @@
 
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -112,10 +110,7 @@ public final class ScClient {
         this.clientAlias = props.getProperty("clientAlias", "client");
         this.clientKeyPassword = props.getProperty("clientP12Password", "");
         this.crypto = ClientSupport.clientCrypto(props, stsCert);
-        this.http = HttpClient.newBuilder()
-                .sslContext(StsClient.sslContext(props.getProperty("tlsCa")))
-                .connectTimeout(Duration.ofSeconds(20))
-                .build();
+        this.http = ClientSupport.https(props.getProperty("tlsCa"));
     }
 
     // ------------------------------------------------------------------------------ messages
@@ -389,20 +384,14 @@ public final class ScClient {
         byte[] request = StsClient.serialize(doc);
         ClientSupport.dump(props, step + "-request.xml", request);
         result.put("requestHeaderOrder", StsClient.headerOrder(doc));
-        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(props.getProperty("url")))
-                .timeout(Duration.ofSeconds(60))
-                .header("Content-Type", "application/soap+xml; charset=UTF-8; action=\"" + action + "\"")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(request));
-        HttpResponse<byte[]> response = http.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> response = ClientSupport.postSoap12(http, props.getProperty("url"), action, request);
         ClientSupport.dump(props, step + "-response.xml", response.body());
         result.put("status", response.statusCode());
         Document reply = StsClient.parse(response.body());
-        Element first = StsClient.firstChildElement(StsClient.bodyOf(reply));
-        if (first != null && "Fault".equals(first.getLocalName())) {
-            result.put("fault", StsClient.faultOf(first));
+        result.put("fault", ClientSupport.faultIn(reply));
+        if (result.get("fault") != null) {
             return result;
         }
-        result.put("fault", null);
         result.put("wss4j", verify(reply));
         result.put("responseAction", StsClient.textOf(StsClient.firstDescendant(reply.getDocumentElement(), WSA, "Action")));
         if (Boolean.TRUE.equals(((Map<?, ?>) result.get("wss4j")).get("accepted"))) {

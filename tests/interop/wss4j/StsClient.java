@@ -420,10 +420,7 @@ public final class StsClient {
             return verdict;
         }
 
-        HttpClient http = HttpClient.newBuilder()
-                .sslContext(sslContext(props.getProperty("tlsCa")))
-                .connectTimeout(Duration.ofSeconds(20))
-                .build();
+        HttpClient http = ClientSupport.https(props.getProperty("tlsCa"));
         HttpResponse<byte[]> response = post(http, requestBytes);
         if (attack.equals("replay")) {
             verdict.put("firstStatus", response.statusCode());
@@ -433,29 +430,26 @@ public final class StsClient {
         verdict.put("status", response.statusCode());
 
         Document reply = parse(response.body());
-        Element body = bodyOf(reply);
-        Element fault = firstChildElement(body);
-        if (fault != null && "Fault".equals(fault.getLocalName())) {
-            verdict.put("fault", faultOf(fault));
+        verdict.put("fault", ClientSupport.faultIn(reply));
+        if (verdict.get("fault") != null) {
             return verdict;
         }
-        verdict.put("fault", null);
         verifyResponse(reply, response.body(), verdict);
         return verdict;
     }
 
     HttpResponse<byte[]> post(HttpClient http, byte[] body) throws Exception {
-        String contentType = soapNs.equals(SOAP12)
-                ? "application/soap+xml; charset=UTF-8; action=\"" + RST_ISSUE + "\""
-                : "text/xml; charset=UTF-8";
-        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(props.getProperty("url")))
-                .timeout(Duration.ofSeconds(60))
-                .header("Content-Type", contentType)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        if (soapNs.equals(SOAP11)) {
-            builder.header("SOAPAction", "\"" + RST_ISSUE + "\"");
+        if (soapNs.equals(SOAP12)) {
+            return ClientSupport.postSoap12(http, props.getProperty("url"), RST_ISSUE, body);
         }
-        return http.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
+        // SOAP 1.1: text/xml, the action in SOAPAction.
+        HttpRequest request = HttpRequest.newBuilder(URI.create(props.getProperty("url")))
+                .timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "text/xml; charset=UTF-8")
+                .header("SOAPAction", "\"" + RST_ISSUE + "\"")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build();
+        return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
     }
 
     /** WSS4J's engine on the response, then what Rampart's results validator would insist on. */
