@@ -1,9 +1,9 @@
 """Apache WSS4J 1.6 (Debian's, the library under WSO2's Rampart) as an outside WS-Trust client.
 
-``StsClient.java`` (with the other clients and the ``ClientSupport``/``RampartSteps`` they share) is compiled
-once per session with ``javac`` against the Debian jars and run once per request; it prints a
-JSON verdict. The scenarios are applied through the admin API as
-an administrator would, on the e2e suite's live HTTPS STS, and scenario 1 is put back afterwards.
+``StsClient.java`` (with the other clients and the ``ClientSupport``/``RampartSteps`` they
+share) is compiled once per session with ``javac`` against the Debian jars and run once per
+request; it prints a JSON verdict. The scenarios are applied through the admin API as an
+administrator would, on the e2e suite's live HTTPS STS, and scenario 1 is put back afterwards.
 """
 
 from __future__ import annotations
