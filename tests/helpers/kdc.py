@@ -40,13 +40,19 @@ def kerberos_tools_missing() -> list[str]:
 
 
 def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-        udp.bind(("127.0.0.1", 0))
-        port = udp.getsockname()[1]
-    # The KDC listens on the same port over TCP; make sure that one is free too.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-        tcp.bind(("127.0.0.1", port))
-    return int(port)
+    """A port free over both UDP and TCP (the KDC listens on both). A port the kernel gives for
+    UDP may be taken over TCP by another test's server: then try another."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            port = int(udp.getsockname()[1])
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            try:
+                tcp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise OSError("no loopback port is free over both UDP and TCP for the test KDC")
 
 
 @dataclass
