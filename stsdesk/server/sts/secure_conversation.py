@@ -13,6 +13,8 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from stsdesk.core.errors import InvalidRequestError
@@ -65,9 +67,12 @@ class SecureConversation:
 
     def answer(self, operation: ContextOperation, body: etree._Element,
                inbound: InboundResult, user: UserRecord, model: PolicyModel,
-               config: ConfigSnapshot, now: datetime) -> etree._Element:
+               config: ConfigSnapshot, now: datetime, *,
+               certificate: x509.Certificate | None = None) -> etree._Element:
         """The RSTR for a context request ``body`` (already verified and decrypted) from
-        ``user`` (the bootstrap's, or the context's holder for Renew, Amend and Cancel)."""
+        ``user`` (the bootstrap's, or the context's holder for Renew, Amend and Cancel).
+        ``certificate`` is the client certificate that proved ``user`` at a bootstrap: the
+        context keeps it, so that each use checks it again."""
         request = parse_context_request(body, operation)
         lifetime = min(CONTEXT_LIFETIME, timedelta(seconds=config.tokens.max_lifetime_seconds))
         if operation is ContextOperation.ISSUE:
@@ -81,7 +86,9 @@ class SecureConversation:
             identifier = f"urn:uuid:{uuid.uuid4()}"
             self._store.contexts.add(identifier, key.key, user_id=user.user_id,
                                      username=user.username, created_at=now,
-                                     expires_at=now + lifetime)
+                                     expires_at=now + lifetime,
+                                     certificate_der=None if certificate is None
+                                     else certificate.public_bytes(Encoding.DER))
             log.info("issued security context %s to %r", identifier, user.username)
             return build_context_response(
                 IssuedContext(identifier, _token_id(), now, now + lifetime, key),
@@ -153,6 +160,13 @@ class ContextLookup:
         if stored is None:  # pragma: no cover - the engine found it through this lookup
             raise BadContextTokenError("The message's security context is not known.")
         return stored.user_id, stored.username
+
+    def certificate(self, inbound: InboundResult) -> bytes | None:
+        """The client certificate (DER) the bootstrap of the context that protected the
+        message proved, if it proved one."""
+        context = inbound.context
+        stored = self._found.get(context.context or "") if context is not None else None
+        return None if stored is None else stored.certificate_der
 
 
 def _token_id() -> str:
