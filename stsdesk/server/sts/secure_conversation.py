@@ -32,12 +32,10 @@ from stsdesk.server.model import ConfigSnapshot, UserRecord
 from stsdesk.server.storage.contexts import StoredContext
 from stsdesk.server.storage.store import Store
 
-__all__ = ["SecureConversation", "ContextLookup", "CONTEXT_LIFETIME", "bootstrap_policy"]
+__all__ = ["SecureConversation", "ContextLookup", "bootstrap_policy"]
 
 log = logging.getLogger("stsdesk.server.sts")
 
-# How long a context lives (and a renewal extends it), within the server's token maximum.
-CONTEXT_LIFETIME = timedelta(hours=1)
 _UNUSABLE = ("The security context {0!r} is {1}; obtain a new one with an RST/SCT request "
              "under the bootstrap policy.")
 
@@ -74,7 +72,11 @@ class SecureConversation:
         ``certificate`` is the client certificate that proved ``user`` at a bootstrap: the
         context keeps it, so that each use checks it again."""
         request = parse_context_request(body, operation)
-        lifetime = min(CONTEXT_LIFETIME, timedelta(seconds=config.tokens.max_lifetime_seconds))
+        # How long a context lives (and a renewal extends it): the administrator's setting,
+        # within the server's token maximum.
+        tokens = config.tokens
+        lifetime = timedelta(seconds=min(tokens.security_context_lifetime_seconds,
+                                         tokens.max_lifetime_seconds))
         if operation is ContextOperation.ISSUE:
             trust = model.options | _bootstrap_options(model)
             key = context_key(
