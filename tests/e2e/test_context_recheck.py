@@ -1,8 +1,9 @@
 """A security context stands for the certificate that obtained it only while that certificate
 would still be accepted: over real HTTPS, with real keys, a context bootstrapped with a
 CA-issued client certificate (scenario 11) is refused once the CA's CRL revokes the
-certificate, once the certificate expires, and once the certificate's mapping to a user is
-removed; the caller learns only that the context no longer holds, the log says why.
+certificate, once the CA that vouched for it expires, and once the certificate's mapping to a
+user is removed (or made); the caller learns only that the context no longer holds, the log
+says why. A context (and its renewal) ends no later than its certificate.
 
 Everything is configured through the admin API and SCIM as an administrator would; requests
 are built by ``tests.helpers.sc_client`` and ``wss_client``, apart from the engine.
@@ -181,16 +182,51 @@ def test_a_context_whose_certificate_is_revoked_since_is_refused_on_every_use(
         (e["action"], e["target"]) for e in entries]
 
 
-def test_a_context_outlives_no_certificate_it_was_obtained_with(sts: Sts) -> None:
+def test_a_context_ends_no_later_than_the_certificate_it_was_obtained_with(sts: Sts) -> None:
     now = dt.datetime.now(dt.UTC)
     brief = certfactory.issue("brief-laptop", issuer=sts.ca,
                               not_before=now - dt.timedelta(minutes=5),
                               not_after=now + dt.timedelta(seconds=4))
     context = bootstrap(sts, brief)
+    ends = brief.certificate.not_valid_after_utc
+    # The context ends when its certificate does, not an hour later; so does a renewal.
+    assert dt.datetime.fromisoformat(context.expires.replace("Z", "+00:00")) <= ends
+    renewed = control(sts, "renew", context)
+    assert renewed.status_code == 200, renewed.text[:600]
+    body = wc.check_response(renewed.content, session_key=context.key).body
+    assert dt.datetime.fromisoformat(
+        body.findtext(f".//{{{ns.WSU}}}Expires").replace("Z", "+00:00")) <= ends
     assert subject(sts, token_request(sts, context), context) == "CN=brief-laptop"
-    time.sleep(max(0.0, (brief.certificate.not_valid_after_utc
-                         - dt.datetime.now(dt.UTC)).total_seconds()) + 1.5)
-    refused(token_request(sts, context))
+    _sleep_until(ends)
+    code, reason = parse_fault(token_request(sts, context).content)
+    assert code == BAD_CONTEXT and "expired" in reason
+
+
+def test_a_context_ends_when_the_ca_that_vouched_for_its_certificate_expires(
+    sts: Sts, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    brief_ca = certfactory.issue("Brief Client CA", ca=True, path_length=0,
+                                 not_before=now - dt.timedelta(minutes=5),
+                                 not_after=now + dt.timedelta(seconds=5))
+    sts.call("POST", "/keystores/certs", {
+        "alias": "ctxcheck-brief-ca",
+        "certificate": brief_ca.certificate.public_bytes(Encoding.PEM).decode()}, status=201)
+    try:
+        laptop = certfactory.issue("vouched-laptop", issuer=brief_ca)  # valid for long
+        context = bootstrap(sts, laptop)
+        assert subject(sts, token_request(sts, context), context) == "CN=vouched-laptop"
+        _sleep_until(brief_ca.certificate.not_valid_after_utc)
+        with caplog.at_level(logging.WARNING, logger="stsdesk.server.sts"):
+            refused(token_request(sts, context))
+        assert any("bootstrap certificate 'CN=vouched-laptop'" in r.getMessage()
+                   and "not trusted" in r.getMessage() for r in caplog.records)
+    finally:
+        sts.call("DELETE", "/keystores/certs/ctxcheck-brief-ca", status=204)
+
+
+def _sleep_until(moment: dt.datetime) -> None:
+    time.sleep(max(0.0, (moment - dt.datetime.now(dt.UTC)).total_seconds()) + 1.5)
 
 
 def test_removing_a_certificate_mapping_ends_the_users_contexts(sts: Sts) -> None:

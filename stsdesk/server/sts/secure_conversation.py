@@ -78,6 +78,7 @@ class SecureConversation:
         lifetime = timedelta(seconds=min(tokens.security_context_lifetime_seconds,
                                          tokens.max_lifetime_seconds))
         if operation is ContextOperation.ISSUE:
+            lifetime = _within_certificate(lifetime, certificate, now)
             trust = model.options | _bootstrap_options(model)
             key = context_key(
                 request,
@@ -124,7 +125,15 @@ class SecureConversation:
             raise BadContextTokenError(_UNUSABLE.format(target[:80], "not known to this STS"))
         expires = stored.expires_at
         if operation is ContextOperation.RENEW:
-            expires = now + lifetime
+            # WS-SecureConversation asks a Renew to re-authenticate the bootstrap's claims,
+            # because the issuer need not remember them and they may expire before the
+            # renewed context. This STS remembers them (the user, the certificate) and checks
+            # them again on every use of the context, Renew included (authenticate_context),
+            # so a Renew needs only the context's key, as Rampart and WSS4J clients send it;
+            # and the renewed context ends no later than the bootstrap certificate does.
+            proved = (None if stored.certificate_der is None
+                      else x509.load_der_x509_certificate(stored.certificate_der))
+            expires = now + _within_certificate(lifetime, proved, now)
             if not self._store.contexts.extend(target, expires):
                 raise BadContextTokenError(_UNUSABLE.format(target[:80], "cancelled"))
             log.info("renewed security context %s of %r", target, user.username)
@@ -169,6 +178,15 @@ class ContextLookup:
         context = inbound.context
         stored = self._found.get(context.context or "") if context is not None else None
         return None if stored is None else stored.certificate_der
+
+
+def _within_certificate(lifetime: timedelta, certificate: x509.Certificate | None,
+                        now: datetime) -> timedelta:
+    """``lifetime``, shortened so that a context ends no later than the certificate that
+    obtained it (an expired certificate proves nobody)."""
+    if certificate is None:
+        return lifetime
+    return max(timedelta(0), min(lifetime, certificate.not_valid_after_utc - now))
 
 
 def _token_id() -> str:
