@@ -106,10 +106,7 @@ def add_admin_command(commands: argparse._SubParsersAction) -> None:  # type: ig
     security.add_parser("show", help="show the applied policy")
     apply = security.add_parser("apply", help="apply a scenario (as WSO2's console does)")
     apply.add_argument("scenario", help="scenario id, e.g. scenario1")
-    apply.add_argument("--role", action="append", default=[], help="allowed role (repeat)")
-    apply.add_argument("--user-store-domain", default="ALL-USER-STORE-DOMAINS", metavar="D")
-    apply.add_argument("--trusted-keystore", action="append", default=[], metavar="K")
-    apply.add_argument("--private-keystore", metavar="K")
+    _access_arguments(apply, "scenario 20")
     check = security.add_parser(
         "check-policy", help="the STS's verdict on an own WS-SecurityPolicy file (nothing is "
                              "applied; exit code 3 when it cannot enforce the policy)")
@@ -120,18 +117,7 @@ def add_admin_command(commands: argparse._SubParsersAction) -> None:  # type: ig
     own.add_argument("file", type=Path, nargs="?", help="the wsp:Policy document (stsdesk)")
     own.add_argument("--name", help="the policy's name (the file's name by default)")
     own.add_argument("--registry-path", metavar="PATH", help="WSO2: the policy's registry path")
-    own.add_argument("--role", action="append", default=[], help="allowed role (repeat)")
-    own.add_argument("--user-store-domain", default="ALL-USER-STORE-DOMAINS", metavar="D")
-    own.add_argument("--trusted-keystore", action="append", default=[], metavar="K")
-    own.add_argument("--private-keystore", metavar="K")
-    own.add_argument("--service-principal", metavar="P",
-                     help="a policy with a Kerberos token: the STS's service principal")
-    own.add_argument("--keytab", type=Path, metavar="FILE",
-                     help="a policy with a Kerberos token: the service principal's keytab file")
-    apply.add_argument("--service-principal", metavar="P",
-                       help="scenario 20: the STS's Kerberos service principal (with its realm)")
-    apply.add_argument("--keytab", type=Path, metavar="FILE",
-                       help="scenario 20: the service principal's keytab file")
+    _access_arguments(own, "a policy with a Kerberos token")
     security.add_parser("disable", help="disable security (no tokens are issued)")
     proof = security.add_parser("proof-key-type", help="show or set the proof key type")
     proof.add_argument("value", nargs="?", choices=("EncryptedKey", "BinarySecret"))
@@ -189,6 +175,19 @@ def add_admin_command(commands: argparse._SubParsersAction) -> None:  # type: ig
     new_role.add_argument("name")
     new_role.add_argument("--member", action="append", default=[], metavar="USER",
                           help="user name of a member (repeat)")
+
+
+def _access_arguments(parser: argparse.ArgumentParser, kerberos: str) -> None:
+    """Who may obtain tokens and with which keys: a scenario and an own policy take the same
+    (``kerberos`` says when the service principal and keytab are needed)."""
+    parser.add_argument("--role", action="append", default=[], help="allowed role (repeat)")
+    parser.add_argument("--user-store-domain", default="ALL-USER-STORE-DOMAINS", metavar="D")
+    parser.add_argument("--trusted-keystore", action="append", default=[], metavar="K")
+    parser.add_argument("--private-keystore", metavar="K")
+    parser.add_argument("--service-principal", metavar="P",
+                        help=f"{kerberos}: the STS's Kerberos service principal (with its realm)")
+    parser.add_argument("--keytab", type=Path, metavar="FILE",
+                        help=f"{kerberos}: the service principal's keytab file")
 
 
 def _group(groups: argparse._SubParsersAction, name: str,  # type: ignore[type-arg]

@@ -76,10 +76,7 @@ def _security(api: AdminApi, args: argparse.Namespace, action: str, emit: Emit,
         emit(args, policy)
     elif action == "apply":
         emit(args, api.apply_security_policy(SecurityPolicyRequest(
-            scenario_id=args.scenario, user_store_domain=args.user_store_domain,
-            allowed_roles=tuple(args.role), trusted_keystores=tuple(args.trusted_keystore),
-            private_keystore=args.private_keystore, service_principal=args.service_principal,
-            keytab=_keytab(args.keytab))))
+            scenario_id=args.scenario, **_access(args))))
     elif action in ("check-policy", "apply-policy"):
         _own_policy(api, args, action, emit)
     elif action == "disable":
@@ -108,10 +105,16 @@ def _own_policy(api: AdminApi, args: argparse.Namespace, action: str, emit: Emit
     emit(args, api.apply_own_policy(OwnPolicyRequest(
         name=args.name or (args.file.stem if args.file is not None else args.registry_path),
         document=read_text(args.file, "policy file") if args.file is not None else "",
-        registry_path=args.registry_path, user_store_domain=args.user_store_domain,
-        allowed_roles=tuple(args.role), trusted_keystores=tuple(args.trusted_keystore),
-        private_keystore=args.private_keystore, service_principal=args.service_principal,
-        keytab=_keytab(args.keytab))))
+        registry_path=args.registry_path, **_access(args))))
+
+
+def _access(args: argparse.Namespace) -> dict[str, Any]:
+    """The access settings ``apply`` and ``apply-policy`` take alike (admin_cli's
+    _access_arguments), as the request records' fields of the same names."""
+    return {"user_store_domain": args.user_store_domain, "allowed_roles": tuple(args.role),
+            "trusted_keystores": tuple(args.trusted_keystore),
+            "private_keystore": args.private_keystore,
+            "service_principal": args.service_principal, "keytab": _keytab(args.keytab)}
 
 
 def _keytab(path: Path | None) -> bytes | None:

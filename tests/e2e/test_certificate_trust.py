@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import pytest
 import requests
-from argon2 import PasswordHasher
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -27,11 +26,8 @@ from stsdesk.core.certificates import SigningIdentity
 from stsdesk.core.saml import AssertionSpec, SamlVersion, build_assertion, new_assertion_id
 from stsdesk.core.soap import parse_fault
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request
-from stsdesk.server import passwords
-from stsdesk.server.model import RelyingParty, RequestedClaim
-from stsdesk.server.runner import BackgroundServer
-from stsdesk.server.settings import ServerSettings
-from tests.helpers import certfactory
+from stsdesk.server.model import RequestedClaim
+from tests.helpers import certfactory, live_server
 from tests.helpers import wss_client as wc
 
 ADMIN = ("admin", "Adm1n-trust12-e2e")
@@ -54,18 +50,8 @@ def der_b64(certificate: x509.Certificate) -> str:
 
 
 @dataclass
-class Sts:
-    server: BackgroundServer
-    admin: requests.Session
+class Sts(live_server.OwnSts):
     ca: certfactory.Issued  # a client CA in the trust store
-
-    @property
-    def endpoint(self) -> str:
-        return self.server.url + "/services/wso2carbon-sts"
-
-    @property
-    def service_certificate(self) -> x509.Certificate:
-        return self.server.bootstrap.keystore.signing_identity("wso2carbon").certificate
 
     def call(self, method: str, path: str, body: object = None, *,
              status: int | None = None) -> requests.Response:
@@ -80,11 +66,6 @@ class Sts:
         self.call("PUT", "/sts/security", {
             "scenarioId": scenario, "trustedKeystores": ["wso2carbon.jks"],
             "privateKeystore": "wso2carbon.jks", **extra}, status=200)
-
-    def post(self, envelope: bytes) -> requests.Response:
-        return requests.post(self.endpoint, data=envelope, timeout=30,
-                             verify=str(self.server.ca_file),
-                             headers={"Content-Type": "application/soap+xml; charset=utf-8"})
 
     def signed_request(self, client: certfactory.Issued,
                        assertion: etree._Element | None = None) -> requests.Response:
@@ -103,31 +84,19 @@ class Sts:
 
 @pytest.fixture(scope="module")
 def sts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sts]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(passwords, "_hasher",
-                      PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-        settings = ServerSettings(data_dir=tmp_path_factory.mktemp("trust12-sts"), port=0,
-                                  admin_password=ADMIN[1])
-        server = BackgroundServer(settings)
-        server.start()
-        try:
-            store = server.bootstrap.store
-            store.roles.create("signers")
-            app_id = store.applications.create("trust12-rp")
-            store.applications.set_relying_party(app_id, RelyingParty(
-                "", "", RP, encrypt_token=False))
-            store.applications.update(app_id, requested_claims=[RequestedClaim(EMAIL)])
-            ca = certfactory.issue("Trust12 Client CA", ca=True, path_length=0)
-            with requests.Session() as admin:
-                admin.auth = ADMIN
-                sts = Sts(server, admin, ca)
-                sts.call("POST", "/keystores/certs", {
-                    "alias": "trust12-client-ca",
-                    "certificate": ca.certificate.public_bytes(Encoding.PEM).decode()},
-                    status=201)
-                yield sts
-        finally:
-            server.stop()
+    with live_server.running_sts(tmp_path_factory.mktemp("trust12-sts"), ADMIN[1]) as server:
+        store = server.bootstrap.store
+        store.roles.create("signers")
+        app_id = live_server.add_relying_party(store, "trust12-rp", RP)
+        store.applications.update(app_id, requested_claims=[RequestedClaim(EMAIL)])
+        ca = certfactory.issue("Trust12 Client CA", ca=True, path_length=0)
+        with live_server.admin_session(ADMIN) as admin:
+            sts = Sts(server, admin, ca)
+            sts.call("POST", "/keystores/certs", {
+                "alias": "trust12-client-ca",
+                "certificate": ca.certificate.public_bytes(Encoding.PEM).decode()},
+                status=201)
+            yield sts
 
 
 def rst() -> etree._Element:
@@ -453,9 +422,7 @@ def test_a_trusted_issuers_assertion_for_any_audience_is_not_taken_for_this_sts(
     # The "*" service provider is this STS's fallback for an AppliesTo no other entry has; it
     # is no audience a partner's assertion can be restricted to ("*" would be any party's).
     store = sts.server.bootstrap.store
-    fallback = store.applications.create("trust12-any-rp")
-    store.applications.set_relying_party(fallback, RelyingParty("", "", "*",
-                                                                encrypt_token=False))
+    fallback = live_server.add_relying_party(store, "trust12-any-rp", "*")
     presenter = client(sts, "scenario33-any-audience")
     sts.apply("scenario33")
     sts.call("PUT", "/sts/saml-issuers/partner-idp", {"issuer": PARTNER}, status=201)

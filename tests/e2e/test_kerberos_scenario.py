@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from argon2 import PasswordHasher
 from lxml import etree
 from sqlalchemy import select
 
@@ -27,12 +26,11 @@ from stsdesk import cli
 from stsdesk.core import ns
 from stsdesk.core.soap import parse_fault
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request
-from stsdesk.server import passwords
-from stsdesk.server.model import RelyingParty
 from stsdesk.server.runner import BackgroundServer
 from stsdesk.server.settings import ServerSettings
 from stsdesk.server.storage import schema
 from stsdesk.services.tls import fetch_certificate, fingerprint
+from tests.helpers import live_server
 from tests.helpers import wss_client as wc
 from tests.helpers.kdc import Kdc, kerberos_tools_missing
 
@@ -67,23 +65,12 @@ class Realm:
 
 
 @dataclass
-class Sts:
-    server: BackgroundServer
-    admin: requests.Session
+class Sts(live_server.OwnSts):
     data_dir: Path
-
-    @property
-    def endpoint(self) -> str:
-        return self.server.url + "/services/wso2carbon-sts"
 
     def api(self, method: str, path: str, **options) -> requests.Response:
         return self.admin.request(method, self.server.url + "/api/server/v1" + path,
                                   timeout=60, verify=str(self.server.ca_file), **options)
-
-    def post(self, envelope: bytes) -> requests.Response:
-        return requests.post(self.endpoint, data=envelope, timeout=30,
-                             verify=str(self.server.ca_file),
-                             headers={"Content-Type": "application/soap+xml; charset=utf-8"})
 
 
 @pytest.fixture(scope="module")
@@ -117,24 +104,13 @@ def throwaway_realm(tmp_path_factory: pytest.TempPathFactory, *, clockskew: int
 
 @pytest.fixture(scope="module")
 def sts(realm: Realm, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sts]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(passwords, "_hasher",
-                      PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-        settings = ServerSettings(data_dir=tmp_path_factory.mktemp("kerberos-sts"), port=0,
-                                  admin_password=ADMIN[1])
-        server = BackgroundServer(settings)
-        server.start()
-        try:
-            store = server.bootstrap.store
-            store.users.create("alice", "Al1ce-local-password", roles=[])
-            app_id = store.applications.create("kerberos-rp")
-            store.applications.set_relying_party(
-                app_id, RelyingParty("", "", RP, encrypt_token=False))
-            with requests.Session() as admin:
-                admin.auth = ADMIN
-                yield Sts(server, admin, settings.data_dir)
-        finally:
-            server.stop()
+    data_dir = tmp_path_factory.mktemp("kerberos-sts")
+    with live_server.running_sts(data_dir, ADMIN[1]) as server:
+        store = server.bootstrap.store
+        store.users.create("alice", "Al1ce-local-password", roles=[])
+        live_server.add_relying_party(store, "kerberos-rp", RP)
+        with live_server.admin_session(ADMIN) as admin:
+            yield Sts(server, admin, data_dir)
 
 
 @pytest.fixture(scope="module")

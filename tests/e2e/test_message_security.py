@@ -13,10 +13,10 @@ import copy
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import requests
-from argon2 import PasswordHasher
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -30,12 +30,10 @@ from stsdesk.core.saml import signature_position
 from stsdesk.core.soap import SoapVersion, parse_fault
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request
 from stsdesk.core.xmldsig import sign_enveloped
-from stsdesk.server import passwords
 from stsdesk.server.model import RelyingParty, TokenStatus
-from stsdesk.server.runner import BackgroundServer
-from stsdesk.server.settings import ServerSettings
 from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.trust_client import Credentials, TrustClient
+from tests.helpers import live_server
 from tests.helpers import wss_client as wc
 
 ADMIN = ("admin", "Adm1n-msgsec-e2e")
@@ -97,22 +95,12 @@ class Applied:
 
 
 @dataclass
-class Sts:
-    server: BackgroundServer
-    admin: requests.Session
+class Sts(live_server.OwnSts):
     client: SigningIdentity  # in the trust store
     ca_issued: SigningIdentity  # issued by a CA that is in the trust store
     stranger: SigningIdentity  # nowhere in the trust store
     expired: SigningIdentity  # in the trust store, expired
     policy: Applied | None = None  # the applied policy's demands, read from the WSDL
-
-    @property
-    def endpoint(self) -> str:
-        return self.server.url + "/services/wso2carbon-sts"
-
-    @property
-    def service_certificate(self) -> x509.Certificate:
-        return self.server.bootstrap.keystore.signing_identity("wso2carbon").certificate
 
     def apply(self, scenario: str, **extra) -> None:
         body = {"scenarioId": scenario, "trustedKeystores": ["wso2carbon.jks"],
@@ -125,41 +113,44 @@ class Sts:
         assert wsdl.status_code == 200
         self.policy = Applied.read(wsdl.content)
 
-    def post(self, envelope: bytes) -> requests.Response:
-        return requests.post(self.endpoint, data=envelope, timeout=30,
-                             verify=str(self.server.ca_file),
-                             headers={"Content-Type": "application/soap+xml; charset=utf-8"})
+    def signed(self, signer: SigningIdentity | None = None, *,
+               certificate: x509.Certificate | None = None,
+               encrypt_for: x509.Certificate | None = None,
+               assertion: etree._Element | None = None, **options: Any) -> wc.Sent:
+        """An RST signed as a WSO2 client signs it under the applied asymmetric policy (its
+        algorithm suite unless ``suite`` is given): by ``signer`` (the trusted client unless
+        said), sending ``certificate`` (the signer's unless said); encrypted for
+        ``encrypt_for`` (as the policy says of the signature) when given; ``assertion`` as a
+        supporting token, signed when the policy asks. ``options`` go to asymmetric_request."""
+        signer = signer or self.client
+        assert self.policy is not None, "apply a scenario first"
+        options.setdefault("suite", self.policy.suite)
+        if encrypt_for is not None:
+            options.update(service_cert=encrypt_for,
+                           encrypt_signature=self.policy.encrypt_signature)
+        if assertion is not None:
+            options.update(assertion=assertion, sign_assertion=self.policy.signed_supporting)
+        return wc.asymmetric_request(rst(), client_key=signer.private_key,  # type: ignore[arg-type]
+                                     client_cert=certificate or signer.certificate, **options)
 
 
 @pytest.fixture(scope="module")
 def sts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sts]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(passwords, "_hasher",
-                      PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-        settings = ServerSettings(data_dir=tmp_path_factory.mktemp("msgsec-sts"), port=0,
-                                  admin_password=ADMIN[1])
-        server = BackgroundServer(settings)
-        server.start()
-        try:
-            store = server.bootstrap.store
-            store.roles.create("signers")
-            store.users.create(ALICE[0], ALICE[1], roles=["signers"])
-            app_id = store.applications.create("msgsec-rp")
-            store.applications.set_relying_party(
-                app_id, RelyingParty("", "", RP, encrypt_token=False))
-            client = _certificate("client-one")
-            ca = _certificate("Example Client CA", ca=True, days=365)
-            ca_issued = _certificate("client-two", issuer=ca)
-            expired = _certificate("client-expired", days=2, start_days_ago=10)
-            for alias, identity in (("client-one", client), ("client-ca", ca),
-                                    ("client-expired", expired)):
-                store.keys.add_trusted_certificate(alias, identity.certificate.public_bytes(
-                    Encoding.DER))
-            with requests.Session() as admin:
-                admin.auth = ADMIN
-                yield Sts(server, admin, client, ca_issued, _certificate("stranger"), expired)
-        finally:
-            server.stop()
+    with live_server.running_sts(tmp_path_factory.mktemp("msgsec-sts"), ADMIN[1]) as server:
+        store = server.bootstrap.store
+        store.roles.create("signers")
+        store.users.create(ALICE[0], ALICE[1], roles=["signers"])
+        live_server.add_relying_party(store, "msgsec-rp", RP)
+        client = _certificate("client-one")
+        ca = _certificate("Example Client CA", ca=True, days=365)
+        ca_issued = _certificate("client-two", issuer=ca)
+        expired = _certificate("client-expired", days=2, start_days_ago=10)
+        for alias, identity in (("client-one", client), ("client-ca", ca),
+                                ("client-expired", expired)):
+            store.keys.add_trusted_certificate(alias, identity.certificate.public_bytes(
+                Encoding.DER))
+        with live_server.admin_session(ADMIN) as admin:
+            yield Sts(server, admin, client, ca_issued, _certificate("stranger"), expired)
 
 
 def rst() -> etree._Element:
@@ -186,9 +177,7 @@ def fault(answer: requests.Response) -> tuple[str, str]:
 
 def test_scenario2_a_signed_request_gets_a_token_for_the_certificate_subject(sts):
     sts.apply("scenario2")
-    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
-                                 client_cert=sts.client.certificate,
-                                 suite=sts.policy.suite)
+    sent = sts.signed()
     answer = sts.post(sent.envelope)
     assert answer.status_code == 200, answer.text[:600]
     checked = wc.check_response(answer.content, service_cert=sts.service_certificate)
@@ -202,9 +191,7 @@ def test_scenario2_a_signed_request_gets_a_token_for_the_certificate_subject(sts
 
 def test_scenario2_a_certificate_issued_by_a_trusted_ca_is_accepted(sts):
     sts.apply("scenario2")
-    sent = wc.asymmetric_request(rst(), client_key=sts.ca_issued.private_key,
-                                 client_cert=sts.ca_issued.certificate,
-                                 suite=sts.policy.suite)
+    sent = sts.signed(sts.ca_issued)
     answer = sts.post(sent.envelope)
     assert answer.status_code == 200, answer.text[:600]
 
@@ -213,9 +200,7 @@ def test_scenario2_a_certificate_issued_by_a_trusted_ca_is_accepted(sts):
 def test_scenario2_untrusted_or_expired_certificates_are_refused(sts, who):
     sts.apply("scenario2")
     identity = getattr(sts, who)
-    sent = wc.asymmetric_request(rst(), client_key=identity.private_key,
-                                 client_cert=identity.certificate,
-                                 suite=sts.policy.suite)
+    sent = sts.signed(identity)
     code, reason = fault(sts.post(sent.envelope))
     assert code == f"{{{ns.WSSE}}}FailedAuthentication"
     assert ("expired" if who == "expired" else "not trusted") in reason
@@ -223,9 +208,7 @@ def test_scenario2_untrusted_or_expired_certificates_are_refused(sts, who):
 
 def test_scenario2_an_altered_body_fails_the_signature_check(sts):
     sts.apply("scenario2")
-    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
-                                 client_cert=sts.client.certificate,
-                                 suite=sts.policy.suite)
+    sent = sts.signed()
     altered = sent.envelope.replace(RP.encode(), b"https://rp.example.org/other")
     code, reason = fault(sts.post(altered))
     assert code == f"{{{ns.WSSE}}}FailedCheck"
@@ -235,18 +218,14 @@ def test_scenario2_an_altered_body_fails_the_signature_check(sts):
 def test_scenario2_a_body_re_signed_with_another_key_is_refused(sts):
     sts.apply("scenario2")
     # The stranger signs, but claims to be the trusted client by sending its certificate.
-    sent = wc.asymmetric_request(rst(), client_key=sts.stranger.private_key,
-                                 client_cert=sts.client.certificate,
-                                 suite=sts.policy.suite)
+    sent = sts.signed(sts.stranger, certificate=sts.client.certificate)
     code, _ = fault(sts.post(sent.envelope))
     assert code == f"{{{ns.WSSE}}}FailedCheck"
 
 
 def test_scenario2_an_unsigned_body_is_refused(sts):
     sts.apply("scenario2")
-    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
-                                 client_cert=sts.client.certificate, sign_body=False,
-                                 suite=sts.policy.suite)
+    sent = sts.signed(sign_body=False)
     code, reason = fault(sts.post(sent.envelope))
     assert code == f"{{{ns.WSSE}}}InvalidSecurity"
     assert "SOAP Body is not signed" in reason
@@ -254,9 +233,7 @@ def test_scenario2_an_unsigned_body_is_refused(sts):
 
 def test_scenario2_a_wrapped_signature_does_not_smuggle_a_second_body(sts):
     sts.apply("scenario2")
-    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
-                                 client_cert=sts.client.certificate,
-                                 suite=sts.policy.suite)
+    sent = sts.signed()
     env = etree.fromstring(sent.envelope)
     body = env.find(f"{{{ns.SOAP12}}}Body")
     # The signed Body moves into a header; a forged Body takes its place with the same Id.
@@ -271,9 +248,7 @@ def test_scenario2_a_wrapped_signature_does_not_smuggle_a_second_body(sts):
 
 def test_scenario2_a_replayed_message_is_refused(sts):
     sts.apply("scenario2")
-    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
-                                 client_cert=sts.client.certificate,
-                                 suite=sts.policy.suite)
+    sent = sts.signed()
     assert sts.post(sent.envelope).status_code == 200
     code, reason = fault(sts.post(sent.envelope))
     assert code == f"{{{ns.WSSE}}}InvalidSecurity"
@@ -284,17 +259,14 @@ def test_scenario2_a_timestamp_without_expires_lives_for_the_ttl_and_is_not_repl
     """Without wsu:Expires, Created bounds the message's life (skew + WSS4J's 300 s TTL); a fresh
     one is accepted once and its replay refused."""
     sts.apply("scenario2")
-    stale = wc.asymmetric_request(
-        rst(), client_key=sts.client.private_key, client_cert=sts.client.certificate,
-        suite=sts.policy.suite, expires=False,
+    stale = sts.signed(
+        expires=False,
         # ten minutes (and a second) ago: past the default 300 s skew plus the 300 s TTL
         now=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10, seconds=1))
     code, reason = fault(sts.post(stale.envelope))
     assert code == f"{{{ns.WSSE}}}MessageExpired"
     assert "no Expires" in reason
-    fresh = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
-                                  client_cert=sts.client.certificate,
-                                  suite=sts.policy.suite, expires=False)
+    fresh = sts.signed(expires=False)
     assert sts.post(fresh.envelope).status_code == 200
     code, reason = fault(sts.post(fresh.envelope))
     assert code == f"{{{ns.WSSE}}}InvalidSecurity"
@@ -313,11 +285,7 @@ def test_scenario2_a_username_token_alone_is_not_enough(sts):
 
 def test_scenario5_sign_and_encrypt_both_ways(sts):
     sts.apply("scenario5")
-    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
-                                 client_cert=sts.client.certificate,
-                                 service_cert=sts.service_certificate,
-                                 encrypt_signature=sts.policy.encrypt_signature,
-                                 suite=sts.policy.suite)
+    sent = sts.signed(encrypt_for=sts.service_certificate)
     assert RP.encode() not in sent.envelope
     answer = sts.post(sent.envelope)
     assert answer.status_code == 200, answer.text[:600]
@@ -331,9 +299,7 @@ def test_scenario5_sign_and_encrypt_both_ways(sts):
 
 def test_scenario5_an_unencrypted_body_is_refused(sts):
     sts.apply("scenario5")
-    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
-                                 client_cert=sts.client.certificate,
-                                 suite=sts.policy.suite)
+    sent = sts.signed()
     code, reason = fault(sts.post(sent.envelope))
     assert code == f"{{{ns.WSSE}}}InvalidSecurity"
     assert "not encrypted" in reason
@@ -341,11 +307,7 @@ def test_scenario5_an_unencrypted_body_is_refused(sts):
 
 def test_scenario5_a_tampered_ciphertext_is_refused(sts):
     sts.apply("scenario5")
-    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
-                                 client_cert=sts.client.certificate,
-                                 service_cert=sts.service_certificate,
-                                 encrypt_signature=sts.policy.encrypt_signature,
-                                 suite=sts.policy.suite)
+    sent = sts.signed(encrypt_for=sts.service_certificate)
     env = etree.fromstring(sent.envelope)
     cipher = env.find(f"{{{ns.SOAP12}}}Body//{{{ns.XENC}}}CipherValue")
     raw = bytearray(base64.b64decode(cipher.text))
@@ -357,11 +319,7 @@ def test_scenario5_a_tampered_ciphertext_is_refused(sts):
 
 def test_scenario5_a_key_encrypted_for_another_certificate_is_refused(sts):
     sts.apply("scenario5")
-    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
-                                 client_cert=sts.client.certificate,
-                                 service_cert=sts.stranger.certificate,
-                                 encrypt_signature=sts.policy.encrypt_signature,
-                                 suite=sts.policy.suite)
+    sent = sts.signed(encrypt_for=sts.stranger.certificate)
     code, reason = fault(sts.post(sent.envelope))
     assert code in (f"{{{ns.WSSE}}}FailedCheck", f"{{{ns.WSSE}}}SecurityTokenUnavailable")
     assert "key" not in reason.lower() or "private" not in reason.lower()
@@ -473,12 +431,7 @@ def test_saml_supporting_token_scenarios_issue_for_the_user_the_token_names(sts,
     sts.apply(scenario)
 
     def send(token: etree._Element) -> requests.Response:
-        sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
-                                     client_cert=sts.client.certificate,
-                                     service_cert=sts.service_certificate,
-                                     encrypt_signature=sts.policy.encrypt_signature,
-                                     suite=sts.policy.suite, assertion=token,
-                                     sign_assertion=sts.policy.signed_supporting)
+        sent = sts.signed(encrypt_for=sts.service_certificate, assertion=token)
         return sts.post(sent.envelope)
 
     answer = send(assertion)
@@ -496,12 +449,7 @@ def test_a_cancelled_saml_token_is_refused(sts):
     assertion, _ = _token_for_alice(sts, ns.TOKEN_SAML20)
     sts.server.bootstrap.store.tokens.set_status(assertion.get("ID"), TokenStatus.CANCELLED)
     sts.apply("scenario33")
-    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
-                                 client_cert=sts.client.certificate,
-                                 service_cert=sts.service_certificate,
-                                 encrypt_signature=sts.policy.encrypt_signature,
-                                 suite=sts.policy.suite, assertion=assertion,
-                                 sign_assertion=sts.policy.signed_supporting)
+    sent = sts.signed(encrypt_for=sts.service_certificate, assertion=assertion)
     code, reason = fault(sts.post(sent.envelope))
     assert code == f"{{{ns.WSSE}}}FailedAuthentication"
     assert "cancelled" in reason
@@ -509,12 +457,7 @@ def test_a_cancelled_saml_token_is_refused(sts):
 
 def _supporting_request(sts, assertion: etree._Element) -> requests.Response:
     """Under the applied scenario 33/34: the trusted client signs and presents ``assertion``."""
-    sent = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
-                                 client_cert=sts.client.certificate,
-                                 service_cert=sts.service_certificate,
-                                 encrypt_signature=sts.policy.encrypt_signature,
-                                 suite=sts.policy.suite, assertion=assertion,
-                                 sign_assertion=sts.policy.signed_supporting)
+    sent = sts.signed(encrypt_for=sts.service_certificate, assertion=assertion)
     return sts.post(sent.envelope)
 
 
@@ -605,17 +548,14 @@ def test_holder_of_key_scenarios_sign_with_the_tokens_proof_key(sts, sts_audienc
 def test_the_administrators_suite_choice_is_what_the_sts_enforces(sts):
     sts.apply("scenario2", algorithmSuite="Basic256Sha256")
     assert sts.policy.sha256  # the WSDL publishes the chosen suite ...
-    weak = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
-                                 client_cert=sts.client.certificate, suite=wc.Suite.basic256())
+    weak = sts.signed(suite=wc.Suite.basic256())
     code, reason = fault(sts.post(weak.envelope))  # ... and SHA-1 digests are refused
     assert code == f"{{{ns.WSSE}}}UnsupportedAlgorithm"
     assert "sha256" in reason
-    strong = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
-                                   client_cert=sts.client.certificate, suite=sts.policy.suite)
+    strong = sts.signed()
     assert sts.post(strong.envelope).status_code == 200
     sts.apply("scenario2")  # WSO2's Basic256 again: the SHA-1 client is served
-    again = wc.asymmetric_request(rst(), client_key=sts.client.private_key,
-                                  client_cert=sts.client.certificate, suite=wc.Suite.basic256())
+    again = sts.signed(suite=wc.Suite.basic256())
     assert sts.post(again.envelope).status_code == 200
 
 

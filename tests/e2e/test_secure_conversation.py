@@ -14,18 +14,13 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from argon2 import PasswordHasher
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 from sqlalchemy import update
 
 from stsdesk.core import ns
 from stsdesk.core.soap import parse_fault
-from stsdesk.server import passwords
 from stsdesk.server.master_secret import ENV_VAR
-from stsdesk.server.model import RelyingParty
-from stsdesk.server.runner import BackgroundServer
-from stsdesk.server.settings import ServerSettings
 from stsdesk.server.storage import schema
 from tests.e2e.test_message_security import (
     ADMIN,
@@ -37,6 +32,7 @@ from tests.e2e.test_message_security import (
     rst,
     subject_of,
 )
+from tests.helpers import live_server
 from tests.helpers import sc_client as sc
 from tests.helpers import wss_client as wc
 
@@ -52,36 +48,21 @@ PROTECTION = {
 }
 
 
-def _start(data_dir, database_url: str | None = None) -> BackgroundServer:
-    server = BackgroundServer(ServerSettings(data_dir=data_dir, port=0, admin_password=ADMIN[1],
-                                             database_url=database_url))
-    server.start()
-    return server
-
-
 @pytest.fixture(scope="module")
 def sts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sts]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(passwords, "_hasher",
-                      PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
         # Every node of a cluster shares the keystore password (the master secret).
         patch.setenv(ENV_VAR, KEYSTORE_PASSWORD)
-        server = _start(tmp_path_factory.mktemp("sc-sts"))
-        try:
+        with live_server.running_sts(tmp_path_factory.mktemp("sc-sts"), ADMIN[1]) as server:
             store = server.bootstrap.store
             store.roles.create("signers")
             store.users.create(ALICE[0], ALICE[1], roles=["signers"])
-            app_id = store.applications.create("sc-rp")
-            store.applications.set_relying_party(
-                app_id, RelyingParty("", "", RP, encrypt_token=False))
+            live_server.add_relying_party(store, "sc-rp", RP)
             client = _certificate("sc-client")
             store.keys.add_trusted_certificate(
                 "sc-client", client.certificate.public_bytes(Encoding.DER))
-            with requests.Session() as admin:
-                admin.auth = ADMIN
+            with live_server.admin_session(ADMIN) as admin:
                 yield Sts(server, admin, client, client, _certificate("sc-stranger"), client)
-        finally:
-            server.stop()
 
 
 def post(url: str, sts: Sts, envelope: bytes, action: str | None = None) -> requests.Response:
@@ -297,19 +278,17 @@ def test_a_context_issued_by_one_node_is_accepted_by_another(sts, tmp_path_facto
     database = sts.server.bootstrap.store.engine.url.render_as_string(hide_password=False)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(ENV_VAR, KEYSTORE_PASSWORD)
-        second = _start(tmp_path_factory.mktemp("sc-second-node"), database)
-    try:
-        other = Sts(second, sts.admin, sts.client, sts.client, sts.stranger, sts.client)
-        context = bootstrap(sts, "scenario11")
-        answer = token_request(other, "scenario11", context)
-        assert answer.status_code == 200, answer.text[:800]
-        assert subject_of(issued_assertion(wc.check_response(
-            answer.content, session_key=context.key).body)) == expected_subject(
-                sts, "scenario11")
-        sent = sc.secured(sc.control_request("cancel", context.identifier), context,
-                          sign=True, encrypt=True)
-        assert post(other.endpoint, other, sent.envelope, sc.ACTIONS["cancel"]).status_code == 200
-        code, _ = fault(token_request(sts, "scenario11", context))
-        assert code == BAD_CONTEXT
-    finally:
-        second.stop()
+        with live_server.running_sts(tmp_path_factory.mktemp("sc-second-node"), ADMIN[1],
+                                     database_url=database) as second:
+            other = Sts(second, sts.admin, sts.client, sts.client, sts.stranger, sts.client)
+            context = bootstrap(sts, "scenario11")
+            answer = token_request(other, "scenario11", context)
+            assert answer.status_code == 200, answer.text[:800]
+            assert subject_of(issued_assertion(wc.check_response(
+                answer.content, session_key=context.key).body)) == expected_subject(
+                    sts, "scenario11")
+            sent = sc.secured(sc.control_request("cancel", context.identifier), context,
+                              sign=True, encrypt=True)
+            assert post(other.endpoint, other, sent.envelope, sc.ACTIONS["cancel"]).status_code == 200
+            code, _ = fault(token_request(sts, "scenario11", context))
+            assert code == BAD_CONTEXT

@@ -7,18 +7,14 @@ from dataclasses import dataclass
 
 import pytest
 import requests
-from argon2 import PasswordHasher
 
 from stsdesk.core import ns
 from stsdesk.core.soap import SoapVersion
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request
 from stsdesk.core.xmlparse import parse_xml
-from stsdesk.server import passwords
-from stsdesk.server.model import RelyingParty
-from stsdesk.server.runner import BackgroundServer
-from stsdesk.server.settings import ServerSettings
 from stsdesk.services.tls import TrustPolicy
 from stsdesk.services.trust_client import Credentials, TrustClient, TrustExchange
+from tests.helpers import live_server
 from tests.helpers.kerberos_absent import without_kerberos
 
 ADMIN = ("admin", "Adm1n-policy-e2e")
@@ -30,14 +26,7 @@ WSDL_NS = {"wsdl": ns.WSDL, "wsp": ns.WSP_2004, "wsa10": ns.WSA_2005, "wsu": ns.
 
 
 @dataclass
-class Sts:
-    server: BackgroundServer
-    admin: requests.Session
-
-    @property
-    def endpoint(self) -> str:
-        return self.server.url + "/services/wso2carbon-sts"
-
+class Sts(live_server.OwnSts):
     def api(self, method: str, path: str, **kwargs) -> requests.Response:
         return self.admin.request(method, self.server.url + API + path, timeout=30,
                                   verify=str(self.server.ca_file), **kwargs)
@@ -57,29 +46,15 @@ class Sts:
 
 @pytest.fixture(scope="module")
 def sts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sts]:
-    # Real argon2id with small parameters: this module creates users and signs them in.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(passwords, "_hasher",
-                      PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-        settings = ServerSettings(data_dir=tmp_path_factory.mktemp("policy-sts"), port=0,
-                                  admin_password=ADMIN[1])
-        server = BackgroundServer(settings)
-        server.start()
-        try:
-            store = server.bootstrap.store
-            for role in ("x", "y"):
-                store.roles.create(role)
-            store.users.create(ALICE.username, ALICE.password, roles=["x"])
-            store.users.create(BOB.username, BOB.password, roles=["y"])
-            app_id = store.applications.create("policy-rp")
-            store.applications.set_relying_party(
-                app_id, RelyingParty("", "", RP, encrypt_token=False)
-            )
-            with requests.Session() as admin:
-                admin.auth = ADMIN
-                yield Sts(server, admin)
-        finally:
-            server.stop()
+    with live_server.running_sts(tmp_path_factory.mktemp("policy-sts"), ADMIN[1]) as server:
+        store = server.bootstrap.store
+        for role in ("x", "y"):
+            store.roles.create(role)
+        store.users.create(ALICE.username, ALICE.password, roles=["x"])
+        store.users.create(BOB.username, BOB.password, roles=["y"])
+        live_server.add_relying_party(store, "policy-rp", RP)
+        with live_server.admin_session(ADMIN) as admin:
+            yield Sts(server, admin)
 
 
 def wsdl(sts: Sts):

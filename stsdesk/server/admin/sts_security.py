@@ -228,34 +228,20 @@ def apply_security(actor: Admin, context: Context, body: ApplySecurityModel) -> 
             f"enforceable: {', '.join(sorted(SCENARIOS_ENFORCED))}. The applied policy is "
             "unchanged."
         )
-    domain = _user_store_domain(body.userStoreDomain)
-    roles = _allowed_roles(context, scenario, body.allowedRoles)
-    trusted, private = _keystores(scenario, body.trustedKeystores, body.privateKeystore)
-    principal, keytab = kerberos_service(
-        context.keystore, scenario, body.servicePrincipal, body.keytab,
-        context.store.config.get_security_policy())
+    access = _access(context, scenario, body)
     _, applied = context.store.config.update(
         SecurityPolicy,
-        lambda current: dataclasses.replace(
+        lambda current: access.applied_to(
             current,
-            enabled=True,
             scenario_id=scenario.id,
-            user_store_domain=domain,
-            allowed_roles=roles,
-            trusted_keystores=trusted,
-            private_keystore=private,
             algorithm_suite=body.algorithmSuite,
             policy_name=None,
             policy_document=None,
-            service_principal=principal,
-            service_keytab=keytab,
         ),
     )
     record(context, actor, "sts.security.apply", _STS_TARGET,
-           f"scenario {scenario.id}; domain {domain}; roles {', '.join(roles) or '-'}; "
-           f"keystores {', '.join(trusted) or '-'}; private keystore {private or '-'}; "
-           f"algorithm suite {body.algorithmSuite.value}"
-           + (f"; service principal {principal}" if principal else ""))
+           f"scenario {scenario.id}; {access.describe()}; "
+           f"algorithm suite {body.algorithmSuite.value}{access.principal_note()}")
     log.info("security scenario %s applied by %s", scenario.id, actor)
     return _security_model(applied)
 
@@ -290,28 +276,19 @@ def _apply_own_policy(actor: str, context: AdminContext, body: ApplySecurityMode
             "goes with policy)."
         )
     own = checked_own_policy(body.policyName, body.policy)
-    domain = _user_store_domain(body.userStoreDomain)
-    roles = _allowed_roles(context, own, body.allowedRoles)
-    trusted, private = _keystores(own, body.trustedKeystores, body.privateKeystore)
     # A Kerberos protection token needs the principal and keytab as scenario 20 does; any
     # other policy drops a keytab applied before.
-    principal, keytab = kerberos_service(
-        context.keystore, own, body.servicePrincipal, body.keytab,
-        context.store.config.get_security_policy())
+    access = _access(context, own, body)
     _, applied = context.store.config.update(
         SecurityPolicy,
-        lambda current: dataclasses.replace(
-            current, enabled=True, scenario_id=OWN_POLICY_ID, user_store_domain=domain,
-            allowed_roles=roles, trusted_keystores=trusted, private_keystore=private,
-            policy_name=own.name, policy_document=own.document,
-            service_principal=principal, service_keytab=keytab,
+        lambda current: access.applied_to(
+            current, scenario_id=OWN_POLICY_ID, policy_name=own.name,
+            policy_document=own.document,
         ),
     )
     record(context, actor, "sts.security.apply", _STS_TARGET,
            f"own policy {own.name!r} (wsu:Id {own.verdict.policy_id or '-'}, algorithm suite "
-           f"{own.verdict.algorithm_suite or '-'}); domain {domain}; roles "
-           f"{', '.join(roles) or '-'}; keystores {', '.join(trusted) or '-'}; private keystore "
-           f"{private or '-'}" + (f"; service principal {principal}" if principal else ""))
+           f"{own.verdict.algorithm_suite or '-'}); {access.describe()}{access.principal_note()}")
     log.info("own security policy %r applied by %s", own.name, actor)
     return _security_model(applied)
 
@@ -417,6 +394,52 @@ def _security_model(policy: SecurityPolicy) -> SecurityModel:
            if policy.scenario_id == OWN_POLICY_ID else {}),
         **({"servicePrincipal": policy.service_principal} if policy.service_principal else {}),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Access:
+    """Who may obtain tokens, and with which keys: what a scenario and an own policy alike are
+    applied with, checked against what the scenario or policy asks for."""
+
+    domain: str
+    roles: tuple[str, ...]
+    trusted: tuple[str, ...]
+    private: str | None
+    principal: str | None
+    keytab: str | None  # sealed, as base64
+
+    def applied_to(self, current: SecurityPolicy, *, scenario_id: str, policy_name: str | None,
+                   policy_document: str | None, algorithm_suite: AlgorithmSuite | None = None
+                   ) -> SecurityPolicy:
+        """``current`` enabled with these settings for a scenario or an own policy (whose suite
+        is the document's: the stored one is left as it is)."""
+        return dataclasses.replace(
+            current, enabled=True, scenario_id=scenario_id, user_store_domain=self.domain,
+            allowed_roles=self.roles, trusted_keystores=self.trusted,
+            private_keystore=self.private, policy_name=policy_name,
+            policy_document=policy_document, service_principal=self.principal,
+            service_keytab=self.keytab, algorithm_suite=algorithm_suite or current.algorithm_suite,
+        )
+
+    def describe(self) -> str:
+        """For the audit log (no keytab in it)."""
+        return (f"domain {self.domain}; roles {', '.join(self.roles) or '-'}; keystores "
+                f"{', '.join(self.trusted) or '-'}; private keystore {self.private or '-'}")
+
+    def principal_note(self) -> str:
+        return f"; service principal {self.principal}" if self.principal else ""
+
+
+def _access(context: AdminContext, applied: Scenario | OwnPolicy, body: ApplySecurityModel
+            ) -> _Access:
+    """The body's access settings for ``applied``; ValidationError when one is missing or wrong."""
+    domain = _user_store_domain(body.userStoreDomain)
+    roles = _allowed_roles(context, applied, body.allowedRoles)
+    trusted, private = _keystores(applied, body.trustedKeystores, body.privateKeystore)
+    principal, keytab = kerberos_service(
+        context.keystore, applied, body.servicePrincipal, body.keytab,
+        context.store.config.get_security_policy())
+    return _Access(domain, roles, trusted, private, principal, keytab)
 
 
 def _user_store_domain(value: str) -> str:

@@ -83,20 +83,19 @@ class ContextRepository:
 
     def extend(self, identifier: str, expires_at: datetime) -> bool:
         """A live context's new expiry; False if it is gone or cancelled."""
-        with self._db.transaction("write") as conn:
-            done = conn.execute(update(s.security_contexts).where(
-                s.security_contexts.c.identifier == identifier,
-                s.security_contexts.c.cancelled_at.is_(None),
-            ).values(expires_at=aware(expires_at, "expires_at")))
-        return bool(done.rowcount)
+        return self._update_live(identifier, expires_at=aware(expires_at, "expires_at"))
 
     def cancel(self, identifier: str, now: datetime) -> bool:
         """Mark a context cancelled; False if it was unknown or already cancelled."""
+        return self._update_live(identifier, cancelled_at=aware(now, "now"))
+
+    def _update_live(self, identifier: str, **values: datetime) -> bool:
+        """Change a context that is not cancelled (one statement: no renewal after a cancel)."""
         with self._db.transaction("write") as conn:
             done = conn.execute(update(s.security_contexts).where(
                 s.security_contexts.c.identifier == identifier,
                 s.security_contexts.c.cancelled_at.is_(None),
-            ).values(cancelled_at=aware(now, "now")))
+            ).values(**values))
         return bool(done.rowcount)
 
     def _purge_expired(self, now: datetime) -> None:

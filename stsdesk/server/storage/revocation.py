@@ -145,12 +145,7 @@ class RevocationListRepository:
 
     def get(self, key: str) -> StoredCrl:
         with self._db.transaction("single") as conn:
-            row = conn.execute(
-                select(s.revocation_lists).where(s.revocation_lists.c.issuer_key == key)
-            ).first()
-        if row is None:
-            raise NotFoundError(f"The trust store has no CRL with id {key!r}.")
-        return _record(row)
+            return _record(_existing(conn, key))
 
     def list_all(self) -> list[StoredCrl]:
         with self._db.transaction("single") as conn:
@@ -158,14 +153,20 @@ class RevocationListRepository:
 
     def delete(self, key: str) -> StoredCrl:
         with self._db.transaction("write") as conn:
-            row = conn.execute(
-                select(s.revocation_lists).where(s.revocation_lists.c.issuer_key == key)
-            ).first()
-            if row is None:
-                raise NotFoundError(f"The trust store has no CRL with id {key!r}.")
+            row = _existing(conn, key)
             conn.execute(delete(s.revocation_lists).where(s.revocation_lists.c.issuer_key == key))
             self._db.bump_version(conn)
         return _record(row)
+
+
+def _existing(conn: Connection, key: str) -> Any:
+    """The stored CRL with id ``key``; NotFoundError naming the id when there is none."""
+    row = conn.execute(
+        select(s.revocation_lists).where(s.revocation_lists.c.issuer_key == key)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"The trust store has no CRL with id {key!r}.")
+    return row
 
 
 def read_crls(conn: Connection) -> tuple[StoredCrl, ...]:

@@ -15,6 +15,7 @@ from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
 from stsdesk.core.certificate_description import EXPIRY_WARNING_DAYS, CertificateStatus
 from stsdesk.core.own_policy import OWN_POLICY_ID
 from stsdesk.core.tokentypes import TokenType
+from stsdesk.core.wssec.policy_support import Unenforceable
 
 __all__ = [
     "RevocationList",
@@ -87,18 +88,12 @@ class ResidentIdp:
 # -- STS security -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Scenario:
-    """One security scenario of the catalogue."""
+class _AsksFor:
+    """What a scenario or a policy asks of the administrator besides itself, from ``asks_for``:
+    "roles" (allowed roles), "keystores" (trusted keystores and the private one),
+    "servicePrincipal" (a Kerberos service principal and its keytab)."""
 
-    id: str  # "scenario1": the id WSO2's SecurityAdminService uses too
-    number: int  # the console's display number, not the id
-    summary: str
-    description: str
-    group: str = "basic"  # "basic" or "advanced"
-    category: str = ""  # "ut", "keystore", "ut-keystore" or "kerberos"
-    asks_for: tuple[str, ...] = ()  # "roles" and/or "keystores"
-    enforceable: bool = True
+    asks_for: tuple[str, ...]
 
     @property
     def asks_for_roles(self) -> bool:
@@ -110,8 +105,22 @@ class Scenario:
 
     @property
     def asks_for_service_principal(self) -> bool:
-        """Scenario 20: the Kerberos service principal and its keytab."""
+        """Scenario 20, or an own policy with a Kerberos token."""
         return "servicePrincipal" in self.asks_for
+
+
+@dataclass(frozen=True)
+class Scenario(_AsksFor):
+    """One security scenario of the catalogue."""
+
+    id: str  # "scenario1": the id WSO2's SecurityAdminService uses too
+    number: int  # the console's display number, not the id
+    summary: str
+    description: str
+    group: str = "basic"  # "basic" or "advanced"
+    category: str = ""  # "ut", "keystore", "ut-keystore" or "kerberos"
+    asks_for: tuple[str, ...] = ()  # "roles", "keystores", "servicePrincipal"
+    enforceable: bool = True
 
     @property
     def title(self) -> str:
@@ -194,23 +203,13 @@ class OwnPolicyRequest:
     keytab: bytes | None = field(default=None, repr=False)
 
 
-@dataclass(frozen=True)
-class PolicyIssue:
-    """One assertion of a policy the STS cannot enforce: its QName, where it stands, why."""
-
-    assertion: str  # {namespace}local
-    name: str  # prefix:local as written
-    path: str  # an XPath into the document
-    line: int | None
-    reason: str
-
-    def describe(self) -> str:
-        where = f"{self.path} (line {self.line})" if self.line else self.path
-        return f"{self.name} at {where}: {self.reason}"
+# One assertion of a policy the STS cannot enforce: the engine's own record, which the console
+# shows as it is (a stsdesk backend rebuilds it from the API's JSON).
+PolicyIssue = Unenforceable
 
 
 @dataclass(frozen=True)
-class PolicyVerdict:
+class PolicyVerdict(_AsksFor):
     """The STS's verdict on a policy document, before anything is applied."""
 
     enforceable: bool
@@ -218,15 +217,7 @@ class PolicyVerdict:
     notes: tuple[str, ...] = ()
     policy_id: str | None = None
     algorithm_suite: str | None = None
-    asks_for: tuple[str, ...] = ()  # "roles", "keystores"
-
-    @property
-    def asks_for_roles(self) -> bool:
-        return "roles" in self.asks_for
-
-    @property
-    def asks_for_keystores(self) -> bool:
-        return "keystores" in self.asks_for
+    asks_for: tuple[str, ...] = ()  # "roles", "keystores", "servicePrincipal"
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ under ``/scim2``); this module only translates between it and ``stsdesk.services
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -46,7 +45,7 @@ from stsdesk.services.admin.models import (
 )
 from stsdesk.services.admin.stsdesk_scim import ScimUsersAndRoles
 from stsdesk.services.admin.stsdesk_trust import StsdeskTrustStore
-from stsdesk.services.admin.wire import dict_of, list_of, optional, read, strings
+from stsdesk.services.admin.wire import dict_of, instant, list_of, optional, read, strings
 from stsdesk.services.admin.wso2_json import (
     application,
     application_page,
@@ -72,11 +71,6 @@ _CLAIMS = "/claim-dialects/local/claims"
 _CERTS = "/keystores/certs"
 _SIGNING_KEYS = "/keystores/signing-keys"
 _AUDIT = "/audit-logs"
-
-def _when(text: Any) -> dt.datetime:
-    value = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
 
 # -- resident identity provider -------------------------------------------------------------
 
@@ -252,8 +246,8 @@ def _facts(data: Mapping[str, Any]) -> dict[str, Any]:
         "alias": str(data["alias"]),
         "subject": str(data.get("subject", "")),
         "issuer": str(data.get("issuer", "")),
-        "not_before": _when(data["notBefore"]),
-        "not_after": _when(data["notAfter"]),
+        "not_before": instant(data["notBefore"]),
+        "not_after": instant(data["notAfter"]),
         "sha256_fingerprint": str(data.get("sha256Fingerprint", "")),
         "sha1_fingerprint": str(data.get("sha1Fingerprint", "")),
         "key_algorithm": str(data.get("keyAlgorithm", "")),
@@ -273,7 +267,7 @@ def _signing_key(data: Any) -> SigningKey:
     item = dict_of(data)
     created = item.get("createdAt")
     return SigningKey(**_facts(item), active=bool(item.get("active")),
-                      created_at=_when(created) if created else None,
+                      created_at=instant(created) if created else None,
                       pem=str(item.get("pem", "")))
 
 
@@ -297,7 +291,7 @@ def _audit_entry(data: Any) -> AuditEntry:
     item = dict_of(data)
     stamp = item.get("timestamp")
     try:
-        when = _when(stamp) if isinstance(stamp, str) and stamp else None
+        when = instant(stamp) if isinstance(stamp, str) and stamp else None
     except ValueError:
         when = None
     try:

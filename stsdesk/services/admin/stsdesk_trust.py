@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from stsdesk.services.admin.models import (
@@ -12,7 +11,7 @@ from stsdesk.services.admin.models import (
     SamlIssuer,
     StaleCrl,
 )
-from stsdesk.services.admin.wire import dict_of, list_of, read
+from stsdesk.services.admin.wire import dict_of, instant, list_of, read
 from stsdesk.services.admin.wso2_json import segment
 from stsdesk.services.admin_client import AdminClient
 
@@ -23,18 +22,13 @@ _REVOCATION = "/keystores/revocation"
 _SAML_ISSUERS = "/sts/saml-issuers"
 
 
-def _when(text: Any) -> dt.datetime:
-    value = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def _crl(data: Any) -> RevocationList:
     body = dict_of(data)
     return RevocationList(
-        id=str(body["id"]), issuer=str(body["issuer"]), this_update=_when(body["thisUpdate"]),
-        next_update=None if body.get("nextUpdate") is None else _when(body["nextUpdate"]),
+        id=str(body["id"]), issuer=str(body["issuer"]), this_update=instant(body["thisUpdate"]),
+        next_update=None if body.get("nextUpdate") is None else instant(body["nextUpdate"]),
         entries=int(body["entries"]), stale=bool(body.get("stale", False)),
-        imported_at=None if body.get("importedAt") is None else _when(body["importedAt"]),
+        imported_at=None if body.get("importedAt") is None else instant(body["importedAt"]),
     )
 
 
@@ -49,7 +43,7 @@ def _issuer(data: Any) -> SamlIssuer:
     return SamlIssuer(
         certificate_alias=str(body["certificateAlias"]), issuer=str(body["issuer"]),
         subject=str(body.get("subject") or ""),
-        not_after=None if body.get("notAfter") is None else _when(body["notAfter"]),
+        not_after=None if body.get("notAfter") is None else instant(body["notAfter"]),
     )
 
 

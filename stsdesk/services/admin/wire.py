@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from stsdesk.services.errors import ServiceError
 
-__all__ = ["read", "dict_of", "list_of", "strings", "optional"]
+__all__ = ["read", "dict_of", "list_of", "strings", "optional", "instant"]
 
 _T = TypeVar("_T")
 
@@ -43,3 +44,10 @@ def strings(value: Any) -> tuple[str, ...]:
 
 def optional(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def instant(text: Any) -> dt.datetime:
+    """An ISO 8601 date-time as the stsdesk API writes it ("Z" or an offset), aware; one
+    without an offset is taken as UTC."""
+    value = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -18,16 +18,8 @@
  * appliesTo, reference (direct|sha1), dumpDir.
  */
 
-import java.io.FileInputStream;
-import java.io.InputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -48,10 +40,10 @@ import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 
 public final class KerberosClient {
-    static final String SOAP12 = "http://www.w3.org/2003/05/soap-envelope";
-    static final String WST = "http://schemas.xmlsoap.org/ws/2005/02/trust";
-    static final String WSP = "http://schemas.xmlsoap.org/ws/2004/09/policy";
-    static final String WSA = "http://schemas.xmlsoap.org/ws/2004/08/addressing";
+    static final String SOAP12 = StsClient.SOAP12;
+    static final String WST = StsClient.WST;
+    static final String WSP = StsClient.WSP;
+    static final String WSA = StsClient.WSA_SUBMISSION;
     static final String LOGIN = "stsdesk-kerberos-client";
 
     final Properties props;
@@ -170,27 +162,19 @@ public final class KerberosClient {
         Document doc = request();
         secure(doc);
         byte[] body = StsClient.serialize(doc);
-        dump("request.xml", body);
-        HttpClient http = HttpClient.newBuilder()
-                .sslContext(StsClient.sslContext(props.getProperty("tlsCa")))
-                .connectTimeout(Duration.ofSeconds(30)).build();
-        HttpRequest post = HttpRequest.newBuilder(URI.create(props.getProperty("url")))
-                .timeout(Duration.ofSeconds(60))
-                .header("Content-Type", "application/soap+xml; charset=UTF-8; action=\""
-                        + WST + "/RST/Issue\"")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-        HttpResponse<byte[]> response = http.send(post, HttpResponse.BodyHandlers.ofByteArray());
-        dump("response.xml", response.body());
+        ClientSupport.dump(props, "request.xml", body);
+        HttpResponse<byte[]> response = ClientSupport.postSoap12(
+                ClientSupport.https(props.getProperty("tlsCa")), props.getProperty("url"),
+                StsClient.RST_ISSUE, body);
+        ClientSupport.dump(props, "response.xml", response.body());
         Map<String, Object> verdict = new LinkedHashMap<>();
         verdict.put("status", response.statusCode());
         verdict.put("apReqSha1", apReqSha1);
         Document reply = StsClient.parse(response.body());
-        Element fault = StsClient.firstDescendant(reply.getDocumentElement(), SOAP12, "Fault");
-        if (fault != null) {
-            verdict.put("fault", StsClient.faultOf(fault));
+        verdict.put("fault", ClientSupport.faultIn(reply));
+        if (verdict.get("fault") != null) {
             return verdict;
         }
-        verdict.put("fault", null);
         verify(reply, verdict);
         return verdict;
     }
@@ -256,32 +240,12 @@ public final class KerberosClient {
                 : StsClient.textOf(StsClient.firstDescendantAnyNs(first, "NameID", "NameIdentifier")));
     }
 
-    void dump(String name, byte[] bytes) throws Exception {
-        String dir = props.getProperty("dumpDir");
-        if (dir != null) {
-            Files.write(Path.of(dir, name), bytes);
-        }
-    }
-
     public static void main(String[] args) throws Exception {
         // Before any WSS4J class is loaded: see the header comment.
         System.setProperty("java.vendor", "Oracle Corporation");
-        Properties props = new Properties();
-        try (InputStream in = new FileInputStream(args[0])) {
-            props.load(in);
-        }
+        Properties props = ClientSupport.readProperties(args[0]);
         System.setProperty("java.security.krb5.conf", props.getProperty("krb5Conf"));
         org.apache.ws.security.WSSConfig.init();
-        Map<String, Object> verdict;
-        try {
-            verdict = new KerberosClient(props).run();
-        } catch (Exception e) {
-            e.printStackTrace();
-            verdict = new LinkedHashMap<>();
-            verdict.put("clientError", e.getClass().getName() + ": " + e.getMessage());
-        }
-        System.out.println(StsClient.json(verdict));
-        System.out.flush();
-        System.exit(0);
+        ClientSupport.printVerdict(() -> new KerberosClient(props).run());
     }
 }

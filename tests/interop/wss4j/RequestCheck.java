@@ -8,20 +8,16 @@
  * username.
  */
 
-import java.io.ByteArrayInputStream;
-import java.io.FileInputStream;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import javax.security.auth.callback.Callback;
 import javax.security.auth.callback.CallbackHandler;
-import javax.xml.parsers.DocumentBuilderFactory;
 
 import org.apache.ws.security.WSDataRef;
 import org.apache.ws.security.WSPasswordCallback;
@@ -37,19 +33,8 @@ public final class RequestCheck {
         byte[] request = Files.readAllBytes(Path.of(args[0]));
         String password = args[2];
         String utPassword = args.length > 4 ? args[4] : "";
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        try (InputStream in = new FileInputStream(args[1])) {
-            keys.load(in, password.toCharArray());
-        }
-        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-        trust.load(null, null);
-        CertificateFactory factory = CertificateFactory.getInstance("X.509");
-        try (InputStream in = new FileInputStream(args[3])) {
-            trust.setCertificateEntry("trusted", factory.generateCertificate(in));
-        }
-        Merlin crypto = new Merlin();
-        crypto.setKeyStore(keys);
-        crypto.setTrustStore(trust);
+        Merlin crypto = ClientSupport.crypto(ClientSupport.pkcs12(args[1], password),
+                ClientSupport.trusting("trusted", StsClient.readCertificate(args[3])));
         CallbackHandler handler = callbacks -> {
             for (Callback callback : callbacks) {
                 if (callback instanceof WSPasswordCallback pc) {
@@ -61,16 +46,14 @@ public final class RequestCheck {
                 }
             }
         };
-        DocumentBuilderFactory builders = DocumentBuilderFactory.newInstance();
-        builders.setNamespaceAware(true);
-        Document document = builders.newDocumentBuilder().parse(new ByteArrayInputStream(request));
+        Document document = StsClient.parse(request);
 
         List<String> actions = new ArrayList<>();
         List<String> signed = new ArrayList<>();
         List<String> encrypted = new ArrayList<>();
         String signer = null;
         String username = null;
-        StringBuilder out = new StringBuilder("{");
+        Map<String, Object> out = new LinkedHashMap<>();
         try {
             List<WSSecurityEngineResult> results = new WSSecurityEngine()
                     .processSecurityHeader(document, null, handler, crypto);
@@ -95,28 +78,17 @@ public final class RequestCheck {
                     username = user.getName();
                 }
             }
-            out.append("\"accepted\":true");
+            out.put("accepted", true);
         } catch (Exception e) {
             e.printStackTrace();
-            out.append("\"accepted\":false,\"error\":").append(quote(String.valueOf(e.getMessage())));
+            out.put("accepted", false);
+            out.put("error", String.valueOf(e.getMessage()));
         }
-        out.append(",\"actions\":").append(list(actions));
-        out.append(",\"signedParts\":").append(list(signed));
-        out.append(",\"encryptedParts\":").append(list(encrypted));
-        out.append(",\"signer\":").append(signer == null ? "null" : quote(signer));
-        out.append(",\"username\":").append(username == null ? "null" : quote(username));
-        System.out.println(out.append("}"));
-    }
-
-    static String list(List<String> values) {
-        List<String> quoted = new ArrayList<>();
-        for (String value : values) {
-            quoted.add(quote(value));
-        }
-        return "[" + String.join(",", quoted) + "]";
-    }
-
-    static String quote(String value) {
-        return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"";
+        out.put("actions", actions);
+        out.put("signedParts", signed);
+        out.put("encryptedParts", encrypted);
+        out.put("signer", signer);
+        out.put("username", username);
+        System.out.println(ClientSupport.json(out));
     }
 }

@@ -18,20 +18,14 @@
  * attack (none|tamper-body|forge-context|by-identifier).
  */
 
-import java.io.FileInputStream;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -55,12 +49,10 @@ import org.apache.ws.security.conversation.ConversationConstants;
 import org.apache.ws.security.conversation.dkalgo.P_SHA1;
 import org.apache.ws.security.message.WSSecDKEncrypt;
 import org.apache.ws.security.message.WSSecDKSign;
-import org.apache.ws.security.message.WSSecEncrypt;
 import org.apache.ws.security.message.WSSecEncryptedKey;
 import org.apache.ws.security.message.WSSecHeader;
 import org.apache.ws.security.message.WSSecSecurityContextToken;
 import org.apache.ws.security.message.WSSecSignature;
-import org.apache.ws.security.message.WSSecTimestamp;
 import org.apache.ws.security.message.WSSecUsernameToken;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
@@ -117,20 +109,8 @@ public final class ScClient {
         this.stsCert = StsClient.readCertificate(props.getProperty("stsCert"));
         this.clientAlias = props.getProperty("clientAlias", "client");
         this.clientKeyPassword = props.getProperty("clientP12Password", "");
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        try (InputStream in = new FileInputStream(props.getProperty("clientP12"))) {
-            keys.load(in, clientKeyPassword.toCharArray());
-        }
-        KeyStore trusted = KeyStore.getInstance("PKCS12");
-        trusted.load(null, null);
-        trusted.setCertificateEntry("sts", stsCert);
-        this.crypto = new Merlin();
-        crypto.setKeyStore(keys);
-        crypto.setTrustStore(trusted);
-        this.http = HttpClient.newBuilder()
-                .sslContext(StsClient.sslContext(props.getProperty("tlsCa")))
-                .connectTimeout(Duration.ofSeconds(20))
-                .build();
+        this.crypto = ClientSupport.clientCrypto(props, stsCert);
+        this.http = ClientSupport.https(props.getProperty("tlsCa"));
     }
 
     // ------------------------------------------------------------------------------ messages
@@ -236,7 +216,7 @@ public final class ScClient {
     /** 9-11's bootstrap: the client's X509Token is Never included (thumbprint), Strict layout,
      * Body signed, then encrypted for the STS (thumbprint); Timestamp, EncryptedKey, Signature. */
     void bootstrapAsymmetric(Document doc, WSSecHeader secHeader) throws Exception {
-        Element timestamp = addTimestamp(doc, secHeader);
+        Element timestamp = RampartSteps.addTimestamp(doc, secHeader);
         WSSecSignature sig = new WSSecSignature();
         sig.setKeyIdentifierType(WSConstants.THUMBPRINT_IDENTIFIER);
         sig.setUserInfo(clientAlias, clientKeyPassword);
@@ -250,33 +230,16 @@ public final class ScClient {
         sig.computeSignature(sig.addReferencesToSign(parts, secHeader), false, null);
         StsClient.insertAfter(timestamp, sig.getSignatureElement());
 
-        WSSecEncrypt encr = new WSSecEncrypt();
-        encr.setKeyIdentifierType(WSConstants.THUMBPRINT_IDENTIFIER);
-        encr.setUseThisCert(stsCert);
-        encr.setSymmetricEncAlgorithm(StsClient.SYM_ENC);
-        encr.setKeyEncAlgo(StsClient.ASYM_KEY_WRAP);
-        encr.setDocument(doc);
-        encr.prepare(doc, crypto);
-        Element encryptedKey = encr.getEncryptedKeyElement();
-        List<WSEncryptionPart> encrParts = new ArrayList<>();
-        encrParts.add(new WSEncryptionPart(StsClient.bodyId(doc), "Content"));
-        encryptedKey.appendChild(encr.encryptForInternalRef(null, encrParts));
-        StsClient.insertAfter(timestamp, encryptedKey);
+        StsClient.insertAfter(timestamp, RampartSteps.encryptBodyFor(stsCert, doc, crypto));
     }
 
     /** 12-15's bootstrap: an EncryptedKey for the STS keys an HMAC signature over Timestamp,
      * Body (and the UsernameToken, 14 and 15) and the Body's encryption; Lax layout. */
     void bootstrapSymmetric(Document doc, WSSecHeader secHeader) throws Exception {
-        Element timestamp = addTimestamp(doc, secHeader);
-        WSSecEncryptedKey encrKey = new WSSecEncryptedKey();
-        encrKey.setKeyIdentifierType(WSConstants.THUMBPRINT_IDENTIFIER);
-        encrKey.setUseThisCert(stsCert);
-        encrKey.setSymmetricEncAlgorithm(StsClient.SYM_ENC);
-        encrKey.setKeyEncAlgo(StsClient.ASYM_KEY_WRAP);
-        encrKey.prepare(doc, crypto);
+        Element timestamp = RampartSteps.addTimestamp(doc, secHeader);
+        WSSecEncryptedKey encrKey = RampartSteps.encryptedKeyFor(stsCert, doc, crypto);
         ephemeralKey = encrKey.getEphemeralKey();
-        ephemeralKeySha1 = Base64.getEncoder().encodeToString(
-                MessageDigest.getInstance("SHA-1").digest(encrKey.getEncryptedEphemeralKey()));
+        ephemeralKeySha1 = RampartSteps.encryptedKeySha1(encrKey);
         Element keyToken = encrKey.getEncryptedKeyElement();
         Element insertAfter = StsClient.insertAfter(timestamp, keyToken);
         List<WSEncryptionPart> parts = new ArrayList<>();
@@ -290,30 +253,13 @@ public final class ScClient {
             insertAfter = StsClient.insertAfter(insertAfter, ut.getUsernameTokenElement());
             parts.add(new WSEncryptionPart(ut.getId()));
         }
-        WSSecSignature sig = new WSSecSignature();
-        sig.setKeyIdentifierType(WSConstants.CUSTOM_SYMM_SIGNING);
-        sig.setCustomTokenId(encrKey.getId());
-        sig.setCustomTokenValueType(WSConstants.WSS_ENC_KEY_VALUE_TYPE);
-        sig.setSecretKey(ephemeralKey);
-        sig.setSignatureAlgorithm(StsClient.SYM_SIG);
-        sig.setSigCanonicalization(StsClient.C14N);
-        sig.setDigestAlgo(WSConstants.SHA1);
-        sig.prepare(doc, crypto, secHeader);
+        WSSecSignature sig = RampartSteps.hmacSignature(encrKey.getId(), ephemeralKey,
+                WSConstants.SHA1, doc, crypto, secHeader);
         sig.computeSignature(sig.addReferencesToSign(parts, secHeader), false, null);
         StsClient.insertAfter(insertAfter, sig.getSignatureElement());
         bootstrapSignature = sig.getSignatureValue();
 
-        WSSecEncrypt encr = new WSSecEncrypt();
-        encr.setEncKeyId(encrKey.getId());
-        encr.setEphemeralKey(ephemeralKey);
-        encr.setEncryptSymmKey(false);
-        encr.setSymmetricEncAlgorithm(StsClient.SYM_ENC);
-        encr.setCustomReferenceValue(WSConstants.WSS_ENC_KEY_VALUE_TYPE);
-        encr.setDocument(doc);
-        encr.prepare(doc, null);
-        List<WSEncryptionPart> encrParts = new ArrayList<>();
-        encrParts.add(new WSEncryptionPart(StsClient.bodyId(doc), "Content"));
-        StsClient.insertAfter(keyToken, encr.encryptForExternalRef(null, encrParts));
+        StsClient.insertAfter(keyToken, RampartSteps.encryptBodyWithKey(encrKey.getId(), ephemeralKey, doc));
     }
 
     // ------------------------------------------------------------------------------ the context
@@ -342,7 +288,7 @@ public final class ScClient {
         WSSecHeader secHeader = new WSSecHeader();
         secHeader.setMustUnderstand(true);
         secHeader.insertSecurityHeader(doc);
-        Element timestamp = addTimestamp(doc, secHeader);
+        Element timestamp = RampartSteps.addTimestamp(doc, secHeader);
         Element insertAfter = timestamp;
         String tokenId = null;
         if (!byIdentifier) {
@@ -430,35 +376,22 @@ public final class ScClient {
         dk.setCustomValueType(SCT_TYPE);
     }
 
-    Element addTimestamp(Document doc, WSSecHeader secHeader) {
-        WSSecTimestamp ts = new WSSecTimestamp();
-        ts.setTimeToLive(300);
-        ts.build(doc, secHeader);
-        return ts.getElement();
-    }
-
     // ------------------------------------------------------------------------------ the exchange
 
     Map<String, Object> exchange(String step, Document doc, String action) throws Exception {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("step", step);
         byte[] request = StsClient.serialize(doc);
-        dump(step + "-request.xml", request);
+        ClientSupport.dump(props, step + "-request.xml", request);
         result.put("requestHeaderOrder", StsClient.headerOrder(doc));
-        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(props.getProperty("url")))
-                .timeout(Duration.ofSeconds(60))
-                .header("Content-Type", "application/soap+xml; charset=UTF-8; action=\"" + action + "\"")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(request));
-        HttpResponse<byte[]> response = http.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
-        dump(step + "-response.xml", response.body());
+        HttpResponse<byte[]> response = ClientSupport.postSoap12(http, props.getProperty("url"), action, request);
+        ClientSupport.dump(props, step + "-response.xml", response.body());
         result.put("status", response.statusCode());
         Document reply = StsClient.parse(response.body());
-        Element first = StsClient.firstChildElement(StsClient.bodyOf(reply));
-        if (first != null && "Fault".equals(first.getLocalName())) {
-            result.put("fault", StsClient.faultOf(first));
+        result.put("fault", ClientSupport.faultIn(reply));
+        if (result.get("fault") != null) {
             return result;
         }
-        result.put("fault", null);
         result.put("wss4j", verify(reply));
         result.put("responseAction", StsClient.textOf(StsClient.firstDescendant(reply.getDocumentElement(), WSA, "Action")));
         if (Boolean.TRUE.equals(((Map<?, ?>) result.get("wss4j")).get("accepted"))) {
@@ -560,13 +493,6 @@ public final class ScClient {
         }
     }
 
-    void dump(String name, byte[] bytes) throws Exception {
-        String dir = props.getProperty("dumpDir");
-        if (dir != null) {
-            Files.write(Path.of(dir, name), bytes);
-        }
-    }
-
     Map<String, Object> run() throws Exception {
         Map<String, Object> verdict = new LinkedHashMap<>();
         verdict.put("scenario", scenario);
@@ -598,21 +524,8 @@ public final class ScClient {
     }
 
     public static void main(String[] args) throws Exception {
-        Properties props = new Properties();
-        try (InputStream in = new FileInputStream(args[0])) {
-            props.load(in);
-        }
+        Properties props = ClientSupport.readProperties(args[0]);
         WSSConfig.init();
-        Map<String, Object> verdict;
-        try {
-            verdict = new ScClient(props).run();
-        } catch (Exception e) {
-            e.printStackTrace();
-            verdict = new LinkedHashMap<>();
-            verdict.put("clientError", e.getClass().getName() + ": " + e.getMessage());
-        }
-        System.out.println(StsClient.json(verdict));
-        System.out.flush();
-        System.exit(0);
+        ClientSupport.printVerdict(() -> new ScClient(props).run());
     }
 }

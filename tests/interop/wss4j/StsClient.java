@@ -25,11 +25,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
-import java.security.MessageDigest;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.text.SimpleDateFormat;
@@ -65,11 +63,9 @@ import org.apache.ws.security.WSSConfig;
 import org.apache.ws.security.WSSecurityEngine;
 import org.apache.ws.security.WSSecurityEngineResult;
 import org.apache.ws.security.components.crypto.Merlin;
-import org.apache.ws.security.message.WSSecEncrypt;
 import org.apache.ws.security.message.WSSecEncryptedKey;
 import org.apache.ws.security.message.WSSecHeader;
 import org.apache.ws.security.message.WSSecSignature;
-import org.apache.ws.security.message.WSSecTimestamp;
 import org.apache.ws.security.message.WSSecUsernameToken;
 import org.apache.ws.security.message.token.SignatureConfirmation;
 import org.w3c.dom.Document;
@@ -147,21 +143,7 @@ public final class StsClient {
         this.stsCert = readCertificate(props.getProperty("stsCert"));
         this.clientAlias = props.getProperty("clientAlias", "client");
         this.clientKeyPassword = props.getProperty("clientP12Password", "");
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        String p12 = props.getProperty("clientP12");
-        if (p12 != null) {
-            try (InputStream in = new FileInputStream(p12)) {
-                keys.load(in, clientKeyPassword.toCharArray());
-            }
-        } else {
-            keys.load(null, null);
-        }
-        KeyStore trusted = KeyStore.getInstance("PKCS12");
-        trusted.load(null, null);
-        trusted.setCertificateEntry("sts", stsCert);
-        this.crypto = new Merlin();
-        crypto.setKeyStore(keys);
-        crypto.setTrustStore(trusted);
+        this.crypto = ClientSupport.clientCrypto(props, stsCert);
     }
 
     // ------------------------------------------------------------------------------ the request
@@ -213,7 +195,7 @@ public final class StsClient {
 
     /** Scenario 1: TransportBindingBuilder adds the Timestamp, then appends the UsernameToken. */
     void secureTransport(Document doc, WSSecHeader secHeader) throws Exception {
-        addTimestamp(doc, secHeader);
+        RampartSteps.addTimestamp(doc, secHeader);
         if (!attack.equals("omit-ut")) {
             addUsernameToken(doc, secHeader);
         }
@@ -226,7 +208,7 @@ public final class StsClient {
      * Header: Timestamp, EncryptedKey (with its ReferenceList), BinarySecurityToken, Signature.
      */
     void secureAsymmetric(Document doc, WSSecHeader secHeader) throws Exception {
-        Element timestamp = addTimestamp(doc, secHeader);
+        Element timestamp = RampartSteps.addTimestamp(doc, secHeader);
         Element insertAfter = timestamp;
         if (profile.samlVersion() != null) {
             // BindingBuilder.handleSupportingTokens: the token, then an STR that refers to it.
@@ -255,19 +237,7 @@ public final class StsClient {
         sentSignatureValues.add(sig.getSignatureValue());
 
         if (profile.encryptBody()) {
-            WSSecEncrypt encr = new WSSecEncrypt();
-            encr.setKeyIdentifierType(WSConstants.THUMBPRINT_IDENTIFIER);
-            encr.setUseThisCert(stsCert);
-            encr.setSymmetricEncAlgorithm(SYM_ENC);
-            encr.setKeyEncAlgo(ASYM_KEY_WRAP);
-            encr.setDocument(doc);
-            encr.prepare(doc, crypto);
-            Element encryptedKey = encr.getEncryptedKeyElement();
-            List<WSEncryptionPart> encrParts = new ArrayList<>();
-            encrParts.add(new WSEncryptionPart(bodyId(doc), "Content"));
-            Element refList = encr.encryptForInternalRef(null, encrParts);
-            encryptedKey.appendChild(refList);
-            insertAfter(timestamp, encryptedKey);
+            insertAfter(timestamp, RampartSteps.encryptBodyFor(stsCert, doc, crypto));
         }
     }
 
@@ -279,17 +249,11 @@ public final class StsClient {
      * Header: Timestamp, EncryptedKey, ReferenceList, UsernameToken (7, 8), Signature.
      */
     void secureSymmetric(Document doc, WSSecHeader secHeader) throws Exception {
-        Element timestamp = addTimestamp(doc, secHeader);
+        Element timestamp = RampartSteps.addTimestamp(doc, secHeader);
         Element insertAfter = timestamp;
-        WSSecEncryptedKey encrKey = new WSSecEncryptedKey();
-        encrKey.setKeyIdentifierType(WSConstants.THUMBPRINT_IDENTIFIER);
-        encrKey.setUseThisCert(stsCert);
-        encrKey.setSymmetricEncAlgorithm(SYM_ENC);  // a 256-bit ephemeral key
-        encrKey.setKeyEncAlgo(ASYM_KEY_WRAP);
-        encrKey.prepare(doc, crypto);
+        WSSecEncryptedKey encrKey = RampartSteps.encryptedKeyFor(stsCert, doc, crypto);
         ephemeralKey = encrKey.getEphemeralKey();
-        ephemeralKeySha1 = Base64.getEncoder().encodeToString(
-                MessageDigest.getInstance("SHA-1").digest(encrKey.getEncryptedEphemeralKey()));
+        ephemeralKeySha1 = RampartSteps.encryptedKeySha1(encrKey);
         Element keyToken = encrKey.getEncryptedKeyElement();
         String keyTokenId = encrKey.getId();
         insertAfter = insertAfter(insertAfter, keyToken);
@@ -305,32 +269,15 @@ public final class StsClient {
             parts.add(new WSEncryptionPart(ut.getId()));  // a signed supporting token
         }
 
-        WSSecSignature sig = new WSSecSignature();
-        sig.setKeyIdentifierType(WSConstants.CUSTOM_SYMM_SIGNING);
-        sig.setCustomTokenId(keyTokenId);
-        sig.setCustomTokenValueType(WSConstants.WSS_ENC_KEY_VALUE_TYPE);
-        sig.setSecretKey(ephemeralKey);
-        sig.setSignatureAlgorithm(SYM_SIG);
-        sig.setSigCanonicalization(C14N);
-        sig.setDigestAlgo(digest);
-        sig.prepare(doc, crypto, secHeader);
+        WSSecSignature sig = RampartSteps.hmacSignature(keyTokenId, ephemeralKey, digest, doc,
+                crypto, secHeader);
         List<javax.xml.crypto.dsig.Reference> refs = sig.addReferencesToSign(parts, secHeader);
         sig.computeSignature(refs, false, null);
         insertAfter = insertAfter(insertAfter, sig.getSignatureElement());
         sentSignatureValues.add(sig.getSignatureValue());
 
         if (profile.encryptBody()) {
-            WSSecEncrypt encr = new WSSecEncrypt();
-            encr.setEncKeyId(keyTokenId);
-            encr.setEphemeralKey(ephemeralKey);
-            encr.setEncryptSymmKey(false);
-            encr.setSymmetricEncAlgorithm(SYM_ENC);
-            encr.setCustomReferenceValue(WSConstants.WSS_ENC_KEY_VALUE_TYPE);
-            encr.setDocument(doc);
-            encr.prepare(doc, null);
-            List<WSEncryptionPart> encrParts = new ArrayList<>();
-            encrParts.add(new WSEncryptionPart(bodyId(doc), "Content"));
-            Element refList = encr.encryptForExternalRef(null, encrParts);
+            Element refList = RampartSteps.encryptBodyWithKey(keyTokenId, ephemeralKey, doc);
             // Right after the key's token, so a receiver decrypts before it checks the signature.
             insertAfter(keyToken, refList);
         }
@@ -343,7 +290,7 @@ public final class StsClient {
      * Header: Timestamp, Assertion, Signature.
      */
     void secureIssuedToken(Document doc, WSSecHeader secHeader) throws Exception {
-        Element timestamp = addTimestamp(doc, secHeader);
+        Element timestamp = RampartSteps.addTimestamp(doc, secHeader);
         Element saml = (Element) doc.importNode(readXml(props.getProperty("samlToken")), true);
         insertAfter(timestamp, saml);
         ephemeralKey = Base64.getDecoder().decode(props.getProperty("samlProofKey"));
@@ -390,13 +337,6 @@ public final class StsClient {
         keyIdentifier.setAttributeNS(null, "ValueType", samlKeyIdentifierType());
         keyIdentifier.setTextContent(idOf(saml));
         return str;
-    }
-
-    Element addTimestamp(Document doc, WSSecHeader secHeader) {
-        WSSecTimestamp ts = new WSSecTimestamp();
-        ts.setTimeToLive(300);
-        ts.build(doc, secHeader);
-        return ts.getElement();
     }
 
     void addUsernameToken(Document doc, WSSecHeader secHeader) {
@@ -469,7 +409,7 @@ public final class StsClient {
         Document request = buildRequest();
         attack(request);
         byte[] requestBytes = serialize(request);
-        dump("request.xml", requestBytes);
+        ClientSupport.dump(props, "request.xml", requestBytes);
         verdict.put("requestHeaderOrder", headerOrder(request));
         if (props.getProperty("selfCheckP12") != null) {
             // Rampart's server side is WSS4J too: what it makes of this request, before it is
@@ -480,42 +420,36 @@ public final class StsClient {
             return verdict;
         }
 
-        HttpClient http = HttpClient.newBuilder()
-                .sslContext(sslContext(props.getProperty("tlsCa")))
-                .connectTimeout(Duration.ofSeconds(20))
-                .build();
+        HttpClient http = ClientSupport.https(props.getProperty("tlsCa"));
         HttpResponse<byte[]> response = post(http, requestBytes);
         if (attack.equals("replay")) {
             verdict.put("firstStatus", response.statusCode());
             response = post(http, requestBytes);
         }
-        dump("response.xml", response.body());
+        ClientSupport.dump(props, "response.xml", response.body());
         verdict.put("status", response.statusCode());
 
         Document reply = parse(response.body());
-        Element body = bodyOf(reply);
-        Element fault = firstChildElement(body);
-        if (fault != null && "Fault".equals(fault.getLocalName())) {
-            verdict.put("fault", faultOf(fault));
+        verdict.put("fault", ClientSupport.faultIn(reply));
+        if (verdict.get("fault") != null) {
             return verdict;
         }
-        verdict.put("fault", null);
         verifyResponse(reply, response.body(), verdict);
         return verdict;
     }
 
     HttpResponse<byte[]> post(HttpClient http, byte[] body) throws Exception {
-        String contentType = soapNs.equals(SOAP12)
-                ? "application/soap+xml; charset=UTF-8; action=\"" + RST_ISSUE + "\""
-                : "text/xml; charset=UTF-8";
-        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(props.getProperty("url")))
-                .timeout(Duration.ofSeconds(60))
-                .header("Content-Type", contentType)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        if (soapNs.equals(SOAP11)) {
-            builder.header("SOAPAction", "\"" + RST_ISSUE + "\"");
+        if (soapNs.equals(SOAP12)) {
+            return ClientSupport.postSoap12(http, props.getProperty("url"), RST_ISSUE, body);
         }
-        return http.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
+        // SOAP 1.1: text/xml, the action in SOAPAction.
+        HttpRequest request = HttpRequest.newBuilder(URI.create(props.getProperty("url")))
+                .timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "text/xml; charset=UTF-8")
+                .header("SOAPAction", "\"" + RST_ISSUE + "\"")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build();
+        return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
     }
 
     /** WSS4J's engine on the response, then what Rampart's results validator would insist on. */
@@ -623,13 +557,8 @@ public final class StsClient {
     Map<String, Object> selfCheck(byte[] requestBytes) throws Exception {
         Map<String, Object> out = new LinkedHashMap<>();
         String password = props.getProperty("selfCheckP12Password", "");
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        try (InputStream in = new FileInputStream(props.getProperty("selfCheckP12"))) {
-            keys.load(in, password.toCharArray());
-        }
-        Merlin sts = new Merlin();
-        sts.setKeyStore(keys);
-        sts.setTrustStore(crypto.getKeyStore());
+        Merlin sts = ClientSupport.crypto(
+                ClientSupport.pkcs12(props.getProperty("selfCheckP12"), password), crypto.getKeyStore());
         CallbackHandler handler = callbacks -> {
             for (Callback callback : callbacks) {
                 if (callback instanceof WSPasswordCallback) {
@@ -746,9 +675,7 @@ public final class StsClient {
     }
 
     static SSLContext sslContext(String caPem) throws Exception {
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("ca", readCertificate(caPem));
+        KeyStore trust = ClientSupport.trusting("ca", readCertificate(caPem));
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(trust);
         SSLContext context = SSLContext.getInstance("TLS");
@@ -785,13 +712,6 @@ public final class StsClient {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         t.transform(new DOMSource(doc), new StreamResult(out));
         return out.toByteArray();
-    }
-
-    void dump(String name, byte[] bytes) throws Exception {
-        String dir = props.getProperty("dumpDir");
-        if (dir != null) {
-            Files.write(Path.of(dir, name), bytes);
-        }
     }
 
     static Element child(Element parent, String ns, String qname) {
@@ -889,60 +809,9 @@ public final class StsClient {
         return e == null ? null : e.getTextContent().trim();
     }
 
-    // ------------------------------------------------------------------------------ JSON out
-
-    static String json(Object value) {
-        if (value == null) {
-            return "null";
-        } else if (value instanceof Boolean || value instanceof Number) {
-            return value.toString();
-        } else if (value instanceof Map) {
-            StringBuilder sb = new StringBuilder("{");
-            for (Map.Entry<?, ?> entry : ((Map<?, ?>) value).entrySet()) {
-                if (sb.length() > 1) {
-                    sb.append(',');
-                }
-                sb.append(json(String.valueOf(entry.getKey()))).append(':').append(json(entry.getValue()));
-            }
-            return sb.append('}').toString();
-        } else if (value instanceof List) {
-            StringBuilder sb = new StringBuilder("[");
-            for (Object item : (List<?>) value) {
-                if (sb.length() > 1) {
-                    sb.append(',');
-                }
-                sb.append(json(item));
-            }
-            return sb.append(']').toString();
-        }
-        StringBuilder sb = new StringBuilder("\"");
-        for (char c : value.toString().toCharArray()) {
-            if (c == '"' || c == '\\') {
-                sb.append('\\').append(c);
-            } else if (c < 0x20) {
-                sb.append(String.format("\\u%04x", (int) c));
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.append('"').toString();
-    }
-
     public static void main(String[] args) throws Exception {
-        Properties props = new Properties();
-        try (InputStream in = new FileInputStream(args[0])) {
-            props.load(in);
-        }
+        Properties props = ClientSupport.readProperties(args[0]);
         WSSConfig.init();
-        Map<String, Object> verdict;
-        try {
-            verdict = new StsClient(props).run();
-        } catch (Exception e) {
-            verdict = new LinkedHashMap<>();
-            verdict.put("clientError", e.getClass().getName() + ": " + e.getMessage());
-        }
-        System.out.println(json(verdict));
-        System.out.flush();
-        System.exit(0);
+        ClientSupport.printVerdict(() -> new StsClient(props).run());
     }
 }

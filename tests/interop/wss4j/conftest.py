@@ -1,8 +1,9 @@
 """Apache WSS4J 1.6 (Debian's, the library under WSO2's Rampart) as an outside WS-Trust client.
 
-``StsClient.java`` is compiled once per session with ``javac`` against the Debian jars and run
-once per request; it prints a JSON verdict. The scenarios are applied through the admin API as
-an administrator would, on the e2e suite's live HTTPS STS, and scenario 1 is put back afterwards.
+``StsClient.java`` (with the other clients and the ``ClientSupport``/``RampartSteps`` they
+share) is compiled once per session with ``javac`` against the Debian jars and run once per
+request; it prints a JSON verdict. The scenarios are applied through the admin API as an
+administrator would, on the e2e suite's live HTTPS STS, and scenario 1 is put back afterwards.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from stsdesk.server.model import RelyingParty
 from tests.e2e.conftest import LiveSts
 from tests.helpers import certfactory
 
-__all__ = ["Wss4jClient", "ClientKey", "USERNAME", "PASSWORD"]
+__all__ = ["Wss4jClient", "ClientKey", "USERNAME", "PASSWORD", "java_verdict",
+           "write_properties"]
 
 # The jars WSS4J 1.6 needs at run time, as Debian installs them (libwss4j-java,
 # libxml-security-java and their dependencies); slf4j-nop keeps xmlsec's logging quiet.
@@ -99,26 +101,38 @@ class Wss4jClient:
             "dumpDir": str(run_dir),
             **options,
         }
-        props_file = run_dir / "client.properties"
-        # java.util.Properties reads ISO-8859-1 with backslash escapes: write it that way.
-        props_file.write_text(
-            "".join(f"{k}={_escape(v)}\n" for k, v in props.items()), encoding="latin-1"
-        )
-        done = subprocess.run(
-            ["java", "-cp", self.classpath, main, str(props_file)],
-            capture_output=True, text=True, timeout=120, check=False,
-        )
-        sys.stderr.write(done.stderr)  # WSS4J's own account of a refusal, shown on failure
-        assert done.returncode == 0, f"the Java client failed:\n{done.stderr[-4000:]}"
-        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-        assert lines, f"the Java client printed no verdict:\n{done.stdout}\n{done.stderr[-4000:]}"
-        verdict: dict[str, Any] = json.loads(lines[-1])
-        assert "clientError" not in verdict, (
-            f"the Java client could not build or send the request: {verdict['clientError']}\n"
-            f"{done.stderr[-4000:]}"
-        )
+        props_file = write_properties(run_dir / "client.properties", props)
+        verdict = java_verdict(self.classpath, main, str(props_file))
         verdict["dir"] = str(run_dir)
         return verdict
+
+
+def write_properties(path: Path, props: dict[str, str]) -> Path:
+    """A Java client's properties file: java.util.Properties reads ISO-8859-1 with backslash
+    escapes, so it is written that way."""
+    path.write_text("".join(f"{k}={_escape(v)}\n" for k, v in props.items()),
+                    encoding="latin-1")
+    return path
+
+
+def java_verdict(classpath: str, main: str, *args: str) -> dict[str, Any]:
+    """Runs one of this folder's Java programs and reads the JSON verdict it prints last.
+
+    What WSS4J says of a refusal goes to stderr, passed on so that a failing test shows it;
+    a client that could not build or send its request (``clientError``) fails the test here.
+    """
+    done = subprocess.run(["java", "-cp", classpath, main, *args],
+                          capture_output=True, text=True, timeout=120, check=False)
+    sys.stderr.write(done.stderr)
+    assert done.returncode == 0, f"the Java client failed:\n{done.stderr[-4000:]}"
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert lines, f"the Java client printed no verdict:\n{done.stdout}\n{done.stderr[-4000:]}"
+    verdict: dict[str, Any] = json.loads(lines[-1])
+    assert "clientError" not in verdict, (
+        f"the Java client could not build or send the request: {verdict['clientError']}\n"
+        f"{done.stderr[-4000:]}"
+    )
+    return verdict
 
 
 def _escape(value: str) -> str:

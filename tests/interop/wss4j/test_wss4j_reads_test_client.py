@@ -4,8 +4,6 @@ is accepted, and what it says was signed and encrypted is what the policy asks."
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,23 +14,31 @@ from stsdesk.core.soap import SoapVersion, build_envelope
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request
 from stsdesk.services.message_security import MessageSecurity, secure
 from stsdesk.services.token_keys import ClientKeyPair
-from tests.interop.wss4j.conftest import KEY_PASSWORD, PASSWORD, USERNAME, Wss4jClient
+from tests.interop.wss4j.conftest import (
+    KEY_PASSWORD,
+    PASSWORD,
+    USERNAME,
+    Wss4jClient,
+    java_verdict,
+)
 
 
-def _check(wss4j: Wss4jClient, request: bytes, tmp_path: Path) -> dict:
+def _request_check(wss4j: Wss4jClient, request: bytes, tmp_path: Path, *ut_password: str
+                   ) -> dict:
+    """RequestCheck's verdict on ``request``: read with the STS's key, the trusted client's
+    certificate trusted (and a UsernameToken's password, when given)."""
     path = tmp_path / "request.xml"
     path.write_bytes(request)
     trusted = tmp_path / "client.pem"
     trusted.write_bytes(wss4j.keys["trusted"].issued.certificate.public_bytes(
         serialization.Encoding.PEM))
-    done = subprocess.run(
-        ["java", "-cp", wss4j.classpath, "RequestCheck", str(path), str(wss4j.sts_p12),
-         KEY_PASSWORD, str(trusted), PASSWORD],
-        capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-4000:]
-    line = [x for x in done.stdout.splitlines() if x.startswith("{")][-1]
-    verdict = json.loads(line)
-    assert verdict["accepted"], (verdict, done.stderr[-3000:])
+    return java_verdict(wss4j.classpath, "RequestCheck", str(path), str(wss4j.sts_p12),
+                        KEY_PASSWORD, str(trusted), *ut_password)
+
+
+def _check(wss4j: Wss4jClient, request: bytes, tmp_path: Path) -> dict:
+    verdict = _request_check(wss4j, request, tmp_path, PASSWORD)
+    assert verdict["accepted"], verdict  # WSS4J's reason is on stderr, shown on failure
     return verdict
 
 
@@ -78,14 +84,6 @@ def test_wss4j_refuses_a_request_altered_after_the_test_client_signed_it(
     altered = request.envelope.replace(b"https://rp.example.org/plain",
                                        b"https://attacker.example.org/", 1)
     assert altered != request.envelope
-    path = tmp_path / "request.xml"
-    path.write_bytes(altered)
-    trusted = tmp_path / "client.pem"
-    trusted.write_bytes(wss4j.keys["trusted"].issued.certificate.public_bytes(
-        serialization.Encoding.PEM))
-    done = subprocess.run(
-        ["java", "-cp", wss4j.classpath, "RequestCheck", str(path), str(wss4j.sts_p12),
-         KEY_PASSWORD, str(trusted)], capture_output=True, text=True, timeout=120, check=False)
-    verdict = json.loads([x for x in done.stdout.splitlines() if x.startswith("{")][-1])
+    verdict = _request_check(wss4j, altered, tmp_path)
     assert verdict["accepted"] is False
 
