@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from stsdesk.core import ns
 from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
+from stsdesk.core.limits import DEFAULT_CONTEXT_LIFETIME_SECONDS
 from stsdesk.core.tokentypes import TokenType
 
 __all__ = [
@@ -96,6 +97,8 @@ class TokenSettings:
     default_lifetime_seconds: int = 300
     max_lifetime_seconds: int = 8 * 3600
     clock_skew_seconds: int = 300
+    # A SecureConversation context's lifetime, capped by max_lifetime_seconds when issued.
+    security_context_lifetime_seconds: int = DEFAULT_CONTEXT_LIFETIME_SECONDS
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,7 @@ class FakeAdminApi:
         # The scenarios it enforces: the server's list, or what a test sets.
         self.enforceable: set[str] = set(SCENARIOS_ENFORCED)
         self.applied_keytab: bytes | None = None  # scenario 20's, as the server would hold it
-        self.settings = StsSettings(TokenSettings(300, 28800, 300), LockoutPolicy(5, 900),
+        self.settings = StsSettings(TokenSettings(300, 28800, 300, 3600), LockoutPolicy(5, 900),
                                     PasswordDigestSetting(allowed=False, stored_count=0))
         self.applications: dict[str, Application] = {}
         self.ws_trust: dict[str, WsTrustConfig] = {}
@@ -343,7 +343,10 @@ class FakeAdminApi:
                 digest = PasswordDigestSetting(settings.password_digest.allowed,
                                                digest.stored_count if
                                                settings.password_digest.allowed else 0)
-            self.settings = replace(settings, password_digest=digest)
+            if tokens.security_context_lifetime_seconds is None:  # not sent: unchanged
+                tokens = replace(tokens, security_context_lifetime_seconds=(
+                    self.settings.tokens.security_context_lifetime_seconds))
+            self.settings = replace(settings, tokens=tokens, password_digest=digest)
             return self.settings
 
     # -- service providers -------------------------------------------------------------------

@@ -50,13 +50,14 @@ def schema_differences(url: str) -> list[object]:
 
 
 def test_head_is_the_last_revision_and_the_scripts_ship_in_the_package() -> None:
-    assert migrate.head_revision() == "0006_review_token_principal"
+    assert migrate.head_revision() == "0007_ctxcheck_context_cert"
     location = Path(migrate.__file__).parent / "migrations"
     assert (location / "env.py").is_file() and (location / "script.py.mako").is_file()
     assert sorted(p.name for p in (location / "versions").glob("0*.py")) == [
         "0001_initial.py", "0002_modified_at.py", "0003_external_id_optional_password.py",
         "0004_sc_contexts.py",
         "0005_trust12_revocation_mapping_issuers.py", "0006_review_token_principal.py",
+        "0007_ctxcheck_context_cert.py",
     ]
 
 
@@ -190,7 +191,7 @@ def test_installed_copy_finds_the_migrations(tmp_path: Path) -> None:
         env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}, timeout=60, check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "0006_review_token_principal"
+    assert done.stdout.strip() == "0007_ctxcheck_context_cert"
 
 
 def _users_columns(url: str) -> dict[str, bool]:

@@ -254,11 +254,16 @@ def test_proof_key_type_and_sts_settings_read_back(api):
     api.set_proof_key_type(before)
 
     settings = api.get_sts_settings()
+    assert settings.tokens.security_context_lifetime_seconds == 3600
     changed = replace(settings, tokens=TokenSettings(301, settings.tokens.max_lifetime_seconds,
-                                                     settings.tokens.clock_skew_seconds))
+                                                     settings.tokens.clock_skew_seconds, 1800))
     assert api.update_sts_settings(changed) == changed
     assert api.get_sts_settings() == changed
     api.update_sts_settings(settings)
+    # A caller that does not know the context lifetime leaves it as the server has it.
+    unknown = replace(settings, tokens=replace(settings.tokens,
+                                               security_context_lifetime_seconds=None))
+    assert api.update_sts_settings(unknown).tokens.security_context_lifetime_seconds == 3600
     assert api.get_endpoints().wsdl_url.endswith("?wsdl")
     assert any(k.private_store for k in api.list_keystores())
 

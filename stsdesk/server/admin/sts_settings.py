@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
+from stsdesk.core.limits import MAX_CONTEXT_LIFETIME_SECONDS, MIN_CONTEXT_LIFETIME_SECONDS
 from stsdesk.server.admin.audit import record
 from stsdesk.server.admin.auth import Admin
 from stsdesk.server.admin.context import AdminContext, get_context
@@ -36,6 +37,16 @@ class TokenSettingsModel(BaseModel):
         ge=0,
         le=3600,
         description="Tolerated clock difference with clients for Timestamps and token validity.",
+    )
+    securityContextLifetimeSeconds: int | None = Field(
+        default=None,
+        ge=MIN_CONTEXT_LIFETIME_SECONDS,
+        le=MAX_CONTEXT_LIFETIME_SECONDS,
+        description=(
+            "How long a WS-SecureConversation security context lives, and how far a Renew "
+            "extends it (default 3600); a context never outlives maxLifetimeSeconds. Omitted "
+            "on PUT: unchanged."
+        ),
     )
 
     @model_validator(mode="after")
@@ -87,6 +98,7 @@ def _token_model(value: TokenSettings) -> TokenSettingsModel:
         defaultLifetimeSeconds=value.default_lifetime_seconds,
         maxLifetimeSeconds=value.max_lifetime_seconds,
         clockSkewSeconds=value.clock_skew_seconds,
+        securityContextLifetimeSeconds=value.security_context_lifetime_seconds,
     )
 
 
@@ -109,10 +121,15 @@ def get_token_settings(_: Admin, context: Context) -> TokenSettingsModel:
 def put_token_settings(
     body: TokenSettingsModel, actor: Admin, context: Context
 ) -> TokenSettingsModel:
+    context_lifetime = body.securityContextLifetimeSeconds
+    if context_lifetime is None:  # a client that does not know the setting keeps it as it is
+        context_lifetime = (
+            context.store.config.get_token_settings().security_context_lifetime_seconds)
     value = TokenSettings(
         default_lifetime_seconds=body.defaultLifetimeSeconds,
         max_lifetime_seconds=body.maxLifetimeSeconds,
         clock_skew_seconds=body.clockSkewSeconds,
+        security_context_lifetime_seconds=context_lifetime,
     )
     context.store.config.set_token_settings(value)
     record(
@@ -121,7 +138,8 @@ def put_token_settings(
         "sts.token-settings.update",
         "wso2carbon-sts",
         f"default {value.default_lifetime_seconds}s, max {value.max_lifetime_seconds}s, "
-        f"skew {value.clock_skew_seconds}s",
+        f"skew {value.clock_skew_seconds}s, "
+        f"security context {value.security_context_lifetime_seconds}s",
     )
     return _token_model(value)
 

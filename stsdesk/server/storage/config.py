@@ -20,6 +20,7 @@ from sqlalchemy import Connection, insert, select
 from sqlalchemy import update as sql_update
 
 from stsdesk.core.algorithm_suite import AlgorithmSuite
+from stsdesk.core.limits import MAX_CONTEXT_LIFETIME_SECONDS, MIN_CONTEXT_LIFETIME_SECONDS
 from stsdesk.server.errors import ValidationError
 from stsdesk.server.model import (
     LockoutPolicy,
@@ -157,6 +158,8 @@ def _token_settings(data: Mapping[str, Any]) -> TokenSettings:
         ),
         max_lifetime_seconds=_whole(data, "max_lifetime_seconds", d.max_lifetime_seconds),
         clock_skew_seconds=_whole(data, "clock_skew_seconds", d.clock_skew_seconds),
+        security_context_lifetime_seconds=_whole(
+            data, "security_context_lifetime_seconds", d.security_context_lifetime_seconds),
     )
 
 
@@ -203,6 +206,11 @@ def _check_token_settings(value: TokenSettings) -> None:
         )
     if value.clock_skew_seconds < 0:
         raise ValidationError("The allowed clock skew cannot be negative.")
+    if not (MIN_CONTEXT_LIFETIME_SECONDS <= value.security_context_lifetime_seconds
+            <= MAX_CONTEXT_LIFETIME_SECONDS):
+        raise ValidationError(
+            f"The security context lifetime must be from {MIN_CONTEXT_LIFETIME_SECONDS} to "
+            f"{MAX_CONTEXT_LIFETIME_SECONDS} seconds.")
 
 
 def _no_rules(value: Any) -> None:

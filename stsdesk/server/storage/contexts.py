@@ -37,6 +37,8 @@ class StoredContext:
     created_at: datetime
     expires_at: datetime
     cancelled_at: datetime | None
+    # The client certificate (DER) the bootstrap proved, if it proved one.
+    certificate_der: bytes | None = None
 
 
 class ContextRepository:
@@ -56,7 +58,8 @@ class ContextRepository:
         return self._master
 
     def add(self, identifier: str, key: bytes, *, user_id: str, username: str,
-            created_at: datetime, expires_at: datetime) -> None:
+            created_at: datetime, expires_at: datetime,
+            certificate_der: bytes | None = None) -> None:
         sealed = self._sealer().seal(key, identifier.encode("utf-8"))
         self._purge_expired(aware(created_at, "created_at"))
         with self._db.transaction("write") as conn:
@@ -64,6 +67,7 @@ class ContextRepository:
                 identifier=identifier, key_sealed=sealed, user_id=user_id, username=username,
                 created_at=aware(created_at, "created_at"),
                 expires_at=aware(expires_at, "expires_at"), cancelled_at=None,
+                certificate_der=certificate_der,
             ))
 
     def get(self, identifier: str) -> StoredContext | None:
@@ -73,8 +77,9 @@ class ContextRepository:
         if row is None:
             return None
         key = self._sealer().unseal(bytes(row.key_sealed), identifier.encode("utf-8"))
+        certificate = None if row.certificate_der is None else bytes(row.certificate_der)
         return StoredContext(row.identifier, key, row.user_id, row.username, row.created_at,
-                             row.expires_at, row.cancelled_at)
+                             row.expires_at, row.cancelled_at, certificate)
 
     def extend(self, identifier: str, expires_at: datetime) -> bool:
         """A live context's new expiry; False if it is gone or cancelled."""

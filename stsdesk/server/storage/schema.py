@@ -239,6 +239,8 @@ security_contexts = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False, index=True),
     Column("cancelled_at", UtcDateTime, nullable=True),
+    # The client certificate (DER) the bootstrap proved, re-checked on each use of the context.
+    Column("certificate_der", LargeBinary, nullable=True),
 )
 
 audit_log = Table(

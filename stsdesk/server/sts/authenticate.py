@@ -22,10 +22,12 @@ from stsdesk.core.errors import AuthenticationError, InvalidSecurityError
 from stsdesk.core.soap import SoapMessage
 from stsdesk.core.wssec import (
     FailedAuthenticationError,
+    FailedCheckError,
     InboundResult,
     PolicyModel,
     TokenKind,
 )
+from stsdesk.core.wssec.errors import BadContextTokenError
 from stsdesk.core.wssecurity import (
     UsernameToken,
     check_timestamp,
@@ -66,6 +68,13 @@ _BAD_CREDENTIALS = (
 _DIGEST_NOT_ALLOWED = (
     "PasswordDigest is not allowed on this STS. Send the password as PasswordText (the "
     "connection is HTTPS), or ask an administrator to allow PasswordDigest."
+)
+# Why a context whose bootstrap credentials no longer hold is refused, as the caller is told;
+# the particular reason (revoked, expired, mapping removed) goes to the server log only.
+_CONTEXT_CREDENTIALS_GONE = (
+    "The security context no longer stands for its holder: the credentials that obtained it "
+    "are no longer accepted. Obtain a new context with an RST/SCT request under the bootstrap "
+    "policy."
 )
 # What a PasswordDigest is computed against when there is no password to compare with, so that
 # an unknown user, or one without a sealed copy, costs the same work as any other. It is random
@@ -187,10 +196,35 @@ class Authenticator:
                 "Ask an administrator."
             )
         return self._with_allowed_role(user, config)
+    def certificate_proving(self, inbound: InboundResult, model: PolicyModel
+                            ) -> x509.Certificate | None:
+        """The client certificate that proved whom a message verified under ``model`` stands
+        for (itself or the user it is mapped to), or None when a ticket, a SAML token or a
+        UsernameToken proved it. Follows the order of :meth:`authenticate_secured`."""
+        protection = model.protection_token
+        if protection is not None and protection.kind is TokenKind.KERBEROS:
+            return None
+        initiator = model.initiator_token
+        if initiator is not None and initiator.kind is TokenKind.ISSUED:
+            return None
+        if (model.supporting_of(TokenKind.ISSUED) is not None
+                or model.supporting_of(TokenKind.USERNAME) is not None):
+            return None
+        return inbound.signer_certificate
+
     def authenticate_context(self, user_id: str, username: str, config: ConfigSnapshot,
-                             now: datetime) -> UserRecord:
+                             now: datetime, *, certificate_der: bytes | None = None,
+                             trusted: tuple[x509.Certificate, ...] = ()) -> UserRecord:
         """The user a security context stands for (the one its bootstrap proved), as they are
-        now: a local user disabled, locked or without an allowed role since is refused."""
+        now: a local user disabled, locked or without an allowed role since is refused.
+
+        ``certificate_der`` is the client certificate the bootstrap proved, if any: it must
+        still be trusted (``trusted``), valid and not revoked, exactly as at an X.509 sign-in,
+        and still stand for the same principal (mapped to the same user, or to none); else
+        BadContextTokenError, the reason in the server log.
+        """
+        if certificate_der is not None:
+            self._context_certificate(certificate_der, user_id, username, trusted, config, now)
         if user_id.startswith("anonymous:"):
             return anonymous_user()
         if user_id.startswith((X509_USER_PREFIX, SAML_USER_PREFIX, KERBEROS_USER_PREFIX)):
@@ -203,6 +237,30 @@ class Authenticator:
             log.warning("refused a security context of %r: the user is gone", username)
             raise FailedAuthenticationError(_BAD_CREDENTIALS)
         return self._local_user_allowed(user, config, now)
+
+    def _context_certificate(
+        self, certificate_der: bytes, user_id: str, username: str,
+        trusted: tuple[x509.Certificate, ...], config: ConfigSnapshot, now: datetime,
+    ) -> None:
+        """Refuses a context whose bootstrap certificate no longer proves its principal."""
+        certificate = x509.load_der_x509_certificate(certificate_der)
+        subject = certificate.subject.rfc4514_string()
+        try:
+            principal = self._trusted_certificate(certificate, trusted, config, now)
+        except (FailedAuthenticationError, FailedCheckError) as refused:
+            log.warning("refused a security context of %r: its bootstrap certificate %r is no "
+                        "longer accepted: %s", username, subject, refused.message)
+            raise BadContextTokenError(_CONTEXT_CREDENTIALS_GONE) from None
+        mapped = self._certificate_users.user_for(certificate, config)
+        stands_for = principal.user_id if mapped is None else mapped.user_id
+        if stands_for != user_id:
+            # The mapping was removed (or made, or moved to another user) since the bootstrap:
+            # the certificate no longer proves whom the context stands for.
+            log.warning("refused a security context of %r: its bootstrap certificate %r is "
+                        "%s", username, subject,
+                        "no longer mapped to that user" if mapped is None
+                        else f"now mapped to the user {mapped.username!r}")
+            raise BadContextTokenError(_CONTEXT_CREDENTIALS_GONE)
 
     def _local_user_allowed(
         self, user: UserRecord, config: ConfigSnapshot, now: datetime

@@ -13,6 +13,8 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from stsdesk.core.errors import InvalidRequestError
@@ -30,12 +32,10 @@ from stsdesk.server.model import ConfigSnapshot, UserRecord
 from stsdesk.server.storage.contexts import StoredContext
 from stsdesk.server.storage.store import Store
 
-__all__ = ["SecureConversation", "ContextLookup", "CONTEXT_LIFETIME", "bootstrap_policy"]
+__all__ = ["SecureConversation", "ContextLookup", "bootstrap_policy"]
 
 log = logging.getLogger("stsdesk.server.sts")
 
-# How long a context lives (and a renewal extends it), within the server's token maximum.
-CONTEXT_LIFETIME = timedelta(hours=1)
 _UNUSABLE = ("The security context {0!r} is {1}; obtain a new one with an RST/SCT request "
              "under the bootstrap policy.")
 
@@ -65,12 +65,20 @@ class SecureConversation:
 
     def answer(self, operation: ContextOperation, body: etree._Element,
                inbound: InboundResult, user: UserRecord, model: PolicyModel,
-               config: ConfigSnapshot, now: datetime) -> etree._Element:
+               config: ConfigSnapshot, now: datetime, *,
+               certificate: x509.Certificate | None = None) -> etree._Element:
         """The RSTR for a context request ``body`` (already verified and decrypted) from
-        ``user`` (the bootstrap's, or the context's holder for Renew, Amend and Cancel)."""
+        ``user`` (the bootstrap's, or the context's holder for Renew, Amend and Cancel).
+        ``certificate`` is the client certificate that proved ``user`` at a bootstrap: the
+        context keeps it, so that each use checks it again."""
         request = parse_context_request(body, operation)
-        lifetime = min(CONTEXT_LIFETIME, timedelta(seconds=config.tokens.max_lifetime_seconds))
+        # How long a context lives (and a renewal extends it): the administrator's setting,
+        # within the server's token maximum.
+        tokens = config.tokens
+        lifetime = timedelta(seconds=min(tokens.security_context_lifetime_seconds,
+                                         tokens.max_lifetime_seconds))
         if operation is ContextOperation.ISSUE:
+            lifetime = _within_certificate(lifetime, certificate, now)
             trust = model.options | _bootstrap_options(model)
             key = context_key(
                 request,
@@ -81,7 +89,9 @@ class SecureConversation:
             identifier = f"urn:uuid:{uuid.uuid4()}"
             self._store.contexts.add(identifier, key.key, user_id=user.user_id,
                                      username=user.username, created_at=now,
-                                     expires_at=now + lifetime)
+                                     expires_at=now + lifetime,
+                                     certificate_der=None if certificate is None
+                                     else certificate.public_bytes(Encoding.DER))
             log.info("issued security context %s to %r", identifier, user.username)
             return build_context_response(
                 IssuedContext(identifier, _token_id(), now, now + lifetime, key),
@@ -115,7 +125,15 @@ class SecureConversation:
             raise BadContextTokenError(_UNUSABLE.format(target[:80], "not known to this STS"))
         expires = stored.expires_at
         if operation is ContextOperation.RENEW:
-            expires = now + lifetime
+            # WS-SecureConversation asks a Renew to re-authenticate the bootstrap's claims,
+            # because the issuer need not remember them and they may expire before the
+            # renewed context. This STS remembers them (the user, the certificate) and checks
+            # them again on every use of the context, Renew included (authenticate_context),
+            # so a Renew needs only the context's key, as Rampart and WSS4J clients send it;
+            # and the renewed context ends no later than the bootstrap certificate does.
+            proved = (None if stored.certificate_der is None
+                      else x509.load_der_x509_certificate(stored.certificate_der))
+            expires = now + _within_certificate(lifetime, proved, now)
             if not self._store.contexts.extend(target, expires):
                 raise BadContextTokenError(_UNUSABLE.format(target[:80], "cancelled"))
             log.info("renewed security context %s of %r", target, user.username)
@@ -153,6 +171,22 @@ class ContextLookup:
         if stored is None:  # pragma: no cover - the engine found it through this lookup
             raise BadContextTokenError("The message's security context is not known.")
         return stored.user_id, stored.username
+
+    def certificate(self, inbound: InboundResult) -> bytes | None:
+        """The client certificate (DER) the bootstrap of the context that protected the
+        message proved, if it proved one."""
+        context = inbound.context
+        stored = self._found.get(context.context or "") if context is not None else None
+        return None if stored is None else stored.certificate_der
+
+
+def _within_certificate(lifetime: timedelta, certificate: x509.Certificate | None,
+                        now: datetime) -> timedelta:
+    """``lifetime``, shortened so that a context ends no later than the certificate that
+    obtained it (an expired certificate proves nobody)."""
+    if certificate is None:
+        return lifetime
+    return max(timedelta(0), min(lifetime, certificate.not_valid_after_utc - now))
 
 
 def _token_id() -> str:

@@ -156,6 +156,7 @@ class TrustService:
             _require_enforceable(config)
             now = self._clock()
             inbound = None
+            proving: x509.Certificate | None = None  # the client certificate a bootstrap proved
             contexts = self._conversations.lookup(now)
             if self._security.applies(config):
                 # The body may be encrypted: the message is checked and decrypted before the
@@ -178,19 +179,26 @@ class TrustService:
                 user = self._authenticator.authenticate(message, config, now)
             elif inbound.context is not None:
                 # Protected with a security context: the user its bootstrap proved.
+                # The certificate that obtained it is checked again (trust, validity,
+                # revocation, mapping) on every use.
                 user_id, username = contexts.principal(inbound)
-                user = self._authenticator.authenticate_context(user_id, username, config, now)
+                user = self._authenticator.authenticate_context(
+                    user_id, username, config, now,
+                    certificate_der=contexts.certificate(inbound),
+                    trusted=self._security.trusted_certificates(config))
             else:
+                secured_model = self._security.model_for(config, message.action)
                 user = self._authenticator.authenticate_secured(
-                    inbound, self._security.model_for(config, message.action), config, now,
+                    inbound, secured_model, config, now,
                     self._security.trusted_certificates(config),
                     tuple(self._signing_certificates()),
                 )
+                proving = self._authenticator.certificate_proving(inbound, secured_model)
             if operation is not None:
                 assert inbound is not None
                 reply_body: etree._Element = self._conversations.answer(
                     operation, message.body, inbound, user, policy_model(config.security),
-                    config, now)
+                    config, now, certificate=proving)
                 durable: Future[None] | None = None
                 action = context_response_action(operation)
             else:

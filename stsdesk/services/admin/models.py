@@ -249,6 +249,9 @@ class TokenSettings:
     default_lifetime_seconds: int
     max_lifetime_seconds: int
     clock_skew_seconds: int
+    # How long a SecureConversation context lives (capped by the maximum); None: the server
+    # has no such setting (a server from before it).
+    security_context_lifetime_seconds: int | None = None
 
 
 @dataclass(frozen=True)

@@ -159,11 +159,14 @@ def _password_digest(body: Any) -> PasswordDigestSetting | None:
 
 def _sts_settings(tokens: Any, lockout: Any, digest: Any = None) -> StsSettings:
     token_data, lockout_data = dict_of(tokens), dict_of(lockout)
+    context_lifetime = token_data.get("securityContextLifetimeSeconds")
     return StsSettings(
         tokens=TokenSettings(
             default_lifetime_seconds=int(token_data["defaultLifetimeSeconds"]),
             max_lifetime_seconds=int(token_data["maxLifetimeSeconds"]),
             clock_skew_seconds=int(token_data["clockSkewSeconds"]),
+            security_context_lifetime_seconds=(
+                None if context_lifetime is None else int(context_lifetime)),
         ),
         lockout=LockoutPolicy(
             max_failed_attempts=int(lockout_data["maxFailedAttempts"]),
@@ -428,11 +431,16 @@ class StsdeskAdminApi(ScimUsersAndRoles, StsdeskTrustStore):
         return read("the STS settings", lambda: _sts_settings(tokens, lockout, digest))
 
     def update_sts_settings(self, settings: StsSettings) -> StsSettings:
-        tokens = self.client.put(f"{_STS}/token-settings", {
+        token_body: dict[str, int] = {
             "defaultLifetimeSeconds": settings.tokens.default_lifetime_seconds,
             "maxLifetimeSeconds": settings.tokens.max_lifetime_seconds,
             "clockSkewSeconds": settings.tokens.clock_skew_seconds,
-        })
+        }
+        if settings.tokens.security_context_lifetime_seconds is not None:
+            # Sent only when known: a server from before the setting refuses unknown fields.
+            token_body["securityContextLifetimeSeconds"] = (
+                settings.tokens.security_context_lifetime_seconds)
+        tokens = self.client.put(f"{_STS}/token-settings", token_body)
         lockout = self.client.put(f"{_STS}/lockout-policy", {
             "maxFailedAttempts": settings.lockout.max_failed_attempts,
             "lockoutSeconds": settings.lockout.lockout_seconds,

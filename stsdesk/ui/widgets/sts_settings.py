@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stsdesk.core.limits import MAX_CONTEXT_LIFETIME_SECONDS, MIN_CONTEXT_LIFETIME_SECONDS
 from stsdesk.services.admin.models import (
     LockoutPolicy,
     PasswordDigestSetting,
@@ -61,6 +62,11 @@ class StsSettingsGroup(QGroupBox):
         self.default_lifetime = _spin(self, 0, 7 * _DAY, " s")
         self.max_lifetime = _spin(self, 0, 30 * _DAY, " s")
         self.clock_skew = _spin(self, 0, 3600, " s")
+        self.context_lifetime = _spin(self, 0, MAX_CONTEXT_LIFETIME_SECONDS, " s")
+        self.context_lifetime.setToolTip(
+            "How long a WS-SecureConversation security context (scenarios 9 to 15) lives, and "
+            "how far a Renew extends it; never longer than the maximum token lifetime.")
+        self.context_lifetime.setEnabled(False)  # until the server says it has the setting
         self.max_attempts = _spin(self, 0, 1000, " failed sign-ins")
         self.lockout = _spin(self, 0, 30 * _DAY, " s")
         self.problem_label = error_label(self)
@@ -82,6 +88,7 @@ class StsSettingsGroup(QGroupBox):
         tokens.addRow("Default token lifetime:", self.default_lifetime)
         tokens.addRow("Maximum token lifetime:", self.max_lifetime)
         tokens.addRow("Allowed clock skew:", self.clock_skew)
+        tokens.addRow("Security context lifetime:", self.context_lifetime)
         tokens.addRow(self.problem_label)
         sign_in = QFormLayout()
         sign_in.addRow("Lock an account after:", self.max_attempts)
@@ -109,7 +116,7 @@ class StsSettingsGroup(QGroupBox):
         self.apply_button.setEnabled(False)
 
     def _connect_signals(self) -> None:
-        for box in self._fields:
+        for box in (*self._fields, self.context_lifetime):
             box.valueChanged.connect(self.on_field_value_changed)
         self.allow_digest.toggled.connect(self.on_field_value_changed)
         self.apply_button.clicked.connect(self.on_apply_button_clicked)
@@ -123,8 +130,16 @@ class StsSettingsGroup(QGroupBox):
             box.blockSignals(True)
             box.setValue(value)
             box.blockSignals(False)
+        self._show_context_lifetime(settings.tokens.security_context_lifetime_seconds)
         self._show_digest(settings.password_digest)
         self.on_field_value_changed()
+
+    def _show_context_lifetime(self, seconds: int | None) -> None:
+        # A server from before the setting has none: the box stays greyed out and is not sent.
+        self.context_lifetime.setEnabled(seconds is not None)
+        self.context_lifetime.blockSignals(True)
+        self.context_lifetime.setValue(seconds if seconds is not None else 0)
+        self.context_lifetime.blockSignals(False)
 
     def _show_digest(self, digest: PasswordDigestSetting | None) -> None:
         self.allow_digest.setEnabled(digest is not None)
@@ -144,12 +159,15 @@ class StsSettingsGroup(QGroupBox):
 
     def values(self) -> StsSettings:
         loaded = self._loaded.password_digest if self._loaded is not None else None
+        known_context = (self._loaded is not None
+                         and self._loaded.tokens.security_context_lifetime_seconds is not None)
         # The stored count is the server's to say: only "allowed" is the person's choice.
         digest = (None if loaded is None
                   else PasswordDigestSetting(self.allow_digest.isChecked(), loaded.stored_count))
         return StsSettings(
             tokens=TokenSettings(self.default_lifetime.value(), self.max_lifetime.value(),
-                                 self.clock_skew.value()),
+                                 self.clock_skew.value(),
+                                 self.context_lifetime.value() if known_context else None),
             lockout=LockoutPolicy(self.max_attempts.value(), self.lockout.value()),
             password_digest=digest,
         )
@@ -166,6 +184,10 @@ class StsSettingsGroup(QGroupBox):
                                 (self.lockout, "Keeping an account locked", "1 s")):
             if box.value() < 1:
                 return f"{what} must be at least {unit}.", box
+        if self.context_lifetime.isEnabled() and (
+                self.context_lifetime.value() < MIN_CONTEXT_LIFETIME_SECONDS):
+            return (f"The security context lifetime must be at least "
+                    f"{MIN_CONTEXT_LIFETIME_SECONDS} s.", self.context_lifetime)
         default, maximum = self.default_lifetime.value(), self.max_lifetime.value()
         if default > maximum:
             return (f"The default token lifetime ({default} s) is longer than the maximum "

@@ -9,11 +9,16 @@ from tests.server.admin.conftest import API
 
 def test_token_settings_round_trip_and_audit(api, bootstrapped):
     assert api.get(f"{API}/sts/token-settings").json() == {
-        "defaultLifetimeSeconds": 300, "maxLifetimeSeconds": 28800, "clockSkewSeconds": 300}
+        "defaultLifetimeSeconds": 300, "maxLifetimeSeconds": 28800, "clockSkewSeconds": 300,
+        "securityContextLifetimeSeconds": 3600}
     answer = api.put(f"{API}/sts/token-settings", json={
-        "defaultLifetimeSeconds": 600, "maxLifetimeSeconds": 3600, "clockSkewSeconds": 60})
+        "defaultLifetimeSeconds": 600, "maxLifetimeSeconds": 3600, "clockSkewSeconds": 60,
+        "securityContextLifetimeSeconds": 900})
     assert answer.status_code == 200
-    assert bootstrapped.store.snapshot().tokens.default_lifetime_seconds == 600
+    assert answer.json()["securityContextLifetimeSeconds"] == 900
+    tokens = bootstrapped.store.snapshot().tokens
+    assert (tokens.default_lifetime_seconds, tokens.security_context_lifetime_seconds) == (
+        600, 900)
     entries = api.get(f"{API}/audit-logs").json()["entries"]
     assert entries[0]["action"] == "sts.token-settings.update"
 
@@ -23,11 +28,25 @@ def test_token_settings_round_trip_and_audit(api, bootstrapped):
     {"defaultLifetimeSeconds": 100, "maxLifetimeSeconds": 10, "clockSkewSeconds": 0},
     {"defaultLifetimeSeconds": 100, "maxLifetimeSeconds": 1000},
     {"defaultLifetimeSeconds": "x", "maxLifetimeSeconds": 1000, "clockSkewSeconds": 1},
+    {"defaultLifetimeSeconds": 100, "maxLifetimeSeconds": 1000, "clockSkewSeconds": 1,
+     "securityContextLifetimeSeconds": 59},
+    {"defaultLifetimeSeconds": 100, "maxLifetimeSeconds": 1000, "clockSkewSeconds": 1,
+     "securityContextLifetimeSeconds": 24 * 3600 + 1},
 ])
 def test_bad_token_settings_are_400(api, body):
     answer = api.put(f"{API}/sts/token-settings", json=body)
     assert answer.status_code == 400
     assert answer.json()["description"]
+
+
+def test_a_client_that_omits_the_context_lifetime_keeps_it(api, bootstrapped):
+    body = {"defaultLifetimeSeconds": 300, "maxLifetimeSeconds": 28800, "clockSkewSeconds": 300}
+    assert api.put(f"{API}/sts/token-settings", json={
+        **body, "securityContextLifetimeSeconds": 7200}).status_code == 200
+    answer = api.put(f"{API}/sts/token-settings", json=body)
+    assert answer.status_code == 200
+    assert answer.json()["securityContextLifetimeSeconds"] == 7200
+    assert bootstrapped.store.snapshot().tokens.security_context_lifetime_seconds == 7200
 
 
 def test_lockout_policy_takes_effect(api, bootstrapped):

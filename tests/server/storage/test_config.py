@@ -70,6 +70,8 @@ def test_config_lists_become_tuples(store: Store) -> None:
         TokenSettings(default_lifetime_seconds=0),
         TokenSettings(default_lifetime_seconds=600, max_lifetime_seconds=300),
         TokenSettings(clock_skew_seconds=-1),
+        TokenSettings(security_context_lifetime_seconds=59),
+        TokenSettings(security_context_lifetime_seconds=24 * 3600 + 1),
         TokenSettings(default_lifetime_seconds="300"),  # type: ignore[arg-type]
         LockoutPolicy(max_failed_attempts=-1),
     ],
