@@ -25,12 +25,11 @@ from lxml import etree
 from stsdesk.core import ns
 from stsdesk.core.errors import InvalidRequestError
 from stsdesk.core.secconv_client import ClientContext
-from stsdesk.core.soap import SoapVersion
 from stsdesk.core.wssec.algorithms import AlgorithmSuite
 from stsdesk.core.wssec.derived import make_derived_key, wsc_for
 from stsdesk.core.wssec.encryption import encrypt_in_place, new_session_key, wrap_key
 from stsdesk.core.wssec.kerberos import ap_req_sha1
-from stsdesk.core.wssec.outbound import certificate_reference
+from stsdesk.core.wssec.outbound import certificate_reference, open_envelope
 from stsdesk.core.wssec.policy import Binding, PolicyModel, TokenKind
 from stsdesk.core.wssec.signature import SignatureKey, sign_detached
 from stsdesk.core.wssec.tokens import DS_, SAML_ASSERTIONS, WSSE_, WSU_ID, XENC_, encrypted_key_sha1
@@ -105,13 +104,7 @@ def secure_request(envelope: bytes, security: RequestSecurity) -> SecuredRequest
             "protected by HTTPS alone (send it with a UsernameToken)."
         )
     _require(security)
-    root = _declaring_wsu(parse_xml(envelope))
-    version = SoapVersion(etree.QName(root).namespace)
-    header = root.find(f"{{{version.value}}}Header")
-    if header is None:
-        header = etree.Element(f"{{{version.value}}}Header")
-        root.insert(0, header)
-    body = root.find(f"{{{version.value}}}Body")
+    root, version, header, body = open_envelope(envelope)
     if body is None:
         raise InvalidRequestError("The request has no SOAP Body to secure.")
     sec = etree.SubElement(header, f"{WSSE_}Security", nsmap={"wsse": ns.WSSE, "wsu": ns.WSU})
@@ -204,16 +197,6 @@ def _require(security: RequestSecurity) -> None:
         )
     if policy.supporting_of(TokenKind.USERNAME) is not None and not security.username:
         raise InvalidRequestError("The policy asks for a UsernameToken: type the user name.")
-
-
-def _declaring_wsu(root: etree._Element) -> etree._Element:
-    """The envelope with ``wsu`` declared on it (nothing in it is signed yet)."""
-    if root.nsmap.get("wsu") == ns.WSU:
-        return root
-    rebuilt = etree.Element(root.tag, attrib=dict(root.attrib),
-                            nsmap={**root.nsmap, "wsu": ns.WSU})
-    rebuilt.extend(list(root))
-    return rebuilt
 
 
 def _named(block: etree._Element, wanted: tuple[tuple[str | None, str], ...]) -> bool:

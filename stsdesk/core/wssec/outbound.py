@@ -43,7 +43,7 @@ from stsdesk.core.wssec.tokens import (
 from stsdesk.core.wssecurity import format_xs_datetime
 from stsdesk.core.xmlparse import parse_xml
 
-__all__ = ["ResponseSecurity", "secure_response", "certificate_reference"]
+__all__ = ["ResponseSecurity", "secure_response", "certificate_reference", "open_envelope"]
 
 _WSSE11_ = f"{{{ns.WSSE11}}}"
 _RESPONSE_TTL = timedelta(minutes=5)
@@ -69,13 +69,7 @@ def secure_response(envelope: bytes, security: ResponseSecurity) -> bytes:
     suite = policy.algorithm_suite
     if suite is None or policy.binding not in (Binding.ASYMMETRIC, Binding.SYMMETRIC):
         return envelope
-    root = _declaring_wsu(parse_xml(envelope))
-    version = SoapVersion(etree.QName(root).namespace)
-    header = root.find(f"{{{version.value}}}Header")
-    if header is None:
-        header = etree.Element(f"{{{version.value}}}Header")
-        root.insert(0, header)
-    body = root.find(f"{{{version.value}}}Body")
+    root, version, header, body = open_envelope(envelope)
     if body is None:  # pragma: no cover - build_response always writes a Body
         raise CryptoError("The response has no Body to secure.")
     sec = etree.SubElement(header, f"{WSSE_}Security",
@@ -134,6 +128,20 @@ def secure_response(envelope: bytes, security: ResponseSecurity) -> bytes:
                                    key_info=lambda: copy.deepcopy(info), new_id=_new_id)
             sec.replace(marker, _reference_list(ids))
     return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+def open_envelope(envelope: bytes) -> tuple[
+        etree._Element, SoapVersion, etree._Element, etree._Element | None]:
+    """``envelope`` parsed, ready for a wsse:Security header: its root (with ``wsu`` declared),
+    SOAP version, Header (made if missing) and Body (None if missing). The one preparation the
+    STS's answers and the test client's requests share."""
+    root = _declaring_wsu(parse_xml(envelope))
+    version = SoapVersion(etree.QName(root).namespace)
+    header = root.find(f"{{{version.value}}}Header")
+    if header is None:
+        header = etree.Element(f"{{{version.value}}}Header")
+        root.insert(0, header)
+    return root, version, header, root.find(f"{{{version.value}}}Body")
 
 
 def _declaring_wsu(root: etree._Element) -> etree._Element:
