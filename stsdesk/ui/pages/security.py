@@ -309,7 +309,9 @@ class SecurityTokenServicePage(Page):
             self.scenario_label.setText(f"{prefix}{security.scenario_id or '—'}")
             self.description_label.setText("")
         self.domain_label.setText(security.user_store_domain or "—")
-        self.roles_label.setText(", ".join(security.allowed_roles) or "— (none)")
+        self.roles_label.setText(
+            "not used by this scenario" if scenario is not None and not scenario.asks_for_roles
+            else ", ".join(security.allowed_roles) or "— (none)")
         available = ", ".join(k.name + (" (private)" if k.private_store else "")
                               for k in overview.keystores) or "none"
         if scenario is not None and not scenario.asks_for_keystores:
@@ -329,9 +331,12 @@ class SecurityTokenServicePage(Page):
         self._policy_form.setRowVisible(self.kerberos_label, bool(principal))
         suite = security.algorithm_suite
         default = " (WSO2 default)" if suite is DEFAULT_ALGORITHM_SUITE else ""
+        # Only the transport scenario (1) leaves its messages to TLS; the others, Kerberos
+        # among them, sign them with the suite's algorithms.
+        transport = scenario is not None and scenario.id == "scenario1"
         self.suite_label.setText(
-            f"{suite.value}{default}" if scenario is None or scenario.asks_for_keystores
-            else f"{suite.value}{default}: TLS protects this scenario's messages")
+            f"{suite.value}{default}: TLS protects this scenario's messages" if transport
+            else f"{suite.value}{default}")
 
     def _show_proof_key_type(self, value: str) -> None:
         self._proof_group.blockSignals(True)
@@ -418,7 +423,8 @@ class SecurityTokenServicePage(Page):
         if security.own_policy:
             name = f"{security.policy_name} (a policy of your own)"
         roles = ", ".join(security.allowed_roles)
-        self.banner.success(f"Security scenario {name} applied." +
+        # WSO2's summaries end in a full stop of their own ("…Kerberos Token.").
+        self.banner.success(f"Security scenario {name.rstrip('.')} applied." +
                             (f" Only users with the roles {roles} obtain tokens." if roles else ""))
         self._after_change()
 
