@@ -21,11 +21,14 @@ _E = TypeVar("_E", bound=StrEnum)
 def at_most_one(
     parent: etree._Element, tag: str, too_many: Callable[[int], StsError]
 ) -> etree._Element | None:
-    """The one ``tag`` child of ``parent``, or None; ``too_many(count)`` is raised for several."""
-    found = parent.findall(tag)
-    if len(found) > 1:
-        raise too_many(len(found))
-    return found[0] if found else None
+    """The one child of ``parent`` named ``tag`` (a Clark name, no path), or None;
+    ``too_many(count)`` is raised for several."""
+    # iterchildren matches in C; findall went through lxml's Python ElementPath every call.
+    found = parent.iterchildren(tag)
+    first = next(found, None)
+    if first is not None and next(found, None) is not None:
+        raise too_many(2 + sum(1 for _ in found))
+    return first
 
 
 def decode_base64(text: str | None, what: str, error: type[StsError]) -> bytes:
