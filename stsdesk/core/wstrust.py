@@ -15,7 +15,7 @@ from lxml import etree
 from stsdesk.core import ns
 from stsdesk.core.errors import InvalidRequestError, RequestFailedError
 from stsdesk.core.tokentypes import TokenType
-from stsdesk.core.xmlutil import at_most_one, decode_base64
+from stsdesk.core.xmlutil import ChildIndex, at_most_one, decode_base64
 from stsdesk.core.xsdatetime import format_xs_datetime, parse_xs_datetime
 
 __all__ = [
@@ -171,38 +171,6 @@ def _repeated(tag: str, count: int) -> InvalidRequestError:
         "send it once.")
 
 
-class _ChildIndex:
-    """An element's child elements by Clark name, gathered in one pass.
-
-    A request is read by asking for each child it may have; asking the element each time
-    walked its children once per question (nineteen times per request).
-    """
-
-    __slots__ = ("_by_tag",)
-
-    def __init__(self, element: etree._Element) -> None:
-        by_tag: dict[str, list[etree._Element]] = {}
-        for child in element.iterchildren(etree.Element):
-            by_tag.setdefault(child.tag, []).append(child)
-        self._by_tag = by_tag
-
-    def only(self, tag: str) -> etree._Element | None:
-        """The one child named ``tag``, or None; InvalidRequestError when there are several."""
-        found = self._by_tag.get(tag)
-        if found is None:
-            return None
-        if len(found) > 1:
-            raise _repeated(tag, len(found))
-        return found[0]
-
-    def all(self, *tags: str) -> list[etree._Element]:
-        """Every child named one of ``tags``."""
-        return [child for tag in tags for child in self._by_tag.get(tag, ())]
-
-    def has(self, tag: str) -> bool:
-        return tag in self._by_tag
-
-
 def _b64(text: str | None, what: str) -> bytes:
     return decode_base64(text, what, InvalidRequestError)
 
@@ -252,8 +220,8 @@ def _address(container: etree._Element) -> str | None:
     return None
 
 
-def _find_applies_to(parent: etree._Element | _ChildIndex) -> etree._Element | None:
-    children = parent if isinstance(parent, _ChildIndex) else _ChildIndex(parent)
+def _find_applies_to(parent: etree._Element | ChildIndex) -> etree._Element | None:
+    children = parent if isinstance(parent, ChildIndex) else ChildIndex(parent, _repeated)
     found = children.all(*_APPLIES_TO_TAGS)
     if len(found) > 1:
         raise InvalidRequestError("The request has more than one wsp:AppliesTo; send one.")
@@ -272,12 +240,12 @@ def parse_request(body: etree._Element, *, action: str | None = None) -> Securit
             f"({ns.WST_2005}) namespace."
         )
     wst = f"{{{version.namespace}}}"
-    children = _ChildIndex(body)
+    children = ChildIndex(body, _repeated)
     request_type = _parse_request_type(children.only(f"{wst}RequestType"), version)
     _check_action(action, version, request_type)
 
     secondary_el = children.only(f"{wst}SecondaryParameters")
-    secondary = _ChildIndex(secondary_el) if secondary_el is not None else None
+    secondary = ChildIndex(secondary_el, _repeated) if secondary_el is not None else None
 
     def primary_or_secondary(local: str) -> etree._Element | None:
         element = children.only(f"{wst}{local}")
