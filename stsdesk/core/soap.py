@@ -225,13 +225,18 @@ def _version_name(version: SoapVersion) -> str:
     return "SOAP 1.1" if version is SoapVersion.SOAP11 else "SOAP 1.2"
 
 
+# Per SOAP version: the other version's Clark prefix, then this version's Header and Body tags.
+_ENVELOPE_TAGS = {
+    version: (f"{{{other}}}", f"{{{version.value}}}Header", f"{{{version.value}}}Body")
+    for version, other in ((SoapVersion.SOAP11, ns.SOAP12), (SoapVersion.SOAP12, ns.SOAP11))
+}
+
+
 def _envelope_parts(
     root: etree._Element, version: SoapVersion
 ) -> tuple[etree._Element | None, etree._Element]:
     other = SoapVersion.SOAP12 if version is SoapVersion.SOAP11 else SoapVersion.SOAP11
-    other_prefix = f"{{{other.value}}}"
-    header_tag = f"{{{version.value}}}Header"
-    body_tag = f"{{{version.value}}}Body"
+    other_prefix, header_tag, body_tag = _ENVELOPE_TAGS[version]
     header: etree._Element | None = None
     body: etree._Element | None = None
     for child in root.iterchildren(etree.Element):

@@ -42,6 +42,9 @@ _ULTIMATE_RECEIVER = {"", ns.SOAP12_ULTIMATE_RECEIVER}
 _NEXT = {ns.SOAP11_ACTOR_NEXT, ns.SOAP12_ROLE_NEXT}
 _X509_VALUE_TYPES = {ns.X509V3, ns.X509_TOKEN}
 _PREFIXES = {ns.WSSE: "wsse", ns.WSU: "wsu"}
+# The attribute naming the header block's intended receiver: SOAP 1.1's actor, 1.2's role.
+_ROLE_ATTRIBUTES = {SoapVersion.SOAP11: f"{{{ns.SOAP11}}}actor",
+                    SoapVersion.SOAP12: f"{{{ns.SOAP12}}}role"}
 
 @dataclass(frozen=True)
 class UsernameToken:
@@ -103,8 +106,7 @@ def _b64(text: str | None, what: str) -> bytes:
 
 
 def _role(header: etree._Element, version: SoapVersion) -> str:
-    name = "actor" if version is SoapVersion.SOAP11 else "role"
-    role = (header.get(f"{{{version.value}}}{name}") or "").strip()
+    role = (header.get(_ROLE_ATTRIBUTES[version]) or "").strip()
     return "" if role in _ULTIMATE_RECEIVER else role
 
 
