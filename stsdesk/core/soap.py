@@ -111,18 +111,30 @@ def _parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     return media.strip().lower(), params
 
 
-@functools.lru_cache(maxsize=64)
+# Longer Content-Type values are read afresh each time, so the cache holds at most 64 short
+# strings whatever a sender makes up.
+_CACHED_CONTENT_TYPE_LENGTH = 512
+
+
 def _transport(content_type: str) -> tuple[str, SoapVersion, str | None]:
     """The media type, the SOAP version it names and the ``action`` parameter of a
     Content-Type header value.
 
     Clients send the same few values again and again, and reading one took a fifth of the
-    envelope's parse; the cache is small and bounded, so a sender making up new values costs
-    only the parse each one needs anyway. A value that names no SOAP version is never cached
-    (the error propagates).
+    envelope's parse, so the answers for recent values are kept. A value that names no SOAP
+    version is never kept (the error propagates).
     """
+    if len(content_type) > _CACHED_CONTENT_TYPE_LENGTH:
+        return _read_transport(content_type)
+    return _cached_transport(content_type)
+
+
+def _read_transport(content_type: str) -> tuple[str, SoapVersion, str | None]:
     media, params = _parse_content_type(content_type)
     return media, _version_for_media_type(media), params.get("action")
+
+
+_cached_transport = functools.lru_cache(maxsize=64)(_read_transport)
 
 
 def _version_for_media_type(media: str) -> SoapVersion:
