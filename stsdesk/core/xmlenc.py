@@ -28,8 +28,8 @@ from stsdesk.core.xmlskeletons import fresh_copy
 from stsdesk.core.xmlutil import algorithm
 
 __all__ = ["key_info_thumbprint",
-    "BlockEncryption", "KeyTransport", "encrypt_element", "encrypt_key", "decrypt_element",
-    "decrypt_key", "decrypt_cipher_data", "THUMBPRINT_SHA1", "TYPE_ELEMENT",
+    "BlockEncryption", "KeyTransport", "encrypt_element", "encrypt_element_text", "encrypt_key",
+    "decrypt_element", "decrypt_key", "decrypt_cipher_data", "THUMBPRINT_SHA1", "TYPE_ELEMENT",
 ]
 
 THUMBPRINT_SHA1 = ns.THUMBPRINT_SHA1
@@ -170,11 +170,24 @@ def encrypt_element(
     A fresh session key is wrapped in an xenc:EncryptedKey inside the EncryptedData's ds:KeyInfo.
     ``element`` itself is not modified.
     """
-    block_method = algorithm(BlockEncryption, block, "encryption algorithm")
-    transport = algorithm(KeyTransport, key_transport, "key transport algorithm")
     # etree.tostring keeps every namespace declaration in scope, so the plaintext is a complete
     # document even when the element sat inside a larger one.
     plaintext = etree.tostring(element, encoding="UTF-8", xml_declaration=False)
+    return encrypt_element_text(plaintext, certificate, block=block, key_transport=key_transport)
+
+
+def encrypt_element_text(
+    plaintext: bytes,
+    certificate: x509.Certificate,
+    *,
+    block: BlockEncryption | str = BlockEncryption.AES256_GCM,
+    key_transport: KeyTransport | str = KeyTransport.RSA_OAEP_MGF1P,
+) -> etree._Element:
+    """As :func:`encrypt_element`, for an element already written as text (UTF-8, no XML
+    declaration, every namespace it uses declared in it): a token minted as text is encrypted
+    from its bytes, without a tree to serialise."""
+    block_method = algorithm(BlockEncryption, block, "encryption algorithm")
+    transport = algorithm(KeyTransport, key_transport, "key transport algorithm")
     session_key = secrets.token_bytes(_KEY_BYTES[block_method])
     wrapped = _wrap_key(session_key, certificate, transport)
     encrypted_data = fresh_copy(("xenc:EncryptedData", block_method, transport),
