@@ -25,7 +25,8 @@ from stsdesk.core.xsdatetime import format_xs_datetime
 __all__ = [
     "SamlVersion", "PASSWORD_AUTHN_20", "PASSWORD_AUTHN_11", "SamlAttribute", "Bearer",
     "HolderOfKeySymmetric", "HolderOfKeyPublic", "Confirmation", "AssertionSpec",
-    "new_assertion_id", "build_assertion", "write_signed_assertion", "read_signed_assertion",
+    "new_assertion_id", "WrittenAssertion", "write_assertion", "build_assertion",
+    "write_signed_assertion", "read_signed_assertion",
     "signature_position", "sign_assertion", "encrypt_assertion_text",
     "verify_assertion", "assertion_id_of", "saml_version_of", "encrypt_assertion",
     "decrypt_assertion", "split_claim_uri", "join_claim_uri", "CM_BEARER_20", "CM_HOLDER_OF_KEY_20",
@@ -175,12 +176,17 @@ _DS_DECLARATION = f' xmlns:ds="{ns.DS}"'
 
 
 @dataclass(frozen=True)
-class _AssertionText:
-    """An unsigned assertion written as text."""
+class WrittenAssertion:
+    """An unsigned assertion written as text (:func:`write_assertion`)."""
 
     canonical: bytes  # its exclusive canonical form: what an enveloped signature's digest covers
     head: str  # the token's text up to where the ds:Signature goes
     tail: str  # and from there to its end
+
+    @property
+    def text(self) -> bytes:
+        """The unsigned token as UTF-8 text; its exclusive canonical form is ``canonical``."""
+        return (self.head + self.tail).encode("utf-8")
 
 
 class _Writer:
@@ -197,22 +203,26 @@ class _Writer:
         self.xsi_declarations.append(len(self.parts))
         self.parts.append(_XSI_DECLARATION)
 
-    def finish(self, root_declarations: str) -> _AssertionText:
+    def finish(self, root_declarations: str) -> WrittenAssertion:
         parts = self.parts
         canonical = "".join(parts).encode("utf-8")
         # parts[0] is the root's start tag up to its own namespace declaration.
         parts[0] += root_declarations
         for index in self.xsi_declarations:
             parts[index] = ""
-        return _AssertionText(
+        return WrittenAssertion(
             canonical,
             "".join(parts[: self.signature_at]),
             "".join(parts[self.signature_at :]),
         )
 
 
-def _write(spec: AssertionSpec) -> _AssertionText:
-    """``spec`` written as text (see the comment above); its values are checked and escaped."""
+def write_assertion(spec: AssertionSpec) -> WrittenAssertion:
+    """``spec`` written as text (see the comment above); its values are checked and escaped.
+
+    Raises InvalidRequestError for a spec no token can express, naming the field: a missing
+    issuer or subject, a time without a time zone, a character XML cannot carry.
+    """
     _check_spec(spec)
     writer = _Writer()
     if spec.version == SamlVersion.SAML20:
@@ -381,8 +391,8 @@ def _key_info(confirmation: Confirmation, version: SamlVersion) -> str:
 
 def build_assertion(spec: AssertionSpec) -> etree._Element:
     """The unsigned assertion described by ``spec`` (schema-valid for its SAML version)."""
-    text = _write(spec)
-    return _read_own((text.head + text.tail).encode("utf-8"))
+    written = write_assertion(spec)
+    return _read_own(written.text)
 
 
 def write_signed_assertion(
@@ -399,15 +409,15 @@ def write_signed_assertion(
     the schema wants it (SAML 2.0 right after Issuer, SAML 1.1 last). Read it with
     :func:`read_signed_assertion` or encrypt it with :func:`encrypt_assertion_text`.
     """
-    text = _write(spec)
+    written = write_assertion(spec)
     signature = xmldsig.enveloped_signature(
-        text.canonical,
+        written.canonical,
         identity,
         reference_id=spec.assertion_id,
         signature_algorithm=signature_algorithm,
         digest_algorithm=digest_algorithm,
     )
-    return (text.head + signature + text.tail).encode("utf-8")
+    return (written.head + signature + written.tail).encode("utf-8")
 
 
 # The text is this module's own, so the parser's limits on size (which protect the STS from a
