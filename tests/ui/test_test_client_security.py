@@ -378,3 +378,23 @@ def test_the_section_shows_its_choices_and_hints_whole(qtbot, window, api):
     assert cut_placeholders(section) == []
     assert cut_combos(section) == []
     assert window.width() == 1280
+
+
+@pytest.mark.parametrize(("key_type", "scenario", "needed", "optional"), [
+    ("BEARER", None, 0, 0),
+    ("BEARER", "scenario1", 0, 0),  # a UsernameToken over HTTPS signs nothing
+    ("BEARER", "scenario3", 0, 0),  # the symmetric binding: the STS's key, not the client's
+    ("SYMMETRIC", None, 0, 1),  # UseKey, for an EncryptedKey proof
+    ("BEARER", "scenario31", 0, 1),  # a PublicKey token from the history signs
+    ("PUBLIC", "scenario9", 2, 0),  # the bootstrap of the security context signs
+])
+def test_what_the_key_pair_is_for(key_type, scenario, needed, optional):
+    from stsdesk.core.wstrust import KeyType
+    from stsdesk.services.message_security import MessageSecurity
+    from stsdesk.ui.pages.test_client.client_key_section import key_pair_uses
+
+    security = MessageSecurity.for_scenario(scenario) if scenario else None
+    uses = key_pair_uses(KeyType[key_type], security)
+    assert tuple(map(len, uses)) == (needed, optional), uses
+    if needed == 2:
+        assert uses[0][1] == "scenario 9 signs the requests with its key"

@@ -74,6 +74,7 @@ class ClientKeyPairSection(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Client certificate and key", parent)
         self._needed: tuple[str, ...] = ()
+        self._in_use = False
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.usage = never_widen(QLabel(_UNUSED, self))
@@ -152,7 +153,8 @@ class ClientKeyPairSection(QGroupBox):
         else:
             text = _UNUSED
         self.usage.setText(text)
-        self.setEnabled(bool(needed or optional))
+        self._in_use = bool(needed or optional)
+        self.setEnabled(self._in_use)
         self.clear_errors()
 
     @property
@@ -161,7 +163,8 @@ class ClientKeyPairSection(QGroupBox):
 
     @property
     def in_use(self) -> bool:
-        return self.isEnabled()
+        """Something in the request uses the key pair (needed, or optional)."""
+        return self._in_use
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -92,8 +92,8 @@ def _same_server(first: str, second: str) -> bool:
 
 
 def _align_label_columns(groups: list[QWidget]) -> None:
-    """One label column for the form's groups, so their fields start at one edge rather than
-    each group's own (the key pair's fields sat 30 px left of the token's above them)."""
+    """One label column for ``groups``, so their fields start at one edge rather than each
+    group's own (the key pair's fields sat 30 px left of the token's above them)."""
     labels: list[QWidget] = []
     for group in groups:
         layout = group.layout()
@@ -133,13 +133,16 @@ class TokenRequestForm(QWidget):
         self.security = MessageSecuritySection(self)
         # After both uses of the key pair: the token's key type and the scenario.
         self.client_keys = ClientKeyPairSection(self)
-        groups: list[QWidget] = [self._endpoint_group(), self._token_group(), self.security,
-                                 self.client_keys, self._claims_group(), self._user_group()]
-        for group in groups:
+        request: list[QWidget] = [self._endpoint_group(), self._token_group(), self.security,
+                                  self.client_keys]
+        for group in request:
             box.addWidget(group)
+        # The claims list keeps its own, wider column: its rows are sized to fit it.
+        box.addWidget(self._claims_group())
+        box.addWidget(self._user_group())
         box.addWidget(self._tls_group())
         box.addStretch(1)
-        _align_label_columns(groups)
+        _align_label_columns(request)
         self._connect_signals()
         self.on_key_type_changed()
         self.on_tls_choice_changed()
