@@ -398,3 +398,18 @@ def test_what_the_key_pair_is_for(key_type, scenario, needed, optional):
     assert tuple(map(len, uses)) == (needed, optional), uses
     if needed == 2:
         assert uses[0][1] == "scenario 9 signs the requests with its key"
+
+
+def test_a_key_file_without_its_certificate_is_named_before_anything_is_read(
+        qtbot, fake_window, tmp_path):
+    page = fake_window.page("Test client")
+    fake_window.show_page("Test client")
+    qtbot.waitUntil(lambda: not fake_window.runner.busy, timeout=10_000)
+    choose(page.form.key_type, "SymmetricKey")
+    pair = page.form.client_keys
+    assert pair.isEnabled() and pair.usage.text().startswith("Optional: the STS may encrypt")
+    pair.key_file.setText(str(tmp_path / "client.key"))
+    qtbot.mouseClick(page.request_button, LEFT)
+    assert pair.certificate_error.isVisible() and pair.certificate_file.hasFocus()
+    assert "goes with the key file" in pair.certificate_error.text()
+    assert page.controller.history == () and not fake_window.runner.busy
