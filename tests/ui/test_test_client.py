@@ -154,6 +154,7 @@ def test_helpers_judge_endpoints_and_name_keyring_entries():
 def test_form_is_filled_from_the_connected_server(qtbot, window, parties, ui_server):
     page = open_page(qtbot, window)
     assert page.form.endpoint.text() == ui_server.url + "/services/wso2carbon-sts"
+    assert page.form.endpoint.cursorPosition() == 0  # the host in view, not the path's end
     assert page.form.tls_pinned.isChecked()
     assert page.form.pin.text().replace(":", "").lower() == fingerprint(
         fetch_certificate(ui_server.url))

@@ -360,6 +360,7 @@ class TokenRequestForm(QWidget):
                                  choices.certificates.active_signing)
         if not self.endpoint.text().strip() and choices.sts_url:
             self.endpoint.setText(choices.sts_url)
+            self.endpoint.setCursorPosition(0)  # show the scheme and host, not the path's end
             # The STS of the server we administer has the TLS certificate we pinned for it.
             if pinned_sha256 and _same_server(choices.sts_url, server_url):
                 self.pin.setText(display_fingerprint(pinned_sha256))
