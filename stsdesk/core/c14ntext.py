@@ -54,7 +54,7 @@ def _refuse_unwritable(value: str, what: str) -> None:
     if found is not None:
         raise InvalidRequestError(
             f"The {what} contains a character XML cannot carry (U+{ord(found.group()):04X} at "
-            f"position {found.start() + 1}), so no token can hold it. Remove it: a token carries "
+            f"position {found.start() + 1}), so no token can hold it. Change it: a token can carry "
             "no control characters other than tab, line feed and carriage return, no U+FFFE or "
             "U+FFFF and no unpaired surrogates."
         )
