@@ -193,9 +193,10 @@ def encrypt_element_text(
     encrypted_data = fresh_copy(("xenc:EncryptedData", block_method, transport),
                                 lambda: _encrypted_data_skeleton(block_method, transport))
     _fill_encrypted_key(encrypted_data[1][0], certificate, wrapped)  # KeyInfo/EncryptedKey
-    encrypted_data[2][0].text = base64.b64encode(  # CipherData/CipherValue
+    # CipherData/CipherValue; lxml takes the ASCII bytes as they are.
+    encrypted_data[2][0].text = base64.b64encode(
         _encrypt_octets(block_method, session_key, plaintext)
-    ).decode("ascii")
+    )
     return encrypted_data
 
 
