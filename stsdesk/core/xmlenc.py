@@ -129,6 +129,15 @@ def _thumbprint_text(certificate: x509.Certificate) -> str:
     return base64.b64encode(certificate_thumbprint_sha1(certificate)).decode("ascii")
 
 
+# Both key transport methods as written (with their defaults); immutable, so built once rather
+# than for every key wrapped.
+_OAEP_DEFAULTS = padding.OAEP(
+    mgf=padding.MGF1(hashes.SHA1()),  # noqa: S303 - the methods' defined defaults
+    algorithm=hashes.SHA1(),  # noqa: S303
+    label=None,
+)
+
+
 def _wrap_key(key: bytes, certificate: x509.Certificate, transport: KeyTransport) -> bytes:
     """``key`` encrypted with RSA-OAEP for ``certificate``."""
     if not key:
@@ -144,14 +153,7 @@ def _wrap_key(key: bytes, certificate: x509.Certificate, transport: KeyTransport
     # the wrap is done here. Both methods are written with their defaults: SHA-1 digest and
     # MGF1 with SHA-1, no OAEPparams; xmlsec decrypts them (decrypt_key).
     try:
-        return public_key.encrypt(
-            bytes(key),
-            padding.OAEP(
-                mgf=padding.MGF1(hashes.SHA1()),  # noqa: S303 - the methods' defined defaults
-                algorithm=hashes.SHA1(),  # noqa: S303
-                label=None,
-            ),
-        )
+        return public_key.encrypt(bytes(key), _OAEP_DEFAULTS)
     except ValueError as exc:
         raise InvalidRequestError(
             f"A {len(key)}-byte key is too long to encrypt for this certificate's RSA key."
