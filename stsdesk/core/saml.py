@@ -21,6 +21,7 @@ from stsdesk.core.c14ntext import escape_attribute, escape_text
 from stsdesk.core.certificates import SigningIdentity
 from stsdesk.core.errors import InvalidRequestError, InvalidSecurityTokenError
 from stsdesk.core.xmlparse import XmlLimits, parse_xml
+from stsdesk.core.xmlskeletons import fresh_copy
 from stsdesk.core.xsdatetime import format_xs_datetime
 
 __all__ = [
@@ -546,11 +547,12 @@ def encrypt_assertion(
 
     SAML 1.1 has no wrapper element, so its encrypted form is the xenc:EncryptedData itself.
     """
-    version = saml_version_of(element)
-    encrypted_data = xmlenc.encrypt_element(
-        element, certificate, block=block, key_transport=key_transport
+    # etree.tostring keeps every namespace declaration in scope, so the plaintext is a complete
+    # document even when the element sat inside a larger one.
+    plaintext = etree.tostring(element, encoding="UTF-8", xml_declaration=False)
+    return encrypt_assertion_text(
+        plaintext, saml_version_of(element), certificate, block=block, key_transport=key_transport
     )
-    return _encrypted_form(version, encrypted_data)
 
 
 def encrypt_assertion_text(
@@ -563,18 +565,26 @@ def encrypt_assertion_text(
 ) -> etree._Element:
     """:func:`encrypt_assertion` for an assertion of ``version`` from
     :func:`write_signed_assertion`, encrypted from its bytes."""
-    encrypted_data = xmlenc.encrypt_element_text(
-        data, certificate, block=block, key_transport=key_transport
-    )
-    return _encrypted_form(version, encrypted_data)
-
-
-def _encrypted_form(version: SamlVersion, encrypted_data: etree._Element) -> etree._Element:
     if version == SamlVersion.SAML11:
-        return encrypted_data
+        return xmlenc.encrypt_element_text(
+            data, certificate, block=block, key_transport=key_transport
+        )
+    # The wrapper is part of the copied skeleton: moving an EncryptedData into a new element
+    # cost more than the copy.
+    wrapper = fresh_copy(
+        ("saml2:EncryptedAssertion", block, key_transport),
+        lambda: _encrypted_assertion_skeleton(block, key_transport),
+    )
+    xmlenc.encrypt_into(wrapper[0], data, certificate)
+    return wrapper
+
+
+def _encrypted_assertion_skeleton(
+    block: xmlenc.BlockEncryption | str, key_transport: xmlenc.KeyTransport | str
+) -> etree._Element:
     # Only saml2 on the wrapper; the EncryptedData declares what it uses itself.
     wrapper = etree.Element(_s2("EncryptedAssertion"), nsmap={"saml2": ns.SAML2})
-    wrapper.append(encrypted_data)
+    wrapper.append(xmlenc.encrypted_data_skeleton(block, key_transport))
     return wrapper
 
 

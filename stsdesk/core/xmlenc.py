@@ -28,8 +28,8 @@ from stsdesk.core.xmlskeletons import fresh_copy
 from stsdesk.core.xmlutil import algorithm
 
 __all__ = ["key_info_thumbprint",
-    "BlockEncryption", "KeyTransport", "encrypt_element", "encrypt_element_text", "encrypt_key",
-    "decrypt_element", "decrypt_key", "decrypt_cipher_data", "THUMBPRINT_SHA1", "TYPE_ELEMENT",
+    "BlockEncryption", "KeyTransport", "encrypt_element", "encrypt_element_text", "encrypt_into",
+    "encrypted_data_skeleton", "encrypt_key", "decrypt_element", "decrypt_key", "decrypt_cipher_data", "THUMBPRINT_SHA1", "TYPE_ELEMENT",
 ]
 
 THUMBPRINT_SHA1 = ns.THUMBPRINT_SHA1
@@ -190,21 +190,40 @@ def encrypt_element_text(
     from its bytes, without a tree to serialise."""
     block_method = algorithm(BlockEncryption, block, "encryption algorithm")
     transport = algorithm(KeyTransport, key_transport, "key transport algorithm")
+    encrypted_data = fresh_copy(("xenc:EncryptedData", block_method, transport),
+                                lambda: encrypted_data_skeleton(block_method, transport))
+    encrypt_into(encrypted_data, plaintext, certificate)
+    return encrypted_data
+
+
+def encrypt_into(
+    encrypted_data: etree._Element, plaintext: bytes, certificate: x509.Certificate
+) -> None:
+    """Fill an empty copy of an :func:`encrypted_data_skeleton` with ``plaintext`` (an element
+    written as text) for ``certificate``, with the algorithms the skeleton names.
+
+    For a caller that keeps the EncryptedData inside a skeleton of its own (SAML 2.0's
+    EncryptedAssertion), so that the wrapper is copied with it rather than built per token.
+    """
+    block_method = BlockEncryption(encrypted_data[0].get("Algorithm"))  # EncryptionMethod
+    transport = KeyTransport(encrypted_data[1][0][0].get("Algorithm"))  # KeyInfo/EncryptedKey
     session_key = secrets.token_bytes(_KEY_BYTES[block_method])
     wrapped = _wrap_key(session_key, certificate, transport)
-    encrypted_data = fresh_copy(("xenc:EncryptedData", block_method, transport),
-                                lambda: _encrypted_data_skeleton(block_method, transport))
-    _fill_encrypted_key(encrypted_data[1][0], certificate, wrapped)  # KeyInfo/EncryptedKey
+    _fill_encrypted_key(encrypted_data[1][0], certificate, wrapped)
     # CipherData/CipherValue; lxml takes the ASCII bytes as they are.
     encrypted_data[2][0].text = base64.b64encode(
         _encrypt_octets(block_method, session_key, plaintext)
     )
-    return encrypted_data
 
 
-def _encrypted_data_skeleton(
-    block_method: BlockEncryption, transport: KeyTransport
+def encrypted_data_skeleton(
+    block: BlockEncryption | str, key_transport: KeyTransport | str
 ) -> etree._Element:
+    """An empty xenc:EncryptedData (Type Element) for these algorithms, for :func:`encrypt_into`:
+    EncryptionMethod, ds:KeyInfo with an EncryptedKey naming the certificate by thumbprint, and
+    CipherData. Build it once and copy it (xmlskeletons.fresh_copy)."""
+    block_method = algorithm(BlockEncryption, block, "encryption algorithm")
+    transport = algorithm(KeyTransport, key_transport, "key transport algorithm")
     encrypted_data = etree.Element(_x("EncryptedData"), nsmap=_XENC_NSMAP, Type=TYPE_ELEMENT)
     etree.SubElement(encrypted_data, _x("EncryptionMethod"), Algorithm=block_method.value)
     key_info = etree.SubElement(encrypted_data, _d("KeyInfo"), nsmap={"ds": ns.DS})

@@ -360,3 +360,20 @@ def test_characters_xml_cannot_carry_are_refused_naming_the_field(
         assert message.startswith(f"The {named} contains a character XML cannot carry")
         assert f"(U+{ord(character):04X} at position " in message
         assert "secret-ish" not in message  # the value itself is never repeated
+
+
+def test_each_encrypted_assertion_is_a_tree_of_its_own() -> None:
+    # SAML 2.0's EncryptedAssertion is copied with its EncryptedData from one skeleton per
+    # thread: a second token must neither share nor overwrite the first one's ciphertext.
+    spec = next(s for s in SPECS if s.version == SamlVersion.SAML20)
+    signed = write_signed_assertion(spec, STS)
+    first = encrypt_assertion_text(signed, spec.version, RP.certificate)
+    cipher_values = f".//{{{ns.XENC}}}CipherValue"
+    before = [node.text for node in first.iterfind(cipher_values)]
+    second = encrypt_assertion_text(signed, spec.version, RP.certificate)
+    assert [node.text for node in first.iterfind(cipher_values)] == before
+    assert second.getroottree() is not first.getroottree()
+    assert set(before).isdisjoint(node.text for node in second.iterfind(cipher_values))
+    assert independent_decrypt(first[0], RP.private_key) == signed
+    assert independent_decrypt(second[0], RP.private_key) == signed
+    assert unused_declarations(etree.tostring(second)) == []
