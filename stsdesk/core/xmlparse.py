@@ -76,8 +76,9 @@ class _ThreadTools(threading.local):
     """One hardened parser and one set of shape checks per thread.
 
     An lxml parser must not be used by two threads at once, and building one per message cost
-    a tenth of the parse; XPath evaluators lock themselves, so sharing them would serialise the
-    threads. Each thread builds its own on first use, with the options above, and reuses them.
+    a fifth of the parse; an XPath evaluator keeps its state behind a lock of its own, so
+    threads sharing one could wait on each other. Each thread builds its own on first use,
+    with the options above, and reuses them.
     """
 
     def __init__(self) -> None:
