@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import uuid
@@ -24,6 +25,8 @@ log = logging.getLogger("stsdesk.core.soap")
 
 _XML_LANG = f"{{{ns.XML}}}lang"
 _ADDRESSING = (ns.WSA_2005, ns.WSA_2004)
+# Each WS-Addressing namespace with the Clark prefix its header tags start with.
+_ADDRESSING_PREFIXES = tuple((wsa, f"{{{wsa}}}") for wsa in _ADDRESSING)
 _FAULT_ACTIONS = {
     ns.WSA_2005: ns.WSA_2005_FAULT,
     ns.WSA_2004: ns.WSA_2004_FAULT,
@@ -108,6 +111,32 @@ def _parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     return media.strip().lower(), params
 
 
+# Longer Content-Type values are read afresh each time, so the cache holds at most 64 short
+# strings whatever a sender makes up.
+_CACHED_CONTENT_TYPE_LENGTH = 512
+
+
+def _transport(content_type: str) -> tuple[str, SoapVersion, str | None]:
+    """The media type, the SOAP version it names and the ``action`` parameter of a
+    Content-Type header value.
+
+    Clients send the same few values again and again, and reading one took a fifth of the
+    envelope's parse, so the answers for recent values are kept. A value that names no SOAP
+    version is never kept (the error propagates).
+    """
+    if len(content_type) > _CACHED_CONTENT_TYPE_LENGTH:
+        return _read_transport(content_type)
+    return _cached_transport(content_type)
+
+
+def _read_transport(content_type: str) -> tuple[str, SoapVersion, str | None]:
+    media, params = _parse_content_type(content_type)
+    return media, _version_for_media_type(media), params.get("action")
+
+
+_cached_transport = functools.lru_cache(maxsize=64)(_read_transport)
+
+
 def _version_for_media_type(media: str) -> SoapVersion:
     for version in SoapVersion:
         if media == version.media_type:
@@ -128,7 +157,7 @@ def _strip_quotes(value: str | None) -> str | None:
 
 
 def _element_children(element: etree._Element) -> list[etree._Element]:
-    return [child for child in element if isinstance(child.tag, str)]
+    return list(element.iterchildren(etree.Element))
 
 
 def _text(element: etree._Element) -> str:
@@ -153,8 +182,7 @@ def parse_envelope(data: bytes, *, content_type: str | None, soap_action: str | 
             "The request has no Content-Type; send SOAP 1.1 as text/xml or SOAP 1.2 as "
             "application/soap+xml."
         )
-    media, params = _parse_content_type(content_type)
-    transport_version = _version_for_media_type(media)
+    media, transport_version, action_parameter = _transport(content_type)
     root = parse_xml(data, limits)
     if root.tag == f"{{{ns.SOAP11}}}Envelope":
         version = SoapVersion.SOAP11
@@ -186,7 +214,7 @@ def parse_envelope(data: bytes, *, content_type: str | None, soap_action: str | 
         )
 
     if version is SoapVersion.SOAP12:
-        transport_action = _strip_quotes(params.get("action")) or _strip_quotes(soap_action)
+        transport_action = _strip_quotes(action_parameter) or _strip_quotes(soap_action)
     else:
         transport_action = _strip_quotes(soap_action)
     addressing_namespace, wsa_action, message_id = _addressing(headers)
@@ -209,22 +237,31 @@ def _version_name(version: SoapVersion) -> str:
     return "SOAP 1.1" if version is SoapVersion.SOAP11 else "SOAP 1.2"
 
 
+# Per SOAP version: the other version's Clark prefix, then this version's Header and Body tags.
+_ENVELOPE_TAGS = {
+    version: (f"{{{other}}}", f"{{{version.value}}}Header", f"{{{version.value}}}Body")
+    for version, other in ((SoapVersion.SOAP11, ns.SOAP12), (SoapVersion.SOAP12, ns.SOAP11))
+}
+
+
 def _envelope_parts(
     root: etree._Element, version: SoapVersion
 ) -> tuple[etree._Element | None, etree._Element]:
     other = SoapVersion.SOAP12 if version is SoapVersion.SOAP11 else SoapVersion.SOAP11
+    other_prefix, header_tag, body_tag = _ENVELOPE_TAGS[version]
     header: etree._Element | None = None
     body: etree._Element | None = None
-    for child in _element_children(root):
-        if etree.QName(child).namespace == other.value:
+    for child in root.iterchildren(etree.Element):
+        tag = child.tag
+        if tag.startswith(other_prefix):
             raise InvalidRequestError(
                 f"The {_version_name(version)} envelope holds a {_version_name(other)} "
                 f"{etree.QName(child).localname}; use the {_version_name(version)} namespace "
                 "for the Envelope, Header and Body alike."
             )
-        if child.tag == f"{{{version.value}}}Header" and header is None and body is None:
+        if tag == header_tag and header is None and body is None:
             header = child
-        elif child.tag == f"{{{version.value}}}Body" and body is None:
+        elif tag == body_tag and body is None:
             body = child
         else:
             raise InvalidRequestError(
@@ -237,7 +274,8 @@ def _envelope_parts(
 
 
 def _addressing(headers: tuple[etree._Element, ...]) -> tuple[str | None, str | None, str | None]:
-    used = [wsa for wsa in _ADDRESSING if any(etree.QName(h).namespace == wsa for h in headers)]
+    used = [wsa for wsa, prefix in _ADDRESSING_PREFIXES
+            if any(h.tag.startswith(prefix) for h in headers)]
     if not used:
         return None, None, None
     if len(used) > 1:
@@ -246,8 +284,9 @@ def _addressing(headers: tuple[etree._Element, ...]) -> tuple[str | None, str | 
             "WS-Addressing version."
         )
     wsa = used[0]
-    actions = [h for h in headers if h.tag == f"{{{wsa}}}Action"]
-    ids = [h for h in headers if h.tag == f"{{{wsa}}}MessageID"]
+    action_tag, id_tag = f"{{{wsa}}}Action", f"{{{wsa}}}MessageID"
+    actions = [h for h in headers if h.tag == action_tag]
+    ids = [h for h in headers if h.tag == id_tag]
     if len(actions) > 1 or len(ids) > 1:
         raise InvalidRequestError(
             "The message has more than one wsa:Action or wsa:MessageID header; send one of each."

@@ -16,7 +16,7 @@ from lxml import etree
 from stsdesk.core import ns
 from stsdesk.core.errors import InvalidSecurityError, MessageExpiredError
 from stsdesk.core.soap import SoapMessage, SoapVersion
-from stsdesk.core.xmlutil import at_most_one, decode_base64
+from stsdesk.core.xmlutil import ChildIndex, decode_base64
 from stsdesk.core.xsdatetime import format_xs_datetime, parse_xs_datetime
 
 __all__ = [
@@ -41,6 +41,10 @@ _WSU = f"{{{ns.WSU}}}"
 _ULTIMATE_RECEIVER = {"", ns.SOAP12_ULTIMATE_RECEIVER}
 _NEXT = {ns.SOAP11_ACTOR_NEXT, ns.SOAP12_ROLE_NEXT}
 _X509_VALUE_TYPES = {ns.X509V3, ns.X509_TOKEN}
+_PREFIXES = {ns.WSSE: "wsse", ns.WSU: "wsu"}
+# The attribute naming the header block's intended receiver: SOAP 1.1's actor, 1.2's role.
+_ROLE_ATTRIBUTES = {SoapVersion.SOAP11: f"{{{ns.SOAP11}}}actor",
+                    SoapVersion.SOAP12: f"{{{ns.SOAP12}}}role"}
 
 @dataclass(frozen=True)
 class UsernameToken:
@@ -87,9 +91,14 @@ def _security_datetime(element: etree._Element, what: str) -> tuple[datetime, st
         ) from exc
 
 
-def _only(parent: etree._Element, tag: str, what: str) -> etree._Element | None:
-    return at_most_one(parent, tag, lambda count: InvalidSecurityError(
-        f"The message has {count} {what} elements; send one."))
+def _children(element: etree._Element) -> ChildIndex:
+    return ChildIndex(element, _repeated)
+
+
+def _repeated(tag: str, count: int) -> InvalidSecurityError:
+    name = etree.QName(tag)
+    what = f"{_PREFIXES.get(name.namespace or '', '')}:{name.localname}".lstrip(":")
+    return InvalidSecurityError(f"The message has {count} {what} elements; send one.")
 
 
 def _b64(text: str | None, what: str) -> bytes:
@@ -97,8 +106,7 @@ def _b64(text: str | None, what: str) -> bytes:
 
 
 def _role(header: etree._Element, version: SoapVersion) -> str:
-    name = "actor" if version is SoapVersion.SOAP11 else "role"
-    role = (header.get(f"{{{version.value}}}{name}") or "").strip()
+    role = (header.get(_ROLE_ATTRIBUTES[version]) or "").strip()
     return "" if role in _ULTIMATE_RECEIVER else role
 
 
@@ -133,13 +141,14 @@ def parse_security_header(message: SoapMessage) -> SecurityHeader | None:
     security = security_element(message)
     if security is None:
         return None
-    username_el = _only(security, f"{_WSSE}UsernameToken", "wsse:UsernameToken")
-    timestamp_el = _only(security, f"{_WSU}Timestamp", "wsu:Timestamp")
+    children = _children(security)
+    username_el = children.only(f"{_WSSE}UsernameToken")
+    timestamp_el = children.only(f"{_WSU}Timestamp")
     return SecurityHeader(
         username_token=_parse_username_token(username_el) if username_el is not None else None,
         timestamp=_parse_timestamp(timestamp_el) if timestamp_el is not None else None,
         binary_security_tokens=tuple(
-            _parse_bst(bst) for bst in security.findall(f"{_WSSE}BinarySecurityToken")
+            _parse_bst(bst) for bst in children.all(f"{_WSSE}BinarySecurityToken")
             if (bst.get("ValueType") or ns.X509V3).strip() in _X509_VALUE_TYPES
         ),
     )
@@ -156,7 +165,8 @@ def read_timestamp(element: etree._Element) -> Timestamp:
 
 
 def _parse_username_token(element: etree._Element) -> UsernameToken:
-    username_el = _only(element, f"{_WSSE}Username", "wsse:Username")
+    children = _children(element)
+    username_el = children.only(f"{_WSSE}Username")
     username = username_el.text if username_el is not None and username_el.text else ""
     if not username.strip():
         raise InvalidSecurityError(
@@ -167,7 +177,7 @@ def _parse_username_token(element: etree._Element) -> UsernameToken:
             f"The username is longer than {MAX_USERNAME_LENGTH} characters; check the client's "
             "configured user name."
         )
-    password_el = _only(element, f"{_WSSE}Password", "wsse:Password")
+    password_el = children.only(f"{_WSSE}Password")
     password: str | None = None
     password_type = ns.PASSWORD_TEXT
     if password_el is not None:
@@ -179,7 +189,7 @@ def _parse_username_token(element: etree._Element) -> UsernameToken:
                 f"{ns.PASSWORD_TEXT} or {ns.PASSWORD_DIGEST}."
             )
     nonce: bytes | None = None
-    nonce_el = _only(element, f"{_WSSE}Nonce", "wsse:Nonce")
+    nonce_el = children.only(f"{_WSSE}Nonce")
     if nonce_el is not None:
         encoding = (nonce_el.get("EncodingType") or ns.BASE64_BINARY).strip()
         if encoding != ns.BASE64_BINARY:
@@ -198,20 +208,21 @@ def _parse_username_token(element: etree._Element) -> UsernameToken:
             )
     created: datetime | None = None
     created_text: str | None = None
-    created_el = _only(element, f"{_WSU}Created", "wsu:Created")
+    created_el = children.only(f"{_WSU}Created")
     if created_el is not None:
         created, created_text = _security_datetime(created_el, "UsernameToken's wsu:Created")
     return UsernameToken(username, password, password_type, nonce, created, created_text)
 
 
 def _parse_timestamp(element: etree._Element) -> Timestamp:
-    created_el = _only(element, f"{_WSU}Created", "wsu:Created")
+    children = _children(element)
+    created_el = children.only(f"{_WSU}Created")
     if created_el is None:
         raise InvalidSecurityError(
             "The wsu:Timestamp has no wsu:Created; send the time the message was created."
         )
     created, _ = _security_datetime(created_el, "wsu:Timestamp's Created")
-    expires_el = _only(element, f"{_WSU}Expires", "wsu:Expires")
+    expires_el = children.only(f"{_WSU}Expires")
     expires = (_security_datetime(expires_el, "wsu:Timestamp's Expires")[0]
                if expires_el is not None else None)
     return Timestamp(created, expires)

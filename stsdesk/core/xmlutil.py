@@ -13,7 +13,7 @@ from lxml import etree
 
 from stsdesk.core.errors import InvalidRequestError, StsError
 
-__all__ = ["at_most_one", "decode_base64", "algorithm", "pretty"]
+__all__ = ["at_most_one", "ChildIndex", "decode_base64", "algorithm", "pretty"]
 
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -21,11 +21,50 @@ _E = TypeVar("_E", bound=StrEnum)
 def at_most_one(
     parent: etree._Element, tag: str, too_many: Callable[[int], StsError]
 ) -> etree._Element | None:
-    """The one ``tag`` child of ``parent``, or None; ``too_many(count)`` is raised for several."""
-    found = parent.findall(tag)
-    if len(found) > 1:
-        raise too_many(len(found))
-    return found[0] if found else None
+    """The one child of ``parent`` named ``tag`` (a Clark name, no path), or None;
+    ``too_many(count)`` is raised for several."""
+    # iterchildren matches in C; findall went through lxml's Python ElementPath every call.
+    found = parent.iterchildren(tag)
+    first = next(found, None)
+    if first is not None and next(found, None) is not None:
+        raise too_many(2 + sum(1 for _ in found))
+    return first
+
+
+class ChildIndex:
+    """An element's child elements by Clark name, gathered in one pass.
+
+    A message part is read by asking for each child it may have; asking the element each time
+    walked its children once per question. ``too_many(tag, count)`` is the error for a child
+    that may appear once but appears ``count`` times.
+    """
+
+    __slots__ = ("_by_tag", "_too_many")
+
+    def __init__(
+        self, element: etree._Element, too_many: Callable[[str, int], StsError]
+    ) -> None:
+        by_tag: dict[str, list[etree._Element]] = {}
+        for child in element.iterchildren(etree.Element):
+            by_tag.setdefault(child.tag, []).append(child)
+        self._by_tag = by_tag
+        self._too_many = too_many
+
+    def only(self, tag: str) -> etree._Element | None:
+        """The one child named ``tag``, or None; ``too_many`` is raised for several."""
+        found = self._by_tag.get(tag)
+        if found is None:
+            return None
+        if len(found) > 1:
+            raise self._too_many(tag, len(found))
+        return found[0]
+
+    def all(self, *tags: str) -> list[etree._Element]:
+        """Every child named one of ``tags``: those of the first tag, then the next, ..."""
+        return [child for tag in tags for child in self._by_tag.get(tag, ())]
+
+    def has(self, tag: str) -> bool:
+        return tag in self._by_tag
 
 
 def decode_base64(text: str | None, what: str, error: type[StsError]) -> bytes:

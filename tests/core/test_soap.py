@@ -8,7 +8,7 @@ from functools import cache
 import pytest
 from lxml import etree
 
-from stsdesk.core import ns
+from stsdesk.core import ns, soap
 from stsdesk.core.errors import (
     InvalidRequestError,
     InvalidSecurityError,
@@ -83,6 +83,30 @@ def test_soap12_action_comes_from_the_content_type_parameter() -> None:
     )
     assert message.version is SoapVersion.SOAP12
     assert message.action == ISSUE_13
+
+
+def test_the_same_content_type_read_again_gives_each_message_its_own_action() -> None:
+    # Content-Type values are remembered; a remembered one still reads as it did the first time.
+    for action in (ISSUE_13, f"{ns.WST_13}/RST/Validate", ISSUE_13):
+        for _ in range(2):
+            content_type = f'application/soap+xml; charset=utf-8; action="{action}"'
+            assert parse_envelope(envelope(SoapVersion.SOAP12),
+                                  content_type=content_type).action == action
+
+
+def test_content_types_kept_are_bounded_and_a_refused_one_is_never_kept() -> None:
+    for n in range(200):
+        parse_envelope(envelope(SoapVersion.SOAP12),
+                       content_type=f'application/soap+xml; action="urn:a{n}"')
+    long_value = 'application/soap+xml; x="' + "y" * 5000 + '"'
+    assert parse_envelope(envelope(SoapVersion.SOAP12), content_type=long_value).action is None
+    assert soap._cached_transport.cache_info().currsize <= 64
+    before = soap._cached_transport.cache_info()
+    for _ in range(2):
+        with pytest.raises(InvalidRequestError, match="not a SOAP content type"):
+            parse_envelope(envelope(SoapVersion.SOAP12), content_type="application/json")
+    after = soap._cached_transport.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (2, 0)
 
 
 def test_empty_soapaction_means_no_action() -> None:

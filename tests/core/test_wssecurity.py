@@ -317,6 +317,46 @@ def test_binary_security_token_with_bad_base64_is_refused() -> None:
               "</wsse:BinarySecurityToken></wsse:Security>")
 
 
+_CREATED = "<wsu:Created>2024-05-01T12:00:00Z</wsu:Created>"
+
+
+@pytest.mark.parametrize(
+    ("security_xml", "words"),
+    [
+        ("<wsse:Security>"
+         + "<wsse:UsernameToken><wsse:Username>a</wsse:Username></wsse:UsernameToken>" * 2
+         + "</wsse:Security>", "2 wsse:UsernameToken elements"),
+        ("<wsse:Security>" + f"<wsu:Timestamp>{_CREATED}</wsu:Timestamp>" * 3
+         + "</wsse:Security>", "3 wsu:Timestamp elements"),
+        (ut("<wsse:Username>a</wsse:Username>" * 2), "2 wsse:Username elements"),
+        (ut("<wsse:Username>a</wsse:Username>" + "<wsse:Password>p</wsse:Password>" * 2),
+         "2 wsse:Password elements"),
+        (ut("<wsse:Username>a</wsse:Username>" + "<wsse:Nonce>AAAA</wsse:Nonce>" * 2),
+         "2 wsse:Nonce elements"),
+        (ut("<wsse:Username>a</wsse:Username>" + _CREATED * 2), "2 wsu:Created elements"),
+        (f"<wsse:Security><wsu:Timestamp>{_CREATED}"
+         + "<wsu:Expires>2024-05-01T12:05:00Z</wsu:Expires>" * 2
+         + "</wsu:Timestamp></wsse:Security>", "2 wsu:Expires elements"),
+    ],
+    ids=["username-token", "timestamp", "username", "password", "nonce", "created", "expires"],
+)
+def test_a_repeated_part_of_the_security_header_is_refused(security_xml: str, words: str) -> None:
+    with pytest.raises(InvalidSecurityError, match=f"The message has {words}; send one."):
+        parse(security_xml)
+
+
+def test_every_x509_binary_security_token_is_read_in_order() -> None:
+    der = certificate_der()
+    b64 = base64.b64encode(der).decode()
+    other = base64.b64encode(b"not read").decode()
+    header = parse(f"<wsse:Security><wsse:BinarySecurityToken>{b64}</wsse:BinarySecurityToken>"
+                   f'<wsse:BinarySecurityToken ValueType="urn:other">{other}'
+                   "</wsse:BinarySecurityToken>"
+                   f'<wsse:BinarySecurityToken ValueType="{ns.X509V3}">{b64}'
+                   "</wsse:BinarySecurityToken></wsse:Security>")
+    assert header.binary_security_tokens == (der, der)
+
+
 # ---------------------------------------------------------------- timestamp checks
 
 def ts(created: datetime, expires: datetime | None) -> Timestamp:

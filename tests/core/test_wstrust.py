@@ -639,3 +639,46 @@ def test_not_an_rst_is_refused(body: etree._Element) -> None:
         parse_request(body)
     assert "not a WS-Trust RequestSecurityToken" in info.value.message
     assert ns.WST_13 in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("inner", "words"),
+    [
+        (f"<wst:RequestType>{ns.WST_13}/Issue</wst:RequestType>", "2 RequestType elements"),
+        (f"<wst:TokenType>{ns.TOKEN_SAML20}</wst:TokenType>" * 3, "3 TokenType elements"),
+        ("<wst:SecondaryParameters>"
+         + f"<wst:KeyType>{ns.WST_13}/Bearer</wst:KeyType>" * 2
+         + "</wst:SecondaryParameters>", "2 KeyType elements"),
+        ("<wst:Lifetime>" + "<wsu:Created>2024-05-01T12:00:00Z</wsu:Created>" * 2
+         + "</wst:Lifetime>", "2 Created elements"),
+        ("<wst:Entropy>" + "<wst:BinarySecret>AAAA</wst:BinarySecret>" * 2 + "</wst:Entropy>",
+         "2 BinarySecret elements"),
+        (f'<wsp:AppliesTo><wsa:Address>{RP}</wsa:Address></wsp:AppliesTo>'
+         f'<wsp15:AppliesTo xmlns:wsp15="{ns.WSP_W3C}"><wsa:Address>{RP}</wsa:Address>'
+         "</wsp15:AppliesTo>", "more than one wsp:AppliesTo"),
+    ],
+    ids=["request-type", "token-type", "secondary-key-type", "lifetime-created",
+         "entropy-secret", "applies-to-across-policy-versions"],
+)
+def test_a_repeated_element_is_refused_with_its_count(inner, words) -> None:
+    with pytest.raises(InvalidRequestError, match=words):
+        parse_request(rst13(inner))
+
+
+def test_a_repeated_secondary_parameter_is_refused_beside_a_primary_one() -> None:
+    inner = (f"<wst:KeyType>{ns.WST_13}/Bearer</wst:KeyType><wst:SecondaryParameters>"
+             + f"<wst:TokenType>{ns.TOKEN_SAML20}</wst:TokenType>" * 2
+             + "</wst:SecondaryParameters>")
+    with pytest.raises(InvalidRequestError, match="2 TokenType elements"):
+        parse_request(rst13(inner))
+
+
+def test_applies_to_address_inside_an_endpoint_reference_or_bare() -> None:
+    in_reference = (f"<wsp:AppliesTo><wsa:EndpointReference><wsa:Address>{RP}</wsa:Address>"
+                    "</wsa:EndpointReference></wsp:AppliesTo>")
+    assert parse_request(rst13(in_reference)).applies_to == RP
+    submission = (f'<wsp:AppliesTo><a:EndpointReference xmlns:a="{ns.WSA_2004}">'
+                  f"<a:Address>{RP}/2004</a:Address></a:EndpointReference></wsp:AppliesTo>")
+    assert parse_request(rst13(submission)).applies_to == f"{RP}/2004"
+    with pytest.raises(InvalidRequestError, match="no wsa:EndpointReference/wsa:Address"):
+        parse_request(rst13("<wsp:AppliesTo><wsa:EndpointReference/></wsp:AppliesTo>"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -169,3 +170,31 @@ def test_format_writes_utc_milliseconds_and_round_trips():
     assert parse_xs_datetime(format_xs_datetime(value)) == NOON + timedelta(microseconds=123000)
     assert format_xs_datetime(NOON.replace(tzinfo=None)) == "2024-05-01T12:00:00.000Z"
     assert format_xs_datetime(datetime(999, 1, 2, tzinfo=UTC)) == "0999-01-02T00:00:00.000Z"
+
+
+def test_the_common_utc_form_reads_as_the_same_instant_written_with_an_offset():
+    # "Z" forms take a shortcut through datetime.fromisoformat; "+00:00" forms never do.
+    rng = random.Random(14)
+    for _ in range(2000):
+        moment = datetime(1, 1, 1, tzinfo=UTC) + timedelta(
+            seconds=rng.randrange(0, 315_537_897_599), microseconds=rng.randrange(0, 10**6))
+        digits = rng.randrange(0, 8)
+        fraction = f".{moment.microsecond:06d}{rng.randrange(10)}"[:digits + 1] if digits else ""
+        written = f"{moment:%Y-%m-%dT%H:%M:%S}"
+        written = f"{moment.year:04d}{written[written.index('-'):]}{fraction}"
+        fast, full = parse_xs_datetime(written + "Z"), parse_xs_datetime(written + "+00:00")
+        assert fast == full and fast.tzinfo is UTC, written
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("0000-05-01T12:00:00Z", "its year is not one from 0001 to 9999"),
+        ("2023-02-29T12:00:00Z", "that day or hour does not exist"),
+        ("2024-13-01T12:00:00Z", "that day or hour does not exist"),
+        ("２０２４-05-01T12:00:00Z", "it is not written like"),
+    ],
+)
+def test_the_common_form_refused_says_why_as_the_full_rules_do(text, reason):
+    with pytest.raises(ValueError, match=reason):
+        parse_xs_datetime(text)

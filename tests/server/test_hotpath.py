@@ -49,8 +49,8 @@ def test_a_failing_connection_falls_back_to_the_regular_path(store):
     class Broken:
         closed = False
 
-        def cursor(self):
-            raise RuntimeError("connection is gone")
+        def execute(self, sql, params):
+            raise sqlite3.OperationalError("disk I/O error")
 
         def invalidate(self):
             pass
@@ -59,13 +59,37 @@ def test_a_failing_connection_falls_back_to_the_regular_path(store):
             Broken.closed = True
 
     # A kept connection that broke since its last use (the database file went away, say).
-    reads._idle.put(Broken())
+    reads._idle.put((Broken(), Broken()))
     try:
         assert reads.config_version() is None  # the caller then asks the Store
         assert Broken.closed  # dropped, not put back
-        reads._idle.put(Broken())
+        reads._idle.put((Broken(), Broken()))
         assert reads.login_state("nobody") is None  # answered by the regular path
         assert reads.config_version() == store.snapshot().version  # a fresh connection works
+    finally:
+        reads.close()
+
+
+def test_changes_by_another_worker_are_read_at_once_and_idle_reads_hold_no_snapshot(
+        store, second, fast_password_hashing):
+    # The connections the fast reads keep between requests must not sit in a read
+    # transaction: it would pin their snapshot (and keep the WAL from being checkpointed).
+    store.users.create("dave", "Dav3-password")
+    reads = FastReads(store.engine, store.logins.state)
+    try:
+        version = reads.config_version()
+        assert reads.login_state("dave").failed_attempts == 0
+        now = datetime.now(UTC)
+        second.logins.record_failure("dave", LockoutPolicy(max_failed_attempts=1), now)
+        second.roles.create("y")
+        assert reads.login_state("dave").locked_until is not None
+        assert reads.config_version() == version + 1
+        with sqlite3.connect(store.engine.url.database) as raw:
+            busy, _, _ = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        assert busy == 0
+        second.logins.unlock("dave")
+        assert reads.login_state("dave") == second.logins.state("dave")
+        assert reads.login_state("dave").locked_until is None
     finally:
         reads.close()
 

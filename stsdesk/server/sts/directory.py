@@ -37,6 +37,11 @@ class UserDirectory:
         profile = self._profile(username, config_version)
         if profile is None:  # deleted between the two reads
             return None
+        if (profile.active == state.active and profile.failed_attempts == state.failed_attempts
+                and profile.locked_until == state.locked_until):
+            # As it was when the profile was read (the usual case): the profile is the answer,
+            # without the cost of a copy.
+            return profile
         return dataclasses.replace(
             profile,
             active=state.active,
