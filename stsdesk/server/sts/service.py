@@ -16,18 +16,11 @@ from lxml import etree
 from stsdesk.core import ns
 from stsdesk.core.errors import InvalidRequestError, RequestFailedError, StsError
 from stsdesk.core.own_policy import OWN_POLICY_ID
+from stsdesk.core.rstr import build_cancel_response, build_issue_response, build_validate_response
 from stsdesk.core.secconv import context_operation
 from stsdesk.core.secconv import response_action as context_response_action
 from stsdesk.core.soap import SoapMessage, SoapVersion, build_fault, build_response, parse_envelope
-from stsdesk.core.wstrust import (
-    RequestType,
-    SecurityTokenRequest,
-    build_cancel_response,
-    build_issue_response,
-    build_validate_response,
-    parse_request,
-    response_action,
-)
+from stsdesk.core.wstrust import RequestType, SecurityTokenRequest, parse_request, response_action
 from stsdesk.core.xmlparse import DEFAULT_LIMITS, XmlLimits
 from stsdesk.server.errors import ServerError, fault_for
 from stsdesk.server.keystore import KeyStore
