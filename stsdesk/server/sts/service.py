@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Callable, Iterable
@@ -76,15 +75,28 @@ class Answer:
             return self._instead(error)
         return self.reply
 
-    async def settled(self) -> SoapReply:
-        """The reply to send, once it may be sent, without blocking the event loop."""
+    def when_settled(self, deliver: Callable[[SoapReply], None]) -> None:
+        """Call ``deliver`` with the reply to send once it may be sent, without waiting for it.
+
+        At once when there is nothing to commit; otherwise from the thread that completes the
+        commit (the token journal's), with the reply or, if the commit failed, the fault.
+        """
+        if self.durable is None:
+            deliver(self.reply)
+            return
+
+        def committed(durable: Future[None]) -> None:
+            error = durable.exception()
+            deliver(self.reply if error is None else self._instead(error))
+
+        self.durable.add_done_callback(committed)
+
+    def too_late(self) -> SoapReply:
+        """The reply for a client that has waited too long for the commit: a fault, never a
+        token whose record may not be committed."""
         if self.durable is None:
             return self.reply
-        try:
-            await asyncio.wait_for(asyncio.wrap_future(self.durable), WAIT_SECONDS)
-        except Exception as error:  # noqa: BLE001 - the fault says what the client may do
-            return self._instead(error)
-        return self.reply
+        return self._instead(TimeoutError("the token's record was not committed in time"))
 
     def _instead(self, error: BaseException) -> SoapReply:
         assert self.if_not_durable is not None
