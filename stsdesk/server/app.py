@@ -6,11 +6,9 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import FastAPI
@@ -21,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from stsdesk import __version__
-from stsdesk.core.errors import RequestFailedError, XmlInputError
+from stsdesk.core.errors import XmlInputError
 from stsdesk.core.xmlparse import DEFAULT_LIMITS
 from stsdesk.server.admin import (
     applications,
@@ -42,14 +40,13 @@ from stsdesk.server.bootstrap import BootstrapResult, open_existing
 from stsdesk.server.passwords import CredentialCache
 from stsdesk.server.settings import ServerSettings
 from stsdesk.server.storage.journal import WAIT_SECONDS
+from stsdesk.server.sts.handoff import MintingThreads, PendingReply
 from stsdesk.server.sts.mex import MetadataService, render_mex_wsdl
-from stsdesk.server.sts.service import Answer, SoapReply, TrustService
+from stsdesk.server.sts.service import SoapReply, TrustService
 from stsdesk.server.sts.wsdl import render_wsdl
 from stsdesk.server.urls import MEX_PATH, STS_PATH, public_base_url
 
 __all__ = ["create_app", "build_app", "node_identity", "STS_PATH", "MEX_PATH"]
-
-log = logging.getLogger("stsdesk.server.sts")
 
 def node_identity(settings: ServerSettings) -> str:
     """How /health names this node: ``--node-name``, else ``hostname:port/pid``."""
@@ -71,7 +68,7 @@ def _health_route(settings: ServerSettings) -> Callable[[Request], Awaitable[JSO
 # Token requests are CPU-bound and hold the GIL: more threads only take turns at it, and the
 # event loop (every connection's I/O) waits behind each turn, which made the latency tail under
 # load (p99 at 16 connections 200-370 ms with 4 threads, 80-100 ms with 2). A new token's wait
-# for its commit happens on the event loop, not in a thread, so two suffice; two, so that a
+# for its commit takes no thread (see server/sts/handoff.py), so two suffice; two, so that a
 # request waiting on argon2 (a password not in the cache) or the database does not hold up
 # the others.
 _STS_THREADS = 2
@@ -88,7 +85,7 @@ class _StsEndpoint:
         self._settings = settings
         self._max_bytes = DEFAULT_LIMITS.max_bytes
         self._metadata = MetadataService()
-        self._executor = ThreadPoolExecutor(_STS_THREADS, thread_name_prefix="stsdesk-sts")
+        self._minting = MintingThreads(_STS_THREADS, name="stsdesk-sts")
 
     def warm_up(self) -> None:
         """Decrypt the signing key and load the configuration before the first request."""
@@ -96,12 +93,13 @@ class _StsEndpoint:
         self._boot.keystore.signing_identity(config.signing_alias)
 
     def close(self) -> None:
-        """Finish the requests already running, then release what the service holds.
+        """Finish the requests already queued or running, then release what the service holds.
 
         Waiting matters: a request still running may be saving its token record, which the
-        token journal must commit before the store stops it.
+        token journal must commit before the store stops it. (By now uvicorn has answered or
+        cancelled every request: a queued one whose client was given up on returns at once.)
         """
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._minting.close()
         self._service.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -121,9 +119,9 @@ class _StsEndpoint:
             reply = self._too_large(content_type)
         else:
             # Other requests go on while this one is answered and its token record committed.
-            pending = _PendingReply(asyncio.get_running_loop(), content_type)
-            self._executor.submit(
-                pending.answer, self._service, body, headers.get(b"soapaction"))
+            pending = PendingReply(asyncio.get_running_loop(), body, content_type=content_type,
+                                   soap_action=headers.get(b"soapaction"))
+            self._minting.submit(functools.partial(pending.answer, self._service))
             reply = await pending.reply(within=WAIT_SECONDS)
         await send({
             "type": "http.response.start",
@@ -191,65 +189,6 @@ class _StsEndpoint:
 
 class _Disconnected(Exception):
     """The client went away before its request's body arrived."""
-
-
-_TOO_BUSY = RequestFailedError(
-    "The STS is too busy to answer in time; try again in a moment."
-)
-
-
-class _PendingReply:
-    """One token request's reply, on its way from the threads that make it to the event loop.
-
-    A minting thread answers the request, and the reply comes back once it may be sent: at
-    once for a fault or a Validate, else from the token journal's thread when the token's
-    record is committed, with the other replies of that commit (the event loop is woken once
-    for all of them: libuv merges wake-ups until the loop runs). Nothing comes back in
-    between: a wake-up of the event loop per request, from a thread holding the GIL, was the
-    single largest cost of handing requests around (about 6 % of a worker's GIL time).
-    """
-
-    __slots__ = ("_loop", "_content_type", "_ready", "_answer")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, content_type: str | None) -> None:
-        self._loop = loop
-        self._content_type = content_type
-        self._ready: asyncio.Future[SoapReply] = loop.create_future()
-        self._answer: Answer | None = None
-
-    def answer(self, service: TrustService, body: bytes, soap_action: str | None) -> None:
-        """In a minting thread: answer the request; the reply is handed back when it may go."""
-        if self._ready.done():
-            return  # the client was given up on while this waited for a thread
-        answer = service.answer(body, content_type=self._content_type, soap_action=soap_action)
-        self._answer = answer
-        answer.when_settled(self._hand_back)
-
-    async def reply(self, *, within: float) -> SoapReply:
-        """The reply to send; a fault instead when none may be sent within ``within`` seconds
-        (the database does not commit, the server is overloaded)."""
-        deadline = self._loop.call_later(within, self._give_up)
-        try:
-            return await self._ready
-        finally:
-            deadline.cancel()
-
-    def _hand_back(self, reply: SoapReply) -> None:  # in any thread
-        # Once the loop is closed nobody is left to answer.
-        with contextlib.suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(self._settle, reply)
-
-    def _give_up(self) -> None:
-        answer = self._answer
-        if answer is None:  # not answered yet: still waiting for a minting thread
-            log.warning("a token request waited too long for a thread and was refused")
-            self._settle(TrustService.refuse(_TOO_BUSY, content_type=self._content_type))
-        else:
-            self._settle(answer.too_late())
-
-    def _settle(self, reply: SoapReply) -> None:
-        if not self._ready.done():  # the first reply wins; a request cancelled takes none
-            self._ready.set_result(reply)
 
 
 # The request headers the token endpoint reads, as the ASGI scope names them (lower case).
