@@ -288,9 +288,12 @@ def _require_enforceable(config: ConfigSnapshot) -> None:
         )
 
 
+_WST_2005_TAG = f"{{{ns.WST_2005}}}"
+
+
 def _trust_namespace(body: etree._Element) -> str:
-    namespace = etree.QName(body).namespace
-    return ns.WST_2005 if namespace == ns.WST_2005 else ns.WST_13
+    # The tag's prefix, not etree.QName: read twice for every request.
+    return ns.WST_2005 if body.tag.startswith(_WST_2005_TAG) else ns.WST_13
 
 
 def soap_version_of(content_type: str | None) -> SoapVersion:
