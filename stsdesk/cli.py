@@ -476,7 +476,7 @@ def _token_issue(args: argparse.Namespace) -> int:
                 _read_file(args.client_key, "client key"),
                 key_password,
             )
-        except StsError as exc:
+        except (StsError, InputError) as exc:  # the key pair's errors name the file to fix
             raise UsageError(exc.message) from exc
     try:
         tls = TrustPolicy(

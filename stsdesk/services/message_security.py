@@ -16,7 +16,6 @@ import requests
 from cryptography import x509
 
 from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
-from stsdesk.core.certificate_files import load_pkcs12_key_pair
 from stsdesk.core.errors import InvalidRequestError, StsError
 from stsdesk.core.metadata_certificates import metadata_certificates
 from stsdesk.core.own_policy import OWN_POLICY_ID
@@ -39,10 +38,10 @@ from stsdesk.core.wssec.policy import Binding, PolicyModel, TokenKind, read_poli
 from stsdesk.services.errors import TrustClientError
 from stsdesk.services.kerberos_ticket import kerberos_ap_req
 from stsdesk.services.tls import TrustPolicy, make_session
-from stsdesk.services.token_keys import ClientKeyPair, load_client_key_pair
+from stsdesk.services.token_keys import ClientKeyPair
 
 __all__ = [
-    "MessageSecurity", "ResponseVerdict", "SecuredExchange", "load_client_credentials",
+    "MessageSecurity", "ResponseVerdict", "SecuredExchange",
     "fetch_metadata_certificate",
     "secure", "judge_response",
 ]
@@ -72,24 +71,6 @@ def fetch_metadata_certificate(endpoint: str, trust: TrustPolicy, *,
     raise TrustClientError(
         f"The metadata of {endpoint} (/mex, ?wsdl) names no certificate for the STS; choose "
         "its certificate from a file.")
-
-
-def load_client_credentials(data: bytes, password: str | None = None,
-                            key: bytes | None = None) -> ClientKeyPair:
-    """The client's certificate and key: one PKCS#12 file (``key`` None), a PEM file holding
-    both, or a certificate file and a key file. Blocking (a PKCS#12 key derivation): call it
-    off the GUI thread. Raises the core's certificate-file errors (wrong password, not a key)
-    and InvalidRequestError when the key does not belong to the certificate."""
-    if key is not None:
-        return load_client_key_pair(data, key, password)
-    if b"-----BEGIN" in data:
-        if b"PRIVATE KEY-----" not in data:
-            raise InvalidRequestError(
-                "The PEM file holds no private key; choose the key file as well, or a PKCS#12 "
-                "file holding both.")
-        return load_client_key_pair(data, data, password)
-    pair = load_pkcs12_key_pair(data, password)
-    return ClientKeyPair(pair.certificate, pair.private_key)
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,9 @@ from stsdesk.services.admin import AdminApi
 from stsdesk.services.admin.connect import open_admin_api
 from stsdesk.services.admin.models import ApplicationDraft, SecurityPolicyRequest, WsTrustConfig
 from stsdesk.services.admin_client import ServerEndpoint
-from stsdesk.services.message_security import MessageSecurity, load_client_credentials
+from stsdesk.services.message_security import MessageSecurity
 from stsdesk.services.tls import TrustPolicy
+from stsdesk.services.token_keys import ClientKeyPairError, KeyPairField, load_client_key_pair
 from stsdesk.services.token_session import TokenRequestOptions, TokenResult, TokenSession
 from tests.helpers import certfactory
 from tests.services.conftest import ADMIN_PASSWORD
@@ -100,7 +101,7 @@ def security_for(admin: AdminApi, p12: bytes, **extra) -> MessageSecurity:
     return MessageSecurity.for_scenario(
         applied.scenario_id, algorithm_suite=applied.algorithm_suite,
         service_certificate=service_certificate(admin),
-        client=load_client_credentials(p12, P12_PASSWORD), **extra)
+        client=load_client_key_pair(p12, None, P12_PASSWORD), **extra)
 
 
 def test_scenario2_signed_request_and_a_signed_answer(server, admin, p12):
@@ -195,8 +196,10 @@ def test_a_holder_of_key_token_signs_with_its_proof_key(server, admin, p12, scen
 
 
 def test_a_wrong_pkcs12_password_is_named(p12):
-    with pytest.raises(WrongPasswordError):
-        load_client_credentials(p12, "wrong")
+    with pytest.raises(ClientKeyPairError, match="password is wrong") as caught:
+        load_client_key_pair(p12, None, "wrong")
+    assert caught.value.field is KeyPairField.PASSWORD
+    assert isinstance(caught.value.__cause__, WrongPasswordError)
 
 
 def test_a_key_that_does_not_match_the_certificate_is_refused(client_key):
@@ -205,8 +208,9 @@ def test_a_key_that_does_not_match_the_certificate_is_refused(client_key):
     key = other.private_key.private_bytes(serialization.Encoding.PEM,
                                           serialization.PrivateFormat.PKCS8,
                                           serialization.NoEncryption())
-    with pytest.raises(InvalidRequestError, match="does not belong"):
-        load_client_credentials(cert, None, key)
+    with pytest.raises(ClientKeyPairError, match="does not belong") as caught:
+        load_client_key_pair(cert, key)
+    assert caught.value.field is KeyPairField.KEY
 
 
 def test_without_the_client_key_the_request_is_not_sent(server, admin):

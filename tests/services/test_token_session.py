@@ -17,6 +17,7 @@ from stsdesk.core.tokeninfo import ProofKind, SignatureStatus
 from stsdesk.core.wstrust import KeyType, RequestType, TokenType, TrustVersion
 from stsdesk.services.errors import InputError
 from stsdesk.services.tls import TrustPolicy, fetch_certificate
+from stsdesk.services.token_keys import ClientKeyPairError
 from stsdesk.services.token_session import (
     ClientKeyPair,
     ProofSource,
@@ -349,5 +350,5 @@ def test_client_key_pair_must_match(live_sts):
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    with pytest.raises(InvalidRequestError, match="does not belong"):
+    with pytest.raises(ClientKeyPairError, match="does not belong"):
         load_client_key_pair(cert_pem, other)

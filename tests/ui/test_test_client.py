@@ -154,6 +154,7 @@ def test_helpers_judge_endpoints_and_name_keyring_entries():
 def test_form_is_filled_from_the_connected_server(qtbot, window, parties, ui_server):
     page = open_page(qtbot, window)
     assert page.form.endpoint.text() == ui_server.url + "/services/wso2carbon-sts"
+    assert page.form.endpoint.cursorPosition() == 0  # the host in view, not the path's end
     assert page.form.tls_pinned.isChecked()
     assert page.form.pin.text().replace(":", "").lower() == fingerprint(
         fetch_certificate(ui_server.url))
@@ -238,10 +239,15 @@ def test_holder_of_key_tokens_show_the_proof_key(qtbot, window, parties):
         assert fields["Client key size"].text() == "256 bits"
         assert fields["Matches the token"].text().startswith("yes")
         assert parties.aliases[0] in fields["Relying party sees"].text()
+
     choose(page.form.key_type, "PublicKey")
     assert not page.form.entropy.isEnabled()
-    type_into(qtbot, page.form.client_cert, str(parties.client_cert))
-    type_into(qtbot, page.form.client_key, str(parties.client_key))
+    keys = page.form.client_keys
+    # Without message security the one key pair serves the token alone, and says so.
+    assert keys.isEnabled() and not page.form.security.isVisible()
+    assert keys.usage.text() == "Needed: the PublicKey token is bound to this certificate."
+    type_into(qtbot, keys.certificate_file, str(parties.client_cert))
+    type_into(qtbot, keys.key_file, str(parties.client_key))
     choose(page.form.token_type, "SAML 1.1")
     result = request(qtbot, page)
     assert result.ok, page.result_view.outcome.text()
@@ -249,6 +255,9 @@ def test_holder_of_key_tokens_show_the_proof_key(qtbot, window, parties):
     assert "gui-trusted-client" in fields["Client certificate"].text()
     assert fields["Proof key source"].text() == "client certificate"
     assert fields["Matches the token"].text().startswith("yes")
+    assert result.options.message_security is None
+    page.form_scroll.ensureWidgetVisible(keys)
+    screenshot(window, "test-client-public-key")
 
 
 def test_validate_renew_cancel_on_the_token_in_hand(qtbot, qtmodeltester, window, parties):
@@ -340,13 +349,23 @@ def test_invalid_input_is_shown_inline_and_nothing_is_sent(qtbot, window, partie
     type_into(qtbot, page.form.endpoint, page.choices.sts_url)
     fill_user(qtbot, page)
     choose(page.form.key_type, "PublicKey")
+    keys = page.form.client_keys
     qtbot.mouseClick(page.request_button, LEFT)
-    assert page.form.client_error.isVisible() and "certificate" in page.form.client_error.text()
-    type_into(qtbot, page.form.client_cert, str(parties.client_cert))
-    type_into(qtbot, page.form.client_key, str(parties.rp_key))  # the wrong key
+    assert keys.certificate_error.isVisible()
+    assert "Choose the client's certificate file" in keys.certificate_error.text()
+    assert "PublicKey token" in keys.certificate_error.text()
+    assert keys.certificate_file.hasFocus()
+    type_into(qtbot, keys.certificate_file, str(parties.client_cert))
+    assert not keys.certificate_error.isVisible()  # typing clears the problem
+    type_into(qtbot, keys.key_file, str(parties.rp_key))  # the wrong key
     qtbot.mouseClick(page.request_button, LEFT)
-    assert "does not belong" in page.form.client_error.text()
+    qtbot.waitUntil(keys.key_error.isVisible, timeout=10_000)  # read off the GUI thread
+    assert "does not belong" in keys.key_error.text()
+    assert not keys.certificate_error.isVisible() and not keys.password_error.isVisible()
+    assert keys.key_file.hasFocus()
+    assert "key pair cannot be used" in page.banner.text
     choose(page.form.key_type, "Bearer")
+    assert not keys.isEnabled() and not keys.key_error.isVisible()
     click(qtbot, page, page.form.tls_ca)
     type_into(qtbot, page.form.ca_file, str(parties.folder / "missing.pem"))
     qtbot.mouseClick(page.request_button, LEFT)

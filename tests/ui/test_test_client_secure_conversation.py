@@ -58,7 +58,7 @@ def test_a_token_under_a_security_context_through_the_page(qtbot, window, sc_api
     number = scenario.removeprefix("scenario")
     assert section.isVisible() and f"scenario {number}." in section.applied_label.text()
     # What the section asks for is what the bootstrap policy needs.
-    assert section.client_file.isEnabled() is (scenario == "scenario9")
+    assert page.form.client_keys.isEnabled() is (scenario == "scenario9")
     if scenario == "scenario9":
         choose_p12(qtbot, page, keys)
         page.form.username.clear()
@@ -113,7 +113,7 @@ def test_a_token_signed_with_a_kerberos_ticket_through_the_page(qtbot, window, s
     set_audience(qtbot, page, RP)
     section = page.form.security
     # The principal comes from the server's security settings; no key pair is asked for.
-    assert section.service_principal.isEnabled() and not section.client_file.isEnabled()
+    assert section.service_principal.isEnabled() and not page.form.client_keys.isEnabled()
     assert section.service_principal.text() == principal
     page.form.username.clear()
     result = send(qtbot, page)

@@ -100,11 +100,13 @@ def send(qtbot, page):
 
 
 def choose_p12(qtbot, page, keys: Keys, password: str = P12_PASSWORD) -> None:
-    section = page.form.security
-    page.form_scroll.ensureWidgetVisible(section.client_file)
-    section.client_file.setText(str(keys.p12))
-    section.client_password.setText("")
-    qtbot.keyClicks(section.client_password, password)
+    """The form's one client key pair: the PKCS#12 file and its password, typed once."""
+    pair = page.form.client_keys
+    page.form_scroll.ensureWidgetVisible(pair.certificate_file)
+    pair.certificate_file.setText(str(keys.p12))
+    pair.key_file.clear()
+    pair.password.setText("")
+    qtbot.keyClicks(pair.password, password)
 
 
 def verdict_text(page) -> str:
@@ -116,7 +118,9 @@ def test_scenario2_signed_request_through_the_page(qtbot, window, api, keys):
     page = page_for(qtbot, window, api, "scenario2")
     section = page.form.security
     assert section.isVisible() and "scenario 2." in section.applied_label.text()
-    assert section.client_file.isEnabled() and not section.saml_token.isEnabled()
+    assert page.form.client_keys.isEnabled() and not section.saml_token.isEnabled()
+    assert page.form.client_keys.usage.text() == (
+        "Needed: scenario 2 signs the requests with its key.")
     choose_p12(qtbot, page, keys)
     page.form.username.clear()  # an X.509 scenario needs no user name
     result = send(qtbot, page)
@@ -147,10 +151,66 @@ def test_scenario5_signed_and_encrypted_both_ways(qtbot, window, api, keys):
     screenshot(window, "test-client-scenario5")
 
 
+def test_scenario5_public_key_token_with_the_one_key_pair(qtbot, window, api, keys,
+                                                          monkeypatch):
+    """A PublicKey token under scenario 5: the key pair is chosen once, read once (off the
+    GUI thread), binds the token and signs the request."""
+    import base64
+    import threading
+
+    from PySide6.QtWidgets import QLineEdit
+
+    from stsdesk.ui.pages.test_client import page as page_module
+
+    page = page_for(qtbot, window, api, "scenario5")
+    pair = page.form.client_keys
+    choose(page.form.key_type, "PublicKey")
+    assert pair.isEnabled() and pair.usage.text() == (
+        "Needed: the PublicKey token is bound to this certificate, and scenario 5 signs the "
+        "requests with its key.")
+    # One place on the page takes a key pair file: none in the Message security section.
+    hints = [edit.placeholderText() for edit in page.form.findChildren(QLineEdit)]
+    assert sum("PKCS#12" in hint for hint in hints) == 1
+    assert not any("PKCS#12" in edit.placeholderText()
+                   for edit in page.form.security.findChildren(QLineEdit))
+    qtbot.mouseClick(page.request_button, LEFT)
+    assert pair.certificate_error.isVisible() and pair.certificate_file.hasFocus()
+    assert "PublicKey token" in pair.certificate_error.text()
+    assert "scenario 5" in pair.certificate_error.text()
+    assert page.controller.history == ()
+
+    reads: list[bool] = []
+    real = page_module.read_client_key_pair
+
+    def recording(files):
+        reads.append(threading.current_thread() is threading.main_thread())
+        return real(files)
+
+    monkeypatch.setattr(page_module, "read_client_key_pair", recording)
+    choose_p12(qtbot, page, keys)
+    result = send(qtbot, page)
+    assert result.ok, (result.fault_name, result.fault_reason)
+    assert reads == [False]  # once, for both uses, off the GUI thread
+    options = result.options
+    assert options.client_certificate is options.message_security.client
+    fields = page.result_view.token_view.fields
+    assert fields["Proof kind"].text() == "public key"
+    assert f"gui-signer-{TAG}" in fields["Client certificate"].text()
+    assert fields["Matches the token"].text().startswith("yes")
+    # The same certificate signed the request (its BinarySecurityToken) and the answer's
+    # verdict is what scenario 5 asks.
+    der = keys.issued.certificate.public_bytes(serialization.Encoding.DER)
+    assert base64.b64encode(der) in page.result_view.rst_view.exact_bytes()
+    text = verdict_text(page)
+    assert "as the policy asks" in text and "SignatureConfirmation echoes" in text
+    page.result_view.tabs.setCurrentIndex(0)
+    page.form_scroll.ensureWidgetVisible(pair)
+    screenshot(window, "test-client-scenario5-public-key")
+
+
 def test_scenario8_username_token_in_the_secured_header(qtbot, window, api):
     page = page_for(qtbot, window, api, "scenario8")
-    section = page.form.security
-    assert not section.client_file.isEnabled()  # the symmetric binding needs no client key
+    assert not page.form.client_keys.isEnabled()  # the symmetric binding needs no client key
     fill_user(qtbot, page)
     result = send(qtbot, page)
     assert result.ok, (result.fault_name, result.fault_reason)
@@ -180,23 +240,25 @@ def test_a_wrong_pkcs12_password_is_shown_next_to_the_field(qtbot, window, api, 
     page = page_for(qtbot, window, api, "scenario2")
     choose_p12(qtbot, page, keys, password="not-it")
     qtbot.mouseClick(page.request_button, LEFT)
-    section = page.form.security
-    qtbot.waitUntil(lambda: section.error.isVisible(), timeout=10_000)
-    assert "password" in section.error.text().lower()
+    pair = page.form.client_keys
+    qtbot.waitUntil(pair.password_error.isVisible, timeout=10_000)
+    assert "password is wrong" in pair.password_error.text()
+    assert not pair.certificate_error.isVisible() and not pair.key_error.isVisible()
+    assert pair.password.hasFocus() and "not-it" not in pair.password_error.text()
     assert not page.controller.busy and page.controller.history == ()
-    page.form_scroll.ensureWidgetVisible(section.error)
     screenshot(window, "test-client-wrong-p12-password")
 
 
 def test_a_key_that_does_not_match_the_certificate(qtbot, window, api, keys):
     page = page_for(qtbot, window, api, "scenario2")
-    section = page.form.security
-    section.client_file.setText(str(keys.cert_pem))
-    section.client_key_file.setText(str(keys.other_key_pem))
-    section.client_password.clear()
+    pair = page.form.client_keys
+    pair.certificate_file.setText(str(keys.cert_pem))
+    pair.key_file.setText(str(keys.other_key_pem))
+    pair.password.clear()
     qtbot.mouseClick(page.request_button, LEFT)
-    qtbot.waitUntil(lambda: section.error.isVisible(), timeout=10_000)
-    assert "does not belong" in section.error.text()
+    qtbot.waitUntil(pair.key_error.isVisible, timeout=10_000)
+    assert "does not belong" in pair.key_error.text()
+    assert not pair.certificate_error.isVisible() and not page.form.security.error.isVisible()
 
 
 def test_another_sts_gets_its_scenario_chosen_by_hand(qtbot, window, api, keys):
@@ -204,9 +266,9 @@ def test_another_sts_gets_its_scenario_chosen_by_hand(qtbot, window, api, keys):
     section = page.form.security
     assert not section.isVisible()  # a UsernameToken over HTTPS: nothing to choose
     page.form.endpoint.setText("https://sts.other.example.org/services/wso2carbon-sts")
-    assert section.isVisible() and not section.client_file.isEnabled()
+    assert section.isVisible() and not page.form.client_keys.isEnabled()
     choose(section.scenario, "5.")
-    assert section.suite.isEnabled() and section.client_file.isEnabled()
+    assert section.suite.isEnabled() and page.form.client_keys.isEnabled()
     assert section.service.isEnabled() and not section.saml_token.isEnabled()
     choose(section.scenario, "19.")  # scenario33, as WSO2 numbers it
     assert section.saml_token.isEnabled()
@@ -267,16 +329,17 @@ def test_scenario31_a_holder_of_key_token_from_history_signs_with_its_proof_key(
 @pytest.mark.parametrize("content", [b"not a key pair at all", None])
 def test_a_broken_or_missing_key_file_is_named(qtbot, window, api, tmp_path, content):
     page = page_for(qtbot, window, api, "scenario2")
-    section = page.form.security
+    pair = page.form.client_keys
     path = tmp_path / "broken.p12"
     if content is not None:
         path.write_bytes(content)
-    section.client_file.setText(str(path))
-    section.client_key_file.clear()
+    pair.certificate_file.setText(str(path))
+    pair.key_file.clear()
     qtbot.mouseClick(page.request_button, LEFT)
-    qtbot.waitUntil(lambda: section.error.isVisible(), timeout=10_000)
-    expected = "cannot be read" if content is None else "not a PKCS#12"
-    assert expected in section.error.text()
+    qtbot.waitUntil(pair.certificate_error.isVisible, timeout=10_000)
+    expected = "cannot be read" if content is None else "is named like a PKCS#12 file"
+    assert expected in pair.certificate_error.text() and "broken.p12" in (
+        pair.certificate_error.text())
     assert not page.controller.busy
 
 
@@ -296,7 +359,8 @@ def test_an_administrators_own_policy_is_what_the_request_is_secured_for(
     set_audience(qtbot, page, RP)
     section = page.form.security
     assert section.isVisible() and "own policy" in section.applied_label.text()
-    assert section.client_file.isEnabled()
+    assert page.form.client_keys.isEnabled()
+    assert "the server's own policy signs" in page.form.client_keys.usage.text()
     choose_p12(qtbot, page, keys)
     result = send(qtbot, page)
     assert result.ok, (result.fault_name, result.fault_reason)
@@ -314,3 +378,38 @@ def test_the_section_shows_its_choices_and_hints_whole(qtbot, window, api):
     assert cut_placeholders(section) == []
     assert cut_combos(section) == []
     assert window.width() == 1280
+
+
+@pytest.mark.parametrize(("key_type", "scenario", "needed", "optional"), [
+    ("BEARER", None, 0, 0),
+    ("BEARER", "scenario1", 0, 0),  # a UsernameToken over HTTPS signs nothing
+    ("BEARER", "scenario3", 0, 0),  # the symmetric binding: the STS's key, not the client's
+    ("SYMMETRIC", None, 0, 1),  # UseKey, for an EncryptedKey proof
+    ("BEARER", "scenario31", 0, 1),  # a PublicKey token from the history signs
+    ("PUBLIC", "scenario9", 2, 0),  # the bootstrap of the security context signs
+])
+def test_what_the_key_pair_is_for(key_type, scenario, needed, optional):
+    from stsdesk.core.wstrust import KeyType
+    from stsdesk.services.message_security import MessageSecurity
+    from stsdesk.ui.pages.test_client.client_key_section import key_pair_uses
+
+    security = MessageSecurity.for_scenario(scenario) if scenario else None
+    uses = key_pair_uses(KeyType[key_type], security)
+    assert tuple(map(len, uses)) == (needed, optional), uses
+    if needed == 2:
+        assert uses[0][1] == "scenario 9 signs the requests with its key"
+
+
+def test_a_key_file_without_its_certificate_is_named_before_anything_is_read(
+        qtbot, fake_window, tmp_path):
+    page = fake_window.page("Test client")
+    fake_window.show_page("Test client")
+    qtbot.waitUntil(lambda: not fake_window.runner.busy, timeout=10_000)
+    choose(page.form.key_type, "SymmetricKey")
+    pair = page.form.client_keys
+    assert pair.isEnabled() and pair.usage.text().startswith("Optional: the STS may encrypt")
+    pair.key_file.setText(str(tmp_path / "client.key"))
+    qtbot.mouseClick(page.request_button, LEFT)
+    assert pair.certificate_error.isVisible() and pair.certificate_file.hasFocus()
+    assert "goes with the key file" in pair.certificate_error.text()
+    assert page.controller.history == () and not fake_window.runner.busy

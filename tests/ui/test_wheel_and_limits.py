@@ -70,5 +70,5 @@ def test_the_proof_key_size_offers_only_what_the_sts_issues(qtbot, fake_window):
     form.endpoint.setText("https://127.0.0.1:9443/services/wso2carbon-sts")
     form.username.setText("admin")
     assert form.build_options() is None
-    assert "multiple of 8" in form.client_error.text() and form.client_error.isVisible()
+    assert "multiple of 8" in form.key_size_error.text() and form.key_size_error.isVisible()
     assert form.key_size.hasFocus()

@@ -26,18 +26,15 @@ from PySide6.QtWidgets import (
 
 from stsdesk.core import ns
 from stsdesk.core.certificate_files import load_private_key
-from stsdesk.core.errors import StsError
 from stsdesk.core.soap import SoapVersion
 from stsdesk.core.tokeninfo import PrivateKey
 from stsdesk.core.wstrust import KeyType, TokenType, TrustVersion
 from stsdesk.services.errors import InputError
 from stsdesk.services.message_security import MessageSecurity
 from stsdesk.services.tls import TrustPolicy, display_fingerprint
-from stsdesk.services.token_session import (
-    ClientKeyPair,
-    TokenRequestOptions,
-    load_client_key_pair,
-)
+from stsdesk.services.token_keys import ClientKeyPair
+from stsdesk.services.token_session import TokenRequestOptions
+from stsdesk.ui.pages.test_client.client_key_section import ClientKeyPairSection
 from stsdesk.ui.pages.test_client.controller import ServerChoices
 from stsdesk.ui.pages.test_client.result_view import WARNING_STYLE
 from stsdesk.ui.pages.test_client.security_section import MessageSecuritySection
@@ -94,6 +91,24 @@ def _same_server(first: str, second: str) -> bool:
     return (a.hostname or "", a.port or 443) == (b.hostname or "", b.port or 443)
 
 
+def _align_label_columns(groups: list[QWidget]) -> None:
+    """One label column for ``groups``, so their fields start at one edge rather than each
+    group's own (the key pair's fields sat 30 px left of the token's above them)."""
+    labels: list[QWidget] = []
+    for group in groups:
+        layout = group.layout()
+        if not isinstance(layout, QFormLayout):
+            continue
+        for row in range(layout.rowCount()):
+            item = layout.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                labels.append(widget)
+    width = max((label.sizeHint().width() for label in labels), default=0)
+    for label in labels:
+        label.setMinimumWidth(width)
+
+
 def _labelled(form: QFormLayout, text: str, field: QWidget, buddy: QWidget | None = None,
               parent: QWidget | None = None) -> None:
     label = QLabel(text, parent)
@@ -115,14 +130,19 @@ class TokenRequestForm(QWidget):
         self._server_sts = ""
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 8, 0)
-        box.addWidget(self._endpoint_group())
-        box.addWidget(self._token_group())
         self.security = MessageSecuritySection(self)
-        box.addWidget(self.security)
+        # After both uses of the key pair: the token's key type and the scenario.
+        self.client_keys = ClientKeyPairSection(self)
+        request: list[QWidget] = [self._endpoint_group(), self._token_group(), self.security,
+                                  self.client_keys]
+        for group in request:
+            box.addWidget(group)
+        # The claims list keeps its own, wider column: its rows are sized to fit it.
         box.addWidget(self._claims_group())
         box.addWidget(self._user_group())
         box.addWidget(self._tls_group())
         box.addStretch(1)
+        _align_label_columns(request)
         self._connect_signals()
         self.on_key_type_changed()
         self.on_tls_choice_changed()
@@ -181,22 +201,8 @@ class TokenRequestForm(QWidget):
         self.key_size.setToolTip(f"The STS issues symmetric proof keys of {PROOF_KEY_BITS[0]} to "
                                  f"{PROOF_KEY_BITS[1]} bits, in steps of 8")
         form.addRow("Proof key size:", self.key_size)
-        self.client_cert = QLineEdit(box)
-        # Hints short enough for the form's column at 1280 px; the whole one is the tooltip.
-        self.client_cert.setPlaceholderText("PEM, DER or PKCS#12 file")
-        self.client_cert.setToolTip("The client certificate: a PEM, DER or PKCS#12 file")
-        self.client_cert_browse = QPushButton("Browse…", box)
-        form.addRow("Client certificate:", _file_row(self.client_cert, self.client_cert_browse))
-        self.client_key = QLineEdit(box)
-        self.client_key.setPlaceholderText("Its private key (PEM or PKCS#12)")
-        self.client_key_browse = QPushButton("Browse…", box)
-        form.addRow("Client key:", _file_row(self.client_key, self.client_key_browse))
-        self.client_key_password = QLineEdit(box)
-        self.client_key_password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.client_key_password.setPlaceholderText("Only if the key file has one")
-        form.addRow("Key password:", self.client_key_password)
-        self.client_error = error_label(box)
-        form.addRow(self.client_error)
+        self.key_size_error = error_label(box)
+        form.addRow(self.key_size_error)
         self.applies_to = QComboBox(box)
         self.applies_to.setEditable(True)
         # Long audiences must not widen the form: the field scrolls instead.
@@ -319,10 +325,9 @@ class TokenRequestForm(QWidget):
         """The fields in the order Tab visits them."""
         return [
             self.endpoint, self.soap_version, self.trust_version, self.timeout, self.token_type,
-            self.key_type, self.entropy, self.key_size, self.client_cert, self.client_cert_browse,
-            self.client_key, self.client_key_browse, self.client_key_password, self.applies_to,
+            self.key_type, self.entropy, self.key_size, self.applies_to,
             self.lifetime, self.rp_key, self.rp_key_browse, self.rp_key_password,
-            *self.security.tab_chain(), self.dialect,
+            *self.security.tab_chain(), *self.client_keys.tab_chain(), self.dialect,
             self.dialect_in_trust, self.claims, self.other_claim, self.add_claim_button,
             self.username, self.password, self.remember, self.password_type, self.tls_pinned,
             self.pin, self.tls_ca, self.ca_file, self.ca_browse, self.tls_system,
@@ -335,11 +340,8 @@ class TokenRequestForm(QWidget):
         self.username.textChanged.connect(lambda _text: show_problem(self.username_error, None))
         self.username.editingFinished.connect(self.on_username_editing_finished)
         self.key_type.currentIndexChanged.connect(self.on_key_type_changed)
+        self.security.changed.connect(self.on_security_changed)
         self.tls_choice.idToggled.connect(self.on_tls_choice_changed)
-        self.client_cert_browse.clicked.connect(
-            lambda: self._browse(self.client_cert, "The client certificate", CERT_FILE_FILTER))
-        self.client_key_browse.clicked.connect(
-            lambda: self._browse(self.client_key, "The client's private key", KEY_FILE_FILTER))
         self.rp_key_browse.clicked.connect(
             lambda: self._browse(self.rp_key, "The relying party's private key",
                                  KEY_FILE_FILTER))
@@ -358,6 +360,7 @@ class TokenRequestForm(QWidget):
                                  choices.certificates.active_signing)
         if not self.endpoint.text().strip() and choices.sts_url:
             self.endpoint.setText(choices.sts_url)
+            self.endpoint.setCursorPosition(0)  # show the scheme and host, not the path's end
             # The STS of the server we administer has the TLS certificate we pinned for it.
             if pinned_sha256 and _same_server(choices.sts_url, server_url):
                 self.pin.setText(display_fingerprint(pinned_sha256))
@@ -422,15 +425,18 @@ class TokenRequestForm(QWidget):
     def on_key_type_changed(self, _index: int = 0) -> None:
         key_type = KeyType(self.key_type.currentData())
         symmetric = key_type is KeyType.SYMMETRIC
-        holder = key_type is not KeyType.BEARER
         self.entropy.setEnabled(symmetric)
         if not symmetric:
             self.entropy.setChecked(False)
         self.key_size.setEnabled(symmetric)
-        for widget in (self.client_cert, self.client_cert_browse, self.client_key,
-                       self.client_key_browse, self.client_key_password):
-            widget.setEnabled(holder)
-        show_problem(self.client_error, None)
+        show_problem(self.key_size_error, None)
+        self.on_security_changed()
+
+    def on_security_changed(self) -> None:
+        # The key pair serves the token's key type and the scenario: it follows both.
+        section = self.security
+        self.client_keys.set_uses(KeyType(self.key_type.currentData()),
+                                  section.security() if section.active else None)
 
     def on_tls_choice_changed(self, _id: int = 0, _checked: bool = True) -> None:
         choice = self.tls_choice.checkedId()
@@ -467,14 +473,16 @@ class TokenRequestForm(QWidget):
     # -- reading ---------------------------------------------------------------------------
 
     def build_options(
-        self, message_security: MessageSecurity | None = None
+        self, message_security: MessageSecurity | None = None,
+        client: ClientKeyPair | None = None,
     ) -> TokenRequestOptions | None:
         """The request as the form says, or None with the problems shown next to the fields.
 
-        ``message_security`` (built from the security section off the GUI thread) secures it.
-        Raises the core's InvalidRequestError when the options, each fine, do not go together.
+        ``message_security`` (built from the security section) secures it; ``client`` is the
+        key pair :attr:`client_keys` names, both read off the GUI thread. Raises the core's
+        InvalidRequestError when the options, each fine, do not go together.
         """
-        for label in (self.endpoint_error, self.username_error, self.client_error,
+        for label in (self.endpoint_error, self.username_error, self.key_size_error,
                       self.tls_error, self.claim_error, self.rp_key_error):
             show_problem(label, None)
         problems: list[QWidget] = []
@@ -489,10 +497,9 @@ class TokenRequestForm(QWidget):
             problems.append(self.username)
         key_type = KeyType(self.key_type.currentData())
         if key_type is KeyType.SYMMETRIC and self.key_size.value() % 8:
-            show_problem(self.client_error, "The proof key size must be a whole number of bytes: "
-                         "a multiple of 8 bits, such as 256.")
+            show_problem(self.key_size_error, "The proof key size must be a whole number of "
+                         "bytes: a multiple of 8 bits, such as 256.")
             problems.append(self.key_size)
-        client = self._client_key_pair(key_type, problems)
         trust = self._trust(problems)
         if problems or trust is None:
             problems[0].setFocus()
@@ -508,7 +515,8 @@ class TokenRequestForm(QWidget):
             key_type=key_type,
             client_entropy=self.entropy.isChecked(),
             key_size=self.key_size.value(),
-            client_certificate=client,
+            # A bearer token binds no key (the pair may still sign the request).
+            client_certificate=client if key_type is not KeyType.BEARER else None,
             applies_to=self.applies_to.currentText().strip() or None,
             claims_dialect=dialect if self.requested_claims() else None,
             claims=tuple(self.requested_claims()),
@@ -519,24 +527,6 @@ class TokenRequestForm(QWidget):
             timeout_seconds=float(self.timeout.value()),
             message_security=message_security,
         )
-
-    def _client_key_pair(self, key_type: KeyType, problems: list[QWidget]) -> ClientKeyPair | None:
-        cert_path, key_path = self.client_cert.text().strip(), self.client_key.text().strip()
-        if key_type is KeyType.BEARER or (key_type is KeyType.SYMMETRIC and not cert_path):
-            return None
-        if not cert_path or not key_path:
-            show_problem(self.client_error, "A PublicKey token is bound to the client's "
-                         "certificate: choose the certificate file and its private key file.")
-            problems.append(self.client_cert if not cert_path else self.client_key)
-            return None
-        try:
-            return load_client_key_pair(read_file(cert_path, "client certificate"),
-                                        read_file(key_path, "client key"),
-                                        self.client_key_password.text() or None)
-        except (InputError, StsError) as exc:
-            show_problem(self.client_error, exc.message)
-            problems.append(self.client_cert)
-            return None
 
     def trust_policy(self) -> TrustPolicy | None:
         """How the STS's TLS certificate is trusted, or None with the problem shown."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QSplitter, QWidget
 
@@ -12,6 +12,7 @@ from stsdesk.services.credentials import CredentialStore
 from stsdesk.services.errors import InputError, TrustClientError
 from stsdesk.services.message_security import MessageSecurity
 from stsdesk.services.profiles import EMBEDDED_PROFILE
+from stsdesk.services.token_keys import ClientKeyPair, ClientKeyPairError, read_client_key_pair
 from stsdesk.services.token_session import TokenResult
 from stsdesk.ui.connection import ServerConnection
 from stsdesk.ui.pages.base import Page
@@ -147,33 +148,54 @@ class TestClientPage(Page):
     def on_request_button_clicked(self) -> None:
         if self.controller.busy:
             return
-        section = self.form.security
-        if not section.active:
-            self._send(None)
+        section, keys = self.form.security, self.form.client_keys
+        if not keys.check():
+            self._scroll_to(keys.certificate_error)
             return
-        trust = self.form.trust_policy()
-        if trust is None:
-            return
-        choice = section.read_choice(endpoint=self.form.endpoint.text().strip(), tls=trust)
-        if choice is None:
+        files = keys.files()
+        choice = None
+        if section.active:
+            trust = self.form.trust_policy()
+            if trust is None:
+                return
+            choice = section.read_choice(endpoint=self.form.endpoint.text().strip(), tls=trust)
+            if choice is None:
+                return
+        if files is None and choice is None:
+            self._send(None, None)
             return
 
-        def unreadable(error: Exception) -> None:
-            if isinstance(error, InputError | StsError | TrustClientError):
+        def prepare() -> tuple[ClientKeyPair | None, MessageSecurity | None]:
+            # The one key pair, read once, for the token and for the request's signature.
+            client = read_client_key_pair(files) if files is not None else None
+            security = build_message_security(choice, client) if choice is not None else None
+            return client, security
+
+        def unusable(error: Exception) -> None:
+            if isinstance(error, ClientKeyPairError):
+                self._scroll_to(keys.show_error(error))
+                self.banner.error(f"The client's key pair cannot be used: {error.message}")
+            elif isinstance(error, InputError | StsError | TrustClientError):
                 section.show_problem(error.message)
                 self.banner.error(f"The request cannot be secured: {error.message}")
             else:
                 self.show_error("Reading the client's keys", error)
 
-        # PKCS#12 and encrypted PEM keys cost a key derivation: off the GUI thread.
-        self.connection.runner.run(lambda: build_message_security(choice), self._send,
-                                   unreadable)
+        # PKCS#12 and encrypted PEM keys cost a key derivation, metadata a round trip: off the
+        # GUI thread.
+        self.connection.runner.run(prepare, lambda prepared: self._send(*prepared), unusable)
 
-    def _send(self, message_security: MessageSecurity | None) -> None:
+    def _scroll_to(self, problem: QWidget) -> None:
+        # Once the label that just appeared has its place in the layout (the next turn of the
+        # event loop), so the message under the field is in view, not only the field.
+        QTimer.singleShot(0, self, lambda: self.form_scroll.ensureWidgetVisible(problem))
+
+    def _send(self, client: ClientKeyPair | None,
+              message_security: MessageSecurity | None) -> None:
         if self.controller.busy:
             return
         try:
-            options = self.form.build_options(message_security)
+            options = self.form.build_options(message_security, client)
         except StsError as exc:
             self.banner.error(f"The request cannot be sent: {exc.message}")
             return

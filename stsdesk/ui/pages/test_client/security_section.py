@@ -1,9 +1,10 @@
 """The test client form's "Message security" section: the scenario to secure requests for, the
-client's certificate and key, the STS's certificate and, for 31-34, a SAML token from history.
+STS's certificate and, for 31-34, a SAML token from history. The client's certificate and key
+are the form's one key pair choice (``client_key_section``), shared with the PublicKey token.
 
-Reading the files (a PKCS#12 key derivation) is blocking work: :meth:`read_choice` only
-collects what was chosen; :func:`build_message_security` turns it into keys on the task
-runner, and its errors come back to :meth:`show_problem`.
+Reading files and metadata is blocking work: :meth:`read_choice` only collects what was
+chosen; :func:`build_message_security` turns it into keys on the task runner, and its errors
+come back to :meth:`show_problem`.
 """
 
 from __future__ import annotations
@@ -31,19 +32,11 @@ from stsdesk.core.certificate_files import read_certificates
 from stsdesk.core.errors import StsError
 from stsdesk.core.scenarios import SCENARIOS, find_scenario
 from stsdesk.services.admin.models import SecurityPolicy
-from stsdesk.services.message_security import (
-    MessageSecurity,
-    fetch_metadata_certificate,
-    load_client_credentials,
-)
+from stsdesk.services.message_security import MessageSecurity, fetch_metadata_certificate
 from stsdesk.services.tls import TrustPolicy
+from stsdesk.services.token_keys import ClientKeyPair
 from stsdesk.services.token_session import TokenResult
-from stsdesk.ui.pages.token_inspector import (
-    CERT_FILE_FILTER,
-    KEY_FILE_FILTER,
-    ask_open_path,
-    read_file,
-)
+from stsdesk.ui.pages.token_inspector import CERT_FILE_FILTER, ask_open_path, read_file
 from stsdesk.ui.widgets.eliding_combo import ElidingComboBox
 from stsdesk.ui.widgets.form import error_label, show_problem
 
@@ -52,7 +45,6 @@ __all__ = ["MessageSecuritySection", "SecurityChoice", "build_message_security",
 AS_APPLIED = ""  # the scenario combo's "as the server applies it"
 _FROM_FILE = "\nfile"
 _FROM_METADATA = "\nmetadata"
-CLIENT_FILE_FILTER = ("Key pairs (*.p12 *.pfx *.pem *.crt *.cer);;All files (*)")
 
 
 @dataclass(frozen=True)
@@ -62,9 +54,9 @@ class SecurityChoice:
 
     scenario_id: str
     algorithm_suite: AlgorithmSuite
-    client_file: str = ""
-    client_key_file: str = ""
-    client_password: str = field(default="", repr=False)
+    # The policy signs with the client's key pair (X.509 scenarios; 31-32 with a PublicKey
+    # token): the form's key pair is given to it, else not (it would only change the context).
+    uses_client_key: bool = False
     service_certificate: x509.Certificate | None = None
     service_file: str = ""
     saml_token: bytes | None = None
@@ -75,13 +67,13 @@ class SecurityChoice:
     service_principal: str = ""  # scenario 20: the STS's Kerberos service principal
 
 
-def build_message_security(choice: SecurityChoice) -> MessageSecurity:
-    """Read the files and make the keys (blocking: run it on the task runner)."""
-    client = None
-    if choice.client_file:
-        data = read_file(choice.client_file, "client certificate or key pair")
-        key = read_file(choice.client_key_file, "client key") if choice.client_key_file else None
-        client = load_client_credentials(data, choice.client_password or None, key)
+def build_message_security(choice: SecurityChoice,
+                           client: ClientKeyPair | None = None) -> MessageSecurity:
+    """Read the STS's certificate and make the keys (blocking: run it on the task runner).
+
+    ``client``: the form's key pair, already read (``read_client_key_pair``)."""
+    if not choice.uses_client_key:
+        client = None
     service = choice.service_certificate
     if choice.service_file:
         loaded = read_certificates(read_file(choice.service_file, "STS certificate"),
@@ -151,28 +143,15 @@ class MessageSecuritySection(QGroupBox):
         self.suite.setItemData(1, "SHA-256 digests, RSA-OAEP key transport, AES-256; "
                              "clients must be configured for it", Qt.ItemDataRole.ToolTipRole)
         form.addRow("Algorithm suite:", self.suite)
-        self.client_file = QLineEdit(self)
-        self.client_file.setPlaceholderText("PKCS#12, or a PEM certificate")
-        self.client_file.setToolTip("The client's certificate and key: one PKCS#12 file "
-                                    "(.p12/.pfx), a PEM file holding both, or a PEM "
-                                    "certificate with its key file below")
-        self.client_browse = QPushButton("Browse…", self)
-        form.addRow("Client key pair:", _file_row(self.client_file, self.client_browse))
-        self.client_key_file = QLineEdit(self)
-        self.client_key_file.setPlaceholderText("Key file of a PEM certificate")
-        self.client_key_browse = QPushButton("Browse…", self)
-        form.addRow("Client key (PEM):", _file_row(self.client_key_file, self.client_key_browse))
-        self.client_password = QLineEdit(self)
-        self.client_password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.client_password.setPlaceholderText("The PKCS#12 or key file's password")
-        form.addRow("Key pair password:", self.client_password)
         self.service = ElidingComboBox(self)
         self.service.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.service.setMinimumContentsLength(16)
         form.addRow("STS certificate:", self.service)
         self.service_file = QLineEdit(self)
-        self.service_file.setPlaceholderText("The STS's certificate (PEM or DER)")
+        self.service_file.setPlaceholderText("PEM or DER file")
+        self.service_file.setToolTip("The STS's certificate (PEM or DER), when \"A certificate "
+                                     "from a file…\" is chosen above")
         self.service_browse = QPushButton("Browse…", self)
         form.addRow("", _file_row(self.service_file, self.service_browse))
         self.saml_token = ElidingComboBox(self)
@@ -196,23 +175,16 @@ class MessageSecuritySection(QGroupBox):
         self.on_scenario_changed()
 
     def tab_chain(self) -> list[QWidget]:
-        return [self.scenario, self.suite, self.client_file, self.client_browse,
-                self.client_key_file, self.client_key_browse, self.client_password, self.service,
-                self.service_file, self.service_browse, self.saml_token, self.service_principal]
+        return [self.scenario, self.suite, self.service, self.service_file, self.service_browse,
+                self.saml_token, self.service_principal]
 
     def _connect_signals(self) -> None:
         self.scenario.currentIndexChanged.connect(self.on_scenario_changed)
         self.suite.currentIndexChanged.connect(self.on_scenario_changed)
         self.service.currentIndexChanged.connect(self.on_scenario_changed)
-        self.client_browse.clicked.connect(
-            lambda: self._browse(self.client_file, "The client's key pair", CLIENT_FILE_FILTER))
-        self.client_key_browse.clicked.connect(
-            lambda: self._browse(self.client_key_file, "The client's private key",
-                                 KEY_FILE_FILTER))
         self.service_browse.clicked.connect(
             lambda: self._browse(self.service_file, "The STS's certificate", CERT_FILE_FILTER))
-        for edit in (self.client_file, self.client_key_file, self.client_password,
-                     self.service_file, self.service_principal):
+        for edit in (self.service_file, self.service_principal):
             edit.textChanged.connect(lambda _text: show_problem(self.error, None))
 
     # -- filling ---------------------------------------------------------------------------
@@ -328,10 +300,6 @@ class MessageSecuritySection(QGroupBox):
                             f"{self.applied.algorithm_suite.value}.")
         self.applied_label.setText(applied_text)
         secures = security is not None and security.secures_messages
-        for widget in (self.client_file, self.client_browse, self.client_key_file,
-                       self.client_key_browse, self.client_password):
-            widget.setEnabled(secures and (security is not None) and (
-                security.needs_client_certificate or security.needs_saml_token))
         self.service.setEnabled(secures)
         from_file = self.service.currentData() == _FROM_FILE
         self.service_file.setEnabled(secures and from_file)
@@ -358,13 +326,6 @@ class MessageSecuritySection(QGroupBox):
         security = self.security()
         if choice is None or security is None:
             self.show_problem("Choose the scenario the STS applies.")
-            return None
-        needs_pair = security.needs_client_certificate
-        client = self.client_file.text().strip()
-        if needs_pair and not client:
-            self.show_problem("This scenario signs with the client's certificate: choose its "
-                              "PKCS#12 file (or a PEM certificate and its key).")
-            self.client_file.setFocus()
             return None
         # The STS's certificate checks the answer's signature, and encrypts where the
         # policy asks: required only then.
@@ -397,10 +358,13 @@ class MessageSecuritySection(QGroupBox):
                               "service principal (the server's security settings name it).")
             self.service_principal.setFocus()
             return None
-        return SecurityChoice(choice[0], choice[1], client, self.client_key_file.text().strip(),
-                              self.client_password.text(), service_cert, service_file, saml,
-                              proof, metadata, tls, self.own_policy_document(),
-                              principal if security.uses_kerberos else "")
+        return SecurityChoice(
+            choice[0], choice[1],
+            uses_client_key=security.needs_client_certificate or security.needs_saml_token,
+            service_certificate=service_cert, service_file=service_file, saml_token=saml,
+            proof_key=proof, metadata_endpoint=metadata, tls=tls,
+            policy_document=self.own_policy_document(),
+            service_principal=principal if security.uses_kerberos else "")
 
     def show_problem(self, message: str) -> None:
         show_problem(self.error, message)
