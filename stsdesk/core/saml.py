@@ -1,10 +1,11 @@
-"""SAML 1.1 and 2.0 assertions: build, sign, verify, encrypt and decrypt (read: samlreader)."""
+"""SAML 1.1 and 2.0 assertions: write, sign, verify, encrypt and decrypt (read: samlreader)."""
 
 from __future__ import annotations
 
 import base64
 import copy
 import datetime as dt
+import functools
 import re
 import secrets
 from collections.abc import Sequence
@@ -16,14 +17,19 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
 from stsdesk.core import ns, xmldsig, xmlenc
+from stsdesk.core.c14ntext import escape_attribute, escape_text
 from stsdesk.core.certificates import SigningIdentity
 from stsdesk.core.errors import InvalidRequestError, InvalidSecurityTokenError
+from stsdesk.core.xmlparse import XmlLimits, parse_xml
+from stsdesk.core.xmlskeletons import fresh_copy
 from stsdesk.core.xsdatetime import format_xs_datetime
 
 __all__ = [
     "SamlVersion", "PASSWORD_AUTHN_20", "PASSWORD_AUTHN_11", "SamlAttribute", "Bearer",
     "HolderOfKeySymmetric", "HolderOfKeyPublic", "Confirmation", "AssertionSpec",
-    "new_assertion_id", "build_assertion", "signature_position", "sign_assertion",
+    "new_assertion_id", "WrittenAssertion", "write_assertion", "build_assertion",
+    "write_signed_assertion", "read_signed_assertion",
+    "signature_position", "sign_assertion", "encrypt_assertion_text",
     "verify_assertion", "assertion_id_of", "saml_version_of", "encrypt_assertion",
     "decrypt_assertion", "split_claim_uri", "join_claim_uri", "CM_BEARER_20", "CM_HOLDER_OF_KEY_20",
     "CM_BEARER_11", "CM_HOLDER_OF_KEY_11", "ATTRNAME_FORMAT_URI", "NAMEID_UNSPECIFIED",
@@ -105,7 +111,19 @@ def new_assertion_id() -> str:
     return "_" + secrets.token_hex(16)
 
 
-# -- building -------------------------------------------------------------------------------
+# -- writing -------------------------------------------------------------------------------
+#
+# An assertion is written directly as text, in its exclusive canonical form (Exclusive XML
+# Canonicalization 1.0): attributes in canonical order, empty elements as start and end tags,
+# values escaped as c14n escapes them (c14ntext), and each namespace declared where exc-c14n
+# renders it, on the first element on the way down that uses it. That text is what the
+# signature's digest covers, so signing needs no canonicalisation of a tree, and the signed token
+# is that text with the ds:Signature spliced in.
+#
+# The token that leaves the STS declares two namespaces differently (the shape the comment at the
+# top describes): xsi and xs on the root rather than xsi on every element whose xsi:type uses it,
+# and xs at all, which exc-c14n never renders since only xsi:type values name it. Its exclusive
+# canonical form is the canonical text again, so the digest holds for it.
 
 
 def _s2(local: str) -> str:
@@ -125,10 +143,19 @@ def _instant(value: dt.datetime, what: str) -> str:
         raise InvalidRequestError(
             f"The assertion's {what} must be a time with a time zone (UTC); got {value!r}."
         )
-    return format_xs_datetime(value)
+    return _xs_datetime(value)
+
+
+# A minted assertion's IssueInstant, NotBefore and AuthnInstant are the same moment: formatted
+# once, they are three of its four times.
+_xs_datetime = functools.lru_cache(maxsize=8)(format_xs_datetime)
 
 
 def _check_spec(spec: AssertionSpec) -> None:
+    if spec.version not in _SAML_PREFIX:
+        raise InvalidRequestError(
+            f"SAML version {spec.version!r} is not supported; use 1.1 or 2.0."
+        )
     if not _NCNAME.match(spec.assertion_id or ""):
         raise InvalidRequestError(
             f"The assertion ID {spec.assertion_id!r} is not a valid XML ID; use new_assertion_id()."
@@ -151,104 +178,267 @@ def _check_spec(spec: AssertionSpec) -> None:
         )
 
 
-def _key_info(confirmation: HolderOfKeySymmetric | HolderOfKeyPublic) -> etree._Element:
-    key_info = etree.Element(_ds("KeyInfo"), nsmap={"ds": ns.DS})
-    if isinstance(confirmation, HolderOfKeySymmetric):
-        key_info.append(copy.deepcopy(confirmation.encrypted_key))
-        # The EncryptedKey's own ds declaration repeats KeyInfo's: one is enough.
-        etree.cleanup_namespaces(key_info, top_nsmap={"ds": ns.DS})
-    else:
-        x509_data = etree.SubElement(key_info, _ds("X509Data"))
-        etree.SubElement(x509_data, _ds("X509Certificate")).text = base64.b64encode(
-            confirmation.certificate_der
-        ).decode("ascii")
-    return key_info
+_XSI_DECLARATION = f' xmlns:xsi="{ns.XSI}"'
+_DS_DECLARATION = f' xmlns:ds="{ns.DS}"'
 
 
-def _attribute_value(parent: etree._Element, tag: str, value: str) -> None:
-    node = etree.SubElement(parent, tag)
-    node.set(_XSI_TYPE, "xs:string")
-    node.text = value
+@dataclass(frozen=True)
+class WrittenAssertion:
+    """An unsigned assertion written as text (:func:`write_assertion`)."""
+
+    canonical: bytes  # its exclusive canonical form: what an enveloped signature's digest covers
+    head: str  # the token's text up to where the ds:Signature goes
+    tail: str  # and from there to its end
+
+    @property
+    def text(self) -> bytes:
+        """The unsigned token as UTF-8 text; its exclusive canonical form is ``canonical``."""
+        return (self.head + self.tail).encode("utf-8")
 
 
-def build_assertion(spec: AssertionSpec) -> etree._Element:
-    """The unsigned assertion described by ``spec`` (schema-valid for its SAML version)."""
-    _check_spec(spec)
-    if spec.version not in _SAML_PREFIX:
-        raise InvalidRequestError(
-            f"SAML version {spec.version!r} is not supported; use 1.1 or 2.0."
+class _Writer:
+    """Collects the canonical text's parts, marking those the token's text writes otherwise."""
+
+    __slots__ = ("parts", "xsi_declarations", "signature_at")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.xsi_declarations: list[int] = []  # parts that declare xsi below the root
+        self.signature_at = 0  # the ds:Signature goes before this part
+
+    def declare_xsi(self) -> None:
+        self.xsi_declarations.append(len(self.parts))
+        self.parts.append(_XSI_DECLARATION)
+
+    def finish(self, root_declarations: str) -> WrittenAssertion:
+        parts = self.parts
+        canonical = "".join(parts).encode("utf-8")
+        # parts[0] is the root's start tag up to its own namespace declaration.
+        parts[0] += root_declarations
+        for index in self.xsi_declarations:
+            parts[index] = ""
+        return WrittenAssertion(
+            canonical,
+            "".join(parts[: self.signature_at]),
+            "".join(parts[self.signature_at :]),
         )
-    nsmap = _root_nsmap(spec)
-    root = _build_20(spec, nsmap) if spec.version == SamlVersion.SAML20 else _build_11(spec, nsmap)
-    # Whatever is declared and not used goes; xs is used only inside xsi:type values, which a
-    # namespace cleanup cannot see, so it is kept by name when attribute values need it.
-    etree.cleanup_namespaces(
-        root, top_nsmap=nsmap, keep_ns_prefixes=["xs"] if "xs" in nsmap else None
-    )
-    return root
 
 
-def _root_nsmap(spec: AssertionSpec) -> dict[str, str]:
-    prefix, uri = _SAML_PREFIX[spec.version]
-    nsmap = {prefix: uri}
+def write_assertion(spec: AssertionSpec) -> WrittenAssertion:
+    """``spec`` written as text (see the comment above); its values are checked and escaped.
+
+    Raises InvalidRequestError for a spec no token can express, naming the field: a missing
+    issuer or subject, a time without a time zone, a character XML cannot carry.
+    """
+    _check_spec(spec)
+    writer = _Writer()
+    if spec.version == SamlVersion.SAML20:
+        _write_20(spec, writer)
+    else:
+        _write_11(spec, writer)
     has_values = any(attribute.values for attribute in spec.attributes)
     # SAML 2.0 holder-of-key names its SubjectConfirmationData type with xsi:type.
     typed_confirmation = spec.version == SamlVersion.SAML20 and not isinstance(
         spec.confirmation, Bearer
     )
+    root_declarations = f' xmlns:xs="{ns.XS}"' if has_values else ""
     if has_values or typed_confirmation:
-        nsmap["xsi"] = ns.XSI
-    if has_values:
-        nsmap["xs"] = ns.XS
-    return nsmap
+        root_declarations += _XSI_DECLARATION
+    return writer.finish(root_declarations)
 
 
-def _build_20(spec: AssertionSpec, nsmap: dict[str, str]) -> etree._Element:
-    root = etree.Element(
-        _s2("Assertion"),
-        nsmap=nsmap,
-        ID=spec.assertion_id,
-        IssueInstant=_instant(spec.issue_instant, "IssueInstant"),
-        Version="2.0",
+def _write_20(spec: AssertionSpec, writer: _Writer) -> None:
+    out = writer.parts.append
+    out(f'<saml2:Assertion xmlns:saml2="{ns.SAML2}"')
+    out(
+        f' ID="{spec.assertion_id}"'
+        f' IssueInstant="{_instant(spec.issue_instant, "IssueInstant")}" Version="2.0">'
+        f"<saml2:Issuer>{escape_text(spec.issuer, 'issuer name')}</saml2:Issuer>"
     )
-    etree.SubElement(root, _s2("Issuer")).text = spec.issuer
-    subject = etree.SubElement(root, _s2("Subject"))
-    name_id = etree.SubElement(subject, _s2("NameID"))
-    if spec.name_id_format:
-        name_id.set("Format", spec.name_id_format)
-    name_id.text = spec.subject_name
-    confirmation = etree.SubElement(subject, _s2("SubjectConfirmation"))
+    writer.signature_at = len(writer.parts)
+    out(f"<saml2:Subject><saml2:NameID{_format(spec)}>")
+    out(f"{escape_text(spec.subject_name, 'subject name')}</saml2:NameID>")
     if isinstance(spec.confirmation, Bearer):
-        confirmation.set("Method", CM_BEARER_20)
+        out(f'<saml2:SubjectConfirmation Method="{CM_BEARER_20}"></saml2:SubjectConfirmation>')
     else:
-        confirmation.set("Method", CM_HOLDER_OF_KEY_20)
-        data = etree.SubElement(confirmation, _s2("SubjectConfirmationData"))
-        data.set(_XSI_TYPE, "saml2:KeyInfoConfirmationDataType")
-        data.append(_key_info(spec.confirmation))
-    conditions = etree.SubElement(
-        root,
-        _s2("Conditions"),
-        NotBefore=_instant(spec.not_before, "NotBefore"),
-        NotOnOrAfter=_instant(spec.not_on_or_after, "NotOnOrAfter"),
+        out(f'<saml2:SubjectConfirmation Method="{CM_HOLDER_OF_KEY_20}">')
+        out("<saml2:SubjectConfirmationData")
+        writer.declare_xsi()
+        out(' xsi:type="saml2:KeyInfoConfirmationDataType">')
+        out(_key_info(spec.confirmation, spec.version))
+        out("</saml2:SubjectConfirmationData></saml2:SubjectConfirmation>")
+    out("</saml2:Subject>")
+    out(_conditions(spec, "saml2", "AudienceRestriction"))
+    out(
+        f'<saml2:AuthnStatement AuthnInstant="{_instant(spec.authn_instant, "AuthnInstant")}">'
+        "<saml2:AuthnContext><saml2:AuthnContextClassRef>"
+        f"{escape_text(spec.authn_method, 'authentication method')}"
+        "</saml2:AuthnContextClassRef></saml2:AuthnContext></saml2:AuthnStatement>"
+    )
+    if spec.attributes:
+        out("<saml2:AttributeStatement>")
+        for attribute in spec.attributes:
+            out(
+                f'<saml2:Attribute Name="{escape_attribute(attribute.name, "claim name")}"'
+                f' NameFormat="{ATTRNAME_FORMAT_URI}">'
+            )
+            _write_values(writer, "saml2", attribute)
+            out("</saml2:Attribute>")
+        out("</saml2:AttributeStatement>")
+    out("</saml2:Assertion>")
+
+
+def _write_11(spec: AssertionSpec, writer: _Writer) -> None:
+    out = writer.parts.append
+    out(f'<saml:Assertion xmlns:saml="{ns.SAML11}"')
+    out(
+        f' AssertionID="{spec.assertion_id}"'
+        f' IssueInstant="{_instant(spec.issue_instant, "IssueInstant")}"'
+        f' Issuer="{escape_attribute(spec.issuer, "issuer name")}"'
+        ' MajorVersion="1" MinorVersion="1">'
+    )
+    out(_conditions(spec, "saml", "AudienceRestrictionCondition"))
+    instant = _instant(spec.authn_instant, "AuthenticationInstant")
+    method = escape_attribute(spec.authn_method, "authentication method")
+    subject = _subject_11(spec)
+    out(
+        f'<saml:AuthenticationStatement AuthenticationInstant="{instant}"'
+        f' AuthenticationMethod="{method}">{subject}</saml:AuthenticationStatement>'
+    )
+    # SAML 1.1 requires at least one value per attribute; a claim with none is left out.
+    valued = [attribute for attribute in spec.attributes if attribute.values]
+    if valued:
+        out(f"<saml:AttributeStatement>{subject}")
+        for attribute in valued:
+            namespace, local = split_claim_uri(attribute.name)
+            out(
+                f'<saml:Attribute AttributeName="{escape_attribute(local, "claim name")}"'
+                f' AttributeNamespace="{escape_attribute(namespace, "claim name")}">'
+            )
+            _write_values(writer, "saml", attribute)
+            out("</saml:Attribute>")
+        out("</saml:AttributeStatement>")
+    writer.signature_at = len(writer.parts)
+    out("</saml:Assertion>")
+
+
+def _subject_11(spec: AssertionSpec) -> str:
+    if isinstance(spec.confirmation, Bearer):
+        confirmation = f"<saml:ConfirmationMethod>{CM_BEARER_11}</saml:ConfirmationMethod>"
+    else:
+        confirmation = (
+            f"<saml:ConfirmationMethod>{CM_HOLDER_OF_KEY_11}</saml:ConfirmationMethod>"
+            + _key_info(spec.confirmation, spec.version)
+        )
+    return (
+        f"<saml:Subject><saml:NameIdentifier{_format(spec)}>"
+        f"{escape_text(spec.subject_name, 'subject name')}</saml:NameIdentifier>"
+        f"<saml:SubjectConfirmation>{confirmation}</saml:SubjectConfirmation></saml:Subject>"
+    )
+
+
+def _format(spec: AssertionSpec) -> str:
+    if not spec.name_id_format:
+        return ""
+    return f' Format="{escape_attribute(spec.name_id_format, "name identifier format")}"'
+
+
+def _conditions(spec: AssertionSpec, prefix: str, restriction: str) -> str:
+    conditions = (
+        f'<{prefix}:Conditions NotBefore="{_instant(spec.not_before, "NotBefore")}"'
+        f' NotOnOrAfter="{_instant(spec.not_on_or_after, "NotOnOrAfter")}">'
     )
     if spec.audiences:
-        restriction = etree.SubElement(conditions, _s2("AudienceRestriction"))
-        for audience in spec.audiences:
-            etree.SubElement(restriction, _s2("Audience")).text = audience
-    statement = etree.SubElement(
-        root, _s2("AuthnStatement"), AuthnInstant=_instant(spec.authn_instant, "AuthnInstant")
+        audiences = "".join(
+            f"<{prefix}:Audience>{escape_text(audience, 'audience')}</{prefix}:Audience>"
+            for audience in spec.audiences
+        )
+        conditions += f"<{prefix}:{restriction}>{audiences}</{prefix}:{restriction}>"
+    return conditions + f"</{prefix}:Conditions>"
+
+
+def _write_values(writer: _Writer, prefix: str, attribute: SamlAttribute) -> None:
+    if not attribute.values:
+        return
+    what = f"value of the claim {attribute.name[:200]!r}"
+    for value in attribute.values:
+        writer.parts.append(f"<{prefix}:AttributeValue")
+        writer.declare_xsi()
+        writer.parts.append(
+            f' xsi:type="xs:string">{escape_text(value, what)}</{prefix}:AttributeValue>'
+        )
+
+
+def _key_info(confirmation: Confirmation, version: SamlVersion) -> str:
+    """The holder-of-key ds:KeyInfo as canonical text (it declares ds itself)."""
+    if isinstance(confirmation, HolderOfKeyPublic):
+        certificate = base64.b64encode(confirmation.certificate_der).decode("ascii")
+        return (
+            f"<ds:KeyInfo{_DS_DECLARATION}><ds:X509Data><ds:X509Certificate>{certificate}"
+            "</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
+        )
+    if not isinstance(confirmation, HolderOfKeySymmetric):  # pragma: no cover - _check_spec
+        raise InvalidRequestError("The assertion's subject confirmation is not a known kind.")
+    # The EncryptedKey is an element (the caller's: it is copied, never moved). Exclusive c14n
+    # renders a namespace on the first element that uses it unless an output ancestor already
+    # did, so the KeyInfo is canonicalised below a stand-in for the ancestors that render
+    # namespaces inside the assertion (the root's SAML namespace; in SAML 2.0 also xsi, on
+    # SubjectConfirmationData) and its text cut out from between the stand-in's tags.
+    prefix, uri = _SAML_PREFIX[version]
+    if version == SamlVersion.SAML20:
+        holder = etree.Element(_s2("SubjectConfirmationData"), nsmap={prefix: uri, "xsi": ns.XSI})
+        holder.set(_XSI_TYPE, "saml2:KeyInfoConfirmationDataType")
+    else:
+        holder = etree.Element(_s1("SubjectConfirmation"), nsmap={prefix: uri})
+    key_info = etree.SubElement(holder, _ds("KeyInfo"), nsmap={"ds": ns.DS})
+    key_info.append(copy.deepcopy(confirmation.encrypted_key))
+    text = etree.tostring(holder, method="c14n", exclusive=True, with_comments=False).decode()
+    return text[text.index(">") + 1 : text.rindex("</")]
+
+
+def build_assertion(spec: AssertionSpec) -> etree._Element:
+    """The unsigned assertion described by ``spec`` (schema-valid for its SAML version)."""
+    written = write_assertion(spec)
+    return _read_own(written.text)
+
+
+def write_signed_assertion(
+    spec: AssertionSpec,
+    identity: SigningIdentity,
+    *,
+    signature_algorithm: xmldsig.SignatureAlgorithm | str = xmldsig.SignatureAlgorithm.RSA_SHA256,
+    digest_algorithm: xmldsig.DigestAlgorithm | str = xmldsig.DigestAlgorithm.SHA256,
+) -> bytes:
+    """The assertion described by ``spec``, signed with ``identity``, as UTF-8 text.
+
+    What :func:`build_assertion` then :func:`sign_assertion` make, without a tree: the digest
+    is taken over the canonical text as written and the ds:Signature's text is spliced in where
+    the schema wants it (SAML 2.0 right after Issuer, SAML 1.1 last). Read it with
+    :func:`read_signed_assertion` or encrypt it with :func:`encrypt_assertion_text`.
+    """
+    written = write_assertion(spec)
+    signature = xmldsig.enveloped_signature(
+        written.canonical,
+        identity,
+        reference_id=spec.assertion_id,
+        signature_algorithm=signature_algorithm,
+        digest_algorithm=digest_algorithm,
     )
-    context = etree.SubElement(statement, _s2("AuthnContext"))
-    etree.SubElement(context, _s2("AuthnContextClassRef")).text = spec.authn_method
-    if spec.attributes:
-        attributes = etree.SubElement(root, _s2("AttributeStatement"))
-        for attribute in spec.attributes:
-            node = etree.SubElement(
-                attributes, _s2("Attribute"), Name=attribute.name, NameFormat=ATTRNAME_FORMAT_URI
-            )
-            for value in attribute.values:
-                _attribute_value(node, _s2("AttributeValue"), value)
-    return root
+    return (written.head + signature + written.tail).encode("utf-8")
+
+
+# The text is this module's own, so the parser's limits on size (which protect the STS from a
+# hostile sender's message) would only refuse a token with very many or very long claim values.
+_OWN_TEXT_LIMITS = XmlLimits(max_bytes=2**31 - 1, max_attribute_bytes=2**31 - 1)
+
+
+def read_signed_assertion(data: bytes) -> etree._Element:
+    """The element of an assertion from :func:`write_signed_assertion`."""
+    return _read_own(data)
+
+
+def _read_own(data: bytes) -> etree._Element:
+    return parse_xml(data, _OWN_TEXT_LIMITS)
 
 
 def split_claim_uri(uri: str) -> tuple[str, str]:
@@ -270,62 +460,6 @@ def split_claim_uri(uri: str) -> tuple[str, str]:
 def join_claim_uri(namespace: str, name: str) -> str:
     """The claim URI a SAML 1.1 attribute carries: the inverse of :func:`split_claim_uri`."""
     return f"{namespace}/{name}" if namespace else name
-
-
-def _subject_11(parent: etree._Element, spec: AssertionSpec) -> None:
-    subject = etree.SubElement(parent, _s1("Subject"))
-    name_identifier = etree.SubElement(subject, _s1("NameIdentifier"))
-    if spec.name_id_format:
-        name_identifier.set("Format", spec.name_id_format)
-    name_identifier.text = spec.subject_name
-    confirmation = etree.SubElement(subject, _s1("SubjectConfirmation"))
-    if isinstance(spec.confirmation, Bearer):
-        etree.SubElement(confirmation, _s1("ConfirmationMethod")).text = CM_BEARER_11
-    else:
-        etree.SubElement(confirmation, _s1("ConfirmationMethod")).text = CM_HOLDER_OF_KEY_11
-        confirmation.append(_key_info(spec.confirmation))
-
-
-def _build_11(spec: AssertionSpec, nsmap: dict[str, str]) -> etree._Element:
-    root = etree.Element(
-        _s1("Assertion"),
-        nsmap=nsmap,
-        MajorVersion="1",
-        MinorVersion="1",
-        AssertionID=spec.assertion_id,
-        Issuer=spec.issuer,
-        IssueInstant=_instant(spec.issue_instant, "IssueInstant"),
-    )
-    conditions = etree.SubElement(
-        root,
-        _s1("Conditions"),
-        NotBefore=_instant(spec.not_before, "NotBefore"),
-        NotOnOrAfter=_instant(spec.not_on_or_after, "NotOnOrAfter"),
-    )
-    if spec.audiences:
-        restriction = etree.SubElement(conditions, _s1("AudienceRestrictionCondition"))
-        for audience in spec.audiences:
-            etree.SubElement(restriction, _s1("Audience")).text = audience
-    statement = etree.SubElement(
-        root,
-        _s1("AuthenticationStatement"),
-        AuthenticationMethod=spec.authn_method,
-        AuthenticationInstant=_instant(spec.authn_instant, "AuthenticationInstant"),
-    )
-    _subject_11(statement, spec)
-    # SAML 1.1 requires at least one value per attribute; a claim with none is left out.
-    valued = [attribute for attribute in spec.attributes if attribute.values]
-    if valued:
-        attributes = etree.SubElement(root, _s1("AttributeStatement"))
-        _subject_11(attributes, spec)
-        for attribute in valued:
-            namespace, local = split_claim_uri(attribute.name)
-            node = etree.SubElement(
-                attributes, _s1("Attribute"), AttributeName=local, AttributeNamespace=namespace
-            )
-            for value in attribute.values:
-                _attribute_value(node, _s1("AttributeValue"), value)
-    return root
 
 
 # -- identity, signing, verification -------------------------------------------------------
@@ -413,15 +547,44 @@ def encrypt_assertion(
 
     SAML 1.1 has no wrapper element, so its encrypted form is the xenc:EncryptedData itself.
     """
-    version = saml_version_of(element)
-    encrypted_data = xmlenc.encrypt_element(
-        element, certificate, block=block, key_transport=key_transport
+    # etree.tostring keeps every namespace declaration in scope, so the plaintext is a complete
+    # document even when the element sat inside a larger one.
+    plaintext = etree.tostring(element, encoding="UTF-8", xml_declaration=False)
+    return encrypt_assertion_text(
+        plaintext, saml_version_of(element), certificate, block=block, key_transport=key_transport
     )
+
+
+def encrypt_assertion_text(
+    data: bytes,
+    version: SamlVersion,
+    certificate: x509.Certificate,
+    *,
+    block: xmlenc.BlockEncryption | str = xmlenc.BlockEncryption.AES256_GCM,
+    key_transport: xmlenc.KeyTransport | str = xmlenc.KeyTransport.RSA_OAEP_MGF1P,
+) -> etree._Element:
+    """:func:`encrypt_assertion` for an assertion of ``version`` from
+    :func:`write_signed_assertion`, encrypted from its bytes."""
     if version == SamlVersion.SAML11:
-        return encrypted_data
+        return xmlenc.encrypt_element_text(
+            data, certificate, block=block, key_transport=key_transport
+        )
+    # The wrapper is part of the copied skeleton: moving an EncryptedData into a new element
+    # cost more than the copy.
+    wrapper = fresh_copy(
+        ("saml2:EncryptedAssertion", block, key_transport),
+        lambda: _encrypted_assertion_skeleton(block, key_transport),
+    )
+    xmlenc.encrypt_into(wrapper[0], data, certificate)
+    return wrapper
+
+
+def _encrypted_assertion_skeleton(
+    block: xmlenc.BlockEncryption | str, key_transport: xmlenc.KeyTransport | str
+) -> etree._Element:
     # Only saml2 on the wrapper; the EncryptedData declares what it uses itself.
     wrapper = etree.Element(_s2("EncryptedAssertion"), nsmap={"saml2": ns.SAML2})
-    wrapper.append(encrypted_data)
+    wrapper.append(xmlenc.encrypted_data_skeleton(block, key_transport))
     return wrapper
 
 

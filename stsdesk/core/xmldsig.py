@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from stsdesk.core import ns
+from stsdesk.core.c14ntext import escape_attribute
 from stsdesk.core.certificates import SigningIdentity
 from stsdesk.core.errors import (
     CryptoError,
@@ -28,11 +29,11 @@ from stsdesk.core.errors import (
     StsError,
 )
 from stsdesk.core.xmlparse import parse_xml
-from stsdesk.core.xmlskeletons import fresh_copy
 from stsdesk.core.xmlutil import algorithm
 
 __all__ = [
     "SignatureAlgorithm", "DigestAlgorithm", "VerifiedSignature", "sign_enveloped",
+    "enveloped_signature",
     "verify_enveloped", "ENVELOPED_SIGNATURE", "DEFAULT_SIGNATURE_ALGORITHMS",
 ]
 
@@ -117,11 +118,10 @@ def sign_enveloped(
     One Reference to ``#<id>``, transforms enveloped-signature then exc-c14n, SignedInfo in
     exc-c14n, and the signing certificate in KeyInfo/X509Data. Returns the ds:Signature.
 
-    The digest and SignedInfo are canonicalised with libxml2's exc-c14n (through lxml), the same
-    code xmlsec runs, and signed with the identity's key; verification stays with xmlsec.
+    The element is canonicalised with libxml2's exc-c14n (through lxml), the same code xmlsec
+    runs, and signed by :func:`enveloped_signature`, as a token written as text is;
+    verification stays with xmlsec.
     """
-    sign_method = algorithm(SignatureAlgorithm, signature_algorithm, "signature algorithm")
-    digest_method = algorithm(DigestAlgorithm, digest_algorithm, "digest algorithm")
     element_id = element.get(id_attribute)
     if not element_id:
         raise InvalidRequestError(
@@ -130,70 +130,84 @@ def sign_enveloped(
         )
     if any(child.tag == _q("Signature") for child in element):
         raise InvalidRequestError("The element is already signed; sign a fresh copy instead.")
-    template = _signature_template(sign_method, digest_method, element_id)
     # The enveloped-signature transform followed by exc-c14n yields the element's exclusive
     # canonical form without its signature: exactly what is serialised here before the
     # signature goes in. Exclusive canonicalisation leaves out the namespaces of whatever
     # document the element sits in, so the digest does not depend on its place either.
-    digest = hashlib.new(_DIGEST_HASHLIB[digest_method], _exc_c14n(element)).digest()
-    signed_info, signature_value, key_info = template
-    signed_info.find(f"{_q('Reference')}/{_q('DigestValue')}").text = _b64(digest)
-    # SignedInfo is canonicalised on its own: exc-c14n renders only the namespaces it uses
-    # (ds, declared on the Signature), so its form is the same once the Signature is in place.
+    text = enveloped_signature(
+        _exc_c14n(element),
+        identity,
+        reference_id=element_id,
+        signature_algorithm=signature_algorithm,
+        digest_algorithm=digest_algorithm,
+    )
+    signature = parse_xml(text.encode("utf-8"))
+    element.insert(position, signature)
+    return signature
+
+
+def enveloped_signature(
+    canonical: bytes,
+    identity: SigningIdentity,
+    *,
+    reference_id: str,
+    signature_algorithm: SignatureAlgorithm | str = SignatureAlgorithm.RSA_SHA256,
+    digest_algorithm: DigestAlgorithm | str = DigestAlgorithm.SHA256,
+) -> str:
+    """The ds:Signature, as exclusive canonical text, for the element whose ID is
+    ``reference_id`` and whose exclusive canonical form, without the signature, is
+    ``canonical``.
+
+    Spliced into that element's text (anywhere between its children) it makes an enveloped
+    signature :func:`verify_enveloped` accepts: the enveloped-signature transform removes exactly
+    this text again before exc-c14n, so the digest over ``canonical`` is the one a verifier
+    computes. ``ds`` is declared on the Signature itself, even when an ancestor declares it too,
+    as OpenSAML, ADFS and Shibboleth do: verifiers that take the Signature out of its document as
+    text (xml-crypto up to 0.8.1) then still canonicalise SignedInfo in the ds namespace.
+    """
+    sign_method = algorithm(SignatureAlgorithm, signature_algorithm, "signature algorithm")
+    digest_method = algorithm(DigestAlgorithm, digest_algorithm, "digest algorithm")
+    digest = hashlib.new(_DIGEST_HASHLIB[digest_method], canonical).digest()
+    reference_uri = escape_attribute(f"#{reference_id}", "signed element's ID")
+    signed_info = (
+        f'<ds:CanonicalizationMethod Algorithm="{ns.EXC_C14N}"></ds:CanonicalizationMethod>'
+        f'<ds:SignatureMethod Algorithm="{sign_method.value}"></ds:SignatureMethod>'
+        f'<ds:Reference URI="{reference_uri}"><ds:Transforms>'
+        f'<ds:Transform Algorithm="{ENVELOPED_SIGNATURE}"></ds:Transform>'
+        f'<ds:Transform Algorithm="{ns.EXC_C14N}"></ds:Transform></ds:Transforms>'
+        f'<ds:DigestMethod Algorithm="{digest_method.value}"></ds:DigestMethod>'
+        f"<ds:DigestValue>{_b64(digest)}</ds:DigestValue></ds:Reference>"
+    )
+    # SignedInfo canonicalised on its own declares ds (it uses it and has no output ancestor);
+    # inside the Signature it inherits the Signature's declaration, which a verifier's exc-c14n
+    # of SignedInfo renders in the same place: the signed octets are the same either way.
     try:
         value = identity.private_key.sign(
-            _exc_c14n(signed_info), padding.PKCS1v15(), _SIGN_HASHES[sign_method]()
+            f'<ds:SignedInfo xmlns:ds="{ns.DS}">{signed_info}</ds:SignedInfo>'.encode(),
+            padding.PKCS1v15(),
+            _SIGN_HASHES[sign_method](),
         )
     except (ValueError, TypeError) as exc:
         raise CryptoError(
             f"The token could not be signed ({exc}); check the signing key in the keystore."
         ) from exc
-    signature_value.text = _b64(value)
-    key_info[0][0].text = _b64(identity.certificate_der())
-    element.insert(position, template)
-    return template
+    certificate = _certificate_text(identity.certificate_der())
+    return (
+        f'<ds:Signature xmlns:ds="{ns.DS}"><ds:SignedInfo>{signed_info}</ds:SignedInfo>'
+        f"<ds:SignatureValue>{_b64(value)}</ds:SignatureValue><ds:KeyInfo><ds:X509Data>"
+        f"<ds:X509Certificate>{certificate}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
+        "</ds:Signature>"
+    )
 
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _signature_template(
-    sign_method: SignatureAlgorithm,
-    digest_method: DigestAlgorithm,
-    element_id: str,
-) -> etree._Element:
-    """A ds:Signature for ``#element_id`` with its DigestValue, SignatureValue and certificate
-    still empty: a copy of the skeleton for these algorithms."""
-    signature = fresh_copy(
-        ("ds:Signature", sign_method, digest_method),
-        lambda: _signature_skeleton(sign_method, digest_method),
-    )
-    signature[0][2].set("URI", f"#{element_id}")  # SignedInfo/Reference
-    return signature
-
-
-def _signature_skeleton(
-    sign_method: SignatureAlgorithm, digest_method: DigestAlgorithm
-) -> etree._Element:
-    # ds is declared on the Signature itself, even when an ancestor declares it too, as
-    # OpenSAML, ADFS and Shibboleth do: verifiers that take the Signature out of its document as
-    # text (xml-crypto up to 0.8.1) then still canonicalise SignedInfo in the ds namespace.
-    signature = etree.Element(_q("Signature"), nsmap={"ds": ns.DS})
-    signed_info = etree.SubElement(signature, _q("SignedInfo"))
-    etree.SubElement(signed_info, _q("CanonicalizationMethod"), Algorithm=ns.EXC_C14N)
-    etree.SubElement(signed_info, _q("SignatureMethod"), Algorithm=sign_method.value)
-    reference = etree.SubElement(signed_info, _q("Reference"), URI="")
-    transforms = etree.SubElement(reference, _q("Transforms"))
-    etree.SubElement(transforms, _q("Transform"), Algorithm=ENVELOPED_SIGNATURE)
-    etree.SubElement(transforms, _q("Transform"), Algorithm=ns.EXC_C14N)
-    etree.SubElement(reference, _q("DigestMethod"), Algorithm=digest_method.value)
-    etree.SubElement(reference, _q("DigestValue"))
-    etree.SubElement(signature, _q("SignatureValue"))
-    key_info = etree.SubElement(signature, _q("KeyInfo"))
-    x509_data = etree.SubElement(key_info, _q("X509Data"))
-    etree.SubElement(x509_data, _q("X509Certificate"))
-    return signature
+@lru_cache(maxsize=16)
+def _certificate_text(certificate_der: bytes) -> str:
+    # The signing certificate is the same bytes object for every token the identity signs.
+    return _b64(certificate_der)
 
 
 def verify_enveloped(

@@ -28,8 +28,8 @@ from stsdesk.core.xmlskeletons import fresh_copy
 from stsdesk.core.xmlutil import algorithm
 
 __all__ = ["key_info_thumbprint",
-    "BlockEncryption", "KeyTransport", "encrypt_element", "encrypt_key", "decrypt_element",
-    "decrypt_key", "decrypt_cipher_data", "THUMBPRINT_SHA1", "TYPE_ELEMENT",
+    "BlockEncryption", "KeyTransport", "encrypt_element", "encrypt_element_text", "encrypt_into",
+    "encrypted_data_skeleton", "encrypt_key", "decrypt_element", "decrypt_key", "decrypt_cipher_data", "THUMBPRINT_SHA1", "TYPE_ELEMENT",
 ]
 
 THUMBPRINT_SHA1 = ns.THUMBPRINT_SHA1
@@ -129,6 +129,15 @@ def _thumbprint_text(certificate: x509.Certificate) -> str:
     return base64.b64encode(certificate_thumbprint_sha1(certificate)).decode("ascii")
 
 
+# Both key transport methods as written (with their defaults); immutable, so built once rather
+# than for every key wrapped.
+_OAEP_DEFAULTS = padding.OAEP(
+    mgf=padding.MGF1(hashes.SHA1()),  # noqa: S303 - the methods' defined defaults
+    algorithm=hashes.SHA1(),  # noqa: S303
+    label=None,
+)
+
+
 def _wrap_key(key: bytes, certificate: x509.Certificate, transport: KeyTransport) -> bytes:
     """``key`` encrypted with RSA-OAEP for ``certificate``."""
     if not key:
@@ -144,14 +153,7 @@ def _wrap_key(key: bytes, certificate: x509.Certificate, transport: KeyTransport
     # the wrap is done here. Both methods are written with their defaults: SHA-1 digest and
     # MGF1 with SHA-1, no OAEPparams; xmlsec decrypts them (decrypt_key).
     try:
-        return public_key.encrypt(
-            bytes(key),
-            padding.OAEP(
-                mgf=padding.MGF1(hashes.SHA1()),  # noqa: S303 - the methods' defined defaults
-                algorithm=hashes.SHA1(),  # noqa: S303
-                label=None,
-            ),
-        )
+        return public_key.encrypt(bytes(key), _OAEP_DEFAULTS)
     except ValueError as exc:
         raise InvalidRequestError(
             f"A {len(key)}-byte key is too long to encrypt for this certificate's RSA key."
@@ -170,25 +172,58 @@ def encrypt_element(
     A fresh session key is wrapped in an xenc:EncryptedKey inside the EncryptedData's ds:KeyInfo.
     ``element`` itself is not modified.
     """
-    block_method = algorithm(BlockEncryption, block, "encryption algorithm")
-    transport = algorithm(KeyTransport, key_transport, "key transport algorithm")
     # etree.tostring keeps every namespace declaration in scope, so the plaintext is a complete
     # document even when the element sat inside a larger one.
     plaintext = etree.tostring(element, encoding="UTF-8", xml_declaration=False)
-    session_key = secrets.token_bytes(_KEY_BYTES[block_method])
-    wrapped = _wrap_key(session_key, certificate, transport)
+    return encrypt_element_text(plaintext, certificate, block=block, key_transport=key_transport)
+
+
+def encrypt_element_text(
+    plaintext: bytes,
+    certificate: x509.Certificate,
+    *,
+    block: BlockEncryption | str = BlockEncryption.AES256_GCM,
+    key_transport: KeyTransport | str = KeyTransport.RSA_OAEP_MGF1P,
+) -> etree._Element:
+    """As :func:`encrypt_element`, for an element already written as text (UTF-8, no XML
+    declaration, every namespace it uses declared in it): a token minted as text is encrypted
+    from its bytes, without a tree to serialise."""
+    block_method = algorithm(BlockEncryption, block, "encryption algorithm")
+    transport = algorithm(KeyTransport, key_transport, "key transport algorithm")
     encrypted_data = fresh_copy(("xenc:EncryptedData", block_method, transport),
-                                lambda: _encrypted_data_skeleton(block_method, transport))
-    _fill_encrypted_key(encrypted_data[1][0], certificate, wrapped)  # KeyInfo/EncryptedKey
-    encrypted_data[2][0].text = base64.b64encode(  # CipherData/CipherValue
-        _encrypt_octets(block_method, session_key, plaintext)
-    ).decode("ascii")
+                                lambda: encrypted_data_skeleton(block_method, transport))
+    encrypt_into(encrypted_data, plaintext, certificate)
     return encrypted_data
 
 
-def _encrypted_data_skeleton(
-    block_method: BlockEncryption, transport: KeyTransport
+def encrypt_into(
+    encrypted_data: etree._Element, plaintext: bytes, certificate: x509.Certificate
+) -> None:
+    """Fill an empty copy of an :func:`encrypted_data_skeleton` with ``plaintext`` (an element
+    written as text) for ``certificate``, with the algorithms the skeleton names.
+
+    For a caller that keeps the EncryptedData inside a skeleton of its own (SAML 2.0's
+    EncryptedAssertion), so that the wrapper is copied with it rather than built per token.
+    """
+    block_method = BlockEncryption(encrypted_data[0].get("Algorithm"))  # EncryptionMethod
+    transport = KeyTransport(encrypted_data[1][0][0].get("Algorithm"))  # KeyInfo/EncryptedKey
+    session_key = secrets.token_bytes(_KEY_BYTES[block_method])
+    wrapped = _wrap_key(session_key, certificate, transport)
+    _fill_encrypted_key(encrypted_data[1][0], certificate, wrapped)
+    # CipherData/CipherValue; lxml takes the ASCII bytes as they are.
+    encrypted_data[2][0].text = base64.b64encode(
+        _encrypt_octets(block_method, session_key, plaintext)
+    )
+
+
+def encrypted_data_skeleton(
+    block: BlockEncryption | str, key_transport: KeyTransport | str
 ) -> etree._Element:
+    """An empty xenc:EncryptedData (Type Element) for these algorithms, for :func:`encrypt_into`:
+    EncryptionMethod, ds:KeyInfo with an EncryptedKey naming the certificate by thumbprint, and
+    CipherData. Build it once and copy it (xmlskeletons.fresh_copy)."""
+    block_method = algorithm(BlockEncryption, block, "encryption algorithm")
+    transport = algorithm(KeyTransport, key_transport, "key transport algorithm")
     encrypted_data = etree.Element(_x("EncryptedData"), nsmap=_XENC_NSMAP, Type=TYPE_ELEMENT)
     etree.SubElement(encrypted_data, _x("EncryptionMethod"), Algorithm=block_method.value)
     key_info = etree.SubElement(encrypted_data, _d("KeyInfo"), nsmap={"ds": ns.DS})

@@ -30,10 +30,10 @@ from stsdesk.core.saml import (
     HolderOfKeySymmetric,
     SamlAttribute,
     SamlVersion,
-    build_assertion,
-    encrypt_assertion,
+    encrypt_assertion_text,
     new_assertion_id,
-    sign_assertion,
+    read_signed_assertion,
+    write_signed_assertion,
 )
 from stsdesk.core.tokentypes import TokenType
 from stsdesk.core.wstrust import (
@@ -139,20 +139,24 @@ class TokenIssuer:
     def mint(
         self, spec: AssertionSpec, party: RelyingParty, config: ConfigSnapshot
     ) -> etree._Element:
-        """Build, sign and (when the relying party wants it) encrypt an assertion."""
-        element = build_assertion(spec)
+        """Write, sign and (when the relying party wants it) encrypt an assertion.
+
+        The assertion is written and signed as text and encrypted from those bytes; only the
+        token handed to the RSTR is an element.
+        """
         identity = self._keystore.signing_identity(config.signing_alias)
-        sign_assertion(
-            element,
+        signed = write_signed_assertion(
+            spec,
             identity,
             signature_algorithm=SignatureAlgorithm(party.signature_algorithm),
             digest_algorithm=DigestAlgorithm(party.digest_algorithm),
         )
         certificate = self.encryption_certificate(party, config)
         if certificate is None:
-            return element
-        return encrypt_assertion(
-            element,
+            return read_signed_assertion(signed)
+        return encrypt_assertion_text(
+            signed,
+            spec.version,
             certificate,
             block=BlockEncryption(party.encryption_algorithm),
             key_transport=KeyTransport(party.key_transport_algorithm),
