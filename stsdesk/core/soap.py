@@ -15,6 +15,7 @@ from lxml import etree
 from stsdesk.core import ns
 from stsdesk.core.errors import InvalidRequestError, StsError
 from stsdesk.core.xmlparse import DEFAULT_LIMITS, XmlLimits, parse_xml
+from stsdesk.core.xmlskeletons import fresh_copy
 
 __all__ = [
     "SoapVersion", "SoapMessage", "parse_envelope", "build_envelope", "build_response",
@@ -302,14 +303,14 @@ def _serialize(element: etree._Element) -> bytes:
     return etree.tostring(element, xml_declaration=True, encoding="utf-8")
 
 
-def _envelope(version: SoapVersion, body: etree._Element,
-              headers: Sequence[etree._Element]) -> etree._Element:
+def _envelope(version: SoapVersion, headers: Sequence[etree._Element]) -> etree._Element:
+    """An Envelope holding ``headers`` (moved into it) and an empty Body."""
     env = etree.Element(f"{{{version.value}}}Envelope", nsmap={version.prefix: version.value})
     if headers:
         header = etree.SubElement(env, f"{{{version.value}}}Header")
         for block in headers:
             header.append(block)
-    etree.SubElement(env, f"{{{version.value}}}Body").append(body)
+    etree.SubElement(env, f"{{{version.value}}}Body")
     return env
 
 
@@ -320,7 +321,9 @@ def build_envelope(version: SoapVersion, body: etree._Element, *,
     ``body`` and ``headers`` are moved into the envelope (lxml elements have one parent); pass
     copies if the caller still needs them where they are.
     """
-    return _serialize(_envelope(version, body, headers))
+    envelope = _envelope(version, headers)
+    envelope[-1].append(body)
+    return _serialize(envelope)
 
 
 def addressing_headers(addressing_namespace: str, *, action: str, to: str | None = None,
@@ -353,13 +356,49 @@ def addressing_headers(addressing_namespace: str, *, action: str, to: str | None
 
 
 def build_response(request: SoapMessage, body: etree._Element, *, action: str) -> bytes:
-    """The answer to ``request``: same SOAP version, WS-Addressing headers if it used them."""
+    """The answer to ``request``: same SOAP version, WS-Addressing headers if it used them.
+
+    ``body`` is moved into the answer's envelope.
+    """
+    return _answer(request.version, request, body, action=action)
+
+
+@dataclass(frozen=True)
+class _AnswerShape:
+    """What the envelope of an answer (a response or a fault) depends on."""
+
+    version: SoapVersion
+    addressing_namespace: str | None
+    relates_to: bool
+
+
+def _answer_skeleton(shape: _AnswerShape) -> etree._Element:
     headers: list[etree._Element] = []
-    if request.addressing_namespace is not None:
-        headers = addressing_headers(
-            request.addressing_namespace, action=action, relates_to=request.message_id
-        )
-    return build_envelope(request.version, body, headers=headers)
+    if shape.addressing_namespace is not None:
+        headers = addressing_headers(shape.addressing_namespace, action="",
+                                     relates_to="" if shape.relates_to else None)
+    return _envelope(shape.version, headers)
+
+
+def _answer(version: SoapVersion, request: SoapMessage | None, body: etree._Element, *,
+            action: str) -> bytes:
+    """The envelope answering ``request`` (None: one that could not be read) with ``body``.
+
+    A copy of a skeleton kept per shape, filled in: when the request used WS-Addressing, the
+    Action, a fresh MessageID and the RelatesTo naming the request's MessageID.
+    """
+    addressing = request.addressing_namespace if request is not None else None
+    relates_to = request.message_id if request is not None else None
+    shape = _AnswerShape(version, addressing, relates_to is not None)
+    envelope = fresh_copy(shape, functools.partial(_answer_skeleton, shape))
+    if addressing is not None:
+        action_el, message_id_el, *relates_to_el = envelope[0]
+        action_el.text = action
+        message_id_el.text = new_message_id()
+        for element in relates_to_el:
+            element.text = relates_to
+    envelope[-1].append(body)
+    return _serialize(envelope)
 
 
 def build_fault(version: SoapVersion, error: StsError, *, trust_namespace: str = ns.WST_13,
@@ -388,14 +427,9 @@ def build_fault(version: SoapVersion, error: StsError, *, trust_namespace: str =
         text = etree.SubElement(reason, f"{{{soap}}}Text")
         text.set(_XML_LANG, "en")
         text.text = error.message
-    headers: list[etree._Element] = []
-    if request is not None and request.addressing_namespace is not None:
-        headers = addressing_headers(
-            request.addressing_namespace,
-            action=fault_action(request.addressing_namespace),
-            relates_to=request.message_id,
-        )
-    return build_envelope(version, fault, headers=headers)
+    addressing = request.addressing_namespace if request is not None else None
+    return _answer(version, request, fault,
+                   action=fault_action(addressing) if addressing is not None else "")
 
 
 def _resolve_qname(element: etree._Element, value: str) -> str:

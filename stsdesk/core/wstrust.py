@@ -1,4 +1,7 @@
-"""WS-Trust (February 2005 and 1.3) RequestSecurityToken and RequestSecurityTokenResponse."""
+"""WS-Trust (February 2005 and 1.3) RequestSecurityToken and RequestSecurityTokenResponse.
+
+The STS writes its responses with core/rstr.py.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ __all__ = [
     "token_type_uri", "request_action", "response_action", "computed_key_psha1_uri",
     "ClaimRequest", "Renewing", "SecurityTokenRequest", "parse_request",
     "BinarySecretProof", "ComputedKeyProof", "EncryptedKeyProof", "Proof", "IssuedToken",
-    "build_issue_response", "build_validate_response", "build_cancel_response",
+    "applies_to_element", "lifetime_elements", "binary_secret_element",
     "build_request", "TrustResponse", "parse_response",
     "MAX_APPLIES_TO_LENGTH", "MAX_KEY_SIZE", "MAX_ENTROPY_BYTES",
 ]
@@ -498,7 +501,11 @@ Proof = BinarySecretProof | ComputedKeyProof | EncryptedKeyProof
 
 @dataclass(frozen=True)
 class IssuedToken:
-    """What the STS issued, for the RSTR."""
+    """What the STS issued, for the RSTR.
+
+    ``token`` (and an EncryptedKeyProof's element) belong to whoever holds this: writing the
+    RSTR (``rstr.build_issue_response``) moves them into it.
+    """
 
     token: etree._Element
     token_type: TokenType
@@ -510,14 +517,6 @@ class IssuedToken:
     key_size: int | None = None
 
 
-def _rstr(version: TrustVersion, context: str | None) -> etree._Element:
-    rstr = etree.Element(f"{{{version.namespace}}}RequestSecurityTokenResponse",
-                         nsmap={"wst": version.namespace})
-    if context is not None:
-        rstr.set("Context", context)
-    return rstr
-
-
 def _sub(parent: etree._Element, version: TrustVersion, local: str,
          text: str | None = None) -> etree._Element:
     element = etree.SubElement(parent, f"{{{version.namespace}}}{local}")
@@ -526,88 +525,35 @@ def _sub(parent: etree._Element, version: TrustVersion, local: str,
     return element
 
 
-def _reference(parent: etree._Element, issued: IssuedToken, version: TrustVersion) -> None:
-    str_el = etree.SubElement(parent, f"{{{ns.WSSE}}}SecurityTokenReference",
-                              nsmap={"wsse": ns.WSSE, "wsse11": ns.WSSE11})
-    str_el.set(f"{{{ns.WSSE11}}}TokenType", issued.token_type.uri(version))
-    key_id = etree.SubElement(str_el, f"{{{ns.WSSE}}}KeyIdentifier")
-    key_id.set("ValueType", ns.SAML2_ID if issued.token_type is TokenType.SAML20
-               else ns.SAML11_ASSERTION_ID)
-    key_id.text = issued.token_id
+# Elements a request (build_request) and a response (core/rstr.py) write alike.
 
-
-def _applies_to(parent: etree._Element, address: str, wsa: str) -> None:
+def applies_to_element(parent: etree._Element, address: str, wsa: str) -> etree._Element:
+    """A wsp:AppliesTo naming ``address`` under ``parent``; returns its wsa:Address."""
     applies = etree.SubElement(parent, f"{{{ns.WSP_2004}}}AppliesTo",
                                nsmap={"wsp": ns.WSP_2004})
     epr = etree.SubElement(applies, f"{{{wsa}}}EndpointReference", nsmap={"wsa": wsa})
-    etree.SubElement(epr, f"{{{wsa}}}Address").text = address
+    address_el = etree.SubElement(epr, f"{{{wsa}}}Address")
+    address_el.text = address
+    return address_el
 
 
-def _lifetime(parent: etree._Element, version: TrustVersion, created: datetime,
-              expires: datetime) -> None:
+def lifetime_elements(parent: etree._Element, version: TrustVersion, created: datetime,
+                      expires: datetime) -> tuple[etree._Element, etree._Element]:
+    """A wst:Lifetime under ``parent``; returns its wsu:Created and wsu:Expires."""
     lifetime = _sub(parent, version, "Lifetime")
-    etree.SubElement(lifetime, f"{{{ns.WSU}}}Created",
-                     nsmap={"wsu": ns.WSU}).text = format_xs_datetime(created)
-    etree.SubElement(lifetime, f"{{{ns.WSU}}}Expires",
-                     nsmap={"wsu": ns.WSU}).text = format_xs_datetime(expires)
+    created_el = etree.SubElement(lifetime, f"{{{ns.WSU}}}Created", nsmap={"wsu": ns.WSU})
+    created_el.text = format_xs_datetime(created)
+    expires_el = etree.SubElement(lifetime, f"{{{ns.WSU}}}Expires", nsmap={"wsu": ns.WSU})
+    expires_el.text = format_xs_datetime(expires)
+    return created_el, expires_el
 
 
-def _binary_secret(parent: etree._Element, version: TrustVersion, value: bytes,
-                   kind: str) -> None:
+def binary_secret_element(parent: etree._Element, version: TrustVersion, value: bytes,
+                          kind: str) -> etree._Element:
+    """A wst:BinarySecret of type ``kind`` (SymmetricKey, Nonce) holding ``value``."""
     secret = _sub(parent, version, "BinarySecret", base64.b64encode(value).decode("ascii"))
     secret.set("Type", f"{version.namespace}/{kind}")
-
-
-def build_issue_response(version: TrustVersion, issued: IssuedToken, *, context: str | None,
-                         request_type: RequestType = RequestType.ISSUE) -> etree._Element:
-    """The RSTR (1.3 Issue: inside an RSTR collection) carrying an issued or renewed token."""
-    if issued.token_type is TokenType.STATUS:
-        raise ValueError("an issued token must be SAML 1.1 or 2.0, not the Status type")
-    rstr = _rstr(version, context)
-    _sub(rstr, version, "TokenType", token_type_uri(version, issued.token_type))
-    _sub(rstr, version, "RequestedSecurityToken").append(copy.deepcopy(issued.token))
-    _reference(_sub(rstr, version, "RequestedAttachedReference"), issued, version)
-    _reference(_sub(rstr, version, "RequestedUnattachedReference"), issued, version)
-    if issued.applies_to is not None:
-        wsa = ns.WSA_2004 if version is TrustVersion.WST_2005 else ns.WSA_2005
-        _applies_to(rstr, issued.applies_to, wsa)
-    proof = issued.proof
-    if isinstance(proof, BinarySecretProof):
-        _binary_secret(_sub(rstr, version, "RequestedProofToken"), version, proof.key,
-                       "SymmetricKey")
-    elif isinstance(proof, ComputedKeyProof):
-        _sub(_sub(rstr, version, "RequestedProofToken"), version, "ComputedKey",
-             computed_key_psha1_uri(version))
-        _binary_secret(_sub(rstr, version, "Entropy"), version, proof.issuer_entropy, "Nonce")
-    elif isinstance(proof, EncryptedKeyProof):
-        _sub(rstr, version, "RequestedProofToken").append(copy.deepcopy(proof.encrypted_key))
-    _lifetime(rstr, version, issued.created, issued.expires)
-    if issued.key_size is not None:
-        _sub(rstr, version, "KeySize", str(issued.key_size))
-    if version is TrustVersion.WST_13 and request_type is RequestType.ISSUE:
-        collection = etree.Element(f"{{{version.namespace}}}RequestSecurityTokenResponseCollection",
-                                   nsmap={"wst": version.namespace})
-        collection.append(rstr)
-        return collection
-    return rstr
-
-
-def build_validate_response(version: TrustVersion, *, valid: bool, reason: str,
-                            context: str | None) -> etree._Element:
-    """The RSTR of a Validate: the Status token type with wst:Status Code and Reason."""
-    rstr = _rstr(version, context)
-    _sub(rstr, version, "TokenType", token_type_uri(version, TokenType.STATUS))
-    status = _sub(rstr, version, "Status")
-    _sub(status, version, "Code",
-         f"{version.namespace}/status/{'valid' if valid else 'invalid'}")
-    _sub(status, version, "Reason", reason)
-    return rstr
-
-
-def build_cancel_response(version: TrustVersion, *, context: str | None) -> etree._Element:
-    rstr = _rstr(version, context)
-    _sub(rstr, version, "RequestedTokenCancelled")
-    return rstr
+    return secret
 
 
 # ---------------------------------------------------------------- client side
@@ -635,7 +581,7 @@ def build_request(version: TrustVersion, request_type: RequestType, *,
         _sub(rst, version, "TokenType", token_type)
     _sub(rst, version, "RequestType", request_type_uri(version, request_type))
     if applies_to is not None:
-        _applies_to(rst, applies_to, addressing_namespace)
+        applies_to_element(rst, applies_to, addressing_namespace)
     if claims or claims_dialect is not None:
         claims_el = _sub(rst, version, "Claims")
         dialect = claims_dialect or ns.WSID
@@ -647,10 +593,10 @@ def build_request(version: TrustVersion, request_type: RequestType, *,
             if claim.optional:
                 claim_el.set("Optional", "true")
     if client_entropy is not None:
-        _binary_secret(_sub(rst, version, "Entropy"), version, client_entropy, "Nonce")
+        binary_secret_element(_sub(rst, version, "Entropy"), version, client_entropy, "Nonce")
     if lifetime_seconds is not None:
         start = now if now is not None else datetime.now(UTC)
-        _lifetime(rst, version, start, start + timedelta(seconds=lifetime_seconds))
+        lifetime_elements(rst, version, start, start + timedelta(seconds=lifetime_seconds))
     if renewing is not None:
         renewing_el = _sub(rst, version, "Renewing")
         renewing_el.set("Allow", "true" if renewing.allow else "false")

@@ -9,7 +9,6 @@ import functools
 import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import FastAPI
@@ -40,6 +39,8 @@ from stsdesk.server.admin.errors import install_error_handlers
 from stsdesk.server.bootstrap import BootstrapResult, open_existing
 from stsdesk.server.passwords import CredentialCache
 from stsdesk.server.settings import ServerSettings
+from stsdesk.server.storage.journal import WAIT_SECONDS
+from stsdesk.server.sts.handoff import MintingThreads, PendingReply
 from stsdesk.server.sts.mex import MetadataService, render_mex_wsdl
 from stsdesk.server.sts.service import SoapReply, TrustService
 from stsdesk.server.sts.wsdl import render_wsdl
@@ -67,7 +68,7 @@ def _health_route(settings: ServerSettings) -> Callable[[Request], Awaitable[JSO
 # Token requests are CPU-bound and hold the GIL: more threads only take turns at it, and the
 # event loop (every connection's I/O) waits behind each turn, which made the latency tail under
 # load (p99 at 16 connections 200-370 ms with 4 threads, 80-100 ms with 2). A new token's wait
-# for its commit happens on the event loop, not in a thread, so two suffice; two, so that a
+# for its commit takes no thread (see server/sts/handoff.py), so two suffice; two, so that a
 # request waiting on argon2 (a password not in the cache) or the database does not hold up
 # the others.
 _STS_THREADS = 2
@@ -84,7 +85,7 @@ class _StsEndpoint:
         self._settings = settings
         self._max_bytes = DEFAULT_LIMITS.max_bytes
         self._metadata = MetadataService()
-        self._executor = ThreadPoolExecutor(_STS_THREADS, thread_name_prefix="stsdesk-sts")
+        self._minting = MintingThreads(_STS_THREADS, name="stsdesk-sts")
 
     def warm_up(self) -> None:
         """Decrypt the signing key and load the configuration before the first request."""
@@ -92,12 +93,13 @@ class _StsEndpoint:
         self._boot.keystore.signing_identity(config.signing_alias)
 
     def close(self) -> None:
-        """Finish the requests already running, then release what the service holds.
+        """Finish the requests already queued or running, then release what the service holds.
 
         Waiting matters: a request still running may be saving its token record, which the
-        token journal must commit before the store stops it.
+        token journal must commit before the store stops it. (By now uvicorn has answered or
+        cancelled every request: a queued one whose client was given up on returns at once.)
         """
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._minting.close()
         self._service.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -116,13 +118,11 @@ class _StsEndpoint:
         if body is None:
             reply = self._too_large(content_type)
         else:
-            handle = functools.partial(
-                self._service.answer, body, content_type=content_type,
-                soap_action=headers.get(b"soapaction"),
-            )
-            answer = await asyncio.get_running_loop().run_in_executor(self._executor, handle)
-            # Other requests go on while this one's token record is committed (with theirs).
-            reply = await answer.settled()
+            # Other requests go on while this one is answered and its token record committed.
+            pending = PendingReply(asyncio.get_running_loop(), body, content_type=content_type,
+                                   soap_action=headers.get(b"soapaction"))
+            self._minting.submit(functools.partial(pending.answer, self._service))
+            reply = await pending.reply(within=WAIT_SECONDS)
         await send({
             "type": "http.response.start",
             "status": reply.status,

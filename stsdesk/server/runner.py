@@ -168,6 +168,9 @@ def _uvicorn_config(
         log_level=log_level,
         log_config=None,  # keep our handlers and format; uvicorn's loggers propagate to root
         access_log=False,
+        # The server terminates TLS itself and reads no client address or scheme: uvicorn's
+        # X-Forwarded-* rewriting is a middleware layer of its own on every request.
+        proxy_headers=False,
         timeout_keep_alive=30,
         timeout_graceful_shutdown=int(GRACEFUL_SHUTDOWN_SECONDS),
         lifespan="on",  # Starlette speaks lifespan; a failing startup must stop the server

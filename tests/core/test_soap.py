@@ -297,6 +297,26 @@ def test_build_response_without_addressing_has_no_header() -> None:
     assert root.find(f"{{{ns.SOAP11}}}Body/answer") is not None
 
 
+def test_answers_of_one_shape_carry_only_their_own_headers_and_body() -> None:
+    # Every answer's envelope is a copy of one skeleton per shape: the second answer must not
+    # keep the first one's values, nor the fault in between either one's.
+    first = build_response(_request(SoapVersion.SOAP12, ns.WSA_2005, "urn:uuid:one"),
+                           etree.Element("first"), action="urn:action:one")
+    fault = build_fault(SoapVersion.SOAP12, InvalidRequestError("refused"),
+                        request=_request(SoapVersion.SOAP12, ns.WSA_2005, "urn:uuid:two"))
+    second = build_response(_request(SoapVersion.SOAP12, ns.WSA_2005, "urn:uuid:three"),
+                            etree.Element("second"), action="urn:action:three")
+    read = [etree.fromstring(data) for data in (first, fault, second)]
+    wsa = f"{{{ns.WSA_2005}}}"
+    assert [r.findtext(f".//{wsa}RelatesTo") for r in read] == [
+        "urn:uuid:one", "urn:uuid:two", "urn:uuid:three"]
+    assert [r.findtext(f".//{wsa}Action") for r in read] == [
+        "urn:action:one", ns.WSA_2005_FAULT, "urn:action:three"]
+    assert len({r.findtext(f".//{wsa}MessageID") for r in read}) == 3
+    assert [[etree.QName(child).localname for child in r.find(f"{{{ns.SOAP12}}}Body")]
+            for r in read] == [["first"], ["Fault"], ["second"]]
+
+
 def test_build_response_without_message_id_has_no_relates_to() -> None:
     data = build_response(_request(SoapVersion.SOAP11, ns.WSA_2005, message_id=None),
                           etree.Element("answer"), action="x")

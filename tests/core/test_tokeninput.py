@@ -12,6 +12,7 @@ from lxml import etree
 
 from stsdesk.core import ns
 from stsdesk.core.errors import AuthenticationError, InvalidRequestError
+from stsdesk.core.rstr import build_issue_response
 from stsdesk.core.saml import (
     PASSWORD_AUTHN_20,
     AssertionSpec,
@@ -28,7 +29,7 @@ from stsdesk.core.tokeninput import (
     TokenForm,
     extract_token,
 )
-from stsdesk.core.wstrust import IssuedToken, TokenType, TrustVersion, build_issue_response
+from stsdesk.core.wstrust import IssuedToken, TokenType, TrustVersion
 from tests.core.pki import identity
 
 STS = identity("tokeninput-sts")

@@ -16,6 +16,7 @@ from lxml import etree
 
 from stsdesk.core import ns
 from stsdesk.core.errors import InvalidRequestError, RequestFailedError
+from stsdesk.core.rstr import build_cancel_response, build_issue_response, build_validate_response
 from stsdesk.core.soap import SoapVersion, build_envelope, parse_envelope
 from stsdesk.core.wssecurity import (
     build_security_header,
@@ -33,10 +34,7 @@ from stsdesk.core.wstrust import (
     RequestType,
     TokenType,
     TrustVersion,
-    build_cancel_response,
-    build_issue_response,
     build_request,
-    build_validate_response,
     key_type_uri,
     parse_request,
     parse_response,

@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from stsdesk.core import ns
 from stsdesk.core.algorithm_suite import AlgorithmSuite
+from stsdesk.core.rstr import build_cancel_response, build_validate_response
 from stsdesk.core.scenarios import SCENARIOS, ScenarioCategory
 from stsdesk.core.wstrust import (
     ClaimRequest,
@@ -21,9 +22,7 @@ from stsdesk.core.wstrust import (
     Renewing,
     RequestType,
     TrustVersion,
-    build_cancel_response,
     build_request,
-    build_validate_response,
 )
 from stsdesk.core.xmlparse import parse_xml
 from stsdesk.server.app import build_app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import threading
 from concurrent.futures import Future
 
 import pytest
@@ -16,7 +16,7 @@ from stsdesk.server.bootstrap import BootstrapResult
 from stsdesk.server.model import IssuedTokenRecord, RelyingParty
 from stsdesk.server.passwords import CredentialCache
 from stsdesk.server.storage.errors import UNAVAILABLE_MESSAGE, DatabaseUnavailableError
-from stsdesk.server.sts.service import TrustService
+from stsdesk.server.sts.service import SoapReply, TrustService
 from tests.server.conftest import ADMIN_PASSWORD
 
 AUDIENCE = "https://rp.example.org/answer"
@@ -71,30 +71,50 @@ def test_the_token_goes_out_once_its_record_is_committed(service, held_commits):
     answer = _answer(service)
     [(record, commit)] = held_commits
     assert answer.durable is commit
+    delivered: list[SoapReply] = []
+    answer.when_settled(delivered.append)
+    assert delivered == []  # still waiting for the commit
+    committing = threading.Thread(target=commit.set_result, args=(None,))
+    committing.start()
+    committing.join()
+    # Handed over by the thread that completed the commit, as the token journal's writer does.
+    [reply] = delivered
+    assert reply.status == 200
+    assert _assertion_ids(reply.body) == [record.token_id]
 
-    async def scenario() -> bytes:
-        settling = asyncio.ensure_future(answer.settled())
-        await asyncio.sleep(0.05)
-        assert not settling.done()  # still waiting for the commit
-        commit.set_result(None)
-        reply = await asyncio.wait_for(settling, 5)
-        assert reply.status == 200
-        return reply.body
 
-    body = asyncio.run(scenario())
-    assert _assertion_ids(body) == [record.token_id]
+def test_a_reply_with_nothing_to_commit_is_handed_over_at_once(service):
+    body = _issue().replace(b"answer", b"unknown")  # no such relying party: a fault
+    answer = service.answer(body, content_type=SoapVersion.SOAP12.content_type,
+                            soap_action=None)
+    assert answer.durable is None
+    delivered: list[SoapReply] = []
+    answer.when_settled(delivered.append)
+    assert [reply.status for reply in delivered] == [400]
 
 
 def test_a_failed_commit_answers_a_fault_and_never_the_token(service, held_commits):
     answer = _answer(service)
     [(record, commit)] = held_commits
     commit.set_exception(DatabaseUnavailableError(UNAVAILABLE_MESSAGE))
-    for reply in (answer.wait(), asyncio.run(answer.settled())):
+    delivered: list[SoapReply] = []
+    answer.when_settled(delivered.append)
+    for reply in (answer.wait(), *delivered):
         assert reply.status == 500
         envelope = etree.fromstring(reply.body)
         assert envelope.findtext(f".//{SOAP12}Reason/{SOAP12}Text") == UNAVAILABLE_MESSAGE
         assert record.token_id.encode() not in reply.body
         assert _assertion_ids(reply.body) == []
+
+
+def test_a_commit_that_never_completes_answers_a_fault_and_never_the_token(
+        service, held_commits):
+    answer = _answer(service)
+    [(record, _)] = held_commits
+    reply = answer.too_late()
+    assert reply.status == 500 and b"internal error" in reply.body
+    assert record.token_id.encode() not in reply.body
+    assert _assertion_ids(reply.body) == []
 
 
 def test_a_commit_that_fails_for_a_bug_says_nothing_of_it(service, held_commits, caplog):

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+from concurrent.futures import Future
 
+import pytest
 from lxml import etree
 
 from stsdesk.core import ns
+from stsdesk.core.soap import SoapVersion, build_envelope
+from stsdesk.core.wssecurity import build_security_header
+from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request
+from stsdesk.server import app as app_module
 from stsdesk.server.app import STS_PATH, build_app
+from stsdesk.server.bootstrap import BootstrapResult
+from stsdesk.server.model import IssuedTokenRecord, RelyingParty
+from stsdesk.server.sts.service import TrustService
+from tests.server.conftest import ADMIN_PASSWORD
 
 SOAP12 = b"application/soap+xml; charset=utf-8"
 
@@ -66,3 +78,101 @@ def test_a_client_that_goes_away_gets_nothing_sent(bootstrapped, server_settings
                  [{"type": "http.request", "body": b"<s:Env", "more_body": True},
                   {"type": "http.disconnect"}])
     assert sent == []
+
+
+AUDIENCE = "https://rp.example.org/endpoint"
+
+
+def _issue_request() -> bytes:
+    rst = build_request(TrustVersion.WST_13, RequestType.ISSUE, token_type=ns.TOKEN_SAML20,
+                        key_type=KeyType.BEARER, applies_to=AUDIENCE)
+    header = build_security_header(SoapVersion.SOAP12, username="admin", password=ADMIN_PASSWORD)
+    return build_envelope(SoapVersion.SOAP12, rst, headers=[header])
+
+
+@pytest.fixture
+def held_commits(bootstrapped: BootstrapResult, monkeypatch: pytest.MonkeyPatch):
+    """A relying party, and the token journal's commits held until the test completes them."""
+    app_id = bootstrapped.store.applications.create("endpoint")
+    bootstrapped.store.applications.set_relying_party(
+        app_id, RelyingParty("", "endpoint", AUDIENCE, encrypt_token=False))
+    held: list[tuple[IssuedTokenRecord, Future[None]]] = []
+
+    def submit(record: IssuedTokenRecord) -> Future[None]:
+        done: Future[None] = Future()
+        held.append((record, done))
+        return done
+
+    monkeypatch.setattr(bootstrapped.store.tokens, "submit", submit)
+    return held
+
+
+def _post_issue(app) -> tuple[list[dict], float]:
+    """One Issue request; the messages sent back and when the first of them was sent."""
+    body = _issue_request()
+    sent = _call(app, [(b"content-type", SOAP12)],
+                 [{"type": "http.request", "body": body, "more_body": False}])
+    return sent, time.monotonic()
+
+
+def test_the_token_is_sent_only_once_the_journal_has_committed_it(
+    bootstrapped, server_settings, fast_password_hashing, held_commits
+):
+    app = build_app(bootstrapped, server_settings)
+    committed_at: list[float] = []
+
+    def commit_later() -> None:  # as the journal's writer thread does, a moment later
+        while not held_commits:
+            time.sleep(0.01)
+        time.sleep(0.3)
+        committed_at.append(time.monotonic())
+        held_commits[0][1].set_result(None)
+
+    committer = threading.Thread(target=commit_later)
+    committer.start()
+    sent, answered_at = _post_issue(app)
+    committer.join()
+    [(record, _)] = held_commits
+    start, body = sent
+    assert start["status"] == 200
+    assert etree.fromstring(body["body"]).xpath("//*[local-name()='Assertion']/@ID") == [
+        record.token_id]
+    assert answered_at >= committed_at[0]
+
+
+def test_a_commit_that_never_completes_gets_a_fault_in_time_and_never_the_token(
+    bootstrapped, server_settings, fast_password_hashing, held_commits, monkeypatch
+):
+    # Long enough for the token to be minted (a first request decrypts the signing key).
+    monkeypatch.setattr(app_module, "WAIT_SECONDS", 3.0)
+    app = build_app(bootstrapped, server_settings)
+    began = time.monotonic()
+    sent, answered_at = _post_issue(app)
+    [(record, _)] = held_commits
+    start, body = sent
+    assert start["status"] == 500
+    assert 3.0 <= answered_at - began < 10
+    assert b"internal error" in body["body"]
+    assert record.token_id.encode() not in body["body"]
+
+
+def test_a_request_no_thread_gets_to_in_time_is_refused_as_too_busy(
+    bootstrapped, server_settings, monkeypatch
+):
+    monkeypatch.setattr(app_module, "WAIT_SECONDS", 0.3)
+    release = threading.Event()
+    answer = TrustService.answer
+
+    def held_up(self, *args, **kwargs):  # the minting threads are all busy elsewhere
+        release.wait(10)
+        return answer(self, *args, **kwargs)
+
+    monkeypatch.setattr(TrustService, "answer", held_up)
+    app = build_app(bootstrapped, server_settings)
+    try:
+        sent, _ = _post_issue(app)
+    finally:
+        release.set()  # the late answer finds its event loop gone and is dropped
+    start, body = sent
+    assert start["status"] == 500
+    assert b"too busy to answer in time" in body["body"]

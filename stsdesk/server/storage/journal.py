@@ -38,7 +38,9 @@ _MAX_BATCH = MAX_INSERT_ROWS
 # for the next record after _STAY_AWAKE_SECONDS without any.
 _GATHER_SECONDS = 0.0005
 _STAY_AWAKE_SECONDS = 0.05
-WAIT_SECONDS = 15.0  # a request gives up waiting for its commit after this long
+# A request gives up waiting for its commit after this long (the STS endpoint: for its answer
+# and commit, from its arrival) and answers a fault instead.
+WAIT_SECONDS = 15.0
 _STOP_SECONDS = 30.0  # close() waits this long for the writer to commit what is queued
 _PURGE_INTERVAL_SECONDS = 600.0
 # Expired token records are kept a while for Validate answers ("expired") and late renewals.

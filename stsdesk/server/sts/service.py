@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Callable, Iterable
@@ -16,18 +15,11 @@ from lxml import etree
 from stsdesk.core import ns
 from stsdesk.core.errors import InvalidRequestError, RequestFailedError, StsError
 from stsdesk.core.own_policy import OWN_POLICY_ID
+from stsdesk.core.rstr import build_cancel_response, build_issue_response, build_validate_response
 from stsdesk.core.secconv import context_operation
 from stsdesk.core.secconv import response_action as context_response_action
 from stsdesk.core.soap import SoapMessage, SoapVersion, build_fault, build_response, parse_envelope
-from stsdesk.core.wstrust import (
-    RequestType,
-    SecurityTokenRequest,
-    build_cancel_response,
-    build_issue_response,
-    build_validate_response,
-    parse_request,
-    response_action,
-)
+from stsdesk.core.wstrust import RequestType, SecurityTokenRequest, parse_request, response_action
 from stsdesk.core.xmlparse import DEFAULT_LIMITS, XmlLimits
 from stsdesk.server.errors import ServerError, fault_for
 from stsdesk.server.keystore import KeyStore
@@ -83,15 +75,28 @@ class Answer:
             return self._instead(error)
         return self.reply
 
-    async def settled(self) -> SoapReply:
-        """The reply to send, once it may be sent, without blocking the event loop."""
+    def when_settled(self, deliver: Callable[[SoapReply], None]) -> None:
+        """Call ``deliver`` with the reply to send once it may be sent, without waiting for it.
+
+        At once when there is nothing to commit; otherwise from the thread that completes the
+        commit (the token journal's), with the reply or, if the commit failed, the fault.
+        """
+        if self.durable is None:
+            deliver(self.reply)
+            return
+
+        def committed(durable: Future[None]) -> None:
+            error = durable.exception()
+            deliver(self.reply if error is None else self._instead(error))
+
+        self.durable.add_done_callback(committed)
+
+    def too_late(self) -> SoapReply:
+        """The reply for a client that has waited too long for the commit: a fault, never a
+        token whose record may not be committed."""
         if self.durable is None:
             return self.reply
-        try:
-            await asyncio.wait_for(asyncio.wrap_future(self.durable), WAIT_SECONDS)
-        except Exception as error:  # noqa: BLE001 - the fault says what the client may do
-            return self._instead(error)
-        return self.reply
+        return self._instead(TimeoutError("the token's record was not committed in time"))
 
     def _instead(self, error: BaseException) -> SoapReply:
         assert self.if_not_durable is not None
@@ -283,9 +288,12 @@ def _require_enforceable(config: ConfigSnapshot) -> None:
         )
 
 
+_WST_2005_TAG = f"{{{ns.WST_2005}}}"
+
+
 def _trust_namespace(body: etree._Element) -> str:
-    namespace = etree.QName(body).namespace
-    return ns.WST_2005 if namespace == ns.WST_2005 else ns.WST_13
+    # The tag's prefix, not etree.QName: read twice for every request.
+    return ns.WST_2005 if body.tag.startswith(_WST_2005_TAG) else ns.WST_13
 
 
 def soap_version_of(content_type: str | None) -> SoapVersion:
