@@ -53,7 +53,9 @@ _XSI_TYPE = f"{{{ns.XSI}}}type"
 # Verifiers that take the ds:Signature out of its document as text (xml-crypto up to 0.8.1 and
 # the SAML validators built on it) otherwise canonicalise SignedInfo without the ds namespace.
 _SAML_PREFIX = {"2.0": ("saml2", ns.SAML2), "1.1": ("saml", ns.SAML11)}
-_NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9._-]*$")
+# Matched whole (fullmatch): "$" would also match before a final line feed, and the ID is
+# written into the token's text unescaped.
+_NCNAME = re.compile(r"[A-Za-z_][A-Za-z0-9._-]*")
 
 
 class SamlVersion(StrEnum):
@@ -156,7 +158,7 @@ def _check_spec(spec: AssertionSpec) -> None:
         raise InvalidRequestError(
             f"SAML version {spec.version!r} is not supported; use 1.1 or 2.0."
         )
-    if not _NCNAME.match(spec.assertion_id or ""):
+    if not _NCNAME.fullmatch(spec.assertion_id or ""):
         raise InvalidRequestError(
             f"The assertion ID {spec.assertion_id!r} is not a valid XML ID; use new_assertion_id()."
         )

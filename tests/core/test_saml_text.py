@@ -377,3 +377,20 @@ def test_each_encrypted_assertion_is_a_tree_of_its_own() -> None:
     assert independent_decrypt(first[0], RP.private_key) == signed
     assert independent_decrypt(second[0], RP.private_key) == signed
     assert unused_declarations(etree.tostring(second)) == []
+
+
+@pytest.mark.parametrize("version", list(SamlVersion))
+@pytest.mark.parametrize("assertion_id", ["_a1\n", "_a1\r", "_a 1", '_a"1', "_a1<"])
+def test_an_assertion_id_that_is_no_ncname_is_refused_before_it_is_written(
+    version, assertion_id
+) -> None:
+    # The ID goes into the token's text as it is (an NCName needs no escaping). One that is no
+    # NCName, even only by a final line feed, would be read back as another ID ("_a1 "), so
+    # the token's signature would refer to an ID the token does not have.
+    spec = dataclasses.replace(
+        SPECS[0], version=version, assertion_id=assertion_id,
+        authn_method=PASSWORD_AUTHN_20 if version == SamlVersion.SAML20 else PASSWORD_AUTHN_11,
+    )
+    for make in (write_assertion, build_assertion, lambda s: write_signed_assertion(s, STS)):
+        with pytest.raises(InvalidRequestError, match="is not a valid XML ID"):
+            make(spec)

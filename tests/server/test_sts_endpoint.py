@@ -176,3 +176,26 @@ def test_a_request_no_thread_gets_to_in_time_is_refused_as_too_busy(
     start, body = sent
     assert start["status"] == 500
     assert b"too busy to answer in time" in body["body"]
+
+
+def test_a_request_that_fails_for_a_bug_gets_the_internal_error_at_once(
+    bootstrapped, server_settings, monkeypatch, caplog
+):
+    # A bug in answering (an exception TrustService.answer lets out) must not leave the client
+    # waiting the whole WAIT_SECONDS only to be told the STS was too busy.
+    monkeypatch.setattr(app_module, "WAIT_SECONDS", 5.0)
+
+    def bug(self, *args, **kwargs):
+        raise RuntimeError("a bug with an inside detail")
+
+    monkeypatch.setattr(TrustService, "answer", bug)
+    app = build_app(bootstrapped, server_settings)
+    began = time.monotonic()
+    sent, answered_at = _post_issue(app)
+    start, body = sent
+    assert answered_at - began < 2.5
+    assert start["status"] == 500
+    assert b"internal error" in body["body"]
+    assert b"too busy" not in body["body"]
+    assert b"inside detail" not in body["body"]  # the log has it, the client does not
+    assert "a bug with an inside detail" in caplog.text

@@ -19,7 +19,7 @@ import weakref
 from collections.abc import Callable
 
 from stsdesk.core.errors import RequestFailedError
-from stsdesk.server.sts.service import Answer, SoapReply, TrustService
+from stsdesk.server.sts.service import INTERNAL_ERROR, Answer, SoapReply, TrustService
 
 __all__ = ["MintingThreads", "PendingReply", "TOO_BUSY"]
 
@@ -52,8 +52,13 @@ class PendingReply:
         """In a minting thread: answer the request; the reply is handed back when it may go."""
         if self._ready.done():
             return  # given up on (or cancelled) while it waited for a thread
-        answer = service.answer(self._body, content_type=self._content_type,
-                                soap_action=self._soap_action)
+        try:
+            answer = service.answer(self._body, content_type=self._content_type,
+                                    soap_action=self._soap_action)
+        except Exception:  # noqa: BLE001 - a bug: the client is told so now, not "too busy" later
+            log.exception("unexpected error while answering a WS-Trust request")
+            self._hand_back(TrustService.refuse(INTERNAL_ERROR, content_type=self._content_type))
+            return
         self._answer = answer
         answer.when_settled(self._hand_back)
 

@@ -35,7 +35,9 @@ from stsdesk.server.sts.lifecycle import TokenLifecycle
 from stsdesk.server.sts.message_security import MessageSecurity, policy_model
 from stsdesk.server.sts.secure_conversation import SecureConversation, bootstrap_policy
 
-__all__ = ["TrustService", "SoapReply", "Answer", "soap_version_of", "fault_reply"]
+__all__ = [
+    "TrustService", "SoapReply", "Answer", "soap_version_of", "fault_reply", "INTERNAL_ERROR",
+]
 
 log = logging.getLogger("stsdesk.server.sts")
 
@@ -229,7 +231,7 @@ class TrustService:
             # A bug, or a server error for the administrator: log it, tell the caller nothing
             # of its insides.
             log.exception("unexpected error while answering a WS-Trust request")
-            return Answer(fault_reply(version, _INTERNAL, trust_namespace, message))
+            return Answer(fault_reply(version, INTERNAL_ERROR, trust_namespace, message))
 
     def _dispatch(
         self, request: SecurityTokenRequest, user: UserRecord, config: ConfigSnapshot,
@@ -257,7 +259,8 @@ class TrustService:
         return build_cancel_response(request.version, context=request.context), None
 
 
-_INTERNAL = RequestFailedError(
+# What a client is told of a bug or a server error: the details are in the server log only.
+INTERNAL_ERROR = RequestFailedError(
     "The STS could not process the request because of an internal error. "
     "The administrator can find the details in the server log."
 )
@@ -274,7 +277,7 @@ def _commit_fault(
         log.warning("fault %s: %s", fault.fault_local_name, fault.message)
         return fault_reply(version, fault, trust_namespace, message)
     log.error("could not commit an issued token's record", exc_info=error)
-    return fault_reply(version, _INTERNAL, trust_namespace, message)
+    return fault_reply(version, INTERNAL_ERROR, trust_namespace, message)
 
 
 def _require_enforceable(config: ConfigSnapshot) -> None:
