@@ -32,7 +32,6 @@ from starlette.types import ASGIApp
 from stsdesk.server.app import build_app
 from stsdesk.server.bootstrap import BootstrapResult, initialise, open_existing
 from stsdesk.server.errors import StartupError
-from stsdesk.server.joined_writes import JoinedWritesProtocol
 from stsdesk.server.settings import ServerSettings
 
 __all__ = [
@@ -172,9 +171,6 @@ def _uvicorn_config(
         # The server terminates TLS itself and reads no client address or scheme: uvicorn's
         # X-Forwarded-* rewriting is a middleware layer of its own on every request.
         proxy_headers=False,
-        # httptools (uvicorn's own choice when it is installed) with each response's status
-        # line, headers and body sent as one TLS record instead of two (joined_writes.py).
-        http=JoinedWritesProtocol,
         timeout_keep_alive=30,
         timeout_graceful_shutdown=int(GRACEFUL_SHUTDOWN_SECONDS),
         lifespan="on",  # Starlette speaks lifespan; a failing startup must stop the server
