@@ -30,6 +30,7 @@ from stsdesk.core.wstrust import (
     computed_key_psha1_uri,
     lifetime_elements,
     token_type_uri,
+    trust_element,
 )
 from stsdesk.core.xmlskeletons import fresh_copy
 from stsdesk.core.xsdatetime import format_xs_datetime
@@ -71,17 +72,17 @@ def build_validate_response(version: TrustVersion, *, valid: bool, reason: str,
                             context: str | None) -> etree._Element:
     """The RSTR of a Validate: the Status token type with wst:Status Code and Reason."""
     rstr = _rstr(version, context)
-    _sub(rstr, version, "TokenType", token_type_uri(version, TokenType.STATUS))
-    status = _sub(rstr, version, "Status")
-    _sub(status, version, "Code",
+    trust_element(rstr, version, "TokenType", token_type_uri(version, TokenType.STATUS))
+    status = trust_element(rstr, version, "Status")
+    trust_element(status, version, "Code",
          f"{version.namespace}/status/{'valid' if valid else 'invalid'}")
-    _sub(status, version, "Reason", reason)
+    trust_element(status, version, "Reason", reason)
     return rstr
 
 
 def build_cancel_response(version: TrustVersion, *, context: str | None) -> etree._Element:
     rstr = _rstr(version, context)
-    _sub(rstr, version, "RequestedTokenCancelled")
+    trust_element(rstr, version, "RequestedTokenCancelled")
     return rstr
 
 
@@ -145,11 +146,11 @@ def _issue_tree(shape: _IssueShape) -> tuple[etree._Element, _IssueSlots]:
         root = etree.Element(f"{{{version.namespace}}}RequestSecurityTokenResponseCollection",
                              nsmap={"wst": version.namespace})
         root.append(rstr)
-    _sub(rstr, version, "TokenType", token_type_uri(version, shape.token_type))
-    token = _sub(rstr, version, "RequestedSecurityToken")
-    attached = _reference(_sub(rstr, version, "RequestedAttachedReference"), shape.token_type,
+    trust_element(rstr, version, "TokenType", token_type_uri(version, shape.token_type))
+    token = trust_element(rstr, version, "RequestedSecurityToken")
+    attached = _reference(trust_element(rstr, version, "RequestedAttachedReference"), shape.token_type,
                           version)
-    unattached = _reference(_sub(rstr, version, "RequestedUnattachedReference"),
+    unattached = _reference(trust_element(rstr, version, "RequestedUnattachedReference"),
                             shape.token_type, version)
     address = None
     if shape.applies_to:
@@ -157,16 +158,16 @@ def _issue_tree(shape: _IssueShape) -> tuple[etree._Element, _IssueSlots]:
         address = applies_to_element(rstr, "", wsa)
     proof = None
     if shape.proof is BinarySecretProof:
-        proof = binary_secret_element(_sub(rstr, version, "RequestedProofToken"), version, b"",
+        proof = binary_secret_element(trust_element(rstr, version, "RequestedProofToken"), version, b"",
                                       "SymmetricKey")
     elif shape.proof is ComputedKeyProof:
-        _sub(_sub(rstr, version, "RequestedProofToken"), version, "ComputedKey",
+        trust_element(trust_element(rstr, version, "RequestedProofToken"), version, "ComputedKey",
              computed_key_psha1_uri(version))
-        proof = binary_secret_element(_sub(rstr, version, "Entropy"), version, b"", "Nonce")
+        proof = binary_secret_element(trust_element(rstr, version, "Entropy"), version, b"", "Nonce")
     elif shape.proof is EncryptedKeyProof:
-        proof = _sub(rstr, version, "RequestedProofToken")
+        proof = trust_element(rstr, version, "RequestedProofToken")
     created, expires = lifetime_elements(rstr, version, _UNSET, _UNSET)
-    key_size = _sub(rstr, version, "KeySize") if shape.key_size else None
+    key_size = trust_element(rstr, version, "KeySize") if shape.key_size else None
 
     nodes = list(root.iter())
 
@@ -199,14 +200,6 @@ def _rstr(version: TrustVersion, context: str | None) -> etree._Element:
     if context is not None:
         rstr.set("Context", context)
     return rstr
-
-
-def _sub(parent: etree._Element, version: TrustVersion, local: str,
-         text: str | None = None) -> etree._Element:
-    element = etree.SubElement(parent, f"{{{version.namespace}}}{local}")
-    if text is not None:
-        element.text = text
-    return element
 
 
 def _reference(parent: etree._Element, token_type: TokenType,

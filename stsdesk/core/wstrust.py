@@ -26,7 +26,7 @@ __all__ = [
     "token_type_uri", "request_action", "response_action", "computed_key_psha1_uri",
     "ClaimRequest", "Renewing", "SecurityTokenRequest", "parse_request",
     "BinarySecretProof", "ComputedKeyProof", "EncryptedKeyProof", "Proof", "IssuedToken",
-    "applies_to_element", "lifetime_elements", "binary_secret_element",
+    "applies_to_element", "lifetime_elements", "binary_secret_element", "trust_element",
     "build_request", "TrustResponse", "parse_response",
     "MAX_APPLIES_TO_LENGTH", "MAX_KEY_SIZE", "MAX_ENTROPY_BYTES",
 ]
@@ -517,8 +517,9 @@ class IssuedToken:
     key_size: int | None = None
 
 
-def _sub(parent: etree._Element, version: TrustVersion, local: str,
-         text: str | None = None) -> etree._Element:
+def trust_element(parent: etree._Element, version: TrustVersion, local: str,
+                  text: str | None = None) -> etree._Element:
+    """A child of ``parent`` in ``version``'s namespace, with ``text`` if given."""
     element = etree.SubElement(parent, f"{{{version.namespace}}}{local}")
     if text is not None:
         element.text = text
@@ -540,7 +541,7 @@ def applies_to_element(parent: etree._Element, address: str, wsa: str) -> etree.
 def lifetime_elements(parent: etree._Element, version: TrustVersion, created: datetime,
                       expires: datetime) -> tuple[etree._Element, etree._Element]:
     """A wst:Lifetime under ``parent``; returns its wsu:Created and wsu:Expires."""
-    lifetime = _sub(parent, version, "Lifetime")
+    lifetime = trust_element(parent, version, "Lifetime")
     created_el = etree.SubElement(lifetime, f"{{{ns.WSU}}}Created", nsmap={"wsu": ns.WSU})
     created_el.text = format_xs_datetime(created)
     expires_el = etree.SubElement(lifetime, f"{{{ns.WSU}}}Expires", nsmap={"wsu": ns.WSU})
@@ -551,7 +552,7 @@ def lifetime_elements(parent: etree._Element, version: TrustVersion, created: da
 def binary_secret_element(parent: etree._Element, version: TrustVersion, value: bytes,
                           kind: str) -> etree._Element:
     """A wst:BinarySecret of type ``kind`` (SymmetricKey, Nonce) holding ``value``."""
-    secret = _sub(parent, version, "BinarySecret", base64.b64encode(value).decode("ascii"))
+    secret = trust_element(parent, version, "BinarySecret", base64.b64encode(value).decode("ascii"))
     secret.set("Type", f"{version.namespace}/{kind}")
     return secret
 
@@ -578,12 +579,12 @@ def build_request(version: TrustVersion, request_type: RequestType, *,
     if context is not None:
         rst.set("Context", context)
     if token_type is not None:
-        _sub(rst, version, "TokenType", token_type)
-    _sub(rst, version, "RequestType", request_type_uri(version, request_type))
+        trust_element(rst, version, "TokenType", token_type)
+    trust_element(rst, version, "RequestType", request_type_uri(version, request_type))
     if applies_to is not None:
         applies_to_element(rst, applies_to, addressing_namespace)
     if claims or claims_dialect is not None:
-        claims_el = _sub(rst, version, "Claims")
+        claims_el = trust_element(rst, version, "Claims")
         dialect = claims_dialect or ns.WSID
         claims_el.set(f"{{{wst}}}Dialect" if dialect_in_trust_namespace else "Dialect", dialect)
         for claim in claims:
@@ -593,23 +594,23 @@ def build_request(version: TrustVersion, request_type: RequestType, *,
             if claim.optional:
                 claim_el.set("Optional", "true")
     if client_entropy is not None:
-        binary_secret_element(_sub(rst, version, "Entropy"), version, client_entropy, "Nonce")
+        binary_secret_element(trust_element(rst, version, "Entropy"), version, client_entropy, "Nonce")
     if lifetime_seconds is not None:
         start = now if now is not None else datetime.now(UTC)
         lifetime_elements(rst, version, start, start + timedelta(seconds=lifetime_seconds))
     if renewing is not None:
-        renewing_el = _sub(rst, version, "Renewing")
+        renewing_el = trust_element(rst, version, "Renewing")
         renewing_el.set("Allow", "true" if renewing.allow else "false")
         renewing_el.set("OK", "true" if renewing.ok else "false")
     if key_type is not None:
-        _sub(rst, version, "KeyType",
+        trust_element(rst, version, "KeyType",
              key_type_uri(version, key_type) if isinstance(key_type, KeyType) else key_type)
     if key_size is not None:
-        _sub(rst, version, "KeySize", str(key_size))
+        trust_element(rst, version, "KeySize", str(key_size))
     if client_entropy is not None:
-        _sub(rst, version, "ComputedKeyAlgorithm", computed_key_psha1_uri(version))
+        trust_element(rst, version, "ComputedKeyAlgorithm", computed_key_psha1_uri(version))
     if use_key_certificate is not None:
-        use_key = _sub(rst, version, "UseKey")
+        use_key = trust_element(rst, version, "UseKey")
         bst = etree.SubElement(use_key, f"{{{ns.WSSE}}}BinarySecurityToken",
                                nsmap={"wsse": ns.WSSE})
         bst.set("ValueType", ns.X509V3)
@@ -622,7 +623,7 @@ def build_request(version: TrustVersion, request_type: RequestType, *,
                 "An Issue request has no target token; pass a target only to Validate, Renew "
                 "or Cancel."
             )
-        _sub(rst, version, target_name).append(copy.deepcopy(target))
+        trust_element(rst, version, target_name).append(copy.deepcopy(target))
     return rst
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from argon2 import PasswordHasher
 from stsdesk.server import passwords
 from stsdesk.server.bootstrap import BootstrapResult, initialise, open_existing
 from stsdesk.server.master_secret import ENV_VAR, MasterSecret
+from stsdesk.server.model import IssuedTokenRecord
 from stsdesk.server.settings import ServerSettings
 from stsdesk.server.storage.store import Store
 
@@ -84,3 +86,17 @@ def bootstrapped(server_settings: ServerSettings) -> Iterator[BootstrapResult]:
     result = open_existing(server_settings)
     yield result
     result.close()
+
+
+@pytest.fixture
+def held_commits(bootstrapped: BootstrapResult, monkeypatch: pytest.MonkeyPatch):
+    """The token journal's commits, held until the test completes (or fails) their futures."""
+    held: list[tuple[IssuedTokenRecord, Future[None]]] = []
+
+    def submit(record: IssuedTokenRecord) -> Future[None]:
+        done: Future[None] = Future()
+        held.append((record, done))
+        return done
+
+    monkeypatch.setattr(bootstrapped.store.tokens, "submit", submit)
+    return held

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future
 
 import pytest
 from lxml import etree
@@ -13,7 +12,7 @@ from stsdesk.core.soap import SoapVersion, build_envelope
 from stsdesk.core.wssecurity import build_security_header
 from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_request
 from stsdesk.server.bootstrap import BootstrapResult
-from stsdesk.server.model import IssuedTokenRecord, RelyingParty
+from stsdesk.server.model import RelyingParty
 from stsdesk.server.passwords import CredentialCache
 from stsdesk.server.storage.errors import UNAVAILABLE_MESSAGE, DatabaseUnavailableError
 from stsdesk.server.sts.service import SoapReply, TrustService
@@ -35,20 +34,6 @@ def service(bootstrapped: BootstrapResult, fast_password_hashing):
     )
     yield trust
     trust.close()
-
-
-@pytest.fixture
-def held_commits(bootstrapped: BootstrapResult, monkeypatch: pytest.MonkeyPatch):
-    """The journal's commits, held until the test completes them."""
-    held: list[tuple[IssuedTokenRecord, Future[None]]] = []
-
-    def submit(record: IssuedTokenRecord) -> Future[None]:
-        done: Future[None] = Future()
-        held.append((record, done))
-        return done
-
-    monkeypatch.setattr(bootstrapped.store.tokens, "submit", submit)
-    return held
 
 
 def _issue() -> bytes:

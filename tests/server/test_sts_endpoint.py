@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from concurrent.futures import Future
 
 import pytest
 from lxml import etree
@@ -17,7 +16,7 @@ from stsdesk.core.wstrust import KeyType, RequestType, TrustVersion, build_reque
 from stsdesk.server import app as app_module
 from stsdesk.server.app import STS_PATH, build_app
 from stsdesk.server.bootstrap import BootstrapResult
-from stsdesk.server.model import IssuedTokenRecord, RelyingParty
+from stsdesk.server.model import RelyingParty
 from stsdesk.server.sts.service import TrustService
 from tests.server.conftest import ADMIN_PASSWORD
 
@@ -91,20 +90,12 @@ def _issue_request() -> bytes:
 
 
 @pytest.fixture
-def held_commits(bootstrapped: BootstrapResult, monkeypatch: pytest.MonkeyPatch):
-    """A relying party, and the token journal's commits held until the test completes them."""
+def held_commits(held_commits, bootstrapped: BootstrapResult):
+    """A relying party, and the token journal's commits held (conftest's fixture)."""
     app_id = bootstrapped.store.applications.create("endpoint")
     bootstrapped.store.applications.set_relying_party(
         app_id, RelyingParty("", "endpoint", AUDIENCE, encrypt_token=False))
-    held: list[tuple[IssuedTokenRecord, Future[None]]] = []
-
-    def submit(record: IssuedTokenRecord) -> Future[None]:
-        done: Future[None] = Future()
-        held.append((record, done))
-        return done
-
-    monkeypatch.setattr(bootstrapped.store.tokens, "submit", submit)
-    return held
+    return held_commits
 
 
 def _post_issue(app) -> tuple[list[dict], float]:

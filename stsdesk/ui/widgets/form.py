@@ -1,11 +1,12 @@
-"""Inline problems under form fields: one red label style, one way to show and hide them."""
+"""Form helpers: inline problems under fields (one red label style, one way to show and hide
+them) and a file field with its Browse button."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QWidget
 
-__all__ = ["ERROR_STYLE", "error_label", "show_problem", "grow_to_fit", "never_widen"]
+__all__ = ["ERROR_STYLE", "error_label", "show_problem", "grow_to_fit", "never_widen", "file_row"]
 
 ERROR_STYLE = "color:#c62828;"
 
@@ -58,3 +59,11 @@ def grow_to_fit(window: QWidget) -> None:
         needed = window.sizeHint().height()
     if needed > window.height():
         window.resize(window.width(), needed)
+
+
+def file_row(edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
+    """A file path field taking the row's spare width, with its Browse button beside it."""
+    row = QHBoxLayout()
+    row.addWidget(edit, 1)
+    row.addWidget(button)
+    return row

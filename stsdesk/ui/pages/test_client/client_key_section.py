@@ -26,7 +26,7 @@ from stsdesk.core.wstrust import KeyType
 from stsdesk.services.message_security import MessageSecurity
 from stsdesk.services.token_keys import ClientKeyPairError, ClientKeyPairFiles, KeyPairField
 from stsdesk.ui.pages.token_inspector import CERT_FILE_FILTER, KEY_FILE_FILTER, ask_open_path
-from stsdesk.ui.widgets.form import error_label, never_widen, show_problem
+from stsdesk.ui.widgets.form import error_label, file_row, never_widen, show_problem
 
 __all__ = ["ClientKeyPairSection", "key_pair_uses"]
 
@@ -60,13 +60,6 @@ def _policy_name(security: MessageSecurity) -> str:
     return f"scenario {scenario.number}" if scenario is not None else "the scenario"
 
 
-def _file_row(edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
-    row = QHBoxLayout()
-    row.addWidget(edit, 1)
-    row.addWidget(button)
-    return row
-
-
 class ClientKeyPairSection(QGroupBox):
     """The client's certificate and key: enabled while something uses them, with a line that
     says what does. Problems are shown under the one field to change."""
@@ -89,14 +82,14 @@ class ClientKeyPairSection(QGroupBox):
         self.certificate_browse = QPushButton("Browse…", self)
         self.certificate_error = error_label(self)
         form.addRow("Certificate file:", self._column(
-            _file_row(self.certificate_file, self.certificate_browse), self.certificate_error))
+            file_row(self.certificate_file, self.certificate_browse), self.certificate_error))
         self.key_file = QLineEdit(self)
         self.key_file.setPlaceholderText("If the file above has no key")
         self.key_file.setToolTip("The private key of a PEM or DER certificate (PEM, DER or "
                                  "PKCS#12); empty when the file above holds the key")
         self.key_browse = QPushButton("Browse…", self)
         self.key_error = error_label(self)
-        form.addRow("Key file:", self._column(_file_row(self.key_file, self.key_browse),
+        form.addRow("Key file:", self._column(file_row(self.key_file, self.key_browse),
                                               self.key_error))
         self.password = QLineEdit(self)
         self.password.setEchoMode(QLineEdit.EchoMode.Password)

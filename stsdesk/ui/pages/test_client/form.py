@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -44,7 +43,7 @@ from stsdesk.ui.pages.token_inspector import (
     ask_open_path,
     read_file,
 )
-from stsdesk.ui.widgets.form import error_label, show_problem
+from stsdesk.ui.widgets.form import error_label, file_row, show_problem
 
 __all__ = [
     "TokenRequestForm", "endpoint_problem", "read_relying_party_key", "IDENTITY_DIALECT",
@@ -77,13 +76,6 @@ def endpoint_problem(text: str) -> str | None:
     except ValueError:
         return "The port in the STS address is not a number between 0 and 65535."
     return None
-
-
-def _file_row(edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
-    row = QHBoxLayout()
-    row.addWidget(edit, 1)
-    row.addWidget(button)
-    return row
 
 
 def _same_server(first: str, second: str) -> bool:
@@ -224,7 +216,7 @@ class TokenRequestForm(QWidget):
         self.rp_key.setToolTip(
             "Optional: the relying party's private key, to read tokens encrypted for it")
         self.rp_key_browse = QPushButton("Browse…", box)
-        form.addRow("Relying party key:", _file_row(self.rp_key, self.rp_key_browse))
+        form.addRow("Relying party key:", file_row(self.rp_key, self.rp_key_browse))
         self.rp_key_password = QLineEdit(box)
         self.rp_key_password.setEchoMode(QLineEdit.EchoMode.Password)
         self.rp_key_password.setPlaceholderText("Only if the key file has one")
@@ -262,7 +254,7 @@ class TokenRequestForm(QWidget):
         self.other_claim = QLineEdit(box)
         self.other_claim.setPlaceholderText("Another claim URI")
         self.add_claim_button = QPushButton("Add", box)
-        form.addRow("", _file_row(self.other_claim, self.add_claim_button))
+        form.addRow("", file_row(self.other_claim, self.add_claim_button))
         self.claim_error = error_label(box)
         form.addRow(self.claim_error)
         return box
@@ -314,7 +306,7 @@ class TokenRequestForm(QWidget):
         layout.addWidget(self.tls_pinned)
         layout.addWidget(self.pin)
         layout.addWidget(self.tls_ca)
-        layout.addLayout(_file_row(self.ca_file, self.ca_browse))
+        layout.addLayout(file_row(self.ca_file, self.ca_browse))
         layout.addWidget(self.tls_system)
         layout.addWidget(self.tls_insecure)
         layout.addWidget(self.insecure_warning)

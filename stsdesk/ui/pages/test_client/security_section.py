@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -38,7 +37,7 @@ from stsdesk.services.token_keys import ClientKeyPair
 from stsdesk.services.token_session import TokenResult
 from stsdesk.ui.pages.token_inspector import CERT_FILE_FILTER, ask_open_path, read_file
 from stsdesk.ui.widgets.eliding_combo import ElidingComboBox
-from stsdesk.ui.widgets.form import error_label, show_problem
+from stsdesk.ui.widgets.form import error_label, file_row, show_problem
 
 __all__ = ["MessageSecuritySection", "SecurityChoice", "build_message_security", "AS_APPLIED"]
 
@@ -91,13 +90,6 @@ def build_message_security(choice: SecurityChoice,
         choice.scenario_id, algorithm_suite=choice.algorithm_suite,
         service_certificate=service, client=client, saml_token=choice.saml_token,
         proof_key=choice.proof_key, service_principal=choice.service_principal or None)
-
-
-def _file_row(edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
-    row = QHBoxLayout()
-    row.addWidget(edit, 1)
-    row.addWidget(button)
-    return row
 
 
 class MessageSecuritySection(QGroupBox):
@@ -153,7 +145,7 @@ class MessageSecuritySection(QGroupBox):
         self.service_file.setToolTip("The STS's certificate (PEM or DER), when \"A certificate "
                                      "from a file…\" is chosen above")
         self.service_browse = QPushButton("Browse…", self)
-        form.addRow("", _file_row(self.service_file, self.service_browse))
+        form.addRow("", file_row(self.service_file, self.service_browse))
         self.saml_token = ElidingComboBox(self)
         self.saml_token.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
