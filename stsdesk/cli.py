@@ -339,12 +339,15 @@ def _add_token_commands(commands: argparse._SubParsersAction) -> None:  # type: 
                      help="trust exactly the TLS certificate with this SHA-256 fingerprint")
     tls.add_argument("--insecure", action="store_true",
                      help="do not check the TLS certificate (test servers only)")
-    issue.add_argument("--client-cert", type=Path, metavar="PEM",
-                       help="the client's certificate (public key type, or UseKey)")
+    issue.add_argument("--client-cert", type=Path, metavar="FILE",
+                       help="the client's certificate and key (public key type, or UseKey): "
+                            "a PKCS#12 or JKS file, a PEM file holding both, or a certificate "
+                            "with --client-key")
     issue.add_argument("--client-key", type=Path, metavar="PEM|P12",
-                       help="the client certificate's private key")
+                       help="the certificate's private key, when the --client-cert file holds "
+                            "none")
     issue.add_argument("--client-key-password-file", type=Path, metavar="FILE",
-                       help="file holding the password of --client-key")
+                       help="file holding the password of whichever client file is protected")
     issue.add_argument("--timeout", type=_positive_float, default=30.0, metavar="SECONDS",
                        help="give up after this long (default: %(default)s)")
     issue.add_argument("--messages", action="store_true",
@@ -465,16 +468,20 @@ def _token_issue(args: argparse.Namespace) -> int:
 
     trusted, keys = _decoding_inputs(args)
     client_pair = None
-    if (args.client_cert is None) != (args.client_key is None):
-        raise UsageError("Give --client-cert and --client-key together.")
+    if args.client_key is not None and args.client_cert is None:
+        raise UsageError(
+            "Give --client-cert with --client-key: the key's certificate (or one PKCS#12 file "
+            "holding both, as --client-cert alone).")
     if args.client_cert is not None:
         key_password = (_read_secret(args.client_key_password_file, "key password file")
                         if args.client_key_password_file is not None else None)
         try:
             client_pair = load_client_key_pair(
                 _read_file(args.client_cert, "client certificate"),
-                _read_file(args.client_key, "client key"),
+                (_read_file(args.client_key, "client key")
+                 if args.client_key is not None else None),
                 key_password,
+                filename=args.client_cert.name,
             )
         except (StsError, InputError) as exc:  # the key pair's errors name the file to fix
             raise UsageError(exc.message) from exc

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
 from lxml import etree
 
 from stsdesk import cli
@@ -135,6 +136,25 @@ def test_issue_public_key_encrypted_token_decrypted(live_sts, files, capsys):
     )
     assert code == 0, err
     assert "Encryption:   decrypted" in out
+    assert "Signature:    VALID" in out
+    assert "trusted-client" in out
+
+
+def test_issue_public_key_token_from_one_pkcs12_file(live_sts, files, tmp_path, capsys):
+    identity = live_sts.client_identity
+    bundle = tmp_path / "client.p12"
+    bundle.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"client", identity.private_key, identity.certificate, None,
+        serialization.BestAvailableEncryption(b"P12-secret")))
+    secret = tmp_path / "p12-password"
+    secret.write_text("P12-secret\n")
+    argv = _issue_argv(live_sts, files, "--key-type", "public", "--client-cert", str(bundle),
+                       "--applies-to", RP_ENCRYPTED, "--key", str(files["rp_key"]),
+                       "--trust-cert", str(files["sts_cert"]))
+    code, _, err = _run(argv, capsys)
+    assert code == 2 and "password" in err  # the bundle is protected: say so, issue nothing
+    code, out, err = _run([*argv, "--client-key-password-file", str(secret)], capsys)
+    assert code == 0, err
     assert "Signature:    VALID" in out
     assert "trusted-client" in out
 
@@ -277,8 +297,12 @@ def test_usage_errors_exit_2(live_sts, files, capsys, monkeypatch, tmp_path):
     assert code == 2 and "Cannot read the token" in err
     code, _, err = _run([*_issue_argv(live_sts, files), "--key-type", "public"], capsys)
     assert code == 2 and "client certificate" in err
-    code, _, err = _run([*_issue_argv(live_sts, files), "--client-cert", "x.pem"], capsys)
-    assert code == 2 and "together" in err
+    code, _, err = _run([*_issue_argv(live_sts, files), "--client-key", "x.pem"], capsys)
+    assert code == 2 and "Give --client-cert with --client-key" in err
+    # A certificate without its key names what is missing.
+    code, _, err = _run([*_issue_argv(live_sts, files), "--key-type", "public",
+                         "--client-cert", str(files["client_cert"])], capsys)
+    assert code == 2 and "key" in err and "client.pem" in err
     code, _, err = _run(
         ["token", "issue", "--sts", live_sts.endpoint, "--username", CLI_USER, "--pin", "abc",
          "--password-file", str(files["password"])],
