@@ -75,7 +75,7 @@ def build_validate_response(version: TrustVersion, *, valid: bool, reason: str,
     trust_element(rstr, version, "TokenType", token_type_uri(version, TokenType.STATUS))
     status = trust_element(rstr, version, "Status")
     trust_element(status, version, "Code",
-         f"{version.namespace}/status/{'valid' if valid else 'invalid'}")
+                  f"{version.namespace}/status/{'valid' if valid else 'invalid'}")
     trust_element(status, version, "Reason", reason)
     return rstr
 
@@ -148,8 +148,8 @@ def _issue_tree(shape: _IssueShape) -> tuple[etree._Element, _IssueSlots]:
         root.append(rstr)
     trust_element(rstr, version, "TokenType", token_type_uri(version, shape.token_type))
     token = trust_element(rstr, version, "RequestedSecurityToken")
-    attached = _reference(trust_element(rstr, version, "RequestedAttachedReference"), shape.token_type,
-                          version)
+    attached = _reference(trust_element(rstr, version, "RequestedAttachedReference"),
+                          shape.token_type, version)
     unattached = _reference(trust_element(rstr, version, "RequestedUnattachedReference"),
                             shape.token_type, version)
     address = None
@@ -158,12 +158,13 @@ def _issue_tree(shape: _IssueShape) -> tuple[etree._Element, _IssueSlots]:
         address = applies_to_element(rstr, "", wsa)
     proof = None
     if shape.proof is BinarySecretProof:
-        proof = binary_secret_element(trust_element(rstr, version, "RequestedProofToken"), version, b"",
-                                      "SymmetricKey")
+        proof = binary_secret_element(trust_element(rstr, version, "RequestedProofToken"),
+                                      version, b"", "SymmetricKey")
     elif shape.proof is ComputedKeyProof:
-        trust_element(trust_element(rstr, version, "RequestedProofToken"), version, "ComputedKey",
-             computed_key_psha1_uri(version))
-        proof = binary_secret_element(trust_element(rstr, version, "Entropy"), version, b"", "Nonce")
+        trust_element(trust_element(rstr, version, "RequestedProofToken"), version,
+                      "ComputedKey", computed_key_psha1_uri(version))
+        proof = binary_secret_element(trust_element(rstr, version, "Entropy"), version, b"",
+                                      "Nonce")
     elif shape.proof is EncryptedKeyProof:
         proof = trust_element(rstr, version, "RequestedProofToken")
     created, expires = lifetime_elements(rstr, version, _UNSET, _UNSET)

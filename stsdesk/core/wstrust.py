@@ -594,7 +594,8 @@ def build_request(version: TrustVersion, request_type: RequestType, *,
             if claim.optional:
                 claim_el.set("Optional", "true")
     if client_entropy is not None:
-        binary_secret_element(trust_element(rst, version, "Entropy"), version, client_entropy, "Nonce")
+        binary_secret_element(trust_element(rst, version, "Entropy"), version, client_entropy,
+                              "Nonce")
     if lifetime_seconds is not None:
         start = now if now is not None else datetime.now(UTC)
         lifetime_elements(rst, version, start, start + timedelta(seconds=lifetime_seconds))
@@ -603,8 +604,8 @@ def build_request(version: TrustVersion, request_type: RequestType, *,
         renewing_el.set("Allow", "true" if renewing.allow else "false")
         renewing_el.set("OK", "true" if renewing.ok else "false")
     if key_type is not None:
-        trust_element(rst, version, "KeyType",
-             key_type_uri(version, key_type) if isinstance(key_type, KeyType) else key_type)
+        uri = key_type_uri(version, key_type) if isinstance(key_type, KeyType) else key_type
+        trust_element(rst, version, "KeyType", uri)
     if key_size is not None:
         trust_element(rst, version, "KeySize", str(key_size))
     if client_entropy is not None:

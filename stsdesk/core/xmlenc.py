@@ -29,7 +29,8 @@ from stsdesk.core.xmlutil import algorithm
 
 __all__ = ["key_info_thumbprint",
     "BlockEncryption", "KeyTransport", "encrypt_element", "encrypt_element_text", "encrypt_into",
-    "encrypted_data_skeleton", "encrypt_key", "decrypt_element", "decrypt_key", "decrypt_cipher_data", "THUMBPRINT_SHA1", "TYPE_ELEMENT",
+    "encrypted_data_skeleton", "encrypt_key", "decrypt_element", "decrypt_key",
+    "decrypt_cipher_data", "THUMBPRINT_SHA1", "TYPE_ELEMENT",
 ]
 
 THUMBPRINT_SHA1 = ns.THUMBPRINT_SHA1
