@@ -24,6 +24,7 @@ __all__ = [
     "check_username_token_freshness", "password_digest", "password_matches",
     "build_security_header", "MAX_USERNAME_LENGTH", "MAX_NONCE_BYTES", "security_element",
     "read_username_token", "read_timestamp", "TIMESTAMP_TTL_SECONDS", "timestamp_acceptable_until",
+    "claimed_username",
 ]
 
 log = logging.getLogger("stsdesk.core.wssecurity")
@@ -38,6 +39,8 @@ TIMESTAMP_TTL_SECONDS = 300
 
 _WSSE = f"{{{ns.WSSE}}}"
 _WSU = f"{{{ns.WSU}}}"
+_USERNAME_TOKEN = f"{_WSSE}UsernameToken"
+_USERNAME = f"{_WSSE}Username"
 _ULTIMATE_RECEIVER = {"", ns.SOAP12_ULTIMATE_RECEIVER}
 _NEXT = {ns.SOAP11_ACTOR_NEXT, ns.SOAP12_ROLE_NEXT}
 _X509_VALUE_TYPES = {ns.X509V3, ns.X509_TOKEN}
@@ -152,6 +155,28 @@ def parse_security_header(message: SoapMessage) -> SecurityHeader | None:
             if (bst.get("ValueType") or ns.X509V3).strip() in _X509_VALUE_TYPES
         ),
     )
+
+
+def claimed_username(message: SoapMessage) -> str | None:
+    """The user name the UsernameToken of the message's wsse:Security header claims, unchecked;
+    None when there is none.
+
+    A hint, so the server can read that user's login state in the same database read as the
+    configuration, before the header is read and checked: it never raises. Authentication
+    reads the header itself; a hint naming no one, or someone else, costs the server one more
+    read, nothing else.
+    """
+    try:
+        security = security_element(message)
+    except InvalidSecurityError:  # authentication refuses the message, saying why
+        return None
+    if security is None:
+        return None
+    token = next(security.iterchildren(_USERNAME_TOKEN), None)
+    name = next(token.iterchildren(_USERNAME), None) if token is not None else None
+    if name is None or name.text is None or len(name.text) > MAX_USERNAME_LENGTH:
+        return None
+    return name.text
 
 
 def read_username_token(element: etree._Element) -> UsernameToken:
