@@ -50,7 +50,7 @@ _PREFIXES = {ns.WSSE: "wsse", ns.WSU: "wsu"}
 _ROLE_ATTRIBUTES = {SoapVersion.SOAP11: f"{{{ns.SOAP11}}}actor",
                     SoapVersion.SOAP12: f"{{{ns.SOAP12}}}role"}
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UsernameToken:
     """A wsse:UsernameToken as received; ``password`` is the text or the base64 digest."""
 
@@ -66,13 +66,13 @@ class UsernameToken:
                 f"created={self.created_text!r})")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Timestamp:
     created: datetime
     expires: datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SecurityHeader:
     """The wsse:Security header addressed to this STS."""
 
