@@ -20,8 +20,7 @@ from stsdesk.core import ns, xmldsig, xmlenc
 from stsdesk.core.c14ntext import escape_attribute, escape_text
 from stsdesk.core.certificates import SigningIdentity
 from stsdesk.core.errors import InvalidRequestError, InvalidSecurityTokenError
-from stsdesk.core.xmlparse import XmlLimits, parse_xml
-from stsdesk.core.xmlskeletons import fresh_copy
+from stsdesk.core.xmlparse import OWN_TEXT_LIMITS, parse_xml
 from stsdesk.core.xsdatetime import format_xs_datetime
 
 __all__ = [
@@ -429,18 +428,13 @@ def write_signed_assertion(
     return (written.head + signature + written.tail).encode("utf-8")
 
 
-# The text is this module's own, so the parser's limits on size (which protect the STS from a
-# hostile sender's message) would only refuse a token with very many or very long claim values.
-_OWN_TEXT_LIMITS = XmlLimits(max_bytes=2**31 - 1, max_attribute_bytes=2**31 - 1)
-
-
 def read_signed_assertion(data: bytes) -> etree._Element:
     """The element of an assertion from :func:`write_signed_assertion`."""
     return _read_own(data)
 
 
 def _read_own(data: bytes) -> etree._Element:
-    return parse_xml(data, _OWN_TEXT_LIMITS)
+    return parse_xml(data, OWN_TEXT_LIMITS)
 
 
 def split_claim_uri(uri: str) -> tuple[str, str]:
@@ -552,9 +546,9 @@ def encrypt_assertion(
     # etree.tostring keeps every namespace declaration in scope, so the plaintext is a complete
     # document even when the element sat inside a larger one.
     plaintext = etree.tostring(element, encoding="UTF-8", xml_declaration=False)
-    return encrypt_assertion_text(
+    return _read_own(encrypt_assertion_text(
         plaintext, saml_version_of(element), certificate, block=block, key_transport=key_transport
-    )
+    ))
 
 
 def encrypt_assertion_text(
@@ -564,30 +558,20 @@ def encrypt_assertion_text(
     *,
     block: xmlenc.BlockEncryption | str = xmlenc.BlockEncryption.AES256_GCM,
     key_transport: xmlenc.KeyTransport | str = xmlenc.KeyTransport.RSA_OAEP_MGF1P,
-) -> etree._Element:
+) -> bytes:
     """:func:`encrypt_assertion` for an assertion of ``version`` from
-    :func:`write_signed_assertion`, encrypted from its bytes."""
-    if version == SamlVersion.SAML11:
-        return xmlenc.encrypt_element_text(
-            data, certificate, block=block, key_transport=key_transport
-        )
-    # The wrapper is part of the copied skeleton: moving an EncryptedData into a new element
-    # cost more than the copy.
-    wrapper = fresh_copy(
-        ("saml2:EncryptedAssertion", block, key_transport),
-        lambda: _encrypted_assertion_skeleton(block, key_transport),
+    :func:`write_signed_assertion`, encrypted from its bytes and written as UTF-8 text."""
+    encrypted = xmlenc.encrypted_data_text(
+        data, certificate, block=block, key_transport=key_transport
     )
-    xmlenc.encrypt_into(wrapper[0], data, certificate)
-    return wrapper
-
-
-def _encrypted_assertion_skeleton(
-    block: xmlenc.BlockEncryption | str, key_transport: xmlenc.KeyTransport | str
-) -> etree._Element:
+    if version == SamlVersion.SAML11:
+        return encrypted
     # Only saml2 on the wrapper; the EncryptedData declares what it uses itself.
-    wrapper = etree.Element(_s2("EncryptedAssertion"), nsmap={"saml2": ns.SAML2})
-    wrapper.append(xmlenc.encrypted_data_skeleton(block, key_transport))
-    return wrapper
+    return _ENCRYPTED_ASSERTION_OPEN + encrypted + _ENCRYPTED_ASSERTION_CLOSE
+
+
+_ENCRYPTED_ASSERTION_OPEN = f'<saml2:EncryptedAssertion xmlns:saml2="{ns.SAML2}">'.encode()
+_ENCRYPTED_ASSERTION_CLOSE = b"</saml2:EncryptedAssertion>"
 
 
 def decrypt_assertion(element: etree._Element, private_key: rsa.RSAPrivateKey) -> etree._Element:

@@ -13,9 +13,10 @@ from enum import StrEnum
 from lxml import etree
 
 from stsdesk.core import ns
+from stsdesk.core.c14ntext import escape_text
 from stsdesk.core.errors import InvalidRequestError, StsError
 from stsdesk.core.xmlparse import DEFAULT_LIMITS, XmlLimits, parse_xml
-from stsdesk.core.xmlskeletons import fresh_copy
+from stsdesk.core.xmlskeletons import TextTemplate, hole
 
 __all__ = [
     "SoapVersion", "SoapMessage", "parse_envelope", "build_envelope", "build_response",
@@ -355,10 +356,11 @@ def addressing_headers(addressing_namespace: str, *, action: str, to: str | None
     return out
 
 
-def build_response(request: SoapMessage, body: etree._Element, *, action: str) -> bytes:
+def build_response(request: SoapMessage, body: etree._Element | bytes, *, action: str) -> bytes:
     """The answer to ``request``: same SOAP version, WS-Addressing headers if it used them.
 
-    ``body`` is moved into the answer's envelope.
+    ``body`` is the Body's element as UTF-8 text (no XML declaration, declaring what it uses),
+    or an element, which is written out first.
     """
     return _answer(request.version, request, body, action=action)
 
@@ -372,33 +374,42 @@ class _AnswerShape:
     relates_to: bool
 
 
-def _answer_skeleton(shape: _AnswerShape) -> etree._Element:
+# Holes of an answer's template: the Body's content, then (with WS-Addressing) the Action, the
+# MessageID and the RelatesTo.
+_BODY, _ACTION, _MESSAGE_ID, _RELATES_TO = range(4)
+_DECLARATION = b"<?xml version='1.0' encoding='utf-8'?>\n"
+
+
+@functools.cache  # a handful of shapes: two SOAP versions, three addressing choices
+def _answer_template(shape: _AnswerShape) -> TextTemplate:
     headers: list[etree._Element] = []
     if shape.addressing_namespace is not None:
-        headers = addressing_headers(shape.addressing_namespace, action="",
-                                     relates_to="" if shape.relates_to else None)
-    return _envelope(shape.version, headers)
+        headers = addressing_headers(shape.addressing_namespace, action=hole(_ACTION),
+                                     relates_to=hole(_RELATES_TO) if shape.relates_to else None)
+        headers[1].text = hole(_MESSAGE_ID)
+    envelope = _envelope(shape.version, headers)
+    envelope[-1].text = hole(_BODY)
+    return TextTemplate(envelope)
 
 
-def _answer(version: SoapVersion, request: SoapMessage | None, body: etree._Element, *,
+def _answer(version: SoapVersion, request: SoapMessage | None, body: etree._Element | bytes, *,
             action: str) -> bytes:
     """The envelope answering ``request`` (None: one that could not be read) with ``body``.
 
-    A copy of a skeleton kept per shape, filled in: when the request used WS-Addressing, the
+    Written from a template kept per shape: when the request used WS-Addressing, with the
     Action, a fresh MessageID and the RelatesTo naming the request's MessageID.
     """
+    if not isinstance(body, bytes):
+        body = etree.tostring(body, encoding="utf-8")
     addressing = request.addressing_namespace if request is not None else None
     relates_to = request.message_id if request is not None else None
-    shape = _AnswerShape(version, addressing, relates_to is not None)
-    envelope = fresh_copy(shape, functools.partial(_answer_skeleton, shape))
+    template = _answer_template(_AnswerShape(version, addressing, relates_to is not None))
+    values = [body]
     if addressing is not None:
-        action_el, message_id_el, *relates_to_el = envelope[0]
-        action_el.text = action
-        message_id_el.text = new_message_id()
-        for element in relates_to_el:
-            element.text = relates_to
-    envelope[-1].append(body)
-    return _serialize(envelope)
+        values += [escape_text(action, "action").encode(), new_message_id().encode()]
+        if relates_to is not None:
+            values.append(escape_text(relates_to, "request's MessageID").encode())
+    return _DECLARATION + template.fill(values)
 
 
 def build_fault(version: SoapVersion, error: StsError, *, trust_namespace: str = ns.WST_13,

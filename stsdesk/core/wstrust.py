@@ -501,13 +501,13 @@ Proof = BinarySecretProof | ComputedKeyProof | EncryptedKeyProof
 
 @dataclass(frozen=True)
 class IssuedToken:
-    """What the STS issued, for the RSTR.
+    """What the STS issued, for the RSTR (``rstr.build_issue_response``).
 
-    ``token`` (and an EncryptedKeyProof's element) belong to whoever holds this: writing the
-    RSTR (``rstr.build_issue_response``) moves them into it.
+    ``token`` is the token as the STS wrote it: UTF-8 text, no XML declaration, declaring every
+    namespace it uses (a signed assertion, or its EncryptedAssertion or EncryptedData).
     """
 
-    token: etree._Element
+    token: bytes
     token_type: TokenType
     token_id: str
     applies_to: str | None

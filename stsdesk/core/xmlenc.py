@@ -23,14 +23,14 @@ from lxml import etree
 from stsdesk.core import ns
 from stsdesk.core.certificates import certificate_thumbprint_sha1
 from stsdesk.core.errors import CryptoError, InvalidRequestError, StsError
-from stsdesk.core.xmlparse import parse_xml
-from stsdesk.core.xmlskeletons import fresh_copy
+from stsdesk.core.xmlparse import OWN_TEXT_LIMITS, parse_xml
+from stsdesk.core.xmlskeletons import TextTemplate, fresh_copy, hole
 from stsdesk.core.xmlutil import algorithm
 
-__all__ = ["key_info_thumbprint",
-    "BlockEncryption", "KeyTransport", "encrypt_element", "encrypt_element_text", "encrypt_into",
-    "encrypted_data_skeleton", "encrypt_key", "decrypt_element", "decrypt_key",
-    "decrypt_cipher_data", "THUMBPRINT_SHA1", "TYPE_ELEMENT",
+__all__ = [
+    "BlockEncryption", "KeyTransport", "encrypt_element", "encrypted_data_text", "encrypt_key",
+    "decrypt_element", "decrypt_key", "decrypt_cipher_data", "key_info_thumbprint",
+    "THUMBPRINT_SHA1", "TYPE_ELEMENT",
 ]
 
 THUMBPRINT_SHA1 = ns.THUMBPRINT_SHA1
@@ -168,72 +168,58 @@ def encrypt_element(
     block: BlockEncryption | str = BlockEncryption.AES256_GCM,
     key_transport: KeyTransport | str = KeyTransport.RSA_OAEP_MGF1P,
 ) -> etree._Element:
-    """A standalone xenc:EncryptedData (Type Element) holding ``element`` for ``certificate``.
-
-    A fresh session key is wrapped in an xenc:EncryptedKey inside the EncryptedData's ds:KeyInfo.
-    ``element`` itself is not modified.
-    """
+    """A standalone xenc:EncryptedData (Type Element) holding ``element`` for ``certificate``:
+    :func:`encrypted_data_text` read back as a tree. ``element`` itself is not modified."""
     # etree.tostring keeps every namespace declaration in scope, so the plaintext is a complete
     # document even when the element sat inside a larger one.
     plaintext = etree.tostring(element, encoding="UTF-8", xml_declaration=False)
-    return encrypt_element_text(plaintext, certificate, block=block, key_transport=key_transport)
+    return parse_xml(
+        encrypted_data_text(plaintext, certificate, block=block, key_transport=key_transport),
+        OWN_TEXT_LIMITS,
+    )
 
 
-def encrypt_element_text(
+def encrypted_data_text(
     plaintext: bytes,
     certificate: x509.Certificate,
     *,
     block: BlockEncryption | str = BlockEncryption.AES256_GCM,
     key_transport: KeyTransport | str = KeyTransport.RSA_OAEP_MGF1P,
-) -> etree._Element:
-    """As :func:`encrypt_element`, for an element already written as text (UTF-8, no XML
-    declaration, every namespace it uses declared in it): a token minted as text is encrypted
-    from its bytes, without a tree to serialise."""
+) -> bytes:
+    """The xenc:EncryptedData (Type Element) of ``plaintext`` (an element written as text) for
+    ``certificate``, itself as UTF-8 text: what the STS sends is written, not built as a tree.
+
+    A fresh session key is wrapped in an xenc:EncryptedKey inside the EncryptedData's ds:KeyInfo,
+    which names the certificate by its SHA-1 thumbprint. This is the one writer of an
+    EncryptedData; :func:`encrypt_element` reads its text back for callers that want a tree.
+    """
     block_method = algorithm(BlockEncryption, block, "encryption algorithm")
     transport = algorithm(KeyTransport, key_transport, "key transport algorithm")
-    encrypted_data = fresh_copy(("xenc:EncryptedData", block_method, transport),
-                                lambda: encrypted_data_skeleton(block_method, transport))
-    encrypt_into(encrypted_data, plaintext, certificate)
-    return encrypted_data
-
-
-def encrypt_into(
-    encrypted_data: etree._Element, plaintext: bytes, certificate: x509.Certificate
-) -> None:
-    """Fill an empty copy of an :func:`encrypted_data_skeleton` with ``plaintext`` (an element
-    written as text) for ``certificate``, with the algorithms the skeleton names.
-
-    For a caller that keeps the EncryptedData inside a skeleton of its own (SAML 2.0's
-    EncryptedAssertion), so that the wrapper is copied with it rather than built per token.
-    """
-    block_method = BlockEncryption(encrypted_data[0].get("Algorithm"))  # EncryptionMethod
-    transport = KeyTransport(encrypted_data[1][0][0].get("Algorithm"))  # KeyInfo/EncryptedKey
     session_key = secrets.token_bytes(_KEY_BYTES[block_method])
     wrapped = _wrap_key(session_key, certificate, transport)
-    _fill_encrypted_key(encrypted_data[1][0], certificate, wrapped)
-    # CipherData/CipherValue; lxml takes the ASCII bytes as they are.
-    encrypted_data[2][0].text = base64.b64encode(
-        _encrypt_octets(block_method, session_key, plaintext)
-    )
+    return _encrypted_data_template(block_method, transport).fill((
+        _thumbprint_text(certificate).encode("ascii"),
+        base64.b64encode(wrapped),
+        base64.b64encode(_encrypt_octets(block_method, session_key, plaintext)),
+    ))
 
 
-def encrypted_data_skeleton(
-    block: BlockEncryption | str, key_transport: KeyTransport | str
-) -> etree._Element:
-    """An empty xenc:EncryptedData (Type Element) for these algorithms, for :func:`encrypt_into`:
-    EncryptionMethod, ds:KeyInfo with an EncryptedKey naming the certificate by thumbprint, and
-    CipherData. Build it once and copy it (xmlskeletons.fresh_copy)."""
-    block_method = algorithm(BlockEncryption, block, "encryption algorithm")
-    transport = algorithm(KeyTransport, key_transport, "key transport algorithm")
+@functools.cache  # one per pair of algorithms: a handful
+def _encrypted_data_template(block: BlockEncryption, transport: KeyTransport) -> TextTemplate:
+    """The EncryptedData with holes for the thumbprint (0), the wrapped key (1) and the
+    cipher value (2)."""
     encrypted_data = etree.Element(_x("EncryptedData"), nsmap=_XENC_NSMAP, Type=TYPE_ELEMENT)
-    etree.SubElement(encrypted_data, _x("EncryptionMethod"), Algorithm=block_method.value)
+    etree.SubElement(encrypted_data, _x("EncryptionMethod"), Algorithm=block.value)
     key_info = etree.SubElement(encrypted_data, _d("KeyInfo"), nsmap={"ds": ns.DS})
-    key_info.append(_encrypted_key_skeleton(transport))
+    encrypted_key = _encrypted_key_skeleton(transport)
+    key_info.append(encrypted_key)
+    encrypted_key[1][0][0].text = hole(0)  # KeyInfo/STR/KeyIdentifier
+    encrypted_key[2][0].text = hole(1)  # CipherData/CipherValue
     cipher_data = etree.SubElement(encrypted_data, _x("CipherData"))
-    etree.SubElement(cipher_data, _x("CipherValue"))
+    etree.SubElement(cipher_data, _x("CipherValue")).text = hole(2)
     # The EncryptedKey came with its own xenc declaration, which the EncryptedData's makes moot.
     etree.cleanup_namespaces(encrypted_data, top_nsmap=_XENC_NSMAP)
-    return encrypted_data
+    return TextTemplate(encrypted_data)
 
 
 def _encrypt_octets(method: BlockEncryption, key: bytes, plaintext: bytes) -> bytes:

@@ -9,7 +9,7 @@ from lxml import etree
 
 from stsdesk.core.errors import XmlInputError
 
-__all__ = ["XmlLimits", "parse_xml", "DEFAULT_LIMITS"]
+__all__ = ["XmlLimits", "parse_xml", "DEFAULT_LIMITS", "OWN_TEXT_LIMITS"]
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,10 @@ class XmlLimits:
 
 
 DEFAULT_LIMITS = XmlLimits()
+# For text the STS wrote itself (a token read back as a tree): the limits on size protect it
+# from a hostile sender's message and would only refuse a token with very many or very long
+# claim values; depth and the rest still hold.
+OWN_TEXT_LIMITS = XmlLimits(max_bytes=2**31 - 1, max_attribute_bytes=2**31 - 1)
 
 
 class _RefuseExternal(etree.Resolver):  # type: ignore[misc]

@@ -1,4 +1,5 @@
-"""The STS's responses are copies of per-shape skeletons: each carries its own values only."""
+"""The STS's responses are written from per-shape templates: each carries its own values only,
+escaped, and reads back as the values given."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from lxml import etree
 
 from stsdesk.core import ns
+from stsdesk.core.errors import InvalidRequestError
 from stsdesk.core.rstr import build_issue_response
 from stsdesk.core.wstrust import (
     BinarySecretProof,
@@ -22,15 +24,16 @@ from stsdesk.core.wstrust import (
     TrustVersion,
     parse_response,
 )
+from stsdesk.core.xmlparse import parse_xml
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
 
-def _assertion(assertion_id: str) -> etree._Element:
+def _assertion(assertion_id: str) -> bytes:
     assertion = etree.Element(f"{{{ns.SAML2}}}Assertion", nsmap={"saml2": ns.SAML2})
     assertion.set("ID", assertion_id)
     etree.SubElement(assertion, f"{{{ns.SAML2}}}Issuer").text = "localhost"
-    return assertion
+    return etree.tostring(assertion, encoding="utf-8")
 
 
 def _encrypted_key(cipher_text: str) -> etree._Element:
@@ -41,7 +44,7 @@ def _encrypted_key(cipher_text: str) -> etree._Element:
 
 
 def _issued(n: int, *, proof_kind: type[Proof] | None = None, applies_to: bool = True,
-            key_size: bool = False) -> IssuedToken:
+            key_size: bool = False, address: str | None = None) -> IssuedToken:
     """Token number ``n``: every value it carries names ``n``."""
     secret = bytes([n]) * 32
     proof: Proof | None = None
@@ -53,10 +56,17 @@ def _issued(n: int, *, proof_kind: type[Proof] | None = None, applies_to: bool =
         proof = EncryptedKeyProof(_encrypted_key(f"KEY{n}"))
     return IssuedToken(
         token=_assertion(f"_token{n}"), token_type=TokenType.SAML20, token_id=f"_token{n}",
-        applies_to=f"https://rp{n}.example.org/" if applies_to else None,
+        applies_to=(address or f"https://rp{n}.example.org/") if applies_to else None,
         created=NOW + timedelta(minutes=n), expires=NOW + timedelta(minutes=n + 5),
         proof=proof, key_size=128 + 8 * n if key_size else None,
     )
+
+
+def _build(version: TrustVersion, issued: IssuedToken, *, context: str | None,
+           request_type: RequestType = RequestType.ISSUE) -> etree._Element:
+    """The response as a relying party's client reads it: its text, parsed."""
+    return parse_xml(build_issue_response(version, issued, context=context,
+                                          request_type=request_type))
 
 
 def _check(response: etree._Element, issued: IssuedToken) -> None:
@@ -85,13 +95,13 @@ SHAPES = list(itertools.product(
 
 @pytest.mark.parametrize("version", list(TrustVersion))
 def test_responses_of_every_shape_carry_only_their_own_values(version: TrustVersion) -> None:
-    # Each shape twice, other shapes in between: a copy must not keep what an earlier token of
-    # its shape or of another shape filled in.
+    # Each shape twice, other shapes in between: a template must not keep what an earlier token
+    # of its shape or of another shape filled in.
     built = []
     for n, (proof_kind, applies_to, key_size) in enumerate(SHAPES * 2):
         issued = _issued(n, proof_kind=proof_kind, applies_to=applies_to, key_size=key_size)
         context = f"ctx-{n}" if n % 3 == 0 else None
-        response = build_issue_response(version, issued, context=context)
+        response = _build(version, issued, context=context)
         rstr = (response.find(f"{{{version.namespace}}}RequestSecurityTokenResponse")
                 if version is TrustVersion.WST_13 else response)
         assert rstr.get("Context") == context
@@ -100,35 +110,43 @@ def test_responses_of_every_shape_carry_only_their_own_values(version: TrustVers
         _check(response, issued)
 
 
-def test_the_token_is_moved_into_the_rstr_not_copied() -> None:
-    issued = _issued(1, proof_kind=EncryptedKeyProof)
-    response = build_issue_response(TrustVersion.WST_13, issued, context=None)
-    wst = f"{{{ns.WST_13}}}"
-    [holder] = response.iter(f"{wst}RequestedSecurityToken")
-    [proof] = response.iter(f"{wst}RequestedProofToken")
-    # The caller's elements are now the RSTR's: the answer holds them, not copies of them.
-    assert issued.token.getparent() is holder
-    assert issued.proof is not None and isinstance(issued.proof, EncryptedKeyProof)
-    assert issued.proof.encrypted_key.getparent() is proof
+@pytest.mark.parametrize("version", list(TrustVersion))
+def test_the_request_s_values_are_escaped_and_read_back_as_sent(version: TrustVersion) -> None:
+    # The AppliesTo address and the Context come from the client: markup in them stays text.
+    address = 'https://rp.example.org/a?b=1&c=<d>&e="f"\t\r\nend'
+    context = 'ctx "quoted" & <tagged>\t\r\nend'
+    issued = _issued(1, address=address)
+    response = _build(version, issued, context=context)
+    rstr = (response.find(f"{{{version.namespace}}}RequestSecurityTokenResponse")
+            if version is TrustVersion.WST_13 else response)
+    assert rstr.get("Context") == context
+    assert parse_response(response).applies_to == address
+    assert len(response.findall(f".//{{{ns.SAML2}}}Assertion")) == 1
+
+
+def test_a_value_xml_cannot_carry_is_refused_by_name() -> None:
+    with pytest.raises(InvalidRequestError, match="Context") as caught:
+        build_issue_response(TrustVersion.WST_13, _issued(1), context="bell\x07")
+    assert "bell" not in caught.value.message
 
 
 def test_a_renewal_and_an_issue_of_one_version_keep_their_own_roots() -> None:
-    renewed = build_issue_response(TrustVersion.WST_13, _issued(1), context=None,
-                                   request_type=RequestType.RENEW)
-    issued = build_issue_response(TrustVersion.WST_13, _issued(2), context=None)
+    renewed = _build(TrustVersion.WST_13, _issued(1), context=None,
+                     request_type=RequestType.RENEW)
+    issued = _build(TrustVersion.WST_13, _issued(2), context=None)
     assert etree.QName(renewed).localname == "RequestSecurityTokenResponse"
     assert etree.QName(issued).localname == "RequestSecurityTokenResponseCollection"
 
 
 def test_threads_build_responses_side_by_side() -> None:
-    # Each thread keeps its own skeletons (lxml trees are not shared between threads).
+    # One template per shape serves every thread.
     failures: list[BaseException] = []
 
     def build(first: int) -> None:
         try:
             for n in range(first, first + 200):
                 issued = _issued(n % 250, proof_kind=BinarySecretProof if n % 2 else None)
-                _check(build_issue_response(TrustVersion.WST_13, issued, context=None), issued)
+                _check(_build(TrustVersion.WST_13, issued, context=None), issued)
         except BaseException as error:  # noqa: BLE001 - reported by the test's thread
             failures.append(error)
 

@@ -30,6 +30,7 @@ from stsdesk.core.tokeninput import (
     extract_token,
 )
 from stsdesk.core.wstrust import IssuedToken, TokenType, TrustVersion
+from stsdesk.core.xmlparse import parse_xml
 from tests.core.pki import identity
 
 STS = identity("tokeninput-sts")
@@ -62,14 +63,14 @@ def _xml(element: etree._Element) -> bytes:
 
 def _rstr(token: etree._Element, version: TrustVersion) -> etree._Element:
     issued = IssuedToken(
-        token=token,
+        token=etree.tostring(token),
         token_type=TokenType.SAML20,
         token_id=token.get("ID") or "x",
         applies_to="https://rp.example.org",
         created=NOW,
         expires=NOW + dt.timedelta(minutes=5),
     )
-    return build_issue_response(version, issued, context=None)
+    return parse_xml(build_issue_response(version, issued, context=None))
 
 
 def _raw_deflate(data: bytes) -> bytes:

@@ -42,6 +42,7 @@ from stsdesk.core.wstrust import (
     request_type_uri,
     response_action,
 )
+from stsdesk.core.xmlparse import parse_xml
 from tests.helpers.data import SCHEMAS
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
@@ -358,16 +359,16 @@ def test_build_request_refuses_a_target_for_issue() -> None:
 
 
 def _issued(proof=None, token_type=TokenType.SAML20, key_size=None) -> IssuedToken:
-    return IssuedToken(token=saml2_assertion(), token_type=token_type, token_id="_a1b2c3",
-                       applies_to=RP, created=NOW, expires=NOW + timedelta(minutes=5),
-                       proof=proof, key_size=key_size)
+    return IssuedToken(token=etree.tostring(saml2_assertion()), token_type=token_type,
+                       token_id="_a1b2c3", applies_to=RP, created=NOW,
+                       expires=NOW + timedelta(minutes=5), proof=proof, key_size=key_size)
 
 
 @pytest.mark.parametrize("version", list(TrustVersion))
 def test_issue_response_with_binary_secret_round_trips(version: TrustVersion) -> None:
     key = os.urandom(32)
-    element = build_issue_response(version, _issued(BinarySecretProof(key), key_size=256),
-                                   context="ctx")
+    element = parse_xml(build_issue_response(
+        version, _issued(BinarySecretProof(key), key_size=256), context="ctx"))
     trust_schema(version).assertValid(element)
     expected_root = ("RequestSecurityTokenResponseCollection" if version is W13
                      else "RequestSecurityTokenResponse")
@@ -393,8 +394,8 @@ def test_issue_response_with_binary_secret_round_trips(version: TrustVersion) ->
 @pytest.mark.parametrize("version", list(TrustVersion))
 def test_issue_response_with_computed_key(version: TrustVersion) -> None:
     entropy = os.urandom(32)
-    element = build_issue_response(version, _issued(ComputedKeyProof(entropy), key_size=256),
-                                   context=None)
+    element = parse_xml(build_issue_response(
+        version, _issued(ComputedKeyProof(entropy), key_size=256), context=None))
     trust_schema(version).assertValid(element)
     response = parse_response(element)
     assert response.computed_key_algorithm == f"{version.namespace}/CK/PSHA1"
@@ -407,8 +408,8 @@ def test_issue_response_with_computed_key(version: TrustVersion) -> None:
 def test_issue_response_with_encrypted_key_and_saml11_references() -> None:
     secret = os.urandom(32)
     proof = EncryptedKeyProof(encrypted_key(secret))
-    element = build_issue_response(W13, _issued(proof, token_type=TokenType.SAML11),
-                                   context="c")
+    element = parse_xml(build_issue_response(
+        W13, _issued(proof, token_type=TokenType.SAML11), context="c"))
     trust_schema(W13).assertValid(element)
     response = parse_response(element)
     assert response.proof_encrypted_key is not None
@@ -425,7 +426,7 @@ def test_issue_response_with_encrypted_key_and_saml11_references() -> None:
 
 
 def test_saml20_reference_value_type_and_lifetime_format() -> None:
-    element = build_issue_response(W13, _issued(), context=None)
+    element = parse_xml(build_issue_response(W13, _issued(), context=None))
     key_id = element.find(f".//{{{ns.WSSE}}}KeyIdentifier")
     assert key_id.get("ValueType") == ns.SAML2_ID
     assert element.findtext(f".//{{{ns.WSU}}}Created") == "2024-05-01T12:00:00.000Z"
@@ -434,8 +435,8 @@ def test_saml20_reference_value_type_and_lifetime_format() -> None:
 
 @pytest.mark.parametrize("version", list(TrustVersion))
 def test_renew_response_is_a_bare_rstr(version: TrustVersion) -> None:
-    element = build_issue_response(version, _issued(), context=None,
-                                   request_type=RequestType.RENEW)
+    element = parse_xml(build_issue_response(version, _issued(), context=None,
+                                             request_type=RequestType.RENEW))
     assert etree.QName(element).localname == "RequestSecurityTokenResponse"
     trust_schema(version).assertValid(element)
     assert parse_response(element).attached_reference == "_a1b2c3"
@@ -444,7 +445,8 @@ def test_renew_response_is_a_bare_rstr(version: TrustVersion) -> None:
 @pytest.mark.parametrize("version", list(TrustVersion))
 @pytest.mark.parametrize("valid", [True, False])
 def test_validate_response(version: TrustVersion, valid: bool) -> None:
-    element = build_validate_response(version, valid=valid, reason="checked", context="v1")
+    element = parse_xml(
+        build_validate_response(version, valid=valid, reason="checked", context="v1"))
     trust_schema(version).assertValid(element)
     response = parse_response(element)
     assert response.token_type == f"{version.namespace}/RSTR/Status"
@@ -455,7 +457,7 @@ def test_validate_response(version: TrustVersion, valid: bool) -> None:
 
 @pytest.mark.parametrize("version", list(TrustVersion))
 def test_cancel_response(version: TrustVersion) -> None:
-    element = build_cancel_response(version, context=None)
+    element = parse_xml(build_cancel_response(version, context=None))
     trust_schema(version).assertValid(element)
     assert parse_response(element).cancelled
 
@@ -626,7 +628,7 @@ def test_bad_renewing_flag() -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        build_validate_response(W13, valid=True, reason="", context=None),
+        parse_xml(build_validate_response(W13, valid=True, reason="", context=None)),
         xml(f'<RequestSecurityToken xmlns="urn:not-trust"><RequestType>{ns.WST_13}/Issue'
             "</RequestType></RequestSecurityToken>"),
         xml(f'<wst:RequestSecurityToken xmlns:wst="{ns.WST_14}"/>'),

@@ -293,8 +293,9 @@ def test_the_inline_schemas_accept_what_clients_send_and_the_sts_answers(tmp_pat
     schema = inline_schemas(render(), tmp_path)
     messages = _requests()
     for version in TrustVersion:
-        messages.append(build_validate_response(version, valid=True, reason="ok", context="c"))
-        messages.append(build_cancel_response(version, context=None))
+        messages.append(parse_xml(
+            build_validate_response(version, valid=True, reason="ok", context="c")))
+        messages.append(parse_xml(build_cancel_response(version, context=None)))
     for message in messages:
         assert schema.validate(etree.ElementTree(message)), (message.tag, schema.error_log)
     # A request without its RequestType is not one.

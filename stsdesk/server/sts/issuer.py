@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from lxml import etree
 
 from stsdesk.core import claims as local_claims
 from stsdesk.core.certificates import load_certificate
@@ -32,7 +31,6 @@ from stsdesk.core.saml import (
     SamlVersion,
     encrypt_assertion_text,
     new_assertion_id,
-    read_signed_assertion,
     write_signed_assertion,
 )
 from stsdesk.core.tokentypes import TokenType
@@ -111,9 +109,9 @@ class TokenIssuer:
             attributes=attributes,
             confirmation=confirmation,
         )
-        element = self.mint(spec, party, config)
+        token = self.mint(spec, party, config)
         issued = IssuedToken(
-            token=element,
+            token=token,
             token_type=token_type,
             token_id=spec.assertion_id,
             applies_to=request.applies_to,
@@ -136,13 +134,12 @@ class TokenIssuer:
         )
         return Minted(issued, record)
 
-    def mint(
-        self, spec: AssertionSpec, party: RelyingParty, config: ConfigSnapshot
-    ) -> etree._Element:
-        """Write, sign and (when the relying party wants it) encrypt an assertion.
+    def mint(self, spec: AssertionSpec, party: RelyingParty, config: ConfigSnapshot) -> bytes:
+        """Write, sign and (when the relying party wants it) encrypt an assertion: the token as
+        UTF-8 text, for the RSTR.
 
-        The assertion is written and signed as text and encrypted from those bytes; only the
-        token handed to the RSTR is an element.
+        The assertion is written and signed as text and encrypted from those bytes; no tree of
+        it is ever built.
         """
         identity = self._keystore.signing_identity(config.signing_alias)
         signed = write_signed_assertion(
@@ -153,7 +150,7 @@ class TokenIssuer:
         )
         certificate = self.encryption_certificate(party, config)
         if certificate is None:
-            return read_signed_assertion(signed)
+            return signed
         return encrypt_assertion_text(
             signed,
             spec.version,

@@ -122,10 +122,10 @@ class TokenLifecycle:
             not_before=not_before,
             not_on_or_after=expires,
         )
-        element = self._issuer.mint(spec, party, config)
+        token = self._issuer.mint(spec, party, config)
         token_type = TokenType(record.token_type)
         issued = IssuedToken(
-            token=element,
+            token=token,
             token_type=token_type,
             token_id=spec.assertion_id,
             applies_to=audience,

@@ -203,7 +203,7 @@ class TrustService:
                 proving = self._authenticator.certificate_proving(inbound, secured_model)
             if operation is not None:
                 assert inbound is not None
-                reply_body: etree._Element = self._conversations.answer(
+                reply_body: etree._Element | bytes = self._conversations.answer(
                     operation, message.body, inbound, user, policy_model(config.security),
                     config, now, certificate=proving)
                 durable: Future[None] | None = None
@@ -236,12 +236,13 @@ class TrustService:
     def _dispatch(
         self, request: SecurityTokenRequest, user: UserRecord, config: ConfigSnapshot,
         now: datetime,
-    ) -> tuple[etree._Element, Future[None] | None]:
+    ) -> tuple[bytes, Future[None] | None]:
         if request.request_type is RequestType.ISSUE:
             minted = self._issuer.issue(request, user, config, now)
-            durable = self._store.tokens.submit(minted.record)
+            # Written before the record is queued: a response that cannot be written leaves no
+            # record of a token nobody received.
             response = build_issue_response(request.version, minted.issued, context=request.context)
-            return response, durable
+            return response, self._store.tokens.submit(minted.record)
         if request.request_type is RequestType.VALIDATE:
             verdict = self._lifecycle.validate(request, config, now)
             return build_validate_response(
