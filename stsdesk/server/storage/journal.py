@@ -182,10 +182,11 @@ class _Writer:
     processes appending to one SQLite file, the other's commits empty this connection's page
     cache, so each batch reads the tables' pages again; waking the thread and taking the GIL
     back from the minting threads), against about 30 µs a record. So under load the writer
-    gathers: committing every 0.5 ms gave 2.6 records a batch and 105 µs of the writer's CPU
-    a token at 64 connections; every 5 ms, 6-7 records and 55 µs. A fixed gather would hold
-    back requests at low concurrency, where every request in flight soon waits for the same
-    commit: so the batch goes as soon as it is as large as the recent ones were.
+    gathers: committing every 0.5 ms gave 2.5-2.8 records a batch and 115-145 µs of the
+    writer's CPU a token at 64 connections; gathering up to 5 ms, 4-6 records and 70-100 µs.
+    A fixed 5 ms gather cost about 40 % of the throughput at 4 connections, where every request in
+    flight soon waits for the same commit: so the batch goes as soon as it is as large as the
+    recent ones were.
     """
 
     def __init__(
@@ -227,7 +228,8 @@ class _Writer:
                 # but the one that completes a batch (a wake-up per token made the kernel
                 # switch away from the minting thread in the middle of queue.put, with the GIL
                 # held). A gather that brings nothing means the load has gone: back to idle.
-                self._gathered.wait(_GATHER_SECONDS)
+                if self.queue.qsize() < self._enough:  # else a batch is ready (or left over)
+                    self._gathered.wait(_GATHER_SECONDS)
                 self._gathered.clear()
                 batch, stopping = self._take([])
 
