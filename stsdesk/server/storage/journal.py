@@ -184,9 +184,9 @@ class _Writer:
     back from the minting threads), against about 30 µs a record. So under load the writer
     gathers: committing every 0.5 ms gave 2.5-2.8 records a batch and 115-145 µs of the
     writer's CPU a token at 64 connections; gathering up to 5 ms, 4-6 records and 70-100 µs.
-    A fixed 5 ms gather cost about 40 % of the throughput at 4 connections, where every request in
-    flight soon waits for the same commit: so the batch goes as soon as it is as large as the
-    recent ones were.
+    A fixed 5 ms gather cost about 40 % of the throughput at 4 connections, where every
+    request in flight soon waits for the same commit: so the batch goes as soon as it is as
+    large as the recent ones were.
     """
 
     def __init__(
