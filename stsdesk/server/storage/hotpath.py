@@ -152,7 +152,8 @@ class FastInserts:
         self._conversions = tuple(
             (index, convert) for index, convert in enumerate(processors) if convert is not None
         )
-        self._head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "  # noqa: S608 - schema names
+        listed = ", ".join(names)
+        self._head = f"INSERT INTO {table.name} ({listed}) VALUES "  # noqa: S608 - schema names
         self._row_marks = "(" + ", ".join("?" for _ in names) + ")"
         self._connection: Any = None
         self._lock = threading.Lock()

@@ -51,9 +51,10 @@ class _SqliteDateTimeText(sqlite.DATETIME):
     """SQLite's DATETIME, its text (the default storage format, ``2030-05-06 07:10:11.123456``)
     written by ``datetime.isoformat``, which gives the same characters.
 
-    The inherited processor fills a %-format from seven attributes: 2.7 µs of the token
-    journal's CPU for each of a token record's two times, against 0.6 µs now. Anything but a
-    naive ``datetime`` (a date, a wrong type) still goes through the inherited one.
+    The inherited processor fills a %-format from seven attributes; with it a UtcDateTime
+    cost 2.7 µs to bind, with isoformat 1.9 µs, twice for every token record the journal
+    writes. Anything but a naive ``datetime`` (a date, a wrong type) still goes through the
+    inherited one.
     """
 
     def bind_processor(self, dialect: Dialect) -> Any:
