@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import random
 import sqlite3
 import stat
 import threading
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import insert
+from sqlalchemy.dialects import sqlite as sqlite_types
 
 from stsdesk.server.model import LockoutPolicy
 from stsdesk.server.storage import schema as s
@@ -211,3 +213,30 @@ def test_batch_inserts_take_turns_with_other_processes_at_the_writer_lock(store)
     finally:
         os.close(other)
         fast.close()
+
+
+def test_utc_times_are_written_as_the_text_sqlalchemy_writes(store):
+    # The token journal's times go through UtcDateTime's SQLite processor, which writes the
+    # text with datetime.isoformat: it must be character for character what SQLAlchemy's own
+    # DATETIME processor writes, which the purge compares as text and every read parses.
+    dialect = store.engine.dialect
+    ours = s.UtcDateTime().dialect_impl(dialect).bind_processor(dialect)
+    stock = sqlite_types.DATETIME().bind_processor(dialect)
+    rng = random.Random(14)
+    instants = [
+        datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2030, 5, 6, 7, 8, 9, tzinfo=UTC),  # no microseconds: still six digits
+    ] + [
+        datetime(2000, 1, 1, tzinfo=UTC) + timedelta(microseconds=rng.randrange(10**15))
+        for _ in range(2000)
+    ]
+    zones = [UTC, timezone(timedelta(hours=2)), timezone(-timedelta(hours=9, minutes=30))]
+    for instant in instants:
+        for zone in zones:
+            if zone is not UTC and instant.year in (1, 9999):
+                continue  # the other zone's time is out of range
+            given = instant.astimezone(zone)
+            assert ours(given) == stock(instant.replace(tzinfo=None)), given
+    assert ours(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        ours(datetime(2030, 1, 1))  # noqa: DTZ001 - what the check is for

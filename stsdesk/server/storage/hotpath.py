@@ -6,6 +6,7 @@ The group commit itself (who waits for what) is in :mod:`stsdesk.server.storage.
 
 from __future__ import annotations
 
+import operator
 import os
 import queue
 import sqlite3
@@ -180,13 +181,20 @@ class FastInserts:
     def __init__(self, engine: Engine, table: Table) -> None:
         dialect = engine.dialect
         self._engine = engine
-        self._columns = tuple(
-            (column.name, column.type.dialect_impl(dialect).bind_processor(dialect))
-            for column in table.columns
+        names = [column.name for column in table.columns]
+        processors = [
+            column.type.dialect_impl(dialect).bind_processor(dialect) for column in table.columns
+        ]
+        # A row's values in column order, then the few that need converting (two times, two
+        # booleans of eleven): a Python step per column cost 5 µs a row in the writer thread.
+        getter = operator.itemgetter(*names)  # a tuple for two names or more
+        self._values_of = getter if len(names) > 1 else lambda row: (getter(row),)
+        self._conversions = tuple(
+            (index, convert) for index, convert in enumerate(processors) if convert is not None
         )
-        names = ", ".join(name for name, _ in self._columns)
-        self._head = f"INSERT INTO {table.name} ({names}) VALUES "  # noqa: S608 - schema names
-        self._row_marks = "(" + ", ".join("?" for _ in self._columns) + ")"
+        listed = ", ".join(names)
+        self._head = f"INSERT INTO {table.name} ({listed}) VALUES "  # noqa: S608 - schema names
+        self._row_marks = "(" + ", ".join("?" for _ in names) + ")"
         self._connection: Any = None
         self._lock = threading.Lock()
         self._writers = _WriterLock(Path(f"{engine.url.database}.writer-lock"))
@@ -210,11 +218,12 @@ class FastInserts:
         (the busy timeout ran out); FastInsertFailed for any other error."""
         if not 0 < len(rows) <= MAX_INSERT_ROWS:
             raise ValueError(f"a batch holds 1 to {MAX_INSERT_ROWS} rows, not {len(rows)}")
-        values = [
-            row[name] if convert is None else convert(row[name])
-            for row in rows
-            for name, convert in self._columns
-        ]
+        values: list[object] = []
+        for row in rows:
+            row_values = list(self._values_of(row))
+            for index, convert in self._conversions:
+                row_values[index] = convert(row_values[index])
+            values += row_values
         sql = self._head + ", ".join([self._row_marks] * len(rows))
         with self._lock, self._writers:
             self._insert(sql, values)

@@ -14,8 +14,9 @@ import pytest
 
 from stsdesk.server.errors import ConflictError, ValidationError
 from stsdesk.server.model import IssuedTokenRecord, TokenStatus
+from stsdesk.server.storage import journal
 from stsdesk.server.storage.errors import DatabaseUnavailableError
-from stsdesk.server.storage.journal import THREAD_NAME
+from stsdesk.server.storage.journal import THREAD_NAME, TokenJournal
 from stsdesk.server.storage.store import Store
 from tests.helpers.storage import NOW
 
@@ -196,3 +197,72 @@ def test_submit_returns_at_once_and_its_future_is_done_once_the_record_is_stored
         duplicate.result(timeout=10)
     with pytest.raises(ValidationError):  # checked at once, never queued
         store.tokens.submit(token(""))
+
+
+# ------------------------------------------------------------------ the writer's gather under load
+
+
+@pytest.fixture
+def batches(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The token ids of each batch the journal stores, in order."""
+    stored: list[list[str]] = []
+    insert = TokenJournal._insert
+
+    def spy(self: TokenJournal, rows: list[dict[str, object]]) -> None:
+        insert(self, rows)
+        stored.append([str(row["token_id"]) for row in rows])
+
+    monkeypatch.setattr(TokenJournal, "_insert", spy)
+    return stored
+
+
+def test_a_record_that_finds_the_writer_idle_is_not_held_back(
+    store: Store, batches: list[list[str]], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One request at a time (a paced client): nobody else's record is coming, so waiting for
+    # one would only add to each answer. With a gather far longer than the test may take,
+    # every save must still return at once.
+    monkeypatch.setattr(journal, "_GATHER_SECONDS", 30.0)
+    started = time.monotonic()
+    for n in range(5):
+        store.tokens.save(token(f"_lone{n}"))
+    assert time.monotonic() - started < 5
+    assert batches == [[f"_lone{n}"] for n in range(5)]
+    closing = time.monotonic()
+    store.tokens.close()  # the stop wakes a gathering writer
+    assert time.monotonic() - closing < 5
+    assert not store.tokens.journal_running
+
+
+def test_under_load_records_are_gathered_into_batches_as_large_as_the_recent_ones(
+    store: Store, batches: list[list[str]], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(journal, "_GATHER_SECONDS", 1.0)
+    store.tokens.save(token("_warm"))
+    # Three requests in flight at once: they queue behind a commit and make a batch of three.
+    outcome: dict[str, BaseException | None] = {}
+    with write_lock_held(store) as release:
+        threads = [save_in_thread(store, token("_blocker"), outcome)]
+        time.sleep(0.3)
+        threads += [save_in_thread(store, token(f"_in_flight{n}"), outcome) for n in range(3)]
+        time.sleep(0.3)
+        release()
+        for thread in threads:
+            thread.join(10)
+    assert batches[-1] == ["_in_flight0", "_in_flight1", "_in_flight2"]
+    # Two records: the writer waits for a third, but not for longer than its gather.
+    first = store.tokens.submit(token("_gathered0"))
+    second = store.tokens.submit(token("_gathered1"))
+    time.sleep(0.3)
+    assert not first.done() and store.tokens.get("_gathered0") is None
+    first.result(timeout=10)
+    second.result(timeout=10)
+    assert batches[-1] == ["_gathered0", "_gathered1"]
+    # Three records: the third ends the gather at once.
+    submitted = time.monotonic()
+    futures = [store.tokens.submit(token(f"_full{n}")) for n in range(3)]
+    for future in futures:
+        future.result(timeout=10)
+    assert time.monotonic() - submitted < 0.8
+    assert batches[-1] == ["_full0", "_full1", "_full2"]
+    assert store.tokens.get("_full2") is not None
