@@ -64,7 +64,7 @@ class SoapVersion(StrEnum):
         return "soap" if self is SoapVersion.SOAP11 else "soap12"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SoapMessage:
     """A parsed SOAP request: its header blocks, its single body element and its action."""
 

@@ -20,6 +20,7 @@ The lexical rules (XML Schema 1.1 Part 2, 3.3.7, which settles 1.0's errata):
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -111,9 +112,20 @@ def format_xs_datetime(value: datetime) -> str:
 
     A naive ``value`` is taken to be UTC already.
     """
-    if value.tzinfo is None or value.utcoffset() is None:
-        value = value.replace(tzinfo=UTC)
-    utc = value.astimezone(UTC)
-    # Not strftime: its %Y drops the leading zeros of years before 1000.
-    return (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
-            f"{utc.second:02d}.{utc.microsecond // 1000:03d}Z")
+    return _formatted(value)
+
+
+# An issued token writes the same two instants six times (the assertion's IssueInstant,
+# NotBefore, NotOnOrAfter and AuthnInstant, the response's Created and Expires): each is
+# formatted once. Equal keys are the same instant (aware datetimes compare in UTC, and a naive
+# one never equals an aware one), so they have the same text.
+@functools.lru_cache(maxsize=64)
+def _formatted(value: datetime) -> str:
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None or value.utcoffset() is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+    # isoformat writes the year with four digits (strftime's %Y drops the leading zeros of
+    # years before 1000) and cuts the microseconds to milliseconds without rounding; in UTC it
+    # ends in +00:00, which xs:dateTime writes as Z.
+    return value.isoformat(timespec="milliseconds")[:-6] + "Z"

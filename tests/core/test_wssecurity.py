@@ -27,6 +27,7 @@ from stsdesk.core.wssecurity import (
     build_security_header,
     check_timestamp,
     check_username_token_freshness,
+    claimed_username,
     parse_security_header,
     password_digest,
     password_matches,
@@ -203,6 +204,31 @@ def test_security_headers_for_different_actors_pick_ours() -> None:
            "<wsse:UsernameToken><wsse:Username>intermediary</wsse:Username></wsse:UsernameToken>"
            "</wsse:Security>" + ut("<wsse:Username>me</wsse:Username>"))
     assert parse(xml).username_token.username == "me"
+
+
+def test_the_claimed_username_is_the_one_authentication_reads() -> None:
+    ours = ut("<wsse:Username> me </wsse:Username><wsse:Password>p</wsse:Password>")
+    other = ('<wsse:Security s:actor="urn:other"><wsse:UsernameToken>'
+             "<wsse:Username>intermediary</wsse:Username></wsse:UsernameToken></wsse:Security>")
+    for xml in (ours, other + ours):
+        message = message_with(xml)
+        claimed = claimed_username(message)
+        assert claimed == " me "  # the very text, as parse_security_header reads it
+        assert claimed == parse_security_header(message).username_token.username
+
+
+@pytest.mark.parametrize("security_xml", [
+    "",  # no header
+    "<wsse:Security/>",  # no UsernameToken
+    "<wsse:Security/><wsse:Security/>",  # refused by authentication, not by the hint
+    ut("<wsse:Password>p</wsse:Password>"),  # no Username
+    ut("<wsse:Username/>"),
+    ut(f"<wsse:Username>{'a' * 257}</wsse:Username>"),  # too long to look up
+    '<wsse:Security s:actor="urn:other">'
+    "<wsse:UsernameToken><wsse:Username>x</wsse:Username></wsse:UsernameToken></wsse:Security>",
+])
+def test_no_username_is_claimed_without_one_to_look_up(security_xml: str) -> None:
+    assert claimed_username(message_with(security_xml)) is None
 
 
 def test_security_header_only_for_another_actor_gives_none() -> None:

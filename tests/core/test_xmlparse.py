@@ -53,6 +53,19 @@ def test_an_attribute_is_measured_in_characters():
         parse_xml(f'<r><a b="{"é" * (limit + 1)}"/></r>'.encode())
 
 
+@pytest.mark.parametrize("encoding", ["UTF-8", "utf-8", "UTF-16", "ISO-8859-1"])
+def test_an_attribute_over_the_limit_is_refused_in_any_encoding(encoding):
+    limits = XmlLimits(max_attribute_bytes=10)
+    for value, refused in (("é" * 10, False), ("é" * 11, True)):
+        document = f'<?xml version="1.0" encoding="{encoding}"?><r><a b="{value}"/></r>'
+        data = document.encode(encoding)
+        if refused:
+            with pytest.raises(XmlInputError, match="attribute value in the message is too long"):
+                parse_xml(data, limits)
+        else:
+            assert parse_xml(data, limits).find("a").get("b") == value
+
+
 def test_a_long_namespace_uri_is_not_an_attribute():
     uri = "urn:" + "x" * (DEFAULT_LIMITS.max_attribute_bytes + 10)
     root = parse_xml(f'<a xmlns="{uri}"/>'.encode())

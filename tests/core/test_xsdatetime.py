@@ -172,6 +172,20 @@ def test_format_writes_utc_milliseconds_and_round_trips():
     assert format_xs_datetime(datetime(999, 1, 2, tzinfo=UTC)) == "0999-01-02T00:00:00.000Z"
 
 
+def test_format_writes_the_utc_fields_of_any_instant_however_it_is_held():
+    # Formatted texts are cached by instant: the same instant held in another zone, or naive
+    # (taken as UTC), must come out as the same text, and different instants never as one.
+    rng = random.Random(15)
+    for _ in range(3000):
+        moment = datetime(1, 1, 2, tzinfo=UTC) + timedelta(
+            seconds=rng.randrange(0, 315_537_700_000), microseconds=rng.randrange(0, 10**6))
+        zone = timezone(timedelta(minutes=rng.randrange(-14 * 60, 14 * 60 + 1)))
+        expected = (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:"
+                    f"{moment.minute:02d}:{moment.second:02d}.{moment.microsecond // 1000:03d}Z")
+        for held in (moment, moment.astimezone(zone), moment.replace(tzinfo=None)):
+            assert format_xs_datetime(held) == expected, held
+
+
 def test_the_common_utc_form_reads_as_the_same_instant_written_with_an_offset():
     # "Z" forms take a shortcut through datetime.fromisoformat; "+00:00" forms never do.
     rng = random.Random(14)

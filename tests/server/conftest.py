@@ -23,14 +23,19 @@ MASTER_SECRET = b"test master secret, not for production"
 
 
 @pytest.fixture
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Real argon2id with small parameters: tests that create many users stay fast.
 
     Hashes made with the default parameters still verify (the parameters live in the hash).
+    The unknown-user dummy hash is cached for the process: one made with the small parameters
+    must not outlive the test, or a later test's unknown user answers faster than a known one.
     """
     monkeypatch.setattr(
         passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )
+    passwords._dummy_hash.cache_clear()
+    yield
+    passwords._dummy_hash.cache_clear()
 
 
 @pytest.fixture

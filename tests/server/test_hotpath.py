@@ -29,7 +29,7 @@ def test_fast_reads_agree_with_the_store(store, fast_password_hashing):
     store.users.create("carol", "Car0l-password")
     reads = FastReads(store.engine, store.logins.state)
     try:
-        assert reads.config_version() == store.snapshot().version
+        assert reads.fresh_state(None).config_version == store.snapshot().version
         now = datetime.now(UTC)
         for _ in range(2):
             store.logins.record_failure("carol", LockoutPolicy(max_failed_attempts=2), now)
@@ -40,7 +40,30 @@ def test_fast_reads_agree_with_the_store(store, fast_password_hashing):
         assert fast.locked_until > now + timedelta(seconds=1)
         assert reads.login_state("nobody") is None
         store.roles.create("x")  # a configuration change is seen at once
-        assert reads.config_version() == store.snapshot().version
+        assert reads.fresh_state(None).config_version == store.snapshot().version
+    finally:
+        reads.close()
+
+
+def test_one_read_gives_the_version_and_the_named_users_login_state(
+        store, fast_password_hashing):
+    store.users.create("erin", "Er1n-password")
+    store.logins.record_failure("erin", LockoutPolicy(max_failed_attempts=1), datetime.now(UTC))
+    reads = FastReads(store.engine, store.logins.state)
+    try:
+        fresh = reads.fresh_state("erin")
+        assert fresh.config_version == store.snapshot().version
+        assert fresh.holds_login_of("erin") and not fresh.holds_login_of("Erin")
+        assert fresh.login_state == store.logins.state("erin")
+        assert fresh.login_state.locked_until is not None
+        # No such user: the version still comes back, and "no user" is an answer too.
+        nobody = reads.fresh_state("nobody")
+        assert nobody.config_version == fresh.config_version
+        assert nobody.holds_login_of("nobody") and nobody.login_state is None
+        # No name: only the version, holding nobody's login state.
+        anonymous = reads.fresh_state(None)
+        assert anonymous.config_version == fresh.config_version
+        assert not anonymous.holds_login_of("erin")
     finally:
         reads.close()
 
@@ -63,11 +86,14 @@ def test_a_failing_connection_falls_back_to_the_regular_path(store):
     # A kept connection that broke since its last use (the database file went away, say).
     reads._idle.put((Broken(), Broken()))
     try:
-        assert reads.config_version() is None  # the caller then asks the Store
+        nothing = reads.fresh_state("admin")
+        assert nothing.config_version is None  # the caller then asks the Store
+        assert not nothing.holds_login_of("admin")  # and the login state is read on its own
         assert Broken.closed  # dropped, not put back
         reads._idle.put((Broken(), Broken()))
         assert reads.login_state("nobody") is None  # answered by the regular path
-        assert reads.config_version() == store.snapshot().version  # a fresh connection works
+        # A fresh connection works.
+        assert reads.fresh_state(None).config_version == store.snapshot().version
     finally:
         reads.close()
 
@@ -79,13 +105,15 @@ def test_changes_by_another_worker_are_read_at_once_and_idle_reads_hold_no_snaps
     store.users.create("dave", "Dav3-password")
     reads = FastReads(store.engine, store.logins.state)
     try:
-        version = reads.config_version()
+        version = reads.fresh_state("dave").config_version
         assert reads.login_state("dave").failed_attempts == 0
         now = datetime.now(UTC)
         second.logins.record_failure("dave", LockoutPolicy(max_failed_attempts=1), now)
         second.roles.create("y")
         assert reads.login_state("dave").locked_until is not None
-        assert reads.config_version() == version + 1
+        fresh = reads.fresh_state("dave")
+        assert fresh.config_version == version + 1
+        assert fresh.login_state is not None and fresh.login_state.locked_until is not None
         with sqlite3.connect(store.engine.url.database) as raw:
             busy, _, _ = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         assert busy == 0

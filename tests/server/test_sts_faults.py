@@ -32,7 +32,7 @@ def _answer(bootstrapped: BootstrapResult, error: Exception) -> tuple[int, etree
     def failing(*_args: object) -> int:
         raise error
 
-    service._reads.config_version = failing  # the first database read of every request
+    service._reads.fresh_state = failing  # the first database read of every request
     try:
         reply = service.handle(_issue_request(), content_type=SoapVersion.SOAP12.content_type,
                                soap_action=None)

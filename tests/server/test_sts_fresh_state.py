@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import event
 
 from stsdesk.core import ns
 from stsdesk.core.soap import SoapVersion, build_envelope, parse_fault
@@ -101,3 +102,27 @@ def test_a_role_taken_away_on_another_worker_holds_for_the_next_request(service,
     other_worker.store.users.set_roles("admin", ["auditor"])
     status, reason = _ask(service)
     assert status == 400 and "not authorised to obtain tokens" in reason
+
+
+def test_a_token_request_reads_the_version_and_the_login_state_in_one_statement(
+        bootstrapped, service, other_worker):
+    assert _ask(service) == (200, "")  # the configuration and the profile are cached now
+    statements: list[str] = []
+
+    def trace(dbapi_connection, *_: object) -> None:  # noqa: ANN001
+        dbapi_connection.set_trace_callback(statements.append)
+
+    # The fast reads keep their connection between requests: give them a new one, traced.
+    service._reads.close()
+    event.listen(bootstrapped.store.engine, "checkout", trace)
+    try:
+        assert _ask(service) == (200, "")
+        other_worker.store.logins.record_failure(
+            "admin", LockoutPolicy(max_failed_attempts=1), datetime.now(UTC))
+        status, reason = _ask(service)  # the lock is in the same read as the version
+        assert status == 400 and "locked after repeated failed sign-ins" in reason
+    finally:
+        event.remove(bootstrapped.store.engine, "checkout", trace)
+    reads = [sql for sql in statements if "config_state" in sql or "FROM users" in sql]
+    assert len(reads) == 2, statements
+    assert all("LEFT JOIN users" in sql for sql in reads)

@@ -14,7 +14,8 @@ The module map (see each module's docstring)::
     tokens.py        TokenRepository: issued-token records, one write path through the journal
     journal.py       TokenJournal: the group-committing writer thread
     audit.py         AuditRepository: the audit log
-    hotpath.py       FastReads: the token path's two reads on plain DBAPI connections
+    hotpath.py       FastReads: the token path's fresh read on plain DBAPI connections;
+                     FastInserts: the token journal's batch inserts
     checks.py        input checks the repositories share
     schema.py, migrate.py, migrations/, errors.py
 """

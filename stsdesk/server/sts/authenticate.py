@@ -38,7 +38,7 @@ from stsdesk.core.wssecurity import (
 from stsdesk.server.model import ConfigSnapshot, UserRecord
 from stsdesk.server.passwords import CredentialCache, verify_no_user
 from stsdesk.server.signin import SignInRefused, settle_sign_in
-from stsdesk.server.storage.hotpath import FastReads
+from stsdesk.server.storage.hotpath import FastReads, FreshState
 from stsdesk.server.storage.store import Store
 from stsdesk.server.sts.certificate_users import CertificateUsers
 from stsdesk.server.sts.directory import UserDirectory
@@ -94,8 +94,12 @@ class Authenticator:
         self._certificate_users = CertificateUsers(store, self._users)
 
     def authenticate(
-        self, message: SoapMessage, config: ConfigSnapshot, now: datetime
+        self, message: SoapMessage, config: ConfigSnapshot, now: datetime,
+        fresh: FreshState | None = None,
     ) -> UserRecord:
+        """The user a scenario 1 message's UsernameToken proves. ``fresh`` is what the request
+        read with the configuration version; it spares a second read when it holds the login
+        state of the user the token names."""
         policy = config.security
         if not policy.enabled:
             raise AuthenticationError(
@@ -115,7 +119,7 @@ class Authenticator:
             raise InvalidSecurityError(
                 "The request has no wsse:UsernameToken; the security policy requires one."
             )
-        return self._with_allowed_role(self._verify(token, config, now), config)
+        return self._with_allowed_role(self._verify(token, config, now, fresh), config)
 
     def authenticate_secured(
         self, inbound: InboundResult, model: PolicyModel, config: ConfigSnapshot, now: datetime,
@@ -307,7 +311,8 @@ class Authenticator:
             )
         return user
 
-    def _verify(self, token: UsernameToken, config: ConfigSnapshot, now: datetime) -> UserRecord:
+    def _verify(self, token: UsernameToken, config: ConfigSnapshot, now: datetime,
+                fresh: FreshState | None = None) -> UserRecord:
         digest = token.password_type == ns.PASSWORD_DIGEST
         if digest and not config.password_digest.allowed:
             # Refused before the user is looked up: the answer says nothing about the user.
@@ -317,7 +322,7 @@ class Authenticator:
                 "stored reversibly)."
             )
             raise InvalidSecurityError(_DIGEST_NOT_ALLOWED)
-        user = self._users.get(token.username, config.version)
+        user = self._users.get(token.username, config.version, fresh)
         proved = None
         if digest:
             ok = self._verify_digest(token, user, config, now)

@@ -6,7 +6,7 @@ import dataclasses
 import threading
 
 from stsdesk.server.model import UserRecord
-from stsdesk.server.storage.hotpath import FastReads
+from stsdesk.server.storage.hotpath import FastReads, FreshState
 from stsdesk.server.storage.store import Store
 
 __all__ = ["UserDirectory"]
@@ -15,12 +15,13 @@ _MAX_CACHED = 10_000
 
 
 class UserDirectory:
-    """Looks users up for authentication with one small query per request.
+    """Looks users up for authentication without a query of their own in the usual case.
 
     A user's password hash, roles and claims are configuration: every change to them bumps the
     configuration version, so a profile read at version V stays right while V is current. The
     lock state is not configuration (a failed sign-in on another worker changes it), so it is
-    read fresh every time.
+    read fresh for every request: with the configuration version, in the request's one read,
+    when the message named the user up front (:class:`FreshState`), else on its own.
     """
 
     def __init__(self, store: Store, reads: FastReads) -> None:
@@ -30,8 +31,16 @@ class UserDirectory:
         self._version = -1
         self._profiles: dict[str, UserRecord | None] = {}
 
-    def get(self, username: str, config_version: int) -> UserRecord | None:
-        state = self._reads.login_state(username)
+    def get(
+        self, username: str, config_version: int, fresh: FreshState | None = None
+    ) -> UserRecord | None:
+        """``username``'s profile at ``config_version`` with their login state as committed
+        now: the one in ``fresh`` when the request read it with the configuration version,
+        else read here."""
+        if fresh is not None and fresh.holds_login_of(username):
+            state = fresh.login_state
+        else:
+            state = self._reads.login_state(username)
         if state is None:
             return None
         profile = self._profile(username, config_version)

@@ -19,6 +19,7 @@ from stsdesk.core.rstr import build_cancel_response, build_issue_response, build
 from stsdesk.core.secconv import context_operation
 from stsdesk.core.secconv import response_action as context_response_action
 from stsdesk.core.soap import SoapMessage, SoapVersion, build_fault, build_response, parse_envelope
+from stsdesk.core.wssecurity import claimed_username
 from stsdesk.core.wstrust import RequestType, SecurityTokenRequest, parse_request, response_action
 from stsdesk.core.xmlparse import DEFAULT_LIMITS, XmlLimits
 from stsdesk.server.errors import ServerError, fault_for
@@ -159,7 +160,10 @@ class TrustService:
             )
             version = message.version
             trust_namespace = _trust_namespace(message.body)
-            config = self._store.snapshot(self._reads.config_version())
+            # The configuration version and the login state of the user the message names, in
+            # one read: both must be as committed now (another worker may have changed them).
+            fresh = self._reads.fresh_state(claimed_username(message))
+            config = self._store.snapshot(fresh.config_version)
             _require_enforceable(config)
             now = self._clock()
             inbound = None
@@ -183,7 +187,7 @@ class TrustService:
                 message.body, action=message.action)
             if inbound is None:
                 # Every operation, not only Issue, is protected by the applied security scenario.
-                user = self._authenticator.authenticate(message, config, now)
+                user = self._authenticator.authenticate(message, config, now, fresh)
             elif inbound.context is not None:
                 # Protected with a security context: the user its bootstrap proved.
                 # The certificate that obtained it is checked again (trust, validity,
