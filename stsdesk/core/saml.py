@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
-import functools
 import re
 import secrets
 from collections.abc import Sequence
@@ -144,12 +143,7 @@ def _instant(value: dt.datetime, what: str) -> str:
         raise InvalidRequestError(
             f"The assertion's {what} must be a time with a time zone (UTC); got {value!r}."
         )
-    return _xs_datetime(value)
-
-
-# A minted assertion's IssueInstant, NotBefore and AuthnInstant are the same moment: formatted
-# once, they are three of its four times.
-_xs_datetime = functools.lru_cache(maxsize=8)(format_xs_datetime)
+    return format_xs_datetime(value)  # which formats each instant once (a token has two)
 
 
 def _check_spec(spec: AssertionSpec) -> None:
