@@ -145,10 +145,13 @@ class Server:
 
 def start_server(data_dir: Path, workers: int = 2) -> Server:
     env = dict(os.environ, STSDESK_ADMIN_PASSWORD=PASSWORD)
+    # Started in its data directory: ``-m`` puts the current directory first on the import
+    # path, so started from a checkout's root the server would import that checkout's stsdesk
+    # whatever PYTHONPATH names (which made A/B runs of two checkouts compare one with itself).
     process = subprocess.Popen(
         [sys.executable, "-m", "stsdesk", "serve", "--data-dir", str(data_dir), "--port", "0",
          "--workers", str(workers)],
-        stdout=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE, text=True, env=env, cwd=data_dir,
     )
     assert process.stdout is not None
     for line in process.stdout:
