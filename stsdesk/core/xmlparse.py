@@ -130,7 +130,9 @@ def parse_xml(data: bytes, limits: XmlLimits = DEFAULT_LIMITS) -> etree._Element
     return root
 
 
-# How lxml reports a UTF-8 document: as declared, or UTF-8 when nothing is declared.
+# How lxml reports a UTF-8 document: as declared, or UTF-8 when nothing is declared. It says
+# UTF-8 too for a UTF-16 document with a byte order mark and no declaration, which takes two
+# bytes or more a character: its size bounds an attribute all the more.
 _UTF8_NAMES = frozenset(("UTF-8", "utf-8"))
 
 

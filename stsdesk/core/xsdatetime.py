@@ -112,19 +112,20 @@ def format_xs_datetime(value: datetime) -> str:
 
     A naive ``value`` is taken to be UTC already.
     """
-    return _formatted(value)
-
-
-# An issued token writes the same two instants six times (the assertion's IssueInstant,
-# NotBefore, NotOnOrAfter and AuthnInstant, the response's Created and Expires): each is
-# formatted once. Equal keys are the same instant (aware datetimes compare in UTC, and a naive
-# one never equals an aware one), so they have the same text.
-@functools.lru_cache(maxsize=64)
-def _formatted(value: datetime) -> str:
     if value.tzinfo is not UTC:
         if value.tzinfo is None or value.utcoffset() is None:
             value = value.replace(tzinfo=UTC)
         value = value.astimezone(UTC)
+    return _formatted_utc(value)
+
+
+# An issued token writes the same two instants six times (the assertion's IssueInstant,
+# NotBefore, NotOnOrAfter and AuthnInstant, the response's Created and Expires): each is
+# formatted once. The cache is keyed by the UTC value only: two datetimes of one zone compare by
+# their local fields, ignoring fold, so 01:30 before and after a clock goes back (two instants an
+# hour apart) would be one key; in UTC equal keys are the same instant, so the same text.
+@functools.lru_cache(maxsize=64)
+def _formatted_utc(value: datetime) -> str:
     # isoformat writes the year with four digits (strftime's %Y drops the leading zeros of
     # years before 1000) and cuts the microseconds to milliseconds without rounding; in UTC it
     # ends in +00:00, which xs:dateTime writes as Z.

@@ -41,6 +41,7 @@ from stsdesk.core.wssec import (
     secure_response,
 )
 from stsdesk.core.wssec.encryption import UNDECRYPTABLE, decrypt_in_place
+from stsdesk.core.xmlparse import DEFAULT_LIMITS
 from tests.core.pki import identity
 from tests.helpers import wss_client as wc
 
@@ -164,6 +165,23 @@ def test_scenario2_shape_with_wso2s_basic256_and_signature_confirmation():
     # The answer confirms exactly the signature the request carried (WSS 1.1).
     assert checked.confirmations == [base64.b64encode(sent.signature_value).decode()]
     assert not checked.body_was_encrypted
+
+
+def test_an_answer_over_the_size_limit_on_requests_is_still_secured():
+    # The limits protect the STS from a sender's message; its own answer (a token with long
+    # claim values) was refused by them, and the client was told its message was too large.
+    document = policy("asymmetric")
+    sent = wc.asymmetric_request(rst(), client_key=CLIENT.private_key,
+                                 client_cert=CLIENT.certificate)
+    result = receive(sent.envelope, document)
+    reply = etree.Element(f"{{{WST}}}RequestSecurityTokenResponse")
+    etree.SubElement(reply, f"{{{WST}}}Claim").text = "x" * DEFAULT_LIMITS.max_bytes
+    envelope = build_response(result.message, reply, action="urn:answer")
+    assert len(envelope) > DEFAULT_LIMITS.max_bytes
+    secured = secure_response(envelope, ResponseSecurity(read_policy(document), SERVICE, result,
+                                                         datetime.now(UTC)))
+    checked = wc.check_response(secured, service_cert=SERVICE.certificate)
+    assert checked.confirmations == [base64.b64encode(sent.signature_value).decode()]
 
 
 @pytest.mark.parametrize("form", ["thumbprint", "issuer_serial", "ski"])

@@ -66,6 +66,16 @@ def test_an_attribute_over_the_limit_is_refused_in_any_encoding(encoding):
             assert parse_xml(data, limits).find("a").get("b") == value
 
 
+def test_an_attribute_over_the_limit_is_refused_in_utf_16_with_only_a_byte_order_mark():
+    # lxml reports such a document as UTF-8 (nothing is declared), so the check goes by its
+    # size in bytes, which must still be no smaller than any attribute's length in characters.
+    limits = XmlLimits(max_attribute_bytes=10)
+    read = parse_xml(f'<r><a b="{"é" * 4}"/></r>'.encode("utf-16"), limits)
+    assert read.getroottree().docinfo.encoding == "UTF-8"
+    with pytest.raises(XmlInputError, match="attribute value in the message is too long"):
+        parse_xml(f'<r><a b="{"é" * 11}"/></r>'.encode("utf-16"), limits)
+
+
 def test_a_long_namespace_uri_is_not_an_attribute():
     uri = "urn:" + "x" * (DEFAULT_LIMITS.max_attribute_bytes + 10)
     root = parse_xml(f'<a xmlns="{uri}"/>'.encode())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 import pytest
 
@@ -184,6 +184,40 @@ def test_format_writes_the_utc_fields_of_any_instant_however_it_is_held():
                     f"{moment.minute:02d}:{moment.second:02d}.{moment.microsecond // 1000:03d}Z")
         for held in (moment, moment.astimezone(zone), moment.replace(tzinfo=None)):
             assert format_xs_datetime(held) == expected, held
+
+
+class _ClocksGoBack(tzinfo):
+    """A zone at UTC-4 whose clocks go back at 02:00 on 3 November 2024 to UTC-5: the hour from
+    01:00 happens twice, first with fold 0, then with fold 1 (as zoneinfo zones do)."""
+
+    _CHANGE = datetime(2024, 11, 3, 2)
+
+    def utcoffset(self, value: datetime | None) -> timedelta:
+        assert value is not None
+        local = value.replace(tzinfo=None, fold=0)
+        second_time = local >= self._CHANGE - timedelta(hours=1) and value.fold == 1
+        return timedelta(hours=-5 if local >= self._CHANGE or second_time else -4)
+
+    def dst(self, value: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, value: datetime | None) -> str:
+        return "clocks-go-back"
+
+
+def test_the_two_instants_of_a_repeated_local_hour_are_written_apart():
+    # Datetimes of one zone compare (and hash) by their local fields, fold ignored: 01:30 before
+    # and after the clocks go back are equal keys, though an hour apart. Both orders, so that
+    # neither comes out as the other from a cache.
+    zone = _ClocksGoBack()
+    first = datetime(2024, 11, 3, 1, 30, 0, 250_000, tzinfo=zone)
+    second = first.replace(fold=1)
+    assert first == second and first.astimezone(UTC) != second.astimezone(UTC)
+    assert format_xs_datetime(first) == "2024-11-03T05:30:00.250Z"
+    assert format_xs_datetime(second) == "2024-11-03T06:30:00.250Z"
+    later = first.replace(minute=45)
+    assert format_xs_datetime(later.replace(fold=1)) == "2024-11-03T06:45:00.250Z"
+    assert format_xs_datetime(later) == "2024-11-03T05:45:00.250Z"
 
 
 def test_the_common_utc_form_reads_as_the_same_instant_written_with_an_offset():

@@ -11,8 +11,15 @@ from lxml import etree
 from stsdesk.core import ns
 from stsdesk.core.certificates import generate_self_signed
 from stsdesk.core.saml import sign_assertion
-from stsdesk.core.soap import SoapVersion
-from stsdesk.core.wstrust import MAX_APPLIES_TO_LENGTH, RequestType, build_request
+from stsdesk.core.soap import SoapVersion, addressing_headers, build_envelope
+from stsdesk.core.wssecurity import build_security_header
+from stsdesk.core.wstrust import (
+    MAX_APPLIES_TO_LENGTH,
+    RequestType,
+    build_request,
+    request_action,
+    response_action,
+)
 from stsdesk.services.trust_client import Credentials
 from tests.hostile.conftest import ADMIN_PASSWORD, RP, WST13
 
@@ -70,6 +77,37 @@ def test_applies_to_longer_than_any_sane_url(hostile):
     exchange = hostile.issue(applies_to="https://rp.example.org/" + "a" * 100_000)
     refused(hostile, exchange, "InvalidRequest")
     assert len(exchange.response_bytes) < 4 * MAX_APPLIES_TO_LENGTH  # not echoed in full
+
+
+# Markup, quotes and the answer templates' own hole markers (U+E000 n U+E001): the answer is
+# written as text, so each echoed value must be escaped for where it goes and stay one value.
+_ECHOED = ('urn:x"</wsa:RelatesTo><wsa:Action>urn:evil</wsa:Action><wsa:RelatesTo>'
+           "\ue0000\ue001\ue0002\ue001 & ]]> 'q'\t\r\nend")
+
+
+@pytest.mark.parametrize("password", [ADMIN_PASSWORD, "wrong"], ids=["answer", "fault"])
+def test_the_request_s_message_id_and_context_come_back_as_text(hostile, password):
+    wsa = ns.WSA_2005
+    action = request_action(WST13, RequestType.ISSUE)
+    addressing = addressing_headers(wsa, action=action)
+    addressing[1].text = _ECHOED  # the MessageID
+    security = build_security_header(SoapVersion.SOAP12, username="admin", password=password)
+    rst = build_request(WST13, RequestType.ISSUE, applies_to=RP, context=_ECHOED)
+    answer = hostile.post(build_envelope(SoapVersion.SOAP12, rst, headers=[*addressing, security]),
+                          hostile.content_type())
+    assert answer.status_code == (200 if password == ADMIN_PASSWORD else 400), answer.content[:300]
+    envelope = etree.fromstring(answer.content)
+    header = envelope.find(f"{{{ns.SOAP12}}}Header")
+    assert [child.tag for child in header] == [
+        f"{{{wsa}}}Action", f"{{{wsa}}}MessageID", f"{{{wsa}}}RelatesTo"]
+    assert header.findtext(f"{{{wsa}}}RelatesTo") == _ECHOED
+    expected_action = (response_action(WST13, RequestType.ISSUE) if password == ADMIN_PASSWORD
+                       else ns.WSA_2005_FAULT)
+    assert header.findtext(f"{{{wsa}}}Action") == expected_action
+    if password == ADMIN_PASSWORD:
+        [rstr] = envelope.iter(f"{{{WST13.namespace}}}RequestSecurityTokenResponse")
+        assert rstr.get("Context") == _ECHOED
+    hostile.assert_nothing_secret(answer.content)
 
 
 def test_unknown_claims_dialect(hostile):

@@ -23,6 +23,7 @@ from stsdesk.server.storage.hotpath import (
     FastReads,
 )
 from stsdesk.server.storage.store import Store
+from stsdesk.server.sts.directory import UserDirectory
 
 
 def test_fast_reads_agree_with_the_store(store, fast_password_hashing):
@@ -64,6 +65,30 @@ def test_one_read_gives_the_version_and_the_named_users_login_state(
         anonymous = reads.fresh_state(None)
         assert anonymous.config_version == fresh.config_version
         assert not anonymous.holds_login_of("erin")
+    finally:
+        reads.close()
+
+
+def test_a_login_state_read_for_one_name_never_stands_in_for_another_users(
+        store, fast_password_hashing):
+    # The request's one read takes the login state of the name its message claims, before
+    # anything is checked; the user authentication then looks up must get their own.
+    store.users.create("mallory", "Mall0ry-password")
+    store.users.create("victim", "V1ctim-password")
+    store.logins.record_failure("victim", LockoutPolicy(max_failed_attempts=1), datetime.now(UTC))
+    reads = FastReads(store.engine, store.logins.state)
+    users = UserDirectory(store, reads)
+    try:
+        version = store.snapshot().version
+        claimed_mallory = reads.fresh_state("mallory")
+        victim = users.get("victim", version, claimed_mallory)
+        assert victim is not None and victim.locked_until is not None  # still locked
+        mallory = users.get("mallory", version, reads.fresh_state("victim"))
+        assert mallory is not None and mallory.locked_until is None
+        assert users.get("victim", version, reads.fresh_state("nobody")) is not None
+        assert users.get("nobody", version, claimed_mallory) is None
+        # The name read is the name used: then no second read is needed.
+        assert users.get("victim", version, reads.fresh_state("victim")).locked_until is not None
     finally:
         reads.close()
 

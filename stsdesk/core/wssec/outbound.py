@@ -41,7 +41,7 @@ from stsdesk.core.wssec.tokens import (
     thumbprint_sha1,
 )
 from stsdesk.core.wssecurity import format_xs_datetime
-from stsdesk.core.xmlparse import parse_xml
+from stsdesk.core.xmlparse import OWN_TEXT_LIMITS, parse_xml
 
 __all__ = ["ResponseSecurity", "secure_response", "certificate_reference", "open_envelope"]
 
@@ -134,8 +134,11 @@ def open_envelope(envelope: bytes) -> tuple[
         etree._Element, SoapVersion, etree._Element, etree._Element | None]:
     """``envelope`` parsed, ready for a wsse:Security header: its root (with ``wsu`` declared),
     SOAP version, Header (made if missing) and Body (None if missing). The one preparation the
-    STS's answers and the test client's requests share."""
-    root = _declaring_wsu(parse_xml(envelope))
+    STS's answers and the test client's requests share.
+
+    Both are this program's own text, so the size limits on a hostile sender's message do not
+    apply: an answer carrying a token with long claim values may be over a megabyte."""
+    root = _declaring_wsu(parse_xml(envelope, OWN_TEXT_LIMITS))
     version = SoapVersion(etree.QName(root).namespace)
     header = root.find(f"{{{version.value}}}Header")
     if header is None:
