@@ -243,8 +243,9 @@ class TrustService:
     ) -> tuple[bytes, Future[None] | None]:
         if request.request_type is RequestType.ISSUE:
             minted = self._issuer.issue(request, user, config, now)
-            # Written before the record is queued: a response that cannot be written leaves no
-            # record of a token nobody received.
+            # The RSTR is written before the record is queued, so a request whose values no
+            # RSTR can carry leaves no record. (The envelope and its message security come
+            # after; a failure there leaves a record of a token nobody received, harmless.)
             response = build_issue_response(request.version, minted.issued, context=request.context)
             return response, self._store.tokens.submit(minted.record)
         if request.request_type is RequestType.VALIDATE:
