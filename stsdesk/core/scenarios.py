@@ -65,6 +65,12 @@ class Scenario:
     enforceable: bool
 
     @property
+    def title(self) -> str:
+        """How the console names it: its display number and summary (``1. UsernameToken``);
+        the id (``scenario33``) is WSO2's, not what the console shows."""
+        return f"{self.number}. {self.summary}"
+
+    @property
     def asks_for(self) -> tuple[str, ...]:
         """What step two asks for: ``roles``, ``keystores``, both, or ``servicePrincipal``."""
         if self.category is ScenarioCategory.KERBEROS:

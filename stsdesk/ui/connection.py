@@ -164,13 +164,18 @@ class ServerConnection(QObject):
             if was == UNREACHABLE:
                 self.reconnected.emit()
             if security is not None:
-                self.security_changed.emit(describe_security(security))
+                self.report_security(security)
 
         def failed(error: Exception) -> None:
             self._checking = False
             self._set_state(UNREACHABLE, getattr(error, "message", str(error)))
 
         self.runner.run(lambda: probe(api), done, failed)
+
+    def report_security(self, security: SecurityPolicy) -> None:
+        """The applied security as a page has just read it: the status bar shows it now
+        rather than at the next poll (it may have been changed outside this console)."""
+        self.security_changed.emit(describe_security(security))
 
     def _set_state(self, state: str, detail: str) -> None:
         if state != self.state or detail:

@@ -24,6 +24,7 @@ from stsdesk.services.admin.models import (
     PasswordDigestSetting,
     RequestedClaim,
     ResidentIdp,
+    SecurityPolicy,
     SecurityPolicyRequest,
     TokenSettings,
     UserDraft,
@@ -245,6 +246,18 @@ def test_an_own_policy_is_checked_applied_and_read_back(api):
         trusted_keystores=before.trusted_keystores, private_keystore=before.private_keystore,
         algorithm_suite=before.algorithm_suite))
     assert not api.get_security_policy().own_policy
+
+
+def test_the_status_bar_line_names_a_scenario_as_the_console_lists_it():
+    # WSO2's id (scenario33) is not what the console shows; its number and summary are.
+    applied = SecurityPolicy(True, "scenario33", allowed_roles=("admin", "sts-users"))
+    assert applied.describe() == (
+        "scenario 19. Sign and Encrypt - X509 Authentication - SAML 2.0 Token Required as "
+        "Supporting. · roles: admin, sts-users")
+    assert SecurityPolicy(True, "scenario1").describe() == (
+        "scenario 1. UsernameToken · roles: no roles")
+    assert SecurityPolicy(True, "scenario99").describe() == "scenario99 · roles: no roles"
+    assert SecurityPolicy(False).describe() == "Security disabled (no tokens issued)"
 
 
 def test_proof_key_type_and_sts_settings_read_back(api):

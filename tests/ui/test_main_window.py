@@ -12,7 +12,8 @@ from tests.ui.conftest import screenshot
 def test_status_bar_shows_server_reachability_and_scenario(qtbot, window, ui_server):
     assert ui_server.url in window.server_label.text()
     assert "reachable" in window.state_label.text()
-    qtbot.waitUntil(lambda: "scenario1" in window.security_label.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "scenario 1. UsernameToken" in window.security_label.text(),
+                    timeout=10_000)
     assert "admin" in window.security_label.text()
     first = window.pages[0]
     qtbot.waitUntil(lambda: first.change_label.text() == "No unsaved changes", timeout=10_000)
@@ -26,7 +27,8 @@ def test_status_bar_names_the_node_that_answered(fake_window):
 
 def test_status_bar_shows_the_scenario_of_the_server_it_shows(qtbot, fake_window, fake_admin):
     assert fake_admin.base_url in fake_window.server_label.text()
-    qtbot.waitUntil(lambda: "scenario1" in fake_window.security_label.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "scenario 1. UsernameToken" in fake_window.security_label.text(),
+                    timeout=10_000)
     fake_admin.disable_security()
     fake_window.connection.check()
     qtbot.waitUntil(lambda: "disabled" in fake_window.security_label.text(), timeout=10_000)

@@ -228,6 +228,10 @@ def test_scenario33_saml_token_from_history(qtbot, window, api, keys):
     apply(api, "scenario33")
     with qtbot.waitSignal(page.loaded, timeout=10_000):
         page.refresh()
+    # Changed outside the console: the status bar says so as soon as the page has read it,
+    # in the console's own name for the scenario, not at the next poll.
+    assert window.security_label.text().startswith(
+        "Security: scenario 19. Sign and Encrypt - X509 Authentication - SAML 2.0 Token")
     section = page.form.security
     assert section.saml_token.isEnabled()
     choose(section.saml_token, first.summary)

@@ -14,6 +14,7 @@ from enum import StrEnum
 from stsdesk.core.algorithm_suite import DEFAULT_ALGORITHM_SUITE, AlgorithmSuite
 from stsdesk.core.certificate_description import EXPIRY_WARNING_DAYS, CertificateStatus
 from stsdesk.core.own_policy import OWN_POLICY_ID
+from stsdesk.core.scenarios import find_scenario
 from stsdesk.core.tokentypes import TokenType
 from stsdesk.core.wssec.policy_support import Unenforceable
 
@@ -162,7 +163,10 @@ class SecurityPolicy:
         if self.own_policy:
             # WSO2 names a registry policy by its path only: it has no name to show.
             return f"own policy {self.policy_name or 'from the registry'} · roles: {roles}"
-        return f"{self.scenario_id or '?'} · roles: {roles}"
+        scenario = find_scenario(self.scenario_id) if self.scenario_id else None
+        # The console's name for it (as the security page lists it), not WSO2's id.
+        name = f"scenario {scenario.title}" if scenario else (self.scenario_id or "?")
+        return f"{name} · roles: {roles}"
 
 
 @dataclass(frozen=True)

@@ -267,6 +267,7 @@ class SecurityTokenServicePage(Page):
         self._loading = False
         self.overview = overview
         self._show_security(overview)
+        self.connection.report_security(overview.security)
         self.trusted_model.set_rows(overview.trusted_services)
         self.trusted_stack.setCurrentWidget(
             self.trusted_view if overview.trusted_services else self.trusted_empty)

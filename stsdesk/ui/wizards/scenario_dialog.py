@@ -50,7 +50,7 @@ class ScenarioDialog(QDialog):
         self.setWindowTitle(f"Scenario {scenario.number}: {scenario.summary}")
         self.scenario = scenario
         self.banner = MessageBanner(self)
-        heading = QLabel(f"<b>{scenario.number}. {scenario.summary}</b> ({scenario.id})", self)
+        heading = QLabel(f"<b>{scenario.title}</b> ({scenario.id})", self)
         heading.setWordWrap(True)
         self.description_label = QLabel(scenario.description, self)
         self.description_label.setWordWrap(True)

@@ -126,6 +126,8 @@ class TestClientPage(Page):
         def loaded(choices: ServerChoices) -> None:
             self.choices = choices
             self.result_view.token_view.sts_aliases = set(choices.certificates.signing)
+            if choices.security is not None:
+                self.connection.report_security(choices.security)
             endpoint = self.connection.endpoint
             self.form.fill(choices, server_url=self.connection.url,
                            username=endpoint.username if endpoint else "",

@@ -118,7 +118,7 @@ class MessageSecuritySection(QGroupBox):
         self.scenario.addItem("As the server applies it", AS_APPLIED)
         for scenario in SCENARIOS:
             if scenario.enforceable:
-                self.scenario.addItem(f"{scenario.number}. {scenario.summary}", scenario.id)
+                self.scenario.addItem(scenario.title, scenario.id)
                 self.scenario.setItemData(self.scenario.count() - 1, scenario.description,
                                          Qt.ItemDataRole.ToolTipRole)
         self.scenario.setToolTip("The scenario the STS applies; choose one yourself for an "
@@ -287,7 +287,7 @@ class MessageSecuritySection(QGroupBox):
                 applied_text += " Its document is not known here: choose a scenario."
         else:
             scenario = find_scenario(self.applied.scenario_id)
-            name = f"{scenario.number}. {scenario.summary}" if scenario else "?"
+            name = scenario.title if scenario else "?"
             applied_text = (f"The server applies scenario {name}, "
                             f"{self.applied.algorithm_suite.value}.")
         self.applied_label.setText(applied_text)
