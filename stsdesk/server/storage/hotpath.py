@@ -47,7 +47,7 @@ class FreshState:
 
     def holds_login_of(self, username: str) -> bool:
         """True when ``login_state`` is ``username``'s (None then means there is no such user)."""
-        return self.login_read_for is not None and self.login_read_for == username
+        return self.login_read_for == username
 
 
 _NOTHING_READ = FreshState(None)
